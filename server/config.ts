@@ -1,0 +1,95 @@
+/**
+ * The one place that reads process.env. Config is parsed and checked once at boot;
+ * everything else receives a Config object.
+ */
+import path from 'node:path';
+import { z } from 'zod';
+
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().default('127.0.0.1'),
+  BRAID_FLOWS_DIR: z.string().default('./flows'),
+  BRAID_DATA_DIR: z.string().default('./.braid'),
+  DATABASE_URL: z.string().optional(),
+  REDIS_URL: z.string().optional(),
+  OPENAI_API_KEY: z.string().optional(),
+  OPENAI_BASE_URL: z.string().url().optional(),
+  ANTHROPIC_API_KEY: z.string().optional(),
+  ANTHROPIC_BASE_URL: z.string().url().optional(),
+  OLLAMA_BASE_URL: z.string().url().optional(),
+  BRAID_ADMIN_TOKEN: z.string().min(16, 'BRAID_ADMIN_TOKEN must be at least 16 characters').optional(),
+  /** Comma-separated host names the http tool may reach even when they resolve to private addresses. */
+  BRAID_HTTP_ALLOW_HOSTS: z.string().default(''),
+  BRAID_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  BRAID_BODY_LIMIT: z.string().default('1mb'),
+  BRAID_NODE_TIMEOUT_MS: z.coerce.number().int().min(1).default(60_000),
+  BRAID_PUBLIC_URL: z.string().url().optional(),
+});
+
+export interface Config {
+  port: number;
+  host: string;
+  flowsDir: string;
+  dataDir: string;
+  databaseUrl?: string;
+  redisUrl?: string;
+  providers: {
+    openai: { apiKey?: string; baseUrl?: string };
+    anthropic: { apiKey?: string; baseUrl?: string };
+    ollama: { baseUrl?: string };
+  };
+  adminToken?: string;
+  httpAllowHosts: string[];
+  logLevel: z.output<typeof envSchema>['BRAID_LOG_LEVEL'];
+  bodyLimit: string;
+  nodeTimeoutMs: number;
+  publicUrl?: string;
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parse config from an environment (process.env by default) plus explicit overrides. */
+export function loadConfig(env: Record<string, string | undefined> = process.env, overrides: Partial<Config> = {}): Config {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const res = envSchema.safeParse(cleaned);
+  if (!res.success) {
+    const lines = res.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid environment:\n${lines.join('\n')}`);
+  }
+  const e = res.data;
+  const config: Config = {
+    port: e.PORT,
+    host: e.HOST,
+    flowsDir: path.resolve(e.BRAID_FLOWS_DIR),
+    dataDir: path.resolve(e.BRAID_DATA_DIR),
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    providers: {
+      openai: { apiKey: e.OPENAI_API_KEY, baseUrl: e.OPENAI_BASE_URL },
+      anthropic: { apiKey: e.ANTHROPIC_API_KEY, baseUrl: e.ANTHROPIC_BASE_URL },
+      ollama: { baseUrl: e.OLLAMA_BASE_URL },
+    },
+    adminToken: e.BRAID_ADMIN_TOKEN,
+    httpAllowHosts: e.BRAID_HTTP_ALLOW_HOSTS.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean),
+    logLevel: e.BRAID_LOG_LEVEL,
+    bodyLimit: e.BRAID_BODY_LIMIT,
+    nodeTimeoutMs: e.BRAID_NODE_TIMEOUT_MS,
+    publicUrl: e.BRAID_PUBLIC_URL,
+    ...overrides,
+  };
+  if (!isLoopbackHost(config.host) && !config.adminToken) {
+    throw new ConfigError(
+      `refusing to bind ${config.host}: set BRAID_ADMIN_TOKEN to expose Braid beyond this machine (the API then requires it as a bearer token)`,
+    );
+  }
+  return config;
+}
+
+export function isLoopbackHost(host: string): boolean {
+  return host === '127.0.0.1' || host === 'localhost' || host === '::1' || /^127\./.test(host);
+}

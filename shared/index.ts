@@ -1,0 +1,6 @@
+export * from './ports';
+export * from './template';
+export * from './flow/schema';
+export * from './nodes/define';
+export * from './nodes/registry';
+export * from './runtime/events';

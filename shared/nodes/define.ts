@@ -1,0 +1,40 @@
+import type { z } from 'zod';
+import type { PortSpec } from '../ports';
+import type { FlowIO } from '../flow/schema';
+
+/** What a node type's port functions may look at besides its own config. */
+export interface PortContext {
+  /** The flow's declared inputs and outputs (used by the input and output nodes). */
+  flow: { inputs: FlowIO[]; outputs: FlowIO[] };
+}
+
+export type NodeCategory = 'Flow' | 'Models' | 'Knowledge' | 'Tools' | 'Guardrails' | 'Logic';
+
+/**
+ * One declaration per node type: metadata, config schema (with defaults) and ports as
+ * functions of the (parsed) config. The server's executor and the client's inspector
+ * hang off this declaration; nothing else describes a node type.
+ */
+export interface NodeTypeDefinition<S extends z.ZodType = z.ZodType> {
+  type: string;
+  title: string;
+  category: NodeCategory;
+  /** A short icon name (the canvas maps it to a glyph). */
+  icon: string;
+  /** One paragraph of user docs; `docs/nodes.md` is generated from it. */
+  docs: string;
+  config: S;
+  inputs: (config: z.output<S>, ctx: PortContext) => PortSpec[];
+  outputs: (config: z.output<S>, ctx: PortContext) => PortSpec[];
+  /**
+   * Config fields that hold code-like text the inspector edits in Monaco, with the
+   * language to use (e.g. `{ code: 'javascript' }`). Dotted paths address nested fields.
+   */
+  editors?: Record<string, 'mustache' | 'javascript' | 'json' | 'jsonata'>;
+  /** Example config shown in docs and used by the palette when a node is created. */
+  example?: z.input<S>;
+}
+
+export function defineNodeType<S extends z.ZodType>(def: NodeTypeDefinition<S>): NodeTypeDefinition<S> {
+  return def;
+}

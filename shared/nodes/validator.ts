@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import { defineNodeType } from './define';
+import type { PortSpec } from '../ports';
+
+export const validatorRuleSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('json_schema'), schema: z.record(z.string(), z.unknown()) }).strict(),
+  z.object({ kind: z.literal('regex'), pattern: z.string().min(1), flags: z.string().regex(/^[imsu]*$/).default('') }).strict(),
+  z.object({ kind: z.literal('contains'), value: z.string().min(1), caseSensitive: z.boolean().default(false) }).strict(),
+  z.object({ kind: z.literal('not_contains'), value: z.string().min(1), caseSensitive: z.boolean().default(false) }).strict(),
+  z
+    .object({ kind: z.literal('length'), min: z.number().int().min(0).optional(), max: z.number().int().min(0).optional() })
+    .strict(),
+  z.object({ kind: z.literal('enum'), values: z.array(z.unknown()).min(1) }).strict(),
+  z
+    .object({
+      kind: z.literal('pii'),
+      detect: z.array(z.enum(['email', 'phone', 'card'])).min(1).default(['email', 'phone', 'card']),
+    })
+    .strict(),
+  z.object({ kind: z.literal('prompt_injection') }).strict(),
+]);
+export type ValidatorRule = z.output<typeof validatorRuleSchema>;
+
+export const validatorConfig = z
+  .object({
+    rules: z.array(validatorRuleSchema).min(1),
+    /**
+     * What happens when a rule fails: `error` fails the node; `fallback` outputs `fallback`
+     * instead; `route` sends `{ value, errors }` to the `fail` port (and skips `value`);
+     * `reask` re-runs the upstream node of `value` with the errors appended, up to `maxReasks` times.
+     */
+    onFail: z.enum(['error', 'fallback', 'route', 'reask']).default('error'),
+    fallback: z.unknown().optional(),
+    maxReasks: z.number().int().min(1).max(5).default(2),
+    /** Parse a string value as JSON before checking (useful for JSON schema rules on raw text). */
+    parseJson: z.boolean().default(false),
+  })
+  .strict();
+export type ValidatorConfig = z.output<typeof validatorConfig>;
+
+export const validatorNode = defineNodeType({
+  type: 'validator',
+  title: 'Validator',
+  category: 'Guardrails',
+  icon: 'shield-check',
+  docs: 'Check a value against rules: JSON schema, regex, contains / not-contains, length, enum, PII (emails, phone numbers, card numbers with a Luhn check) and prompt-injection heuristics. On failure: raise an error, output a fallback value, route `{ value, errors }` to the `fail` port, or re-ask the upstream node (usually a prompt) with the errors appended, up to `maxReasks` times. Passing values leave through `value`.',
+  config: validatorConfig,
+  inputs: () => [{ name: 'value', type: 'any', required: true }],
+  outputs: (config): PortSpec[] => {
+    const out: PortSpec[] = [{ name: 'value', type: 'any' }];
+    if (config.onFail === 'route') out.push({ name: 'fail', type: 'json' });
+    return out;
+  },
+  editors: { 'rules.schema': 'json' },
+  example: { rules: [{ kind: 'length', max: 500 }], onFail: 'error' },
+});

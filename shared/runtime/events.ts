@@ -1,0 +1,74 @@
+/** Token counts of one model call or a sum of them. */
+export interface TokenUsage {
+  promptTokens: number;
+  completionTokens: number;
+  totalTokens: number;
+}
+
+export interface SpanError {
+  /** Stable machine code, e.g. `timeout`, `provider_not_configured`, `sandbox_error`, `ssrf_blocked`. */
+  code: string;
+  message: string;
+  /** Where in the node the problem is (e.g. a config path). */
+  path?: string;
+  retryable?: boolean;
+}
+
+export type SpanStatus = 'succeeded' | 'failed' | 'skipped' | 'cancelled';
+
+/** One node's part of a run. */
+export interface Span {
+  nodeId: string;
+  nodeType: string;
+  status: SpanStatus;
+  inputs: Record<string, unknown>;
+  outputs: Record<string, unknown>;
+  /** Epoch ms. */
+  startedAt: number;
+  durationMs: number;
+  /** Attempts made (retries and re-asks included). */
+  attempts: number;
+  model?: string;
+  tokens?: TokenUsage;
+  /** USD; null when the model's price is unknown. Absent for nodes that call no model. */
+  cost?: number | null;
+  error?: SpanError;
+  /** Why a skipped node was skipped. */
+  skipReason?: string;
+  /** Node-specific facts (retrieved chunk ids, HTTP status, re-ask messages…). */
+  meta?: Record<string, unknown>;
+}
+
+export type RunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+export interface RunUsage extends TokenUsage {
+  /** USD; null when any model call had an unknown price. */
+  cost: number | null;
+}
+
+/** The stored record of a run. */
+export interface Trace {
+  runId: string;
+  flowId: string;
+  status: RunStatus;
+  startedAt: number;
+  durationMs: number;
+  inputs: Record<string, unknown>;
+  outputs: Record<string, unknown>;
+  error?: SpanError & { nodeId?: string };
+  spans: Span[];
+  usage: RunUsage;
+}
+
+/** The one typed event union the runtime reports through (SSE, traces, canvas, logs). */
+export type RunEvent =
+  | { type: 'run_started'; runId: string; flowId: string; at: number; inputs: Record<string, unknown> }
+  | { type: 'node_started'; runId: string; nodeId: string; nodeType: string; at: number; attempt: number; inputs: Record<string, unknown> }
+  | { type: 'token'; runId: string; nodeId: string; token: string }
+  | { type: 'node_retry'; runId: string; nodeId: string; at: number; attempt: number; delayMs: number; error: SpanError }
+  | { type: 'node_finished'; runId: string; nodeId: string; at: number; span: Span }
+  | { type: 'node_failed'; runId: string; nodeId: string; at: number; span: Span }
+  | { type: 'node_skipped'; runId: string; nodeId: string; at: number; span: Span }
+  | { type: 'run_finished'; runId: string; at: number; trace: Trace };
+
+export type RunEventType = RunEvent['type'];

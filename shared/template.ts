@@ -1,0 +1,99 @@
+import Mustache from 'mustache';
+
+/** A variable found in a mustache template. */
+export interface TemplateVariable {
+  name: string;
+  /** `value` for `{{x}}` / `{{{x}}}`, `section` for `{{#x}}…{{/x}}` and `{{^x}}…{{/x}}`. */
+  usage: 'value' | 'section';
+}
+
+export class TemplateSyntaxError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TemplateSyntaxError';
+  }
+}
+
+type Token = [string, string, number, number, Token[]?, number?];
+
+/**
+ * Top-level variables of a mustache template, in order of first use.
+ * Names inside a section refer to the section's items and are not variables,
+ * unless they use a dotted path from the root (`{{a.b}}` → `a`).
+ * Partials (`{{> x}}`) are refused: Braid renders templates without partials.
+ */
+export function templateVariables(template: string): TemplateVariable[] {
+  let tokens: Token[];
+  try {
+    tokens = Mustache.parse(template) as unknown as Token[];
+  } catch (err) {
+    throw new TemplateSyntaxError((err as Error).message);
+  }
+  const seen = new Map<string, TemplateVariable>();
+  const visit = (list: Token[], depth: number): void => {
+    for (const token of list) {
+      const [kind, name] = token;
+      if (kind === '>') throw new TemplateSyntaxError(`partials are not supported ({{> ${name}}})`);
+      if (kind === 'text' || kind === '!' || kind === '=') continue;
+      const root = name.split('.')[0];
+      const isSection = kind === '#' || kind === '^';
+      if (depth === 0 && root !== '' && root !== '.') {
+        const usage: TemplateVariable['usage'] = isSection && !name.includes('.') ? 'section' : 'value';
+        const prev = seen.get(root);
+        if (!prev) seen.set(root, { name: root, usage });
+        else if (usage === 'section') prev.usage = 'section';
+      }
+      if (isSection && token[4]) visit(token[4], depth + 1);
+    }
+  };
+  visit(tokens, 0);
+  return [...seen.values()];
+}
+
+/** Variables of several templates merged, first use wins the order. */
+export function templatesVariables(templates: string[]): TemplateVariable[] {
+  const out = new Map<string, TemplateVariable>();
+  for (const t of templates) {
+    for (const v of templateVariables(t)) {
+      const prev = out.get(v.name);
+      if (!prev) out.set(v.name, { ...v });
+      else if (v.usage === 'section') prev.usage = 'section';
+    }
+  }
+  return [...out.values()];
+}
+
+/** Safe variable names double as port names. */
+export const SAFE_VARIABLE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * Render a template once, with no partials and no lambdas: functions in the view are
+ * never called (they render as empty), values are not HTML-escaped (prompts are not HTML).
+ */
+export function renderTemplate(template: string, view: Record<string, unknown>): string {
+  const writer = new Mustache.Writer();
+  const safeView = stripFunctions(view);
+  return writer.render(template, safeView, {}, { escape: (s: unknown) => stringifyValue(s) } as never);
+}
+
+function stripFunctions(value: unknown, depth = 0): unknown {
+  if (depth > 64) return null;
+  if (typeof value === 'function') return undefined;
+  if (Array.isArray(value)) return value.map((v) => stripFunctions(v, depth + 1));
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = Object.create(null);
+    for (const [k, v] of Object.entries(value)) {
+      if (typeof v !== 'function') out[k] = stripFunctions(v, depth + 1);
+    }
+    return out;
+  }
+  return value;
+}
+
+/** How a value is written into a template: strings as-is, everything else as JSON. */
+export function stringifyValue(value: unknown): string {
+  if (value === undefined || value === null) return '';
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return JSON.stringify(value);
+}
