@@ -1,0 +1,457 @@
+/**
+ * A fake OpenAI-compatible HTTP server for tests and benchmarks. It listens on 127.0.0.1
+ * (port 0 by default) and implements:
+ *   POST /v1/chat/completions  JSON, or SSE when `stream: true` (usage chunk when
+ *                              `stream_options.include_usage`); honours `stop` and
+ *                              `max_tokens` / `max_completion_tokens`.
+ *   POST /v1/embeddings        deterministic unit vectors from a hash of each text
+ *                              (float arrays, or base64 when `encoding_format: "base64"`).
+ *   GET  /v1/models
+ * Token counts use js-tiktoken's bundled o200k ranks (no network).
+ *
+ * Default reply: "Echo: " + the last user message. A responder can compute a reply per
+ * request; behaviours queued with `enqueue` apply, in order, to the next chat or
+ * embeddings requests (one behaviour per request).
+ *
+ * CLI: `tsx test/support/fake-openai.ts --port 0 [--latency ms] [--token-delay ms]`
+ * prints the base URL (…/v1) on stdout and serves until killed.
+ */
+import http from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { createHash } from 'node:crypto';
+import { pathToFileURL } from 'node:url';
+import { Tiktoken } from 'js-tiktoken/lite';
+import o200k from 'js-tiktoken/ranks/o200k_base';
+
+export interface RecordedCall {
+  method: string;
+  /** Path without the query string, e.g. `/v1/chat/completions`. */
+  path: string;
+  headers: http.IncomingHttpHeaders;
+  /** Parsed JSON body (or the raw text when it is not JSON; undefined for GET). */
+  body: unknown;
+  /** Epoch ms when the request arrived. */
+  at: number;
+  /** The behaviour that was applied to this request, if any. */
+  behaviour?: Behaviour;
+}
+
+/** One scripted behaviour, consumed by one chat/embeddings request. */
+export type Behaviour =
+  | {
+      /** Reply with this HTTP status and an OpenAI-shaped error body. */
+      status: number;
+      /** Retry-After header: seconds (number) or an HTTP date (string). */
+      retryAfter?: number | string;
+      /** retry-after-ms header. */
+      retryAfterMs?: number;
+      /** `error.code` in the body, e.g. `insufficient_quota`. Defaults by status. */
+      code?: string;
+      message?: string;
+    }
+  /** Accept the request and never answer. */
+  | { hang: true }
+  /** Streaming: send the role chunk and the first token, then nothing. Non-streaming: hang. */
+  | { stallAfterFirstToken: true }
+  /** Send the headers and part of the reply, then destroy the socket. */
+  | { cutStream: true }
+  /** Answer this one request with this text (instead of the responder). */
+  | { reply: string; finishReason?: string };
+
+export interface ChatMessage {
+  role: string;
+  content: unknown;
+  [k: string]: unknown;
+}
+
+export interface ChatRequest {
+  model: string;
+  messages: ChatMessage[];
+  stream?: boolean;
+  stream_options?: { include_usage?: boolean };
+  max_tokens?: number;
+  max_completion_tokens?: number;
+  stop?: string | string[];
+  temperature?: number;
+  [k: string]: unknown;
+}
+
+export type ResponderResult =
+  | string
+  | {
+      /** The reply text. */
+      content?: string;
+      /** Serialised with JSON.stringify as the reply text. */
+      json?: unknown;
+      finishReason?: string;
+    };
+
+export type Responder = (req: ChatRequest, call: RecordedCall) => ResponderResult | Promise<ResponderResult>;
+
+export interface FakeOpenAIOptions {
+  port?: number;
+  host?: string;
+  /** Delay before every answer (ms). */
+  latencyMs?: number;
+  /** Delay between streamed chunks (ms). */
+  tokenDelayMs?: number;
+  /** Embedding dimensions when the request does not say (default 64). */
+  embeddingDims?: number;
+  /** When set, requests must carry `Authorization: Bearer <apiKey>` or get 401. */
+  apiKey?: string;
+  models?: string[];
+  responder?: Responder;
+}
+
+export interface FakeOpenAI {
+  /** Base URL including `/v1`, e.g. `http://127.0.0.1:41234/v1`. */
+  url: string;
+  port: number;
+  calls: RecordedCall[];
+  setResponder(fn: Responder | undefined): void;
+  setLatency(ms: number): void;
+  setTokenDelay(ms: number): void;
+  enqueue(...behaviours: Behaviour[]): void;
+  /** Clear calls, queued behaviours, responder and latency. */
+  reset(): void;
+  close(): Promise<void>;
+}
+
+let encoder: Tiktoken | undefined;
+/** Tokens of a text with the o200k encoding (GPT-4o family). */
+export function countTokens(text: string): number {
+  encoder ??= new Tiktoken(o200k);
+  return encoder.encode(text).length;
+}
+
+function contentText(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (Array.isArray(content)) {
+    return content
+      .map((p) => (p && typeof p === 'object' && typeof (p as { text?: unknown }).text === 'string' ? (p as { text: string }).text : ''))
+      .join('');
+  }
+  return content == null ? '' : JSON.stringify(content);
+}
+
+/** Prompt tokens counted the way OpenAI documents for chat: ~3 per message + 3 priming. */
+function promptTokens(messages: ChatMessage[]): number {
+  let n = 3;
+  for (const m of messages) n += 3 + countTokens(contentText(m.content)) + (typeof m.name === 'string' ? 1 : 0);
+  return n;
+}
+
+export function defaultReply(req: ChatRequest): string {
+  const lastUser = [...(req.messages ?? [])].reverse().find((m) => m.role === 'user');
+  return `Echo: ${lastUser ? contentText(lastUser.content) : ''}`;
+}
+
+/** Split a reply into stream chunks: words with their trailing whitespace. */
+function splitTokens(text: string): string[] {
+  return text.match(/\s*\S+\s*|\s+/g) ?? [];
+}
+
+function errorCode(status: number): { type: string; code: string | null; message: string } {
+  if (status === 401) return { type: 'invalid_request_error', code: 'invalid_api_key', message: 'Incorrect API key provided.' };
+  if (status === 429) return { type: 'requests', code: 'rate_limit_exceeded', message: 'Rate limit reached for requests.' };
+  if (status === 404) return { type: 'invalid_request_error', code: 'model_not_found', message: 'The model does not exist.' };
+  if (status === 400) return { type: 'invalid_request_error', code: null, message: 'Bad request.' };
+  if (status >= 500) return { type: 'server_error', code: null, message: 'The server had an error while processing your request.' };
+  return { type: 'invalid_request_error', code: null, message: `HTTP ${status}` };
+}
+
+function sleep(ms: number, req: http.IncomingMessage): Promise<void> {
+  if (ms <= 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    req.socket.once('close', () => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
+}
+
+function embedding(text: string, dims: number): number[] {
+  const out: number[] = [];
+  let block = 0;
+  while (out.length < dims) {
+    const h = createHash('sha256').update(`${block}:${text}`).digest();
+    for (let i = 0; i + 4 <= h.length && out.length < dims; i += 4) out.push(h.readUInt32LE(i) / 0xffffffff - 0.5);
+    block++;
+  }
+  const norm = Math.sqrt(out.reduce((s, v) => s + v * v, 0)) || 1;
+  return out.map((v) => v / norm);
+}
+
+function toBase64(vec: number[]): string {
+  const f = new Float32Array(vec);
+  return Buffer.from(f.buffer, f.byteOffset, f.byteLength).toString('base64');
+}
+
+export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<FakeOpenAI> {
+  countTokens(''); // build the encoder now, not inside the first timed request
+  const calls: RecordedCall[] = [];
+  const queue: Behaviour[] = [];
+  let responder = opts.responder;
+  let latencyMs = opts.latencyMs ?? 0;
+  let tokenDelayMs = opts.tokenDelayMs ?? 0;
+  const models = opts.models ?? ['gpt-4o-mini', 'gpt-4o', 'text-embedding-3-small'];
+  const sockets = new Set<Socket>();
+  let seq = 0;
+
+  const send = (res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void => {
+    const text = JSON.stringify(body);
+    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
+    res.end(text);
+  };
+
+  const sendError = (res: http.ServerResponse, b: Extract<Behaviour, { status: number }>): void => {
+    const d = errorCode(b.status);
+    const headers: Record<string, string> = {};
+    if (b.retryAfter !== undefined) headers['retry-after'] = String(b.retryAfter);
+    if (b.retryAfterMs !== undefined) headers['retry-after-ms'] = String(b.retryAfterMs);
+    const code = b.code ?? d.code;
+    const message = b.message ?? (code === 'insufficient_quota' ? 'You exceeded your current quota.' : d.message);
+    send(res, b.status, { error: { message, type: code === 'insufficient_quota' ? 'insufficient_quota' : d.type, param: null, code } }, headers);
+  };
+
+  async function chat(req: http.IncomingMessage, res: http.ServerResponse, call: RecordedCall, b: Behaviour | undefined): Promise<void> {
+    const body = call.body as ChatRequest;
+    if (!body || typeof body !== 'object' || !Array.isArray(body.messages)) {
+      send(res, 400, { error: { message: "'messages' is required", type: 'invalid_request_error', param: 'messages', code: null } });
+      return;
+    }
+    let text: string;
+    let finish = 'stop';
+    if (b && 'reply' in b) {
+      text = b.reply;
+      finish = b.finishReason ?? 'stop';
+    } else if (responder) {
+      const r = await responder(body, call);
+      if (typeof r === 'string') text = r;
+      else {
+        text = r.content ?? (r.json !== undefined ? JSON.stringify(r.json) : '');
+        finish = r.finishReason ?? 'stop';
+      }
+    } else text = defaultReply(body);
+
+    const stops = body.stop === undefined ? [] : Array.isArray(body.stop) ? body.stop : [body.stop];
+    for (const s of stops) {
+      const i = s ? text.indexOf(s) : -1;
+      if (i >= 0) {
+        text = text.slice(0, i);
+        finish = 'stop';
+      }
+    }
+    const maxTokens = body.max_completion_tokens ?? body.max_tokens;
+    if (typeof maxTokens === 'number' && maxTokens > 0) {
+      encoder ??= new Tiktoken(o200k);
+      const toks = encoder.encode(text);
+      if (toks.length > maxTokens) {
+        text = encoder.decode(toks.slice(0, maxTokens));
+        finish = 'length';
+      }
+    }
+    const prompt = promptTokens(body.messages);
+    const completion = countTokens(text);
+    const usage = {
+      prompt_tokens: prompt,
+      completion_tokens: completion,
+      total_tokens: prompt + completion,
+      prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
+      completion_tokens_details: { reasoning_tokens: 0, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
+    };
+    const id = `chatcmpl-fake${++seq}`;
+    const created = Math.floor(Date.now() / 1000);
+    const model = body.model;
+
+    if (!body.stream) {
+      if (b && ('stallAfterFirstToken' in b || 'hang' in b)) return; // never answers
+      if (b && 'cutStream' in b) {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.write(`{"id":"${id}","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"${text.slice(0, 3)}`);
+        setImmediate(() => req.socket.destroy());
+        return;
+      }
+      send(res, 200, {
+        id,
+        object: 'chat.completion',
+        created,
+        model,
+        choices: [{ index: 0, message: { role: 'assistant', content: text, refusal: null, annotations: [] }, logprobs: null, finish_reason: finish }],
+        usage,
+        service_tier: 'default',
+        system_fingerprint: 'fp_fake',
+      });
+      return;
+    }
+
+    const includeUsage = body.stream_options?.include_usage === true;
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    const chunk = (delta: Record<string, unknown>, finishReason: string | null): string =>
+      `data: ${JSON.stringify({
+        id,
+        object: 'chat.completion.chunk',
+        created,
+        model,
+        system_fingerprint: 'fp_fake',
+        choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
+        ...(includeUsage ? { usage: null } : {}),
+      })}\n\n`;
+    res.write(chunk({ role: 'assistant', content: '', refusal: null }, null));
+    const pieces = splitTokens(text);
+    for (let i = 0; i < pieces.length; i++) {
+      if (res.destroyed) return;
+      if (tokenDelayMs > 0) await sleep(tokenDelayMs, req);
+      res.write(chunk({ content: pieces[i] }, null));
+      if (b && 'stallAfterFirstToken' in b) return; // keeps the response open, silent
+      if (b && 'cutStream' in b && i >= Math.min(1, pieces.length - 1)) {
+        setImmediate(() => req.socket.destroy());
+        return;
+      }
+    }
+    if (b && 'cutStream' in b) {
+      setImmediate(() => req.socket.destroy());
+      return;
+    }
+    if (b && 'stallAfterFirstToken' in b) return;
+    res.write(chunk({}, finish));
+    if (includeUsage) {
+      res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, system_fingerprint: 'fp_fake', choices: [], usage })}\n\n`);
+    }
+    res.end('data: [DONE]\n\n');
+  }
+
+  function embeddings(req: http.IncomingMessage, res: http.ServerResponse, call: RecordedCall, b: Behaviour | undefined): void {
+    if (b && ('hang' in b || 'stallAfterFirstToken' in b)) return;
+    if (b && 'cutStream' in b) {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"object":"list","data":[');
+      setImmediate(() => req.socket.destroy());
+      return;
+    }
+    const body = call.body as { input?: unknown; model?: string; dimensions?: number; encoding_format?: string };
+    const raw = body?.input;
+    const inputs: string[] = typeof raw === 'string' ? [raw] : Array.isArray(raw) ? raw.map((x) => (typeof x === 'string' ? x : JSON.stringify(x))) : [];
+    if (inputs.length === 0) {
+      send(res, 400, { error: { message: "'input' is required", type: 'invalid_request_error', param: 'input', code: null } });
+      return;
+    }
+    const dims = typeof body.dimensions === 'number' && body.dimensions > 0 ? body.dimensions : (opts.embeddingDims ?? 64);
+    const b64 = body.encoding_format === 'base64';
+    let tokens = 0;
+    const data = inputs.map((text, index) => {
+      tokens += countTokens(text);
+      const vec = embedding(text, dims);
+      return { object: 'embedding', index, embedding: b64 ? toBase64(vec) : vec };
+    });
+    send(res, 200, { object: 'list', data, model: body.model ?? 'text-embedding-3-small', usage: { prompt_tokens: tokens, total_tokens: tokens } });
+  }
+
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      void (async () => {
+        const path = (req.url ?? '/').split('?')[0];
+        const rawBody = Buffer.concat(chunks).toString('utf8');
+        let body: unknown = undefined;
+        if (rawBody) {
+          try {
+            body = JSON.parse(rawBody);
+          } catch {
+            body = rawBody;
+          }
+        }
+        const call: RecordedCall = { method: req.method ?? 'GET', path, headers: req.headers, body, at: Date.now() };
+        calls.push(call);
+        if (opts.apiKey !== undefined && req.headers.authorization !== `Bearer ${opts.apiKey}`) {
+          sendError(res, { status: 401 });
+          return;
+        }
+        const isApi = req.method === 'POST' && (path === '/v1/chat/completions' || path === '/v1/embeddings');
+        const b = isApi ? queue.shift() : undefined;
+        if (b) call.behaviour = b;
+        if (latencyMs > 0) await sleep(latencyMs, req);
+        if (b && 'status' in b) {
+          sendError(res, b);
+          return;
+        }
+        if (req.method === 'POST' && path === '/v1/chat/completions') await chat(req, res, call, b);
+        else if (req.method === 'POST' && path === '/v1/embeddings') embeddings(req, res, call, b);
+        else if (req.method === 'GET' && path === '/v1/models') {
+          send(res, 200, { object: 'list', data: models.map((id) => ({ id, object: 'model', created: 1700000000, owned_by: 'braid-fake' })) });
+        } else send(res, 404, { error: { message: `Unknown request URL: ${req.method} ${path}`, type: 'invalid_request_error', param: null, code: 'unknown_url' } });
+      })().catch((err: unknown) => {
+        if (!res.headersSent) send(res, 500, { error: { message: String(err), type: 'server_error', param: null, code: null } });
+        else res.destroy();
+      });
+    });
+  });
+  server.keepAliveTimeout = 60_000;
+  server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
+  });
+  const addr = server.address() as AddressInfo;
+  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+
+  return {
+    url: `http://${host}:${addr.port}/v1`,
+    port: addr.port,
+    calls,
+    setResponder(fn) {
+      responder = fn;
+    },
+    setLatency(ms) {
+      latencyMs = ms;
+    },
+    setTokenDelay(ms) {
+      tokenDelayMs = ms;
+    },
+    enqueue(...behaviours) {
+      queue.push(...behaviours);
+    },
+    reset() {
+      calls.length = 0;
+      queue.length = 0;
+      responder = opts.responder;
+      latencyMs = opts.latencyMs ?? 0;
+      tokenDelayMs = opts.tokenDelayMs ?? 0;
+    },
+    close() {
+      return new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      });
+    },
+  };
+}
+
+function argValue(args: string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  if (i >= 0) return args[i + 1];
+  const eq = args.find((a) => a.startsWith(`${name}=`));
+  return eq?.slice(name.length + 1);
+}
+
+const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
+if (isMain) {
+  const args = process.argv.slice(2);
+  const fake = await startFakeOpenAI({
+    port: Number(argValue(args, '--port') ?? 0),
+    host: argValue(args, '--host') ?? '127.0.0.1',
+    latencyMs: Number(argValue(args, '--latency') ?? 0),
+    tokenDelayMs: Number(argValue(args, '--token-delay') ?? 0),
+  });
+  process.stdout.write(`${fake.url}\n`);
+  const stop = (): void => {
+    void fake.close().then(() => process.exit(0));
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
