@@ -1,0 +1,123 @@
+/**
+ * The storage interface: one Kysely instance over SQLite (default, file
+ * `<BRAID_DATA_DIR>/braid.db`) or PostgreSQL (`DATABASE_URL`), with migrations applied.
+ * Domains type their own tables with `storage.db.withTables<TheirTables>()`.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { CompiledQuery, Kysely, Migrator, PostgresDialect, SqliteDialect, type MigrationProvider } from 'kysely';
+import type { Config } from '../config';
+import { migrations } from './migrations/index';
+import type { CoreTables } from './tables';
+
+export type { CoreTables, RunsTable } from './tables';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface Storage {
+  db: Kysely<CoreTables>;
+  dialect: Dialect;
+  close(): Promise<void>;
+}
+
+export interface OpenStorageOptions {
+  /** PostgreSQL only: use (and create) this schema instead of the connection's default. */
+  pgSchema?: string;
+  /** SQLite only: open this file instead of `<dataDir>/braid.db` (':memory:' for tests). */
+  sqliteFile?: string;
+  /** Skip migrations (a caller that only reads). Default false. */
+  skipMigrations?: boolean;
+}
+
+export class StorageError extends Error {
+  constructor(message: string, opts?: { cause?: unknown }) {
+    super(message, opts);
+    this.name = 'StorageError';
+  }
+}
+
+/** Serialize a value for a JSON text column (undefined → null). */
+export function toJson(value: unknown): string | null {
+  return value === undefined ? null : JSON.stringify(value);
+}
+
+/** Parse a JSON text column (null → undefined unless a fallback is given). */
+export function fromJson<T>(text: string | null | undefined, fallback?: T): T {
+  if (text === null || text === undefined) return fallback as T;
+  return JSON.parse(text) as T;
+}
+
+const PG_INT8 = 20;
+const PG_NUMERIC = 1700;
+
+async function sqliteDialect(config: Pick<Config, 'dataDir'>, opts: OpenStorageOptions): Promise<SqliteDialect> {
+  const { default: Database } = await import('better-sqlite3');
+  const file = opts.sqliteFile ?? path.join(config.dataDir, 'braid.db');
+  if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
+  const sqlite = new Database(file);
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma('synchronous = NORMAL');
+  return new SqliteDialect({ database: sqlite });
+}
+
+async function postgresDialect(url: string, opts: OpenStorageOptions): Promise<PostgresDialect> {
+  const pg = await import('pg');
+  const { Pool, types } = pg.default;
+  const parsers = {
+    getTypeParser(oid: number, format?: 'text' | 'binary') {
+      // Epoch-ms timestamps and counters fit easily in a double.
+      if (oid === PG_INT8 || oid === PG_NUMERIC) return (v: string) => Number(v);
+      return format ? types.getTypeParser(oid, format) : types.getTypeParser(oid);
+    },
+  };
+  const pool = new Pool({ connectionString: url, max: 10, types: parsers as never });
+  const schema = opts.pgSchema;
+  if (schema !== undefined && !/^[a-z_][a-z0-9_]*$/.test(schema)) throw new StorageError(`unsafe schema name: ${schema}`);
+  return new PostgresDialect({
+    pool,
+    onCreateConnection: schema
+      ? async (conn) => {
+          await conn.executeQuery(CompiledQuery.raw(`create schema if not exists "${schema}"`));
+          await conn.executeQuery(CompiledQuery.raw(`set search_path to "${schema}"`));
+        }
+      : undefined,
+  });
+}
+
+/** Apply every pending migration from migrations/index.ts. */
+export async function migrate(db: Kysely<CoreTables>): Promise<string[]> {
+  const provider: MigrationProvider = { getMigrations: async () => migrations };
+  const migrator = new Migrator({ db, provider, allowUnorderedMigrations: true });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error');
+    throw new StorageError(`migration ${failed?.migrationName ?? '?'} failed: ${(error as Error).message ?? String(error)}`, { cause: error });
+  }
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/** Open the database named by the config and bring its schema up to date. */
+export async function openStorage(config: Pick<Config, 'dataDir' | 'databaseUrl'>, opts: OpenStorageOptions = {}): Promise<Storage> {
+  const dialect: Dialect = config.databaseUrl ? 'postgres' : 'sqlite';
+  const db = new Kysely<CoreTables>({
+    dialect: config.databaseUrl ? await postgresDialect(config.databaseUrl, opts) : await sqliteDialect(config, opts),
+  });
+  try {
+    if (!opts.skipMigrations) await migrate(db);
+  } catch (err) {
+    await db.destroy();
+    throw err;
+  }
+  let closed = false;
+  return {
+    db,
+    dialect,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await db.destroy();
+    },
+  };
+}

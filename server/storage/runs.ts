@@ -1,0 +1,202 @@
+/**
+ * Runs repository: a row is inserted when a run starts and updated when it finishes;
+ * the full trace is stored as JSON. Lists are newest first with an opaque cursor.
+ */
+import type { RunStatus, SpanError, Trace } from '../../shared';
+import { fromJson, toJson, type Storage } from './index';
+
+export interface RunSummary {
+  runId: string;
+  flowId: string;
+  status: RunStatus;
+  source: string;
+  nodeId?: string;
+  startedAt: number;
+  finishedAt?: number;
+  durationMs?: number;
+  error?: SpanError & { nodeId?: string };
+  usage: { promptTokens: number; completionTokens: number; totalTokens: number; cost: number | null };
+}
+
+export interface RunRecord extends RunSummary {
+  inputs: Record<string, unknown>;
+  outputs?: Record<string, unknown>;
+  trace?: Trace;
+}
+
+export interface RunStart {
+  runId: string;
+  flowId: string;
+  startedAt: number;
+  inputs: Record<string, unknown>;
+  source?: string;
+  nodeId?: string;
+}
+
+export interface RunPage {
+  runs: RunSummary[];
+  /** Pass as `before` to get the next (older) page; absent on the last page. */
+  nextCursor?: string;
+}
+
+const SUMMARY_COLUMNS = [
+  'id',
+  'flow_id',
+  'status',
+  'source',
+  'node_id',
+  'started_at',
+  'finished_at',
+  'duration_ms',
+  'error',
+  'prompt_tokens',
+  'completion_tokens',
+  'total_tokens',
+  'cost',
+] as const;
+
+type SummaryRow = {
+  id: string;
+  flow_id: string;
+  status: string;
+  source: string;
+  node_id: string | null;
+  started_at: number;
+  finished_at: number | null;
+  duration_ms: number | null;
+  error: string | null;
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+  cost: number | null;
+};
+
+function toSummary(row: SummaryRow): RunSummary {
+  const s: RunSummary = {
+    runId: row.id,
+    flowId: row.flow_id,
+    status: row.status as RunStatus,
+    source: row.source,
+    startedAt: Number(row.started_at),
+    usage: {
+      promptTokens: Number(row.prompt_tokens),
+      completionTokens: Number(row.completion_tokens),
+      totalTokens: Number(row.total_tokens),
+      cost: row.cost === null ? null : Number(row.cost),
+    },
+  };
+  if (row.node_id !== null) s.nodeId = row.node_id;
+  if (row.finished_at !== null) s.finishedAt = Number(row.finished_at);
+  if (row.duration_ms !== null) s.durationMs = Number(row.duration_ms);
+  if (row.error !== null) s.error = fromJson(row.error);
+  return s;
+}
+
+function encodeCursor(startedAt: number, id: string): string {
+  return Buffer.from(`${startedAt}:${id}`).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { startedAt: number; id: string } | undefined {
+  const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  const i = text.indexOf(':');
+  if (i <= 0) return undefined;
+  const startedAt = Number(text.slice(0, i));
+  if (!Number.isFinite(startedAt)) return undefined;
+  return { startedAt, id: text.slice(i + 1) };
+}
+
+export class RunsRepository {
+  constructor(private readonly storage: Storage) {}
+
+  /** Record a run that has just started (status `running`). */
+  async insertStarted(run: RunStart): Promise<void> {
+    await this.storage.db
+      .insertInto('runs')
+      .values({
+        id: run.runId,
+        flow_id: run.flowId,
+        status: 'running',
+        source: run.source ?? 'api',
+        node_id: run.nodeId ?? null,
+        started_at: run.startedAt,
+        finished_at: null,
+        duration_ms: null,
+        inputs: toJson(run.inputs) ?? '{}',
+        outputs: null,
+        error: null,
+        cost: null,
+        trace: null,
+      })
+      .execute();
+  }
+
+  /** Store a finished run's trace (inserts the row when the start was never recorded). */
+  async finish(trace: Trace, extra: { source?: string; nodeId?: string } = {}): Promise<void> {
+    const values = {
+      status: trace.status,
+      finished_at: trace.startedAt + trace.durationMs,
+      duration_ms: trace.durationMs,
+      outputs: toJson(trace.outputs),
+      error: toJson(trace.error) ?? null,
+      prompt_tokens: trace.usage.promptTokens,
+      completion_tokens: trace.usage.completionTokens,
+      total_tokens: trace.usage.totalTokens,
+      cost: trace.usage.cost,
+      trace: toJson(trace),
+    };
+    const res = await this.storage.db.updateTable('runs').set(values).where('id', '=', trace.runId).executeTakeFirst();
+    if (Number(res.numUpdatedRows) === 0) {
+      await this.storage.db
+        .insertInto('runs')
+        .values({
+          id: trace.runId,
+          flow_id: trace.flowId,
+          source: extra.source ?? 'api',
+          node_id: extra.nodeId ?? null,
+          started_at: trace.startedAt,
+          inputs: toJson(trace.inputs) ?? '{}',
+          ...values,
+        })
+        .execute();
+    }
+  }
+
+  /** Mark runs left `running` by a process that died (called at boot). */
+  async markAbandoned(before: number): Promise<number> {
+    const res = await this.storage.db
+      .updateTable('runs')
+      .set({ status: 'failed', error: toJson({ code: 'abandoned', message: 'the server stopped while this run was in progress' }) })
+      .where('status', '=', 'running')
+      .where('started_at', '<', before)
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows);
+  }
+
+  async get(runId: string): Promise<RunRecord | undefined> {
+    const row = await this.storage.db.selectFrom('runs').selectAll().where('id', '=', runId).executeTakeFirst();
+    if (!row) return undefined;
+    const rec: RunRecord = { ...toSummary(row), inputs: fromJson(row.inputs, {}) };
+    if (row.outputs !== null) rec.outputs = fromJson(row.outputs);
+    if (row.trace !== null) rec.trace = fromJson(row.trace);
+    return rec;
+  }
+
+  /** Runs of a flow, newest first. `limit` is clamped to 1..200 (default 50). */
+  async listByFlow(flowId: string, opts: { limit?: number; before?: string } = {}): Promise<RunPage> {
+    const limit = Math.min(200, Math.max(1, Math.floor(opts.limit ?? 50)));
+    let q = this.storage.db.selectFrom('runs').select(SUMMARY_COLUMNS).where('flow_id', '=', flowId);
+    const cursor = opts.before ? decodeCursor(opts.before) : undefined;
+    if (cursor) {
+      q = q.where((eb) =>
+        eb.or([
+          eb('started_at', '<', cursor.startedAt),
+          eb.and([eb('started_at', '=', cursor.startedAt), eb('id', '<', cursor.id)]),
+        ]),
+      );
+    }
+    const rows = await q.orderBy('started_at', 'desc').orderBy('id', 'desc').limit(limit + 1).execute();
+    const page = rows.slice(0, limit).map(toSummary);
+    const last = page[page.length - 1];
+    return rows.length > limit && last ? { runs: page, nextCursor: encodeCursor(last.startedAt, last.runId) } : { runs: page };
+  }
+}

@@ -1,0 +1,113 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Trace } from '../../shared';
+import { openStorage, fromJson, toJson } from './index';
+import { RunsRepository } from './runs';
+import { openTestStorage, postgresReachable, servicesRequired, type TestStorage } from './test-helpers';
+
+function trace(runId: string, flowId: string, startedAt: number, status: Trace['status'] = 'succeeded'): Trace {
+  return {
+    runId,
+    flowId,
+    status,
+    startedAt,
+    durationMs: 42,
+    inputs: { question: 'q' },
+    outputs: { answer: 'a' },
+    spans: [],
+    usage: { promptTokens: 3, completionTokens: 4, totalTokens: 7, cost: 0.00125 },
+    ...(status === 'failed' ? { error: { code: 'boom', message: 'it broke', nodeId: 'n1' } } : {}),
+  };
+}
+
+const pgUp = await postgresReachable();
+if (!pgUp && servicesRequired()) throw new Error('PostgreSQL at 127.0.0.1:5432 is required (BRAID_REQUIRE_SERVICES=1) but unreachable');
+if (!pgUp) console.warn('[storage.test] skipping PostgreSQL cases: nothing listens on 127.0.0.1:5432');
+
+describe.each([
+  ['sqlite', true],
+  ['postgres', pgUp],
+] as const)('storage on %s', (dialect, enabled) => {
+  let t: TestStorage;
+  let runs: RunsRepository;
+  beforeAll(async () => {
+    if (!enabled) return;
+    t = await openTestStorage(dialect);
+    runs = new RunsRepository(t.storage);
+  });
+  afterAll(async () => {
+    if (enabled) await t.dispose();
+  });
+
+  it.skipIf(!enabled)('reports its dialect', () => {
+    expect(t.storage.dialect).toBe(dialect);
+  });
+
+  it.skipIf(!enabled)('inserts on start, updates on finish, reads back with numbers', async () => {
+    await runs.insertStarted({ runId: 'r1', flowId: 'qa', startedAt: 1_700_000_000_123, inputs: { question: 'q' } });
+    const started = await runs.get('r1');
+    expect(started?.status).toBe('running');
+    expect(started?.startedAt).toBe(1_700_000_000_123);
+    expect(started?.trace).toBeUndefined();
+    await runs.finish(trace('r1', 'qa', 1_700_000_000_123));
+    const done = await runs.get('r1');
+    expect(done?.status).toBe('succeeded');
+    expect(done?.durationMs).toBe(42);
+    expect(typeof done?.startedAt).toBe('number');
+    expect(done?.finishedAt).toBe(1_700_000_000_165);
+    expect(done?.usage).toEqual({ promptTokens: 3, completionTokens: 4, totalTokens: 7, cost: 0.00125 });
+    expect(done?.outputs).toEqual({ answer: 'a' });
+    expect(done?.trace?.runId).toBe('r1');
+  });
+
+  it.skipIf(!enabled)('finish without a start inserts the row; errors round-trip', async () => {
+    await runs.finish(trace('r2', 'qa', 1_700_000_000_200, 'failed'), { source: 'cli' });
+    const r = await runs.get('r2');
+    expect(r?.status).toBe('failed');
+    expect(r?.source).toBe('cli');
+    expect(r?.error).toEqual({ code: 'boom', message: 'it broke', nodeId: 'n1' });
+    expect(await runs.get('missing')).toBeUndefined();
+  });
+
+  it.skipIf(!enabled)('lists a flow newest first with a cursor', async () => {
+    for (let i = 0; i < 5; i++) await runs.finish(trace(`p${i}`, 'paged', 1_000 + i));
+    await runs.finish(trace('other', 'other-flow', 5_000));
+    const first = await runs.listByFlow('paged', { limit: 2 });
+    expect(first.runs.map((r) => r.runId)).toEqual(['p4', 'p3']);
+    expect(first.nextCursor).toBeTruthy();
+    const second = await runs.listByFlow('paged', { limit: 2, before: first.nextCursor });
+    expect(second.runs.map((r) => r.runId)).toEqual(['p2', 'p1']);
+    const third = await runs.listByFlow('paged', { limit: 2, before: second.nextCursor });
+    expect(third.runs.map((r) => r.runId)).toEqual(['p0']);
+    expect(third.nextCursor).toBeUndefined();
+  });
+
+  it.skipIf(!enabled)('marks abandoned running rows failed', async () => {
+    await runs.insertStarted({ runId: 'stale', flowId: 'qa', startedAt: 10, inputs: {} });
+    expect(await runs.markAbandoned(Date.now())).toBeGreaterThanOrEqual(1);
+    expect((await runs.get('stale'))?.status).toBe('failed');
+  });
+});
+
+describe('sqlite file storage', () => {
+  it('creates braid.db in the data dir, in WAL mode, and migrations are idempotent', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'braid-storage-'));
+    const s1 = await openStorage({ dataDir: dir });
+    await new RunsRepository(s1).finish(trace('keep', 'qa', 1));
+    await s1.close();
+    expect(fs.existsSync(path.join(dir, 'braid.db'))).toBe(true);
+    expect(fs.existsSync(path.join(dir, 'braid.db-wal')) || fs.existsSync(path.join(dir, 'braid.db'))).toBe(true);
+    const s2 = await openStorage({ dataDir: dir });
+    expect((await new RunsRepository(s2).get('keep'))?.flowId).toBe('qa');
+    await s2.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('toJson/fromJson', () => {
+    expect(toJson(undefined)).toBeNull();
+    expect(fromJson(toJson({ a: [1] }))).toEqual({ a: [1] });
+    expect(fromJson(null, 5)).toBe(5);
+  });
+});
