@@ -55,6 +55,8 @@ export type Behaviour =
   | { stallAfterFirstToken: true }
   /** Send the headers and part of the reply, then destroy the socket. */
   | { cutStream: true }
+  /** Streaming: send part of the reply, then end the response cleanly with no finish reason and no [DONE]. */
+  | { truncateStream: true }
   /** Answer this one request with this text (instead of the responder). */
   | { reply: string; finishReason?: string };
 
@@ -101,6 +103,8 @@ export interface FakeOpenAIOptions {
   apiKey?: string;
   models?: string[];
   responder?: Responder;
+  /** Report no `usage` at all (like some OpenAI-compatible servers). */
+  omitUsage?: boolean;
 }
 
 export interface FakeOpenAI {
@@ -111,6 +115,7 @@ export interface FakeOpenAI {
   setResponder(fn: Responder | undefined): void;
   setLatency(ms: number): void;
   setTokenDelay(ms: number): void;
+  setOmitUsage(omit: boolean): void;
   enqueue(...behaviours: Behaviour[]): void;
   /** Clear calls, queued behaviours, responder and latency. */
   reset(): void;
@@ -195,6 +200,7 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
   let responder = opts.responder;
   let latencyMs = opts.latencyMs ?? 0;
   let tokenDelayMs = opts.tokenDelayMs ?? 0;
+  let omitUsage = opts.omitUsage ?? false;
   const models = opts.models ?? ['gpt-4o-mini', 'gpt-4o', 'text-embedding-3-small'];
   const sockets = new Set<Socket>();
   let seq = 0;
@@ -279,14 +285,14 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
         created,
         model,
         choices: [{ index: 0, message: { role: 'assistant', content: text, refusal: null, annotations: [] }, logprobs: null, finish_reason: finish }],
-        usage,
+        ...(omitUsage ? {} : { usage }),
         service_tier: 'default',
         system_fingerprint: 'fp_fake',
       });
       return;
     }
 
-    const includeUsage = body.stream_options?.include_usage === true;
+    const includeUsage = body.stream_options?.include_usage === true && !omitUsage;
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
     const chunk = (delta: Record<string, unknown>, finishReason: string | null): string =>
       `data: ${JSON.stringify({
@@ -305,6 +311,10 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
       if (tokenDelayMs > 0) await sleep(tokenDelayMs, req);
       res.write(chunk({ content: pieces[i] }, null));
       if (b && 'stallAfterFirstToken' in b) return; // keeps the response open, silent
+      if (b && 'truncateStream' in b && i >= Math.min(1, pieces.length - 1)) {
+        res.end();
+        return;
+      }
       if (b && 'cutStream' in b && i >= Math.min(1, pieces.length - 1)) {
         setImmediate(() => req.socket.destroy());
         return;
@@ -413,6 +423,9 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
     setTokenDelay(ms) {
       tokenDelayMs = ms;
     },
+    setOmitUsage(omit) {
+      omitUsage = omit;
+    },
     enqueue(...behaviours) {
       queue.push(...behaviours);
     },
@@ -422,6 +435,7 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
       responder = opts.responder;
       latencyMs = opts.latencyMs ?? 0;
       tokenDelayMs = opts.tokenDelayMs ?? 0;
+      omitUsage = opts.omitUsage ?? false;
     },
     close() {
       return new Promise<void>((resolve) => {

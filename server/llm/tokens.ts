@@ -1,0 +1,64 @@
+/**
+ * Offline token counting. Braid prefers the usage a provider reports (OpenAI
+ * `stream_options.include_usage`, Anthropic and Ollama usage fields); this is the fallback
+ * when a server reports none. It uses the rank files bundled in js-tiktoken — never
+ * LangChain's `getNumTokens`, which downloads ranks from the internet at run time.
+ *
+ * Ranks load lazily (the first count per encoding costs ~0.3 s to build the encoder).
+ */
+import type { Tiktoken } from 'js-tiktoken/lite';
+import type { TokenUsage } from '../../shared';
+
+export type EncodingName = 'o200k_base' | 'cl100k_base';
+
+const encoders = new Map<EncodingName, Promise<Tiktoken>>();
+
+/** The encoding a model uses; non-OpenAI models are estimated with cl100k_base. */
+export function encodingForModel(modelId: string): EncodingName {
+  const model = modelId.includes(':') ? modelId.slice(modelId.indexOf(':') + 1) : modelId;
+  if (/^(gpt-4o|gpt-4\.1|gpt-4\.5|gpt-5|o1|o3|o4|chatgpt-4o|gpt-oss)/.test(model)) return 'o200k_base';
+  return 'cl100k_base';
+}
+
+export function getEncoder(name: EncodingName): Promise<Tiktoken> {
+  let p = encoders.get(name);
+  if (!p) {
+    p = (async () => {
+      const { Tiktoken: Ctor } = await import('js-tiktoken/lite');
+      const ranks = name === 'o200k_base' ? (await import('js-tiktoken/ranks/o200k_base')).default : (await import('js-tiktoken/ranks/cl100k_base')).default;
+      return new Ctor(ranks);
+    })();
+    p.catch(() => encoders.delete(name));
+    encoders.set(name, p);
+  }
+  return p;
+}
+
+/** Tokens in a text for a model (`provider:model` or a bare model name). */
+export async function countTokens(text: string, modelId: string): Promise<number> {
+  if (!text) return 0;
+  const enc = await getEncoder(encodingForModel(modelId));
+  return enc.encode(text).length;
+}
+
+/**
+ * Prompt tokens of a chat request, counted the way OpenAI documents for chat models:
+ * 3 tokens of framing per message, 1 for a name, 3 priming the reply.
+ */
+export async function countChatTokens(messages: Array<{ role: string; content: string; name?: string }>, modelId: string): Promise<number> {
+  const enc = await getEncoder(encodingForModel(modelId));
+  let n = 3;
+  for (const m of messages) n += 3 + enc.encode(m.content).length + (m.name ? 1 + enc.encode(m.name).length : 0);
+  return n;
+}
+
+/** Usage estimated offline for a call whose provider reported none. */
+export async function estimateUsage(
+  messages: Array<{ role: string; content: string }>,
+  reply: string,
+  modelId: string,
+): Promise<TokenUsage> {
+  const promptTokens = await countChatTokens(messages, modelId);
+  const completionTokens = await countTokens(reply, modelId);
+  return { promptTokens, completionTokens, totalTokens: promptTokens + completionTokens };
+}

@@ -1,0 +1,250 @@
+/**
+ * The prompt node: render chat messages (mustache, once, no partials), call the model
+ * through LangChain, stream tokens, record usage and cost, and return `text` (and `json`
+ * when `output: "json"`).
+ *
+ * Failure rules: a stream that stalls after it started (no chunk for `stallTimeoutMs`)
+ * is a retryable `stream_stalled`; a cut or failed stream, or one that ends without a
+ * finish reason, fails the node — partial text is never returned as a success.
+ */
+import { AIMessage, HumanMessage, SystemMessage, type BaseMessage, type AIMessageChunk } from '@langchain/core/messages';
+import type { PromptConfig } from '../../../shared/nodes/prompt';
+import { renderTemplate, stringifyValue } from '../../../shared/template';
+import type { TokenUsage } from '../../../shared';
+import { NodeError, type Executor, type NodeContext } from '../types';
+import { createChatModel, parseModelId, providerBaseUrl, providerSecrets, baseUrlEnv, type ChatModelSettings } from '../../llm/providers';
+import { toProviderNodeError } from '../../llm/errors';
+import { costOf } from '../../llm/prices';
+import { estimateUsage } from '../../llm/tokens';
+import { parseJsonReply, checkSchema } from '../../llm/json-output';
+
+export interface PromptExecutorOptions {
+  /** Fail a stream with no chunk for this long once it has started (default 30 s). */
+  stallTimeoutMs?: number;
+  /** Extra model settings (tests: a custom fetch). */
+  modelSettings?: Pick<ChatModelSettings, 'fetch' | 'timeoutMs'>;
+}
+
+export const DEFAULT_STALL_TIMEOUT_MS = 30_000;
+
+type ChatTurn = { role: 'system' | 'user' | 'assistant'; content: string };
+
+const ROLE_ALIASES: Record<string, ChatTurn['role']> = {
+  system: 'system',
+  user: 'user',
+  human: 'user',
+  assistant: 'assistant',
+  ai: 'assistant',
+};
+
+/** Validate a `messages` input: an array of { role, content } with known roles. */
+export function parseHistory(value: unknown, port: string): ChatTurn[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) throw new NodeError('invalid_input', `input "${port}" must be an array of { role, content } messages`, { path: `inputs.${port}` });
+  return value.map((m: unknown, i): ChatTurn => {
+    const path = `inputs.${port}[${i}]`;
+    if (!m || typeof m !== 'object') throw new NodeError('invalid_input', `${path} must be an object { role, content }`, { path });
+    const { role, content } = m as { role?: unknown; content?: unknown };
+    const r = typeof role === 'string' ? ROLE_ALIASES[role.toLowerCase()] : undefined;
+    if (!r) throw new NodeError('invalid_input', `${path}.role must be one of system, user, assistant (got ${JSON.stringify(role)})`, { path: `${path}.role` });
+    if (typeof content !== 'string') throw new NodeError('invalid_input', `${path}.content must be a string`, { path: `${path}.content` });
+    return { role: r, content };
+  });
+}
+
+/** The conversation a prompt node sends: rendered templates, history, and re-ask turns. */
+export function buildConversation(ctx: Pick<NodeContext<PromptConfig>, 'config' | 'inputs' | 'feedback'>): ChatTurn[] {
+  const turns: ChatTurn[] = [];
+  ctx.config.messages.forEach((m, i) => {
+    if (m.role === 'history') turns.push(...parseHistory(ctx.inputs[m.variable], m.variable));
+    else {
+      let content: string;
+      try {
+        content = renderTemplate(m.content, ctx.inputs);
+      } catch (err) {
+        throw new NodeError('template_error', `messages[${i}]: ${(err as Error).message}`, { path: `config.messages[${i}].content` });
+      }
+      turns.push({ role: m.role, content });
+    }
+  });
+  if (ctx.feedback) {
+    const prev = ctx.feedback.previousOutputs;
+    const previous = typeof prev.text === 'string' ? prev.text : stringifyValue(prev.json ?? prev);
+    turns.push({ role: 'assistant', content: previous }, { role: 'user', content: ctx.feedback.message });
+  }
+  return turns;
+}
+
+function toLangChain(turns: ChatTurn[]): BaseMessage[] {
+  return turns.map((t) => (t.role === 'system' ? new SystemMessage(t.content) : t.role === 'user' ? new HumanMessage(t.content) : new AIMessage(t.content)));
+}
+
+function contentText(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (Array.isArray(content)) {
+    return content.map((p) => (typeof p === 'string' ? p : p && typeof p === 'object' && (p as { type?: string }).type === 'text' ? String((p as { text?: unknown }).text ?? '') : '')).join('');
+  }
+  return '';
+}
+
+interface UsageMeta {
+  input_tokens?: number;
+  output_tokens?: number;
+  total_tokens?: number;
+}
+
+function finishReasonOf(meta: Record<string, unknown> | undefined): string | undefined {
+  if (!meta) return undefined;
+  for (const k of ['finish_reason', 'stop_reason', 'done_reason']) {
+    const v = meta[k];
+    if (typeof v === 'string' && v) return v;
+  }
+  if (meta.done === true) return 'stop';
+  return undefined;
+}
+
+interface Reply {
+  text: string;
+  usage?: UsageMeta;
+  finishReason?: string;
+  responseModel?: string;
+}
+
+/** Iterate a stream with a deadline between chunks once the first chunk has arrived. */
+async function readStream(
+  stream: AsyncIterable<AIMessageChunk>,
+  ctx: NodeContext<PromptConfig>,
+  stallMs: number,
+  onStall: () => void,
+): Promise<Reply> {
+  const it = stream[Symbol.asyncIterator]();
+  let text = '';
+  let usage: UsageMeta | undefined;
+  let finishReason: string | undefined;
+  let responseModel: string | undefined;
+  let started = false;
+  for (;;) {
+    let timer: NodeJS.Timeout | undefined;
+    const next = it.next();
+    let result: IteratorResult<AIMessageChunk>;
+    if (started) {
+      const stalled = new Promise<'stalled'>((resolve) => {
+        timer = setTimeout(() => resolve('stalled'), stallMs);
+      });
+      const r = await Promise.race([next, stalled]);
+      clearTimeout(timer);
+      if (r === 'stalled') {
+        onStall();
+        next.catch(() => undefined);
+        void it.return?.(undefined)?.catch(() => undefined);
+        throw new NodeError('stream_stalled', `the model stream stalled: no data for ${stallMs} ms after ${text.length} characters`, { retryable: true });
+      }
+      result = r;
+    } else result = await next;
+    if (result.done) break;
+    started = true;
+    const chunk = result.value;
+    const piece = contentText(chunk.content);
+    if (piece) {
+      text += piece;
+      ctx.emitToken(piece);
+    }
+    if (chunk.usage_metadata) usage = chunk.usage_metadata;
+    finishReason = finishReasonOf(chunk.response_metadata) ?? finishReason;
+    const m = chunk.response_metadata?.model_name ?? chunk.response_metadata?.model;
+    if (typeof m === 'string') responseModel = m;
+  }
+  return { text, usage, finishReason, responseModel };
+}
+
+/** Build the prompt executor (options for tests and tuning). */
+export function createPromptExecutor(opts: PromptExecutorOptions = {}): Executor<PromptConfig> {
+  const stallMs = opts.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
+  return async function promptExecutor(ctx) {
+    const { config } = ctx;
+    const { provider } = parseModelId(config.model);
+    const turns = buildConversation(ctx);
+    const model = createChatModel(config.model, ctx.services.config, {
+      temperature: config.temperature,
+      maxTokens: config.maxTokens,
+      ...opts.modelSettings,
+    });
+    const errorCtx = {
+      provider,
+      signal: ctx.signal,
+      secrets: providerSecrets(ctx.services.config),
+      baseUrl: providerBaseUrl(provider, ctx.services.config),
+      baseUrlEnv: baseUrlEnv(provider),
+    };
+    const messages = toLangChain(turns);
+    const stop = config.stop && config.stop.length > 0 ? config.stop : undefined;
+    if (ctx.feedback) ctx.setMeta({ reaskAttempt: ctx.feedback.attempt });
+
+    let reply: Reply;
+    const stallAbort = new AbortController();
+    const signal = AbortSignal.any([ctx.signal, stallAbort.signal]);
+    try {
+      if (config.stream) {
+        const stream = await model.stream(messages, { signal, ...(stop ? { stop } : {}) });
+        reply = await readStream(stream as AsyncIterable<AIMessageChunk>, ctx, stallMs, () => stallAbort.abort());
+        if (reply.finishReason === undefined) {
+          throw new NodeError('stream_incomplete', `the model stream ended without a finish reason after ${reply.text.length} characters (connection cut?)`, {
+            retryable: true,
+          });
+        }
+      } else {
+        const msg = await model.invoke(messages, { signal, ...(stop ? { stop } : {}) });
+        const meta = msg.response_metadata as Record<string, unknown> | undefined;
+        const m = meta?.model_name ?? meta?.model;
+        reply = {
+          text: contentText(msg.content),
+          usage: (msg as { usage_metadata?: UsageMeta }).usage_metadata,
+          finishReason: finishReasonOf(meta),
+          responseModel: typeof m === 'string' ? m : undefined,
+        };
+      }
+    } catch (err) {
+      if (err instanceof NodeError) throw err;
+      if (ctx.signal.aborted) throw toProviderNodeError(err, errorCtx);
+      throw toProviderNodeError(err, { ...errorCtx, signal: undefined });
+    }
+    if (ctx.signal.aborted) throw new NodeError('cancelled', `${provider} call cancelled`);
+
+    let usage: TokenUsage;
+    let estimated = false;
+    if (reply.usage && typeof reply.usage.input_tokens === 'number' && (reply.usage.input_tokens > 0 || (reply.usage.output_tokens ?? 0) > 0)) {
+      const promptTokens = reply.usage.input_tokens;
+      const completionTokens = reply.usage.output_tokens ?? 0;
+      usage = { promptTokens, completionTokens, totalTokens: reply.usage.total_tokens ?? promptTokens + completionTokens };
+    } else {
+      usage = await estimateUsage(turns, reply.text, config.model);
+      estimated = true;
+    }
+    ctx.recordUsage(config.model, usage, costOf(config.model, usage));
+    ctx.setMeta({
+      model: config.model,
+      ...(reply.responseModel ? { responseModel: reply.responseModel } : {}),
+      finishReason: reply.finishReason ?? null,
+      ...(estimated ? { usageEstimated: true } : {}),
+    });
+
+    const outputs: Record<string, unknown> = { text: reply.text };
+    if (config.output === 'json') {
+      const parsed = parseJsonReply(reply.text);
+      if (!parsed.ok) {
+        const hint = reply.finishReason === 'length' ? ' (the reply was cut at maxTokens)' : '';
+        throw new NodeError('invalid_json', `the model reply is not valid JSON${hint}: ${parsed.error}; reply starts: ${JSON.stringify(reply.text.slice(0, 200))}`);
+      }
+      if (config.jsonSchema) {
+        const problems = checkSchema(parsed.value, config.jsonSchema);
+        if (problems.length > 0) {
+          throw new NodeError('json_schema_mismatch', `the model reply does not match jsonSchema: ${problems.slice(0, 10).join('; ')}`, { path: 'config.jsonSchema' });
+        }
+      }
+      outputs.json = parsed.value;
+    }
+    return { outputs };
+  };
+}
+
+export const promptExecutor: Executor<PromptConfig> = createPromptExecutor();
