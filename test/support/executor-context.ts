@@ -30,6 +30,7 @@ export function executorContext<C>(
     node,
     config,
     inputs,
+    runInputs: {},
     signal: opts.signal ?? new AbortController().signal,
     services: { config: opts.config ?? loadConfig(opts.env ?? {}) },
     ...(opts.feedback ? { feedback: opts.feedback } : {}),
