@@ -1,0 +1,174 @@
+/**
+ * The Express app: middleware in a fixed order (request id → logging → path check →
+ * auth → JSON body → routes → 404 → errors), and a server that tests start on port 0.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import express, { type Express } from 'express';
+import pino, { type Logger } from 'pino';
+import type { Config } from './config';
+import { FlowStore } from './flows/store';
+import { RunService } from './flows/runs';
+import { secretValues } from './flows/redact';
+import type { AppContext } from './http/context';
+import { errorMiddleware, notFoundJson } from './http/errors';
+import { adminAuth } from './http/middleware/auth';
+import { jsonBody } from './http/middleware/json';
+import { requestLogging } from './http/middleware/logging';
+import { isApiPath, normalisedPath } from './http/middleware/path';
+import { requestId } from './http/middleware/request-id';
+import { routeModules } from './http/routes/index';
+import { staticRoutes } from './http/static';
+import { buildRunServices } from './services';
+import { openStorage, type Storage } from './storage/index';
+import { RunsRepository } from './storage/runs';
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export interface CreateAppOptions {
+  config: Config;
+  storage: Storage;
+  logger?: Logger;
+  /** Built client directory (default `<repo>/dist/client`). */
+  clientDir?: string;
+}
+
+export interface BraidApp {
+  app: Express;
+  context: AppContext;
+  /** Cancel in-flight runs and run registered cleanups (does not close storage). */
+  close(): Promise<void>;
+}
+
+export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
+  return pino({
+    level: config.logLevel,
+    base: { service: 'braid' },
+    redact: { paths: ['req.headers.authorization', 'headers.authorization', '*.apiKey', '*.token'], censor: '[redacted]' },
+  });
+}
+
+export function createApp(opts: CreateAppOptions): BraidApp {
+  const { config, storage } = opts;
+  const logger = opts.logger ?? createLogger(config);
+  const secrets = secretValues(config);
+  const flows = new FlowStore(config.flowsDir);
+  const runsRepo = new RunsRepository(storage);
+  const services = buildRunServices({ config, storage });
+  const runService = new RunService({ flows, runs: runsRepo, services, secrets, logger });
+  const cleanups: Array<() => Promise<void> | void> = [];
+  const context: AppContext = {
+    config,
+    storage,
+    logger,
+    flows,
+    runsRepo,
+    runService,
+    services,
+    secrets,
+    onClose: (fn) => void cleanups.push(fn),
+  };
+
+  const app = express();
+  app.set('case sensitive routing', true);
+  app.set('strict routing', false);
+  app.set('x-powered-by', false);
+  app.set('trust proxy', false);
+  app.set('etag', false);
+  app.set('query parser', 'simple');
+
+  app.use(requestId());
+  app.use(requestLogging(logger));
+  app.use(normalisedPath());
+  app.use(adminAuth(config.adminToken));
+  const parseJson = jsonBody(config.bodyLimit);
+  app.use((req, res, next) => (isApiPath(req.path) ? runAll(parseJson, req, res, next) : next()));
+  for (const mod of routeModules) app.use(mod(context));
+  app.use(staticRoutes({ clientDir: opts.clientDir ?? path.join(REPO_ROOT, 'dist', 'client'), flows }));
+  app.use(notFoundJson);
+  app.use(errorMiddleware({ logger, secrets }));
+
+  return {
+    app,
+    context,
+    async close() {
+      runService.cancelAll();
+      for (const fn of cleanups.reverse()) {
+        try {
+          await fn();
+        } catch (err) {
+          logger.warn({ err: (err as Error).message }, 'cleanup failed');
+        }
+      }
+    },
+  };
+}
+
+type Handler = (req: express.Request, res: express.Response, next: express.NextFunction) => void;
+
+/** Run a chain of middleware as one. */
+function runAll(chain: Handler[], req: express.Request, res: express.Response, next: express.NextFunction): void {
+  let i = 0;
+  const step = (err?: unknown): void => {
+    if (err !== undefined && err !== null) return next(err);
+    const h = chain[i++];
+    if (!h) return next();
+    h(req, res, step);
+  };
+  step();
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  app: BraidApp;
+  storage: Storage;
+  close(): Promise<void>;
+}
+
+/**
+ * Open storage, build the app and listen on config.host:config.port (0 = any free port).
+ * `close()` stops accepting connections, cancels runs, and closes storage.
+ */
+export async function startServer(config: Config, opts: { logger?: Logger; storage?: Storage; clientDir?: string } = {}): Promise<RunningServer> {
+  const logger = opts.logger ?? createLogger(config);
+  const storage = opts.storage ?? (await openStorage(config));
+  const ownsStorage = !opts.storage;
+  const braid = createApp({ config, storage, logger, ...(opts.clientDir ? { clientDir: opts.clientDir } : {}) });
+  await braid.context.runsRepo.markAbandoned(Date.now()).catch(() => 0);
+  const server = http.createServer(braid.app);
+  server.keepAliveTimeout = 5_000;
+  server.headersTimeout = 30_000;
+  server.requestTimeout = 0; // runs and SSE streams may be long; nodes have their own timeouts
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const url = `http://${hostForUrl}:${port}`;
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    port,
+    app: braid,
+    storage,
+    close() {
+      closing ??= (async () => {
+        await braid.close();
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeIdleConnections();
+          setTimeout(() => server.closeAllConnections(), 2_000).unref();
+        });
+        if (ownsStorage) await storage.close();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,177 @@
+/**
+ * The run use case: load a stored flow, run it through the runtime, persist the run from
+ * the runtime's events (the runtime never touches storage), and keep in-flight runs
+ * cancellable in this process. HTTP handlers and the CLI both call this.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Flow, RunEvent, Trace } from '../../shared';
+import type { FlowProblem } from '../../shared/api/errors';
+import { runFlow } from '../runtime/index';
+import type { RunResult, RunServices } from '../runtime/types';
+import type { RunsRepository } from '../storage/runs';
+import { redact } from './redact';
+import { FlowStoreError, type FlowStore } from './store';
+
+export interface StartRunOptions {
+  /** Aborts the run (client disconnect, CLI Ctrl-C). */
+  signal?: AbortSignal;
+  onEvent?: (event: RunEvent) => void;
+  /** Single-node debug run. */
+  only?: { nodeId: string; inputs: Record<string, unknown> };
+  /** Recorded with the run: api, cli, node, deployment, evaluation… */
+  source?: string;
+}
+
+export class RunServiceError extends Error {
+  constructor(
+    readonly code: 'not_found' | 'invalid_flow' | 'unknown_node',
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = 'RunServiceError';
+  }
+}
+
+export interface RunServiceDeps {
+  flows: FlowStore;
+  runs: RunsRepository;
+  services: RunServices;
+  secrets: string[];
+  logger?: Logger;
+}
+
+export class RunService {
+  private readonly inflight = new Map<string, AbortController>();
+
+  constructor(private readonly deps: RunServiceDeps) {}
+
+  /** Load a stored flow ready to run (404 / 422 as RunServiceError). */
+  async loadRunnable(flowId: string, opts: { nodeId?: string } = {}): Promise<Flow> {
+    let stored;
+    try {
+      stored = await this.deps.flows.get(flowId);
+    } catch (err) {
+      if (err instanceof FlowStoreError && err.code === 'malformed_file') throw new RunServiceError('invalid_flow', err.message, []);
+      if (err instanceof FlowStoreError && err.code === 'invalid_id') throw new RunServiceError('not_found', err.message);
+      throw err;
+    }
+    if (!stored) throw new RunServiceError('not_found', `no flow with id "${flowId}"`);
+    if (opts.nodeId !== undefined) {
+      // A debug run only needs a parseable flow and a sound node.
+      if (!stored.flow) throw new RunServiceError('invalid_flow', `flow "${flowId}" does not parse`, errorsOf(stored.problems));
+      if (!stored.flow.nodes.some((n) => n.id === opts.nodeId)) throw new RunServiceError('unknown_node', `flow "${flowId}" has no node "${opts.nodeId}"`);
+      const nodeProblems = errorsOf(stored.problems).filter((p) => p.nodeId === opts.nodeId && p.code !== 'missing_input');
+      if (nodeProblems.length > 0) throw new RunServiceError('invalid_flow', `node "${opts.nodeId}" is invalid`, nodeProblems);
+      return stored.flow;
+    }
+    if (!stored.valid || !stored.flow) {
+      const problems = errorsOf(stored.problems);
+      throw new RunServiceError('invalid_flow', `flow "${flowId}" is invalid (${problems.length} problem(s))`, problems);
+    }
+    return stored.flow;
+  }
+
+  /** Run a stored flow by id. Throws RunServiceError, or the runtime's RunInputError. */
+  async runStored(flowId: string, inputs: Record<string, unknown>, opts: StartRunOptions = {}): Promise<RunResult> {
+    const flow = await this.loadRunnable(flowId, { nodeId: opts.only?.nodeId });
+    return this.run(flow, inputs, opts);
+  }
+
+  /** Run a flow (already loaded and validated), persisting it from its events. */
+  async run(flow: Flow, inputs: Record<string, unknown>, opts: StartRunOptions = {}): Promise<RunResult> {
+    const runId = randomUUID();
+    const controller = new AbortController();
+    const onAbort = () => controller.abort(opts.signal?.reason);
+    if (opts.signal?.aborted) controller.abort(opts.signal.reason);
+    else opts.signal?.addEventListener('abort', onAbort, { once: true });
+    this.inflight.set(runId, controller);
+    const { runs, secrets, logger } = this.deps;
+    const source = opts.only ? 'node' : (opts.source ?? 'api');
+    const extra = { source, ...(opts.only ? { nodeId: opts.only.nodeId } : {}) };
+    let persisted: Promise<void> = Promise.resolve();
+    let started = false;
+    let finished = false;
+    const persist = (fn: () => Promise<void>) => {
+      persisted = persisted.then(fn).catch((err: unknown) => {
+        logger?.error({ err: errMessage(err), runId }, 'failed to persist run');
+      });
+    };
+    try {
+      const result = await runFlow(flow, inputs, {
+        runId,
+        signal: controller.signal,
+        services: this.deps.services,
+        ...(opts.only ? { only: opts.only } : {}),
+        onEvent: (raw) => {
+          const event = redact(raw, secrets);
+          if (event.type === 'run_started') {
+            started = true;
+            persist(() => runs.insertStarted({ runId, flowId: flow.id, startedAt: event.at, inputs: event.inputs, ...extra }));
+          } else if (event.type === 'run_finished') {
+            finished = true;
+            persist(() => runs.finish(event.trace, extra));
+          }
+          try {
+            opts.onEvent?.(event);
+          } catch (err) {
+            logger?.warn({ err: errMessage(err), runId }, 'run event listener threw');
+          }
+        },
+      });
+      const safe = redact(result, secrets);
+      if (!finished) persist(() => runs.finish(safe.trace, extra));
+      await persisted;
+      return safe;
+    } catch (err) {
+      if (started && !finished) {
+        // The runtime crashed mid-run: record the failure so the row does not stay `running`.
+        const trace: Trace = {
+          runId,
+          flowId: flow.id,
+          status: 'failed',
+          startedAt: Date.now(),
+          durationMs: 0,
+          inputs,
+          outputs: {},
+          spans: [],
+          usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0, cost: null },
+          error: { code: 'internal', message: redact(errMessage(err), secrets) },
+        };
+        persist(() => runs.finish(trace, extra));
+      }
+      await persisted;
+      throw err;
+    } finally {
+      opts.signal?.removeEventListener('abort', onAbort);
+      this.inflight.delete(runId);
+    }
+  }
+
+  /** Cancel a run in flight in this process; false when it is not running here. */
+  cancel(runId: string): boolean {
+    const c = this.inflight.get(runId);
+    if (!c) return false;
+    c.abort(new Error('cancelled'));
+    return true;
+  }
+
+  isRunning(runId: string): boolean {
+    return this.inflight.has(runId);
+  }
+
+  /** Abort every run in flight (graceful shutdown). */
+  cancelAll(): number {
+    for (const c of this.inflight.values()) c.abort(new Error('server shutting down'));
+    return this.inflight.size;
+  }
+}
+
+function errorsOf(problems: FlowProblem[]): FlowProblem[] {
+  return problems.filter((p) => p.severity !== 'warning');
+}
+
+function errMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

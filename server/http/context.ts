@@ -1,0 +1,31 @@
+import express, { type Router } from 'express';
+import type { Logger } from 'pino';
+import type { Config } from '../config';
+import type { FlowStore } from '../flows/store';
+import type { RunService } from '../flows/runs';
+import type { RunServices } from '../runtime/types';
+import type { Storage } from '../storage/index';
+import type { RunsRepository } from '../storage/runs';
+
+/** What route modules receive. Domains read what they need from here. */
+export interface AppContext {
+  config: Config;
+  storage: Storage;
+  logger: Logger;
+  flows: FlowStore;
+  runsRepo: RunsRepository;
+  runService: RunService;
+  services: RunServices;
+  /** Secret values to redact from anything a route sends. */
+  secrets: string[];
+  /** Register cleanup to run when the app closes (queues, timers…). */
+  onClose(fn: () => Promise<void> | void): void;
+}
+
+/** A route module: builds a router whose routes carry their full paths (`/api/…`). */
+export type RouteModule = (ctx: AppContext) => Router;
+
+/** Routers are case-sensitive so that routing agrees with the auth check. */
+export function createRouter(): Router {
+  return express.Router({ caseSensitive: true, strict: false, mergeParams: false });
+}

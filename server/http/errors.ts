@@ -1,0 +1,96 @@
+/**
+ * One error type for handlers and one middleware that maps every error to the JSON
+ * envelope `{ error: { code, message, details? } }` with the right status. 5xx bodies
+ * never carry stack traces or internal messages.
+ */
+import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
+import type { Logger } from 'pino';
+import type { ApiErrorBody } from '../../shared/api/errors';
+import { FlowStoreError } from '../flows/store';
+import { RunServiceError } from '../flows/runs';
+import { RunInputError } from '../runtime/types';
+import { redact } from '../flows/redact';
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = 'HttpError';
+  }
+}
+
+export function sendError(res: Response, status: number, code: string, message: string, details?: unknown): void {
+  const body: ApiErrorBody = { error: { code, message, ...(details !== undefined ? { details } : {}) } };
+  res.status(status).json(body);
+}
+
+/** Paths of run input issues are reported under `inputs.` (e.g. `inputs.question`). */
+function inputPath(p: string): string {
+  if (p === '' || p === 'inputs') return 'inputs';
+  return p.startsWith('inputs.') || p.startsWith('inputs[') ? p : `inputs.${p}`;
+}
+
+/** Translate a known error into an HttpError; undefined for unexpected faults. */
+export function toHttpError(err: unknown): HttpError | undefined {
+  if (err instanceof HttpError) return err;
+  if (err instanceof RunInputError) {
+    const issues = err.issues.map((i) => ({ path: inputPath(i.path), message: i.message }));
+    return new HttpError(400, 'invalid_inputs', issues.map((i) => `${i.path}: ${i.message}`).join('; ') || 'invalid inputs', { issues });
+  }
+  if (err instanceof FlowStoreError) {
+    switch (err.code) {
+      case 'not_found':
+        return new HttpError(404, 'not_found', err.message);
+      case 'conflict':
+        return new HttpError(409, 'etag_mismatch', err.message, err.details);
+      case 'exists':
+        return new HttpError(409, 'already_exists', err.message);
+      case 'invalid_flow':
+        return new HttpError(422, 'invalid_flow', err.message, { problems: err.details });
+      case 'invalid_id':
+        return new HttpError(400, 'invalid_id', err.message);
+      case 'malformed_file':
+        return new HttpError(422, 'malformed_file', err.message, err.details);
+    }
+  }
+  if (err instanceof RunServiceError) {
+    if (err.code === 'not_found') return new HttpError(404, 'not_found', err.message);
+    if (err.code === 'unknown_node') return new HttpError(404, 'unknown_node', err.message);
+    return new HttpError(422, 'invalid_flow', err.message, { problems: err.details });
+  }
+  // body-parser / http-errors shaped errors
+  const e = err as { type?: string; status?: number; statusCode?: number; expose?: boolean; message?: string };
+  if (e && typeof e === 'object') {
+    if (e.type === 'entity.parse.failed') return new HttpError(400, 'invalid_json', 'the request body is not valid JSON');
+    if (e.type === 'entity.too.large') return new HttpError(413, 'payload_too_large', 'the request body is too large');
+    if (e.type === 'encoding.unsupported' || e.type === 'charset.unsupported') return new HttpError(415, 'unsupported_media_type', e.message ?? 'unsupported encoding');
+    const status = e.status ?? e.statusCode;
+    if (typeof status === 'number' && status >= 400 && status < 500 && e.expose) return new HttpError(status, 'bad_request', e.message ?? 'bad request');
+  }
+  return undefined;
+}
+
+export function errorMiddleware(opts: { logger: Logger; secrets: string[] }): ErrorRequestHandler {
+  return (err, req, res, next) => {
+    if (res.headersSent) {
+      next(err);
+      return;
+    }
+    const http = toHttpError(err);
+    if (http) {
+      sendError(res, http.status, http.code, redact(http.message, opts.secrets), redact(http.details, opts.secrets));
+      return;
+    }
+    const id = String(res.getHeader('x-request-id') ?? '');
+    opts.logger.error({ reqId: id, err: redact(err instanceof Error ? { message: err.message, stack: err.stack } : String(err), opts.secrets) }, 'unhandled error');
+    sendError(res, 500, 'internal', `internal server error (request id ${id || 'unknown'})`);
+  };
+}
+
+export const notFoundJson: RequestHandler = (req, res) => {
+  sendError(res, 404, 'not_found', `no route for ${req.method} ${req.path}`);
+};

@@ -1,0 +1,96 @@
+/** Flow CRUD + validate: thin handlers over the file store. */
+import type { Request, Response } from 'express';
+import { validateFlow } from '../../../shared/flow/index';
+import type { StoredFlow } from '../../flows/store';
+import { isSafeFlowId } from '../../flows/store';
+import type { RouteModule } from '../context';
+import { createRouter } from '../context';
+import { HttpError } from '../errors';
+
+function flowId(req: Request): string {
+  const id = String(req.params.id ?? '');
+  if (!isSafeFlowId(id)) throw new HttpError(400, 'invalid_id', `invalid flow id "${id}": must match [a-z0-9][a-z0-9_-]*`);
+  return id;
+}
+
+function bodyObject(req: Request): Record<string, unknown> {
+  const b: unknown = req.body;
+  if (b === undefined) throw new HttpError(400, 'invalid_body', 'expected a JSON body (Content-Type: application/json)');
+  if (b === null || typeof b !== 'object' || Array.isArray(b)) throw new HttpError(400, 'invalid_body', 'the body must be a JSON object');
+  return b as Record<string, unknown>;
+}
+
+function sendFlow(res: Response, stored: StoredFlow, status = 200): void {
+  res.setHeader('ETag', stored.etag);
+  res.setHeader('Cache-Control', 'no-cache');
+  res.status(status).json({ flow: stored.document, etag: stored.etag, valid: stored.valid, problems: stored.problems, updatedAt: stored.updatedAt });
+}
+
+export const flowsRoutes: RouteModule = (ctx) => {
+  const r = createRouter();
+  const store = ctx.flows;
+
+  r.get('/api/flows', async (_req, res) => {
+    const { flows, problems } = await store.list();
+    res.json({ flows, problems });
+  });
+
+  r.post('/api/flows', async (req, res) => {
+    const body = bodyObject(req);
+    const id = body.id;
+    if (typeof id !== 'string' || !isSafeFlowId(id)) {
+      throw new HttpError(400, 'invalid_id', 'the flow needs an "id" matching [a-z0-9][a-z0-9_-]*');
+    }
+    const { stored } = await store.save(id, body, { mustNotExist: true });
+    res.setHeader('Location', `/api/flows/${id}`);
+    sendFlow(res, stored, 201);
+  });
+
+  r.get('/api/flows/:id', async (req, res) => {
+    const id = flowId(req);
+    const stored = await store.get(id);
+    if (!stored) throw new HttpError(404, 'not_found', `no flow with id "${id}"`);
+    const inm = req.get('if-none-match');
+    if (inm && inm.split(',').some((t) => t.trim().replace(/^W\//, '') === stored.etag)) {
+      res.setHeader('ETag', stored.etag);
+      res.status(304).end();
+      return;
+    }
+    sendFlow(res, stored);
+  });
+
+  r.put('/api/flows/:id', async (req, res) => {
+    const id = flowId(req); // the path id wins: a body's id never overrides it
+    const body = bodyObject(req);
+    const ifMatch = req.get('if-match');
+    const { stored, created } = await store.save(id, body, ifMatch !== undefined ? { ifMatch } : {});
+    sendFlow(res, stored, created ? 201 : 200);
+  });
+
+  r.delete('/api/flows/:id', async (req, res) => {
+    const id = flowId(req);
+    const ifMatch = req.get('if-match');
+    const existed = await store.delete(id, ifMatch !== undefined ? { ifMatch } : {});
+    if (!existed) throw new HttpError(404, 'not_found', `no flow with id "${id}"`);
+    res.status(204).end();
+  });
+
+  /**
+   * Validate the stored flow, or the flow in the body when one is sent (a draft from the
+   * canvas; nothing is saved). Pure checking: no code, JSONata, template or URL runs.
+   */
+  r.post('/api/flows/:id/validate', async (req, res) => {
+    const id = flowId(req);
+    const body: unknown = req.body;
+    if (body !== undefined && body !== null && typeof body === 'object' && !Array.isArray(body) && Object.keys(body).length > 0) {
+      const result = validateFlow({ ...(body as Record<string, unknown>), id });
+      res.json({ valid: result.ok && !result.problems.some((p) => p.severity !== 'warning'), problems: result.problems });
+      return;
+    }
+    const stored = await store.get(id);
+    if (!stored) throw new HttpError(404, 'not_found', `no flow with id "${id}"`);
+    res.json({ valid: stored.valid, problems: stored.problems });
+  });
+
+  return r;
+};

@@ -1,0 +1,20 @@
+/**
+ * Every route module, mounted in order. Domains add ONE line each (knowledge,
+ * evaluation, deployment, monitoring…). A module's routes carry their full paths;
+ * /api/** is behind the admin token and JSON-parsed by the app; other prefixes
+ * (e.g. /v1/endpoints) do their own auth and then use `jsonBody()` themselves.
+ */
+import type { RouteModule } from '../context';
+import { healthRoutes } from './health';
+import { nodeTypesRoutes } from './node-types';
+import { flowsRoutes } from './flows';
+import { runsRoutes } from './runs';
+import { providersRoutes } from './providers';
+
+export const routeModules: RouteModule[] = [
+  healthRoutes,
+  nodeTypesRoutes,
+  flowsRoutes,
+  runsRoutes,
+  providersRoutes,
+];

@@ -1,0 +1,131 @@
+/** Runs: start (JSON or SSE), single-node debug runs, history, one run, cancel. */
+import type { Request, Response } from 'express';
+import type { RunEvent } from '../../../shared';
+import type { RunResult } from '../../runtime/types';
+import type { AppContext, RouteModule } from '../context';
+import { createRouter } from '../context';
+import { HttpError, sendError, toHttpError } from '../errors';
+import { openSse, type SseStream } from '../sse';
+import { isSafeFlowId } from '../../flows/store';
+
+function param(req: Request, name: string, what: string): string {
+  const v = String(req.params[name] ?? '');
+  if (!isSafeFlowId(v)) throw new HttpError(400, 'invalid_id', `invalid ${what} "${v}"`);
+  return v;
+}
+
+/** The `inputs` object of a run request (absent body → no inputs). */
+function runInputs(req: Request): Record<string, unknown> {
+  const body: unknown = req.body;
+  if (body === undefined || body === null) return {};
+  if (typeof body !== 'object' || Array.isArray(body)) throw new HttpError(400, 'invalid_body', 'the body must be a JSON object { "inputs": { … } }');
+  const inputs = (body as Record<string, unknown>).inputs;
+  if (inputs === undefined) return {};
+  if (inputs === null || typeof inputs !== 'object' || Array.isArray(inputs)) {
+    throw new HttpError(400, 'invalid_inputs', 'inputs: must be an object', { issues: [{ path: 'inputs', message: 'must be an object' }] });
+  }
+  return inputs as Record<string, unknown>;
+}
+
+function wantsSse(req: Request): boolean {
+  return (req.get('accept') ?? '').toLowerCase().includes('text/event-stream');
+}
+
+/** Abort when the client goes away before the response is complete. */
+function disconnectSignal(res: Response): AbortSignal {
+  const c = new AbortController();
+  res.on('close', () => {
+    if (!res.writableFinished) c.abort(new Error('client disconnected'));
+  });
+  return c.signal;
+}
+
+async function respond(
+  ctx: AppContext,
+  req: Request,
+  res: Response,
+  start: (signal: AbortSignal, onEvent?: (e: RunEvent) => void) => Promise<RunResult>,
+): Promise<void> {
+  const signal = disconnectSignal(res);
+  if (!wantsSse(req)) {
+    const result = await start(signal);
+    if (!res.writable) return;
+    res.json({ runId: result.runId, status: result.status, outputs: result.outputs, trace: result.trace });
+    return;
+  }
+  // The stream opens with the first event: errors before the run starts (unknown flow,
+  // invalid flow, bad inputs) are still plain JSON errors with their status.
+  let sse: SseStream | undefined;
+  const stream = () => (sse ??= openSse(req, res));
+  try {
+    const result = await start(signal, (e) => stream().send(e.type, e));
+    stream().send('result', { runId: result.runId, status: result.status, outputs: result.outputs });
+  } catch (err) {
+    if (!sse) throw err;
+    const http = toHttpError(err);
+    if (!http) ctx.logger.error({ err: (err as Error)?.message }, 'run stream failed');
+    sse.send('error', { error: { code: http?.code ?? 'internal', message: http?.message ?? 'internal server error', ...(http?.details !== undefined ? { details: http.details } : {}) } });
+  } finally {
+    sse?.end();
+  }
+}
+
+export const runsRoutes: RouteModule = (ctx) => {
+  const r = createRouter();
+  const svc = ctx.runService;
+
+  r.post('/api/flows/:id/runs', async (req, res) => {
+    const id = param(req, 'id', 'flow id');
+    const inputs = runInputs(req);
+    await respond(
+      ctx,
+      req,
+      res,
+      (signal, onEvent) => svc.runStored(id, inputs, { signal, ...(onEvent ? { onEvent } : {}), source: 'api' }),
+    );
+  });
+
+  r.post('/api/flows/:id/nodes/:nodeId/run', async (req, res) => {
+    const id = param(req, 'id', 'flow id');
+    const nodeId = param(req, 'nodeId', 'node id');
+    const inputs = runInputs(req);
+    await respond(
+      ctx,
+      req,
+      res,
+      (signal, onEvent) => svc.runStored(id, {}, { signal, ...(onEvent ? { onEvent } : {}), only: { nodeId, inputs } }),
+    );
+  });
+
+  r.get('/api/flows/:id/runs', async (req, res) => {
+    const id = param(req, 'id', 'flow id');
+    const limit = req.query.limit !== undefined ? Number(req.query.limit) : undefined;
+    if (limit !== undefined && !Number.isFinite(limit)) throw new HttpError(400, 'invalid_query', 'limit: must be a number');
+    const before = typeof req.query.before === 'string' ? req.query.before : undefined;
+    const page = await ctx.runsRepo.listByFlow(id, { ...(limit !== undefined ? { limit } : {}), ...(before ? { before } : {}) });
+    res.json(page);
+  });
+
+  r.get('/api/runs/:id', async (req, res) => {
+    const runId = String(req.params.id ?? '');
+    const run = runId.length <= 128 ? await ctx.runsRepo.get(runId) : undefined;
+    if (!run) throw new HttpError(404, 'not_found', `no run with id "${runId.slice(0, 128)}"`);
+    res.json({ ...run, running: svc.isRunning(runId) });
+  });
+
+  r.post('/api/runs/:id/cancel', async (req, res) => {
+    const runId = String(req.params.id ?? '');
+    if (svc.cancel(runId)) {
+      res.status(202).json({ runId, cancelled: true });
+      return;
+    }
+    const run = runId.length <= 128 ? await ctx.runsRepo.get(runId) : undefined;
+    if (!run) {
+      sendError(res, 404, 'not_found', `no run with id "${runId.slice(0, 128)}"`);
+      return;
+    }
+    sendError(res, 409, 'not_running', `run "${runId}" is not running in this process (status ${run.status})`);
+  });
+
+  return r;
+};

@@ -1,0 +1,60 @@
+/**
+ * The builder UI: the built client from dist/client when it exists (SPA fallback for
+ * non-/api GETs), else a plain HTML page listing the flows.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import express, { type RequestHandler, type Router } from 'express';
+import type { FlowStore } from '../flows/store';
+import { createRouter } from './context';
+import { isApiPath } from './middleware/path';
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
+}
+
+const SECURITY_HEADERS: RequestHandler = (_req, res, next) => {
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  res.setHeader('X-Frame-Options', 'DENY');
+  res.setHeader('Referrer-Policy', 'no-referrer');
+  next();
+};
+
+function isPageRequest(method: string, p: string): boolean {
+  // Other prefixes (/v1, /metrics) belong to their own routers and get JSON 404s.
+  const lower = p.toLowerCase();
+  return (method === 'GET' || method === 'HEAD') && !isApiPath(p) && !lower.startsWith('/v1/') && lower !== '/metrics';
+}
+
+export function staticRoutes(opts: { clientDir: string; flows: FlowStore }): Router {
+  const r = createRouter();
+  r.use(SECURITY_HEADERS);
+  const index = path.join(opts.clientDir, 'index.html');
+  if (fs.existsSync(index)) {
+    r.use(express.static(opts.clientDir, { index: false, fallthrough: true, maxAge: '1h', immutable: false }));
+    r.use((req, res, next) => {
+      if (!isPageRequest(req.method, req.path)) return next();
+      res.setHeader('Cache-Control', 'no-cache');
+      res.sendFile(index);
+    });
+    return r;
+  }
+  r.use(async (req, res, next) => {
+    if (!isPageRequest(req.method, req.path) || req.path !== '/') return next();
+    const { flows, problems } = await opts.flows.list();
+    const items = flows
+      .map((f) => `<li><a href="/api/flows/${encodeURIComponent(f.id)}"><code>${escapeHtml(f.id)}</code></a> — ${escapeHtml(f.name)}${f.valid ? '' : ' <em>(invalid)</em>'}</li>`)
+      .join('\n');
+    const bad = problems.map((p) => `<li><code>${escapeHtml(path.basename(p.path))}</code>: ${escapeHtml(p.error)}</li>`).join('\n');
+    res.setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'");
+    res.type('html').send(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Braid</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:46rem;margin:3rem auto;padding:0 1rem}code{background:#f3f3f3;padding:0 .25rem}</style></head>
+<body><h1>Braid</h1>
+<p>The builder UI is not built yet (run <code>npm run build:client</code>). The API is at <code>/api</code>; see docs/api.md.</p>
+<h2>Flows</h2><ul>${items || '<li>No flows in the flows folder.</li>'}</ul>
+${bad ? `<h2>Unreadable flow files</h2><ul>${bad}</ul>` : ''}
+</body></html>`);
+  });
+  return r;
+}
