@@ -17,6 +17,7 @@
  */
 import type { Kysely } from 'kysely';
 import { coreRuns } from './0001_core_runs';
+import { evaluation } from './0200_evaluation';
 
 export interface Migration {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -27,4 +28,5 @@ export interface Migration {
 
 export const migrations: Record<string, Migration> = {
   '0001_core_runs': coreRuns,
+  '0200_evaluation': evaluation,
 };

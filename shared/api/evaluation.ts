@@ -1,0 +1,200 @@
+/**
+ * Wire types of the datasets and evaluations API (server/http/routes/{datasets,evaluations}.ts),
+ * shared by the server, the CLI and the client.
+ */
+
+export interface BadRowReport {
+  line: number;
+  message: string;
+}
+
+export interface DatasetVersionInfo {
+  id: string;
+  datasetId: string;
+  version: number;
+  status: 'importing' | 'ready' | 'failed';
+  contentHash: string | null;
+  format: 'csv' | 'jsonl' | 'rows';
+  source: string;
+  filename: string | null;
+  rowCount: number;
+  badRowCount: number;
+  /** The first 100 bad rows. */
+  badRows: BadRowReport[];
+  columns: string[];
+  bytes: number;
+  createdAt: number;
+}
+
+export interface DatasetInfo {
+  id: string;
+  name: string;
+  description: string | null;
+  createdAt: number;
+  updatedAt: number;
+  latestVersion: DatasetVersionInfo | null;
+}
+
+export interface DatasetRowRecord {
+  idx: number;
+  line: number;
+  data: Record<string, unknown>;
+}
+
+export interface NormalizeOptions {
+  trim?: boolean;
+  ignoreCase?: boolean;
+  ignorePunctuation?: boolean;
+  collapseWhitespace?: boolean;
+  ignoreArticles?: boolean;
+  squad?: boolean;
+}
+
+/** One metric of an evaluation. A bare name string means `{ type: name }`. */
+export type MetricSpec =
+  | { type: 'exact_match'; name?: string; normalize?: NormalizeOptions }
+  | { type: 'contains'; name?: string; value?: string; ignoreCase?: boolean }
+  | { type: 'regex'; name?: string; pattern?: string; flags?: string }
+  | { type: 'json_valid'; name?: string }
+  | { type: 'json_schema'; name?: string; schema: Record<string, unknown> }
+  | { type: 'levenshtein'; name?: string }
+  | { type: 'bleu'; name?: string; tokenize?: '13a' | 'none'; smoothMethod?: 'exp' | 'floor' | 'add-k' | 'none'; lowercase?: boolean }
+  | { type: 'rouge1' | 'rouge2' | 'rougeL'; name?: string }
+  | { type: 'embedding_cosine'; name?: string; model?: string }
+  | { type: 'llm_judge'; name?: string; rubric: string; model?: string; scale?: { min: number; max: number }; passAt?: number }
+  | { type: 'groundedness' | 'context_relevance' | 'answer_relevance'; name?: string; model?: string }
+  | { type: 'latency'; name?: string }
+  | { type: 'tokens'; name?: string }
+  | { type: 'cost'; name?: string }
+  | { type: 'evaluator_flow'; name?: string; flow: string };
+
+export type MetricType = MetricSpec['type'];
+
+export interface MetricScore {
+  /** null when the metric could not be computed for this row (see `error`). */
+  value: number | null;
+  /** Boolean metrics: whether the row passed. */
+  passed?: boolean;
+  reason?: string;
+  error?: string;
+  details?: Record<string, unknown>;
+}
+
+export interface EvaluationConfig {
+  /** flow input name → dataset column */
+  mapping: Record<string, string>;
+  /** The reference column (default `expected`; optional when no metric needs it). */
+  expected?: string;
+  /** Which flow output is scored (default: the first declared output). */
+  output?: string;
+  metrics: MetricSpec[];
+  concurrency: number;
+  /** Cap on rows (for a quick smoke run). */
+  limit?: number;
+}
+
+export type EvaluationStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
+
+export interface MetricAggregate {
+  name: string;
+  kind: 'number' | 'boolean';
+  count: number;
+  mean: number | null;
+  median: number | null;
+  p95: number | null;
+  min: number | null;
+  max: number | null;
+  /** 95% bootstrap confidence interval of the mean. */
+  ci95: [number, number] | null;
+  /** Boolean metrics: share of rows that passed. */
+  passRate?: number | null;
+  /** Corpus-level value when it is not the mean of rows (BLEU). */
+  corpus?: number | null;
+  /** Histogram over [min, max] for charts. */
+  histogram: Array<{ from: number; to: number; count: number }>;
+}
+
+export interface EvaluationSummary {
+  metrics: MetricAggregate[];
+  latency: { mean: number | null; median: number | null; p95: number | null };
+  tokens: number;
+  /** USD; null when no row had a known price. */
+  costTotal: number | null;
+  succeeded: number;
+  failed: number;
+}
+
+export interface EvaluationInfo {
+  id: string;
+  name: string;
+  flowId: string;
+  datasetId: string;
+  datasetVersionId: string;
+  config: EvaluationConfig;
+  status: EvaluationStatus;
+  total: number;
+  done: number;
+  failed: number;
+  createdAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+  error: { code: string; message: string } | null;
+  summary: EvaluationSummary | null;
+}
+
+export interface RowResult {
+  rowIdx: number;
+  status: 'succeeded' | 'failed';
+  inputs: Record<string, unknown>;
+  outputs: Record<string, unknown> | null;
+  expected: unknown;
+  metrics: Record<string, MetricScore>;
+  runId: string | null;
+  latencyMs: number | null;
+  totalTokens: number;
+  cost: number | null;
+  error: { code: string; message: string } | null;
+  finishedAt: number;
+}
+
+/** Server-sent events of GET /api/evaluations/:id/events. */
+export type EvaluationEvent =
+  | { type: 'progress'; id: string; status: EvaluationStatus; total: number; done: number; failed: number; concurrency: number }
+  | { type: 'row'; id: string; row: RowResult }
+  | { type: 'finished'; id: string; status: EvaluationStatus; summary: EvaluationSummary | null };
+
+export interface MetricDelta {
+  name: string;
+  a: number | null;
+  b: number | null;
+  /** b − a over rows both evaluations scored. */
+  delta: number | null;
+  ci95: [number, number] | null;
+  significant: boolean;
+  pairs: number;
+}
+
+export interface ComparisonRow {
+  rowIdx: number;
+  a: RowResult | null;
+  b: RowResult | null;
+  outputsDiffer: boolean;
+}
+
+export interface Comparison {
+  a: string;
+  b: string;
+  datasetVersionId: string;
+  metrics: MetricDelta[];
+  rows?: ComparisonRow[];
+}
+
+export interface ReviewInput {
+  rowIdx: number;
+  kind: 'thumbs' | 'rating' | 'pairwise';
+  /** thumbs: 0 | 1; rating: 1..5; pairwise: 1 when this evaluation won, 0 lost, 0.5 tie. */
+  value: number;
+  otherEvaluationId?: string;
+  comment?: string;
+  reviewer?: string;
+}
