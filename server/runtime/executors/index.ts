@@ -1,0 +1,26 @@
+/**
+ * Executors by node type. A node type without an executor fails to compile here.
+ */
+import type { ExecutorMap } from '../types';
+import { inputExecutor } from './input';
+import { outputExecutor } from './output';
+import { promptExecutor } from './prompt';
+import { retrievalExecutor } from './retrieval';
+import { toolExecutor } from './tool';
+import { validatorExecutor } from './validator';
+import { conditionExecutor } from './condition';
+import { transformExecutor } from './transform';
+
+export const executors = {
+  input: inputExecutor,
+  output: outputExecutor,
+  prompt: promptExecutor,
+  retrieval: retrievalExecutor,
+  tool: toolExecutor,
+  validator: validatorExecutor,
+  condition: conditionExecutor,
+  transform: transformExecutor,
+} satisfies ExecutorMap;
+
+export { inputExecutor, outputExecutor, promptExecutor, retrievalExecutor, toolExecutor, validatorExecutor, conditionExecutor, transformExecutor };
+export { codeToolExecutor } from './tool-code';

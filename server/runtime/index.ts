@@ -1,0 +1,35 @@
+/**
+ * The runtime's entry point: `runFlow` checks the run inputs, then hands the flow to the
+ * scheduler with the real executors (or the caller's, in tests).
+ */
+import { randomUUID } from 'node:crypto';
+import type { Flow } from '../../shared';
+import { executors as defaultExecutors } from './executors';
+import { checkRunInputs } from './inputs';
+import { schedule, type ExecutorLookup } from './scheduler';
+import type { RunOptions, RunResult } from './types';
+
+export interface RunFlowOptions extends RunOptions {
+  /** Executors by node type (default: the real ones). */
+  executors?: ExecutorLookup;
+}
+
+/**
+ * Run a flow. Throws RunInputError (before any event) when `inputs` do not match the
+ * flow's declared inputs; every other problem ends the run as `failed` with a trace.
+ */
+export async function runFlow(flow: Flow, inputs: Record<string, unknown>, opts: RunFlowOptions): Promise<RunResult> {
+  const checked = opts.only ? { ...(inputs ?? {}) } : checkRunInputs(flow, inputs);
+  return schedule(flow, checked, { ...opts, runId: opts.runId ?? randomUUID(), executors: opts.executors ?? defaultExecutors });
+}
+
+export { checkRunInputs, typeProblem } from './inputs';
+export { compilePlan, Ledger } from './plan';
+export type { Plan, PlanNode, PlanEdge, NodeState } from './plan';
+export { schedule, toNodeError, DEFAULT_NODE_TIMEOUT_MS } from './scheduler';
+export type { ExecutorLookup, ScheduleOptions } from './scheduler';
+export { DEFAULT_RETRY, MAX_BACKOFF_MS, MAX_RETRY_AFTER_MS, retryDelay, sleep } from './retry';
+export type { RetryPolicy } from './retry';
+export { executors } from './executors';
+export { NodeError, RunInputError } from './types';
+export type { Executor, ExecutorMap, KnowledgeSearch, NodeContext, NodeResult, ReaskFeedback, RunOptions, RunResult, RunServices } from './types';

@@ -1,0 +1,128 @@
+/**
+ * Per-node context: what an executor sees (NodeContext) and what the trace records about
+ * it (SpanRecord, turned into a Span when the node settles).
+ */
+import type { Flow, FlowNode, RunEvent, Span, SpanError, SpanStatus, TokenUsage } from '../../shared';
+import type { NodeContext, ReaskFeedback, RunServices } from './types';
+
+/** Float epoch milliseconds (sub-millisecond durations matter for cheap nodes). */
+export function nowMs(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+function round3(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}
+
+/** Mutable record of one node's part of the run; it survives retries and re-asks. */
+export class SpanRecord {
+  readonly nodeId: string;
+  readonly nodeType: string;
+  startedAt = 0;
+  endedAt = 0;
+  attempts = 0;
+  inputs: Record<string, unknown> = {};
+  outputs: Record<string, unknown> = {};
+  model?: string;
+  tokens?: TokenUsage;
+  /** undefined: no model call; null: a call with an unknown price. */
+  cost?: number | null;
+  error?: SpanError;
+  skipReason?: string;
+  meta?: Record<string, unknown>;
+
+  constructor(nodeId: string, nodeType: string) {
+    this.nodeId = nodeId;
+    this.nodeType = nodeType;
+  }
+
+  recordUsage(model: string, usage: TokenUsage, cost: number | null): void {
+    this.model = model;
+    const t = this.tokens ?? { promptTokens: 0, completionTokens: 0, totalTokens: 0 };
+    this.tokens = {
+      promptTokens: t.promptTokens + (usage.promptTokens || 0),
+      completionTokens: t.completionTokens + (usage.completionTokens || 0),
+      totalTokens: t.totalTokens + (usage.totalTokens || 0),
+    };
+    if (cost === null || this.cost === null) this.cost = null;
+    else this.cost = (this.cost ?? 0) + cost;
+  }
+
+  setMeta(meta: Record<string, unknown>): void {
+    this.meta = this.meta ? Object.assign(this.meta, meta) : { ...meta };
+  }
+
+  /** Append to a list kept in meta (e.g. re-ask messages). */
+  pushMeta(key: string, value: unknown): void {
+    const meta = (this.meta ??= {});
+    const list = Array.isArray(meta[key]) ? (meta[key] as unknown[]) : [];
+    list.push(value);
+    meta[key] = list;
+  }
+
+  toSpan(status: SpanStatus): Span {
+    const span: Span = {
+      nodeId: this.nodeId,
+      nodeType: this.nodeType,
+      status,
+      inputs: this.inputs,
+      outputs: this.outputs,
+      startedAt: Math.floor(this.startedAt),
+      durationMs: this.endedAt > this.startedAt ? round3(this.endedAt - this.startedAt) : 0,
+      attempts: this.attempts,
+    };
+    if (this.model !== undefined) span.model = this.model;
+    if (this.tokens !== undefined) span.tokens = this.tokens;
+    if (this.cost !== undefined) span.cost = this.cost === null ? null : round6(this.cost);
+    if (this.error !== undefined) span.error = this.error;
+    if (this.skipReason !== undefined) span.skipReason = this.skipReason;
+    if (this.meta !== undefined) span.meta = this.meta;
+    return span;
+  }
+}
+
+function round6(n: number): number {
+  return Math.round(n * 1e6) / 1e6;
+}
+
+export interface NodeContextInit {
+  runId: string;
+  flow: Flow;
+  node: FlowNode;
+  config: unknown;
+  inputs: Record<string, unknown>;
+  runInputs: Record<string, unknown>;
+  signal: AbortSignal;
+  services: RunServices;
+  feedback?: ReaskFeedback;
+  span: SpanRecord;
+  /** Undefined when nobody listens (no token events are built then). */
+  onEvent?: (event: RunEvent) => void;
+  /** False once the node's attempt is over: late tokens are dropped. */
+  isLive: () => boolean;
+}
+
+export function createNodeContext(init: NodeContextInit): NodeContext {
+  const { span, onEvent, runId, node, isLive } = init;
+  const ctx: NodeContext = {
+    runId,
+    flow: init.flow,
+    node,
+    config: init.config,
+    inputs: init.inputs,
+    runInputs: init.runInputs,
+    signal: init.signal,
+    services: init.services,
+    emitToken(token: string): void {
+      if (onEvent && isLive()) onEvent({ type: 'token', runId, nodeId: node.id, token });
+    },
+    recordUsage(model: string, usage: TokenUsage, cost: number | null): void {
+      span.recordUsage(model, usage, cost);
+    },
+    setMeta(meta: Record<string, unknown>): void {
+      span.setMeta(meta);
+    },
+  };
+  if (init.feedback) ctx.feedback = init.feedback;
+  return ctx;
+}

@@ -1,0 +1,417 @@
+/**
+ * The scheduler: runs every ready node concurrently (up to `maxConcurrency`), with a
+ * per-attempt timeout, retries with backoff on retryable errors, cancellation, generic
+ * re-ask (a node's result asks to re-run the node feeding one of its inputs) and the
+ * trace. It knows nothing of node types: the plan/ledger say what is ready, executors do
+ * the work, and NodeResult fields (skipPorts, reask, runOutputs) steer the run.
+ */
+import type { Flow, RunEvent, SpanStatus, Trace } from '../../shared';
+import { compilePlan, Ledger, type Plan } from './plan';
+import { createNodeContext, nowMs, SpanRecord } from './run-context';
+import { DEFAULT_RETRY, retryDelay, sleep } from './retry';
+import {
+  NodeError,
+  RunInputError,
+  type Executor,
+  type NodeContext,
+  type NodeResult,
+  type ReaskFeedback,
+  type RunOptions,
+  type RunResult,
+} from './types';
+
+/** Executors by node type; tests pass their own. */
+export type ExecutorLookup = Readonly<Partial<Record<string, Executor<never>>>>;
+
+export interface ScheduleOptions extends RunOptions {
+  runId: string;
+  executors: ExecutorLookup;
+}
+
+/** Used when neither the node nor the config sets a timeout. */
+export const DEFAULT_NODE_TIMEOUT_MS = 60_000;
+
+/** The scheduler's own reason for aborting a node (never an executor's). */
+class RunStop extends NodeError {}
+
+export function toNodeError(err: unknown): NodeError {
+  if (err instanceof NodeError) return err;
+  if (err instanceof Error) return new NodeError('node_error', err.message || err.name, { cause: err });
+  return new NodeError('node_error', typeof err === 'string' ? err : 'the node failed');
+}
+
+/** Run a flow with already-checked inputs. */
+export function schedule(flow: Flow, inputs: Record<string, unknown>, opts: ScheduleOptions): Promise<RunResult> {
+  return new Run(flow, inputs, opts).execute();
+}
+
+class Run {
+  private readonly plan: Plan;
+  private readonly ledger: Ledger;
+  private readonly onEvent?: (event: RunEvent) => void;
+  private readonly runId: string;
+  private readonly spans: Array<SpanRecord | undefined>;
+  private readonly spanStatus: Array<SpanStatus | undefined>;
+  private readonly runOutputs: Array<Record<string, unknown> | undefined>;
+  private readonly controllers = new Map<number, AbortController>();
+  private readonly gen: Int32Array;
+  private readonly reasks: Int32Array;
+  private readonly feedback: Array<ReaskFeedback | undefined>;
+  private readonly maxConcurrency: number;
+  private readonly startedAt = nowMs();
+  private queue: number[] = [];
+  private queueHead = 0;
+  private inflight = 0;
+  private status: Trace['status'] = 'running';
+  private error?: Trace['error'];
+  private finish: () => void = () => {};
+  private finished = false;
+  private onlyOutputs?: Record<string, unknown>;
+  private trace?: Trace;
+
+  constructor(
+    private readonly flow: Flow,
+    private readonly inputs: Record<string, unknown>,
+    private readonly opts: ScheduleOptions,
+  ) {
+    this.plan = compilePlan(flow);
+    this.ledger = new Ledger(this.plan);
+    this.onEvent = opts.onEvent;
+    this.runId = opts.runId;
+    const n = this.plan.nodes.length;
+    this.spans = new Array(n);
+    this.spanStatus = new Array(n);
+    this.runOutputs = new Array(n);
+    this.gen = new Int32Array(n);
+    this.reasks = new Int32Array(n);
+    this.feedback = new Array(n);
+    this.maxConcurrency = opts.maxConcurrency && opts.maxConcurrency > 0 ? opts.maxConcurrency : Infinity;
+  }
+
+  async execute(): Promise<RunResult> {
+    const only = this.opts.only;
+    const onlyIndex = only ? this.plan.index.get(only.nodeId) : undefined;
+    if (only && onlyIndex === undefined) {
+      throw new RunInputError([{ path: 'only.nodeId', message: `the flow has no node "${only.nodeId}"` }]);
+    }
+    if (this.onEvent) {
+      this.emit({ type: 'run_started', runId: this.runId, flowId: this.flow.id, at: Math.floor(this.startedAt), inputs: this.inputs });
+    }
+    const done = new Promise<void>((resolve) => (this.finish = resolve));
+    const signal = this.opts.signal;
+    const onAbort = (): void => this.cancel();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal?.aborted) this.cancel();
+    else if (onlyIndex !== undefined) this.startOnly(onlyIndex, only!.inputs);
+    else if (this.plan.cycle) {
+      this.failRun(new NodeError('invalid_flow', `the flow is not a DAG: cycle ${[...this.plan.cycle, this.plan.cycle[0]].join(' → ')}`));
+    }
+    this.pump();
+    await done;
+    signal?.removeEventListener('abort', onAbort);
+    return this.result();
+  }
+
+  private emit(event: RunEvent): void {
+    try {
+      this.onEvent!(event);
+    } catch {
+      // A listener's fault must not break the run.
+    }
+  }
+
+  /** Start what can start; finish the run when nothing is left in flight. */
+  private pump(): void {
+    if (this.finished) return;
+    if (this.status === 'running' && !this.opts.only) {
+      for (const i of this.ledger.takeSkipped()) this.recordSkipped(i);
+      for (const i of this.ledger.takeReady()) this.queue.push(i);
+      while (this.queueHead < this.queue.length && this.inflight < this.maxConcurrency) {
+        const i = this.queue[this.queueHead++];
+        if (this.ledger.state(i) === 'ready') this.start(i, this.ledger.inputsFor(i));
+      }
+      if (this.queueHead > 64 && this.queueHead * 2 > this.queue.length) {
+        this.queue = this.queue.slice(this.queueHead);
+        this.queueHead = 0;
+      }
+    }
+    if (this.inflight > 0) return;
+    if (this.status === 'running' && !this.opts.only && !this.ledger.settled()) {
+      this.failRun(new NodeError('stuck', 'no node can run and some never ran (the flow is not a DAG?)'));
+    }
+    this.finalize();
+  }
+
+  private start(i: number, inputs: Record<string, unknown>): void {
+    if (!this.opts.only) this.ledger.start(i);
+    this.inflight++;
+    const g = this.gen[i];
+    const ctrl = new AbortController();
+    this.controllers.set(i, ctrl);
+    this.runNode(i, ctrl, inputs).then(
+      (result) => this.onNodeDone(i, g, result),
+      (err: unknown) => this.onNodeError(i, g, err),
+    );
+  }
+
+  private startOnly(i: number, given: Record<string, unknown>): void {
+    const pn = this.plan.nodes[i];
+    const inputs: Record<string, unknown> = {};
+    for (const p of pn.inputs) if (pn.node.values && Object.prototype.hasOwnProperty.call(pn.node.values, p.name)) inputs[p.name] = pn.node.values[p.name];
+    Object.assign(inputs, given);
+    this.start(i, inputs);
+  }
+
+  private async runNode(i: number, ctrl: AbortController, inputs: Record<string, unknown>): Promise<NodeResult> {
+    const pn = this.plan.nodes[i];
+    let span = this.spans[i];
+    if (!span) {
+      span = this.spans[i] = new SpanRecord(pn.node.id, pn.node.type);
+      span.startedAt = nowMs();
+    }
+    span.inputs = inputs;
+    if (pn.problem) throw new NodeError(pn.problem.code, pn.problem.message, { path: pn.problem.path });
+    const exec = this.opts.executors[pn.node.type] as Executor<unknown> | undefined;
+    if (!exec) throw new NodeError('no_executor', `no executor for node type "${pn.node.type}"`);
+    const timeoutMs = pn.node.timeoutMs ?? this.opts.services.config?.nodeTimeoutMs ?? DEFAULT_NODE_TIMEOUT_MS;
+    const policy = pn.node.retry ?? DEFAULT_RETRY;
+    const feedback = this.feedback[i];
+    for (let retry = 1; ; retry++) {
+      span.attempts++;
+      if (this.onEvent) {
+        this.emit({ type: 'node_started', runId: this.runId, nodeId: pn.node.id, nodeType: pn.node.type, at: Math.floor(nowMs()), attempt: span.attempts, inputs });
+      }
+      let live = true;
+      const ctx = createNodeContext({
+        runId: this.runId,
+        flow: this.flow,
+        node: pn.node,
+        config: pn.config,
+        inputs,
+        runInputs: this.inputs,
+        signal: ctrl.signal,
+        services: this.opts.services,
+        feedback,
+        span,
+        onEvent: this.onEvent && ((e) => this.emit(e)),
+        isLive: () => live && !ctrl.signal.aborted,
+      });
+      try {
+        const result = await callWithDeadline(exec, ctx, ctrl, timeoutMs, pn.node.id);
+        live = false;
+        return result;
+      } catch (err) {
+        live = false;
+        if (ctrl.signal.aborted) throw ctrl.signal.reason;
+        const ne = toNodeError(err);
+        const delay = retryDelay(ne, retry, policy);
+        if (delay === null) throw ne;
+        span.pushMeta('retries', { attempt: span.attempts, code: ne.code, delayMs: delay });
+        if (this.onEvent) {
+          this.emit({ type: 'node_retry', runId: this.runId, nodeId: pn.node.id, at: Math.floor(nowMs()), attempt: span.attempts, delayMs: delay, error: ne.toSpanError() });
+        }
+        await sleep(delay, ctrl.signal);
+      }
+    }
+  }
+
+  private onNodeDone(i: number, g: number, result: NodeResult): void {
+    this.inflight--;
+    if (this.gen[i] !== g) return this.pump(); // superseded by a re-ask
+    this.controllers.delete(i);
+    const span = this.spans[i]!;
+    span.endedAt = nowMs();
+    span.outputs = result.outputs ?? {};
+    span.error = undefined;
+    if (result.reask && this.status === 'running') {
+      this.reask(i, result.reask);
+      return this.pump();
+    }
+    if (result.reask) {
+      // The run already stopped: the re-ask is moot, the node did not pass.
+      return this.settleFailed(i, new RunStop('cancelled', 'run stopped before the re-ask'), 'cancelled');
+    }
+    if (this.opts.only) this.onlyOutputs = result.runOutputs ?? result.outputs ?? {};
+    else if (result.runOutputs) this.runOutputs[i] = result.runOutputs;
+    this.spanStatus[i] = 'succeeded';
+    if (this.onEvent) this.emit({ type: 'node_finished', runId: this.runId, nodeId: span.nodeId, at: Math.floor(span.endedAt), span: span.toSpan('succeeded') });
+    if (this.status === 'running' && !this.opts.only) this.ledger.complete(i, span.outputs, result.skipPorts);
+    this.pump();
+  }
+
+  private onNodeError(i: number, g: number, err: unknown): void {
+    this.inflight--;
+    if (this.gen[i] !== g) return this.pump();
+    this.controllers.delete(i);
+    const ne = toNodeError(err);
+    this.settleFailed(i, ne, ne instanceof RunStop ? 'cancelled' : 'failed');
+  }
+
+  private settleFailed(i: number, ne: NodeError, status: 'failed' | 'cancelled'): void {
+    const span = this.spans[i]!;
+    span.endedAt = nowMs();
+    span.error = ne.toSpanError();
+    this.spanStatus[i] = status;
+    if (!this.opts.only) this.ledger.fail(i);
+    if (this.onEvent) this.emit({ type: 'node_failed', runId: this.runId, nodeId: span.nodeId, at: Math.floor(span.endedAt), span: span.toSpan(status) });
+    if (status === 'failed') this.failRun(ne, span.nodeId);
+    this.pump();
+  }
+
+  /** Node `v` asked to re-run the node feeding its input `port` (validator re-ask). */
+  private reask(v: number, ask: NonNullable<NodeResult['reask']>): void {
+    const span = this.spans[v]!;
+    const src = this.opts.only ? undefined : this.ledger.sourceOf(v, ask.port);
+    const count = this.reasks[v];
+    if (src === undefined || count >= ask.maxAttempts) {
+      const why = src === undefined ? `nothing upstream of input "${ask.port}" to re-ask` : `still failing after ${count} re-ask${count === 1 ? '' : 's'}`;
+      this.settleFailed(v, new NodeError('validation_failed', `${why}: ${ask.message}`), 'failed');
+      return;
+    }
+    this.reasks[v] = count + 1;
+    span.pushMeta('reasks', { attempt: count + 1, message: ask.message, node: this.plan.nodes[src].node.id });
+    if (this.onEvent) {
+      this.emit({ type: 'node_retry', runId: this.runId, nodeId: span.nodeId, at: Math.floor(nowMs()), attempt: span.attempts, delayMs: 0, error: { code: 'reask', message: ask.message } });
+    }
+    this.feedback[src] = { attempt: count + 1, previousOutputs: this.ledger.outputsOf(src) ?? {}, message: ask.message };
+    const { running, reset } = this.ledger.rerun(src);
+    for (const d of running) {
+      this.gen[d]++;
+      this.controllers.get(d)?.abort(new RunStop('superseded', 'an upstream node is being re-asked'));
+      this.controllers.delete(d);
+    }
+    for (const d of reset) {
+      this.spanStatus[d] = undefined;
+      this.runOutputs[d] = undefined;
+    }
+  }
+
+  private failRun(ne: NodeError, nodeId?: string): void {
+    if (this.status !== 'running') return;
+    this.status = 'failed';
+    this.error = { ...ne.toSpanError(), ...(nodeId ? { nodeId } : {}) };
+    this.abortAll(new RunStop('cancelled', nodeId ? `run stopped: node "${nodeId}" failed` : 'run stopped'));
+  }
+
+  private cancel(): void {
+    if (this.status !== 'running' || this.finished) return;
+    this.status = 'cancelled';
+    this.error = { code: 'cancelled', message: 'the run was cancelled' };
+    this.abortAll(new RunStop('cancelled', 'the run was cancelled'));
+    this.pump();
+  }
+
+  private abortAll(reason: RunStop): void {
+    for (const ctrl of [...this.controllers.values()]) ctrl.abort(reason);
+  }
+
+  private recordSkipped(i: number): void {
+    const pn = this.plan.nodes[i];
+    const span = (this.spans[i] ??= new SpanRecord(pn.node.id, pn.node.type));
+    span.startedAt = span.endedAt = nowMs();
+    span.inputs = {};
+    span.outputs = {};
+    span.skipReason = this.ledger.skipReason(i);
+    this.spanStatus[i] = 'skipped';
+    if (this.onEvent) this.emit({ type: 'node_skipped', runId: this.runId, nodeId: pn.node.id, at: Math.floor(span.endedAt), span: span.toSpan('skipped') });
+  }
+
+  private finalize(): void {
+    if (this.finished) return;
+    this.finished = true;
+    if (this.status === 'running') this.status = 'succeeded';
+    this.trace = this.buildTrace(nowMs());
+    if (this.onEvent) this.emit({ type: 'run_finished', runId: this.runId, at: Math.floor(this.startedAt + this.trace.durationMs), trace: this.trace });
+    this.finish();
+  }
+
+  private buildTrace(end: number): Trace {
+    const { nodes, order } = this.plan;
+    let indexes = order;
+    if (this.opts.only) indexes = [this.plan.index.get(this.opts.only.nodeId)!];
+    else if (order.length < nodes.length) {
+      const inOrder = new Set(order);
+      indexes = [...order, ...nodes.map((n) => n.index).filter((i) => !inOrder.has(i))];
+    }
+    const spans = [];
+    const outputs: Record<string, unknown> = this.onlyOutputs ?? {};
+    let promptTokens = 0;
+    let completionTokens = 0;
+    let totalTokens = 0;
+    let cost: number | null = 0;
+    for (const i of indexes) {
+      let rec = this.spans[i];
+      let status = this.spanStatus[i];
+      if (!rec || !status) {
+        rec ??= new SpanRecord(nodes[i].node.id, nodes[i].node.type);
+        if (!rec.startedAt) rec.startedAt = end;
+        rec.endedAt = Math.max(rec.endedAt, rec.startedAt);
+        rec.skipReason = `not run: the run ${this.status === 'cancelled' ? 'was cancelled' : 'failed'}`;
+        status = 'cancelled';
+      }
+      if (status === 'succeeded' && this.runOutputs[i]) Object.assign(outputs, this.runOutputs[i]);
+      if (rec.tokens) {
+        promptTokens += rec.tokens.promptTokens;
+        completionTokens += rec.tokens.completionTokens;
+        totalTokens += rec.tokens.totalTokens;
+      }
+      if (rec.cost === null) cost = null;
+      else if (rec.cost !== undefined && cost !== null) cost += rec.cost;
+      spans.push(rec.toSpan(status));
+    }
+    spans.sort((a, b) => a.startedAt - b.startedAt);
+    const trace: Trace = {
+      runId: this.runId,
+      flowId: this.flow.id,
+      status: this.status,
+      startedAt: Math.floor(this.startedAt),
+      durationMs: Math.round((end - this.startedAt) * 1000) / 1000,
+      inputs: this.inputs,
+      outputs,
+      spans,
+      usage: { promptTokens, completionTokens, totalTokens, cost: cost === null ? null : Math.round(cost * 1e6) / 1e6 },
+    };
+    if (this.error) trace.error = this.error;
+    return trace;
+  }
+
+  private result(): RunResult {
+    const trace = this.trace!;
+    return { runId: this.runId, status: trace.status, outputs: trace.outputs, trace };
+  }
+}
+
+/** Call an executor; reject as soon as the node's signal aborts or its attempt times out. */
+function callWithDeadline(exec: Executor<unknown>, ctx: NodeContext, ctrl: AbortController, timeoutMs: number, nodeId: string): Promise<NodeResult> {
+  return new Promise<NodeResult>((resolve, reject) => {
+    let settled = false;
+    const signal = ctrl.signal;
+    const onAbort = (): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    const timer = setTimeout(() => {
+      ctrl.abort(new NodeError('timeout', `node "${nodeId}" timed out after ${timeoutMs} ms`));
+    }, timeoutMs);
+    signal.addEventListener('abort', onAbort);
+    const done = (fn: () => void): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+      fn();
+    };
+    let p: Promise<NodeResult>;
+    try {
+      p = exec(ctx);
+    } catch (err) {
+      p = Promise.reject(err);
+    }
+    p.then(
+      (r) => done(() => (r && typeof r === 'object' ? resolve(r) : reject(new NodeError('bad_result', 'the executor returned no result')))),
+      (e: unknown) => done(() => reject(e)),
+    );
+  });
+}

@@ -1,0 +1,121 @@
+/**
+ * Contracts between the scheduler and the executors. The scheduler knows nothing of
+ * node types; an executor knows nothing of other nodes.
+ */
+import type { Flow, FlowNode, NodeTypeId, NodeConfig, RunEvent, SpanError, TokenUsage, Trace } from '../../shared';
+import type { Config } from '../config';
+
+/** Error an executor throws to fail its node with a stable code. */
+export class NodeError extends Error {
+  readonly code: string;
+  readonly retryable: boolean;
+  /** Milliseconds the provider asked us to wait (Retry-After), if any. */
+  readonly retryAfterMs?: number;
+  readonly path?: string;
+  constructor(code: string, message: string, opts: { retryable?: boolean; retryAfterMs?: number; path?: string; cause?: unknown } = {}) {
+    super(message, opts.cause !== undefined ? { cause: opts.cause } : undefined);
+    this.name = 'NodeError';
+    this.code = code;
+    this.retryable = opts.retryable ?? false;
+    this.retryAfterMs = opts.retryAfterMs;
+    this.path = opts.path;
+  }
+  toSpanError(): SpanError {
+    return { code: this.code, message: this.message, ...(this.path ? { path: this.path } : {}), retryable: this.retryable };
+  }
+}
+
+/** Feedback given to a node that is being re-asked by a downstream validator. */
+export interface ReaskFeedback {
+  /** 1 for the first re-ask. */
+  attempt: number;
+  /** What the node produced last time (its outputs). */
+  previousOutputs: Record<string, unknown>;
+  /** Human-readable list of what was wrong, to append to the conversation. */
+  message: string;
+}
+
+/** Services the runtime hands to executors; tests substitute fakes of the outer world only. */
+export interface RunServices {
+  config: Config;
+  /** Knowledge-base search for the retrieval node (absent until a store is wired). */
+  knowledge?: KnowledgeSearch;
+}
+
+export interface KnowledgeSearch {
+  search(
+    knowledgeBase: string,
+    query: string,
+    opts: { mode: 'bm25' | 'vector' | 'hybrid'; topK: number; minScore?: number; filter?: Record<string, unknown>; signal?: AbortSignal },
+  ): Promise<Array<{ id: string; text: string; score: number; metadata: Record<string, unknown> }>>;
+}
+
+export interface NodeContext<C = unknown> {
+  runId: string;
+  flow: Flow;
+  node: FlowNode;
+  /** The node's config parsed with its type's defaults. */
+  config: C;
+  /** Input values by port name (unconnected ports take the node's `values` or are absent). */
+  inputs: Record<string, unknown>;
+  /** The run's inputs (checked against `flow.inputs`, defaults applied); the input node emits them. */
+  runInputs: Record<string, unknown>;
+  /** Aborted on cancel, run abort, or node timeout. Pass it to every outbound call. */
+  signal: AbortSignal;
+  services: RunServices;
+  /** Present when a downstream validator asked this node to try again. */
+  feedback?: ReaskFeedback;
+  /** Stream a token (prompt nodes) into the event stream. */
+  emitToken(token: string): void;
+  /** Record model usage for the span (may be called several times; sums). cost null = unknown price. */
+  recordUsage(model: string, usage: TokenUsage, cost: number | null): void;
+  /** Attach node-specific facts to the span (merged). */
+  setMeta(meta: Record<string, unknown>): void;
+}
+
+export interface NodeResult {
+  /** Values by output port name. */
+  outputs: Record<string, unknown>;
+  /** Output ports not taken: nodes fed only through them are skipped (condition, validator route). */
+  skipPorts?: string[];
+  /**
+   * Ask the scheduler to re-run the node feeding input `port` with feedback, then run
+   * this node again (validator `reask`). The scheduler bounds it by `maxAttempts`.
+   */
+  reask?: { port: string; message: string; maxAttempts: number };
+  /** Values that become the run's outputs (merged over earlier ones; the output node sets them). */
+  runOutputs?: Record<string, unknown>;
+}
+
+export type Executor<C = unknown> = (ctx: NodeContext<C>) => Promise<NodeResult>;
+
+export type ExecutorMap = { [T in NodeTypeId]: Executor<NodeConfig<T>> };
+
+export interface RunOptions {
+  runId?: string;
+  signal?: AbortSignal;
+  /** Every event, in order. */
+  onEvent?: (event: RunEvent) => void;
+  services: RunServices;
+  /** Concurrency limit of nodes in flight (default: unlimited). */
+  maxConcurrency?: number;
+  /** Only run this node, with the given inputs (single-node debug run). */
+  only?: { nodeId: string; inputs: Record<string, unknown> };
+}
+
+export interface RunResult {
+  runId: string;
+  status: Trace['status'];
+  outputs: Record<string, unknown>;
+  trace: Trace;
+}
+
+/** Bad run inputs: the caller sent something the flow does not accept. */
+export class RunInputError extends Error {
+  readonly issues: Array<{ path: string; message: string }>;
+  constructor(issues: Array<{ path: string; message: string }>) {
+    super(issues.map((i) => `${i.path}: ${i.message}`).join('; '));
+    this.name = 'RunInputError';
+    this.issues = issues;
+  }
+}
