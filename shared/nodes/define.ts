@@ -31,6 +31,12 @@ export interface NodeTypeDefinition<S extends z.ZodType = z.ZodType> {
    * language to use (e.g. `{ code: 'javascript' }`). Dotted paths address nested fields.
    */
   editors?: Record<string, 'mustache' | 'javascript' | 'json' | 'jsonata'>;
+  /**
+   * Config fields that are mustache templates but not listed as `mustache` in `editors`
+   * (dotted paths; arrays are walked; for a record, its keys and values are templates).
+   * Validation checks their syntax; the `mustache` editor fields are checked too.
+   */
+  templates?: string[];
   /** Example config shown in docs and used by the palette when a node is created. */
   example?: z.input<S>;
 }

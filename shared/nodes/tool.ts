@@ -75,5 +75,6 @@ export const toolNode = defineNodeType({
           { name: 'headers', type: 'json' },
         ],
   editors: { code: 'javascript', body: 'mustache' },
+  templates: ['url', 'headers'],
   example: { kind: 'http', method: 'GET', url: 'https://api.example.com/search?q={{query}}' },
 });

@@ -4,7 +4,17 @@ import type { PortSpec } from '../ports';
 
 export const validatorRuleSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('json_schema'), schema: z.record(z.string(), z.unknown()) }).strict(),
-  z.object({ kind: z.literal('regex'), pattern: z.string().min(1), flags: z.string().regex(/^[imsu]*$/).default('') }).strict(),
+  z
+    .object({ kind: z.literal('regex'), pattern: z.string().min(1), flags: z.string().regex(/^[imsu]*$/).default('') })
+    .strict()
+    .superRefine((rule, ctx) => {
+      // Compiling is safe (nothing is matched here); a bad pattern would otherwise only fail at run time.
+      try {
+        new RegExp(rule.pattern, rule.flags);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', path: ['pattern'], message: (err as Error).message });
+      }
+    }),
   z.object({ kind: z.literal('contains'), value: z.string().min(1), caseSensitive: z.boolean().default(false) }).strict(),
   z.object({ kind: z.literal('not_contains'), value: z.string().min(1), caseSensitive: z.boolean().default(false) }).strict(),
   z
