@@ -4,7 +4,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Flow } from '../../shared';
-import { executors as defaultExecutors } from './executors';
 import { checkRunInputs } from './inputs';
 import { schedule, type ExecutorLookup } from './scheduler';
 import type { RunOptions, RunResult } from './types';
@@ -20,7 +19,18 @@ export interface RunFlowOptions extends RunOptions {
  */
 export async function runFlow(flow: Flow, inputs: Record<string, unknown>, opts: RunFlowOptions): Promise<RunResult> {
   const checked = opts.only ? { ...(inputs ?? {}) } : checkRunInputs(flow, inputs);
-  return schedule(flow, checked, { ...opts, runId: opts.runId ?? randomUUID(), executors: opts.executors ?? defaultExecutors });
+  const executors = opts.executors ?? (await loadDefaultExecutors());
+  return schedule(flow, checked, { ...opts, runId: opts.runId ?? randomUUID(), executors });
+}
+
+let defaults: ExecutorLookup | undefined;
+/**
+ * The real executors, loaded on first use: callers that pass their own (tests, tools that
+ * run only some node types) never load the LLM and HTTP stacks.
+ */
+async function loadDefaultExecutors(): Promise<ExecutorLookup> {
+  defaults ??= (await import('./executors')).executors;
+  return defaults;
 }
 
 export { checkRunInputs, typeProblem } from './inputs';
@@ -30,6 +40,5 @@ export { schedule, toNodeError, DEFAULT_NODE_TIMEOUT_MS } from './scheduler';
 export type { ExecutorLookup, ScheduleOptions } from './scheduler';
 export { DEFAULT_RETRY, MAX_BACKOFF_MS, MAX_RETRY_AFTER_MS, retryDelay, sleep } from './retry';
 export type { RetryPolicy } from './retry';
-export { executors } from './executors';
 export { NodeError, RunInputError } from './types';
 export type { Executor, ExecutorMap, KnowledgeSearch, NodeContext, NodeResult, ReaskFeedback, RunOptions, RunResult, RunServices } from './types';
