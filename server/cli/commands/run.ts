@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { formatProblem } from '../../../shared/flow/index';
 import { RunInputError, type RunResult } from '../../runtime/types';
-import { cliConfig, openLocalRuntime } from '../context';
+import { cliConfig } from '../config';
 import { CliExit, EXIT_FAILED, EXIT_OK, EXIT_USAGE } from '../errors';
 import { loadFlowRef } from '../flow-ref';
 import { collect, parseInputs } from '../inputs';
@@ -56,6 +56,7 @@ export function register(program: Command): void {
       if (opts.server) {
         result = await runRemote(opts.server, f.id, inputs, config.adminToken);
       } else {
+        const { openLocalRuntime } = await import('../local');
         const local = await openLocalRuntime(config);
         const controller = new AbortController();
         const onSigint = () => controller.abort(new Error('interrupted'));

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { serve } from '../../main';
-import { cliConfig } from '../context';
+import { cliConfig } from '../config';
 import { CliExit, EXIT_USAGE } from '../errors';
 
 export function register(program: Command): void {
@@ -26,6 +25,7 @@ export function register(program: Command): void {
       } finally {
         process.env = saved;
       }
+      const { serve } = await import('../../main');
       await serve(config);
       // keep running until a signal stops the server
       await new Promise<never>(() => undefined);

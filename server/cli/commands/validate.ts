@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { formatProblem } from '../../../shared/flow/index';
-import { cliConfig } from '../context';
+import { cliConfig } from '../config';
 import { CliExit, EXIT_USAGE } from '../errors';
 import { loadFlowRef } from '../flow-ref';
 

@@ -1,22 +1,15 @@
-/** Config + storage for commands that work on files and BRAID_DATA_DIR directly. */
+/**
+ * Storage + run service for commands that work on files and BRAID_DATA_DIR directly.
+ * Import it lazily (`await import('../local')`): it loads the runtime and model SDKs.
+ */
 import pino from 'pino';
-import { ConfigError, loadConfig, type Config } from '../config';
+import type { Config } from '../config';
 import { FlowStore } from '../flows/store';
 import { RunService } from '../flows/runs';
 import { secretValues } from '../flows/redact';
 import { buildRunServices } from '../services';
 import { openStorage, type Storage } from '../storage/index';
 import { RunsRepository } from '../storage/runs';
-import { CliExit, EXIT_USAGE } from './errors';
-
-export function cliConfig(overrides: Partial<Config> = {}): Config {
-  try {
-    return loadConfig(process.env, overrides);
-  } catch (err) {
-    if (err instanceof ConfigError) throw new CliExit(EXIT_USAGE, err.message);
-    throw err;
-  }
-}
 
 export interface LocalRuntime {
   config: Config;
