@@ -20,7 +20,8 @@ export function normalisedPath(): RequestHandler {
       !raw.startsWith('/') ||
       raw.includes('//') ||
       raw.includes('\\') ||
-      /%2f|%5c|%2e|%00/i.test(raw) ||
+      /%2f|%5c|%00/i.test(raw) ||
+      encodesUnreserved(raw) ||
       /(^|\/)\.\.?(\/|$)/.test(decoded) ||
       // eslint-disable-next-line no-control-regex
       /[\u0000-\u001f\u007f]/.test(decoded);
@@ -30,6 +31,14 @@ export function normalisedPath(): RequestHandler {
     }
     next();
   };
+}
+
+/** A percent-encoded unreserved character (`%61` for `a`, `%2e` for `.`) is not normal form. */
+function encodesUnreserved(raw: string): boolean {
+  for (const m of raw.matchAll(/%([0-9a-fA-F]{2})/g)) {
+    if (/[A-Za-z0-9._~-]/.test(String.fromCharCode(parseInt(m[1] ?? '0', 16)))) return true;
+  }
+  return false;
 }
 
 /** The lower-cased request path that auth decisions use (routing is case-sensitive). */
