@@ -69,11 +69,13 @@ export const SAFE_VARIABLE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /**
  * Render a template once, with no partials and no lambdas: functions in the view are
  * never called (they render as empty), values are not HTML-escaped (prompts are not HTML).
+ * `escape` writes each `{{value}}` (default: stringifyValue); `{{{value}}}` is written raw.
+ * The http tool passes URL- and JSON-string escaping here.
  */
-export function renderTemplate(template: string, view: Record<string, unknown>): string {
+export function renderTemplate(template: string, view: Record<string, unknown>, escape: (value: unknown) => string = stringifyValue): string {
   const writer = new Mustache.Writer();
   const safeView = stripFunctions(view);
-  return writer.render(template, safeView, {}, { escape: (s: unknown) => stringifyValue(s) } as never);
+  return writer.render(template, safeView, {}, { escape: (s: unknown) => escape(s) } as never);
 }
 
 function stripFunctions(value: unknown, depth = 0): unknown {
