@@ -9,7 +9,8 @@
  * - asks for provider-reported usage (`streamUsage`), so LangChain never falls back to
  *   its online tiktoken download (see server/llm/tokens.ts for the offline fallback).
  *
- * Clients are cached per (model, provider settings, call settings).
+ * OpenAI and Anthropic clients are cached per (model, provider settings, call settings);
+ * Ollama clients are not (see below).
  */
 import { ChatOpenAI } from '@langchain/openai';
 import { ChatAnthropic } from '@langchain/anthropic';
@@ -158,6 +159,9 @@ export function createChatModel(modelId: string, config: Config, settings: ChatM
       fetch: f,
     });
   }
+  // ChatOllama cancels through its client's abort(), which stops every request of that
+  // client: each Ollama call gets its own client so one run's cancel cannot hit another.
+  if (provider === 'ollama') return chat;
   cache.set(key, chat);
   if (cache.size > MAX_CACHED) cache.delete(cache.keys().next().value as string);
   return chat;

@@ -93,7 +93,7 @@ interface UsageMeta {
   total_tokens?: number;
 }
 
-function finishReasonOf(meta: Record<string, unknown> | undefined): string | undefined {
+function finishReasonOf(meta: Record<string, unknown> | undefined | null): string | undefined {
   if (!meta) return undefined;
   for (const k of ['finish_reason', 'stop_reason', 'done_reason']) {
     const v = meta[k];
@@ -101,6 +101,15 @@ function finishReasonOf(meta: Record<string, unknown> | undefined): string | und
   }
   if (meta.done === true) return 'stop';
   return undefined;
+}
+
+function addUsage(a: UsageMeta | undefined, b: UsageMeta): UsageMeta {
+  if (!a) return { ...b };
+  return {
+    input_tokens: (a.input_tokens ?? 0) + (b.input_tokens ?? 0),
+    output_tokens: (a.output_tokens ?? 0) + (b.output_tokens ?? 0),
+    total_tokens: (a.total_tokens ?? 0) + (b.total_tokens ?? 0),
+  };
 }
 
 interface Reply {
@@ -149,8 +158,10 @@ async function readStream(
       text += piece;
       ctx.emitToken(piece);
     }
-    if (chunk.usage_metadata) usage = chunk.usage_metadata;
-    finishReason = finishReasonOf(chunk.response_metadata) ?? finishReason;
+    // Anthropic splits usage over message_start (input) and message_delta (output): sum.
+    if (chunk.usage_metadata) usage = addUsage(usage, chunk.usage_metadata);
+    // Anthropic's stop_reason arrives in the message_delta's additional_kwargs.
+    finishReason = finishReasonOf(chunk.response_metadata) ?? finishReasonOf(chunk.additional_kwargs) ?? finishReason;
     const m = chunk.response_metadata?.model_name ?? chunk.response_metadata?.model;
     if (typeof m === 'string') responseModel = m;
   }
@@ -187,6 +198,7 @@ export function createPromptExecutor(opts: PromptExecutorOptions = {}): Executor
       if (config.stream) {
         const stream = await model.stream(messages, { signal, ...(stop ? { stop } : {}) });
         reply = await readStream(stream as AsyncIterable<AIMessageChunk>, ctx, stallMs, () => stallAbort.abort());
+        if (ctx.signal.aborted) throw new NodeError('cancelled', `${provider} call cancelled`);
         if (reply.finishReason === undefined) {
           throw new NodeError('stream_incomplete', `the model stream ended without a finish reason after ${reply.text.length} characters (connection cut?)`, {
             retryable: true,
