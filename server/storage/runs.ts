@@ -118,7 +118,7 @@ export class RunsRepository {
         status: 'running',
         source: run.source ?? 'api',
         node_id: run.nodeId ?? null,
-        started_at: run.startedAt,
+        started_at: Math.round(run.startedAt),
         finished_at: null,
         duration_ms: null,
         inputs: toJson(run.inputs) ?? '{}',
@@ -134,8 +134,8 @@ export class RunsRepository {
   async finish(trace: Trace, extra: { source?: string; nodeId?: string } = {}): Promise<void> {
     const values = {
       status: trace.status,
-      finished_at: trace.startedAt + trace.durationMs,
-      duration_ms: trace.durationMs,
+      finished_at: Math.round(trace.startedAt + trace.durationMs),
+      duration_ms: Math.round(trace.durationMs),
       outputs: toJson(trace.outputs),
       error: toJson(trace.error) ?? null,
       prompt_tokens: trace.usage.promptTokens,
@@ -153,7 +153,7 @@ export class RunsRepository {
           flow_id: trace.flowId,
           source: extra.source ?? 'api',
           node_id: extra.nodeId ?? null,
-          started_at: trace.startedAt,
+          started_at: Math.round(trace.startedAt),
           inputs: toJson(trace.inputs) ?? '{}',
           ...values,
         })

@@ -13,7 +13,7 @@ function trace(runId: string, flowId: string, startedAt: number, status: Trace['
     flowId,
     status,
     startedAt,
-    durationMs: 42,
+    durationMs: 41.6, // the runtime reports fractional ms; columns are integers
     inputs: { question: 'q' },
     outputs: { answer: 'a' },
     spans: [],

@@ -292,6 +292,7 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
       return;
     }
 
+    if (b && 'hang' in b) return; // streaming too: accept and never answer
     const includeUsage = body.stream_options?.include_usage === true && !omitUsage;
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
     const chunk = (delta: Record<string, unknown>, finishReason: string | null): string =>

@@ -18,6 +18,7 @@
 import type { Kysely } from 'kysely';
 import { coreRuns } from './0001_core_runs';
 import { evaluation } from './0200_evaluation';
+import { deployment } from './0300_deployment';
 
 export interface Migration {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -29,4 +30,5 @@ export interface Migration {
 export const migrations: Record<string, Migration> = {
   '0001_core_runs': coreRuns,
   '0200_evaluation': evaluation,
+  '0300_deployment': deployment,
 };
