@@ -119,7 +119,7 @@ describe('model ids and configuration', () => {
     const chat = a as ChatOpenAI;
     expect(chat.streaming).toBe(false); // streaming:true would make LangChain count tokens online
     expect(chat.streamUsage).toBe(true);
-    expect(chat.caller.maxRetries).toBe(0);
+    expect((chat.caller as unknown as { maxRetries: number }).maxRetries).toBe(0);
     const local = createChatModel('openai:llama3', loadConfig({ OPENAI_BASE_URL: 'http://127.0.0.1:8000/v1' })) as ChatOpenAI;
     expect(local.apiKey).toBe(PLACEHOLDER_API_KEY);
   });
