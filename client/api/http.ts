@@ -1,0 +1,159 @@
+import type { ApiErrorBody, FlowProblem } from '../../shared/api/errors';
+import type { Flow } from '../../shared/flow/schema';
+import type { Trace, RunStatus } from '../../shared/runtime/events';
+
+/** An API error with the server's code and message (or a network failure). */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+async function readError(res: Response): Promise<ApiError> {
+  let body: Partial<ApiErrorBody> | undefined;
+  try {
+    body = (await res.json()) as Partial<ApiErrorBody>;
+  } catch {
+    body = undefined;
+  }
+  const e = body?.error;
+  return new ApiError(res.status, e?.code ?? `http_${res.status}`, e?.message ?? `${res.status} ${res.statusText}`, e?.details);
+}
+
+export async function request(path: string, init: RequestInit = {}): Promise<Response> {
+  let res: Response;
+  try {
+    res = await fetch(path, {
+      ...init,
+      headers: { Accept: 'application/json', ...(init.body ? { 'Content-Type': 'application/json' } : {}), ...init.headers },
+    });
+  } catch (err) {
+    throw new ApiError(0, 'network', `Cannot reach the Braid server (${(err as Error).message})`);
+  }
+  if (!res.ok) throw await readError(res);
+  return res;
+}
+
+export async function getJson<T>(path: string, init?: RequestInit): Promise<T> {
+  const res = await request(path, init);
+  return (await res.json()) as T;
+}
+
+export interface NodeTypeInfo {
+  type: string;
+  title: string;
+  category: string;
+  icon: string;
+  docs: string;
+  editors?: Record<string, 'mustache' | 'javascript' | 'json' | 'jsonata'>;
+  example?: Record<string, unknown>;
+  /** JSON Schema of the node's config. */
+  config: JsonSchema;
+}
+
+/** The subset of JSON Schema the inspector understands. */
+export interface JsonSchema {
+  type?: string | string[];
+  properties?: Record<string, JsonSchema>;
+  required?: string[];
+  items?: JsonSchema;
+  enum?: unknown[];
+  const?: unknown;
+  default?: unknown;
+  description?: string;
+  title?: string;
+  minimum?: number;
+  maximum?: number;
+  anyOf?: JsonSchema[];
+  oneOf?: JsonSchema[];
+  additionalProperties?: boolean | JsonSchema;
+  [k: string]: unknown;
+}
+
+export interface ProviderInfo {
+  name: string;
+  configured: boolean;
+  /** Environment variables that configure it. */
+  env: string[];
+}
+
+export interface FlowSummary {
+  id: string;
+  name: string;
+  description?: string;
+  updatedAt?: string | number;
+  nodeCount?: number;
+  [k: string]: unknown;
+}
+
+export interface LoadedFlow {
+  flow: Flow;
+  etag: string | null;
+}
+
+export interface RunSummary {
+  runId: string;
+  flowId: string;
+  status: RunStatus;
+  source?: string;
+  nodeId?: string;
+  startedAt: number;
+  durationMs?: number;
+  error?: { code: string; message: string; nodeId?: string };
+  usage?: { totalTokens: number; cost: number | null };
+}
+
+export interface RunRecord extends RunSummary {
+  inputs: Record<string, unknown>;
+  outputs?: Record<string, unknown>;
+  trace?: Trace;
+  running?: boolean;
+}
+
+export const api = {
+  nodeTypes: () =>
+    getJson<{ nodeTypes: Array<Omit<NodeTypeInfo, 'config'> & { configSchema?: JsonSchema; config?: JsonSchema }> }>('/api/node-types').then((r) =>
+      r.nodeTypes.map(({ configSchema, config, ...rest }) => ({ ...rest, config: configSchema ?? config ?? {} })),
+    ),
+  providers: () => getJson<{ providers: ProviderInfo[] }>('/api/providers').then((r) => r.providers),
+  listFlows: () => getJson<{ flows: FlowSummary[] }>('/api/flows').then((r) => r.flows),
+  async getFlow(id: string): Promise<LoadedFlow> {
+    const res = await request(`/api/flows/${encodeURIComponent(id)}`);
+    const body = (await res.json()) as Flow | { flow: Flow };
+    const flow = 'flow' in body && body.flow && typeof body.flow === 'object' ? body.flow : (body as Flow);
+    return { flow, etag: res.headers.get('ETag') };
+  },
+  async createFlow(flow: unknown): Promise<LoadedFlow> {
+    const res = await request('/api/flows', { method: 'POST', body: JSON.stringify(flow) });
+    const body = (await res.json()) as Flow | { flow: Flow };
+    const saved = 'flow' in body && body.flow && typeof body.flow === 'object' ? body.flow : (body as Flow);
+    return { flow: saved, etag: res.headers.get('ETag') };
+  },
+  /** PUT with If-Match (when an etag is known); a 409 rejects with ApiError status 409. */
+  async saveFlow(flow: Flow, etag: string | null): Promise<LoadedFlow> {
+    const res = await request(`/api/flows/${encodeURIComponent(flow.id)}`, {
+      method: 'PUT',
+      body: JSON.stringify(flow),
+      headers: etag ? { 'If-Match': etag } : {},
+    });
+    const body = (await res.json().catch(() => null)) as Flow | { flow: Flow } | null;
+    const saved = body && 'flow' in body && body.flow && typeof body.flow === 'object' ? body.flow : ((body as Flow | null) ?? flow);
+    return { flow: saved, etag: res.headers.get('ETag') };
+  },
+  deleteFlow: (id: string) => request(`/api/flows/${encodeURIComponent(id)}`, { method: 'DELETE' }).then(() => undefined),
+  validate: (id: string) => getJson<{ valid: boolean; problems: FlowProblem[] }>(`/api/flows/${encodeURIComponent(id)}/validate`, { method: 'POST' }),
+  listRuns: (flowId: string) => getJson<{ runs: RunSummary[] }>(`/api/flows/${encodeURIComponent(flowId)}/runs`).then((r) => r.runs),
+  getRun: (runId: string) => getJson<RunRecord>(`/api/runs/${encodeURIComponent(runId)}`),
+  cancelRun: (runId: string) => request(`/api/runs/${encodeURIComponent(runId)}/cancel`, { method: 'POST' }).then(() => undefined),
+  runNode: (flowId: string, nodeId: string, inputs: Record<string, unknown>) =>
+    getJson<{ runId: string; status: RunStatus; outputs: Record<string, unknown>; trace: Trace }>(
+      `/api/flows/${encodeURIComponent(flowId)}/nodes/${encodeURIComponent(nodeId)}/run`,
+      { method: 'POST', body: JSON.stringify({ inputs }) },
+    ),
+};

@@ -1,0 +1,195 @@
+import { useCallback, useMemo, useRef, useState, type DragEvent } from 'react';
+import {
+  Background,
+  Controls,
+  MiniMap,
+  ReactFlow,
+  useReactFlow,
+  type Connection,
+  type Edge,
+  type FinalConnectionState,
+  type IsValidConnection,
+  type Node,
+} from '@xyflow/react';
+import { PORT_COLORS } from '../../shared/ports';
+import { useDoc, beginDrag, endDrag } from '../store/docStore';
+import { useDerived } from '../store/derived';
+import { useUi } from '../store/uiStore';
+import { useRun } from '../store/runStore';
+import { portsOf, useCatalog } from '../store/catalog';
+import { edgeId, fromRfEdge, toRfEdge } from '../store/convert';
+import { nodeTypes } from './FlowNodeView';
+import { connectionProblem } from './connect';
+import { DND_TYPE } from './Palette';
+
+const PRO = { hideAttribution: true };
+
+function edgeColor(source: string, port: string | null | undefined): string {
+  const { nodes, meta } = useDoc.getState();
+  const n = nodes.find((x) => x.id === source);
+  const p = n ? portsOf(n.data, meta).outputs.find((o) => o.name === port) : undefined;
+  return p ? PORT_COLORS[p.type] : PORT_COLORS.any;
+}
+
+/** The React Flow canvas bound to the document store. */
+export function Canvas({ onAddAt }: { onAddAt: (type: string, pos: { x: number; y: number }) => void }) {
+  const nodes = useDoc((s) => s.nodes);
+  const edges = useDoc((s) => s.edges);
+  const onNodesChange = useDoc((s) => s.onNodesChange);
+  const onEdgesChange = useDoc((s) => s.onEdgesChange);
+  const addEdge = useDoc((s) => s.addEdge);
+  const theme = useUi((s) => s.theme);
+  const showDiff = useUi((s) => s.showDiff);
+  const diff = useDerived((s) => s.diff);
+  const edgeProblems = useDerived((s) => s.edgeProblems);
+  const runStatus = useRun((s) => s.nodeStatus);
+  const catalogLoaded = useCatalog((s) => s.loaded);
+  const rf = useReactFlow();
+  const [refusal, setRefusal] = useState<string | null>(null);
+  const refusalTimer = useRef<ReturnType<typeof setTimeout>>(undefined);
+
+  const refuse = useCallback((reason: string) => {
+    setRefusal(reason);
+    clearTimeout(refusalTimer.current);
+    refusalTimer.current = setTimeout(() => setRefusal(null), 5000);
+  }, []);
+
+  const displayNodes = useMemo<Node[]>(() => {
+    if (!showDiff || !diff?.removedNodes.length) return nodes;
+    const ghosts: Node[] = diff.removedNodes.map((n) => ({
+      id: `__removed__${n.id}`,
+      type: 'ghost',
+      position: n.position,
+      data: { id: n.id, type: n.type, title: n.title },
+      selectable: false,
+      draggable: false,
+      connectable: false,
+      deletable: false,
+    }));
+    return [...nodes, ...ghosts];
+  }, [nodes, showDiff, diff]);
+
+  // Edge styling follows edges, problems, diff and run state — not node drags.
+  const displayEdges = useMemo<Edge[]>(() => {
+    const styled: Edge[] = edges.map((e) => {
+      const problem = edgeProblems[e.id];
+      const added = showDiff && diff?.edges[e.id] === 'added';
+      const active = runStatus[e.source] === 'succeeded' && runStatus[e.target] === 'running';
+      return {
+        ...e,
+        className: [problem ? 'edge-problem' : '', added ? 'edge-added' : ''].join(' '),
+        animated: active,
+        style: { stroke: problem ? 'var(--danger)' : edgeColor(e.source, e.sourceHandle), strokeWidth: 2 },
+        ...(problem ? { label: '⚠', labelStyle: { fill: 'var(--danger)' } } : {}),
+      };
+    });
+    if (showDiff && diff?.removedEdges.length) {
+      for (const fe of diff.removedEdges) {
+        const src = diff.nodes[fe.source] === 'removed' ? `__removed__${fe.source}` : fe.source;
+        const tgt = diff.nodes[fe.target] === 'removed' ? `__removed__${fe.target}` : fe.target;
+        const base = toRfEdge(fe);
+        styled.push({
+          ...base,
+          id: `__removed__${edgeId(fe)}`,
+          source: src,
+          target: tgt,
+          sourceHandle: diff.nodes[fe.source] === 'removed' ? null : base.sourceHandle,
+          targetHandle: diff.nodes[fe.target] === 'removed' ? null : base.targetHandle,
+          className: 'edge-removed',
+          selectable: false,
+          deletable: false,
+          animated: false,
+          style: { stroke: 'var(--danger)', strokeDasharray: '6 4', strokeWidth: 2 },
+        });
+      }
+    }
+    return styled;
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [edges, edgeProblems, showDiff, diff, runStatus, catalogLoaded]);
+
+  const isValidConnection = useCallback<IsValidConnection>((c) => connectionProblem(c as Connection) === null, []);
+
+  const onConnect = useCallback(
+    (c: Connection) => {
+      const problem = connectionProblem(c);
+      if (problem) return refuse(problem);
+      addEdge(fromRfEdge(c));
+    },
+    [addEdge, refuse],
+  );
+
+  const onConnectEnd = useCallback(
+    (_e: MouseEvent | TouchEvent, state: FinalConnectionState) => {
+      if (state.isValid || !state.fromHandle || !state.toHandle) return;
+      const from = state.fromHandle;
+      const to = state.toHandle;
+      const [s, t] = from.type === 'source' ? [from, to] : [to, from];
+      const problem = connectionProblem({ source: s.nodeId, sourceHandle: s.id ?? null, target: t.nodeId, targetHandle: t.id ?? null });
+      if (problem) refuse(problem);
+    },
+    [refuse],
+  );
+
+  const onDragOver = useCallback((e: DragEvent) => {
+    if (e.dataTransfer.types.includes(DND_TYPE)) {
+      e.preventDefault();
+      e.dataTransfer.dropEffect = 'copy';
+    }
+  }, []);
+
+  const onDrop = useCallback(
+    (e: DragEvent) => {
+      const type = e.dataTransfer.getData(DND_TYPE);
+      if (!type) return;
+      e.preventDefault();
+      const pos = rf.screenToFlowPosition({ x: e.clientX, y: e.clientY });
+      onAddAt(type, { x: Math.round(pos.x - 100), y: Math.round(pos.y - 20) });
+    },
+    [rf, onAddAt],
+  );
+
+  return (
+    <div className="canvas" onDragOver={onDragOver} onDrop={onDrop} data-testid="canvas">
+      <ReactFlow
+        nodes={displayNodes}
+        edges={displayEdges}
+        nodeTypes={nodeTypes}
+        onNodesChange={onNodesChange as never}
+        onEdgesChange={onEdgesChange}
+        onConnect={onConnect}
+        onConnectEnd={onConnectEnd}
+        isValidConnection={isValidConnection}
+        onNodeDragStart={beginDrag}
+        onNodeDragStop={endDrag}
+        onSelectionDragStart={beginDrag}
+        onSelectionDragStop={endDrag}
+        colorMode={theme}
+        deleteKeyCode={null}
+        selectionKeyCode="Shift"
+        multiSelectionKeyCode={['Shift', 'Meta', 'Control']}
+        minZoom={0.05}
+        maxZoom={2}
+        fitView
+        fitViewOptions={{ padding: 0.2, maxZoom: 1 }}
+        proOptions={PRO}
+        onlyRenderVisibleElements={nodes.length > 200}
+      >
+        <Background gap={20} size={1} />
+        <MiniMap pannable zoomable className="minimap" nodeStrokeWidth={2} style={{ width: 160, height: 100 }} />
+        <Controls showInteractive={false} />
+      </ReactFlow>
+      {nodes.length === 0 ? (
+        <div className="canvas-empty">
+          <h3>An empty flow</h3>
+          <p>Drag <b>Inputs</b>, a <b>Prompt</b> and <b>Outputs</b> from the palette on the left, then connect an output port (right side of a node) to an input port (left side).</p>
+          <p className="muted">Press <kbd>?</kbd> for keyboard shortcuts.</p>
+        </div>
+      ) : null}
+      {refusal ? (
+        <div className="refusal" role="alert" data-testid="connection-refused">
+          <b>Connection refused.</b> {refusal}
+        </div>
+      ) : null}
+    </div>
+  );
+}

@@ -1,0 +1,118 @@
+import { memo } from 'react';
+import { Handle, Position, type NodeProps } from '@xyflow/react';
+import { PORT_COLORS, type PortSpec } from '../../shared/ports';
+import type { FlowIO } from '../../shared/flow/schema';
+import type { BraidNode } from '../store/convert';
+import { useDoc } from '../store/docStore';
+import { useRun } from '../store/runStore';
+import { useDerived } from '../store/derived';
+import { useUi } from '../store/uiStore';
+import { portsOf, useCatalog } from '../store/catalog';
+import { Icon } from '../ui/Icon';
+
+const NO_IO: { inputs: FlowIO[]; outputs: FlowIO[] } = { inputs: [], outputs: [] };
+const STATUS_LABEL: Record<string, string> = {
+  running: 'running',
+  retrying: 'retrying',
+  succeeded: 'done',
+  failed: 'failed',
+  skipped: 'skipped',
+  cancelled: 'cancelled',
+};
+
+function PortRow({ port, side }: { port: PortSpec; side: 'in' | 'out' }) {
+  const color = PORT_COLORS[port.type] ?? PORT_COLORS.any;
+  return (
+    <div className={`port port-${side}`} title={`${port.name}: ${port.type}${port.required ? ' (required)' : ''}`}>
+      <Handle
+        type={side === 'in' ? 'target' : 'source'}
+        position={side === 'in' ? Position.Left : Position.Right}
+        id={port.name}
+        className="port-handle"
+        style={{ background: color, borderColor: color }}
+        data-port-type={port.type}
+      />
+      <span className="port-name">
+        {port.name}
+        {side === 'in' && port.required ? <span className="port-req">*</span> : null}
+      </span>
+      <span className="port-type" style={{ color }}>
+        {port.type}
+      </span>
+    </div>
+  );
+}
+
+/** One canvas node: icon, title, id, typed ports, last run status, problems and diff marks. */
+export const FlowNodeView = memo(function FlowNodeView({ id, data, selected }: NodeProps<BraidNode>) {
+  const usesIo = data.type === 'input' || data.type === 'output';
+  // Narrow selectors: only IO nodes read the flow's declared inputs/outputs.
+  const inputs = useDoc((s) => (usesIo ? s.meta.inputs : NO_IO.inputs));
+  const outputs = useDoc((s) => (usesIo ? s.meta.outputs : NO_IO.outputs));
+  const info = useCatalog((s) => s.byType[data.type]);
+  const status = useRun((s) => s.nodeStatus[id]);
+  const problems = useDerived((s) => s.nodeProblems[id] ?? 0);
+  const diffKind = useDerived((s) => s.diff?.nodes[id]);
+  const showDiff = useUi((s) => s.showDiff);
+  const ports = portsOf(data, usesIo ? { inputs, outputs } : NO_IO);
+  const known = !!info || data.type === 'input' || data.type === 'output';
+  const cls = [
+    'bnode',
+    `bnode-${data.type}`,
+    selected ? 'is-selected' : '',
+    status ? `st-${status}` : '',
+    problems ? 'has-problems' : '',
+    showDiff && diffKind ? `diff-${diffKind}` : '',
+    known ? '' : 'is-unknown',
+  ].join(' ');
+  return (
+    <div className={cls} data-testid={`node-${id}`} data-status={status ?? ''}>
+      <div className="bnode-head">
+        <span className="bnode-icon">
+          <Icon name={info?.icon ?? 'box'} size={14} />
+        </span>
+        <span className="bnode-title">{data.title || info?.title || data.type}</span>
+        {status ? <span className={`bnode-status st-${status}`}>{STATUS_LABEL[status] ?? status}</span> : null}
+        {problems ? (
+          <span className="bnode-problems" title={`${problems} problem(s)`}>
+            <Icon name="alert" size={12} /> {problems}
+          </span>
+        ) : null}
+      </div>
+      <div className="bnode-id">{id}</div>
+      {showDiff && diffKind ? <div className={`bnode-diff diff-${diffKind}`}>{diffKind}</div> : null}
+      <div className="bnode-ports">
+        <div className="bnode-col">
+          {ports.inputs.map((p) => (
+            <PortRow key={p.name} port={p} side="in" />
+          ))}
+        </div>
+        <div className="bnode-col bnode-col-out">
+          {ports.outputs.map((p) => (
+            <PortRow key={p.name} port={p} side="out" />
+          ))}
+        </div>
+      </div>
+      {usesIo && ports.inputs.length + ports.outputs.length === 0 ? (
+        <div className="bnode-hint">Declare {data.type === 'input' ? 'inputs' : 'outputs'} in Flow settings</div>
+      ) : null}
+    </div>
+  );
+});
+
+/** A node that was in the saved version and is gone now (diff view only, not editable). */
+export const GhostNodeView = memo(function GhostNodeView({ data }: NodeProps) {
+  const d = data as { type: string; title?: string; id: string };
+  return (
+    <div className="bnode diff-removed ghost">
+      <div className="bnode-head">
+        <span className="bnode-title">{d.title || d.type}</span>
+        <span className="bnode-diff-tag">removed</span>
+      </div>
+      <div className="bnode-id">{d.id}</div>
+    </div>
+  );
+});
+
+/** Module scope: React Flow must get the same object every render. */
+export const nodeTypes = { braid: FlowNodeView, ghost: GhostNodeView };

@@ -1,0 +1,186 @@
+import { useCallback, useEffect, useState } from 'react';
+import { ReactFlowProvider, useReactFlow } from '@xyflow/react';
+import { useDoc, undo, redo } from '../store/docStore';
+import { useSession } from '../store/sessionStore';
+import { useUi, type BottomTab } from '../store/uiStore';
+import { useCatalog } from '../store/catalog';
+import { useDerived, startDerivedWatcher } from '../store/derived';
+import { openFlow, saveCurrent } from '../store/persist';
+import { useRun } from '../store/runStore';
+import { Canvas } from '../canvas/Canvas';
+import { Palette } from '../canvas/Palette';
+import { autoLayout } from '../canvas/layout';
+import { Inspector } from '../inspector/Inspector';
+import { ProblemsPanel } from '../panels/ProblemsPanel';
+import { RunPanel } from '../panels/RunPanel';
+import { HistoryPanel } from '../panels/HistoryPanel';
+import { ConflictDialog, NodeRunDialog, ShortcutsDialog } from '../panels/Dialogs';
+import { describeError } from '../panels/runController';
+import { addNavigationGuard, navigate } from '../app/router';
+import { ErrorBoundary } from '../app/ErrorBoundary';
+import { Icon } from '../ui/Icon';
+import { useShortcuts } from './useShortcuts';
+import { useStore as useTemporalStore } from 'zustand';
+
+function Toolbar() {
+  const name = useDoc((s) => s.meta.name);
+  const dirty = useSession((s) => s.dirty);
+  const saving = useSession((s) => s.saving);
+  const showDiff = useUi((s) => s.showDiff);
+  const diffCount = useDerived((s) => s.diff?.count ?? 0);
+  const canUndo = useTemporalStore(useDoc.temporal, (s) => s.pastStates.length > 0);
+  const canRedo = useTemporalStore(useDoc.temporal, (s) => s.futureStates.length > 0);
+  const rf = useReactFlow();
+  return (
+    <div className="toolbar">
+      <button className="btn-icon" onClick={() => navigate('/flows')} aria-label="Back to flows" title="All flows">
+        ←
+      </button>
+      <div className="toolbar-title">
+        <span data-testid="flow-title">{name}</span>
+        {dirty ? <span className="dirty-dot" title="Unsaved changes" data-testid="dirty-dot" /> : null}
+      </div>
+      <div className="toolbar-group">
+        <button className="btn-icon" onClick={undo} disabled={!canUndo} aria-label="Undo" title="Undo (Ctrl/⌘+Z)"><Icon name="undo" /></button>
+        <button className="btn-icon" onClick={redo} disabled={!canRedo} aria-label="Redo" title="Redo (Shift+Ctrl/⌘+Z)"><Icon name="redo" /></button>
+        <button className="btn-icon" onClick={() => void autoLayout().then(() => requestAnimationFrame(() => void rf.fitView({ padding: 0.2, duration: 200 })))} aria-label="Auto-layout" title="Auto-layout (Shift+L)"><Icon name="layout" /></button>
+        <button className="btn-icon" onClick={() => void rf.fitView({ padding: 0.2, duration: 200 })} aria-label="Zoom to fit" title="Zoom to fit (Shift+1)"><Icon name="fit" /></button>
+        <button className={`btn btn-small ${showDiff ? 'active' : ''}`} onClick={() => useUi.getState().setShowDiff(!showDiff)} title="Show what changed since the last save" data-testid="diff-toggle">
+          <Icon name="diff" size={12} /> Changes{diffCount ? ` (${diffCount})` : ''}
+        </button>
+        <button className="btn-icon" onClick={() => useUi.getState().setShowShortcuts(true)} aria-label="Keyboard shortcuts" title="Keyboard shortcuts (?)"><Icon name="keyboard" /></button>
+      </div>
+      <div className="toolbar-group">
+        <button className="btn" onClick={() => useUi.getState().setBottomTab('run')} data-testid="open-run">
+          <Icon name="play" size={12} /> Run
+        </button>
+        <button className="btn btn-primary" onClick={() => void saveCurrent()} disabled={saving} data-testid="save">
+          <Icon name="save" size={12} /> {saving ? 'Saving…' : 'Save'}
+        </button>
+      </div>
+    </div>
+  );
+}
+
+function BottomPanel() {
+  const tab = useUi((s) => s.bottomTab);
+  const setTab = useUi((s) => s.setBottomTab);
+  const problems = useDerived((s) => s.problems.length);
+  const runStatus = useRun((s) => s.status);
+  const tabs: [BottomTab, string][] = [
+    ['problems', `Problems${problems ? ` (${problems})` : ''}`],
+    ['run', `Run${runStatus === 'running' ? ' •' : ''}`],
+    ['history', 'History'],
+  ];
+  return (
+    <div className={`bottom ${tab ? 'open' : ''}`}>
+      <div className="tabs" role="tablist">
+        {tabs.map(([id, label]) => (
+          <button key={id} role="tab" aria-selected={tab === id} className={`tab ${tab === id ? 'active' : ''} ${id === 'problems' && problems ? 'has-problems' : ''}`} onClick={() => setTab(tab === id ? null : id)} data-testid={`tab-${id}`}>
+            {label}
+          </button>
+        ))}
+        <span className="spacer" />
+        {tab ? <button className="btn-icon" aria-label="Close panel" onClick={() => setTab(null)}>×</button> : null}
+      </div>
+      {tab ? (
+        <div className="bottom-body">
+          <ErrorBoundary label="the panel">
+            {tab === 'problems' ? <ProblemsPanel /> : tab === 'run' ? <RunPanel /> : <HistoryPanel />}
+          </ErrorBoundary>
+        </div>
+      ) : null}
+    </div>
+  );
+}
+
+function Editor() {
+  useShortcuts();
+  const rf = useReactFlow();
+  const byType = useCatalog((s) => s.byType);
+  const showShortcuts = useUi((s) => s.showShortcuts);
+  const conflict = useSession((s) => s.conflict);
+  const [runNode, setRunNode] = useState<string | null>(null);
+  const addAt = useCallback(
+    (type: string, pos: { x: number; y: number }) => {
+      const example = byType[type]?.example;
+      useDoc.getState().addNode(type, pos, example ? structuredClone(example) : undefined);
+    },
+    [byType],
+  );
+  const addCentered = useCallback(
+    (type: string) => {
+      const el = document.querySelector('.canvas')?.getBoundingClientRect();
+      const p = rf.screenToFlowPosition({ x: (el?.left ?? 0) + (el?.width ?? 800) / 2, y: (el?.top ?? 0) + (el?.height ?? 600) / 2 });
+      addAt(type, { x: Math.round(p.x - 100), y: Math.round(p.y - 40) });
+    },
+    [rf, addAt],
+  );
+  return (
+    <div className="editor">
+      <Toolbar />
+      <div className="editor-body">
+        <Palette onAdd={addCentered} />
+        <div className="editor-center">
+          <ErrorBoundary label="the canvas">
+            <Canvas onAddAt={addAt} />
+          </ErrorBoundary>
+          <BottomPanel />
+        </div>
+        <ErrorBoundary label="the inspector">
+          <Inspector onRunNode={setRunNode} />
+        </ErrorBoundary>
+      </div>
+      {showShortcuts ? <ShortcutsDialog /> : null}
+      {conflict ? <ConflictDialog /> : null}
+      {runNode ? <NodeRunDialog nodeId={runNode} onClose={() => setRunNode(null)} /> : null}
+    </div>
+  );
+}
+
+/** The builder for one flow: palette, canvas, inspector, problems/run/history panel. */
+export default function FlowEditorPage({ flowId }: { flowId: string }) {
+  const [state, setState] = useState<'loading' | 'ready' | { error: string }>('loading');
+  const loadCatalog = useCatalog((s) => s.load);
+  const catalogError = useCatalog((s) => s.error);
+  useEffect(() => {
+    startDerivedWatcher();
+    let alive = true;
+    setState('loading');
+    Promise.all([loadCatalog(), openFlow(flowId)])
+      .then(() => alive && setState('ready'))
+      .catch((e) => alive && setState({ error: describeError(e) }));
+    return () => {
+      alive = false;
+    };
+  }, [flowId, loadCatalog]);
+  useEffect(() => {
+    const onBeforeUnload = (e: BeforeUnloadEvent) => {
+      if (!useSession.getState().dirty) return;
+      e.preventDefault();
+      e.returnValue = '';
+    };
+    window.addEventListener('beforeunload', onBeforeUnload);
+    const removeGuard = addNavigationGuard(() => !useSession.getState().dirty || confirm('You have unsaved changes. Leave without saving?'));
+    return () => {
+      window.removeEventListener('beforeunload', onBeforeUnload);
+      removeGuard();
+      useSession.getState().close();
+    };
+  }, []);
+  if (state === 'loading') return <div className="muted pad">Opening {flowId}…</div>;
+  if (typeof state === 'object')
+    return (
+      <div className="empty-page" role="alert">
+        <h2>Could not open “{flowId}”</h2>
+        <p>{state.error}</p>
+        <a className="btn" href="#/flows">Back to flows</a>
+      </div>
+    );
+  return (
+    <ReactFlowProvider>
+      {catalogError ? <div className="banner warn">{catalogError}</div> : null}
+      <Editor />
+    </ReactFlowProvider>
+  );
+}

@@ -1,0 +1,78 @@
+import { useEffect, useState } from 'react';
+import { api, type RunSummary } from '../api/http';
+import { useSession } from '../store/sessionStore';
+import { useRun } from '../store/runStore';
+import { useUi } from '../store/uiStore';
+import { startRun, describeError } from './runController';
+
+/** The flow's past runs: open one to see its statuses on the canvas, or run it again. */
+export function HistoryPanel() {
+  const flowId = useSession((s) => s.flowId);
+  const runStatus = useRun((s) => s.status);
+  const [runs, setRuns] = useState<RunSummary[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    if (!flowId || runStatus === 'running') return;
+    api
+      .listRuns(flowId)
+      .then((r) => {
+        setRuns(r);
+        setError(null);
+      })
+      .catch((e) => setError(describeError(e)));
+  }, [flowId, runStatus]);
+  if (error) return <div className="field-error pad">Run history unavailable: {error}</div>;
+  if (!runs) return <div className="muted small pad">Loading…</div>;
+  if (!runs.length) return <div className="muted small pad">No runs yet. Open the Run tab, fill in the inputs and press Run.</div>;
+  return (
+    <table className="table small" data-testid="history">
+      <thead>
+        <tr>
+          <th>Started</th>
+          <th>Status</th>
+          <th>Duration</th>
+          <th>Note</th>
+          <th />
+        </tr>
+      </thead>
+      <tbody>
+        {runs.map((r) => (
+          <tr key={r.runId}>
+            <td>{new Date(r.startedAt).toLocaleString()}</td>
+            <td className={`st-${r.status}`}>{r.status}</td>
+            <td>{r.durationMs !== undefined ? `${Math.round(r.durationMs)} ms` : '—'}</td>
+            <td className="mono ellipsis">{r.source === 'node' || r.nodeId ? `node ${r.nodeId}` : r.error ? r.error.message : ''}</td>
+            <td className="row">
+              <button
+                className="btn btn-small"
+                onClick={() =>
+                  api
+                    .getRun(r.runId)
+                    .then((rec) => {
+                      if (!rec.trace) throw new Error('This run has no trace yet (still running?).');
+                      useRun.getState().showTrace(rec.trace);
+                      useUi.getState().setBottomTab('run');
+                    })
+                    .catch((e) => useUi.getState().toast('error', describeError(e)))
+                }
+              >
+                Open
+              </button>
+              <button
+                className="btn btn-small"
+                onClick={() =>
+                  api
+                    .getRun(r.runId)
+                    .then((rec) => startRun(rec.inputs))
+                    .catch((e) => useUi.getState().toast('error', describeError(e)))
+                }
+              >
+                Re-run
+              </button>
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}

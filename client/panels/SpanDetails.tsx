@@ -1,0 +1,65 @@
+import { useRun } from '../store/runStore';
+import { useDoc } from '../store/docStore';
+
+function Json({ value }: { value: unknown }) {
+  const text = typeof value === 'string' ? value : JSON.stringify(value, null, 2);
+  return <pre className="json">{text === undefined ? '—' : text}</pre>;
+}
+
+/** The selected node's span (inputs, outputs, duration, tokens, cost, error), else the run's outputs. */
+export function SpanDetails() {
+  const selected = useDoc((s) => {
+    let id: string | null = null;
+    for (const n of s.nodes) if (n.selected) {
+      if (id) return null;
+      id = n.id;
+    }
+    return id;
+  });
+  const span = useRun((s) => (selected ? s.spans[selected] : undefined));
+  const tokens = useRun((s) => (selected ? s.tokens[selected] : s.streamingNode ? s.tokens[s.streamingNode] : undefined));
+  const streamingNode = useRun((s) => s.streamingNode);
+  const trace = useRun((s) => s.trace);
+  const status = useRun((s) => s.status);
+
+  if (selected) {
+    return (
+      <div className="span-details" data-testid="span-details">
+        <h4>{selected}</h4>
+        {!span && !tokens ? <p className="muted small">No result for this node in the current run.</p> : null}
+        {span ? (
+          <div className="kv small">
+            <span>status</span><b className={`st-${span.status}`}>{span.status}</b>
+            <span>duration</span><b>{Math.round(span.durationMs)} ms</b>
+            <span>attempts</span><b>{span.attempts}</b>
+            {span.model ? (<><span>model</span><b>{span.model}</b></>) : null}
+            {span.tokens ? (<><span>tokens</span><b>{span.tokens.promptTokens} in / {span.tokens.completionTokens} out</b></>) : null}
+            {span.cost !== undefined ? (<><span>cost</span><b>{span.cost === null ? 'unknown price' : `$${span.cost.toFixed(6)}`}</b></>) : null}
+            {span.skipReason ? (<><span>skipped</span><b>{span.skipReason}</b></>) : null}
+          </div>
+        ) : null}
+        {span?.error ? <div className="field-error" role="alert">{span.error.code}: {span.error.message}</div> : null}
+        {tokens && (!span || span.status !== 'succeeded') ? (<><h5>Streaming</h5><pre className="json stream">{tokens}</pre></>) : null}
+        {span ? (<><h5>Inputs</h5><Json value={span.inputs} /><h5>Outputs</h5><Json value={span.outputs} /></>) : null}
+      </div>
+    );
+  }
+  return (
+    <div className="span-details" data-testid="run-output">
+      {status === 'running' && streamingNode ? (
+        <>
+          <h4>Streaming from {streamingNode}</h4>
+          <pre className="json stream">{tokens}</pre>
+        </>
+      ) : null}
+      {trace ? (
+        <>
+          <h4>Outputs</h4>
+          <Json value={trace.outputs} />
+        </>
+      ) : status !== 'running' ? (
+        <p className="muted small">The outputs of the run appear here. Select a node for its own inputs and outputs.</p>
+      ) : null}
+    </div>
+  );
+}

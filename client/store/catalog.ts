@@ -1,0 +1,70 @@
+import { create } from 'zustand';
+import { z } from 'zod';
+import { nodeTypes as registry, nodePorts, type ResolvedPorts } from '../../shared/nodes/registry';
+import type { FlowIO } from '../../shared/flow/schema';
+import { api, type JsonSchema, type NodeTypeInfo, type ProviderInfo } from '../api/http';
+import type { NodeData } from './convert';
+
+/** Node types (from GET /api/node-types) and providers (GET /api/providers). */
+export interface CatalogState {
+  nodeTypes: NodeTypeInfo[];
+  byType: Record<string, NodeTypeInfo>;
+  providers: ProviderInfo[];
+  loaded: boolean;
+  error: string | null;
+  load(): Promise<void>;
+}
+
+/** The same declarations, read from the shared registry (used only when the API is unreachable). */
+function localNodeTypes(): NodeTypeInfo[] {
+  return Object.values(registry).map((d) => ({
+    type: d.type,
+    title: d.title,
+    category: d.category,
+    icon: d.icon,
+    docs: d.docs,
+    editors: d.editors,
+    example: d.example as Record<string, unknown> | undefined,
+    config: z.toJSONSchema(d.config, { io: 'input', unrepresentable: 'any' }) as JsonSchema,
+  }));
+}
+
+export const useCatalog = create<CatalogState>()((set, get) => ({
+  nodeTypes: [],
+  byType: {},
+  providers: [],
+  loaded: false,
+  error: null,
+  async load() {
+    if (get().loaded) return;
+    let list: NodeTypeInfo[];
+    let error: string | null = null;
+    try {
+      list = await api.nodeTypes();
+    } catch (err) {
+      error = `Node types could not be loaded from the server (${(err as Error).message}); showing the built-in list.`;
+      list = localNodeTypes();
+    }
+    let providers: ProviderInfo[] = [];
+    try {
+      providers = await api.providers();
+    } catch {
+      providers = [];
+    }
+    set({ nodeTypes: list, byType: Object.fromEntries(list.map((t) => [t.type, t])), providers, loaded: true, error });
+  },
+}));
+
+export const CATEGORY_ORDER = ['Flow', 'Models', 'Knowledge', 'Tools', 'Guardrails', 'Logic'];
+
+const portCache = new WeakMap<NodeData, { inputs: FlowIO[]; outputs: FlowIO[]; ports: ResolvedPorts }>();
+
+/** A node's ports from its type declaration and config, cached per data object. */
+export function portsOf(data: NodeData, io: { inputs: FlowIO[]; outputs: FlowIO[] }): ResolvedPorts {
+  const hit = portCache.get(data);
+  const usesIo = data.type === 'input' || data.type === 'output';
+  if (hit && (!usesIo || (hit.inputs === io.inputs && hit.outputs === io.outputs))) return hit.ports;
+  const ports = nodePorts(data.type, data.config ?? {}, { flow: io });
+  portCache.set(data, { inputs: io.inputs, outputs: io.outputs, ports });
+  return ports;
+}

@@ -1,0 +1,75 @@
+import { create } from 'zustand';
+import type { FlowProblem } from '../../shared/api/errors';
+import type { Flow } from '../../shared/flow/schema';
+import { validateFlow } from '../../shared/flow/validate';
+import { toFlow, edgeId } from './convert';
+import { useDoc } from './docStore';
+import { useSession } from './sessionStore';
+import { diffFlows, type FlowDiff } from './diff';
+
+/**
+ * Facts derived from the document, recomputed off the hot path (debounced after edits,
+ * never per drag frame): validation problems, the dirty flag and the diff vs the saved file.
+ */
+export interface DerivedState {
+  problems: FlowProblem[];
+  /** Problem count per node id. */
+  nodeProblems: Record<string, number>;
+  /** Edge ids with problems. */
+  edgeProblems: Record<string, string>;
+  diff: FlowDiff | null;
+}
+
+export const useDerived = create<DerivedState>()(() => ({ problems: [], nodeProblems: {}, edgeProblems: {}, diff: null }));
+
+export function currentFlow(): Flow {
+  const s = useDoc.getState();
+  return toFlow(s.meta, s.nodes, s.edges);
+}
+
+export function recompute(): void {
+  const flow = currentFlow();
+  const session = useSession.getState();
+  useSession.getState().setDirty(session.saved !== null && JSON.stringify(flow) !== session.savedJson);
+  let problems: FlowProblem[];
+  try {
+    problems = validateFlow(flow).problems;
+  } catch (err) {
+    problems = [{ code: 'validator_crashed', message: (err as Error).message, path: '', severity: 'error' }];
+  }
+  const nodeProblems: Record<string, number> = {};
+  const edgeProblems: Record<string, string> = {};
+  for (const p of problems) {
+    if (p.edgeIndex !== undefined && flow.edges[p.edgeIndex]) edgeProblems[edgeId(flow.edges[p.edgeIndex])] = p.message;
+    else if (p.nodeId) nodeProblems[p.nodeId] = (nodeProblems[p.nodeId] ?? 0) + 1;
+  }
+  const diff = session.saved ? diffFlows(session.saved, flow) : null;
+  useDerived.setState({ problems, nodeProblems, edgeProblems, diff });
+}
+
+let timer: ReturnType<typeof setTimeout> | undefined;
+function schedule(): void {
+  clearTimeout(timer);
+  timer = setTimeout(recompute, 150);
+}
+
+let started = false;
+/** Watch the document (authored changes only) and the saved version. */
+export function startDerivedWatcher(): void {
+  if (started) return;
+  started = true;
+  useDoc.subscribe((s, prev) => {
+    if (s.meta !== prev.meta || s.edges !== prev.edges) return schedule();
+    if (s.nodes === prev.nodes) return;
+    // Skip selection/measure-only changes (cheap reference checks, no serialization).
+    if (s.nodes.length !== prev.nodes.length) return schedule();
+    for (let i = 0; i < s.nodes.length; i++) {
+      const a = s.nodes[i];
+      const b = prev.nodes[i];
+      if (a !== b && (a.id !== b.id || a.data !== b.data || a.position !== b.position)) return schedule();
+    }
+  });
+  useSession.subscribe((s, prev) => {
+    if (s.saved !== prev.saved) schedule();
+  });
+}

@@ -1,0 +1,54 @@
+import { create } from 'zustand';
+
+export type Theme = 'light' | 'dark';
+export type BottomTab = 'problems' | 'run' | 'history';
+
+export interface Toast {
+  id: number;
+  kind: 'info' | 'error' | 'success';
+  text: string;
+}
+
+export interface UiState {
+  theme: Theme;
+  bottomTab: BottomTab | null;
+  showShortcuts: boolean;
+  showDiff: boolean;
+  toasts: Toast[];
+  setTheme(t: Theme): void;
+  setBottomTab(t: BottomTab | null): void;
+  setShowShortcuts(v: boolean): void;
+  setShowDiff(v: boolean): void;
+  toast(kind: Toast['kind'], text: string): void;
+  dismiss(id: number): void;
+}
+
+function initialTheme(): Theme {
+  const saved = typeof localStorage !== 'undefined' ? localStorage.getItem('braid.theme') : null;
+  if (saved === 'light' || saved === 'dark') return saved;
+  return typeof matchMedia !== 'undefined' && matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light';
+}
+
+let nextToast = 1;
+
+export const useUi = create<UiState>()((set, get) => ({
+  theme: initialTheme(),
+  bottomTab: null,
+  showShortcuts: false,
+  showDiff: false,
+  toasts: [],
+  setTheme(theme) {
+    localStorage.setItem('braid.theme', theme);
+    document.documentElement.dataset.theme = theme;
+    set({ theme });
+  },
+  setBottomTab: (bottomTab) => set({ bottomTab }),
+  setShowShortcuts: (showShortcuts) => set({ showShortcuts }),
+  setShowDiff: (showDiff) => set({ showDiff }),
+  toast(kind, text) {
+    const id = nextToast++;
+    set({ toasts: [...get().toasts, { id, kind, text }] });
+    setTimeout(() => get().dismiss(id), kind === 'error' ? 6000 : 3500);
+  },
+  dismiss: (id) => set({ toasts: get().toasts.filter((t) => t.id !== id) }),
+}));
