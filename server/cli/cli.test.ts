@@ -1,0 +1,127 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startFakeOpenAI, type FakeOpenAI } from '../../test/support/fake-openai';
+import { openStorage } from '../storage/index';
+import { RunsRepository } from '../storage/runs';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const BIN = path.join(ROOT, 'bin', 'braid.js');
+
+let fake: FakeOpenAI;
+let tmp: string;
+beforeAll(async () => {
+  fake = await startFakeOpenAI();
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'braid-cli-'));
+});
+afterAll(async () => {
+  await fake?.close();
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function braid(args: string[], env: Record<string, string> = {}, provider = true): Promise<Result> {
+  const base: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? tmp,
+    BRAID_FLOWS_DIR: path.join(ROOT, 'flows'),
+    BRAID_DATA_DIR: path.join(tmp, 'data'),
+    BRAID_LOG_LEVEL: 'silent',
+    ...(provider ? { OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: 'sk-cli-test-0123456789' } : {}),
+  };
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { cwd: tmp, env: { ...base, ...env }, timeout: 60_000 }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : -1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe('braid CLI', () => {
+  it('run prints the outputs and records the run in BRAID_DATA_DIR', async () => {
+    const r = await braid(['run', path.join(ROOT, 'flows/qa.flow.json'), '--input', 'question=What is Braid?']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('Echo: What is Braid?\n');
+    const storage = await openStorage({ dataDir: path.join(tmp, 'data') });
+    const page = await new RunsRepository(storage).listByFlow('qa');
+    await storage.close();
+    expect(page.runs[0]).toMatchObject({ status: 'succeeded', source: 'cli' });
+  });
+
+  it('run --json prints the whole run with its trace; flows can be named by id', async () => {
+    const r = await braid(['run', 'code-tool', '--input', 'text=one two two', '--input', 'top=1', '--json']);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as { status: string; outputs: { stats: { topWords: unknown[] } }; trace: { spans: Array<{ nodeId: string }> } };
+    expect(out.status).toBe('succeeded');
+    expect(out.outputs.stats.topWords).toEqual([{ word: 'two', count: 2 }]);
+    expect(out.trace.spans.map((s) => s.nodeId)).toEqual(['inputs', 'stats', 'outputs']);
+  });
+
+  it('--inputs-json works and a lone non-string output prints as JSON', async () => {
+    const r = await braid(['run', 'code-tool', '--inputs-json', '{"text":"a b c","top":0}']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ stats: { words: 3, characters: 5, sentences: 1, topWords: [] } });
+  });
+
+  it('validate: exit 0 for a valid flow, exit 2 with every problem (node id + JSON path) for an invalid one', async () => {
+    const ok = await braid(['validate', 'flows/../' + path.relative(tmp, path.join(ROOT, 'flows/router.flow.json'))]);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/is valid/);
+    const bad = path.join(tmp, 'bad.flow.json');
+    fs.writeFileSync(
+      bad,
+      JSON.stringify({
+        schemaVersion: 1,
+        id: 'bad',
+        name: 'Bad',
+        nodes: [
+          { id: 'p', type: 'prompt', position: { x: 0, y: 0 }, config: { model: 'nope' } },
+          { id: 'p', type: 'mystery', position: { x: 0, y: 0 } },
+        ],
+        edges: [{ source: 'p', sourcePort: 'text', target: 'ghost', targetPort: 'x' }],
+      }),
+    );
+    const r = await braid(['validate', bad]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toContain('nodes[0].config.model (node p)');
+    expect(r.stdout).toContain('[duplicate_id]');
+    expect(r.stdout).toContain('[unknown_type]');
+    expect(r.stdout).toContain('edges[0].target');
+    const json = await braid(['validate', bad, '--json']);
+    expect(json.code).toBe(2);
+    expect((JSON.parse(json.stdout) as { problems: unknown[] }).problems.length).toBeGreaterThanOrEqual(4);
+    const runBad = await braid(['run', bad]);
+    expect(runBad.code).toBe(2);
+  });
+
+  it('exit 1 when the flow fails (no provider configured names the env vars)', async () => {
+    const r = await braid(['run', 'qa', '--input', 'question=hi'], {}, false);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/failed at node answer/);
+    expect(r.stderr).toMatch(/OPENAI_API_KEY/);
+  });
+
+  it('exit 2 on bad usage: missing input, unknown flow, unknown option', async () => {
+    const missing = await braid(['run', 'qa']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('inputs.question');
+    const unknown = await braid(['run', 'no-such-flow']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('no flow "no-such-flow"');
+    const opt = await braid(['run', 'qa', '--bogus']);
+    expect(opt.code).toBe(2);
+    const help = await braid(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('validate');
+  });
+});
