@@ -126,8 +126,13 @@ function statusOf(e: ErrorShape): number | undefined {
   return typeof s === 'number' && s >= 100 && s < 600 ? s : undefined;
 }
 
+/** SDK error classes keep `name: 'Error'`; their class name tells them apart. */
+function is(e: ErrorShape, name: string): boolean {
+  return e.name === name || (e as { constructor?: { name?: string } }).constructor?.name === name;
+}
+
 function isAbort(e: ErrorShape): boolean {
-  return e.name === 'AbortError' || e.name === 'APIUserAbortError' || e.message === 'AbortError' || e.message === 'Request was aborted.';
+  return is(e, 'AbortError') || is(e, 'APIUserAbortError') || e.message === 'AbortError' || e.message === 'Request was aborted.';
 }
 
 /** Map any provider failure to a NodeError (pass-through for NodeError). */
@@ -168,7 +173,7 @@ export function toProviderNodeError(err: unknown, ctx: ProviderErrorContext = {}
     return new NodeError('provider_bad_request', `${provider} refused the request (HTTP ${status}): ${raw}`, { ...opts, retryable: false });
   }
 
-  if (links.some((l) => l.name === 'APIConnectionTimeoutError' || l.name === 'TimeoutError')) {
+  if (links.some((l) => is(l, 'APIConnectionTimeoutError') || is(l, 'TimeoutError'))) {
     return new NodeError('provider_timeout', `${provider} request timed out: ${raw}`, { ...opts, retryable: true });
   }
   if (links.some((l) => l.name === 'TypeError' && l.message === 'terminated')) {
@@ -178,7 +183,7 @@ export function toProviderNodeError(err: unknown, ctx: ProviderErrorContext = {}
   const netCode = links.map((l) => (typeof l.code === 'string' ? l.code : undefined)).find((c) => c !== undefined && NETWORK_CODES.has(c));
   const isNetwork =
     netCode !== undefined ||
-    links.some((l) => l.name === 'APIConnectionError' || (l.name === 'TypeError' && /fetch failed|terminated|network/i.test(l.message ?? '')));
+    links.some((l) => is(l, 'APIConnectionError') || (l.name === 'TypeError' && /fetch failed|terminated|network/i.test(l.message ?? '')));
   if (isNetwork) {
     const where = ctx.baseUrl ? ` at ${ctx.baseUrl}` : '';
     const hint = ctx.baseUrlEnv ? ` (check ${ctx.baseUrlEnv})` : '';
