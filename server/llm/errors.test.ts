@@ -1,9 +1,9 @@
 import { describe, it, expect } from 'vitest';
-import OpenAI from 'openai';
+import OpenAI, { APIError } from 'openai';
 import { toProviderNodeError, parseRetryAfter, redactSecrets } from './errors';
 import { NodeError } from '../runtime/types';
 
-const apiError = (status: number, headers: Record<string, string> = {}, body: Record<string, unknown> = {}): OpenAI.APIError =>
+const apiError = (status: number, headers: Record<string, string> = {}, body: Record<string, unknown> = {}): APIError =>
   OpenAI.APIError.generate(status, { error: body }, 'failed', new Headers(headers));
 
 describe('parseRetryAfter', () => {
@@ -22,7 +22,7 @@ describe('parseRetryAfter', () => {
 
 describe('toProviderNodeError', () => {
   it('maps statuses to codes and retry decisions', () => {
-    const cases: Array<[OpenAI.APIError, string, boolean]> = [
+    const cases: Array<[APIError, string, boolean]> = [
       [apiError(429, { 'retry-after': '3' }), 'rate_limited', true],
       [apiError(500), 'provider_error', true],
       [apiError(503), 'provider_error', true],
