@@ -31,6 +31,8 @@ export interface HarnessOptions {
   examples?: boolean;
   /** Extra files to write into the flows folder. */
   files?: Record<string, string>;
+  /** Extra environment for loadConfig (e.g. BRAID_HTTP_ALLOW_HOSTS). */
+  env?: Record<string, string>;
 }
 
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
@@ -50,6 +52,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     BRAID_NODE_TIMEOUT_MS: '10000',
     ...(opts.openaiUrl ? { OPENAI_BASE_URL: opts.openaiUrl, OPENAI_API_KEY: TEST_API_KEY } : {}),
     ...(opts.adminToken ? { BRAID_ADMIN_TOKEN: opts.adminToken } : {}),
+    ...opts.env,
   };
   const config = loadConfig(env);
   const server = await startServer(config);
