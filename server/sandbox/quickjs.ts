@@ -7,7 +7,14 @@
  * The interpreter runs synchronously on the calling thread, so a script blocks the event
  * loop for at most its time limit.
  */
-import { newQuickJSWASMModule, type QuickJSContext, type QuickJSHandle, type QuickJSWASMModule } from 'quickjs-emscripten';
+import {
+  RELEASE_SYNC,
+  newQuickJSWASMModuleFromVariant,
+  newVariant,
+  type QuickJSContext,
+  type QuickJSHandle,
+  type QuickJSWASMModule,
+} from 'quickjs-emscripten';
 
 export type SandboxErrorCode = 'sandbox_error' | 'sandbox_timeout' | 'sandbox_memory';
 
@@ -31,22 +38,55 @@ export interface SandboxOptions {
   signal?: AbortSignal;
 }
 
-let modulePromise: Promise<QuickJSWASMModule> | undefined;
+/**
+ * QuickJS's own malloc limit is not enough on its own: in this build it checks each single
+ * allocation but counts only a few bytes per block, so many mid-sized buffers or strings slip
+ * past it. The hard cap is the WebAssembly memory itself: each module instance gets a
+ * `WebAssembly.Memory` whose maximum is the limit plus a small headroom, so malloc fails
+ * (a clean "out of memory" inside the script) before the heap can grow further. Instances
+ * are cached per memory limit; scripts run one at a time, each in a fresh runtime.
+ */
+const PAGE = 64 * 1024;
+/** The module's declared minimum memory (quickjs-emscripten 0.32.0 release-sync): 16 MiB. */
+const BASE_PAGES = 256;
+/** Room for the interpreter's own data beyond the script's limit. */
+const HEADROOM_PAGES = 64;
+const MAX_CACHED_MODULES = 4;
+const modules = new Map<number, Promise<QuickJSWASMModule>>();
 
-function getModule(): Promise<QuickJSWASMModule> {
-  modulePromise ??= newQuickJSWASMModule().catch((err: unknown) => {
-    modulePromise = undefined;
-    throw err;
-  });
-  return modulePromise;
+function getModule(memoryMb: number): Promise<QuickJSWASMModule> {
+  let mod = modules.get(memoryMb);
+  if (mod) {
+    modules.delete(memoryMb); // re-insert: most recently used last
+    modules.set(memoryMb, mod);
+    return mod;
+  }
+  const wasmMemory = new WebAssembly.Memory({ initial: BASE_PAGES, maximum: heapMaxBytes(memoryMb) / PAGE });
+  mod = newQuickJSWASMModuleFromVariant(newVariant(RELEASE_SYNC, { wasmMemory }));
+  mod.catch(() => modules.delete(memoryMb));
+  modules.set(memoryMb, mod);
+  if (modules.size > MAX_CACHED_MODULES) modules.delete(modules.keys().next().value!);
+  return mod;
 }
 
-/** Drop the WebAssembly module so the next run starts from a clean one. */
-function discardModule(): void {
-  modulePromise = undefined;
+function heapMaxBytes(memoryMb: number): number {
+  return (Math.max(BASE_PAGES, Math.ceil((memoryMb * 1024 * 1024) / PAGE)) + HEADROOM_PAGES) * PAGE;
+}
+
+interface RunState {
+  interrupted: () => Interrupt | undefined;
+  heapFull: () => boolean;
+}
+
+/** Drop a module so the next run with this limit starts from a clean one. */
+function discardModule(memoryMb: number): void {
+  modules.delete(memoryMb);
 }
 
 const RETURN_OUTSIDE_FUNCTION = /return/i;
+/** The largest result (as JSON text) a script may return. */
+const MAX_RESULT_CHARS = 16 * 1024 * 1024;
+type Interrupt = 'timeout' | 'cancelled';
 
 /**
  * Run `code` with `globals` (JSON values) defined as global variables. The code's result is
@@ -56,12 +96,14 @@ const RETURN_OUTSIDE_FUNCTION = /return/i;
 export async function runInSandbox(code: string, globals: Record<string, unknown>, opts: SandboxOptions): Promise<unknown> {
   if (opts.signal?.aborted) throw new SandboxError('sandbox_timeout', 'the script was cancelled before it started');
   const inputJson = JSON.stringify(globals, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
-  const mod = await getModule();
+  const memoryMb = Math.max(1, opts.memoryMb);
+  const mod = await getModule(memoryMb);
   const runtime = mod.newRuntime();
   let poisoned = false;
-  let interrupted: 'timeout' | 'cancelled' | undefined;
+  let interrupted: Interrupt | undefined;
+  const limitBytes = memoryMb * 1024 * 1024;
   try {
-    runtime.setMemoryLimit(Math.max(1, opts.memoryMb) * 1024 * 1024);
+    runtime.setMemoryLimit(limitBytes);
     runtime.setMaxStackSize(opts.stackBytes ?? 256 * 1024);
     const deadline = Date.now() + opts.timeoutMs;
     runtime.setInterruptHandler(() => {
@@ -71,7 +113,13 @@ export async function runInSandbox(code: string, globals: Record<string, unknown
     });
     const vm = runtime.newContext();
     try {
-      return runIn(vm, runtime, code, inputJson, opts, () => interrupted);
+      const memory = mod.getWasmMemory();
+      const state: RunState = {
+        interrupted: () => interrupted,
+        // The heap cannot grow any more: a failure now is an out-of-memory, whatever it says.
+        heapFull: () => memory.buffer.byteLength + 2 * 1024 * 1024 >= heapMaxBytes(memoryMb),
+      };
+      return runIn(vm, runtime, code, inputJson, opts, state);
     } catch (err) {
       if (err instanceof SandboxError) {
         if (err.code === 'sandbox_memory') poisoned = true;
@@ -95,7 +143,7 @@ export async function runInSandbox(code: string, globals: Record<string, unknown
       poisoned = true;
     }
     // After an out-of-memory or a failed cleanup, never reuse the module.
-    if (poisoned) discardModule();
+    if (poisoned) discardModule(memoryMb);
   }
 }
 
@@ -105,7 +153,7 @@ function runIn(
   code: string,
   inputJson: string,
   opts: SandboxOptions,
-  interrupted: () => 'timeout' | 'cancelled' | undefined,
+  state: RunState,
 ): unknown {
   // Take JSON.parse / JSON.stringify before user globals could shadow `JSON`.
   const json = vm.getProp(vm.global, 'JSON');
@@ -116,7 +164,7 @@ function runIn(
     const text = vm.newString(inputJson);
     const parsed = vm.callFunction(parse, vm.undefined, text);
     text.dispose();
-    const inputs = unwrap(vm, parsed, interrupted, opts);
+    const inputs = unwrap(vm, parsed, state, opts);
     for (const name of Object.keys(JSON.parse(inputJson) as Record<string, unknown>)) {
       const value = vm.getProp(inputs, name);
       vm.setProp(vm.global, name, value);
@@ -132,9 +180,9 @@ function runIn(
         result = vm.evalCode(`(function () {\n${code}\n}).call(globalThis)`, 'tool.js', { type: 'global' });
       }
     }
-    let value = unwrap(vm, result, interrupted, opts);
-    const state = vm.typeof(value) === 'object' ? vm.getPromiseState(value) : undefined;
-    if (state && !(state.type === 'fulfilled' && state.notAPromise)) {
+    let value = unwrap(vm, result, state, opts);
+    const promise = vm.typeof(value) === 'object' ? vm.getPromiseState(value) : undefined;
+    if (promise && !(promise.type === 'fulfilled' && promise.notAPromise)) {
       runtime.executePendingJobs();
       const settled = vm.getPromiseState(value);
       value.dispose();
@@ -144,7 +192,7 @@ function runIn(
       if (settled.type === 'rejected') {
         const e = describe(vm, settled.error);
         settled.error.dispose();
-        throw classify(e, interrupted(), opts);
+        throw classify(e, state, opts);
       }
       value = settled.value;
     }
@@ -159,9 +207,12 @@ function runIn(
     }
     const out = vm.callFunction(stringify, vm.undefined, value);
     value.dispose();
-    const textHandle = unwrap(vm, out, interrupted, opts);
+    const textHandle = unwrap(vm, out, state, opts);
     const textOut = vm.typeof(textHandle) === 'string' ? vm.getString(textHandle) : undefined;
     textHandle.dispose();
+    if (textOut !== undefined && textOut.length > MAX_RESULT_CHARS) {
+      throw new SandboxError('sandbox_memory', `the script's result is larger than ${MAX_RESULT_CHARS / 1024 / 1024} MiB of JSON`);
+    }
     return textOut === undefined ? null : (JSON.parse(textOut) as unknown);
   } finally {
     parse.dispose();
@@ -172,13 +223,13 @@ function runIn(
 function unwrap(
   vm: QuickJSContext,
   result: ReturnType<QuickJSContext['evalCode']>,
-  interrupted: () => 'timeout' | 'cancelled' | undefined,
+  state: RunState,
   opts: SandboxOptions,
 ): QuickJSHandle {
   if (!result.error) return result.value;
   const e = describe(vm, result.error);
   result.error.dispose();
-  throw classify(e, interrupted(), opts);
+  throw classify(e, state, opts);
 }
 
 function describe(vm: QuickJSContext, handle: QuickJSHandle): string {
@@ -197,12 +248,13 @@ function describe(vm: QuickJSContext, handle: QuickJSHandle): string {
   return `thrown: ${String(dumped)}`;
 }
 
-function classify(message: string, interrupted: 'timeout' | 'cancelled' | undefined, opts: SandboxOptions): SandboxError {
+function classify(message: string, state: RunState, opts: SandboxOptions): SandboxError {
+  const interrupted = state.interrupted();
   if (interrupted === 'timeout' || (interrupted === undefined && /InternalError: interrupted/.test(message))) {
     return new SandboxError('sandbox_timeout', `the script ran longer than its ${opts.timeoutMs} ms limit`);
   }
   if (interrupted === 'cancelled') return new SandboxError('sandbox_timeout', 'the script was cancelled');
-  if (/out of memory/i.test(message) || message === 'thrown: null') {
+  if (/out of memory/i.test(message) || state.heapFull()) {
     return new SandboxError('sandbox_memory', `the script exceeded its ${opts.memoryMb} MiB memory limit`);
   }
   if (/stack overflow/i.test(message)) return new SandboxError('sandbox_error', `the script overflowed its stack (${message})`);
