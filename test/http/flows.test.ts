@@ -192,3 +192,22 @@ describe('flows API', () => {
     expect(((await nf.json()) as { error: { code: string } }).error.code).toBe('not_found');
   });
 });
+
+describe('built client', () => {
+  it('serves dist/client with an SPA fallback for non-/api paths only', async () => {
+    const dir = fs.mkdtempSync(path.join(h.dataDir, '..', 'client-'));
+    fs.writeFileSync(path.join(dir, 'index.html'), '<!doctype html><title>Braid UI</title>');
+    fs.writeFileSync(path.join(dir, 'app.js'), 'console.log(1)');
+    const c = await (await import('./harness')).startHarness({ clientDir: dir, examples: false });
+    try {
+      expect(await (await c.api('/')).text()).toContain('Braid UI');
+      expect(await (await c.api('/flows/qa')).text()).toContain('Braid UI');
+      expect((await c.api('/app.js')).headers.get('content-type')).toMatch(/javascript/);
+      const api = await c.api('/api/unknown');
+      expect(api.status).toBe(404);
+      expect(api.headers.get('content-type')).toMatch(/json/);
+    } finally {
+      await c.close();
+    }
+  });
+});

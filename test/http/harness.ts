@@ -31,6 +31,8 @@ export interface HarnessOptions {
   examples?: boolean;
   /** Extra files to write into the flows folder. */
   files?: Record<string, string>;
+  /** Built client folder to serve (default: none, so `/` is the plain flow list). */
+  clientDir?: string;
   /** Extra environment for loadConfig (e.g. BRAID_HTTP_ALLOW_HOSTS). */
   env?: Record<string, string>;
 }
@@ -55,7 +57,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     ...opts.env,
   };
   const config = loadConfig(env);
-  const server = await startServer(config);
+  const server = await startServer(config, { clientDir: opts.clientDir ?? path.join(root, 'no-client') });
   const auth = opts.adminToken ? { authorization: `Bearer ${opts.adminToken}` } : {};
   return {
     url: server.url,
