@@ -77,8 +77,10 @@ export function detectPii(text: string, kinds: readonly PiiKind[]): PiiFinding[]
       if (digits.length < 9 || digits.length > 15) continue;
       if (IPV4.test(s) || DATE_LIKE.test(s)) continue;
       if (overlaps(m.index, m.index + s.length)) continue;
-      // A bare run of digits is a phone number only with a leading + (else it is just a number).
-      if (/^\d+$/.test(s) && digits.length !== 10) continue;
+      // Without a `+` or parentheses, a phone number has at least two separators (or is a bare
+      // 10-digit run); `1234567.89` or `12345 6789` are just numbers.
+      const separators = (s.match(/[ .-]/g) ?? []).length;
+      if (!/^[+(]/.test(s) && !s.includes('(') && separators < 2 && !(separators === 0 && digits.length === 10)) continue;
       found.push({ kind: 'phone', masked: maskDigits(s), index: m.index });
     }
   }

@@ -125,8 +125,8 @@ export function checkRules(value: unknown, rules: readonly ValidatorRule[]): Rul
           const counts: Record<string, number> = {};
           for (const f of findings) counts[f.kind] = (counts[f.kind] ?? 0) + 1;
           meta.pii = counts;
-          const names = { email: 'email address', phone: 'phone number', card: 'card number' } as const;
-          for (const f of findings) fail(`contains a ${names[f.kind]} (${f.masked})`);
+          const names = { email: 'an email address', phone: 'a phone number', card: 'a card number' } as const;
+          for (const f of findings) fail(`contains ${names[f.kind]} (${f.masked})`);
         }
         break;
       }
