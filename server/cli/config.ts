@@ -4,7 +4,7 @@ import { CliExit, EXIT_USAGE } from './errors';
 
 export function cliConfig(overrides: Partial<Config> = {}): Config {
   try {
-    return loadConfig(process.env, overrides);
+    return loadConfig(undefined, overrides);
   } catch (err) {
     if (err instanceof ConfigError) throw new CliExit(EXIT_USAGE, err.message);
     throw err;

@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Trace } from '../../shared';
 import { openStorage, fromJson, toJson } from './index';
 import { RunsRepository } from './runs';
-import { openTestStorage, postgresReachable, servicesRequired, type TestStorage } from './test-helpers';
+import { openTestStorage, postgresReachable, servicesRequired, type TestStorage } from '../../test/support/storage';
 
 function trace(runId: string, flowId: string, startedAt: number, status: Trace['status'] = 'succeeded'): Trace {
   return {

@@ -58,7 +58,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   };
   const config = loadConfig(env);
   const server = await startServer(config, { clientDir: opts.clientDir ?? path.join(root, 'no-client') });
-  const auth = opts.adminToken ? { authorization: `Bearer ${opts.adminToken}` } : {};
+  const auth: Record<string, string> = opts.adminToken ? { authorization: `Bearer ${opts.adminToken}` } : {};
   return {
     url: server.url,
     config,

@@ -1,7 +1,7 @@
 /** Test helpers: open a throwaway SQLite or PostgreSQL storage (fresh schema per call). */
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
-import { openStorage, type Storage } from './index';
+import { openStorage, type Storage } from '../../server/storage/index';
 
 export const PG_TEST_URL = 'postgres://postgres@127.0.0.1:5432/test';
 

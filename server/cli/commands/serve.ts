@@ -1,4 +1,6 @@
+import path from 'node:path';
 import type { Command } from 'commander';
+import type { Config } from '../../config';
 import { cliConfig } from '../config';
 import { CliExit, EXIT_USAGE } from '../errors';
 
@@ -10,21 +12,15 @@ export function register(program: Command): void {
     .option('--host <host>', 'address to bind (env HOST; non-loopback needs BRAID_ADMIN_TOKEN)')
     .option('--flows <dir>', 'flows folder (env BRAID_FLOWS_DIR)')
     .action(async (opts: { port?: string; host?: string; flows?: string }) => {
-      const env: Record<string, string | undefined> = { ...process.env };
+      const overrides: Partial<Config> = {};
       if (opts.port !== undefined) {
-        if (!/^\d+$/.test(opts.port)) throw new CliExit(EXIT_USAGE, `--port ${opts.port}: expected a number`);
-        env.PORT = opts.port;
+        const port = Number(opts.port);
+        if (!/^\d+$/.test(opts.port) || port > 65535) throw new CliExit(EXIT_USAGE, `--port ${opts.port}: expected a port number`);
+        overrides.port = port;
       }
-      if (opts.host !== undefined) env.HOST = opts.host;
-      if (opts.flows !== undefined) env.BRAID_FLOWS_DIR = opts.flows;
-      const saved = process.env;
-      process.env = env;
-      let config;
-      try {
-        config = cliConfig();
-      } finally {
-        process.env = saved;
-      }
+      if (opts.host !== undefined) overrides.host = opts.host;
+      if (opts.flows !== undefined) overrides.flowsDir = path.resolve(opts.flows);
+      const config = cliConfig(overrides);
       const { serve } = await import('../../main');
       await serve(config);
       // keep running until a signal stops the server
