@@ -54,6 +54,15 @@ export function parseModelId(modelId: string): ParsedModelId {
   return { provider: provider as ProviderId, model };
 }
 
+/**
+ * OpenAI reasoning models (o1, o3, o4-mini, gpt-5 except gpt-5-chat) accept only the
+ * default temperature and no `stop`: Braid leaves those settings out for them.
+ */
+export function isOpenAIReasoningModel(modelId: string): boolean {
+  const { provider, model } = parseModelId(modelId);
+  return provider === 'openai' && (/^o\d/.test(model) || (model.startsWith('gpt-5') && !model.startsWith('gpt-5-chat')));
+}
+
 /** What to tell a user when a provider has no credentials. */
 export function notConfiguredMessage(provider: ProviderId): string {
   switch (provider) {
@@ -131,7 +140,7 @@ export function createChatModel(modelId: string, config: Config, settings: ChatM
     chat = new ChatOpenAI({
       model,
       apiKey: p.openai.apiKey ?? PLACEHOLDER_API_KEY,
-      temperature: settings.temperature,
+      temperature: isOpenAIReasoningModel(modelId) ? undefined : settings.temperature,
       maxTokens: settings.maxTokens,
       maxRetries: 0,
       streamUsage: true,

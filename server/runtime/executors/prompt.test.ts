@@ -233,6 +233,17 @@ describe('prompt executor against a fake OpenAI server', () => {
     expect(ctx2.meta.finishReason).toBe('length');
   });
 
+  it('leaves temperature and stop out for OpenAI reasoning models', async () => {
+    const ctx = executorContext('prompt', cfg({ model: 'openai:o3-mini', temperature: 0, stop: ['x'], maxTokens: 100 }), { question: 'q' }, { env });
+    await promptExecutor(ctx);
+    const body = lastBody();
+    expect(body.model).toBe('o3-mini');
+    expect('temperature' in body).toBe(false);
+    expect('stop' in body).toBe(false);
+    expect(body.max_completion_tokens).toBe(100);
+    expect(ctx.meta.ignoredSettings).toEqual(['temperature', 'stop']);
+  });
+
   it('names the env vars to set when a provider is not configured', async () => {
     const e1 = await failure(promptExecutor(executorContext('prompt', cfg(), { question: 'x' }, { env: {} })));
     expect(e1.code).toBe('provider_not_configured');

@@ -12,7 +12,7 @@ import type { PromptConfig } from '../../../shared/nodes/prompt';
 import { renderTemplate, stringifyValue } from '../../../shared/template';
 import type { TokenUsage } from '../../../shared';
 import { NodeError, type Executor, type NodeContext } from '../types';
-import { createChatModel, parseModelId, providerBaseUrl, providerSecrets, baseUrlEnv, type ChatModelSettings } from '../../llm/providers';
+import { createChatModel, parseModelId, providerBaseUrl, providerSecrets, baseUrlEnv, isOpenAIReasoningModel, type ChatModelSettings } from '../../llm/providers';
 import { toProviderNodeError } from '../../llm/errors';
 import { costOf } from '../../llm/prices';
 import { estimateUsage } from '../../llm/tokens';
@@ -188,7 +188,9 @@ export function createPromptExecutor(opts: PromptExecutorOptions = {}): Executor
       baseUrlEnv: baseUrlEnv(provider),
     };
     const messages = toLangChain(turns);
-    const stop = config.stop && config.stop.length > 0 ? config.stop : undefined;
+    const reasoning = isOpenAIReasoningModel(config.model);
+    const stop = config.stop && config.stop.length > 0 && !reasoning ? config.stop : undefined;
+    if (reasoning) ctx.setMeta({ ignoredSettings: ['temperature', ...(config.stop?.length ? ['stop'] : [])] });
     if (ctx.feedback) ctx.setMeta({ reaskAttempt: ctx.feedback.attempt });
 
     let reply: Reply;
