@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openTestStorage, type TestStorage } from '../storage/test-helpers';
+import { openTestStorage, type TestStorage } from '../../test/support/storage';
 import { detectFormat, parseDataset } from './parse';
 import { DatasetError, DatasetStore } from './store';
 

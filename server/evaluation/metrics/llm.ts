@@ -1,0 +1,86 @@
+/**
+ * The model calls metrics make: chat (LLM-as-judge, RAG triad) through the providers'
+ * `createChatModel`, and embeddings through a small OpenAI-compatible client
+ * (`POST {OPENAI_BASE_URL}/embeddings`). Failures are mapped to NodeError so the
+ * evaluation runner can tell a rate limit (retry later) from a real failure.
+ */
+import type { TokenUsage } from '../../../shared';
+import type { Config } from '../../config';
+import { toProviderNodeError } from '../../llm/errors';
+import { createChatModel } from '../../llm/providers';
+import { NodeError } from '../../runtime/types';
+
+export interface ChatMessage {
+  role: 'system' | 'user';
+  content: string;
+}
+
+export type ChatFn = (messages: ChatMessage[], opts: { model: string; signal?: AbortSignal }) => Promise<{ text: string; usage?: TokenUsage }>;
+
+export type EmbedFn = (texts: string[], opts: { model: string; signal?: AbortSignal }) => Promise<number[][]>;
+
+export function defaultChat(config: Config): ChatFn {
+  return async (messages, { model, signal }) => {
+    const chat = createChatModel(model, config, { temperature: 0 });
+    try {
+      const msg = await chat.invoke(
+        messages.map((m) => [m.role === 'user' ? 'human' : 'system', m.content] as [string, string]),
+        { signal },
+      );
+      const content = msg.content;
+      const text = typeof content === 'string' ? content : content.map((p) => (typeof p === 'object' && 'text' in p && typeof p.text === 'string' ? p.text : '')).join('');
+      const u = (msg as { usage_metadata?: { input_tokens: number; output_tokens: number; total_tokens: number } }).usage_metadata;
+      return { text, usage: u ? { promptTokens: u.input_tokens, completionTokens: u.output_tokens, totalTokens: u.total_tokens } : undefined };
+    } catch (e) {
+      throw toProviderNodeError(e, { provider: model.split(':')[0], signal });
+    }
+  };
+}
+
+export function defaultEmbed(config: Config, fetchFn: typeof fetch = fetch): EmbedFn {
+  return async (texts, { model, signal }) => {
+    const [provider, name] = model.includes(':') ? [model.slice(0, model.indexOf(':')), model.slice(model.indexOf(':') + 1)] : ['openai', model];
+    if (provider !== 'openai') throw new NodeError('invalid_model', `embedding model "${model}": only openai:<model> (any OpenAI-compatible server) is supported`);
+    const { apiKey, baseUrl } = config.providers.openai;
+    if (!apiKey && !baseUrl) throw new NodeError('provider_not_configured', 'embeddings need OPENAI_API_KEY or OPENAI_BASE_URL');
+    const url = `${(baseUrl ?? 'https://api.openai.com/v1').replace(/\/+$/, '')}/embeddings`;
+    let res: Response;
+    try {
+      res = await fetchFn(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey ?? 'braid-no-key'}` },
+        body: JSON.stringify({ model: name, input: texts }),
+        signal,
+      });
+    } catch (e) {
+      throw toProviderNodeError(e, { provider: 'openai', signal, baseUrl });
+    }
+    if (!res.ok) {
+      const body = await res.text();
+      const retryAfter = Number(res.headers.get('retry-after'));
+      throw new NodeError(res.status === 429 ? 'rate_limited' : 'provider_error', `embeddings failed (HTTP ${res.status}): ${body.slice(0, 300)}`, {
+        retryable: res.status === 429 || res.status >= 500,
+        retryAfterMs: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined,
+      });
+    }
+    const json = (await res.json()) as { data: Array<{ index: number; embedding: number[] }> };
+    return [...json.data].sort((a, b) => a.index - b.index).map((d) => d.embedding);
+  };
+}
+
+/** Pull `{"score": n, "reason": "..."}` out of a model reply (tolerates prose and code fences). */
+export function parseJudgeReply(text: string): { score: number; reason: string } {
+  const candidates = text.match(/\{[\s\S]*\}/g) ?? [];
+  for (const c of candidates) {
+    try {
+      const v = JSON.parse(c) as { score?: unknown; reason?: unknown };
+      const score = typeof v.score === 'number' ? v.score : Number(v.score);
+      if (Number.isFinite(score)) return { score, reason: typeof v.reason === 'string' ? v.reason : '' };
+    } catch {
+      /* try the next candidate */
+    }
+  }
+  const m = /score\s*[:=]\s*(-?\d+(?:\.\d+)?)/i.exec(text);
+  if (m) return { score: Number(m[1]), reason: text.trim() };
+  throw new NodeError('judge_unparseable', `the judge did not return a score: ${text.slice(0, 200)}`);
+}

@@ -1,0 +1,320 @@
+/**
+ * Evaluation use cases: create (snapshot the flow, check the mapping), run in the
+ * background with adaptive concurrency, store each row as it completes, report
+ * progress to subscribers, cancel, and resume after a crash (a run's lease expires
+ * when its process dies; any process then takes it over and skips stored rows).
+ */
+import { EventEmitter, setMaxListeners } from 'node:events';
+import { randomUUID } from 'node:crypto';
+import type { Flow, Trace } from '../../shared';
+import type { EvaluationConfig, EvaluationEvent, EvaluationInfo, MetricScore, RowResult } from '../../shared/api/evaluation';
+import type { Config } from '../config';
+import { DatasetStore } from '../datasets/store';
+import { NodeError, RunInputError } from '../runtime/types';
+import type { Storage } from '../storage/index';
+import { AdaptiveLimiter } from './limiter';
+import { checkMapping } from './mapping';
+import { buildMetric, type Metric, type MetricServices, type RunFlowFn } from './metrics/index';
+import type { ChatFn, EmbedFn } from './metrics/llm';
+import { EvaluationStore } from './store';
+import { computeSummary } from './summary';
+
+export interface EvaluationServiceOptions {
+  storage: Storage;
+  config: Config;
+  runFlow: RunFlowFn;
+  loadFlow: (ref: string) => Promise<Flow>;
+  chat?: ChatFn;
+  embed?: EmbedFn;
+  /** Lease length; a run whose owner stops renewing for this long is taken over. */
+  leaseMs?: number;
+  /** Rate-limited attempts per row before it is recorded as failed. */
+  maxRateLimitRetries?: number;
+}
+
+export class EvaluationNotFound extends Error {
+  readonly code = 'not_found';
+}
+
+const RATE_LIMIT_CODES = new Set(['rate_limited']);
+
+class RateLimited extends Error {
+  constructor(readonly retryAfterMs?: number) {
+    super('rate limited');
+  }
+}
+
+/** A run that failed on a provider rate limit (after the runtime's own retries). */
+function rateLimitOf(trace: Trace): RateLimited | undefined {
+  if (trace.status !== 'failed') return undefined;
+  const err = trace.error && RATE_LIMIT_CODES.has(trace.error.code) ? trace.error : trace.spans.find((s) => s.error && RATE_LIMIT_CODES.has(s.error.code))?.error;
+  if (!err) return undefined;
+  // Spans keep the provider's Retry-After only in the message ("retry after N ms").
+  const m = /retry after (\d+) ms/.exec(err.message);
+  return new RateLimited(m ? Number(m[1]) : undefined);
+}
+
+interface Active {
+  abort: AbortController;
+  limiter: AdaptiveLimiter;
+  done: Promise<void>;
+}
+
+export class EvaluationService {
+  readonly store: EvaluationStore;
+  readonly datasets: DatasetStore;
+  readonly owner = `${process.pid}-${randomUUID().slice(0, 8)}`;
+  private readonly events = new EventEmitter();
+  private readonly active = new Map<string, Active>();
+  private readonly leaseMs: number;
+  private resumeTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(private readonly opts: EvaluationServiceOptions) {
+    this.store = new EvaluationStore(opts.storage);
+    this.datasets = new DatasetStore(opts.storage);
+    this.leaseMs = opts.leaseMs ?? 5000;
+    this.events.setMaxListeners(0);
+  }
+
+  /** Create an evaluation (checked before any row runs) and start it in the background. */
+  async create(req: { flow: string | Flow; datasetId: string; datasetVersionId?: string; name?: string; config: Partial<EvaluationConfig>; start?: boolean }): Promise<EvaluationInfo> {
+    const flow = typeof req.flow === 'string' ? await this.opts.loadFlow(req.flow) : req.flow;
+    const dataset = await this.datasets.get(req.datasetId);
+    if (!dataset) throw new EvaluationNotFound(`dataset ${req.datasetId} not found`);
+    const version = req.datasetVersionId ? await this.datasets.getVersion(req.datasetVersionId) : dataset.latestVersion;
+    if (!version || version.datasetId !== dataset.id) throw new EvaluationNotFound(`dataset version ${req.datasetVersionId ?? '(latest)'} not found`);
+    const config = checkMapping(flow, version, req.config);
+    // Evaluator flows are resolved now, so a missing one fails before any row runs.
+    for (const m of config.metrics) if (m.type === 'evaluator_flow') await this.opts.loadFlow(m.flow);
+    const total = config.limit ? Math.min(config.limit, version.rowCount) : version.rowCount;
+    const info = await this.store.insert({ name: req.name ?? `${flow.id} on ${dataset.name} v${version.version}`, flow, datasetId: dataset.id, datasetVersionId: version.id, config, total });
+    if (req.start !== false) await this.start(info.id);
+    return (await this.store.get(info.id)) as EvaluationInfo;
+  }
+
+  get(id: string): Promise<EvaluationInfo | undefined> {
+    return this.store.get(id);
+  }
+
+  /** Listen to one evaluation's events; returns the unsubscribe function. */
+  subscribe(id: string, fn: (e: EvaluationEvent) => void): () => void {
+    this.events.on(id, fn);
+    return () => this.events.off(id, fn);
+  }
+
+  /** Resolves when the evaluation stops running here (finished, failed or cancelled). */
+  async wait(id: string): Promise<EvaluationInfo> {
+    await this.active.get(id)?.done;
+    return (await this.store.get(id)) as EvaluationInfo;
+  }
+
+  currentConcurrency(id: string): number | undefined {
+    return this.active.get(id)?.limiter.limit;
+  }
+
+  /** Start (or continue) an evaluation in this process. Returns false when another process holds it. */
+  async start(id: string): Promise<boolean> {
+    if (this.active.has(id)) return true;
+    const info = await this.store.get(id);
+    if (!info) throw new EvaluationNotFound(`evaluation ${id} not found`);
+    if (info.status === 'completed') return false;
+    if (!(await this.store.lease(id, this.owner, this.leaseMs))) return false;
+    const abort = new AbortController();
+    setMaxListeners(0, abort.signal);
+    const limiter = new AdaptiveLimiter(info.config.concurrency);
+    const entry: Active = { abort, limiter, done: Promise.resolve() };
+    this.active.set(id, entry);
+    entry.done = this.execute(info, abort, limiter).finally(() => this.active.delete(id));
+    return true;
+  }
+
+  async cancel(id: string): Promise<EvaluationInfo> {
+    const info = await this.store.get(id);
+    if (!info) throw new EvaluationNotFound(`evaluation ${id} not found`);
+    const a = this.active.get(id);
+    if (a) {
+      a.abort.abort(new Error('cancelled'));
+      await a.done;
+    } else if (info.status === 'queued' || info.status === 'running') {
+      await this.store.setStatus(id, 'cancelled', { finished: true });
+    }
+    return (await this.store.get(id)) as EvaluationInfo;
+  }
+
+  /**
+   * Take over evaluations left queued/running by a process that died; keeps polling so
+   * a lease that is still valid now is taken when it expires.
+   */
+  async resumeOrphans(pollMs = 1000): Promise<string[]> {
+    const started: string[] = [];
+    for (const o of await this.store.orphaned()) {
+      if (this.active.has(o.id)) continue;
+      if (o.leaseUntil === null || o.leaseUntil < Date.now()) if (await this.start(o.id)) started.push(o.id);
+    }
+    if (!this.closed && pollMs > 0 && !this.resumeTimer) {
+      this.resumeTimer = setInterval(() => void this.resumeOrphans(0).catch(() => undefined), pollMs);
+      this.resumeTimer.unref?.();
+    }
+    return started;
+  }
+
+  /** Stop every run of this process (they stay resumable) and stop polling. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.resumeTimer) clearInterval(this.resumeTimer);
+    const runs = [...this.active.values()];
+    for (const a of runs) a.abort.abort(new Error('shutdown'));
+    await Promise.all(runs.map((a) => a.done));
+  }
+
+  private emit(id: string, e: EvaluationEvent): void {
+    this.events.emit(id, e);
+  }
+
+  private async execute(info: EvaluationInfo, abort: AbortController, limiter: AdaptiveLimiter): Promise<void> {
+    const id = info.id;
+    const flow = (await this.store.flowSnapshot(id)) as Flow;
+    const services: MetricServices = { config: this.opts.config, chat: this.opts.chat, embed: this.opts.embed, runFlow: this.opts.runFlow, loadFlow: this.opts.loadFlow };
+    const metrics = info.config.metrics.map((s) => buildMetric(s, services));
+    const doneSet = await this.store.doneIndexes(id);
+    let { done, failed } = await this.store.countResults(id);
+    await this.store.setStatus(id, 'running', { started: info.startedAt === null, error: null });
+    const heartbeat = setInterval(() => {
+      void this.store.lease(id, this.owner, this.leaseMs).then((ok) => {
+        if (!ok) abort.abort(new Error('lease lost'));
+      });
+      void this.store.saveCounts(id, done, failed);
+    }, Math.max(200, Math.floor(this.leaseMs / 3)));
+    let lastProgress = 0;
+    const progress = (force = false) => {
+      const now = Date.now();
+      if (!force && now - lastProgress < 200) return;
+      lastProgress = now;
+      this.emit(id, { type: 'progress', id, status: 'running', total: info.total, done, failed, concurrency: limiter.limit });
+    };
+    progress(true);
+    const inflight = new Set<Promise<void>>();
+    let fatal: Error | undefined;
+    const runOne = async (row: { idx: number; data: Record<string, unknown> }): Promise<void> => {
+      let attempts = 0;
+      for (;;) {
+        try {
+          const { result, trace } = await this.runRow(flow, info.config, metrics, row, abort.signal);
+          if (abort.signal.aborted) return;
+          await this.store.putResult(id, result, trace);
+          done++;
+          if (result.status === 'failed') failed++;
+          limiter.onSuccess();
+          this.emit(id, { type: 'row', id, row: result });
+          progress();
+          return;
+        } catch (e) {
+          if (abort.signal.aborted) return;
+          if (e instanceof RateLimited && ++attempts <= (this.opts.maxRateLimitRetries ?? 20)) {
+            const pause = limiter.onRateLimit(e.retryAfterMs);
+            limiter.release();
+            await new Promise((r) => setTimeout(r, pause));
+            await limiter.acquire(abort.signal);
+            continue;
+          }
+          throw e;
+        }
+      }
+    };
+    try {
+      const limit = info.config.limit;
+      outer: for await (const page of this.datasets.iterateRows(info.datasetVersionId, { skip: (i) => doneSet.has(i) || (limit !== undefined && i >= limit) })) {
+        for (const row of page) {
+          await limiter.acquire(abort.signal);
+          if (abort.signal.aborted || fatal) {
+            limiter.release();
+            break outer;
+          }
+          const p: Promise<void> = runOne(row)
+            .catch((e: unknown) => {
+              if (abort.signal.aborted) return;
+              fatal ??= e as Error;
+              abort.abort(e);
+            })
+            .finally(() => {
+              limiter.release();
+              inflight.delete(p);
+            });
+          inflight.add(p);
+        }
+        if (limit !== undefined && page[page.length - 1].idx >= limit) break;
+      }
+    } catch (e) {
+      if (!abort.signal.aborted) fatal ??= e as Error;
+    }
+    await Promise.all(inflight);
+    clearInterval(heartbeat);
+    await this.store.saveCounts(id, done, failed);
+    const reason = abort.signal.reason as Error | undefined;
+    if (fatal) {
+      await this.store.setStatus(id, 'failed', { error: { code: 'evaluation_error', message: fatal.message }, finished: true, summary: await computeSummary(this.store, id, info.config) });
+    } else if (abort.signal.aborted && reason?.message === 'cancelled') {
+      await this.store.setStatus(id, 'cancelled', { finished: true, summary: await computeSummary(this.store, id, info.config) });
+    } else if (abort.signal.aborted) {
+      // shutdown or lease lost: leave it resumable by whoever holds it next
+      return;
+    } else {
+      await this.store.setStatus(id, 'completed', { finished: true, summary: await computeSummary(this.store, id, info.config) });
+    }
+    const final = (await this.store.get(id)) as EvaluationInfo;
+    this.emit(id, { type: 'progress', id, status: final.status, total: final.total, done, failed, concurrency: limiter.limit });
+    this.emit(id, { type: 'finished', id, status: final.status, summary: final.summary });
+  }
+
+  /** Run the flow on one row and score it. Throws RateLimited to be retried later. */
+  private async runRow(
+    flow: Flow,
+    config: EvaluationConfig,
+    metrics: Metric[],
+    row: { idx: number; data: Record<string, unknown> },
+    signal: AbortSignal,
+  ): Promise<{ result: RowResult; trace?: Trace }> {
+    const inputs: Record<string, unknown> = {};
+    for (const [name, column] of Object.entries(config.mapping)) inputs[name] = row.data[column];
+    const expected = config.expected ? row.data[config.expected] : undefined;
+    const base = { rowIdx: row.idx, inputs, expected, finishedAt: 0 };
+    const t0 = performance.now();
+    let res;
+    try {
+      res = await this.opts.runFlow(flow, inputs, { services: { config: this.opts.config }, signal });
+    } catch (e) {
+      if (signal.aborted) throw e;
+      const error = e instanceof RunInputError ? { code: 'invalid_inputs', message: e.message } : { code: 'internal_error', message: (e as Error).message ?? String(e) };
+      return { result: { ...base, status: 'failed', outputs: null, metrics: {}, runId: null, latencyMs: null, totalTokens: 0, cost: null, error, finishedAt: Date.now() } };
+    }
+    const latencyMs = performance.now() - t0;
+    const trace = res.trace;
+    const limited = rateLimitOf(trace);
+    if (limited) throw limited;
+    const common = { runId: res.runId, latencyMs, totalTokens: trace.usage.totalTokens, cost: trace.usage.cost };
+    if (res.status !== 'succeeded') {
+      const err = trace.error ?? { code: res.status, message: `run ${res.status}` };
+      return { result: { ...base, ...common, status: 'failed', outputs: res.outputs ?? null, metrics: {}, error: { code: err.code, message: err.message }, finishedAt: Date.now() }, trace };
+    }
+    const output = config.output ? res.outputs[config.output] : Object.values(res.outputs)[0];
+    const scores: Record<string, MetricScore> = {};
+    for (const m of metrics) scores[m.name] = await this.scoreWithRetry(m, { row: row.data, inputs, outputs: res.outputs, output, expected, trace, latencyMs, signal });
+    return { result: { ...base, ...common, status: 'succeeded', outputs: res.outputs, metrics: scores, error: null, finishedAt: Date.now() }, trace };
+  }
+
+  private async scoreWithRetry(m: Metric, ctx: Parameters<Metric['score']>[0]): Promise<MetricScore> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await m.score(ctx);
+      } catch (e) {
+        if (e instanceof NodeError && e.code === 'rate_limited' && attempt < 8 && !ctx.signal?.aborted) {
+          await new Promise((r) => setTimeout(r, Math.max(e.retryAfterMs ?? 0, 200 * 2 ** attempt)));
+          continue;
+        }
+        if (ctx.signal?.aborted) throw e;
+        return { value: null, error: (e as Error).message };
+      }
+    }
+  }
+}
