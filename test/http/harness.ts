@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, type Config } from '../../server/config';
 import { startServer, type RunningServer } from '../../server/app';
+import type { Storage } from '../../server/storage/index';
 
 export const TEST_API_KEY = 'sk-test-secret-0123456789abcdef';
 export const EXAMPLES_DIR = fileURLToPath(new URL('../../flows', import.meta.url));
@@ -31,6 +32,8 @@ export interface HarnessOptions {
   examples?: boolean;
   /** Extra files to write into the flows folder. */
   files?: Record<string, string>;
+  /** Use this storage instead of SQLite in the data dir (the caller closes it). */
+  storage?: Storage;
   /** Built client folder to serve (default: none, so `/` is the plain flow list). */
   clientDir?: string;
   /** Extra environment for loadConfig (e.g. BRAID_HTTP_ALLOW_HOSTS). */
@@ -57,7 +60,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     ...opts.env,
   };
   const config = loadConfig(env);
-  const server = await startServer(config, { clientDir: opts.clientDir ?? path.join(root, 'no-client') });
+  const server = await startServer(config, { clientDir: opts.clientDir ?? path.join(root, 'no-client'), ...(opts.storage ? { storage: opts.storage } : {}) });
   const auth: Record<string, string> = opts.adminToken ? { authorization: `Bearer ${opts.adminToken}` } : {};
   return {
     url: server.url,
