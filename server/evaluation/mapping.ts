@@ -1,6 +1,6 @@
 /** Check an evaluation's column → input mapping against the flow and the dataset before any row runs. */
 import type { Flow } from '../../shared';
-import type { DatasetVersionInfo, EvaluationConfig, MetricSpec } from '../../shared/api/evaluation';
+import type { DatasetVersionInfo, EvaluationConfig, EvaluationConfigInput, MetricSpec } from '../../shared/api/evaluation';
 import { metricName, metricNeedsExpected, normalizeSpec } from './metrics/index';
 
 export interface MappingProblem {
@@ -21,7 +21,7 @@ export class MappingError extends Error {
  * `expected` column; the scored output defaults to the flow's first output) and return
  * the completed config, or throw MappingError listing every problem.
  */
-export function checkMapping(flow: Flow, version: DatasetVersionInfo, input: Partial<EvaluationConfig>): EvaluationConfig {
+export function checkMapping(flow: Flow, version: DatasetVersionInfo, input: EvaluationConfigInput): EvaluationConfig {
   const problems: MappingProblem[] = [];
   const columns = new Set(version.columns);
   const mapping: Record<string, string> = { ...(input.mapping ?? {}) };

@@ -7,7 +7,7 @@
 import { EventEmitter, setMaxListeners } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import type { Flow, Trace } from '../../shared';
-import type { EvaluationConfig, EvaluationEvent, EvaluationInfo, MetricScore, RowResult } from '../../shared/api/evaluation';
+import type { EvaluationConfig, EvaluationConfigInput, EvaluationEvent, EvaluationInfo, MetricScore, RowResult } from '../../shared/api/evaluation';
 import type { Config } from '../config';
 import { DatasetStore } from '../datasets/store';
 import { NodeError, RunInputError } from '../runtime/types';
@@ -78,7 +78,7 @@ export class EvaluationService {
   }
 
   /** Create an evaluation (checked before any row runs) and start it in the background. */
-  async create(req: { flow: string | Flow; datasetId: string; datasetVersionId?: string; name?: string; config: Partial<EvaluationConfig>; start?: boolean }): Promise<EvaluationInfo> {
+  async create(req: { flow: string | Flow; datasetId: string; datasetVersionId?: string; name?: string; config: EvaluationConfigInput; start?: boolean }): Promise<EvaluationInfo> {
     const flow = typeof req.flow === 'string' ? await this.opts.loadFlow(req.flow) : req.flow;
     const dataset = await this.datasets.get(req.datasetId);
     if (!dataset) throw new EvaluationNotFound(`dataset ${req.datasetId} not found`);

@@ -70,6 +70,9 @@ export type MetricSpec =
 
 export type MetricType = MetricSpec['type'];
 
+/** What a client may send for a metric: a spec or just its type. */
+export type MetricInput = MetricSpec | MetricType;
+
 export interface MetricScore {
   /** null when the metric could not be computed for this row (see `error`). */
   value: number | null;
@@ -92,6 +95,9 @@ export interface EvaluationConfig {
   /** Cap on rows (for a quick smoke run). */
   limit?: number;
 }
+
+/** The config a client sends to create an evaluation (defaults are filled in by the server). */
+export type EvaluationConfigInput = Partial<Omit<EvaluationConfig, 'metrics'>> & { metrics?: MetricInput[] };
 
 export type EvaluationStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
 
