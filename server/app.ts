@@ -1,6 +1,7 @@
 /**
  * The Express app: middleware in a fixed order (request id → logging → path check →
- * auth → JSON body → routes → 404 → errors), and a server that tests start on port 0.
+ * host/origin guards → auth → JSON body → routes → 404 → errors), and a server that tests
+ * start on port 0.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,6 +16,7 @@ import { secretValues } from './flows/redact';
 import type { AppContext } from './http/context';
 import { errorMiddleware, notFoundJson } from './http/errors';
 import { adminAuth } from './http/middleware/auth';
+import { browserGuards } from './http/middleware/origin';
 import { jsonBody } from './http/middleware/json';
 import { requestLogging } from './http/middleware/logging';
 import { isApiPath, normalisedPath } from './http/middleware/path';
@@ -82,6 +84,7 @@ export function createApp(opts: CreateAppOptions): BraidApp {
   app.use(requestId());
   app.use(requestLogging(logger));
   app.use(normalisedPath());
+  app.use(browserGuards(config));
   app.use(adminAuth(config.adminToken));
   const parseJson = jsonBody(config.bodyLimit);
   app.use((req, res, next) => (isApiPath(req.path) ? runAll(parseJson, req, res, next) : next()));

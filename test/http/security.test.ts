@@ -102,3 +102,36 @@ describe('auth off (loopback default)', () => {
     expect(res.body).not.toContain('SyntaxError');
   });
 });
+
+describe('browser guards', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness();
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  it('refuses a DNS-rebinding Host in loopback mode', async () => {
+    const res = await rawRequest(h.url, { method: 'GET', path: '/api/flows', headers: { host: 'evil.example.com' } });
+    expect(res.status).toBe(403);
+    expect(JSON.parse(res.body).error.code).toBe('forbidden_host');
+    for (const host of ['localhost', '127.0.0.1:3000', '[::1]:3000', 'app.localhost']) {
+      expect((await rawRequest(h.url, { method: 'GET', path: '/api/flows', headers: { host } })).status, host).toBe(200);
+    }
+  });
+
+  it('refuses cross-origin requests, even "simple" ones', async () => {
+    const port = new URL(h.url).port;
+    const cross = await rawRequest(h.url, {
+      method: 'POST',
+      path: '/api/flows/code-tool/runs',
+      headers: { origin: 'https://evil.example.com', 'content-type': 'text/plain' },
+      body: '{"inputs":{"text":"x"}}',
+    });
+    expect(cross.status).toBe(403);
+    expect(JSON.parse(cross.body).error.code).toBe('forbidden_origin');
+    const same = await rawRequest(h.url, { method: 'GET', path: '/api/flows', headers: { origin: `http://127.0.0.1:${port}`, host: `127.0.0.1:${port}` } });
+    expect(same.status).toBe(200);
+  });
+});
