@@ -10,6 +10,10 @@ import { nodeTypesRoutes } from './node-types';
 import { flowsRoutes } from './flows';
 import { runsRoutes } from './runs';
 import { providersRoutes } from './providers';
+import { deploymentsRoutes } from './deployments';
+import { endpointsRoutes } from './endpoints';
+import { openaiRoutes } from './openai';
+import { metricsRoutes } from './metrics';
 
 export const routeModules: RouteModule[] = [
   healthRoutes,
@@ -17,4 +21,8 @@ export const routeModules: RouteModule[] = [
   flowsRoutes,
   runsRoutes,
   providersRoutes,
+  deploymentsRoutes,
+  endpointsRoutes,
+  openaiRoutes,
+  metricsRoutes,
 ];

@@ -1,0 +1,71 @@
+/**
+ * Conversation memory: the turns of a session (`sessionId`, or the OpenAI `user` field)
+ * stored in the database under a scope (a deployment slug, or `flow:<id>` for the
+ * builder's playground), kept within a window of messages and estimated tokens.
+ */
+import type { Storage } from '../storage/index';
+import { fromJson } from '../storage/index';
+import { deployDb, type DeployDb } from './tables';
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+export interface HistoryWindow {
+  maxMessages: number;
+  maxTokens: number;
+}
+
+/** A fast token estimate (≈ 4 characters a token, plus 4 per message of framing). */
+export function estimateTokens(m: ChatMessage): number {
+  return Math.ceil(m.content.length / 4) + 4;
+}
+
+/** The most recent messages that fit the window (never splits a message). */
+export function windowed(messages: ChatMessage[], w: HistoryWindow): ChatMessage[] {
+  const out: ChatMessage[] = [];
+  let tokens = 0;
+  for (let i = messages.length - 1; i >= 0 && out.length < w.maxMessages; i--) {
+    const m = messages[i] as ChatMessage;
+    tokens += estimateTokens(m);
+    if (tokens > w.maxTokens && out.length > 0) break;
+    out.unshift(m);
+  }
+  // Start with a user turn when possible, so a window never opens on a dangling reply.
+  while (out.length > 1 && out[0]?.role === 'assistant') out.shift();
+  return out;
+}
+
+export const SESSION_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
+
+export class ConversationStore {
+  readonly db: DeployDb;
+  constructor(storage: Storage) {
+    this.db = deployDb(storage);
+  }
+
+  async load(scope: string, sessionId: string): Promise<ChatMessage[]> {
+    const r = await this.db.selectFrom('conversations').select('messages').where('id', '=', `${scope}:${sessionId}`).executeTakeFirst();
+    return r ? fromJson<ChatMessage[]>(r.messages, []) : [];
+  }
+
+  /** Append turns and store the windowed result. */
+  async append(scope: string, sessionId: string, turns: ChatMessage[], w: HistoryWindow): Promise<ChatMessage[]> {
+    const id = `${scope}:${sessionId}`;
+    const prev = await this.load(scope, sessionId);
+    const next = windowed([...prev, ...turns], w);
+    const json = JSON.stringify(next);
+    const now = Date.now();
+    await this.db
+      .insertInto('conversations')
+      .values({ id, scope, session_id: sessionId, messages: json, updated_at: now })
+      .onConflict((oc) => oc.column('id').doUpdateSet({ messages: json, updated_at: now }))
+      .execute();
+    return next;
+  }
+
+  async clear(scope: string, sessionId: string): Promise<void> {
+    await this.db.deleteFrom('conversations').where('id', '=', `${scope}:${sessionId}`).execute();
+  }
+}

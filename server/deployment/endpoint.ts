@@ -1,0 +1,229 @@
+/**
+ * Serving deployed endpoints: authenticate a key (cached briefly, revocations in this
+ * process take effect at once), resolve a slug's live or pinned snapshot, run it under the
+ * deployment's timeout, and record the call (request log, metrics, conversation memory).
+ * A failure in one call never affects another: every call has its own run and abort signal.
+ */
+import type { Flow, RunEvent, Trace } from '../../shared';
+import type { DeploymentSettings, EndpointResponse } from '../../shared/api/deployment';
+import { redact } from '../flows/redact';
+import type { EndpointMetrics } from '../monitoring/metrics';
+import { runFlow } from '../runtime/index';
+import { RunInputError, type RunServices } from '../runtime/types';
+import { chatShape } from './chat';
+import type { ChatMessage, ConversationStore } from './conversations';
+import { DeploymentError } from './errors';
+import { bearerToken, digestEquals, hashApiKey, looksLikeApiKey } from './keys';
+import type { LogRecord, RequestLogStore } from './logs';
+import { TokenBucketLimiter } from './rate-limit';
+import { redactPii } from './redact-pii';
+import type { DeploymentRecord, DeploymentStore, KeyRecord, VersionRecord } from './store';
+
+const KEY_TTL_MS = 5_000;
+const DEPLOYMENT_TTL_MS = 2_000;
+
+export interface Target {
+  deployment: DeploymentRecord;
+  version: VersionRecord;
+}
+
+export interface InvokeOptions {
+  api: 'endpoint' | 'openai' | 'playground';
+  key: KeyRecord | null;
+  sessionId?: string;
+  signal?: AbortSignal;
+  onToken?: (token: string, nodeId: string) => void;
+  /** Turns to append to the session after a successful run (chat APIs). */
+  turns?: (outputs: Record<string, unknown>) => ChatMessage[];
+}
+
+export interface InvokeResult extends EndpointResponse {
+  status: Trace['status'];
+  trace: Trace;
+}
+
+export function promptInjectionIn(trace: Trace): boolean {
+  return trace.spans.some((s) => s.meta?.promptInjection === true);
+}
+
+export class EndpointRuntime {
+  readonly limiter = new TokenBucketLimiter();
+  private readonly keyCache = new Map<string, { rec: KeyRecord | undefined; at: number }>();
+  private readonly depCache = new Map<string, { rec: DeploymentRecord | undefined; at: number }>();
+  private readonly versionCache = new Map<string, VersionRecord>();
+  private readonly touched = new Set<string>();
+
+  constructor(
+    private readonly deps: {
+      store: DeploymentStore;
+      logs: RequestLogStore;
+      conversations: ConversationStore;
+      metrics: EndpointMetrics;
+      services: RunServices;
+      secrets: string[];
+    },
+  ) {}
+
+  /** Forget cached state of a slug (deploy, rollback, settings, key revocation). */
+  invalidate(slug?: string): void {
+    if (slug) this.depCache.delete(slug);
+    else this.depCache.clear();
+    this.keyCache.clear();
+  }
+
+  /** Key ids used since the last call (to record last_used_at in batches). */
+  drainTouched(): string[] {
+    const ids = [...this.touched];
+    this.touched.clear();
+    return ids;
+  }
+
+  private async key(token: string): Promise<KeyRecord | undefined> {
+    const hash = hashApiKey(token);
+    const now = Date.now();
+    const hit = this.keyCache.get(hash);
+    let rec = hit && now - hit.at < KEY_TTL_MS ? hit.rec : undefined;
+    if (!hit || now - hit.at >= KEY_TTL_MS) {
+      rec = await this.deps.store.keyByHash(hash);
+      if (this.keyCache.size > 10_000) this.keyCache.clear();
+      this.keyCache.set(hash, { rec, at: now });
+    }
+    return rec && digestEquals(rec.hash, hash) ? rec : undefined;
+  }
+
+  /** The key of an Authorization header: 401 when missing, unknown or revoked; 403 for another deployment's key. */
+  async authenticate(header: string | undefined, slug: string | undefined): Promise<KeyRecord> {
+    const challenge = { 'WWW-Authenticate': 'Bearer realm="braid-endpoint"' };
+    const token = bearerToken(header);
+    if (!token) throw new DeploymentError(401, 'unauthorized', 'missing API key (Authorization: Bearer <key>)', undefined, challenge);
+    const rec = looksLikeApiKey(token) ? await this.key(token) : undefined;
+    if (!rec) throw new DeploymentError(401, 'unauthorized', 'invalid API key', undefined, challenge);
+    if (rec.revokedAt !== null) throw new DeploymentError(401, 'key_revoked', 'this API key has been revoked', undefined, challenge);
+    if (slug !== undefined && rec.slug !== slug) throw new DeploymentError(403, 'forbidden', `this API key does not belong to deployment "${slug}"`);
+    this.touched.add(rec.id);
+    return rec;
+  }
+
+  async deployment(slug: string): Promise<DeploymentRecord> {
+    const now = Date.now();
+    const hit = this.depCache.get(slug);
+    let rec = hit?.rec;
+    if (!hit || now - hit.at >= DEPLOYMENT_TTL_MS) {
+      rec = await this.deps.store.get(slug);
+      if (this.depCache.size > 10_000) this.depCache.clear();
+      this.depCache.set(slug, { rec, at: now });
+    }
+    if (!rec) throw new DeploymentError(404, 'not_found', `no deployment "${slug}"`);
+    return rec;
+  }
+
+  /** The live version of a slug, or a pinned one. */
+  async resolve(slug: string, pinned?: number): Promise<Target> {
+    const deployment = await this.deployment(slug);
+    const n = pinned ?? deployment.liveVersion;
+    const id = `${slug}@${n}`;
+    let version = this.versionCache.get(id);
+    if (!version) {
+      version = await this.deps.store.version(slug, n);
+      if (!version) throw new DeploymentError(404, 'version_not_found', `deployment "${slug}" has no version ${n}`);
+      if (this.versionCache.size > 500) this.versionCache.clear();
+      this.versionCache.set(id, version);
+    }
+    return { deployment, version };
+  }
+
+  /** Take a token from the key's bucket or refuse with 429 + Retry-After. */
+  rateLimit(key: KeyRecord, settings: DeploymentSettings): void {
+    const d = this.limiter.take(key.id, settings.rateLimit);
+    if (!d.ok) {
+      this.deps.metrics.recordRateLimited(key.slug);
+      const seconds = Math.max(1, Math.ceil(d.retryAfterMs / 1000));
+      throw new DeploymentError(429, 'rate_limited', `rate limit of ${settings.rateLimit.requestsPerMinute} requests/minute (burst ${settings.rateLimit.burst}) exceeded; retry in ${seconds} s`, { retryAfterSeconds: seconds }, { 'Retry-After': String(seconds) });
+    }
+  }
+
+  /** Load a session's stored history for a chat flow (empty without a session). */
+  async history(t: Target, sessionId: string | undefined): Promise<ChatMessage[]> {
+    if (!sessionId) return [];
+    return this.deps.conversations.load(t.deployment.slug, sessionId);
+  }
+
+  /** Run the target with inputs; records the call whatever happens. */
+  async invoke(t: Target, rawInputs: Record<string, unknown>, o: InvokeOptions): Promise<InvokeResult> {
+    const { deployment, version } = t;
+    const flow: Flow = version.flow;
+    const started = Date.now();
+    const t0 = performance.now();
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort(new Error('endpoint timeout'));
+    }, deployment.settings.timeoutMs);
+    const onAbort = () => controller.abort(o.signal?.reason);
+    if (o.signal?.aborted) controller.abort(o.signal.reason);
+    else o.signal?.addEventListener('abort', onAbort, { once: true });
+    let inputs = rawInputs;
+    const shape = o.sessionId ? chatShape(flow) : undefined;
+    if (o.sessionId && shape?.history && o.api === 'endpoint' && rawInputs[shape.history] === undefined) {
+      inputs = { ...rawInputs, [shape.history]: await this.history(t, o.sessionId) };
+    }
+    const onEvent = o.onToken ? (e: RunEvent) => (e.type === 'token' ? o.onToken?.(e.token, e.nodeId) : undefined) : undefined;
+    const base = { slug: deployment.slug, version: version.version, api: o.api, keyId: o.key?.id ?? null, keyLabel: o.key?.label ?? null, sessionId: o.sessionId ?? null, createdAt: started };
+    try {
+      const raw = await runFlow(flow, inputs, { services: this.deps.services, signal: controller.signal, ...(onEvent ? { onEvent } : {}) });
+      const result = redact(raw, this.deps.secrets);
+      const trace = result.trace;
+      const latencyMs = performance.now() - t0;
+      const ok = result.status === 'succeeded';
+      const httpStatus = ok ? 200 : timedOut ? 504 : 500;
+      this.record({
+        ...base,
+        traceId: result.runId,
+        status: ok ? 'succeeded' : 'failed',
+        httpStatus,
+        latencyMs,
+        promptTokens: trace.usage.promptTokens,
+        completionTokens: trace.usage.completionTokens,
+        totalTokens: trace.usage.totalTokens,
+        cost: trace.usage.cost,
+        errorCode: ok ? null : timedOut ? 'timeout' : (trace.error?.code ?? 'run_failed'),
+        errorMessage: ok ? null : timedOut ? `the run exceeded the deployment timeout of ${deployment.settings.timeoutMs} ms` : (trace.error?.message ?? null),
+        promptInjection: promptInjectionIn(trace),
+        inputs,
+        outputs: result.outputs,
+        trace,
+      }, deployment.settings);
+      if (!ok) {
+        if (timedOut) throw new DeploymentError(504, 'timeout', `the run exceeded the deployment timeout of ${deployment.settings.timeoutMs} ms`, { traceId: result.runId });
+        throw new DeploymentError(500, 'run_failed', trace.error ? `the flow failed${trace.error.nodeId ? ` at node "${trace.error.nodeId}"` : ''}: ${trace.error.message}` : `the run ended ${result.status}`, { traceId: result.runId, ...(trace.error?.code ? { cause: trace.error.code } : {}) });
+      }
+      if (o.sessionId) {
+        const turns = o.turns?.(result.outputs) ?? [];
+        if (turns.length > 0) await this.deps.conversations.append(deployment.slug, o.sessionId, turns, deployment.settings.history);
+      }
+      return { outputs: result.outputs, traceId: result.runId, usage: trace.usage, status: result.status, trace };
+    } catch (err) {
+      if (err instanceof RunInputError) {
+        const issues = err.issues.map((i) => ({ path: i.path.startsWith('inputs') ? i.path : `inputs.${i.path}`, message: i.message }));
+        this.recordRejected(base, performance.now() - t0, 400, 'invalid_inputs', err.message, deployment.settings, inputs);
+        throw new DeploymentError(400, 'invalid_inputs', issues.map((i) => `${i.path}: ${i.message}`).join('; '), { issues });
+      }
+      throw err;
+    } finally {
+      clearTimeout(timer);
+      o.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** Record a call refused before it ran (bad inputs). */
+  recordRejected(base: Pick<LogRecord, 'slug' | 'version' | 'api' | 'keyId' | 'keyLabel' | 'sessionId' | 'createdAt'>, latencyMs: number, httpStatus: number, code: string, message: string, settings: DeploymentSettings, inputs: Record<string, unknown> | null): void {
+    this.record({ ...base, traceId: `rej-${crypto.randomUUID()}`, status: 'rejected', httpStatus, latencyMs, promptTokens: 0, completionTokens: 0, totalTokens: 0, cost: null, errorCode: code, errorMessage: message, promptInjection: false, inputs, outputs: null, trace: null }, settings);
+  }
+
+  private record(rec: LogRecord, settings: DeploymentSettings): void {
+    this.deps.metrics.record(rec);
+    const safe = settings.redactPii ? { ...rec, inputs: redactPii(rec.inputs), outputs: redactPii(rec.outputs), trace: redactPii(rec.trace), errorMessage: rec.errorMessage ? redactPii(rec.errorMessage) : null } : rec;
+    this.deps.logs.add(safe);
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * The deployment domain's per-app state, built once per AppContext and shared by the
+ * deployment, endpoint, OpenAI-compatible and metrics routes: stores, the endpoint
+ * runtime (caches, rate limiter), the request log writer, metrics, alerts, and timers for
+ * retention and key last-use. Timers stop and the log is flushed when the app closes.
+ */
+import type { AppContext } from '../http/context';
+import { AlertEngine } from '../monitoring/alerts';
+import { EndpointMetrics } from '../monitoring/metrics';
+import { computeStats } from '../monitoring/stats';
+import type { DeploymentStats } from '../../shared/api/deployment';
+import { ConversationStore } from './conversations';
+import { EndpointRuntime } from './endpoint';
+import { RequestLogStore } from './logs';
+import { DeploymentService } from './service';
+
+export interface DeploymentRuntime {
+  service: DeploymentService;
+  endpoints: EndpointRuntime;
+  logs: RequestLogStore;
+  conversations: ConversationStore;
+  metrics: EndpointMetrics;
+  alerts: AlertEngine;
+  stats(slug: string, opts: { windowMs: number; bucketMs: number; now?: number }): Promise<DeploymentStats>;
+  /** Delete request logs past each deployment's retention; returns rows deleted. */
+  prune(now?: number): Promise<number>;
+  /** Base URL for endpoint links: BRAID_PUBLIC_URL, else the request's own origin. */
+  baseUrl(reqOrigin: string): string;
+}
+
+const runtimes = new WeakMap<AppContext, DeploymentRuntime>();
+
+export function deploymentRuntime(ctx: AppContext): DeploymentRuntime {
+  const existing = runtimes.get(ctx);
+  if (existing) return existing;
+  const { storage, logger } = ctx;
+  const logs = new RequestLogStore(storage, { onError: (err) => logger.error({ err: (err as Error).message }, 'request log write failed') });
+  const conversations = new ConversationStore(storage);
+  const metrics = new EndpointMetrics();
+  let endpoints: EndpointRuntime | undefined;
+  const service = new DeploymentService(storage, { onChange: (slug) => endpoints?.invalidate(slug) });
+  endpoints = new EndpointRuntime({ store: service.store, logs, conversations, metrics, services: ctx.services, secrets: ctx.secrets });
+  const alerts = new AlertEngine({
+    storage,
+    window: (slug, from, to) => logs.window(slug, from, to),
+    slugs: async () => (await service.store.list()).map((d) => d.slug),
+    allowHosts: ctx.config.httpAllowHosts,
+    onError: (err) => logger.warn({ err: (err as Error).message }, 'alert evaluation failed'),
+  });
+  logs.onRecord((records) => {
+    if (records.some((r) => r.status !== 'succeeded' || r.promptInjection)) alerts.nudge();
+  });
+  alerts.start();
+
+  const rt: DeploymentRuntime = {
+    service,
+    endpoints,
+    logs,
+    conversations,
+    metrics,
+    alerts,
+    async stats(slug, o) {
+      const to = o.now ?? Date.now();
+      const from = to - o.windowMs;
+      const alignedFrom = Math.floor(from / o.bucketMs) * o.bucketMs;
+      return computeStats(slug, await logs.window(slug, alignedFrom, to + 1), alignedFrom, to + 1, o.bucketMs);
+    },
+    async prune(now = Date.now()) {
+      let n = 0;
+      for (const d of await service.store.list()) n += await logs.prune(d.slug, now - d.settings.logRetentionDays * 86_400_000);
+      return n;
+    },
+    baseUrl(reqOrigin) {
+      return ctx.config.publicUrl ?? reqOrigin;
+    },
+  };
+
+  const touch = setInterval(() => {
+    const ids = endpoints?.drainTouched() ?? [];
+    if (ids.length) service.store.touchKeys(ids, Date.now()).catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'key last-use update failed'));
+  }, 30_000);
+  touch.unref();
+  const retention = setInterval(() => {
+    rt.prune().catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'log retention failed'));
+  }, 3_600_000);
+  retention.unref();
+  ctx.onClose(async () => {
+    clearInterval(touch);
+    clearInterval(retention);
+    await alerts.stop();
+    const ids = endpoints?.drainTouched() ?? [];
+    await logs.flush();
+    if (ids.length) await service.store.touchKeys(ids, Date.now()).catch(() => undefined);
+  });
+  runtimes.set(ctx, rt);
+  return rt;
+}

@@ -1,0 +1,171 @@
+/**
+ * Deploy use case: snapshot a flow as the next version of a slug (behind the optional
+ * evaluation gate), create keys, roll back, and describe deployments. Used by the HTTP
+ * routes and by `braid deploy` (which runs without a server).
+ */
+import type { Flow } from '../../shared';
+import { SAFE_ID } from '../../shared';
+import type { ApiKeyInfo, DeploymentDetail, DeploymentInfo, DeploymentSettings, DeployRequest, DeployResult } from '../../shared/api/deployment';
+import { EvaluationStore } from '../evaluation/store';
+import type { Storage } from '../storage/index';
+import { chatShape } from './chat';
+import { DeploymentError } from './errors';
+import { checkGate } from './gate';
+import { DeploymentStore, DeploymentStoreError, type DeploymentRecord } from './store';
+
+export function endpointUrl(baseUrl: string, slug: string): string {
+  return `${baseUrl.replace(/\/+$/, '')}/v1/endpoints/${slug}`;
+}
+
+/** Check a settings patch (unknown fields and bad values are refused). */
+export function checkSettings(patch: unknown): Partial<DeploymentSettings> {
+  if (patch === undefined) return {};
+  if (!patch || typeof patch !== 'object' || Array.isArray(patch)) throw new DeploymentError(400, 'invalid_settings', 'settings: must be an object');
+  const p = patch as Record<string, unknown>;
+  const out: Partial<DeploymentSettings> = {};
+  const bad = (path: string, msg: string): never => {
+    throw new DeploymentError(400, 'invalid_settings', `settings.${path}: ${msg}`, { issues: [{ path: `settings.${path}`, message: msg }] });
+  };
+  const int = (v: unknown, path: string, min: number, max: number): number => {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) bad(path, `must be an integer between ${min} and ${max}`);
+    return v as number;
+  };
+  for (const k of Object.keys(p)) {
+    const v = p[k];
+    switch (k) {
+      case 'rateLimit': {
+        const r = (v ?? {}) as Record<string, unknown>;
+        out.rateLimit = {
+          requestsPerMinute: int(r.requestsPerMinute, 'rateLimit.requestsPerMinute', 1, 10_000_000),
+          burst: int(r.burst, 'rateLimit.burst', 1, 1_000_000),
+        };
+        break;
+      }
+      case 'timeoutMs':
+        out.timeoutMs = int(v, k, 100, 3_600_000);
+        break;
+      case 'maxBodyBytes':
+        out.maxBodyBytes = int(v, k, 1_024, 50 * 1_048_576);
+        break;
+      case 'logRetentionDays':
+        out.logRetentionDays = int(v, k, 1, 3_650);
+        break;
+      case 'redactPii':
+        if (typeof v !== 'boolean') bad(k, 'must be a boolean');
+        out.redactPii = v as boolean;
+        break;
+      case 'corsOrigins':
+        if (!Array.isArray(v) || v.some((o) => typeof o !== 'string' || (o !== '*' && !/^https?:\/\/[^/\s]+$/.test(o)))) bad(k, 'must be a list of origins (scheme://host[:port]) or "*"');
+        out.corsOrigins = (v as string[]).map((o) => o.toLowerCase());
+        break;
+      case 'history': {
+        const h = (v ?? {}) as Record<string, unknown>;
+        out.history = { maxMessages: int(h.maxMessages, 'history.maxMessages', 0, 1_000), maxTokens: int(h.maxTokens, 'history.maxTokens', 0, 1_000_000) };
+        break;
+      }
+      default:
+        bad(k, 'unknown setting');
+    }
+  }
+  return out;
+}
+
+export class DeploymentService {
+  readonly store: DeploymentStore;
+  private readonly evaluations: EvaluationStore;
+
+  constructor(
+    storage: Storage,
+    private readonly hooks: { onChange?(slug: string): void } = {},
+  ) {
+    this.store = new DeploymentStore(storage);
+    this.evaluations = new EvaluationStore(storage);
+  }
+
+  /** Deploy a (valid, loaded) flow. */
+  async deploy(flow: Flow, req: DeployRequest, baseUrl: string): Promise<DeployResult> {
+    const slug = req.slug ?? flow.id;
+    if (typeof slug !== 'string' || slug.length > 64 || !SAFE_ID.test(slug)) throw new DeploymentError(400, 'invalid_slug', 'slug: must match [a-z0-9][a-z0-9_-]* (at most 64 characters)');
+    if (req.note !== undefined && (typeof req.note !== 'string' || req.note.length > 2_000)) throw new DeploymentError(400, 'invalid_note', 'note: must be a string of at most 2000 characters');
+    const settings = checkSettings(req.settings);
+    let evaluationId: string | undefined;
+    if (req.gate !== undefined) {
+      const g = req.gate as { evaluationId?: unknown; thresholds?: unknown };
+      if (typeof g.evaluationId !== 'string' || !Array.isArray(g.thresholds) || g.thresholds.some((t) => typeof t !== 'string')) {
+        throw new DeploymentError(400, 'invalid_gate', 'gate: must be { evaluationId: string, thresholds: string[] }');
+      }
+      const e = await this.evaluations.get(g.evaluationId);
+      if (!e) throw new DeploymentError(404, 'evaluation_not_found', `no evaluation "${g.evaluationId}"`);
+      const problems = checkGate(e, await this.evaluations.flowSnapshot(e.id), flow, g.thresholds as string[]);
+      if (problems.length > 0) throw new DeploymentError(409, 'gate_failed', `deploy refused by the evaluation gate: ${problems.map((p) => p.message).join('; ')}`, { problems });
+      evaluationId = e.id;
+    }
+    let added;
+    try {
+      added = await this.store.addVersion(slug, flow, { ...(req.note ? { note: req.note } : {}), ...(evaluationId ? { evaluationId } : {}), settings });
+    } catch (err) {
+      if (err instanceof DeploymentStoreError && err.code === 'slug_taken') throw new DeploymentError(409, 'slug_taken', err.message);
+      throw err;
+    }
+    let apiKey: string | null = null;
+    if (added.created || req.createKey) {
+      const label = typeof req.keyLabel === 'string' && req.keyLabel.trim() ? req.keyLabel.trim() : added.created ? 'default' : `v${added.version}`;
+      apiKey = (await this.store.createKey(slug, label)).apiKey;
+    }
+    this.hooks.onChange?.(slug);
+    return { slug, version: added.version, url: endpointUrl(baseUrl, slug), apiKey };
+  }
+
+  async rollback(slug: string, version: number): Promise<DeploymentRecord> {
+    try {
+      const d = await this.store.setLive(slug, version);
+      this.hooks.onChange?.(slug);
+      return d;
+    } catch (err) {
+      if (err instanceof DeploymentStoreError) throw new DeploymentError(404, 'not_found', err.message);
+      throw err;
+    }
+  }
+
+  async require(slug: string): Promise<DeploymentRecord> {
+    const d = await this.store.get(slug);
+    if (!d) throw new DeploymentError(404, 'not_found', `no deployment "${slug}"`);
+    return d;
+  }
+
+  async info(d: DeploymentRecord, baseUrl: string): Promise<DeploymentInfo> {
+    const live = await this.store.version(d.slug, d.liveVersion);
+    return { ...d, url: endpointUrl(baseUrl, d.slug), chat: live ? chatShape(live.flow) !== undefined : false };
+  }
+
+  async detail(slug: string, baseUrl: string): Promise<DeploymentDetail> {
+    const d = await this.require(slug);
+    const versions = (await this.store.versions(slug)).map(({ flow: _f, slug: _s, ...v }) => v);
+    return { ...(await this.info(d, baseUrl)), versions, keys: await this.store.keys(slug) };
+  }
+
+  async createKey(slug: string, label: string): Promise<{ key: ApiKeyInfo; apiKey: string }> {
+    await this.require(slug);
+    return this.store.createKey(slug, label || 'key');
+  }
+
+  async revokeKey(slug: string, id: string): Promise<ApiKeyInfo> {
+    const k = await this.store.revokeKey(slug, id);
+    if (!k) throw new DeploymentError(404, 'not_found', `deployment "${slug}" has no key "${id}"`);
+    this.hooks.onChange?.(slug);
+    const { hash: _h, slug: _s, ...info } = k;
+    return info;
+  }
+
+  async updateSettings(slug: string, patch: unknown): Promise<DeploymentRecord> {
+    await this.require(slug);
+    const d = await this.store.updateSettings(slug, checkSettings(patch));
+    this.hooks.onChange?.(slug);
+    return d;
+  }
+
+  async remove(slug: string): Promise<void> {
+    if (!(await this.store.remove(slug))) throw new DeploymentError(404, 'not_found', `no deployment "${slug}"`);
+    this.hooks.onChange?.(slug);
+  }
+}

@@ -1,0 +1,191 @@
+/**
+ * Deployment API types (server/http/routes/{deployments,endpoints,openai}.ts and the
+ * client's deploy page both use these).
+ */
+import type { FlowIO } from '../flow/schema';
+import type { RunUsage } from '../runtime/events';
+
+/** Per-deployment settings (PATCH /api/deployments/:slug). */
+export interface DeploymentSettings {
+  /** Token bucket per API key: sustained rate and burst size. */
+  rateLimit: { requestsPerMinute: number; burst: number };
+  /** Whole-request deadline, ms (504 after it). */
+  timeoutMs: number;
+  /** Largest request body, bytes (413 above it). */
+  maxBodyBytes: number;
+  /** Browser origins allowed to call the endpoint (exact `scheme://host[:port]`, or `*`). */
+  corsOrigins: string[];
+  /** Request log rows older than this are deleted. */
+  logRetentionDays: number;
+  /** Mask e-mail addresses, phone and card numbers in logged inputs, outputs and traces. */
+  redactPii: boolean;
+  /** Conversation memory window (per sessionId / OpenAI `user`). */
+  history: { maxMessages: number; maxTokens: number };
+}
+
+export const DEFAULT_DEPLOYMENT_SETTINGS: DeploymentSettings = {
+  rateLimit: { requestsPerMinute: 600, burst: 60 },
+  timeoutMs: 60_000,
+  maxBodyBytes: 1_048_576,
+  corsOrigins: [],
+  logRetentionDays: 30,
+  redactPii: false,
+  history: { maxMessages: 20, maxTokens: 4_000 },
+};
+
+export interface DeploymentVersionInfo {
+  version: number;
+  flowId: string;
+  createdAt: number;
+  note: string | null;
+  /** The evaluation that gated this version, if any. */
+  evaluationId: string | null;
+  inputs: FlowIO[];
+  outputs: FlowIO[];
+}
+
+export interface DeploymentInfo {
+  slug: string;
+  flowId: string;
+  /** The version served by default (rollback changes it). */
+  liveVersion: number;
+  latestVersion: number;
+  createdAt: number;
+  updatedAt: number;
+  /** Endpoint URL (`…/v1/endpoints/<slug>`). */
+  url: string;
+  settings: DeploymentSettings;
+  /** Whether the flow can be called through /v1/chat/completions. */
+  chat: boolean;
+}
+
+export interface DeploymentDetail extends DeploymentInfo {
+  versions: DeploymentVersionInfo[];
+  keys: ApiKeyInfo[];
+}
+
+/** 201 response of POST /api/flows/:id/deployments. */
+export interface DeployResult {
+  slug: string;
+  version: number;
+  url: string;
+  /** The new key in clear text, shown once (null when no key was created). */
+  apiKey: string | null;
+}
+
+export interface DeployRequest {
+  /** Defaults to the flow id. */
+  slug?: string;
+  note?: string;
+  /** Refuse unless this evaluation (of this very flow) completed and met every threshold. */
+  gate?: { evaluationId: string; thresholds: string[] };
+  /** Create a key even when the deployment already has one. */
+  createKey?: boolean;
+  keyLabel?: string;
+  settings?: Partial<DeploymentSettings>;
+}
+
+export interface ApiKeyInfo {
+  id: string;
+  label: string;
+  /** First characters of the key, to recognise it (`brd_ab12…`). */
+  prefix: string;
+  createdAt: number;
+  revokedAt: number | null;
+  lastUsedAt: number | null;
+}
+
+export interface EndpointResponse {
+  outputs: Record<string, unknown>;
+  traceId: string;
+  usage: RunUsage;
+}
+
+export type LogStatus = 'succeeded' | 'failed' | 'rejected';
+
+export interface RequestLogEntry {
+  traceId: string;
+  slug: string;
+  version: number;
+  /** endpoint | openai | playground */
+  api: string;
+  status: LogStatus;
+  httpStatus: number;
+  latencyMs: number;
+  promptTokens: number;
+  completionTokens: number;
+  totalTokens: number;
+  cost: number | null;
+  keyLabel: string | null;
+  sessionId: string | null;
+  errorCode: string | null;
+  errorMessage: string | null;
+  createdAt: number;
+  feedbackScore: number | null;
+  feedbackComment: string | null;
+  /** Feedback as good (1), bad (0) or neutral (0.5). */
+  feedbackSentiment: number | null;
+  promptInjection: boolean;
+  inputs?: Record<string, unknown>;
+  outputs?: Record<string, unknown> | null;
+}
+
+export interface LogPage {
+  items: RequestLogEntry[];
+  /** Pass as `before` for the next page; null at the end. */
+  next: string | null;
+}
+
+export interface StatsBucket {
+  /** Bucket start, epoch ms. */
+  at: number;
+  requests: number;
+  errors: number;
+  p50: number | null;
+  p95: number | null;
+  p99: number | null;
+  tokens: number;
+  cost: number;
+}
+
+export interface DeploymentStats {
+  slug: string;
+  from: number;
+  to: number;
+  bucketMs: number;
+  totals: { requests: number; errors: number; errorRate: number; p50: number | null; p95: number | null; p99: number | null; tokens: number; cost: number; requestsPerMinute: number; negativeFeedback: number; feedback: number; promptInjections: number };
+  buckets: StatsBucket[];
+}
+
+export type AlertKind = 'error_rate' | 'p95_latency_ms' | 'cost_per_hour' | 'negative_feedback_rate' | 'prompt_injection';
+
+export interface AlertRule {
+  id: string;
+  /** null = every deployment (evaluated per deployment). */
+  slug: string | null;
+  kind: AlertKind;
+  /** Fires when the measured value is >= threshold. */
+  threshold: number;
+  windowMs: number;
+  /** Rates need at least this many requests (or feedback items) in the window. */
+  minSamples: number;
+  webhookUrl: string | null;
+  /** No second event for the same rule and deployment within this time. */
+  cooldownMs: number;
+  enabled: boolean;
+  createdAt: number;
+}
+
+export interface AlertEvent {
+  id: string;
+  ruleId: string;
+  slug: string;
+  kind: AlertKind;
+  value: number;
+  threshold: number;
+  message: string;
+  createdAt: number;
+  /** delivered | failed | none (no webhook) */
+  delivery: string;
+  deliveryError: string | null;
+}
