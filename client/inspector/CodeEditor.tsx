@@ -16,7 +16,8 @@ export interface CodeEditorProps {
 export default function CodeEditor({ value, language, onChange, height = 120, ariaLabel }: CodeEditorProps) {
   const theme = useUi((s) => s.theme);
   return (
-    <div className="code-editor" style={{ height }} data-language={language}>
+    // `nokey`: React Flow must not treat keys typed here (e.g. Space) as canvas shortcuts.
+    <div className="code-editor nokey" style={{ height }} data-language={language}>
       <Editor
         value={value}
         language={language}

@@ -71,7 +71,15 @@ export function ConflictDialog() {
           <button className="btn" disabled={busy} onClick={act(reloadTheirs)}>
             Reload theirs
           </button>
-          <button className="btn" disabled={busy} onClick={act(async () => navigate(`/flows/${await saveAsCopy()}`))}>
+          <button
+            className="btn"
+            disabled={busy}
+            onClick={act(async () => {
+              const id = await saveAsCopy();
+              useSession.getState().setDirty(false); // our version is safe in the copy
+              navigate(`/flows/${id}`);
+            })}
+          >
             Save as copy
           </button>
           <button className="btn btn-danger" disabled={busy} onClick={act(() => saveCurrent({ force: true }))}>

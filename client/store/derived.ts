@@ -2,6 +2,7 @@ import { create } from 'zustand';
 import type { FlowProblem } from '../../shared/api/errors';
 import type { Flow } from '../../shared/flow/schema';
 import { validateFlow } from '../../shared/flow/validate';
+import { serializeFlow } from '../../shared/flow/serialize';
 import { toFlow, edgeId } from './convert';
 import { useDoc } from './docStore';
 import { useSession } from './sessionStore';
@@ -30,7 +31,7 @@ export function currentFlow(): Flow {
 export function recompute(): void {
   const flow = currentFlow();
   const session = useSession.getState();
-  useSession.getState().setDirty(session.saved !== null && JSON.stringify(flow) !== session.savedJson);
+  useSession.getState().setDirty(session.saved !== null && serializeFlow(flow) !== session.savedJson);
   let problems: FlowProblem[];
   try {
     problems = validateFlow(flow).problems;

@@ -1,5 +1,6 @@
 import { create } from 'zustand';
 import type { Flow } from '../../shared/flow/schema';
+import { serializeFlow } from '../../shared/flow/serialize';
 
 /** The open file: what was last loaded/saved (for the dirty dot and the version diff). */
 export interface SessionState {
@@ -7,6 +8,7 @@ export interface SessionState {
   etag: string | null;
   /** The flow as last loaded or saved. */
   saved: Flow | null;
+  /** The saved flow in file form (serializeFlow): the dirty check compares file text. */
   savedJson: string;
   dirty: boolean;
   saving: boolean;
@@ -27,7 +29,7 @@ export const useSession = create<SessionState>()((set) => ({
   dirty: false,
   saving: false,
   conflict: false,
-  setSaved: (flow, etag) => set({ flowId: flow.id, saved: flow, savedJson: JSON.stringify(flow), etag, dirty: false }),
+  setSaved: (flow, etag) => set({ flowId: flow.id, saved: flow, savedJson: serializeFlow(flow), etag, dirty: false }),
   setDirty: (dirty) => set((s) => (s.dirty === dirty ? s : { dirty })),
   setSaving: (saving) => set({ saving }),
   setConflict: (conflict) => set({ conflict }),
