@@ -9,6 +9,7 @@ let base: string;
 const sockets = new Set<Socket>();
 let connections = 0;
 let last: { method: string; headers: http.IncomingHttpHeaders; body: string } | undefined;
+const perSocket = new WeakMap<Socket, number>();
 
 beforeAll(async () => {
   server = http.createServer((req, res) => {
@@ -17,7 +18,13 @@ beforeAll(async () => {
     req.on('end', () => {
       last = { method: req.method ?? '', headers: req.headers, body: Buffer.concat(chunks).toString() };
       const u = new URL(req.url ?? '/', 'http://x');
-      if (u.pathname === '/echo') {
+      const n = (perSocket.get(req.socket) ?? 0) + 1;
+      perSocket.set(req.socket, n);
+      if (u.pathname === '/stale' && n >= 2) {
+        req.socket.destroy(); // the idle-close race: a reused socket dies before answering
+        return;
+      }
+      if (u.pathname === '/echo' || u.pathname === '/stale') {
         res.writeHead(200, { 'content-type': 'application/json', 'x-multi': ['a', 'b'] });
         res.end(JSON.stringify({ method: req.method, body: last.body, ct: req.headers['content-type'] }));
       } else if (u.pathname === '/sse') {
@@ -82,6 +89,16 @@ describe('fast fetch', () => {
     expect(((await r2.json()) as { body: string }).body).toBe('bytes');
     const r3 = await f(`${base}/echo`, { method: 'POST', body: new URLSearchParams({ a: '1' }) });
     expect(await r3.json()).toMatchObject({ body: 'a=1', ct: 'application/x-www-form-urlencoded;charset=UTF-8' });
+  });
+
+  it('retries once on a fresh socket when a reused keep-alive socket was closed', async () => {
+    const f = createFastFetch();
+    const before = connections;
+    for (let i = 0; i < 3; i++) {
+      const res = await f(`${base}/stale`, { method: 'POST', body: `n${i}` });
+      expect(await res.json()).toMatchObject({ body: `n${i}` });
+    }
+    expect(connections - before).toBe(3);
   });
 
   it('streams a body chunk by chunk', async () => {

@@ -134,7 +134,7 @@ export function createFastFetch(opts: FastFetchOptions = {}): FetchFn {
   const httpAgent = opts.httpAgent ?? new http.Agent(agentOpts);
   const httpsAgent = opts.httpsAgent ?? new https.Agent(agentOpts);
 
-  const once = (url: URL, method: string, headers: Record<string, string>, body: SimpleBody, signal: AbortSignal | undefined | null): Promise<Response> =>
+  const once = (url: URL, method: string, headers: Record<string, string>, body: SimpleBody, signal: AbortSignal | undefined | null, retried = false): Promise<Response> =>
     new Promise<Response>((resolve, reject) => {
       if (signal?.aborted) {
         reject(abortError(signal));
@@ -155,10 +155,16 @@ export function createFastFetch(opts: FastFetchOptions = {}): FetchFn {
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       const cleanup = (): void => signal?.removeEventListener('abort', onAbort);
-      req.once('error', (err) => {
+      req.once('error', (err: NodeJS.ErrnoException) => {
         cleanup();
         if (!settled) {
           settled = true;
+          // A kept-alive socket the server closed while idle fails the next request before
+          // any response: send it again once on a fresh socket (as Node's docs advise).
+          if (!retried && req.reusedSocket && !signal?.aborted && (err.code === 'ECONNRESET' || err.code === 'EPIPE')) {
+            resolve(once(url, method, headers, body, signal, true));
+            return;
+          }
           reject(signal?.aborted ? abortError(signal) : new TypeError('fetch failed', { cause: err }));
         }
       });
