@@ -67,6 +67,25 @@ export function templatesVariables(templates: string[]): TemplateVariable[] {
 export const SAFE_VARIABLE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
+ * Parsed templates shared by every render (parsing is most of a render's cost). Bounded;
+ * only the parse is cached, each render still runs on its own view.
+ */
+const PARSE_CACHE_MAX = 2_000;
+const parsedTemplatesMap = new Map<string, unknown>();
+const parsedTemplates = {
+  set(key: string, value: unknown): void {
+    if (parsedTemplatesMap.size >= PARSE_CACHE_MAX) parsedTemplatesMap.delete(parsedTemplatesMap.keys().next().value!);
+    parsedTemplatesMap.set(key, value);
+  },
+  get(key: string): unknown {
+    return parsedTemplatesMap.get(key);
+  },
+  clear(): void {
+    parsedTemplatesMap.clear();
+  },
+};
+
+/**
  * Render a template once, with no partials and no lambdas: functions in the view are
  * never called (they render as empty), values are not HTML-escaped (prompts are not HTML).
  * `escape` writes each `{{value}}` (default: stringifyValue); `{{{value}}}` is written raw.
@@ -74,6 +93,7 @@ export const SAFE_VARIABLE = /^[A-Za-z_][A-Za-z0-9_]*$/;
  */
 export function renderTemplate(template: string, view: Record<string, unknown>, escape: (value: unknown) => string = stringifyValue): string {
   const writer = new Mustache.Writer();
+  Object.assign(writer, { templateCache: parsedTemplates }); // the Writer API (untyped in @types/mustache)
   const safeView = stripFunctions(view);
   return writer.render(template, safeView, {}, { escape: (s: unknown) => escape(s) } as never);
 }

@@ -85,6 +85,41 @@ function round6(n: number): number {
   return Math.round(n * 1e6) / 1e6;
 }
 
+/**
+ * A node's abort switch. The AbortController behind `signal` is created only when an
+ * executor (or a retry wait) asks for the signal: most nodes never do, and controllers are
+ * not free. The scheduler is told through one direct callback, not an event listener.
+ */
+export class NodeAbort {
+  aborted = false;
+  reason: unknown = undefined;
+  private ctrl?: AbortController;
+  private listener?: (reason: unknown) => void;
+
+  get signal(): AbortSignal {
+    if (!this.ctrl) {
+      this.ctrl = new AbortController();
+      if (this.aborted) this.ctrl.abort(this.reason);
+    }
+    return this.ctrl.signal;
+  }
+
+  abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    this.ctrl?.abort(reason);
+    const listener = this.listener;
+    this.listener = undefined;
+    listener?.(reason);
+  }
+
+  /** The one callback run on abort (replaces any previous one; undefined clears it). */
+  onAbort(listener: ((reason: unknown) => void) | undefined): void {
+    this.listener = listener;
+  }
+}
+
 export interface NodeContextInit {
   runId: string;
   flow: Flow;
@@ -92,18 +127,18 @@ export interface NodeContextInit {
   config: unknown;
   inputs: Record<string, unknown>;
   runInputs: Record<string, unknown>;
-  signal: AbortSignal;
+  abort: NodeAbort;
   services: RunServices;
   feedback?: ReaskFeedback;
   span: SpanRecord;
   /** Undefined when nobody listens (no token events are built then). */
   onEvent?: (event: RunEvent) => void;
-  /** False once the node's attempt is over: late tokens are dropped. */
-  isLive: () => boolean;
+  /** `live` turns false once the node's attempt is over: late tokens are dropped. */
+  attempt: { live: boolean };
 }
 
 export function createNodeContext(init: NodeContextInit): NodeContext {
-  const { span, onEvent, runId, node, isLive } = init;
+  const { span, onEvent, runId, node, attempt, abort } = init;
   const ctx: NodeContext = {
     runId,
     flow: init.flow,
@@ -111,10 +146,12 @@ export function createNodeContext(init: NodeContextInit): NodeContext {
     config: init.config,
     inputs: init.inputs,
     runInputs: init.runInputs,
-    signal: init.signal,
+    get signal(): AbortSignal {
+      return abort.signal;
+    },
     services: init.services,
     emitToken(token: string): void {
-      if (onEvent && isLive()) onEvent({ type: 'token', runId, nodeId: node.id, token });
+      if (onEvent && attempt.live && !abort.aborted) onEvent({ type: 'token', runId, nodeId: node.id, token });
     },
     recordUsage(model: string, usage: TokenUsage, cost: number | null): void {
       span.recordUsage(model, usage, cost);

@@ -7,7 +7,7 @@
  */
 import type { Flow, RunEvent, SpanStatus, Trace } from '../../shared';
 import { compilePlan, Ledger, type Plan } from './plan';
-import { createNodeContext, nowMs, SpanRecord } from './run-context';
+import { createNodeContext, NodeAbort, nowMs, SpanRecord } from './run-context';
 import { DEFAULT_RETRY, retryDelay, sleep } from './retry';
 import {
   NodeError,
@@ -53,7 +53,8 @@ class Run {
   private readonly spans: Array<SpanRecord | undefined>;
   private readonly spanStatus: Array<SpanStatus | undefined>;
   private readonly runOutputs: Array<Record<string, unknown> | undefined>;
-  private readonly controllers = new Map<number, AbortController>();
+  private readonly controllers = new Map<number, NodeAbort>();
+  private readonly emitFn?: (event: RunEvent) => void;
   private readonly gen: Int32Array;
   private readonly reasks: Int32Array;
   private readonly feedback: Array<ReaskFeedback | undefined>;
@@ -77,6 +78,7 @@ class Run {
     this.plan = compilePlan(flow);
     this.ledger = new Ledger(this.plan);
     this.onEvent = opts.onEvent;
+    if (this.onEvent) this.emitFn = (e) => this.emit(e);
     this.runId = opts.runId;
     const n = this.plan.nodes.length;
     this.spans = new Array(n);
@@ -146,7 +148,7 @@ class Run {
     if (!this.opts.only) this.ledger.start(i);
     this.inflight++;
     const g = this.gen[i];
-    const ctrl = new AbortController();
+    const ctrl = new NodeAbort();
     this.controllers.set(i, ctrl);
     this.runNode(i, ctrl, inputs).then(
       (result) => this.onNodeDone(i, g, result),
@@ -162,7 +164,7 @@ class Run {
     this.start(i, inputs);
   }
 
-  private async runNode(i: number, ctrl: AbortController, inputs: Record<string, unknown>): Promise<NodeResult> {
+  private async runNode(i: number, ctrl: NodeAbort, inputs: Record<string, unknown>): Promise<NodeResult> {
     const pn = this.plan.nodes[i];
     let span = this.spans[i];
     if (!span) {
@@ -181,7 +183,7 @@ class Run {
       if (this.onEvent) {
         this.emit({ type: 'node_started', runId: this.runId, nodeId: pn.node.id, nodeType: pn.node.type, at: Math.floor(nowMs()), attempt: span.attempts, inputs });
       }
-      let live = true;
+      const attempt = { live: true };
       const ctx = createNodeContext({
         runId: this.runId,
         flow: this.flow,
@@ -189,20 +191,20 @@ class Run {
         config: pn.config,
         inputs,
         runInputs: this.inputs,
-        signal: ctrl.signal,
+        abort: ctrl,
         services: this.opts.services,
         feedback,
         span,
-        onEvent: this.onEvent && ((e) => this.emit(e)),
-        isLive: () => live && !ctrl.signal.aborted,
+        onEvent: this.emitFn,
+        attempt,
       });
       try {
         const result = await callWithDeadline(exec, ctx, ctrl, timeoutMs, pn.node.id);
-        live = false;
+        attempt.live = false;
         return result;
       } catch (err) {
-        live = false;
-        if (ctrl.signal.aborted) throw ctrl.signal.reason;
+        attempt.live = false;
+        if (ctrl.aborted) throw ctrl.reason;
         const ne = toNodeError(err);
         const delay = retryDelay(ne, retry, policy);
         if (delay === null) throw ne;
@@ -382,25 +384,23 @@ class Run {
 }
 
 /** Call an executor; reject as soon as the node's signal aborts or its attempt times out. */
-function callWithDeadline(exec: Executor<unknown>, ctx: NodeContext, ctrl: AbortController, timeoutMs: number, nodeId: string): Promise<NodeResult> {
+function callWithDeadline(exec: Executor<unknown>, ctx: NodeContext, ctrl: NodeAbort, timeoutMs: number, nodeId: string): Promise<NodeResult> {
   return new Promise<NodeResult>((resolve, reject) => {
     let settled = false;
-    const signal = ctrl.signal;
-    const onAbort = (): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
     const timer = setTimeout(() => {
       ctrl.abort(new NodeError('timeout', `node "${nodeId}" timed out after ${timeoutMs} ms`));
     }, timeoutMs);
-    signal.addEventListener('abort', onAbort);
+    ctrl.onAbort((reason) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      reject(reason);
+    });
     const done = (fn: () => void): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
+      ctrl.onAbort(undefined);
       fn();
     };
     let p: Promise<NodeResult>;
