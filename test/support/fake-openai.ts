@@ -34,6 +34,8 @@ export interface RecordedCall {
   at: number;
   /** The behaviour that was applied to this request, if any. */
   behaviour?: Behaviour;
+  /** True when the client closed the connection before the response was complete (an abort). */
+  clientClosed?: boolean;
 }
 
 /** One scripted behaviour, consumed by one chat/embeddings request. */
@@ -376,6 +378,9 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
         }
         const call: RecordedCall = { method: req.method ?? 'GET', path, headers: req.headers, body, at: Date.now() };
         calls.push(call);
+        res.once('close', () => {
+          if (!res.writableFinished) call.clientClosed = true;
+        });
         if (opts.apiKey !== undefined && req.headers.authorization !== `Bearer ${opts.apiKey}`) {
           sendError(res, { status: 401 });
           return;

@@ -128,6 +128,24 @@ describe('prompt executor against a fake OpenAI server', () => {
     const err = await failure(promptExecutor(executorContext('prompt', cfg(), { question: 'x' }, { env, signal: ac.signal })));
     expect(err.code).toBe('cancelled');
     expect(Date.now() - t0).toBeLessThan(2000);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(fake.calls[0].clientClosed).toBe(true); // the HTTP request itself was aborted
+  });
+
+  it('cancelling mid-stream aborts the HTTP request and fails the node', async () => {
+    fake.setResponder(() => 'a b c d e f g h i j k l m n o p');
+    fake.setTokenDelay(50);
+    const ac = new AbortController();
+    const ctx = executorContext('prompt', cfg({ stream: true }), { question: 'x' }, { env, signal: ac.signal });
+    const pending = failure(promptExecutor(ctx));
+    await new Promise((r) => setTimeout(r, 180));
+    ac.abort(new Error('client went away'));
+    const err = await pending;
+    expect(err.code).toBe('cancelled');
+    expect(ctx.tokens.length).toBeGreaterThan(0);
+    expect(ctx.tokens.length).toBeLessThan(16);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(fake.calls[0].clientClosed).toBe(true);
   });
 
   it('a stream that stalls after the first token fails as retryable stream_stalled', async () => {
