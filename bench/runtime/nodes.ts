@@ -22,7 +22,11 @@ export function benchFlow(n = NODES): Flow {
     const prev = i >= 2 ? `t${i - 1}` : null;
     const template = prev ? 'n{{a}}{{#b}}.{{/b}}' : 'n{{a}}';
     nodes.push({ id, type: 'transform', position: { x: i * 10, y: 0 }, config: { mode: 'template', template } });
-    edges.push(parent ? { source: parent, sourcePort: 'result', target: id, targetPort: 'a' } : { source: 'in', sourcePort: 'q', target: id, targetPort: 'a' });
+    edges.push(
+      parent
+        ? { source: parent, sourcePort: 'result', target: id, targetPort: 'a' }
+        : { source: 'in', sourcePort: 'q', target: id, targetPort: 'a' },
+    );
     if (prev) edges.push({ source: prev, sourcePort: 'result', target: id, targetPort: 'b' });
   }
   nodes.push({ id: 'out', type: 'output', position: { x: 0, y: 100 } });
@@ -56,7 +60,9 @@ async function main(): Promise<void> {
   const nodeCount = flow.nodes.length;
   const runsPerSec = runs / (ns / 1e9);
   const usPerNode = ns / 1e3 / runs / nodeCount;
-  console.log(`| runtime/nodes${withEvents ? ' (events)' : ''} | ${nodeCount} nodes (${NODES} template transforms), ${runs} runs | ${runsPerSec.toFixed(1)} runs/s | ${usPerNode.toFixed(1)} µs/node | ${new Date().toISOString().slice(0, 10)} |`);
+  console.log(
+    `| runtime/nodes${withEvents ? ' (events)' : ''} | ${nodeCount} nodes (${NODES} template transforms), ${runs} runs | ${runsPerSec.toFixed(1)} runs/s | ${usPerNode.toFixed(1)} µs/node | ${new Date().toISOString().slice(0, 10)} |`,
+  );
   if (withEvents) console.log(`events per run: ${events / (runs + Math.min(300, runs))}`);
 }
 

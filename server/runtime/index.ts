@@ -41,4 +41,14 @@ export type { ExecutorLookup, ScheduleOptions } from './scheduler';
 export { DEFAULT_RETRY, MAX_BACKOFF_MS, MAX_RETRY_AFTER_MS, retryDelay, sleep } from './retry';
 export type { RetryPolicy } from './retry';
 export { NodeError, RunInputError } from './types';
-export type { Executor, ExecutorMap, KnowledgeSearch, NodeContext, NodeResult, ReaskFeedback, RunOptions, RunResult, RunServices } from './types';
+export type {
+  Executor,
+  ExecutorMap,
+  KnowledgeSearch,
+  NodeContext,
+  NodeResult,
+  ReaskFeedback,
+  RunOptions,
+  RunResult,
+  RunServices,
+} from './types';

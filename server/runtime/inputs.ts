@@ -17,7 +17,10 @@ export function checkRunInputs(flow: Flow, inputs: unknown): Record<string, unkn
   for (const key of Object.keys(given)) {
     if (!declared.has(key)) {
       const names = [...declared.keys()];
-      issues.push({ path: `inputs.${key}`, message: `unknown input (the flow declares ${names.length ? names.join(', ') : 'no inputs'})` });
+      issues.push({
+        path: `inputs.${key}`,
+        message: `unknown input (the flow declares ${names.length ? names.join(', ') : 'no inputs'})`,
+      });
     }
   }
   for (const d of declared.values()) {
@@ -47,12 +50,19 @@ export function typeProblem(value: unknown, type: PortType): string | undefined 
     case 'string':
       return typeof value === 'string' ? undefined : `expected a string, got ${describe(value)}`;
     case 'number':
-      return typeof value === 'number' && Number.isFinite(value) ? undefined : `expected a finite number, got ${describe(value)}`;
+      return typeof value === 'number' && Number.isFinite(value)
+        ? undefined
+        : `expected a finite number, got ${describe(value)}`;
     case 'boolean':
       return typeof value === 'boolean' ? undefined : `expected a boolean, got ${describe(value)}`;
     case 'messages':
       return Array.isArray(value) &&
-        value.every((m) => isPlainObject(m) && typeof m.role === 'string' && (typeof m.content === 'string' || Array.isArray(m.content)))
+        value.every(
+          (m) =>
+            isPlainObject(m) &&
+            typeof m.role === 'string' &&
+            (typeof m.content === 'string' || Array.isArray(m.content)),
+        )
         ? undefined
         : 'expected a list of chat messages ({ role, content })';
     case 'documents':

@@ -40,7 +40,11 @@ export function compileJsonata(expression: string, path?: string): jsonata.Expre
   if (hit) return hit;
   let expr: jsonata.Expression;
   try {
-    expr = jsonata(expression, { timeout: JSONATA_LIMITS.timeoutMs, stack: JSONATA_LIMITS.stack, sequence: JSONATA_LIMITS.sequence });
+    expr = jsonata(expression, {
+      timeout: JSONATA_LIMITS.timeoutMs,
+      stack: JSONATA_LIMITS.stack,
+      sequence: JSONATA_LIMITS.sequence,
+    });
   } catch (err) {
     const f = describeFault(err);
     throw new NodeError('jsonata_error', `JSONata syntax error: ${f.message}`, { path, cause: err });
@@ -95,7 +99,8 @@ export function toPlainJson(v: unknown, path?: string, depth = 0): unknown {
   if (Array.isArray(v)) return v.map((x) => toPlainJson(x, path, depth + 1));
   if (typeof v === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v as Record<string, unknown>)) if (x !== undefined) out[k] = toPlainJson(x, path, depth + 1);
+    for (const [k, x] of Object.entries(v as Record<string, unknown>))
+      if (x !== undefined) out[k] = toPlainJson(x, path, depth + 1);
     return out;
   }
   return null;

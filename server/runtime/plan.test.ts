@@ -2,7 +2,10 @@ import { describe, it, expect } from 'vitest';
 import type { Flow } from '../../shared';
 import { compilePlan, Ledger } from './plan';
 
-function flow(nodes: Array<{ id: string; type: string; config?: Record<string, unknown>; values?: Record<string, unknown> }>, edges: Array<[string, string, string, string]>): Flow {
+function flow(
+  nodes: Array<{ id: string; type: string; config?: Record<string, unknown>; values?: Record<string, unknown> }>,
+  edges: Array<[string, string, string, string]>,
+): Flow {
   return {
     schemaVersion: 1,
     id: 'f',
@@ -13,9 +16,29 @@ function flow(nodes: Array<{ id: string; type: string; config?: Record<string, u
     edges: edges.map(([source, sourcePort, target, targetPort]) => ({ source, sourcePort, target, targetPort })),
   };
 }
-const tpl = (id: string, template: string, values?: Record<string, unknown>) => ({ id, type: 'transform', config: { mode: 'template', template }, ...(values ? { values } : {}) });
-const opt = (id: string) => ({ id, type: 'transform', config: { mode: 'jsonata', expression: 'x', inputs: [{ name: 'x', type: 'any', required: false }, { name: 'y', type: 'any', required: false }] } });
-const cond = (id: string) => ({ id, type: 'condition', config: { branches: [{ name: 'yes', when: 'true' }], otherwise: 'no' } });
+const tpl = (id: string, template: string, values?: Record<string, unknown>) => ({
+  id,
+  type: 'transform',
+  config: { mode: 'template', template },
+  ...(values ? { values } : {}),
+});
+const opt = (id: string) => ({
+  id,
+  type: 'transform',
+  config: {
+    mode: 'jsonata',
+    expression: 'x',
+    inputs: [
+      { name: 'x', type: 'any', required: false },
+      { name: 'y', type: 'any', required: false },
+    ],
+  },
+});
+const cond = (id: string) => ({
+  id,
+  type: 'condition',
+  config: { branches: [{ name: 'yes', when: 'true' }], otherwise: 'no' },
+});
 
 /** Drive a ledger by hand: complete nodes in the order they become ready. */
 function ids(l: Ledger, list: number[]): string[] {
@@ -29,13 +52,30 @@ describe('plan', () => {
   });
 
   it('reports a cycle by node ids', () => {
-    const p = compilePlan(flow([tpl('a', '{{x}}'), tpl('b', '{{x}}'), tpl('c', '{{x}}')], [['a', 'result', 'b', 'x'], ['b', 'result', 'c', 'x'], ['c', 'result', 'b', 'x']]));
+    const p = compilePlan(
+      flow(
+        [tpl('a', '{{x}}'), tpl('b', '{{x}}'), tpl('c', '{{x}}')],
+        [
+          ['a', 'result', 'b', 'x'],
+          ['b', 'result', 'c', 'x'],
+          ['c', 'result', 'b', 'x'],
+        ],
+      ),
+    );
     expect(p.cycle).toBeDefined();
     expect([...p.cycle!].sort()).toEqual(['b', 'c']);
   });
 
   it('records why a node cannot run', () => {
-    const p = compilePlan(flow([{ id: 'x', type: 'nope' }, { id: 'y', type: 'transform', config: { mode: 'template', template: 1 } }], []));
+    const p = compilePlan(
+      flow(
+        [
+          { id: 'x', type: 'nope' },
+          { id: 'y', type: 'transform', config: { mode: 'template', template: 1 } },
+        ],
+        [],
+      ),
+    );
     expect(p.nodes[0].problem?.code).toBe('unknown_node_type');
     expect(p.nodes[1].problem).toMatchObject({ code: 'invalid_config', path: 'config.template' });
   });
@@ -75,7 +115,14 @@ describe('ledger', () => {
   });
 
   it('a node whose every input is skipped is skipped, even with optional inputs', () => {
-    const f = flow([{ id: 'in', type: 'input' }, cond('c'), opt('m')], [['in', 'q', 'c', 'input'], ['c', 'no', 'm', 'x'], ['c', 'no', 'm', 'y']]);
+    const f = flow(
+      [{ id: 'in', type: 'input' }, cond('c'), opt('m')],
+      [
+        ['in', 'q', 'c', 'input'],
+        ['c', 'no', 'm', 'x'],
+        ['c', 'no', 'm', 'y'],
+      ],
+    );
     const l = new Ledger(compilePlan(f));
     l.takeReady();
     l.start(0);
@@ -97,7 +144,14 @@ describe('ledger', () => {
   });
 
   it('rerun resets the node and everything downstream, reporting running ones', () => {
-    const f = flow([tpl('a', 'a'), tpl('b', '{{x}}'), tpl('c', '{{x}}'), tpl('d', '{{x}}')], [['a', 'result', 'b', 'x'], ['b', 'result', 'c', 'x'], ['a', 'result', 'd', 'x']]);
+    const f = flow(
+      [tpl('a', 'a'), tpl('b', '{{x}}'), tpl('c', '{{x}}'), tpl('d', '{{x}}')],
+      [
+        ['a', 'result', 'b', 'x'],
+        ['b', 'result', 'c', 'x'],
+        ['a', 'result', 'd', 'x'],
+      ],
+    );
     const l = new Ledger(compilePlan(f));
     l.takeReady();
     l.start(0);

@@ -71,7 +71,11 @@ function buildPlan(flow: Flow): Plan {
       else {
         const issue = parsed.error.issues[0];
         const path = ['config', ...(issue?.path ?? [])].join('.');
-        problem = { code: 'invalid_config', message: `invalid config at ${path}: ${issue?.message ?? 'invalid'}`, path };
+        problem = {
+          code: 'invalid_config',
+          message: `invalid config at ${path}: ${issue?.message ?? 'invalid'}`,
+          path,
+        };
       }
     }
     const ports = parsed.ok ? nodePorts(node.type, node.config, portCtx) : { inputs: [], outputs: [] };
@@ -140,7 +144,10 @@ function findCycle(plan: Plan, acyclic: Set<number>): string[] {
     if (parent === undefined) break;
     cur = parent;
   }
-  return path.slice(seenAt.get(cur) ?? 0).reverse().map((i) => plan.nodes[i].node.id);
+  return path
+    .slice(seenAt.get(cur) ?? 0)
+    .reverse()
+    .map((i) => plan.nodes[i].node.id);
 }
 
 const EDGE_PENDING = 0;
@@ -203,13 +210,15 @@ export class Ledger {
   }
 
   start(i: number): void {
-    if (this.states[i] !== 'ready') throw new Error(`ledger: node ${this.plan.nodes[i].node.id} is ${this.states[i]}, not ready`);
+    if (this.states[i] !== 'ready')
+      throw new Error(`ledger: node ${this.plan.nodes[i].node.id} is ${this.states[i]}, not ready`);
     this.states[i] = 'running';
   }
 
   /** A node finished: its outputs flow on, edges from `skipPorts` are skipped. */
   complete(i: number, outputs: Record<string, unknown>, skipPorts?: readonly string[]): void {
-    if (this.states[i] !== 'running') throw new Error(`ledger: node ${this.plan.nodes[i].node.id} is ${this.states[i]}, not running`);
+    if (this.states[i] !== 'running')
+      throw new Error(`ledger: node ${this.plan.nodes[i].node.id} is ${this.states[i]}, not running`);
     this.states[i] = 'done';
     this.results[i] = outputs;
     this.unsettled--;

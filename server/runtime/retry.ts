@@ -22,7 +22,12 @@ export const MAX_RETRY_AFTER_MS = 60_000;
  * Delay before retry number `retry` (1 for the first retry) of an error, or `null` when the
  * error must not be retried (not retryable, attempts used up, or Retry-After beyond the cap).
  */
-export function retryDelay(err: NodeError, retry: number, policy: RetryPolicy, random: () => number = Math.random): number | null {
+export function retryDelay(
+  err: NodeError,
+  retry: number,
+  policy: RetryPolicy,
+  random: () => number = Math.random,
+): number | null {
   if (!err.retryable || retry > policy.max) return null;
   if (err.retryAfterMs !== undefined && Number.isFinite(err.retryAfterMs) && err.retryAfterMs >= 0) {
     return err.retryAfterMs <= MAX_RETRY_AFTER_MS ? Math.ceil(err.retryAfterMs) : null;

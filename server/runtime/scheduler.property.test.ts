@@ -53,18 +53,39 @@ function build(spec: GenNode[]): Built {
     };
     if (s.kind === 'tpl') {
       const ports = parents.map((_, j) => `p${j}`);
-      nodes.push({ id, type: 'transform', position: { x: 0, y: 0 }, config: { mode: 'template', template: ports.map((p) => `{{${p}}}`).join('|') } });
-      parents.forEach((p, j) => edges.push({ source: `n${p}`, sourcePort: srcPort(p, s.parents[j]), target: id, targetPort: `p${j}` }));
+      nodes.push({
+        id,
+        type: 'transform',
+        position: { x: 0, y: 0 },
+        config: { mode: 'template', template: ports.map((p) => `{{${p}}}`).join('|') },
+      });
+      parents.forEach((p, j) =>
+        edges.push({ source: `n${p}`, sourcePort: srcPort(p, s.parents[j]), target: id, targetPort: `p${j}` }),
+      );
       outPorts.set(id, ['result']);
     } else if (s.kind === 'opt') {
       nodes.push({
         id,
         type: 'transform',
         position: { x: 0, y: 0 },
-        config: { mode: 'jsonata', expression: '[$x, $y]', inputs: [{ name: 'x', type: 'any', required: false }, { name: 'y', type: 'any', required: false }] },
+        config: {
+          mode: 'jsonata',
+          expression: '[$x, $y]',
+          inputs: [
+            { name: 'x', type: 'any', required: false },
+            { name: 'y', type: 'any', required: false },
+          ],
+        },
       });
       // Several edges may enter the same port: merge semantics.
-      s.parents.forEach((raw, j) => edges.push({ source: `n${raw % i}`, sourcePort: srcPort(raw % i, raw + j), target: id, targetPort: raw % 2 === 0 ? 'x' : 'y' }));
+      s.parents.forEach((raw, j) =>
+        edges.push({
+          source: `n${raw % i}`,
+          sourcePort: srcPort(raw % i, raw + j),
+          target: id,
+          targetPort: raw % 2 === 0 ? 'x' : 'y',
+        }),
+      );
       outPorts.set(id, ['result']);
     } else {
       const branches = s.truth.map((t, j) => ({ name: `b${j}`, when: t ? 'true' : 'false' }));
@@ -83,7 +104,15 @@ function build(spec: GenNode[]): Built {
     return true;
   });
   return {
-    flow: { schemaVersion: 1, id: 'prop', name: 'prop', inputs: [{ name: 'q', type: 'string', required: true }], outputs: [], nodes, edges: unique },
+    flow: {
+      schemaVersion: 1,
+      id: 'prop',
+      name: 'prop',
+      inputs: [{ name: 'q', type: 'string', required: true }],
+      outputs: [],
+      nodes,
+      edges: unique,
+    },
     delays,
   };
 }
@@ -99,11 +128,15 @@ function expectedSkips(built: Built): Set<string> {
       taken.set(n.id, branches.find((b) => b.when === 'true')?.name ?? 'other');
     }
   }
-  const edgeSkipped = (e: FlowEdge): boolean => skipped.has(e.source) || (taken.has(e.source) && taken.get(e.source) !== e.sourcePort);
+  const edgeSkipped = (e: FlowEdge): boolean =>
+    skipped.has(e.source) || (taken.has(e.source) && taken.get(e.source) !== e.sourcePort);
   for (const n of flow.nodes) {
     const incoming = flow.edges.filter((e) => e.target === n.id);
     if (incoming.length === 0) continue;
-    const requiredPorts = n.type === 'transform' && (n.config as { mode: string }).mode === 'jsonata' ? [] : [...new Set(incoming.map((e) => e.targetPort))];
+    const requiredPorts =
+      n.type === 'transform' && (n.config as { mode: string }).mode === 'jsonata'
+        ? []
+        : [...new Set(incoming.map((e) => e.targetPort))];
     const requiredDead = requiredPorts.some((port) => incoming.filter((e) => e.targetPort === port).every(edgeSkipped));
     if (requiredDead || incoming.every(edgeSkipped)) skipped.add(n.id);
   }
@@ -133,7 +166,9 @@ describe('scheduler on random DAGs', () => {
             finished.set(id, ++clock);
             return res;
           }) as Executor<never>;
-        const executors: ExecutorLookup = Object.fromEntries(Object.entries(coreExecutors).map(([k, v]) => [k, record(v!)]));
+        const executors: ExecutorLookup = Object.fromEntries(
+          Object.entries(coreExecutors).map(([k, v]) => [k, record(v!)]),
+        );
         const res = await runFlow(flow, { q: 'hello' }, { services, executors });
         expect(res.status).toBe('succeeded');
         const skipped = expectedSkips(built);
@@ -156,7 +191,10 @@ describe('scheduler on random DAGs', () => {
           // Merge semantics: each port gets the first edge whose source was not skipped
           // and whose branch was taken.
           for (const port of new Set(incoming.map((e) => e.targetPort))) {
-            const live = incoming.filter((e) => e.targetPort === port && !skipped.has(e.source) && e.sourcePort in (outputsSeen.get(e.source) ?? {}));
+            const live = incoming.filter(
+              (e) =>
+                e.targetPort === port && !skipped.has(e.source) && e.sourcePort in (outputsSeen.get(e.source) ?? {}),
+            );
             const seen = inputsSeen.get(n.id)!;
             if (live.length === 0) expect(seen[port], `${n.id}.${port}`).toBeUndefined();
             else expect(seen[port], `${n.id}.${port}`).toEqual(outputsSeen.get(live[0].source)![live[0].sourcePort]);

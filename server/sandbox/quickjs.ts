@@ -93,7 +93,11 @@ type Interrupt = 'timeout' | 'cancelled';
  * the value of its last expression, or what it `return`s (the code is then run as a function
  * body). Promises are settled when they can be without I/O. The result must be JSON.
  */
-export async function runInSandbox(code: string, globals: Record<string, unknown>, opts: SandboxOptions): Promise<unknown> {
+export async function runInSandbox(
+  code: string,
+  globals: Record<string, unknown>,
+  opts: SandboxOptions,
+): Promise<unknown> {
   if (opts.signal?.aborted) throw new SandboxError('sandbox_timeout', 'the script was cancelled before it started');
   const inputJson = JSON.stringify(globals, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
   const memoryMb = Math.max(1, opts.memoryMb);
@@ -187,7 +191,10 @@ function runIn(
       const settled = vm.getPromiseState(value);
       value.dispose();
       if (settled.type === 'pending') {
-        throw new SandboxError('sandbox_error', 'the script returned a promise that never settles (no I/O or timers exist in the sandbox)');
+        throw new SandboxError(
+          'sandbox_error',
+          'the script returned a promise that never settles (no I/O or timers exist in the sandbox)',
+        );
       }
       if (settled.type === 'rejected') {
         const e = describe(vm, settled.error);
@@ -211,7 +218,10 @@ function runIn(
     const textOut = vm.typeof(textHandle) === 'string' ? vm.getString(textHandle) : undefined;
     textHandle.dispose();
     if (textOut !== undefined && textOut.length > MAX_RESULT_CHARS) {
-      throw new SandboxError('sandbox_memory', `the script's result is larger than ${MAX_RESULT_CHARS / 1024 / 1024} MiB of JSON`);
+      throw new SandboxError(
+        'sandbox_memory',
+        `the script's result is larger than ${MAX_RESULT_CHARS / 1024 / 1024} MiB of JSON`,
+      );
     }
     return textOut === undefined ? null : (JSON.parse(textOut) as unknown);
   } finally {
@@ -257,6 +267,7 @@ function classify(message: string, state: RunState, opts: SandboxOptions): Sandb
   if (/out of memory/i.test(message) || state.heapFull()) {
     return new SandboxError('sandbox_memory', `the script exceeded its ${opts.memoryMb} MiB memory limit`);
   }
-  if (/stack overflow/i.test(message)) return new SandboxError('sandbox_error', `the script overflowed its stack (${message})`);
+  if (/stack overflow/i.test(message))
+    return new SandboxError('sandbox_error', `the script overflowed its stack (${message})`);
   return new SandboxError('sandbox_error', message);
 }

@@ -22,5 +22,14 @@ export const executors = {
   transform: transformExecutor,
 } satisfies ExecutorMap;
 
-export { inputExecutor, outputExecutor, promptExecutor, retrievalExecutor, toolExecutor, validatorExecutor, conditionExecutor, transformExecutor };
+export {
+  inputExecutor,
+  outputExecutor,
+  promptExecutor,
+  retrievalExecutor,
+  toolExecutor,
+  validatorExecutor,
+  conditionExecutor,
+  transformExecutor,
+};
 export { codeToolExecutor } from './tool-code';

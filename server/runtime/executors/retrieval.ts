@@ -5,7 +5,10 @@ import { NodeError, type Executor } from '../types';
 export const retrievalExecutor: Executor<NodeConfig<'retrieval'>> = async (ctx) => {
   const knowledge = ctx.services.knowledge;
   if (!knowledge) {
-    throw new NodeError('knowledge_unavailable', 'no knowledge-base store is available to this run (retrieval needs the server\'s knowledge service)');
+    throw new NodeError(
+      'knowledge_unavailable',
+      "no knowledge-base store is available to this run (retrieval needs the server's knowledge service)",
+    );
   }
   const query = ctx.inputs.query;
   if (typeof query !== 'string' || query.trim() === '') {
@@ -23,7 +26,11 @@ export const retrievalExecutor: Executor<NodeConfig<'retrieval'>> = async (ctx) 
   ctx.setMeta({
     knowledgeBase,
     mode,
-    chunks: hits.map((h) => ({ id: h.id, score: h.score, source: typeof h.metadata.source === 'string' ? h.metadata.source : null })),
+    chunks: hits.map((h) => ({
+      id: h.id,
+      score: h.score,
+      source: typeof h.metadata.source === 'string' ? h.metadata.source : null,
+    })),
   });
   return { outputs: { documents } };
 };

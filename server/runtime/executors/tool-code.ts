@@ -21,6 +21,9 @@ export const codeToolExecutor: Executor<CodeToolConfig> = async (ctx) => {
     return { outputs: { result } };
   } catch (err) {
     if (err instanceof SandboxError) throw new NodeError(err.code, err.message, { path: 'config.code' });
-    throw new NodeError('sandbox_error', `sandbox failure: ${(err as Error).message ?? String(err)}`, { path: 'config.code', cause: err });
+    throw new NodeError('sandbox_error', `sandbox failure: ${(err as Error).message ?? String(err)}`, {
+      path: 'config.code',
+      cause: err,
+    });
   }
 };

@@ -10,7 +10,10 @@ export const transformExecutor: Executor<NodeConfig<'transform'>> = async (ctx) 
     try {
       result = renderTemplate(config.template, ctx.inputs);
     } catch (err) {
-      throw new NodeError('template_error', `template error: ${(err as Error).message}`, { path: 'config.template', cause: err });
+      throw new NodeError('template_error', `template error: ${(err as Error).message}`, {
+        path: 'config.template',
+        cause: err,
+      });
     }
     return { outputs: { result } };
   }

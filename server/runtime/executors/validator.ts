@@ -3,7 +3,9 @@ import { checkRules, type RuleError } from '../validator/rules';
 import { NodeError, type Executor } from '../types';
 
 function summary(errors: RuleError[]): string {
-  return errors.map((e) => (e.rule < 0 ? `- ${e.message}` : `- rule ${e.rule + 1} (${e.kind}): ${e.message}`)).join('\n');
+  return errors
+    .map((e) => (e.rule < 0 ? `- ${e.message}` : `- rule ${e.rule + 1} (${e.kind}): ${e.message}`))
+    .join('\n');
 }
 
 /**

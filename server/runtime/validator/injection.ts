@@ -17,29 +17,39 @@ export const INJECTION_PATTERNS: InjectionPattern[] = [
   {
     id: 'ignore_instructions',
     description: '"ignore / disregard / forget (all) previous / prior / above instructions, rules or prompts"',
-    test: re(/\b(ignore|disregard|forget|skip|override|bypass)\b[^.\n]{0,40}\b(previous|prior|above|earlier|preceding|initial|original|all|any|your|the)\b[^.\n]{0,30}\b(instructions?|rules?|prompts?|directions?|guidelines?|context|messages?)\b/),
+    test: re(
+      /\b(ignore|disregard|forget|skip|override|bypass)\b[^.\n]{0,40}\b(previous|prior|above|earlier|preceding|initial|original|all|any|your|the)\b[^.\n]{0,30}\b(instructions?|rules?|prompts?|directions?|guidelines?|context|messages?)\b/,
+    ),
   },
   {
     id: 'new_instructions',
     description: '"new instructions:", "updated system prompt", "from now on you will…"',
-    test: re(/\b(new|updated|real|actual|revised)\s+(system\s+)?(instructions?|prompt|rules)\s*[:\-]|\bfrom now on\b[^.\n]{0,40}\b(you|your|act|respond|answer|ignore)\b/),
+    test: re(
+      /\b(new|updated|real|actual|revised)\s+(system\s+)?(instructions?|prompt|rules)\s*[:-]|\bfrom now on\b[^.\n]{0,40}\b(you|your|act|respond|answer|ignore)\b/,
+    ),
   },
   {
     id: 'role_override',
     description: '"you are now…", "act as / pretend to be / role-play as…", "developer mode", "DAN", "jailbreak"',
     test: (t, n) =>
-      /\byou are now\b|\b(act|behave|respond) as (if you (are|were) )?(an? )?(unrestricted|unfiltered|jailbroken|evil|different|new)\b|\b(pretend|imagine) (to be|you are|that you are)\b|\brole-?play(ing)? as\b|\bdeveloper mode\b|\bdo anything now\b|\bjailbr(eak|oken)\b/.test(n) ||
-      /\bDAN\b/.test(t),
+      /\byou are now\b|\b(act|behave|respond) as (if you (are|were) )?(an? )?(unrestricted|unfiltered|jailbroken|evil|different|new)\b|\b(pretend|imagine) (to be|you are|that you are)\b|\brole-?play(ing)? as\b|\bdeveloper mode\b|\bdo anything now\b|\bjailbr(eak|oken)\b/.test(
+        n,
+      ) || /\bDAN\b/.test(t),
   },
   {
     id: 'system_prompt_exfiltration',
     description: '"reveal / print / repeat your system prompt / hidden instructions"',
-    test: re(/\b(reveal|show|print|repeat|display|output|leak|tell me|what (is|are))\b[^.\n]{0,30}\b(system|hidden|secret|initial|original)\s+(prompt|instructions?|message|rules)\b/),
+    test: re(
+      /\b(reveal|show|print|repeat|display|output|leak|tell me|what (is|are))\b[^.\n]{0,30}\b(system|hidden|secret|initial|original)\s+(prompt|instructions?|message|rules)\b/,
+    ),
   },
   {
     id: 'fake_system_message',
     description: 'chat-markup or role headers in the text: `<|im_start|>system`, `[INST]`, `### System:`, `<system>`',
-    test: (t) => /<\|(im_start|im_end|system|endoftext)\|>|\[\/?INST\]|<<\/?SYS>>|^\s*#{1,4}\s*(system|assistant)\s*:|<\/?(system|assistant)>|^\s*(system|assistant)\s*:/im.test(t),
+    test: (t) =>
+      /<\|(im_start|im_end|system|endoftext)\|>|\[\/?INST\]|<<\/?SYS>>|^\s*#{1,4}\s*(system|assistant)\s*:|<\/?(system|assistant)>|^\s*(system|assistant)\s*:/im.test(
+        t,
+      ),
   },
   {
     id: 'base64_blob',

@@ -80,7 +80,8 @@ export function detectPii(text: string, kinds: readonly PiiKind[]): PiiFinding[]
       // Without a `+` or parentheses, a phone number has at least two separators (or is a bare
       // 10-digit run); `1234567.89` or `12345 6789` are just numbers.
       const separators = (s.match(/[ .-]/g) ?? []).length;
-      if (!/^[+(]/.test(s) && !s.includes('(') && separators < 2 && !(separators === 0 && digits.length === 10)) continue;
+      if (!/^[+(]/.test(s) && !s.includes('(') && separators < 2 && !(separators === 0 && digits.length === 10))
+        continue;
       found.push({ kind: 'phone', masked: maskDigits(s), index: m.index });
     }
   }

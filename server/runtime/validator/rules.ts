@@ -25,7 +25,9 @@ export interface RulesOutcome {
 }
 
 // ajv-formats is CommonJS; its default export arrives wrapped under some loaders.
-const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: Ajv) => Ajv;
+const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (
+  ajv: Ajv,
+) => Ajv;
 const ajv = addFormats(new Ajv({ allErrors: true, strict: false, validateFormats: true }));
 const compiled = new WeakMap<object, ValidateFunction>();
 
@@ -41,7 +43,8 @@ function schemaValidator(schema: Record<string, unknown>): ValidateFunction {
 /** Deep equality of JSON values (key order does not matter). */
 export function deepEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
-  if (typeof a !== typeof b || a === null || b === null || typeof a !== 'object') return Number.isNaN(a) && Number.isNaN(b);
+  if (typeof a !== typeof b || a === null || b === null || typeof a !== 'object')
+    return Number.isNaN(a) && Number.isNaN(b);
   if (Array.isArray(a) !== Array.isArray(b)) return false;
   if (Array.isArray(a)) {
     const bb = b as unknown[];
@@ -50,7 +53,11 @@ export function deepEqual(a: unknown, b: unknown): boolean {
   const ka = Object.keys(a as object);
   const kb = Object.keys(b as object);
   if (ka.length !== kb.length) return false;
-  return ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+  return ka.every(
+    (k) =>
+      Object.prototype.hasOwnProperty.call(b, k) &&
+      deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]),
+  );
 }
 
 const asText = (value: unknown): string => stringifyValue(value);
@@ -72,7 +79,8 @@ export function checkRules(value: unknown, rules: readonly ValidatorRule[]): Rul
           break;
         }
         if (!validate(value)) {
-          for (const e of validate.errors ?? []) fail(`${e.instancePath || '(root)'} ${e.message ?? 'is invalid'}`, e.instancePath || '');
+          for (const e of validate.errors ?? [])
+            fail(`${e.instancePath || '(root)'} ${e.message ?? 'is invalid'}`, e.instancePath || '');
         }
         break;
       }
