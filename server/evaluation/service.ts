@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { Flow, Trace } from '../../shared';
 import type { EvaluationConfig, EvaluationConfigInput, EvaluationEvent, EvaluationInfo, MetricScore, RowResult } from '../../shared/api/evaluation';
 import type { Config } from '../config';
+import type { RunServices } from '../runtime/types';
 import { DatasetStore } from '../datasets/store';
 import { NodeError, RunInputError } from '../runtime/types';
 import type { Storage } from '../storage/index';
@@ -22,6 +23,8 @@ import { computeSummary } from './summary';
 export interface EvaluationServiceOptions {
   storage: Storage;
   config: Config;
+  /** What executors get (knowledge search…); default `{ config }`. */
+  runServices?: RunServices;
   runFlow: RunFlowFn;
   loadFlow: (ref: string) => Promise<Flow>;
   chat?: ChatFn;
@@ -282,7 +285,7 @@ export class EvaluationService {
     const t0 = performance.now();
     let res;
     try {
-      res = await this.opts.runFlow(flow, inputs, { services: { config: this.opts.config }, signal });
+      res = await this.opts.runFlow(flow, inputs, { services: this.opts.runServices ?? { config: this.opts.config }, signal });
     } catch (e) {
       if (signal.aborted) throw e;
       const error = e instanceof RunInputError ? { code: 'invalid_inputs', message: e.message } : { code: 'internal_error', message: (e as Error).message ?? String(e) };

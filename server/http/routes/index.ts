@@ -14,6 +14,8 @@ import { deploymentsRoutes } from './deployments';
 import { endpointsRoutes } from './endpoints';
 import { openaiRoutes } from './openai';
 import { metricsRoutes } from './metrics';
+import { datasetsRoutes } from './datasets';
+import { evaluationsRoutes } from './evaluations';
 
 export const routeModules: RouteModule[] = [
   healthRoutes,
@@ -25,4 +27,6 @@ export const routeModules: RouteModule[] = [
   endpointsRoutes,
   openaiRoutes,
   metricsRoutes,
+  datasetsRoutes,
+  evaluationsRoutes,
 ];

@@ -1,0 +1,111 @@
+/**
+ * Datasets: upload (raw CSV/JSONL body or multipart `file`), list, get, versions,
+ * rows (preview/pages), append rows, delete. Uploads are streamed into storage.
+ */
+import type { Request } from 'express';
+import busboy from 'busboy';
+import type { Readable } from 'node:stream';
+import { DatasetError, type ImportResult } from '../../datasets/store';
+import { evaluationServiceFor } from '../../evaluation/http-context';
+import type { RouteModule } from '../context';
+import { createRouter } from '../context';
+import { HttpError } from '../errors';
+
+export function datasetHttpError(e: unknown): HttpError | undefined {
+  if (!(e instanceof DatasetError)) return undefined;
+  if (e.code === 'not_found') return new HttpError(404, 'not_found', e.message);
+  return new HttpError(400, e.code, e.message, e.details);
+}
+
+async function withDatasetErrors<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    throw datasetHttpError(e) ?? e;
+  }
+}
+
+/** The upload stream: the multipart `file` part, or the raw body. */
+function uploadStream(req: Request): Promise<{ stream: Readable; filename?: string; contentType?: string; fields: Record<string, string> }> {
+  const ct = req.get('content-type') ?? '';
+  if (!ct.toLowerCase().startsWith('multipart/form-data')) {
+    const filename = typeof req.query.filename === 'string' ? req.query.filename : undefined;
+    return Promise.resolve({ stream: req, filename, contentType: ct, fields: {} });
+  }
+  return new Promise((resolve, reject) => {
+    const fields: Record<string, string> = {};
+    let got = false;
+    const bb = busboy({ headers: req.headers, limits: { files: 1, fields: 20 } });
+    bb.on('field', (name, value) => {
+      fields[name] = value;
+    });
+    bb.on('file', (_name, file, info) => {
+      got = true;
+      resolve({ stream: file, filename: info.filename, contentType: info.mimeType, fields });
+    });
+    bb.on('error', reject);
+    bb.on('close', () => {
+      if (!got) reject(new HttpError(400, 'missing_file', 'the multipart body has no file part'));
+    });
+    req.pipe(bb);
+  });
+}
+
+export const datasetsRoutes: RouteModule = (ctx) => {
+  const r = createRouter();
+  const ds = () => evaluationServiceFor(ctx).datasets;
+
+  r.get('/api/datasets', async (_req, res) => {
+    res.json({ datasets: await ds().list() });
+  });
+
+  const upload = async (req: Request, target: { datasetId: string } | undefined): Promise<ImportResult> => {
+    const up = await uploadStream(req);
+    const name = String(req.query.name ?? up.fields.name ?? up.filename?.replace(/\.[^.]+$/, '') ?? '').trim();
+    if (!target && !name) throw new HttpError(400, 'missing_name', 'give the dataset a name (?name=… or a file name)');
+    return withDatasetErrors(() =>
+      ds().importStream(target ?? { name, description: typeof req.query.description === 'string' ? req.query.description : undefined }, up.stream, {
+        filename: up.filename,
+        contentType: up.contentType,
+      }),
+    );
+  };
+
+  r.post('/api/datasets', async (req, res) => {
+    const result = await upload(req, undefined);
+    res.status(201).json(result);
+  });
+
+  r.post('/api/datasets/:id/versions', async (req, res) => {
+    const result = await upload(req, { datasetId: String(req.params.id) });
+    res.status(result.reused ? 200 : 201).json(result);
+  });
+
+  r.post('/api/datasets/:id/rows', async (req, res) => {
+    const rows = (req.body as { rows?: unknown } | undefined)?.rows;
+    if (!Array.isArray(rows)) throw new HttpError(400, 'invalid_body', 'the body must be { "rows": [ {…}, … ] }');
+    const source = typeof (req.body as { source?: unknown }).source === 'string' ? (req.body as { source: string }).source : 'api';
+    const version = await withDatasetErrors(() => ds().appendRows(String(req.params.id), rows as Array<Record<string, unknown>>, source));
+    res.status(201).json({ version });
+  });
+
+  r.get('/api/datasets/:id', async (req, res) => {
+    const d = await ds().get(String(req.params.id));
+    if (!d) throw new HttpError(404, 'not_found', `dataset ${req.params.id} not found`);
+    res.json({ dataset: d, versions: await ds().listVersions(d.id) });
+  });
+
+  r.delete('/api/datasets/:id', async (req, res) => {
+    if (!(await ds().delete(String(req.params.id)))) throw new HttpError(404, 'not_found', `dataset ${req.params.id} not found`);
+    res.status(204).end();
+  });
+
+  r.get('/api/dataset-versions/:versionId/rows', async (req, res) => {
+    const v = await ds().getVersion(String(req.params.versionId));
+    if (!v) throw new HttpError(404, 'not_found', `dataset version ${req.params.versionId} not found`);
+    const rows = await ds().rows(v.id, { offset: Number(req.query.offset ?? 0) || 0, limit: Number(req.query.limit ?? 50) || 50 });
+    res.json({ version: v, rows });
+  });
+
+  return r;
+};
