@@ -59,4 +59,13 @@ const lc = (f?: FetchFn) => {
 };
 await timeIt('LangChain ChatOpenAI + global fetch', lc(globalThis.fetch));
 await timeIt('LangChain ChatOpenAI + fast-fetch', lc());
+const { promptExecutor } = await import('../server/runtime/executors/prompt');
+const { promptConfig } = await import('../shared/nodes/prompt');
+const { executorContext } = await import('../test/support/executor-context');
+for (const stream of [false, true]) {
+  const pc = promptConfig.parse({ model: 'openai:gpt-4o-mini', stream, messages: [{ role: 'user', content: '{{question}}' }] });
+  await timeIt(`prompt executor (stream: ${stream})`, async () => {
+    await promptExecutor(executorContext('prompt', pc, { question: 'Hello' }, { config }));
+  });
+}
 await fake.close();
