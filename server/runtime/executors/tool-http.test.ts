@@ -96,6 +96,10 @@ describe('http tool', () => {
   it('refuses a header value with a line break', async () => {
     const err = await failure(exec(executorContext('tool', cfg({ headers: { 'X-A': '{{v}}' } }), { v: 'x\r\nX-Injected: 1' }, { env })));
     expect(err.code).toBe('invalid_input');
+    for (const h of ['Host', 'Content-Length', 'Transfer-Encoding']) {
+      const e = await failure(exec(executorContext('tool', cfg({ headers: { [h]: '1' } }), {}, { env })));
+      expect(e.message).toContain('cannot be configured');
+    }
   });
 
   it('returns text per responseType and content type', async () => {

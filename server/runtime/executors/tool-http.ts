@@ -46,6 +46,9 @@ export function redactUrl(raw: string): string {
   return u.toString();
 }
 
+/** Headers that frame the request; letting a flow set them invites request smuggling. */
+const FRAMING_HEADERS = new Set(['host', 'content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'te', 'trailer', 'expect']);
+
 const urlEscape = (v: unknown): string => encodeURIComponent(stringifyValue(v));
 const jsonEscape = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v).slice(1, -1) : v === undefined ? 'null' : JSON.stringify(v));
 
@@ -77,6 +80,7 @@ export function createHttpToolExecutor(opts: HttpToolOptions = {}): Executor<Htt
       const v = render(vt, `config.headers.${kt}`);
       if (!/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(k)) throw new NodeError('invalid_input', `header name ${JSON.stringify(k)} is not a valid HTTP header name`, { path: `config.headers.${kt}` });
       if (/[\r\n\0]/.test(v)) throw new NodeError('invalid_input', `header ${k} contains a line break after rendering`, { path: `config.headers.${kt}` });
+      if (FRAMING_HEADERS.has(k)) throw new NodeError('invalid_input', `header ${k} is set by Braid and cannot be configured`, { path: `config.headers.${kt}` });
       headers[k] = v;
     }
     headers['user-agent'] ??= 'Braid-http-tool/1';
