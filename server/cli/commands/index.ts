@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import * as serve from './serve';
 import * as run from './run';
 import * as validate from './validate';
+import * as deploy from './deploy';
 
 export interface CommandModule {
   register(program: Command): void;
@@ -15,4 +16,5 @@ export const commandModules: CommandModule[] = [
   serve,
   run,
   validate,
+  deploy,
 ];

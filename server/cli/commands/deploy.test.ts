@@ -1,0 +1,60 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startFakeOpenAI, type FakeOpenAI } from '../../../test/support/fake-openai';
+import { loadConfig } from '../../config';
+import { startServer } from '../../app';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const BIN = path.join(ROOT, 'bin', 'braid.js');
+
+let fake: FakeOpenAI;
+let tmp: string;
+beforeAll(async () => {
+  fake = await startFakeOpenAI();
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'braid-deploy-cli-'));
+});
+afterAll(async () => {
+  await fake?.close();
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+function braid(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const env = { PATH: process.env.PATH ?? '', HOME: tmp, BRAID_FLOWS_DIR: path.join(ROOT, 'flows'), BRAID_DATA_DIR: path.join(tmp, 'data'), BRAID_LOG_LEVEL: 'silent' };
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { cwd: tmp, env, timeout: 60_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? Number((err as { code?: unknown }).code ?? -1) : 0, stdout, stderr });
+    });
+  });
+}
+
+describe('braid deploy', () => {
+  it('deploys without a server, prints slug/version/url/key, and the endpoint serves it from the database', async () => {
+    const first = await braid(['deploy', path.join(ROOT, 'flows/qa.flow.json'), '--json', '--note', 'from the CLI']);
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    const d1 = JSON.parse(first.stdout) as { slug: string; version: number; url: string; apiKey: string };
+    expect(d1).toMatchObject({ slug: 'qa', version: 1, url: 'http://127.0.0.1:3000/v1/endpoints/qa' });
+    expect(d1.apiKey).toMatch(/^brd_/);
+    const second = await braid(['deploy', 'qa', '--json']);
+    expect(JSON.parse(second.stdout)).toMatchObject({ slug: 'qa', version: 2, apiKey: null });
+    const text = await braid(['deploy', 'qa', '--rollback', '1']);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain('version  1 (live again)');
+    expect((await braid(['deploy', 'qa', '--rollback', '7'])).code).toBe(2);
+
+    const config = loadConfig({ PORT: '0', BRAID_FLOWS_DIR: path.join(tmp, 'no-flows'), BRAID_DATA_DIR: path.join(tmp, 'data'), BRAID_LOG_LEVEL: 'silent', OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: 'sk-cli-0123456789' });
+    const server = await startServer(config);
+    try {
+      const res = await fetch(`${server.url}/v1/endpoints/qa`, { method: 'POST', headers: { authorization: `Bearer ${d1.apiKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ inputs: { question: 'Who serves me?' } }) });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('x-braid-version')).toBe('1');
+      expect(((await res.json()) as { outputs: { answer: string } }).outputs.answer).toBe('Echo: Who serves me?');
+    } finally {
+      await server.close();
+    }
+  });
+});
