@@ -23,6 +23,8 @@ const envSchema = z.object({
   BRAID_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BRAID_BODY_LIMIT: z.string().default('1mb'),
   BRAID_NODE_TIMEOUT_MS: z.coerce.number().int().min(1).default(60_000),
+  /** A model stream with no data for this long after it started fails as `stream_stalled` (retryable). */
+  BRAID_STREAM_STALL_MS: z.coerce.number().int().min(100).default(30_000),
   BRAID_PUBLIC_URL: z.string().url().optional(),
 });
 
@@ -43,6 +45,8 @@ export interface Config {
   logLevel: z.output<typeof envSchema>['BRAID_LOG_LEVEL'];
   bodyLimit: string;
   nodeTimeoutMs: number;
+  /** Stall deadline of model streams, ms (prompt executor; default 30 000). */
+  streamStallMs?: number;
   publicUrl?: string;
 }
 
@@ -79,6 +83,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.BRAID_LOG_LEVEL,
     bodyLimit: e.BRAID_BODY_LIMIT,
     nodeTimeoutMs: e.BRAID_NODE_TIMEOUT_MS,
+    streamStallMs: e.BRAID_STREAM_STALL_MS,
     publicUrl: e.BRAID_PUBLIC_URL,
     ...overrides,
   };

@@ -153,6 +153,12 @@ describe('prompt executor against a fake OpenAI server', () => {
     fake.enqueue({ stallAfterFirstToken: true });
     const exec = createPromptExecutor({ stallTimeoutMs: 300 });
     const ctx = executorContext('prompt', cfg({ stream: true }), { question: 'x' }, { env });
+    // the deadline also comes from BRAID_STREAM_STALL_MS
+    fake.enqueue({ stallAfterFirstToken: true });
+    const t1 = Date.now();
+    const viaEnv = await failure(promptExecutor(executorContext('prompt', cfg({ stream: true }), { question: 'x' }, { env: { ...env, BRAID_STREAM_STALL_MS: '250' } })));
+    expect(viaEnv.code).toBe('stream_stalled');
+    expect(Date.now() - t1).toBeLessThan(3000);
     const t0 = Date.now();
     const err = await failure(exec(ctx));
     expect(err).toMatchObject({ code: 'stream_stalled', retryable: true });

@@ -19,7 +19,7 @@ import { estimateUsage } from '../../llm/tokens';
 import { parseJsonReply, checkSchema } from '../../llm/json-output';
 
 export interface PromptExecutorOptions {
-  /** Fail a stream with no chunk for this long once it has started (default 30 s). */
+  /** Fail a stream with no chunk for this long once it has started (default: config.streamStallMs, BRAID_STREAM_STALL_MS, 30 s). */
   stallTimeoutMs?: number;
   /** Extra model settings (tests: a custom fetch). */
   modelSettings?: Pick<ChatModelSettings, 'fetch' | 'timeoutMs'>;
@@ -170,9 +170,9 @@ async function readStream(
 
 /** Build the prompt executor (options for tests and tuning). */
 export function createPromptExecutor(opts: PromptExecutorOptions = {}): Executor<PromptConfig> {
-  const stallMs = opts.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
   return async function promptExecutor(ctx) {
     const { config } = ctx;
+    const stallMs = opts.stallTimeoutMs ?? ctx.services.config.streamStallMs ?? DEFAULT_STALL_TIMEOUT_MS;
     const { provider } = parseModelId(config.model);
     const turns = buildConversation(ctx);
     const model = createChatModel(config.model, ctx.services.config, {
