@@ -125,3 +125,36 @@ describe('braid CLI', () => {
     expect(help.stdout).toContain('validate');
   });
 });
+
+describe('braid serve', () => {
+  it('serves the example flows and stops cleanly on SIGTERM', async () => {
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, [BIN, 'serve', '--port', '0'], {
+      cwd: tmp,
+      env: { PATH: process.env.PATH ?? '', BRAID_FLOWS_DIR: path.join(ROOT, 'flows'), BRAID_DATA_DIR: path.join(tmp, 'serve-data'), BRAID_LOG_LEVEL: 'silent' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (c: Buffer) => {
+        out += c.toString();
+        const m = /running at (http:\/\/\S+)/.exec(out);
+        if (m) resolve(m[1]!);
+      });
+      child.once('exit', (code) => reject(new Error(`serve exited early with ${code}`)));
+      setTimeout(() => reject(new Error('serve did not start')), 30_000);
+    });
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const flows = (await (await fetch(`${url}/api/flows`)).json()) as { flows: Array<{ id: string }> };
+    expect(flows.flows.map((f) => f.id)).toContain('qa');
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+
+  it('refuses to bind a non-loopback address without BRAID_ADMIN_TOKEN (exit 2)', async () => {
+    const r = await braid(['serve', '--host', '0.0.0.0', '--port', '0']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/BRAID_ADMIN_TOKEN/);
+  });
+});
