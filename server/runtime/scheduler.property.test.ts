@@ -5,7 +5,7 @@
  */
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import type { Flow, FlowEdge, FlowNode } from '../../shared';
+import type { Flow, FlowEdge, FlowNode, RunEvent } from '../../shared';
 import { loadConfig } from '../config';
 import { runFlow } from './index';
 import { coreExecutors } from './test-executors';
@@ -169,8 +169,23 @@ describe('scheduler on random DAGs', () => {
         const executors: ExecutorLookup = Object.fromEntries(
           Object.entries(coreExecutors).map(([k, v]) => [k, record(v!)]),
         );
-        const res = await runFlow(flow, { q: 'hello' }, { services, executors });
+        const events: RunEvent[] = [];
+        const res = await runFlow(flow, { q: 'hello' }, { services, executors, onEvent: (e) => events.push(e) });
         expect(res.status).toBe('succeeded');
+        // Events: run_started first, run_finished last, one terminal event per node after its start.
+        expect(events[0].type).toBe('run_started');
+        expect(events.at(-1)!.type).toBe('run_finished');
+        const terminal = events.filter((e) => e.type === 'node_finished' || e.type === 'node_skipped');
+        expect(terminal.map((e) => (e as { nodeId: string }).nodeId).sort()).toEqual(
+          flow.nodes.map((n) => n.id).sort(),
+        );
+        for (const e of terminal) {
+          const nodeId = (e as { nodeId: string }).nodeId;
+          const startIdx = events.findIndex((x) => x.type === 'node_started' && x.nodeId === nodeId);
+          if (e.type === 'node_finished') expect(startIdx).toBeGreaterThan(-1);
+          if (e.type === 'node_finished') expect(startIdx).toBeLessThan(events.indexOf(e));
+          if (e.type === 'node_skipped') expect(startIdx).toBe(-1);
+        }
         const skipped = expectedSkips(built);
         expect(res.trace.spans).toHaveLength(flow.nodes.length);
         for (const n of flow.nodes) {

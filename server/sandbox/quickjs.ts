@@ -52,6 +52,8 @@ const BASE_PAGES = 256;
 /** Room for the interpreter's own data beyond the script's limit. */
 const HEADROOM_PAGES = 64;
 const MAX_CACHED_MODULES = 4;
+/** Modules for limits above this are dropped after each run to give their memory back. */
+const MAX_RETAINED_LIMIT_MB = 64;
 const modules = new Map<number, Promise<QuickJSWASMModule>>();
 
 function getModule(memoryMb: number): Promise<QuickJSWASMModule> {
@@ -146,8 +148,9 @@ export async function runInSandbox(
     } catch {
       poisoned = true;
     }
-    // After an out-of-memory or a failed cleanup, never reuse the module.
-    if (poisoned) discardModule(memoryMb);
+    // After an out-of-memory or a failed cleanup, never reuse the module; do not keep a
+    // large heap (WebAssembly memory never shrinks) around between runs either.
+    if (poisoned || memoryMb > MAX_RETAINED_LIMIT_MB) discardModule(memoryMb);
   }
 }
 
