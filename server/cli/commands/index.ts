@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import * as serve from './serve';
 import * as run from './run';
 import * as validate from './validate';
+import * as evaluate from './eval';
 import * as deploy from './deploy';
 
 export interface CommandModule {
@@ -16,5 +17,6 @@ export const commandModules: CommandModule[] = [
   serve,
   run,
   validate,
+  evaluate,
   deploy,
 ];

@@ -1,0 +1,175 @@
+/**
+ * `braid eval <flow> --dataset file --map input=column --expected column --metric m…
+ * --threshold "m>=x" [--concurrency n] [--out results.jsonl] [--json]`: evaluate a flow
+ * over a local CSV/JSONL file with no server (storage in BRAID_DATA_DIR, or in memory
+ * with --ephemeral), print a table, and exit 1 when a threshold fails.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { formatProblem } from '../../../shared/flow/index';
+import type { EvaluationInfo, MetricInput } from '../../../shared/api/evaluation';
+import { cliConfig } from '../config';
+import { CliExit, EXIT_FAILED, EXIT_OK, EXIT_USAGE } from '../errors';
+import { loadFlowRef } from '../flow-ref';
+import { collect } from '../inputs';
+
+interface EvalOpts {
+  dataset: string;
+  map: string[];
+  expected?: string;
+  output?: string;
+  metric: string[];
+  threshold: string[];
+  concurrency: string;
+  limit?: string;
+  out?: string;
+  json?: boolean;
+  ephemeral?: boolean;
+}
+
+function parseMetric(m: string): MetricInput {
+  const t = m.trim();
+  if (t.startsWith('{')) {
+    try {
+      return JSON.parse(t) as MetricInput;
+    } catch (e) {
+      throw new CliExit(EXIT_USAGE, `--metric ${m}: not valid JSON (${(e as Error).message})`);
+    }
+  }
+  return t as MetricInput;
+}
+
+export function register(program: Command): void {
+  program
+    .command('eval')
+    .argument('<flow>', 'flow file path or flow id in BRAID_FLOWS_DIR')
+    .description('evaluate a flow over a CSV/JSONL dataset; exit 1 when a --threshold fails')
+    .requiredOption('-d, --dataset <file>', 'dataset file (.csv, .jsonl or .ndjson)')
+    .option('-m, --map <input=column>', 'map a flow input to a dataset column (repeatable; same-named columns map themselves)', collect, [])
+    .option('-e, --expected <column>', 'the reference column (default "expected" when present)')
+    .option('--output <name>', 'which flow output to score (default: the first)')
+    .option('--metric <name|json>', 'a metric name (exact_match, rougeL, bleu, …) or a JSON spec (repeatable)', collect, [])
+    .option('-t, --threshold <expr>', 'a gate such as "exact_match>=0.8" or "latency.p95<=2000" (repeatable)', collect, [])
+    .option('-c, --concurrency <n>', 'rows in flight (lowered automatically on rate limits)', '8')
+    .option('--limit <n>', 'only the first n rows')
+    .option('-o, --out <file>', 'write per-row results (.jsonl, or .csv)')
+    .option('--json', 'print a JSON report on stdout instead of the table')
+    .option('--ephemeral', 'keep nothing: use an in-memory database instead of BRAID_DATA_DIR')
+    .action(async (ref: string, opts: EvalOpts) => {
+      const config = cliConfig();
+      const f = loadFlowRef(ref, config.flowsDir);
+      if (!f.valid || !f.flow) {
+        for (const p of f.problems) if (p.severity !== 'warning') process.stderr.write(`error  ${formatProblem(p)}\n`);
+        throw new CliExit(EXIT_USAGE, `${f.file} is not a valid flow`);
+      }
+      const flow = f.flow;
+      if (!fs.existsSync(opts.dataset)) throw new CliExit(EXIT_USAGE, `no such dataset file: ${opts.dataset}`);
+      const { parseThreshold, checkThresholds, summaryTable, progressBar } = await import('../../evaluation/report');
+      let thresholds;
+      try {
+        thresholds = opts.threshold.map(parseThreshold);
+      } catch (e) {
+        throw new CliExit(EXIT_USAGE, (e as Error).message);
+      }
+      const mapping: Record<string, string> = {};
+      for (const m of opts.map) {
+        const i = m.indexOf('=');
+        if (i <= 0) throw new CliExit(EXIT_USAGE, `--map ${m}: write input=column`);
+        mapping[m.slice(0, i)] = m.slice(i + 1);
+      }
+      const concurrency = Number(opts.concurrency);
+      if (!Number.isInteger(concurrency) || concurrency < 1) throw new CliExit(EXIT_USAGE, '--concurrency must be a positive integer');
+      const metrics = opts.metric.length ? opts.metric.map(parseMetric) : (['exact_match'] as MetricInput[]);
+
+      const [{ openStorage }, { EvaluationService }, { runFlow }, { buildRunServices }, { loadFlowRef: loadEvaluator }, { MappingError }, { DatasetError }, { exportResults }] = await Promise.all([
+        import('../../storage/index'),
+        import('../../evaluation/service'),
+        import('../../runtime/index'),
+        import('../../services'),
+        import('../../evaluation/flow-ref'),
+        import('../../evaluation/mapping'),
+        import('../../datasets/store'),
+        import('../../evaluation/export'),
+      ]);
+      const storage = await openStorage(config, opts.ephemeral ? { sqliteFile: ':memory:' } : {});
+      const svc = new EvaluationService({
+        storage,
+        config,
+        runServices: buildRunServices({ config, storage }),
+        runFlow,
+        loadFlow: (r) => loadEvaluator(r, config.flowsDir),
+      });
+      const onSigint = () => void svc.cancel(current?.id ?? '').catch(() => undefined);
+      let current: EvaluationInfo | undefined;
+      try {
+        const name = path.basename(opts.dataset);
+        const existing = await svc.datasets.findByName(name);
+        let imported;
+        try {
+          imported = await svc.datasets.importStream(existing ? { datasetId: existing.id } : { name }, fs.createReadStream(opts.dataset), { filename: opts.dataset });
+        } catch (e) {
+          if (e instanceof DatasetError) throw new CliExit(EXIT_USAGE, `${opts.dataset}: ${e.message}`);
+          throw e;
+        }
+        const v = imported.version;
+        if (v.badRowCount > 0) {
+          process.stderr.write(`warning: ${v.badRowCount} bad row(s) skipped in ${opts.dataset}\n`);
+          for (const b of v.badRows.slice(0, 10)) process.stderr.write(`  line ${b.line}: ${b.message}\n`);
+        }
+        try {
+          current = await svc.create({
+            flow,
+            datasetId: imported.dataset.id,
+            datasetVersionId: v.id,
+            name: `${f.id} on ${name}`,
+            config: { mapping, ...(opts.expected ? { expected: opts.expected } : {}), ...(opts.output ? { output: opts.output } : {}), metrics, concurrency, ...(opts.limit ? { limit: Number(opts.limit) } : {}) },
+            start: false,
+          });
+        } catch (e) {
+          if (e instanceof MappingError) throw new CliExit(EXIT_USAGE, `cannot evaluate:\n${e.problems.map((p) => `  ${p.path}: ${p.message}`).join('\n')}`);
+          throw e;
+        }
+        const id = current.id;
+        const tty = process.stderr.isTTY === true;
+        let lastPrinted = -1;
+        svc.subscribe(id, (e) => {
+          if (e.type !== 'progress') return;
+          const line = progressBar(e.done, e.total, e.failed, e.concurrency);
+          if (tty) process.stderr.write(`\r${line}`);
+          else {
+            const decile = Math.floor((e.done / Math.max(1, e.total)) * 10);
+            if (decile !== lastPrinted) {
+              lastPrinted = decile;
+              process.stderr.write(`${line}\n`);
+            }
+          }
+        });
+        process.once('SIGINT', onSigint);
+        await svc.start(id);
+        const final = await svc.wait(id);
+        if (tty) process.stderr.write('\n');
+        if (opts.out) {
+          const out = fs.createWriteStream(opts.out);
+          for await (const chunk of exportResults(svc.store, id, opts.out.endsWith('.csv') ? 'csv' : 'jsonl')) if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
+          await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+        }
+        const summary = final.summary;
+        if (!summary) throw new CliExit(EXIT_FAILED, `evaluation ${final.status}${final.error ? `: ${final.error.message}` : ''}`);
+        const results = checkThresholds(summary, thresholds);
+        const passed = final.status === 'completed' && results.every((r) => r.passed);
+        if (opts.json) {
+          process.stdout.write(`${JSON.stringify({ evaluation: { id, status: final.status, total: final.total, done: final.done, failed: final.failed }, summary, thresholds: results, passed }, null, 2)}\n`);
+        } else {
+          process.stdout.write(`${summaryTable(summary, results)}\n`);
+          if (final.status !== 'completed') process.stdout.write(`evaluation ${final.status}\n`);
+          if (results.length) process.stdout.write(passed ? 'all thresholds passed\n' : `${results.filter((r) => !r.passed).length} threshold(s) failed\n`);
+        }
+        process.exitCode = passed ? EXIT_OK : EXIT_FAILED;
+      } finally {
+        process.off('SIGINT', onSigint);
+        await svc.close();
+        await storage.close();
+      }
+    });
+}
