@@ -21,11 +21,17 @@ async function timeIt(label: string, fn: () => Promise<unknown>): Promise<void> 
   }
   t.sort((a, b) => a - b);
   const p = (q: number): string => (t[Math.floor(q * (t.length - 1))] * 1000).toFixed(0);
-  console.log(`${label.padEnd(34)} p50 ${p(0.5)} µs  p99 ${p(0.99)} µs  mean ${((t.reduce((a, b) => a + b, 0) / N) * 1000).toFixed(0)} µs`);
+  console.log(
+    `${label.padEnd(34)} p50 ${p(0.5)} µs  p99 ${p(0.99)} µs  mean ${((t.reduce((a, b) => a + b, 0) / N) * 1000).toFixed(0)} µs`,
+  );
 }
 
 const raw = (f: FetchFn) => async () => {
-  const r = await f(`${fake.url}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  const r = await f(`${fake.url}/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+  });
   await r.json();
 };
 const fast = createFastFetch();
@@ -42,7 +48,12 @@ await timeIt('OpenAI SDK + fast-fetch', sdk(fast));
 const sdkStream = (f?: FetchFn) => {
   const c = new OpenAI({ apiKey: 'x', baseURL: fake.url, maxRetries: 0, ...(f ? { fetch: f } : {}) });
   return async () => {
-    const s = await c.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hello' }], stream: true, stream_options: { include_usage: true } });
+    const s = await c.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: 'Hello' }],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     for await (const _ of s) void _;
   };
 };
@@ -63,7 +74,11 @@ const { promptExecutor } = await import('../server/runtime/executors/prompt');
 const { promptConfig } = await import('../shared/nodes/prompt');
 const { executorContext } = await import('../test/support/executor-context');
 for (const stream of [false, true]) {
-  const pc = promptConfig.parse({ model: 'openai:gpt-4o-mini', stream, messages: [{ role: 'user', content: '{{question}}' }] });
+  const pc = promptConfig.parse({
+    model: 'openai:gpt-4o-mini',
+    stream,
+    messages: [{ role: 'user', content: '{{question}}' }],
+  });
   await timeIt(`prompt executor (stream: ${stream})`, async () => {
     await promptExecutor(executorContext('prompt', pc, { question: 'Hello' }, { config }));
   });

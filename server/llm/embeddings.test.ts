@@ -17,7 +17,13 @@ beforeAll(async () => {
     req.on('end', () => {
       const body = JSON.parse(Buffer.concat(chunks).toString()) as { input: string[] };
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ model: 'nomic-embed-text', embeddings: body.input.map((t) => [t.length, 1, 0]), prompt_eval_count: body.input.length * 2 }));
+      res.end(
+        JSON.stringify({
+          model: 'nomic-embed-text',
+          embeddings: body.input.map((t) => [t.length, 1, 0]),
+          prompt_eval_count: body.input.length * 2,
+        }),
+      );
     });
   });
   await new Promise<void>((r) => ollama.listen(0, '127.0.0.1', () => r()));
@@ -32,7 +38,11 @@ beforeEach(() => fake.reset());
 
 describe('embeddings', () => {
   it('embeds in batches through an OpenAI-compatible server, stable per text, with usage and cost', async () => {
-    const e = createEmbedder('openai:text-embedding-3-small', loadConfig({ OPENAI_API_KEY: 'sk-x', OPENAI_BASE_URL: fake.url }), { batchSize: 2 });
+    const e = createEmbedder(
+      'openai:text-embedding-3-small',
+      loadConfig({ OPENAI_API_KEY: 'sk-x', OPENAI_BASE_URL: fake.url }),
+      { batchSize: 2 },
+    );
     const texts = ['alpha', 'beta', 'gamma', 'alpha', 'delta'];
     const r = await e.embed(texts);
     expect(r.vectors).toHaveLength(5);
@@ -45,7 +55,10 @@ describe('embeddings', () => {
   });
 
   it('embeds through Ollama /api/embed at zero cost', async () => {
-    const r = await createEmbedder('ollama:nomic-embed-text', loadConfig({ OLLAMA_BASE_URL: ollamaUrl })).embed(['ab', 'abcd']);
+    const r = await createEmbedder('ollama:nomic-embed-text', loadConfig({ OLLAMA_BASE_URL: ollamaUrl })).embed([
+      'ab',
+      'abcd',
+    ]);
     expect(r.vectors).toEqual([
       [2, 1, 0],
       [4, 1, 0],
@@ -62,6 +75,8 @@ describe('embeddings', () => {
     fake.enqueue({ status: 401 });
     expect(await e.embed(['x']).catch((x: unknown) => x)).toMatchObject({ code: 'provider_auth', retryable: false });
     expect(() => createEmbedder('openai:text-embedding-3-small', loadConfig({}))).toThrow(/OPENAI_API_KEY/);
-    expect(() => createEmbedder('anthropic:claude-3-5-haiku-latest', loadConfig({ ANTHROPIC_API_KEY: 'k' }))).toThrow(/no embeddings API/);
+    expect(() => createEmbedder('anthropic:claude-3-5-haiku-latest', loadConfig({ ANTHROPIC_API_KEY: 'k' }))).toThrow(
+      /no embeddings API/,
+    );
   });
 });

@@ -9,7 +9,15 @@ import type { TokenUsage } from '../../shared';
 import { NodeError } from '../runtime/types';
 import { fastFetch, type FetchFn } from './fast-fetch';
 import { toProviderNodeError } from './errors';
-import { parseModelId, notConfiguredMessage, isProviderConfigured, providerBaseUrl, baseUrlEnv, providerSecrets, PLACEHOLDER_API_KEY } from './providers';
+import {
+  parseModelId,
+  notConfiguredMessage,
+  isProviderConfigured,
+  providerBaseUrl,
+  baseUrlEnv,
+  providerSecrets,
+  PLACEHOLDER_API_KEY,
+} from './providers';
 import { costOf } from './prices';
 
 export interface EmbedResult {
@@ -46,7 +54,10 @@ class ProviderHttpError extends Error {
       parsed = undefined;
     }
     const inner = (parsed as { error?: unknown } | undefined)?.error;
-    const msg = typeof inner === 'string' ? inner : ((inner as { message?: string } | undefined)?.message ?? bodyText.slice(0, 300));
+    const msg =
+      typeof inner === 'string'
+        ? inner
+        : ((inner as { message?: string } | undefined)?.message ?? bodyText.slice(0, 300));
     super(msg || `HTTP ${status}`);
     this.status = status;
     this.headers = headers;
@@ -54,8 +65,19 @@ class ProviderHttpError extends Error {
   }
 }
 
-async function postJson(f: FetchFn, url: string, headers: Record<string, string>, body: unknown, signal?: AbortSignal): Promise<unknown> {
-  const res = await f(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body), signal });
+async function postJson(
+  f: FetchFn,
+  url: string,
+  headers: Record<string, string>,
+  body: unknown,
+  signal?: AbortSignal,
+): Promise<unknown> {
+  const res = await f(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+    signal,
+  });
   const text = await res.text();
   if (!res.ok) throw new ProviderHttpError(res.status, res.headers, text);
   return JSON.parse(text) as unknown;
@@ -73,8 +95,13 @@ function decodeVector(v: unknown): number[] {
 /** An embedder for `openai:<model>` or `ollama:<model>`. Throws `provider_not_configured`. */
 export function createEmbedder(modelId: string, config: Config, opts: EmbedderOptions = {}): Embedder {
   const { provider, model } = parseModelId(modelId);
-  if (provider === 'anthropic') throw new NodeError('invalid_model', `"${modelId}": Anthropic has no embeddings API; use openai:<model> or ollama:<model>`);
-  if (!isProviderConfigured(provider, config)) throw new NodeError('provider_not_configured', notConfiguredMessage(provider));
+  if (provider === 'anthropic')
+    throw new NodeError(
+      'invalid_model',
+      `"${modelId}": Anthropic has no embeddings API; use openai:<model> or ollama:<model>`,
+    );
+  if (!isProviderConfigured(provider, config))
+    throw new NodeError('provider_not_configured', notConfiguredMessage(provider));
   const f = opts.fetch ?? fastFetch;
   const batchSize = opts.batchSize ?? 256;
   const base = (providerBaseUrl(provider, config) ?? '').replace(/\/+$/, '');
@@ -92,7 +119,13 @@ export function createEmbedder(modelId: string, config: Config, opts: EmbedderOp
       const data = [...(json.data ?? [])].sort((a, b) => a.index - b.index);
       return { vectors: data.map((d) => decodeVector(d.embedding)), tokens: json.usage?.prompt_tokens ?? 0 };
     }
-    const json = (await postJson(f, `${base}/api/embed`, {}, { model, input: texts, ...(opts.dimensions ? { dimensions: opts.dimensions } : {}) }, signal)) as {
+    const json = (await postJson(
+      f,
+      `${base}/api/embed`,
+      {},
+      { model, input: texts, ...(opts.dimensions ? { dimensions: opts.dimensions } : {}) },
+      signal,
+    )) as {
       embeddings?: number[][];
       prompt_eval_count?: number;
     };
@@ -113,7 +146,10 @@ export function createEmbedder(modelId: string, config: Config, opts: EmbedderOp
           throw toProviderNodeError(err, { ...errorCtx, signal });
         }
         if (r.vectors.length !== part.length) {
-          throw new NodeError('llm_error', `${provider} returned ${r.vectors.length} embeddings for ${part.length} inputs`);
+          throw new NodeError(
+            'llm_error',
+            `${provider} returned ${r.vectors.length} embeddings for ${part.length} inputs`,
+          );
         }
         vectors.push(...r.vectors);
         tokens += r.tokens;

@@ -42,12 +42,21 @@ describe('toProviderNodeError', () => {
   });
 
   it('maps network failures, timeouts and aborts', () => {
-    const refused = new TypeError('fetch failed', { cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }) });
-    const n = toProviderNodeError(new OpenAI.APIConnectionError({ cause: refused }), { provider: 'ollama', baseUrl: 'http://127.0.0.1:1', baseUrlEnv: 'OLLAMA_BASE_URL' });
+    const refused = new TypeError('fetch failed', {
+      cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }),
+    });
+    const n = toProviderNodeError(new OpenAI.APIConnectionError({ cause: refused }), {
+      provider: 'ollama',
+      baseUrl: 'http://127.0.0.1:1',
+      baseUrlEnv: 'OLLAMA_BASE_URL',
+    });
     expect(n).toMatchObject({ code: 'provider_unavailable', retryable: true });
     expect(n.message).toBe('cannot reach ollama at http://127.0.0.1:1: ECONNREFUSED (check OLLAMA_BASE_URL)');
     expect(toProviderNodeError(new OpenAI.APIConnectionTimeoutError()).code).toBe('provider_timeout');
-    expect(toProviderNodeError(new TypeError('terminated', { cause: Object.assign(new Error('x'), { code: 'ECONNRESET' }) })).code).toBe('stream_interrupted');
+    expect(
+      toProviderNodeError(new TypeError('terminated', { cause: Object.assign(new Error('x'), { code: 'ECONNRESET' }) }))
+        .code,
+    ).toBe('stream_interrupted');
     expect(toProviderNodeError(new OpenAI.APIUserAbortError()).code).toBe('cancelled');
     const ac = new AbortController();
     ac.abort();
@@ -59,7 +68,9 @@ describe('toProviderNodeError', () => {
 
   it('never repeats an API key', () => {
     const key = 'sk-proj-abcdefghijklmnop1234';
-    const e = toProviderNodeError(apiError(401, {}, { message: `Incorrect API key provided: ${key}` }), { secrets: [key] });
+    const e = toProviderNodeError(apiError(401, {}, { message: `Incorrect API key provided: ${key}` }), {
+      secrets: [key],
+    });
     expect(e.message).not.toContain(key);
     expect(redactSecrets('key sk-ant-api03-XYZXYZXYZ and Bearer abcdefghijkl')).toBe('key [redacted] and [redacted]');
     expect(redactSecrets('my custom secret value', ['custom secret'])).toBe('my [redacted] value');

@@ -35,7 +35,8 @@ export interface ProviderErrorContext {
   baseUrlEnv?: string;
 }
 
-const KEY_PATTERN = /\b(sk-[A-Za-z0-9_*-]{6,}|sk-ant-[A-Za-z0-9_*-]{6,}|key-[A-Za-z0-9]{16,}|Bearer\s+[A-Za-z0-9._~+/=-]{8,})/g;
+const KEY_PATTERN =
+  /\b(sk-[A-Za-z0-9_*-]{6,}|sk-ant-[A-Za-z0-9_*-]{6,}|key-[A-Za-z0-9]{16,}|Bearer\s+[A-Za-z0-9._~+/=-]{8,})/g;
 
 /** Remove API keys (configured or key-shaped) from a message. */
 export function redactSecrets(text: string, secrets: Array<string | undefined> = []): string {
@@ -50,7 +51,8 @@ function header(h: HeaderSource, name: string): string | undefined {
   if (!h) return undefined;
   if (typeof (h as Headers).get === 'function') return (h as Headers).get(name) ?? undefined;
   const rec = h as Record<string, unknown>;
-  for (const [k, v] of Object.entries(rec)) if (k.toLowerCase() === name) return Array.isArray(v) ? String(v[0]) : v == null ? undefined : String(v);
+  for (const [k, v] of Object.entries(rec))
+    if (k.toLowerCase() === name) return Array.isArray(v) ? String(v[0]) : v == null ? undefined : String(v);
   return undefined;
 }
 
@@ -132,7 +134,12 @@ function is(e: ErrorShape, name: string): boolean {
 }
 
 function isAbort(e: ErrorShape): boolean {
-  return is(e, 'AbortError') || is(e, 'APIUserAbortError') || e.message === 'AbortError' || e.message === 'Request was aborted.';
+  return (
+    is(e, 'AbortError') ||
+    is(e, 'APIUserAbortError') ||
+    e.message === 'AbortError' ||
+    e.message === 'Request was aborted.'
+  );
 }
 
 /** Map any provider failure to a NodeError (pass-through for NodeError). */
@@ -154,41 +161,76 @@ export function toProviderNodeError(err: unknown, ctx: ProviderErrorContext = {}
   const code = links.map(providerCode).find((c) => c !== undefined);
 
   if (code === 'insufficient_quota') {
-    return new NodeError('quota_exceeded', `${provider} quota exceeded (insufficient_quota): ${raw}`, { ...opts, retryable: false });
+    return new NodeError('quota_exceeded', `${provider} quota exceeded (insufficient_quota): ${raw}`, {
+      ...opts,
+      retryable: false,
+    });
   }
   if (status !== undefined) {
     const headers = withStatus?.headers ?? withStatus?.response?.headers;
     if (status === 429) {
       const retryAfterMs = parseRetryAfter(headers);
       const wait = retryAfterMs !== undefined ? ` (retry after ${retryAfterMs} ms)` : '';
-      return new NodeError('rate_limited', `${provider} rate limit (HTTP 429)${wait}: ${raw}`, { ...opts, retryable: true, retryAfterMs });
+      return new NodeError('rate_limited', `${provider} rate limit (HTTP 429)${wait}: ${raw}`, {
+        ...opts,
+        retryable: true,
+        retryAfterMs,
+      });
     }
     if (status >= 500 || status === 408 || status === 409) {
-      return new NodeError('provider_error', `${provider} server error (HTTP ${status}): ${raw}`, { ...opts, retryable: true, retryAfterMs: parseRetryAfter(headers) });
+      return new NodeError('provider_error', `${provider} server error (HTTP ${status}): ${raw}`, {
+        ...opts,
+        retryable: true,
+        retryAfterMs: parseRetryAfter(headers),
+      });
     }
     if (status === 401 || status === 403) {
-      return new NodeError('provider_auth', `${provider} rejected the credentials (HTTP ${status}): ${raw}`, { ...opts, retryable: false });
+      return new NodeError('provider_auth', `${provider} rejected the credentials (HTTP ${status}): ${raw}`, {
+        ...opts,
+        retryable: false,
+      });
     }
-    if (status === 404) return new NodeError('model_not_found', `${provider} model or endpoint not found (HTTP 404): ${raw}`, { ...opts, retryable: false });
-    return new NodeError('provider_bad_request', `${provider} refused the request (HTTP ${status}): ${raw}`, { ...opts, retryable: false });
+    if (status === 404)
+      return new NodeError('model_not_found', `${provider} model or endpoint not found (HTTP 404): ${raw}`, {
+        ...opts,
+        retryable: false,
+      });
+    return new NodeError('provider_bad_request', `${provider} refused the request (HTTP ${status}): ${raw}`, {
+      ...opts,
+      retryable: false,
+    });
   }
 
   if (links.some((l) => is(l, 'APIConnectionTimeoutError') || is(l, 'TimeoutError'))) {
     return new NodeError('provider_timeout', `${provider} request timed out: ${raw}`, { ...opts, retryable: true });
   }
   if (links.some((l) => l.name === 'TypeError' && l.message === 'terminated')) {
-    const why = links.map((l) => (typeof l.code === 'string' ? l.code : undefined)).find((c) => c !== undefined) ?? 'connection closed';
-    return new NodeError('stream_interrupted', `the connection to ${provider} was cut mid-response (${why})`, { ...opts, retryable: true });
+    const why =
+      links.map((l) => (typeof l.code === 'string' ? l.code : undefined)).find((c) => c !== undefined) ??
+      'connection closed';
+    return new NodeError('stream_interrupted', `the connection to ${provider} was cut mid-response (${why})`, {
+      ...opts,
+      retryable: true,
+    });
   }
-  const netCode = links.map((l) => (typeof l.code === 'string' ? l.code : undefined)).find((c) => c !== undefined && NETWORK_CODES.has(c));
+  const netCode = links
+    .map((l) => (typeof l.code === 'string' ? l.code : undefined))
+    .find((c) => c !== undefined && NETWORK_CODES.has(c));
   const isNetwork =
     netCode !== undefined ||
-    links.some((l) => is(l, 'APIConnectionError') || (l.name === 'TypeError' && /fetch failed|terminated|network/i.test(l.message ?? '')));
+    links.some(
+      (l) =>
+        is(l, 'APIConnectionError') ||
+        (l.name === 'TypeError' && /fetch failed|terminated|network/i.test(l.message ?? '')),
+    );
   if (isNetwork) {
     const where = ctx.baseUrl ? ` at ${ctx.baseUrl}` : '';
     const hint = ctx.baseUrlEnv ? ` (check ${ctx.baseUrlEnv})` : '';
     const detail = netCode ?? clean(links[links.length - 1]?.message ?? raw);
-    return new NodeError('provider_unavailable', `cannot reach ${provider}${where}: ${detail}${hint}`, { ...opts, retryable: true });
+    return new NodeError('provider_unavailable', `cannot reach ${provider}${where}: ${detail}${hint}`, {
+      ...opts,
+      retryable: true,
+    });
   }
   return new NodeError('llm_error', `${provider} call failed: ${raw}`, { ...opts, retryable: false });
 }

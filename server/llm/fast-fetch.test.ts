@@ -77,7 +77,11 @@ describe('fast fetch', () => {
     const f = createFastFetch();
     const before = connections;
     for (let i = 0; i < 5; i++) {
-      const res = await f(`${base}/echo`, { method: 'post', headers: new Headers({ 'Content-Type': 'application/json' }), body: JSON.stringify({ i }) });
+      const res = await f(`${base}/echo`, {
+        method: 'post',
+        headers: new Headers({ 'Content-Type': 'application/json' }),
+        body: JSON.stringify({ i }),
+      });
       expect(res.status).toBe(200);
       expect(res.ok).toBe(true);
       expect(await res.json()).toEqual({ method: 'POST', body: JSON.stringify({ i }), ct: 'application/json' });
@@ -85,7 +89,11 @@ describe('fast fetch', () => {
       expect(res.url).toBe(`${base}/echo`);
     }
     expect(connections - before).toBe(1);
-    const r2 = await f(new URL(`${base}/echo`), { method: 'POST', headers: [['x-a', '1']], body: new TextEncoder().encode('bytes') });
+    const r2 = await f(new URL(`${base}/echo`), {
+      method: 'POST',
+      headers: [['x-a', '1']],
+      body: new TextEncoder().encode('bytes'),
+    });
     expect(((await r2.json()) as { body: string }).body).toBe('bytes');
     const r3 = await f(`${base}/echo`, { method: 'POST', body: new URLSearchParams({ a: '1' }) });
     expect(await r3.json()).toMatchObject({ body: 'a=1', ct: 'application/x-www-form-urlencoded;charset=UTF-8' });
@@ -150,7 +158,9 @@ describe('fast fetch', () => {
     const r303 = await f(`${base}/redirect?s=303&to=/echo`, { method: 'POST', body: 'drop' });
     expect(await r303.json()).toMatchObject({ method: 'GET', body: '' });
     const other = base.replace('127.0.0.1', 'localhost');
-    await f(`${base}/redirect?s=302&to=${encodeURIComponent(`${other}/echo`)}`, { headers: { authorization: 'Bearer x' } });
+    await f(`${base}/redirect?s=302&to=${encodeURIComponent(`${other}/echo`)}`, {
+      headers: { authorization: 'Bearer x' },
+    });
     expect(last?.headers.authorization).toBeUndefined();
     const manual = await f(`${base}/redirect?s=302&to=/echo`, { redirect: 'manual' });
     expect(manual.status).toBe(302);

@@ -51,16 +51,23 @@ function simpleBody(body: RequestInit['body']): SimpleBody | null {
   return null; // stream, Blob, FormData: not handled here
 }
 
-function headerRecord(init: HeadersInit | undefined, body: SimpleBody, isSearchParams: boolean): Record<string, string> {
+function headerRecord(
+  init: HeadersInit | undefined,
+  body: SimpleBody,
+  isSearchParams: boolean,
+): Record<string, string> {
   const out: Record<string, string> = {};
   if (init) {
     if (init instanceof Headers) init.forEach((v, k) => (out[k] = v));
     else if (Array.isArray(init)) for (const [k, v] of init) out[k.toLowerCase()] = v;
     else for (const [k, v] of Object.entries(init)) out[k.toLowerCase()] = v;
   }
-  if (body !== undefined && out['content-length'] === undefined) out['content-length'] = String(typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength);
+  if (body !== undefined && out['content-length'] === undefined)
+    out['content-length'] = String(typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength);
   if (typeof body === 'string' && out['content-type'] === undefined) {
-    out['content-type'] = isSearchParams ? 'application/x-www-form-urlencoded;charset=UTF-8' : 'text/plain;charset=UTF-8';
+    out['content-type'] = isSearchParams
+      ? 'application/x-www-form-urlencoded;charset=UTF-8'
+      : 'text/plain;charset=UTF-8';
   }
   if (out['accept-encoding'] === undefined) out['accept-encoding'] = 'gzip, deflate, br';
   return out;
@@ -79,62 +86,91 @@ function toHeaders(raw: string[]): Headers {
 }
 
 /** A web ReadableStream over a node stream, with back-pressure. */
-function webStream(src: Readable, signal: AbortSignal | undefined | null, onAbort: () => void): ReadableStream<Uint8Array> {
-  return new ReadableStream<Uint8Array>({
-    start(controller) {
-      src.on('data', (chunk: Buffer) => {
-        controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-        if ((controller.desiredSize ?? 1) <= 0) src.pause();
-      });
-      src.once('end', () => {
-        try {
-          controller.close();
-        } catch {
-          // already errored
-        }
-      });
-      src.once('error', (err: Error) => {
-        try {
-          controller.error(signal?.aborted ? abortError(signal) : new TypeError('terminated', { cause: err }));
-        } catch {
-          // already closed
-        }
-      });
-      src.once('close', () => {
-        // destroyed without 'end' (socket cut): surface it like undici does
-        if (!src.readableEnded) {
+function webStream(
+  src: Readable,
+  signal: AbortSignal | undefined | null,
+  onAbort: () => void,
+): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>(
+    {
+      start(controller) {
+        src.on('data', (chunk: Buffer) => {
+          controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+          if ((controller.desiredSize ?? 1) <= 0) src.pause();
+        });
+        src.once('end', () => {
           try {
-            controller.error(signal?.aborted ? abortError(signal) : new TypeError('terminated', { cause: new Error('other side closed') }));
+            controller.close();
+          } catch {
+            // already errored
+          }
+        });
+        src.once('error', (err: Error) => {
+          try {
+            controller.error(signal?.aborted ? abortError(signal) : new TypeError('terminated', { cause: err }));
           } catch {
             // already closed
           }
-        }
-      });
+        });
+        src.once('close', () => {
+          // destroyed without 'end' (socket cut): surface it like undici does
+          if (!src.readableEnded) {
+            try {
+              controller.error(
+                signal?.aborted
+                  ? abortError(signal)
+                  : new TypeError('terminated', { cause: new Error('other side closed') }),
+              );
+            } catch {
+              // already closed
+            }
+          }
+        });
+      },
+      pull() {
+        src.resume();
+      },
+      cancel() {
+        onAbort();
+      },
     },
-    pull() {
-      src.resume();
-    },
-    cancel() {
-      onAbort();
-    },
-  }, { highWaterMark: 16 });
+    { highWaterMark: 16 },
+  );
 }
 
 function decode(res: http.IncomingMessage): Readable {
   const enc = (res.headers['content-encoding'] ?? '').toString().trim().toLowerCase();
-  if (enc === 'gzip' || enc === 'x-gzip') return res.pipe(zlib.createGunzip({ flush: zlib.constants.Z_SYNC_FLUSH, finishFlush: zlib.constants.Z_SYNC_FLUSH }));
-  if (enc === 'deflate') return res.pipe(zlib.createInflate({ flush: zlib.constants.Z_SYNC_FLUSH, finishFlush: zlib.constants.Z_SYNC_FLUSH }));
+  if (enc === 'gzip' || enc === 'x-gzip')
+    return res.pipe(
+      zlib.createGunzip({ flush: zlib.constants.Z_SYNC_FLUSH, finishFlush: zlib.constants.Z_SYNC_FLUSH }),
+    );
+  if (enc === 'deflate')
+    return res.pipe(
+      zlib.createInflate({ flush: zlib.constants.Z_SYNC_FLUSH, finishFlush: zlib.constants.Z_SYNC_FLUSH }),
+    );
   if (enc === 'br') return res.pipe(zlib.createBrotliDecompress());
   return res;
 }
 
 /** Create a fetch bound to its own keep-alive agents. */
 export function createFastFetch(opts: FastFetchOptions = {}): FetchFn {
-  const agentOpts = { keepAlive: true, maxSockets: opts.maxSockets ?? 256, maxFreeSockets: opts.maxFreeSockets ?? 64, scheduling: 'lifo' as const };
+  const agentOpts = {
+    keepAlive: true,
+    maxSockets: opts.maxSockets ?? 256,
+    maxFreeSockets: opts.maxFreeSockets ?? 64,
+    scheduling: 'lifo' as const,
+  };
   const httpAgent = opts.httpAgent ?? new http.Agent(agentOpts);
   const httpsAgent = opts.httpsAgent ?? new https.Agent(agentOpts);
 
-  const once = (url: URL, method: string, headers: Record<string, string>, body: SimpleBody, signal: AbortSignal | undefined | null, retried = false): Promise<Response> =>
+  const once = (
+    url: URL,
+    method: string,
+    headers: Record<string, string>,
+    body: SimpleBody,
+    signal: AbortSignal | undefined | null,
+    retried = false,
+  ): Promise<Response> =>
     new Promise<Response>((resolve, reject) => {
       if (signal?.aborted) {
         reject(abortError(signal));
@@ -188,7 +224,10 @@ export function createFastFetch(opts: FastFetchOptions = {}): FetchFn {
               if (!res.readableEnded) src.destroy(new Error('other side closed'));
             });
           }
-          response = new Response(webStream(src, signal, () => res.destroy()), { status, statusText: res.statusMessage ?? '', headers });
+          response = new Response(
+            webStream(src, signal, () => res.destroy()),
+            { status, statusText: res.statusMessage ?? '', headers },
+          );
         }
         Object.defineProperty(response, 'url', { value: url.toString() });
         resolve(response);
@@ -217,7 +256,10 @@ export function createFastFetch(opts: FastFetchOptions = {}): FetchFn {
       if (redirect === 'error') throw new TypeError('fetch failed', { cause: new Error('unexpected redirect') });
       if (hop >= 19) throw new TypeError('fetch failed', { cause: new Error('redirect count exceeded') });
       const next = new URL(location, url);
-      if ((res.status === 303 && method !== 'HEAD') || ((res.status === 301 || res.status === 302) && method === 'POST')) {
+      if (
+        (res.status === 303 && method !== 'HEAD') ||
+        ((res.status === 301 || res.status === 302) && method === 'POST')
+      ) {
         method = 'GET';
         currentBody = undefined;
         headers = { ...headers };

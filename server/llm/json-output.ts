@@ -41,7 +41,9 @@ export function parseJsonReply(text: string): JsonParseResult {
 }
 
 // ajv-formats is CJS with a default export; under ESM interop it may arrive wrapped.
-const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: Ajv) => Ajv;
+const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (
+  ajv: Ajv,
+) => Ajv;
 const ajv = addFormats(new Ajv({ allErrors: true, strict: false, validateSchema: true }));
 const compiled = new Map<string, ValidateFunction>();
 const MAX_COMPILED = 500;
@@ -66,7 +68,10 @@ export function schemaValidator(schema: Record<string, unknown>, path = 'config.
 export function formatSchemaErrors(errors: ErrorObject[] | null | undefined): string[] {
   return (errors ?? []).map((e) => {
     const where = e.instancePath || '/';
-    const extra = e.keyword === 'additionalProperties' ? ` (${String((e.params as { additionalProperty?: string }).additionalProperty)})` : '';
+    const extra =
+      e.keyword === 'additionalProperties'
+        ? ` (${String((e.params as { additionalProperty?: string }).additionalProperty)})`
+        : '';
     return `${where}: ${e.message ?? e.keyword}${extra}`;
   });
 }

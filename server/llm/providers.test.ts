@@ -42,12 +42,26 @@ function anthropic(res: http.ServerResponse, body: Record<string, unknown>): voi
   };
   ev('message_start', {
     type: 'message_start',
-    message: { id: 'msg_2', type: 'message', role: 'assistant', content: [], model: body.model, stop_reason: null, stop_sequence: null, usage: { input_tokens: 12, output_tokens: 0 } },
+    message: {
+      id: 'msg_2',
+      type: 'message',
+      role: 'assistant',
+      content: [],
+      model: body.model,
+      stop_reason: null,
+      stop_sequence: null,
+      usage: { input_tokens: 12, output_tokens: 0 },
+    },
   });
   ev('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } });
-  for (const piece of ['Hello ', 'from ', 'Claude']) ev('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: piece } });
+  for (const piece of ['Hello ', 'from ', 'Claude'])
+    ev('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: piece } });
   ev('content_block_stop', { type: 'content_block_stop', index: 0 });
-  ev('message_delta', { type: 'message_delta', delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: 4 } });
+  ev('message_delta', {
+    type: 'message_delta',
+    delta: { stop_reason: 'end_turn', stop_sequence: null },
+    usage: { output_tokens: 4 },
+  });
   ev('message_stop', { type: 'message_stop' });
   res.end();
 }
@@ -57,8 +71,22 @@ function ollama(res: http.ServerResponse, body: Record<string, unknown>): void {
   const line = (o: unknown): void => {
     res.write(`${JSON.stringify(o)}\n`);
   };
-  for (const piece of ['Hi ', 'from ', 'llama']) line({ model: body.model, created_at: new Date().toISOString(), message: { role: 'assistant', content: piece }, done: false });
-  line({ model: body.model, created_at: new Date().toISOString(), message: { role: 'assistant', content: '' }, done: true, done_reason: 'stop', prompt_eval_count: 9, eval_count: 3 });
+  for (const piece of ['Hi ', 'from ', 'llama'])
+    line({
+      model: body.model,
+      created_at: new Date().toISOString(),
+      message: { role: 'assistant', content: piece },
+      done: false,
+    });
+  line({
+    model: body.model,
+    created_at: new Date().toISOString(),
+    message: { role: 'assistant', content: '' },
+    done: true,
+    done_reason: 'stop',
+    prompt_eval_count: 9,
+    eval_count: 3,
+  });
   res.end();
 }
 
@@ -114,24 +142,41 @@ describe('model ids and configuration', () => {
     const a = createChatModel('openai:gpt-4o-mini', config, { temperature: 0 });
     expect(createChatModel('openai:gpt-4o-mini', config, { temperature: 0 })).toBe(a);
     expect(createChatModel('openai:gpt-4o-mini', config, { temperature: 1 })).not.toBe(a);
-    expect(createChatModel('openai:gpt-4o-mini', loadConfig({ OPENAI_API_KEY: 'sk-b' }), { temperature: 0 })).not.toBe(a);
+    expect(createChatModel('openai:gpt-4o-mini', loadConfig({ OPENAI_API_KEY: 'sk-b' }), { temperature: 0 })).not.toBe(
+      a,
+    );
     expect(a).toBeInstanceOf(ChatOpenAI);
     const chat = a as ChatOpenAI;
     expect(chat.streaming).toBe(false); // streaming:true would make LangChain count tokens online
     expect(chat.streamUsage).toBe(true);
     expect((chat.caller as unknown as { maxRetries: number }).maxRetries).toBe(0);
-    const local = createChatModel('openai:llama3', loadConfig({ OPENAI_BASE_URL: 'http://127.0.0.1:8000/v1' })) as ChatOpenAI;
+    const local = createChatModel(
+      'openai:llama3',
+      loadConfig({ OPENAI_BASE_URL: 'http://127.0.0.1:8000/v1' }),
+    ) as ChatOpenAI;
     expect(local.apiKey).toBe(PLACEHOLDER_API_KEY);
   });
 });
 
 describe('Anthropic and Ollama through the prompt executor', () => {
   const cfg = (model: string, stream: boolean) =>
-    promptConfig.parse({ model, stream, messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: '{{q}}' }] });
+    promptConfig.parse({
+      model,
+      stream,
+      messages: [
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: '{{q}}' },
+      ],
+    });
 
   it('Anthropic, streaming and not: text, finish reason, summed usage and cost', async () => {
     for (const stream of [true, false]) {
-      const ctx = executorContext('prompt', cfg('anthropic:claude-3-5-haiku-20241022', stream), { q: 'hi' }, { env: { ANTHROPIC_API_KEY: 'sk-ant-test', ANTHROPIC_BASE_URL: base } });
+      const ctx = executorContext(
+        'prompt',
+        cfg('anthropic:claude-3-5-haiku-20241022', stream),
+        { q: 'hi' },
+        { env: { ANTHROPIC_API_KEY: 'sk-ant-test', ANTHROPIC_BASE_URL: base } },
+      );
       const res = await promptExecutor(ctx);
       expect(res.outputs.text).toBe('Hello from Claude');
       expect(ctx.meta.finishReason).toBe('end_turn');
@@ -148,11 +193,20 @@ describe('Anthropic and Ollama through the prompt executor', () => {
 
   it('Ollama, streaming and not: text, done reason, usage and zero cost', async () => {
     for (const stream of [true, false]) {
-      const ctx = executorContext('prompt', cfg('ollama:llama3.2', stream), { q: 'hi' }, { env: { OLLAMA_BASE_URL: base } });
+      const ctx = executorContext(
+        'prompt',
+        cfg('ollama:llama3.2', stream),
+        { q: 'hi' },
+        { env: { OLLAMA_BASE_URL: base } },
+      );
       const res = await promptExecutor(ctx);
       expect(res.outputs.text).toBe('Hi from llama');
       expect(ctx.meta.finishReason).toBe('stop');
-      expect(ctx.usage[0]).toEqual({ model: 'ollama:llama3.2', usage: { promptTokens: 9, completionTokens: 3, totalTokens: 12 }, cost: 0 });
+      expect(ctx.usage[0]).toEqual({
+        model: 'ollama:llama3.2',
+        usage: { promptTokens: 9, completionTokens: 3, totalTokens: 12 },
+        cost: 0,
+      });
       expect(requests[requests.length - 1].path).toBe('/api/chat');
     }
   });

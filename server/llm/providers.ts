@@ -47,9 +47,13 @@ export function parseModelId(modelId: string): ParsedModelId {
   const provider = i > 0 ? modelId.slice(0, i) : '';
   const model = i > 0 ? modelId.slice(i + 1) : '';
   if (!(PROVIDERS as readonly string[]).includes(provider) || !model) {
-    throw new NodeError('invalid_model', `model "${modelId}" must be provider:model with provider ${PROVIDERS.join(', ')} (e.g. openai:gpt-4o-mini)`, {
-      path: 'config.model',
-    });
+    throw new NodeError(
+      'invalid_model',
+      `model "${modelId}" must be provider:model with provider ${PROVIDERS.join(', ')} (e.g. openai:gpt-4o-mini)`,
+      {
+        path: 'config.model',
+      },
+    );
   }
   return { provider: provider as ProviderId, model };
 }
@@ -60,7 +64,9 @@ export function parseModelId(modelId: string): ParsedModelId {
  */
 export function isOpenAIReasoningModel(modelId: string): boolean {
   const { provider, model } = parseModelId(modelId);
-  return provider === 'openai' && (/^o\d/.test(model) || (model.startsWith('gpt-5') && !model.startsWith('gpt-5-chat')));
+  return (
+    provider === 'openai' && (/^o\d/.test(model) || (model.startsWith('gpt-5') && !model.startsWith('gpt-5-chat')))
+  );
 }
 
 /** What to tell a user when a provider has no credentials. */
@@ -92,7 +98,11 @@ export function providerBaseUrl(provider: ProviderId, config: Config): string | 
 
 /** The env var that sets a provider's base URL. */
 export function baseUrlEnv(provider: ProviderId): string {
-  return provider === 'openai' ? 'OPENAI_BASE_URL' : provider === 'anthropic' ? 'ANTHROPIC_BASE_URL' : 'OLLAMA_BASE_URL';
+  return provider === 'openai'
+    ? 'OPENAI_BASE_URL'
+    : provider === 'anthropic'
+      ? 'ANTHROPIC_BASE_URL'
+      : 'OLLAMA_BASE_URL';
 }
 
 /** API keys of a config, to scrub from error messages. */
@@ -126,8 +136,19 @@ export function createChatModel(modelId: string, config: Config, settings: ChatM
   }
   const p = config.providers;
   const creds =
-    provider === 'openai' ? [p.openai.apiKey ?? '', p.openai.baseUrl ?? ''] : provider === 'anthropic' ? [p.anthropic.apiKey ?? '', p.anthropic.baseUrl ?? ''] : [p.ollama.baseUrl ?? ''];
-  const key = JSON.stringify([modelId, creds, settings.temperature, settings.maxTokens, settings.timeoutMs, fetchId(settings.fetch)]);
+    provider === 'openai'
+      ? [p.openai.apiKey ?? '', p.openai.baseUrl ?? '']
+      : provider === 'anthropic'
+        ? [p.anthropic.apiKey ?? '', p.anthropic.baseUrl ?? '']
+        : [p.ollama.baseUrl ?? ''];
+  const key = JSON.stringify([
+    modelId,
+    creds,
+    settings.temperature,
+    settings.maxTokens,
+    settings.timeoutMs,
+    fetchId(settings.fetch),
+  ]);
   const hit = cache.get(key);
   if (hit) {
     cache.delete(key); // refresh LRU position

@@ -25,7 +25,10 @@ export function getEncoder(name: EncodingName): Promise<Tiktoken> {
   if (!p) {
     p = (async () => {
       const { Tiktoken: Ctor } = await import('js-tiktoken/lite');
-      const ranks = name === 'o200k_base' ? (await import('js-tiktoken/ranks/o200k_base')).default : (await import('js-tiktoken/ranks/cl100k_base')).default;
+      const ranks =
+        name === 'o200k_base'
+          ? (await import('js-tiktoken/ranks/o200k_base')).default
+          : (await import('js-tiktoken/ranks/cl100k_base')).default;
       return new Ctor(ranks);
     })();
     p.catch(() => encoders.delete(name));
@@ -45,7 +48,10 @@ export async function countTokens(text: string, modelId: string): Promise<number
  * Prompt tokens of a chat request, counted the way OpenAI documents for chat models:
  * 3 tokens of framing per message, 1 for a name, 3 priming the reply.
  */
-export async function countChatTokens(messages: Array<{ role: string; content: string; name?: string }>, modelId: string): Promise<number> {
+export async function countChatTokens(
+  messages: Array<{ role: string; content: string; name?: string }>,
+  modelId: string,
+): Promise<number> {
   const enc = await getEncoder(encodingForModel(modelId));
   let n = 3;
   for (const m of messages) n += 3 + enc.encode(m.content).length + (m.name ? 1 + enc.encode(m.name).length : 0);

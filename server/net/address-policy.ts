@@ -7,7 +7,13 @@
 import ipaddr from 'ipaddr.js';
 
 /** Host names refused before resolving (cloud metadata services). */
-export const METADATA_HOSTS = new Set(['metadata.google.internal', 'metadata.goog', 'metadata', 'instance-data', 'instance-data.ec2.internal']);
+export const METADATA_HOSTS = new Set([
+  'metadata.google.internal',
+  'metadata.goog',
+  'metadata',
+  'instance-data',
+  'instance-data.ec2.internal',
+]);
 
 /** Metadata addresses, named in messages (all are also in refused ranges). */
 const METADATA_IPS = new Set(['169.254.169.254', '169.254.170.2', 'fd00:ec2::254', '100.100.100.200', '192.0.0.192']);
@@ -57,7 +63,9 @@ export function checkAddress(address: string): AddressVerdict {
     const v6 = ip as ipaddr.IPv6;
     if (v6.isIPv4MappedAddress()) {
       const inner = checkAddress(v6.toIPv4Address().toString());
-      return inner.ok ? { ok: false, reason: `${address} is an IPv4-mapped address` } : { ok: false, reason: `${address} maps to ${inner.reason}` };
+      return inner.ok
+        ? { ok: false, reason: `${address} is an IPv4-mapped address` }
+        : { ok: false, reason: `${address} maps to ${inner.reason}` };
     }
   }
   const range = ip.range();

@@ -124,16 +124,26 @@ describe('guardedFetch refuses non-public targets', () => {
 
   it('refuses a redirect from an allowed host to a private one, at every hop', async () => {
     const allowHosts = ['allowed.test'];
-    for (const to of [`http://127.0.0.1:${port}/ok`, 'http://10.0.0.1/', 'http://169.254.169.254/latest/meta-data', `http://localhost:${port}/ok`]) {
+    for (const to of [
+      `http://127.0.0.1:${port}/ok`,
+      'http://10.0.0.1/',
+      'http://169.254.169.254/latest/meta-data',
+      `http://localhost:${port}/ok`,
+    ]) {
       const before = seen.length;
-      const err = await guardedFetch(`http://allowed.test:${port}/redirect?to=${encodeURIComponent(to)}`, { resolver, allowHosts }).catch((e: unknown) => e);
+      const err = await guardedFetch(`http://allowed.test:${port}/redirect?to=${encodeURIComponent(to)}`, {
+        resolver,
+        allowHosts,
+      }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(NodeError);
       expect((err as NodeError).code).toBe('ssrf_blocked');
       expect(seen.length).toBe(before + 1); // only the first hop reached the server
     }
     // two redirects: allowed → allowed → private
     const chain = `http://allowed.test:${port}/redirect?to=${encodeURIComponent(`http://other-allowed.test:${port}/redirect?to=${encodeURIComponent('http://192.168.0.1/')}`)}`;
-    const err = await guardedFetch(chain, { resolver, allowHosts: ['allowed.test', 'other-allowed.test'] }).catch((e: unknown) => e);
+    const err = await guardedFetch(chain, { resolver, allowHosts: ['allowed.test', 'other-allowed.test'] }).catch(
+      (e: unknown) => e,
+    );
     expect((err as NodeError).code).toBe('ssrf_blocked');
     expect((err as NodeError).message).toContain('192.168.0.1');
   });
@@ -163,13 +173,16 @@ describe('guardedFetch on allowed hosts', () => {
   it('follows redirects, turns 303 into GET and drops credentials across origins', async () => {
     const allowHosts = ['allowed.test', 'other-allowed.test'];
     const before = seen.length;
-    const res = await guardedFetch(`http://allowed.test:${port}/redirect?status=303&to=${encodeURIComponent(`http://other-allowed.test:${port}/ok`)}`, {
-      resolver,
-      allowHosts,
-      method: 'POST',
-      body: '{"a":1}',
-      headers: { Authorization: 'Bearer secret', 'content-type': 'application/json', 'x-trace': 'keep' },
-    });
+    const res = await guardedFetch(
+      `http://allowed.test:${port}/redirect?status=303&to=${encodeURIComponent(`http://other-allowed.test:${port}/ok`)}`,
+      {
+        resolver,
+        allowHosts,
+        method: 'POST',
+        body: '{"a":1}',
+        headers: { Authorization: 'Bearer secret', 'content-type': 'application/json', 'x-trace': 'keep' },
+      },
+    );
     expect(res.status).toBe(200);
     expect(res.redirects).toHaveLength(1);
     expect(res.url).toBe(`http://other-allowed.test:${port}/ok`);
@@ -183,7 +196,9 @@ describe('guardedFetch on allowed hosts', () => {
 
   it('stops after maxRedirects', async () => {
     const loop = `http://allowed.test:${port}/redirect?to=${encodeURIComponent(`http://allowed.test:${port}/redirect?to=/redirect`)}`;
-    const err = await guardedFetch(loop, { resolver, allowHosts: ['allowed.test'], maxRedirects: 2 }).catch((e: unknown) => e);
+    const err = await guardedFetch(loop, { resolver, allowHosts: ['allowed.test'], maxRedirects: 2 }).catch(
+      (e: unknown) => e,
+    );
     expect((err as NodeError).code).toBe('http_error');
     expect((err as NodeError).message).toMatch(/too many redirects/);
   });
@@ -202,14 +217,22 @@ describe('guardedFetch on allowed hosts', () => {
 
   it('times out a server that never answers, and honours the caller signal', async () => {
     const t0 = Date.now();
-    const err = await guardedFetch(`http://allowed.test:${port}/hang`, { resolver, allowHosts: ['allowed.test'], timeoutMs: 200 }).catch((e: unknown) => e);
+    const err = await guardedFetch(`http://allowed.test:${port}/hang`, {
+      resolver,
+      allowHosts: ['allowed.test'],
+      timeoutMs: 200,
+    }).catch((e: unknown) => e);
     expect((err as NodeError).code).toBe('http_timeout');
     expect((err as NodeError).retryable).toBe(true);
     expect(Date.now() - t0).toBeLessThan(2000);
 
     const ac = new AbortController();
     setTimeout(() => ac.abort(), 100);
-    const err2 = await guardedFetch(`http://allowed.test:${port}/hang`, { resolver, allowHosts: ['allowed.test'], signal: ac.signal }).catch((e: unknown) => e);
+    const err2 = await guardedFetch(`http://allowed.test:${port}/hang`, {
+      resolver,
+      allowHosts: ['allowed.test'],
+      signal: ac.signal,
+    }).catch((e: unknown) => e);
     expect((err2 as NodeError).code).toBe('cancelled');
   });
 
@@ -227,7 +250,18 @@ describe('checkAddress', () => {
   it('accepts public unicast addresses only', () => {
     expect(checkAddress('93.184.216.34').ok).toBe(true);
     expect(checkAddress('2606:4700:4700::1111').ok).toBe(true);
-    for (const a of ['127.0.0.1', '10.0.0.1', '192.0.2.1', '255.255.255.255', '64:ff9b::a00:1', '2002:7f00:1::', '::', '::1', '100.100.100.200', '198.18.0.1']) {
+    for (const a of [
+      '127.0.0.1',
+      '10.0.0.1',
+      '192.0.2.1',
+      '255.255.255.255',
+      '64:ff9b::a00:1',
+      '2002:7f00:1::',
+      '::',
+      '::1',
+      '100.100.100.200',
+      '198.18.0.1',
+    ]) {
       expect(checkAddress(a).ok, a).toBe(false);
     }
   });

@@ -73,7 +73,10 @@ export const systemResolver: Resolver = async (hostname) => {
 };
 
 function blocked(url: URL, reason: string): NodeError {
-  return new NodeError('ssrf_blocked', `refused ${url.origin}: ${reason}; outbound requests may only reach public addresses unless the host is in BRAID_HTTP_ALLOW_HOSTS`);
+  return new NodeError(
+    'ssrf_blocked',
+    `refused ${url.origin}: ${reason}; outbound requests may only reach public addresses unless the host is in BRAID_HTTP_ALLOW_HOSTS`,
+  );
 }
 
 /** Vet one hop's URL; returns the address to pin, or undefined to connect to an IP literal directly. */
@@ -84,7 +87,8 @@ async function vet(url: URL, allowHosts: readonly string[], resolver: Resolver):
   const host = bareHost(url.hostname).toLowerCase().replace(/\.$/, '');
   const allowed = hostAllowed(host, allowHosts);
   if (!allowed && METADATA_HOSTS.has(host)) throw blocked(url, `${host} is a cloud metadata host`);
-  if (!allowed && (host === 'localhost' || host.endsWith('.localhost'))) throw blocked(url, `${host} is a loopback host name`);
+  if (!allowed && (host === 'localhost' || host.endsWith('.localhost')))
+    throw blocked(url, `${host} is a loopback host name`);
   if (isIpLiteral(host)) {
     if (!allowed) {
       const v = checkAddress(host);
@@ -97,7 +101,10 @@ async function vet(url: URL, allowHosts: readonly string[], resolver: Resolver):
     addrs = await resolver(host);
   } catch (err) {
     const code = (err as { code?: string }).code;
-    throw new NodeError('http_error', `cannot resolve ${host}${code ? ` (${code})` : ''}`, { retryable: code === 'EAI_AGAIN', cause: err });
+    throw new NodeError('http_error', `cannot resolve ${host}${code ? ` (${code})` : ''}`, {
+      retryable: code === 'EAI_AGAIN',
+      cause: err,
+    });
   }
   if (addrs.length === 0) throw new NodeError('http_error', `cannot resolve ${host}: no addresses`);
   if (!allowed) {
@@ -117,7 +124,9 @@ function pinnedLookup(pin: ResolvedAddress): LookupFunction {
 }
 
 function decoded(res: http.IncomingMessage): Readable {
-  const enc = String(res.headers['content-encoding'] ?? '').trim().toLowerCase();
+  const enc = String(res.headers['content-encoding'] ?? '')
+    .trim()
+    .toLowerCase();
   if (enc === 'gzip' || enc === 'x-gzip') return res.pipe(zlib.createGunzip());
   if (enc === 'deflate') return res.pipe(zlib.createInflate());
   if (enc === 'br') return res.pipe(zlib.createBrotliDecompress());
@@ -140,11 +149,21 @@ interface HopResult {
   body: Buffer;
 }
 
-function oneHop(url: URL, pin: ResolvedAddress | undefined, method: string, headers: Record<string, string>, body: string | Uint8Array | undefined, maxBytes: number, signal: AbortSignal, followable: boolean): Promise<HopResult> {
+function oneHop(
+  url: URL,
+  pin: ResolvedAddress | undefined,
+  method: string,
+  headers: Record<string, string>,
+  body: string | Uint8Array | undefined,
+  maxBytes: number,
+  signal: AbortSignal,
+  followable: boolean,
+): Promise<HopResult> {
   return new Promise<HopResult>((resolve, reject) => {
     const isHttps = url.protocol === 'https:';
     const reqHeaders: Record<string, string> = { 'accept-encoding': 'gzip, deflate, br', ...headers };
-    if (body !== undefined) reqHeaders['content-length'] = String(typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength);
+    if (body !== undefined)
+      reqHeaders['content-length'] = String(typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength);
     const req = (isHttps ? https : http).request(url, {
       method,
       headers: reqHeaders,
@@ -164,7 +183,17 @@ function oneHop(url: URL, pin: ResolvedAddress | undefined, method: string, head
     };
     const onAbort = (): void => finish(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
     signal.addEventListener('abort', onAbort, { once: true });
-    req.once('error', (err) => finish(signal.aborted ? (signal.reason as Error) : new NodeError('http_error', `request to ${url.origin} failed: ${(err as NodeJS.ErrnoException).code ?? err.message}`, { retryable: true, cause: err })));
+    req.once('error', (err) =>
+      finish(
+        signal.aborted
+          ? (signal.reason as Error)
+          : new NodeError(
+              'http_error',
+              `request to ${url.origin} failed: ${(err as NodeJS.ErrnoException).code ?? err.message}`,
+              { retryable: true, cause: err },
+            ),
+      ),
+    );
     req.once('response', (res) => {
       const status = res.statusCode ?? 0;
       const hdrs = flatHeaders(res);
@@ -175,7 +204,12 @@ function oneHop(url: URL, pin: ResolvedAddress | undefined, method: string, head
       }
       const declared = Number(hdrs['content-length']);
       if (!hdrs['content-encoding'] && Number.isFinite(declared) && declared > maxBytes) {
-        finish(new NodeError('response_too_large', `response from ${url.origin} is ${declared} bytes, over the ${maxBytes}-byte limit`));
+        finish(
+          new NodeError(
+            'response_too_large',
+            `response from ${url.origin} is ${declared} bytes, over the ${maxBytes}-byte limit`,
+          ),
+        );
         res.destroy();
         return;
       }
@@ -185,16 +219,31 @@ function oneHop(url: URL, pin: ResolvedAddress | undefined, method: string, head
       src.on('data', (c: Buffer) => {
         size += c.length;
         if (size > maxBytes) {
-          finish(new NodeError('response_too_large', `response from ${url.origin} exceeded the ${maxBytes}-byte limit`));
+          finish(
+            new NodeError('response_too_large', `response from ${url.origin} exceeded the ${maxBytes}-byte limit`),
+          );
           res.destroy();
           src.destroy();
           return;
         }
         chunks.push(c);
       });
-      src.once('end', () => finish(null, { status, statusText: res.statusMessage ?? '', headers: hdrs, body: Buffer.concat(chunks) }));
-      src.once('error', (err) => finish(signal.aborted ? (signal.reason as Error) : new NodeError('http_error', `reading the response from ${url.origin} failed: ${err.message}`, { retryable: true, cause: err })));
-      res.once('aborted', () => finish(new NodeError('http_error', `the response from ${url.origin} was cut`, { retryable: true })));
+      src.once('end', () =>
+        finish(null, { status, statusText: res.statusMessage ?? '', headers: hdrs, body: Buffer.concat(chunks) }),
+      );
+      src.once('error', (err) =>
+        finish(
+          signal.aborted
+            ? (signal.reason as Error)
+            : new NodeError('http_error', `reading the response from ${url.origin} failed: ${err.message}`, {
+                retryable: true,
+                cause: err,
+              }),
+        ),
+      );
+      res.once('aborted', () =>
+        finish(new NodeError('http_error', `the response from ${url.origin} was cut`, { retryable: true })),
+      );
     });
     if (body !== undefined) req.end(body);
     else req.end();
@@ -232,7 +281,9 @@ export async function guardedFetch(input: string | URL, init: GuardedFetchInit =
   const maxRedirects = init.maxRedirects ?? 5;
   const allowHosts = init.allowHosts ?? [];
   const resolver = init.resolver ?? systemResolver;
-  const timeoutErr = new NodeError('http_timeout', `request to ${url.origin} timed out after ${timeoutMs} ms`, { retryable: true });
+  const timeoutErr = new NodeError('http_timeout', `request to ${url.origin} timed out after ${timeoutMs} ms`, {
+    retryable: true,
+  });
   const deadline = new AbortController();
   const timer = setTimeout(() => deadline.abort(timeoutErr), timeoutMs);
   const signal = init.signal ? AbortSignal.any([init.signal, deadline.signal]) : deadline.signal;
@@ -269,7 +320,11 @@ export async function guardedFetch(input: string | URL, init: GuardedFetchInit =
           json: () => JSON.parse(buf.toString('utf8')) as unknown,
         };
       }
-      if (hop >= maxRedirects) throw new NodeError('http_error', `too many redirects (more than ${maxRedirects}) starting at ${visited[0] ?? url.toString()}`);
+      if (hop >= maxRedirects)
+        throw new NodeError(
+          'http_error',
+          `too many redirects (more than ${maxRedirects}) starting at ${visited[0] ?? url.toString()}`,
+        );
       let next: URL;
       try {
         next = new URL(res.headers.location, url);

@@ -19,8 +19,21 @@ export function executorContext<C>(
   inputs: Record<string, unknown>,
   opts: { env?: Record<string, string>; config?: Config; signal?: AbortSignal; feedback?: ReaskFeedback } = {},
 ): RecordedContext<C> {
-  const node: FlowNode = { id: 'n1', type: nodeType, position: { x: 0, y: 0 }, config: config as Record<string, unknown> };
-  const flow: Flow = { schemaVersion: 1, id: 'test-flow', name: 'Test flow', inputs: [], outputs: [], nodes: [node], edges: [] };
+  const node: FlowNode = {
+    id: 'n1',
+    type: nodeType,
+    position: { x: 0, y: 0 },
+    config: config as Record<string, unknown>,
+  };
+  const flow: Flow = {
+    schemaVersion: 1,
+    id: 'test-flow',
+    name: 'Test flow',
+    inputs: [],
+    outputs: [],
+    nodes: [node],
+    edges: [],
+  };
   const tokens: string[] = [];
   const usage: RecordedContext<C>['usage'] = [];
   const meta: Record<string, unknown> = {};

@@ -14,13 +14,23 @@ afterAll(async () => {
 beforeEach(() => fake.reset());
 
 const post = (p: string, body: unknown): Promise<Response> =>
-  fetch(`${fake.url}${p}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  fetch(`${fake.url}${p}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
 
 describe('fake OpenAI server', () => {
   it('answers chat completions with an echo and plausible usage', async () => {
-    const res = await post('/chat/completions', { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hello there' }] });
+    const res = await post('/chat/completions', {
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: 'Hello there' }],
+    });
     expect(res.status).toBe(200);
-    const json = (await res.json()) as { choices: Array<{ message: { content: string }; finish_reason: string }>; usage: Record<string, number> };
+    const json = (await res.json()) as {
+      choices: Array<{ message: { content: string }; finish_reason: string }>;
+      usage: Record<string, number>;
+    };
     expect(json.choices[0].message.content).toBe('Echo: Hello there');
     expect(json.choices[0].finish_reason).toBe('stop');
     // "Hello there" is 2 tokens in o200k; 3 per message + 3 priming.
@@ -55,11 +65,15 @@ describe('fake OpenAI server', () => {
 
   it('honours stop and max_tokens', async () => {
     fake.setResponder(() => 'alpha beta gamma delta');
-    const a = (await (await post('/chat/completions', { model: 'm', messages: [{ role: 'user', content: 'x' }], stop: [' gamma'] })).json()) as {
+    const a = (await (
+      await post('/chat/completions', { model: 'm', messages: [{ role: 'user', content: 'x' }], stop: [' gamma'] })
+    ).json()) as {
       choices: Array<{ message: { content: string } }>;
     };
     expect(a.choices[0].message.content).toBe('alpha beta');
-    const b = (await (await post('/chat/completions', { model: 'm', messages: [{ role: 'user', content: 'x' }], max_tokens: 2 })).json()) as {
+    const b = (await (
+      await post('/chat/completions', { model: 'm', messages: [{ role: 'user', content: 'x' }], max_tokens: 2 })
+    ).json()) as {
       choices: Array<{ message: { content: string }; finish_reason: string }>;
     };
     expect(b.choices[0].finish_reason).toBe('length');
@@ -98,12 +112,20 @@ describe('fake OpenAI server', () => {
   it('cuts a stream mid-way and stalls after the first token', async () => {
     fake.setResponder(() => 'a b c d e f');
     fake.enqueue({ cutStream: true });
-    const res = await post('/chat/completions', { model: 'm', messages: [{ role: 'user', content: 'x' }], stream: true });
+    const res = await post('/chat/completions', {
+      model: 'm',
+      messages: [{ role: 'user', content: 'x' }],
+      stream: true,
+    });
     await expect(res.text()).rejects.toThrow();
 
     fake.enqueue({ stallAfterFirstToken: true });
     const ctl = new AbortController();
-    const res2 = await post('/chat/completions', { model: 'm', messages: [{ role: 'user', content: 'x' }], stream: true });
+    const res2 = await post('/chat/completions', {
+      model: 'm',
+      messages: [{ role: 'user', content: 'x' }],
+      stream: true,
+    });
     const reader = res2.body!.getReader();
     const first = await reader.read();
     expect(new TextDecoder().decode(first.value)).toContain('"role":"assistant"');
@@ -147,7 +169,9 @@ describe('fake OpenAI server', () => {
 
   it('runs as a CLI and prints its URL', async () => {
     const script = path.resolve(__dirname, 'fake-openai.ts');
-    const child = spawn(process.execPath, ['--import', 'tsx', script, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', script, '--port', '0'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     try {
       const url = await new Promise<string>((resolve, reject) => {
         let out = '';

@@ -135,7 +135,11 @@ function contentText(content: unknown): string {
   if (typeof content === 'string') return content;
   if (Array.isArray(content)) {
     return content
-      .map((p) => (p && typeof p === 'object' && typeof (p as { text?: unknown }).text === 'string' ? (p as { text: string }).text : ''))
+      .map((p) =>
+        p && typeof p === 'object' && typeof (p as { text?: unknown }).text === 'string'
+          ? (p as { text: string }).text
+          : '',
+      )
       .join('');
   }
   return content == null ? '' : JSON.stringify(content);
@@ -159,11 +163,15 @@ function splitTokens(text: string): string[] {
 }
 
 function errorCode(status: number): { type: string; code: string | null; message: string } {
-  if (status === 401) return { type: 'invalid_request_error', code: 'invalid_api_key', message: 'Incorrect API key provided.' };
-  if (status === 429) return { type: 'requests', code: 'rate_limit_exceeded', message: 'Rate limit reached for requests.' };
-  if (status === 404) return { type: 'invalid_request_error', code: 'model_not_found', message: 'The model does not exist.' };
+  if (status === 401)
+    return { type: 'invalid_request_error', code: 'invalid_api_key', message: 'Incorrect API key provided.' };
+  if (status === 429)
+    return { type: 'requests', code: 'rate_limit_exceeded', message: 'Rate limit reached for requests.' };
+  if (status === 404)
+    return { type: 'invalid_request_error', code: 'model_not_found', message: 'The model does not exist.' };
   if (status === 400) return { type: 'invalid_request_error', code: null, message: 'Bad request.' };
-  if (status >= 500) return { type: 'server_error', code: null, message: 'The server had an error while processing your request.' };
+  if (status >= 500)
+    return { type: 'server_error', code: null, message: 'The server had an error while processing your request.' };
   return { type: 'invalid_request_error', code: null, message: `HTTP ${status}` };
 }
 
@@ -207,9 +215,18 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
   const sockets = new Set<Socket>();
   let seq = 0;
 
-  const send = (res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void => {
+  const send = (
+    res: http.ServerResponse,
+    status: number,
+    body: unknown,
+    headers: Record<string, string> = {},
+  ): void => {
     const text = JSON.stringify(body);
-    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
+    res.writeHead(status, {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(text),
+      ...headers,
+    });
     res.end(text);
   };
 
@@ -220,13 +237,25 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
     if (b.retryAfterMs !== undefined) headers['retry-after-ms'] = String(b.retryAfterMs);
     const code = b.code ?? d.code;
     const message = b.message ?? (code === 'insufficient_quota' ? 'You exceeded your current quota.' : d.message);
-    send(res, b.status, { error: { message, type: code === 'insufficient_quota' ? 'insufficient_quota' : d.type, param: null, code } }, headers);
+    send(
+      res,
+      b.status,
+      { error: { message, type: code === 'insufficient_quota' ? 'insufficient_quota' : d.type, param: null, code } },
+      headers,
+    );
   };
 
-  async function chat(req: http.IncomingMessage, res: http.ServerResponse, call: RecordedCall, b: Behaviour | undefined): Promise<void> {
+  async function chat(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    call: RecordedCall,
+    b: Behaviour | undefined,
+  ): Promise<void> {
     const body = call.body as ChatRequest;
     if (!body || typeof body !== 'object' || !Array.isArray(body.messages)) {
-      send(res, 400, { error: { message: "'messages' is required", type: 'invalid_request_error', param: 'messages', code: null } });
+      send(res, 400, {
+        error: { message: "'messages' is required", type: 'invalid_request_error', param: 'messages', code: null },
+      });
       return;
     }
     let text: string;
@@ -267,7 +296,12 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
       completion_tokens: completion,
       total_tokens: prompt + completion,
       prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
-      completion_tokens_details: { reasoning_tokens: 0, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
+      completion_tokens_details: {
+        reasoning_tokens: 0,
+        audio_tokens: 0,
+        accepted_prediction_tokens: 0,
+        rejected_prediction_tokens: 0,
+      },
     };
     const id = `chatcmpl-fake${++seq}`;
     const created = Math.floor(Date.now() / 1000);
@@ -277,7 +311,9 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
       if (b && ('stallAfterFirstToken' in b || 'hang' in b)) return; // never answers
       if (b && 'cutStream' in b) {
         res.writeHead(200, { 'content-type': 'application/json' });
-        res.write(`{"id":"${id}","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"${text.slice(0, 3)}`);
+        res.write(
+          `{"id":"${id}","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"${text.slice(0, 3)}`,
+        );
         setImmediate(() => req.socket.destroy());
         return;
       }
@@ -286,7 +322,14 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
         object: 'chat.completion',
         created,
         model,
-        choices: [{ index: 0, message: { role: 'assistant', content: text, refusal: null, annotations: [] }, logprobs: null, finish_reason: finish }],
+        choices: [
+          {
+            index: 0,
+            message: { role: 'assistant', content: text, refusal: null, annotations: [] },
+            logprobs: null,
+            finish_reason: finish,
+          },
+        ],
         ...(omitUsage ? {} : { usage }),
         service_tier: 'default',
         system_fingerprint: 'fp_fake',
@@ -296,7 +339,11 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
 
     if (b && 'hang' in b) return; // streaming too: accept and never answer
     const includeUsage = body.stream_options?.include_usage === true && !omitUsage;
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+    });
     const chunk = (delta: Record<string, unknown>, finishReason: string | null): string =>
       `data: ${JSON.stringify({
         id,
@@ -330,12 +377,19 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
     if (b && 'stallAfterFirstToken' in b) return;
     res.write(chunk({}, finish));
     if (includeUsage) {
-      res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, system_fingerprint: 'fp_fake', choices: [], usage })}\n\n`);
+      res.write(
+        `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, system_fingerprint: 'fp_fake', choices: [], usage })}\n\n`,
+      );
     }
     res.end('data: [DONE]\n\n');
   }
 
-  function embeddings(req: http.IncomingMessage, res: http.ServerResponse, call: RecordedCall, b: Behaviour | undefined): void {
+  function embeddings(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    call: RecordedCall,
+    b: Behaviour | undefined,
+  ): void {
     if (b && ('hang' in b || 'stallAfterFirstToken' in b)) return;
     if (b && 'cutStream' in b) {
       res.writeHead(200, { 'content-type': 'application/json' });
@@ -345,12 +399,20 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
     }
     const body = call.body as { input?: unknown; model?: string; dimensions?: number; encoding_format?: string };
     const raw = body?.input;
-    const inputs: string[] = typeof raw === 'string' ? [raw] : Array.isArray(raw) ? raw.map((x) => (typeof x === 'string' ? x : JSON.stringify(x))) : [];
+    const inputs: string[] =
+      typeof raw === 'string'
+        ? [raw]
+        : Array.isArray(raw)
+          ? raw.map((x) => (typeof x === 'string' ? x : JSON.stringify(x)))
+          : [];
     if (inputs.length === 0) {
-      send(res, 400, { error: { message: "'input' is required", type: 'invalid_request_error', param: 'input', code: null } });
+      send(res, 400, {
+        error: { message: "'input' is required", type: 'invalid_request_error', param: 'input', code: null },
+      });
       return;
     }
-    const dims = typeof body.dimensions === 'number' && body.dimensions > 0 ? body.dimensions : (opts.embeddingDims ?? 64);
+    const dims =
+      typeof body.dimensions === 'number' && body.dimensions > 0 ? body.dimensions : (opts.embeddingDims ?? 64);
     const b64 = body.encoding_format === 'base64';
     let tokens = 0;
     const data = inputs.map((text, index) => {
@@ -358,7 +420,12 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
       const vec = embedding(text, dims);
       return { object: 'embedding', index, embedding: b64 ? toBase64(vec) : vec };
     });
-    send(res, 200, { object: 'list', data, model: body.model ?? 'text-embedding-3-small', usage: { prompt_tokens: tokens, total_tokens: tokens } });
+    send(res, 200, {
+      object: 'list',
+      data,
+      model: body.model ?? 'text-embedding-3-small',
+      usage: { prompt_tokens: tokens, total_tokens: tokens },
+    });
   }
 
   const server = http.createServer((req, res) => {
@@ -396,10 +463,22 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
         if (req.method === 'POST' && path === '/v1/chat/completions') await chat(req, res, call, b);
         else if (req.method === 'POST' && path === '/v1/embeddings') embeddings(req, res, call, b);
         else if (req.method === 'GET' && path === '/v1/models') {
-          send(res, 200, { object: 'list', data: models.map((id) => ({ id, object: 'model', created: 1700000000, owned_by: 'braid-fake' })) });
-        } else send(res, 404, { error: { message: `Unknown request URL: ${req.method} ${path}`, type: 'invalid_request_error', param: null, code: 'unknown_url' } });
+          send(res, 200, {
+            object: 'list',
+            data: models.map((id) => ({ id, object: 'model', created: 1700000000, owned_by: 'braid-fake' })),
+          });
+        } else
+          send(res, 404, {
+            error: {
+              message: `Unknown request URL: ${req.method} ${path}`,
+              type: 'invalid_request_error',
+              param: null,
+              code: 'unknown_url',
+            },
+          });
       })().catch((err: unknown) => {
-        if (!res.headersSent) send(res, 500, { error: { message: String(err), type: 'server_error', param: null, code: null } });
+        if (!res.headersSent)
+          send(res, 500, { error: { message: String(err), type: 'server_error', param: null, code: null } });
         else res.destroy();
       });
     });

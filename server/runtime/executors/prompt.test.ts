@@ -20,7 +20,12 @@ afterAll(async () => {
 beforeEach(() => fake.reset());
 
 function cfg(c: Partial<PromptConfig> = {}): PromptConfig {
-  return promptConfig.parse({ model: 'openai:gpt-4o-mini', messages: [{ role: 'user', content: '{{question}}' }], stream: false, ...c });
+  return promptConfig.parse({
+    model: 'openai:gpt-4o-mini',
+    messages: [{ role: 'user', content: '{{question}}' }],
+    stream: false,
+    ...c,
+  });
 }
 
 async function failure(p: Promise<unknown>): Promise<NodeError> {
@@ -38,7 +43,12 @@ const lastBody = (): ChatRequest => fake.calls[fake.calls.length - 1].body as Ch
 
 describe('prompt executor against a fake OpenAI server', () => {
   it('answers without streaming and records provider usage, cost and meta', async () => {
-    const ctx = executorContext('prompt', cfg({ temperature: 0.3, maxTokens: 50 }), { question: 'What is Braid?' }, { env });
+    const ctx = executorContext(
+      'prompt',
+      cfg({ temperature: 0.3, maxTokens: 50 }),
+      { question: 'What is Braid?' },
+      { env },
+    );
     const res = await promptExecutor(ctx);
     expect(res.outputs).toEqual({ text: 'Echo: What is Braid?' });
     const body = lastBody();
@@ -50,7 +60,11 @@ describe('prompt executor against a fake OpenAI server', () => {
     const prompt = 3 + 3 + countTokens('What is Braid?');
     const completion = countTokens('Echo: What is Braid?');
     expect(ctx.usage).toEqual([
-      { model: 'openai:gpt-4o-mini', usage: { promptTokens: prompt, completionTokens: completion, totalTokens: prompt + completion }, cost: expect.any(Number) },
+      {
+        model: 'openai:gpt-4o-mini',
+        usage: { promptTokens: prompt, completionTokens: completion, totalTokens: prompt + completion },
+        cost: expect.any(Number),
+      },
     ]);
     expect(ctx.usage[0].cost).toBeCloseTo((prompt * 0.15 + completion * 0.6) / 1e6, 12);
     expect(ctx.meta).toMatchObject({ model: 'openai:gpt-4o-mini', finishReason: 'stop' });
@@ -125,7 +139,9 @@ describe('prompt executor against a fake OpenAI server', () => {
     const ac = new AbortController();
     const t0 = Date.now();
     setTimeout(() => ac.abort(new Error('node timeout')), 200);
-    const err = await failure(promptExecutor(executorContext('prompt', cfg(), { question: 'x' }, { env, signal: ac.signal })));
+    const err = await failure(
+      promptExecutor(executorContext('prompt', cfg(), { question: 'x' }, { env, signal: ac.signal })),
+    );
     expect(err.code).toBe('cancelled');
     expect(Date.now() - t0).toBeLessThan(2000);
     await new Promise((r) => setTimeout(r, 50));
@@ -156,7 +172,16 @@ describe('prompt executor against a fake OpenAI server', () => {
     // the deadline also comes from BRAID_STREAM_STALL_MS
     fake.enqueue({ stallAfterFirstToken: true });
     const t1 = Date.now();
-    const viaEnv = await failure(promptExecutor(executorContext('prompt', cfg({ stream: true }), { question: 'x' }, { env: { ...env, BRAID_STREAM_STALL_MS: '250' } })));
+    const viaEnv = await failure(
+      promptExecutor(
+        executorContext(
+          'prompt',
+          cfg({ stream: true }),
+          { question: 'x' },
+          { env: { ...env, BRAID_STREAM_STALL_MS: '250' } },
+        ),
+      ),
+    );
     expect(viaEnv.code).toBe('stream_stalled');
     expect(Date.now() - t1).toBeLessThan(3000);
     const t0 = Date.now();
@@ -190,20 +215,32 @@ describe('prompt executor against a fake OpenAI server', () => {
   });
 
   it('parses JSON output (fenced) and checks it against the schema', async () => {
-    const schema = { type: 'object', required: ['answer', 'score'], properties: { answer: { type: 'string' }, score: { type: 'number' } } };
+    const schema = {
+      type: 'object',
+      required: ['answer', 'score'],
+      properties: { answer: { type: 'string' }, score: { type: 'number' } },
+    };
     fake.setResponder(() => '```json\n{"answer": "yes", "score": 0.9}\n```');
-    const ok = await promptExecutor(executorContext('prompt', cfg({ output: 'json', jsonSchema: schema }), { question: 'x' }, { env }));
+    const ok = await promptExecutor(
+      executorContext('prompt', cfg({ output: 'json', jsonSchema: schema }), { question: 'x' }, { env }),
+    );
     expect(ok.outputs.json).toEqual({ answer: 'yes', score: 0.9 });
     expect(ok.outputs.text).toContain('"answer"');
 
     fake.setResponder(() => ({ json: { answer: 42 } }));
-    const bad = await failure(promptExecutor(executorContext('prompt', cfg({ output: 'json', jsonSchema: schema }), { question: 'x' }, { env })));
+    const bad = await failure(
+      promptExecutor(
+        executorContext('prompt', cfg({ output: 'json', jsonSchema: schema }), { question: 'x' }, { env }),
+      ),
+    );
     expect(bad.code).toBe('json_schema_mismatch');
     expect(bad.message).toContain('/answer: must be string');
     expect(bad.message).toContain("must have required property 'score'");
 
     fake.setResponder(() => 'Sure! Here you go: {"answer": "yes"');
-    const invalid = await failure(promptExecutor(executorContext('prompt', cfg({ output: 'json' }), { question: 'x' }, { env })));
+    const invalid = await failure(
+      promptExecutor(executorContext('prompt', cfg({ output: 'json' }), { question: 'x' }, { env })),
+    );
     expect(invalid).toMatchObject({ code: 'invalid_json', retryable: false });
   });
 
@@ -226,17 +263,28 @@ describe('prompt executor against a fake OpenAI server', () => {
       { role: 'assistant', content: 'Hello!' },
       { role: 'user', content: 'And now?' },
     ]);
-    const err = await failure(promptExecutor(executorContext('prompt', c, { topic: 't', question: 'q', chat: [{ role: 'wizard', content: 'x' }] }, { env })));
+    const err = await failure(
+      promptExecutor(
+        executorContext('prompt', c, { topic: 't', question: 'q', chat: [{ role: 'wizard', content: 'x' }] }, { env }),
+      ),
+    );
     expect(err).toMatchObject({ code: 'invalid_input', path: 'inputs.chat[0].role' });
-    const err2 = await failure(promptExecutor(executorContext('prompt', c, { topic: 't', question: 'q', chat: 'not a list' }, { env })));
+    const err2 = await failure(
+      promptExecutor(executorContext('prompt', c, { topic: 't', question: 'q', chat: 'not a list' }, { env })),
+    );
     expect(err2.code).toBe('invalid_input');
   });
 
   it('re-asks with the previous reply and the feedback appended', async () => {
-    const ctx = executorContext('prompt', cfg(), { question: 'Q' }, {
-      env,
-      feedback: { attempt: 1, previousOutputs: { text: 'bad answer' }, message: 'Your answer must mention Braid.' },
-    });
+    const ctx = executorContext(
+      'prompt',
+      cfg(),
+      { question: 'Q' },
+      {
+        env,
+        feedback: { attempt: 1, previousOutputs: { text: 'bad answer' }, message: 'Your answer must mention Braid.' },
+      },
+    );
     await promptExecutor(ctx);
     expect(lastBody().messages).toEqual([
       { role: 'user', content: 'Q' },
@@ -258,7 +306,12 @@ describe('prompt executor against a fake OpenAI server', () => {
   });
 
   it('leaves temperature and stop out for OpenAI reasoning models', async () => {
-    const ctx = executorContext('prompt', cfg({ model: 'openai:o3-mini', temperature: 0, stop: ['x'], maxTokens: 100 }), { question: 'q' }, { env });
+    const ctx = executorContext(
+      'prompt',
+      cfg({ model: 'openai:o3-mini', temperature: 0, stop: ['x'], maxTokens: 100 }),
+      { question: 'q' },
+      { env },
+    );
     await promptExecutor(ctx);
     const body = lastBody();
     expect(body.model).toBe('o3-mini');
@@ -273,21 +326,34 @@ describe('prompt executor against a fake OpenAI server', () => {
     expect(e1.code).toBe('provider_not_configured');
     expect(e1.message).toContain('OPENAI_API_KEY');
     expect(e1.message).toContain('OPENAI_BASE_URL');
-    const e2 = await failure(promptExecutor(executorContext('prompt', cfg({ model: 'anthropic:claude-3-5-haiku-latest' }), { question: 'x' }, { env: {} })));
+    const e2 = await failure(
+      promptExecutor(
+        executorContext('prompt', cfg({ model: 'anthropic:claude-3-5-haiku-latest' }), { question: 'x' }, { env: {} }),
+      ),
+    );
     expect(e2.code).toBe('provider_not_configured');
     expect(e2.message).toContain('ANTHROPIC_API_KEY');
     expect(fake.calls).toHaveLength(0);
   });
 
   it('works against a base URL with no key (local OpenAI-compatible server)', async () => {
-    const res = await promptExecutor(executorContext('prompt', cfg(), { question: 'local' }, { env: { OPENAI_BASE_URL: fake.url } }));
+    const res = await promptExecutor(
+      executorContext('prompt', cfg(), { question: 'local' }, { env: { OPENAI_BASE_URL: fake.url } }),
+    );
     expect(res.outputs.text).toBe('Echo: local');
     expect(fake.calls[0].headers.authorization).toBe('Bearer braid-no-key');
   });
 
   it('reports an unreachable Ollama with the env var to check', async () => {
     const err = await failure(
-      promptExecutor(executorContext('prompt', cfg({ model: 'ollama:llama3.2' }), { question: 'x' }, { env: { OLLAMA_BASE_URL: 'http://127.0.0.1:1' } })),
+      promptExecutor(
+        executorContext(
+          'prompt',
+          cfg({ model: 'ollama:llama3.2' }),
+          { question: 'x' },
+          { env: { OLLAMA_BASE_URL: 'http://127.0.0.1:1' } },
+        ),
+      ),
     );
     expect(err).toMatchObject({ code: 'provider_unavailable', retryable: true });
     expect(err.message).toContain('OLLAMA_BASE_URL');

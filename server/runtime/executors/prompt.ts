@@ -7,12 +7,26 @@
  * is a retryable `stream_stalled`; a cut or failed stream, or one that ends without a
  * finish reason, fails the node — partial text is never returned as a success.
  */
-import { AIMessage, HumanMessage, SystemMessage, type BaseMessage, type AIMessageChunk } from '@langchain/core/messages';
+import {
+  AIMessage,
+  HumanMessage,
+  SystemMessage,
+  type BaseMessage,
+  type AIMessageChunk,
+} from '@langchain/core/messages';
 import type { PromptConfig } from '../../../shared/nodes/prompt';
 import { renderTemplate, stringifyValue } from '../../../shared/template';
 import type { TokenUsage } from '../../../shared';
 import { NodeError, type Executor, type NodeContext } from '../types';
-import { createChatModel, parseModelId, providerBaseUrl, providerSecrets, baseUrlEnv, isOpenAIReasoningModel, type ChatModelSettings } from '../../llm/providers';
+import {
+  createChatModel,
+  parseModelId,
+  providerBaseUrl,
+  providerSecrets,
+  baseUrlEnv,
+  isOpenAIReasoningModel,
+  type ChatModelSettings,
+} from '../../llm/providers';
 import { toProviderNodeError } from '../../llm/errors';
 import { costOf } from '../../llm/prices';
 import { estimateUsage } from '../../llm/tokens';
@@ -40,14 +54,24 @@ const ROLE_ALIASES: Record<string, ChatTurn['role']> = {
 /** Validate a `messages` input: an array of { role, content } with known roles. */
 export function parseHistory(value: unknown, port: string): ChatTurn[] {
   if (value === undefined || value === null) return [];
-  if (!Array.isArray(value)) throw new NodeError('invalid_input', `input "${port}" must be an array of { role, content } messages`, { path: `inputs.${port}` });
+  if (!Array.isArray(value))
+    throw new NodeError('invalid_input', `input "${port}" must be an array of { role, content } messages`, {
+      path: `inputs.${port}`,
+    });
   return value.map((m: unknown, i): ChatTurn => {
     const path = `inputs.${port}[${i}]`;
-    if (!m || typeof m !== 'object') throw new NodeError('invalid_input', `${path} must be an object { role, content }`, { path });
+    if (!m || typeof m !== 'object')
+      throw new NodeError('invalid_input', `${path} must be an object { role, content }`, { path });
     const { role, content } = m as { role?: unknown; content?: unknown };
     const r = typeof role === 'string' ? ROLE_ALIASES[role.toLowerCase()] : undefined;
-    if (!r) throw new NodeError('invalid_input', `${path}.role must be one of system, user, assistant (got ${JSON.stringify(role)})`, { path: `${path}.role` });
-    if (typeof content !== 'string') throw new NodeError('invalid_input', `${path}.content must be a string`, { path: `${path}.content` });
+    if (!r)
+      throw new NodeError(
+        'invalid_input',
+        `${path}.role must be one of system, user, assistant (got ${JSON.stringify(role)})`,
+        { path: `${path}.role` },
+      );
+    if (typeof content !== 'string')
+      throw new NodeError('invalid_input', `${path}.content must be a string`, { path: `${path}.content` });
     return { role: r, content };
   });
 }
@@ -62,7 +86,9 @@ export function buildConversation(ctx: Pick<NodeContext<PromptConfig>, 'config' 
       try {
         content = renderTemplate(m.content, ctx.inputs);
       } catch (err) {
-        throw new NodeError('template_error', `messages[${i}]: ${(err as Error).message}`, { path: `config.messages[${i}].content` });
+        throw new NodeError('template_error', `messages[${i}]: ${(err as Error).message}`, {
+          path: `config.messages[${i}].content`,
+        });
       }
       turns.push({ role: m.role, content });
     }
@@ -76,13 +102,27 @@ export function buildConversation(ctx: Pick<NodeContext<PromptConfig>, 'config' 
 }
 
 function toLangChain(turns: ChatTurn[]): BaseMessage[] {
-  return turns.map((t) => (t.role === 'system' ? new SystemMessage(t.content) : t.role === 'user' ? new HumanMessage(t.content) : new AIMessage(t.content)));
+  return turns.map((t) =>
+    t.role === 'system'
+      ? new SystemMessage(t.content)
+      : t.role === 'user'
+        ? new HumanMessage(t.content)
+        : new AIMessage(t.content),
+  );
 }
 
 function contentText(content: unknown): string {
   if (typeof content === 'string') return content;
   if (Array.isArray(content)) {
-    return content.map((p) => (typeof p === 'string' ? p : p && typeof p === 'object' && (p as { type?: string }).type === 'text' ? String((p as { text?: unknown }).text ?? '') : '')).join('');
+    return content
+      .map((p) =>
+        typeof p === 'string'
+          ? p
+          : p && typeof p === 'object' && (p as { type?: string }).type === 'text'
+            ? String((p as { text?: unknown }).text ?? '')
+            : '',
+      )
+      .join('');
   }
   return '';
 }
@@ -146,7 +186,11 @@ async function readStream(
         onStall();
         next.catch(() => undefined);
         void it.return?.(undefined)?.catch(() => undefined);
-        throw new NodeError('stream_stalled', `the model stream stalled: no data for ${stallMs} ms after ${text.length} characters`, { retryable: true });
+        throw new NodeError(
+          'stream_stalled',
+          `the model stream stalled: no data for ${stallMs} ms after ${text.length} characters`,
+          { retryable: true },
+        );
       }
       result = r;
     } else result = await next;
@@ -202,9 +246,13 @@ export function createPromptExecutor(opts: PromptExecutorOptions = {}): Executor
         reply = await readStream(stream as AsyncIterable<AIMessageChunk>, ctx, stallMs, () => stallAbort.abort());
         if (ctx.signal.aborted) throw new NodeError('cancelled', `${provider} call cancelled`);
         if (reply.finishReason === undefined) {
-          throw new NodeError('stream_incomplete', `the model stream ended without a finish reason after ${reply.text.length} characters (connection cut?)`, {
-            retryable: true,
-          });
+          throw new NodeError(
+            'stream_incomplete',
+            `the model stream ended without a finish reason after ${reply.text.length} characters (connection cut?)`,
+            {
+              retryable: true,
+            },
+          );
         }
       } else {
         const msg = await model.invoke(messages, { signal, ...(stop ? { stop } : {}) });
@@ -226,10 +274,18 @@ export function createPromptExecutor(opts: PromptExecutorOptions = {}): Executor
 
     let usage: TokenUsage;
     let estimated = false;
-    if (reply.usage && typeof reply.usage.input_tokens === 'number' && (reply.usage.input_tokens > 0 || (reply.usage.output_tokens ?? 0) > 0)) {
+    if (
+      reply.usage &&
+      typeof reply.usage.input_tokens === 'number' &&
+      (reply.usage.input_tokens > 0 || (reply.usage.output_tokens ?? 0) > 0)
+    ) {
       const promptTokens = reply.usage.input_tokens;
       const completionTokens = reply.usage.output_tokens ?? 0;
-      usage = { promptTokens, completionTokens, totalTokens: reply.usage.total_tokens ?? promptTokens + completionTokens };
+      usage = {
+        promptTokens,
+        completionTokens,
+        totalTokens: reply.usage.total_tokens ?? promptTokens + completionTokens,
+      };
     } else {
       usage = await estimateUsage(turns, reply.text, config.model);
       estimated = true;
@@ -247,12 +303,19 @@ export function createPromptExecutor(opts: PromptExecutorOptions = {}): Executor
       const parsed = parseJsonReply(reply.text);
       if (!parsed.ok) {
         const hint = reply.finishReason === 'length' ? ' (the reply was cut at maxTokens)' : '';
-        throw new NodeError('invalid_json', `the model reply is not valid JSON${hint}: ${parsed.error}; reply starts: ${JSON.stringify(reply.text.slice(0, 200))}`);
+        throw new NodeError(
+          'invalid_json',
+          `the model reply is not valid JSON${hint}: ${parsed.error}; reply starts: ${JSON.stringify(reply.text.slice(0, 200))}`,
+        );
       }
       if (config.jsonSchema) {
         const problems = checkSchema(parsed.value, config.jsonSchema);
         if (problems.length > 0) {
-          throw new NodeError('json_schema_mismatch', `the model reply does not match jsonSchema: ${problems.slice(0, 10).join('; ')}`, { path: 'config.jsonSchema' });
+          throw new NodeError(
+            'json_schema_mismatch',
+            `the model reply does not match jsonSchema: ${problems.slice(0, 10).join('; ')}`,
+            { path: 'config.jsonSchema' },
+          );
         }
       }
       outputs.json = parsed.value;

@@ -22,7 +22,12 @@ beforeAll(async () => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      last = { url: req.url ?? '', method: req.method ?? '', headers: req.headers, body: Buffer.concat(chunks).toString() };
+      last = {
+        url: req.url ?? '',
+        method: req.method ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString(),
+      };
       const u = new URL(req.url ?? '/', 'http://x');
       if (u.pathname === '/json') {
         res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'x-request-id': 'abc' });
@@ -52,7 +57,8 @@ afterAll(async () => {
   await new Promise((r) => server.close(r));
 });
 
-const cfg = (c: Partial<HttpToolConfig>): HttpToolConfig => httpToolConfig.parse({ kind: 'http', url: `http://allowed.test:${port}/json`, ...c });
+const cfg = (c: Partial<HttpToolConfig>): HttpToolConfig =>
+  httpToolConfig.parse({ kind: 'http', url: `http://allowed.test:${port}/json`, ...c });
 
 async function failure(p: Promise<unknown>): Promise<NodeError> {
   const e = await p.then(
@@ -65,12 +71,24 @@ async function failure(p: Promise<unknown>): Promise<NodeError> {
 
 describe('http tool', () => {
   it('URL-encodes template values and parses JSON responses', async () => {
-    const ctx = executorContext('tool', cfg({ url: `http://allowed.test:${port}/json?q={{q}}&page={{page}}` }), { q: 'a b&c=d/e#f', page: 2 }, { env });
+    const ctx = executorContext(
+      'tool',
+      cfg({ url: `http://allowed.test:${port}/json?q={{q}}&page={{page}}` }),
+      { q: 'a b&c=d/e#f', page: 2 },
+      { env },
+    );
     const res = await exec(ctx);
     expect(res.outputs.status).toBe(200);
     expect(res.outputs.body).toEqual({ ok: true, query: { q: 'a b&c=d/e#f', page: '2' } });
     expect((res.outputs.headers as Record<string, string>)['x-request-id']).toBe('abc');
-    const path = await exec(executorContext('tool', cfg({ url: `http://allowed.test:${port}/items/{{id}}`, failOnHttpError: false }), { id: '../json' }, { env }));
+    const path = await exec(
+      executorContext(
+        'tool',
+        cfg({ url: `http://allowed.test:${port}/items/{{id}}`, failOnHttpError: false }),
+        { id: '../json' },
+        { env },
+      ),
+    );
     expect(last?.url).toBe('/items/..%2Fjson');
     expect(path.outputs.status).toBe(404);
   });
@@ -82,7 +100,12 @@ describe('http tool', () => {
       headers: { Authorization: 'Bearer {{token}}', 'X-User': '{{user}}' },
       body: '{"question": "{{q}}", "tags": {{tags}}}',
     });
-    const ctx = executorContext('tool', c, { q: 'He said "hi"\nthen left', tags: ['a', 'b'], token: 'secret-token-123', user: 'ann' }, { env });
+    const ctx = executorContext(
+      'tool',
+      c,
+      { q: 'He said "hi"\nthen left', tags: ['a', 'b'], token: 'secret-token-123', user: 'ann' },
+      { env },
+    );
     const res = await exec(ctx);
     expect(res.outputs.body).toEqual({ question: 'He said "hi"\nthen left', tags: ['a', 'b'] });
     expect(last?.headers['content-type']).toBe('application/json');
@@ -90,11 +113,15 @@ describe('http tool', () => {
     expect(last?.headers['x-user']).toBe('ann');
     const meta = JSON.stringify(ctx.meta);
     expect(meta).not.toContain('secret-token-123');
-    expect(ctx.meta).toMatchObject({ http: { method: 'POST', status: 200, requestHeaders: { authorization: '[redacted]', 'x-user': 'ann' } } });
+    expect(ctx.meta).toMatchObject({
+      http: { method: 'POST', status: 200, requestHeaders: { authorization: '[redacted]', 'x-user': 'ann' } },
+    });
   });
 
   it('refuses a header value with a line break', async () => {
-    const err = await failure(exec(executorContext('tool', cfg({ headers: { 'X-A': '{{v}}' } }), { v: 'x\r\nX-Injected: 1' }, { env })));
+    const err = await failure(
+      exec(executorContext('tool', cfg({ headers: { 'X-A': '{{v}}' } }), { v: 'x\r\nX-Injected: 1' }, { env })),
+    );
     expect(err.code).toBe('invalid_input');
     for (const h of ['Host', 'Content-Length', 'Transfer-Encoding']) {
       const e = await failure(exec(executorContext('tool', cfg({ headers: { [h]: '1' } }), {}, { env })));
@@ -107,37 +134,64 @@ describe('http tool', () => {
     expect(t.outputs.body).toBe('plain text');
     const j = await exec(executorContext('tool', cfg({ responseType: 'text' }), {}, { env }));
     expect(typeof j.outputs.body).toBe('string');
-    const bad = await failure(exec(executorContext('tool', cfg({ url: `http://allowed.test:${port}/text`, responseType: 'json' }), {}, { env })));
+    const bad = await failure(
+      exec(
+        executorContext('tool', cfg({ url: `http://allowed.test:${port}/text`, responseType: 'json' }), {}, { env }),
+      ),
+    );
     expect(bad.code).toBe('invalid_response');
   });
 
   it('fails on HTTP errors (5xx retryable with Retry-After, 404 final) unless told not to', async () => {
-    const e404 = await failure(exec(executorContext('tool', cfg({ url: `http://allowed.test:${port}/missing` }), {}, { env })));
+    const e404 = await failure(
+      exec(executorContext('tool', cfg({ url: `http://allowed.test:${port}/missing` }), {}, { env })),
+    );
     expect(e404).toMatchObject({ code: 'http_error', retryable: false });
     expect(e404.message).toContain('HTTP 404');
-    const e503 = await failure(exec(executorContext('tool', cfg({ url: `http://allowed.test:${port}/busy` }), {}, { env })));
+    const e503 = await failure(
+      exec(executorContext('tool', cfg({ url: `http://allowed.test:${port}/busy` }), {}, { env })),
+    );
     expect(e503).toMatchObject({ code: 'http_error', retryable: true, retryAfterMs: 3000 });
-    const ok = await exec(executorContext('tool', cfg({ url: `http://allowed.test:${port}/busy`, failOnHttpError: false }), {}, { env }));
+    const ok = await exec(
+      executorContext('tool', cfg({ url: `http://allowed.test:${port}/busy`, failOnHttpError: false }), {}, { env }),
+    );
     expect(ok.outputs).toMatchObject({ status: 503, body: 'try later' });
   });
 
   it('goes through the SSRF guard: private targets refused, allow-list from config', async () => {
     const e1 = await failure(exec(executorContext('tool', cfg({ url: `http://127.0.0.1:${port}/json` }), {}, { env })));
     expect(e1.code).toBe('ssrf_blocked');
-    const e2 = await failure(exec(executorContext('tool', cfg({ url: 'http://169.254.169.254/latest/meta-data' }), {}, { env })));
+    const e2 = await failure(
+      exec(executorContext('tool', cfg({ url: 'http://169.254.169.254/latest/meta-data' }), {}, { env })),
+    );
     expect(e2.code).toBe('ssrf_blocked');
-    const e3 = await failure(exec(executorContext('tool', cfg({ url: `http://allowed.test:${port}/json` }), {}, { env: {} })));
+    const e3 = await failure(
+      exec(executorContext('tool', cfg({ url: `http://allowed.test:${port}/json` }), {}, { env: {} })),
+    );
     expect(e3.code).toBe('ssrf_blocked'); // allowed.test → 127.0.0.1 is refused without the allow-list
   });
 
   it('times out and caps size per config', async () => {
-    const t = await failure(exec(executorContext('tool', cfg({ url: `http://allowed.test:${port}/hang`, timeoutMs: 200 }), {}, { env })));
+    const t = await failure(
+      exec(executorContext('tool', cfg({ url: `http://allowed.test:${port}/hang`, timeoutMs: 200 }), {}, { env })),
+    );
     expect(t.code).toBe('http_timeout');
-    const big = await failure(exec(executorContext('tool', cfg({ url: `http://allowed.test:${port}/json?pad=${'x'.repeat(200)}`, maxBytes: 50 }), {}, { env })));
+    const big = await failure(
+      exec(
+        executorContext(
+          'tool',
+          cfg({ url: `http://allowed.test:${port}/json?pad=${'x'.repeat(200)}`, maxBytes: 50 }),
+          {},
+          { env },
+        ),
+      ),
+    );
     expect(big.code).toBe('response_too_large');
   });
 
   it('redacts credentials in URLs for traces', () => {
-    expect(redactUrl('https://u:p@api.test/x?q=1&api_key=abc&token=t')).toBe('https://redacted:redacted@api.test/x?q=1&api_key=%5Bredacted%5D&token=%5Bredacted%5D');
+    expect(redactUrl('https://u:p@api.test/x?q=1&api_key=abc&token=t')).toBe(
+      'https://redacted:redacted@api.test/x?q=1&api_key=%5Bredacted%5D&token=%5Bredacted%5D',
+    );
   });
 });

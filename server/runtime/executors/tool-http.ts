@@ -22,7 +22,8 @@ export interface HttpToolOptions {
   resolver?: GuardedFetchInit['resolver'];
 }
 
-const SENSITIVE_HEADER = /^(authorization|proxy-authorization|cookie|set-cookie|x-api-key|api-key|x-auth-token|x-access-token)$|token|secret|password|api[-_]?key/i;
+const SENSITIVE_HEADER =
+  /^(authorization|proxy-authorization|cookie|set-cookie|x-api-key|api-key|x-auth-token|x-access-token)$|token|secret|password|api[-_]?key/i;
 const SENSITIVE_PARAM = /key|token|secret|password|passwd|signature|sig|auth|credential|session/i;
 
 /** Header map with credential headers replaced by "[redacted]". */
@@ -47,10 +48,21 @@ export function redactUrl(raw: string): string {
 }
 
 /** Headers that frame the request; letting a flow set them invites request smuggling. */
-const FRAMING_HEADERS = new Set(['host', 'content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'te', 'trailer', 'expect']);
+const FRAMING_HEADERS = new Set([
+  'host',
+  'content-length',
+  'transfer-encoding',
+  'connection',
+  'keep-alive',
+  'upgrade',
+  'te',
+  'trailer',
+  'expect',
+]);
 
 const urlEscape = (v: unknown): string => encodeURIComponent(stringifyValue(v));
-const jsonEscape = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v).slice(1, -1) : v === undefined ? 'null' : JSON.stringify(v));
+const jsonEscape = (v: unknown): string =>
+  typeof v === 'string' ? JSON.stringify(v).slice(1, -1) : v === undefined ? 'null' : JSON.stringify(v);
 
 function isJsonType(contentType: string | undefined): boolean {
   return !!contentType && /(^|\/|\+)json\b/i.test(contentType.split(';')[0].trim());
@@ -78,9 +90,18 @@ export function createHttpToolExecutor(opts: HttpToolOptions = {}): Executor<Htt
     for (const [kt, vt] of Object.entries(config.headers)) {
       const k = render(kt, `config.headers.${kt}`).trim().toLowerCase();
       const v = render(vt, `config.headers.${kt}`);
-      if (!/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(k)) throw new NodeError('invalid_input', `header name ${JSON.stringify(k)} is not a valid HTTP header name`, { path: `config.headers.${kt}` });
-      if (/[\r\n\0]/.test(v)) throw new NodeError('invalid_input', `header ${k} contains a line break after rendering`, { path: `config.headers.${kt}` });
-      if (FRAMING_HEADERS.has(k)) throw new NodeError('invalid_input', `header ${k} is set by Braid and cannot be configured`, { path: `config.headers.${kt}` });
+      if (!/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(k))
+        throw new NodeError('invalid_input', `header name ${JSON.stringify(k)} is not a valid HTTP header name`, {
+          path: `config.headers.${kt}`,
+        });
+      if (/[\r\n\0]/.test(v))
+        throw new NodeError('invalid_input', `header ${k} contains a line break after rendering`, {
+          path: `config.headers.${kt}`,
+        });
+      if (FRAMING_HEADERS.has(k))
+        throw new NodeError('invalid_input', `header ${k} is set by Braid and cannot be configured`, {
+          path: `config.headers.${kt}`,
+        });
       headers[k] = v;
     }
     headers['user-agent'] ??= 'Braid-http-tool/1';
@@ -119,10 +140,14 @@ export function createHttpToolExecutor(opts: HttpToolOptions = {}): Executor<Htt
     if (config.failOnHttpError && res.status >= 400) {
       const snippet = res.text().slice(0, 300).replace(/\s+/g, ' ').trim();
       const retryable = res.status === 429 || res.status >= 500;
-      throw new NodeError('http_error', `HTTP ${res.status} ${res.statusText} from ${new URL(res.url).origin}${snippet ? `: ${snippet}` : ''}`, {
-        retryable,
-        retryAfterMs: retryable ? parseRetryAfter(res.headers) : undefined,
-      });
+      throw new NodeError(
+        'http_error',
+        `HTTP ${res.status} ${res.statusText} from ${new URL(res.url).origin}${snippet ? `: ${snippet}` : ''}`,
+        {
+          retryable,
+          retryAfterMs: retryable ? parseRetryAfter(res.headers) : undefined,
+        },
+      );
     }
 
     let out: unknown;
@@ -135,7 +160,10 @@ export function createHttpToolExecutor(opts: HttpToolOptions = {}): Executor<Htt
           out = res.json();
         } catch (err) {
           if (config.responseType === 'json') {
-            throw new NodeError('invalid_response', `the response from ${new URL(res.url).origin} is not valid JSON: ${(err as Error).message}`);
+            throw new NodeError(
+              'invalid_response',
+              `the response from ${new URL(res.url).origin} is not valid JSON: ${(err as Error).message}`,
+            );
           }
           out = res.text();
         }
