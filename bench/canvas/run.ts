@@ -8,6 +8,7 @@
  * Targets: interactive < 2 s, median frame < 20 ms, p95 < 50 ms.
  */
 import { ensureClientBuilt, launchBrowser, newPage, screenshot, startStack, writeFlowFile } from '../../test/browser/harness';
+import type { Page } from 'playwright-core';
 import { generateFlow } from './generate';
 
 function arg(name: string, dflt: number): number {
@@ -29,7 +30,53 @@ export interface CanvasBenchResult {
   p95FrameMs: number;
   maxFrameMs: number;
   movedPx: number;
+  /** Nodes in the DOM at the opening zoom. */
+  renderedNodes: number;
+  /** The same drag after "zoom to fit" with every node on screen (informational). */
+  allVisible: { renderedNodes: number; frames: number; medianFrameMs: number; p95FrameMs: number; maxFrameMs: number; movedPx: number };
   pass: boolean;
+}
+
+function stats(frames: number[]): { frames: number; medianFrameMs: number; p95FrameMs: number; maxFrameMs: number } {
+  const sorted = frames.slice().sort((a, b) => a - b);
+  return {
+    frames: frames.length,
+    medianFrameMs: Number(pct(sorted, 50).toFixed(1)),
+    p95FrameMs: Number(pct(sorted, 95).toFixed(1)),
+    maxFrameMs: Number((sorted[sorted.length - 1] ?? NaN).toFixed(1)),
+  };
+}
+
+/** Drag a node in circles for 2 s with the real mouse while a rAF loop records frame times. */
+async function dragAndSample(page: Page, target: string): Promise<{ frames: number[]; movedPx: number }> {
+  const node = page.locator(`.react-flow__node[data-id="${target}"]`);
+  const box0 = await node.boundingBox();
+  if (!box0) throw new Error(`benchmark node ${target} not visible`);
+  // A string, not a function: tsx's name-keeping helpers do not exist in the page.
+  await page.evaluate(`(() => {
+    window.__frames = [];
+    window.__sampling = true;
+    let last = performance.now();
+    const tick = (now) => {
+      window.__frames.push(now - last);
+      last = now;
+      if (window.__sampling) requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+  })()`);
+  const sx = box0.x + box0.width / 2;
+  const sy = box0.y + Math.min(8, box0.height / 3);
+  await page.mouse.move(sx, sy);
+  await page.mouse.down();
+  const start = Date.now();
+  while (Date.now() - start < 2000) {
+    const t = (Date.now() - start) / 2000;
+    await page.mouse.move(sx + 200 * Math.sin(t * Math.PI * 2), sy + 120 * t);
+  }
+  await page.mouse.up();
+  const frames = (await page.evaluate('(() => { window.__sampling = false; return window.__frames.slice(1); })()')) as number[];
+  const box1 = await node.boundingBox();
+  return { frames, movedPx: box1 ? Math.hypot(box1.x - box0.x, box1.y - box0.y) : 0 };
 }
 
 export async function runCanvasBench(opts: { nodes?: number; edges?: number } = {}): Promise<CanvasBenchResult> {
@@ -52,59 +99,32 @@ export async function runCanvasBench(opts: { nodes?: number; edges?: number } = 
     const interactiveMs = Date.now() - t0;
     const rendered = await page.locator('.react-flow__node').count();
 
-    // Zoom in on one node so a drag moves it across real pixels (as a user would).
-    const target = 'n8-10';
-    await page.evaluate(() => new Promise((r) => setTimeout(r, 300)));
-    const box0 = await page.locator(`.react-flow__node[data-id="${target}"]`).boundingBox();
-    if (!box0) throw new Error('benchmark node not visible');
-    await page.evaluate(() => {
-      const w = window as unknown as { __frames: number[]; __sampling: boolean };
-      w.__frames = [];
-      w.__sampling = true;
-      let last = performance.now();
-      const tick = (now: number) => {
-        w.__frames.push(now - last);
-        last = now;
-        if (w.__sampling) requestAnimationFrame(tick);
-      };
-      requestAnimationFrame(tick);
-    });
-    const sx = box0.x + box0.width / 2;
-    const sy = box0.y + 6;
-    await page.mouse.move(sx, sy);
-    await page.mouse.down();
-    const start = Date.now();
-    let i = 0;
-    while (Date.now() - start < 2000) {
-      i++;
-      const t = (Date.now() - start) / 2000;
-      await page.mouse.move(sx + 200 * Math.sin(t * Math.PI * 2), sy + 120 * t);
-    }
-    await page.mouse.up();
-    const frames = await page.evaluate(() => {
-      const w = window as unknown as { __frames: number[]; __sampling: boolean };
-      w.__sampling = false;
-      return w.__frames.slice(1);
-    });
-    const box1 = await page.locator(`.react-flow__node[data-id="${target}"]`).boundingBox();
-    const movedPx = box1 ? Math.hypot(box1.x - box0.x, box1.y - box0.y) : 0;
+    // Drag a node from the middle of what is on screen.
+    const target = await page.locator('.react-flow__node').nth(Math.floor(rendered / 2)).getAttribute('data-id');
+    // Let the page settle (idle-time prefetches finish) before the drag, as a user would.
+    await page.waitForLoadState('networkidle');
+    await page.evaluate('new Promise((r) => requestIdleCallback(() => setTimeout(r, 500), { timeout: 3000 }))');
+    const first = await dragAndSample(page, target!);
     await screenshot(page, 'bench-canvas-500');
-    const sorted = frames.slice().sort((a, b) => a - b);
+    // Second measurement: zoomed out so that all 500 nodes and 700 edges are on screen.
+    await page.locator('.react-flow__pane').click({ position: { x: 10, y: 10 } });
+    await page.keyboard.press('Shift+Digit1');
+    await page.evaluate('new Promise((r) => setTimeout(r, 600))');
+    const all = await page.locator('.react-flow__node').count();
+    const zoomedOut = await dragAndSample(page, (await page.locator('.react-flow__node').nth(Math.floor(all / 2)).getAttribute('data-id'))!);
+    await screenshot(page, 'bench-canvas-500-all-visible');
     const res: CanvasBenchResult = {
       nodes: flow.nodes.length,
       edges: flow.edges.length,
       interactiveMs,
-      frames: frames.length,
-      medianFrameMs: Number(pct(sorted, 50).toFixed(1)),
-      p95FrameMs: Number(pct(sorted, 95).toFixed(1)),
-      maxFrameMs: Number((sorted[sorted.length - 1] ?? NaN).toFixed(1)),
-      movedPx: Math.round(movedPx),
+      ...stats(first.frames),
+      movedPx: Math.round(first.movedPx),
+      renderedNodes: rendered,
+      allVisible: { renderedNodes: all, ...stats(zoomedOut.frames), movedPx: Math.round(zoomedOut.movedPx) },
       pass: false,
     };
     res.pass = res.interactiveMs < 2000 && res.medianFrameMs < 20 && res.p95FrameMs < 50 && res.movedPx > 50;
     if (errors.length) console.error('page errors:', errors.slice(0, 5));
-    void rendered;
-    void i;
     return res;
   } finally {
     await browser.close();
@@ -119,7 +139,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     console.log(`canvas: ${res.nodes} nodes, ${res.edges} edges`);
     console.log(`  interactive after ${res.interactiveMs} ms            (target < 2000)`);
     console.log(`  drag 2 s: ${res.frames} frames, median ${res.medianFrameMs} ms, p95 ${res.p95FrameMs} ms, max ${res.maxFrameMs} ms   (targets < 20 / < 50)`);
-    console.log(`  node moved ${res.movedPx} px; ${res.pass ? 'PASS' : 'FAIL'}`);
+    console.log(`  node moved ${res.movedPx} px; ${res.renderedNodes} nodes in the DOM at the opening zoom; ${res.pass ? 'PASS' : 'FAIL'}`);
+    const a = res.allVisible;
+    console.log(`  zoomed out, all ${a.renderedNodes} nodes on screen: ${a.frames} frames, median ${a.medianFrameMs} ms, p95 ${a.p95FrameMs} ms, max ${a.maxFrameMs} ms (informational)`);
   }
   process.exitCode = res.pass ? 0 : 1;
 }

@@ -23,6 +23,8 @@ import { connectionProblem } from './connect';
 import { DND_TYPE } from './Palette';
 
 const PRO = { hideAttribution: true };
+/** Open at a readable zoom: a huge flow shows its centre (zoom to fit with Shift+1 / the button). */
+const FIT_VIEW = { padding: 0.2, maxZoom: 1, minZoom: 0.35 };
 
 function edgeColor(source: string, port: string | null | undefined): string {
   const { nodes, meta } = useDoc.getState();
@@ -170,7 +172,7 @@ export function Canvas({ onAddAt }: { onAddAt: (type: string, pos: { x: number; 
         minZoom={0.05}
         maxZoom={2}
         fitView
-        fitViewOptions={{ padding: 0.2, maxZoom: 1 }}
+        fitViewOptions={FIT_VIEW}
         proOptions={PRO}
         onlyRenderVisibleElements={nodes.length > 200}
       >

@@ -148,7 +148,13 @@ export default function FlowEditorPage({ flowId }: { flowId: string }) {
     let alive = true;
     setState('loading');
     Promise.all([loadCatalog(), openFlow(flowId)])
-      .then(() => alive && setState('ready'))
+      .then(() => {
+        if (!alive) return;
+        setState('ready');
+        // Fetch and parse Monaco while the user looks at the canvas, not on the first click.
+        const idle = window.requestIdleCallback ?? ((fn: () => void) => setTimeout(fn, 1200));
+        idle(() => void import('../inspector/CodeEditor'), { timeout: 3000 });
+      })
       .catch((e) => alive && setState({ error: describeError(e) }));
     return () => {
       alive = false;

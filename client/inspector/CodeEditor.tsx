@@ -1,4 +1,5 @@
 import './monaco-setup';
+import { useEffect, useState } from 'react';
 import Editor from '@monaco-editor/react';
 import { useUi } from '../store/uiStore';
 
@@ -15,6 +16,25 @@ export interface CodeEditorProps {
 /** A bundled Monaco editor (lazy-loaded with the inspector's code fields). */
 export default function CodeEditor({ value, language, onChange, height = 120, ariaLabel }: CodeEditorProps) {
   const theme = useUi((s) => s.theme);
+  // Create the editor when the browser is idle: selecting a node (e.g. at the start of a
+  // drag) must not spend a frame building Monaco. Until then the text is shown as is.
+  const [ready, setReady] = useState(false);
+  useEffect(() => {
+    const ric = window.requestIdleCallback;
+    if (!ric) {
+      const t = setTimeout(() => setReady(true), 50);
+      return () => clearTimeout(t);
+    }
+    const id = ric(() => setReady(true), { timeout: 400 });
+    return () => window.cancelIdleCallback(id);
+  }, []);
+  if (!ready) {
+    return (
+      <div className="code-editor nokey" style={{ height }} data-language={language}>
+        <pre className="code-placeholder">{value}</pre>
+      </div>
+    );
+  }
   return (
     // `nokey`: React Flow must not treat keys typed here (e.g. Space) as canvas shortcuts.
     <div className="code-editor nokey" style={{ height }} data-language={language}>

@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'react';
+import { useDeferredValue, useMemo, useState } from 'react';
 import { useDoc } from '../store/docStore';
 import { useCatalog, portsOf } from '../store/catalog';
 import { getNodeType } from '../../shared/nodes/registry';
@@ -15,7 +15,9 @@ export function Inspector({ onRunNode }: { onRunNode: (id: string) => void }) {
     const ids = s.nodes.filter((n) => n.selected).map((n) => n.id);
     return ids.join('\n');
   });
-  const ids = selectedIds ? selectedIds.split('\n') : [];
+  // Deferred: the inspector re-renders at low priority, never in the way of a drag frame.
+  const deferredIds = useDeferredValue(selectedIds);
+  const ids = deferredIds ? deferredIds.split('\n') : [];
   if (ids.length === 0) return <aside className="inspector"><FlowSettings /></aside>;
   if (ids.length > 1)
     return (
