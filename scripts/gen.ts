@@ -144,7 +144,8 @@ function fieldTables(s: JsonSchema, label: string, depth: number): string[] {
     const def = p.default === undefined ? '' : code(JSON.stringify(p.default));
     const req = required.has(name) && p.default === undefined ? 'yes' : '';
     out.push(`| ${code(name)} | ${esc(typeText(p))} | ${esc(def)} | ${req} | ${esc(constraints(p))} |`);
-    if (p.type === 'array' && isStructured((p.items ?? {}) as JsonSchema)) nested.push([`${name}[]`, p.items as JsonSchema]);
+    if (p.type === 'array' && isStructured((p.items ?? {}) as JsonSchema))
+      nested.push([`${name}[]`, p.items as JsonSchema]);
     else if (p.type === 'object' && p.properties) nested.push([name, p]);
   }
   out.push('');
@@ -154,8 +155,12 @@ function fieldTables(s: JsonSchema, label: string, depth: number): string[] {
 
 function portTable(ports: PortSpec[], withRequired: boolean): string[] {
   if (ports.length === 0) return ['None.', ''];
-  const head = withRequired ? ['| port | type | required |', '| --- | --- | --- |'] : ['| port | type |', '| --- | --- |'];
-  const rows = ports.map((p) => `| ${code(p.name)} | ${code(p.type)} |${withRequired ? ` ${p.required ? 'yes' : ''} |` : ''}`);
+  const head = withRequired
+    ? ['| port | type | required |', '| --- | --- | --- |']
+    : ['| port | type |', '| --- | --- |'];
+  const rows = ports.map(
+    (p) => `| ${code(p.name)} | ${code(p.type)} |${withRequired ? ` ${p.required ? 'yes' : ''} |` : ''}`,
+  );
   return [...head, ...rows, ''];
 }
 
@@ -167,7 +172,8 @@ function nodeSection(def: NodeTypeDefinition): string[] {
   if (def.example !== undefined) {
     out.push('Example config:', '', '```json', JSON.stringify(def.example, null, 2), '```', '');
   }
-  const ctxNote = def.type === 'input' || def.type === 'output' ? ' (for a flow with input `question` and output `answer`)' : '';
+  const ctxNote =
+    def.type === 'input' || def.type === 'output' ? ' (for a flow with input `question` and output `answer`)' : '';
   const what = def.example !== undefined ? 'the example config' : 'the default config';
   out.push(`### Ports`, '', `Ports are functions of the config; with ${what}${ctxNote}:`, '');
   out.push('Inputs:', '', ...portTable(def.inputs(example, ctx), true));
@@ -183,7 +189,9 @@ function nodeSection(def: NodeTypeDefinition): string[] {
 function compatibilityMatrix(): string[] {
   const head = `| from \\ to | ${PORT_TYPES.map(code).join(' | ')} |`;
   const sep = `| --- | ${PORT_TYPES.map(() => ':---:').join(' | ')} |`;
-  const rows = PORT_TYPES.map((s) => `| ${code(s)} | ${PORT_TYPES.map((t) => (portTypesCompatible(s, t) ? 'yes' : '—')).join(' | ')} |`);
+  const rows = PORT_TYPES.map(
+    (s) => `| ${code(s)} | ${PORT_TYPES.map((t) => (portTypesCompatible(s, t) ? 'yes' : '—')).join(' | ')} |`,
+  );
   return [head, sep, ...rows, ''];
 }
 
@@ -199,7 +207,10 @@ export function nodesDocText(): string {
     '',
     '| type | title | category |',
     '| --- | --- | --- |',
-    ...defs.map((d) => `| [${code(d.type)}](#${d.type}--${d.title.toLowerCase().replace(/[^a-z0-9]+/g, '-')}) | ${d.title} | ${d.category} |`),
+    ...defs.map(
+      (d) =>
+        `| [${code(d.type)}](#${d.type}--${d.title.toLowerCase().replace(/[^a-z0-9]+/g, '-')}) | ${d.title} | ${d.category} |`,
+    ),
     '',
     '## Port types',
     '',
@@ -208,7 +219,10 @@ export function nodesDocText(): string {
     ...compatibilityMatrix(),
   ];
   for (const def of defs) lines.push(...nodeSection(def));
-  return `${lines.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;
+  return `${lines
+    .join('\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trimEnd()}\n`;
 }
 
 /** Every generated file: repo-relative path → content. */

@@ -85,12 +85,18 @@ describe('graph', () => {
   });
 
   it('finds strongly connected components', () => {
-    const comps = stronglyConnectedComponents(['a', 'b', 'c', 'd'], [e('a', 'b'), e('b', 'a'), e('b', 'c'), e('c', 'd'), e('d', 'c')]);
+    const comps = stronglyConnectedComponents(
+      ['a', 'b', 'c', 'd'],
+      [e('a', 'b'), e('b', 'a'), e('b', 'c'), e('c', 'd'), e('d', 'c')],
+    );
     expect(comps.map((c) => c.join('')).sort()).toEqual(['ab', 'cd']);
   });
 
   it('lists each elementary cycle once, rotated to its first node', () => {
-    const { cycles, truncated } = findCycles(['a', 'b', 'c', 'd'], [e('a', 'b'), e('b', 'c'), e('c', 'a'), e('b', 'd'), e('d', 'a'), e('d', 'd')]);
+    const { cycles, truncated } = findCycles(
+      ['a', 'b', 'c', 'd'],
+      [e('a', 'b'), e('b', 'c'), e('c', 'a'), e('b', 'd'), e('d', 'a'), e('d', 'd')],
+    );
     expect(truncated).toBe(false);
     expect(cycles.map(formatCycle).sort()).toEqual(['a → b → c → a', 'a → b → d → a', 'd → d']);
   });
@@ -155,7 +161,8 @@ describe('graph', () => {
         expect(blocked.length > 0).toBe(cyclic);
         const pos = new Map(order.map((n, i) => [n, i]));
         for (const x of edges) {
-          if (pos.has(x.source) && pos.has(x.target)) expect(pos.get(x.source)).toBeLessThan(pos.get(x.target) as number);
+          if (pos.has(x.source) && pos.has(x.target))
+            expect(pos.get(x.source)).toBeLessThan(pos.get(x.target) as number);
           if (pos.has(x.target)) expect(pos.has(x.source)).toBe(true);
         }
       }),

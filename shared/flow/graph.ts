@@ -181,7 +181,11 @@ export interface CyclesResult {
  * Elementary cycles (Johnson's algorithm, iterative), at most `limit` of them. The graph
  * has a cycle iff at least one is returned. Self-loops come first, then cycles by SCC.
  */
-export function findCycles(nodeIds: readonly string[], edges: readonly GraphEdge[], opts: FindCyclesOptions = {}): CyclesResult {
+export function findCycles(
+  nodeIds: readonly string[],
+  edges: readonly GraphEdge[],
+  opts: FindCyclesOptions = {},
+): CyclesResult {
   const limit = Math.max(1, opts.limit ?? 20);
   const full = adjacency(nodeIds, edges);
   const position = new Map<string, number>();
@@ -261,7 +265,11 @@ export function findCycles(nodeIds: readonly string[], edges: readonly GraphEdge
     // Every cycle through `start` is found; look for the rest without it.
     const rest = comp.slice(1);
     const restAdj = new Map<string, string[]>();
-    for (const id of rest) restAdj.set(id, sub(id).filter((t) => t !== start));
+    for (const id of rest)
+      restAdj.set(
+        id,
+        sub(id).filter((t) => t !== start),
+      );
     const more = sccOf(restAdj).filter((c) => c.length > 1);
     for (let i = more.length - 1; i >= 0; i--) pending.push(more[i]);
   }

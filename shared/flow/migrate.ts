@@ -21,7 +21,8 @@ export type Migration = (flow: JsonObject) => JsonObject;
  */
 export const MIGRATIONS: Readonly<Record<number, Migration>> = Object.freeze({});
 
-export type FlowMigrationErrorCode = 'not_object' | 'missing_version' | 'invalid_version' | 'future_version' | 'migration_failed';
+export type FlowMigrationErrorCode =
+  'not_object' | 'missing_version' | 'invalid_version' | 'future_version' | 'migration_failed';
 
 export class FlowMigrationError extends Error {
   readonly code: FlowMigrationErrorCode;
@@ -49,7 +50,11 @@ export function migrateFlow(raw: unknown): MigrationResult {
 }
 
 /** `migrateFlow` over an explicit registry and target version (used by tests and tools). */
-export function migrateFlowWith(raw: unknown, migrations: Readonly<Record<number, Migration>>, current: number): MigrationResult {
+export function migrateFlowWith(
+  raw: unknown,
+  migrations: Readonly<Record<number, Migration>>,
+  current: number,
+): MigrationResult {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new FlowMigrationError('not_object', `a flow file must be a JSON object, got ${describe(raw)}`);
   }
@@ -93,7 +98,11 @@ export function migrateFlowWith(raw: unknown, migrations: Readonly<Record<number
       );
     }
     if (flow === null || typeof flow !== 'object' || Array.isArray(flow)) {
-      throw new FlowMigrationError('migration_failed', `the migration from schemaVersion ${v} returned ${describe(flow)}`, version);
+      throw new FlowMigrationError(
+        'migration_failed',
+        `the migration from schemaVersion ${v} returned ${describe(flow)}`,
+        version,
+      );
     }
     flow.schemaVersion = v + 1;
   }
@@ -103,7 +112,8 @@ export function migrateFlowWith(raw: unknown, migrations: Readonly<Record<number
 function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+  if (typeof value === 'string')
+    return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
   if (typeof value === 'number' || typeof value === 'boolean') return `${typeof value} ${String(value)}`;
   return typeof value;
 }

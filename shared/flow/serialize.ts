@@ -12,7 +12,16 @@
  * schema's property order steers some models). `undefined` values are dropped.
  */
 import type { z } from 'zod';
-import { flowEdgeSchema, flowIOSchema, flowNodeSchema, flowSchema, positionSchema, retrySchema, type Flow, type FlowInput } from './schema';
+import {
+  flowEdgeSchema,
+  flowIOSchema,
+  flowNodeSchema,
+  flowSchema,
+  positionSchema,
+  retrySchema,
+  type Flow,
+  type FlowInput,
+} from './schema';
 
 /** Keys that lead inside a node config (and its list items), in this order; the rest follow alphabetically. */
 export const CONFIG_KEY_PRIORITY = ['id', 'kind', 'mode', 'name', 'role', 'type', 'title', 'model'] as const;
@@ -251,7 +260,11 @@ export function findJsonError(text: string): { message: string; offset: number }
           stack.pop();
           continue;
         }
-        fail(top === '{' ? `expected "," or "}" after a property value, found ${describeChar()}` : `expected "," or "]" after an array element, found ${describeChar()}`);
+        fail(
+          top === '{'
+            ? `expected "," or "}" after a property value, found ${describeChar()}`
+            : `expected "," or "]" after an array element, found ${describeChar()}`,
+        );
       }
     }
   } catch (err) {

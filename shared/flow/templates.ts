@@ -21,7 +21,10 @@ export function templateFields(def: Pick<NodeTypeDefinition, 'editors' | 'templa
 }
 
 /** Syntax problems of every template in `config` (bad mustache, partials, unusable variable names). */
-export function checkTemplates(def: Pick<NodeTypeDefinition, 'editors' | 'templates'>, config: unknown): TemplateIssue[] {
+export function checkTemplates(
+  def: Pick<NodeTypeDefinition, 'editors' | 'templates'>,
+  config: unknown,
+): TemplateIssue[] {
   const issues: TemplateIssue[] = [];
   for (const field of templateFields(def)) walk(config, field.split('.'), [], issues);
   return issues;

@@ -15,7 +15,13 @@ interface Shape {
 }
 
 /** Builds a flow where node i's template reads `{{v<j>}}` for every link j → i. */
-function buildFlow({ n, links, order }: Shape): { schemaVersion: 1; id: string; name: string; nodes: unknown[]; edges: unknown[] } {
+function buildFlow({ links, order }: Shape): {
+  schemaVersion: 1;
+  id: string;
+  name: string;
+  nodes: unknown[];
+  edges: unknown[];
+} {
   const incoming = new Map<number, number[]>();
   for (const [s, t] of links) {
     const list = incoming.get(t) ?? [];
@@ -27,7 +33,12 @@ function buildFlow({ n, links, order }: Shape): { schemaVersion: 1; id: string; 
     const template = vars.length === 0 ? `constant ${i}` : vars.map((s) => `{{v${s}}}`).join(' + ');
     return { id: `t${i}`, type: 'transform', position: { x: i * 10, y: 0 }, config: { mode: 'template', template } };
   });
-  const edges = links.map(([s, t]) => ({ source: `t${s}`, sourcePort: 'result', target: `t${t}`, targetPort: `v${s}` }));
+  const edges = links.map(([s, t]) => ({
+    source: `t${s}`,
+    sourcePort: 'result',
+    target: `t${t}`,
+    targetPort: `v${s}`,
+  }));
   return { schemaVersion: 1, id: 'random', name: 'Random', nodes, edges };
 }
 
@@ -43,7 +54,10 @@ const dagArb = nodeCount.chain((n) =>
         { maxLength: 30, selector: ([a, b]) => `${a}-${b}` },
       )
       .map((list) => list.filter(([a, b]) => a < b)),
-    order: fc.shuffledSubarray(Array.from({ length: n }, (_, i) => i), { minLength: n, maxLength: n }),
+    order: fc.shuffledSubarray(
+      Array.from({ length: n }, (_, i) => i),
+      { minLength: n, maxLength: n },
+    ),
   }),
 );
 
@@ -126,16 +140,22 @@ describe('validateFlow on random graphs', () => {
 
   it('property: a valid flow with one node mutated never crashes validation and stays in the file', () => {
     fc.assert(
-      fc.property(dagArb, fc.jsonValue(), fc.nat(), fc.constantFrom('config', 'type', 'id', 'values', 'position'), (shape, junk, k, field) => {
-        const flow = buildFlow(shape);
-        const node = flow.nodes[k % flow.nodes.length] as Record<string, unknown>;
-        node[field] = junk;
-        const res = validateFlow(flow);
-        for (const p of res.problems) {
-          expect(typeof p.code).toBe('string');
-          expect(p.path === '' || /^[A-Za-z]/.test(p.path)).toBe(true);
-        }
-      }),
+      fc.property(
+        dagArb,
+        fc.jsonValue(),
+        fc.nat(),
+        fc.constantFrom('config', 'type', 'id', 'values', 'position'),
+        (shape, junk, k, field) => {
+          const flow = buildFlow(shape);
+          const node = flow.nodes[k % flow.nodes.length] as Record<string, unknown>;
+          node[field] = junk;
+          const res = validateFlow(flow);
+          for (const p of res.problems) {
+            expect(typeof p.code).toBe('string');
+            expect(p.path === '' || /^[A-Za-z]/.test(p.path)).toBe(true);
+          }
+        },
+      ),
       { numRuns: 200 },
     );
   });

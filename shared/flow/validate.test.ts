@@ -1,5 +1,12 @@
 import { describe, it, expect } from 'vitest';
-import { validateFlow, resolveFlowPorts, assertValidFlow, FlowValidationError, formatProblem, formatPath } from './validate';
+import {
+  validateFlow,
+  resolveFlowPorts,
+  assertValidFlow,
+  FlowValidationError,
+  formatProblem,
+  formatPath,
+} from './validate';
 import type { FlowProblem } from '../api/errors';
 
 type Raw = Record<string, unknown> & { nodes: Array<Record<string, unknown>>; edges: Array<Record<string, unknown>> };
@@ -71,7 +78,9 @@ describe('validateFlow', () => {
   });
 
   it('accepts a flow without input and output nodes', () => {
-    const res = validateFlow(bare([transform('a', 'hello'), transform('b', '{{x}}!')], [edge('a', 'result', 'b', 'x')]));
+    const res = validateFlow(
+      bare([transform('a', 'hello'), transform('b', '{{x}}!')], [edge('a', 'result', 'b', 'x')]),
+    );
     expect(res.problems).toEqual([]);
     expect(res.ok).toBe(true);
   });
@@ -87,7 +96,13 @@ describe('validateFlow', () => {
     expect(res.ok).toBe(false);
     expect(res.flow).toBeUndefined();
     expect(summary(byCode(res.problems, 'schema')).sort()).toEqual(
-      ['schema name', 'schema extra', 'schema nodes[1].position', 'schema nodes[2].selected', 'schema edges[0].sourcePort'].sort(),
+      [
+        'schema name',
+        'schema extra',
+        'schema nodes[1].position',
+        'schema nodes[2].selected',
+        'schema edges[0].sourcePort',
+      ].sort(),
     );
     expect(res.problems.find((p) => p.path === 'nodes[2].selected')?.nodeId).toBe('outputs');
     expect(res.problems.find((p) => p.path === 'edges[0].sourcePort')?.edgeIndex).toBe(0);
@@ -162,7 +177,11 @@ describe('validateFlow', () => {
     (config.messages as Array<Record<string, unknown>>)[0].role = 'bot';
     const res = validateFlow(raw);
     expect(summary(errors(res.problems)).sort()).toEqual(
-      ['invalid_config nodes[1].config.temperature', 'invalid_config nodes[1].config.colour', 'invalid_config nodes[1].config.messages[0].role'].sort(),
+      [
+        'invalid_config nodes[1].config.temperature',
+        'invalid_config nodes[1].config.colour',
+        'invalid_config nodes[1].config.messages[0].role',
+      ].sort(),
     );
     for (const p of res.problems) expect(p.nodeId).toBe('answer');
     // The edges into and out of the broken node are not reported: one mistake, not a flood.
@@ -170,7 +189,17 @@ describe('validateFlow', () => {
   });
 
   it('reports an invalid regular expression in a validator rule', () => {
-    const res = validateFlow(bare([{ id: 'v', type: 'validator', position: at, config: { rules: [{ kind: 'regex', pattern: '(' }] }, values: { value: 'x' } }]));
+    const res = validateFlow(
+      bare([
+        {
+          id: 'v',
+          type: 'validator',
+          position: at,
+          config: { rules: [{ kind: 'regex', pattern: '(' }] },
+          values: { value: 'x' },
+        },
+      ]),
+    );
     expect(summary(errors(res.problems))).toEqual(['invalid_config nodes[0].config.rules[0].pattern']);
   });
 
@@ -201,8 +230,13 @@ describe('validateFlow', () => {
   });
 
   it('still checks templates when another config field is invalid', () => {
-    const res = validateFlow(bare([{ id: 't', type: 'transform', position: at, config: { mode: 'template', template: '{{#a}}', extra: 1 } }]));
-    expect(summary(res.problems).sort()).toEqual(['invalid_config nodes[0].config.extra', 'template_syntax nodes[0].config.template']);
+    const res = validateFlow(
+      bare([{ id: 't', type: 'transform', position: at, config: { mode: 'template', template: '{{#a}}', extra: 1 } }]),
+    );
+    expect(summary(res.problems).sort()).toEqual([
+      'invalid_config nodes[0].config.extra',
+      'template_syntax nodes[0].config.template',
+    ]);
   });
 
   it('reports edges to missing nodes or ports (dangling_edge)', () => {
@@ -218,7 +252,11 @@ describe('validateFlow', () => {
       'dangling_edge edges[3].target',
       // no missing_input for answer.question: the misspelt edge still enters it (one mistake, one problem)
     ]);
-    expect(res.problems[0]).toMatchObject({ edgeIndex: 0, nodeId: 'inputs', message: expect.stringContaining('"question"') });
+    expect(res.problems[0]).toMatchObject({
+      edgeIndex: 0,
+      nodeId: 'inputs',
+      message: expect.stringContaining('"question"'),
+    });
     expect(res.problems[3].message).toContain('did you mean "outputs"');
   });
 
@@ -233,7 +271,11 @@ describe('validateFlow', () => {
       ),
     );
     expect(summary(res.problems)).toEqual(['incompatible_ports edges[0]']);
-    expect(res.problems[0]).toMatchObject({ edgeIndex: 0, nodeId: 'len', message: expect.stringMatching(/documents.*number/) });
+    expect(res.problems[0]).toMatchObject({
+      edgeIndex: 0,
+      nodeId: 'len',
+      message: expect.stringMatching(/documents.*number/),
+    });
   });
 
   it('reports required inputs that are neither connected nor given a value (missing_input)', () => {
@@ -251,7 +293,13 @@ describe('validateFlow', () => {
     const res = validateFlow(
       bare(
         [transform('a', '{{c}}{{d}}'), transform('b', '{{a}}'), transform('c', '{{b}}'), transform('d', '{{b}}')],
-        [edge('a', 'result', 'b', 'a'), edge('b', 'result', 'c', 'b'), edge('c', 'result', 'a', 'c'), edge('b', 'result', 'd', 'b'), edge('d', 'result', 'a', 'd')],
+        [
+          edge('a', 'result', 'b', 'a'),
+          edge('b', 'result', 'c', 'b'),
+          edge('c', 'result', 'a', 'c'),
+          edge('b', 'result', 'd', 'b'),
+          edge('d', 'result', 'a', 'd'),
+        ],
       ),
     );
     const cycles = byCode(res.problems, 'cycle');
@@ -280,7 +328,12 @@ describe('validateFlow', () => {
     const raw: Raw = {
       ...bare([
         { id: 'in', type: 'input', position: at },
-        { id: 'route', type: 'condition', position: at, config: { branches: [{ name: 'short', when: '$length($) < 10' }] } },
+        {
+          id: 'route',
+          type: 'condition',
+          position: at,
+          config: { branches: [{ name: 'short', when: '$length($) < 10' }] },
+        },
         transform('a', 'short: {{v}}'),
         transform('b', 'long: {{v}}'),
         { id: 'out', type: 'output', position: at },
@@ -326,8 +379,16 @@ describe('validateFlow', () => {
       undefined,
       { schemaVersion: 1 },
       { schemaVersion: 1, nodes: 'x', edges: {} },
-      { schemaVersion: 1, id: 'a', name: 'a', nodes: [null, 1, { id: 3 }, { id: 'x', type: 7 }, { id: 'y', type: 'prompt', config: 'x' }], edges: [null, { source: 1 }] },
-      JSON.parse('{"schemaVersion":1,"id":"a","name":"a","nodes":[{"id":"n","type":"transform","position":{"x":0,"y":0},"config":{"__proto__":{"mode":"template"}}}],"edges":[]}'),
+      {
+        schemaVersion: 1,
+        id: 'a',
+        name: 'a',
+        nodes: [null, 1, { id: 3 }, { id: 'x', type: 7 }, { id: 'y', type: 'prompt', config: 'x' }],
+        edges: [null, { source: 1 }],
+      },
+      JSON.parse(
+        '{"schemaVersion":1,"id":"a","name":"a","nodes":[{"id":"n","type":"transform","position":{"x":0,"y":0},"config":{"__proto__":{"mode":"template"}}}],"edges":[]}',
+      ),
     ];
     for (const raw of weird) {
       const res = validateFlow(raw);
@@ -365,8 +426,8 @@ describe('helpers', () => {
   it('formats paths and problems', () => {
     expect(formatPath(['nodes', 2, 'config', 'messages', 0, 'content'])).toBe('nodes[2].config.messages[0].content');
     expect(formatPath(['nodes', 0, 'config', 'headers', 'X-Key'])).toBe('nodes[0].config.headers["X-Key"]');
-    expect(formatProblem({ code: 'cycle', message: 'cycle: a → a', path: 'edges[0]', nodeId: 'a', severity: 'error' })).toBe(
-      'edges[0] (node a): cycle: a → a [cycle]',
-    );
+    expect(
+      formatProblem({ code: 'cycle', message: 'cycle: a → a', path: 'edges[0]', nodeId: 'a', severity: 'error' }),
+    ).toBe('edges[0] (node a): cycle: a → a [cycle]');
   });
 });

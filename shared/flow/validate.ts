@@ -31,7 +31,9 @@ export class FlowValidationError extends Error {
   readonly problems: FlowProblem[];
   constructor(problems: FlowProblem[], message?: string) {
     const errors = problems.filter((p) => p.severity === 'error');
-    super(message ?? `invalid flow: ${errors.length} problem(s)${errors[0] ? `; first: ${formatProblem(errors[0])}` : ''}`);
+    super(
+      message ?? `invalid flow: ${errors.length} problem(s)${errors[0] ? `; first: ${formatProblem(errors[0])}` : ''}`,
+    );
     this.name = 'FlowValidationError';
     this.problems = problems;
   }
@@ -112,7 +114,11 @@ export function validateFlow(raw: unknown): FlowValidationResult {
       add({ code: 'schema', message: err.message, path: '' });
       return { ok: false, problems };
     }
-    add({ code: err.code === 'migration_failed' ? 'migration_failed' : 'schema_version', message: err.message, path: 'schemaVersion' });
+    add({
+      code: err.code === 'migration_failed' ? 'migration_failed' : 'schema_version',
+      message: err.message,
+      path: 'schemaVersion',
+    });
     if (err.code !== 'missing_version') return { ok: false, problems };
     doc = raw; // read the rest as the current version, so its other problems show too
     skipVersionIssues = true;
@@ -144,7 +150,13 @@ export function validateFlow(raw: unknown): FlowValidationResult {
     const type = typeof n.type === 'string' ? n.type : undefined;
     const first = byId.get(id);
     const view: NodeView = { index, id, type, duplicate: first !== undefined };
-    if (first) add({ code: 'duplicate_id', message: `node id "${id}" is already used by nodes[${first.index}]`, path: `nodes[${index}].id`, nodeId: id });
+    if (first)
+      add({
+        code: 'duplicate_id',
+        message: `node id "${id}" is already used by nodes[${first.index}]`,
+        path: `nodes[${index}].id`,
+        nodeId: id,
+      });
     else byId.set(id, view);
     nodes.push(view);
     if (isObject(n.values)) view.values = n.values;
@@ -163,7 +175,12 @@ export function validateFlow(raw: unknown): FlowValidationResult {
     view.def = def;
     if (n.config !== undefined && !isObject(n.config)) return; // the shape check reported it
     for (const t of checkTemplates(def, n.config)) {
-      add({ code: 'template_syntax', message: t.message, path: formatPath(['nodes', index, 'config', ...t.path]), nodeId: id });
+      add({
+        code: 'template_syntax',
+        message: t.message,
+        path: formatPath(['nodes', index, 'config', ...t.path]),
+        nodeId: id,
+      });
     }
     const res = def.config.safeParse(n.config ?? {});
     if (!res.success) {
@@ -177,14 +194,27 @@ export function validateFlow(raw: unknown): FlowValidationResult {
     try {
       view.ports = portsOf(def, res.data, ctx);
     } catch (err) {
-      add({ code: 'invalid_config', message: `ports could not be resolved: ${(err as Error).message}`, path: `nodes[${index}].config`, nodeId: id });
+      add({
+        code: 'invalid_config',
+        message: `ports could not be resolved: ${(err as Error).message}`,
+        path: `nodes[${index}].config`,
+        nodeId: id,
+      });
       return;
     }
-    for (const [side, list] of [['input', view.ports.inputs], ['output', view.ports.outputs]] as const) {
+    for (const [side, list] of [
+      ['input', view.ports.inputs],
+      ['output', view.ports.outputs],
+    ] as const) {
       const seen = new Set<string>();
       for (const p of list) {
         if (seen.has(p.name)) {
-          add({ code: 'duplicate_port', message: `two ${side} ports are named "${p.name}"`, path: `nodes[${index}].config`, nodeId: id });
+          add({
+            code: 'duplicate_port',
+            message: `two ${side} ports are named "${p.name}"`,
+            path: `nodes[${index}].config`,
+            nodeId: id,
+          });
         }
         seen.add(p.name);
       }
@@ -211,18 +241,43 @@ export function validateFlow(raw: unknown): FlowValidationResult {
   rawEdges.forEach((e: unknown, index) => {
     if (!isObject(e)) return;
     const { source, sourcePort, target, targetPort } = e;
-    if (typeof source !== 'string' || typeof sourcePort !== 'string' || typeof target !== 'string' || typeof targetPort !== 'string') return;
+    if (
+      typeof source !== 'string' ||
+      typeof sourcePort !== 'string' ||
+      typeof target !== 'string' ||
+      typeof targetPort !== 'string'
+    )
+      return;
     const edge: EdgeView = { index, source, sourcePort, target, targetPort };
     edges.push(edge);
     const key = JSON.stringify([source, sourcePort, target, targetPort]);
     const prev = edgeKeys.get(key);
     if (prev !== undefined) {
-      add({ code: 'duplicate_edge', severity: 'warning', message: `same connection as edges[${prev}]`, path: `edges[${index}]`, edgeIndex: index, nodeId: target });
+      add({
+        code: 'duplicate_edge',
+        severity: 'warning',
+        message: `same connection as edges[${prev}]`,
+        path: `edges[${index}]`,
+        edgeIndex: index,
+        nodeId: target,
+      });
     } else edgeKeys.set(key, index);
     const from = byId.get(source);
     const to = byId.get(target);
-    if (!from) add({ code: 'dangling_edge', message: `edge source "${source}" is not a node${suggest(source, byId)}`, path: `edges[${index}].source`, edgeIndex: index });
-    if (!to) add({ code: 'dangling_edge', message: `edge target "${target}" is not a node${suggest(target, byId)}`, path: `edges[${index}].target`, edgeIndex: index });
+    if (!from)
+      add({
+        code: 'dangling_edge',
+        message: `edge source "${source}" is not a node${suggest(source, byId)}`,
+        path: `edges[${index}].source`,
+        edgeIndex: index,
+      });
+    if (!to)
+      add({
+        code: 'dangling_edge',
+        message: `edge target "${target}" is not a node${suggest(target, byId)}`,
+        path: `edges[${index}].target`,
+        edgeIndex: index,
+      });
     const out = from?.ports?.outputs.find((p) => p.name === sourcePort);
     const inp = to?.ports?.inputs.find((p) => p.name === targetPort);
     if (from?.ports && !out) {
@@ -262,7 +317,12 @@ export function validateFlow(raw: unknown): FlowValidationResult {
     if (node.duplicate || !node.ports) continue;
     for (const port of node.ports.inputs) {
       if (!port.required || connected.has(`${node.id}\u0000${port.name}`)) continue;
-      if (node.values && Object.prototype.hasOwnProperty.call(node.values, port.name) && node.values[port.name] !== undefined) continue;
+      if (
+        node.values &&
+        Object.prototype.hasOwnProperty.call(node.values, port.name) &&
+        node.values[port.name] !== undefined
+      )
+        continue;
       add({
         code: 'missing_input',
         message: `required input "${port.name}" (${port.type}) is neither connected nor given a value in "values"`,
@@ -279,7 +339,8 @@ export function validateFlow(raw: unknown): FlowValidationResult {
   cycles.forEach((cycle, i) => {
     const last = cycle[cycle.length - 1];
     const closing = graphEdges.find((e) => e.source === last && e.target === cycle[0]);
-    const more = truncated && i === cycles.length - 1 ? ` (stopped after ${cycles.length} cycles; there may be more)` : '';
+    const more =
+      truncated && i === cycles.length - 1 ? ` (stopped after ${cycles.length} cycles; there may be more)` : '';
     add({
       code: 'cycle',
       message: `cycle: ${formatCycle(cycle)}; a flow must be a DAG${more}`,
@@ -308,7 +369,8 @@ function ioView(list: unknown): Array<{ index: number; io: FlowIO }> {
   list.forEach((entry: unknown, index) => {
     if (!isObject(entry) || typeof entry.name !== 'string') return;
     const t = entry.type;
-    const type: PortType = t === undefined ? 'string' : (PORT_TYPES as readonly unknown[]).includes(t) ? (t as PortType) : 'any';
+    const type: PortType =
+      t === undefined ? 'string' : (PORT_TYPES as readonly unknown[]).includes(t) ? (t as PortType) : 'any';
     out.push({ index, io: { name: entry.name, type, required: entry.required === true, description: undefined } });
   });
   return out;
@@ -324,7 +386,11 @@ function checkDuplicateIO(add: Add, list: Array<{ index: number; io: FlowIO }>, 
   for (const { index, io } of list) {
     const prev = seen.get(io.name);
     if (prev !== undefined) {
-      add({ code: 'duplicate_io', message: `flow ${where.slice(0, -1)} "${io.name}" is already declared at ${where}[${prev}]`, path: `${where}[${index}].name` });
+      add({
+        code: 'duplicate_io',
+        message: `flow ${where.slice(0, -1)} "${io.name}" is already declared at ${where}[${prev}]`,
+        path: `${where}[${index}].name`,
+      });
     } else seen.set(io.name, index);
   }
 }
@@ -370,7 +436,12 @@ function checkReachability(
     const used = new Set(edges.filter((e) => inputNodes.some((n) => n.id === e.source)).map((e) => e.sourcePort));
     for (const { index, io } of inputs) {
       if (used.has(io.name)) continue;
-      add({ code: 'unused_input', severity: 'warning', message: `flow input "${io.name}" is not used by any node`, path: `inputs[${index}]` });
+      add({
+        code: 'unused_input',
+        severity: 'warning',
+        message: `flow input "${io.name}" is not used by any node`,
+        path: `inputs[${index}]`,
+      });
     }
   }
 }
@@ -378,7 +449,8 @@ function checkReachability(
 function addSchemaIssue(add: Add, issue: z.core.$ZodIssue, doc: unknown): void {
   for (const { path, message } of expandIssue(issue)) {
     const isId = path[path.length - 1] === 'id' && (path.length === 1 || (path.length === 3 && path[0] === 'nodes'));
-    const idFormat = isId && (issue.code === 'invalid_format' || issue.code === 'too_big' || issue.code === 'too_small');
+    const idFormat =
+      isId && (issue.code === 'invalid_format' || issue.code === 'too_big' || issue.code === 'too_small');
     const nodeIndex = path[0] === 'nodes' && typeof path[1] === 'number' ? path[1] : undefined;
     const edgeIndex = path[0] === 'edges' && typeof path[1] === 'number' ? path[1] : undefined;
     const rawNode = nodeIndex !== undefined ? (doc as { nodes: unknown[] }).nodes[nodeIndex] : undefined;
@@ -403,7 +475,8 @@ function expandIssue(issue: z.core.$ZodIssue): Array<{ path: PropertyKey[]; mess
 
 function valueAt(doc: unknown, path: PropertyKey[]): unknown {
   let cur: unknown = doc;
-  for (const seg of path) cur = isObject(cur) || Array.isArray(cur) ? (cur as Record<PropertyKey, unknown>)[seg] : undefined;
+  for (const seg of path)
+    cur = isObject(cur) || Array.isArray(cur) ? (cur as Record<PropertyKey, unknown>)[seg] : undefined;
   return cur;
 }
 
