@@ -32,6 +32,9 @@ beforeAll(async () => {
       if (u.pathname === '/json') {
         res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'x-request-id': 'abc' });
         res.end(JSON.stringify({ ok: true, query: Object.fromEntries(u.searchParams) }));
+      } else if (u.pathname === '/png') {
+        res.writeHead(200, { 'content-type': 'image/png' });
+        res.end(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0xff, 0x00]));
       } else if (u.pathname === '/text') {
         res.writeHead(200, { 'content-type': 'text/plain' });
         res.end('plain text');
@@ -134,6 +137,11 @@ describe('http tool', () => {
     expect(t.outputs.body).toBe('plain text');
     const j = await exec(executorContext('tool', cfg({ responseType: 'text' }), {}, { env }));
     expect(typeof j.outputs.body).toBe('string');
+    const png = await exec(executorContext('tool', cfg({ url: `http://allowed.test:${port}/png` }), {}, { env }));
+    expect(png.outputs.body).toEqual({
+      contentType: 'image/png',
+      base64: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0xff, 0x00]).toString('base64'),
+    });
     const bad = await failure(
       exec(
         executorContext('tool', cfg({ url: `http://allowed.test:${port}/text`, responseType: 'json' }), {}, { env }),

@@ -5,7 +5,8 @@
  * URL's host or path structure; `{{{value}}}` inserts it raw, still behind the guard);
  * in a JSON body, `{{value}}` of a string is JSON-string escaped (`{"q": "{{q}}"}` stays
  * valid JSON) and other values are written as JSON; header values may not contain line
- * breaks. Outputs: `body` (parsed JSON or text), `status`, `headers`.
+ * breaks. Outputs: `body` (parsed JSON, text, or `{ contentType, base64 }` for binary
+ * types under `responseType: "auto"`), `status`, `headers`.
  *
  * Secrets never reach the trace: span meta shows the URL with credential-like query
  * values redacted and request headers with Authorization / Cookie / API-key headers
@@ -66,6 +67,17 @@ const jsonEscape = (v: unknown): string =>
 
 function isJsonType(contentType: string | undefined): boolean {
   return !!contentType && /(^|\/|\+)json\b/i.test(contentType.split(';')[0].trim());
+}
+
+/** Content types `auto` returns as `{ contentType, base64 }` instead of garbled text. */
+function isBinaryType(contentType: string | undefined): boolean {
+  const t = (contentType ?? '').split(';')[0].trim().toLowerCase();
+  return (
+    /^(image|audio|video|font)\//.test(t) ||
+    t === 'application/octet-stream' ||
+    t === 'application/pdf' ||
+    t === 'application/zip'
+  );
 }
 
 function looksLikeJson(text: string): boolean {
@@ -167,6 +179,8 @@ export function createHttpToolExecutor(opts: HttpToolOptions = {}): Executor<Htt
           }
           out = res.text();
         }
+      } else if (isBinaryType(res.headers['content-type'])) {
+        out = { contentType: res.headers['content-type'], base64: res.body.toString('base64') };
       } else out = res.text();
     }
     return { outputs: { body: out, status: res.status, headers: res.headers } };
