@@ -1,7 +1,7 @@
 import { describe, it, expect, beforeAll, afterAll, beforeEach } from 'vitest';
 import { promptConfig, type PromptConfig } from '../../../shared/nodes/prompt';
 import { NodeError } from '../types';
-import { createPromptExecutor, promptExecutor } from './prompt';
+import { createPromptExecutor, promptExecutor, useOpenAIJsonMode } from './prompt';
 import { startFakeOpenAI, countTokens, type FakeOpenAI, type ChatRequest } from '../../../test/support/fake-openai';
 import { executorContext } from '../../../test/support/executor-context';
 import { countChatTokens } from '../../llm/tokens';
@@ -242,6 +242,41 @@ describe('prompt executor against a fake OpenAI server', () => {
       promptExecutor(executorContext('prompt', cfg({ output: 'json' }), { question: 'x' }, { env })),
     );
     expect(invalid).toMatchObject({ code: 'invalid_json', retryable: false });
+  });
+
+  it('uses OpenAI JSON mode only on api.openai.com and when a message mentions JSON', () => {
+    const turns = [{ role: 'user' as const, content: 'Reply in JSON.' }];
+    const json = cfg({ output: 'json' });
+    expect(useOpenAIJsonMode(json, turns, undefined)).toBe(true);
+    expect(useOpenAIJsonMode(json, turns, 'https://api.openai.com/v1')).toBe(true);
+    expect(useOpenAIJsonMode(json, turns, 'http://127.0.0.1:1234/v1')).toBe(false);
+    expect(useOpenAIJsonMode(json, [{ role: 'user', content: 'hi' }], undefined)).toBe(false);
+    expect(useOpenAIJsonMode(cfg(), turns, undefined)).toBe(false);
+    expect(
+      useOpenAIJsonMode(cfg({ output: 'json', model: 'anthropic:claude-3-5-haiku-latest' }), turns, undefined),
+    ).toBe(false);
+  });
+
+  it('sends response_format json_object when JSON mode applies', async () => {
+    // api.openai.com's host name is routed to the fake by a fetch that rewrites the origin
+    const rewrite = (input: string | URL | Request, init?: RequestInit): Promise<Response> =>
+      fetch(String(input).replace('https://api.openai.com/v1', fake.url), init);
+    const exec = createPromptExecutor({ modelSettings: { fetch: rewrite } });
+    fake.setResponder(() => ({ json: { ok: true } }));
+    const ctx = executorContext(
+      'prompt',
+      cfg({ output: 'json', messages: [{ role: 'user', content: 'Answer {{question}} as JSON' }] }),
+      { question: 'q' },
+      {
+        env: { OPENAI_API_KEY: KEY },
+      },
+    );
+    const res = await exec(ctx);
+    expect(res.outputs.json).toEqual({ ok: true });
+    expect(lastBody().response_format).toEqual({ type: 'json_object' });
+    expect(ctx.meta.jsonMode).toBe(true);
+    await promptExecutor(executorContext('prompt', cfg({ output: 'json' }), { question: 'json please' }, { env }));
+    expect(lastBody().response_format).toBeUndefined(); // custom base URL: no JSON mode
   });
 
   it('inserts history messages and validates them', async () => {

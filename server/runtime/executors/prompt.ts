@@ -212,6 +212,17 @@ async function readStream(
   return { text, usage, finishReason, responseModel };
 }
 
+/**
+ * Ask OpenAI itself for JSON mode (`response_format: json_object`) when the node wants
+ * JSON: only on api.openai.com (OpenAI-compatible servers differ: LM Studio, for one,
+ * refuses json_object), and only when a message mentions "json", which OpenAI requires.
+ */
+export function useOpenAIJsonMode(config: PromptConfig, turns: ChatTurn[], openaiBaseUrl: string | undefined): boolean {
+  if (config.output !== 'json' || !config.model.startsWith('openai:')) return false;
+  if (openaiBaseUrl && !/^https:\/\/api\.openai\.com(\/|$)/.test(openaiBaseUrl)) return false;
+  return turns.some((t) => /json/i.test(t.content));
+}
+
 /** Build the prompt executor (options for tests and tuning). */
 export function createPromptExecutor(opts: PromptExecutorOptions = {}): Executor<PromptConfig> {
   return async function promptExecutor(ctx) {
@@ -234,15 +245,23 @@ export function createPromptExecutor(opts: PromptExecutorOptions = {}): Executor
     const messages = toLangChain(turns);
     const reasoning = isOpenAIReasoningModel(config.model);
     const stop = config.stop && config.stop.length > 0 && !reasoning ? config.stop : undefined;
+    const jsonMode = useOpenAIJsonMode(config, turns, ctx.services.config.providers.openai.baseUrl);
+    if (jsonMode) ctx.setMeta({ jsonMode: true });
     if (reasoning) ctx.setMeta({ ignoredSettings: ['temperature', ...(config.stop?.length ? ['stop'] : [])] });
     if (ctx.feedback) ctx.setMeta({ reaskAttempt: ctx.feedback.attempt });
 
     let reply: Reply;
     const stallAbort = new AbortController();
     const signal = AbortSignal.any([ctx.signal, stallAbort.signal]);
+    // ChatOpenAI's call options include response_format; the base type does not know it.
+    const callOptions = {
+      signal,
+      ...(stop ? { stop } : {}),
+      ...(jsonMode ? { response_format: { type: 'json_object' } } : {}),
+    } as { signal: AbortSignal; stop?: string[] };
     try {
       if (config.stream) {
-        const stream = await model.stream(messages, { signal, ...(stop ? { stop } : {}) });
+        const stream = await model.stream(messages, callOptions);
         reply = await readStream(stream as AsyncIterable<AIMessageChunk>, ctx, stallMs, () => stallAbort.abort());
         if (ctx.signal.aborted) throw new NodeError('cancelled', `${provider} call cancelled`);
         if (reply.finishReason === undefined) {
@@ -255,7 +274,7 @@ export function createPromptExecutor(opts: PromptExecutorOptions = {}): Executor
           );
         }
       } else {
-        const msg = await model.invoke(messages, { signal, ...(stop ? { stop } : {}) });
+        const msg = await model.invoke(messages, callOptions);
         const meta = msg.response_metadata as Record<string, unknown> | undefined;
         const m = meta?.model_name ?? meta?.model;
         reply = {
