@@ -1,11 +1,13 @@
 import type { CodeToolConfig } from '../../../shared/nodes/tool';
-import { runInSandbox, SandboxError } from '../../sandbox/quickjs';
+import { SandboxError } from '../../sandbox/quickjs';
+import { runSandboxed } from '../../sandbox/pool';
 import { NodeError, type Executor } from '../types';
 
 /**
  * The code tool: JavaScript in a fresh QuickJS sandbox, declared inputs as globals, the
- * value of the last expression (or `return`) as `result`. Time and memory limits come
- * from the config; the node's signal stops the script at its next interrupt check.
+ * value of the last expression (or `return`) as `result`. It runs in a sandbox worker
+ * thread, so the event loop stays free; time and memory limits come from the config, and
+ * the node's signal (cancel, node timeout) terminates the worker.
  */
 export const codeToolExecutor: Executor<CodeToolConfig> = async (ctx) => {
   const { code, inputs: declared, timeoutMs, memoryMb } = ctx.config;
@@ -16,7 +18,7 @@ export const codeToolExecutor: Executor<CodeToolConfig> = async (ctx) => {
   }
   const started = performance.now();
   try {
-    const result = await runInSandbox(code, globals, { timeoutMs, memoryMb, signal: ctx.signal });
+    const result = await runSandboxed(code, globals, { timeoutMs, memoryMb, signal: ctx.signal });
     ctx.setMeta({ sandboxMs: Math.round((performance.now() - started) * 1000) / 1000 });
     return { outputs: { result } };
   } catch (err) {
