@@ -23,4 +23,5 @@ export const NAV: NavEntry[] = [
 ];
 
 export const pages: Record<string, PageLoader> = {
+  evaluations: () => import('../evaluation/EvaluationPage'),
 };

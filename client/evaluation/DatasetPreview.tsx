@@ -1,0 +1,75 @@
+import { useEffect, useState } from 'react';
+import type { DatasetInfo, DatasetRowRecord, DatasetVersionInfo } from '../../shared/api/evaluation';
+import { cell, evalApi } from './api';
+
+/** A dataset's versions, columns, bad rows and its first rows. */
+export function DatasetPreview({ dataset }: { dataset: DatasetInfo }) {
+  const [versions, setVersions] = useState<DatasetVersionInfo[]>([]);
+  const [versionId, setVersionId] = useState<string | undefined>(dataset.latestVersion?.id);
+  const [rows, setRows] = useState<DatasetRowRecord[]>([]);
+  const [error, setError] = useState<string>();
+  useEffect(() => {
+    void evalApi.dataset(dataset.id).then((d) => setVersions(d.versions), (e: Error) => setError(e.message));
+    setVersionId(dataset.latestVersion?.id);
+  }, [dataset.id, dataset.latestVersion?.id]);
+  useEffect(() => {
+    if (!versionId) return;
+    void evalApi.rows(versionId, 0, 50).then(setRows, (e: Error) => setError(e.message));
+  }, [versionId]);
+  const v = versions.find((x) => x.id === versionId) ?? dataset.latestVersion ?? undefined;
+  const columns = v?.columns ?? [];
+  return (
+    <div className="eval-section" data-testid="dataset-preview">
+      <div className="eval-row">
+        <h3>{dataset.name}</h3>
+        <select className="input" value={versionId} onChange={(e) => setVersionId(e.target.value)} aria-label="version">
+          {versions.map((x) => (
+            <option key={x.id} value={x.id}>
+              v{x.version} · {x.rowCount} rows · {new Date(x.createdAt).toLocaleString()}
+            </option>
+          ))}
+        </select>
+      </div>
+      {error && <div className="banner">{error}</div>}
+      {v && (
+        <p className="muted" data-testid="dataset-meta">
+          {v.rowCount} rows · {columns.length} columns ({columns.join(', ')}) · {v.format.toUpperCase()} · hash {v.contentHash?.slice(0, 12)}
+        </p>
+      )}
+      {v && v.badRowCount > 0 && (
+        <div className="banner" data-testid="bad-rows">
+          {v.badRowCount} bad row(s) skipped:
+          <ul>
+            {v.badRows.slice(0, 10).map((b) => (
+              <li key={b.line}>
+                line {b.line}: {b.message}
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
+      <div className="eval-table-wrap">
+        <table className="eval-table">
+          <thead>
+            <tr>
+              <th>#</th>
+              {columns.map((c) => (
+                <th key={c}>{c}</th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((r) => (
+              <tr key={r.idx}>
+                <td className="muted">{r.idx + 1}</td>
+                {columns.map((c) => (
+                  <td key={c}>{cell(r.data[c])}</td>
+                ))}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </div>
+  );
+}

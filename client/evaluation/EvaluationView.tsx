@@ -1,0 +1,135 @@
+import { useEffect, useState } from 'react';
+import type { EvaluationEvent, EvaluationInfo, EvaluationSummary } from '../../shared/api/evaluation';
+import { evalApi, fmt } from './api';
+import { MetricChart } from './MetricChart';
+import { ResultsTable } from './ResultsTable';
+import { RowDrawer } from './RowDrawer';
+
+/** One evaluation: live progress (SSE), summary and charts, the results table, row drill-down, export. */
+export function EvaluationView({ evaluationId, onChanged }: { evaluationId: string; onChanged: () => void }) {
+  const [info, setInfo] = useState<EvaluationInfo>();
+  const [progress, setProgress] = useState<{ done: number; failed: number; total: number; concurrency: number; status: string }>();
+  const [summary, setSummary] = useState<EvaluationSummary | null>(null);
+  const [filter, setFilter] = useState('all');
+  const [open, setOpen] = useState<number>();
+  const [version, setVersion] = useState(0);
+
+  useEffect(() => {
+    let cancelled = false;
+    setOpen(undefined);
+    void evalApi.evaluation(evaluationId).then((e) => {
+      if (cancelled) return;
+      setInfo(e);
+      setSummary(e.summary);
+      setProgress({ done: e.done, failed: e.failed, total: e.total, concurrency: e.concurrencyNow ?? 0, status: e.status });
+    });
+    const es = new EventSource(evalApi.eventsUrl(evaluationId));
+    let lastRefresh = 0;
+    const onProgress = (m: MessageEvent<string>) => {
+      const e = JSON.parse(m.data) as Extract<EvaluationEvent, { type: 'progress' }>;
+      setProgress({ done: e.done, failed: e.failed, total: e.total, concurrency: e.concurrency, status: e.status });
+      if (Date.now() - lastRefresh > 1500) {
+        lastRefresh = Date.now();
+        setVersion((v) => v + 1);
+      }
+    };
+    const onFinished = (m: MessageEvent<string>) => {
+      const e = JSON.parse(m.data) as Extract<EvaluationEvent, { type: 'finished' }>;
+      setSummary(e.summary);
+      setVersion((v) => v + 1);
+      void evalApi.evaluation(evaluationId).then((x) => {
+        if (!cancelled) {
+          setInfo(x);
+          setProgress({ done: x.done, failed: x.failed, total: x.total, concurrency: 0, status: x.status });
+        }
+      });
+      onChanged();
+      es.close();
+    };
+    es.addEventListener('progress', onProgress as EventListener);
+    es.addEventListener('finished', onFinished as EventListener);
+    return () => {
+      cancelled = true;
+      es.close();
+    };
+  }, [evaluationId, onChanged]);
+
+  if (!info || !progress) return <p className="muted pad">loading…</p>;
+  const metrics = info.config.metrics.map((m) => (typeof m === 'string' ? m : (m.name ?? (m.type === 'evaluator_flow' ? m.flow : m.type))));
+  const running = progress.status === 'running' || progress.status === 'queued';
+  const pct = progress.total ? Math.round((progress.done / progress.total) * 100) : 100;
+  const count = filter === 'failed' ? progress.failed : filter === 'succeeded' ? progress.done - progress.failed : progress.done;
+
+  return (
+    <div className="eval-view" data-testid="evaluation-view">
+      <div className="eval-row">
+        <h3>{info.name}</h3>
+        <span className={`eval-status eval-status-${progress.status}`} data-testid="eval-status">
+          {progress.status}
+        </span>
+        <span className="nav-spacer" />
+        {running ? (
+          <button className="btn btn-small btn-danger" onClick={() => void evalApi.cancel(info.id).then(onChanged)} data-testid="cancel-evaluation">
+            Cancel
+          </button>
+        ) : progress.status !== 'completed' ? (
+          <button className="btn btn-small" onClick={() => void evalApi.resume(info.id).then(() => setVersion((v) => v + 1))}>
+            Resume
+          </button>
+        ) : null}
+        <a className="btn btn-small" href={evalApi.exportUrl(info.id, 'csv')} download data-testid="export-csv">
+          Export CSV
+        </a>
+        <a className="btn btn-small" href={evalApi.exportUrl(info.id, 'jsonl')} download>
+          Export JSONL
+        </a>
+      </div>
+      <div className="eval-progress" aria-label="progress" data-testid="eval-progress">
+        <div className="eval-progress-bar" style={{ width: `${pct}%` }} />
+        <span>
+          {progress.done}/{progress.total} rows ({pct}%){progress.failed ? ` · ${progress.failed} failed` : ''}
+          {running && progress.concurrency ? ` · concurrency ${progress.concurrency}` : ''}
+        </span>
+      </div>
+      {summary && (
+        <>
+          <div className="eval-cards" data-testid="eval-summary">
+            <div className="eval-card">
+              <div className="muted">latency</div>
+              mean {fmt(summary.latency.mean, 0)} ms · p95 {fmt(summary.latency.p95, 0)} ms
+            </div>
+            <div className="eval-card">
+              <div className="muted">tokens</div>
+              {summary.tokens}
+            </div>
+            <div className="eval-card">
+              <div className="muted">cost</div>
+              {summary.costTotal === null ? 'unknown' : `$${summary.costTotal.toFixed(4)}`}
+            </div>
+            <div className="eval-card">
+              <div className="muted">rows</div>
+              {summary.succeeded} ok · {summary.failed} failed
+            </div>
+          </div>
+          <div className="eval-charts">
+            {summary.metrics.map((m) => (
+              <MetricChart key={m.name} metric={m} />
+            ))}
+          </div>
+        </>
+      )}
+      <div className="eval-row">
+        <span className="muted">Show</span>
+        <select className="input" value={filter} onChange={(e) => setFilter(e.target.value)} data-testid="results-filter">
+          <option value="all">all rows</option>
+          <option value="failed">failed rows</option>
+          <option value="succeeded">succeeded rows</option>
+        </select>
+      </div>
+      <div className="eval-split">
+        <ResultsTable evaluationId={info.id} count={count} metrics={metrics} output={info.config.output} filter={filter} version={version} onOpen={setOpen} />
+        {open !== undefined && <RowDrawer evaluationId={info.id} rowIdx={open} onClose={() => setOpen(undefined)} onReviewed={() => setVersion((v) => v + 1)} />}
+      </div>
+    </div>
+  );
+}
