@@ -107,8 +107,11 @@ describe('guardedFetch refuses non-public targets', () => {
     ['http://evil.test/', /evil\.test resolves to 127\.0\.0\.1 is a loopback address/],
     ['http://private.test/', /private\.test resolves to 10\.1\.2\.3 is a private address/],
     ['http://mapped.test/', /maps to/],
+    ['http://allowed.test@127.0.0.1:PORT/ok', /127\.0\.0\.1 is a loopback address/], // userinfo is not the host
+    ['http://127.0.0.1:PORT#@allowed.test/', /127\.0\.0\.1 is a loopback address/],
+    ['http://localhost.:PORT/ok', /loopback host name/], // trailing dot
   ])('%s', async (raw, msg) => {
-    const err = await refused(raw.replace('PORT', String(port)));
+    const err = await refused(raw.replace('PORT', String(port)), { allowHosts: ['allowed.test'] });
     expect(err.code).toBe('ssrf_blocked');
     expect(err.message).toMatch(msg);
     expect(err.message).toContain('BRAID_HTTP_ALLOW_HOSTS');
