@@ -10,7 +10,9 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { generatedFiles, ROOT, FLOW_SCHEMA_PATH, buildFlowJsonSchema, nodesDocText } from '../scripts/gen';
 import { nodeTypes } from '../shared/nodes/registry';
 import { parseFlowText } from '../shared/flow/serialize';
-import { validateFlow } from '../shared/flow/validate';
+import { validateFlow, FLOW_PROBLEM_CODES } from '../shared/flow/validate';
+import { serializeFlow } from '../shared/flow/serialize';
+import type { FlowInput } from '../shared/flow/schema';
 
 describe('generated files', () => {
   for (const [rel, expected] of Object.entries(generatedFiles())) {
@@ -102,4 +104,23 @@ describe('shared/flow.schema.json', () => {
       expect(check.errors?.some((e) => e.instancePath === where)).toBe(true);
     });
   }
+});
+
+describe('docs/flow-format.md', () => {
+  const doc = readFileSync(path.join(ROOT, 'docs/flow-format.md'), 'utf8');
+
+  it('shows an example that is valid and written exactly as serializeFlow writes it', () => {
+    const block = /```json\n([\s\S]*?)```/.exec(doc);
+    expect(block).not.toBeNull();
+    const text = (block as RegExpExecArray)[1];
+    const res = validateFlow(parseFlowText(text));
+    expect(res.problems).toEqual([]);
+    expect(serializeFlow(res.flow as FlowInput)).toBe(text);
+  });
+
+  it('documents every validation code with its severity', () => {
+    for (const [code, severity] of Object.entries(FLOW_PROBLEM_CODES)) {
+      expect(doc).toMatch(new RegExp(`\\| \`${code}\` +\\| ${severity} +\\|`));
+    }
+  });
 });

@@ -87,7 +87,6 @@ export function checkReachability(
       if (n.type === 'input' || n.type === 'output' || leadsToOutput.has(n.id)) continue;
       add({
         code: 'unreachable',
-        severity: 'warning',
         message: `no path leads from node "${n.id}" to the flow's outputs, so its result is never used`,
         path: `nodes[${n.index}]`,
         nodeId: n.id,
@@ -97,7 +96,6 @@ export function checkReachability(
       if (outputNodes.some((n) => connected.has(`${n.id}\u0000${io.name}`))) continue;
       add({
         code: 'unconnected_output',
-        severity: 'warning',
         message: `flow output "${io.name}" is not connected to an output node; runs will not return it`,
         path: `outputs[${index}]`,
       });
@@ -109,7 +107,6 @@ export function checkReachability(
       if (used.has(io.name)) continue;
       add({
         code: 'unused_input',
-        severity: 'warning',
         message: `flow input "${io.name}" is not used by any node`,
         path: `inputs[${index}]`,
       });

@@ -6,8 +6,32 @@ import type { z } from 'zod';
 import type { FlowProblem } from '../api/errors';
 import type { PortSpec } from '../ports';
 
-/** Where checks report: severity defaults to `error`. */
-export type ProblemSink = (p: Omit<FlowProblem, 'severity'> & { severity?: FlowProblem['severity'] }) => void;
+/** Every code validation reports, with its severity (docs/flow-format.md explains each). */
+export const FLOW_PROBLEM_CODES = {
+  schema: 'error',
+  schema_version: 'error',
+  migration_failed: 'error',
+  unsafe_id: 'error',
+  duplicate_id: 'error',
+  unknown_type: 'error',
+  invalid_config: 'error',
+  template_syntax: 'error',
+  duplicate_port: 'error',
+  dangling_edge: 'error',
+  incompatible_ports: 'error',
+  missing_input: 'error',
+  cycle: 'error',
+  duplicate_io: 'error',
+  unreachable: 'warning',
+  unconnected_output: 'warning',
+  unused_input: 'warning',
+  unknown_value: 'warning',
+  duplicate_edge: 'warning',
+} as const satisfies Record<string, FlowProblem['severity']>;
+export type FlowProblemCode = keyof typeof FLOW_PROBLEM_CODES;
+
+/** Where checks report; the severity comes from the code. */
+export type ProblemSink = (p: Omit<FlowProblem, 'severity' | 'code'> & { code: FlowProblemCode }) => void;
 
 /** Thrown by `assertValidFlow` (and by callers that refuse invalid flows); carries every problem. */
 export class FlowValidationError extends Error {

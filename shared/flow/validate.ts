@@ -17,6 +17,7 @@ import { findCycles, formatCycle } from './graph';
 import { getNodeType, nodeTypes, type ResolvedPorts } from '../nodes/registry';
 import type { NodeTypeDefinition, PortContext } from '../nodes/define';
 import {
+  FLOW_PROBLEM_CODES,
   FlowValidationError,
   addSchemaIssue,
   closest,
@@ -29,7 +30,7 @@ import {
 } from './problems';
 import { checkDuplicateIO, checkReachability, firstByName, ioView, type EdgeView, type NodeView } from './flow-checks';
 
-export { FlowValidationError, formatPath, formatProblem } from './problems';
+export { FLOW_PROBLEM_CODES, FlowValidationError, formatPath, formatProblem, type FlowProblemCode } from './problems';
 
 export interface FlowValidationResult {
   /** True when no problem has severity `error` (warnings are allowed). */
@@ -63,7 +64,7 @@ export function assertValidFlow(raw: unknown): Flow {
 export function validateFlow(raw: unknown): FlowValidationResult {
   const problems: FlowProblem[] = [];
   const add: ProblemSink = (p) => {
-    problems.push({ severity: 'error', ...p });
+    problems.push({ ...p, severity: FLOW_PROBLEM_CODES[p.code] });
   };
 
   let doc: unknown;
@@ -197,7 +198,6 @@ function checkNode(
     if (view.ports.inputs.some((p) => p.name === key)) continue;
     add({
       code: 'unknown_value',
-      severity: 'warning',
       message: `"${key}" is not an input port of this node (it has ${listNames(view.ports.inputs)}); the value is ignored`,
       path: formatPath(['nodes', index, 'values', key]),
       nodeId: id,
@@ -229,7 +229,6 @@ function checkEdges(
       const message = `same connection as edges[${prev}]`;
       add({
         code: 'duplicate_edge',
-        severity: 'warning',
         message,
         path: `edges[${index}]`,
         edgeIndex: index,
