@@ -40,11 +40,15 @@ export * from './fake-openai-wire';
 function sleep(ms: number, req: http.IncomingMessage): Promise<void> {
   if (ms <= 0) return Promise.resolve();
   return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    req.socket.once('close', () => {
+    const onClose = (): void => {
       clearTimeout(t);
       resolve();
-    });
+    };
+    const t = setTimeout(() => {
+      req.socket.off('close', onClose);
+      resolve();
+    }, ms);
+    req.socket.once('close', onClose);
   });
 }
 
