@@ -23,5 +23,6 @@ export const NAV: NavEntry[] = [
 ];
 
 export const pages: Record<string, PageLoader> = {
+  deployments: () => import('../deploy/DeployPage'),
   evaluations: () => import('../evaluation/EvaluationPage'),
 };

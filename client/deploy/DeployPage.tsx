@@ -1,0 +1,149 @@
+import { useCallback, useEffect, useState } from 'react';
+import type { DeploymentDetail, DeploymentInfo, DeployResult } from '../../shared/api/deployment';
+import { api, type FlowSummary } from '../api/http';
+import { navigate, useRoute } from '../app/router';
+import { describeError } from '../panels/runController';
+import { useUi } from '../store/uiStore';
+import { Modal } from '../ui/Modal';
+import { deployApi } from './api';
+import { ChatPlayground } from './ChatPlayground';
+import { CopyBlock } from './CopyBlock';
+import { LogsTab } from './LogsTab';
+import { MonitorTab } from './MonitorTab';
+import { OverviewTab } from './OverviewTab';
+import { SettingsTab } from './SettingsTab';
+
+const TABS = ['overview', 'monitoring', 'logs', 'settings', 'playground'] as const;
+type Tab = (typeof TABS)[number];
+
+/** Deployments: deploy a flow, versions and rollback, keys, snippets, monitoring, logs, alerts, playground. */
+export default function DeployPage() {
+  const route = useRoute();
+  const parts = route.split('/').filter(Boolean).map(decodeURIComponent);
+  const selected = parts[1];
+  const tab: Tab = (TABS as readonly string[]).includes(parts[2] ?? '') ? (parts[2] as Tab) : 'overview';
+  const [list, setList] = useState<DeploymentInfo[] | null>(null);
+  const [flows, setFlows] = useState<FlowSummary[]>([]);
+  const [detail, setDetail] = useState<DeploymentDetail | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [deploying, setDeploying] = useState<{ flowId: string; slug: string; note: string } | null>(null);
+  const [result, setResult] = useState<DeployResult | null>(null);
+  const toast = useUi((s) => s.toast);
+
+  const reload = useCallback(() => {
+    deployApi.list().then(setList, (e) => setError(describeError(e)));
+    api.listFlows().then(setFlows, () => undefined);
+  }, []);
+  useEffect(reload, [reload]);
+  const reloadDetail = useCallback(() => {
+    if (!selected) return setDetail(null);
+    deployApi.detail(selected).then(setDetail, (e) => toast('error', describeError(e)));
+  }, [selected, toast]);
+  useEffect(reloadDetail, [reloadDetail]);
+
+  const deploy = async () => {
+    if (!deploying?.flowId) return;
+    try {
+      const r = await deployApi.deploy(deploying.flowId, { ...(deploying.slug ? { slug: deploying.slug } : {}), ...(deploying.note ? { note: deploying.note } : {}) });
+      setDeploying(null);
+      setResult(r);
+      reload();
+      navigate(`/deployments/${r.slug}`);
+      reloadDetail();
+    } catch (e) {
+      toast('error', describeError(e));
+    }
+  };
+
+  return (
+    <div className="page" data-testid="deploy-page">
+      <div className="page-head row">
+        <h2>Deployments</h2>
+        <span className="spacer" />
+        <button className="btn btn-primary" onClick={() => setDeploying({ flowId: flows[0]?.id ?? '', slug: '', note: '' })}>
+          Deploy a flow
+        </button>
+      </div>
+      {error && <p className="field-error">{error}</p>}
+      <div style={{ display: 'grid', gridTemplateColumns: '220px 1fr', gap: 16, alignItems: 'start' }}>
+        <ul className="deploy-list" style={{ listStyle: 'none', padding: 0, margin: 0 }}>
+          {list?.length === 0 && <li className="muted small">Nothing deployed yet.</li>}
+          {list?.map((d) => (
+            <li key={d.slug}>
+              <a className={`nav-item${d.slug === selected ? ' active' : ''}`} href={`#/deployments/${d.slug}`} style={{ display: 'block', padding: '6px 8px' }}>
+                <strong>{d.slug}</strong> <span className="muted small">v{d.liveVersion}{d.liveVersion !== d.latestVersion ? ` of ${d.latestVersion}` : ''}</span>
+                <div className="muted small">{d.flowId}</div>
+              </a>
+            </li>
+          ))}
+        </ul>
+        <section>
+          {!detail && <p className="muted">Choose a deployment, or deploy a flow to get an endpoint URL and an API key.</p>}
+          {detail && (
+            <>
+              <div className="tabs" role="tablist">
+                {TABS.map((t) => (
+                  <button key={t} role="tab" aria-selected={t === tab} className={`tab${t === tab ? ' active' : ''}`} onClick={() => navigate(`/deployments/${detail.slug}/${t}`)}>
+                    {t[0]?.toUpperCase() + t.slice(1)}
+                  </button>
+                ))}
+              </div>
+              <div className="pad">
+                {tab === 'overview' && <OverviewTab detail={detail} onChange={reloadDetail} />}
+                {tab === 'monitoring' && <MonitorTab slug={detail.slug} />}
+                {tab === 'logs' && <LogsTab slug={detail.slug} />}
+                {tab === 'settings' && <SettingsTab detail={detail} onChange={reloadDetail} />}
+                {tab === 'playground' && <ChatPlayground flowId={detail.flowId} />}
+              </div>
+            </>
+          )}
+        </section>
+      </div>
+      {deploying && (
+        <Modal
+          title="Deploy a flow"
+          onClose={() => setDeploying(null)}
+          footer={
+            <button className="btn btn-primary" disabled={!deploying.flowId} onClick={() => void deploy()}>
+              Deploy
+            </button>
+          }
+        >
+          <label className="field">
+            <span className="field-label">Flow</span>
+            <select className="input" value={deploying.flowId} onChange={(e) => setDeploying({ ...deploying, flowId: e.target.value })}>
+              {flows.map((f) => (
+                <option key={f.id} value={f.id}>
+                  {f.name} ({f.id})
+                </option>
+              ))}
+            </select>
+          </label>
+          <label className="field">
+            <span className="field-label">Slug (default: the flow id)</span>
+            <input className="input" value={deploying.slug} placeholder={deploying.flowId} onChange={(e) => setDeploying({ ...deploying, slug: e.target.value })} />
+          </label>
+          <label className="field">
+            <span className="field-label">Note for this version</span>
+            <input className="input" value={deploying.note} onChange={(e) => setDeploying({ ...deploying, note: e.target.value })} />
+          </label>
+          <p className="muted small">A deploy stores an immutable snapshot of the flow as the next version and makes it live. Earlier versions stay available for rollback.</p>
+        </Modal>
+      )}
+      {result && (
+        <Modal title={`Deployed ${result.slug} v${result.version}`} onClose={() => setResult(null)}>
+          <p>Endpoint</p>
+          <CopyBlock code={result.url} />
+          {result.apiKey ? (
+            <>
+              <p>API key — shown once. Copy it now; only its hash is stored.</p>
+              <CopyBlock code={result.apiKey} testId="new-api-key" />
+            </>
+          ) : (
+            <p className="muted">Existing API keys keep working with the new version.</p>
+          )}
+        </Modal>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,121 @@
+import { useState } from 'react';
+import type { DeploymentDetail } from '../../shared/api/deployment';
+import { describeError } from '../panels/runController';
+import { useUi } from '../store/uiStore';
+import { deployApi } from './api';
+import { CopyBlock } from './CopyBlock';
+import { snippets } from './snippets';
+
+/** Versions with one-click rollback, API keys, and copy-ready snippets. */
+export function OverviewTab({ detail, onChange }: { detail: DeploymentDetail; onChange: () => void }) {
+  const toast = useUi((s) => s.toast);
+  const [lang, setLang] = useState(0);
+  const [newKey, setNewKey] = useState<string | null>(null);
+  const [label, setLabel] = useState('');
+  const live = detail.versions.find((v) => v.version === detail.liveVersion);
+  const list = snippets({ url: detail.url, slug: detail.slug, inputs: live?.inputs ?? [], chat: detail.chat });
+  const act = (fn: () => Promise<unknown>, done?: string) => () => {
+    fn().then(
+      () => {
+        if (done) toast('success', done);
+        onChange();
+      },
+      (e) => toast('error', describeError(e)),
+    );
+  };
+  return (
+    <div>
+      <p>
+        <strong>{detail.url}</strong> · serving <strong>v{detail.liveVersion}</strong> of flow <a href={`#/flows/${detail.flowId}`}>{detail.flowId}</a>
+      </p>
+      <h3>Versions</h3>
+      <table className="table" data-testid="versions">
+        <thead>
+          <tr>
+            <th>Version</th>
+            <th>Deployed</th>
+            <th>Note</th>
+            <th>Evaluation</th>
+            <th />
+          </tr>
+        </thead>
+        <tbody>
+          {detail.versions.map((v) => (
+            <tr key={v.version}>
+              <td>v{v.version}{v.version === detail.liveVersion && <span className="st-succeeded small"> live</span>}</td>
+              <td>{new Date(v.createdAt).toLocaleString()}</td>
+              <td>{v.note ?? ''}</td>
+              <td className="small">{v.evaluationId ? <a href={`#/evaluations/${v.evaluationId}`}>passed gate</a> : '—'}</td>
+              <td>
+                {v.version !== detail.liveVersion && (
+                  <button className="btn btn-small" onClick={act(() => deployApi.rollback(detail.slug, v.version), `v${v.version} is live`)}>
+                    {v.version < detail.liveVersion ? 'Roll back' : 'Make live'}
+                  </button>
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <p className="muted small">Callers can pin a version with <code>?version=N</code> (or <code>model: "{detail.slug}@N"</code> on the OpenAI-compatible API).</p>
+
+      <h3>API keys</h3>
+      <table className="table">
+        <tbody>
+          {detail.keys.map((k) => (
+            <tr key={k.id}>
+              <td>{k.label}</td>
+              <td className="small muted">{k.prefix}</td>
+              <td className="small">{k.revokedAt ? <span className="st-failed">revoked</span> : k.lastUsedAt ? `used ${new Date(k.lastUsedAt).toLocaleString()}` : 'never used'}</td>
+              <td>
+                {!k.revokedAt && (
+                  <button className="btn btn-small btn-danger" onClick={act(() => deployApi.revokeKey(detail.slug, k.id), 'key revoked')}>
+                    Revoke
+                  </button>
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <div className="row" style={{ gap: 8, marginTop: 8 }}>
+        <input className="input" placeholder="label, e.g. mobile app" value={label} onChange={(e) => setLabel(e.target.value)} />
+        <button
+          className="btn"
+          onClick={() =>
+            deployApi.createKey(detail.slug, label || 'key').then(
+              (r) => {
+                setNewKey(r.apiKey);
+                setLabel('');
+                onChange();
+              },
+              (e) => toast('error', describeError(e)),
+            )
+          }
+        >
+          Create key
+        </button>
+      </div>
+      {newKey && (
+        <>
+          <p>New key — shown once:</p>
+          <CopyBlock code={newKey} testId="created-key" />
+        </>
+      )}
+
+      <h3>Call it</h3>
+      <div className="tabs">
+        {list.map((s, i) => (
+          <button key={s.label} className={`tab${i === lang ? ' active' : ''}`} onClick={() => setLang(i)}>
+            {s.label}
+          </button>
+        ))}
+        <span className="spacer" />
+        <a className="small" href={`/api/deployments/${detail.slug}/openapi.json`} target="_blank" rel="noreferrer">
+          OpenAPI 3.1
+        </a>
+      </div>
+      <CopyBlock code={list[lang]?.code ?? ''} testId="snippet" />
+    </div>
+  );
+}
