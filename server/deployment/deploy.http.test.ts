@@ -162,6 +162,34 @@ describe('deployments', () => {
     expect(result.usage.totalTokens).toBeGreaterThan(0);
   });
 
+  it('times out a slow run with 504 and keeps serving other calls', async () => {
+    resetFake();
+    await s.api('/api/deployments/other', { method: 'PATCH', json: { settings: { timeoutMs: 300, rateLimit: { requestsPerMinute: 6000, burst: 100 } } } });
+    const { apiKey } = (await (await s.api('/api/deployments/other/keys', { method: 'POST', json: { label: 'slow' } })).json()) as { apiKey: string };
+    fake.setLatency(2_000);
+    const started = Date.now();
+    const slow = s.call('/v1/endpoints/other', apiKey, { inputs: { question: 'slow' } });
+    const res = await slow;
+    expect(res.status).toBe(504);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('timeout');
+    expect(Date.now() - started).toBeLessThan(1_500);
+    fake.setLatency(0);
+    expect(await answer('greeter', key, 'still fine')).toBe('Reply A: still fine');
+    await s.api('/api/deployments/other', { method: 'PATCH', json: { settings: { timeoutMs: 60_000 } } });
+  });
+
+  it('masks PII in stored logs when the deployment asks for it', async () => {
+    resetFake();
+    await s.api('/api/deployments/greeter', { method: 'PATCH', json: { settings: { redactPii: true } } });
+    const res = await s.call('/v1/endpoints/greeter', key, { inputs: { question: 'mail me at ann@example.com' } });
+    const body = (await res.json()) as { traceId: string; outputs: { answer: string } };
+    expect(body.outputs.answer).toBe('Reply A: mail me at ann@example.com'); // the caller gets the real answer
+    const logged = (await (await s.api(`/api/deployments/greeter/logs/${body.traceId}`)).json()) as { inputs: unknown; outputs: unknown; trace: unknown };
+    expect(logged.inputs).toEqual({ question: 'mail me at [email]' });
+    expect(JSON.stringify(logged)).not.toContain('ann@example.com');
+    await s.api('/api/deployments/greeter', { method: 'PATCH', json: { settings: { redactPii: false } } });
+  });
+
   it('publishes an OpenAPI 3.1 document a standard validator accepts', async () => {
     const res = await s.api('/v1/endpoints/greeter/openapi.json', { headers: { authorization: `Bearer ${key}` } });
     expect(res.status).toBe(200);
