@@ -46,12 +46,11 @@ export class FlowValidationError extends Error {
   }
 }
 
-/** `path (node x): message [code]`, as the CLI prints a problem. */
+/** `path (node x): message [code]`, as the CLI prints a problem (callers show the severity). */
 export function formatProblem(p: FlowProblem): string {
   const where = p.path || '(file)';
   const node = p.nodeId !== undefined ? ` (node ${p.nodeId})` : '';
-  const sev = p.severity === 'warning' ? 'warning: ' : '';
-  return `${where}${node}: ${sev}${p.message} [${p.code}]`;
+  return `${where}${node}: ${p.message} [${p.code}]`;
 }
 
 /** `nodes[2].config.messages[0].content` from `['nodes', 2, 'config', 'messages', 0, 'content']`. */

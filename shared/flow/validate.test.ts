@@ -239,6 +239,24 @@ describe('validateFlow', () => {
     ]);
   });
 
+  it('reports two ports of one node with the same name (duplicate_port)', () => {
+    const route = {
+      id: 'route',
+      type: 'condition',
+      position: at,
+      config: {
+        branches: [
+          { name: 'a', when: '$ = 1' },
+          { name: 'a', when: '$ = 2' },
+        ],
+      },
+      values: { input: 1 },
+    };
+    const res = validateFlow(bare([route]));
+    expect(summary(res.problems)).toEqual(['duplicate_port nodes[0].config']);
+    expect(res.problems[0]).toMatchObject({ nodeId: 'route', message: expect.stringContaining('"a"') });
+  });
+
   it('reports edges to missing nodes or ports (dangling_edge)', () => {
     const raw = supportFlow();
     raw.edges[0].sourcePort = 'questoin';
