@@ -36,7 +36,8 @@ async function loadDefaultExecutors(): Promise<ExecutorLookup> {
 export { checkRunInputs, typeProblem } from './inputs';
 export { compilePlan, Ledger } from './plan';
 export type { Plan, PlanNode, PlanEdge, NodeState } from './plan';
-export { schedule, toNodeError, DEFAULT_NODE_TIMEOUT_MS } from './scheduler';
+export { schedule, DEFAULT_NODE_TIMEOUT_MS } from './scheduler';
+export { toNodeError } from './attempt';
 export type { ExecutorLookup, ScheduleOptions } from './scheduler';
 export { DEFAULT_RETRY, MAX_BACKOFF_MS, MAX_RETRY_AFTER_MS, retryDelay, sleep } from './retry';
 export type { RetryPolicy } from './retry';

@@ -8,12 +8,13 @@
 import type { Flow, RunEvent, SpanStatus, Trace } from '../../shared';
 import { compilePlan, Ledger, type Plan } from './plan';
 import { createNodeContext, NodeAbort, nowMs, SpanRecord } from './run-context';
+import { callWithDeadline, RunStop, toNodeError } from './attempt';
+import { assembleTrace } from './trace';
 import { DEFAULT_RETRY, retryDelay, sleep } from './retry';
 import {
   NodeError,
   RunInputError,
   type Executor,
-  type NodeContext,
   type NodeResult,
   type ReaskFeedback,
   type RunOptions,
@@ -30,15 +31,6 @@ export interface ScheduleOptions extends RunOptions {
 
 /** Used when neither the node nor the config sets a timeout. */
 export const DEFAULT_NODE_TIMEOUT_MS = 60_000;
-
-/** The scheduler's own reason for aborting a node (never an executor's). */
-class RunStop extends NodeError {}
-
-export function toNodeError(err: unknown): NodeError {
-  if (err instanceof NodeError) return err;
-  if (err instanceof Error) return new NodeError('node_error', err.message || err.name, { cause: err });
-  return new NodeError('node_error', typeof err === 'string' ? err : 'the node failed');
-}
 
 /** Run a flow with already-checked inputs. */
 export function schedule(flow: Flow, inputs: Record<string, unknown>, opts: ScheduleOptions): Promise<RunResult> {
@@ -406,94 +398,26 @@ class Run {
       const inOrder = new Set(order);
       indexes = [...order, ...nodes.map((n) => n.index).filter((i) => !inOrder.has(i))];
     }
-    const spans = [];
-    const outputs: Record<string, unknown> = this.onlyOutputs ?? {};
-    let promptTokens = 0;
-    let completionTokens = 0;
-    let totalTokens = 0;
-    let cost: number | null = 0;
-    for (const i of indexes) {
-      let rec = this.spans[i];
-      let status = this.spanStatus[i];
-      if (!rec || !status) {
-        rec ??= new SpanRecord(nodes[i].node.id, nodes[i].node.type);
-        if (!rec.startedAt) rec.startedAt = end;
-        rec.endedAt = Math.max(rec.endedAt, rec.startedAt);
-        rec.skipReason = `not run: the run ${this.status === 'cancelled' ? 'was cancelled' : 'failed'}`;
-        status = 'cancelled';
-      }
-      if (status === 'succeeded' && this.runOutputs[i]) Object.assign(outputs, this.runOutputs[i]);
-      if (rec.tokens) {
-        promptTokens += rec.tokens.promptTokens;
-        completionTokens += rec.tokens.completionTokens;
-        totalTokens += rec.tokens.totalTokens;
-      }
-      if (rec.cost === null) cost = null;
-      else if (rec.cost !== undefined && cost !== null) cost += rec.cost;
-      spans.push(rec.toSpan(status));
-    }
-    spans.sort((a, b) => a.startedAt - b.startedAt);
-    const trace: Trace = {
+    return assembleTrace({
       runId: this.runId,
       flowId: this.flow.id,
       status: this.status,
-      startedAt: Math.floor(this.startedAt),
-      durationMs: Math.round((end - this.startedAt) * 1000) / 1000,
+      error: this.error,
+      startedAt: this.startedAt,
+      endedAt: end,
       inputs: this.inputs,
-      outputs,
-      spans,
-      usage: { promptTokens, completionTokens, totalTokens, cost: cost === null ? null : Math.round(cost * 1e6) / 1e6 },
-    };
-    if (this.error) trace.error = this.error;
-    return trace;
+      outputs: this.onlyOutputs ?? {},
+      nodes: indexes.map((i) => ({
+        node: nodes[i].node,
+        record: this.spans[i],
+        status: this.spanStatus[i],
+        runOutputs: this.runOutputs[i],
+      })),
+    });
   }
 
   private result(): RunResult {
     const trace = this.trace!;
     return { runId: this.runId, status: trace.status, outputs: trace.outputs, trace };
   }
-}
-
-/** Call an executor; reject as soon as the node's signal aborts or its attempt times out. */
-function callWithDeadline(
-  exec: Executor<unknown>,
-  ctx: NodeContext,
-  ctrl: NodeAbort,
-  timeoutMs: number,
-  nodeId: string,
-): Promise<NodeResult> {
-  return new Promise<NodeResult>((resolve, reject) => {
-    let settled = false;
-    const timer = setTimeout(() => {
-      ctrl.abort(new NodeError('timeout', `node "${nodeId}" timed out after ${timeoutMs} ms`));
-    }, timeoutMs);
-    ctrl.onAbort((reason) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      reject(reason);
-    });
-    const done = (fn: () => void): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      ctrl.onAbort(undefined);
-      fn();
-    };
-    let p: Promise<NodeResult>;
-    try {
-      p = exec(ctx);
-    } catch (err) {
-      p = Promise.reject(err);
-    }
-    p.then(
-      (r) =>
-        done(() =>
-          r && typeof r === 'object'
-            ? resolve(r)
-            : reject(new NodeError('bad_result', 'the executor returned no result')),
-        ),
-      (e: unknown) => done(() => reject(e)),
-    );
-  });
 }
