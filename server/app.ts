@@ -97,7 +97,7 @@ export function createApp(opts: CreateAppOptions): BraidApp {
     app,
     context,
     async close() {
-      runService.cancelAll();
+      await runService.drain();
       for (const fn of cleanups.reverse()) {
         try {
           await fn();

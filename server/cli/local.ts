@@ -29,5 +29,13 @@ export async function openLocalRuntime(config: Config): Promise<LocalRuntime> {
     secrets: secretValues(config),
     logger,
   });
-  return { config, storage, runService, close: () => storage.close() };
+  return {
+    config,
+    storage,
+    runService,
+    async close() {
+      await runService.settled();
+      await storage.close();
+    },
+  };
 }

@@ -44,6 +44,8 @@ export interface RunServiceDeps {
 
 export class RunService {
   private readonly inflight = new Map<string, AbortController>();
+  /** Runs whose final write is still queued (written just after the response goes out). */
+  private readonly pending = new Map<string, Promise<void>>();
 
   constructor(private readonly deps: RunServiceDeps) {}
 
@@ -111,7 +113,9 @@ export class RunService {
             persist(() => runs.insertStarted({ runId, flowId: flow.id, startedAt: event.at, inputs: event.inputs, ...extra }));
           } else if (event.type === 'run_finished') {
             finished = true;
-            persist(() => runs.finish(event.trace, extra));
+            // Written on the next turn of the event loop, after the caller has responded;
+            // readers call `settled(runId)` first, so nobody sees a stale row.
+            persist(() => nextTurn(() => runs.finish(event.trace, extra)));
           }
           try {
             opts.onEvent?.(event);
@@ -122,7 +126,7 @@ export class RunService {
       });
       const safe = redact(result, secrets);
       if (!finished) persist(() => runs.finish(safe.trace, extra));
-      await persisted;
+      this.track(runId, persisted);
       return safe;
     } catch (err) {
       if (started && !finished) {
@@ -149,6 +153,19 @@ export class RunService {
     }
   }
 
+  private track(runId: string, done: Promise<void>): void {
+    this.pending.set(runId, done);
+    void done.finally(() => {
+      if (this.pending.get(runId) === done) this.pending.delete(runId);
+    });
+  }
+
+  /** Wait until a run's (or every run's) record is written. Call before reading runs. */
+  async settled(runId?: string): Promise<void> {
+    if (runId !== undefined) await this.pending.get(runId);
+    else await Promise.all(this.pending.values());
+  }
+
   /** Cancel a run in flight in this process; false when it is not running here. */
   cancel(runId: string): boolean {
     const c = this.inflight.get(runId);
@@ -161,11 +178,23 @@ export class RunService {
     return this.inflight.has(runId);
   }
 
+  /** Cancel every run in flight, wait (bounded) for them to end, then for their records. */
+  async drain(timeoutMs = 5_000): Promise<void> {
+    this.cancelAll();
+    const end = Date.now() + timeoutMs;
+    while (this.inflight.size > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+    await this.settled();
+  }
+
   /** Abort every run in flight (graceful shutdown). */
   cancelAll(): number {
     for (const c of this.inflight.values()) c.abort(new Error('server shutting down'));
     return this.inflight.size;
   }
+}
+
+function nextTurn(fn: () => Promise<void>): Promise<void> {
+  return new Promise<void>((resolve, reject) => setImmediate(() => fn().then(resolve, reject)));
 }
 
 function errorsOf(problems: FlowProblem[]): FlowProblem[] {

@@ -102,12 +102,14 @@ export const runsRoutes: RouteModule = (ctx) => {
     const limit = req.query.limit !== undefined ? Number(req.query.limit) : undefined;
     if (limit !== undefined && !Number.isFinite(limit)) throw new HttpError(400, 'invalid_query', 'limit: must be a number');
     const before = typeof req.query.before === 'string' ? req.query.before : undefined;
+    await svc.settled();
     const page = await ctx.runsRepo.listByFlow(id, { ...(limit !== undefined ? { limit } : {}), ...(before ? { before } : {}) });
     res.json(page);
   });
 
   r.get('/api/runs/:id', async (req, res) => {
     const runId = String(req.params.id ?? '');
+    await svc.settled(runId);
     const run = runId.length <= 128 ? await ctx.runsRepo.get(runId) : undefined;
     if (!run) throw new HttpError(404, 'not_found', `no run with id "${runId.slice(0, 128)}"`);
     res.json({ ...run, running: svc.isRunning(runId) });
@@ -119,6 +121,7 @@ export const runsRoutes: RouteModule = (ctx) => {
       res.status(202).json({ runId, cancelled: true });
       return;
     }
+    await svc.settled(runId);
     const run = runId.length <= 128 ? await ctx.runsRepo.get(runId) : undefined;
     if (!run) {
       sendError(res, 404, 'not_found', `no run with id "${runId.slice(0, 128)}"`);
