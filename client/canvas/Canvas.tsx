@@ -33,6 +33,31 @@ function edgeColor(source: string, port: string | null | undefined): string {
   return p ? PORT_COLORS[p.type] : PORT_COLORS.any;
 }
 
+function diffCounts(diff: NonNullable<ReturnType<typeof useDerived.getState>['diff']>) {
+  const c = { added: 0, changed: 0, removed: 0, edges: Object.keys(diff.edges).length };
+  for (const k of Object.values(diff.nodes)) c[k]++;
+  return c;
+}
+
+function DiffLegend({ counts }: { counts: ReturnType<typeof diffCounts> }) {
+  const none = counts.added + counts.changed + counts.removed + counts.edges === 0;
+  return (
+    <div className="diff-legend" data-testid="diff-legend">
+      <b>Changes since last save</b>
+      {none ? (
+        <span className="muted">none</span>
+      ) : (
+        <>
+          <span className="lg-added">+{counts.added} added</span>
+          <span className="lg-changed">~{counts.changed} changed</span>
+          <span className="lg-removed">−{counts.removed} removed</span>
+          <span className="muted">{counts.edges} edge change(s)</span>
+        </>
+      )}
+    </div>
+  );
+}
+
 /** The React Flow canvas bound to the document store. */
 export function Canvas({ onAddAt }: { onAddAt: (type: string, pos: { x: number; y: number }) => void }) {
   const nodes = useDoc((s) => s.nodes);
@@ -63,6 +88,9 @@ export function Canvas({ onAddAt }: { onAddAt: (type: string, pos: { x: number; 
       type: 'ghost',
       position: n.position,
       data: { id: n.id, type: n.type, title: n.title },
+      // Fixed size: ghosts are not in the store, so React Flow's measuring would never land.
+      width: 220,
+      height: 64,
       selectable: false,
       draggable: false,
       connectable: false,
@@ -187,6 +215,7 @@ export function Canvas({ onAddAt }: { onAddAt: (type: string, pos: { x: number; 
           <p className="muted">Press <kbd>?</kbd> for keyboard shortcuts.</p>
         </div>
       ) : null}
+      {showDiff && diff ? <DiffLegend counts={diffCounts(diff)} /> : null}
       {refusal ? (
         <div className="refusal" role="alert" data-testid="connection-refused">
           <b>Connection refused.</b> {refusal}

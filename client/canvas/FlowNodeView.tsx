@@ -105,6 +105,9 @@ export const GhostNodeView = memo(function GhostNodeView({ data }: NodeProps) {
   const d = data as { type: string; title?: string; id: string };
   return (
     <div className="bnode diff-removed ghost">
+      {/* Anchors for the removed edges drawn to and from this node. */}
+      <Handle type="target" position={Position.Left} isConnectable={false} className="ghost-handle" />
+      <Handle type="source" position={Position.Right} isConnectable={false} className="ghost-handle" />
       <div className="bnode-head">
         <span className="bnode-title">{d.title || d.type}</span>
         <span className="bnode-diff-tag">removed</span>

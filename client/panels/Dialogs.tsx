@@ -10,6 +10,23 @@ import { api } from '../api/http';
 import { describeError } from './runController';
 import { navigate } from '../app/router';
 
+function NodeRunResult({ result, nodeId }: { result: Awaited<ReturnType<typeof api.runNode>>; nodeId: string }) {
+  const span = result.trace?.spans.find((s) => s.nodeId === nodeId);
+  return (
+    <div data-testid="node-run-result">
+      <div className="kv small">
+        <span>status</span>
+        <b className={`st-${span?.status ?? result.status}`}>{span?.status ?? result.status}</b>
+        {span ? (<><span>duration</span><b>{Math.round(span.durationMs)} ms</b></>) : null}
+        {span?.tokens ? (<><span>tokens</span><b>{span.tokens.promptTokens} in / {span.tokens.completionTokens} out</b></>) : null}
+      </div>
+      {span?.error ? <div className="field-error" role="alert">{span.error.code}: {span.error.message}</div> : null}
+      <h5>Outputs</h5>
+      <pre className="json">{JSON.stringify(span?.outputs ?? result.outputs, null, 2)}</pre>
+    </div>
+  );
+}
+
 export const SHORTCUTS: [string, string][] = [
   ['Ctrl/⌘ + S', 'Save'],
   ['Ctrl/⌘ + Z', 'Undo'],
@@ -112,7 +129,7 @@ export function NodeRunDialog({ nodeId, onClose }: { nodeId: string; onClose: ()
       return [p.name, v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v)];
     })),
   );
-  const [result, setResult] = useState<unknown>(null);
+  const [result, setResult] = useState<Awaited<ReturnType<typeof api.runNode>> | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const run = async () => {
@@ -165,7 +182,7 @@ export function NodeRunDialog({ nodeId, onClose }: { nodeId: string; onClose: ()
         </label>
       ))}
       {error ? <div className="field-error" role="alert">{error}</div> : null}
-      {result ? <pre className="json">{JSON.stringify(result, null, 2)}</pre> : null}
+      {result ? <NodeRunResult result={result} nodeId={nodeId} /> : null}
     </Modal>
   );
 }

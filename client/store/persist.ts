@@ -36,6 +36,12 @@ export async function saveCurrent(opts: { force?: boolean } = {}): Promise<boole
       useSession.getState().setConflict(true);
       return false;
     }
+    if (err instanceof ApiError && err.status === 422) {
+      // The server stores only valid flows: say what to fix, where.
+      useUi.getState().setBottomTab('problems');
+      useUi.getState().toast('error', `Not saved: ${err.message}. The server only stores valid flows — fix the problems listed below, then save.`);
+      return false;
+    }
     useUi.getState().toast('error', `Save failed: ${(err as Error).message}`);
     return false;
   } finally {
