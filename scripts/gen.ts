@@ -46,9 +46,11 @@ export function buildFlowJsonSchema(): JsonSchema {
   for (const [type, def] of Object.entries(nodeTypes)) {
     const name = `${type}Config`;
     defs[name] = nodeConfigJsonSchema(def as unknown as NodeTypeDefinition);
+    // A type whose config has required fields needs a `config` (validateFlow parses a missing one as {}).
+    const needsConfig = !def.config.safeParse({}).success;
     byType.push({
       if: { properties: { type: { const: type } }, required: ['type'] },
-      then: { properties: { config: { $ref: `#/$defs/${name}` } } },
+      then: { properties: { config: { $ref: `#/$defs/${name}` } }, ...(needsConfig ? { required: ['config'] } : {}) },
     });
   }
   const properties = base.properties as Record<string, JsonSchema>;

@@ -92,6 +92,12 @@ describe('shared/flow.schema.json', () => {
     ],
     ['an unsafe id', (f) => (f.id = 'Not Safe'), '/id'],
     ['an unknown node type', (f) => ((f.nodes as Array<{ type: string }>)[0].type = 'promt'), '/nodes/0/type'],
+    [
+      'a node without the config its type requires',
+      (f) =>
+        (f.nodes as Array<Record<string, unknown>>).push({ id: 'kb', type: 'retrieval', position: { x: 0, y: 0 } }),
+      '/nodes/1',
+    ],
     ['a future schemaVersion', (f) => (f.schemaVersion = 2), '/schemaVersion'],
     ['UI state on a node', (f) => ((f.nodes as Array<Record<string, unknown>>)[0].selected = true), '/nodes/0'],
   ];
