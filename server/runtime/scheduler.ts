@@ -181,7 +181,7 @@ class Run {
     const exec = this.opts.executors[pn.node.type] as Executor<unknown> | undefined;
     if (!exec) throw new NodeError('no_executor', `no executor for node type "${pn.node.type}"`);
     const timeoutMs = pn.node.timeoutMs ?? this.opts.services.config?.nodeTimeoutMs ?? DEFAULT_NODE_TIMEOUT_MS;
-    const policy = pn.node.retry ?? DEFAULT_RETRY;
+    const policy = pn.node.retry ? { ...DEFAULT_RETRY, ...pn.node.retry } : DEFAULT_RETRY;
     const feedback = this.feedback[i];
     for (let retry = 1; ; retry++) {
       span.attempts++;
