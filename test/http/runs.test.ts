@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import path from 'node:path';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai';
 import { readSse, startHarness, TEST_API_KEY, waitFor, type Harness } from './harness';
 
@@ -86,6 +88,21 @@ describe('runs API', () => {
     expect(result).toMatchObject({ status: 'succeeded', outputs: { answer: 'Echo: stream me please' } });
     // every frame is the event's own JSON: the run id matches throughout
     expect(frames.slice(0, -1).every((f) => (f.data as { runId: string }).runId === result.runId)).toBe(true);
+  });
+
+  it('running an invalid stored flow → 422 with every problem; nothing runs', async () => {
+    const flow = JSON.parse(fs.readFileSync(path.join(h.flowsDir, 'qa.flow.json'), 'utf8')) as { nodes: unknown[]; edges: unknown[] };
+    flow.nodes.push({ id: 'odd', type: 'mystery', position: { x: 0, y: 0 } });
+    flow.edges.push({ source: 'ghost', sourcePort: 'x', target: 'answer', targetPort: 'question' });
+    fs.writeFileSync(path.join(h.flowsDir, 'broken-qa.flow.json'), JSON.stringify(flow));
+    for (const accept of ['application/json', 'text/event-stream']) {
+      const res = await h.api('/api/flows/broken-qa/runs', { method: 'POST', headers: { accept }, json: { inputs: { question: 'q' } } });
+      expect(res.status).toBe(422);
+      const body = (await res.json()) as { error: { code: string; details: { problems: Array<{ code: string }> } } };
+      expect(body.error.code).toBe('invalid_flow');
+      expect(body.error.details.problems.map((p) => p.code)).toEqual(expect.arrayContaining(['unknown_type', 'dangling_edge']));
+    }
+    expect(fake.calls).toHaveLength(0);
   });
 
   it('SSE request errors before the run starts stay JSON errors', async () => {
