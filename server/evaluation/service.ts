@@ -18,6 +18,7 @@ import { checkMapping } from './mapping';
 import { buildMetric, type Metric, type MetricServices, type RunFlowFn } from './metrics/index';
 import type { ChatFn, EmbedFn } from './metrics/llm';
 import { EvaluationStore } from './store';
+import { ResultWriter } from './writer';
 import { computeSummary } from './summary';
 
 export interface EvaluationServiceOptions {
@@ -199,18 +200,22 @@ export class EvaluationService {
     progress(true);
     const inflight = new Set<Promise<void>>();
     let fatal: Error | undefined;
+    const writer = new ResultWriter(this.store, id, (rows) => {
+      for (const result of rows) {
+        done++;
+        if (result.status === 'failed') failed++;
+        this.emit(id, { type: 'row', id, row: result });
+      }
+      progress();
+    });
     const runOne = async (row: { idx: number; data: Record<string, unknown> }): Promise<void> => {
       let attempts = 0;
       for (;;) {
         try {
           const { result, trace } = await this.runRow(flow, info.config, metrics, row, abort.signal);
           if (abort.signal.aborted) return;
-          await this.store.putResult(id, result, trace);
-          done++;
-          if (result.status === 'failed') failed++;
+          writer.add(result, trace);
           limiter.onSuccess();
-          this.emit(id, { type: 'row', id, row: result });
-          progress();
           return;
         } catch (e) {
           if (abort.signal.aborted) return;
@@ -252,6 +257,11 @@ export class EvaluationService {
       if (!abort.signal.aborted) fatal ??= e as Error;
     }
     await Promise.all(inflight);
+    try {
+      await writer.flush();
+    } catch (e) {
+      fatal ??= e as Error;
+    }
     clearInterval(heartbeat);
     await this.store.saveCounts(id, done, failed);
     const reason = abort.signal.reason as Error | undefined;

@@ -155,24 +155,32 @@ export class EvaluationStore {
 
   /** Store one finished row (idempotent: a row already stored is kept). */
   async putResult(id: string, r: RowResult, trace?: Trace): Promise<void> {
+    await this.putResults(id, [{ result: r, trace }]);
+  }
+
+  /** Store finished rows in one statement (idempotent per row). */
+  async putResults(id: string, items: Array<{ result: RowResult; trace?: Trace }>): Promise<void> {
+    if (items.length === 0) return;
     await this.db
       .insertInto('evaluation_results')
-      .values({
-        evaluation_id: id,
-        row_idx: r.rowIdx,
-        status: r.status,
-        inputs: JSON.stringify(r.inputs),
-        outputs: toJson(r.outputs ?? undefined),
-        expected: toJson(r.expected),
-        metrics: JSON.stringify(r.metrics),
-        run_id: r.runId,
-        trace: toJson(trace),
-        latency_ms: r.latencyMs,
-        total_tokens: r.totalTokens,
-        cost: r.cost,
-        error: toJson(r.error ?? undefined),
-        finished_at: r.finishedAt,
-      })
+      .values(
+        items.map(({ result: r, trace }) => ({
+          evaluation_id: id,
+          row_idx: r.rowIdx,
+          status: r.status,
+          inputs: JSON.stringify(r.inputs),
+          outputs: toJson(r.outputs ?? undefined),
+          expected: toJson(r.expected),
+          metrics: JSON.stringify(r.metrics),
+          run_id: r.runId,
+          trace: toJson(trace),
+          latency_ms: r.latencyMs,
+          total_tokens: r.totalTokens,
+          cost: r.cost,
+          error: toJson(r.error ?? undefined),
+          finished_at: r.finishedAt,
+        })),
+      )
       .onConflict((oc) => oc.columns(['evaluation_id', 'row_idx']).doNothing())
       .execute();
   }
