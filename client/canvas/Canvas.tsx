@@ -134,7 +134,6 @@ export function Canvas({ onAddAt }: { onAddAt: (type: string, pos: { x: number; 
       }
     }
     return styled;
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [edges, edgeProblems, showDiff, diff, runStatus, catalogLoaded]);
 
   const isValidConnection = useCallback<IsValidConnection>((c) => connectionProblem(c as Connection) === null, []);

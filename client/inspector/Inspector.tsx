@@ -53,7 +53,6 @@ function NodeInspector({ id, onRunNode }: { id: string; onRunNode: (id: string) 
     const res = def.config.safeParse(node.data.config ?? {});
     if (!res.success) for (const i of res.error.issues) out[i.path.join('.')] ??= i.message;
     return out;
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [data]);
 
   if (!node) return null;
