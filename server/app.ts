@@ -48,7 +48,10 @@ export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
   return pino({
     level: config.logLevel,
     base: { service: 'braid' },
-    redact: { paths: ['req.headers.authorization', 'headers.authorization', '*.apiKey', '*.token'], censor: '[redacted]' },
+    redact: {
+      paths: ['req.headers.authorization', 'headers.authorization', '*.apiKey', '*.token'],
+      censor: '[redacted]',
+    },
   });
 }
 
@@ -135,7 +138,10 @@ export interface RunningServer {
  * Open storage, build the app and listen on config.host:config.port (0 = any free port).
  * `close()` stops accepting connections, cancels runs, and closes storage.
  */
-export async function startServer(config: Config, opts: { logger?: Logger; storage?: Storage; clientDir?: string } = {}): Promise<RunningServer> {
+export async function startServer(
+  config: Config,
+  opts: { logger?: Logger; storage?: Storage; clientDir?: string } = {},
+): Promise<RunningServer> {
   const logger = opts.logger ?? createLogger(config);
   const storage = opts.storage ?? (await openStorage(config));
   const ownsStorage = !opts.storage;

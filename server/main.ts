@@ -9,7 +9,16 @@ export async function serve(config: Config = loadConfig()): Promise<void> {
   const logger = createLogger(config);
   const server = await startServer(config, { logger });
   const { flows, problems } = await server.app.context.flows.list();
-  logger.info({ url: server.url, flowsDir: config.flowsDir, flows: flows.length, unreadable: problems.length, db: server.storage.dialect }, 'braid listening');
+  logger.info(
+    {
+      url: server.url,
+      flowsDir: config.flowsDir,
+      flows: flows.length,
+      unreadable: problems.length,
+      db: server.storage.dialect,
+    },
+    'braid listening',
+  );
   for (const p of problems) logger.warn({ path: p.path, error: p.error }, 'unreadable flow file');
   process.stdout.write(`Braid is running at ${server.url} (${flows.length} flows from ${config.flowsDir})\n`);
   let stopping = false;

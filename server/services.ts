@@ -27,8 +27,16 @@ export interface ProviderStatus {
 
 export function providerStatus(config: Config): ProviderStatus[] {
   return [
-    { name: 'openai', configured: Boolean(config.providers.openai.apiKey || config.providers.openai.baseUrl), env: ['OPENAI_API_KEY', 'OPENAI_BASE_URL'] },
-    { name: 'anthropic', configured: Boolean(config.providers.anthropic.apiKey), env: ['ANTHROPIC_API_KEY', 'ANTHROPIC_BASE_URL'] },
+    {
+      name: 'openai',
+      configured: Boolean(config.providers.openai.apiKey || config.providers.openai.baseUrl),
+      env: ['OPENAI_API_KEY', 'OPENAI_BASE_URL'],
+    },
+    {
+      name: 'anthropic',
+      configured: Boolean(config.providers.anthropic.apiKey),
+      env: ['ANTHROPIC_API_KEY', 'ANTHROPIC_BASE_URL'],
+    },
     { name: 'ollama', configured: Boolean(config.providers.ollama.baseUrl), env: ['OLLAMA_BASE_URL'] },
   ];
 }

@@ -38,10 +38,19 @@ function braid(args: string[], env: Record<string, string> = {}, provider = true
     ...(provider ? { OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: 'sk-cli-test-0123456789' } : {}),
   };
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: tmp, env: { ...base, ...env }, timeout: 60_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : -1) : 0;
-      resolve({ code, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [BIN, ...args],
+      { cwd: tmp, env: { ...base, ...env }, timeout: 60_000 },
+      (err, stdout, stderr) => {
+        const code = err
+          ? typeof (err as { code?: unknown }).code === 'number'
+            ? (err as { code: number }).code
+            : -1
+          : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -60,7 +69,11 @@ describe('braid CLI', () => {
   it('run --json prints the whole run with its trace; flows can be named by id', async () => {
     const r = await braid(['run', 'code-tool', '--input', 'text=one two two', '--input', 'top=1', '--json']);
     expect(r.code).toBe(0);
-    const out = JSON.parse(r.stdout) as { status: string; outputs: { stats: { topWords: unknown[] } }; trace: { spans: Array<{ nodeId: string }> } };
+    const out = JSON.parse(r.stdout) as {
+      status: string;
+      outputs: { stats: { topWords: unknown[] } };
+      trace: { spans: Array<{ nodeId: string }> };
+    };
     expect(out.status).toBe('succeeded');
     expect(out.outputs.stats.topWords).toEqual([{ word: 'two', count: 2 }]);
     expect(out.trace.spans.map((s) => s.nodeId)).toEqual(['inputs', 'stats', 'outputs']);
@@ -131,7 +144,12 @@ describe('braid serve', () => {
     const { spawn } = await import('node:child_process');
     const child = spawn(process.execPath, [BIN, 'serve', '--port', '0'], {
       cwd: tmp,
-      env: { PATH: process.env.PATH ?? '', BRAID_FLOWS_DIR: path.join(ROOT, 'flows'), BRAID_DATA_DIR: path.join(tmp, 'serve-data'), BRAID_LOG_LEVEL: 'silent' },
+      env: {
+        PATH: process.env.PATH ?? '',
+        BRAID_FLOWS_DIR: path.join(ROOT, 'flows'),
+        BRAID_DATA_DIR: path.join(tmp, 'serve-data'),
+        BRAID_LOG_LEVEL: 'silent',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const url = await new Promise<string>((resolve, reject) => {

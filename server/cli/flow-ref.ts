@@ -51,7 +51,8 @@ export function loadFlowRef(ref: string, flowsDir: string): ResolvedFlow {
   } catch (err) {
     throw new CliExit(EXIT_USAGE, `${file}: invalid JSON: ${(err as Error).message}`);
   }
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new CliExit(EXIT_USAGE, `${file}: not a JSON object`);
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+    throw new CliExit(EXIT_USAGE, `${file}: not a JSON object`);
   const base = path.basename(file);
   const fileId = base.endsWith(FLOW_SUFFIX) ? base.slice(0, -FLOW_SUFFIX.length) : undefined;
   const docId = (raw as Record<string, unknown>).id;

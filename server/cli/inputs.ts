@@ -15,7 +15,8 @@ export function parseInputs(flow: Pick<Flow, 'inputs'>, pairs: string[], inputsJ
     } catch (err) {
       throw new CliExit(EXIT_USAGE, `--inputs-json: invalid JSON: ${(err as Error).message}`);
     }
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new CliExit(EXIT_USAGE, '--inputs-json: must be a JSON object');
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+      throw new CliExit(EXIT_USAGE, '--inputs-json: must be a JSON object');
     for (const [k, v] of Object.entries(parsed)) if (k !== '__proto__') out[k] = v;
   }
   const types = new Map(flow.inputs.map((i) => [i.name, i.type ?? 'string']));

@@ -55,22 +55,33 @@ export class RunService {
     try {
       stored = await this.deps.flows.get(flowId);
     } catch (err) {
-      if (err instanceof FlowStoreError && err.code === 'malformed_file') throw new RunServiceError('invalid_flow', err.message, []);
-      if (err instanceof FlowStoreError && err.code === 'invalid_id') throw new RunServiceError('not_found', err.message);
+      if (err instanceof FlowStoreError && err.code === 'malformed_file')
+        throw new RunServiceError('invalid_flow', err.message, []);
+      if (err instanceof FlowStoreError && err.code === 'invalid_id')
+        throw new RunServiceError('not_found', err.message);
       throw err;
     }
     if (!stored) throw new RunServiceError('not_found', `no flow with id "${flowId}"`);
     if (opts.nodeId !== undefined) {
       // A debug run only needs a parseable flow and a sound node.
-      if (!stored.flow) throw new RunServiceError('invalid_flow', `flow "${flowId}" does not parse`, errorsOf(stored.problems));
-      if (!stored.flow.nodes.some((n) => n.id === opts.nodeId)) throw new RunServiceError('unknown_node', `flow "${flowId}" has no node "${opts.nodeId}"`);
-      const nodeProblems = errorsOf(stored.problems).filter((p) => p.nodeId === opts.nodeId && p.code !== 'missing_input');
-      if (nodeProblems.length > 0) throw new RunServiceError('invalid_flow', `node "${opts.nodeId}" is invalid`, nodeProblems);
+      if (!stored.flow)
+        throw new RunServiceError('invalid_flow', `flow "${flowId}" does not parse`, errorsOf(stored.problems));
+      if (!stored.flow.nodes.some((n) => n.id === opts.nodeId))
+        throw new RunServiceError('unknown_node', `flow "${flowId}" has no node "${opts.nodeId}"`);
+      const nodeProblems = errorsOf(stored.problems).filter(
+        (p) => p.nodeId === opts.nodeId && p.code !== 'missing_input',
+      );
+      if (nodeProblems.length > 0)
+        throw new RunServiceError('invalid_flow', `node "${opts.nodeId}" is invalid`, nodeProblems);
       return stored.flow;
     }
     if (!stored.valid || !stored.flow) {
       const problems = errorsOf(stored.problems);
-      throw new RunServiceError('invalid_flow', `flow "${flowId}" is invalid (${problems.length} problem(s))`, problems);
+      throw new RunServiceError(
+        'invalid_flow',
+        `flow "${flowId}" is invalid (${problems.length} problem(s))`,
+        problems,
+      );
     }
     return stored.flow;
   }
@@ -110,7 +121,9 @@ export class RunService {
           const event = redact(raw, secrets);
           if (event.type === 'run_started') {
             started = true;
-            persist(() => runs.insertStarted({ runId, flowId: flow.id, startedAt: event.at, inputs: event.inputs, ...extra }));
+            persist(() =>
+              runs.insertStarted({ runId, flowId: flow.id, startedAt: event.at, inputs: event.inputs, ...extra }),
+            );
           } else if (event.type === 'run_finished') {
             finished = true;
             // Written on the next turn of the event loop, after the caller has responded;

@@ -70,7 +70,11 @@ describe('FlowStore', () => {
     fs.writeFileSync(path.join(dir, 'notes.txt'), 'ignored');
     const first = await store.list();
     expect(first.flows.map((f) => f.id)).toEqual(['good']);
-    expect(first.problems.map((p) => path.basename(p.path)).sort()).toEqual(['Bad Name.flow.json', 'array.flow.json', 'broken.flow.json']);
+    expect(first.problems.map((p) => path.basename(p.path)).sort()).toEqual([
+      'Bad Name.flow.json',
+      'array.flow.json',
+      'broken.flow.json',
+    ]);
     // an external edit (different size) is seen on the next list
     fs.writeFileSync(path.join(dir, 'good.flow.json'), JSON.stringify(flow('good', 'Renamed outside'), null, 1));
     const second = await store.list();
@@ -83,7 +87,13 @@ describe('FlowStore', () => {
   });
 
   it('a file whose content is a flow with schema problems is listed as invalid, not hidden', async () => {
-    fs.writeFileSync(path.join(dir, 'halfway.flow.json'), JSON.stringify({ ...flow('halfway'), nodes: [...flow('halfway').nodes, { id: 'odd', type: 'mystery', position: { x: 0, y: 0 } }] }));
+    fs.writeFileSync(
+      path.join(dir, 'halfway.flow.json'),
+      JSON.stringify({
+        ...flow('halfway'),
+        nodes: [...flow('halfway').nodes, { id: 'odd', type: 'mystery', position: { x: 0, y: 0 } }],
+      }),
+    );
     const { flows } = await store.list();
     expect(flows).toHaveLength(1);
     expect(flows[0]).toMatchObject({ id: 'halfway', valid: false });

@@ -123,7 +123,8 @@ export class FlowStore {
   constructor(readonly dir: string) {}
 
   pathOf(id: string): string {
-    if (!isSafeFlowId(id)) throw new FlowStoreError('invalid_id', `invalid flow id "${id}": must match [a-z0-9][a-z0-9_-]*`);
+    if (!isSafeFlowId(id))
+      throw new FlowStoreError('invalid_id', `invalid flow id "${id}": must match [a-z0-9][a-z0-9_-]*`);
     return path.join(this.dir, `${id}${FLOW_SUFFIX}`);
   }
 
@@ -170,7 +171,8 @@ export class FlowStore {
     const file = this.pathOf(id);
     const entry = await this.load(id, path.basename(file));
     if (!entry) return undefined;
-    if (isFileProblem(entry)) throw new FlowStoreError('malformed_file', `flow file ${entry.path} is malformed: ${entry.error}`, entry);
+    if (isFileProblem(entry))
+      throw new FlowStoreError('malformed_file', `flow file ${entry.path} is malformed: ${entry.error}`, entry);
     return entry;
   }
 
@@ -200,7 +202,10 @@ export class FlowStore {
       const current = await this.readBytes(file);
       if (opts.mustNotExist && current) throw new FlowStoreError('exists', `a flow with id "${id}" already exists`);
       if (opts.ifMatch !== undefined) {
-        const ok = opts.ifMatch.trim() === '*' ? current !== undefined : current !== undefined && etagMatches(opts.ifMatch, etagOf(current.bytes));
+        const ok =
+          opts.ifMatch.trim() === '*'
+            ? current !== undefined
+            : current !== undefined && etagMatches(opts.ifMatch, etagOf(current.bytes));
         if (!ok) {
           throw new FlowStoreError('conflict', `flow "${id}" changed since it was read (If-Match does not match)`, {
             currentEtag: current ? etagOf(current.bytes) : null,
@@ -222,7 +227,11 @@ export class FlowStore {
     return this.withLock(id, async () => {
       const current = await this.readBytes(file);
       if (!current) return false;
-      if (opts.ifMatch !== undefined && opts.ifMatch.trim() !== '*' && !etagMatches(opts.ifMatch, etagOf(current.bytes))) {
+      if (
+        opts.ifMatch !== undefined &&
+        opts.ifMatch.trim() !== '*' &&
+        !etagMatches(opts.ifMatch, etagOf(current.bytes))
+      ) {
         throw new FlowStoreError('conflict', `flow "${id}" changed since it was read (If-Match does not match)`, {
           currentEtag: etagOf(current.bytes),
         });
@@ -270,7 +279,12 @@ export class FlowStore {
       return { path: file, id, error: (err as Error).message };
     }
     const parsed = parseFlowFile(file, id, bytes, st.mtimeMs);
-    this.cache.set(name, isFileProblem(parsed) ? { mtimeMs: st.mtimeMs, size: st.size, problem: parsed } : { mtimeMs: st.mtimeMs, size: st.size, stored: parsed });
+    this.cache.set(
+      name,
+      isFileProblem(parsed)
+        ? { mtimeMs: st.mtimeMs, size: st.size, problem: parsed }
+        : { mtimeMs: st.mtimeMs, size: st.size, stored: parsed },
+    );
     return parsed;
   }
 

@@ -39,7 +39,12 @@ export function toHttpError(err: unknown): HttpError | undefined {
   if (err instanceof HttpError) return err;
   if (err instanceof RunInputError) {
     const issues = err.issues.map((i) => ({ path: inputPath(i.path), message: i.message }));
-    return new HttpError(400, 'invalid_inputs', issues.map((i) => `${i.path}: ${i.message}`).join('; ') || 'invalid inputs', { issues });
+    return new HttpError(
+      400,
+      'invalid_inputs',
+      issues.map((i) => `${i.path}: ${i.message}`).join('; ') || 'invalid inputs',
+      { issues },
+    );
   }
   if (err instanceof FlowStoreError) {
     switch (err.code) {
@@ -65,11 +70,14 @@ export function toHttpError(err: unknown): HttpError | undefined {
   // body-parser / http-errors shaped errors
   const e = err as { type?: string; status?: number; statusCode?: number; expose?: boolean; message?: string };
   if (e && typeof e === 'object') {
-    if (e.type === 'entity.parse.failed') return new HttpError(400, 'invalid_json', 'the request body is not valid JSON');
+    if (e.type === 'entity.parse.failed')
+      return new HttpError(400, 'invalid_json', 'the request body is not valid JSON');
     if (e.type === 'entity.too.large') return new HttpError(413, 'payload_too_large', 'the request body is too large');
-    if (e.type === 'encoding.unsupported' || e.type === 'charset.unsupported') return new HttpError(415, 'unsupported_media_type', e.message ?? 'unsupported encoding');
+    if (e.type === 'encoding.unsupported' || e.type === 'charset.unsupported')
+      return new HttpError(415, 'unsupported_media_type', e.message ?? 'unsupported encoding');
     const status = e.status ?? e.statusCode;
-    if (typeof status === 'number' && status >= 400 && status < 500 && e.expose) return new HttpError(status, 'bad_request', e.message ?? 'bad request');
+    if (typeof status === 'number' && status >= 400 && status < 500 && e.expose)
+      return new HttpError(status, 'bad_request', e.message ?? 'bad request');
   }
   return undefined;
 }
@@ -86,7 +94,13 @@ export function errorMiddleware(opts: { logger: Logger; secrets: string[] }): Er
       return;
     }
     const id = String(res.getHeader('x-request-id') ?? '');
-    opts.logger.error({ reqId: id, err: redact(err instanceof Error ? { message: err.message, stack: err.stack } : String(err), opts.secrets) }, 'unhandled error');
+    opts.logger.error(
+      {
+        reqId: id,
+        err: redact(err instanceof Error ? { message: err.message, stack: err.stack } : String(err), opts.secrets),
+      },
+      'unhandled error',
+    );
     sendError(res, 500, 'internal', `internal server error (request id ${id || 'unknown'})`);
   };
 }

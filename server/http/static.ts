@@ -10,7 +10,10 @@ import { createRouter } from './context';
 import { isApiPath } from './middleware/path';
 
 function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
+  return s.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
+  );
 }
 
 const SECURITY_HEADERS: RequestHandler = (_req, res, next) => {
@@ -43,9 +46,14 @@ export function staticRoutes(opts: { clientDir: string; flows: FlowStore }): Rou
     if (!isPageRequest(req.method, req.path) || req.path !== '/') return next();
     const { flows, problems } = await opts.flows.list();
     const items = flows
-      .map((f) => `<li><a href="/api/flows/${encodeURIComponent(f.id)}"><code>${escapeHtml(f.id)}</code></a> — ${escapeHtml(f.name)}${f.valid ? '' : ' <em>(invalid)</em>'}</li>`)
+      .map(
+        (f) =>
+          `<li><a href="/api/flows/${encodeURIComponent(f.id)}"><code>${escapeHtml(f.id)}</code></a> — ${escapeHtml(f.name)}${f.valid ? '' : ' <em>(invalid)</em>'}</li>`,
+      )
       .join('\n');
-    const bad = problems.map((p) => `<li><code>${escapeHtml(path.basename(p.path))}</code>: ${escapeHtml(p.error)}</li>`).join('\n');
+    const bad = problems
+      .map((p) => `<li><code>${escapeHtml(path.basename(p.path))}</code>: ${escapeHtml(p.error)}</li>`)
+      .join('\n');
     res.setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'");
     res.type('html').send(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Braid</title>

@@ -74,7 +74,8 @@ async function postgresDialect(url: string, opts: OpenStorageOptions): Promise<P
   };
   const pool = new Pool({ connectionString: url, max: 10, types: parsers as never });
   const schema = opts.pgSchema;
-  if (schema !== undefined && !/^[a-z_][a-z0-9_]*$/.test(schema)) throw new StorageError(`unsafe schema name: ${schema}`);
+  if (schema !== undefined && !/^[a-z_][a-z0-9_]*$/.test(schema))
+    throw new StorageError(`unsafe schema name: ${schema}`);
   return new PostgresDialect({
     pool,
     onCreateConnection: schema
@@ -93,13 +94,19 @@ export async function migrate(db: Kysely<CoreTables>): Promise<string[]> {
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error');
-    throw new StorageError(`migration ${failed?.migrationName ?? '?'} failed: ${(error as Error).message ?? String(error)}`, { cause: error });
+    throw new StorageError(
+      `migration ${failed?.migrationName ?? '?'} failed: ${(error as Error).message ?? String(error)}`,
+      { cause: error },
+    );
   }
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }
 
 /** Open the database named by the config and bring its schema up to date. */
-export async function openStorage(config: Pick<Config, 'dataDir' | 'databaseUrl'>, opts: OpenStorageOptions = {}): Promise<Storage> {
+export async function openStorage(
+  config: Pick<Config, 'dataDir' | 'databaseUrl'>,
+  opts: OpenStorageOptions = {},
+): Promise<Storage> {
   const dialect: Dialect = config.databaseUrl ? 'postgres' : 'sqlite';
   const db = new Kysely<CoreTables>({
     dialect: config.databaseUrl ? await postgresDialect(config.databaseUrl, opts) : await sqliteDialect(config, opts),

@@ -165,7 +165,10 @@ export class RunsRepository {
   async markAbandoned(before: number): Promise<number> {
     const res = await this.storage.db
       .updateTable('runs')
-      .set({ status: 'failed', error: toJson({ code: 'abandoned', message: 'the server stopped while this run was in progress' }) })
+      .set({
+        status: 'failed',
+        error: toJson({ code: 'abandoned', message: 'the server stopped while this run was in progress' }),
+      })
       .where('status', '=', 'running')
       .where('started_at', '<', before)
       .executeTakeFirst();
@@ -194,9 +197,15 @@ export class RunsRepository {
         ]),
       );
     }
-    const rows = await q.orderBy('started_at', 'desc').orderBy('id', 'desc').limit(limit + 1).execute();
+    const rows = await q
+      .orderBy('started_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(limit + 1)
+      .execute();
     const page = rows.slice(0, limit).map(toSummary);
     const last = page[page.length - 1];
-    return rows.length > limit && last ? { runs: page, nextCursor: encodeCursor(last.startedAt, last.runId) } : { runs: page };
+    return rows.length > limit && last
+      ? { runs: page, nextCursor: encodeCursor(last.startedAt, last.runId) }
+      : { runs: page };
   }
 }

@@ -23,7 +23,8 @@ function trace(runId: string, flowId: string, startedAt: number, status: Trace['
 }
 
 const pgUp = await postgresReachable();
-if (!pgUp && servicesRequired()) throw new Error('PostgreSQL at 127.0.0.1:5432 is required (BRAID_REQUIRE_SERVICES=1) but unreachable');
+if (!pgUp && servicesRequired())
+  throw new Error('PostgreSQL at 127.0.0.1:5432 is required (BRAID_REQUIRE_SERVICES=1) but unreachable');
 if (!pgUp) console.warn('[storage.test] skipping PostgreSQL cases: nothing listens on 127.0.0.1:5432');
 
 describe.each([

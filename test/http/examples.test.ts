@@ -9,7 +9,10 @@ import { EXAMPLES_DIR, startHarness, type Harness } from './harness';
 interface RunBody {
   status: string;
   outputs: Record<string, unknown>;
-  trace: { spans: Array<{ nodeId: string; status: string; attempts: number; startedAt: number; durationMs: number }>; error?: { message: string } };
+  trace: {
+    spans: Array<{ nodeId: string; status: string; attempts: number; startedAt: number; durationMs: number }>;
+    error?: { message: string };
+  };
 }
 
 let fake: FakeOpenAI;
@@ -20,7 +23,18 @@ beforeAll(async () => {
   fake = await startFakeOpenAI();
   weather = http.createServer((req, res) => {
     res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify({ current_condition: [{ temp_C: '21', FeelsLikeC: '20', humidity: '40', weatherDesc: [{ value: `Sunny in ${decodeURIComponent(req.url!.split('/')[1]!.split('?')[0]!)}` }] }] }));
+    res.end(
+      JSON.stringify({
+        current_condition: [
+          {
+            temp_C: '21',
+            FeelsLikeC: '20',
+            humidity: '40',
+            weatherDesc: [{ value: `Sunny in ${decodeURIComponent(req.url!.split('/')[1]!.split('?')[0]!)}` }],
+          },
+        ],
+      }),
+    );
   });
   await new Promise<void>((r) => weather.listen(0, '127.0.0.1', r));
   weatherUrl = `http://127.0.0.1:${(weather.address() as AddressInfo).port}`;
@@ -28,7 +42,11 @@ beforeAll(async () => {
   const original = fs.readFileSync(path.join(EXAMPLES_DIR, 'http-weather.flow.json'), 'utf8');
   const local = original.replace('https://wttr.in/', `${weatherUrl}/`);
   expect(local).not.toBe(original);
-  h = await startHarness({ openaiUrl: fake.url, env: { BRAID_HTTP_ALLOW_HOSTS: '127.0.0.1' }, files: { 'http-weather.flow.json': local } });
+  h = await startHarness({
+    openaiUrl: fake.url,
+    env: { BRAID_HTTP_ALLOW_HOSTS: '127.0.0.1' },
+    files: { 'http-weather.flow.json': local },
+  });
 });
 afterAll(async () => {
   await h?.close();
@@ -43,7 +61,9 @@ describe('example flows', () => {
   it('json-extract re-asks the prompt until its JSON matches the schema', async () => {
     fake.reset();
     let n = 0;
-    fake.setResponder(() => (++n === 1 ? 'Sure! Here it is: Ada' : { json: { name: 'Ada Lovelace', email: 'ada@example.org', company: null } }));
+    fake.setResponder(() =>
+      ++n === 1 ? 'Sure! Here it is: Ada' : { json: { name: 'Ada Lovelace', email: 'ada@example.org', company: null } },
+    );
     const body = await run('json-extract', { text: 'Met Ada Lovelace (ada@example.org).' });
     expect(body.status).toBe('succeeded');
     expect(body.outputs.contact).toEqual({ name: 'Ada Lovelace', email: 'ada@example.org', company: null });
@@ -64,7 +84,12 @@ describe('example flows', () => {
     fake.reset();
     const body = await run('http-weather', { city: 'Lisbon' });
     expect(body.status).toBe('succeeded');
-    expect(body.outputs.weather).toEqual({ temperatureC: 21, feelsLikeC: 20, description: 'Sunny in Lisbon', humidity: 40 });
+    expect(body.outputs.weather).toEqual({
+      temperatureC: 21,
+      feelsLikeC: 20,
+      description: 'Sunny in Lisbon',
+      humidity: 40,
+    });
     expect(String(body.outputs.summary)).toContain('Sunny in Lisbon');
   });
 
@@ -78,6 +103,8 @@ describe('example flows', () => {
     const pros = span('pros');
     const cons = span('cons');
     expect(Math.abs(pros.startedAt - cons.startedAt)).toBeLessThan(100);
-    expect(span('merge').startedAt).toBeGreaterThanOrEqual(Math.max(pros.startedAt + pros.durationMs, cons.startedAt + cons.durationMs) - 1);
+    expect(span('merge').startedAt).toBeGreaterThanOrEqual(
+      Math.max(pros.startedAt + pros.durationMs, cons.startedAt + cons.durationMs) - 1,
+    );
   });
 });

@@ -5,7 +5,10 @@ import { startHarness, type Harness } from './harness';
 
 let h: Harness;
 beforeAll(async () => {
-  h = await startHarness({ files: { 'broken.flow.json': '{ "schemaVersion": 1, "id": "broken", ' }, bodyLimit: '64kb' });
+  h = await startHarness({
+    files: { 'broken.flow.json': '{ "schemaVersion": 1, "id": "broken", ' },
+    bodyLimit: '64kb',
+  });
 });
 afterAll(async () => {
   await h.close();
@@ -41,8 +44,18 @@ describe('flows API', () => {
   it('lists the example flows and reports the malformed file without hiding the others', async () => {
     const res = await h.api('/api/flows');
     expect(res.status).toBe(200);
-    const body = (await res.json()) as { flows: Array<{ id: string; valid: boolean; etag: string }>; problems: Array<{ path: string; error: string }> };
-    expect(body.flows.map((f) => f.id)).toEqual(['code-tool', 'http-weather', 'json-extract', 'parallel-merge', 'qa', 'router']);
+    const body = (await res.json()) as {
+      flows: Array<{ id: string; valid: boolean; etag: string }>;
+      problems: Array<{ path: string; error: string }>;
+    };
+    expect(body.flows.map((f) => f.id)).toEqual([
+      'code-tool',
+      'http-weather',
+      'json-extract',
+      'parallel-merge',
+      'qa',
+      'router',
+    ]);
     expect(body.flows.every((f) => f.valid)).toBe(true);
     expect(body.problems).toHaveLength(1);
     expect(body.problems[0]?.path).toContain('broken.flow.json');
@@ -57,7 +70,12 @@ describe('flows API', () => {
     expect(res.status).toBe(200);
     const etag = res.headers.get('etag');
     expect(etag).toMatch(/^"[A-Za-z0-9_-]+"$/);
-    const body = (await res.json()) as { flow: { id: string; nodes: unknown[] }; etag: string; valid: boolean; problems: unknown[] };
+    const body = (await res.json()) as {
+      flow: { id: string; nodes: unknown[] };
+      etag: string;
+      valid: boolean;
+      problems: unknown[];
+    };
     expect(body.flow.id).toBe('qa');
     expect(body.etag).toBe(etag);
     expect(body.valid).toBe(true);
@@ -88,7 +106,11 @@ describe('flows API', () => {
   it('PUT with the current ETag saves; a stale If-Match is 409; the path id wins over the body id', async () => {
     const first = await h.api('/api/flows', { method: 'POST', json: minimal('edited') });
     const etag1 = first.headers.get('etag')!;
-    const put = await h.api('/api/flows/edited', { method: 'PUT', headers: { 'if-match': etag1 }, json: { ...minimal('someone-else'), name: 'Edited' } });
+    const put = await h.api('/api/flows/edited', {
+      method: 'PUT',
+      headers: { 'if-match': etag1 },
+      json: { ...minimal('someone-else'), name: 'Edited' },
+    });
     expect(put.status).toBe(200);
     const etag2 = put.headers.get('etag')!;
     expect(etag2).not.toBe(etag1);
@@ -96,7 +118,11 @@ describe('flows API', () => {
     expect(saved.id).toBe('edited');
     expect(saved.name).toBe('Edited');
     expect(fs.existsSync(path.join(h.flowsDir, 'someone-else.flow.json'))).toBe(false);
-    const stale = await h.api('/api/flows/edited', { method: 'PUT', headers: { 'if-match': etag1 }, json: minimal('edited', 'Stale') });
+    const stale = await h.api('/api/flows/edited', {
+      method: 'PUT',
+      headers: { 'if-match': etag1 },
+      json: minimal('edited', 'Stale'),
+    });
     expect(stale.status).toBe(409);
     const err = (await stale.json()) as { error: { code: string; details: { currentEtag: string } } };
     expect(err.error.code).toBe('etag_mismatch');
@@ -111,7 +137,9 @@ describe('flows API', () => {
     (bad.nodes[1] as { config: unknown }).config = { mode: 'template' };
     const res = await h.api('/api/flows/invalid', { method: 'PUT', json: bad });
     expect(res.status).toBe(422);
-    const body = (await res.json()) as { error: { code: string; details: { problems: Array<{ code: string; path: string }> } } };
+    const body = (await res.json()) as {
+      error: { code: string; details: { problems: Array<{ code: string; path: string }> } };
+    };
     expect(body.error.code).toBe('invalid_flow');
     const codes = body.error.details.problems.map((p) => p.code);
     expect(codes).toEqual(expect.arrayContaining(['duplicate_id', 'unknown_type', 'dangling_edge', 'invalid_config']));
@@ -119,7 +147,11 @@ describe('flows API', () => {
   });
 
   it('malformed JSON → 400 invalid_json; oversize → 413; non-object → 400', async () => {
-    const res = await h.api('/api/flows/qa', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"schemaVersion": 1,' });
+    const res = await h.api('/api/flows/qa', {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: '{"schemaVersion": 1,',
+    });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('invalid_json');
     const big = { ...minimal('big'), description: 'x'.repeat(100 * 1024) };
@@ -140,7 +172,9 @@ describe('flows API', () => {
     const vdBody = (await vd.json()) as { valid: boolean; problems: Array<{ code: string }> };
     expect(vdBody.valid).toBe(false);
     expect(vdBody.problems.map((p) => p.code)).toContain('missing_input');
-    expect((await h.api('/api/flows/doomed', { method: 'DELETE', headers: { 'if-match': '"stale"' } })).status).toBe(409);
+    expect((await h.api('/api/flows/doomed', { method: 'DELETE', headers: { 'if-match': '"stale"' } })).status).toBe(
+      409,
+    );
     expect((await h.api('/api/flows/doomed', { method: 'DELETE' })).status).toBe(204);
     expect((await h.api('/api/flows/doomed')).status).toBe(404);
     expect((await h.api('/api/flows/doomed', { method: 'DELETE' })).status).toBe(404);
@@ -164,8 +198,23 @@ describe('flows API', () => {
 
   it('node types: the registry with JSON Schemas and default ports', async () => {
     const res = await h.api('/api/node-types');
-    const body = (await res.json()) as { nodeTypes: Array<{ type: string; configSchema: { type?: string; anyOf?: unknown; oneOf?: unknown }; defaultPorts: { inputs: Array<{ name: string }> } }> };
-    expect(body.nodeTypes.map((t) => t.type)).toEqual(['input', 'output', 'prompt', 'retrieval', 'tool', 'validator', 'condition', 'transform']);
+    const body = (await res.json()) as {
+      nodeTypes: Array<{
+        type: string;
+        configSchema: { type?: string; anyOf?: unknown; oneOf?: unknown };
+        defaultPorts: { inputs: Array<{ name: string }> };
+      }>;
+    };
+    expect(body.nodeTypes.map((t) => t.type)).toEqual([
+      'input',
+      'output',
+      'prompt',
+      'retrieval',
+      'tool',
+      'validator',
+      'condition',
+      'transform',
+    ]);
     const prompt = body.nodeTypes.find((t) => t.type === 'prompt')!;
     expect(prompt.configSchema.type).toBe('object');
     expect(prompt.defaultPorts.inputs.map((p) => p.name)).toEqual(['question']);

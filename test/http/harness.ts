@@ -45,7 +45,8 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const flowsDir = path.join(root, 'flows');
   const dataDir = path.join(root, 'data');
   fs.mkdirSync(flowsDir);
-  if (opts.examples !== false) for (const f of fs.readdirSync(EXAMPLES_DIR)) fs.copyFileSync(path.join(EXAMPLES_DIR, f), path.join(flowsDir, f));
+  if (opts.examples !== false)
+    for (const f of fs.readdirSync(EXAMPLES_DIR)) fs.copyFileSync(path.join(EXAMPLES_DIR, f), path.join(flowsDir, f));
   for (const [name, text] of Object.entries(opts.files ?? {})) fs.writeFileSync(path.join(flowsDir, name), text);
   const env: Record<string, string | undefined> = {
     PORT: '0',
@@ -60,7 +61,10 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     ...opts.env,
   };
   const config = loadConfig(env);
-  const server = await startServer(config, { clientDir: opts.clientDir ?? path.join(root, 'no-client'), ...(opts.storage ? { storage: opts.storage } : {}) });
+  const server = await startServer(config, {
+    clientDir: opts.clientDir ?? path.join(root, 'no-client'),
+    ...(opts.storage ? { storage: opts.storage } : {}),
+  });
   const auth: Record<string, string> = opts.adminToken ? { authorization: `Bearer ${opts.adminToken}` } : {};
   return {
     url: server.url,
@@ -72,7 +76,11 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       const { json, headers, ...rest } = init;
       return fetch(`${server.url}${p}`, {
         ...rest,
-        headers: { ...auth, ...(json !== undefined ? { 'content-type': 'application/json' } : {}), ...(headers as Record<string, string> | undefined) },
+        headers: {
+          ...auth,
+          ...(json !== undefined ? { 'content-type': 'application/json' } : {}),
+          ...(headers as Record<string, string> | undefined),
+        },
         ...(json !== undefined ? { body: JSON.stringify(json) } : {}),
       });
     },
@@ -92,11 +100,22 @@ export async function rawRequest(
   const u = new URL(url);
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: u.hostname, port: u.port, method: opts.method, path: opts.path, headers: { ...(opts.body !== undefined ? { 'content-length': String(Buffer.byteLength(opts.body)) } : {}), ...opts.headers } },
+      {
+        host: u.hostname,
+        port: u.port,
+        method: opts.method,
+        path: opts.path,
+        headers: {
+          ...(opts.body !== undefined ? { 'content-length': String(Buffer.byteLength(opts.body)) } : {}),
+          ...opts.headers,
+        },
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), headers: res.headers }));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), headers: res.headers }),
+        );
         res.on('error', reject);
       },
     );

@@ -19,7 +19,8 @@ beforeAll(async () => {
   fake = await startFakeOpenAI();
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'braid-log-'));
   fs.mkdirSync(path.join(root, 'flows'));
-  for (const f of fs.readdirSync(EXAMPLES_DIR)) fs.copyFileSync(path.join(EXAMPLES_DIR, f), path.join(root, 'flows', f));
+  for (const f of fs.readdirSync(EXAMPLES_DIR))
+    fs.copyFileSync(path.join(EXAMPLES_DIR, f), path.join(root, 'flows', f));
   const config = loadConfig({
     PORT: '0',
     BRAID_FLOWS_DIR: path.join(root, 'flows'),

@@ -3,7 +3,8 @@ import { openTestStorage, postgresReachable, servicesRequired, type TestStorage 
 import { startHarness, type Harness } from './harness';
 
 const pgUp = await postgresReachable();
-if (!pgUp && servicesRequired()) throw new Error('PostgreSQL at 127.0.0.1:5432 is required (BRAID_REQUIRE_SERVICES=1) but unreachable');
+if (!pgUp && servicesRequired())
+  throw new Error('PostgreSQL at 127.0.0.1:5432 is required (BRAID_REQUIRE_SERVICES=1) but unreachable');
 if (!pgUp) console.warn('[postgres.test] skipped: nothing listens on 127.0.0.1:5432');
 
 describe.skipIf(!pgUp)('the app on PostgreSQL', () => {
@@ -23,7 +24,12 @@ describe.skipIf(!pgUp)('the app on PostgreSQL', () => {
     const body = (await res.json()) as { runId: string; status: string };
     expect(body.status).toBe('succeeded');
     expect((await (await h.api('/api/health')).json()) as { dialect: string }).toMatchObject({ dialect: 'postgres' });
-    const run = (await (await h.api(`/api/runs/${body.runId}`)).json()) as { status: string; startedAt: number; durationMs: number; trace: { spans: unknown[] } };
+    const run = (await (await h.api(`/api/runs/${body.runId}`)).json()) as {
+      status: string;
+      startedAt: number;
+      durationMs: number;
+      trace: { spans: unknown[] };
+    };
     expect(run.status).toBe('succeeded');
     expect(typeof run.startedAt).toBe('number');
     expect(typeof run.durationMs).toBe('number');

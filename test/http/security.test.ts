@@ -16,7 +16,9 @@ describe('auth on (BRAID_ADMIN_TOKEN set)', () => {
 
   it('refuses /api without a token, with a wrong token, and with a token of another scheme', async () => {
     expect((await call('/api/flows')).status).toBe(401);
-    expect((await call('/api/flows', { headers: { authorization: 'Bearer wrong-token-xxxxxxxxxxxx' } })).status).toBe(401);
+    expect((await call('/api/flows', { headers: { authorization: 'Bearer wrong-token-xxxxxxxxxxxx' } })).status).toBe(
+      401,
+    );
     expect((await call('/api/flows', { headers: { authorization: `Basic ${TOKEN}` } })).status).toBe(401);
     expect((await call('/api/flows', { headers: { authorization: `Bearer ${TOKEN}x` } })).status).toBe(401);
     const res = await call('/api/flows', { headers: { authorization: `Bearer ${TOKEN}` } });
@@ -33,11 +35,27 @@ describe('auth on (BRAID_ADMIN_TOKEN set)', () => {
   });
 
   it('case and path tricks do not slip past auth', async () => {
-    for (const p of ['/API/flows', '/Api/flows', '/api/FLOWS', '/API/flows/qa', '/api/flows/', '/API/health/../flows']) {
+    for (const p of [
+      '/API/flows',
+      '/Api/flows',
+      '/api/FLOWS',
+      '/API/flows/qa',
+      '/api/flows/',
+      '/API/health/../flows',
+    ]) {
       const res = await rawRequest(h.url, { method: 'GET', path: p });
       expect([400, 401], `${p} → ${res.status}`).toContain(res.status);
     }
-    for (const p of ['/api//flows', '//api/flows', '/api/./flows', '/x/../api/flows', '/%61pi/flows', '/api%2fflows', '/api/%2e%2e/api/flows', '/api\\flows']) {
+    for (const p of [
+      '/api//flows',
+      '//api/flows',
+      '/api/./flows',
+      '/x/../api/flows',
+      '/%61pi/flows',
+      '/api%2fflows',
+      '/api/%2e%2e/api/flows',
+      '/api\\flows',
+    ]) {
       const res = await rawRequest(h.url, { method: 'GET', path: p });
       expect([400, 401], `${p} → ${res.status}`).toContain(res.status);
       expect(res.body).not.toContain('"flows"');
@@ -48,17 +66,37 @@ describe('auth on (BRAID_ADMIN_TOKEN set)', () => {
     const res = await rawRequest(h.url, {
       method: 'GET',
       path: '/api/flows',
-      headers: { 'x-forwarded-for': '127.0.0.1', 'x-real-ip': '127.0.0.1', forwarded: 'for=127.0.0.1', host: 'localhost' },
+      headers: {
+        'x-forwarded-for': '127.0.0.1',
+        'x-real-ip': '127.0.0.1',
+        forwarded: 'for=127.0.0.1',
+        host: 'localhost',
+      },
     });
     expect(res.status).toBe(401);
   });
 
   it('auth is checked before the body is parsed: malformed or oversize bodies without a token get 401', async () => {
-    const bad = await rawRequest(h.url, { method: 'PUT', path: '/api/flows/qa', headers: { 'content-type': 'application/json' }, body: '{not json' });
+    const bad = await rawRequest(h.url, {
+      method: 'PUT',
+      path: '/api/flows/qa',
+      headers: { 'content-type': 'application/json' },
+      body: '{not json',
+    });
     expect(bad.status).toBe(401);
-    const big = await rawRequest(h.url, { method: 'PUT', path: '/api/flows/qa', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ x: 'y'.repeat(64 * 1024) }) });
+    const big = await rawRequest(h.url, {
+      method: 'PUT',
+      path: '/api/flows/qa',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ x: 'y'.repeat(64 * 1024) }),
+    });
     expect(big.status).toBe(401);
-    const polluted = await rawRequest(h.url, { method: 'POST', path: '/API/flows', headers: { 'content-type': 'application/json' }, body: '{"__proto__":{"admin":true}}' });
+    const polluted = await rawRequest(h.url, {
+      method: 'POST',
+      path: '/API/flows',
+      headers: { 'content-type': 'application/json' },
+      body: '{"__proto__":{"admin":true}}',
+    });
     expect(polluted.status).toBe(401);
   });
 });
@@ -86,17 +124,32 @@ describe('auth off (loopback default)', () => {
       '{"schemaVersion":1,"id":"pp","name":"x","nodes":[],"__proto__":{"polluted":true}}',
     ];
     for (const body of bodies) {
-      const res = await rawRequest(h.url, { method: 'POST', path: '/api/flows/code-tool/runs', headers: { 'content-type': 'application/json' }, body });
+      const res = await rawRequest(h.url, {
+        method: 'POST',
+        path: '/api/flows/code-tool/runs',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
       expect(res.status).toBe(400);
       expect(JSON.parse(res.body).error.code).toBe('forbidden_key');
     }
-    const put = await rawRequest(h.url, { method: 'PUT', path: '/api/flows/pp', headers: { 'content-type': 'application/json' }, body: bodies[2] });
+    const put = await rawRequest(h.url, {
+      method: 'PUT',
+      path: '/api/flows/pp',
+      headers: { 'content-type': 'application/json' },
+      body: bodies[2],
+    });
     expect(put.status).toBe(400);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
   it('5xx and 4xx bodies never carry stack traces', async () => {
-    const res = await rawRequest(h.url, { method: 'PUT', path: '/api/flows/qa', headers: { 'content-type': 'application/json' }, body: '{"a":' });
+    const res = await rawRequest(h.url, {
+      method: 'PUT',
+      path: '/api/flows/qa',
+      headers: { 'content-type': 'application/json' },
+      body: '{"a":',
+    });
     expect(res.status).toBe(400);
     expect(res.body).not.toMatch(/at .*\.ts:\d+/);
     expect(res.body).not.toContain('SyntaxError');
@@ -117,7 +170,9 @@ describe('browser guards', () => {
     expect(res.status).toBe(403);
     expect(JSON.parse(res.body).error.code).toBe('forbidden_host');
     for (const host of ['localhost', '127.0.0.1:3000', '[::1]:3000', 'app.localhost']) {
-      expect((await rawRequest(h.url, { method: 'GET', path: '/api/flows', headers: { host } })).status, host).toBe(200);
+      expect((await rawRequest(h.url, { method: 'GET', path: '/api/flows', headers: { host } })).status, host).toBe(
+        200,
+      );
     }
   });
 
@@ -131,7 +186,11 @@ describe('browser guards', () => {
     });
     expect(cross.status).toBe(403);
     expect(JSON.parse(cross.body).error.code).toBe('forbidden_origin');
-    const same = await rawRequest(h.url, { method: 'GET', path: '/api/flows', headers: { origin: `http://127.0.0.1:${port}`, host: `127.0.0.1:${port}` } });
+    const same = await rawRequest(h.url, {
+      method: 'GET',
+      path: '/api/flows',
+      headers: { origin: `http://127.0.0.1:${port}`, host: `127.0.0.1:${port}` },
+    });
     expect(same.status).toBe(200);
   });
 });

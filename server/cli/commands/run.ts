@@ -20,17 +20,31 @@ export function formatOutputs(outputs: Record<string, unknown>): string {
   return JSON.stringify(outputs, null, 2);
 }
 
-async function runRemote(server: string, flowId: string, inputs: Record<string, unknown>, token?: string): Promise<RunResult> {
+async function runRemote(
+  server: string,
+  flowId: string,
+  inputs: Record<string, unknown>,
+  token?: string,
+): Promise<RunResult> {
   const url = new URL(`/api/flows/${encodeURIComponent(flowId)}/runs`, server);
   const res = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/json',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
     body: JSON.stringify({ inputs }),
   });
-  const body = (await res.json().catch(() => ({}))) as RunResult & { error?: { code: string; message: string; details?: { problems?: unknown[] } } };
+  const body = (await res.json().catch(() => ({}))) as RunResult & {
+    error?: { code: string; message: string; details?: { problems?: unknown[] } };
+  };
   if (!res.ok) {
     const msg = body.error ? `${body.error.code}: ${body.error.message}` : `HTTP ${res.status}`;
-    throw new CliExit(res.status === 400 || res.status === 404 || res.status === 422 ? EXIT_USAGE : EXIT_FAILED, `server: ${msg}`);
+    throw new CliExit(
+      res.status === 400 || res.status === 404 || res.status === 422 ? EXIT_USAGE : EXIT_FAILED,
+      `server: ${msg}`,
+    );
   }
   return body;
 }
@@ -95,7 +109,10 @@ export function register(program: Command): void {
       if (result.status !== 'succeeded') {
         const e = result.trace?.error;
         const where = e?.nodeId ? ` at node ${e.nodeId}` : '';
-        throw new CliExit(EXIT_FAILED, `run ${result.status}${where}${e ? `: ${e.message}` : ''} (run id ${result.runId})`);
+        throw new CliExit(
+          EXIT_FAILED,
+          `run ${result.status}${where}${e ? `: ${e.message}` : ''} (run id ${result.runId})`,
+        );
       }
       process.exitCode = EXIT_OK;
     });

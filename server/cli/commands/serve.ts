@@ -15,7 +15,8 @@ export function register(program: Command): void {
       const overrides: Partial<Config> = {};
       if (opts.port !== undefined) {
         const port = Number(opts.port);
-        if (!/^\d+$/.test(opts.port) || port > 65535) throw new CliExit(EXIT_USAGE, `--port ${opts.port}: expected a port number`);
+        if (!/^\d+$/.test(opts.port) || port > 65535)
+          throw new CliExit(EXIT_USAGE, `--port ${opts.port}: expected a port number`);
         overrides.port = port;
       }
       if (opts.host !== undefined) overrides.host = opts.host;

@@ -14,9 +14,12 @@ export function register(program: Command): void {
       const config = cliConfig();
       const f = loadFlowRef(ref, config.flowsDir);
       if (opts.json) {
-        process.stdout.write(`${JSON.stringify({ id: f.id, file: f.file, valid: f.valid, problems: f.problems }, null, 2)}\n`);
+        process.stdout.write(
+          `${JSON.stringify({ id: f.id, file: f.file, valid: f.valid, problems: f.problems }, null, 2)}\n`,
+        );
       } else {
-        for (const p of f.problems) process.stdout.write(`${p.severity === 'warning' ? 'warning' : 'error  '}  ${formatProblem(p)}\n`);
+        for (const p of f.problems)
+          process.stdout.write(`${p.severity === 'warning' ? 'warning' : 'error  '}  ${formatProblem(p)}\n`);
         const errors = f.problems.filter((p) => p.severity !== 'warning').length;
         const warnings = f.problems.length - errors;
         if (f.valid) process.stdout.write(`✓ ${f.file} is valid${warnings ? ` (${warnings} warning(s))` : ''}\n`);

@@ -37,7 +37,12 @@ export function adminAuth(adminToken: string | undefined): RequestHandler {
       // Do not read the body of a refused request; close the connection afterwards.
       res.setHeader('WWW-Authenticate', 'Bearer realm="braid"');
       if (req.headers['content-length'] || req.headers['transfer-encoding']) res.setHeader('Connection', 'close');
-      sendError(res, 401, 'unauthorized', header ? 'invalid bearer token' : 'missing bearer token (Authorization: Bearer <BRAID_ADMIN_TOKEN>)');
+      sendError(
+        res,
+        401,
+        'unauthorized',
+        header ? 'invalid bearer token' : 'missing bearer token (Authorization: Bearer <BRAID_ADMIN_TOKEN>)',
+      );
       return;
     }
     next();

@@ -16,7 +16,12 @@ export function findPollutingKey(value: unknown, path = '$', depth = 0): string 
   for (const key of Object.keys(value)) {
     const child = (value as Record<string, unknown>)[key];
     if (FORBIDDEN_KEYS.has(key)) return `${path}.${key}`;
-    if (key === 'constructor' && child !== null && typeof child === 'object' && Object.prototype.hasOwnProperty.call(child, 'prototype')) {
+    if (
+      key === 'constructor' &&
+      child !== null &&
+      typeof child === 'object' &&
+      Object.prototype.hasOwnProperty.call(child, 'prototype')
+    ) {
       return `${path}.constructor.prototype`;
     }
     const hit = findPollutingKey(child, `${path}.${key}`, depth + 1);

@@ -34,7 +34,12 @@ export function browserGuards(config: Pick<Config, 'adminToken' | 'publicUrl' | 
     if (!config.adminToken) {
       const name = hostname(host);
       if (!isLoopbackName(name) && !allowedHosts.has(name)) {
-        sendError(res, 403, 'forbidden_host', `requests must address this server by a loopback name (got Host: ${name.slice(0, 100) || 'none'}); set BRAID_ADMIN_TOKEN to serve other names`);
+        sendError(
+          res,
+          403,
+          'forbidden_host',
+          `requests must address this server by a loopback name (got Host: ${name.slice(0, 100) || 'none'}); set BRAID_ADMIN_TOKEN to serve other names`,
+        );
         return;
       }
     }

@@ -9,21 +9,32 @@ import { HttpError } from '../errors';
 
 function flowId(req: Request): string {
   const id = String(req.params.id ?? '');
-  if (!isSafeFlowId(id)) throw new HttpError(400, 'invalid_id', `invalid flow id "${id}": must match [a-z0-9][a-z0-9_-]*`);
+  if (!isSafeFlowId(id))
+    throw new HttpError(400, 'invalid_id', `invalid flow id "${id}": must match [a-z0-9][a-z0-9_-]*`);
   return id;
 }
 
 function bodyObject(req: Request): Record<string, unknown> {
   const b: unknown = req.body;
-  if (b === undefined) throw new HttpError(400, 'invalid_body', 'expected a JSON body (Content-Type: application/json)');
-  if (b === null || typeof b !== 'object' || Array.isArray(b)) throw new HttpError(400, 'invalid_body', 'the body must be a JSON object');
+  if (b === undefined)
+    throw new HttpError(400, 'invalid_body', 'expected a JSON body (Content-Type: application/json)');
+  if (b === null || typeof b !== 'object' || Array.isArray(b))
+    throw new HttpError(400, 'invalid_body', 'the body must be a JSON object');
   return b as Record<string, unknown>;
 }
 
 function sendFlow(res: Response, stored: StoredFlow, status = 200): void {
   res.setHeader('ETag', stored.etag);
   res.setHeader('Cache-Control', 'no-cache');
-  res.status(status).json({ flow: stored.document, etag: stored.etag, valid: stored.valid, problems: stored.problems, updatedAt: stored.updatedAt });
+  res
+    .status(status)
+    .json({
+      flow: stored.document,
+      etag: stored.etag,
+      valid: stored.valid,
+      problems: stored.problems,
+      updatedAt: stored.updatedAt,
+    });
 }
 
 export const flowsRoutes: RouteModule = (ctx) => {
@@ -82,9 +93,18 @@ export const flowsRoutes: RouteModule = (ctx) => {
   r.post('/api/flows/:id/validate', async (req, res) => {
     const id = flowId(req);
     const body: unknown = req.body;
-    if (body !== undefined && body !== null && typeof body === 'object' && !Array.isArray(body) && Object.keys(body).length > 0) {
+    if (
+      body !== undefined &&
+      body !== null &&
+      typeof body === 'object' &&
+      !Array.isArray(body) &&
+      Object.keys(body).length > 0
+    ) {
       const result = validateFlow({ ...(body as Record<string, unknown>), id });
-      res.json({ valid: result.ok && !result.problems.some((p) => p.severity !== 'warning'), problems: result.problems });
+      res.json({
+        valid: result.ok && !result.problems.some((p) => p.severity !== 'warning'),
+        problems: result.problems,
+      });
       return;
     }
     const stored = await store.get(id);

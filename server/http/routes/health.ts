@@ -10,7 +10,9 @@ export const healthRoutes: RouteModule = (ctx) => {
     } catch {
       db = 'error';
     }
-    res.status(db === 'ok' ? 200 : 503).json({ status: db === 'ok' ? 'ok' : 'degraded', db, dialect: ctx.storage.dialect, version: '0.1.0' });
+    res
+      .status(db === 'ok' ? 200 : 503)
+      .json({ status: db === 'ok' ? 'ok' : 'degraded', db, dialect: ctx.storage.dialect, version: '0.1.0' });
   });
   return r;
 };

@@ -18,11 +18,14 @@ function param(req: Request, name: string, what: string): string {
 function runInputs(req: Request): Record<string, unknown> {
   const body: unknown = req.body;
   if (body === undefined || body === null) return {};
-  if (typeof body !== 'object' || Array.isArray(body)) throw new HttpError(400, 'invalid_body', 'the body must be a JSON object { "inputs": { … } }');
+  if (typeof body !== 'object' || Array.isArray(body))
+    throw new HttpError(400, 'invalid_body', 'the body must be a JSON object { "inputs": { … } }');
   const inputs = (body as Record<string, unknown>).inputs;
   if (inputs === undefined) return {};
   if (inputs === null || typeof inputs !== 'object' || Array.isArray(inputs)) {
-    throw new HttpError(400, 'invalid_inputs', 'inputs: must be an object', { issues: [{ path: 'inputs', message: 'must be an object' }] });
+    throw new HttpError(400, 'invalid_inputs', 'inputs: must be an object', {
+      issues: [{ path: 'inputs', message: 'must be an object' }],
+    });
   }
   return inputs as Record<string, unknown>;
 }
@@ -64,7 +67,13 @@ async function respond(
     if (!sse) throw err;
     const http = toHttpError(err);
     if (!http) ctx.logger.error({ err: (err as Error)?.message }, 'run stream failed');
-    sse.send('error', { error: { code: http?.code ?? 'internal', message: http?.message ?? 'internal server error', ...(http?.details !== undefined ? { details: http.details } : {}) } });
+    sse.send('error', {
+      error: {
+        code: http?.code ?? 'internal',
+        message: http?.message ?? 'internal server error',
+        ...(http?.details !== undefined ? { details: http.details } : {}),
+      },
+    });
   } finally {
     sse?.end();
   }
@@ -77,11 +86,8 @@ export const runsRoutes: RouteModule = (ctx) => {
   r.post('/api/flows/:id/runs', async (req, res) => {
     const id = param(req, 'id', 'flow id');
     const inputs = runInputs(req);
-    await respond(
-      ctx,
-      req,
-      res,
-      (signal, onEvent) => svc.runStored(id, inputs, { signal, ...(onEvent ? { onEvent } : {}), source: 'api' }),
+    await respond(ctx, req, res, (signal, onEvent) =>
+      svc.runStored(id, inputs, { signal, ...(onEvent ? { onEvent } : {}), source: 'api' }),
     );
   });
 
@@ -89,21 +95,22 @@ export const runsRoutes: RouteModule = (ctx) => {
     const id = param(req, 'id', 'flow id');
     const nodeId = param(req, 'nodeId', 'node id');
     const inputs = runInputs(req);
-    await respond(
-      ctx,
-      req,
-      res,
-      (signal, onEvent) => svc.runStored(id, {}, { signal, ...(onEvent ? { onEvent } : {}), only: { nodeId, inputs } }),
+    await respond(ctx, req, res, (signal, onEvent) =>
+      svc.runStored(id, {}, { signal, ...(onEvent ? { onEvent } : {}), only: { nodeId, inputs } }),
     );
   });
 
   r.get('/api/flows/:id/runs', async (req, res) => {
     const id = param(req, 'id', 'flow id');
     const limit = req.query.limit !== undefined ? Number(req.query.limit) : undefined;
-    if (limit !== undefined && !Number.isFinite(limit)) throw new HttpError(400, 'invalid_query', 'limit: must be a number');
+    if (limit !== undefined && !Number.isFinite(limit))
+      throw new HttpError(400, 'invalid_query', 'limit: must be a number');
     const before = typeof req.query.before === 'string' ? req.query.before : undefined;
     await svc.settled();
-    const page = await ctx.runsRepo.listByFlow(id, { ...(limit !== undefined ? { limit } : {}), ...(before ? { before } : {}) });
+    const page = await ctx.runsRepo.listByFlow(id, {
+      ...(limit !== undefined ? { limit } : {}),
+      ...(before ? { before } : {}),
+    });
     res.json(page);
   });
 
