@@ -34,15 +34,15 @@ function braid(args: string[]): Promise<{ code: number; stdout: string; stderr: 
 describe('braid deploy', () => {
   it('deploys without a server, prints slug/version/url/key, and the endpoint serves it from the database', async () => {
     const first = await braid(['deploy', path.join(ROOT, 'flows/qa.flow.json'), '--json', '--note', 'from the CLI']);
-    expect(first.stderr).toBe('');
-    expect(first.code).toBe(0);
+    expect(first.code, first.stderr).toBe(0);
     const d1 = JSON.parse(first.stdout) as { slug: string; version: number; url: string; apiKey: string };
     expect(d1).toMatchObject({ slug: 'qa', version: 1, url: 'http://127.0.0.1:3000/v1/endpoints/qa' });
     expect(d1.apiKey).toMatch(/^brd_/);
     const second = await braid(['deploy', 'qa', '--json']);
+    expect(second.code, second.stderr).toBe(0);
     expect(JSON.parse(second.stdout)).toMatchObject({ slug: 'qa', version: 2, apiKey: null });
     const text = await braid(['deploy', 'qa', '--rollback', '1']);
-    expect(text.code).toBe(0);
+    expect(text.code, text.stderr).toBe(0);
     expect(text.stdout).toContain('version  1 (live again)');
     expect((await braid(['deploy', 'qa', '--rollback', '7'])).code).toBe(2);
 
