@@ -56,5 +56,5 @@ describe('braid deploy', () => {
     } finally {
       await server.close();
     }
-  });
+  }, 60_000);
 });
