@@ -146,7 +146,10 @@ export async function startServer(
   const storage = opts.storage ?? (await openStorage(config));
   const ownsStorage = !opts.storage;
   const braid = createApp({ config, storage, logger, ...(opts.clientDir ? { clientDir: opts.clientDir } : {}) });
-  await braid.context.runsRepo.markAbandoned(Date.now()).catch(() => 0);
+  // Runs left `running` by a process that died. On PostgreSQL other API processes may be
+  // running theirs, so only old rows are touched there (a finishing run rewrites its row anyway).
+  const abandonedBefore = storage.dialect === 'sqlite' ? Date.now() : Date.now() - 60 * 60_000;
+  await braid.context.runsRepo.markAbandoned(abandonedBefore).catch(() => 0);
   const server = http.createServer(braid.app);
   server.keepAliveTimeout = 5_000;
   server.headersTimeout = 30_000;
