@@ -194,3 +194,18 @@ describe('browser guards', () => {
     expect(same.status).toBe(200);
   });
 });
+
+describe('server faults', () => {
+  it('a 5xx names the request id and carries no stack trace or internal message', async () => {
+    const h = await startHarness({ examples: false });
+    try {
+      await h.server.storage.close(); // every database call now fails
+      const res = await h.api('/api/runs/some-run', { headers: { 'x-request-id': 'fault-1' } });
+      expect(res.status).toBe(500);
+      const body = (await res.json()) as { error: { code: string; message: string; details?: unknown } };
+      expect(body).toEqual({ error: { code: 'internal', message: 'internal server error (request id fault-1)' } });
+    } finally {
+      await h.close();
+    }
+  });
+});
