@@ -176,3 +176,27 @@ describe('braid serve', () => {
     expect(r.stderr).toMatch(/BRAID_ADMIN_TOKEN/);
   });
 });
+
+describe('braid run --server', () => {
+  it('runs the flow on a server (with the admin token from the environment)', async () => {
+    const { startHarness } = await import('../../test/http/harness');
+    const token = 'cli-remote-admin-token-0123456789';
+    const h = await startHarness({ openaiUrl: fake.url, adminToken: token });
+    try {
+      const ok = await braid(['run', 'qa', '--server', h.url, '--input', 'question=remote?'], {
+        BRAID_ADMIN_TOKEN: token,
+      });
+      expect(ok.stderr).toBe('');
+      expect(ok.code).toBe(0);
+      expect(ok.stdout).toBe('Echo: remote?\n');
+      const denied = await braid(['run', 'qa', '--server', h.url, '--input', 'question=x']);
+      expect(denied.code).toBe(1);
+      expect(denied.stderr).toMatch(/unauthorized/);
+      const missing = await braid(['run', 'qa', '--server', h.url], { BRAID_ADMIN_TOKEN: token });
+      expect(missing.code).toBe(2);
+      expect(missing.stderr).toContain('inputs.question');
+    } finally {
+      await h.close();
+    }
+  });
+});
