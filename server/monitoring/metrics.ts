@@ -47,12 +47,28 @@ export class EndpointMetrics {
     if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'braid_' });
   }
 
+  /** Label-bound children, cached: binding labels hashes them, which shows up under load. */
+  private readonly children = new Map<string, { requests: { inc(): void }; duration: { observe(v: number): void }; prompt: { inc(v: number): void }; completion: { inc(v: number): void }; cost: { inc(v: number): void } }>();
+
   record(s: RequestSample): void {
-    this.requests.inc({ deployment: s.slug, version: String(s.version), api: s.api, status: s.status, code: String(s.httpStatus) });
-    this.duration.observe({ deployment: s.slug, api: s.api }, s.latencyMs / 1000);
-    if (s.promptTokens) this.tokens.inc({ deployment: s.slug, kind: 'prompt' }, s.promptTokens);
-    if (s.completionTokens) this.tokens.inc({ deployment: s.slug, kind: 'completion' }, s.completionTokens);
-    if (s.cost) this.cost.inc({ deployment: s.slug }, s.cost);
+    const id = `${s.slug}\u0000${s.version}\u0000${s.api}\u0000${s.status}\u0000${s.httpStatus}`;
+    let c = this.children.get(id);
+    if (!c) {
+      if (this.children.size > 5_000) this.children.clear();
+      c = {
+        requests: this.requests.labels({ deployment: s.slug, version: String(s.version), api: s.api, status: s.status, code: String(s.httpStatus) }),
+        duration: this.duration.labels({ deployment: s.slug, api: s.api }),
+        prompt: this.tokens.labels({ deployment: s.slug, kind: 'prompt' }),
+        completion: this.tokens.labels({ deployment: s.slug, kind: 'completion' }),
+        cost: this.cost.labels({ deployment: s.slug }),
+      };
+      this.children.set(id, c);
+    }
+    c.requests.inc();
+    c.duration.observe(s.latencyMs / 1000);
+    if (s.promptTokens) c.prompt.inc(s.promptTokens);
+    if (s.completionTokens) c.completion.inc(s.completionTokens);
+    if (s.cost) c.cost.inc(s.cost);
     if (s.promptInjection) this.injections.inc({ deployment: s.slug });
   }
 
