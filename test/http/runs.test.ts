@@ -191,6 +191,32 @@ describe('runs API', () => {
     expect(run.status).toBe('cancelled');
   });
 
+  it('a JSON client that disconnects cancels its run too', async () => {
+    fake.enqueue({ hang: true });
+    const controller = new AbortController();
+    const pending = h
+      .api('/api/flows/qa/runs', {
+        method: 'POST',
+        json: { inputs: { question: 'json hang' } },
+        signal: controller.signal,
+      })
+      .catch((e: unknown) => e);
+    await waitFor(async () => (fake.calls.length === 1 ? true : undefined));
+    controller.abort();
+    await pending;
+    const run = await waitFor(async () => {
+      const page = (await (await h.api('/api/flows/qa/runs?limit=1')).json()) as {
+        runs: Array<{ status: string; runId: string }>;
+      };
+      const r = page.runs[0];
+      return r && r.status !== 'running' ? r : undefined;
+    }, 8000);
+    expect(run.status).toBe('cancelled');
+    expect(((await (await h.api(`/api/runs/${run.runId}`)).json()) as { inputs: unknown }).inputs).toEqual({
+      question: 'json hang',
+    });
+  });
+
   it('POST /api/runs/:id/cancel cancels an in-flight run', async () => {
     fake.enqueue({ hang: true });
     const res = await h.api('/api/flows/qa/runs', {
