@@ -17,6 +17,7 @@
  */
 import type { Kysely } from 'kysely';
 import { coreRuns } from './0001_core_runs';
+import { knowledge } from './0100_knowledge';
 import { evaluation } from './0200_evaluation';
 import { deployment } from './0300_deployment';
 
@@ -29,6 +30,7 @@ export interface Migration {
 
 export const migrations: Record<string, Migration> = {
   '0001_core_runs': coreRuns,
+  '0100_knowledge': knowledge,
   '0200_evaluation': evaluation,
   '0300_deployment': deployment,
 };

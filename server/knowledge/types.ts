@@ -1,0 +1,122 @@
+/** Shared types and the error class of the knowledge domain. */
+
+export type SearchMode = 'bm25' | 'vector' | 'hybrid';
+
+export interface KnowledgeBaseConfig {
+  /** Characters per chunk (default 1000). */
+  chunkSize: number;
+  /** Characters shared by neighbouring chunks (default 150). */
+  chunkOverlap: number;
+  /** `openai:<model>` or `ollama:<model>`; absent = BM25 only. */
+  embedding?: string;
+  /** For csv/jsonl: the column holding the text (default: `text`, else the longest string column). */
+  textColumn?: string;
+}
+
+export interface KnowledgeBase {
+  name: string;
+  config: KnowledgeBaseConfig;
+  /** Vector size, known after the first embedding call. */
+  dimensions: number | null;
+  documents: number;
+  chunks: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type DocumentStatus = 'ingesting' | 'ready' | 'failed';
+
+export interface KnowledgeDocument {
+  id: string;
+  kb: string;
+  /** File name or URL: what answers cite. */
+  source: string;
+  kind: 'file' | 'url';
+  status: DocumentStatus;
+  chunks: number;
+  bytes: number;
+  contentHash: string;
+  error: string | null;
+  updatedAt: number;
+}
+
+/** One piece of parsed text plus where it came from (page, heading, row…). */
+export interface ParsedSection {
+  text: string;
+  metadata: Record<string, string | number | boolean>;
+}
+
+export interface ParsedFile {
+  /** 'markdown' sections are split markdown-aware; others recursively. */
+  format: 'text' | 'markdown' | 'html' | 'pdf' | 'docx' | 'csv' | 'jsonl';
+  sections: ParsedSection[];
+}
+
+export interface ChunkRecord {
+  id: string;
+  docId: string;
+  text: string;
+  /** Always has `source`, `docId`, `position`; plus page / heading / row / columns. */
+  metadata: Record<string, unknown>;
+  vector?: number[];
+}
+
+export interface SearchHit {
+  id: string;
+  text: string;
+  score: number;
+  metadata: Record<string, unknown>;
+}
+
+export interface SearchOptions {
+  mode: SearchMode;
+  topK: number;
+  minScore?: number;
+  filter?: Record<string, unknown>;
+  signal?: AbortSignal;
+}
+
+export type KnowledgeErrorCode =
+  | 'not_found'
+  | 'conflict'
+  | 'invalid'
+  | 'unsupported_type'
+  | 'empty_file'
+  | 'file_too_large'
+  | 'binary_content'
+  | 'corrupt_file'
+  | 'password_protected'
+  | 'fetch_failed'
+  | 'embedding_failed'
+  | 'no_embedding_model';
+
+const STATUS: Record<KnowledgeErrorCode, number> = {
+  not_found: 404,
+  conflict: 409,
+  invalid: 400,
+  unsupported_type: 415,
+  empty_file: 400,
+  file_too_large: 413,
+  binary_content: 400,
+  corrupt_file: 400,
+  password_protected: 400,
+  fetch_failed: 400,
+  embedding_failed: 502,
+  no_embedding_model: 400,
+};
+
+export class KnowledgeError extends Error {
+  readonly code: KnowledgeErrorCode;
+  readonly status: number;
+  constructor(code: KnowledgeErrorCode, message: string, opts?: { cause?: unknown }) {
+    super(message, opts);
+    this.name = 'KnowledgeError';
+    this.code = code;
+    this.status = STATUS[code];
+  }
+}
+
+export const DEFAULT_KB_CONFIG: KnowledgeBaseConfig = { chunkSize: 1000, chunkOverlap: 150 };
+/** Largest file accepted (upload, CLI, URL), bytes. */
+export const DEFAULT_MAX_FILE_BYTES = 50 * 1024 * 1024;
+export const KB_NAME_RE = /^[a-z0-9][a-z0-9_-]{0,63}$/;
