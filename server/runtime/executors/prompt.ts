@@ -251,8 +251,14 @@ export function createPromptExecutor(opts: PromptExecutorOptions = {}): Executor
     if (ctx.feedback) ctx.setMeta({ reaskAttempt: ctx.feedback.attempt });
 
     let reply: Reply;
+    // Not AbortSignal.any: on Node 20 a composite signal that gets an abort listener (the
+    // SDKs add one) stays reachable until it aborts, with everything its listeners hold —
+    // a few KB per call, hundreds of MB over a 100k-row evaluation.
     const stallAbort = new AbortController();
-    const signal = AbortSignal.any([ctx.signal, stallAbort.signal]);
+    const forwardAbort = (): void => stallAbort.abort(ctx.signal.reason);
+    if (ctx.signal.aborted) forwardAbort();
+    else ctx.signal.addEventListener('abort', forwardAbort, { once: true });
+    const signal = stallAbort.signal;
     // ChatOpenAI's call options include response_format; the base type does not know it.
     const callOptions = {
       signal,
@@ -288,6 +294,8 @@ export function createPromptExecutor(opts: PromptExecutorOptions = {}): Executor
       if (err instanceof NodeError) throw err;
       if (ctx.signal.aborted) throw toProviderNodeError(err, errorCtx);
       throw toProviderNodeError(err, { ...errorCtx, signal: undefined });
+    } finally {
+      ctx.signal.removeEventListener('abort', forwardAbort);
     }
     if (ctx.signal.aborted) throw new NodeError('cancelled', `${provider} call cancelled`);
 
