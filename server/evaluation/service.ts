@@ -211,8 +211,14 @@ export class EvaluationService {
     const runOne = async (row: { idx: number; data: Record<string, unknown> }): Promise<void> => {
       let attempts = 0;
       for (;;) {
+        // A short-lived signal per row: listeners that runs add (AbortSignal.any in
+        // providers, SDK internals) die with the row instead of piling up on the
+        // evaluation's long-lived signal.
+        const rowAbort = new AbortController();
+        const forward = () => rowAbort.abort(abort.signal.reason);
+        abort.signal.addEventListener('abort', forward, { once: true });
         try {
-          const { result, trace } = await this.runRow(flow, info.config, metrics, row, abort.signal);
+          const { result, trace } = await this.runRow(flow, info.config, metrics, row, rowAbort.signal);
           if (abort.signal.aborted) return;
           writer.add(result, trace);
           limiter.onSuccess();
@@ -227,6 +233,8 @@ export class EvaluationService {
             continue;
           }
           throw e;
+        } finally {
+          abort.signal.removeEventListener('abort', forward);
         }
       }
     };
