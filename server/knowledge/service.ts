@@ -179,6 +179,12 @@ export class KnowledgeService implements KnowledgeSearch {
     return this.repo.jobs(kb);
   }
 
+  /** Files under the staging folder are upload copies the job owns; others (CLI, seed) are the user's. */
+  private isStaged(p: string): boolean {
+    const rel = path.relative(this.stagingDir, p);
+    return !rel.startsWith('..') && !path.isAbsolute(rel);
+  }
+
   private enqueue(jobId: string): void {
     this.queue = this.queue.then(() => this.runJob(jobId)).catch(() => undefined);
   }
@@ -213,7 +219,7 @@ export class KnowledgeService implements KnowledgeSearch {
         const e = err instanceof KnowledgeError ? err : new KnowledgeError('corrupt_file', `${item.name}: ${(err as Error).message}`);
         Object.assign(item, { status: 'failed', progress: 1, error: { code: e.code, message: e.message } });
       }
-      if (item.path) await fs.rm(item.path, { force: true });
+      if (item.path && this.isStaged(item.path)) await fs.rm(item.path, { force: true });
       await save('running', true);
     }
     await this.index.optimize(job.kb).catch(() => undefined);

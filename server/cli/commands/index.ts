@@ -8,6 +8,7 @@ import * as run from './run';
 import * as validate from './validate';
 import * as evaluate from './eval';
 import * as deploy from './deploy';
+import * as kb from './kb';
 
 export interface CommandModule {
   register(program: Command): void;
@@ -19,4 +20,5 @@ export const commandModules: CommandModule[] = [
   validate,
   evaluate,
   deploy,
+  kb,
 ];

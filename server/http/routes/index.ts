@@ -10,6 +10,7 @@ import { nodeTypesRoutes } from './node-types';
 import { flowsRoutes } from './flows';
 import { runsRoutes } from './runs';
 import { providersRoutes } from './providers';
+import { knowledgeRoutes } from './knowledge';
 import { deploymentsRoutes } from './deployments';
 import { endpointsRoutes } from './endpoints';
 import { openaiRoutes } from './openai';
@@ -23,6 +24,7 @@ export const routeModules: RouteModule[] = [
   flowsRoutes,
   runsRoutes,
   providersRoutes,
+  knowledgeRoutes,
   deploymentsRoutes,
   endpointsRoutes,
   openaiRoutes,
