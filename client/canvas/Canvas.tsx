@@ -5,6 +5,7 @@ import {
   MiniMap,
   ReactFlow,
   useReactFlow,
+  useStore as useFlowStore,
   type Connection,
   type Edge,
   type FinalConnectionState,
@@ -72,6 +73,8 @@ export function Canvas({ onAddAt }: { onAddAt: (type: string, pos: { x: number; 
   const runStatus = useRun((s) => s.nodeStatus);
   const catalogLoaded = useCatalog((s) => s.loaded);
   const rf = useReactFlow();
+  // Far zoom: port labels are unreadable anyway; dropping them saves paint on big flows.
+  const far = useFlowStore((s) => s.transform[2] < 0.45);
   const [refusal, setRefusal] = useState<string | null>(null);
   const refusalTimer = useRef<ReturnType<typeof setTimeout>>(undefined);
 
@@ -178,7 +181,7 @@ export function Canvas({ onAddAt }: { onAddAt: (type: string, pos: { x: number; 
   );
 
   return (
-    <div className="canvas" onDragOver={onDragOver} onDrop={onDrop} data-testid="canvas">
+    <div className={`canvas ${far ? 'zoom-far' : ''}`} onDragOver={onDragOver} onDrop={onDrop} data-testid="canvas">
       <ReactFlow
         nodes={displayNodes}
         edges={displayEdges}

@@ -46,10 +46,10 @@ export default function DeployPage() {
     try {
       const r = await deployApi.deploy(deploying.flowId, { ...(deploying.slug ? { slug: deploying.slug } : {}), ...(deploying.note ? { note: deploying.note } : {}) });
       setDeploying(null);
+      // The shell remounts the page on navigation, so navigate when the key has been seen.
       setResult(r);
       reload();
-      navigate(`/deployments/${r.slug}`);
-      reloadDetail();
+      if (r.slug === selected) reloadDetail();
     } catch (e) {
       toast('error', describeError(e));
     }
@@ -131,7 +131,13 @@ export default function DeployPage() {
         </Modal>
       )}
       {result && (
-        <Modal title={`Deployed ${result.slug} v${result.version}`} onClose={() => setResult(null)}>
+        <Modal
+          title={`Deployed ${result.slug} v${result.version}`}
+          onClose={() => {
+            setResult(null);
+            if (result.slug !== selected) navigate(`/deployments/${result.slug}`);
+          }}
+        >
           <p>Endpoint</p>
           <CopyBlock code={result.url} />
           {result.apiKey ? (

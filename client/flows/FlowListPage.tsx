@@ -31,6 +31,11 @@ export function FlowListPage() {
       .catch((e) => setError(describeError(e)));
   }, []);
   useEffect(reload, [reload]);
+  useEffect(() => {
+    // Most visits end in the editor: fetch its code while the user reads the list.
+    const t = setTimeout(() => void import('./FlowEditorPage'), 300);
+    return () => clearTimeout(t);
+  }, []);
 
   const shown = useMemo(() => {
     const needle = q.trim().toLowerCase();

@@ -2,6 +2,7 @@ import './monaco-setup';
 import { useEffect, useState } from 'react';
 import Editor from '@monaco-editor/react';
 import { useUi } from '../store/uiStore';
+import { isDragging } from '../store/docStore';
 
 export type EditorLanguage = 'mustache' | 'javascript' | 'json' | 'jsonata';
 
@@ -20,13 +21,22 @@ export default function CodeEditor({ value, language, onChange, height = 120, ar
   // drag) must not spend a frame building Monaco. Until then the text is shown as is.
   const [ready, setReady] = useState(false);
   useEffect(() => {
-    const ric = window.requestIdleCallback;
-    if (!ric) {
-      const t = setTimeout(() => setReady(true), 50);
-      return () => clearTimeout(t);
-    }
-    const id = ric(() => setReady(true), { timeout: 400 });
-    return () => window.cancelIdleCallback(id);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let idle: number | undefined;
+    const attempt = () => {
+      // Never while a node is being dragged (it was probably selected by that very press).
+      if (isDragging()) {
+        timer = setTimeout(attempt, 150);
+        return;
+      }
+      if (!window.requestIdleCallback) return setReady(true);
+      idle = window.requestIdleCallback(() => (isDragging() ? attempt() : setReady(true)), { timeout: 400 });
+    };
+    timer = setTimeout(attempt, 0);
+    return () => {
+      clearTimeout(timer);
+      if (idle !== undefined) window.cancelIdleCallback(idle);
+    };
   }, []);
   if (!ready) {
     return (

@@ -49,7 +49,8 @@ export function recompute(): void {
 }
 
 let timer: ReturnType<typeof setTimeout> | undefined;
-function schedule(): void {
+/** Recompute soon (debounced), off the current task. */
+export function schedule(): void {
   clearTimeout(timer);
   timer = setTimeout(recompute, 150);
 }

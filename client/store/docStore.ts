@@ -184,5 +184,10 @@ export function endDrag(): void {
   t.setState({ pastStates: [...t.getState().pastStates, snap], futureStates: [] });
 }
 
+/** True between drag start and stop (heavy UI work waits for the drop). */
+export function isDragging(): boolean {
+  return dragSnapshot !== null;
+}
+
 export const undo = (): void => useDoc.temporal.getState().undo();
 export const redo = (): void => useDoc.temporal.getState().redo();

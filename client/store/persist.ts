@@ -4,7 +4,7 @@ import { useDoc } from './docStore';
 import { useSession } from './sessionStore';
 import { useUi } from './uiStore';
 import { useRun } from './runStore';
-import { currentFlow, recompute } from './derived';
+import { currentFlow, recompute, schedule } from './derived';
 
 /** Open a flow from the server into the canvas. */
 export async function openFlow(id: string): Promise<void> {
@@ -12,7 +12,7 @@ export async function openFlow(id: string): Promise<void> {
   useDoc.getState().load(flow);
   useSession.getState().setSaved(flow, etag);
   useRun.getState().reset();
-  recompute();
+  schedule(); // validation runs after the first paint, not before it
 }
 
 /** Save with If-Match; a 409 opens the conflict dialog. Returns true when saved. */
