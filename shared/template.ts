@@ -25,7 +25,7 @@ type Token = [string, string, number, number, Token[]?, number?];
 export function templateVariables(template: string): TemplateVariable[] {
   let tokens: Token[];
   try {
-    tokens = Mustache.parse(template) as unknown as Token[];
+    tokens = writer.parse(template) as unknown as Token[];
   } catch (err) {
     throw new TemplateSyntaxError((err as Error).message);
   }
@@ -63,27 +63,73 @@ export function templatesVariables(templates: string[]): TemplateVariable[] {
   return [...out.values()];
 }
 
-/** Safe variable names double as port names. */
-export const SAFE_VARIABLE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/**
+ * Names that are never variables, ports or flow inputs/outputs: as plain-object keys they
+ * reach Object.prototype (`__proto__`) or shadow what every object inherits.
+ */
+export const RESERVED_NAMES: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** Safe variable names double as port names (and flow input/output names). */
+export const SAFE_VARIABLE = /^(?!(?:__proto__|constructor|prototype)$)[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** The message that goes with SAFE_VARIABLE. */
+export const SAFE_VARIABLE_MESSAGE =
+  'must be a valid variable name ([A-Za-z_][A-Za-z0-9_]*) other than __proto__, constructor or prototype';
 
 /**
- * Parsed templates shared by every render (parsing is most of a render's cost). Bounded;
- * only the parse is cached, each render still runs on its own view.
+ * Parsed templates shared by every parse and render (parsing is most of a render's cost).
+ * Bounded in entries and in characters of template text; only the parse is cached, each
+ * render still runs on its own view. Mustache's own global cache (on its default writer)
+ * grows without bound with every distinct template, so it is switched off below and
+ * nothing here goes through the default writer.
  */
-const PARSE_CACHE_MAX = 2_000;
-const parsedTemplatesMap = new Map<string, unknown>();
-const parsedTemplates = {
+export const PARSE_CACHE_MAX = 2_000;
+export const PARSE_CACHE_MAX_CHARS = 4_000_000;
+class BoundedTemplateCache {
+  private readonly map = new Map<string, unknown>();
+  private chars = 0;
+  get size(): number {
+    return this.map.size;
+  }
+  get totalChars(): number {
+    return this.chars;
+  }
   set(key: string, value: unknown): void {
-    if (parsedTemplatesMap.size >= PARSE_CACHE_MAX) parsedTemplatesMap.delete(parsedTemplatesMap.keys().next().value!);
-    parsedTemplatesMap.set(key, value);
-  },
+    if (key.length > PARSE_CACHE_MAX_CHARS / 8) return; // huge templates are parsed each time
+    const old = this.map.get(key);
+    if (old !== undefined) {
+      this.map.delete(key);
+      this.chars -= key.length;
+    }
+    while (this.map.size > 0 && (this.map.size >= PARSE_CACHE_MAX || this.chars + key.length > PARSE_CACHE_MAX_CHARS)) {
+      const oldest = this.map.keys().next().value!;
+      this.map.delete(oldest);
+      this.chars -= oldest.length;
+    }
+    this.map.set(key, value);
+    this.chars += key.length;
+  }
   get(key: string): unknown {
-    return parsedTemplatesMap.get(key);
-  },
+    return this.map.get(key);
+  }
   clear(): void {
-    parsedTemplatesMap.clear();
-  },
-};
+    this.map.clear();
+    this.chars = 0;
+  }
+}
+/** Exported for tests: the one parse cache behind templateVariables and renderTemplate. */
+export const templateParseCache = new BoundedTemplateCache();
+
+// Mustache.parse/render go through a default writer whose cache keeps every template ever seen.
+(Mustache as { templateCache: unknown }).templateCache = undefined;
+
+function newWriter(): InstanceType<typeof Mustache.Writer> {
+  const writer = new Mustache.Writer();
+  Object.assign(writer, { templateCache: templateParseCache }); // the Writer API (untyped in @types/mustache)
+  return writer;
+}
+/** Writers keep no per-render state: one serves every parse and render. */
+const writer = newWriter();
 
 /**
  * Render a template once, with no partials and no lambdas: functions in the view are
@@ -92,8 +138,6 @@ const parsedTemplates = {
  * The http tool passes URL- and JSON-string escaping here.
  */
 export function renderTemplate(template: string, view: Record<string, unknown>, escape: (value: unknown) => string = stringifyValue): string {
-  const writer = new Mustache.Writer();
-  Object.assign(writer, { templateCache: parsedTemplates }); // the Writer API (untyped in @types/mustache)
   const safeView = stripFunctions(view);
   return writer.render(template, safeView, {}, { escape: (s: unknown) => escape(s) } as never);
 }

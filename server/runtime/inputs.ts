@@ -13,7 +13,8 @@ export function checkRunInputs(flow: Flow, inputs: unknown): Record<string, unkn
   }
   const given = inputs as Record<string, unknown>;
   const declared = new Map<string, FlowIO>((flow.inputs ?? []).map((d) => [d.name, d]));
-  const out: Record<string, unknown> = {};
+  // Null prototype: no key, not even `__proto__` from a JSON body, can reach Object.prototype.
+  const out: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   for (const key of Object.keys(given)) {
     if (!declared.has(key)) {
       const names = [...declared.keys()];
@@ -25,7 +26,7 @@ export function checkRunInputs(flow: Flow, inputs: unknown): Record<string, unkn
   }
   for (const d of declared.values()) {
     const path = `inputs.${d.name}`;
-    const has = Object.prototype.hasOwnProperty.call(given, d.name) && given[d.name] !== undefined;
+    const has = Object.hasOwn(given, d.name) && given[d.name] !== undefined;
     if (!has) {
       if (d.default !== undefined) out[d.name] = structuredClone(d.default);
       else if (d.required) issues.push({ path, message: 'required' });

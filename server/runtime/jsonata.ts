@@ -1,9 +1,11 @@
 /**
  * JSONata with a time box: every evaluation runs under jsonata's guardrails (wall-clock
  * timeout, stack depth, sequence length), so a runaway expression ends in a node error
- * instead of hanging the run. Compiled expressions are cached by their text.
+ * instead of hanging the run. Regexes run on RE2 (shared/regex.ts), never on a backtracking
+ * RegExp. Compiled expressions are cached by their text.
  */
 import jsonata from 'jsonata';
+import { LinearRegExp } from '../../shared/regex';
 import { NodeError } from './types';
 
 export const JSONATA_LIMITS = {
@@ -44,6 +46,9 @@ export function compileJsonata(expression: string, path?: string): jsonata.Expre
       timeout: JSONATA_LIMITS.timeoutMs,
       stack: JSONATA_LIMITS.stack,
       sequence: JSONATA_LIMITS.sequence,
+      // Regex literals (and $eval-built ones) run on RE2 in linear time: the time box cannot
+      // interrupt a backtracking native RegExp, so none is ever run.
+      RegexEngine: LinearRegExp as unknown as RegExpConstructor,
     });
   } catch (err) {
     const f = describeFault(err);
@@ -98,7 +103,8 @@ export function toPlainJson(v: unknown, path?: string, depth = 0): unknown {
   if (typeof v === 'function') throw new NodeError('jsonata_error', 'JSONata result is a function, not JSON', { path });
   if (Array.isArray(v)) return v.map((x) => toPlainJson(x, path, depth + 1));
   if (typeof v === 'object') {
-    const out: Record<string, unknown> = {};
+    // Null prototype: an own `__proto__` key in the data stays a plain key.
+    const out: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
     for (const [k, x] of Object.entries(v as Record<string, unknown>))
       if (x !== undefined) out[k] = toPlainJson(x, path, depth + 1);
     return out;

@@ -242,7 +242,7 @@ export class Ledger {
    */
   inputsFor(i: number): Record<string, unknown> {
     const pn = this.plan.nodes[i];
-    const out: Record<string, unknown> = {};
+    const out: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
     const values = pn.node.values;
     for (const name of pn.literalPorts) out[name] = values![name];
     for (const [port, list] of pn.portEdges) {

@@ -5,8 +5,11 @@ export const CURRENT_SCHEMA_VERSION = 1;
 
 /** Ids of flows, nodes, inputs and outputs: lower-case, safe in URLs and file names. */
 export const SAFE_ID = /^[a-z0-9][a-z0-9_-]*$/;
-/** Names of flow inputs/outputs and ports: usable as template variables. */
-export const SAFE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/**
+ * Names of flow inputs/outputs and ports: usable as template variables, never `__proto__`,
+ * `constructor` or `prototype` (same as SAFE_VARIABLE in shared/template.ts).
+ */
+export const SAFE_NAME = /^(?!(?:__proto__|constructor|prototype)$)[A-Za-z_][A-Za-z0-9_]*$/;
 
 export const safeId = z
   .string()
@@ -17,7 +20,10 @@ export const portType = z.enum(PORT_TYPES);
 
 export const flowIOSchema = z
   .object({
-    name: z.string().max(128).regex(SAFE_NAME, 'must be a valid variable name ([A-Za-z_][A-Za-z0-9_]*)'),
+    name: z
+      .string()
+      .max(128)
+      .regex(SAFE_NAME, 'must be a valid variable name ([A-Za-z_][A-Za-z0-9_]*) other than __proto__, constructor or prototype'),
     type: portType.default('string'),
     required: z.boolean().optional(),
     description: z.string().optional(),

@@ -3,7 +3,7 @@
  * their syntax without rendering them. Which fields are templates comes from the node
  * type's declaration: `editors` entries with language `mustache`, plus `templates`.
  */
-import { SAFE_VARIABLE, TemplateSyntaxError, templateVariables } from '../template';
+import { RESERVED_NAMES, SAFE_VARIABLE, TemplateSyntaxError, templateVariables } from '../template';
 import type { NodeTypeDefinition } from '../nodes/define';
 
 export interface TemplateIssue {
@@ -58,7 +58,9 @@ function check(text: string, path: Array<string | number>, issues: TemplateIssue
       if (!SAFE_VARIABLE.test(v.name)) {
         issues.push({
           path,
-          message: `${where}{{${v.name}}} is not a usable variable name (letters, digits and "_", not starting with a digit); it would always render empty`,
+          message: RESERVED_NAMES.has(v.name)
+            ? `${where}{{${v.name}}} is a reserved name (__proto__, constructor and prototype cannot be variables)`
+            : `${where}{{${v.name}}} is not a usable variable name (letters, digits and "_", not starting with a digit); it would always render empty`,
         });
       }
     }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineNodeType } from './define';
 import { declaredInputSchema } from './tool';
-import { templateVariables, SAFE_VARIABLE } from '../template';
+import { templateVariables, SAFE_VARIABLE, SAFE_VARIABLE_MESSAGE } from '../template';
 import type { PortSpec } from '../ports';
 
 export const conditionConfig = z
@@ -11,14 +11,14 @@ export const conditionConfig = z
       .array(
         z
           .object({
-            name: z.string().regex(SAFE_VARIABLE, 'must be a valid port name'),
+            name: z.string().regex(SAFE_VARIABLE, SAFE_VARIABLE_MESSAGE),
             when: z.string().min(1),
           })
           .strict(),
       )
       .min(1),
     /** Port taken when no branch matches. */
-    otherwise: z.string().regex(SAFE_VARIABLE).default('otherwise'),
+    otherwise: z.string().regex(SAFE_VARIABLE, SAFE_VARIABLE_MESSAGE).default('otherwise'),
   })
   .strict();
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineNodeType } from './define';
-import { templatesVariables, SAFE_VARIABLE } from '../template';
+import { templatesVariables, SAFE_VARIABLE, SAFE_VARIABLE_MESSAGE } from '../template';
 import type { PortSpec } from '../ports';
 
 export const MODEL_ID = /^(openai|anthropic|ollama):[A-Za-z0-9._:/-]+$/;
@@ -13,7 +13,7 @@ export const promptMessageSchema = z.discriminatedUnion('role', [
   z
     .object({
       role: z.literal('history'),
-      variable: z.string().regex(SAFE_VARIABLE, 'must be a valid variable name'),
+      variable: z.string().regex(SAFE_VARIABLE, SAFE_VARIABLE_MESSAGE),
     })
     .strict(),
 ]);

@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import { defineNodeType } from './define';
-import { templatesVariables, SAFE_VARIABLE } from '../template';
+import { templatesVariables, SAFE_VARIABLE, SAFE_VARIABLE_MESSAGE } from '../template';
 import { portType } from '../flow/schema';
 import type { PortSpec } from '../ports';
 
 export const declaredInputSchema = z
   .object({
-    name: z.string().regex(SAFE_VARIABLE, 'must be a valid variable name'),
+    name: z.string().regex(SAFE_VARIABLE, SAFE_VARIABLE_MESSAGE),
     type: portType.default('any'),
     required: z.boolean().default(true),
   })

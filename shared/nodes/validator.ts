@@ -1,19 +1,22 @@
 import { z } from 'zod';
 import { defineNodeType } from './define';
 import type { PortSpec } from '../ports';
+import { USER_REGEX_FLAGS, userRegexProblem } from '../regex';
 
 export const validatorRuleSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('json_schema'), schema: z.record(z.string(), z.unknown()) }).strict(),
   z
-    .object({ kind: z.literal('regex'), pattern: z.string().min(1), flags: z.string().regex(/^[imsu]*$/).default('') })
+    .object({
+      kind: z.literal('regex'),
+      pattern: z.string().min(1).max(10_000),
+      flags: z.string().regex(USER_REGEX_FLAGS).default(''),
+    })
     .strict()
     .superRefine((rule, ctx) => {
-      // Compiling is safe (nothing is matched here); a bad pattern would otherwise only fail at run time.
-      try {
-        new RegExp(rule.pattern, rule.flags);
-      } catch (err) {
-        ctx.addIssue({ code: 'custom', path: ['pattern'], message: (err as Error).message });
-      }
+      // Compiling matches nothing. Patterns run on RE2 (linear time, no ReDoS), which has no
+      // lookarounds or backreferences: refuse those here rather than at run time.
+      const problem = userRegexProblem(rule.pattern, rule.flags);
+      if (problem) ctx.addIssue({ code: 'custom', path: ['pattern'], message: problem });
     }),
   z.object({ kind: z.literal('contains'), value: z.string().min(1), caseSensitive: z.boolean().default(false) }).strict(),
   z.object({ kind: z.literal('not_contains'), value: z.string().min(1), caseSensitive: z.boolean().default(false) }).strict(),
@@ -53,7 +56,7 @@ export const validatorNode = defineNodeType({
   title: 'Validator',
   category: 'Guardrails',
   icon: 'shield-check',
-  docs: 'Check a value against rules: JSON schema, regex, contains / not-contains, length, enum, PII (emails, phone numbers, card numbers with a Luhn check) and prompt-injection heuristics. On failure: raise an error, output a fallback value, route `{ value, errors }` to the `fail` port, or re-ask the upstream node (usually a prompt) with the errors appended, up to `maxReasks` times. Passing values leave through `value`.',
+  docs: 'Check a value against rules: JSON schema, regex (JavaScript syntax run on the linear-time RE2 engine, so no pattern can hang a run; lookarounds and backreferences are refused), contains / not-contains, length, enum, PII (emails, phone numbers, card numbers with a Luhn check) and prompt-injection heuristics. On failure: raise an error, output a fallback value, route `{ value, errors }` to the `fail` port, or re-ask the upstream node (usually a prompt) with the errors appended, up to `maxReasks` times. Passing values leave through `value`.',
   config: validatorConfig,
   inputs: () => [{ name: 'value', type: 'any', required: true }],
   outputs: (config): PortSpec[] => {

@@ -6,6 +6,7 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { ValidatorRule } from '../../../shared/nodes/validator';
 import { stringifyValue } from '../../../shared';
+import { compileUserRegex } from '../../../shared/regex';
 import { detectPii } from './pii';
 import { detectInjection } from './injection';
 
@@ -85,9 +86,10 @@ export function checkRules(value: unknown, rules: readonly ValidatorRule[]): Rul
         break;
       }
       case 'regex': {
-        let re: RegExp;
+        // RE2: linear-time matching, so a pattern like (a+)+$ cannot block the event loop.
+        let re: ReturnType<typeof compileUserRegex>;
         try {
-          re = new RegExp(rule.pattern, rule.flags);
+          re = compileUserRegex(rule.pattern, rule.flags);
         } catch (err) {
           fail(`invalid regular expression: ${(err as Error).message}`);
           break;

@@ -1,0 +1,117 @@
+/**
+ * Regular expressions written by users (validator `regex` rules, JSONata regex literals) run
+ * on RE2 (re2js, pure JavaScript), whose matching time is linear in the input: a pattern such
+ * as `(a+)+$` cannot backtrack catastrophically and block the event loop. A native RegExp
+ * cannot be interrupted once it runs, so no user pattern ever reaches one.
+ *
+ * RE2 has no lookarounds and no backreferences; such patterns are refused with a message
+ * (at validation time for validator rules, when the expression runs for JSONata).
+ */
+import { RE2JS } from 're2js';
+
+/** Flags a user regex may carry: i (ignore case), m (multi-line), s (dot matches newline), u (no-op: RE2 is Unicode). */
+export const USER_REGEX_FLAGS = /^[imsu]*$/;
+
+export class UserRegexError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UserRegexError';
+  }
+}
+
+const CACHE_MAX = 500;
+const cache = new Map<string, RE2JS>();
+
+/**
+ * Compile a user pattern (JavaScript syntax, translated to RE2) with JavaScript-style flags.
+ * Compiled patterns are cached (bounded). Throws UserRegexError with a readable reason.
+ */
+export function compileUserRegex(pattern: string, flags = ''): RE2JS {
+  const key = `${flags}/${pattern}`;
+  const hit = cache.get(key);
+  if (hit) return hit;
+  if (!USER_REGEX_FLAGS.test(flags)) throw new UserRegexError(`unsupported regex flags "${flags}" (use i, m, s, u)`);
+  let re: RE2JS;
+  try {
+    re = RE2JS.compile(RE2JS.translateRegExp(pattern), toRe2Flags(flags));
+  } catch (err) {
+    throw new UserRegexError(describeRe2Error(err));
+  }
+  if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value!);
+  cache.set(key, re);
+  return re;
+}
+
+/** Why a user pattern cannot be used, or undefined when it can. */
+export function userRegexProblem(pattern: string, flags = ''): string | undefined {
+  try {
+    compileUserRegex(pattern, flags);
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+function toRe2Flags(flags: string): number {
+  let out = 0;
+  if (flags.includes('i')) out |= RE2JS.CASE_INSENSITIVE;
+  if (flags.includes('m')) out |= RE2JS.MULTILINE;
+  if (flags.includes('s')) out |= RE2JS.DOTALL;
+  return out;
+}
+
+function describeRe2Error(err: unknown): string {
+  const raw = err instanceof Error ? err.message : String(err);
+  const msg = raw.replace(/^error parsing regexp: /, '');
+  if (/\(\?[=!]|\(\?<[=!]/.test(msg))
+    return `${msg} (lookahead and lookbehind are not supported: user regexes run on the linear-time RE2 engine)`;
+  if (/invalid escape sequence: `\\[1-9]/.test(msg) || /\\k</.test(msg))
+    return `${msg} (backreferences are not supported: user regexes run on the linear-time RE2 engine)`;
+  return msg;
+}
+
+/** Whether `pattern` matches anywhere in `text` (linear time). */
+export function testUserRegex(pattern: string, flags: string, text: string): boolean {
+  return compileUserRegex(pattern, flags).test(text);
+}
+
+/**
+ * A RegExp look-alike backed by RE2, for JSONata's `RegexEngine` option: JSONata builds one
+ * per regex literal (`new Engine(regexp)`), sets `lastIndex` and calls `exec` as with a
+ * global RegExp.
+ */
+export class LinearRegExp {
+  lastIndex = 0;
+  readonly source: string;
+  readonly flags: string;
+  private readonly re: RE2JS;
+
+  constructor(source: RegExp | string, flags?: string) {
+    this.source = typeof source === 'string' ? source : source.source;
+    const all = typeof source === 'string' ? (flags ?? '') : source.flags;
+    this.flags = all;
+    this.re = compileUserRegex(this.source, all.replace(/[gyd]/g, ''));
+  }
+
+  exec(text: string): RegExpExecArray | null {
+    const str = String(text);
+    if (this.lastIndex > str.length) {
+      this.lastIndex = 0;
+      return null;
+    }
+    const m = this.re.matcher(str);
+    if (!m.find(this.lastIndex)) {
+      this.lastIndex = 0;
+      return null;
+    }
+    const parts: Array<string | undefined> = [];
+    for (let g = 0; g <= m.groupCount(); g++) parts.push(m.group(g) ?? undefined);
+    const result = Object.assign(parts, { index: m.start(), input: str }) as unknown as RegExpExecArray;
+    this.lastIndex = m.end();
+    return result;
+  }
+
+  test(text: string): boolean {
+    return this.exec(text) !== null;
+  }
+}
