@@ -133,4 +133,20 @@ describe('EvaluationService', () => {
     const same = await compareEvaluations(svc.store, a.id, a.id);
     expect(same.metrics[0].significant).toBe(false);
   });
+  it('a graceful shutdown leaves the run resumable at once by the next process', async () => {
+    const ds = await dataset(30);
+    fake.setLatency(20);
+    const info = await svc.create({ flow: qaFlow(), datasetId: ds.id, config: { mapping: { question: 'q' }, expected: 'answer', metrics: ['exact_match'], concurrency: 2 } });
+    await new Promise((r) => setTimeout(r, 120));
+    await svc.close();
+    const mid = await svc.store.get(info.id);
+    expect(mid?.status).toBe('running');
+    expect(mid?.done).toBeLessThan(30);
+    fake.setLatency(0);
+    const next = new EvaluationService({ storage: t.storage, config: loadConfig({ OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: 'sk-test' }), runFlow, loadFlow: async () => qaFlow() });
+    expect(await next.resumeOrphans(0)).toEqual([info.id]);
+    const done = await next.wait(info.id);
+    expect(done).toMatchObject({ status: 'completed', done: 30 });
+    await next.close();
+  });
 });

@@ -279,6 +279,7 @@ export class EvaluationService {
       await this.store.setStatus(id, 'cancelled', { finished: true, summary: await computeSummary(this.store, id, info.config) });
     } else if (abort.signal.aborted) {
       // shutdown or lease lost: leave it resumable by whoever holds it next
+      await this.store.releaseLease(id, this.owner);
       return;
     } else {
       await this.store.setStatus(id, 'completed', { finished: true, summary: await computeSummary(this.store, id, info.config) });

@@ -115,6 +115,11 @@ export class EvaluationStore {
     return Number(r.numUpdatedRows) > 0;
   }
 
+  /** Give up the lease now (graceful shutdown), so the next process resumes at once. */
+  async releaseLease(id: string, owner: string): Promise<void> {
+    await this.db.updateTable('evaluations').set({ lease_owner: null, lease_until: null }).where('id', '=', id).where('lease_owner', '=', owner).execute();
+  }
+
   /** Evaluations that should be running but whose owner stopped renewing its lease. */
   async orphaned(): Promise<Array<{ id: string; leaseUntil: number | null }>> {
     const rows = await this.db.selectFrom('evaluations').select(['id', 'lease_until']).where('status', 'in', ['queued', 'running']).execute();
