@@ -35,7 +35,7 @@ export interface BleuScore extends BleuStats {
   precisions: number[];
 }
 
-const RE_PUNCT = /([{-~[-` -&(-+:-@\/])/g;
+const RE_PUNCT = /([{-~[-` -&(-+:-@/])/g;
 const RE_PERIOD_COMMA_AFTER_NONDIGIT = /([^0-9])([.,])/g;
 const RE_PERIOD_COMMA_BEFORE_NONDIGIT = /([.,])([^0-9])/g;
 const RE_DASH_AFTER_DIGIT = /([0-9])(-)/g;
