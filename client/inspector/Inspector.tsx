@@ -6,6 +6,7 @@ import { SAFE_ID } from '../../shared/flow/schema';
 import type { BraidNode } from '../store/convert';
 import { Field, type FormContext } from './SchemaForm';
 import { FlowSettings } from './FlowSettings';
+import { PortValues } from './PortValues';
 import { Icon } from '../ui/Icon';
 import type { EditorLanguage } from './CodeEditor';
 
@@ -119,6 +120,7 @@ function NodeInspector({ id, onRunNode }: { id: string; onRunNode: (id: string) 
           </div>
         </div>
       </section>
+      <PortValues nodeId={id} inputs={ports.inputs} values={node.data.values} />
       <section className="inspector-section">
         <h4>Advanced</h4>
         <div className="field">

@@ -60,7 +60,7 @@ beforeEach(async () => {
   return async () => {
     await page.context().close();
   };
-});
+}, 60_000);
 
 describe.skipIf(!hasChromium)('editing the canvas', () => {
   it('refuses an incompatible connection and a cycle, with a visible reason', async () => {

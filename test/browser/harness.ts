@@ -38,14 +38,49 @@ function newestMtime(dir: string): number {
   return max;
 }
 
-/** Build dist/client with Vite's API unless it is newer than every client/shared source. */
-export async function ensureClientBuilt(): Promise<void> {
+function isStale(): boolean {
   const index = path.join(DIST, 'index.html');
   const built = fs.existsSync(index) ? fs.statSync(index).mtimeMs : 0;
   const sources = Math.max(newestMtime(path.join(ROOT, 'client')), newestMtime(path.join(ROOT, 'shared')), fs.statSync(path.join(ROOT, 'vite.config.ts')).mtimeMs);
-  if (built > sources) return;
-  const { build } = await import('vite');
-  await build({ configFile: path.join(ROOT, 'vite.config.ts'), logLevel: 'warn' });
+  return built <= sources;
+}
+
+const LOCK = path.join(ROOT, 'dist', '.client-build.lock');
+
+/** A lock directory shared by test files running in parallel processes (stale after 5 min). */
+async function withBuildLock<T>(fn: () => Promise<T>): Promise<T> {
+  fs.mkdirSync(path.dirname(LOCK), { recursive: true });
+  const deadline = Date.now() + 10 * 60_000;
+  for (;;) {
+    try {
+      fs.mkdirSync(LOCK);
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const st = fs.statSync(LOCK, { throwIfNoEntry: false });
+      if (st && Date.now() - st.mtimeMs > 5 * 60_000) fs.rmSync(LOCK, { recursive: true, force: true });
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${LOCK}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    fs.rmSync(LOCK, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Build dist/client with Vite's API unless it is newer than every client/shared source.
+ * Parallel test files take a lock, so only one builds and the others wait for it.
+ */
+export async function ensureClientBuilt(): Promise<void> {
+  if (!isStale() && !fs.existsSync(LOCK)) return;
+  await withBuildLock(async () => {
+    if (!isStale()) return;
+    const { build } = await import('vite');
+    await build({ configFile: path.join(ROOT, 'vite.config.ts'), logLevel: 'warn' });
+  });
 }
 
 export interface Stack {
