@@ -161,7 +161,8 @@ class Run {
 
   private startOnly(i: number, given: Record<string, unknown>): void {
     const pn = this.plan.nodes[i];
-    const inputs: Record<string, unknown> = {};
+    // Null prototype: a `__proto__` key in `given` (a JSON body) stays an own key.
+    const inputs: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
     for (const p of pn.inputs)
       if (pn.node.values && Object.prototype.hasOwnProperty.call(pn.node.values, p.name))
         inputs[p.name] = pn.node.values[p.name];

@@ -152,6 +152,21 @@ describe('prototype pollution', () => {
     expect(Object.hasOwn(y, '__proto__')).toBe(true);
   });
 
+  it('a single-node run cannot swap the prototype of its node inputs', async () => {
+    const v = oneNode(
+      { type: 'validator', config: { rules: [{ kind: 'enum', values: ['evil'] }], onFail: 'error' } },
+      'value',
+      'value',
+      [{ name: 'x', type: 'any' }],
+    );
+    const given = JSON.parse('{"__proto__": {"value": "evil"}}') as Record<string, unknown>;
+    const res = await runFlow(v, {}, { services, executors: coreExecutors, only: { nodeId: 'n', inputs: { ...given } } });
+    // Had `value` been inherited from the smuggled prototype, the enum rule would pass.
+    expect(res.status).toBe('failed');
+    expect(res.trace.spans.find((sp) => sp.nodeId === 'n')?.outputs.value).toBeUndefined();
+    expect(({} as Record<string, unknown>).value).toBeUndefined();
+  });
+
   it('checked run inputs have a null prototype', () => {
     const checked = checkRunInputs(flow, { data: { k: 1 } });
     expect(Object.getPrototypeOf(checked)).toBeNull();
