@@ -9,6 +9,12 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { ensureClientBuilt, launchBrowser, newPage, ROOT, screenshot, startStack, type Stack } from './harness';
+import { Readable } from 'node:stream';
+import { DatasetStore } from '../../server/datasets/store';
+import { EvaluationStore } from '../../server/evaluation/store';
+import { computeSummary } from '../../server/evaluation/summary';
+import { qaFlow } from '../../server/evaluation/test-fixtures';
+import type { RowResult } from '../../shared/api/evaluation';
 
 let stack: Stack;
 let browser: Browser;
@@ -84,4 +90,49 @@ describe('evaluations page', () => {
     await screenshot(page, 'eval2-compare');
     expect(errors).toEqual([]);
   }, 120_000);
+  it('stays fast with 100,000 result rows (virtualized, paged)', async () => {
+    // Seed a finished 100k-row evaluation straight through the stores (running it would take minutes).
+    const storage = stack.server.storage;
+    const N = 100_000;
+    const ds = await new DatasetStore(storage).importStream(
+      { name: 'big' },
+      Readable.from((function* () { yield 'question,expected\n'; for (let i = 0; i < N; i++) yield `q${i},a${i}\n`; })()),
+      { filename: 'big.csv' },
+    );
+    const store = new EvaluationStore(storage);
+    const config = { mapping: { question: 'question' }, expected: 'expected', output: 'answer', metrics: [{ type: 'exact_match' as const }], concurrency: 8 };
+    const e = await store.insert({ name: 'big run', flow: qaFlow(), datasetId: ds.dataset.id, datasetVersionId: ds.version.id, config, total: N });
+    await store.lease(e.id, 'seed', 600_000); // keep the server's resume loop away from it
+    for (let from = 0; from < N; from += 1000) {
+      const batch: Array<{ result: RowResult }> = [];
+      for (let i = from; i < from + 1000; i++) {
+        const ok = i % 7 !== 0;
+        batch.push({ result: { rowIdx: i, status: 'succeeded', inputs: { question: `q${i}` }, outputs: { answer: ok ? `a${i}` : 'no' }, expected: `a${i}`, metrics: { exact_match: { value: ok ? 1 : 0, passed: ok } }, runId: null, latencyMs: 40 + (i % 50), totalTokens: 12, cost: 0.00001, error: null, finishedAt: Date.now() } });
+      }
+      await store.putResults(e.id, batch);
+    }
+    await store.saveCounts(e.id, N, 0);
+    await store.setStatus(e.id, 'completed', { finished: true, summary: await computeSummary(store, e.id, config) });
+
+    const { page, errors } = await newPage(browser);
+    await page.goto(`${stack.url}/#/evaluations`);
+    const t0 = Date.now();
+    await page.getByTestId(`evaluation-item-${e.id}`).click();
+    await page.getByTestId('result-row-0').waitFor();
+    const firstRows = Date.now() - t0;
+    expect(await page.locator('[data-testid^="result-row-"]').count()).toBeLessThan(100);
+    const t1 = Date.now();
+    await page.getByTestId('results-scroll').evaluate((el) => (el.scrollTop = el.scrollHeight));
+    await page.getByTestId(`result-row-${N - 1}`).waitFor();
+    const toEnd = Date.now() - t1;
+    await page.getByTestId('results-scroll').evaluate((el) => (el.scrollTop = el.scrollHeight / 2));
+    await page.getByTestId('result-row-50000').waitFor({ timeout: 5000 }).catch(() => undefined);
+    expect(await page.locator('[data-testid^="result-row-"]').count()).toBeLessThan(100);
+    console.log(`[evaluation UI] 100k rows: first rows ${firstRows} ms, jump to the last row ${toEnd} ms`);
+    expect(firstRows).toBeLessThan(5000);
+    expect(toEnd).toBeLessThan(3000);
+    await expect.poll(() => page.getByTestId('chart-exact_match').textContent()).toContain('n=100000');
+    await screenshot(page, 'eval3-100k');
+    expect(errors).toEqual([]);
+  }, 180_000);
 });
