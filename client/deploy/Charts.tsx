@@ -12,7 +12,8 @@ export const LineChart = memo(function LineChart({ title, buckets, series, unit,
   const width = 360;
   const pad = { l: 36, r: 8, t: 8, b: 18 };
   const values = buckets.flatMap((b) => series.map((s) => s.value(b))).filter((v): v is number => v !== null && Number.isFinite(v));
-  const max = Math.max(1e-9, ...values);
+  const peak = Math.max(0, ...values);
+  const max = peak > 0 ? peak : 1;
   const x = (i: number) => pad.l + (buckets.length <= 1 ? 0 : (i / (buckets.length - 1)) * (width - pad.l - pad.r));
   const y = (v: number) => pad.t + (1 - v / max) * (height - pad.t - pad.b);
   const fmt = (v: number) => (v >= 100 ? Math.round(v).toString() : v >= 1 ? v.toFixed(1) : v.toPrecision(2));
@@ -46,7 +47,12 @@ export const LineChart = memo(function LineChart({ title, buckets, series, unit,
         {series.map((s) => {
           const pts = buckets.map((b, i) => [i, s.value(b)] as const).filter((p): p is readonly [number, number] => p[1] !== null);
           if (pts.length === 0) return null;
-          return <polyline key={s.label} fill="none" stroke={s.color} strokeWidth={1.5} points={pts.map(([i, v]) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(' ')} />;
+          return (
+            <g key={s.label}>
+              <polyline fill="none" stroke={s.color} strokeWidth={1.5} points={pts.map(([i, v]) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(' ')} />
+              {pts.length <= 60 && pts.map(([i, v]) => <circle key={i} cx={x(i)} cy={y(v)} r={v > 0 ? 2 : 0} fill={s.color} />)}
+            </g>
+          );
         })}
       </svg>
     </figure>

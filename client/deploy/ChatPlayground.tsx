@@ -21,7 +21,10 @@ export function ChatPlayground({ flowId }: { flowId: string }) {
   useEffect(() => {
     deployApi.chatHistory(flowId, session).then(setTurns, () => setTurns([]));
   }, [flowId, session]);
-  useEffect(() => end.current?.scrollIntoView?.({ block: 'end' }), [turns]);
+  useEffect(() => {
+    // Braces matter: newer browsers return a Promise from scrollIntoView, which must not become the cleanup.
+    void end.current?.scrollIntoView?.({ block: 'end' });
+  }, [turns]);
 
   const send = async () => {
     const message = text.trim();
