@@ -51,7 +51,9 @@ describe('template parse caches stay bounded', () => {
 
 describe('SAFE_VARIABLE', () => {
   it('refuses names that reach Object.prototype', () => {
-    for (const bad of ['__proto__', 'constructor', 'prototype', '1x', 'a-b', '']) expect(SAFE_VARIABLE.test(bad), bad).toBe(false);
-    for (const ok of ['x', '_proto', '__proto', 'constructors', 'my_prototype', 'A1']) expect(SAFE_VARIABLE.test(ok), ok).toBe(true);
+    for (const bad of ['__proto__', 'constructor', 'prototype', '1x', 'a-b', ''])
+      expect(SAFE_VARIABLE.test(bad), bad).toBe(false);
+    for (const ok of ['x', '_proto', '__proto', 'constructors', 'my_prototype', 'A1'])
+      expect(SAFE_VARIABLE.test(ok), ok).toBe(true);
   });
 });

@@ -57,9 +57,11 @@ describe('ReDoS', () => {
       'value',
       [{ name: 'x', type: 'string', required: true }],
     );
-    const { value: res, ms, ticked } = await whileTicking(() =>
-      runFlow(flow, { x: EVIL }, { services, executors: coreExecutors }),
-    );
+    const {
+      value: res,
+      ms,
+      ticked,
+    } = await whileTicking(() => runFlow(flow, { x: EVIL }, { services, executors: coreExecutors }));
     expect(res.status).toBe('failed');
     expect(res.trace.error).toMatchObject({ code: 'validation_failed', nodeId: 'n' });
     expect(res.trace.error?.message).toContain('does not match /(a+)+$/');
@@ -78,7 +80,11 @@ describe('ReDoS', () => {
     const flow = oneNode({ type: 'transform', config: { mode: 'jsonata', expression: expr } }, 'input', 'result', [
       { name: 'x', type: 'string', required: true },
     ]);
-    const { value: res, ms, ticked } = await whileTicking(() =>
+    const {
+      value: res,
+      ms,
+      ticked,
+    } = await whileTicking(() =>
       runFlow(flow, { x: 'a'.repeat(20_000) + '!' }, { services, executors: coreExecutors }),
     );
     expect(res.status).toBe('succeeded');
@@ -114,11 +120,13 @@ describe('ReDoS', () => {
   });
 
   it('a JSONata regex RE2 cannot run ends in a clear node error', async () => {
-    await expect(evaluateJsonata('$match("ab", /(?=a)a/)', null, undefined, 'config.expression')).rejects.toMatchObject({
-      code: 'jsonata_error',
-      path: 'config.expression',
-      message: expect.stringMatching(/lookahead and lookbehind are not supported/),
-    });
+    await expect(evaluateJsonata('$match("ab", /(?=a)a/)', null, undefined, 'config.expression')).rejects.toMatchObject(
+      {
+        code: 'jsonata_error',
+        path: 'config.expression',
+        message: expect.stringMatching(/lookahead and lookbehind are not supported/),
+      },
+    );
   });
 });
 
@@ -133,7 +141,8 @@ describe('prototype pollution', () => {
     };
     await expect(runFlow(flow, body.inputs, { services, executors: coreExecutors })).rejects.toSatisfy(
       (err: unknown) =>
-        err instanceof RunInputError && err.issues.some((i) => i.path === 'inputs.__proto__' && /unknown input/.test(i.message)),
+        err instanceof RunInputError &&
+        err.issues.some((i) => i.path === 'inputs.__proto__' && /unknown input/.test(i.message)),
     );
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
@@ -160,7 +169,11 @@ describe('prototype pollution', () => {
       [{ name: 'x', type: 'any' }],
     );
     const given = JSON.parse('{"__proto__": {"value": "evil"}}') as Record<string, unknown>;
-    const res = await runFlow(v, {}, { services, executors: coreExecutors, only: { nodeId: 'n', inputs: { ...given } } });
+    const res = await runFlow(
+      v,
+      {},
+      { services, executors: coreExecutors, only: { nodeId: 'n', inputs: { ...given } } },
+    );
     // Had `value` been inherited from the smuggled prototype, the enum rule would pass.
     expect(res.status).toBe('failed');
     expect(res.trace.spans.find((sp) => sp.nodeId === 'n')?.outputs.value).toBeUndefined();

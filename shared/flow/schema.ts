@@ -23,7 +23,10 @@ export const flowIOSchema = z
     name: z
       .string()
       .max(128)
-      .regex(SAFE_NAME, 'must be a valid variable name ([A-Za-z_][A-Za-z0-9_]*) other than __proto__, constructor or prototype'),
+      .regex(
+        SAFE_NAME,
+        'must be a valid variable name ([A-Za-z_][A-Za-z0-9_]*) other than __proto__, constructor or prototype',
+      ),
     type: portType.default('string'),
     required: z.boolean().optional(),
     description: z.string().optional(),
