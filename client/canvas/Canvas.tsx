@@ -74,7 +74,7 @@ export function Canvas({ onAddAt }: { onAddAt: (type: string, pos: { x: number; 
   const catalogLoaded = useCatalog((s) => s.loaded);
   const rf = useReactFlow();
   // Far zoom: port labels are unreadable anyway; dropping them saves paint on big flows.
-  const far = useFlowStore((s) => s.transform[2] < 0.45);
+  const far = useFlowStore((s) => s.transform[2] < 0.3);
   const [refusal, setRefusal] = useState<string | null>(null);
   const refusalTimer = useRef<ReturnType<typeof setTimeout>>(undefined);
 
