@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai';
+import { startHarness } from '../http/harness';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = path.join(ROOT, 'bin', 'braid.js');
@@ -84,5 +85,23 @@ describe('braid eval', () => {
     const notData = await braid([...args().slice(0, 3), pdf, '--map', 'question=q', '--ephemeral']);
     expect(notData.code).toBe(2);
     expect(notData.stderr).toMatch(/not a CSV or JSONL|PDF/);
+  });
+  it('--server runs the same gate on a running Braid server', async () => {
+    const h = await startHarness({ openaiUrl: fake.url });
+    try {
+      const out = path.join(tmp, 'remote.csv');
+      const r = await braid(['eval', 'qa', '--server', h.url, '--dataset', data, '--map', 'question=q', '--expected', 'answer', '--metric', 'exact_match', '--threshold', 'exact_match>=0.8', '--out', out]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/exact_match\s+0\.900.*PASS/);
+      expect(fs.readFileSync(out, 'utf8').trim().split('\n')).toHaveLength(11);
+      const list = (await (await h.api('/api/evaluations')).json()) as { evaluations: Array<{ status: string; done: number }> };
+      expect(list.evaluations[0]).toMatchObject({ status: 'completed', done: 10 });
+      const bad = await braid(['eval', 'qa', '--server', h.url, '--dataset', data, '--map', 'question=nope', '--expected', 'answer']);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toMatch(/invalid_mapping[\s\S]*mapping\.question/);
+    } finally {
+      await h.close();
+    }
   });
 });

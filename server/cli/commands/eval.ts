@@ -26,6 +26,7 @@ interface EvalOpts {
   out?: string;
   json?: boolean;
   ephemeral?: boolean;
+  server?: string;
 }
 
 function parseMetric(m: string): MetricInput {
@@ -56,6 +57,7 @@ export function register(program: Command): void {
     .option('-o, --out <file>', 'write per-row results (.jsonl, or .csv)')
     .option('--json', 'print a JSON report on stdout instead of the table')
     .option('--ephemeral', 'keep nothing: use an in-memory database instead of BRAID_DATA_DIR')
+    .option('--server <url>', 'run on a Braid server instead of locally (the flow id must exist there; BRAID_ADMIN_TOKEN is sent)')
     .action(async (ref: string, opts: EvalOpts) => {
       const config = cliConfig();
       const f = loadFlowRef(ref, config.flowsDir);
@@ -81,6 +83,36 @@ export function register(program: Command): void {
       const concurrency = Number(opts.concurrency);
       if (!Number.isInteger(concurrency) || concurrency < 1) throw new CliExit(EXIT_USAGE, '--concurrency must be a positive integer');
       const metrics = opts.metric.length ? opts.metric.map(parseMetric) : (['exact_match'] as MetricInput[]);
+
+      const evalConfig = { mapping, ...(opts.expected ? { expected: opts.expected } : {}), ...(opts.output ? { output: opts.output } : {}), metrics, concurrency, ...(opts.limit ? { limit: Number(opts.limit) } : {}) };
+      if (opts.server) {
+        const { runRemoteEvaluation, RemoteError } = await import('../../evaluation/remote');
+        const tty = process.stderr.isTTY === true;
+        let final;
+        try {
+          final = await runRemoteEvaluation(
+            { server: opts.server, token: config.adminToken, onProgress: (e) => tty && process.stderr.write(`\r${progressBar(e.done, e.total, e.failed, e.concurrency)}`) },
+            { flowId: f.id, datasetFile: opts.dataset, config: evalConfig, out: opts.out },
+          );
+        } catch (e) {
+          if (e instanceof RemoteError) {
+            const problems = (e.details as { problems?: Array<{ path: string; message: string }> } | undefined)?.problems;
+            throw new CliExit(e.status >= 400 && e.status < 500 ? EXIT_USAGE : EXIT_FAILED, `server: ${e.code}: ${e.message}${problems ? `\n${problems.map((p) => `  ${p.path}: ${p.message}`).join('\n')}` : ''}`);
+          }
+          throw e;
+        }
+        if (tty) process.stderr.write('\n');
+        if (!final.summary) throw new CliExit(EXIT_FAILED, `evaluation ${final.status}`);
+        const results = checkThresholds(final.summary, thresholds);
+        const passed = final.status === 'completed' && results.every((r) => r.passed);
+        process.stdout.write(
+          opts.json
+            ? `${JSON.stringify({ evaluation: { id: final.id, status: final.status, total: final.total, done: final.done, failed: final.failed }, summary: final.summary, thresholds: results, passed }, null, 2)}\n`
+            : `${summaryTable(final.summary, results)}\n${results.length ? (passed ? 'all thresholds passed\n' : `${results.filter((r) => !r.passed).length} threshold(s) failed\n`) : ''}`,
+        );
+        process.exitCode = passed ? EXIT_OK : EXIT_FAILED;
+        return;
+      }
 
       const [{ openStorage }, { EvaluationService }, { runFlow }, { buildRunServices }, { loadFlowRef: loadEvaluator }, { MappingError }, { DatasetError }, { exportResults }] = await Promise.all([
         import('../../storage/index'),
@@ -123,7 +155,7 @@ export function register(program: Command): void {
             datasetId: imported.dataset.id,
             datasetVersionId: v.id,
             name: `${f.id} on ${name}`,
-            config: { mapping, ...(opts.expected ? { expected: opts.expected } : {}), ...(opts.output ? { output: opts.output } : {}), metrics, concurrency, ...(opts.limit ? { limit: Number(opts.limit) } : {}) },
+            config: evalConfig,
             start: false,
           });
         } catch (e) {
