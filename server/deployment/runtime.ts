@@ -37,9 +37,9 @@ export function deploymentRuntime(ctx: AppContext): DeploymentRuntime {
   const logs = new RequestLogStore(storage, { onError: (err) => logger.error({ err: (err as Error).message }, 'request log write failed') });
   const conversations = new ConversationStore(storage);
   const metrics = new EndpointMetrics();
-  let endpoints: EndpointRuntime | undefined;
-  const service = new DeploymentService(storage, { onChange: (slug) => endpoints?.invalidate(slug) });
-  endpoints = new EndpointRuntime({ store: service.store, logs, conversations, metrics, services: ctx.services, secrets: ctx.secrets });
+  // `endpoints` is declared below; the hook only runs after construction.
+  const service = new DeploymentService(storage, { onChange: (slug) => endpoints.invalidate(slug) });
+  const endpoints: EndpointRuntime = new EndpointRuntime({ store: service.store, logs, conversations, metrics, services: ctx.services, secrets: ctx.secrets });
   const alerts = new AlertEngine({
     storage,
     window: (slug, from, to) => logs.window(slug, from, to),
@@ -76,7 +76,7 @@ export function deploymentRuntime(ctx: AppContext): DeploymentRuntime {
   };
 
   const touch = setInterval(() => {
-    const ids = endpoints?.drainTouched() ?? [];
+    const ids = endpoints.drainTouched();
     if (ids.length) service.store.touchKeys(ids, Date.now()).catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'key last-use update failed'));
   }, 30_000);
   touch.unref();
@@ -88,7 +88,7 @@ export function deploymentRuntime(ctx: AppContext): DeploymentRuntime {
     clearInterval(touch);
     clearInterval(retention);
     await alerts.stop();
-    const ids = endpoints?.drainTouched() ?? [];
+    const ids = endpoints.drainTouched();
     await logs.flush();
     if (ids.length) await service.store.touchKeys(ids, Date.now()).catch(() => undefined);
   });

@@ -1,0 +1,151 @@
+/**
+ * Endpoint benchmark: a deployed one-prompt flow whose model is the zero-latency fake
+ * OpenAI server, against the fake server alone (the ceiling), with autocannon.
+ *
+ *   npx tsx bench/endpoint/run.ts [--duration 20] [--connections 32] [--stream-prompt] [--no-write] [--cpu-prof DIR]
+ *
+ * The fake server and the Braid server each run in their own child process (as in
+ * production); autocannon runs here. Reports req/s, p50, p99, errors and the Braid
+ * process's RSS (peak and end, from /proc), and writes bench/endpoint/results.json plus
+ * the "Endpoint" section of bench/RESULTS.md.
+ * Targets: ≥ 40% of the ceiling's req/s, 0 errors, p99 < 50 ms.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { loadConfig } from '../../server/config';
+import { openStorage } from '../../server/storage/index';
+import { DeploymentService } from '../../server/deployment/service';
+import { promptFlow } from '../../server/deployment/testing';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const args = process.argv.slice(2);
+const arg = (name: string, dflt: string): string => {
+  const i = args.indexOf(name);
+  return i >= 0 && args[i + 1] ? (args[i + 1] as string) : dflt;
+};
+const DURATION = Number(arg('--duration', '20'));
+const CONNECTIONS = Number(arg('--connections', '32'));
+const STREAM_PROMPT = args.includes('--stream-prompt');
+const WRITE = !args.includes('--no-write');
+
+function startChild(cmd: string[], env: Record<string, string>, ready: RegExp): Promise<{ child: ChildProcess; match: RegExpMatchArray }> {
+  const child = spawn(process.execPath, cmd, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const onData = (b: Buffer) => {
+      out += b.toString();
+      const m = ready.exec(out);
+      if (m) {
+        child.stdout?.off('data', onData);
+        resolve({ child, match: m });
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', (b: Buffer) => process.stderr.write(b));
+    child.once('exit', (code) => reject(new Error(`${cmd.join(' ')} exited with ${code}: ${out}`)));
+  });
+}
+
+function rssOf(pid: number): { rssMb: number; peakMb: number } {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+  return { rssMb: Math.round(kb('VmRSS') / 1024), peakMb: Math.round(kb('VmHWM') / 1024) };
+}
+
+interface Run {
+  reqPerSec: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+  requests: number;
+}
+
+async function load(url: string, body: string, headers: Record<string, string>, duration: number): Promise<Run> {
+  const r = await autocannon({ url, method: 'POST', body, headers: { 'content-type': 'application/json', ...headers }, connections: CONNECTIONS, duration, pipelining: 1 });
+  return { reqPerSec: Math.round(r.requests.average), p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts, non2xx: r.non2xx, requests: r.requests.total };
+}
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'braid-bench-endpoint-'));
+const children: ChildProcess[] = [];
+try {
+  const fake = await startChild([path.join(ROOT, 'node_modules/tsx/dist/cli.mjs'), 'test/support/fake-openai.ts', '--port', '0'], {}, /(http:\/\/127\.0\.0\.1:\d+\/v1)\n/);
+  children.push(fake.child);
+  const fakeUrl = fake.match[1] as string;
+
+  // Deploy straight into the database the server will use (as `braid deploy` does).
+  const env = { PORT: '0', HOST: '127.0.0.1', BRAID_FLOWS_DIR: path.join(tmp, 'flows'), BRAID_DATA_DIR: path.join(tmp, 'data'), BRAID_LOG_LEVEL: 'warn', OPENAI_BASE_URL: fakeUrl, OPENAI_API_KEY: 'sk-bench-0123456789' };
+  fs.mkdirSync(env.BRAID_FLOWS_DIR);
+  const config = loadConfig(env);
+  const storage = await openStorage(config);
+  const flow = promptFlow('bench', 'Answer briefly.');
+  const node = flow.nodes[1];
+  if (node?.config) node.config.stream = STREAM_PROMPT;
+  const deployed = await new DeploymentService(storage).deploy(flow, { settings: { rateLimit: { requestsPerMinute: 10_000_000, burst: 1_000_000 } } }, 'http://127.0.0.1');
+  await storage.close();
+
+  const profile = arg('--cpu-prof', '');
+  const braid = await startChild([...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []), path.join(ROOT, 'bin/braid.js'), 'serve'], env, /running at (http:\/\/127\.0\.0\.1:\d+)/);
+  children.push(braid.child);
+  const braidUrl = braid.match[1] as string;
+  const pid = braid.child.pid as number;
+
+  const chatBody = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'system', content: 'Answer briefly.' }, { role: 'user', content: 'What is the capital of France?' }] });
+  const endpointBody = JSON.stringify({ inputs: { question: 'What is the capital of France?' } });
+  const auth = { authorization: `Bearer ${deployed.apiKey as string}` };
+
+  // Warm up both (JIT, connection pools, SQLite pages), then measure.
+  await load(`${fakeUrl}/chat/completions`, chatBody, {}, 2);
+  await load(`${braidUrl}/v1/endpoints/bench`, endpointBody, auth, 3);
+  const rssBefore = rssOf(pid);
+  const ceiling = await load(`${fakeUrl}/chat/completions`, chatBody, {}, DURATION);
+  const endpoint = await load(`${braidUrl}/v1/endpoints/bench`, endpointBody, auth, DURATION);
+  const rssAfter = rssOf(pid);
+
+  const ratio = endpoint.reqPerSec / Math.max(1, ceiling.reqPerSec);
+  const pass = ratio >= 0.4 && endpoint.errors === 0 && endpoint.non2xx === 0 && endpoint.p99 < 50;
+  const result = {
+    at: new Date().toISOString(),
+    node: process.version,
+    cpus: os.cpus().length,
+    durationS: DURATION,
+    connections: CONNECTIONS,
+    promptStreaming: STREAM_PROMPT,
+    ceiling,
+    endpoint,
+    ratio: Math.round(ratio * 1000) / 1000,
+    braidRss: { beforeMb: rssBefore.rssMb, afterMb: rssAfter.rssMb, peakMb: rssAfter.peakMb },
+    targets: { ratio: '>= 0.40', errors: 0, p99Ms: '< 50' },
+    pass,
+  };
+  console.log(JSON.stringify(result, null, 2));
+  if (WRITE) {
+    fs.writeFileSync(path.join(ROOT, 'bench/endpoint/results.json'), `${JSON.stringify(result, null, 2)}\n`);
+    const section = [
+      '<!-- endpoint:start -->',
+      '## Endpoint (`bench/endpoint/run.ts`)',
+      '',
+      `${result.at.slice(0, 16).replace('T', ' ')} UTC, Node ${result.node}, ${result.cpus} CPUs (shared), ${CONNECTIONS} connections, ${DURATION} s each; one-prompt flow (prompt streaming ${STREAM_PROMPT ? 'on' : 'off'}) against the zero-latency fake OpenAI server; fake server, Braid and autocannon in separate processes.`,
+      '',
+      '| target | req/s | p50 ms | p99 ms | errors | non-2xx |',
+      '| --- | --- | --- | --- | --- | --- |',
+      `| fake OpenAI server alone (ceiling) | ${ceiling.reqPerSec} | ${ceiling.p50} | ${ceiling.p99} | ${ceiling.errors} | ${ceiling.non2xx} |`,
+      `| deployed endpoint \`POST /v1/endpoints/bench\` | ${endpoint.reqPerSec} | ${endpoint.p50} | ${endpoint.p99} | ${endpoint.errors} | ${endpoint.non2xx} |`,
+      '',
+      `Endpoint / ceiling: **${(ratio * 100).toFixed(1)}%** (target ≥ 40%), p99 ${endpoint.p99} ms (target < 50 ms), errors ${endpoint.errors + endpoint.non2xx} (target 0): **${pass ? 'pass' : 'FAIL'}**. Braid RSS ${rssBefore.rssMb} MB before, ${rssAfter.rssMb} MB after, peak ${rssAfter.peakMb} MB.`,
+      '<!-- endpoint:end -->',
+    ].join('\n');
+    const file = path.join(ROOT, 'bench/RESULTS.md');
+    const prev = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '# Benchmark results\n';
+    const next = /<!-- endpoint:start -->[\s\S]*<!-- endpoint:end -->/.test(prev) ? prev.replace(/<!-- endpoint:start -->[\s\S]*<!-- endpoint:end -->/, section) : `${prev.trimEnd()}\n\n${section}\n`;
+    fs.writeFileSync(file, next);
+  }
+  process.exitCode = pass ? 0 : 1;
+} finally {
+  for (const c of children) c.kill('SIGTERM');
+  fs.rmSync(tmp, { recursive: true, force: true });
+}
