@@ -17,6 +17,7 @@ export function NewEvaluationDialog({ datasets, initialDataset, onClose, onCreat
   const [expected, setExpected] = useState('');
   const [metrics, setMetrics] = useState<Set<MetricType>>(new Set(['exact_match']));
   const [rubric, setRubric] = useState('');
+  const [evaluator, setEvaluator] = useState('');
   const [concurrency, setConcurrency] = useState(8);
   const [problems, setProblems] = useState<Array<{ path: string; message: string }>>([]);
   const [busy, setBusy] = useState(false);
@@ -46,6 +47,7 @@ export function NewEvaluationDialog({ datasets, initialDataset, onClose, onCreat
     setProblems([]);
     const specs: MetricInput[] = [...metrics];
     if (rubric.trim()) specs.push({ type: 'llm_judge', name: 'judge', rubric: rubric.trim() });
+    if (evaluator) specs.push({ type: 'evaluator_flow', flow: evaluator });
     try {
       const e = await evalApi.create({ flowId, datasetId, config: { mapping: Object.fromEntries(Object.entries(mapping).filter(([, c]) => c)), ...(expected ? { expected } : {}), metrics: specs, concurrency } });
       onCreated(e);
@@ -141,6 +143,19 @@ export function NewEvaluationDialog({ datasets, initialDataset, onClose, onCreat
         <label className="field">
           <span className="field-label">LLM judge rubric (optional, scored 1–5)</span>
           <textarea className="input" rows={2} value={rubric} onChange={(e) => setRubric(e.target.value)} placeholder="e.g. Is the answer correct, concise and polite?" />
+        </label>
+        <label className="field">
+          <span className="field-label">Evaluator flow (optional: a flow taking output / expected / row and returning numbers)</span>
+          <select className="input" value={evaluator} onChange={(e) => setEvaluator(e.target.value)} data-testid="eval-evaluator">
+            <option value="">(none)</option>
+            {flows
+              .filter((f) => f.id !== flowId)
+              .map((f) => (
+                <option key={f.id} value={f.id}>
+                  {f.name} ({f.id})
+                </option>
+              ))}
+          </select>
         </label>
         <label className="field">
           <span className="field-label">Concurrency</span>
