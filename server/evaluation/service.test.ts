@@ -149,4 +149,19 @@ describe('EvaluationService', () => {
     expect(done).toMatchObject({ status: 'completed', done: 30 });
     await next.close();
   });
+  it('a cancel from another process sharing the database stops the run', async () => {
+    const ds = await dataset(60);
+    fake.setLatency(20);
+    const cfg = loadConfig({ OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: 'sk-test' });
+    const runner = new EvaluationService({ storage: t.storage, config: cfg, runFlow, loadFlow: async () => qaFlow(), leaseMs: 300 });
+    const other = new EvaluationService({ storage: t.storage, config: cfg, runFlow, loadFlow: async () => qaFlow() });
+    const info = await runner.create({ flow: qaFlow(), datasetId: ds.id, config: { mapping: { question: 'q' }, expected: 'answer', metrics: ['exact_match'], concurrency: 1 } });
+    await new Promise((r) => setTimeout(r, 100));
+    expect((await other.cancel(info.id)).status).toBe('cancelled');
+    const end = await runner.wait(info.id);
+    expect(end.status).toBe('cancelled');
+    expect(end.done).toBeLessThan(60);
+    await runner.close();
+    await other.close();
+  });
 });

@@ -188,6 +188,10 @@ export class EvaluationService {
       void this.store.lease(id, this.owner, this.leaseMs).then((ok) => {
         if (!ok) abort.abort(new Error('lease lost'));
       });
+      // A cancel issued through another process (shared database) shows up as the status.
+      void this.store.get(id).then((cur) => {
+        if (cur?.status === 'cancelled' && !abort.signal.aborted) abort.abort(new Error('cancelled'));
+      });
       void this.store.saveCounts(id, done, failed);
     }, Math.max(200, Math.floor(this.leaseMs / 3)));
     let lastProgress = 0;

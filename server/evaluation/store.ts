@@ -254,6 +254,14 @@ export class EvaluationStore {
     return { ...this.toRow(r), ...(r.trace ? { trace: fromJson<Trace>(r.trace) } : {}) };
   }
 
+  /** Delete an evaluation with its rows and reviews. */
+  async delete(id: string): Promise<boolean> {
+    await this.db.deleteFrom('evaluation_results').where('evaluation_id', '=', id).execute();
+    await this.db.deleteFrom('evaluation_reviews').where('evaluation_id', '=', id).execute();
+    const r = await this.db.deleteFrom('evaluations').where('id', '=', id).executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
+  }
+
   async addReview(evaluationId: string, input: ReviewInput): Promise<ReviewRecord> {
     const rec: ReviewRecord = { ...input, id: randomUUID(), evaluationId, createdAt: Date.now() };
     await this.db

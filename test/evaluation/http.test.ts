@@ -99,5 +99,11 @@ describe('datasets & evaluations API', () => {
     expect(prefs).toEqual([{ prompt: 'question 0', chosen: 'Better: question 0', rejected: 'Echo: question 0', row: 0, comment: 'b reads better' }]);
     const rated = (await (await h.api(`/api/evaluations/${a.id}/results?limit=2`)).json()) as { rows: RowResult[] };
     expect(rated.rows[1].metrics.human_rating).toMatchObject({ value: 4 });
+
+    expect((await h.api(`/api/datasets/${dsId}`, { method: 'DELETE' })).status).toBe(409);
+    expect((await h.api(`/api/evaluations/${b.id}`, { method: 'DELETE' })).status).toBe(204);
+    expect((await h.api(`/api/evaluations/${b.id}`)).status).toBe(404);
+    expect((await h.api(`/api/evaluations/${a.id}`, { method: 'DELETE' })).status).toBe(204);
+    expect((await h.api(`/api/datasets/${dsId}`, { method: 'DELETE' })).status).toBe(204);
   });
 });

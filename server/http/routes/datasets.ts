@@ -96,6 +96,8 @@ export const datasetsRoutes: RouteModule = (ctx) => {
   });
 
   r.delete('/api/datasets/:id', async (req, res) => {
+    const used = await evaluationServiceFor(ctx).store.list({ datasetId: String(req.params.id), limit: 1 });
+    if (used.length > 0) throw new HttpError(409, 'in_use', 'evaluations use this dataset; delete them first');
     if (!(await ds().delete(String(req.params.id)))) throw new HttpError(404, 'not_found', `dataset ${req.params.id} not found`);
     res.status(204).end();
   });

@@ -140,6 +140,13 @@ export const evaluationsRoutes: RouteModule = (ctx) => {
     sse.signal.addEventListener('abort', off, { once: true });
   });
 
+  r.delete('/api/evaluations/:id', async (req, res) => {
+    const e = await need(req);
+    if (e.status === 'running' || e.status === 'queued') throw new HttpError(409, 'running', 'cancel the evaluation before deleting it');
+    await svc().store.delete(e.id);
+    res.status(204).end();
+  });
+
   r.post('/api/evaluations/:id/cancel', async (req, res) => {
     res.json({ evaluation: await guard(() => svc().cancel(String(req.params.id))) });
   });
