@@ -171,4 +171,25 @@ describe.skipIf(!hasChromium)('builder: from an empty flow to a saved, running f
     expect(assets.some((a) => a.startsWith('editor.worker'))).toBe(true);
     await page.context().close();
   }, 60_000);
+
+  it('cancels a running run', async () => {
+    const { page, errors } = await newPage(browser);
+    await page.goto(`${stack.url}/#/flows/story-flow`);
+    await page.locator('[data-testid="node-prompt"]').waitFor();
+    stack.fake.enqueue({ hang: true });
+    await page.getByTestId('open-run').click();
+    await page.getByLabel('run input question').fill('never answered');
+    await page.getByTestId('run-submit').click();
+    await page.locator('[data-testid="node-prompt"][data-status="running"]').waitFor({ timeout: 15_000 });
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await expect.poll(() => page.getByTestId('run-status').textContent(), { timeout: 15_000 }).toMatch(/cancelled/);
+    await screenshot(page, 'story2-cancelled');
+    // The server really cancelled it (not just the panel).
+    await expect
+      .poll(async () => ((await (await fetch(`${stack.url}/api/flows/story-flow/runs`)).json()) as { runs: { status: string }[] }).runs[0]?.status, { timeout: 15_000 })
+      .toBe('cancelled');
+    stack.fake.reset();
+    expect(errors.filter((e) => !/Failed to load resource/.test(e))).toEqual([]);
+    await page.context().close();
+  }, 60_000);
 });

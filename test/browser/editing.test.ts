@@ -187,4 +187,28 @@ describe.skipIf(!hasChromium)('editing the canvas', () => {
     expect(readFlowFile(stack, 'edit-me')).toContain('Fourth version');
     expect(errors.filter((e) => !e.includes('409'))).toEqual([]);
   }, 60_000);
+
+  it('marks problems live, selects a node from the problems panel, and shows the diff vs the saved file', async () => {
+    await selectNode(page, 'draft');
+    await page.keyboard.press('Delete');
+    // polish.x lost its edge: a problem on polish, listed in the panel.
+    await page.getByTestId('tab-problems').click();
+    const problems = page.getByTestId('problems');
+    await expect.poll(() => problems.textContent().catch(() => '')).toMatch(/polish.*required input "x"/);
+    await expect.poll(() => page.locator('[data-testid="node-polish"].has-problems').count()).toBe(1);
+    await problems.getByRole('button').filter({ hasText: 'polish' }).first().click();
+    await expect.poll(() => page.getByLabel('node id').inputValue()).toBe('polish');
+
+    // Change polish, add a node: the diff shows added / changed / removed on the canvas.
+    await page.getByLabel('node title').fill('Polished');
+    await page.locator('[data-testid="palette-validator"]').dblclick();
+    await page.getByTestId('diff-toggle').click();
+    const legend = page.getByTestId('diff-legend');
+    await expect.poll(() => legend.textContent()).toMatch(/\+1 added.*~1 changed.*−1 removed/);
+    expect(await page.locator('.react-flow__node[data-id="__removed__draft"]').isVisible()).toBe(true);
+    expect(await page.locator('[data-testid="node-polish"].diff-changed').count()).toBe(1);
+    expect(await page.locator('[data-testid="node-validator"].diff-added').count()).toBe(1);
+    await screenshot(page, 'story8-problems-and-diff');
+    expect(errors).toEqual([]);
+  }, 60_000);
 });
