@@ -2,7 +2,10 @@
  * Endpoint benchmark: a deployed one-prompt flow whose model is the zero-latency fake
  * OpenAI server, against the fake server alone (the ceiling), with autocannon.
  *
- *   npx tsx bench/endpoint/run.ts [--duration 20] [--connections 32] [--stream-prompt] [--no-write] [--cpu-prof DIR]
+ *   npx tsx bench/endpoint/run.ts [--duration 20] [--connections 32] [--stream-prompt] [--no-compare] [--no-write] [--cpu-prof DIR]
+ *
+ * With comparison on (default) it also loads the same flow through the run API and the
+ * bare HTTP stack (GET /api/health), to show where the time goes.
  *
  * The fake server and the Braid server each run in their own child process (as in
  * production); autocannon runs here. Reports req/s, p50, p99, errors and the Braid
@@ -31,6 +34,7 @@ const DURATION = Number(arg('--duration', '20'));
 const CONNECTIONS = Number(arg('--connections', '32'));
 const STREAM_PROMPT = args.includes('--stream-prompt');
 const WRITE = !args.includes('--no-write');
+const COMPARE = !args.includes('--no-compare');
 
 function startChild(cmd: string[], env: Record<string, string>, ready: RegExp): Promise<{ child: ChildProcess; match: RegExpMatchArray }> {
   const child = spawn(process.execPath, cmd, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -70,6 +74,11 @@ async function load(url: string, body: string, headers: Record<string, string>, 
   return { reqPerSec: Math.round(r.requests.average), p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts, non2xx: r.non2xx, requests: r.requests.total };
 }
 
+async function loadGet(url: string, duration: number): Promise<Run> {
+  const r = await autocannon({ url, method: 'GET', connections: CONNECTIONS, duration, pipelining: 1 });
+  return { reqPerSec: Math.round(r.requests.average), p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts, non2xx: r.non2xx, requests: r.requests.total };
+}
+
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'braid-bench-endpoint-'));
 const children: ChildProcess[] = [];
 try {
@@ -85,6 +94,7 @@ try {
   const flow = promptFlow('bench', 'Answer briefly.');
   const node = flow.nodes[1];
   if (node?.config) node.config.stream = STREAM_PROMPT;
+  fs.writeFileSync(path.join(env.BRAID_FLOWS_DIR, 'bench.flow.json'), `${JSON.stringify(flow, null, 2)}\n`);
   const deployed = await new DeploymentService(storage).deploy(flow, { settings: { rateLimit: { requestsPerMinute: 10_000_000, burst: 1_000_000 } } }, 'http://127.0.0.1');
   await storage.close();
 
@@ -105,6 +115,10 @@ try {
   const ceiling = await load(`${fakeUrl}/chat/completions`, chatBody, {}, DURATION);
   const endpoint = await load(`${braidUrl}/v1/endpoints/bench`, endpointBody, auth, DURATION);
   const rssAfter = rssOf(pid);
+  // Attribution: the same flow through the builder's run API (same runtime, no deployment
+  // layer), and the HTTP stack alone (GET /api/health).
+  const runsApi = COMPARE ? await load(`${braidUrl}/api/flows/bench/runs`, endpointBody, {}, DURATION) : undefined;
+  const health = COMPARE ? await loadGet(`${braidUrl}/api/health`, DURATION) : undefined;
 
   const ratio = endpoint.reqPerSec / Math.max(1, ceiling.reqPerSec);
   const pass = ratio >= 0.4 && endpoint.errors === 0 && endpoint.non2xx === 0 && endpoint.p99 < 50;
@@ -117,6 +131,8 @@ try {
     promptStreaming: STREAM_PROMPT,
     ceiling,
     endpoint,
+    ...(runsApi ? { runsApi } : {}),
+    ...(health ? { health } : {}),
     ratio: Math.round(ratio * 1000) / 1000,
     braidRss: { beforeMb: rssBefore.rssMb, afterMb: rssAfter.rssMb, peakMb: rssAfter.peakMb },
     targets: { ratio: '>= 0.40', errors: 0, p99Ms: '< 50' },
@@ -135,6 +151,8 @@ try {
       '| --- | --- | --- | --- | --- | --- |',
       `| fake OpenAI server alone (ceiling) | ${ceiling.reqPerSec} | ${ceiling.p50} | ${ceiling.p99} | ${ceiling.errors} | ${ceiling.non2xx} |`,
       `| deployed endpoint \`POST /v1/endpoints/bench\` | ${endpoint.reqPerSec} | ${endpoint.p50} | ${endpoint.p99} | ${endpoint.errors} | ${endpoint.non2xx} |`,
+      ...(runsApi ? [`| same flow via \`POST /api/flows/bench/runs\` (no deployment layer) | ${runsApi.reqPerSec} | ${runsApi.p50} | ${runsApi.p99} | ${runsApi.errors} | ${runsApi.non2xx} |`] : []),
+      ...(health ? [`| Braid HTTP stack alone \`GET /api/health\` | ${health.reqPerSec} | ${health.p50} | ${health.p99} | ${health.errors} | ${health.non2xx} |`] : []),
       '',
       `Endpoint / ceiling: **${(ratio * 100).toFixed(1)}%** (target ≥ 40%), p99 ${endpoint.p99} ms (target < 50 ms), errors ${endpoint.errors + endpoint.non2xx} (target 0): **${pass ? 'pass' : 'FAIL'}**. Braid RSS ${rssBefore.rssMb} MB before, ${rssAfter.rssMb} MB after, peak ${rssAfter.peakMb} MB.`,
       '<!-- endpoint:end -->',
