@@ -112,7 +112,11 @@ function Editor() {
     (type: string) => {
       const el = document.querySelector('.canvas')?.getBoundingClientRect();
       const p = rf.screenToFlowPosition({ x: (el?.left ?? 0) + (el?.width ?? 800) / 2, y: (el?.top ?? 0) + (el?.height ?? 600) / 2 });
-      addAt(type, { x: Math.round(p.x - 100), y: Math.round(p.y - 40) });
+      // Step down until the spot is free, so a new node never hides another.
+      const pos = { x: Math.round(p.x - 100), y: Math.round(p.y - 40) };
+      const taken = useDoc.getState().nodes.map((n) => n.position);
+      for (let i = 0; i < 50 && taken.some((t) => Math.abs(t.x - pos.x) < 200 && Math.abs(t.y - pos.y) < 90); i++) pos.y += 100;
+      addAt(type, pos);
     },
     [rf, addAt],
   );
