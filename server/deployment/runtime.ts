@@ -84,9 +84,12 @@ export function deploymentRuntime(ctx: AppContext): DeploymentRuntime {
     rt.prune().catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'log retention failed'));
   }, 3_600_000);
   retention.unref();
+  const firstPrune = setTimeout(() => rt.prune().catch(() => undefined), 10_000);
+  firstPrune.unref();
   ctx.onClose(async () => {
     clearInterval(touch);
     clearInterval(retention);
+    clearTimeout(firstPrune);
     await alerts.stop();
     const ids = endpoints.drainTouched();
     await logs.flush();
