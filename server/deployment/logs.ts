@@ -71,6 +71,14 @@ function toEntry(r: RequestLogsTable, withBodies: boolean): RequestLogEntry {
 }
 
 const BATCH_MAX = 200;
+/** Traces above this many characters are stored without span inputs/outputs. */
+export const MAX_TRACE_CHARS = 512 * 1024;
+
+function traceJson(trace: Trace): string {
+  const json = JSON.stringify(trace);
+  if (json.length <= MAX_TRACE_CHARS) return json;
+  return JSON.stringify({ ...trace, truncated: true, spans: trace.spans.map((sp) => ({ ...sp, inputs: {}, outputs: {} })) });
+}
 
 export class RequestLogStore {
   readonly db: DeployDb;
@@ -108,7 +116,7 @@ export class RequestLogStore {
       prompt_injection: rec.promptInjection ? 1 : 0,
       inputs: rec.inputs ? JSON.stringify(rec.inputs) : null,
       outputs: rec.outputs ? JSON.stringify(rec.outputs) : null,
-      trace: rec.trace ? JSON.stringify(rec.trace) : null,
+      trace: rec.trace ? traceJson(rec.trace) : null,
       created_at: rec.createdAt,
       feedback_score: null,
       feedback_sentiment: null,
