@@ -183,3 +183,37 @@ describe('string metrics', () => {
     expect(cosine([1, 0], [-1, 0])).toBe(-1);
   });
 });
+
+// Cases from the official JSON Schema Test Suite, tests/draft7/required.json
+// (https://github.com/json-schema-org/JSON-Schema-Test-Suite). Outputs that are strings
+// are parsed as JSON first, so the non-object cases are given as values.
+describe('json_schema against the JSON Schema Test Suite (draft7/required.json)', () => {
+  const schema = { properties: { foo: {}, bar: {} }, required: ['foo'] };
+  it.each([
+    ['present required property is valid', { foo: 1 }, true],
+    ['non-present required property is invalid', { bar: 1 }, false],
+    ['ignores arrays', [], true],
+    ['ignores other non-objects', 12, true],
+    ['null is valid', null, true],
+  ])('%s', (_d, data, valid) => {
+    expect(jsonSchemaCheck(data, schema).valid).toBe(valid);
+  });
+  const jsNames = { required: ['__proto__', 'toString', 'constructor'] };
+  it.each([
+    ['none of the properties mentioned', '{}', false],
+    ['__proto__ present', '{ "__proto__": "foo" }', false],
+    ['toString present', '{ "toString": { "length": 37 } }', false],
+    ['constructor present', '{ "constructor": { "length": 37 } }', false],
+    ['all present', '{ "__proto__": 12, "toString": { "length": "foo" }, "constructor": 37 }', true],
+  ])('JS property names: %s', (_d, text, valid) => {
+    expect(jsonSchemaCheck(text, jsNames).valid).toBe(valid);
+  });
+  // tests/draft7/optional/format/email.json
+  it.each([
+    ['joe.bloggs@example.com', true],
+    ['joe.bloggs@123.24-7-examples.com', true],
+    ['2962', false],
+  ])('format email %s → %s', (email, valid) => {
+    expect(jsonSchemaCheck(JSON.stringify(email), { format: 'email' }).valid).toBe(valid);
+  });
+});

@@ -67,7 +67,8 @@ export function jsonValid(output: string): boolean {
   }
 }
 
-const ajv = new Ajv({ allErrors: true, strict: false });
+// ownProperties: `required` must not be satisfied by Object.prototype ("toString", "constructor"…).
+const ajv = new Ajv({ allErrors: true, strict: false, ownProperties: true });
 type AddFormats = (a: Ajv) => Ajv;
 const addFormatsFn = ((addFormats as unknown as { default?: AddFormats }).default ?? addFormats) as unknown as AddFormats;
 addFormatsFn(ajv);
