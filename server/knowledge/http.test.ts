@@ -68,7 +68,7 @@ describe('knowledge HTTP API', () => {
 
     const form = new FormData();
     form.append('files', new Blob(['# Pets\nCats sleep sixteen hours a day.']), 'pets.md');
-    form.append('files', new Blob([buildPdf(['Page one: volcanoes erupt.', 'Page two: glaciers melt.'])]), 'earth.pdf');
+    form.append('files', new Blob([new Uint8Array(buildPdf(['Page one: volcanoes erupt.', 'Page two: glaciers melt.']))]), 'earth.pdf');
     form.append('files', new Blob(['']), 'empty.txt');
     form.append('files', new Blob(['x']), 'virus.exe');
     const up = await api('/api/knowledge-bases/docs/documents', { method: 'POST', body: form });
@@ -106,7 +106,7 @@ describe('knowledge HTTP API', () => {
   it('an upload over the size cap fails that file only, without buffering it', async () => {
     await api('/api/knowledge-bases', { method: 'POST', body: JSON.stringify({ name: 'caps' }) });
     const form = new FormData();
-    form.append('files', new Blob([Buffer.alloc(51 * 1024 * 1024, 0x61)]), 'big.txt');
+    form.append('files', new Blob([new Uint8Array(51 * 1024 * 1024).fill(0x61)]), 'big.txt');
     form.append('files', new Blob(['small file about herons']), 'small.txt');
     const up = await api('/api/knowledge-bases/caps/documents', { method: 'POST', body: form });
     expect(up.status).toBe(202);

@@ -10,6 +10,8 @@ import type { ChunkRecord, SearchHit } from './types';
 import { KnowledgeError } from './types';
 
 export const FTS_COLUMN = 'text';
+/** Rows from which a vector table gets an ANN (IVF-PQ) index. */
+export const VECTOR_INDEX_MIN_ROWS = 10_000;
 
 interface Row {
   id: string;
@@ -173,11 +175,25 @@ export class LanceIndex {
     this.ftsReady.add(kb);
   }
 
-  /** Fold new rows into the indexes and compact small fragments (after an ingest job). */
+  /**
+   * After an ingest job: compact small fragments and fold new rows into the indexes; once
+   * a table with vectors reaches VECTOR_INDEX_MIN_ROWS, build its IVF-PQ index (below
+   * that, an exact scan is fast enough). Later rows join the index on the next optimize.
+   */
   async optimize(kb: string): Promise<void> {
     await this.exclusive(kb, async () => {
       const t = await this.table(kb);
-      if (t) await t.optimize({ cleanupOlderThan: new Date(Date.now() - 60_000) });
+      if (!t) return;
+      await t.optimize({ cleanupOlderThan: new Date(Date.now() - 60_000) });
+      const schema = await t.schema();
+      const vec = schema.fields.find((f) => f.name === 'vector');
+      if (!vec) return;
+      const rows = await t.countRows();
+      if (rows < VECTOR_INDEX_MIN_ROWS || (await t.listIndices()).some((i) => i.columns.includes('vector'))) return;
+      const dims = (vec.type as FixedSizeList).listSize;
+      const numSubVectors = [16, 8, 4, 2, 1].map((k) => dims / k).find((n) => Number.isInteger(n)) ?? 1;
+      const numPartitions = Math.min(256, Math.max(8, Math.round(Math.sqrt(rows) / 7)));
+      await t.createIndex('vector', { config: lancedb.Index.ivfPq({ numPartitions, numSubVectors, distanceType: 'cosine', maxIterations: 10, sampleRate: 64 }) });
     });
   }
 
@@ -211,7 +227,9 @@ export class LanceIndex {
 
   async vector(kb: string, vector: number[], limit: number, filter?: string): Promise<SearchHit[]> {
     const t = await this.requireTable(kb);
-    let q = t.query().nearestTo(vector).distanceType('cosine').select(['id', 'text', 'metadata', '_distance']).limit(limit);
+    // nprobes/refineFactor apply once the IVF-PQ index exists: scan 20 partitions, then
+    // re-rank 5× the candidates by exact cosine distance (so scores are exact).
+    let q = t.query().nearestTo(vector).distanceType('cosine').nprobes(20).refineFactor(5).select(['id', 'text', 'metadata', '_distance']).limit(limit);
     if (filter) q = q.where(filter);
     const rows = (await q.toArray()) as Row[];
     return rows.map((r) => toHit(r, 1 - (r._distance ?? 1)));

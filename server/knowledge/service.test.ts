@@ -16,7 +16,7 @@ const VOCAB = ['refund', 'shipping', 'password', 'invoice', 'delivery', 'account
 /** A deterministic "semantic" embedder for tests: which vocabulary words a text mentions. */
 const keywordEmbedder = () => async (texts: string[]) =>
   texts.map((t) => {
-    const v = VOCAB.map((w) => (t.toLowerCase().includes(w) ? 1 : 0));
+    const v: number[] = VOCAB.map((w) => (t.toLowerCase().includes(w) ? 1 : 0));
     v.push(0.01);
     return v;
   });
