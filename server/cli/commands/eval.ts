@@ -156,7 +156,7 @@ export function register(program: Command): void {
             datasetVersionId: v.id,
             name: `${f.id} on ${name}`,
             config: evalConfig,
-            start: false,
+            // started at once (holding the run lease), so a server sharing BRAID_DATA_DIR never picks it up as queued
           });
         } catch (e) {
           if (e instanceof MappingError) throw new CliExit(EXIT_USAGE, `cannot evaluate:\n${e.problems.map((p) => `  ${p.path}: ${p.message}`).join('\n')}`);
@@ -178,7 +178,6 @@ export function register(program: Command): void {
           }
         });
         process.once('SIGINT', onSigint);
-        await svc.start(id);
         const final = await svc.wait(id);
         if (tty) process.stderr.write('\n');
         if (opts.out) {
