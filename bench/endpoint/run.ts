@@ -23,6 +23,8 @@ import { loadConfig } from '../../server/config';
 import { openStorage } from '../../server/storage/index';
 import { DeploymentService } from '../../server/deployment/service';
 import { promptFlow } from '../../server/deployment/testing';
+import { runFlow } from '../../server/runtime/index';
+import type { Flow } from '../../shared';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const args = process.argv.slice(2);
@@ -79,6 +81,29 @@ async function loadGet(url: string, duration: number): Promise<Run> {
   return { reqPerSec: Math.round(r.requests.average), p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts, non2xx: r.non2xx, requests: r.requests.total };
 }
 
+/** runFlow alone in this process (no HTTP server, no storage), CONNECTIONS calls at a time. */
+async function runtimeAlone(flow: Flow, fakeUrl: string, duration: number): Promise<Run> {
+  const services = { config: loadConfig({ OPENAI_BASE_URL: fakeUrl, OPENAI_API_KEY: 'sk-bench-0123456789', BRAID_LOG_LEVEL: 'silent' }) };
+  for (let i = 0; i < 300; i++) await runFlow(flow, { question: 'What is the capital of France?' }, { services });
+  const times: number[] = [];
+  let errors = 0;
+  const start = performance.now();
+  const end = start + duration * 1000;
+  await Promise.all(
+    Array.from({ length: CONNECTIONS }, async () => {
+      while (performance.now() < end) {
+        const t = performance.now();
+        const r = await runFlow(flow, { question: 'What is the capital of France?' }, { services });
+        if (r.status !== 'succeeded') errors++;
+        times.push(performance.now() - t);
+      }
+    }),
+  );
+  times.sort((a, b) => a - b);
+  const q = (x: number) => Math.round(times[Math.min(times.length - 1, Math.floor(x * times.length))] ?? 0);
+  return { reqPerSec: Math.round(times.length / ((performance.now() - start) / 1000)), p50: q(0.5), p99: q(0.99), errors, non2xx: 0, requests: times.length };
+}
+
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'braid-bench-endpoint-'));
 const children: ChildProcess[] = [];
 try {
@@ -119,6 +144,7 @@ try {
   // layer), and the HTTP stack alone (GET /api/health).
   const runsApi = COMPARE ? await load(`${braidUrl}/api/flows/bench/runs`, endpointBody, {}, DURATION) : undefined;
   const health = COMPARE ? await loadGet(`${braidUrl}/api/health`, DURATION) : undefined;
+  const runtimeOnly = COMPARE ? await runtimeAlone(flow, fakeUrl, DURATION) : undefined;
 
   const ratio = endpoint.reqPerSec / Math.max(1, ceiling.reqPerSec);
   const pass = ratio >= 0.4 && endpoint.errors === 0 && endpoint.non2xx === 0 && endpoint.p99 < 50;
@@ -133,6 +159,7 @@ try {
     endpoint,
     ...(runsApi ? { runsApi } : {}),
     ...(health ? { health } : {}),
+    ...(runtimeOnly ? { runtimeOnly } : {}),
     ratio: Math.round(ratio * 1000) / 1000,
     braidRss: { beforeMb: rssBefore.rssMb, afterMb: rssAfter.rssMb, peakMb: rssAfter.peakMb },
     targets: { ratio: '>= 0.40', errors: 0, p99Ms: '< 50' },
@@ -153,6 +180,7 @@ try {
       `| deployed endpoint \`POST /v1/endpoints/bench\` | ${endpoint.reqPerSec} | ${endpoint.p50} | ${endpoint.p99} | ${endpoint.errors} | ${endpoint.non2xx} |`,
       ...(runsApi ? [`| same flow via \`POST /api/flows/bench/runs\` (no deployment layer) | ${runsApi.reqPerSec} | ${runsApi.p50} | ${runsApi.p99} | ${runsApi.errors} | ${runsApi.non2xx} |`] : []),
       ...(health ? [`| Braid HTTP stack alone \`GET /api/health\` | ${health.reqPerSec} | ${health.p50} | ${health.p99} | ${health.errors} | ${health.non2xx} |`] : []),
+      ...(runtimeOnly ? [`| runtime alone: \`runFlow\` in one process, no HTTP, ${CONNECTIONS} at a time | ${runtimeOnly.reqPerSec} | ${runtimeOnly.p50} | ${runtimeOnly.p99} | ${runtimeOnly.errors} | – |`] : []),
       '',
       `Endpoint / ceiling: **${(ratio * 100).toFixed(1)}%** (target ≥ 40%), p99 ${endpoint.p99} ms (target < 50 ms), errors ${endpoint.errors + endpoint.non2xx} (target 0): **${pass ? 'pass' : 'FAIL'}**. Braid RSS ${rssBefore.rssMb} MB before, ${rssAfter.rssMb} MB after, peak ${rssAfter.peakMb} MB.`,
       '<!-- endpoint:end -->',
