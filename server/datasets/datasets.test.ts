@@ -109,3 +109,19 @@ describe('DatasetStore (SQLite)', () => {
     expect(page).toEqual([{ idx: 19_999, line: 20_001, data: { id: '19999', question: 'question 19999, with comma', expected: 'answer 19999' } }]);
   });
 });
+
+describe('upload limit', () => {
+  it('refuses a file above maxBytes with too_large and keeps nothing', async () => {
+    const t = await openTestStorage('sqlite');
+    const store = new DatasetStore(t.storage);
+    const big = Readable.from((function* () {
+      yield 'a,b\n';
+      for (let i = 0; i < 5000; i++) yield `${i},${'x'.repeat(50)}\n`;
+    })());
+    await expect(store.importStream({ name: 'big' }, big, { filename: 'big.csv', maxBytes: 64 * 1024 })).rejects.toMatchObject({ code: 'too_large' });
+    const [d] = await store.list();
+    expect(d.latestVersion).toBeNull();
+    expect(await store.listVersions(d.id)).toEqual([]);
+    await t.dispose();
+  });
+});

@@ -60,13 +60,27 @@ export function detectFormat(opts: { filename?: string; contentType?: string; he
   throw new DatasetFormatError('the file is empty');
 }
 
-/** A pass-through that hashes (sha256) and counts every byte. */
+export class UploadTooLarge extends Error {
+  constructor(readonly maxBytes: number) {
+    super(`the file is larger than the upload limit (${Math.round(maxBytes / 2 ** 20)} MB)`);
+    this.name = 'UploadTooLarge';
+  }
+}
+
+/** A pass-through that hashes (sha256) and counts every byte, failing past `maxBytes`. */
 export class HashingStream extends Transform {
   private readonly hash: Hash = createHash('sha256');
   bytes = 0;
+  constructor(private readonly maxBytes = Infinity) {
+    super();
+  }
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null, data?: Buffer) => void): void {
-    this.hash.update(chunk);
     this.bytes += chunk.length;
+    if (this.bytes > this.maxBytes) {
+      cb(new UploadTooLarge(this.maxBytes));
+      return;
+    }
+    this.hash.update(chunk);
     cb(null, chunk);
   }
   digest(): string {

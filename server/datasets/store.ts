@@ -10,11 +10,14 @@ import type { Readable } from 'node:stream';
 import type { BadRowReport, DatasetInfo, DatasetRowRecord, DatasetVersionInfo } from '../../shared/api/evaluation';
 import { fromJson, toJson, type Storage } from '../storage/index';
 import { evalDb, type DatasetVersionsTable, type EvalDb } from '../evaluation/tables';
-import { DatasetFormatError, HashingStream, detectFormat, parseDataset, peekStream, type DatasetRow } from './parse';
+import { DatasetFormatError, HashingStream, UploadTooLarge, detectFormat, parseDataset, peekStream, type DatasetRow } from './parse';
+
+/** Default upload limit (bytes). */
+export const DEFAULT_MAX_UPLOAD_BYTES = 1024 * 2 ** 20;
 
 export class DatasetError extends Error {
   constructor(
-    readonly code: 'not_found' | 'unsupported_format' | 'empty_dataset' | 'invalid_rows',
+    readonly code: 'not_found' | 'unsupported_format' | 'empty_dataset' | 'invalid_rows' | 'too_large',
     message: string,
     readonly details?: unknown,
   ) {
@@ -140,7 +143,7 @@ export class DatasetStore {
   async importStream(
     target: { datasetId: string } | { name: string; description?: string },
     input: Readable,
-    opts: { filename?: string; contentType?: string; source?: string } = {},
+    opts: { filename?: string; contentType?: string; source?: string; maxBytes?: number } = {},
   ): Promise<ImportResult> {
     const { head, stream } = await peekStream(input, 8192);
     let format: 'csv' | 'jsonl';
@@ -174,7 +177,7 @@ export class DatasetStore {
       })
       .execute();
 
-    const hasher = new HashingStream();
+    const hasher = new HashingStream(opts.maxBytes ?? DEFAULT_MAX_UPLOAD_BYTES);
     stream.on('error', (e) => hasher.destroy(e));
     stream.pipe(hasher);
     const columns = new Set<string>();
@@ -200,6 +203,10 @@ export class DatasetStore {
       await this.insertRows(versionId, batch);
     } catch (e) {
       await this.discardVersion(versionId);
+      if (e instanceof UploadTooLarge || hasher.bytes > (opts.maxBytes ?? DEFAULT_MAX_UPLOAD_BYTES)) {
+        stream.destroy();
+        throw new DatasetError('too_large', new UploadTooLarge(opts.maxBytes ?? DEFAULT_MAX_UPLOAD_BYTES).message);
+      }
       throw new DatasetError('unsupported_format', `could not parse the ${format.toUpperCase()} file: ${(e as Error).message}`);
     }
     if (idx === 0) {

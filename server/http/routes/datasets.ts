@@ -14,6 +14,7 @@ import { HttpError } from '../errors';
 export function datasetHttpError(e: unknown): HttpError | undefined {
   if (!(e instanceof DatasetError)) return undefined;
   if (e.code === 'not_found') return new HttpError(404, 'not_found', e.message);
+  if (e.code === 'too_large') return new HttpError(413, 'payload_too_large', e.message);
   return new HttpError(400, e.code, e.message, e.details);
 }
 
