@@ -23,6 +23,7 @@ export const NAV: NavEntry[] = [
 ];
 
 export const pages: Record<string, PageLoader> = {
+  knowledge: () => import('../knowledge/KnowledgePage'),
   deployments: () => import('../deploy/DeployPage'),
   evaluations: () => import('../evaluation/EvaluationPage'),
 };

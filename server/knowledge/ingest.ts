@@ -121,7 +121,7 @@ export async function ingestDocument(
   const base = { kb, id: docId, source: src.name, kind: src.kind, bytes: body.length, contentHash: hash, error: null };
   // Mark in progress (keeping the committed generation), write, then record the new one.
   await deps.repo.upsertDocument({ ...base, status: 'ingesting', gen: existing?.gen ?? null, chunks: existing?.chunks ?? 0, contentHash: existing?.contentHash ?? '' });
-  await deps.index.replaceDocument(kb, docId, gen, chunks);
+  await deps.index.replaceDocument(kb, docId, gen, chunks, { isNew: !existing });
   await deps.repo.upsertDocument({ ...base, status: 'ready', gen, chunks: chunks.length });
   onProgress(1);
   return { docId, chunks: chunks.length, unchanged: false };

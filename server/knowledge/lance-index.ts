@@ -135,7 +135,7 @@ export class LanceIndex {
    * other generation of that document. A crash between the two leaves the old rows,
    * which `deleteStale` removes when the document is next committed or cleaned.
    */
-  async replaceDocument(kb: string, docId: string, gen: string, chunks: ChunkRecord[]): Promise<void> {
+  async replaceDocument(kb: string, docId: string, gen: string, chunks: ChunkRecord[], opts: { isNew?: boolean } = {}): Promise<void> {
     await this.exclusive(kb, async () => {
       const t = await this.requireTable(kb);
       if (chunks.length) {
@@ -155,7 +155,9 @@ export class LanceIndex {
         await t.add(rows as unknown as Array<Record<string, unknown>>);
         await this.ensureFts(kb, t);
       }
-      await t.delete(`doc_id = ${sqlString(docId)} AND gen != ${sqlString(gen)}`);
+      // A document never recorded before has no older generation (start-up healing removes
+      // rows of interrupted writes), so the delete — a scan — is skipped for it.
+      if (!opts.isNew) await t.delete(`doc_id = ${sqlString(docId)} AND gen != ${sqlString(gen)}`);
     });
   }
 

@@ -1,0 +1,78 @@
+/** Try a query: mode, top-k, optional JSON filter → ranked chunks with scores. */
+import { useState } from 'react';
+import { kbApi, type Hit, type SearchMode } from './api';
+
+export function QueryPanel({ kb, hasVectors }: { kb: string; hasVectors: boolean }) {
+  const [query, setQuery] = useState('');
+  const [mode, setMode] = useState<SearchMode>('bm25');
+  const [topK, setTopK] = useState(5);
+  const [filter, setFilter] = useState('');
+  const [result, setResult] = useState<{ mode: SearchMode; tookMs: number; results: Hit[] }>();
+  const [error, setError] = useState<string>();
+  const [busy, setBusy] = useState(false);
+
+  const run = async () => {
+    if (!query.trim()) return;
+    setBusy(true);
+    setError(undefined);
+    try {
+      let f: Record<string, unknown> | undefined;
+      if (filter.trim()) {
+        try {
+          f = JSON.parse(filter) as Record<string, unknown>;
+        } catch {
+          throw new Error('the filter must be a JSON object, e.g. {"source": "faq.md"}');
+        }
+      }
+      setResult(await kbApi.query(kb, { query, mode, topK, ...(f ? { filter: f } : {}) }));
+    } catch (e) {
+      setError((e as Error).message);
+      setResult(undefined);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <section className="kb-query">
+      <h3>Try a query</h3>
+      <div className="kb-query-row">
+        <input placeholder="Ask something…" value={query} onChange={(e) => setQuery(e.target.value)} onKeyDown={(e) => e.key === 'Enter' && void run()} />
+        <select value={mode} onChange={(e) => setMode(e.target.value as SearchMode)} aria-label="mode">
+          <option value="bm25">BM25</option>
+          <option value="vector" disabled={!hasVectors}>vector</option>
+          <option value="hybrid" disabled={!hasVectors}>hybrid</option>
+        </select>
+        <label>
+          top-k <input type="number" min={1} max={100} value={topK} onChange={(e) => setTopK(Number(e.target.value) || 5)} />
+        </label>
+        <button onClick={() => void run()} disabled={busy}>
+          Search
+        </button>
+      </div>
+      <input className="kb-filter" placeholder='filter (optional JSON), e.g. {"source": "faq.md"}' value={filter} onChange={(e) => setFilter(e.target.value)} />
+      {!hasVectors && <p className="kb-hint">Vector and hybrid need an embedding model (set when the knowledge base is created).</p>}
+      {error && <p className="kb-error">{error}</p>}
+      {result && (
+        <>
+          <p className="kb-hint">
+            {result.results.length} results · mode {result.mode} · {result.tookMs} ms
+          </p>
+          <ol className="kb-hits">
+            {result.results.map((h) => (
+              <li key={h.id}>
+                <div className="kb-hit-head">
+                  <span className="kb-score">{h.score.toFixed(4)}</span>
+                  <span className="kb-source">{String(h.metadata.source ?? '')}</span>
+                  {h.metadata.page !== undefined && <span>p. {String(h.metadata.page)}</span>}
+                  {typeof h.metadata.heading === 'string' && <span className="kb-heading">{h.metadata.heading}</span>}
+                </div>
+                <pre>{h.text}</pre>
+              </li>
+            ))}
+          </ol>
+        </>
+      )}
+    </section>
+  );
+}
