@@ -70,7 +70,11 @@ function describeRe2Error(err: unknown): string {
   return msg;
 }
 
-/** Whether `pattern` matches anywhere in `text` (linear time). */
+/**
+ * Whether `pattern` matches anywhere in `text`. Linear in the text, but the factor is the
+ * pattern's program size (up to ~10^4 for `[\s\S]{1000}` repeated): the server bounds the
+ * product (server/runtime/regex-guard.ts); this plain version is for short texts.
+ */
 export function testUserRegex(pattern: string, flags: string, text: string): boolean {
   return compileUserRegex(pattern, flags).test(text);
 }
@@ -84,7 +88,8 @@ export class LinearRegExp {
   lastIndex = 0;
   readonly source: string;
   readonly flags: string;
-  private readonly re: RE2JS;
+  /** The compiled pattern (RE2 syntax in `re.pattern()`, RE2 flags in `re.flags()`). */
+  protected readonly re: RE2JS;
 
   constructor(source: RegExp | string, flags?: string) {
     this.source = typeof source === 'string' ? source : source.source;

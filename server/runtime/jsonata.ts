@@ -1,11 +1,11 @@
 /**
  * JSONata with a time box: every evaluation runs under jsonata's guardrails (wall-clock
  * timeout, stack depth, sequence length), so a runaway expression ends in a node error
- * instead of hanging the run. Regexes run on RE2 (shared/regex.ts), never on a backtracking
- * RegExp. Compiled expressions are cached by their text.
+ * instead of hanging the run. Regexes run on RE2 with a hard time limit (regex-guard.ts),
+ * never on a backtracking RegExp. Compiled expressions are cached by their text.
  */
 import jsonata from 'jsonata';
-import { LinearRegExp } from '../../shared/regex';
+import { GuardedRegExp } from './regex-guard';
 import { NodeError } from './types';
 
 export const JSONATA_LIMITS = {
@@ -46,9 +46,9 @@ export function compileJsonata(expression: string, path?: string): jsonata.Expre
       timeout: JSONATA_LIMITS.timeoutMs,
       stack: JSONATA_LIMITS.stack,
       sequence: JSONATA_LIMITS.sequence,
-      // Regex literals (and $eval-built ones) run on RE2 in linear time: the time box cannot
-      // interrupt a backtracking native RegExp, so none is ever run.
-      RegexEngine: LinearRegExp as unknown as RegExpConstructor,
+      // Regex literals (and $eval-built ones) run on RE2, costly matches in a worker with a
+      // hard limit: the time box cannot interrupt a running match, so it never relies on it.
+      RegexEngine: GuardedRegExp as unknown as RegExpConstructor,
     });
   } catch (err) {
     const f = describeFault(err);

@@ -10,6 +10,7 @@ import { checkRunInputs, runFlow, RunInputError } from './index';
 import { coreExecutors } from './test-executors';
 import { evaluateJsonata, toPlainJson } from './jsonata';
 import type { RunServices } from './types';
+import { REGEX_LIMITS, guardedRegexTest, outOfLineRegexRequests } from './regex-guard';
 
 const services: RunServices = { config: loadConfig({}) };
 const EVIL = 'a'.repeat(32) + '!';
@@ -117,6 +118,59 @@ describe('ReDoS', () => {
       expect(ours, e).toEqual(stock);
     }
     expect(toPlainJson(await evaluateJsonata('$replace("a1b22c333", /\\d+/, "#")', null))).toBe('a#b#c#');
+  });
+
+  // RE2 is linear in the text, but times the number of program states: ten [\s\S]{1000}
+  // make ~10^4 of them, and 20 000 characters then take seconds. Such matches run in a
+  // worker with a hard limit.
+  const HUGE_PROGRAM = '(?:[\\s\\S]{1000})'.repeat(10) + '[^y]';
+
+  it('a validator rule with a huge RE2 program is stopped at its time limit; timers keep ticking', async () => {
+    const flow = oneNode(
+      { type: 'validator', config: { rules: [{ kind: 'regex', pattern: HUGE_PROGRAM }], onFail: 'error' } },
+      'value',
+      'value',
+      [{ name: 'x', type: 'string', required: true }],
+    );
+    const {
+      value: res,
+      ms,
+      ticked,
+    } = await whileTicking(() => runFlow(flow, { x: 'y'.repeat(20_000) }, { services, executors: coreExecutors }));
+    expect(res.status).toBe('failed');
+    expect(res.trace.error?.message).toContain(`regular expression stopped after ${REGEX_LIMITS.timeoutMs} ms`);
+    expect(ms).toBeLessThan(REGEX_LIMITS.timeoutMs + 3_000); // includes the worker's first start
+    expect(ticked).toBe(true);
+    // The worker was replaced: the next costly match works.
+    expect(guardedRegexTest('(?:[\\s\\S]{100})z', '', 'y'.repeat(30_000) + 'z')).toBe(true);
+  });
+
+  it('JSONata with a huge RE2 program ends in a clear node error', async () => {
+    const t0 = performance.now();
+    await expect(
+      evaluateJsonata(`$contains($, /${HUGE_PROGRAM}/)`, 'y'.repeat(20_000), undefined, 'config.expression'),
+    ).rejects.toMatchObject({
+      code: 'jsonata_error',
+      message: expect.stringMatching(/regular expression stopped after/),
+    });
+    expect(performance.now() - t0).toBeLessThan(REGEX_LIMITS.timeoutMs + 3_000);
+  });
+
+  it('costly but fine matches run out of line with the same results as stock jsonata', async () => {
+    const text = Array.from({ length: 3_000 }, (_, i) => `user${i} wrote to u${i}@host${i % 7}.com today.`).join(' ');
+    const before = outOfLineRegexRequests();
+    for (const e of [
+      '$count($match($, /(\\w+)@(host[0-3])\\.com/))',
+      '$match($, /u(\\d+)@host6/)[[0, 1, -1]].groups',
+      '$substring($replace($, /host(\\d)/, "h$1"), 0, 300)',
+      '$count($split($, /\\.\\s/))',
+      '$contains($, /u2999@host3\\.com/)',
+    ]) {
+      const ours = toPlainJson(await evaluateJsonata(e, text));
+      const stock = toPlainJson(await jsonata(e).evaluate(text));
+      expect(ours, e).toEqual(stock);
+    }
+    expect(outOfLineRegexRequests()).toBeGreaterThan(before);
   });
 
   it('a JSONata regex RE2 cannot run ends in a clear node error', async () => {

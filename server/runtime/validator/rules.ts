@@ -7,6 +7,7 @@ import addFormatsModule from 'ajv-formats';
 import type { ValidatorRule } from '../../../shared/nodes/validator';
 import { stringifyValue } from '../../../shared';
 import { compileUserRegex } from '../../../shared/regex';
+import { guardedRegexTest } from '../regex-guard';
 import { detectPii } from './pii';
 import { detectInjection } from './injection';
 
@@ -86,15 +87,21 @@ export function checkRules(value: unknown, rules: readonly ValidatorRule[]): Rul
         break;
       }
       case 'regex': {
-        // RE2: linear-time matching, so a pattern like (a+)+$ cannot block the event loop.
-        let re: ReturnType<typeof compileUserRegex>;
+        // RE2 (no backtracking: (a+)+$ is harmless), costly matches under a hard time limit.
         try {
-          re = compileUserRegex(rule.pattern, rule.flags);
+          compileUserRegex(rule.pattern, rule.flags);
         } catch (err) {
           fail(`invalid regular expression: ${(err as Error).message}`);
           break;
         }
-        if (!re.test(asText(value))) fail(`does not match /${rule.pattern}/${rule.flags}`);
+        let matched: boolean;
+        try {
+          matched = guardedRegexTest(rule.pattern, rule.flags, asText(value));
+        } catch (err) {
+          fail((err as Error).message);
+          break;
+        }
+        if (!matched) fail(`does not match /${rule.pattern}/${rule.flags}`);
         break;
       }
       case 'contains':
