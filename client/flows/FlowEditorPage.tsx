@@ -6,6 +6,7 @@ import { useUi, type BottomTab } from '../store/uiStore';
 import { useCatalog } from '../store/catalog';
 import { useDerived, startDerivedWatcher } from '../store/derived';
 import { openFlow, saveCurrent } from '../store/persist';
+import { clearDraft, pendingDraft, startDraftWatcher, type Draft } from '../store/drafts';
 import { useRun } from '../store/runStore';
 import { Canvas } from '../canvas/Canvas';
 import { Palette } from '../canvas/Palette';
@@ -94,6 +95,34 @@ function BottomPanel() {
   );
 }
 
+function DraftBanner({ flowId }: { flowId: string }) {
+  const [draft, setDraft] = useState<Draft | null>(() => pendingDraft(flowId));
+  if (!draft) return null;
+  return (
+    <div className="banner info" role="status" data-testid="draft-banner">
+      You have unsaved changes from {new Date(draft.savedAt).toLocaleString()}.
+      <button
+        className="btn btn-small"
+        onClick={() => {
+          useDoc.getState().load(draft.flow);
+          setDraft(null);
+        }}
+      >
+        Restore them
+      </button>
+      <button
+        className="btn btn-small"
+        onClick={() => {
+          clearDraft(flowId);
+          setDraft(null);
+        }}
+      >
+        Discard
+      </button>
+    </div>
+  );
+}
+
 function Editor() {
   useShortcuts();
   const rf = useReactFlow();
@@ -123,6 +152,7 @@ function Editor() {
   return (
     <div className="editor">
       <Toolbar />
+      <DraftBanner flowId={useSession.getState().flowId ?? ''} />
       <div className="editor-body">
         <Palette onAdd={addCentered} />
         <div className="editor-center">
@@ -149,6 +179,7 @@ export default function FlowEditorPage({ flowId }: { flowId: string }) {
   const catalogError = useCatalog((s) => s.error);
   useEffect(() => {
     startDerivedWatcher();
+    startDraftWatcher();
     let alive = true;
     setState('loading');
     Promise.all([loadCatalog(), openFlow(flowId)])

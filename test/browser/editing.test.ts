@@ -211,4 +211,21 @@ describe.skipIf(!hasChromium)('editing the canvas', () => {
     await screenshot(page, 'story8-problems-and-diff');
     expect(errors).toEqual([]);
   }, 60_000);
+
+  it('keeps unsaved work as a local draft across a reload and restores it on request', async () => {
+    await selectNode(page, 'draft');
+    await page.getByLabel('node title').fill('Unsaved title');
+    await expect.poll(() => page.evaluate(() => localStorage.getItem('braid.draft.edit-me') ?? '')).toContain('Unsaved title');
+    page.on('dialog', (d) => void d.accept());
+    await page.reload();
+    const banner = page.getByTestId('draft-banner');
+    await banner.waitFor();
+    await screenshot(page, 'story9-draft-banner');
+    await banner.getByRole('button', { name: 'Restore them' }).click();
+    await expect.poll(() => page.locator('[data-testid="node-draft"] .bnode-title').textContent()).toBe('Unsaved title');
+    await expect.poll(() => page.getByTestId('dirty-dot').count()).toBe(1);
+    // Saving clears the draft.
+    await page.getByTestId('save').click();
+    await expect.poll(() => page.evaluate(() => localStorage.getItem('braid.draft.edit-me'))).toBeNull();
+  }, 60_000);
 });
