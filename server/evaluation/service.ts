@@ -7,6 +7,7 @@
 import { EventEmitter, setMaxListeners } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import type { Flow, Trace } from '../../shared';
+import { assertValidFlow } from '../../shared/flow/index';
 import type { EvaluationConfig, EvaluationConfigInput, EvaluationEvent, EvaluationInfo, MetricScore, RowResult } from '../../shared/api/evaluation';
 import type { Config } from '../config';
 import type { RunServices } from '../runtime/types';
@@ -83,7 +84,8 @@ export class EvaluationService {
 
   /** Create an evaluation (checked before any row runs) and start it in the background. */
   async create(req: { flow: string | Flow; datasetId: string; datasetVersionId?: string; name?: string; config: EvaluationConfigInput; start?: boolean }): Promise<EvaluationInfo> {
-    const flow = typeof req.flow === 'string' ? await this.opts.loadFlow(req.flow) : req.flow;
+    // A flow object sent by a client is validated like a saved one (FlowValidationError lists every problem).
+    const flow = typeof req.flow === 'string' ? await this.opts.loadFlow(req.flow) : assertValidFlow(req.flow);
     const dataset = await this.datasets.get(req.datasetId);
     if (!dataset) throw new EvaluationNotFound(`dataset ${req.datasetId} not found`);
     const version = req.datasetVersionId ? await this.datasets.getVersion(req.datasetVersionId) : dataset.latestVersion;

@@ -58,6 +58,10 @@ describe('datasets & evaluations API', () => {
     const badBody = (await badMap.json()) as { error: { code: string; details: { problems: Array<{ path: string; message: string }> } } };
     expect(badBody.error.code).toBe('invalid_mapping');
     expect(badBody.error.details.problems[0]).toMatchObject({ path: 'mapping.question' });
+    const badFlow = await h.api('/api/evaluations', { method: 'POST', json: { flow: { schemaVersion: 1, id: 'x', name: 'x', nodes: [{ id: 'n', type: 'nope', position: { x: 0, y: 0 } }] }, datasetId: dsId, config: { metrics: ['exact_match'] } } });
+    expect(badFlow.status).toBe(422);
+    expect(((await badFlow.json()) as { error: { code: string } }).error.code).toBe('invalid_flow');
+    expect((await h.api('/api/evaluations', { method: 'POST', json: { flowId: 'no-such-flow', datasetId: dsId, config: { metrics: ['exact_match'] } } })).status).toBe(404);
     expect(fake.calls).toHaveLength(0);
 
     const create = async () => {

@@ -11,6 +11,7 @@ import { exportPreferences, exportResults, reviewMetrics } from '../../evaluatio
 import { evaluationServiceFor } from '../../evaluation/http-context';
 import { MappingError } from '../../evaluation/mapping';
 import { EvaluationNotFound } from '../../evaluation/service';
+import { FlowValidationError } from '../../../shared/flow/index';
 import { computeSummary } from '../../evaluation/summary';
 import { datasetHttpError } from './datasets';
 import type { RouteModule } from '../context';
@@ -21,6 +22,7 @@ import { openSse } from '../sse';
 function toHttp(e: unknown): unknown {
   if (e instanceof MappingError) return new HttpError(400, 'invalid_mapping', e.message, { problems: e.problems });
   if (e instanceof EvaluationNotFound) return new HttpError(404, 'not_found', e.message);
+  if (e instanceof FlowValidationError) return new HttpError(422, 'invalid_flow', e.message, { problems: e.problems });
   if (e instanceof CompareError) return new HttpError(e.code === 'not_found' ? 404 : 400, e.code, e.message);
   const coded = e as { code?: string; message?: string; problems?: unknown };
   if (coded?.code === 'not_found') return new HttpError(404, 'not_found', coded.message ?? 'not found');
