@@ -65,6 +65,12 @@ export class ConversationStore {
     return next;
   }
 
+  /** Forget sessions of a scope idle since before `olderThan`; returns how many. */
+  async prune(scope: string, olderThan: number): Promise<number> {
+    const r = await this.db.deleteFrom('conversations').where('scope', '=', scope).where('updated_at', '<', olderThan).executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+
   async clear(scope: string, sessionId: string): Promise<void> {
     await this.db.deleteFrom('conversations').where('id', '=', `${scope}:${sessionId}`).execute();
   }

@@ -22,7 +22,7 @@ export interface DeploymentRuntime {
   metrics: EndpointMetrics;
   alerts: AlertEngine;
   stats(slug: string, opts: { windowMs: number; bucketMs: number; now?: number }): Promise<DeploymentStats>;
-  /** Delete request logs past each deployment's retention; returns rows deleted. */
+  /** Delete request logs (and idle conversations) past each deployment's retention; returns log rows deleted. */
   prune(now?: number): Promise<number>;
   /** Base URL for endpoint links: BRAID_PUBLIC_URL, else the request's own origin. */
   baseUrl(reqOrigin: string): string;
@@ -67,7 +67,11 @@ export function deploymentRuntime(ctx: AppContext): DeploymentRuntime {
     },
     async prune(now = Date.now()) {
       let n = 0;
-      for (const d of await service.store.list()) n += await logs.prune(d.slug, now - d.settings.logRetentionDays * 86_400_000);
+      for (const d of await service.store.list()) {
+        const cutoff = now - d.settings.logRetentionDays * 86_400_000;
+        n += await logs.prune(d.slug, cutoff);
+        await conversations.prune(d.slug, cutoff);
+      }
       return n;
     },
     baseUrl(reqOrigin) {

@@ -52,6 +52,9 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         const after = await conv.append('f', 's1', [{ role: 'user', content: 'c' }, { role: 'assistant', content: 'd' }], { maxMessages: 3, maxTokens: 1000 });
         expect(after.map((m) => m.content)).toEqual(['c', 'd']); // windowed to 3, never opening on a reply
         expect(await conv.load('f', 's1')).toEqual(after);
+        expect(await conv.prune('f', Date.now() - 60_000)).toBe(0);
+        expect(await conv.prune('f', Date.now() + 1)).toBe(1);
+        expect(await conv.load('f', 's1')).toEqual([]);
 
         const alerts = new AlertEngine({ storage, window: (slug, from, to) => logs.window(slug, from, to), slugs: async () => ['f'], allowHosts: [] });
         await alerts.createRule({ kind: 'prompt_injection', threshold: 1, windowMs: 60_000 });
