@@ -110,4 +110,21 @@ describe('datasets & evaluations API', () => {
     expect((await h.api(`/api/evaluations/${a.id}`, { method: 'DELETE' })).status).toBe(204);
     expect((await h.api(`/api/datasets/${dsId}`, { method: 'DELETE' })).status).toBe(204);
   });
+  it('progress of an evaluation run by another process sharing the database comes from the database', async () => {
+    const other = await startHarness({ openaiUrl: fake.url, storage: h.server.storage });
+    try {
+      fake.setLatency(10);
+      const { json } = await upload('shared', csv(40));
+      const res = await h.api('/api/evaluations', { method: 'POST', json: { flowId: 'qa', datasetId: json.dataset.id, config: { mapping: { question: 'q' }, expected: 'answer', metrics: ['exact_match'], concurrency: 2 } } });
+      const { evaluation } = (await res.json()) as { evaluation: EvaluationInfo };
+      const sse = await other.api(`/api/evaluations/${evaluation.id}/events`, { headers: { accept: 'text/event-stream' } });
+      const frames = await readSse(sse);
+      expect(frames.at(-1)?.event).toBe('finished');
+      expect(frames.at(-1)?.data).toMatchObject({ status: 'completed' });
+      expect(frames.filter((f) => f.event === 'progress').length).toBeGreaterThan(0);
+    } finally {
+      fake.setLatency(0);
+      await other.close();
+    }
+  });
 });

@@ -131,6 +131,25 @@ export const evaluationsRoutes: RouteModule = (ctx) => {
       sse.end();
       return;
     }
+    if (svc().currentConcurrency(e.id) === undefined) {
+      // Not running in this process (another API process or worker holds it, or it is
+      // about to be resumed): report from the database once a second.
+      const timer = setInterval(() => {
+        void svc()
+          .get(e.id)
+          .then((cur) => {
+            if (!cur || sse.closed) return;
+            sse.send('progress', { type: 'progress', id: cur.id, status: cur.status, total: cur.total, done: cur.done, failed: cur.failed, concurrency: svc().currentConcurrency(cur.id) ?? 0 });
+            if (cur.status !== 'running' && cur.status !== 'queued') {
+              clearInterval(timer);
+              sse.send('finished', { type: 'finished', id: cur.id, status: cur.status, summary: cur.summary });
+              sse.end();
+            }
+          });
+      }, 1000);
+      sse.signal.addEventListener('abort', () => clearInterval(timer), { once: true });
+      return;
+    }
     const off = svc().subscribe(e.id, (ev: EvaluationEvent) => {
       if (ev.type === 'row' && !withRows) return;
       sse.send(ev.type, ev);
