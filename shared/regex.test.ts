@@ -1,5 +1,12 @@
 import { describe, it, expect } from 'vitest';
-import { LinearRegExp, compileUserRegex, testUserRegex, userRegexProblem } from './regex';
+import {
+  LinearRegExp,
+  MAX_PROGRAM_SIZE,
+  compileUserRegex,
+  estimateProgramSize,
+  testUserRegex,
+  userRegexProblem,
+} from './regex';
 import { validateFlow } from './flow/validate';
 
 const EVIL = 'a'.repeat(32) + '!';
@@ -47,6 +54,22 @@ describe('user regexes (RE2)', () => {
     expect(userRegexProblem('a', 'g')).toMatch(/unsupported regex flags/);
     expect(userRegexProblem('(a+)+$')).toBeUndefined();
     expect(compileUserRegex('x+', 'i')).toBe(compileUserRegex('x+', 'i')); // cached
+  });
+
+  it('refuse patterns whose RE2 program would be huge, before compiling them', () => {
+    for (const unit of ['(?:[\\s\\S]{1000})', '\\p{L}{1000}', '(?:\\w{30}){30}']) {
+      const p = unit.repeat(Math.floor(10_000 / unit.length));
+      const t0 = performance.now();
+      expect(userRegexProblem(p)).toMatch(/pattern too complex/);
+      expect(performance.now() - t0).toBeLessThan(100); // compiling it would take ~1-2 s and 100+ MB
+    }
+    // Ordinary patterns are far below the limit, and the estimate is close to RE2's own count.
+    for (const p of ['^\\d{4}-\\d{2}$', '^[^@]{1,64}@[^.]{1,255}$', '((ab){10}c){10}', '\\p{L}{1000}']) {
+      const actual = compileUserRegex(p).programSize();
+      expect(actual).toBeLessThan(MAX_PROGRAM_SIZE);
+      expect(estimateProgramSize(p), p).toBeGreaterThan(actual / 2);
+      expect(estimateProgramSize(p), p).toBeLessThan(actual * 2);
+    }
   });
 
   it('(a+)+$ runs in linear time: no catastrophic backtracking, timers keep ticking', async () => {

@@ -31,12 +31,17 @@ export function compileUserRegex(pattern: string, flags = ''): RE2JS {
   const hit = cache.get(key);
   if (hit) return hit;
   if (!USER_REGEX_FLAGS.test(flags)) throw new UserRegexError(`unsupported regex flags "${flags}" (use i, m, s, u)`);
+  // Compiling RE2 expands counted repeats: `(?:[\s\S]{1000})` × 500 would take seconds and
+  // hundreds of MB before matching anything. Refuse from a cheap estimate first.
+  const estimate = estimateProgramSize(pattern);
+  if (estimate > MAX_PROGRAM_SIZE) throw tooComplex(estimate);
   let re: RE2JS;
   try {
     re = RE2JS.compile(RE2JS.translateRegExp(pattern), toRe2Flags(flags));
   } catch (err) {
     throw new UserRegexError(describeRe2Error(err));
   }
+  if (re.programSize() > MAX_PROGRAM_SIZE) throw tooComplex(re.programSize());
   if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value!);
   cache.set(key, re);
   return re;
@@ -50,6 +55,81 @@ export function userRegexProblem(pattern: string, flags = ''): string | undefine
   } catch (err) {
     return (err as Error).message;
   }
+}
+
+/**
+ * Largest RE2 program a user pattern may compile to. Matching costs up to (program size ×
+ * text length) steps; ordinary patterns, even `[^@]{1,64}@[^.]{1,255}`, stay far below.
+ */
+export const MAX_PROGRAM_SIZE = 10_000;
+
+function tooComplex(size: number): UserRegexError {
+  return new UserRegexError(
+    `pattern too complex: about ${size} RE2 instructions (at most ${MAX_PROGRAM_SIZE}); lower its repeat counts ({n,m})`,
+  );
+}
+
+/**
+ * Rough size of the RE2 program of a pattern, without compiling it: every atom counts 1,
+ * times the counts of the repeats `{n}`, `{n,}` and `{n,m}` around it (RE2 expands those).
+ */
+export function estimateProgramSize(pattern: string): number {
+  const stack: Array<{ size: number; last: number }> = [{ size: 0, last: 0 }];
+  let top = stack[0];
+  const atom = (n: number): void => {
+    top.size += n;
+    top.last = n;
+  };
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === '\\') {
+      i++;
+      // \p{…}, \u{…}, \x{…} and \k<…> are one atom.
+      if ('pPux'.includes(pattern[i] ?? '') && pattern[i + 1] === '{') i = Math.max(i, pattern.indexOf('}', i));
+      atom(1);
+    } else if (c === '[') {
+      let j = i + 1;
+      if (pattern[j] === '^') j++;
+      if (pattern[j] === ']') j++;
+      while (j < pattern.length && pattern[j] !== ']') j += pattern[j] === '\\' ? 2 : 1;
+      i = j;
+      atom(1);
+    } else if (c === '(') {
+      top = { size: 0, last: 0 };
+      stack.push(top);
+    } else if (c === ')') {
+      if (stack.length === 1) {
+        atom(1);
+        continue;
+      }
+      const inner = stack.pop()!.size + 2;
+      top = stack[stack.length - 1];
+      atom(inner);
+    } else if (c === '{') {
+      const m = /^\{(\d+)(?:(,)(\d*))?\}/.exec(pattern.slice(i, i + 24));
+      if (!m) {
+        atom(1);
+        continue;
+      }
+      // x{n,m} becomes n copies of x and m-n optional ones (each a copy plus a branch).
+      const n = Number(m[1]);
+      const extra = m[3] ? Math.max(Number(m[3]) - n, 0) : 0;
+      const last = top.last;
+      top.last = last * n + extra * (last + 1) + 1;
+      top.size += top.last - last;
+      i += m[0].length - 1;
+    } else if (c === '*' || c === '+' || c === '?' || c === '|') {
+      top.size += 1;
+    } else {
+      atom(1);
+    }
+    if (top.size > 1e9) return top.size;
+  }
+  while (stack.length > 1) {
+    const inner = stack.pop()!.size;
+    stack[stack.length - 1].size += inner;
+  }
+  return stack[0].size;
 }
 
 function toRe2Flags(flags: string): number {
