@@ -28,6 +28,7 @@ export default function DeployPage() {
   const [error, setError] = useState<string | null>(null);
   const [deploying, setDeploying] = useState<{ flowId: string; slug: string; note: string } | null>(null);
   const [result, setResult] = useState<DeployResult | null>(null);
+  const [playFlow, setPlayFlow] = useState('');
   const toast = useUi((s) => s.toast);
 
   const reload = useCallback(() => {
@@ -78,7 +79,21 @@ export default function DeployPage() {
           ))}
         </ul>
         <section>
-          {!detail && <p className="muted">Choose a deployment, or deploy a flow to get an endpoint URL and an API key.</p>}
+          {!detail && !selected && (
+            <div data-testid="undeployed-playground">
+              <p className="muted">Choose a deployment, or deploy a flow to get an endpoint URL and an API key.</p>
+              <h3>Chat with a flow before deploying it</h3>
+              <select className="input" aria-label="flow to chat with" value={playFlow} onChange={(e) => setPlayFlow(e.target.value)}>
+                <option value="">choose a flow…</option>
+                {flows.map((f) => (
+                  <option key={f.id} value={f.id}>
+                    {f.name} ({f.id})
+                  </option>
+                ))}
+              </select>
+              {playFlow && <ChatPlayground key={playFlow} flowId={playFlow} />}
+            </div>
+          )}
           {detail && (
             <>
               <div className="tabs" role="tablist">

@@ -31,6 +31,11 @@ describe.skipIf(!hasChromium)('deployments page', () => {
     const { page, errors } = await newPage(browser);
     await page.goto(`${stack.url}/#/deployments`);
     await page.getByTestId('deploy-page').waitFor();
+    // Talk to the flow before it is deployed.
+    await page.getByLabel('flow to chat with').selectOption('qa');
+    await page.getByTestId('chat-playground').locator('textarea').fill('Before deploying');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.getByTestId('chat-playground').textContent()).toContain('Echo: Before deploying');
     await page.getByRole('button', { name: 'Deploy a flow' }).click();
     await expect.poll(() => page.locator('.modal select').inputValue()).toBe('qa');
     await page.getByRole('button', { name: 'Deploy', exact: true }).click();
