@@ -68,6 +68,15 @@ export function OverviewTab({ detail, onChange }: { detail: DeploymentDetail; on
               <td className="small muted">{k.prefix}</td>
               <td className="small">{k.revokedAt ? <span className="st-failed">revoked</span> : k.lastUsedAt ? `used ${new Date(k.lastUsedAt).toLocaleString()}` : 'never used'}</td>
               <td>
+                <button
+                  className="btn btn-small"
+                  onClick={() => {
+                    const next = prompt('Label for this key', k.label)?.trim();
+                    if (next && next !== k.label) act(() => deployApi.labelKey(detail.slug, k.id, next), 'key relabelled')();
+                  }}
+                >
+                  Rename
+                </button>{' '}
                 {!k.revokedAt && (
                   <button className="btn btn-small btn-danger" onClick={act(() => deployApi.revokeKey(detail.slug, k.id), 'key revoked')}>
                     Revoke
