@@ -119,6 +119,10 @@ describe('deployments', () => {
     expect(info.label).toBe('mobile app');
     expect(apiKey.startsWith(info.prefix.replace('…', ''))).toBe(true);
     expect(await answer('greeter', apiKey)).toBe('Reply A: hi');
+    const relabel = await s.api(`/api/deployments/greeter/keys/${info.id}`, { method: 'PATCH', json: { label: 'iOS app' } });
+    expect(relabel.status).toBe(200);
+    const listed = (await (await s.api('/api/deployments/greeter/keys')).json()) as { items: Array<{ id: string; label: string; lastUsedAt: number | null }> };
+    expect(listed.items.find((k) => k.id === info.id)?.label).toBe('iOS app');
     const revoke = await s.api(`/api/deployments/greeter/keys/${info.id}`, { method: 'DELETE' });
     expect(revoke.status).toBe(200);
     const after = await s.call('/v1/endpoints/greeter', apiKey, { inputs: { question: 'x' } });
