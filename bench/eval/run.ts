@@ -27,7 +27,11 @@ const arg = (name: string, d: number) => {
 };
 
 async function startFake(latencyMs: number): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/support/fake-openai.ts'), '--port', '0', '--latency', String(latencyMs)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(ROOT, 'test/support/fake-openai.ts'), '--port', '0', '--latency', String(latencyMs)],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout?.on('data', (d: Buffer) => {
@@ -41,7 +45,12 @@ async function startFake(latencyMs: number): Promise<{ url: string; child: Child
 }
 
 async function setup(url: string, dir: string) {
-  const config = loadConfig({ OPENAI_BASE_URL: url, OPENAI_API_KEY: 'sk-bench', BRAID_DATA_DIR: dir, BRAID_LOG_LEVEL: 'silent' });
+  const config = loadConfig({
+    OPENAI_BASE_URL: url,
+    OPENAI_API_KEY: 'sk-bench',
+    BRAID_DATA_DIR: dir,
+    BRAID_LOG_LEVEL: 'silent',
+  });
   const storage = await openStorage(config);
   const svc = new EvaluationService({ storage, config, runFlow, loadFlow: async () => qaFlow() });
   return { config, storage, svc };
@@ -69,19 +78,42 @@ async function throughput(rows: number, concurrency: number, latencyMs: number):
   try {
     const file = path.join(dir, 'd.csv');
     writeCsv(file, rows);
-    const { dataset } = await svc.datasets.importStream({ name: 'bench' }, fs.createReadStream(file), { filename: 'd.csv' });
+    const { dataset } = await svc.datasets.importStream({ name: 'bench' }, fs.createReadStream(file), {
+      filename: 'd.csv',
+    });
     // warm-up: model client, runtime, SQLite (not timed)
-    const warm = await svc.create({ flow: qaFlow(), datasetId: dataset.id, config: { mapping: { question: 'question' }, metrics: ['exact_match'], concurrency, limit: 64 } });
+    const warm = await svc.create({
+      flow: qaFlow(),
+      datasetId: dataset.id,
+      config: { mapping: { question: 'question' }, metrics: ['exact_match'], concurrency, limit: 64 },
+    });
     await svc.wait(warm.id);
     const t0 = performance.now();
     const cpu0 = process.cpuUsage();
-    const e = await svc.create({ flow: qaFlow(), datasetId: dataset.id, config: { mapping: { question: 'question' }, expected: 'expected', metrics: ['exact_match'], concurrency } });
+    const e = await svc.create({
+      flow: qaFlow(),
+      datasetId: dataset.id,
+      config: { mapping: { question: 'question' }, expected: 'expected', metrics: ['exact_match'], concurrency },
+    });
     const done = await svc.wait(e.id);
     const wall = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
     const cpuMsPerRow = +((cpu.user + cpu.system) / 1000 / rows).toFixed(3);
     const ideal = (rows * latencyMs) / 1000 / concurrency;
-    return { rows, concurrency, latencyMs, status: done.status, done: done.done, failed: done.failed, passRate: done.summary?.metrics[0].passRate, wallS: +wall.toFixed(3), idealS: +ideal.toFixed(3), ratio: +(wall / ideal).toFixed(3), cpuMsPerRow, loadAvg: os.loadavg()[0] };
+    return {
+      rows,
+      concurrency,
+      latencyMs,
+      status: done.status,
+      done: done.done,
+      failed: done.failed,
+      passRate: done.summary?.metrics[0].passRate,
+      wallS: +wall.toFixed(3),
+      idealS: +ideal.toFixed(3),
+      ratio: +(wall / ideal).toFixed(3),
+      cpuMsPerRow,
+      loadAvg: os.loadavg()[0],
+    };
   } finally {
     await svc.close();
     await storage.close();
@@ -101,7 +133,15 @@ async function memory(rows: number, concurrency: number): Promise<Record<string,
     const small = path.join(dir, 'small.csv');
     writeCsv(small, 50);
     const w = await svc.datasets.importStream({ name: 'warm' }, fs.createReadStream(small), { filename: 'small.csv' });
-    await svc.wait((await svc.create({ flow: qaFlow(), datasetId: w.dataset.id, config: { mapping: { question: 'question' }, metrics: ['exact_match'], concurrency } })).id);
+    await svc.wait(
+      (
+        await svc.create({
+          flow: qaFlow(),
+          datasetId: w.dataset.id,
+          config: { mapping: { question: 'question' }, metrics: ['exact_match'], concurrency },
+        })
+      ).id,
+    );
     global.gc?.();
     const baseline = process.memoryUsage().rss;
     let peak = baseline;
@@ -113,12 +153,23 @@ async function memory(rows: number, concurrency: number): Promise<Record<string,
     const uploadS = (performance.now() - t0) / 1000;
     const peakAfterUpload = peak;
     const t1 = performance.now();
-    const e = await svc.create({ flow: qaFlow(), datasetId: imp.dataset.id, config: { mapping: { question: 'question' }, expected: 'expected', metrics: ['exact_match', 'rougeL'], concurrency } });
+    const e = await svc.create({
+      flow: qaFlow(),
+      datasetId: imp.dataset.id,
+      config: {
+        mapping: { question: 'question' },
+        expected: 'expected',
+        metrics: ['exact_match', 'rougeL'],
+        concurrency,
+      },
+    });
     let last = 0;
     svc.subscribe(e.id, (ev) => {
       if (ev.type === 'progress' && ev.done - last >= 10_000) {
         last = ev.done;
-        process.stderr.write(`  ${ev.done}/${ev.total} rows, rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MB\n`);
+        process.stderr.write(
+          `  ${ev.done}/${ev.total} rows, rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MB\n`,
+        );
       }
     });
     const done = await svc.wait(e.id);

@@ -13,7 +13,12 @@ export function CompareView({ a, b }: { a: EvaluationInfo; b: EvaluationInfo }) 
     void evalApi.compare(a.id, b.id, filter).then(setCmp, (e: Error) => setError(e.message));
   }, [a.id, b.id, filter]);
   const pick = async (rowIdx: number, winner: 'a' | 'b' | 'tie') => {
-    await evalApi.review(a.id, { rowIdx, kind: 'pairwise', value: winner === 'a' ? 1 : winner === 'b' ? 0 : 0.5, otherEvaluationId: b.id });
+    await evalApi.review(a.id, {
+      rowIdx,
+      kind: 'pairwise',
+      value: winner === 'a' ? 1 : winner === 'b' ? 0 : 0.5,
+      otherEvaluationId: b.id,
+    });
     setPicked((p) => ({ ...p, [rowIdx]: winner }));
   };
   if (error) return <div className="banner">{error}</div>;
@@ -49,7 +54,12 @@ export function CompareView({ a, b }: { a: EvaluationInfo; b: EvaluationInfo }) 
       </table>
       <div className="eval-row">
         <span className="muted">Rows</span>
-        <select className="input" value={filter} onChange={(e) => setFilter(e.target.value)} data-testid="compare-filter">
+        <select
+          className="input"
+          value={filter}
+          onChange={(e) => setFilter(e.target.value)}
+          data-testid="compare-filter"
+        >
           <option value="disagree">where they disagree</option>
           <option value="failed">where one failed</option>
           <option value="a_better">A scores higher</option>
@@ -76,11 +86,17 @@ export function CompareView({ a, b }: { a: EvaluationInfo; b: EvaluationInfo }) 
               <tr key={r.rowIdx} data-testid={`compare-row-${r.rowIdx}`}>
                 <td className="muted">{r.rowIdx + 1}</td>
                 <td>{cell((r.a ?? r.b)?.inputs)}</td>
-                <td className={r.a?.status === 'failed' ? 'eval-bad' : ''}>{r.a ? (r.a.error ? r.a.error.message : cell(mainOutput(r.a, a.config.output))) : '—'}</td>
-                <td className={r.b?.status === 'failed' ? 'eval-bad' : ''}>{r.b ? (r.b.error ? r.b.error.message : cell(mainOutput(r.b, b.config.output))) : '—'}</td>
+                <td className={r.a?.status === 'failed' ? 'eval-bad' : ''}>
+                  {r.a ? (r.a.error ? r.a.error.message : cell(mainOutput(r.a, a.config.output))) : '—'}
+                </td>
+                <td className={r.b?.status === 'failed' ? 'eval-bad' : ''}>
+                  {r.b ? (r.b.error ? r.b.error.message : cell(mainOutput(r.b, b.config.output))) : '—'}
+                </td>
                 <td>
                   {picked[r.rowIdx] ? (
-                    <span className="muted">{picked[r.rowIdx] === 'tie' ? 'tie' : `${picked[r.rowIdx].toUpperCase()} preferred`}</span>
+                    <span className="muted">
+                      {picked[r.rowIdx] === 'tie' ? 'tie' : `${picked[r.rowIdx].toUpperCase()} preferred`}
+                    </span>
                   ) : (
                     <>
                       <button className="btn btn-small" onClick={() => void pick(r.rowIdx, 'a')}>

@@ -9,7 +9,10 @@ export function DatasetPreview({ dataset }: { dataset: DatasetInfo }) {
   const [rows, setRows] = useState<DatasetRowRecord[]>([]);
   const [error, setError] = useState<string>();
   useEffect(() => {
-    void evalApi.dataset(dataset.id).then((d) => setVersions(d.versions), (e: Error) => setError(e.message));
+    void evalApi.dataset(dataset.id).then(
+      (d) => setVersions(d.versions),
+      (e: Error) => setError(e.message),
+    );
     setVersionId(dataset.latestVersion?.id);
   }, [dataset.id, dataset.latestVersion?.id]);
   useEffect(() => {
@@ -33,7 +36,8 @@ export function DatasetPreview({ dataset }: { dataset: DatasetInfo }) {
       {error && <div className="banner">{error}</div>}
       {v && (
         <p className="muted" data-testid="dataset-meta">
-          {v.rowCount} rows · {columns.length} columns ({columns.join(', ')}) · {v.format.toUpperCase()} · hash {v.contentHash?.slice(0, 12)}
+          {v.rowCount} rows · {columns.length} columns ({columns.join(', ')}) · {v.format.toUpperCase()} · hash{' '}
+          {v.contentHash?.slice(0, 12)}
         </p>
       )}
       {v && v.badRowCount > 0 && (

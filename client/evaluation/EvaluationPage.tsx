@@ -11,7 +11,11 @@ import { EvaluationView } from './EvaluationView';
 import { NewEvaluationDialog } from './NewEvaluationDialog';
 import './evaluation.css';
 
-type Selection = { kind: 'dataset'; id: string } | { kind: 'evaluation'; id: string } | { kind: 'compare'; a: string; b: string } | undefined;
+type Selection =
+  | { kind: 'dataset'; id: string }
+  | { kind: 'evaluation'; id: string }
+  | { kind: 'compare'; a: string; b: string }
+  | undefined;
 
 export default function EvaluationPage() {
   const [datasets, setDatasets] = useState<DatasetInfo[]>([]);
@@ -36,7 +40,11 @@ export default function EvaluationPage() {
     try {
       const existing = datasets.find((d) => d.name === file.name);
       const r = await evalApi.upload(file, existing?.id);
-      setMessage({ text: r.reused ? `${file.name}: unchanged (still v${r.version.version})` : `${file.name}: v${r.version.version}, ${r.version.rowCount} rows${r.version.badRowCount ? `, ${r.version.badRowCount} bad rows skipped` : ''}` });
+      setMessage({
+        text: r.reused
+          ? `${file.name}: unchanged (still v${r.version.version})`
+          : `${file.name}: v${r.version.version}, ${r.version.rowCount} rows${r.version.badRowCount ? `, ${r.version.badRowCount} bad rows skipped` : ''}`,
+      });
       refresh();
       setSel({ kind: 'dataset', id: r.dataset.id });
     } catch (e) {
@@ -57,7 +65,12 @@ export default function EvaluationPage() {
       <div className="page-head">
         <h2>Evaluations</h2>
         <span className="nav-spacer" />
-        <button className="btn btn-primary" disabled={datasets.length === 0} onClick={() => setDialog(true)} data-testid="new-evaluation-button">
+        <button
+          className="btn btn-primary"
+          disabled={datasets.length === 0}
+          onClick={() => setDialog(true)}
+          data-testid="new-evaluation-button"
+        >
           New evaluation
         </button>
       </div>
@@ -77,7 +90,13 @@ export default function EvaluationPage() {
             }}
           >
             {uploading ? 'uploading…' : 'Drop a CSV / JSONL file here or click to upload'}
-            <input type="file" accept=".csv,.jsonl,.ndjson,.tsv,text/csv,application/x-ndjson" hidden onChange={(e) => void upload(e.target.files?.[0])} data-testid="dataset-upload" />
+            <input
+              type="file"
+              accept=".csv,.jsonl,.ndjson,.tsv,text/csv,application/x-ndjson"
+              hidden
+              onChange={(e) => void upload(e.target.files?.[0])}
+              data-testid="dataset-upload"
+            />
           </label>
           {message && (
             <div className={message.bad ? 'banner' : 'muted eval-small'} data-testid="upload-message">
@@ -86,7 +105,12 @@ export default function EvaluationPage() {
           )}
           <h4>Datasets</h4>
           {datasets.map((d) => (
-            <button key={d.id} className={`eval-item${sel?.kind === 'dataset' && sel.id === d.id ? ' active' : ''}`} onClick={() => setSel({ kind: 'dataset', id: d.id })} data-testid={`dataset-${d.name}`}>
+            <button
+              key={d.id}
+              className={`eval-item${sel?.kind === 'dataset' && sel.id === d.id ? ' active' : ''}`}
+              onClick={() => setSel({ kind: 'dataset', id: d.id })}
+              data-testid={`dataset-${d.name}`}
+            >
               <span className="grow">{d.name}</span>
               <span className="muted eval-small">
                 v{d.latestVersion?.version} · {d.latestVersion?.rowCount}
@@ -95,13 +119,28 @@ export default function EvaluationPage() {
           ))}
           <h4>Evaluations</h4>
           {checked.length === 2 && (
-            <button className="btn btn-small" onClick={() => setSel({ kind: 'compare', a: checked[0], b: checked[1] })} data-testid="compare-button">
+            <button
+              className="btn btn-small"
+              onClick={() => setSel({ kind: 'compare', a: checked[0], b: checked[1] })}
+              data-testid="compare-button"
+            >
               Compare the two checked
             </button>
           )}
           {evaluations.map((e) => (
-            <div key={e.id} className={`eval-item${sel?.kind === 'evaluation' && sel.id === e.id ? ' active' : ''}`} onClick={() => setSel({ kind: 'evaluation', id: e.id })} data-testid={`evaluation-item-${e.id}`}>
-              <input type="checkbox" checked={checked.includes(e.id)} onClick={(ev) => ev.stopPropagation()} onChange={() => toggle(e.id)} aria-label="select for comparison" />
+            <div
+              key={e.id}
+              className={`eval-item${sel?.kind === 'evaluation' && sel.id === e.id ? ' active' : ''}`}
+              onClick={() => setSel({ kind: 'evaluation', id: e.id })}
+              data-testid={`evaluation-item-${e.id}`}
+            >
+              <input
+                type="checkbox"
+                checked={checked.includes(e.id)}
+                onClick={(ev) => ev.stopPropagation()}
+                onChange={() => toggle(e.id)}
+                aria-label="select for comparison"
+              />
               <span className="grow" title={e.name}>
                 {e.name}
               </span>
@@ -110,7 +149,12 @@ export default function EvaluationPage() {
           ))}
         </nav>
         <main className="eval-main">
-          {!sel && <p className="muted">Upload a dataset, then start a new evaluation. Check two evaluations of the same dataset version to compare them.</p>}
+          {!sel && (
+            <p className="muted">
+              Upload a dataset, then start a new evaluation. Check two evaluations of the same dataset version to
+              compare them.
+            </p>
+          )}
           {selectedDataset && <DatasetPreview dataset={selectedDataset} />}
           {sel?.kind === 'evaluation' && <EvaluationView key={sel.id} evaluationId={sel.id} onChanged={refresh} />}
           {cmpA && cmpB && <CompareView a={cmpA} b={cmpB} />}

@@ -8,7 +8,13 @@ import { RowDrawer } from './RowDrawer';
 /** One evaluation: live progress (SSE), summary and charts, the results table, row drill-down, export. */
 export function EvaluationView({ evaluationId, onChanged }: { evaluationId: string; onChanged: () => void }) {
   const [info, setInfo] = useState<EvaluationInfo>();
-  const [progress, setProgress] = useState<{ done: number; failed: number; total: number; concurrency: number; status: string }>();
+  const [progress, setProgress] = useState<{
+    done: number;
+    failed: number;
+    total: number;
+    concurrency: number;
+    status: string;
+  }>();
   const [summary, setSummary] = useState<EvaluationSummary | null>(null);
   const [filter, setFilter] = useState('all');
   const [open, setOpen] = useState<number>();
@@ -21,7 +27,13 @@ export function EvaluationView({ evaluationId, onChanged }: { evaluationId: stri
       if (cancelled) return;
       setInfo(e);
       setSummary(e.summary);
-      setProgress({ done: e.done, failed: e.failed, total: e.total, concurrency: e.concurrencyNow ?? 0, status: e.status });
+      setProgress({
+        done: e.done,
+        failed: e.failed,
+        total: e.total,
+        concurrency: e.concurrencyNow ?? 0,
+        status: e.status,
+      });
     });
     const es = new EventSource(evalApi.eventsUrl(evaluationId));
     let lastRefresh = 0;
@@ -55,10 +67,13 @@ export function EvaluationView({ evaluationId, onChanged }: { evaluationId: stri
   }, [evaluationId, onChanged]);
 
   if (!info || !progress) return <p className="muted pad">loading…</p>;
-  const metrics = info.config.metrics.map((m) => (typeof m === 'string' ? m : (m.name ?? (m.type === 'evaluator_flow' ? m.flow : m.type))));
+  const metrics = info.config.metrics.map((m) =>
+    typeof m === 'string' ? m : (m.name ?? (m.type === 'evaluator_flow' ? m.flow : m.type)),
+  );
   const running = progress.status === 'running' || progress.status === 'queued';
   const pct = progress.total ? Math.round((progress.done / progress.total) * 100) : 100;
-  const count = filter === 'failed' ? progress.failed : filter === 'succeeded' ? progress.done - progress.failed : progress.done;
+  const count =
+    filter === 'failed' ? progress.failed : filter === 'succeeded' ? progress.done - progress.failed : progress.done;
 
   return (
     <div className="eval-view" data-testid="evaluation-view">
@@ -69,11 +84,18 @@ export function EvaluationView({ evaluationId, onChanged }: { evaluationId: stri
         </span>
         <span className="nav-spacer" />
         {running ? (
-          <button className="btn btn-small btn-danger" onClick={() => void evalApi.cancel(info.id).then(onChanged)} data-testid="cancel-evaluation">
+          <button
+            className="btn btn-small btn-danger"
+            onClick={() => void evalApi.cancel(info.id).then(onChanged)}
+            data-testid="cancel-evaluation"
+          >
             Cancel
           </button>
         ) : progress.status !== 'completed' ? (
-          <button className="btn btn-small" onClick={() => void evalApi.resume(info.id).then(() => setVersion((v) => v + 1))}>
+          <button
+            className="btn btn-small"
+            onClick={() => void evalApi.resume(info.id).then(() => setVersion((v) => v + 1))}
+          >
             Resume
           </button>
         ) : null}
@@ -120,15 +142,35 @@ export function EvaluationView({ evaluationId, onChanged }: { evaluationId: stri
       )}
       <div className="eval-row">
         <span className="muted">Show</span>
-        <select className="input" value={filter} onChange={(e) => setFilter(e.target.value)} data-testid="results-filter">
+        <select
+          className="input"
+          value={filter}
+          onChange={(e) => setFilter(e.target.value)}
+          data-testid="results-filter"
+        >
           <option value="all">all rows</option>
           <option value="failed">failed rows</option>
           <option value="succeeded">succeeded rows</option>
         </select>
       </div>
       <div className="eval-split">
-        <ResultsTable evaluationId={info.id} count={count} metrics={metrics} output={info.config.output} filter={filter} version={version} onOpen={setOpen} />
-        {open !== undefined && <RowDrawer evaluationId={info.id} rowIdx={open} onClose={() => setOpen(undefined)} onReviewed={() => setVersion((v) => v + 1)} />}
+        <ResultsTable
+          evaluationId={info.id}
+          count={count}
+          metrics={metrics}
+          output={info.config.output}
+          filter={filter}
+          version={version}
+          onOpen={setOpen}
+        />
+        {open !== undefined && (
+          <RowDrawer
+            evaluationId={info.id}
+            rowIdx={open}
+            onClose={() => setOpen(undefined)}
+            onReviewed={() => setVersion((v) => v + 1)}
+          />
+        )}
       </div>
     </div>
   );

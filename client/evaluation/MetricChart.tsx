@@ -11,7 +11,8 @@ export function MetricChart({ metric }: { metric: MetricAggregate }) {
   return (
     <figure className="eval-chart" data-testid={`chart-${metric.name}`}>
       <figcaption>
-        <strong>{metric.name}</strong> {metric.kind === 'boolean' ? `pass ${fmt((metric.passRate ?? 0) * 100, 1)}%` : `mean ${fmt(metric.mean)}`}
+        <strong>{metric.name}</strong>{' '}
+        {metric.kind === 'boolean' ? `pass ${fmt((metric.passRate ?? 0) * 100, 1)}%` : `mean ${fmt(metric.mean)}`}
         {metric.corpus !== undefined && metric.corpus !== null && <> · corpus {fmt(metric.corpus, 2)}</>}
         {metric.ci95 && (
           <span className="muted">

@@ -5,10 +5,36 @@ import type { Flow } from '../../shared/flow/schema';
 import { Modal } from '../ui/Modal';
 import { evalApi } from './api';
 
-const SIMPLE_METRICS: MetricType[] = ['exact_match', 'contains', 'json_valid', 'levenshtein', 'bleu', 'rouge1', 'rouge2', 'rougeL', 'embedding_cosine', 'groundedness', 'context_relevance', 'answer_relevance', 'latency', 'tokens', 'cost'];
+const SIMPLE_METRICS: MetricType[] = [
+  'exact_match',
+  'contains',
+  'json_valid',
+  'levenshtein',
+  'bleu',
+  'rouge1',
+  'rouge2',
+  'rougeL',
+  'embedding_cosine',
+  'groundedness',
+  'context_relevance',
+  'answer_relevance',
+  'latency',
+  'tokens',
+  'cost',
+];
 
 /** Pick a flow, a dataset, the column mapping, metrics and concurrency; errors come back per field. */
-export function NewEvaluationDialog({ datasets, initialDataset, onClose, onCreated }: { datasets: DatasetInfo[]; initialDataset?: string; onClose: () => void; onCreated: (e: EvaluationInfo) => void }) {
+export function NewEvaluationDialog({
+  datasets,
+  initialDataset,
+  onClose,
+  onCreated,
+}: {
+  datasets: DatasetInfo[];
+  initialDataset?: string;
+  onClose: () => void;
+  onCreated: (e: EvaluationInfo) => void;
+}) {
   const [flows, setFlows] = useState<Array<{ id: string; name: string }>>([]);
   const [flowId, setFlowId] = useState('');
   const [flow, setFlow] = useState<Flow>();
@@ -37,7 +63,8 @@ export function NewEvaluationDialog({ datasets, initialDataset, onClose, onCreat
   useEffect(() => {
     if (!flow) return;
     const m: Record<string, string> = {};
-    for (const i of flow.inputs) m[i.name] = columns.includes(i.name) ? i.name : (columns.find((c) => !['expected', 'answer'].includes(c)) ?? '');
+    for (const i of flow.inputs)
+      m[i.name] = columns.includes(i.name) ? i.name : (columns.find((c) => !['expected', 'answer'].includes(c)) ?? '');
     setMapping(m);
     setExpected(columns.includes('expected') ? 'expected' : columns.includes('answer') ? 'answer' : '');
   }, [flow, columns]);
@@ -49,10 +76,22 @@ export function NewEvaluationDialog({ datasets, initialDataset, onClose, onCreat
     if (rubric.trim()) specs.push({ type: 'llm_judge', name: 'judge', rubric: rubric.trim() });
     if (evaluator) specs.push({ type: 'evaluator_flow', flow: evaluator });
     try {
-      const e = await evalApi.create({ flowId, datasetId, config: { mapping: Object.fromEntries(Object.entries(mapping).filter(([, c]) => c)), ...(expected ? { expected } : {}), metrics: specs, concurrency } });
+      const e = await evalApi.create({
+        flowId,
+        datasetId,
+        config: {
+          mapping: Object.fromEntries(Object.entries(mapping).filter(([, c]) => c)),
+          ...(expected ? { expected } : {}),
+          metrics: specs,
+          concurrency,
+        },
+      });
       onCreated(e);
     } catch (err) {
-      const details = err instanceof ApiError ? (err.details as { problems?: Array<{ path: string; message: string }> } | undefined) : undefined;
+      const details =
+        err instanceof ApiError
+          ? (err.details as { problems?: Array<{ path: string; message: string }> } | undefined)
+          : undefined;
       setProblems(details?.problems ?? [{ path: '', message: (err as Error).message }]);
     } finally {
       setBusy(false);
@@ -70,7 +109,12 @@ export function NewEvaluationDialog({ datasets, initialDataset, onClose, onCreat
           <button className="btn" onClick={onClose}>
             Cancel
           </button>
-          <button className="btn btn-primary" disabled={busy || !flowId || !datasetId} onClick={() => void submit()} data-testid="start-evaluation">
+          <button
+            className="btn btn-primary"
+            disabled={busy || !flowId || !datasetId}
+            onClick={() => void submit()}
+            data-testid="start-evaluation"
+          >
             Start evaluation
           </button>
         </>
@@ -89,7 +133,12 @@ export function NewEvaluationDialog({ datasets, initialDataset, onClose, onCreat
         </label>
         <label className="field">
           <span className="field-label">Dataset</span>
-          <select className="input" value={datasetId} onChange={(e) => setDatasetId(e.target.value)} data-testid="eval-dataset">
+          <select
+            className="input"
+            value={datasetId}
+            onChange={(e) => setDatasetId(e.target.value)}
+            data-testid="eval-dataset"
+          >
             {datasets.map((d) => (
               <option key={d.id} value={d.id}>
                 {d.name} (v{d.latestVersion?.version}, {d.latestVersion?.rowCount} rows)
@@ -102,7 +151,12 @@ export function NewEvaluationDialog({ datasets, initialDataset, onClose, onCreat
             <span className="field-label">
               Input <code>{i.name}</code> ← column
             </span>
-            <select className="input" value={mapping[i.name] ?? ''} onChange={(e) => setMapping({ ...mapping, [i.name]: e.target.value })} data-testid={`map-${i.name}`}>
+            <select
+              className="input"
+              value={mapping[i.name] ?? ''}
+              onChange={(e) => setMapping({ ...mapping, [i.name]: e.target.value })}
+              data-testid={`map-${i.name}`}
+            >
               <option value="">(not mapped)</option>
               {columns.map((c) => (
                 <option key={c}>{c}</option>
@@ -112,7 +166,12 @@ export function NewEvaluationDialog({ datasets, initialDataset, onClose, onCreat
         ))}
         <label className="field">
           <span className="field-label">Reference (expected) column</span>
-          <select className="input" value={expected} onChange={(e) => setExpected(e.target.value)} data-testid="eval-expected">
+          <select
+            className="input"
+            value={expected}
+            onChange={(e) => setExpected(e.target.value)}
+            data-testid="eval-expected"
+          >
             <option value="">(none)</option>
             {columns.map((c) => (
               <option key={c}>{c}</option>
@@ -142,11 +201,24 @@ export function NewEvaluationDialog({ datasets, initialDataset, onClose, onCreat
         </div>
         <label className="field">
           <span className="field-label">LLM judge rubric (optional, scored 1–5)</span>
-          <textarea className="input" rows={2} value={rubric} onChange={(e) => setRubric(e.target.value)} placeholder="e.g. Is the answer correct, concise and polite?" />
+          <textarea
+            className="input"
+            rows={2}
+            value={rubric}
+            onChange={(e) => setRubric(e.target.value)}
+            placeholder="e.g. Is the answer correct, concise and polite?"
+          />
         </label>
         <label className="field">
-          <span className="field-label">Evaluator flow (optional: a flow taking output / expected / row and returning numbers)</span>
-          <select className="input" value={evaluator} onChange={(e) => setEvaluator(e.target.value)} data-testid="eval-evaluator">
+          <span className="field-label">
+            Evaluator flow (optional: a flow taking output / expected / row and returning numbers)
+          </span>
+          <select
+            className="input"
+            value={evaluator}
+            onChange={(e) => setEvaluator(e.target.value)}
+            data-testid="eval-evaluator"
+          >
             <option value="">(none)</option>
             {flows
               .filter((f) => f.id !== flowId)
@@ -159,7 +231,14 @@ export function NewEvaluationDialog({ datasets, initialDataset, onClose, onCreat
         </label>
         <label className="field">
           <span className="field-label">Concurrency</span>
-          <input className="input" type="number" min={1} max={256} value={concurrency} onChange={(e) => setConcurrency(Number(e.target.value))} />
+          <input
+            className="input"
+            type="number"
+            min={1}
+            max={256}
+            value={concurrency}
+            onChange={(e) => setConcurrency(Number(e.target.value))}
+          />
         </label>
         {problems.length > 0 && (
           <div className="banner" data-testid="eval-problems">

@@ -10,7 +10,23 @@ const ROW_HEIGHT = 34;
  * Results of an evaluation, virtualized: only the visible rows are in the DOM and rows
  * are fetched in pages of 200 as they scroll into view, so 100k rows stay fast.
  */
-export function ResultsTable({ evaluationId, count, metrics, output, filter, version, onOpen }: { evaluationId: string; /** Rows that match the filter. */ count: number; metrics: string[]; output?: string; filter: string; version: number; onOpen: (rowIdx: number) => void }) {
+export function ResultsTable({
+  evaluationId,
+  count,
+  metrics,
+  output,
+  filter,
+  version,
+  onOpen,
+}: {
+  evaluationId: string;
+  /** Rows that match the filter. */ count: number;
+  metrics: string[];
+  output?: string;
+  filter: string;
+  version: number;
+  onOpen: (rowIdx: number) => void;
+}) {
   const parentRef = useRef<HTMLDivElement>(null);
   const pages = useRef(new Map<number, RowResult[] | 'loading'>());
   const [, setTick] = useState(0);
@@ -32,7 +48,12 @@ export function ResultsTable({ evaluationId, count, metrics, output, filter, ver
     [evaluationId, filter],
   );
 
-  const virtualizer = useVirtualizer({ count, getScrollElement: () => parentRef.current, estimateSize: () => ROW_HEIGHT, overscan: 20 });
+  const virtualizer = useVirtualizer({
+    count,
+    getScrollElement: () => parentRef.current,
+    estimateSize: () => ROW_HEIGHT,
+    overscan: 20,
+  });
   const items = virtualizer.getVirtualItems();
   useEffect(() => {
     const first = items[0]?.index ?? 0;
@@ -66,7 +87,15 @@ export function ResultsTable({ evaluationId, count, metrics, output, filter, ver
               <div
                 key={v.key}
                 className={`eval-grid eval-grid-row${r?.status === 'failed' ? ' eval-failed' : ''}`}
-                style={{ gridTemplateColumns: template, position: 'absolute', top: 0, left: 0, right: 0, height: ROW_HEIGHT, transform: `translateY(${v.start}px)` }}
+                style={{
+                  gridTemplateColumns: template,
+                  position: 'absolute',
+                  top: 0,
+                  left: 0,
+                  right: 0,
+                  height: ROW_HEIGHT,
+                  transform: `translateY(${v.start}px)`,
+                }}
                 onClick={() => r && onOpen(r.rowIdx)}
                 data-testid={r ? `result-row-${r.rowIdx}` : undefined}
               >
@@ -81,7 +110,11 @@ export function ResultsTable({ evaluationId, count, metrics, output, filter, ver
                     {metrics.map((m) => {
                       const s = r.metrics[m];
                       return (
-                        <div key={m} className={s?.passed === false ? 'eval-bad' : s?.passed ? 'eval-good' : ''} title={s?.reason ?? s?.error}>
+                        <div
+                          key={m}
+                          className={s?.passed === false ? 'eval-bad' : s?.passed ? 'eval-good' : ''}
+                          title={s?.reason ?? s?.error}
+                        >
                           {s ? (s.value === null ? '—' : fmt(s.value)) : ''}
                         </div>
                       );

@@ -2,7 +2,17 @@ import { useEffect, useState } from 'react';
 import { evalApi, fmt, type RowWithTrace } from './api';
 
 /** One row: inputs, outputs, expected, every metric with its reason, the trace, and human review. */
-export function RowDrawer({ evaluationId, rowIdx, onClose, onReviewed }: { evaluationId: string; rowIdx: number; onClose: () => void; onReviewed: () => void }) {
+export function RowDrawer({
+  evaluationId,
+  rowIdx,
+  onClose,
+  onReviewed,
+}: {
+  evaluationId: string;
+  rowIdx: number;
+  onClose: () => void;
+  onReviewed: () => void;
+}) {
   const [row, setRow] = useState<RowWithTrace>();
   const [comment, setComment] = useState('');
   const [saved, setSaved] = useState<string>();
@@ -57,24 +67,37 @@ export function RowDrawer({ evaluationId, rowIdx, onClose, onReviewed }: { evalu
               👎
             </button>
             {[1, 2, 3, 4, 5].map((n) => (
-              <button key={n} className="btn btn-small" onClick={() => void review('rating', n)} data-testid={`rate-${n}`}>
+              <button
+                key={n}
+                className="btn btn-small"
+                onClick={() => void review('rating', n)}
+                data-testid={`rate-${n}`}
+              >
                 {n}
               </button>
             ))}
             {saved && <span className="muted">{saved}</span>}
           </div>
-          <input className="input" placeholder="comment (optional)" value={comment} onChange={(e) => setComment(e.target.value)} />
+          <input
+            className="input"
+            placeholder="comment (optional)"
+            value={comment}
+            onChange={(e) => setComment(e.target.value)}
+          />
           <h4>Trace {row.runId && <span className="muted eval-small">{row.runId}</span>}</h4>
           {row.trace ? (
             <div data-testid="row-trace">
               {row.trace.spans.map((s) => (
                 <details key={s.nodeId} className="eval-span">
                   <summary>
-                    <strong>{s.nodeId}</strong> <span className="muted">{s.nodeType}</span> · {s.status} · {Math.round(s.durationMs)} ms
+                    <strong>{s.nodeId}</strong> <span className="muted">{s.nodeType}</span> · {s.status} ·{' '}
+                    {Math.round(s.durationMs)} ms
                     {s.tokens ? ` · ${s.tokens.totalTokens} tokens` : ''}
                     {s.error ? ` · ${s.error.code}` : ''}
                   </summary>
-                  <pre className="json">{JSON.stringify({ inputs: s.inputs, outputs: s.outputs, error: s.error, meta: s.meta }, null, 2)}</pre>
+                  <pre className="json">
+                    {JSON.stringify({ inputs: s.inputs, outputs: s.outputs, error: s.error, meta: s.meta }, null, 2)}
+                  </pre>
                 </details>
               ))}
             </div>

@@ -17,33 +17,79 @@ export type RowWithTrace = RowResult & { trace?: Trace };
 
 export const evalApi = {
   datasets: () => getJson<{ datasets: DatasetInfo[] }>('/api/datasets').then((r) => r.datasets),
-  dataset: (id: string) => getJson<{ dataset: DatasetInfo; versions: DatasetVersionInfo[] }>(`/api/datasets/${encodeURIComponent(id)}`),
-  async upload(file: File, datasetId?: string): Promise<{ dataset: DatasetInfo; version: DatasetVersionInfo; reused: boolean }> {
+  dataset: (id: string) =>
+    getJson<{ dataset: DatasetInfo; versions: DatasetVersionInfo[] }>(`/api/datasets/${encodeURIComponent(id)}`),
+  async upload(
+    file: File,
+    datasetId?: string,
+  ): Promise<{ dataset: DatasetInfo; version: DatasetVersionInfo; reused: boolean }> {
     const form = new FormData();
     form.append('name', file.name);
     form.append('file', file, file.name);
     // fetch sets the multipart content type itself (request() would force JSON).
-    const res = await fetch(datasetId ? `/api/datasets/${encodeURIComponent(datasetId)}/versions` : '/api/datasets', { method: 'POST', body: form });
-    const body = (await res.json().catch(() => ({}))) as { dataset: DatasetInfo; version: DatasetVersionInfo; reused: boolean; error?: { code: string; message: string; details?: unknown } };
-    if (!res.ok) throw new ApiError(res.status, body.error?.code ?? `http_${res.status}`, body.error?.message ?? `upload failed (${res.status})`, body.error?.details);
+    const res = await fetch(datasetId ? `/api/datasets/${encodeURIComponent(datasetId)}/versions` : '/api/datasets', {
+      method: 'POST',
+      body: form,
+    });
+    const body = (await res.json().catch(() => ({}))) as {
+      dataset: DatasetInfo;
+      version: DatasetVersionInfo;
+      reused: boolean;
+      error?: { code: string; message: string; details?: unknown };
+    };
+    if (!res.ok)
+      throw new ApiError(
+        res.status,
+        body.error?.code ?? `http_${res.status}`,
+        body.error?.message ?? `upload failed (${res.status})`,
+        body.error?.details,
+      );
     return body;
   },
   rows: (versionId: string, offset: number, limit: number) =>
-    getJson<{ rows: DatasetRowRecord[] }>(`/api/dataset-versions/${encodeURIComponent(versionId)}/rows?offset=${offset}&limit=${limit}`).then((r) => r.rows),
+    getJson<{ rows: DatasetRowRecord[] }>(
+      `/api/dataset-versions/${encodeURIComponent(versionId)}/rows?offset=${offset}&limit=${limit}`,
+    ).then((r) => r.rows),
   evaluations: (datasetId?: string) =>
-    getJson<{ evaluations: EvaluationInfo[] }>(`/api/evaluations${datasetId ? `?datasetId=${encodeURIComponent(datasetId)}` : ''}`).then((r) => r.evaluations),
-  evaluation: (id: string) => getJson<{ evaluation: EvaluationInfo & { concurrencyNow: number | null } }>(`/api/evaluations/${id}`).then((r) => r.evaluation),
-  create: (body: { flowId: string; datasetId: string; datasetVersionId?: string; name?: string; config: EvaluationConfigInput }) =>
-    getJson<{ evaluation: EvaluationInfo }>('/api/evaluations', { method: 'POST', body: JSON.stringify(body) }).then((r) => r.evaluation),
-  cancel: (id: string) => getJson<{ evaluation: EvaluationInfo }>(`/api/evaluations/${id}/cancel`, { method: 'POST' }).then((r) => r.evaluation),
-  resume: (id: string) => getJson<{ evaluation: EvaluationInfo }>(`/api/evaluations/${id}/resume`, { method: 'POST' }).then((r) => r.evaluation),
-  summary: (id: string) => getJson<{ summary: EvaluationSummary }>(`/api/evaluations/${id}/summary`).then((r) => r.summary),
+    getJson<{ evaluations: EvaluationInfo[] }>(
+      `/api/evaluations${datasetId ? `?datasetId=${encodeURIComponent(datasetId)}` : ''}`,
+    ).then((r) => r.evaluations),
+  evaluation: (id: string) =>
+    getJson<{ evaluation: EvaluationInfo & { concurrencyNow: number | null } }>(`/api/evaluations/${id}`).then(
+      (r) => r.evaluation,
+    ),
+  create: (body: {
+    flowId: string;
+    datasetId: string;
+    datasetVersionId?: string;
+    name?: string;
+    config: EvaluationConfigInput;
+  }) =>
+    getJson<{ evaluation: EvaluationInfo }>('/api/evaluations', { method: 'POST', body: JSON.stringify(body) }).then(
+      (r) => r.evaluation,
+    ),
+  cancel: (id: string) =>
+    getJson<{ evaluation: EvaluationInfo }>(`/api/evaluations/${id}/cancel`, { method: 'POST' }).then(
+      (r) => r.evaluation,
+    ),
+  resume: (id: string) =>
+    getJson<{ evaluation: EvaluationInfo }>(`/api/evaluations/${id}/resume`, { method: 'POST' }).then(
+      (r) => r.evaluation,
+    ),
+  summary: (id: string) =>
+    getJson<{ summary: EvaluationSummary }>(`/api/evaluations/${id}/summary`).then((r) => r.summary),
   results: (id: string, offset: number, limit: number, filter = 'all') =>
-    getJson<{ rows: RowResult[]; total: number; done: number }>(`/api/evaluations/${id}/results?offset=${offset}&limit=${limit}&filter=${filter}`),
-  row: (id: string, rowIdx: number) => getJson<{ row: RowWithTrace }>(`/api/evaluations/${id}/results/${rowIdx}`).then((r) => r.row),
-  review: (id: string, review: ReviewInput) => getJson(`/api/evaluations/${id}/reviews`, { method: 'POST', body: JSON.stringify(review) }),
+    getJson<{ rows: RowResult[]; total: number; done: number }>(
+      `/api/evaluations/${id}/results?offset=${offset}&limit=${limit}&filter=${filter}`,
+    ),
+  row: (id: string, rowIdx: number) =>
+    getJson<{ row: RowWithTrace }>(`/api/evaluations/${id}/results/${rowIdx}`).then((r) => r.row),
+  review: (id: string, review: ReviewInput) =>
+    getJson(`/api/evaluations/${id}/reviews`, { method: 'POST', body: JSON.stringify(review) }),
   compare: (a: string, b: string, filter: string, metric?: string, offset = 0) =>
-    getJson<Comparison>(`/api/evaluations/compare?a=${a}&b=${b}&rows=1&filter=${filter}&offset=${offset}&limit=500${metric ? `&metric=${encodeURIComponent(metric)}` : ''}`),
+    getJson<Comparison>(
+      `/api/evaluations/compare?a=${a}&b=${b}&rows=1&filter=${filter}&offset=${offset}&limit=500${metric ? `&metric=${encodeURIComponent(metric)}` : ''}`,
+    ),
   exportUrl: (id: string, format: 'csv' | 'jsonl') => `/api/evaluations/${id}/export?format=${format}`,
   preferencesUrl: (a: string, b: string) => `/api/evaluations/preferences.jsonl?a=${a}&b=${b}`,
   eventsUrl: (id: string) => `/api/evaluations/${id}/events`,

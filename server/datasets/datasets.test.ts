@@ -34,7 +34,8 @@ describe('dataset parsing', () => {
     const buf = Buffer.from('{"q":"zahăr"}\n');
     const split = buf.indexOf(0xc4) + 1;
     const rows = [];
-    for await (const r of parseDataset(Readable.from([buf.subarray(0, split), buf.subarray(split)]), 'jsonl')) rows.push(r);
+    for await (const r of parseDataset(Readable.from([buf.subarray(0, split), buf.subarray(split)]), 'jsonl'))
+      rows.push(r);
     expect(rows).toEqual([{ kind: 'row', line: 1, data: { q: 'zahăr' } }]);
   });
   it('refuses files that are not CSV or JSONL', () => {
@@ -59,13 +60,29 @@ describe('DatasetStore (SQLite)', () => {
   afterEach(() => t.dispose());
 
   it('imports a CSV as version 1, reuses the version for identical content, makes version 2 for changed content', async () => {
-    const a = await store.importStream({ name: 'qa' }, stream('question,expected\nWhat is 2+2?,4\nCapital of France?,Paris\n'), { filename: 'qa.csv' });
-    expect(a.version).toMatchObject({ version: 1, rowCount: 2, columns: ['question', 'expected'], format: 'csv', status: 'ready' });
+    const a = await store.importStream(
+      { name: 'qa' },
+      stream('question,expected\nWhat is 2+2?,4\nCapital of France?,Paris\n'),
+      { filename: 'qa.csv' },
+    );
+    expect(a.version).toMatchObject({
+      version: 1,
+      rowCount: 2,
+      columns: ['question', 'expected'],
+      format: 'csv',
+      status: 'ready',
+    });
     expect(a.reused).toBe(false);
-    const again = await store.importStream({ datasetId: a.dataset.id }, stream('question,expected\nWhat is 2+2?,4\nCapital of France?,Paris\n'), { filename: 'qa.csv' });
+    const again = await store.importStream(
+      { datasetId: a.dataset.id },
+      stream('question,expected\nWhat is 2+2?,4\nCapital of France?,Paris\n'),
+      { filename: 'qa.csv' },
+    );
     expect(again.reused).toBe(true);
     expect(again.version.id).toBe(a.version.id);
-    const b = await store.importStream({ datasetId: a.dataset.id }, stream('question,expected\nWhat is 2+2?,4\n'), { filename: 'qa.csv' });
+    const b = await store.importStream({ datasetId: a.dataset.id }, stream('question,expected\nWhat is 2+2?,4\n'), {
+      filename: 'qa.csv',
+    });
     expect(b.version.version).toBe(2);
     expect((await store.get(a.dataset.id))?.latestVersion?.id).toBe(b.version.id);
     // version 1 is untouched (immutable)
@@ -82,8 +99,12 @@ describe('DatasetStore (SQLite)', () => {
   });
 
   it('refuses a non-CSV/JSONL upload and an upload with no valid rows', async () => {
-    await expect(store.importStream({ name: 'x' }, stream('%PDF-1.4 ...'), { filename: 'a.pdf' })).rejects.toMatchObject({ code: 'unsupported_format' });
-    await expect(store.importStream({ name: 'y' }, stream('nope\n{bad\n'), { filename: 'a.jsonl' })).rejects.toBeInstanceOf(DatasetError);
+    await expect(
+      store.importStream({ name: 'x' }, stream('%PDF-1.4 ...'), { filename: 'a.pdf' }),
+    ).rejects.toMatchObject({ code: 'unsupported_format' });
+    await expect(
+      store.importStream({ name: 'y' }, stream('nope\n{bad\n'), { filename: 'a.jsonl' }),
+    ).rejects.toBeInstanceOf(DatasetError);
   });
 
   it('appends rows from elsewhere as a new version and iterates rows in pages', async () => {
@@ -106,7 +127,13 @@ describe('DatasetStore (SQLite)', () => {
     const r = await store.importStream({ name: 'big' }, gen, { filename: 'big.csv' });
     expect(r.version.rowCount).toBe(20_000);
     const page = await store.rows(r.version.id, { offset: 19_999, limit: 5 });
-    expect(page).toEqual([{ idx: 19_999, line: 20_001, data: { id: '19999', question: 'question 19999, with comma', expected: 'answer 19999' } }]);
+    expect(page).toEqual([
+      {
+        idx: 19_999,
+        line: 20_001,
+        data: { id: '19999', question: 'question 19999, with comma', expected: 'answer 19999' },
+      },
+    ]);
   });
 });
 
@@ -114,11 +141,15 @@ describe('upload limit', () => {
   it('refuses a file above maxBytes with too_large and keeps nothing', async () => {
     const t = await openTestStorage('sqlite');
     const store = new DatasetStore(t.storage);
-    const big = Readable.from((function* () {
-      yield 'a,b\n';
-      for (let i = 0; i < 5000; i++) yield `${i},${'x'.repeat(50)}\n`;
-    })());
-    await expect(store.importStream({ name: 'big' }, big, { filename: 'big.csv', maxBytes: 64 * 1024 })).rejects.toMatchObject({ code: 'too_large' });
+    const big = Readable.from(
+      (function* () {
+        yield 'a,b\n';
+        for (let i = 0; i < 5000; i++) yield `${i},${'x'.repeat(50)}\n`;
+      })(),
+    );
+    await expect(
+      store.importStream({ name: 'big' }, big, { filename: 'big.csv', maxBytes: 64 * 1024 }),
+    ).rejects.toMatchObject({ code: 'too_large' });
     const [d] = await store.list();
     expect(d.latestVersion).toBeNull();
     expect(await store.listVersions(d.id)).toEqual([]);

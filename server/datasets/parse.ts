@@ -44,8 +44,10 @@ export function detectFormat(opts: { filename?: string; contentType?: string; he
   const { filename, head } = opts;
   const ct = (opts.contentType ?? '').split(';')[0].trim().toLowerCase();
   if (head.includes(0)) throw new DatasetFormatError('the file is binary; upload CSV or JSONL');
-  if (head.subarray(0, 4).toString('latin1') === 'PK\u0003\u0004') throw new DatasetFormatError('the file is a ZIP/XLSX archive; export it as CSV');
-  if (head.subarray(0, 5).toString('latin1') === '%PDF-') throw new DatasetFormatError('the file is a PDF; upload CSV or JSONL');
+  if (head.subarray(0, 4).toString('latin1') === 'PK\u0003\u0004')
+    throw new DatasetFormatError('the file is a ZIP/XLSX archive; export it as CSV');
+  if (head.subarray(0, 5).toString('latin1') === '%PDF-')
+    throw new DatasetFormatError('the file is a PDF; upload CSV or JSONL');
   if (filename && CSV_EXT.test(filename)) return 'csv';
   if (filename && JSONL_EXT.test(filename)) return 'jsonl';
   if (filename && /\.[a-z0-9]+$/i.test(filename) && !/\.txt$/i.test(filename)) {
@@ -53,7 +55,10 @@ export function detectFormat(opts: { filename?: string; contentType?: string; he
   }
   if (ct === 'text/csv') return 'csv';
   if (ct === 'application/x-ndjson' || ct === 'application/jsonl' || ct === 'application/x-jsonlines') return 'jsonl';
-  const first = head.toString('utf8').replace(/^\uFEFF/, '').trimStart();
+  const first = head
+    .toString('utf8')
+    .replace(/^\uFEFF/, '')
+    .trimStart();
   if (first.startsWith('[')) throw new DatasetFormatError('a JSON array is not JSONL: put one JSON object per line');
   if (first.startsWith('{')) return 'jsonl';
   if (first.length > 0) return 'csv';
@@ -149,7 +154,10 @@ async function* parseCsv(input: Readable, delimiter: string): AsyncGenerator<Par
   });
   input.on('error', (e) => parser.destroy(e));
   input.pipe(parser);
-  for await (const rec of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number; records: number } }>) {
+  for await (const rec of parser as AsyncIterable<{
+    record: Record<string, string>;
+    info: { lines: number; records: number };
+  }>) {
     // info.lines is the line where the record ends; records spanning lines start earlier.
     const data = rec.record;
     let nl = 0;
@@ -164,7 +172,11 @@ async function* parseCsv(input: Readable, delimiter: string): AsyncGenerator<Par
 }
 
 /** Parse a CSV or JSONL stream into rows and bad-row reports, in file order. */
-export function parseDataset(input: Readable, format: DatasetFormat, opts: { delimiter?: string } = {}): AsyncGenerator<ParsedRow | BadRow> {
+export function parseDataset(
+  input: Readable,
+  format: DatasetFormat,
+  opts: { delimiter?: string } = {},
+): AsyncGenerator<ParsedRow | BadRow> {
   return format === 'csv' ? parseCsv(input, opts.delimiter ?? ',') : parseJsonl(input);
 }
 

@@ -10,7 +10,15 @@ import type { Readable } from 'node:stream';
 import type { BadRowReport, DatasetInfo, DatasetRowRecord, DatasetVersionInfo } from '../../shared/api/evaluation';
 import { fromJson, toJson, type Storage } from '../storage/index';
 import { evalDb, type DatasetVersionsTable, type EvalDb } from '../evaluation/tables';
-import { DatasetFormatError, HashingStream, UploadTooLarge, detectFormat, parseDataset, peekStream, type DatasetRow } from './parse';
+import {
+  DatasetFormatError,
+  HashingStream,
+  UploadTooLarge,
+  detectFormat,
+  parseDataset,
+  peekStream,
+  type DatasetRow,
+} from './parse';
 
 /** Default upload limit (bytes). */
 export const DEFAULT_MAX_UPLOAD_BYTES = 1024 * 2 ** 20;
@@ -29,7 +37,11 @@ export class DatasetError extends Error {
 const BATCH = 500;
 const MAX_BAD_ROWS_KEPT = 100;
 
-type VersionRow = Omit<DatasetVersionsTable, 'row_count' | 'bad_row_count' | 'bytes'> & { row_count: number; bad_row_count: number; bytes: number };
+type VersionRow = Omit<DatasetVersionsTable, 'row_count' | 'bad_row_count' | 'bytes'> & {
+  row_count: number;
+  bad_row_count: number;
+  bytes: number;
+};
 
 function toVersion(r: VersionRow): DatasetVersionInfo {
   return {
@@ -86,11 +98,23 @@ export class DatasetStore {
   }
 
   async findByName(name: string): Promise<DatasetInfo | undefined> {
-    const r = await this.db.selectFrom('datasets').selectAll().where('name', '=', name).orderBy('created_at', 'asc').executeTakeFirst();
+    const r = await this.db
+      .selectFrom('datasets')
+      .selectAll()
+      .where('name', '=', name)
+      .orderBy('created_at', 'asc')
+      .executeTakeFirst();
     return r ? this.info(r) : undefined;
   }
 
-  private async info(r: { id: string; name: string; description: string | null; created_at: number; updated_at: number; latest_version_id: string | null }): Promise<DatasetInfo> {
+  private async info(r: {
+    id: string;
+    name: string;
+    description: string | null;
+    created_at: number;
+    updated_at: number;
+    latest_version_id: string | null;
+  }): Promise<DatasetInfo> {
     return {
       id: r.id,
       name: r.name,
@@ -107,12 +131,21 @@ export class DatasetStore {
   }
 
   async listVersions(datasetId: string): Promise<DatasetVersionInfo[]> {
-    const rows = await this.db.selectFrom('dataset_versions').selectAll().where('dataset_id', '=', datasetId).orderBy('version', 'desc').execute();
+    const rows = await this.db
+      .selectFrom('dataset_versions')
+      .selectAll()
+      .where('dataset_id', '=', datasetId)
+      .orderBy('version', 'desc')
+      .execute();
     return rows.map((r) => toVersion(r as VersionRow));
   }
 
   async delete(datasetId: string): Promise<boolean> {
-    const versions = await this.db.selectFrom('dataset_versions').select('id').where('dataset_id', '=', datasetId).execute();
+    const versions = await this.db
+      .selectFrom('dataset_versions')
+      .select('id')
+      .where('dataset_id', '=', datasetId)
+      .execute();
     for (const v of versions) await this.db.deleteFrom('dataset_rows').where('version_id', '=', v.id).execute();
     await this.db.deleteFrom('dataset_versions').where('dataset_id', '=', datasetId).execute();
     const r = await this.db.deleteFrom('datasets').where('id', '=', datasetId).executeTakeFirst();
@@ -128,7 +161,10 @@ export class DatasetStore {
     return Number(r?.v ?? 0) + 1;
   }
 
-  private async insertRows(versionId: string, rows: Array<{ idx: number; line: number; data: DatasetRow }>): Promise<void> {
+  private async insertRows(
+    versionId: string,
+    rows: Array<{ idx: number; line: number; data: DatasetRow }>,
+  ): Promise<void> {
     if (rows.length === 0) return;
     await this.db
       .insertInto('dataset_rows')
@@ -154,8 +190,10 @@ export class DatasetStore {
       if (e instanceof DatasetFormatError) throw new DatasetError('unsupported_format', e.message);
       throw e;
     }
-    const dataset = 'datasetId' in target ? await this.get(target.datasetId) : await this.create(target.name, target.description);
-    if (!dataset) throw new DatasetError('not_found', `dataset ${(target as { datasetId: string }).datasetId} not found`);
+    const dataset =
+      'datasetId' in target ? await this.get(target.datasetId) : await this.create(target.name, target.description);
+    if (!dataset)
+      throw new DatasetError('not_found', `dataset ${(target as { datasetId: string }).datasetId} not found`);
 
     const versionId = randomUUID();
     const now = Date.now();
@@ -207,13 +245,18 @@ export class DatasetStore {
         stream.destroy();
         throw new DatasetError('too_large', new UploadTooLarge(opts.maxBytes ?? DEFAULT_MAX_UPLOAD_BYTES).message);
       }
-      throw new DatasetError('unsupported_format', `could not parse the ${format.toUpperCase()} file: ${(e as Error).message}`);
+      throw new DatasetError(
+        'unsupported_format',
+        `could not parse the ${format.toUpperCase()} file: ${(e as Error).message}`,
+      );
     }
     if (idx === 0) {
       await this.discardVersion(versionId);
       throw new DatasetError(
         badCount > 0 ? 'invalid_rows' : 'empty_dataset',
-        badCount > 0 ? `no valid rows (${badCount} bad rows; first at line ${badRows[0]?.line})` : 'the file has no rows',
+        badCount > 0
+          ? `no valid rows (${badCount} bad rows; first at line ${badRows[0]?.line})`
+          : 'the file has no rows',
         badCount > 0 ? { badRows } : undefined,
       );
     }
@@ -227,7 +270,11 @@ export class DatasetStore {
       .executeTakeFirst();
     if (existing) {
       await this.discardVersion(versionId);
-      return { dataset: (await this.get(dataset.id)) as DatasetInfo, version: toVersion(existing as VersionRow), reused: true };
+      return {
+        dataset: (await this.get(dataset.id)) as DatasetInfo,
+        version: toVersion(existing as VersionRow),
+        reused: true,
+      };
     }
     await this.db
       .updateTable('dataset_versions')
@@ -242,8 +289,16 @@ export class DatasetStore {
       })
       .where('id', '=', versionId)
       .execute();
-    await this.db.updateTable('datasets').set({ latest_version_id: versionId, updated_at: Date.now() }).where('id', '=', dataset.id).execute();
-    return { dataset: (await this.get(dataset.id)) as DatasetInfo, version: (await this.getVersion(versionId)) as DatasetVersionInfo, reused: false };
+    await this.db
+      .updateTable('datasets')
+      .set({ latest_version_id: versionId, updated_at: Date.now() })
+      .where('id', '=', dataset.id)
+      .execute();
+    return {
+      dataset: (await this.get(dataset.id)) as DatasetInfo,
+      version: (await this.getVersion(versionId)) as DatasetVersionInfo,
+      reused: false,
+    };
   }
 
   private async discardVersion(versionId: string): Promise<void> {
@@ -264,7 +319,11 @@ export class DatasetStore {
     const versionId = randomUUID();
     const columns = new Set(prev?.columns ?? []);
     for (const r of rows) for (const k of Object.keys(r)) columns.add(k);
-    const hash = createHash('sha256').update(prev?.contentHash ?? '').update('\n+').update(JSON.stringify(rows)).digest('hex');
+    const hash = createHash('sha256')
+      .update(prev?.contentHash ?? '')
+      .update('\n+')
+      .update(JSON.stringify(rows))
+      .digest('hex');
     await this.db
       .insertInto('dataset_versions')
       .values({
@@ -284,16 +343,30 @@ export class DatasetStore {
     let count = 0;
     if (prev) {
       for await (const page of this.iterateRows(prev.id)) {
-        await this.insertRows(versionId, page.map((r) => ({ idx: r.idx, line: r.line, data: r.data })));
+        await this.insertRows(
+          versionId,
+          page.map((r) => ({ idx: r.idx, line: r.line, data: r.data })),
+        );
         count += page.length;
       }
     }
     for (let i = 0; i < rows.length; i += BATCH) {
-      await this.insertRows(versionId, rows.slice(i, i + BATCH).map((data, j) => ({ idx: count + i + j, line: 0, data })));
+      await this.insertRows(
+        versionId,
+        rows.slice(i, i + BATCH).map((data, j) => ({ idx: count + i + j, line: 0, data })),
+      );
     }
     count += rows.length;
-    await this.db.updateTable('dataset_versions').set({ status: 'ready', row_count: count }).where('id', '=', versionId).execute();
-    await this.db.updateTable('datasets').set({ latest_version_id: versionId, updated_at: Date.now() }).where('id', '=', datasetId).execute();
+    await this.db
+      .updateTable('dataset_versions')
+      .set({ status: 'ready', row_count: count })
+      .where('id', '=', versionId)
+      .execute();
+    await this.db
+      .updateTable('datasets')
+      .set({ latest_version_id: versionId, updated_at: Date.now() })
+      .where('id', '=', datasetId)
+      .execute();
     return (await this.getVersion(versionId)) as DatasetVersionInfo;
   }
 
@@ -309,11 +382,18 @@ export class DatasetStore {
       .orderBy('idx')
       .limit(limit)
       .execute();
-    return rows.map((r) => ({ idx: Number(r.idx), line: Number(r.line), data: JSON.parse(r.data) as Record<string, unknown> }));
+    return rows.map((r) => ({
+      idx: Number(r.idx),
+      line: Number(r.line),
+      data: JSON.parse(r.data) as Record<string, unknown>,
+    }));
   }
 
   /** Every row of a version in pages (keyset over idx), optionally skipping some. */
-  async *iterateRows(versionId: string, opts: { pageSize?: number; skip?: (idx: number) => boolean } = {}): AsyncGenerator<DatasetRowRecord[]> {
+  async *iterateRows(
+    versionId: string,
+    opts: { pageSize?: number; skip?: (idx: number) => boolean } = {},
+  ): AsyncGenerator<DatasetRowRecord[]> {
     const pageSize = opts.pageSize ?? BATCH;
     let from = 0;
     for (;;) {

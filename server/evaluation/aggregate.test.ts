@@ -7,7 +7,12 @@ describe('aggregates', () => {
   it('percentile matches numpy.percentile (linear) on its documented example', () => {
     expect(percentile([10, 7, 4, 3, 2, 1], 50)).toBe(3.5);
     // linear interpolation: p95 of 1..20 = 1 + 0.95 * 19 = 19.05
-    expect(percentile(Array.from({ length: 20 }, (_, i) => i + 1), 95)).toBeCloseTo(19.05, 12);
+    expect(
+      percentile(
+        Array.from({ length: 20 }, (_, i) => i + 1),
+        95,
+      ),
+    ).toBeCloseTo(19.05, 12);
     expect(percentile([], 50)).toBeNull();
   });
 
@@ -30,7 +35,10 @@ describe('aggregates', () => {
     const res = pairedBootstrap(a, better);
     expect(res.delta).toBeGreaterThan(0.1);
     expect(res.significant).toBe(true);
-    const same = pairedBootstrap(a, a.map((v) => v));
+    const same = pairedBootstrap(
+      a,
+      a.map((v) => v),
+    );
     expect(same.delta).toBe(0);
     expect(same.significant).toBe(false);
     const noisy = a.map((v, i) => (i % 50 === 0 ? 1 - v : v));

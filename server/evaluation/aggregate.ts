@@ -39,7 +39,10 @@ function resamples(n: number): number {
 }
 
 /** 95% percentile-bootstrap CI of the mean. */
-export function bootstrapMeanCI(values: ArrayLike<number>, opts: { resamples?: number; seed?: number; level?: number } = {}): [number, number] | null {
+export function bootstrapMeanCI(
+  values: ArrayLike<number>,
+  opts: { resamples?: number; seed?: number; level?: number } = {},
+): [number, number] | null {
   const n = values.length;
   if (n === 0) return null;
   if (n === 1) return [values[0], values[0]];
@@ -64,7 +67,11 @@ export interface PairedResult {
 }
 
 /** Paired bootstrap of mean(b − a) over aligned rows. */
-export function pairedBootstrap(a: ArrayLike<number>, b: ArrayLike<number>, opts: { resamples?: number; seed?: number } = {}): PairedResult {
+export function pairedBootstrap(
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  opts: { resamples?: number; seed?: number } = {},
+): PairedResult {
   const n = Math.min(a.length, b.length);
   if (n === 0) return { delta: null, ci95: null, significant: false, pairs: 0 };
   const d = new Float64Array(n);

@@ -10,7 +10,10 @@ import type { EvaluationStore } from './store';
 export type CompareFilter = 'all' | 'disagree' | 'failed' | 'a_better' | 'b_better';
 
 export class CompareError extends Error {
-  constructor(readonly code: 'not_found' | 'different_dataset', message: string) {
+  constructor(
+    readonly code: 'not_found' | 'different_dataset',
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -28,7 +31,10 @@ export async function compareEvaluations(
   const [a, b] = await Promise.all([store.get(aId), store.get(bId)]);
   if (!a || !b) throw new CompareError('not_found', `evaluation ${!a ? aId : bId} not found`);
   if (a.datasetVersionId !== b.datasetVersionId) {
-    throw new CompareError('different_dataset', 'the two evaluations ran on different dataset versions; compare evaluations of the same version');
+    throw new CompareError(
+      'different_dataset',
+      'the two evaluations ran on different dataset versions; compare evaluations of the same version',
+    );
   }
   const bNames = new Set(b.config.metrics.map((s) => metricName(normalizeSpec(s))));
   const names = a.config.metrics.map((s) => metricName(normalizeSpec(s))).filter((n) => bNames.has(n));
@@ -94,14 +100,23 @@ export async function compareEvaluations(
                 ? typeof fa === 'number' && typeof fb === 'number' && fa > fb
                 : typeof fa === 'number' && typeof fb === 'number' && fb > fa;
       if (keep) {
-        if (matched >= offset && rows.length < limit) rows.push({ rowIdx: (x ?? (y as RowResult)).rowIdx, a: x, b: y, outputsDiffer: differ });
+        if (matched >= offset && rows.length < limit)
+          rows.push({ rowIdx: (x ?? (y as RowResult)).rowIdx, a: x, b: y, outputsDiffer: differ });
         matched++;
       }
     }
   }
   const metrics: MetricDelta[] = names.map((name, i) => {
     const p = pairedBootstrap(pairs[i].a, pairs[i].b);
-    return { name, a: mean(pairs[i].aAll), b: mean(pairs[i].bAll), delta: p.delta, ci95: p.ci95, significant: p.significant, pairs: p.pairs };
+    return {
+      name,
+      a: mean(pairs[i].aAll),
+      b: mean(pairs[i].bAll),
+      delta: p.delta,
+      ci95: p.ci95,
+      significant: p.significant,
+      pairs: p.pairs,
+    };
   });
   return { a: aId, b: bId, datasetVersionId: a.datasetVersionId, metrics, ...(opts.rows ? { rows } : {}) };
 }

@@ -32,14 +32,33 @@ export function reviewMetrics(reviews: ReviewRecord[]): Map<number, Record<strin
   return out;
 }
 
-export async function* exportResults(store: EvaluationStore, id: string, format: 'csv' | 'jsonl'): AsyncGenerator<string> {
+export async function* exportResults(
+  store: EvaluationStore,
+  id: string,
+  format: 'csv' | 'jsonl',
+): AsyncGenerator<string> {
   const info = await store.get(id);
   if (!info) return;
   const names = info.config.metrics.map((s) => metricName(normalizeSpec(s)));
   const human = reviewMetrics(await store.reviews(id));
   const humanNames = [...new Set([...human.values()].flatMap((m) => Object.keys(m)))];
   if (format === 'csv') {
-    yield [['row', 'status', 'inputs', 'output', 'expected', ...names, ...humanNames, 'latency_ms', 'tokens', 'cost', 'error'].join(','), '\n'].join('');
+    yield [
+      [
+        'row',
+        'status',
+        'inputs',
+        'output',
+        'expected',
+        ...names,
+        ...humanNames,
+        'latency_ms',
+        'tokens',
+        'cost',
+        'error',
+      ].join(','),
+      '\n',
+    ].join('');
   }
   for await (const page of store.iterateResults(id)) {
     let chunk = '';
@@ -81,7 +100,10 @@ export async function* exportPreferences(store: EvaluationStore, a: string, b: s
   const ea = await store.get(a);
   const eb = await store.get(b);
   if (!ea || !eb) return;
-  const reviews = [...(await store.reviews(a, b)), ...(await store.reviews(b, a)).map((r) => ({ ...r, value: 1 - r.value }))].filter((r) => r.kind === 'pairwise');
+  const reviews = [
+    ...(await store.reviews(a, b)),
+    ...(await store.reviews(b, a)).map((r) => ({ ...r, value: 1 - r.value })),
+  ].filter((r) => r.kind === 'pairwise');
   const latest = new Map<number, ReviewRecord>();
   for (const r of reviews.sort((x, y) => x.createdAt - y.createdAt)) latest.set(r.rowIdx, r);
   for (const [rowIdx, rv] of [...latest].sort((x, y) => x[0] - y[0])) {

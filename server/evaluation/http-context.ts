@@ -14,16 +14,28 @@ export function evaluationServiceFor(ctx: AppContext): EvaluationService {
     if (/^[a-z0-9][a-z0-9_-]*$/.test(ref)) {
       const stored = await ctx.flows.get(ref);
       if (!stored) throw Object.assign(new Error(`flow "${ref}" not found`), { code: 'not_found' });
-      if (!stored.valid || !stored.flow) throw Object.assign(new Error(`flow "${ref}" is invalid; fix it before evaluating`), { code: 'invalid_flow', problems: stored.problems });
+      if (!stored.valid || !stored.flow)
+        throw Object.assign(new Error(`flow "${ref}" is invalid; fix it before evaluating`), {
+          code: 'invalid_flow',
+          problems: stored.problems,
+        });
       return stored.flow;
     }
     return loadFlowRef(ref, ctx.config.flowsDir);
   };
-  svc = new EvaluationService({ storage: ctx.storage, config: ctx.config, runServices: ctx.services, runFlow, loadFlow });
+  svc = new EvaluationService({
+    storage: ctx.storage,
+    config: ctx.config,
+    runServices: ctx.services,
+    runFlow,
+    loadFlow,
+  });
   services.set(ctx, svc);
   const s = svc;
   // Take over evaluations a previous process left running (after a crash or SIGKILL).
-  void s.resumeOrphans().catch((err: unknown) => ctx.logger.error({ err: (err as Error).message }, 'evaluation resume failed'));
+  void s
+    .resumeOrphans()
+    .catch((err: unknown) => ctx.logger.error({ err: (err as Error).message }, 'evaluation resume failed'));
   ctx.onClose(() => s.close());
   return svc;
 }

@@ -12,7 +12,10 @@ export class AdaptiveLimiter {
   private consecutiveLimits = 0;
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(readonly max: number, readonly min = 1) {
+  constructor(
+    readonly max: number,
+    readonly min = 1,
+  ) {
     this.limit = Math.max(min, max);
   }
 
@@ -75,10 +78,13 @@ export class AdaptiveLimiter {
 
   private wakeAt(at: number): void {
     if (this.timer) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.wake();
-    }, Math.max(0, at - Date.now()));
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        this.wake();
+      },
+      Math.max(0, at - Date.now()),
+    );
     this.timer.unref?.();
   }
 

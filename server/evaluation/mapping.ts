@@ -1,6 +1,11 @@
 /** Check an evaluation's column → input mapping against the flow and the dataset before any row runs. */
 import type { Flow } from '../../shared';
-import type { DatasetVersionInfo, EvaluationConfig, EvaluationConfigInput, MetricSpec } from '../../shared/api/evaluation';
+import type {
+  DatasetVersionInfo,
+  EvaluationConfig,
+  EvaluationConfigInput,
+  MetricSpec,
+} from '../../shared/api/evaluation';
 import { metricName, metricNeedsExpected, normalizeSpec } from './metrics/index';
 
 export interface MappingProblem {
@@ -28,8 +33,16 @@ export function checkMapping(flow: Flow, version: DatasetVersionInfo, input: Eva
   const flowInputs = new Map(flow.inputs.map((i) => [i.name, i]));
   for (const i of flow.inputs) if (!(i.name in mapping) && columns.has(i.name)) mapping[i.name] = i.name;
   for (const [name, column] of Object.entries(mapping)) {
-    if (!flowInputs.has(name)) problems.push({ path: `mapping.${name}`, message: `the flow has no input "${name}" (inputs: ${[...flowInputs.keys()].join(', ') || 'none'})` });
-    if (!columns.has(column)) problems.push({ path: `mapping.${name}`, message: `column "${column}" is not in the dataset (columns: ${version.columns.join(', ')})` });
+    if (!flowInputs.has(name))
+      problems.push({
+        path: `mapping.${name}`,
+        message: `the flow has no input "${name}" (inputs: ${[...flowInputs.keys()].join(', ') || 'none'})`,
+      });
+    if (!columns.has(column))
+      problems.push({
+        path: `mapping.${name}`,
+        message: `column "${column}" is not in the dataset (columns: ${version.columns.join(', ')})`,
+      });
   }
   for (const i of flow.inputs) {
     if (i.required && i.default === undefined && !(i.name in mapping)) {
@@ -43,7 +56,8 @@ export function checkMapping(flow: Flow, version: DatasetVersionInfo, input: Eva
     problems.push({ path: 'metrics', message: (e as Error).message });
     metrics = [];
   }
-  if (metrics.length === 0 && problems.every((p) => p.path !== 'metrics')) problems.push({ path: 'metrics', message: 'choose at least one metric' });
+  if (metrics.length === 0 && problems.every((p) => p.path !== 'metrics'))
+    problems.push({ path: 'metrics', message: 'choose at least one metric' });
   const names = metrics.map(metricName);
   const dup = names.find((n, i) => names.indexOf(n) !== i);
   if (dup) problems.push({ path: 'metrics', message: `two metrics are named "${dup}"; give one a name` });
@@ -51,15 +65,30 @@ export function checkMapping(flow: Flow, version: DatasetVersionInfo, input: Eva
   let expected = input.expected;
   if (expected === undefined && columns.has('expected')) expected = 'expected';
   if (expected !== undefined && !columns.has(expected)) {
-    problems.push({ path: 'expected', message: `reference column "${expected}" is not in the dataset (columns: ${version.columns.join(', ')})` });
+    problems.push({
+      path: 'expected',
+      message: `reference column "${expected}" is not in the dataset (columns: ${version.columns.join(', ')})`,
+    });
   } else if (expected === undefined && needsExpected.length > 0) {
-    problems.push({ path: 'expected', message: `${needsExpected.map(metricName).join(', ')} need a reference column: pass --expected <column> (there is no "expected" column)` });
+    problems.push({
+      path: 'expected',
+      message: `${needsExpected.map(metricName).join(', ')} need a reference column: pass --expected <column> (there is no "expected" column)`,
+    });
   }
   const output = input.output ?? flow.outputs[0]?.name;
   if (!output) problems.push({ path: 'output', message: 'the flow declares no outputs to score' });
-  else if (!flow.outputs.some((o) => o.name === output)) problems.push({ path: 'output', message: `the flow has no output "${output}"` });
+  else if (!flow.outputs.some((o) => o.name === output))
+    problems.push({ path: 'output', message: `the flow has no output "${output}"` });
   const concurrency = input.concurrency ?? 4;
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) problems.push({ path: 'concurrency', message: 'must be an integer from 1 to 256' });
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256)
+    problems.push({ path: 'concurrency', message: 'must be an integer from 1 to 256' });
   if (problems.length) throw new MappingError(problems);
-  return { mapping, ...(expected ? { expected } : {}), output, metrics, concurrency, ...(input.limit ? { limit: input.limit } : {}) };
+  return {
+    mapping,
+    ...(expected ? { expected } : {}),
+    output,
+    metrics,
+    concurrency,
+    ...(input.limit ? { limit: input.limit } : {}),
+  };
 }

@@ -26,16 +26,34 @@ export interface RemoteOptions {
 }
 
 async function call<T>(o: RemoteOptions, p: string, init: RequestInit & { duplex?: 'half' } = {}): Promise<T> {
-  const res = await fetch(new URL(p, o.server), { ...init, headers: { accept: 'application/json', ...(o.token ? { authorization: `Bearer ${o.token}` } : {}), ...(init.headers as Record<string, string>) } });
-  const body = (await res.json().catch(() => ({}))) as T & { error?: { code: string; message: string; details?: unknown } };
-  if (!res.ok) throw new RemoteError(res.status, body.error?.code ?? `http_${res.status}`, body.error?.message ?? `HTTP ${res.status}`, body.error?.details);
+  const res = await fetch(new URL(p, o.server), {
+    ...init,
+    headers: {
+      accept: 'application/json',
+      ...(o.token ? { authorization: `Bearer ${o.token}` } : {}),
+      ...(init.headers as Record<string, string>),
+    },
+  });
+  const body = (await res.json().catch(() => ({}))) as T & {
+    error?: { code: string; message: string; details?: unknown };
+  };
+  if (!res.ok)
+    throw new RemoteError(
+      res.status,
+      body.error?.code ?? `http_${res.status}`,
+      body.error?.message ?? `HTTP ${res.status}`,
+      body.error?.details,
+    );
   return body;
 }
 
 /** Read SSE frames until `finished` (or the stream ends). */
 async function follow(o: RemoteOptions, id: string): Promise<void> {
-  const res = await fetch(new URL(`/api/evaluations/${id}/events`, o.server), { headers: { accept: 'text/event-stream', ...(o.token ? { authorization: `Bearer ${o.token}` } : {}) } });
-  if (!res.ok || !res.body) throw new RemoteError(res.status, 'events_failed', `cannot follow evaluation ${id} (HTTP ${res.status})`);
+  const res = await fetch(new URL(`/api/evaluations/${id}/events`, o.server), {
+    headers: { accept: 'text/event-stream', ...(o.token ? { authorization: `Bearer ${o.token}` } : {}) },
+  });
+  if (!res.ok || !res.body)
+    throw new RemoteError(res.status, 'events_failed', `cannot follow evaluation ${id} (HTTP ${res.status})`);
   const decoder = new TextDecoder();
   let buf = '';
   for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
@@ -60,7 +78,9 @@ export async function runRemoteEvaluation(
   const name = path.basename(req.datasetFile);
   const { datasets } = await call<{ datasets: DatasetInfo[] }>(o, '/api/datasets');
   const existing = datasets.find((d) => d.name === name);
-  const url = existing ? `/api/datasets/${existing.id}/versions?filename=${encodeURIComponent(name)}` : `/api/datasets?name=${encodeURIComponent(name)}&filename=${encodeURIComponent(name)}`;
+  const url = existing
+    ? `/api/datasets/${existing.id}/versions?filename=${encodeURIComponent(name)}`
+    : `/api/datasets?name=${encodeURIComponent(name)}&filename=${encodeURIComponent(name)}`;
   const uploaded = await call<{ dataset: DatasetInfo; version: { id: string } }>(o, url, {
     method: 'POST',
     body: Readable.toWeb(fs.createReadStream(req.datasetFile)) as unknown as BodyInit,
@@ -70,12 +90,23 @@ export async function runRemoteEvaluation(
   const { evaluation } = await call<{ evaluation: EvaluationInfo }>(o, '/api/evaluations', {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ flowId: req.flowId, datasetId: uploaded.dataset.id, datasetVersionId: uploaded.version.id, config: req.config }),
+    body: JSON.stringify({
+      flowId: req.flowId,
+      datasetId: uploaded.dataset.id,
+      datasetVersionId: uploaded.version.id,
+      config: req.config,
+    }),
   });
   await follow(o, evaluation.id);
   const final = (await call<{ evaluation: EvaluationInfo }>(o, `/api/evaluations/${evaluation.id}`)).evaluation;
   if (req.out) {
-    const res = await fetch(new URL(`/api/evaluations/${evaluation.id}/export?format=${req.out.endsWith('.csv') ? 'csv' : 'jsonl'}`, o.server), { headers: o.token ? { authorization: `Bearer ${o.token}` } : {} });
+    const res = await fetch(
+      new URL(
+        `/api/evaluations/${evaluation.id}/export?format=${req.out.endsWith('.csv') ? 'csv' : 'jsonl'}`,
+        o.server,
+      ),
+      { headers: o.token ? { authorization: `Bearer ${o.token}` } : {} },
+    );
     if (!res.ok || !res.body) throw new RemoteError(res.status, 'export_failed', `export failed (HTTP ${res.status})`);
     await fs.promises.writeFile(req.out, Readable.fromWeb(res.body as never));
   }

@@ -22,9 +22,19 @@ const STATS = new Set(['mean', 'median', 'p95', 'min', 'max', 'passRate', 'corpu
 
 export function parseThreshold(expr: string): Threshold {
   const m = /^\s*([A-Za-z0-9_:-]+)(?:\.([A-Za-z0-9]+))?\s*(>=|<=|==|>|<)\s*(-?\d+(?:\.\d+)?)\s*$/.exec(expr);
-  if (!m) throw new Error(`bad threshold "${expr}": write <metric>[.<stat>]<op><number>, e.g. "exact_match>=0.8" or "latency.p95<=2000"`);
-  if (m[2] && !STATS.has(m[2])) throw new Error(`bad threshold "${expr}": unknown statistic "${m[2]}" (use ${[...STATS].join(', ')})`);
-  return { expr, metric: m[1], ...(m[2] ? { stat: m[2] as Threshold['stat'] } : {}), op: m[3] as Threshold['op'], value: Number(m[4]) };
+  if (!m)
+    throw new Error(
+      `bad threshold "${expr}": write <metric>[.<stat>]<op><number>, e.g. "exact_match>=0.8" or "latency.p95<=2000"`,
+    );
+  if (m[2] && !STATS.has(m[2]))
+    throw new Error(`bad threshold "${expr}": unknown statistic "${m[2]}" (use ${[...STATS].join(', ')})`);
+  return {
+    expr,
+    metric: m[1],
+    ...(m[2] ? { stat: m[2] as Threshold['stat'] } : {}),
+    op: m[3] as Threshold['op'],
+    value: Number(m[4]),
+  };
 }
 
 /** The number a threshold compares: the named statistic, else the pass rate (boolean), corpus value (BLEU) or mean. */
@@ -41,16 +51,27 @@ export function checkThresholds(summary: EvaluationSummary, thresholds: Threshol
     const actual = agg ? headline(agg, t.stat) : null;
     const passed =
       actual !== null &&
-      (t.op === '>=' ? actual >= t.value : t.op === '>' ? actual > t.value : t.op === '<=' ? actual <= t.value : t.op === '<' ? actual < t.value : actual === t.value);
+      (t.op === '>='
+        ? actual >= t.value
+        : t.op === '>'
+          ? actual > t.value
+          : t.op === '<='
+            ? actual <= t.value
+            : t.op === '<'
+              ? actual < t.value
+              : actual === t.value);
     return { ...t, actual, passed };
   });
 }
 
-const fmt = (v: number | null | undefined, digits = 3): string => (v === null || v === undefined ? '—' : Number.isInteger(v) ? String(v) : v.toFixed(digits));
+const fmt = (v: number | null | undefined, digits = 3): string =>
+  v === null || v === undefined ? '—' : Number.isInteger(v) ? String(v) : v.toFixed(digits);
 
 function pad(cells: string[][]): string {
   const widths = cells[0].map((_, i) => Math.max(...cells.map((r) => r[i].length)));
-  return cells.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')).join('\n');
+  return cells
+    .map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '))
+    .join('\n');
 }
 
 export function summaryTable(summary: EvaluationSummary, results: ThresholdResult[] = []): string {
@@ -72,7 +93,8 @@ export function summaryTable(summary: EvaluationSummary, results: ThresholdResul
   lines.push(
     `rows: ${summary.succeeded} ok, ${summary.failed} failed · latency mean ${fmt(summary.latency.mean, 0)} ms, p95 ${fmt(summary.latency.p95, 0)} ms · tokens ${summary.tokens} · cost ${summary.costTotal === null ? 'unknown' : `$${summary.costTotal.toFixed(4)}`}`,
   );
-  for (const r of results.filter((x) => !summary.metrics.some((m) => m.name === x.metric))) lines.push(`FAIL ${r.expr}: no metric "${r.metric}" in this evaluation`);
+  for (const r of results.filter((x) => !summary.metrics.some((m) => m.name === x.metric)))
+    lines.push(`FAIL ${r.expr}: no metric "${r.metric}" in this evaluation`);
   return lines.join('\n');
 }
 

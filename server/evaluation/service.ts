@@ -8,7 +8,14 @@ import { EventEmitter, setMaxListeners } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import type { Flow, Trace } from '../../shared';
 import { assertValidFlow } from '../../shared/flow/index';
-import type { EvaluationConfig, EvaluationConfigInput, EvaluationEvent, EvaluationInfo, MetricScore, RowResult } from '../../shared/api/evaluation';
+import type {
+  EvaluationConfig,
+  EvaluationConfigInput,
+  EvaluationEvent,
+  EvaluationInfo,
+  MetricScore,
+  RowResult,
+} from '../../shared/api/evaluation';
 import type { Config } from '../config';
 import type { RunServices } from '../runtime/types';
 import { DatasetStore } from '../datasets/store';
@@ -52,7 +59,10 @@ class RateLimited extends Error {
 /** A run that failed on a provider rate limit (after the runtime's own retries). */
 function rateLimitOf(trace: Trace): RateLimited | undefined {
   if (trace.status !== 'failed') return undefined;
-  const err = trace.error && RATE_LIMIT_CODES.has(trace.error.code) ? trace.error : trace.spans.find((s) => s.error && RATE_LIMIT_CODES.has(s.error.code))?.error;
+  const err =
+    trace.error && RATE_LIMIT_CODES.has(trace.error.code)
+      ? trace.error
+      : trace.spans.find((s) => s.error && RATE_LIMIT_CODES.has(s.error.code))?.error;
   if (!err) return undefined;
   // Spans keep the provider's Retry-After only in the message ("retry after N ms").
   const m = /retry after (\d+) ms/.exec(err.message);
@@ -83,18 +93,33 @@ export class EvaluationService {
   }
 
   /** Create an evaluation (checked before any row runs) and start it in the background. */
-  async create(req: { flow: string | Flow; datasetId: string; datasetVersionId?: string; name?: string; config: EvaluationConfigInput; start?: boolean }): Promise<EvaluationInfo> {
+  async create(req: {
+    flow: string | Flow;
+    datasetId: string;
+    datasetVersionId?: string;
+    name?: string;
+    config: EvaluationConfigInput;
+    start?: boolean;
+  }): Promise<EvaluationInfo> {
     // A flow object sent by a client is validated like a saved one (FlowValidationError lists every problem).
     const flow = typeof req.flow === 'string' ? await this.opts.loadFlow(req.flow) : assertValidFlow(req.flow);
     const dataset = await this.datasets.get(req.datasetId);
     if (!dataset) throw new EvaluationNotFound(`dataset ${req.datasetId} not found`);
     const version = req.datasetVersionId ? await this.datasets.getVersion(req.datasetVersionId) : dataset.latestVersion;
-    if (!version || version.datasetId !== dataset.id) throw new EvaluationNotFound(`dataset version ${req.datasetVersionId ?? '(latest)'} not found`);
+    if (!version || version.datasetId !== dataset.id)
+      throw new EvaluationNotFound(`dataset version ${req.datasetVersionId ?? '(latest)'} not found`);
     const config = checkMapping(flow, version, req.config);
     // Evaluator flows are resolved now, so a missing one fails before any row runs.
     for (const m of config.metrics) if (m.type === 'evaluator_flow') await this.opts.loadFlow(m.flow);
     const total = config.limit ? Math.min(config.limit, version.rowCount) : version.rowCount;
-    const info = await this.store.insert({ name: req.name ?? `${flow.id} on ${dataset.name} v${version.version}`, flow, datasetId: dataset.id, datasetVersionId: version.id, config, total });
+    const info = await this.store.insert({
+      name: req.name ?? `${flow.id} on ${dataset.name} v${version.version}`,
+      flow,
+      datasetId: dataset.id,
+      datasetVersionId: version.id,
+      config,
+      total,
+    });
     if (req.start !== false) await this.start(info.id);
     return (await this.store.get(info.id)) as EvaluationInfo;
   }
@@ -181,27 +206,44 @@ export class EvaluationService {
   private async execute(info: EvaluationInfo, abort: AbortController, limiter: AdaptiveLimiter): Promise<void> {
     const id = info.id;
     const flow = (await this.store.flowSnapshot(id)) as Flow;
-    const services: MetricServices = { config: this.opts.config, chat: this.opts.chat, embed: this.opts.embed, runFlow: this.opts.runFlow, loadFlow: this.opts.loadFlow };
+    const services: MetricServices = {
+      config: this.opts.config,
+      chat: this.opts.chat,
+      embed: this.opts.embed,
+      runFlow: this.opts.runFlow,
+      loadFlow: this.opts.loadFlow,
+    };
     const metrics = info.config.metrics.map((s) => buildMetric(s, services));
     const doneSet = await this.store.doneIndexes(id);
     let { done, failed } = await this.store.countResults(id);
     await this.store.setStatus(id, 'running', { started: info.startedAt === null, error: null });
-    const heartbeat = setInterval(() => {
-      void this.store.lease(id, this.owner, this.leaseMs).then((ok) => {
-        if (!ok) abort.abort(new Error('lease lost'));
-      });
-      // A cancel issued through another process (shared database) shows up as the status.
-      void this.store.get(id).then((cur) => {
-        if (cur?.status === 'cancelled' && !abort.signal.aborted) abort.abort(new Error('cancelled'));
-      });
-      void this.store.saveCounts(id, done, failed);
-    }, Math.max(200, Math.floor(this.leaseMs / 3)));
+    const heartbeat = setInterval(
+      () => {
+        void this.store.lease(id, this.owner, this.leaseMs).then((ok) => {
+          if (!ok) abort.abort(new Error('lease lost'));
+        });
+        // A cancel issued through another process (shared database) shows up as the status.
+        void this.store.get(id).then((cur) => {
+          if (cur?.status === 'cancelled' && !abort.signal.aborted) abort.abort(new Error('cancelled'));
+        });
+        void this.store.saveCounts(id, done, failed);
+      },
+      Math.max(200, Math.floor(this.leaseMs / 3)),
+    );
     let lastProgress = 0;
     const progress = (force = false) => {
       const now = Date.now();
       if (!force && now - lastProgress < 200) return;
       lastProgress = now;
-      this.emit(id, { type: 'progress', id, status: 'running', total: info.total, done, failed, concurrency: limiter.limit });
+      this.emit(id, {
+        type: 'progress',
+        id,
+        status: 'running',
+        total: info.total,
+        done,
+        failed,
+        concurrency: limiter.limit,
+      });
     };
     progress(true);
     const inflight = new Set<Promise<void>>();
@@ -246,7 +288,9 @@ export class EvaluationService {
     };
     try {
       const limit = info.config.limit;
-      outer: for await (const page of this.datasets.iterateRows(info.datasetVersionId, { skip: (i) => doneSet.has(i) || (limit !== undefined && i >= limit) })) {
+      outer: for await (const page of this.datasets.iterateRows(info.datasetVersionId, {
+        skip: (i) => doneSet.has(i) || (limit !== undefined && i >= limit),
+      })) {
         for (const row of page) {
           await limiter.acquire(abort.signal);
           if (abort.signal.aborted || fatal) {
@@ -280,18 +324,36 @@ export class EvaluationService {
     await this.store.saveCounts(id, done, failed);
     const reason = abort.signal.reason as Error | undefined;
     if (fatal) {
-      await this.store.setStatus(id, 'failed', { error: { code: 'evaluation_error', message: fatal.message }, finished: true, summary: await computeSummary(this.store, id, info.config) });
+      await this.store.setStatus(id, 'failed', {
+        error: { code: 'evaluation_error', message: fatal.message },
+        finished: true,
+        summary: await computeSummary(this.store, id, info.config),
+      });
     } else if (abort.signal.aborted && reason?.message === 'cancelled') {
-      await this.store.setStatus(id, 'cancelled', { finished: true, summary: await computeSummary(this.store, id, info.config) });
+      await this.store.setStatus(id, 'cancelled', {
+        finished: true,
+        summary: await computeSummary(this.store, id, info.config),
+      });
     } else if (abort.signal.aborted) {
       // shutdown or lease lost: leave it resumable by whoever holds it next
       await this.store.releaseLease(id, this.owner);
       return;
     } else {
-      await this.store.setStatus(id, 'completed', { finished: true, summary: await computeSummary(this.store, id, info.config) });
+      await this.store.setStatus(id, 'completed', {
+        finished: true,
+        summary: await computeSummary(this.store, id, info.config),
+      });
     }
     const final = (await this.store.get(id)) as EvaluationInfo;
-    this.emit(id, { type: 'progress', id, status: final.status, total: final.total, done, failed, concurrency: limiter.limit });
+    this.emit(id, {
+      type: 'progress',
+      id,
+      status: final.status,
+      total: final.total,
+      done,
+      failed,
+      concurrency: limiter.limit,
+    });
     this.emit(id, { type: 'finished', id, status: final.status, summary: final.summary });
   }
 
@@ -310,11 +372,30 @@ export class EvaluationService {
     const t0 = performance.now();
     let res;
     try {
-      res = await this.opts.runFlow(flow, inputs, { services: this.opts.runServices ?? { config: this.opts.config }, signal });
+      res = await this.opts.runFlow(flow, inputs, {
+        services: this.opts.runServices ?? { config: this.opts.config },
+        signal,
+      });
     } catch (e) {
       if (signal.aborted) throw e;
-      const error = e instanceof RunInputError ? { code: 'invalid_inputs', message: e.message } : { code: 'internal_error', message: (e as Error).message ?? String(e) };
-      return { result: { ...base, status: 'failed', outputs: null, metrics: {}, runId: null, latencyMs: null, totalTokens: 0, cost: null, error, finishedAt: Date.now() } };
+      const error =
+        e instanceof RunInputError
+          ? { code: 'invalid_inputs', message: e.message }
+          : { code: 'internal_error', message: (e as Error).message ?? String(e) };
+      return {
+        result: {
+          ...base,
+          status: 'failed',
+          outputs: null,
+          metrics: {},
+          runId: null,
+          latencyMs: null,
+          totalTokens: 0,
+          cost: null,
+          error,
+          finishedAt: Date.now(),
+        },
+      };
     }
     const latencyMs = performance.now() - t0;
     const trace = res.trace;
@@ -323,12 +404,44 @@ export class EvaluationService {
     const common = { runId: res.runId, latencyMs, totalTokens: trace.usage.totalTokens, cost: trace.usage.cost };
     if (res.status !== 'succeeded') {
       const err = trace.error ?? { code: res.status, message: `run ${res.status}` };
-      return { result: { ...base, ...common, status: 'failed', outputs: res.outputs ?? null, metrics: {}, error: { code: err.code, message: err.message }, finishedAt: Date.now() }, trace };
+      return {
+        result: {
+          ...base,
+          ...common,
+          status: 'failed',
+          outputs: res.outputs ?? null,
+          metrics: {},
+          error: { code: err.code, message: err.message },
+          finishedAt: Date.now(),
+        },
+        trace,
+      };
     }
     const output = config.output ? res.outputs[config.output] : Object.values(res.outputs)[0];
     const scores: Record<string, MetricScore> = {};
-    for (const m of metrics) scores[m.name] = await this.scoreWithRetry(m, { row: row.data, inputs, outputs: res.outputs, output, expected, trace, latencyMs, signal });
-    return { result: { ...base, ...common, status: 'succeeded', outputs: res.outputs, metrics: scores, error: null, finishedAt: Date.now() }, trace };
+    for (const m of metrics)
+      scores[m.name] = await this.scoreWithRetry(m, {
+        row: row.data,
+        inputs,
+        outputs: res.outputs,
+        output,
+        expected,
+        trace,
+        latencyMs,
+        signal,
+      });
+    return {
+      result: {
+        ...base,
+        ...common,
+        status: 'succeeded',
+        outputs: res.outputs,
+        metrics: scores,
+        error: null,
+        finishedAt: Date.now(),
+      },
+      trace,
+    };
   }
 
   private async scoreWithRetry(m: Metric, ctx: Parameters<Metric['score']>[0]): Promise<MetricScore> {

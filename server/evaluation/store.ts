@@ -1,7 +1,15 @@
 /** Persistence of evaluations, per-row results and reviews (tables in migration 0200). */
 import { randomUUID } from 'node:crypto';
 import type { Flow, Trace } from '../../shared';
-import type { EvaluationConfig, EvaluationInfo, EvaluationStatus, EvaluationSummary, MetricScore, ReviewInput, RowResult } from '../../shared/api/evaluation';
+import type {
+  EvaluationConfig,
+  EvaluationInfo,
+  EvaluationStatus,
+  EvaluationSummary,
+  MetricScore,
+  ReviewInput,
+  RowResult,
+} from '../../shared/api/evaluation';
 import { fromJson, toJson, type Storage } from '../storage/index';
 import { evalDb, type EvalDb, type EvaluationsTable } from './tables';
 
@@ -45,7 +53,14 @@ export class EvaluationStore {
     this.db = evalDb(storage);
   }
 
-  async insert(e: { name: string; flow: Flow; datasetId: string; datasetVersionId: string; config: EvaluationConfig; total: number }): Promise<EvaluationInfo> {
+  async insert(e: {
+    name: string;
+    flow: Flow;
+    datasetId: string;
+    datasetVersionId: string;
+    config: EvaluationConfig;
+    total: number;
+  }): Promise<EvaluationInfo> {
     const id = randomUUID();
     await this.db
       .insertInto('evaluations')
@@ -85,11 +100,23 @@ export class EvaluationStore {
     let q = this.db.selectFrom('evaluations').selectAll();
     if (opts.flowId) q = q.where('flow_id', '=', opts.flowId);
     if (opts.datasetId) q = q.where('dataset_id', '=', opts.datasetId);
-    const rows = await q.orderBy('created_at', 'desc').limit(Math.min(500, opts.limit ?? 100)).execute();
+    const rows = await q
+      .orderBy('created_at', 'desc')
+      .limit(Math.min(500, opts.limit ?? 100))
+      .execute();
     return rows.map((r) => toInfo(r as EvalRow));
   }
 
-  async setStatus(id: string, status: EvaluationStatus, extra: { error?: { code: string; message: string } | null; summary?: EvaluationSummary; started?: boolean; finished?: boolean } = {}): Promise<void> {
+  async setStatus(
+    id: string,
+    status: EvaluationStatus,
+    extra: {
+      error?: { code: string; message: string } | null;
+      summary?: EvaluationSummary;
+      started?: boolean;
+      finished?: boolean;
+    } = {},
+  ): Promise<void> {
     await this.db
       .updateTable('evaluations')
       .set({
@@ -117,17 +144,30 @@ export class EvaluationStore {
 
   /** Give up the lease now (graceful shutdown), so the next process resumes at once. */
   async releaseLease(id: string, owner: string): Promise<void> {
-    await this.db.updateTable('evaluations').set({ lease_owner: null, lease_until: null }).where('id', '=', id).where('lease_owner', '=', owner).execute();
+    await this.db
+      .updateTable('evaluations')
+      .set({ lease_owner: null, lease_until: null })
+      .where('id', '=', id)
+      .where('lease_owner', '=', owner)
+      .execute();
   }
 
   /** Evaluations that should be running but whose owner stopped renewing its lease. */
   async orphaned(): Promise<Array<{ id: string; leaseUntil: number | null }>> {
-    const rows = await this.db.selectFrom('evaluations').select(['id', 'lease_until']).where('status', 'in', ['queued', 'running']).execute();
+    const rows = await this.db
+      .selectFrom('evaluations')
+      .select(['id', 'lease_until'])
+      .where('status', 'in', ['queued', 'running'])
+      .execute();
     return rows.map((r) => ({ id: r.id, leaseUntil: r.lease_until === null ? null : Number(r.lease_until) }));
   }
 
   async saveCounts(id: string, done: number, failed: number): Promise<void> {
-    await this.db.updateTable('evaluations').set({ done_rows: done, failed_rows: failed }).where('id', '=', id).execute();
+    await this.db
+      .updateTable('evaluations')
+      .set({ done_rows: done, failed_rows: failed })
+      .where('id', '=', id)
+      .execute();
   }
 
   async countResults(id: string): Promise<{ done: number; failed: number }> {
@@ -151,7 +191,14 @@ export class EvaluationStore {
     const out = new Set<number>();
     let from = -1;
     for (;;) {
-      const rows = await this.db.selectFrom('evaluation_results').select('row_idx').where('evaluation_id', '=', id).where('row_idx', '>', from).orderBy('row_idx').limit(10_000).execute();
+      const rows = await this.db
+        .selectFrom('evaluation_results')
+        .select('row_idx')
+        .where('evaluation_id', '=', id)
+        .where('row_idx', '>', from)
+        .orderBy('row_idx')
+        .limit(10_000)
+        .execute();
       if (rows.length === 0) return out;
       for (const r of rows) out.add(Number(r.row_idx));
       from = Number(rows[rows.length - 1].row_idx);
@@ -220,7 +267,20 @@ export class EvaluationStore {
     };
   }
 
-  private static readonly COLS = ['row_idx', 'status', 'inputs', 'outputs', 'expected', 'metrics', 'run_id', 'latency_ms', 'total_tokens', 'cost', 'error', 'finished_at'] as const;
+  private static readonly COLS = [
+    'row_idx',
+    'status',
+    'inputs',
+    'outputs',
+    'expected',
+    'metrics',
+    'run_id',
+    'latency_ms',
+    'total_tokens',
+    'cost',
+    'error',
+    'finished_at',
+  ] as const;
 
   async results(id: string, opts: { offset?: number; limit?: number; filter?: RowFilter } = {}): Promise<RowResult[]> {
     let q = this.db.selectFrom('evaluation_results').select(EvaluationStore.COLS).where('evaluation_id', '=', id);
@@ -236,7 +296,14 @@ export class EvaluationStore {
   async *iterateResults(id: string, pageSize = 1000): AsyncGenerator<RowResult[]> {
     let from = -1;
     for (;;) {
-      const rows = await this.db.selectFrom('evaluation_results').select(EvaluationStore.COLS).where('evaluation_id', '=', id).where('row_idx', '>', from).orderBy('row_idx').limit(pageSize).execute();
+      const rows = await this.db
+        .selectFrom('evaluation_results')
+        .select(EvaluationStore.COLS)
+        .where('evaluation_id', '=', id)
+        .where('row_idx', '>', from)
+        .orderBy('row_idx')
+        .limit(pageSize)
+        .execute();
       if (rows.length === 0) return;
       from = Number(rows[rows.length - 1].row_idx);
       yield rows.map((r) => this.toRow(r));

@@ -4,7 +4,11 @@ import { histogram, summarize } from './aggregate';
 import { corpusValue, metricKind, metricName, normalizeSpec } from './metrics/index';
 import type { EvaluationStore } from './store';
 
-export async function computeSummary(store: EvaluationStore, id: string, config: EvaluationConfig): Promise<EvaluationSummary> {
+export async function computeSummary(
+  store: EvaluationStore,
+  id: string,
+  config: EvaluationConfig,
+): Promise<EvaluationSummary> {
   const specs = config.metrics.map(normalizeSpec);
   const names = specs.map(metricName);
   const values = names.map(() => [] as number[]);
@@ -47,5 +51,12 @@ export async function computeSummary(store: EvaluationStore, id: string, config:
     };
   });
   const lat = summarize(latencies);
-  return { metrics, latency: { mean: lat.mean, median: lat.median, p95: lat.p95 }, tokens, costTotal: cost, succeeded, failed };
+  return {
+    metrics,
+    latency: { mean: lat.mean, median: lat.median, p95: lat.p95 },
+    tokens,
+    costTotal: cost,
+    succeeded,
+    failed,
+  };
 }

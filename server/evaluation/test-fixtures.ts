@@ -15,7 +15,12 @@ export function qaFlow(opts: { retry?: number; stream?: boolean } = {}): Flow {
         id: 'answer',
         type: 'prompt',
         position: { x: 300, y: 0 },
-        config: { model: 'openai:gpt-4o-mini', temperature: 0, stream: opts.stream ?? false, messages: [{ role: 'user', content: '{{question}}' }] },
+        config: {
+          model: 'openai:gpt-4o-mini',
+          temperature: 0,
+          stream: opts.stream ?? false,
+          messages: [{ role: 'user', content: '{{question}}' }],
+        },
         ...(opts.retry !== undefined ? { retry: { max: opts.retry, baseMs: 10 } } : {}),
       },
       { id: 'outputs', type: 'output', position: { x: 600, y: 0 } },

@@ -58,10 +58,23 @@ export type MetricSpec =
   | { type: 'json_valid'; name?: string }
   | { type: 'json_schema'; name?: string; schema: Record<string, unknown> }
   | { type: 'levenshtein'; name?: string }
-  | { type: 'bleu'; name?: string; tokenize?: '13a' | 'none'; smoothMethod?: 'exp' | 'floor' | 'add-k' | 'none'; lowercase?: boolean }
+  | {
+      type: 'bleu';
+      name?: string;
+      tokenize?: '13a' | 'none';
+      smoothMethod?: 'exp' | 'floor' | 'add-k' | 'none';
+      lowercase?: boolean;
+    }
   | { type: 'rouge1' | 'rouge2' | 'rougeL'; name?: string }
   | { type: 'embedding_cosine'; name?: string; model?: string }
-  | { type: 'llm_judge'; name?: string; rubric: string; model?: string; scale?: { min: number; max: number }; passAt?: number }
+  | {
+      type: 'llm_judge';
+      name?: string;
+      rubric: string;
+      model?: string;
+      scale?: { min: number; max: number };
+      passAt?: number;
+    }
   | { type: 'groundedness' | 'context_relevance' | 'answer_relevance'; name?: string; model?: string }
   | { type: 'latency'; name?: string }
   | { type: 'tokens'; name?: string }
@@ -165,7 +178,15 @@ export interface RowResult {
 
 /** Server-sent events of GET /api/evaluations/:id/events. */
 export type EvaluationEvent =
-  | { type: 'progress'; id: string; status: EvaluationStatus; total: number; done: number; failed: number; concurrency: number }
+  | {
+      type: 'progress';
+      id: string;
+      status: EvaluationStatus;
+      total: number;
+      done: number;
+      failed: number;
+      concurrency: number;
+    }
   | { type: 'row'; id: string; row: RowResult }
   | { type: 'finished'; id: string; status: EvaluationStatus; summary: EvaluationSummary | null };
 

@@ -25,7 +25,10 @@ beforeAll(async () => {
   stack = await startStack({ latencyMs: 5 });
   fs.copyFileSync(path.join(ROOT, 'flows', 'qa.flow.json'), path.join(stack.flowsDir, 'qa.flow.json'));
   csvFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'braid-eval-ui-')), 'support.csv');
-  const rows = Array.from({ length: 100 }, (_, i) => `"question ${i}","${i % 5 === 0 ? 'something else' : `Echo: question ${i}`}"`);
+  const rows = Array.from(
+    { length: 100 },
+    (_, i) => `"question ${i}","${i % 5 === 0 ? 'something else' : `Echo: question ${i}`}"`,
+  );
   fs.writeFileSync(csvFile, `question,expected\n${rows.join('\n')}\n`);
   browser = await launchBrowser();
 }, 240_000);
@@ -96,18 +99,51 @@ describe('evaluations page', () => {
     const N = 100_000;
     const ds = await new DatasetStore(storage).importStream(
       { name: 'big' },
-      Readable.from((function* () { yield 'question,expected\n'; for (let i = 0; i < N; i++) yield `q${i},a${i}\n`; })()),
+      Readable.from(
+        (function* () {
+          yield 'question,expected\n';
+          for (let i = 0; i < N; i++) yield `q${i},a${i}\n`;
+        })(),
+      ),
       { filename: 'big.csv' },
     );
     const store = new EvaluationStore(storage);
-    const config = { mapping: { question: 'question' }, expected: 'expected', output: 'answer', metrics: [{ type: 'exact_match' as const }], concurrency: 8 };
-    const e = await store.insert({ name: 'big run', flow: qaFlow(), datasetId: ds.dataset.id, datasetVersionId: ds.version.id, config, total: N });
+    const config = {
+      mapping: { question: 'question' },
+      expected: 'expected',
+      output: 'answer',
+      metrics: [{ type: 'exact_match' as const }],
+      concurrency: 8,
+    };
+    const e = await store.insert({
+      name: 'big run',
+      flow: qaFlow(),
+      datasetId: ds.dataset.id,
+      datasetVersionId: ds.version.id,
+      config,
+      total: N,
+    });
     await store.lease(e.id, 'seed', 600_000); // keep the server's resume loop away from it
     for (let from = 0; from < N; from += 1000) {
       const batch: Array<{ result: RowResult }> = [];
       for (let i = from; i < from + 1000; i++) {
         const ok = i % 7 !== 0;
-        batch.push({ result: { rowIdx: i, status: 'succeeded', inputs: { question: `q${i}` }, outputs: { answer: ok ? `a${i}` : 'no' }, expected: `a${i}`, metrics: { exact_match: { value: ok ? 1 : 0, passed: ok } }, runId: null, latencyMs: 40 + (i % 50), totalTokens: 12, cost: 0.00001, error: null, finishedAt: Date.now() } });
+        batch.push({
+          result: {
+            rowIdx: i,
+            status: 'succeeded',
+            inputs: { question: `q${i}` },
+            outputs: { answer: ok ? `a${i}` : 'no' },
+            expected: `a${i}`,
+            metrics: { exact_match: { value: ok ? 1 : 0, passed: ok } },
+            runId: null,
+            latencyMs: 40 + (i % 50),
+            totalTokens: 12,
+            cost: 0.00001,
+            error: null,
+            finishedAt: Date.now(),
+          },
+        });
       }
       await store.putResults(e.id, batch);
     }
@@ -126,7 +162,10 @@ describe('evaluations page', () => {
     await page.getByTestId(`result-row-${N - 1}`).waitFor();
     const toEnd = Date.now() - t1;
     await page.getByTestId('results-scroll').evaluate((el) => (el.scrollTop = el.scrollHeight / 2));
-    await page.getByTestId('result-row-50000').waitFor({ timeout: 5000 }).catch(() => undefined);
+    await page
+      .getByTestId('result-row-50000')
+      .waitFor({ timeout: 5000 })
+      .catch(() => undefined);
     expect(await page.locator('[data-testid^="result-row-"]').count()).toBeLessThan(100);
     console.log(`[evaluation UI] 100k rows: first rows ${firstRows} ms, jump to the last row ${toEnd} ms`);
     expect(firstRows).toBeLessThan(5000);

@@ -19,7 +19,12 @@ beforeAll(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'braid-eval-cli-'));
   data = path.join(tmp, 'qa.jsonl');
   // 10 rows; the fake model echoes the question, so 9 of 10 answers match exactly.
-  fs.writeFileSync(data, Array.from({ length: 10 }, (_, i) => JSON.stringify({ q: `q${i}`, answer: i === 3 ? 'other' : `Echo: q${i}` })).join('\n') + '\n');
+  fs.writeFileSync(
+    data,
+    Array.from({ length: 10 }, (_, i) =>
+      JSON.stringify({ q: `q${i}`, answer: i === 3 ? 'other' : `Echo: q${i}` }),
+    ).join('\n') + '\n',
+  );
 });
 afterAll(async () => {
   await fake?.close();
@@ -38,14 +43,34 @@ function braid(args: string[]): Promise<{ code: number; stdout: string; stderr: 
   };
   return new Promise((resolve) => {
     execFile(process.execPath, [BIN, ...args], { cwd: tmp, env, timeout: 60_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0;
+      const code = err
+        ? typeof (err as { code?: unknown }).code === 'number'
+          ? (err as { code: number }).code
+          : -1
+        : 0;
       resolve({ code, stdout, stderr });
     });
   });
 }
 
-const base = ['eval', 'flows/qa.flow.json', '--dataset', '', '--map', 'question=q', '--expected', 'answer', '--metric', 'exact_match', '--metric', 'rougeL'];
-const args = (...extra: string[]) => [...base.slice(0, 3), data, ...base.slice(4), ...extra].map((a) => (a === 'flows/qa.flow.json' ? path.join(ROOT, a) : a));
+const base = [
+  'eval',
+  'flows/qa.flow.json',
+  '--dataset',
+  '',
+  '--map',
+  'question=q',
+  '--expected',
+  'answer',
+  '--metric',
+  'exact_match',
+  '--metric',
+  'rougeL',
+];
+const args = (...extra: string[]) =>
+  [...base.slice(0, 3), data, ...base.slice(4), ...extra].map((a) =>
+    a === 'flows/qa.flow.json' ? path.join(ROOT, a) : a,
+  );
 
 describe('braid eval', () => {
   it('passes the gate (exit 0), prints a table and a progress bar, writes --out', async () => {
@@ -63,9 +88,23 @@ describe('braid eval', () => {
   });
 
   it('fails the gate (exit 1) and reports it in --json', async () => {
-    const r = await braid(args('--threshold', 'exact_match>=0.95', '--threshold', 'latency.p95<=60000', '--metric', 'latency', '--json', '--ephemeral'));
+    const r = await braid(
+      args(
+        '--threshold',
+        'exact_match>=0.95',
+        '--threshold',
+        'latency.p95<=60000',
+        '--metric',
+        'latency',
+        '--json',
+        '--ephemeral',
+      ),
+    );
     expect(r.code).toBe(1);
-    const report = JSON.parse(r.stdout) as { passed: boolean; thresholds: Array<{ expr: string; actual: number; passed: boolean }> };
+    const report = JSON.parse(r.stdout) as {
+      passed: boolean;
+      thresholds: Array<{ expr: string; actual: number; passed: boolean }>;
+    };
     expect(report.passed).toBe(false);
     expect(report.thresholds[0]).toMatchObject({ expr: 'exact_match>=0.95', actual: 0.9, passed: false });
     expect(report.thresholds[1].passed).toBe(true);
@@ -90,14 +129,44 @@ describe('braid eval', () => {
     const h = await startHarness({ openaiUrl: fake.url });
     try {
       const out = path.join(tmp, 'remote.csv');
-      const r = await braid(['eval', 'qa', '--server', h.url, '--dataset', data, '--map', 'question=q', '--expected', 'answer', '--metric', 'exact_match', '--threshold', 'exact_match>=0.8', '--out', out]);
+      const r = await braid([
+        'eval',
+        'qa',
+        '--server',
+        h.url,
+        '--dataset',
+        data,
+        '--map',
+        'question=q',
+        '--expected',
+        'answer',
+        '--metric',
+        'exact_match',
+        '--threshold',
+        'exact_match>=0.8',
+        '--out',
+        out,
+      ]);
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
       expect(r.stdout).toMatch(/exact_match\s+0\.900.*PASS/);
       expect(fs.readFileSync(out, 'utf8').trim().split('\n')).toHaveLength(11);
-      const list = (await (await h.api('/api/evaluations')).json()) as { evaluations: Array<{ status: string; done: number }> };
+      const list = (await (await h.api('/api/evaluations')).json()) as {
+        evaluations: Array<{ status: string; done: number }>;
+      };
       expect(list.evaluations[0]).toMatchObject({ status: 'completed', done: 10 });
-      const bad = await braid(['eval', 'qa', '--server', h.url, '--dataset', data, '--map', 'question=nope', '--expected', 'answer']);
+      const bad = await braid([
+        'eval',
+        'qa',
+        '--server',
+        h.url,
+        '--dataset',
+        data,
+        '--map',
+        'question=nope',
+        '--expected',
+        'answer',
+      ]);
       expect(bad.code).toBe(2);
       expect(bad.stderr).toMatch(/invalid_mapping[\s\S]*mapping\.question/);
     } finally {

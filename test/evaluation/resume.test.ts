@@ -72,13 +72,23 @@ async function getEval(url: string, id: string): Promise<EvaluationInfo> {
 
 it('an evaluation survives kill -9 of the server and finishes after restart without redoing rows', async () => {
   const first = await startServer();
-  const data = Array.from({ length: ROWS }, (_, i) => JSON.stringify({ q: `question ${i}`, answer: `Echo: question ${i}` })).join('\n');
-  const up = await fetch(`${first.url}/api/datasets?name=resume&filename=r.jsonl`, { method: 'POST', body: data, headers: { 'content-type': 'application/x-ndjson' } });
+  const data = Array.from({ length: ROWS }, (_, i) =>
+    JSON.stringify({ q: `question ${i}`, answer: `Echo: question ${i}` }),
+  ).join('\n');
+  const up = await fetch(`${first.url}/api/datasets?name=resume&filename=r.jsonl`, {
+    method: 'POST',
+    body: data,
+    headers: { 'content-type': 'application/x-ndjson' },
+  });
   const { dataset } = (await up.json()) as { dataset: { id: string } };
   const res = await fetch(`${first.url}/api/evaluations`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ flowId: 'qa', datasetId: dataset.id, config: { mapping: { question: 'q' }, expected: 'answer', metrics: ['exact_match'], concurrency: 4 } }),
+    body: JSON.stringify({
+      flowId: 'qa',
+      datasetId: dataset.id,
+      config: { mapping: { question: 'q' }, expected: 'answer', metrics: ['exact_match'], concurrency: 4 },
+    }),
   });
   expect(res.status).toBe(201);
   const { evaluation } = (await res.json()) as { evaluation: EvaluationInfo };
@@ -116,9 +126,13 @@ it('an evaluation survives kill -9 of the server and finishes after restart with
   expect(final?.done).toBe(ROWS);
   expect(final?.failed).toBe(0);
   expect(final?.summary?.metrics[0].passRate).toBe(1);
-  const all = await (await fetch(`${second.url}/api/evaluations/${evaluation.id}/results?limit=1000`)).json() as { rows: Array<{ rowIdx: number }> };
+  const all = (await (await fetch(`${second.url}/api/evaluations/${evaluation.id}/results?limit=1000`)).json()) as {
+    rows: Array<{ rowIdx: number }>;
+  };
   expect(all.rows.map((r) => r.rowIdx)).toEqual([...Array(ROWS).keys()]);
-  const askedAfter = fake.calls.filter((c) => c.at >= restartAt).map((c) => String((c.body as { messages: Array<{ content: string }> }).messages.at(-1)?.content));
+  const askedAfter = fake.calls
+    .filter((c) => c.at >= restartAt)
+    .map((c) => String((c.body as { messages: Array<{ content: string }> }).messages.at(-1)?.content));
   expect(askedAfter.filter((q) => storedBefore.has(q))).toEqual([]);
   expect(new Set(askedAfter).size).toBe(ROWS - storedBefore.size);
   second.child.kill('SIGTERM');

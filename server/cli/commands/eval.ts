@@ -47,17 +47,35 @@ export function register(program: Command): void {
     .argument('<flow>', 'flow file path or flow id in BRAID_FLOWS_DIR')
     .description('evaluate a flow over a CSV/JSONL dataset; exit 1 when a --threshold fails')
     .requiredOption('-d, --dataset <file>', 'dataset file (.csv, .jsonl or .ndjson)')
-    .option('-m, --map <input=column>', 'map a flow input to a dataset column (repeatable; same-named columns map themselves)', collect, [])
+    .option(
+      '-m, --map <input=column>',
+      'map a flow input to a dataset column (repeatable; same-named columns map themselves)',
+      collect,
+      [],
+    )
     .option('-e, --expected <column>', 'the reference column (default "expected" when present)')
     .option('--output <name>', 'which flow output to score (default: the first)')
-    .option('--metric <name|json>', 'a metric name (exact_match, rougeL, bleu, …) or a JSON spec (repeatable)', collect, [])
-    .option('-t, --threshold <expr>', 'a gate such as "exact_match>=0.8" or "latency.p95<=2000" (repeatable)', collect, [])
+    .option(
+      '--metric <name|json>',
+      'a metric name (exact_match, rougeL, bleu, …) or a JSON spec (repeatable)',
+      collect,
+      [],
+    )
+    .option(
+      '-t, --threshold <expr>',
+      'a gate such as "exact_match>=0.8" or "latency.p95<=2000" (repeatable)',
+      collect,
+      [],
+    )
     .option('-c, --concurrency <n>', 'rows in flight (lowered automatically on rate limits)', '8')
     .option('--limit <n>', 'only the first n rows')
     .option('-o, --out <file>', 'write per-row results (.jsonl, or .csv)')
     .option('--json', 'print a JSON report on stdout instead of the table')
     .option('--ephemeral', 'keep nothing: use an in-memory database instead of BRAID_DATA_DIR')
-    .option('--server <url>', 'run on a Braid server instead of locally (the flow id must exist there; BRAID_ADMIN_TOKEN is sent)')
+    .option(
+      '--server <url>',
+      'run on a Braid server instead of locally (the flow id must exist there; BRAID_ADMIN_TOKEN is sent)',
+    )
     .action(async (ref: string, opts: EvalOpts) => {
       const config = cliConfig();
       const f = loadFlowRef(ref, config.flowsDir);
@@ -81,23 +99,40 @@ export function register(program: Command): void {
         mapping[m.slice(0, i)] = m.slice(i + 1);
       }
       const concurrency = Number(opts.concurrency);
-      if (!Number.isInteger(concurrency) || concurrency < 1) throw new CliExit(EXIT_USAGE, '--concurrency must be a positive integer');
+      if (!Number.isInteger(concurrency) || concurrency < 1)
+        throw new CliExit(EXIT_USAGE, '--concurrency must be a positive integer');
       const metrics = opts.metric.length ? opts.metric.map(parseMetric) : (['exact_match'] as MetricInput[]);
 
-      const evalConfig = { mapping, ...(opts.expected ? { expected: opts.expected } : {}), ...(opts.output ? { output: opts.output } : {}), metrics, concurrency, ...(opts.limit ? { limit: Number(opts.limit) } : {}) };
+      const evalConfig = {
+        mapping,
+        ...(opts.expected ? { expected: opts.expected } : {}),
+        ...(opts.output ? { output: opts.output } : {}),
+        metrics,
+        concurrency,
+        ...(opts.limit ? { limit: Number(opts.limit) } : {}),
+      };
       if (opts.server) {
         const { runRemoteEvaluation, RemoteError } = await import('../../evaluation/remote');
         const tty = process.stderr.isTTY === true;
         let final;
         try {
           final = await runRemoteEvaluation(
-            { server: opts.server, token: config.adminToken, onProgress: (e) => tty && process.stderr.write(`\r${progressBar(e.done, e.total, e.failed, e.concurrency)}`) },
+            {
+              server: opts.server,
+              token: config.adminToken,
+              onProgress: (e) =>
+                tty && process.stderr.write(`\r${progressBar(e.done, e.total, e.failed, e.concurrency)}`),
+            },
             { flowId: f.id, datasetFile: opts.dataset, config: evalConfig, out: opts.out },
           );
         } catch (e) {
           if (e instanceof RemoteError) {
-            const problems = (e.details as { problems?: Array<{ path: string; message: string }> } | undefined)?.problems;
-            throw new CliExit(e.status >= 400 && e.status < 500 ? EXIT_USAGE : EXIT_FAILED, `server: ${e.code}: ${e.message}${problems ? `\n${problems.map((p) => `  ${p.path}: ${p.message}`).join('\n')}` : ''}`);
+            const problems = (e.details as { problems?: Array<{ path: string; message: string }> } | undefined)
+              ?.problems;
+            throw new CliExit(
+              e.status >= 400 && e.status < 500 ? EXIT_USAGE : EXIT_FAILED,
+              `server: ${e.code}: ${e.message}${problems ? `\n${problems.map((p) => `  ${p.path}: ${p.message}`).join('\n')}` : ''}`,
+            );
           }
           throw e;
         }
@@ -114,7 +149,16 @@ export function register(program: Command): void {
         return;
       }
 
-      const [{ openStorage }, { EvaluationService }, { runFlow }, { buildRunServices }, { loadFlowRef: loadEvaluator }, { MappingError }, { DatasetError }, { exportResults }] = await Promise.all([
+      const [
+        { openStorage },
+        { EvaluationService },
+        { runFlow },
+        { buildRunServices },
+        { loadFlowRef: loadEvaluator },
+        { MappingError },
+        { DatasetError },
+        { exportResults },
+      ] = await Promise.all([
         import('../../storage/index'),
         import('../../evaluation/service'),
         import('../../runtime/index'),
@@ -139,7 +183,11 @@ export function register(program: Command): void {
         const existing = await svc.datasets.findByName(name);
         let imported;
         try {
-          imported = await svc.datasets.importStream(existing ? { datasetId: existing.id } : { name }, fs.createReadStream(opts.dataset), { filename: opts.dataset });
+          imported = await svc.datasets.importStream(
+            existing ? { datasetId: existing.id } : { name },
+            fs.createReadStream(opts.dataset),
+            { filename: opts.dataset },
+          );
         } catch (e) {
           if (e instanceof DatasetError) throw new CliExit(EXIT_USAGE, `${opts.dataset}: ${e.message}`);
           throw e;
@@ -159,7 +207,11 @@ export function register(program: Command): void {
             // started at once (holding the run lease), so a server sharing BRAID_DATA_DIR never picks it up as queued
           });
         } catch (e) {
-          if (e instanceof MappingError) throw new CliExit(EXIT_USAGE, `cannot evaluate:\n${e.problems.map((p) => `  ${p.path}: ${p.message}`).join('\n')}`);
+          if (e instanceof MappingError)
+            throw new CliExit(
+              EXIT_USAGE,
+              `cannot evaluate:\n${e.problems.map((p) => `  ${p.path}: ${p.message}`).join('\n')}`,
+            );
           throw e;
         }
         const id = current.id;
@@ -182,19 +234,28 @@ export function register(program: Command): void {
         if (tty) process.stderr.write('\n');
         if (opts.out) {
           const out = fs.createWriteStream(opts.out);
-          for await (const chunk of exportResults(svc.store, id, opts.out.endsWith('.csv') ? 'csv' : 'jsonl')) if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
-          await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+          for await (const chunk of exportResults(svc.store, id, opts.out.endsWith('.csv') ? 'csv' : 'jsonl'))
+            if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
+          await new Promise<void>((resolve, reject) =>
+            out.end((err?: Error | null) => (err ? reject(err) : resolve())),
+          );
         }
         const summary = final.summary;
-        if (!summary) throw new CliExit(EXIT_FAILED, `evaluation ${final.status}${final.error ? `: ${final.error.message}` : ''}`);
+        if (!summary)
+          throw new CliExit(EXIT_FAILED, `evaluation ${final.status}${final.error ? `: ${final.error.message}` : ''}`);
         const results = checkThresholds(summary, thresholds);
         const passed = final.status === 'completed' && results.every((r) => r.passed);
         if (opts.json) {
-          process.stdout.write(`${JSON.stringify({ evaluation: { id, status: final.status, total: final.total, done: final.done, failed: final.failed }, summary, thresholds: results, passed }, null, 2)}\n`);
+          process.stdout.write(
+            `${JSON.stringify({ evaluation: { id, status: final.status, total: final.total, done: final.done, failed: final.failed }, summary, thresholds: results, passed }, null, 2)}\n`,
+          );
         } else {
           process.stdout.write(`${summaryTable(summary, results)}\n`);
           if (final.status !== 'completed') process.stdout.write(`evaluation ${final.status}\n`);
-          if (results.length) process.stdout.write(passed ? 'all thresholds passed\n' : `${results.filter((r) => !r.passed).length} threshold(s) failed\n`);
+          if (results.length)
+            process.stdout.write(
+              passed ? 'all thresholds passed\n' : `${results.filter((r) => !r.passed).length} threshold(s) failed\n`,
+            );
         }
         process.exitCode = passed ? EXIT_OK : EXIT_FAILED;
       } finally {

@@ -112,7 +112,12 @@ export function segmentStats(hypothesis: string, references: string[], opts: Ble
 }
 
 export function sumStats(stats: Iterable<BleuStats>, maxN = 4): BleuStats {
-  const out: BleuStats = { sysLen: 0, refLen: 0, correct: new Array<number>(maxN).fill(0), total: new Array<number>(maxN).fill(0) };
+  const out: BleuStats = {
+    sysLen: 0,
+    refLen: 0,
+    correct: new Array<number>(maxN).fill(0),
+    total: new Array<number>(maxN).fill(0),
+  };
   for (const s of stats) {
     out.sysLen += s.sysLen;
     out.refLen += s.refLen;
@@ -168,7 +173,13 @@ export function computeBleu(stats: BleuStats, opts: BleuOptions = {}): BleuScore
  * `hypotheses` (references[k][i] is the k-th reference of hypothesis i).
  */
 export function corpusBleu(hypotheses: string[], references: string[][], opts: BleuOptions = {}): BleuScore {
-  const stats = hypotheses.map((h, i) => segmentStats(h, references.map((stream) => stream[i] ?? ''), opts));
+  const stats = hypotheses.map((h, i) =>
+    segmentStats(
+      h,
+      references.map((stream) => stream[i] ?? ''),
+      opts,
+    ),
+  );
   return computeBleu(sumStats(stats, opts.maxNgramOrder ?? 4), opts);
 }
 

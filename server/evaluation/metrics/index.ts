@@ -11,7 +11,16 @@ import { computeBleu, segmentStats, sumStats, type BleuStats } from './bleu';
 import { DEFAULT_JUDGE_MODEL, ragTriad, rubricJudge } from './judge';
 import { defaultChat, defaultEmbed, type ChatFn, type EmbedFn } from './llm';
 import { rougeScore } from './rouge';
-import { asText, contains, cosine, exactMatch, jsonSchemaCheck, jsonValid, levenshteinSimilarity, regexMatch } from './text';
+import {
+  asText,
+  contains,
+  cosine,
+  exactMatch,
+  jsonSchemaCheck,
+  jsonValid,
+  levenshteinSimilarity,
+  regexMatch,
+} from './text';
 
 export type RunFlowFn = (flow: Flow, inputs: Record<string, unknown>, opts: RunOptions) => Promise<RunResult>;
 
@@ -66,25 +75,42 @@ export const METRIC_TYPES: readonly MetricType[] = [
   'evaluator_flow',
 ];
 
-const NEEDS_EXPECTED = new Set<MetricType>(['exact_match', 'levenshtein', 'bleu', 'rouge1', 'rouge2', 'rougeL', 'embedding_cosine']);
+const NEEDS_EXPECTED = new Set<MetricType>([
+  'exact_match',
+  'levenshtein',
+  'bleu',
+  'rouge1',
+  'rouge2',
+  'rougeL',
+  'embedding_cosine',
+]);
 const BOOLEAN = new Set<MetricType>(['exact_match', 'contains', 'regex', 'json_valid', 'json_schema']);
 
 /** Accept `"exact_match"` or a spec object; reject unknown types. */
 export function normalizeSpec(s: MetricSpec | string): MetricSpec {
   const spec = (typeof s === 'string' ? { type: s } : s) as MetricSpec;
-  if (!METRIC_TYPES.includes(spec.type)) throw new Error(`unknown metric "${spec.type}" (known: ${METRIC_TYPES.join(', ')})`);
+  if (!METRIC_TYPES.includes(spec.type))
+    throw new Error(`unknown metric "${spec.type}" (known: ${METRIC_TYPES.join(', ')})`);
   if (spec.type === 'llm_judge' && !spec.rubric) throw new Error('llm_judge needs a rubric');
   if (spec.type === 'evaluator_flow' && !spec.flow) throw new Error('evaluator_flow needs a flow');
-  if (spec.type === 'json_schema' && (!spec.schema || typeof spec.schema !== 'object')) throw new Error('json_schema needs a schema object');
+  if (spec.type === 'json_schema' && (!spec.schema || typeof spec.schema !== 'object'))
+    throw new Error('json_schema needs a schema object');
   return spec;
 }
 
 export function metricName(spec: MetricSpec): string {
-  return spec.name ?? (spec.type === 'evaluator_flow' ? spec.flow.replace(/^.*\//, '').replace(/\.flow\.json$/, '') : spec.type);
+  return (
+    spec.name ??
+    (spec.type === 'evaluator_flow' ? spec.flow.replace(/^.*\//, '').replace(/\.flow\.json$/, '') : spec.type)
+  );
 }
 
 export function metricNeedsExpected(spec: MetricSpec): boolean {
-  return NEEDS_EXPECTED.has(spec.type) || (spec.type === 'contains' && spec.value === undefined) || (spec.type === 'regex' && spec.pattern === undefined);
+  return (
+    NEEDS_EXPECTED.has(spec.type) ||
+    (spec.type === 'contains' && spec.value === undefined) ||
+    (spec.type === 'regex' && spec.pattern === undefined)
+  );
 }
 
 export function metricKind(spec: MetricSpec): 'number' | 'boolean' {
@@ -110,12 +136,25 @@ export function buildMetric(specIn: MetricSpec | string, services: MetricService
   const name = metricName(spec);
   const base = { name, type: spec.type, kind: metricKind(spec), needsExpected: metricNeedsExpected(spec) };
   const chat = () => services.chat ?? defaultChat(services.config);
-  const make = (score: (c: MetricContext) => Promise<MetricScore> | MetricScore): Metric => ({ ...base, score: async (c) => score(c) });
+  const make = (score: (c: MetricContext) => Promise<MetricScore> | MetricScore): Metric => ({
+    ...base,
+    score: async (c) => score(c),
+  });
   switch (spec.type) {
     case 'exact_match':
-      return make((c) => bool(exactMatch(asText(c.output), Array.isArray(c.expected) ? refs(c.expected) : asText(c.expected), spec.normalize)));
+      return make((c) =>
+        bool(
+          exactMatch(
+            asText(c.output),
+            Array.isArray(c.expected) ? refs(c.expected) : asText(c.expected),
+            spec.normalize,
+          ),
+        ),
+      );
     case 'contains':
-      return make((c) => bool(contains(asText(c.output), spec.value ?? asText(c.expected), { ignoreCase: spec.ignoreCase })));
+      return make((c) =>
+        bool(contains(asText(c.output), spec.value ?? asText(c.expected), { ignoreCase: spec.ignoreCase })),
+      );
     case 'regex':
       return make((c) => bool(regexMatch(asText(c.output), spec.pattern ?? asText(c.expected), spec.flags)));
     case 'json_valid':
@@ -126,10 +165,15 @@ export function buildMetric(specIn: MetricSpec | string, services: MetricService
         return bool(r.valid, r.valid ? {} : { reason: r.errors.join('; ') });
       });
     case 'levenshtein':
-      return make((c) => ({ value: Math.max(...refs(c.expected).map((r) => levenshteinSimilarity(asText(c.output), r))) }));
+      return make((c) => ({
+        value: Math.max(...refs(c.expected).map((r) => levenshteinSimilarity(asText(c.output), r))),
+      }));
     case 'bleu':
       return make((c) => {
-        const stats = segmentStats(asText(c.output), refs(c.expected), { tokenize: spec.tokenize, lowercase: spec.lowercase });
+        const stats = segmentStats(asText(c.output), refs(c.expected), {
+          tokenize: spec.tokenize,
+          lowercase: spec.lowercase,
+        });
         const s = computeBleu(stats, { smoothMethod: spec.smoothMethod, effectiveOrder: true });
         return { value: s.score, details: { stats } };
       });
@@ -170,7 +214,13 @@ export function buildMetric(specIn: MetricSpec | string, services: MetricService
     case 'answer_relevance':
       return make((c) => {
         const question = asText(Object.values(c.inputs)[0]);
-        return ragTriad(chat(), spec.type, { model: spec.model ?? DEFAULT_JUDGE_MODEL, trace: c.trace, question, answer: asText(c.output), signal: c.signal });
+        return ragTriad(chat(), spec.type, {
+          model: spec.model ?? DEFAULT_JUDGE_MODEL,
+          trace: c.trace,
+          question,
+          answer: asText(c.output),
+          signal: c.signal,
+        });
       });
     case 'latency':
       return make((c) => ({ value: c.latencyMs }));
@@ -192,11 +242,19 @@ export function buildMetric(specIn: MetricSpec | string, services: MetricService
 async function evaluatorFlow(ref: string, c: MetricContext, services: MetricServices): Promise<MetricScore> {
   if (!services.runFlow || !services.loadFlow) throw new Error('evaluator flows need the runtime');
   const flow = await services.loadFlow(ref);
-  const pool: Record<string, unknown> = { ...c.row, row: c.row, output: c.output, expected: c.expected, inputs: c.inputs, outputs: c.outputs };
+  const pool: Record<string, unknown> = {
+    ...c.row,
+    row: c.row,
+    output: c.output,
+    expected: c.expected,
+    inputs: c.inputs,
+    outputs: c.outputs,
+  };
   const inputs: Record<string, unknown> = {};
   for (const i of flow.inputs) if (i.name in pool) inputs[i.name] = pool[i.name];
   const res = await services.runFlow(flow, inputs, { services: { config: services.config }, signal: c.signal });
-  if (res.status !== 'succeeded') return { value: null, error: res.trace.error?.message ?? `evaluator flow ${res.status}` };
+  if (res.status !== 'succeeded')
+    return { value: null, error: res.trace.error?.message ?? `evaluator flow ${res.status}` };
   const numbers: Record<string, number> = {};
   for (const [k, v] of Object.entries(res.outputs)) {
     if (typeof v === 'number' && Number.isFinite(v)) numbers[k] = v;

@@ -13,7 +13,16 @@ export const DEFAULT_JUDGE_MODEL = 'openai:gpt-4o-mini';
 
 export async function rubricJudge(
   chat: ChatFn,
-  p: { model: string; rubric: string; input: unknown; output: string; expected?: string; scale: { min: number; max: number }; passAt?: number; signal?: AbortSignal },
+  p: {
+    model: string;
+    rubric: string;
+    input: unknown;
+    output: string;
+    expected?: string;
+    scale: { min: number; max: number };
+    passAt?: number;
+    signal?: AbortSignal;
+  },
 ): Promise<MetricScore> {
   const system =
     `You are a strict evaluator. Grade the RESPONSE against the RUBRIC on an integer scale from ${p.scale.min} (worst) to ${p.scale.max} (best). ` +
@@ -61,17 +70,27 @@ export function retrievalContext(trace: Trace | undefined): RetrievalContext | u
     if (Array.isArray(docs)) {
       for (const d of docs) {
         if (typeof d === 'string') chunks.push(d);
-        else if (d && typeof d === 'object' && typeof (d as { text?: unknown }).text === 'string') chunks.push((d as { text: string }).text);
+        else if (d && typeof d === 'object' && typeof (d as { text?: unknown }).text === 'string')
+          chunks.push((d as { text: string }).text);
       }
     }
   }
   return { query, chunks };
 }
 
-async function judge010(chat: ChatFn, model: string, instruction: string, body: string, signal?: AbortSignal): Promise<{ value: number; reason: string }> {
+async function judge010(
+  chat: ChatFn,
+  model: string,
+  instruction: string,
+  body: string,
+  signal?: AbortSignal,
+): Promise<{ value: number; reason: string }> {
   const reply = await chat(
     [
-      { role: 'system', content: `${instruction} Answer on an integer scale from 0 to 10. Reply with JSON only: {"score": <0-10>, "reason": "<one sentence>"}.` },
+      {
+        role: 'system',
+        content: `${instruction} Answer on an integer scale from 0 to 10. Reply with JSON only: {"score": <0-10>, "reason": "<one sentence>"}.`,
+      },
       { role: 'user', content: body },
     ],
     { model, signal },
@@ -89,20 +108,43 @@ export async function ragTriad(
 ): Promise<MetricScore> {
   const question = p.question;
   if (kind === 'answer_relevance') {
-    const r = await judge010(chat, p.model, 'Rate how relevant and helpful the ANSWER is to the QUESTION.', `QUESTION:\n${question}\n\nANSWER:\n${p.answer}`, p.signal);
+    const r = await judge010(
+      chat,
+      p.model,
+      'Rate how relevant and helpful the ANSWER is to the QUESTION.',
+      `QUESTION:\n${question}\n\nANSWER:\n${p.answer}`,
+      p.signal,
+    );
     return { value: r.value, reason: r.reason, details: { model: p.model } };
   }
   const ctx = retrievalContext(p.trace);
-  if (!ctx) return { value: null, error: 'no retrieval node ran in this flow (the RAG metrics need a retrieval span in the trace)' };
-  if (ctx.chunks.length === 0) return { value: 0, reason: 'the retrieval returned no documents', details: { chunks: 0 } };
+  if (!ctx)
+    return {
+      value: null,
+      error: 'no retrieval node ran in this flow (the RAG metrics need a retrieval span in the trace)',
+    };
+  if (ctx.chunks.length === 0)
+    return { value: 0, reason: 'the retrieval returned no documents', details: { chunks: 0 } };
   if (kind === 'context_relevance') {
     const q = ctx.query || question;
     const scores = [];
     for (const chunk of ctx.chunks) {
-      scores.push(await judge010(chat, p.model, 'Rate how relevant the CONTEXT is to answering the QUESTION.', `QUESTION:\n${q}\n\nCONTEXT:\n${chunk}`, p.signal));
+      scores.push(
+        await judge010(
+          chat,
+          p.model,
+          'Rate how relevant the CONTEXT is to answering the QUESTION.',
+          `QUESTION:\n${q}\n\nCONTEXT:\n${chunk}`,
+          p.signal,
+        ),
+      );
     }
     const mean = scores.reduce((s, r) => s + r.value, 0) / scores.length;
-    return { value: mean, reason: scores.map((s, i) => `#${i + 1}: ${s.value.toFixed(1)} ${s.reason}`).join(' | '), details: { model: p.model, perChunk: scores.map((s) => s.value) } };
+    return {
+      value: mean,
+      reason: scores.map((s, i) => `#${i + 1}: ${s.value.toFixed(1)} ${s.reason}`).join(' | '),
+      details: { model: p.model, perChunk: scores.map((s) => s.value) },
+    };
   }
   const context = ctx.chunks.map((c, i) => `[${i + 1}] ${c}`).join('\n\n');
   const r = await judge010(

@@ -20,10 +20,23 @@ afterAll(() => fake.close());
 beforeEach(() => fake.reset());
 
 const config = () => loadConfig({ OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: 'sk-test' });
-const lastUser = (i: number) => String((fake.calls[i].body as { messages: Array<{ role: string; content: string }> }).messages.find((m) => m.role === 'user')?.content);
+const lastUser = (i: number) =>
+  String(
+    (fake.calls[i].body as { messages: Array<{ role: string; content: string }> }).messages.find(
+      (m) => m.role === 'user',
+    )?.content,
+  );
 
 function ctx(over: Partial<MetricContext> = {}): MetricContext {
-  return { row: {}, inputs: { question: 'What is the capital of France?' }, outputs: { answer: 'Paris' }, output: 'Paris', expected: 'Paris', latencyMs: 12, ...over };
+  return {
+    row: {},
+    inputs: { question: 'What is the capital of France?' },
+    outputs: { answer: 'Paris' },
+    output: 'Paris',
+    expected: 'Paris',
+    latencyMs: 12,
+    ...over,
+  };
 }
 
 function ragTrace(docs: string[]): Trace {
@@ -37,7 +50,16 @@ function ragTrace(docs: string[]): Trace {
     outputs: {},
     usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0, cost: 0 },
     spans: [
-      { nodeId: 'search', nodeType: 'retrieval', status: 'succeeded', inputs: { query: 'capital of France' }, outputs: { documents: docs.map((text, i) => ({ text, score: 1 - i / 10, metadata: {} })) }, startedAt: 0, durationMs: 1, attempts: 1 },
+      {
+        nodeId: 'search',
+        nodeType: 'retrieval',
+        status: 'succeeded',
+        inputs: { query: 'capital of France' },
+        outputs: { documents: docs.map((text, i) => ({ text, score: 1 - i / 10, metadata: {} })) },
+        startedAt: 0,
+        durationMs: 1,
+        attempts: 1,
+      },
     ],
   };
 }
@@ -72,7 +94,9 @@ describe('LLM-judged metrics', () => {
     expect(g.value).toBe(0.2); // the context given to the judge contains both chunks (so "Berlin")
     expect(lastUser(0)).toContain('[1] Paris is the capital of France.');
     fake.reset();
-    fake.setResponder((req) => ({ json: { score: String(req.messages.at(-1)?.content).includes('Berlin') ? 2 : 8, reason: 'r' } }));
+    fake.setResponder((req) => ({
+      json: { score: String(req.messages.at(-1)?.content).includes('Berlin') ? 2 : 8, reason: 'r' },
+    }));
     const cr = await buildMetric('context_relevance', { config: config() }).score(ctx({ trace }));
     expect(cr.value).toBeCloseTo(0.5, 10); // mean of 0.8 and 0.2, one judge call per chunk
     expect(fake.calls).toHaveLength(2);
@@ -105,7 +129,19 @@ describe('LLM-judged metrics', () => {
       outputs: [{ name: 'score', type: 'json' }],
       nodes: [
         { id: 'inputs', type: 'input', position: { x: 0, y: 0 } },
-        { id: 'ratio', type: 'transform', position: { x: 200, y: 0 }, config: { mode: 'jsonata', expression: '$length(output) / $length(expected)', inputs: [{ name: 'output', type: 'string', required: true }, { name: 'expected', type: 'string', required: true }] } },
+        {
+          id: 'ratio',
+          type: 'transform',
+          position: { x: 200, y: 0 },
+          config: {
+            mode: 'jsonata',
+            expression: '$length(output) / $length(expected)',
+            inputs: [
+              { name: 'output', type: 'string', required: true },
+              { name: 'expected', type: 'string', required: true },
+            ],
+          },
+        },
         { id: 'outputs', type: 'output', position: { x: 400, y: 0 } },
       ],
       edges: [
@@ -114,7 +150,10 @@ describe('LLM-judged metrics', () => {
         { source: 'ratio', sourcePort: 'result', target: 'outputs', targetPort: 'score' },
       ],
     } as unknown as Flow;
-    const m = buildMetric({ type: 'evaluator_flow', flow: 'length-ratio' }, { config: config(), runFlow, loadFlow: async () => evaluator });
+    const m = buildMetric(
+      { type: 'evaluator_flow', flow: 'length-ratio' },
+      { config: config(), runFlow, loadFlow: async () => evaluator },
+    );
     expect(m.name).toBe('length-ratio');
     const s = await m.score(ctx({ output: 'Paris!', expected: 'Paris' }));
     expect(s.value).toBeCloseTo(6 / 5, 10);

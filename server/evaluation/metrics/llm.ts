@@ -15,7 +15,10 @@ export interface ChatMessage {
   content: string;
 }
 
-export type ChatFn = (messages: ChatMessage[], opts: { model: string; signal?: AbortSignal }) => Promise<{ text: string; usage?: TokenUsage }>;
+export type ChatFn = (
+  messages: ChatMessage[],
+  opts: { model: string; signal?: AbortSignal },
+) => Promise<{ text: string; usage?: TokenUsage }>;
 
 export type EmbedFn = (texts: string[], opts: { model: string; signal?: AbortSignal }) => Promise<number[][]>;
 
@@ -28,9 +31,20 @@ export function defaultChat(config: Config): ChatFn {
         { signal },
       );
       const content = msg.content;
-      const text = typeof content === 'string' ? content : content.map((p) => (typeof p === 'object' && 'text' in p && typeof p.text === 'string' ? p.text : '')).join('');
-      const u = (msg as { usage_metadata?: { input_tokens: number; output_tokens: number; total_tokens: number } }).usage_metadata;
-      return { text, usage: u ? { promptTokens: u.input_tokens, completionTokens: u.output_tokens, totalTokens: u.total_tokens } : undefined };
+      const text =
+        typeof content === 'string'
+          ? content
+          : content
+              .map((p) => (typeof p === 'object' && 'text' in p && typeof p.text === 'string' ? p.text : ''))
+              .join('');
+      const u = (msg as { usage_metadata?: { input_tokens: number; output_tokens: number; total_tokens: number } })
+        .usage_metadata;
+      return {
+        text,
+        usage: u
+          ? { promptTokens: u.input_tokens, completionTokens: u.output_tokens, totalTokens: u.total_tokens }
+          : undefined,
+      };
     } catch (e) {
       throw toProviderNodeError(e, { provider: model.split(':')[0], signal });
     }
@@ -39,10 +53,17 @@ export function defaultChat(config: Config): ChatFn {
 
 export function defaultEmbed(config: Config, fetchFn: typeof fetch = fetch): EmbedFn {
   return async (texts, { model, signal }) => {
-    const [provider, name] = model.includes(':') ? [model.slice(0, model.indexOf(':')), model.slice(model.indexOf(':') + 1)] : ['openai', model];
-    if (provider !== 'openai') throw new NodeError('invalid_model', `embedding model "${model}": only openai:<model> (any OpenAI-compatible server) is supported`);
+    const [provider, name] = model.includes(':')
+      ? [model.slice(0, model.indexOf(':')), model.slice(model.indexOf(':') + 1)]
+      : ['openai', model];
+    if (provider !== 'openai')
+      throw new NodeError(
+        'invalid_model',
+        `embedding model "${model}": only openai:<model> (any OpenAI-compatible server) is supported`,
+      );
     const { apiKey, baseUrl } = config.providers.openai;
-    if (!apiKey && !baseUrl) throw new NodeError('provider_not_configured', 'embeddings need OPENAI_API_KEY or OPENAI_BASE_URL');
+    if (!apiKey && !baseUrl)
+      throw new NodeError('provider_not_configured', 'embeddings need OPENAI_API_KEY or OPENAI_BASE_URL');
     const url = `${(baseUrl ?? 'https://api.openai.com/v1').replace(/\/+$/, '')}/embeddings`;
     let res: Response;
     try {
@@ -58,10 +79,14 @@ export function defaultEmbed(config: Config, fetchFn: typeof fetch = fetch): Emb
     if (!res.ok) {
       const body = await res.text();
       const retryAfter = Number(res.headers.get('retry-after'));
-      throw new NodeError(res.status === 429 ? 'rate_limited' : 'provider_error', `embeddings failed (HTTP ${res.status}): ${body.slice(0, 300)}`, {
-        retryable: res.status === 429 || res.status >= 500,
-        retryAfterMs: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined,
-      });
+      throw new NodeError(
+        res.status === 429 ? 'rate_limited' : 'provider_error',
+        `embeddings failed (HTTP ${res.status}): ${body.slice(0, 300)}`,
+        {
+          retryable: res.status === 429 || res.status >= 500,
+          retryAfterMs: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined,
+        },
+      );
     }
     const json = (await res.json()) as { data: Array<{ index: number; embedding: number[] }> };
     return [...json.data].sort((a, b) => a.index - b.index).map((d) => d.embedding);

@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { computeBleu, corpusBleu, segmentStats, sentenceBleu } from './bleu';
 import { rougeScore } from './rouge';
-import { contains, cosine, exactMatch, jsonSchemaCheck, jsonValid, levenshtein, levenshteinSimilarity, regexMatch } from './text';
+import {
+  contains,
+  cosine,
+  exactMatch,
+  jsonSchemaCheck,
+  jsonValid,
+  levenshtein,
+  levenshteinSimilarity,
+  regexMatch,
+} from './text';
 
 // All BLEU reference values below are the ones sacreBLEU asserts in its own test suite:
 // https://github.com/mjpost/sacrebleu/blob/master/test/test_bleu.py and
@@ -46,7 +55,9 @@ describe('BLEU (sacreBLEU corpus_bleu)', () => {
   it('test_case_offset', () => {
     const h = ['am I am a character sequence'];
     const r = [['I am a symbol string sequence a a']];
-    expect(Math.abs(corpusBleu(h, r, { ...raw, smoothValue: undefined }).score / 100 - 0.1555722182)).toBeLessThan(1e-8);
+    expect(Math.abs(corpusBleu(h, r, { ...raw, smoothValue: undefined }).score / 100 - 0.1555722182)).toBeLessThan(
+      1e-8,
+    );
     expect(corpusBleu(h, r, { ...raw, smoothValue: 0 }).score).toBe(0);
   });
   // test_bleu_max_order: BLEU(max_ngram_order=n).corpus_score → formatted to 2 decimals
@@ -68,16 +79,23 @@ describe('BLEU (sacreBLEU corpus_bleu)', () => {
     [[0, 0, 0, 0], [0, 0, 0, 0], 0, 0, 0.1],
     [[0, 0, 0, 0], [0, 0, 0, 0], 1, 5, 0.01],
   ])('degenerate stats %j/%j → 0', (correct, total, sysLen, refLen, offset) => {
-    expect(computeBleu({ correct, total, sysLen, refLen }, { smoothMethod: 'floor', smoothValue: offset }).score).toBe(0);
+    expect(computeBleu({ correct, total, sysLen, refLen }, { smoothMethod: 'floor', smoothValue: offset }).score).toBe(
+      0,
+    );
   });
   // test_case_scoring: compute_bleu([9,7,5,3],[10,8,6,4],11,11) → 0.8375922397
   it('compute_bleu from statistics → 0.8375922397', () => {
-    const s = computeBleu({ correct: [9, 7, 5, 3], total: [10, 8, 6, 4], sysLen: 11, refLen: 11 }, { smoothMethod: 'none' });
+    const s = computeBleu(
+      { correct: [9, 7, 5, 3], total: [10, 8, 6, 4], sysLen: 11, refLen: 11 },
+      { smoothMethod: 'none' },
+    );
     expect(Math.abs(s.score / 100 - 0.8375922397)).toBeLessThan(1e-8);
   });
   it('segment statistics match test_case_statistics', () => {
     // "am I am a character sequence" vs "I am a symbol string sequence a a" → common [4,2,1,0], total [6,5,4,3]
-    const st = segmentStats('am I am a character sequence', ['I am a symbol string sequence a a'], { tokenize: 'none' });
+    const st = segmentStats('am I am a character sequence', ['I am a symbol string sequence a a'], {
+      tokenize: 'none',
+    });
     expect(st.correct).toEqual([4, 2, 1, 0]);
     expect(st.total).toEqual([6, 5, 4, 3]);
   });
@@ -99,7 +117,8 @@ describe('BLEU (sacreBLEU sentence_bleu, test_sentence_bleu.py, EPSILON 1e-3)', 
     expect(Math.abs(s.score - expected)).toBeLessThan(1e-3);
   });
   it('zero-overlap sentence scores 0 under every smoothing (#141)', () => {
-    for (const m of ['exp', 'none', 'floor', 'add-k'] as const) expect(sentenceBleu('this is a cat', ['okay thanks'], { smoothMethod: m }).score).toBe(0);
+    for (const m of ['exp', 'none', 'floor', 'add-k'] as const)
+      expect(sentenceBleu('this is a cat', ['okay thanks'], { smoothMethod: m }).score).toBe(0);
   });
 });
 
@@ -122,7 +141,8 @@ describe('ROUGE (google rouge-score)', () => {
     expect(rougeScore('testing one two', 'testing two', 'rougeL').fmeasure).toBeCloseTo(0.8, 7);
   });
   it('empty prediction scores 0 for every type', () => {
-    for (const t of ['rouge1', 'rouge2', 'rougeL'] as const) expect(rougeScore('testing one two', '', t).fmeasure).toBe(0);
+    for (const t of ['rouge1', 'rouge2', 'rougeL'] as const)
+      expect(rougeScore('testing one two', '', t).fmeasure).toBe(0);
   });
   // rouge/testdata/target.txt and prediction.txt, lines 1 and 2 (random strings used upstream).
   const targets = [
@@ -166,7 +186,11 @@ describe('string metrics', () => {
     expect(regexMatch('order #12', '#\\d{4}$')).toBe(false);
     expect(jsonValid('{"a":1}')).toBe(true);
     expect(jsonValid('{a:1}')).toBe(false);
-    const schema = { type: 'object', required: ['name'], properties: { name: { type: 'string' }, email: { type: 'string', format: 'email' } } };
+    const schema = {
+      type: 'object',
+      required: ['name'],
+      properties: { name: { type: 'string' }, email: { type: 'string', format: 'email' } },
+    };
     expect(jsonSchemaCheck('{"name":"x"}', schema).valid).toBe(true);
     expect(jsonSchemaCheck('{"name":1}', schema).valid).toBe(false);
     expect(jsonSchemaCheck({ name: 'x', email: 'nope' }, schema).errors[0]).toMatch(/email/);

@@ -70,7 +70,8 @@ export function jsonValid(output: string): boolean {
 // ownProperties: `required` must not be satisfied by Object.prototype ("toString", "constructor"…).
 const ajv = new Ajv({ allErrors: true, strict: false, ownProperties: true });
 type AddFormats = (a: Ajv) => Ajv;
-const addFormatsFn = ((addFormats as unknown as { default?: AddFormats }).default ?? addFormats) as unknown as AddFormats;
+const addFormatsFn = ((addFormats as unknown as { default?: AddFormats }).default ??
+  addFormats) as unknown as AddFormats;
 addFormatsFn(ajv);
 const compiled = new Map<string, ValidateFunction>();
 
@@ -91,7 +92,10 @@ export function jsonSchemaCheck(value: unknown, schema: object): { valid: boolea
     compiled.set(key, fn);
   }
   const valid = fn(v);
-  return { valid, errors: valid ? [] : (fn.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? ''}`.trim()) };
+  return {
+    valid,
+    errors: valid ? [] : (fn.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? ''}`.trim()),
+  };
 }
 
 /** Levenshtein edit distance over UTF-16 code units (insert, delete, substitute = 1). */

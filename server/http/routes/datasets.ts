@@ -27,7 +27,9 @@ async function withDatasetErrors<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 /** The upload stream: the multipart `file` part, or the raw body. */
-function uploadStream(req: Request): Promise<{ stream: Readable; filename?: string; contentType?: string; fields: Record<string, string> }> {
+function uploadStream(
+  req: Request,
+): Promise<{ stream: Readable; filename?: string; contentType?: string; fields: Record<string, string> }> {
   const ct = req.get('content-type') ?? '';
   if (!ct.toLowerCase().startsWith('multipart/form-data')) {
     const filename = typeof req.query.filename === 'string' ? req.query.filename : undefined;
@@ -65,10 +67,14 @@ export const datasetsRoutes: RouteModule = (ctx) => {
     const name = String(req.query.name ?? up.fields.name ?? up.filename?.replace(/\.[^.]+$/, '') ?? '').trim();
     if (!target && !name) throw new HttpError(400, 'missing_name', 'give the dataset a name (?name=… or a file name)');
     return withDatasetErrors(() =>
-      ds().importStream(target ?? { name, description: typeof req.query.description === 'string' ? req.query.description : undefined }, up.stream, {
-        filename: up.filename,
-        contentType: up.contentType,
-      }),
+      ds().importStream(
+        target ?? { name, description: typeof req.query.description === 'string' ? req.query.description : undefined },
+        up.stream,
+        {
+          filename: up.filename,
+          contentType: up.contentType,
+        },
+      ),
     );
   };
 
@@ -85,8 +91,11 @@ export const datasetsRoutes: RouteModule = (ctx) => {
   r.post('/api/datasets/:id/rows', async (req, res) => {
     const rows = (req.body as { rows?: unknown } | undefined)?.rows;
     if (!Array.isArray(rows)) throw new HttpError(400, 'invalid_body', 'the body must be { "rows": [ {…}, … ] }');
-    const source = typeof (req.body as { source?: unknown }).source === 'string' ? (req.body as { source: string }).source : 'api';
-    const version = await withDatasetErrors(() => ds().appendRows(String(req.params.id), rows as Array<Record<string, unknown>>, source));
+    const source =
+      typeof (req.body as { source?: unknown }).source === 'string' ? (req.body as { source: string }).source : 'api';
+    const version = await withDatasetErrors(() =>
+      ds().appendRows(String(req.params.id), rows as Array<Record<string, unknown>>, source),
+    );
     res.status(201).json({ version });
   });
 
@@ -99,14 +108,18 @@ export const datasetsRoutes: RouteModule = (ctx) => {
   r.delete('/api/datasets/:id', async (req, res) => {
     const used = await evaluationServiceFor(ctx).store.list({ datasetId: String(req.params.id), limit: 1 });
     if (used.length > 0) throw new HttpError(409, 'in_use', 'evaluations use this dataset; delete them first');
-    if (!(await ds().delete(String(req.params.id)))) throw new HttpError(404, 'not_found', `dataset ${req.params.id} not found`);
+    if (!(await ds().delete(String(req.params.id))))
+      throw new HttpError(404, 'not_found', `dataset ${req.params.id} not found`);
     res.status(204).end();
   });
 
   r.get('/api/dataset-versions/:versionId/rows', async (req, res) => {
     const v = await ds().getVersion(String(req.params.versionId));
     if (!v) throw new HttpError(404, 'not_found', `dataset version ${req.params.versionId} not found`);
-    const rows = await ds().rows(v.id, { offset: Number(req.query.offset ?? 0) || 0, limit: Number(req.query.limit ?? 50) || 50 });
+    const rows = await ds().rows(v.id, {
+      offset: Number(req.query.offset ?? 0) || 0,
+      limit: Number(req.query.limit ?? 50) || 50,
+    });
     res.json({ version: v, rows });
   });
 

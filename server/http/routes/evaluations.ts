@@ -26,7 +26,8 @@ function toHttp(e: unknown): unknown {
   if (e instanceof CompareError) return new HttpError(e.code === 'not_found' ? 404 : 400, e.code, e.message);
   const coded = e as { code?: string; message?: string; problems?: unknown };
   if (coded?.code === 'not_found') return new HttpError(404, 'not_found', coded.message ?? 'not found');
-  if (coded?.code === 'invalid_flow') return new HttpError(422, 'invalid_flow', coded.message ?? 'invalid flow', { problems: coded.problems });
+  if (coded?.code === 'invalid_flow')
+    return new HttpError(422, 'invalid_flow', coded.message ?? 'invalid flow', { problems: coded.problems });
   return datasetHttpError(e) ?? e;
 }
 
@@ -38,7 +39,12 @@ async function guard<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-async function stream(res: Response, contentType: string, filename: string, gen: AsyncGenerator<string>): Promise<void> {
+async function stream(
+  res: Response,
+  contentType: string,
+  filename: string,
+  gen: AsyncGenerator<string>,
+): Promise<void> {
   res.status(200);
   res.setHeader('Content-Type', contentType);
   res.setHeader('Content-Disposition', `attachment; filename="${filename}"`);
@@ -48,7 +54,8 @@ async function stream(res: Response, contentType: string, filename: string, gen:
   res.end();
 }
 
-const int = (v: unknown, d: number) => (Number.isFinite(Number(v)) && v !== undefined && v !== '' ? Math.floor(Number(v)) : d);
+const int = (v: unknown, d: number) =>
+  Number.isFinite(Number(v)) && v !== undefined && v !== '' ? Math.floor(Number(v)) : d;
 
 export const evaluationsRoutes: RouteModule = (ctx) => {
   const r = createRouter();
@@ -62,11 +69,20 @@ export const evaluationsRoutes: RouteModule = (ctx) => {
   };
 
   r.post('/api/evaluations', async (req, res) => {
-    const body = (req.body ?? {}) as { flow?: unknown; flowId?: unknown; datasetId?: unknown; datasetVersionId?: unknown; name?: unknown; config?: unknown };
+    const body = (req.body ?? {}) as {
+      flow?: unknown;
+      flowId?: unknown;
+      datasetId?: unknown;
+      datasetVersionId?: unknown;
+      name?: unknown;
+      config?: unknown;
+    };
     const flow = (typeof body.flowId === 'string' ? body.flowId : body.flow) as string | Flow | undefined;
-    if (!flow || (typeof flow !== 'string' && typeof flow !== 'object')) throw new HttpError(400, 'invalid_body', 'flowId (or flow) is required');
+    if (!flow || (typeof flow !== 'string' && typeof flow !== 'object'))
+      throw new HttpError(400, 'invalid_body', 'flowId (or flow) is required');
     if (typeof body.datasetId !== 'string') throw new HttpError(400, 'invalid_body', 'datasetId is required');
-    if (!body.config || typeof body.config !== 'object') throw new HttpError(400, 'invalid_body', 'config { mapping, expected?, metrics, concurrency } is required');
+    if (!body.config || typeof body.config !== 'object')
+      throw new HttpError(400, 'invalid_body', 'config { mapping, expected?, metrics, concurrency } is required');
     const info = await guard(() =>
       svc().create({
         flow,
@@ -118,14 +134,24 @@ export const evaluationsRoutes: RouteModule = (ctx) => {
 
   r.get('/api/evaluations/:id/summary', async (req, res) => {
     const e = await need(req);
-    res.json({ summary: e.status === 'running' || !e.summary ? await computeSummary(svc().store, e.id, e.config) : e.summary });
+    res.json({
+      summary: e.status === 'running' || !e.summary ? await computeSummary(svc().store, e.id, e.config) : e.summary,
+    });
   });
 
   r.get('/api/evaluations/:id/events', async (req, res) => {
     const e = await need(req);
     const sse = openSse(req, res);
     const withRows = req.query.rows === '1';
-    sse.send('progress', { type: 'progress', id: e.id, status: e.status, total: e.total, done: e.done, failed: e.failed, concurrency: svc().currentConcurrency(e.id) ?? 0 });
+    sse.send('progress', {
+      type: 'progress',
+      id: e.id,
+      status: e.status,
+      total: e.total,
+      done: e.done,
+      failed: e.failed,
+      concurrency: svc().currentConcurrency(e.id) ?? 0,
+    });
     if (e.status !== 'running' && e.status !== 'queued') {
       sse.send('finished', { type: 'finished', id: e.id, status: e.status, summary: e.summary });
       sse.end();
@@ -139,7 +165,15 @@ export const evaluationsRoutes: RouteModule = (ctx) => {
           .get(e.id)
           .then((cur) => {
             if (!cur || sse.closed) return;
-            sse.send('progress', { type: 'progress', id: cur.id, status: cur.status, total: cur.total, done: cur.done, failed: cur.failed, concurrency: svc().currentConcurrency(cur.id) ?? 0 });
+            sse.send('progress', {
+              type: 'progress',
+              id: cur.id,
+              status: cur.status,
+              total: cur.total,
+              done: cur.done,
+              failed: cur.failed,
+              concurrency: svc().currentConcurrency(cur.id) ?? 0,
+            });
             if (cur.status !== 'running' && cur.status !== 'queued') {
               clearInterval(timer);
               sse.send('finished', { type: 'finished', id: cur.id, status: cur.status, summary: cur.summary });
@@ -163,7 +197,8 @@ export const evaluationsRoutes: RouteModule = (ctx) => {
 
   r.delete('/api/evaluations/:id', async (req, res) => {
     const e = await need(req);
-    if (e.status === 'running' || e.status === 'queued') throw new HttpError(409, 'running', 'cancel the evaluation before deleting it');
+    if (e.status === 'running' || e.status === 'queued')
+      throw new HttpError(409, 'running', 'cancel the evaluation before deleting it');
     await svc().store.delete(e.id);
     res.status(204).end();
   });
@@ -183,9 +218,17 @@ export const evaluationsRoutes: RouteModule = (ctx) => {
   r.get('/api/evaluations/:id/results', async (req, res) => {
     const e = await need(req);
     const filter = req.query.filter === 'failed' || req.query.filter === 'succeeded' ? req.query.filter : 'all';
-    const rows = await svc().store.results(e.id, { offset: int(req.query.offset, 0), limit: int(req.query.limit, 100), filter });
+    const rows = await svc().store.results(e.id, {
+      offset: int(req.query.offset, 0),
+      limit: int(req.query.limit, 100),
+      filter,
+    });
     const human = reviewMetrics(await svc().store.reviews(e.id));
-    res.json({ total: e.total, done: e.done, rows: rows.map((row) => ({ ...row, metrics: { ...row.metrics, ...(human.get(row.rowIdx) ?? {}) } })) });
+    res.json({
+      total: e.total,
+      done: e.done,
+      rows: rows.map((row) => ({ ...row, metrics: { ...row.metrics, ...(human.get(row.rowIdx) ?? {}) } })),
+    });
   });
 
   r.get('/api/evaluations/:id/results/:row', async (req, res) => {
@@ -198,22 +241,45 @@ export const evaluationsRoutes: RouteModule = (ctx) => {
   r.get('/api/evaluations/:id/export', async (req, res) => {
     const e = await need(req);
     const format = req.query.format === 'csv' ? 'csv' : 'jsonl';
-    await stream(res, format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8', `evaluation-${e.id}.${format}`, exportResults(svc().store, e.id, format));
+    await stream(
+      res,
+      format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8',
+      `evaluation-${e.id}.${format}`,
+      exportResults(svc().store, e.id, format),
+    );
   });
 
   r.post('/api/evaluations/:id/reviews', async (req, res) => {
     const e = await need(req);
     const b = (req.body ?? {}) as Partial<ReviewInput>;
     const kinds = ['thumbs', 'rating', 'pairwise'];
-    if (typeof b.rowIdx !== 'number' || !Number.isInteger(b.rowIdx) || b.rowIdx < 0 || b.rowIdx >= e.total) throw new HttpError(400, 'invalid_review', 'rowIdx must be a row of this evaluation');
-    if (!b.kind || !kinds.includes(b.kind)) throw new HttpError(400, 'invalid_review', 'kind must be thumbs, rating or pairwise');
+    if (typeof b.rowIdx !== 'number' || !Number.isInteger(b.rowIdx) || b.rowIdx < 0 || b.rowIdx >= e.total)
+      throw new HttpError(400, 'invalid_review', 'rowIdx must be a row of this evaluation');
+    if (!b.kind || !kinds.includes(b.kind))
+      throw new HttpError(400, 'invalid_review', 'kind must be thumbs, rating or pairwise');
     const v = b.value;
-    const ok = typeof v === 'number' && (b.kind === 'thumbs' ? v === 0 || v === 1 : b.kind === 'rating' ? Number.isInteger(v) && v >= 1 && v <= 5 : v === 0 || v === 0.5 || v === 1);
-    if (!ok) throw new HttpError(400, 'invalid_review', b.kind === 'thumbs' ? 'thumbs value is 0 or 1' : b.kind === 'rating' ? 'rating value is an integer 1–5' : 'pairwise value is 1 (this one won), 0 (the other won) or 0.5 (tie)');
+    const ok =
+      typeof v === 'number' &&
+      (b.kind === 'thumbs'
+        ? v === 0 || v === 1
+        : b.kind === 'rating'
+          ? Number.isInteger(v) && v >= 1 && v <= 5
+          : v === 0 || v === 0.5 || v === 1);
+    if (!ok)
+      throw new HttpError(
+        400,
+        'invalid_review',
+        b.kind === 'thumbs'
+          ? 'thumbs value is 0 or 1'
+          : b.kind === 'rating'
+            ? 'rating value is an integer 1–5'
+            : 'pairwise value is 1 (this one won), 0 (the other won) or 0.5 (tie)',
+      );
     if (b.kind === 'pairwise') {
       const other = typeof b.otherEvaluationId === 'string' ? await svc().get(b.otherEvaluationId) : undefined;
       if (!other) throw new HttpError(400, 'invalid_review', 'pairwise reviews name otherEvaluationId');
-      if (other.datasetVersionId !== e.datasetVersionId) throw new HttpError(400, 'invalid_review', 'the other evaluation ran on a different dataset version');
+      if (other.datasetVersionId !== e.datasetVersionId)
+        throw new HttpError(400, 'invalid_review', 'the other evaluation ran on a different dataset version');
     }
     const review = await svc().store.addReview(e.id, {
       rowIdx: b.rowIdx,

@@ -41,8 +41,17 @@ export const evaluation: Migration = {
       .addColumn('bytes', 'bigint', (c) => c.notNull().defaultTo(0))
       .addColumn('created_at', 'bigint', (c) => c.notNull())
       .execute();
-    await db.schema.createIndex('dataset_versions_dataset').on('dataset_versions').columns(['dataset_id', 'version']).unique().execute();
-    await db.schema.createIndex('dataset_versions_hash').on('dataset_versions').columns(['dataset_id', 'content_hash']).execute();
+    await db.schema
+      .createIndex('dataset_versions_dataset')
+      .on('dataset_versions')
+      .columns(['dataset_id', 'version'])
+      .unique()
+      .execute();
+    await db.schema
+      .createIndex('dataset_versions_hash')
+      .on('dataset_versions')
+      .columns(['dataset_id', 'content_hash'])
+      .execute();
 
     await db.schema
       .createTable('dataset_rows')
@@ -118,11 +127,22 @@ export const evaluation: Migration = {
       .addColumn('reviewer', 'text')
       .addColumn('created_at', 'bigint', (c) => c.notNull())
       .execute();
-    await db.schema.createIndex('evaluation_reviews_row').on('evaluation_reviews').columns(['evaluation_id', 'row_idx']).execute();
+    await db.schema
+      .createIndex('evaluation_reviews_row')
+      .on('evaluation_reviews')
+      .columns(['evaluation_id', 'row_idx'])
+      .execute();
   },
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   async down(db: Kysely<any>): Promise<void> {
-    for (const t of ['evaluation_reviews', 'evaluation_results', 'evaluations', 'dataset_rows', 'dataset_versions', 'datasets']) {
+    for (const t of [
+      'evaluation_reviews',
+      'evaluation_results',
+      'evaluations',
+      'dataset_rows',
+      'dataset_versions',
+      'datasets',
+    ]) {
       await db.schema.dropTable(t).ifExists().execute();
     }
   },
