@@ -109,6 +109,8 @@ describe.skipIf(!hasChromium)('builder: from an empty flow to a saved, running f
         await screenshot(page, 'story2-failed');
         throw new Error(`${(err as Error).message}\nrun panel: ${await page.locator('.run-panel').textContent()}`);
       });
+    // Tokens stream into the panel while the prompt runs.
+    await expect.poll(() => page.getByTestId('run-output').textContent(), { timeout: 10_000 }).toMatch(/Streaming from prompt\s*Echo:/);
     await screenshot(page, 'story2-running');
     await page.locator('[data-testid="node-outputs"][data-status="succeeded"]').waitFor({ timeout: 20_000 });
     await expect.poll(() => page.getByTestId('run-status').textContent()).toContain('succeeded');
