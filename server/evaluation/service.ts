@@ -156,7 +156,18 @@ export class EvaluationService {
     const limiter = new AdaptiveLimiter(info.config.concurrency);
     const entry: Active = { abort, limiter, done: Promise.resolve() };
     this.active.set(id, entry);
-    entry.done = this.execute(info, abort, limiter).finally(() => this.active.delete(id));
+    entry.done = this.execute(info, abort, limiter)
+      .catch(async (e: unknown) => {
+        // A fault outside any row (storage down, snapshot unreadable): fail the evaluation, never crash the process.
+        await this.store
+          .setStatus(id, 'failed', {
+            error: { code: 'evaluation_error', message: (e as Error)?.message ?? String(e) },
+            finished: true,
+          })
+          .catch(() => undefined);
+        this.emit(id, { type: 'finished', id, status: 'failed', summary: null });
+      })
+      .finally(() => this.active.delete(id));
     return true;
   }
 
