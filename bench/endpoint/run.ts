@@ -38,8 +38,16 @@ const STREAM_PROMPT = args.includes('--stream-prompt');
 const WRITE = !args.includes('--no-write');
 const COMPARE = !args.includes('--no-compare');
 
-function startChild(cmd: string[], env: Record<string, string>, ready: RegExp): Promise<{ child: ChildProcess; match: RegExpMatchArray }> {
-  const child = spawn(process.execPath, cmd, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+function startChild(
+  cmd: string[],
+  env: Record<string, string>,
+  ready: RegExp,
+): Promise<{ child: ChildProcess; match: RegExpMatchArray }> {
+  const child = spawn(process.execPath, cmd, {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   return new Promise((resolve, reject) => {
     let out = '';
     const onData = (b: Buffer) => {
@@ -72,18 +80,42 @@ interface Run {
 }
 
 async function load(url: string, body: string, headers: Record<string, string>, duration: number): Promise<Run> {
-  const r = await autocannon({ url, method: 'POST', body, headers: { 'content-type': 'application/json', ...headers }, connections: CONNECTIONS, duration, pipelining: 1 });
-  return { reqPerSec: Math.round(r.requests.average), p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts, non2xx: r.non2xx, requests: r.requests.total };
+  const r = await autocannon({
+    url,
+    method: 'POST',
+    body,
+    headers: { 'content-type': 'application/json', ...headers },
+    connections: CONNECTIONS,
+    duration,
+    pipelining: 1,
+  });
+  return {
+    reqPerSec: Math.round(r.requests.average),
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    errors: r.errors + r.timeouts,
+    non2xx: r.non2xx,
+    requests: r.requests.total,
+  };
 }
 
 async function loadGet(url: string, duration: number): Promise<Run> {
   const r = await autocannon({ url, method: 'GET', connections: CONNECTIONS, duration, pipelining: 1 });
-  return { reqPerSec: Math.round(r.requests.average), p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts, non2xx: r.non2xx, requests: r.requests.total };
+  return {
+    reqPerSec: Math.round(r.requests.average),
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    errors: r.errors + r.timeouts,
+    non2xx: r.non2xx,
+    requests: r.requests.total,
+  };
 }
 
 /** runFlow alone in this process (no HTTP server, no storage), CONNECTIONS calls at a time. */
 async function runtimeAlone(flow: Flow, fakeUrl: string, duration: number): Promise<Run> {
-  const services = { config: loadConfig({ OPENAI_BASE_URL: fakeUrl, OPENAI_API_KEY: 'sk-bench-0123456789', BRAID_LOG_LEVEL: 'silent' }) };
+  const services = {
+    config: loadConfig({ OPENAI_BASE_URL: fakeUrl, OPENAI_API_KEY: 'sk-bench-0123456789', BRAID_LOG_LEVEL: 'silent' }),
+  };
   for (let i = 0; i < 300; i++) await runFlow(flow, { question: 'What is the capital of France?' }, { services });
   const times: number[] = [];
   let errors = 0;
@@ -101,18 +133,37 @@ async function runtimeAlone(flow: Flow, fakeUrl: string, duration: number): Prom
   );
   times.sort((a, b) => a - b);
   const q = (x: number) => Math.round(times[Math.min(times.length - 1, Math.floor(x * times.length))] ?? 0);
-  return { reqPerSec: Math.round(times.length / ((performance.now() - start) / 1000)), p50: q(0.5), p99: q(0.99), errors, non2xx: 0, requests: times.length };
+  return {
+    reqPerSec: Math.round(times.length / ((performance.now() - start) / 1000)),
+    p50: q(0.5),
+    p99: q(0.99),
+    errors,
+    non2xx: 0,
+    requests: times.length,
+  };
 }
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'braid-bench-endpoint-'));
 const children: ChildProcess[] = [];
 try {
-  const fake = await startChild([path.join(ROOT, 'node_modules/tsx/dist/cli.mjs'), 'test/support/fake-openai.ts', '--port', '0'], {}, /(http:\/\/127\.0\.0\.1:\d+\/v1)\n/);
+  const fake = await startChild(
+    [path.join(ROOT, 'node_modules/tsx/dist/cli.mjs'), 'test/support/fake-openai.ts', '--port', '0'],
+    {},
+    /(http:\/\/127\.0\.0\.1:\d+\/v1)\n/,
+  );
   children.push(fake.child);
   const fakeUrl = fake.match[1] as string;
 
   // Deploy straight into the database the server will use (as `braid deploy` does).
-  const env = { PORT: '0', HOST: '127.0.0.1', BRAID_FLOWS_DIR: path.join(tmp, 'flows'), BRAID_DATA_DIR: path.join(tmp, 'data'), BRAID_LOG_LEVEL: 'warn', OPENAI_BASE_URL: fakeUrl, OPENAI_API_KEY: 'sk-bench-0123456789' };
+  const env = {
+    PORT: '0',
+    HOST: '127.0.0.1',
+    BRAID_FLOWS_DIR: path.join(tmp, 'flows'),
+    BRAID_DATA_DIR: path.join(tmp, 'data'),
+    BRAID_LOG_LEVEL: 'warn',
+    OPENAI_BASE_URL: fakeUrl,
+    OPENAI_API_KEY: 'sk-bench-0123456789',
+  };
   fs.mkdirSync(env.BRAID_FLOWS_DIR);
   const config = loadConfig(env);
   const storage = await openStorage(config);
@@ -120,16 +171,30 @@ try {
   const node = flow.nodes[1];
   if (node?.config) node.config.stream = STREAM_PROMPT;
   fs.writeFileSync(path.join(env.BRAID_FLOWS_DIR, 'bench.flow.json'), `${JSON.stringify(flow, null, 2)}\n`);
-  const deployed = await new DeploymentService(storage).deploy(flow, { settings: { rateLimit: { requestsPerMinute: 10_000_000, burst: 1_000_000 } } }, 'http://127.0.0.1');
+  const deployed = await new DeploymentService(storage).deploy(
+    flow,
+    { settings: { rateLimit: { requestsPerMinute: 10_000_000, burst: 1_000_000 } } },
+    'http://127.0.0.1',
+  );
   await storage.close();
 
   const profile = arg('--cpu-prof', '');
-  const braid = await startChild([...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []), path.join(ROOT, 'bin/braid.js'), 'serve'], env, /running at (http:\/\/127\.0\.0\.1:\d+)/);
+  const braid = await startChild(
+    [...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []), path.join(ROOT, 'bin/braid.js'), 'serve'],
+    env,
+    /running at (http:\/\/127\.0\.0\.1:\d+)/,
+  );
   children.push(braid.child);
   const braidUrl = braid.match[1] as string;
   const pid = braid.child.pid as number;
 
-  const chatBody = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'system', content: 'Answer briefly.' }, { role: 'user', content: 'What is the capital of France?' }] });
+  const chatBody = JSON.stringify({
+    model: 'gpt-4o-mini',
+    messages: [
+      { role: 'system', content: 'Answer briefly.' },
+      { role: 'user', content: 'What is the capital of France?' },
+    ],
+  });
   const endpointBody = JSON.stringify({ inputs: { question: 'What is the capital of France?' } });
   const auth = { authorization: `Bearer ${deployed.apiKey as string}` };
 
@@ -179,16 +244,30 @@ try {
       '| --- | --- | --- | --- | --- | --- |',
       `| fake OpenAI server alone (ceiling) | ${ceiling.reqPerSec} | ${ceiling.p50} | ${ceiling.p99} | ${ceiling.errors} | ${ceiling.non2xx} |`,
       `| deployed endpoint \`POST /v1/endpoints/bench\` | ${endpoint.reqPerSec} | ${endpoint.p50} | ${endpoint.p99} | ${endpoint.errors} | ${endpoint.non2xx} |`,
-      ...(runsApi ? [`| same flow via \`POST /api/flows/bench/runs\` (no deployment layer) | ${runsApi.reqPerSec} | ${runsApi.p50} | ${runsApi.p99} | ${runsApi.errors} | ${runsApi.non2xx} |`] : []),
-      ...(health ? [`| Braid HTTP stack alone \`GET /api/health\` | ${health.reqPerSec} | ${health.p50} | ${health.p99} | ${health.errors} | ${health.non2xx} |`] : []),
-      ...(runtimeOnly ? [`| runtime alone: \`runFlow\` in one process, no HTTP, ${CONNECTIONS} at a time | ${runtimeOnly.reqPerSec} | ${runtimeOnly.p50} | ${runtimeOnly.p99} | ${runtimeOnly.errors} | – |`] : []),
+      ...(runsApi
+        ? [
+            `| same flow via \`POST /api/flows/bench/runs\` (no deployment layer) | ${runsApi.reqPerSec} | ${runsApi.p50} | ${runsApi.p99} | ${runsApi.errors} | ${runsApi.non2xx} |`,
+          ]
+        : []),
+      ...(health
+        ? [
+            `| Braid HTTP stack alone \`GET /api/health\` | ${health.reqPerSec} | ${health.p50} | ${health.p99} | ${health.errors} | ${health.non2xx} |`,
+          ]
+        : []),
+      ...(runtimeOnly
+        ? [
+            `| runtime alone: \`runFlow\` in one process, no HTTP, ${CONNECTIONS} at a time | ${runtimeOnly.reqPerSec} | ${runtimeOnly.p50} | ${runtimeOnly.p99} | ${runtimeOnly.errors} | – |`,
+          ]
+        : []),
       '',
       `Endpoint / ceiling: **${(ratio * 100).toFixed(1)}%** (target ≥ 40%), p99 ${endpoint.p99} ms (target < 50 ms), errors ${endpoint.errors + endpoint.non2xx} (target 0): **${pass ? 'pass' : 'FAIL'}**. Braid RSS ${rssBefore.rssMb} MB before, ${rssAfter.rssMb} MB after, peak ${rssAfter.peakMb} MB.`,
       '<!-- endpoint:end -->',
     ].join('\n');
     const file = path.join(ROOT, 'bench/RESULTS.md');
     const prev = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '# Benchmark results\n';
-    const next = /<!-- endpoint:start -->[\s\S]*<!-- endpoint:end -->/.test(prev) ? prev.replace(/<!-- endpoint:start -->[\s\S]*<!-- endpoint:end -->/, section) : `${prev.trimEnd()}\n\n${section}\n`;
+    const next = /<!-- endpoint:start -->[\s\S]*<!-- endpoint:end -->/.test(prev)
+      ? prev.replace(/<!-- endpoint:start -->[\s\S]*<!-- endpoint:end -->/, section)
+      : `${prev.trimEnd()}\n\n${section}\n`;
     fs.writeFileSync(file, next);
   }
   process.exitCode = pass ? 0 : 1;

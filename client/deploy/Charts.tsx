@@ -8,10 +8,24 @@ export interface Series {
 }
 
 /** A small SVG line chart of bucketed values (no chart library needed). */
-export const LineChart = memo(function LineChart({ title, buckets, series, unit, height = 120 }: { title: string; buckets: StatsBucket[]; series: Series[]; unit?: string; height?: number }) {
+export const LineChart = memo(function LineChart({
+  title,
+  buckets,
+  series,
+  unit,
+  height = 120,
+}: {
+  title: string;
+  buckets: StatsBucket[];
+  series: Series[];
+  unit?: string;
+  height?: number;
+}) {
   const width = 360;
   const pad = { l: 36, r: 8, t: 8, b: 18 };
-  const values = buckets.flatMap((b) => series.map((s) => s.value(b))).filter((v): v is number => v !== null && Number.isFinite(v));
+  const values = buckets
+    .flatMap((b) => series.map((s) => s.value(b)))
+    .filter((v): v is number => v !== null && Number.isFinite(v));
   const peak = Math.max(0, ...values);
   const max = peak > 0 ? peak : 1;
   const x = (i: number) => pad.l + (buckets.length <= 1 ? 0 : (i / (buckets.length - 1)) * (width - pad.l - pad.r));
@@ -45,12 +59,20 @@ export const LineChart = memo(function LineChart({ title, buckets, series, unit,
           </>
         )}
         {series.map((s) => {
-          const pts = buckets.map((b, i) => [i, s.value(b)] as const).filter((p): p is readonly [number, number] => p[1] !== null);
+          const pts = buckets
+            .map((b, i) => [i, s.value(b)] as const)
+            .filter((p): p is readonly [number, number] => p[1] !== null);
           if (pts.length === 0) return null;
           return (
             <g key={s.label}>
-              <polyline fill="none" stroke={s.color} strokeWidth={1.5} points={pts.map(([i, v]) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(' ')} />
-              {pts.length <= 60 && pts.map(([i, v]) => <circle key={i} cx={x(i)} cy={y(v)} r={v > 0 ? 2 : 0} fill={s.color} />)}
+              <polyline
+                fill="none"
+                stroke={s.color}
+                strokeWidth={1.5}
+                points={pts.map(([i, v]) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(' ')}
+              />
+              {pts.length <= 60 &&
+                pts.map(([i, v]) => <circle key={i} cx={x(i)} cy={y(v)} r={v > 0 ? 2 : 0} fill={s.color} />)}
             </g>
           );
         })}

@@ -48,7 +48,9 @@ export function ChatPlayground({ flowId }: { flowId: string }) {
   return (
     <div data-testid="chat-playground" style={{ display: 'flex', flexDirection: 'column', gap: 8, maxWidth: 720 }}>
       <div className="row" style={{ gap: 8 }}>
-        <span className="muted small">Flow <strong>{flowId}</strong> (current file) · session {session}</span>
+        <span className="muted small">
+          Flow <strong>{flowId}</strong> (current file) · session {session}
+        </span>
         <span className="spacer" />
         <button
           className="btn btn-small"
@@ -61,12 +63,38 @@ export function ChatPlayground({ flowId }: { flowId: string }) {
           New conversation
         </button>
       </div>
-      <div style={{ border: '1px solid var(--border)', borderRadius: 6, padding: 8, minHeight: 200, maxHeight: 420, overflow: 'auto' }}>
-        {turns.length === 0 && <p className="muted small">Say something. The flow gets the last message (or the whole conversation, if it has a messages input), and the server remembers earlier turns.</p>}
+      <div
+        style={{
+          border: '1px solid var(--border)',
+          borderRadius: 6,
+          padding: 8,
+          minHeight: 200,
+          maxHeight: 420,
+          overflow: 'auto',
+        }}
+      >
+        {turns.length === 0 && (
+          <p className="muted small">
+            Say something. The flow gets the last message (or the whole conversation, if it has a messages input), and
+            the server remembers earlier turns.
+          </p>
+        )}
         {turns.map((t, i) => (
           <div key={i} style={{ margin: '6px 0', textAlign: t.role === 'user' ? 'right' : 'left' }}>
             <span className="small muted">{t.role}</span>
-            <div style={{ display: 'inline-block', whiteSpace: 'pre-wrap', padding: '6px 10px', borderRadius: 8, background: t.role === 'user' ? 'var(--accent-soft, #dbeafe)' : 'var(--panel-2, #f3f4f6)', maxWidth: '85%', textAlign: 'left' }}>{t.content}</div>
+            <div
+              style={{
+                display: 'inline-block',
+                whiteSpace: 'pre-wrap',
+                padding: '6px 10px',
+                borderRadius: 8,
+                background: t.role === 'user' ? 'var(--accent-soft, #dbeafe)' : 'var(--panel-2, #f3f4f6)',
+                maxWidth: '85%',
+                textAlign: 'left',
+              }}
+            >
+              {t.content}
+            </div>
           </div>
         ))}
         <div ref={end} />

@@ -11,7 +11,11 @@ export function CopyBlock({ code, testId }: { code: string; testId?: string }) {
   };
   return (
     <div style={{ position: 'relative' }}>
-      <pre className="json" data-testid={testId} style={{ whiteSpace: 'pre-wrap', wordBreak: 'break-all', paddingRight: 64 }}>
+      <pre
+        className="json"
+        data-testid={testId}
+        style={{ whiteSpace: 'pre-wrap', wordBreak: 'break-all', paddingRight: 64 }}
+      >
         {code}
       </pre>
       <button className="btn btn-small" style={{ position: 'absolute', top: 4, right: 4 }} onClick={copy}>

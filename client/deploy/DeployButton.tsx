@@ -29,7 +29,13 @@ export function DeployButton({ flowId, beforeDeploy }: { flowId: string; beforeD
   };
   return (
     <>
-      <button className="btn btn-primary" data-testid="deploy-button" disabled={busy} onClick={() => void deploy()} title="Deploy this flow as a versioned HTTP endpoint">
+      <button
+        className="btn btn-primary"
+        data-testid="deploy-button"
+        disabled={busy}
+        onClick={() => void deploy()}
+        title="Deploy this flow as a versioned HTTP endpoint"
+      >
         {busy ? 'Deploying…' : 'Deploy'}
       </button>
       {result && (

@@ -45,7 +45,10 @@ export default function DeployPage() {
   const deploy = async () => {
     if (!deploying?.flowId) return;
     try {
-      const r = await deployApi.deploy(deploying.flowId, { ...(deploying.slug ? { slug: deploying.slug } : {}), ...(deploying.note ? { note: deploying.note } : {}) });
+      const r = await deployApi.deploy(deploying.flowId, {
+        ...(deploying.slug ? { slug: deploying.slug } : {}),
+        ...(deploying.note ? { note: deploying.note } : {}),
+      });
       setDeploying(null);
       // The shell remounts the page on navigation, so navigate when the key has been seen.
       setResult(r);
@@ -61,7 +64,10 @@ export default function DeployPage() {
       <div className="page-head row">
         <h2>Deployments</h2>
         <span className="spacer" />
-        <button className="btn btn-primary" onClick={() => setDeploying({ flowId: flows[0]?.id ?? '', slug: '', note: '' })}>
+        <button
+          className="btn btn-primary"
+          onClick={() => setDeploying({ flowId: flows[0]?.id ?? '', slug: '', note: '' })}
+        >
           Deploy a flow
         </button>
       </div>
@@ -71,8 +77,16 @@ export default function DeployPage() {
           {list?.length === 0 && <li className="muted small">Nothing deployed yet.</li>}
           {list?.map((d) => (
             <li key={d.slug}>
-              <a className={`nav-item${d.slug === selected ? ' active' : ''}`} href={`#/deployments/${d.slug}`} style={{ display: 'block', padding: '6px 8px' }}>
-                <strong>{d.slug}</strong> <span className="muted small">v{d.liveVersion}{d.liveVersion !== d.latestVersion ? ` of ${d.latestVersion}` : ''}</span>
+              <a
+                className={`nav-item${d.slug === selected ? ' active' : ''}`}
+                href={`#/deployments/${d.slug}`}
+                style={{ display: 'block', padding: '6px 8px' }}
+              >
+                <strong>{d.slug}</strong>{' '}
+                <span className="muted small">
+                  v{d.liveVersion}
+                  {d.liveVersion !== d.latestVersion ? ` of ${d.latestVersion}` : ''}
+                </span>
                 <div className="muted small">{d.flowId}</div>
               </a>
             </li>
@@ -83,7 +97,12 @@ export default function DeployPage() {
             <div data-testid="undeployed-playground">
               <p className="muted">Choose a deployment, or deploy a flow to get an endpoint URL and an API key.</p>
               <h3>Chat with a flow before deploying it</h3>
-              <select className="input" aria-label="flow to chat with" value={playFlow} onChange={(e) => setPlayFlow(e.target.value)}>
+              <select
+                className="input"
+                aria-label="flow to chat with"
+                value={playFlow}
+                onChange={(e) => setPlayFlow(e.target.value)}
+              >
                 <option value="">choose a flow…</option>
                 {flows.map((f) => (
                   <option key={f.id} value={f.id}>
@@ -98,7 +117,13 @@ export default function DeployPage() {
             <>
               <div className="tabs" role="tablist">
                 {TABS.map((t) => (
-                  <button key={t} role="tab" aria-selected={t === tab} className={`tab${t === tab ? ' active' : ''}`} onClick={() => navigate(`/deployments/${detail.slug}/${t}`)}>
+                  <button
+                    key={t}
+                    role="tab"
+                    aria-selected={t === tab}
+                    className={`tab${t === tab ? ' active' : ''}`}
+                    onClick={() => navigate(`/deployments/${detail.slug}/${t}`)}
+                  >
                     {t[0]?.toUpperCase() + t.slice(1)}
                   </button>
                 ))}
@@ -126,7 +151,11 @@ export default function DeployPage() {
         >
           <label className="field">
             <span className="field-label">Flow</span>
-            <select className="input" value={deploying.flowId} onChange={(e) => setDeploying({ ...deploying, flowId: e.target.value })}>
+            <select
+              className="input"
+              value={deploying.flowId}
+              onChange={(e) => setDeploying({ ...deploying, flowId: e.target.value })}
+            >
               {flows.map((f) => (
                 <option key={f.id} value={f.id}>
                   {f.name} ({f.id})
@@ -136,13 +165,25 @@ export default function DeployPage() {
           </label>
           <label className="field">
             <span className="field-label">Slug (default: the flow id)</span>
-            <input className="input" value={deploying.slug} placeholder={deploying.flowId} onChange={(e) => setDeploying({ ...deploying, slug: e.target.value })} />
+            <input
+              className="input"
+              value={deploying.slug}
+              placeholder={deploying.flowId}
+              onChange={(e) => setDeploying({ ...deploying, slug: e.target.value })}
+            />
           </label>
           <label className="field">
             <span className="field-label">Note for this version</span>
-            <input className="input" value={deploying.note} onChange={(e) => setDeploying({ ...deploying, note: e.target.value })} />
+            <input
+              className="input"
+              value={deploying.note}
+              onChange={(e) => setDeploying({ ...deploying, note: e.target.value })}
+            />
           </label>
-          <p className="muted small">A deploy stores an immutable snapshot of the flow as the next version and makes it live. Earlier versions stay available for rollback.</p>
+          <p className="muted small">
+            A deploy stores an immutable snapshot of the flow as the next version and makes it live. Earlier versions
+            stay available for rollback.
+          </p>
         </Modal>
       )}
       {result && (

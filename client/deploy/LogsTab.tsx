@@ -32,11 +32,14 @@ export function LogsTab({ slug }: { slug: string }) {
   useEffect(() => load(), [load]);
 
   const show = (traceId: string) =>
-    deployApi.log(slug, traceId).then((d) => {
-      setOpen(d);
-      const out = d.outputs ? Object.values(d.outputs)[0] : '';
-      setDs((x) => ({ ...x, expected: typeof out === 'string' ? out : JSON.stringify(out ?? '') }));
-    }, (e) => toast('error', describeError(e)));
+    deployApi.log(slug, traceId).then(
+      (d) => {
+        setOpen(d);
+        const out = d.outputs ? Object.values(d.outputs)[0] : '';
+        setDs((x) => ({ ...x, expected: typeof out === 'string' ? out : JSON.stringify(out ?? '') }));
+      },
+      (e) => toast('error', describeError(e)),
+    );
 
   const addToDataset = () => {
     if (!open) return;
@@ -49,18 +52,35 @@ export function LogsTab({ slug }: { slug: string }) {
   return (
     <div data-testid="logs">
       <div className="row" style={{ gap: 8 }}>
-        <select className="input" value={q.status ?? ''} onChange={(e) => setQ({ ...q, status: e.target.value || undefined })} aria-label="status">
+        <select
+          className="input"
+          value={q.status ?? ''}
+          onChange={(e) => setQ({ ...q, status: e.target.value || undefined })}
+          aria-label="status"
+        >
           <option value="">any status</option>
           <option value="succeeded">succeeded</option>
           <option value="error">errors</option>
         </select>
-        <select className="input" value={q.feedback ?? ''} onChange={(e) => setQ({ ...q, feedback: e.target.value || undefined })} aria-label="feedback">
+        <select
+          className="input"
+          value={q.feedback ?? ''}
+          onChange={(e) => setQ({ ...q, feedback: e.target.value || undefined })}
+          aria-label="feedback"
+        >
           <option value="">any feedback</option>
           <option value="negative">negative feedback</option>
           <option value="positive">positive feedback</option>
           <option value="any">with feedback</option>
         </select>
-        <input className="input" type="number" placeholder="min latency ms" style={{ width: 140 }} value={q.minLatencyMs ?? ''} onChange={(e) => setQ({ ...q, minLatencyMs: e.target.value ? Number(e.target.value) : undefined })} />
+        <input
+          className="input"
+          type="number"
+          placeholder="min latency ms"
+          style={{ width: 140 }}
+          value={q.minLatencyMs ?? ''}
+          onChange={(e) => setQ({ ...q, minLatencyMs: e.target.value ? Number(e.target.value) : undefined })}
+        />
         <button className="btn btn-small" onClick={() => load()}>
           Refresh
         </button>
@@ -80,7 +100,12 @@ export function LogsTab({ slug }: { slug: string }) {
         <tbody>
           {items.map((l) => (
             <tr key={l.traceId} onClick={() => void show(l.traceId)} style={{ cursor: 'pointer' }}>
-              <td className="small">{new Date(l.createdAt).toLocaleString()} <span className="muted">v{l.version} {l.api}</span></td>
+              <td className="small">
+                {new Date(l.createdAt).toLocaleString()}{' '}
+                <span className="muted">
+                  v{l.version} {l.api}
+                </span>
+              </td>
               <td className={l.status === 'succeeded' ? 'st-succeeded' : 'st-failed'} title={l.errorMessage ?? ''}>
                 {l.httpStatus} {l.promptInjection ? '⚠ injection' : ''}
               </td>
@@ -88,7 +113,16 @@ export function LogsTab({ slug }: { slug: string }) {
               <td>{l.totalTokens}</td>
               <td>{l.cost === null ? '—' : `$${l.cost.toFixed(5)}`}</td>
               <td className="small">{l.keyLabel ?? ''}</td>
-              <td title={l.feedbackComment ?? ''}>{l.feedbackSentiment === null ? '' : l.feedbackSentiment > 0.5 ? '👍' : l.feedbackSentiment < 0.5 ? '👎' : '•'} {l.feedbackComment ? '💬' : ''}</td>
+              <td title={l.feedbackComment ?? ''}>
+                {l.feedbackSentiment === null
+                  ? ''
+                  : l.feedbackSentiment > 0.5
+                    ? '👍'
+                    : l.feedbackSentiment < 0.5
+                      ? '👎'
+                      : '•'}{' '}
+                {l.feedbackComment ? '💬' : ''}
+              </td>
             </tr>
           ))}
         </tbody>
@@ -102,9 +136,18 @@ export function LogsTab({ slug }: { slug: string }) {
       {open && (
         <Modal title={`Call ${open.traceId}`} wide onClose={() => setOpen(null)}>
           <div className="kv">
-            <span className="muted">Status</span><span>{open.httpStatus} {open.errorMessage ?? ''}</span>
-            <span className="muted">Latency</span><span>{Math.round(open.latencyMs)} ms, {open.totalTokens} tokens</span>
-            <span className="muted">Feedback</span><span>{open.feedbackScore ?? '—'} {open.feedbackComment ?? ''}</span>
+            <span className="muted">Status</span>
+            <span>
+              {open.httpStatus} {open.errorMessage ?? ''}
+            </span>
+            <span className="muted">Latency</span>
+            <span>
+              {Math.round(open.latencyMs)} ms, {open.totalTokens} tokens
+            </span>
+            <span className="muted">Feedback</span>
+            <span>
+              {open.feedbackScore ?? '—'} {open.feedbackComment ?? ''}
+            </span>
           </div>
           <h4>Inputs</h4>
           <pre className="json">{JSON.stringify(open.inputs, null, 2)}</pre>
@@ -113,7 +156,19 @@ export function LogsTab({ slug }: { slug: string }) {
           {open.trace && (
             <details>
               <summary>Trace ({open.trace.spans.length} spans)</summary>
-              <pre className="json">{JSON.stringify(open.trace.spans.map((s) => ({ node: s.nodeId, status: s.status, ms: s.durationMs, tokens: s.tokens, error: s.error })), null, 2)}</pre>
+              <pre className="json">
+                {JSON.stringify(
+                  open.trace.spans.map((s) => ({
+                    node: s.nodeId,
+                    status: s.status,
+                    ms: s.durationMs,
+                    tokens: s.tokens,
+                    error: s.error,
+                  })),
+                  null,
+                  2,
+                )}
+              </pre>
             </details>
           )}
           <h4>Add to a dataset</h4>
@@ -123,7 +178,12 @@ export function LogsTab({ slug }: { slug: string }) {
           </label>
           <label className="field">
             <span className="field-label">Expected value</span>
-            <textarea className="input" rows={3} value={ds.expected} onChange={(e) => setDs({ ...ds, expected: e.target.value })} />
+            <textarea
+              className="input"
+              rows={3}
+              value={ds.expected}
+              onChange={(e) => setDs({ ...ds, expected: e.target.value })}
+            />
           </label>
           <button className="btn btn-primary" onClick={addToDataset}>
             Add row

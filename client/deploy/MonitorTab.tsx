@@ -26,7 +26,13 @@ export function MonitorTab({ slug }: { slug: string }) {
   const [stats, setStats] = useState<DeploymentStats | null>(null);
   const [rules, setRules] = useState<AlertRule[]>([]);
   const [events, setEvents] = useState<AlertEvent[]>([]);
-  const [draft, setDraft] = useState({ kind: 'error_rate' as AlertKind, threshold: 0.05, windowMin: 5, minSamples: 10, webhookUrl: '' });
+  const [draft, setDraft] = useState({
+    kind: 'error_rate' as AlertKind,
+    threshold: 0.05,
+    windowMin: 5,
+    minSamples: 10,
+    webhookUrl: '',
+  });
 
   const load = useCallback(() => {
     const win = WINDOWS[w] ?? WINDOWS[0];
@@ -43,7 +49,14 @@ export function MonitorTab({ slug }: { slug: string }) {
 
   const addRule = () => {
     deployApi
-      .createRule({ slug, kind: draft.kind, threshold: draft.threshold, windowMs: draft.windowMin * 60_000, minSamples: draft.minSamples, webhookUrl: draft.webhookUrl.trim() || null })
+      .createRule({
+        slug,
+        kind: draft.kind,
+        threshold: draft.threshold,
+        windowMs: draft.windowMin * 60_000,
+        minSamples: draft.minSamples,
+        webhookUrl: draft.webhookUrl.trim() || null,
+      })
       .then(load, (e) => toast('error', describeError(e)));
   };
   const t = stats?.totals;
@@ -59,18 +72,41 @@ export function MonitorTab({ slug }: { slug: string }) {
       </div>
       {t && (
         <div className="kv" style={{ gridTemplateColumns: 'repeat(4, auto 1fr)', marginTop: 12 }}>
-          <span className="muted">Requests</span><span>{t.requests} ({t.requestsPerMinute.toFixed(2)}/min)</span>
-          <span className="muted">Errors</span><span>{(t.errorRate * 100).toFixed(1)}%</span>
-          <span className="muted">p50 / p95 / p99</span><span>{[t.p50, t.p95, t.p99].map((v) => (v === null ? '—' : `${Math.round(v)}`)).join(' / ')} ms</span>
-          <span className="muted">Tokens / cost</span><span>{t.tokens} / ${t.cost.toFixed(4)}</span>
-          <span className="muted">Feedback</span><span>{t.feedback} ({t.negativeFeedback} negative)</span>
-          <span className="muted">Injections</span><span>{t.promptInjections}</span>
+          <span className="muted">Requests</span>
+          <span>
+            {t.requests} ({t.requestsPerMinute.toFixed(2)}/min)
+          </span>
+          <span className="muted">Errors</span>
+          <span>{(t.errorRate * 100).toFixed(1)}%</span>
+          <span className="muted">p50 / p95 / p99</span>
+          <span>{[t.p50, t.p95, t.p99].map((v) => (v === null ? '—' : `${Math.round(v)}`)).join(' / ')} ms</span>
+          <span className="muted">Tokens / cost</span>
+          <span>
+            {t.tokens} / ${t.cost.toFixed(4)}
+          </span>
+          <span className="muted">Feedback</span>
+          <span>
+            {t.feedback} ({t.negativeFeedback} negative)
+          </span>
+          <span className="muted">Injections</span>
+          <span>{t.promptInjections}</span>
         </div>
       )}
       {stats && (
         <div style={{ display: 'grid', gridTemplateColumns: 'repeat(auto-fill, minmax(320px, 1fr))', gap: 16 }}>
-          <LineChart title={`Requests per minute`} buckets={stats.buckets} series={[{ label: 'req/min', color: '#3b82f6', value: (b) => b.requests / minutes }]} />
-          <LineChart title="Error rate" unit="%" buckets={stats.buckets} series={[{ label: 'errors', color: '#ef4444', value: (b) => (b.requests ? (100 * b.errors) / b.requests : null) }]} />
+          <LineChart
+            title={`Requests per minute`}
+            buckets={stats.buckets}
+            series={[{ label: 'req/min', color: '#3b82f6', value: (b) => b.requests / minutes }]}
+          />
+          <LineChart
+            title="Error rate"
+            unit="%"
+            buckets={stats.buckets}
+            series={[
+              { label: 'errors', color: '#ef4444', value: (b) => (b.requests ? (100 * b.errors) / b.requests : null) },
+            ]}
+          />
           <LineChart
             title="Latency"
             unit=" ms"
@@ -81,8 +117,17 @@ export function MonitorTab({ slug }: { slug: string }) {
               { label: 'p99', color: '#ef4444', value: (b) => b.p99 },
             ]}
           />
-          <LineChart title="Tokens" buckets={stats.buckets} series={[{ label: 'tokens', color: '#8b5cf6', value: (b) => b.tokens }]} />
-          <LineChart title="Cost" unit=" $" buckets={stats.buckets} series={[{ label: 'USD', color: '#14b8a6', value: (b) => b.cost }]} />
+          <LineChart
+            title="Tokens"
+            buckets={stats.buckets}
+            series={[{ label: 'tokens', color: '#8b5cf6', value: (b) => b.tokens }]}
+          />
+          <LineChart
+            title="Cost"
+            unit=" $"
+            buckets={stats.buckets}
+            series={[{ label: 'USD', color: '#14b8a6', value: (b) => b.cost }]}
+          />
         </div>
       )}
 
@@ -112,10 +157,15 @@ export function MonitorTab({ slug }: { slug: string }) {
             <tr key={r.id}>
               <td>{r.kind}</td>
               <td>≥ {r.threshold}</td>
-              <td className="small">over {Math.round(r.windowMs / 60_000)} min{r.slug === null ? ' (all deployments)' : ''}</td>
+              <td className="small">
+                over {Math.round(r.windowMs / 60_000)} min{r.slug === null ? ' (all deployments)' : ''}
+              </td>
               <td className="small muted">{r.webhookUrl ?? 'UI only'}</td>
               <td>
-                <button className="btn btn-small" onClick={() => deployApi.deleteRule(r.id).then(load, (e) => toast('error', describeError(e)))}>
+                <button
+                  className="btn btn-small"
+                  onClick={() => deployApi.deleteRule(r.id).then(load, (e) => toast('error', describeError(e)))}
+                >
                   Delete
                 </button>
               </td>
@@ -124,17 +174,52 @@ export function MonitorTab({ slug }: { slug: string }) {
         </tbody>
       </table>
       <div className="row" style={{ gap: 6, flexWrap: 'wrap', marginTop: 8 }}>
-        <select className="input" value={draft.kind} onChange={(e) => { const k = KINDS.find((x) => x.kind === e.target.value); setDraft({ ...draft, kind: e.target.value as AlertKind, threshold: k?.example ?? 1 }); }}>
+        <select
+          className="input"
+          value={draft.kind}
+          onChange={(e) => {
+            const k = KINDS.find((x) => x.kind === e.target.value);
+            setDraft({ ...draft, kind: e.target.value as AlertKind, threshold: k?.example ?? 1 });
+          }}
+        >
           {KINDS.map((k) => (
             <option key={k.kind} value={k.kind}>
               {k.label}
             </option>
           ))}
         </select>
-        <input className="input" type="number" style={{ width: 90 }} value={draft.threshold} onChange={(e) => setDraft({ ...draft, threshold: Number(e.target.value) })} aria-label="threshold" />
-        <input className="input" type="number" style={{ width: 70 }} value={draft.windowMin} onChange={(e) => setDraft({ ...draft, windowMin: Number(e.target.value) })} aria-label="window (minutes)" title="window (minutes)" />
-        <input className="input" type="number" style={{ width: 70 }} value={draft.minSamples} onChange={(e) => setDraft({ ...draft, minSamples: Number(e.target.value) })} aria-label="minimum samples" title="minimum samples" />
-        <input className="input" placeholder="webhook URL (optional)" value={draft.webhookUrl} onChange={(e) => setDraft({ ...draft, webhookUrl: e.target.value })} />
+        <input
+          className="input"
+          type="number"
+          style={{ width: 90 }}
+          value={draft.threshold}
+          onChange={(e) => setDraft({ ...draft, threshold: Number(e.target.value) })}
+          aria-label="threshold"
+        />
+        <input
+          className="input"
+          type="number"
+          style={{ width: 70 }}
+          value={draft.windowMin}
+          onChange={(e) => setDraft({ ...draft, windowMin: Number(e.target.value) })}
+          aria-label="window (minutes)"
+          title="window (minutes)"
+        />
+        <input
+          className="input"
+          type="number"
+          style={{ width: 70 }}
+          value={draft.minSamples}
+          onChange={(e) => setDraft({ ...draft, minSamples: Number(e.target.value) })}
+          aria-label="minimum samples"
+          title="minimum samples"
+        />
+        <input
+          className="input"
+          placeholder="webhook URL (optional)"
+          value={draft.webhookUrl}
+          onChange={(e) => setDraft({ ...draft, webhookUrl: e.target.value })}
+        />
         <button className="btn" onClick={addRule}>
           Add rule
         </button>

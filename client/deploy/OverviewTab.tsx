@@ -26,7 +26,8 @@ export function OverviewTab({ detail, onChange }: { detail: DeploymentDetail; on
   return (
     <div>
       <p>
-        <strong>{detail.url}</strong> · serving <strong>v{detail.liveVersion}</strong> of flow <a href={`#/flows/${detail.flowId}`}>{detail.flowId}</a>
+        <strong>{detail.url}</strong> · serving <strong>v{detail.liveVersion}</strong> of flow{' '}
+        <a href={`#/flows/${detail.flowId}`}>{detail.flowId}</a>
       </p>
       <h3>Versions</h3>
       <table className="table" data-testid="versions">
@@ -42,13 +43,21 @@ export function OverviewTab({ detail, onChange }: { detail: DeploymentDetail; on
         <tbody>
           {detail.versions.map((v) => (
             <tr key={v.version}>
-              <td>v{v.version}{v.version === detail.liveVersion && <span className="st-succeeded small"> live</span>}</td>
+              <td>
+                v{v.version}
+                {v.version === detail.liveVersion && <span className="st-succeeded small"> live</span>}
+              </td>
               <td>{new Date(v.createdAt).toLocaleString()}</td>
               <td>{v.note ?? ''}</td>
-              <td className="small">{v.evaluationId ? <a href={`#/evaluations/${v.evaluationId}`}>passed gate</a> : '—'}</td>
+              <td className="small">
+                {v.evaluationId ? <a href={`#/evaluations/${v.evaluationId}`}>passed gate</a> : '—'}
+              </td>
               <td>
                 {v.version !== detail.liveVersion && (
-                  <button className="btn btn-small" onClick={act(() => deployApi.rollback(detail.slug, v.version), `v${v.version} is live`)}>
+                  <button
+                    className="btn btn-small"
+                    onClick={act(() => deployApi.rollback(detail.slug, v.version), `v${v.version} is live`)}
+                  >
                     {v.version < detail.liveVersion ? 'Roll back' : 'Make live'}
                   </button>
                 )}
@@ -57,7 +66,10 @@ export function OverviewTab({ detail, onChange }: { detail: DeploymentDetail; on
           ))}
         </tbody>
       </table>
-      <p className="muted small">Callers can pin a version with <code>?version=N</code> (or <code>model: "{detail.slug}@N"</code> on the OpenAI-compatible API).</p>
+      <p className="muted small">
+        Callers can pin a version with <code>?version=N</code> (or <code>model: "{detail.slug}@N"</code> on the
+        OpenAI-compatible API).
+      </p>
 
       <h3>API keys</h3>
       <table className="table">
@@ -66,19 +78,31 @@ export function OverviewTab({ detail, onChange }: { detail: DeploymentDetail; on
             <tr key={k.id}>
               <td>{k.label}</td>
               <td className="small muted">{k.prefix}</td>
-              <td className="small">{k.revokedAt ? <span className="st-failed">revoked</span> : k.lastUsedAt ? `used ${new Date(k.lastUsedAt).toLocaleString()}` : 'never used'}</td>
+              <td className="small">
+                {k.revokedAt ? (
+                  <span className="st-failed">revoked</span>
+                ) : k.lastUsedAt ? (
+                  `used ${new Date(k.lastUsedAt).toLocaleString()}`
+                ) : (
+                  'never used'
+                )}
+              </td>
               <td>
                 <button
                   className="btn btn-small"
                   onClick={() => {
                     const next = prompt('Label for this key', k.label)?.trim();
-                    if (next && next !== k.label) act(() => deployApi.labelKey(detail.slug, k.id, next), 'key relabelled')();
+                    if (next && next !== k.label)
+                      act(() => deployApi.labelKey(detail.slug, k.id, next), 'key relabelled')();
                   }}
                 >
                   Rename
                 </button>{' '}
                 {!k.revokedAt && (
-                  <button className="btn btn-small btn-danger" onClick={act(() => deployApi.revokeKey(detail.slug, k.id), 'key revoked')}>
+                  <button
+                    className="btn btn-small btn-danger"
+                    onClick={act(() => deployApi.revokeKey(detail.slug, k.id), 'key revoked')}
+                  >
                     Revoke
                   </button>
                 )}
@@ -88,7 +112,12 @@ export function OverviewTab({ detail, onChange }: { detail: DeploymentDetail; on
         </tbody>
       </table>
       <div className="row" style={{ gap: 8, marginTop: 8 }}>
-        <input className="input" placeholder="label, e.g. mobile app" value={label} onChange={(e) => setLabel(e.target.value)} />
+        <input
+          className="input"
+          placeholder="label, e.g. mobile app"
+          value={label}
+          onChange={(e) => setLabel(e.target.value)}
+        />
         <button
           className="btn"
           onClick={() =>

@@ -11,7 +11,13 @@ export function SettingsTab({ detail, onChange }: { detail: DeploymentDetail; on
   const [cors, setCors] = useState(detail.settings.corsOrigins.join('\n'));
   const num = (v: string) => Math.max(0, Math.floor(Number(v) || 0));
   const save = () => {
-    const settings: DeploymentSettings = { ...s, corsOrigins: cors.split(/[\s,]+/).map((o) => o.trim()).filter(Boolean) };
+    const settings: DeploymentSettings = {
+      ...s,
+      corsOrigins: cors
+        .split(/[\s,]+/)
+        .map((o) => o.trim())
+        .filter(Boolean),
+    };
     deployApi.settings(detail.slug, settings).then(
       () => {
         toast('success', 'settings saved');
@@ -29,19 +35,37 @@ export function SettingsTab({ detail, onChange }: { detail: DeploymentDetail; on
   );
   return (
     <div className="fields" style={{ maxWidth: 520 }} data-testid="deploy-settings">
-      {field('Requests per minute (per key)', s.rateLimit.requestsPerMinute, (n) => setS({ ...s, rateLimit: { ...s.rateLimit, requestsPerMinute: n } }))}
-      {field('Burst', s.rateLimit.burst, (n) => setS({ ...s, rateLimit: { ...s.rateLimit, burst: n } }), 'Calls above the rate get 429 with Retry-After.')}
+      {field('Requests per minute (per key)', s.rateLimit.requestsPerMinute, (n) =>
+        setS({ ...s, rateLimit: { ...s.rateLimit, requestsPerMinute: n } }),
+      )}
+      {field(
+        'Burst',
+        s.rateLimit.burst,
+        (n) => setS({ ...s, rateLimit: { ...s.rateLimit, burst: n } }),
+        'Calls above the rate get 429 with Retry-After.',
+      )}
       {field('Timeout (ms)', s.timeoutMs, (n) => setS({ ...s, timeoutMs: n }))}
       {field('Largest request body (bytes)', s.maxBodyBytes, (n) => setS({ ...s, maxBodyBytes: n }))}
       {field('Keep request logs (days)', s.logRetentionDays, (n) => setS({ ...s, logRetentionDays: n }))}
-      {field('Conversation memory: messages', s.history.maxMessages, (n) => setS({ ...s, history: { ...s.history, maxMessages: n } }))}
-      {field('Conversation memory: tokens', s.history.maxTokens, (n) => setS({ ...s, history: { ...s.history, maxTokens: n } }))}
+      {field('Conversation memory: messages', s.history.maxMessages, (n) =>
+        setS({ ...s, history: { ...s.history, maxMessages: n } }),
+      )}
+      {field('Conversation memory: tokens', s.history.maxTokens, (n) =>
+        setS({ ...s, history: { ...s.history, maxTokens: n } }),
+      )}
       <label className="field">
         <span className="field-label">Allowed browser origins (CORS), one per line</span>
-        <textarea className="input" rows={3} value={cors} placeholder="https://app.example.com" onChange={(e) => setCors(e.target.value)} />
+        <textarea
+          className="input"
+          rows={3}
+          value={cors}
+          placeholder="https://app.example.com"
+          onChange={(e) => setCors(e.target.value)}
+        />
       </label>
       <label className="check">
-        <input type="checkbox" checked={s.redactPii} onChange={(e) => setS({ ...s, redactPii: e.target.checked })} /> Mask e-mails, phone and card numbers in stored logs
+        <input type="checkbox" checked={s.redactPii} onChange={(e) => setS({ ...s, redactPii: e.target.checked })} />{' '}
+        Mask e-mails, phone and card numbers in stored logs
       </label>
       <div className="row" style={{ gap: 8 }}>
         <button className="btn btn-primary" onClick={save}>
@@ -51,7 +75,10 @@ export function SettingsTab({ detail, onChange }: { detail: DeploymentDetail; on
           className="btn btn-danger"
           onClick={() => {
             if (!confirm(`Delete deployment ${detail.slug}? Its endpoint and keys stop working.`)) return;
-            deployApi.remove(detail.slug).then(() => (location.hash = '#/deployments'), (e) => toast('error', describeError(e)));
+            deployApi.remove(detail.slug).then(
+              () => (location.hash = '#/deployments'),
+              (e) => toast('error', describeError(e)),
+            );
           }}
         >
           Delete deployment

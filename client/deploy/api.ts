@@ -1,10 +1,23 @@
 /** The deploy page's calls to /api/deployments/**, /api/alerts/** and the playground. */
-import type { AlertEvent, AlertKind, AlertRule, ApiKeyInfo, DeploymentDetail, DeploymentInfo, DeploymentSettings, DeploymentStats, DeployResult, LogPage, RequestLogEntry } from '../../shared/api/deployment';
+import type {
+  AlertEvent,
+  AlertKind,
+  AlertRule,
+  ApiKeyInfo,
+  DeploymentDetail,
+  DeploymentInfo,
+  DeploymentSettings,
+  DeploymentStats,
+  DeployResult,
+  LogPage,
+  RequestLogEntry,
+} from '../../shared/api/deployment';
 import type { Trace } from '../../shared/runtime/events';
 import { getJson, request } from '../api/http';
 
 const enc = encodeURIComponent;
-const post = <T>(path: string, body: unknown, method = 'POST') => getJson<T>(path, { method, body: JSON.stringify(body) });
+const post = <T>(path: string, body: unknown, method = 'POST') =>
+  getJson<T>(path, { method, body: JSON.stringify(body) });
 
 export interface LogQuery {
   status?: string;
@@ -16,28 +29,60 @@ export interface LogQuery {
 export const deployApi = {
   list: () => getJson<{ items: DeploymentInfo[] }>('/api/deployments').then((r) => r.items),
   detail: (slug: string) => getJson<DeploymentDetail>(`/api/deployments/${enc(slug)}`),
-  deploy: (flowId: string, body: { slug?: string; note?: string; gate?: { evaluationId: string; thresholds: string[] } }) => post<DeployResult>(`/api/flows/${enc(flowId)}/deployments`, body),
-  rollback: (slug: string, version: number) => post<DeploymentDetail>(`/api/deployments/${enc(slug)}/rollback`, { version }),
-  settings: (slug: string, settings: Partial<DeploymentSettings>) => post<DeploymentDetail>(`/api/deployments/${enc(slug)}`, { settings }, 'PATCH'),
+  deploy: (
+    flowId: string,
+    body: { slug?: string; note?: string; gate?: { evaluationId: string; thresholds: string[] } },
+  ) => post<DeployResult>(`/api/flows/${enc(flowId)}/deployments`, body),
+  rollback: (slug: string, version: number) =>
+    post<DeploymentDetail>(`/api/deployments/${enc(slug)}/rollback`, { version }),
+  settings: (slug: string, settings: Partial<DeploymentSettings>) =>
+    post<DeploymentDetail>(`/api/deployments/${enc(slug)}`, { settings }, 'PATCH'),
   remove: (slug: string) => request(`/api/deployments/${enc(slug)}`, { method: 'DELETE' }),
-  createKey: (slug: string, label: string) => post<{ key: ApiKeyInfo; apiKey: string }>(`/api/deployments/${enc(slug)}/keys`, { label }),
-  labelKey: (slug: string, id: string, label: string) => post<{ ok: true }>(`/api/deployments/${enc(slug)}/keys/${enc(id)}`, { label }, 'PATCH'),
-  revokeKey: (slug: string, id: string) => request(`/api/deployments/${enc(slug)}/keys/${enc(id)}`, { method: 'DELETE' }),
-  stats: (slug: string, windowMs: number, bucketMs: number) => getJson<DeploymentStats>(`/api/deployments/${enc(slug)}/stats?windowMs=${windowMs}&bucketMs=${bucketMs}`),
+  createKey: (slug: string, label: string) =>
+    post<{ key: ApiKeyInfo; apiKey: string }>(`/api/deployments/${enc(slug)}/keys`, { label }),
+  labelKey: (slug: string, id: string, label: string) =>
+    post<{ ok: true }>(`/api/deployments/${enc(slug)}/keys/${enc(id)}`, { label }, 'PATCH'),
+  revokeKey: (slug: string, id: string) =>
+    request(`/api/deployments/${enc(slug)}/keys/${enc(id)}`, { method: 'DELETE' }),
+  stats: (slug: string, windowMs: number, bucketMs: number) =>
+    getJson<DeploymentStats>(`/api/deployments/${enc(slug)}/stats?windowMs=${windowMs}&bucketMs=${bucketMs}`),
   logs: (slug: string, q: LogQuery) => {
     const p = new URLSearchParams();
     for (const [k, v] of Object.entries(q)) if (v !== undefined && v !== '') p.set(k, String(v));
     return getJson<LogPage>(`/api/deployments/${enc(slug)}/logs?${p.toString()}`);
   },
-  log: (slug: string, traceId: string) => getJson<RequestLogEntry & { trace: Trace | null }>(`/api/deployments/${enc(slug)}/logs/${enc(traceId)}`),
+  log: (slug: string, traceId: string) =>
+    getJson<RequestLogEntry & { trace: Trace | null }>(`/api/deployments/${enc(slug)}/logs/${enc(traceId)}`),
   toDataset: (slug: string, traceId: string, body: { datasetId?: string; datasetName?: string; expected: unknown }) =>
-    post<{ datasetId: string; version: { version: number; rowCount: number } }>(`/api/deployments/${enc(slug)}/logs/${enc(traceId)}/dataset`, body),
+    post<{ datasetId: string; version: { version: number; rowCount: number } }>(
+      `/api/deployments/${enc(slug)}/logs/${enc(traceId)}/dataset`,
+      body,
+    ),
   rules: (slug: string) => getJson<{ items: AlertRule[] }>(`/api/alerts/rules?slug=${enc(slug)}`).then((r) => r.items),
-  createRule: (rule: { slug: string | null; kind: AlertKind; threshold: number; windowMs: number; minSamples: number; webhookUrl: string | null }) => post<AlertRule>('/api/alerts/rules', rule),
+  createRule: (rule: {
+    slug: string | null;
+    kind: AlertKind;
+    threshold: number;
+    windowMs: number;
+    minSamples: number;
+    webhookUrl: string | null;
+  }) => post<AlertRule>('/api/alerts/rules', rule),
   deleteRule: (id: string) => request(`/api/alerts/rules/${enc(id)}`, { method: 'DELETE' }),
-  events: (slug: string) => getJson<{ items: AlertEvent[] }>(`/api/alerts/events?slug=${enc(slug)}`).then((r) => r.items),
+  events: (slug: string) =>
+    getJson<{ items: AlertEvent[] }>(`/api/alerts/events?slug=${enc(slug)}`).then((r) => r.items),
   chat: (flowId: string, sessionId: string, message: string) =>
-    post<{ reply: string | null; status: string; runId: string; usage: { totalTokens: number; cost: number | null }; error: { message: string } | null; history: Array<{ role: string; content: string }> }>(`/api/flows/${enc(flowId)}/chat`, { sessionId, message }),
-  chatHistory: (flowId: string, sessionId: string) => getJson<{ history: Array<{ role: string; content: string }> }>(`/api/flows/${enc(flowId)}/chat/${enc(sessionId)}`).then((r) => r.history),
-  clearChat: (flowId: string, sessionId: string) => request(`/api/flows/${enc(flowId)}/chat/${enc(sessionId)}`, { method: 'DELETE' }),
+    post<{
+      reply: string | null;
+      status: string;
+      runId: string;
+      usage: { totalTokens: number; cost: number | null };
+      error: { message: string } | null;
+      history: Array<{ role: string; content: string }>;
+    }>(`/api/flows/${enc(flowId)}/chat`, { sessionId, message }),
+  chatHistory: (flowId: string, sessionId: string) =>
+    getJson<{ history: Array<{ role: string; content: string }> }>(
+      `/api/flows/${enc(flowId)}/chat/${enc(sessionId)}`,
+    ).then((r) => r.history),
+  clearChat: (flowId: string, sessionId: string) =>
+    request(`/api/flows/${enc(flowId)}/chat/${enc(sessionId)}`, { method: 'DELETE' }),
 };

@@ -30,21 +30,28 @@ export function exampleValue(io: FlowIO): unknown {
 }
 
 export function exampleInputs(inputs: FlowIO[]): Record<string, unknown> {
-  return Object.fromEntries(inputs.filter((i) => i.required || inputs.length <= 3).map((i) => [i.name, exampleValue(i)]));
+  return Object.fromEntries(
+    inputs.filter((i) => i.required || inputs.length <= 3).map((i) => [i.name, exampleValue(i)]),
+  );
 }
 
 const KEY = '$BRAID_API_KEY';
 
 export function curlSnippet(s: SnippetInput): string {
   const body = JSON.stringify({ inputs: exampleInputs(s.inputs) });
-  return [`curl -sS ${s.url} \\`, `  -H "Authorization: Bearer ${KEY}" \\`, '  -H "Content-Type: application/json" \\', `  -d '${body.replace(/'/g, "'\\''")}'`].join('\n');
+  return [
+    `curl -sS ${s.url} \\`,
+    `  -H "Authorization: Bearer ${KEY}" \\`,
+    '  -H "Content-Type: application/json" \\',
+    `  -d '${body.replace(/'/g, "'\\''")}'`,
+  ].join('\n');
 }
 
 export function typescriptSnippet(s: SnippetInput): string {
   return [
     `const res = await fetch(${JSON.stringify(s.url)}, {`,
     "  method: 'POST',",
-    '  headers: { Authorization: `Bearer ${process.env.BRAID_API_KEY}`, \'Content-Type\': \'application/json\' },',
+    "  headers: { Authorization: `Bearer ${process.env.BRAID_API_KEY}`, 'Content-Type': 'application/json' },",
     `  body: JSON.stringify({ inputs: ${JSON.stringify(exampleInputs(s.inputs))} }),`,
     '});',
     'if (!res.ok) throw new Error((await res.json()).error.message);',
@@ -54,7 +61,10 @@ export function typescriptSnippet(s: SnippetInput): string {
 }
 
 function py(v: unknown): string {
-  return JSON.stringify(v).replace(/\btrue\b/g, 'True').replace(/\bfalse\b/g, 'False').replace(/\bnull\b/g, 'None');
+  return JSON.stringify(v)
+    .replace(/\btrue\b/g, 'True')
+    .replace(/\bfalse\b/g, 'False')
+    .replace(/\bnull\b/g, 'None');
 }
 
 export function pythonSnippet(s: SnippetInput): string {

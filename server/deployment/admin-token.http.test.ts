@@ -8,7 +8,11 @@ let s: DeployServer;
 
 beforeAll(async () => {
   fake = await startFakeOpenAI();
-  s = await startDeployServer({ openaiUrl: fake.url, flows: [promptFlow('locked', 'S')], env: { BRAID_ADMIN_TOKEN: ADMIN } });
+  s = await startDeployServer({
+    openaiUrl: fake.url,
+    flows: [promptFlow('locked', 'S')],
+    env: { BRAID_ADMIN_TOKEN: ADMIN },
+  });
 });
 afterAll(async () => {
   await s?.close();
@@ -18,7 +22,11 @@ afterAll(async () => {
 describe('with BRAID_ADMIN_TOKEN set', () => {
   it('deploying needs the admin token; endpoints need only their key; /metrics needs the admin token', async () => {
     expect((await s.api('/api/flows/locked/deployments', { method: 'POST', json: {} })).status).toBe(401);
-    const res = await s.api('/api/flows/locked/deployments', { method: 'POST', json: {}, headers: { authorization: `Bearer ${ADMIN}` } });
+    const res = await s.api('/api/flows/locked/deployments', {
+      method: 'POST',
+      json: {},
+      headers: { authorization: `Bearer ${ADMIN}` },
+    });
     expect(res.status).toBe(201);
     const { apiKey } = (await res.json()) as { apiKey: string };
 

@@ -25,9 +25,13 @@ export interface ChatShape {
 export function chatShape(flow: Flow): ChatShape | undefined {
   const inputs: FlowIO[] = flow.inputs ?? [];
   const history = inputs.find((i) => i.type === 'messages')?.name;
-  const requiredStrings = inputs.filter((i) => (i.type ?? 'string') === 'string' && i.required && i.default === undefined);
+  const requiredStrings = inputs.filter(
+    (i) => (i.type ?? 'string') === 'string' && i.required && i.default === undefined,
+  );
   const text = requiredStrings.length === 1 ? requiredStrings[0]?.name : undefined;
-  const otherRequired = inputs.filter((i) => i.required && i.default === undefined && i.name !== text && i.name !== history);
+  const otherRequired = inputs.filter(
+    (i) => i.required && i.default === undefined && i.name !== text && i.name !== history,
+  );
   if (otherRequired.length > 0) return undefined;
   if (requiredStrings.length > 1) return undefined;
   if (!history && !text) return undefined;
@@ -48,12 +52,17 @@ export function normaliseMessages(raw: unknown): ChatMessage[] {
     if (!m || typeof m !== 'object') throw new ChatMappingError(`messages[${i}]: must be an object`);
     const { role, content } = m as { role?: unknown; content?: unknown };
     const r = role === 'developer' ? 'system' : role;
-    if (r !== 'system' && r !== 'user' && r !== 'assistant') throw new ChatMappingError(`messages[${i}].role: must be system, developer, user or assistant`);
+    if (r !== 'system' && r !== 'user' && r !== 'assistant')
+      throw new ChatMappingError(`messages[${i}].role: must be system, developer, user or assistant`);
     let text: string;
     if (typeof content === 'string') text = content;
     else if (Array.isArray(content)) {
       text = content
-        .map((p: unknown) => (p && typeof p === 'object' && (p as { type?: unknown }).type === 'text' ? String((p as { text?: unknown }).text ?? '') : ''))
+        .map((p: unknown) =>
+          p && typeof p === 'object' && (p as { type?: unknown }).type === 'text'
+            ? String((p as { text?: unknown }).text ?? '')
+            : '',
+        )
         .join('');
     } else if (content === null && r === 'assistant') text = '';
     else throw new ChatMappingError(`messages[${i}].content: must be a string or text parts`);
@@ -74,7 +83,10 @@ export function mergeWithHistory(request: ChatMessage[], stored: ChatMessage[] |
 }
 
 /** Flow inputs for a conversation. */
-export function chatInputs(shape: ChatShape, conversation: ChatMessage[]): { inputs: Record<string, unknown>; userText: string } {
+export function chatInputs(
+  shape: ChatShape,
+  conversation: ChatMessage[],
+): { inputs: Record<string, unknown>; userText: string } {
   let lastUser = -1;
   conversation.forEach((m, i) => {
     if (m.role === 'user') lastUser = i;

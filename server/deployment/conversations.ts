@@ -46,7 +46,11 @@ export class ConversationStore {
   }
 
   async load(scope: string, sessionId: string): Promise<ChatMessage[]> {
-    const r = await this.db.selectFrom('conversations').select('messages').where('id', '=', `${scope}:${sessionId}`).executeTakeFirst();
+    const r = await this.db
+      .selectFrom('conversations')
+      .select('messages')
+      .where('id', '=', `${scope}:${sessionId}`)
+      .executeTakeFirst();
     return r ? fromJson<ChatMessage[]>(r.messages, []) : [];
   }
 
@@ -67,7 +71,11 @@ export class ConversationStore {
 
   /** Forget sessions of a scope idle since before `olderThan`; returns how many. */
   async prune(scope: string, olderThan: number): Promise<number> {
-    const r = await this.db.deleteFrom('conversations').where('scope', '=', scope).where('updated_at', '<', olderThan).executeTakeFirst();
+    const r = await this.db
+      .deleteFrom('conversations')
+      .where('scope', '=', scope)
+      .where('updated_at', '<', olderThan)
+      .executeTakeFirst();
     return Number(r.numDeletedRows);
   }
 

@@ -95,11 +95,20 @@ export class EndpointRuntime {
   async authenticate(header: string | undefined, slug: string | undefined): Promise<KeyRecord> {
     const challenge = { 'WWW-Authenticate': 'Bearer realm="braid-endpoint"' };
     const token = bearerToken(header);
-    if (!token) throw new DeploymentError(401, 'unauthorized', 'missing API key (Authorization: Bearer <key>)', undefined, challenge);
+    if (!token)
+      throw new DeploymentError(
+        401,
+        'unauthorized',
+        'missing API key (Authorization: Bearer <key>)',
+        undefined,
+        challenge,
+      );
     const rec = looksLikeApiKey(token) ? await this.key(token) : undefined;
     if (!rec) throw new DeploymentError(401, 'unauthorized', 'invalid API key', undefined, challenge);
-    if (rec.revokedAt !== null) throw new DeploymentError(401, 'key_revoked', 'this API key has been revoked', undefined, challenge);
-    if (slug !== undefined && rec.slug !== slug) throw new DeploymentError(403, 'forbidden', `this API key does not belong to deployment "${slug}"`);
+    if (rec.revokedAt !== null)
+      throw new DeploymentError(401, 'key_revoked', 'this API key has been revoked', undefined, challenge);
+    if (slug !== undefined && rec.slug !== slug)
+      throw new DeploymentError(403, 'forbidden', `this API key does not belong to deployment "${slug}"`);
     this.touched.add(rec.id);
     return rec;
   }
@@ -138,7 +147,13 @@ export class EndpointRuntime {
     if (!d.ok) {
       this.deps.metrics.recordRateLimited(key.slug);
       const seconds = Math.max(1, Math.ceil(d.retryAfterMs / 1000));
-      throw new DeploymentError(429, 'rate_limited', `rate limit of ${settings.rateLimit.requestsPerMinute} requests/minute (burst ${settings.rateLimit.burst}) exceeded; retry in ${seconds} s`, { retryAfterSeconds: seconds }, { 'Retry-After': String(seconds) });
+      throw new DeploymentError(
+        429,
+        'rate_limited',
+        `rate limit of ${settings.rateLimit.requestsPerMinute} requests/minute (burst ${settings.rateLimit.burst}) exceeded; retry in ${seconds} s`,
+        { retryAfterSeconds: seconds },
+        { 'Retry-After': String(seconds) },
+      );
     }
   }
 
@@ -168,46 +183,94 @@ export class EndpointRuntime {
     if (o.sessionId && shape?.history && o.api === 'endpoint' && rawInputs[shape.history] === undefined) {
       inputs = { ...rawInputs, [shape.history]: await this.history(t, o.sessionId) };
     }
-    const onEvent = o.onToken ? (e: RunEvent) => (e.type === 'token' ? o.onToken?.(e.token, e.nodeId) : undefined) : undefined;
-    const base = { slug: deployment.slug, version: version.version, api: o.api, keyId: o.key?.id ?? null, keyLabel: o.key?.label ?? null, sessionId: o.sessionId ?? null, createdAt: started };
+    const onEvent = o.onToken
+      ? (e: RunEvent) => (e.type === 'token' ? o.onToken?.(e.token, e.nodeId) : undefined)
+      : undefined;
+    const base = {
+      slug: deployment.slug,
+      version: version.version,
+      api: o.api,
+      keyId: o.key?.id ?? null,
+      keyLabel: o.key?.label ?? null,
+      sessionId: o.sessionId ?? null,
+      createdAt: started,
+    };
     try {
-      const raw = await runFlow(flow, inputs, { services: this.deps.services, signal: controller.signal, ...(onEvent ? { onEvent } : {}) });
+      const raw = await runFlow(flow, inputs, {
+        services: this.deps.services,
+        signal: controller.signal,
+        ...(onEvent ? { onEvent } : {}),
+      });
       const result = redact(raw, this.deps.secrets);
       const trace = result.trace;
       const latencyMs = performance.now() - t0;
       const ok = result.status === 'succeeded';
       const httpStatus = ok ? 200 : timedOut ? 504 : 500;
-      this.record({
-        ...base,
-        traceId: result.runId,
-        status: ok ? 'succeeded' : 'failed',
-        httpStatus,
-        latencyMs,
-        promptTokens: trace.usage.promptTokens,
-        completionTokens: trace.usage.completionTokens,
-        totalTokens: trace.usage.totalTokens,
-        cost: trace.usage.cost,
-        errorCode: ok ? null : timedOut ? 'timeout' : (trace.error?.code ?? 'run_failed'),
-        errorMessage: ok ? null : timedOut ? `the run exceeded the deployment timeout of ${deployment.settings.timeoutMs} ms` : (trace.error?.message ?? null),
-        promptInjection: promptInjectionIn(trace),
-        inputs,
-        outputs: result.outputs,
-        trace,
-      }, deployment.settings);
+      this.record(
+        {
+          ...base,
+          traceId: result.runId,
+          status: ok ? 'succeeded' : 'failed',
+          httpStatus,
+          latencyMs,
+          promptTokens: trace.usage.promptTokens,
+          completionTokens: trace.usage.completionTokens,
+          totalTokens: trace.usage.totalTokens,
+          cost: trace.usage.cost,
+          errorCode: ok ? null : timedOut ? 'timeout' : (trace.error?.code ?? 'run_failed'),
+          errorMessage: ok
+            ? null
+            : timedOut
+              ? `the run exceeded the deployment timeout of ${deployment.settings.timeoutMs} ms`
+              : (trace.error?.message ?? null),
+          promptInjection: promptInjectionIn(trace),
+          inputs,
+          outputs: result.outputs,
+          trace,
+        },
+        deployment.settings,
+      );
       if (!ok) {
-        if (timedOut) throw new DeploymentError(504, 'timeout', `the run exceeded the deployment timeout of ${deployment.settings.timeoutMs} ms`, { traceId: result.runId });
-        throw new DeploymentError(500, 'run_failed', trace.error ? `the flow failed${trace.error.nodeId ? ` at node "${trace.error.nodeId}"` : ''}: ${trace.error.message}` : `the run ended ${result.status}`, { traceId: result.runId, ...(trace.error?.code ? { cause: trace.error.code } : {}) });
+        if (timedOut)
+          throw new DeploymentError(
+            504,
+            'timeout',
+            `the run exceeded the deployment timeout of ${deployment.settings.timeoutMs} ms`,
+            { traceId: result.runId },
+          );
+        throw new DeploymentError(
+          500,
+          'run_failed',
+          trace.error
+            ? `the flow failed${trace.error.nodeId ? ` at node "${trace.error.nodeId}"` : ''}: ${trace.error.message}`
+            : `the run ended ${result.status}`,
+          { traceId: result.runId, ...(trace.error?.code ? { cause: trace.error.code } : {}) },
+        );
       }
       if (o.sessionId) {
         const turns = o.turns?.(result.outputs) ?? [];
-        if (turns.length > 0) await this.deps.conversations.append(deployment.slug, o.sessionId, turns, deployment.settings.history);
+        if (turns.length > 0)
+          await this.deps.conversations.append(deployment.slug, o.sessionId, turns, deployment.settings.history);
       }
       return { outputs: result.outputs, traceId: result.runId, usage: trace.usage, status: result.status, trace };
     } catch (err) {
       if (err instanceof RunInputError) {
-        const issues = err.issues.map((i) => ({ path: i.path.startsWith('inputs') ? i.path : `inputs.${i.path}`, message: i.message }));
-        this.recordRejected(base, performance.now() - t0, 400, 'invalid_inputs', err.message, deployment.settings, inputs);
-        throw new DeploymentError(400, 'invalid_inputs', issues.map((i) => `${i.path}: ${i.message}`).join('; '), { issues });
+        const issues = err.issues.map((i) => ({
+          path: i.path.startsWith('inputs') ? i.path : `inputs.${i.path}`,
+          message: i.message,
+        }));
+        this.recordRejected(
+          base,
+          performance.now() - t0,
+          400,
+          'invalid_inputs',
+          err.message,
+          deployment.settings,
+          inputs,
+        );
+        throw new DeploymentError(400, 'invalid_inputs', issues.map((i) => `${i.path}: ${i.message}`).join('; '), {
+          issues,
+        });
       }
       throw err;
     } finally {
@@ -217,13 +280,48 @@ export class EndpointRuntime {
   }
 
   /** Record a call refused before it ran (bad inputs). */
-  recordRejected(base: Pick<LogRecord, 'slug' | 'version' | 'api' | 'keyId' | 'keyLabel' | 'sessionId' | 'createdAt'>, latencyMs: number, httpStatus: number, code: string, message: string, settings: DeploymentSettings, inputs: Record<string, unknown> | null): void {
-    this.record({ ...base, traceId: `rej-${crypto.randomUUID()}`, status: 'rejected', httpStatus, latencyMs, promptTokens: 0, completionTokens: 0, totalTokens: 0, cost: null, errorCode: code, errorMessage: message, promptInjection: false, inputs, outputs: null, trace: null }, settings);
+  recordRejected(
+    base: Pick<LogRecord, 'slug' | 'version' | 'api' | 'keyId' | 'keyLabel' | 'sessionId' | 'createdAt'>,
+    latencyMs: number,
+    httpStatus: number,
+    code: string,
+    message: string,
+    settings: DeploymentSettings,
+    inputs: Record<string, unknown> | null,
+  ): void {
+    this.record(
+      {
+        ...base,
+        traceId: `rej-${crypto.randomUUID()}`,
+        status: 'rejected',
+        httpStatus,
+        latencyMs,
+        promptTokens: 0,
+        completionTokens: 0,
+        totalTokens: 0,
+        cost: null,
+        errorCode: code,
+        errorMessage: message,
+        promptInjection: false,
+        inputs,
+        outputs: null,
+        trace: null,
+      },
+      settings,
+    );
   }
 
   private record(rec: LogRecord, settings: DeploymentSettings): void {
     this.deps.metrics.record(rec);
-    const safe = settings.redactPii ? { ...rec, inputs: redactPii(rec.inputs), outputs: redactPii(rec.outputs), trace: redactPii(rec.trace), errorMessage: rec.errorMessage ? redactPii(rec.errorMessage) : null } : rec;
+    const safe = settings.redactPii
+      ? {
+          ...rec,
+          inputs: redactPii(rec.inputs),
+          outputs: redactPii(rec.outputs),
+          trace: redactPii(rec.trace),
+          errorMessage: rec.errorMessage ? redactPii(rec.errorMessage) : null,
+        }
+      : rec;
     this.deps.logs.add(safe);
   }
 }

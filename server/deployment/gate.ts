@@ -57,22 +57,37 @@ export interface GateProblem {
 }
 
 /** Every reason the gate refuses (empty = passes). `snapshot` is the flow the evaluation ran. */
-export function checkGate(e: EvaluationInfo, snapshot: Flow | undefined, flow: Flow, thresholds: string[]): GateProblem[] {
+export function checkGate(
+  e: EvaluationInfo,
+  snapshot: Flow | undefined,
+  flow: Flow,
+  thresholds: string[],
+): GateProblem[] {
   const problems: GateProblem[] = [];
-  if (e.status !== 'completed') problems.push({ code: 'not_completed', message: `evaluation ${e.id} is ${e.status}, not completed` });
-  if (e.flowId !== flow.id) problems.push({ code: 'other_flow', message: `evaluation ${e.id} evaluated flow "${e.flowId}", not "${flow.id}"` });
+  if (e.status !== 'completed')
+    problems.push({ code: 'not_completed', message: `evaluation ${e.id} is ${e.status}, not completed` });
+  if (e.flowId !== flow.id)
+    problems.push({ code: 'other_flow', message: `evaluation ${e.id} evaluated flow "${e.flowId}", not "${flow.id}"` });
   else if (!snapshot || serializeFlow(snapshot) !== serializeFlow(flow)) {
-    problems.push({ code: 'flow_changed', message: `the flow changed since evaluation ${e.id} ran; evaluate this version first` });
+    problems.push({
+      code: 'flow_changed',
+      message: `the flow changed since evaluation ${e.id} ran; evaluate this version first`,
+    });
   }
   for (const text of thresholds) {
     const t = parseThreshold(text);
     if (!t) {
-      problems.push({ code: 'bad_threshold', message: `cannot read threshold "${text}" (expected e.g. exact_match>=0.8)` });
+      problems.push({
+        code: 'bad_threshold',
+        message: `cannot read threshold "${text}" (expected e.g. exact_match>=0.8)`,
+      });
       continue;
     }
     const v = metricValue(e, t.metric);
-    if (v === undefined) problems.push({ code: 'missing_metric', message: `evaluation ${e.id} has no value for "${t.metric}"` });
-    else if (!holds(v, t)) problems.push({ code: 'threshold_failed', message: `${t.metric} = ${v} does not satisfy ${t.op} ${t.value}` });
+    if (v === undefined)
+      problems.push({ code: 'missing_metric', message: `evaluation ${e.id} has no value for "${t.metric}"` });
+    else if (!holds(v, t))
+      problems.push({ code: 'threshold_failed', message: `${t.metric} = ${v} does not satisfy ${t.op} ${t.value}` });
   }
   return problems;
 }

@@ -66,7 +66,12 @@ function toEntry(r: RequestLogsTable, withBodies: boolean): RequestLogEntry {
     feedbackComment: r.feedback_comment,
     feedbackSentiment: r.feedback_sentiment === null ? null : Number(r.feedback_sentiment),
     promptInjection: Number(r.prompt_injection) === 1,
-    ...(withBodies ? { inputs: fromJson<Record<string, unknown>>(r.inputs, {}), outputs: fromJson<Record<string, unknown> | null>(r.outputs, null) } : {}),
+    ...(withBodies
+      ? {
+          inputs: fromJson<Record<string, unknown>>(r.inputs, {}),
+          outputs: fromJson<Record<string, unknown> | null>(r.outputs, null),
+        }
+      : {}),
   };
 }
 
@@ -77,7 +82,11 @@ export const MAX_TRACE_CHARS = 512 * 1024;
 function traceJson(trace: Trace): string {
   const json = JSON.stringify(trace);
   if (json.length <= MAX_TRACE_CHARS) return json;
-  return JSON.stringify({ ...trace, truncated: true, spans: trace.spans.map((sp) => ({ ...sp, inputs: {}, outputs: {} })) });
+  return JSON.stringify({
+    ...trace,
+    truncated: true,
+    spans: trace.spans.map((sp) => ({ ...sp, inputs: {}, outputs: {} })),
+  });
 }
 
 export class RequestLogStore {
@@ -143,7 +152,10 @@ export class RequestLogStore {
     this.flushing = this.flushing.then(async () => {
       for (let i = 0; i < batch.length; i += 100) {
         try {
-          await this.db.insertInto('request_logs').values(batch.slice(i, i + 100)).execute();
+          await this.db
+            .insertInto('request_logs')
+            .values(batch.slice(i, i + 100))
+            .execute();
         } catch (err) {
           this.opts.onError?.(err);
         }
@@ -152,9 +164,18 @@ export class RequestLogStore {
     return this.flushing;
   }
 
-  async get(slug: string, traceId: string, opts: { trace?: boolean } = {}): Promise<(RequestLogEntry & { trace?: Trace | null }) | undefined> {
+  async get(
+    slug: string,
+    traceId: string,
+    opts: { trace?: boolean } = {},
+  ): Promise<(RequestLogEntry & { trace?: Trace | null }) | undefined> {
     if (this.queue.some((r) => r.id === traceId)) await this.flush();
-    const r = await this.db.selectFrom('request_logs').selectAll().where('slug', '=', slug).where('id', '=', traceId).executeTakeFirst();
+    const r = await this.db
+      .selectFrom('request_logs')
+      .selectAll()
+      .where('slug', '=', slug)
+      .where('id', '=', traceId)
+      .executeTakeFirst();
     if (!r) return undefined;
     return { ...toEntry(r, true), ...(opts.trace ? { trace: fromJson<Trace | null>(r.trace, null) } : {}) };
   }
@@ -174,21 +195,35 @@ export class RequestLogStore {
     if (f.before) {
       const [at, id] = f.before.split('_');
       const t = Number(at);
-      if (Number.isFinite(t) && id) q = q.where((eb) => eb.or([eb('created_at', '<', t), eb.and([eb('created_at', '=', t), eb('id', '<', id)])]));
+      if (Number.isFinite(t) && id)
+        q = q.where((eb) => eb.or([eb('created_at', '<', t), eb.and([eb('created_at', '=', t), eb('id', '<', id)])]));
     }
-    const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1).execute();
+    const rows = await q
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(limit + 1)
+      .execute();
     const items = rows.slice(0, limit).map((r) => toEntry(r, false));
     const last = rows.length > limit ? items[items.length - 1] : undefined;
     return { items, next: last ? `${last.createdAt}_${last.traceId}` : null };
   }
 
   /** Record feedback on a logged call; false when the trace is not this deployment's. */
-  async feedback(slug: string, traceId: string, fb: { score: number; sentiment: number; comment: string | null }): Promise<boolean> {
+  async feedback(
+    slug: string,
+    traceId: string,
+    fb: { score: number; sentiment: number; comment: string | null },
+  ): Promise<boolean> {
     if (this.queue.some((r) => r.id === traceId)) await this.flush();
     else await this.flushing;
     const r = await this.db
       .updateTable('request_logs')
-      .set({ feedback_score: fb.score, feedback_sentiment: fb.sentiment, feedback_comment: fb.comment, feedback_at: Date.now() })
+      .set({
+        feedback_score: fb.score,
+        feedback_sentiment: fb.sentiment,
+        feedback_comment: fb.comment,
+        feedback_at: Date.now(),
+      })
       .where('slug', '=', slug)
       .where('id', '=', traceId)
       .executeTakeFirst();
@@ -212,7 +247,11 @@ export class RequestLogStore {
 
   /** Delete rows older than `olderThan` for one deployment; returns how many. */
   async prune(slug: string, olderThan: number): Promise<number> {
-    const r = await this.db.deleteFrom('request_logs').where('slug', '=', slug).where('created_at', '<', olderThan).executeTakeFirst();
+    const r = await this.db
+      .deleteFrom('request_logs')
+      .where('slug', '=', slug)
+      .where('created_at', '<', olderThan)
+      .executeTakeFirst();
     return Number(r.numDeletedRows);
   }
 }

@@ -33,7 +33,13 @@ afterAll(async () => {
 describe('OpenAI-compatible endpoint with the official openai client', () => {
   it('answers a non-streaming chat completion with real usage', async () => {
     fake.reset();
-    const c = await client(qaKey).chat.completions.create({ model: 'qa-bot', messages: [{ role: 'system', content: 'ignored by a one-input flow' }, { role: 'user', content: 'What is Braid?' }] });
+    const c = await client(qaKey).chat.completions.create({
+      model: 'qa-bot',
+      messages: [
+        { role: 'system', content: 'ignored by a one-input flow' },
+        { role: 'user', content: 'What is Braid?' },
+      ],
+    });
     expect(c.object).toBe('chat.completion');
     expect(c.choices[0]?.message.content).toBe('Echo: What is Braid?');
     expect(c.choices[0]?.finish_reason).toBe('stop');
@@ -53,7 +59,12 @@ describe('OpenAI-compatible endpoint with the official openai client', () => {
 
   it('streams chunks and a usage chunk', async () => {
     fake.reset();
-    const stream = await client(qaKey).chat.completions.create({ model: 'qa-bot', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'stream this answer please' }] });
+    const stream = await client(qaKey).chat.completions.create({
+      model: 'qa-bot',
+      stream: true,
+      stream_options: { include_usage: true },
+      messages: [{ role: 'user', content: 'stream this answer please' }],
+    });
     let text = '';
     let chunks = 0;
     let usage: OpenAI.CompletionUsage | null | undefined;
@@ -74,18 +85,30 @@ describe('OpenAI-compatible endpoint with the official openai client', () => {
   it('lists the models the key may call, and refuses other models', async () => {
     const models = await client(qaKey).models.list();
     expect(models.data.map((m) => m.id)).toEqual(['qa-bot']);
-    await expect(client(qaKey).chat.completions.create({ model: 'chatty', messages: [{ role: 'user', content: 'x' }] })).rejects.toMatchObject({ status: 403 });
+    await expect(
+      client(qaKey).chat.completions.create({ model: 'chatty', messages: [{ role: 'user', content: 'x' }] }),
+    ).rejects.toMatchObject({ status: 403 });
     await expect(client('brd_' + 'y'.repeat(43)).models.list()).rejects.toMatchObject({ status: 401 });
   });
 
   it('gives a messages-input flow the conversation, and remembers it per `user`', async () => {
     fake.reset();
     const ai = client(chatKey);
-    await ai.chat.completions.create({ model: 'chatty', user: 'ann', messages: [{ role: 'user', content: 'My name is Ann.' }] });
+    await ai.chat.completions.create({
+      model: 'chatty',
+      user: 'ann',
+      messages: [{ role: 'user', content: 'My name is Ann.' }],
+    });
     // Only the new turn is sent; the server remembers the first one.
-    const r2 = await ai.chat.completions.create({ model: 'chatty', user: 'ann', messages: [{ role: 'user', content: 'What is my name?' }] });
+    const r2 = await ai.chat.completions.create({
+      model: 'chatty',
+      user: 'ann',
+      messages: [{ role: 'user', content: 'What is my name?' }],
+    });
     expect(r2.choices[0]?.message.content).toBe('Echo: What is my name?');
-    const sent = fake.calls.filter((x) => x.path === '/v1/chat/completions').at(-1)?.body as { messages: Array<{ role: string; content: string }> };
+    const sent = fake.calls.filter((x) => x.path === '/v1/chat/completions').at(-1)?.body as {
+      messages: Array<{ role: string; content: string }>;
+    };
     expect(sent.messages.map((m) => [m.role, m.content])).toEqual([
       ['system', 'You are a helpful assistant.'],
       ['user', 'My name is Ann.'],
@@ -104,7 +127,9 @@ describe('OpenAI-compatible endpoint with the official openai client', () => {
         { role: 'user', content: 'Thanks' },
       ],
     });
-    const third = fake.calls.filter((x) => x.path === '/v1/chat/completions').at(-1)?.body as { messages: Array<{ role: string }> };
+    const third = fake.calls.filter((x) => x.path === '/v1/chat/completions').at(-1)?.body as {
+      messages: Array<{ role: string }>;
+    };
     expect(third.messages).toHaveLength(6);
     const logs = (await (await s.api('/api/deployments/chatty/logs')).json()) as LogPage;
     expect(logs.items.every((i) => i.api === 'openai' && i.sessionId === 'ann')).toBe(true);

@@ -29,7 +29,11 @@ export function portSchema(type: PortType): JsonSchema {
         items: {
           oneOf: [
             { type: 'string' },
-            { type: 'object', properties: { text: { type: 'string' }, metadata: { type: 'object' } }, additionalProperties: true },
+            {
+              type: 'object',
+              properties: { text: { type: 'string' }, metadata: { type: 'object' } },
+              additionalProperties: true,
+            },
           ],
         },
       };
@@ -70,7 +74,12 @@ export function buildOpenApi(o: OpenApiOptions): JsonSchema {
     info: {
       title: `${flow.name} (${slug})`,
       version: String(o.version),
-      description: [flow.description ?? '', `Braid deployment \`${slug}\`, version ${o.version}, of flow \`${flow.id}\`.`].filter(Boolean).join('\n\n'),
+      description: [
+        flow.description ?? '',
+        `Braid deployment \`${slug}\`, version ${o.version}, of flow \`${flow.id}\`.`,
+      ]
+        .filter(Boolean)
+        .join('\n\n'),
     },
     servers: [{ url: o.baseUrl }],
     security: [{ bearerAuth: [] }],
@@ -79,15 +88,33 @@ export function buildOpenApi(o: OpenApiOptions): JsonSchema {
         post: {
           operationId: 'run',
           summary: `Run ${flow.name}`,
-          description: 'Runs the live version. Send `"stream": true` or `Accept: text/event-stream` to receive `token` events and a final `result` event over SSE.',
-          parameters: [{ name: 'version', in: 'query', required: false, description: 'Pin a version instead of the live one.', schema: { type: 'integer', minimum: 1 } }],
-          requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/RunRequest' } } } },
+          description:
+            'Runs the live version. Send `"stream": true` or `Accept: text/event-stream` to receive `token` events and a final `result` event over SSE.',
+          parameters: [
+            {
+              name: 'version',
+              in: 'query',
+              required: false,
+              description: 'Pin a version instead of the live one.',
+              schema: { type: 'integer', minimum: 1 },
+            },
+          ],
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/RunRequest' } } },
+          },
           responses: {
             '200': {
               description: 'The outputs of the run',
               content: {
                 'application/json': { schema: { $ref: '#/components/schemas/RunResponse' } },
-                'text/event-stream': { schema: { type: 'string', description: 'SSE: `token` events ({ token, nodeId }), then one `result` event (RunResponse) or `error` event.' } },
+                'text/event-stream': {
+                  schema: {
+                    type: 'string',
+                    description:
+                      'SSE: `token` events ({ token, nodeId }), then one `result` event (RunResponse) or `error` event.',
+                  },
+                },
               },
             },
             '400': err('Invalid inputs (details.issues[].path names the input)'),
@@ -95,7 +122,10 @@ export function buildOpenApi(o: OpenApiOptions): JsonSchema {
             '403': err('The key belongs to another deployment, or the Origin is not allowed'),
             '404': err('No such deployment or version'),
             '413': err('Request body too large'),
-            '429': { ...err('Rate limited; retry after the Retry-After header (seconds)'), headers: { 'Retry-After': { schema: { type: 'integer' } } } },
+            '429': {
+              ...err('Rate limited; retry after the Retry-After header (seconds)'),
+              headers: { 'Retry-After': { schema: { type: 'integer' } } },
+            },
             '500': err('The flow failed'),
             '504': err('The run exceeded the deployment timeout'),
           },
@@ -105,9 +135,15 @@ export function buildOpenApi(o: OpenApiOptions): JsonSchema {
         post: {
           operationId: 'feedback',
           summary: 'Rate a response',
-          requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/Feedback' } } } },
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/Feedback' } } },
+          },
           responses: {
-            '200': { description: 'Recorded', content: { 'application/json': { schema: { type: 'object', properties: { ok: { type: 'boolean' } } } } } },
+            '200': {
+              description: 'Recorded',
+              content: { 'application/json': { schema: { type: 'object', properties: { ok: { type: 'boolean' } } } } },
+            },
             '400': err('Invalid feedback'),
             '401': err('Missing, unknown or revoked API key'),
             '404': err('No such trace for this deployment'),
@@ -126,7 +162,11 @@ export function buildOpenApi(o: OpenApiOptions): JsonSchema {
           properties: {
             inputs: { $ref: '#/components/schemas/Inputs' },
             stream: { type: 'boolean', default: false },
-            sessionId: { type: 'string', maxLength: 128, description: 'Conversation id: chat flows remember earlier turns of the same session.' },
+            sessionId: {
+              type: 'string',
+              maxLength: 128,
+              description: 'Conversation id: chat flows remember earlier turns of the same session.',
+            },
           },
         },
         Usage: {
@@ -142,14 +182,24 @@ export function buildOpenApi(o: OpenApiOptions): JsonSchema {
         RunResponse: {
           type: 'object',
           required: ['outputs', 'traceId', 'usage'],
-          properties: { outputs: { $ref: '#/components/schemas/Outputs' }, traceId: { type: 'string' }, usage: { $ref: '#/components/schemas/Usage' } },
+          properties: {
+            outputs: { $ref: '#/components/schemas/Outputs' },
+            traceId: { type: 'string' },
+            usage: { $ref: '#/components/schemas/Usage' },
+          },
         },
         Feedback: {
           type: 'object',
           required: ['traceId', 'score'],
           properties: {
             traceId: { type: 'string' },
-            score: { oneOf: [{ type: 'number', minimum: 0, maximum: 5 }, { type: 'string', enum: ['up', 'down'] }], description: 'thumbs: 1/0 or "up"/"down"; rating: 1–5' },
+            score: {
+              oneOf: [
+                { type: 'number', minimum: 0, maximum: 5 },
+                { type: 'string', enum: ['up', 'down'] },
+              ],
+              description: 'thumbs: 1/0 or "up"/"down"; rating: 1–5',
+            },
             comment: { type: 'string', maxLength: 4000 },
           },
         },

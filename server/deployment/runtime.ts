@@ -34,12 +34,21 @@ export function deploymentRuntime(ctx: AppContext): DeploymentRuntime {
   const existing = runtimes.get(ctx);
   if (existing) return existing;
   const { storage, logger } = ctx;
-  const logs = new RequestLogStore(storage, { onError: (err) => logger.error({ err: (err as Error).message }, 'request log write failed') });
+  const logs = new RequestLogStore(storage, {
+    onError: (err) => logger.error({ err: (err as Error).message }, 'request log write failed'),
+  });
   const conversations = new ConversationStore(storage);
   const metrics = new EndpointMetrics();
   // `endpoints` is declared below; the hook only runs after construction.
   const service = new DeploymentService(storage, { onChange: (slug) => endpoints.invalidate(slug) });
-  const endpoints: EndpointRuntime = new EndpointRuntime({ store: service.store, logs, conversations, metrics, services: ctx.services, secrets: ctx.secrets });
+  const endpoints: EndpointRuntime = new EndpointRuntime({
+    store: service.store,
+    logs,
+    conversations,
+    metrics,
+    services: ctx.services,
+    secrets: ctx.secrets,
+  });
   const alerts = new AlertEngine({
     storage,
     window: (slug, from, to) => logs.window(slug, from, to),
@@ -81,7 +90,10 @@ export function deploymentRuntime(ctx: AppContext): DeploymentRuntime {
 
   const touch = setInterval(() => {
     const ids = endpoints.drainTouched();
-    if (ids.length) service.store.touchKeys(ids, Date.now()).catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'key last-use update failed'));
+    if (ids.length)
+      service.store
+        .touchKeys(ids, Date.now())
+        .catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'key last-use update failed'));
   }, 30_000);
   touch.unref();
   const retention = setInterval(() => {

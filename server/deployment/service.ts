@@ -5,7 +5,14 @@
  */
 import type { Flow } from '../../shared';
 import { SAFE_ID } from '../../shared';
-import type { ApiKeyInfo, DeploymentDetail, DeploymentInfo, DeploymentSettings, DeployRequest, DeployResult } from '../../shared/api/deployment';
+import type {
+  ApiKeyInfo,
+  DeploymentDetail,
+  DeploymentInfo,
+  DeploymentSettings,
+  DeployRequest,
+  DeployResult,
+} from '../../shared/api/deployment';
 import { EvaluationStore } from '../evaluation/store';
 import type { Storage } from '../storage/index';
 import { chatShape } from './chat';
@@ -20,14 +27,18 @@ export function endpointUrl(baseUrl: string, slug: string): string {
 /** Check a settings patch (unknown fields and bad values are refused). */
 export function checkSettings(patch: unknown): Partial<DeploymentSettings> {
   if (patch === undefined) return {};
-  if (!patch || typeof patch !== 'object' || Array.isArray(patch)) throw new DeploymentError(400, 'invalid_settings', 'settings: must be an object');
+  if (!patch || typeof patch !== 'object' || Array.isArray(patch))
+    throw new DeploymentError(400, 'invalid_settings', 'settings: must be an object');
   const p = patch as Record<string, unknown>;
   const out: Partial<DeploymentSettings> = {};
   const bad = (path: string, msg: string): never => {
-    throw new DeploymentError(400, 'invalid_settings', `settings.${path}: ${msg}`, { issues: [{ path: `settings.${path}`, message: msg }] });
+    throw new DeploymentError(400, 'invalid_settings', `settings.${path}: ${msg}`, {
+      issues: [{ path: `settings.${path}`, message: msg }],
+    });
   };
   const int = (v: unknown, path: string, min: number, max: number): number => {
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) bad(path, `must be an integer between ${min} and ${max}`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
+      bad(path, `must be an integer between ${min} and ${max}`);
     return v as number;
   };
   for (const k of Object.keys(p)) {
@@ -55,12 +66,16 @@ export function checkSettings(patch: unknown): Partial<DeploymentSettings> {
         out.redactPii = v as boolean;
         break;
       case 'corsOrigins':
-        if (!Array.isArray(v) || v.some((o) => typeof o !== 'string' || (o !== '*' && !/^https?:\/\/[^/\s]+$/.test(o)))) bad(k, 'must be a list of origins (scheme://host[:port]) or "*"');
+        if (!Array.isArray(v) || v.some((o) => typeof o !== 'string' || (o !== '*' && !/^https?:\/\/[^/\s]+$/.test(o))))
+          bad(k, 'must be a list of origins (scheme://host[:port]) or "*"');
         out.corsOrigins = (v as string[]).map((o) => o.toLowerCase());
         break;
       case 'history': {
         const h = (v ?? {}) as Record<string, unknown>;
-        out.history = { maxMessages: int(h.maxMessages, 'history.maxMessages', 0, 1_000), maxTokens: int(h.maxTokens, 'history.maxTokens', 0, 1_000_000) };
+        out.history = {
+          maxMessages: int(h.maxMessages, 'history.maxMessages', 0, 1_000),
+          maxTokens: int(h.maxTokens, 'history.maxTokens', 0, 1_000_000),
+        };
         break;
       }
       default:
@@ -85,31 +100,53 @@ export class DeploymentService {
   /** Deploy a (valid, loaded) flow. */
   async deploy(flow: Flow, req: DeployRequest, baseUrl: string): Promise<DeployResult> {
     const slug = req.slug ?? flow.id;
-    if (typeof slug !== 'string' || slug.length > 64 || !SAFE_ID.test(slug)) throw new DeploymentError(400, 'invalid_slug', 'slug: must match [a-z0-9][a-z0-9_-]* (at most 64 characters)');
-    if (req.note !== undefined && (typeof req.note !== 'string' || req.note.length > 2_000)) throw new DeploymentError(400, 'invalid_note', 'note: must be a string of at most 2000 characters');
+    if (typeof slug !== 'string' || slug.length > 64 || !SAFE_ID.test(slug))
+      throw new DeploymentError(400, 'invalid_slug', 'slug: must match [a-z0-9][a-z0-9_-]* (at most 64 characters)');
+    if (req.note !== undefined && (typeof req.note !== 'string' || req.note.length > 2_000))
+      throw new DeploymentError(400, 'invalid_note', 'note: must be a string of at most 2000 characters');
     const settings = checkSettings(req.settings);
     let evaluationId: string | undefined;
     if (req.gate !== undefined) {
       const g = req.gate as { evaluationId?: unknown; thresholds?: unknown };
-      if (typeof g.evaluationId !== 'string' || !Array.isArray(g.thresholds) || g.thresholds.some((t) => typeof t !== 'string')) {
+      if (
+        typeof g.evaluationId !== 'string' ||
+        !Array.isArray(g.thresholds) ||
+        g.thresholds.some((t) => typeof t !== 'string')
+      ) {
         throw new DeploymentError(400, 'invalid_gate', 'gate: must be { evaluationId: string, thresholds: string[] }');
       }
       const e = await this.evaluations.get(g.evaluationId);
       if (!e) throw new DeploymentError(404, 'evaluation_not_found', `no evaluation "${g.evaluationId}"`);
       const problems = checkGate(e, await this.evaluations.flowSnapshot(e.id), flow, g.thresholds as string[]);
-      if (problems.length > 0) throw new DeploymentError(409, 'gate_failed', `deploy refused by the evaluation gate: ${problems.map((p) => p.message).join('; ')}`, { problems });
+      if (problems.length > 0)
+        throw new DeploymentError(
+          409,
+          'gate_failed',
+          `deploy refused by the evaluation gate: ${problems.map((p) => p.message).join('; ')}`,
+          { problems },
+        );
       evaluationId = e.id;
     }
     let added;
     try {
-      added = await this.store.addVersion(slug, flow, { ...(req.note ? { note: req.note } : {}), ...(evaluationId ? { evaluationId } : {}), settings });
+      added = await this.store.addVersion(slug, flow, {
+        ...(req.note ? { note: req.note } : {}),
+        ...(evaluationId ? { evaluationId } : {}),
+        settings,
+      });
     } catch (err) {
-      if (err instanceof DeploymentStoreError && err.code === 'slug_taken') throw new DeploymentError(409, 'slug_taken', err.message);
+      if (err instanceof DeploymentStoreError && err.code === 'slug_taken')
+        throw new DeploymentError(409, 'slug_taken', err.message);
       throw err;
     }
     let apiKey: string | null = null;
     if (added.created || req.createKey) {
-      const label = typeof req.keyLabel === 'string' && req.keyLabel.trim() ? req.keyLabel.trim() : added.created ? 'default' : `v${added.version}`;
+      const label =
+        typeof req.keyLabel === 'string' && req.keyLabel.trim()
+          ? req.keyLabel.trim()
+          : added.created
+            ? 'default'
+            : `v${added.version}`;
       apiKey = (await this.store.createKey(slug, label)).apiKey;
     }
     this.hooks.onChange?.(slug);

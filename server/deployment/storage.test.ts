@@ -9,7 +9,29 @@ import { DeploymentService } from './service';
 import { promptFlow } from './testing';
 
 function rec(traceId: string, slug: string, status: LogRecord['status'], at: number): LogRecord {
-  return { traceId, slug, version: 1, api: 'endpoint', status, httpStatus: status === 'succeeded' ? 200 : 500, latencyMs: 12.5, promptTokens: 3, completionTokens: 2, totalTokens: 5, cost: 0.001, keyId: null, keyLabel: 'k', sessionId: null, errorCode: null, errorMessage: null, promptInjection: status === 'failed', inputs: { q: 'x' }, outputs: { a: 'y' }, trace: null, createdAt: at };
+  return {
+    traceId,
+    slug,
+    version: 1,
+    api: 'endpoint',
+    status,
+    httpStatus: status === 'succeeded' ? 200 : 500,
+    latencyMs: 12.5,
+    promptTokens: 3,
+    completionTokens: 2,
+    totalTokens: 5,
+    cost: 0.001,
+    keyId: null,
+    keyLabel: 'k',
+    sessionId: null,
+    errorCode: null,
+    errorMessage: null,
+    promptInjection: status === 'failed',
+    inputs: { q: 'x' },
+    outputs: { a: 'y' },
+    trace: null,
+    createdAt: at,
+  };
 }
 
 for (const dialect of ['sqlite', 'postgres'] as const) {
@@ -27,11 +49,16 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         const d1 = await svc.deploy(promptFlow('f', 'one'), { note: 'n1' }, 'http://h');
         const d2 = await svc.deploy(promptFlow('f', 'two'), {}, 'http://h');
         expect([d1.version, d2.version]).toEqual([1, 2]);
-        await expect(svc.deploy(promptFlow('g', 'x'), { slug: 'f' }, 'http://h')).rejects.toMatchObject({ status: 409, code: 'slug_taken' });
+        await expect(svc.deploy(promptFlow('g', 'x'), { slug: 'f' }, 'http://h')).rejects.toMatchObject({
+          status: 409,
+          code: 'slug_taken',
+        });
         await svc.rollback('f', 1);
         const detail = await svc.detail('f', 'http://h');
         expect(detail.liveVersion).toBe(1);
-        expect((await svc.store.version('f', 2))?.flow.nodes[1]?.config).toMatchObject({ messages: [{ content: 'two' }, { content: '{{question}}' }] });
+        expect((await svc.store.version('f', 2))?.flow.nodes[1]?.config).toMatchObject({
+          messages: [{ content: 'two' }, { content: '{{question}}' }],
+        });
         const key = await svc.store.keyByHash(hashApiKey(d1.apiKey as string));
         expect(key).toMatchObject({ slug: 'f', label: 'default', revokedAt: null });
 
@@ -44,19 +71,45 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         const page = await logs.list('f', { limit: 1 });
         expect(page.items.map((i) => i.traceId)).toEqual(['t2']);
         expect((await logs.list('f', { before: page.next as string })).items.map((i) => i.traceId)).toEqual(['t1']);
-        expect((await logs.list('f', { feedback: 'negative' })).items[0]).toMatchObject({ traceId: 't1', feedbackComment: 'bad', latencyMs: 12.5, cost: 0.001 });
+        expect((await logs.list('f', { feedback: 'negative' })).items[0]).toMatchObject({
+          traceId: 't1',
+          feedbackComment: 'bad',
+          latencyMs: 12.5,
+          cost: 0.001,
+        });
         expect((await logs.get('f', 't2'))?.promptInjection).toBe(true);
 
         const conv = new ConversationStore(storage);
-        await conv.append('f', 's1', [{ role: 'user', content: 'a' }, { role: 'assistant', content: 'b' }], { maxMessages: 3, maxTokens: 1000 });
-        const after = await conv.append('f', 's1', [{ role: 'user', content: 'c' }, { role: 'assistant', content: 'd' }], { maxMessages: 3, maxTokens: 1000 });
+        await conv.append(
+          'f',
+          's1',
+          [
+            { role: 'user', content: 'a' },
+            { role: 'assistant', content: 'b' },
+          ],
+          { maxMessages: 3, maxTokens: 1000 },
+        );
+        const after = await conv.append(
+          'f',
+          's1',
+          [
+            { role: 'user', content: 'c' },
+            { role: 'assistant', content: 'd' },
+          ],
+          { maxMessages: 3, maxTokens: 1000 },
+        );
         expect(after.map((m) => m.content)).toEqual(['c', 'd']); // windowed to 3, never opening on a reply
         expect(await conv.load('f', 's1')).toEqual(after);
         expect(await conv.prune('f', Date.now() - 60_000)).toBe(0);
         expect(await conv.prune('f', Date.now() + 1)).toBe(1);
         expect(await conv.load('f', 's1')).toEqual([]);
 
-        const alerts = new AlertEngine({ storage, window: (slug, from, to) => logs.window(slug, from, to), slugs: async () => ['f'], allowHosts: [] });
+        const alerts = new AlertEngine({
+          storage,
+          window: (slug, from, to) => logs.window(slug, from, to),
+          slugs: async () => ['f'],
+          allowHosts: [],
+        });
         await alerts.createRule({ kind: 'prompt_injection', threshold: 1, windowMs: 60_000 });
         const fired = await alerts.evaluate(now);
         expect(fired).toHaveLength(1);

@@ -4,10 +4,21 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Flow } from '../../shared';
-import { DEFAULT_DEPLOYMENT_SETTINGS, type ApiKeyInfo, type DeploymentSettings, type DeploymentVersionInfo } from '../../shared/api/deployment';
+import {
+  DEFAULT_DEPLOYMENT_SETTINGS,
+  type ApiKeyInfo,
+  type DeploymentSettings,
+  type DeploymentVersionInfo,
+} from '../../shared/api/deployment';
 import { fromJson, type Storage } from '../storage/index';
 import { generateApiKey, hashApiKey, keyPrefix } from './keys';
-import { deployDb, type DeployDb, type DeploymentKeysTable, type DeploymentsTable, type DeploymentVersionsTable } from './tables';
+import {
+  deployDb,
+  type DeployDb,
+  type DeploymentKeysTable,
+  type DeploymentsTable,
+  type DeploymentVersionsTable,
+} from './tables';
 
 export interface DeploymentRecord {
   slug: string;
@@ -30,7 +41,10 @@ export interface KeyRecord extends ApiKeyInfo {
 }
 
 /** Merge partial settings over a base, keeping nested objects whole. */
-export function mergeSettings(base: DeploymentSettings, patch: Partial<DeploymentSettings> | undefined): DeploymentSettings {
+export function mergeSettings(
+  base: DeploymentSettings,
+  patch: Partial<DeploymentSettings> | undefined,
+): DeploymentSettings {
   if (!patch) return base;
   return {
     ...base,
@@ -101,17 +115,33 @@ export class DeploymentStore {
    * Store `flow` as the next version of `slug` (creating the deployment at version 1)
    * and make it live. Runs in a transaction so two concurrent deploys get N+1 and N+2.
    */
-  async addVersion(slug: string, flow: Flow, opts: { note?: string; evaluationId?: string; settings?: Partial<DeploymentSettings> }): Promise<{ deployment: DeploymentRecord; version: number; created: boolean }> {
+  async addVersion(
+    slug: string,
+    flow: Flow,
+    opts: { note?: string; evaluationId?: string; settings?: Partial<DeploymentSettings> },
+  ): Promise<{ deployment: DeploymentRecord; version: number; created: boolean }> {
     return this.db.transaction().execute(async (trx) => {
       const now = Date.now();
       const existing = await trx.selectFrom('deployments').selectAll().where('slug', '=', slug).executeTakeFirst();
-      if (existing && existing.flow_id !== flow.id) throw new DeploymentStoreError('slug_taken', `slug "${slug}" already serves flow "${existing.flow_id}"`);
+      if (existing && existing.flow_id !== flow.id)
+        throw new DeploymentStoreError('slug_taken', `slug "${slug}" already serves flow "${existing.flow_id}"`);
       const version = existing ? Number(existing.latest_version) + 1 : 1;
       await trx
         .insertInto('deployment_versions')
-        .values({ slug, version, flow_id: flow.id, flow_snapshot: JSON.stringify(flow), note: opts.note ?? null, evaluation_id: opts.evaluationId ?? null, created_at: now })
+        .values({
+          slug,
+          version,
+          flow_id: flow.id,
+          flow_snapshot: JSON.stringify(flow),
+          note: opts.note ?? null,
+          evaluation_id: opts.evaluationId ?? null,
+          created_at: now,
+        })
         .execute();
-      const settings = mergeSettings(existing ? toDeployment(existing).settings : DEFAULT_DEPLOYMENT_SETTINGS, opts.settings);
+      const settings = mergeSettings(
+        existing ? toDeployment(existing).settings : DEFAULT_DEPLOYMENT_SETTINGS,
+        opts.settings,
+      );
       if (existing) {
         await trx
           .updateTable('deployments')
@@ -121,7 +151,15 @@ export class DeploymentStore {
       } else {
         await trx
           .insertInto('deployments')
-          .values({ slug, flow_id: flow.id, live_version: version, latest_version: version, settings: JSON.stringify(settings), created_at: now, updated_at: now })
+          .values({
+            slug,
+            flow_id: flow.id,
+            live_version: version,
+            latest_version: version,
+            settings: JSON.stringify(settings),
+            created_at: now,
+            updated_at: now,
+          })
           .execute();
       }
       const row = await trx.selectFrom('deployments').selectAll().where('slug', '=', slug).executeTakeFirstOrThrow();
@@ -130,12 +168,22 @@ export class DeploymentStore {
   }
 
   async versions(slug: string): Promise<VersionRecord[]> {
-    const rows = await this.db.selectFrom('deployment_versions').selectAll().where('slug', '=', slug).orderBy('version', 'desc').execute();
+    const rows = await this.db
+      .selectFrom('deployment_versions')
+      .selectAll()
+      .where('slug', '=', slug)
+      .orderBy('version', 'desc')
+      .execute();
     return rows.map(toVersion);
   }
 
   async version(slug: string, version: number): Promise<VersionRecord | undefined> {
-    const r = await this.db.selectFrom('deployment_versions').selectAll().where('slug', '=', slug).where('version', '=', version).executeTakeFirst();
+    const r = await this.db
+      .selectFrom('deployment_versions')
+      .selectAll()
+      .where('slug', '=', slug)
+      .where('version', '=', version)
+      .executeTakeFirst();
     return r ? toVersion(r) : undefined;
   }
 
@@ -143,7 +191,11 @@ export class DeploymentStore {
   async setLive(slug: string, version: number): Promise<DeploymentRecord> {
     const v = await this.version(slug, version);
     if (!v) throw new DeploymentStoreError('not_found', `deployment "${slug}" has no version ${version}`);
-    await this.db.updateTable('deployments').set({ live_version: version, updated_at: Date.now() }).where('slug', '=', slug).execute();
+    await this.db
+      .updateTable('deployments')
+      .set({ live_version: version, updated_at: Date.now() })
+      .where('slug', '=', slug)
+      .execute();
     return (await this.get(slug)) as DeploymentRecord;
   }
 
@@ -151,7 +203,11 @@ export class DeploymentStore {
     const d = await this.get(slug);
     if (!d) throw new DeploymentStoreError('not_found', `no deployment "${slug}"`);
     const settings = mergeSettings(d.settings, patch);
-    await this.db.updateTable('deployments').set({ settings: JSON.stringify(settings), updated_at: Date.now() }).where('slug', '=', slug).execute();
+    await this.db
+      .updateTable('deployments')
+      .set({ settings: JSON.stringify(settings), updated_at: Date.now() })
+      .where('slug', '=', slug)
+      .execute();
     return { ...d, settings };
   }
 
@@ -170,14 +226,28 @@ export class DeploymentStore {
   /** Create a key; the clear text is returned once and never stored. */
   async createKey(slug: string, label: string): Promise<{ key: ApiKeyInfo; apiKey: string }> {
     const apiKey = generateApiKey();
-    const row: DeploymentKeysTable = { id: randomUUID(), slug, label: label.slice(0, 200), hash: hashApiKey(apiKey), prefix: keyPrefix(apiKey), created_at: Date.now(), revoked_at: null, last_used_at: null };
+    const row: DeploymentKeysTable = {
+      id: randomUUID(),
+      slug,
+      label: label.slice(0, 200),
+      hash: hashApiKey(apiKey),
+      prefix: keyPrefix(apiKey),
+      created_at: Date.now(),
+      revoked_at: null,
+      last_used_at: null,
+    };
     await this.db.insertInto('deployment_keys').values(row).execute();
     const { hash: _hash, slug: _slug, ...info } = toKey(row);
     return { key: info, apiKey };
   }
 
   async keys(slug: string): Promise<ApiKeyInfo[]> {
-    const rows = await this.db.selectFrom('deployment_keys').selectAll().where('slug', '=', slug).orderBy('created_at', 'asc').execute();
+    const rows = await this.db
+      .selectFrom('deployment_keys')
+      .selectAll()
+      .where('slug', '=', slug)
+      .orderBy('created_at', 'asc')
+      .execute();
     return rows.map((r) => {
       const { hash: _hash, slug: _slug, ...info } = toKey(r);
       return info;
@@ -190,13 +260,29 @@ export class DeploymentStore {
   }
 
   async labelKey(slug: string, id: string, label: string): Promise<boolean> {
-    const r = await this.db.updateTable('deployment_keys').set({ label: label.slice(0, 200) }).where('slug', '=', slug).where('id', '=', id).executeTakeFirst();
+    const r = await this.db
+      .updateTable('deployment_keys')
+      .set({ label: label.slice(0, 200) })
+      .where('slug', '=', slug)
+      .where('id', '=', id)
+      .executeTakeFirst();
     return Number(r.numUpdatedRows) > 0;
   }
 
   async revokeKey(slug: string, id: string): Promise<KeyRecord | undefined> {
-    await this.db.updateTable('deployment_keys').set({ revoked_at: Date.now() }).where('slug', '=', slug).where('id', '=', id).where('revoked_at', 'is', null).execute();
-    const r = await this.db.selectFrom('deployment_keys').selectAll().where('slug', '=', slug).where('id', '=', id).executeTakeFirst();
+    await this.db
+      .updateTable('deployment_keys')
+      .set({ revoked_at: Date.now() })
+      .where('slug', '=', slug)
+      .where('id', '=', id)
+      .where('revoked_at', 'is', null)
+      .execute();
+    const r = await this.db
+      .selectFrom('deployment_keys')
+      .selectAll()
+      .where('slug', '=', slug)
+      .where('id', '=', id)
+      .executeTakeFirst();
     return r ? toKey(r) : undefined;
   }
 

@@ -23,11 +23,14 @@ export interface DeployServer {
   close(): Promise<void>;
 }
 
-export async function startDeployServer(opts: { openaiUrl?: string; flows?: Flow[]; env?: Record<string, string> } = {}): Promise<DeployServer> {
+export async function startDeployServer(
+  opts: { openaiUrl?: string; flows?: Flow[]; env?: Record<string, string> } = {},
+): Promise<DeployServer> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'braid-deploy-'));
   const flowsDir = path.join(root, 'flows');
   fs.mkdirSync(flowsDir);
-  const writeFlow = (flow: Flow) => fs.writeFileSync(path.join(flowsDir, `${flow.id}.flow.json`), `${JSON.stringify(flow, null, 2)}\n`);
+  const writeFlow = (flow: Flow) =>
+    fs.writeFileSync(path.join(flowsDir, `${flow.id}.flow.json`), `${JSON.stringify(flow, null, 2)}\n`);
   for (const f of opts.flows ?? []) writeFlow(f);
   const config = loadConfig({
     PORT: '0',
@@ -51,7 +54,10 @@ export async function startDeployServer(opts: { openaiUrl?: string; flows?: Flow
       const { json, headers, ...rest } = init;
       return fetch(`${server.url}${p}`, {
         ...rest,
-        headers: { ...(json !== undefined ? { 'content-type': 'application/json' } : {}), ...(headers as Record<string, string> | undefined) },
+        headers: {
+          ...(json !== undefined ? { 'content-type': 'application/json' } : {}),
+          ...(headers as Record<string, string> | undefined),
+        },
         ...(json !== undefined ? { body: JSON.stringify(json) } : {}),
       });
     },
@@ -83,7 +89,14 @@ export function promptFlow(id: string, system: string, opts: { model?: string } 
         id: 'answer',
         type: 'prompt',
         position: { x: 300, y: 0 },
-        config: { model: opts.model ?? 'openai:gpt-4o-mini', temperature: 0, messages: [{ role: 'system', content: system }, { role: 'user', content: '{{question}}' }] },
+        config: {
+          model: opts.model ?? 'openai:gpt-4o-mini',
+          temperature: 0,
+          messages: [
+            { role: 'system', content: system },
+            { role: 'user', content: '{{question}}' },
+          ],
+        },
       },
       { id: 'outputs', type: 'output', position: { x: 600, y: 0 } },
     ],
@@ -99,7 +112,16 @@ export function chatFlow(id: string): Flow {
   const f = promptFlow(id, 'You are a helpful assistant.');
   f.inputs.push({ name: 'history', type: 'messages', required: false });
   const node = f.nodes[1];
-  if (node) node.config = { model: 'openai:gpt-4o-mini', temperature: 0, messages: [{ role: 'system', content: 'You are a helpful assistant.' }, { role: 'history', variable: 'history' }, { role: 'user', content: '{{question}}' }] };
+  if (node)
+    node.config = {
+      model: 'openai:gpt-4o-mini',
+      temperature: 0,
+      messages: [
+        { role: 'system', content: 'You are a helpful assistant.' },
+        { role: 'history', variable: 'history' },
+        { role: 'user', content: '{{question}}' },
+      ],
+    };
   f.edges.push({ source: 'inputs', sourcePort: 'history', target: 'answer', targetPort: 'history' });
   return f;
 }

@@ -67,20 +67,43 @@ describe('chat mapping', () => {
 
   it('maps messages to inputs', () => {
     expect(chatInputs({ text: 'question' }, msgs).inputs).toEqual({ question: 'two' });
-    expect(chatInputs({ text: 'question', history: 'history' }, msgs).inputs).toEqual({ question: 'two', history: msgs.slice(0, 3) });
+    expect(chatInputs({ text: 'question', history: 'history' }, msgs).inputs).toEqual({
+      question: 'two',
+      history: msgs.slice(0, 3),
+    });
     expect(chatInputs({ history: 'm' }, msgs).inputs).toEqual({ m: msgs });
     expect(() => chatInputs({ text: 'q' }, [{ role: 'system', content: 'x' }])).toThrow(/user message/);
   });
 
   it('merges stored history with only the new part of a request', () => {
-    const stored: ChatMessage[] = [{ role: 'user', content: 'one' }, { role: 'assistant', content: 'A1' }];
-    expect(mergeWithHistory([{ role: 'user', content: 'two' }], stored)).toEqual([...stored, { role: 'user', content: 'two' }]);
-    expect(mergeWithHistory(msgs, stored)).toEqual([{ role: 'system', content: 'S' }, ...stored, { role: 'user', content: 'two' }]);
+    const stored: ChatMessage[] = [
+      { role: 'user', content: 'one' },
+      { role: 'assistant', content: 'A1' },
+    ];
+    expect(mergeWithHistory([{ role: 'user', content: 'two' }], stored)).toEqual([
+      ...stored,
+      { role: 'user', content: 'two' },
+    ]);
+    expect(mergeWithHistory(msgs, stored)).toEqual([
+      { role: 'system', content: 'S' },
+      ...stored,
+      { role: 'user', content: 'two' },
+    ]);
     expect(mergeWithHistory(msgs, [])).toEqual(msgs);
   });
 
   it('normalises OpenAI message shapes and picks the reply', () => {
-    expect(normaliseMessages([{ role: 'developer', content: [{ type: 'text', text: 'a' }, { type: 'text', text: 'b' }] }])).toEqual([{ role: 'system', content: 'ab' }]);
+    expect(
+      normaliseMessages([
+        {
+          role: 'developer',
+          content: [
+            { type: 'text', text: 'a' },
+            { type: 'text', text: 'b' },
+          ],
+        },
+      ]),
+    ).toEqual([{ role: 'system', content: 'ab' }]);
     expect(() => normaliseMessages([{ role: 'tool', content: 'x' }])).toThrow(/role/);
     expect(() => normaliseMessages([])).toThrow();
     expect(replyText(qa, { answer: 'hi' })).toBe('hi');
@@ -88,20 +111,29 @@ describe('chat mapping', () => {
   });
 
   it('keeps a window of messages and tokens', () => {
-    const many: ChatMessage[] = Array.from({ length: 30 }, (_, i) => ({ role: i % 2 ? 'assistant' : 'user', content: `m${i}` }));
+    const many: ChatMessage[] = Array.from({ length: 30 }, (_, i) => ({
+      role: i % 2 ? 'assistant' : 'user',
+      content: `m${i}`,
+    }));
     expect(windowed(many, { maxMessages: 10, maxTokens: 10_000 }).map((m) => m.content)[0]).toBe('m20');
     const w = windowed(many, { maxMessages: 9, maxTokens: 10_000 });
     expect(w).toHaveLength(8); // 9 newest (m21…m29), minus the leading assistant turn m21
     expect(w[0]?.content).toBe('m22');
     expect(w.at(-1)?.content).toBe('m29');
-    const big: ChatMessage[] = [{ role: 'user', content: 'x'.repeat(4000) }, { role: 'assistant', content: 'ok' }, { role: 'user', content: 'y' }];
+    const big: ChatMessage[] = [
+      { role: 'user', content: 'x'.repeat(4000) },
+      { role: 'assistant', content: 'ok' },
+      { role: 'user', content: 'y' },
+    ];
     expect(windowed(big, { maxMessages: 10, maxTokens: 100 })).toEqual([{ role: 'user', content: 'y' }]);
   });
 });
 
 describe('PII redaction of logs', () => {
   it('masks e-mails, phones and card numbers in nested values', () => {
-    expect(redactPiiText('mail ann@example.com. Card 4111 1111 1111 1111, call +1 415 555 0100 now')).toBe('mail [email]. Card [card], call [phone] now');
+    expect(redactPiiText('mail ann@example.com. Card 4111 1111 1111 1111, call +1 415 555 0100 now')).toBe(
+      'mail [email]. Card [card], call [phone] now',
+    );
     expect(redactPii({ a: ['x ann@example.com'], n: 5 })).toEqual({ a: ['x [email]'], n: 5 });
     expect(redactPiiText('order 12345 on 2024-01-02')).toBe('order 12345 on 2024-01-02');
   });
@@ -119,12 +151,33 @@ describe('evaluation gate', () => {
     try {
       const flow = promptFlow('gated', 'S');
       const evals = new EvaluationStore(storage);
-      const info = await evals.insert({ name: 'e', flow, datasetId: 'd', datasetVersionId: 'v', config: { mapping: { question: 'q' }, metrics: [], concurrency: 1 }, total: 1 });
+      const info = await evals.insert({
+        name: 'e',
+        flow,
+        datasetId: 'd',
+        datasetVersionId: 'v',
+        config: { mapping: { question: 'q' }, metrics: [], concurrency: 1 },
+        total: 1,
+      });
       const svc = new DeploymentService(storage);
       const gate = { evaluationId: info.id, thresholds: ['exact_match>=0.8'] };
       await expect(svc.deploy(flow, { gate }, 'http://x')).rejects.toMatchObject({ status: 409, code: 'gate_failed' });
       const summary: EvaluationInfo['summary'] = {
-        metrics: [{ name: 'exact_match', kind: 'boolean', count: 10, mean: 0.9, median: 1, p95: 1, min: 0, max: 1, ci95: null, passRate: 0.9, histogram: [] }],
+        metrics: [
+          {
+            name: 'exact_match',
+            kind: 'boolean',
+            count: 10,
+            mean: 0.9,
+            median: 1,
+            p95: 1,
+            min: 0,
+            max: 1,
+            ci95: null,
+            passRate: 0.9,
+            histogram: [],
+          },
+        ],
         latency: { mean: 10, median: 10, p95: 20 },
         tokens: 100,
         costTotal: null,
@@ -135,7 +188,9 @@ describe('evaluation gate', () => {
       const ok = await svc.deploy(flow, { gate, note: 'gated' }, 'http://x');
       expect(ok.version).toBe(1);
       expect((await svc.store.version('gated', 1))?.evaluationId).toBe(info.id);
-      await expect(svc.deploy(flow, { gate: { evaluationId: info.id, thresholds: ['exact_match>=0.95'] } }, 'http://x')).rejects.toMatchObject({ code: 'gate_failed' });
+      await expect(
+        svc.deploy(flow, { gate: { evaluationId: info.id, thresholds: ['exact_match>=0.95'] } }, 'http://x'),
+      ).rejects.toMatchObject({ code: 'gate_failed' });
       const changed = promptFlow('gated', 'S2');
       await expect(svc.deploy(changed, { gate }, 'http://x')).rejects.toMatchObject({ code: 'gate_failed' });
       const e = (await evals.get(info.id)) as EvaluationInfo;

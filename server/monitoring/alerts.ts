@@ -13,7 +13,13 @@ import type { Storage } from '../storage/index';
 import { deployDb, type AlertEventsTable, type AlertRulesTable, type DeployDb } from '../deployment/tables';
 import { computeStats, type StatRow } from './stats';
 
-export const ALERT_KINDS: readonly AlertKind[] = ['error_rate', 'p95_latency_ms', 'cost_per_hour', 'negative_feedback_rate', 'prompt_injection'];
+export const ALERT_KINDS: readonly AlertKind[] = [
+  'error_rate',
+  'p95_latency_ms',
+  'cost_per_hour',
+  'negative_feedback_rate',
+  'prompt_injection',
+];
 
 export interface AlertRuleInput {
   slug?: string | null;
@@ -77,9 +83,11 @@ export class AlertRuleError extends Error {
 /** Check and complete a rule definition. */
 export function normaliseRule(input: AlertRuleInput): Omit<AlertRule, 'id' | 'createdAt'> {
   if (!ALERT_KINDS.includes(input.kind)) throw new AlertRuleError(`kind: must be one of ${ALERT_KINDS.join(', ')}`);
-  if (typeof input.threshold !== 'number' || !Number.isFinite(input.threshold) || input.threshold < 0) throw new AlertRuleError('threshold: must be a number >= 0');
+  if (typeof input.threshold !== 'number' || !Number.isFinite(input.threshold) || input.threshold < 0)
+    throw new AlertRuleError('threshold: must be a number >= 0');
   const windowMs = input.windowMs ?? 5 * 60_000;
-  if (!Number.isInteger(windowMs) || windowMs < 1_000 || windowMs > 7 * 86_400_000) throw new AlertRuleError('windowMs: must be an integer between 1000 and 604800000');
+  if (!Number.isInteger(windowMs) || windowMs < 1_000 || windowMs > 7 * 86_400_000)
+    throw new AlertRuleError('windowMs: must be an integer between 1000 and 604800000');
   const minSamples = input.minSamples ?? (input.kind === 'prompt_injection' || input.kind === 'cost_per_hour' ? 1 : 10);
   if (!Number.isInteger(minSamples) || minSamples < 1) throw new AlertRuleError('minSamples: must be an integer >= 1');
   const cooldownMs = input.cooldownMs ?? 15 * 60_000;
@@ -92,10 +100,20 @@ export function normaliseRule(input: AlertRuleInput): Omit<AlertRule, 'id' | 'cr
     } catch {
       throw new AlertRuleError('webhookUrl: not a URL');
     }
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new AlertRuleError('webhookUrl: must be http or https');
+    if (u.protocol !== 'http:' && u.protocol !== 'https:')
+      throw new AlertRuleError('webhookUrl: must be http or https');
     webhookUrl = u.toString();
   }
-  return { slug: input.slug ?? null, kind: input.kind, threshold: input.threshold, windowMs, minSamples, webhookUrl, cooldownMs, enabled: input.enabled ?? true };
+  return {
+    slug: input.slug ?? null,
+    kind: input.kind,
+    threshold: input.threshold,
+    windowMs,
+    minSamples,
+    webhookUrl,
+    cooldownMs,
+    enabled: input.enabled ?? true,
+  };
 }
 
 const DESCRIBE: Record<AlertKind, (v: number) => string> = {
@@ -107,7 +125,13 @@ const DESCRIBE: Record<AlertKind, (v: number) => string> = {
 };
 
 /** The measured value of a rule over rows of its window, or undefined with too few samples. */
-export function measure(rule: Pick<AlertRule, 'kind' | 'minSamples' | 'windowMs'>, slug: string, rows: StatRow[], from: number, to: number): number | undefined {
+export function measure(
+  rule: Pick<AlertRule, 'kind' | 'minSamples' | 'windowMs'>,
+  slug: string,
+  rows: StatRow[],
+  from: number,
+  to: number,
+): number | undefined {
   const t = computeStats(slug, rows, from, to, Math.max(1, to - from)).totals;
   switch (rule.kind) {
     case 'error_rate':
@@ -186,14 +210,21 @@ export class AlertEngine {
   }
 
   async setEnabled(id: string, enabled: boolean): Promise<boolean> {
-    const r = await this.db.updateTable('alert_rules').set({ enabled: enabled ? 1 : 0 }).where('id', '=', id).executeTakeFirst();
+    const r = await this.db
+      .updateTable('alert_rules')
+      .set({ enabled: enabled ? 1 : 0 })
+      .where('id', '=', id)
+      .executeTakeFirst();
     return Number(r.numUpdatedRows) > 0;
   }
 
   async events(opts: { slug?: string; limit?: number } = {}): Promise<AlertEvent[]> {
     let q = this.db.selectFrom('alert_events').selectAll();
     if (opts.slug) q = q.where('slug', '=', opts.slug);
-    const rows = await q.orderBy('created_at', 'desc').limit(Math.min(500, opts.limit ?? 100)).execute();
+    const rows = await q
+      .orderBy('created_at', 'desc')
+      .limit(Math.min(500, opts.limit ?? 100))
+      .execute();
     return rows.map(toEvent);
   }
 
@@ -238,17 +269,44 @@ export class AlertEngine {
 
   private async fire(rule: AlertRule, slug: string, value: number, now: number): Promise<AlertEvent> {
     const message = `[braid] ${slug}: ${DESCRIBE[rule.kind](value)} over the last ${Math.round(rule.windowMs / 1000)} s (threshold ${rule.threshold})`;
-    const event: AlertEvent = { id: randomUUID(), ruleId: rule.id, slug, kind: rule.kind, value, threshold: rule.threshold, message, createdAt: now, delivery: rule.webhookUrl ? 'pending' : 'none', deliveryError: null };
+    const event: AlertEvent = {
+      id: randomUUID(),
+      ruleId: rule.id,
+      slug,
+      kind: rule.kind,
+      value,
+      threshold: rule.threshold,
+      message,
+      createdAt: now,
+      delivery: rule.webhookUrl ? 'pending' : 'none',
+      deliveryError: null,
+    };
     await this.db
       .insertInto('alert_events')
-      .values({ id: event.id, rule_id: rule.id, slug, kind: rule.kind, value, threshold: rule.threshold, message, delivery: event.delivery, delivery_error: null, created_at: now })
+      .values({
+        id: event.id,
+        rule_id: rule.id,
+        slug,
+        kind: rule.kind,
+        value,
+        threshold: rule.threshold,
+        message,
+        delivery: event.delivery,
+        delivery_error: null,
+        created_at: now,
+      })
       .execute();
     if (rule.webhookUrl) {
       try {
         const res = await guardedFetch(rule.webhookUrl, {
           method: 'POST',
           headers: { 'content-type': 'application/json', 'user-agent': 'braid-alerts' },
-          body: JSON.stringify({ type: 'braid.alert', text: message, alert: event, rule: { id: rule.id, kind: rule.kind, threshold: rule.threshold, windowMs: rule.windowMs } }),
+          body: JSON.stringify({
+            type: 'braid.alert',
+            text: message,
+            alert: event,
+            rule: { id: rule.id, kind: rule.kind, threshold: rule.threshold, windowMs: rule.windowMs },
+          }),
           allowHosts: this.deps.allowHosts,
           timeoutMs: 10_000,
           maxBytes: 64 * 1024,
@@ -260,7 +318,11 @@ export class AlertEngine {
         event.delivery = 'failed';
         event.deliveryError = (err as Error).message.slice(0, 500);
       }
-      await this.db.updateTable('alert_events').set({ delivery: event.delivery, delivery_error: event.deliveryError }).where('id', '=', event.id).execute();
+      await this.db
+        .updateTable('alert_events')
+        .set({ delivery: event.delivery, delivery_error: event.deliveryError })
+        .where('id', '=', event.id)
+        .execute();
     }
     return event;
   }

@@ -31,7 +31,12 @@ export class EndpointMetrics {
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
-    this.requests = new Counter({ name: 'braid_endpoint_requests_total', help: 'Calls to deployed endpoints', labelNames: ['deployment', 'version', 'api', 'status', 'code'], registers });
+    this.requests = new Counter({
+      name: 'braid_endpoint_requests_total',
+      help: 'Calls to deployed endpoints',
+      labelNames: ['deployment', 'version', 'api', 'status', 'code'],
+      registers,
+    });
     this.duration = new Histogram({
       name: 'braid_endpoint_request_duration_seconds',
       help: 'Latency of deployed endpoint calls',
@@ -39,16 +44,50 @@ export class EndpointMetrics {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
       registers,
     });
-    this.tokens = new Counter({ name: 'braid_endpoint_tokens_total', help: 'Model tokens used by deployed endpoints', labelNames: ['deployment', 'kind'], registers });
-    this.cost = new Counter({ name: 'braid_endpoint_cost_usd_total', help: 'Model cost of deployed endpoints (USD, known prices only)', labelNames: ['deployment'], registers });
-    this.feedback = new Counter({ name: 'braid_endpoint_feedback_total', help: 'Feedback received', labelNames: ['deployment', 'sentiment'], registers });
-    this.injections = new Counter({ name: 'braid_endpoint_prompt_injections_total', help: 'Calls in which a validator flagged prompt injection', labelNames: ['deployment'], registers });
-    this.rateLimited = new Counter({ name: 'braid_endpoint_rate_limited_total', help: 'Calls refused by the rate limiter', labelNames: ['deployment'], registers });
+    this.tokens = new Counter({
+      name: 'braid_endpoint_tokens_total',
+      help: 'Model tokens used by deployed endpoints',
+      labelNames: ['deployment', 'kind'],
+      registers,
+    });
+    this.cost = new Counter({
+      name: 'braid_endpoint_cost_usd_total',
+      help: 'Model cost of deployed endpoints (USD, known prices only)',
+      labelNames: ['deployment'],
+      registers,
+    });
+    this.feedback = new Counter({
+      name: 'braid_endpoint_feedback_total',
+      help: 'Feedback received',
+      labelNames: ['deployment', 'sentiment'],
+      registers,
+    });
+    this.injections = new Counter({
+      name: 'braid_endpoint_prompt_injections_total',
+      help: 'Calls in which a validator flagged prompt injection',
+      labelNames: ['deployment'],
+      registers,
+    });
+    this.rateLimited = new Counter({
+      name: 'braid_endpoint_rate_limited_total',
+      help: 'Calls refused by the rate limiter',
+      labelNames: ['deployment'],
+      registers,
+    });
     if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'braid_' });
   }
 
   /** Label-bound children, cached: binding labels hashes them, which shows up under load. */
-  private readonly children = new Map<string, { requests: { inc(): void }; duration: { observe(v: number): void }; prompt: { inc(v: number): void }; completion: { inc(v: number): void }; cost: { inc(v: number): void } }>();
+  private readonly children = new Map<
+    string,
+    {
+      requests: { inc(): void };
+      duration: { observe(v: number): void };
+      prompt: { inc(v: number): void };
+      completion: { inc(v: number): void };
+      cost: { inc(v: number): void };
+    }
+  >();
 
   record(s: RequestSample): void {
     const id = `${s.slug}\u0000${s.version}\u0000${s.api}\u0000${s.status}\u0000${s.httpStatus}`;
@@ -56,7 +95,13 @@ export class EndpointMetrics {
     if (!c) {
       if (this.children.size > 5_000) this.children.clear();
       c = {
-        requests: this.requests.labels({ deployment: s.slug, version: String(s.version), api: s.api, status: s.status, code: String(s.httpStatus) }),
+        requests: this.requests.labels({
+          deployment: s.slug,
+          version: String(s.version),
+          api: s.api,
+          status: s.status,
+          code: String(s.httpStatus),
+        }),
         duration: this.duration.labels({ deployment: s.slug, api: s.api }),
         prompt: this.tokens.labels({ deployment: s.slug, kind: 'prompt' }),
         completion: this.tokens.labels({ deployment: s.slug, kind: 'completion' }),
@@ -73,7 +118,10 @@ export class EndpointMetrics {
   }
 
   recordFeedback(slug: string, sentiment: number): void {
-    this.feedback.inc({ deployment: slug, sentiment: sentiment > 0.5 ? 'positive' : sentiment < 0.5 ? 'negative' : 'neutral' });
+    this.feedback.inc({
+      deployment: slug,
+      sentiment: sentiment > 0.5 ? 'positive' : sentiment < 0.5 ? 'negative' : 'neutral',
+    });
   }
 
   recordRateLimited(slug: string): void {

@@ -42,7 +42,13 @@ function summarise(rows: StatRow[]): Omit<StatsBucket, 'at'> {
   };
 }
 
-export function computeStats(slug: string, rows: StatRow[], from: number, to: number, bucketMs: number): DeploymentStats {
+export function computeStats(
+  slug: string,
+  rows: StatRow[],
+  from: number,
+  to: number,
+  bucketMs: number,
+): DeploymentStats {
   const n = Math.max(1, Math.ceil((to - from) / bucketMs));
   const groups: StatRow[][] = Array.from({ length: n }, () => []);
   for (const r of rows) {

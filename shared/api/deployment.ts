@@ -153,11 +153,25 @@ export interface DeploymentStats {
   from: number;
   to: number;
   bucketMs: number;
-  totals: { requests: number; errors: number; errorRate: number; p50: number | null; p95: number | null; p99: number | null; tokens: number; cost: number; requestsPerMinute: number; negativeFeedback: number; feedback: number; promptInjections: number };
+  totals: {
+    requests: number;
+    errors: number;
+    errorRate: number;
+    p50: number | null;
+    p95: number | null;
+    p99: number | null;
+    tokens: number;
+    cost: number;
+    requestsPerMinute: number;
+    negativeFeedback: number;
+    feedback: number;
+    promptInjections: number;
+  };
   buckets: StatsBucket[];
 }
 
-export type AlertKind = 'error_rate' | 'p95_latency_ms' | 'cost_per_hour' | 'negative_feedback_rate' | 'prompt_injection';
+export type AlertKind =
+  'error_rate' | 'p95_latency_ms' | 'cost_per_hour' | 'negative_feedback_rate' | 'prompt_injection';
 
 export interface AlertRule {
   id: string;

@@ -7,7 +7,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { CHROMIUM, ensureClientBuilt, launchBrowser, newPage, ROOT, screenshot, startStack, type Stack } from './harness';
+import {
+  CHROMIUM,
+  ensureClientBuilt,
+  launchBrowser,
+  newPage,
+  ROOT,
+  screenshot,
+  startStack,
+  type Stack,
+} from './harness';
 
 let stack: Stack;
 let browser: Browser;
@@ -46,21 +55,39 @@ describe.skipIf(!hasChromium)('deployments page', () => {
     await page.waitForURL(/#\/deployments\/qa$/);
 
     const call = async (q: string) => {
-      const res = await fetch(`${stack.url}/v1/endpoints/qa`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ inputs: { question: q } }) });
+      const res = await fetch(`${stack.url}/v1/endpoints/qa`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ inputs: { question: q } }),
+      });
       expect(res.status).toBe(200);
       return (await res.json()) as { traceId: string; outputs: { answer: string } };
     };
     const first = await call('first question');
     await call('second question');
-    await fetch(`${stack.url}/v1/endpoints/qa/feedback`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ traceId: first.traceId, score: 'down' }) });
+    await fetch(`${stack.url}/v1/endpoints/qa/feedback`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ traceId: first.traceId, score: 'down' }),
+    });
 
     // A second version, then roll back from the versions table.
-    expect((await fetch(`${stack.url}/api/flows/qa/deployments`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"note":"v2"}' })).status).toBe(201);
+    expect(
+      (
+        await fetch(`${stack.url}/api/flows/qa/deployments`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{"note":"v2"}',
+        })
+      ).status,
+    ).toBe(201);
     await page.reload();
     await page.getByTestId('versions').waitFor();
     await page.getByRole('button', { name: 'Roll back' }).click();
     await expect.poll(() => page.getByTestId('versions').textContent()).toMatch(/v1\s*live/);
-    await expect.poll(async () => (await page.getByTestId('snippet').textContent()) ?? '').toContain('/v1/endpoints/qa');
+    await expect
+      .poll(async () => (await page.getByTestId('snippet').textContent()) ?? '')
+      .toContain('/v1/endpoints/qa');
 
     await page.getByRole('tab', { name: 'Monitoring' }).click();
     await page.getByTestId('monitoring').locator('svg polyline').first().waitFor();

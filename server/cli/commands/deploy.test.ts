@@ -23,7 +23,13 @@ afterAll(async () => {
 });
 
 function braid(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env = { PATH: process.env.PATH ?? '', HOME: tmp, BRAID_FLOWS_DIR: path.join(ROOT, 'flows'), BRAID_DATA_DIR: path.join(tmp, 'data'), BRAID_LOG_LEVEL: 'silent' };
+  const env = {
+    PATH: process.env.PATH ?? '',
+    HOME: tmp,
+    BRAID_FLOWS_DIR: path.join(ROOT, 'flows'),
+    BRAID_DATA_DIR: path.join(tmp, 'data'),
+    BRAID_LOG_LEVEL: 'silent',
+  };
   return new Promise((resolve) => {
     execFile(process.execPath, [BIN, ...args], { cwd: tmp, env, timeout: 60_000 }, (err, stdout, stderr) => {
       resolve({ code: err ? Number((err as { code?: unknown }).code ?? -1) : 0, stdout, stderr });
@@ -46,10 +52,21 @@ describe('braid deploy', () => {
     expect(text.stdout).toContain('version  1 (live again)');
     expect((await braid(['deploy', 'qa', '--rollback', '7'])).code).toBe(2);
 
-    const config = loadConfig({ PORT: '0', BRAID_FLOWS_DIR: path.join(tmp, 'no-flows'), BRAID_DATA_DIR: path.join(tmp, 'data'), BRAID_LOG_LEVEL: 'silent', OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: 'sk-cli-0123456789' });
+    const config = loadConfig({
+      PORT: '0',
+      BRAID_FLOWS_DIR: path.join(tmp, 'no-flows'),
+      BRAID_DATA_DIR: path.join(tmp, 'data'),
+      BRAID_LOG_LEVEL: 'silent',
+      OPENAI_BASE_URL: fake.url,
+      OPENAI_API_KEY: 'sk-cli-0123456789',
+    });
     const server = await startServer(config);
     try {
-      const res = await fetch(`${server.url}/v1/endpoints/qa`, { method: 'POST', headers: { authorization: `Bearer ${d1.apiKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ inputs: { question: 'Who serves me?' } }) });
+      const res = await fetch(`${server.url}/v1/endpoints/qa`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${d1.apiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ inputs: { question: 'Who serves me?' } }),
+      });
       expect(res.status).toBe(200);
       expect(res.headers.get('x-braid-version')).toBe('1');
       expect(((await res.json()) as { outputs: { answer: string } }).outputs.answer).toBe('Echo: Who serves me?');

@@ -27,11 +27,19 @@ interface DeployOpts {
 async function remote(server: string, path: string, body: unknown, token: string | undefined): Promise<unknown> {
   const res = await fetch(new URL(path, server), {
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/json',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
     body: JSON.stringify(body),
   });
   const json = (await res.json().catch(() => ({}))) as { error?: { code: string; message: string } };
-  if (!res.ok) throw new CliExit(res.status >= 500 ? EXIT_FAILED : EXIT_USAGE, `server: ${json.error ? `${json.error.code}: ${json.error.message}` : `HTTP ${res.status}`}`);
+  if (!res.ok)
+    throw new CliExit(
+      res.status >= 500 ? EXIT_FAILED : EXIT_USAGE,
+      `server: ${json.error ? `${json.error.code}: ${json.error.message}` : `HTTP ${res.status}`}`,
+    );
   return json;
 }
 
@@ -39,10 +47,15 @@ export function register(program: Command): void {
   program
     .command('deploy')
     .argument('<flow>', 'flow file path or flow id in BRAID_FLOWS_DIR')
-    .description('deploy a flow as a versioned HTTP endpoint; prints slug, version, url and key (the key is shown once)')
+    .description(
+      'deploy a flow as a versioned HTTP endpoint; prints slug, version, url and key (the key is shown once)',
+    )
     .option('--slug <slug>', 'deployment slug (default: the flow id)')
     .option('--note <text>', 'a note stored with this version')
-    .option('--gate <evaluationId>', 'refuse unless this evaluation of the same flow completed and met every --threshold')
+    .option(
+      '--gate <evaluationId>',
+      'refuse unless this evaluation of the same flow completed and met every --threshold',
+    )
     .option('--threshold <metric op value>', 'a gate threshold, e.g. "exact_match>=0.8" (repeatable)', collect, [])
     .option('--create-key', 'create a new API key even if the deployment has one')
     .option('--key-label <label>', 'label of a created key')
@@ -68,13 +81,25 @@ export function register(program: Command): void {
       let result: DeployResult;
       if (opts.rollback !== undefined) {
         const version = Number(opts.rollback);
-        if (!Number.isInteger(version) || version < 1) throw new CliExit(EXIT_USAGE, '--rollback: must be a version number');
-        if (opts.server) await remote(opts.server, `/api/deployments/${encodeURIComponent(slug)}/rollback`, { version }, config.adminToken);
+        if (!Number.isInteger(version) || version < 1)
+          throw new CliExit(EXIT_USAGE, '--rollback: must be a version number');
+        if (opts.server)
+          await remote(
+            opts.server,
+            `/api/deployments/${encodeURIComponent(slug)}/rollback`,
+            { version },
+            config.adminToken,
+          );
         else await withLocal(config, async (svc) => void (await svc.rollback(slug, version)));
         const base = opts.server ?? config.publicUrl ?? `http://${config.host}:${config.port}`;
         result = { slug, version, url: `${base.replace(/\/+$/, '')}/v1/endpoints/${slug}`, apiKey: null };
       } else if (opts.server) {
-        result = (await remote(opts.server, `/api/flows/${encodeURIComponent(f.id)}/deployments`, req, config.adminToken)) as DeployResult;
+        result = (await remote(
+          opts.server,
+          `/api/flows/${encodeURIComponent(f.id)}/deployments`,
+          req,
+          config.adminToken,
+        )) as DeployResult;
       } else {
         const base = config.publicUrl ?? `http://${config.host}:${config.port}`;
         result = await withLocal(config, (svc) => svc.deploy(flow, req, base));
@@ -83,13 +108,20 @@ export function register(program: Command): void {
         process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
         return;
       }
-      process.stdout.write(`slug     ${result.slug}\nversion  ${result.version}${opts.rollback !== undefined ? ' (live again)' : ''}\nurl      ${result.url}\n`);
-      if (result.apiKey) process.stdout.write(`key      ${result.apiKey}\n         (shown once: store it now; only its hash is kept)\n`);
-      else if (opts.rollback === undefined) process.stdout.write('key      (existing keys keep working; --create-key makes a new one)\n');
+      process.stdout.write(
+        `slug     ${result.slug}\nversion  ${result.version}${opts.rollback !== undefined ? ' (live again)' : ''}\nurl      ${result.url}\n`,
+      );
+      if (result.apiKey)
+        process.stdout.write(`key      ${result.apiKey}\n         (shown once: store it now; only its hash is kept)\n`);
+      else if (opts.rollback === undefined)
+        process.stdout.write('key      (existing keys keep working; --create-key makes a new one)\n');
     });
 }
 
-async function withLocal<T>(config: ReturnType<typeof cliConfig>, fn: (svc: import('../../deployment/service').DeploymentService) => Promise<T>): Promise<T> {
+async function withLocal<T>(
+  config: ReturnType<typeof cliConfig>,
+  fn: (svc: import('../../deployment/service').DeploymentService) => Promise<T>,
+): Promise<T> {
   const { openStorage } = await import('../../storage/index');
   const { DeploymentService } = await import('../../deployment/service');
   const { DeploymentError } = await import('../../deployment/errors');
@@ -97,7 +129,8 @@ async function withLocal<T>(config: ReturnType<typeof cliConfig>, fn: (svc: impo
   try {
     return await fn(new DeploymentService(storage));
   } catch (err) {
-    if (err instanceof DeploymentError) throw new CliExit(err.status >= 500 ? EXIT_FAILED : EXIT_USAGE, `${err.code}: ${err.message}`);
+    if (err instanceof DeploymentError)
+      throw new CliExit(err.status >= 500 ? EXIT_FAILED : EXIT_USAGE, `${err.code}: ${err.message}`);
     throw err;
   } finally {
     await storage.close();

@@ -6,7 +6,14 @@
 import type { Request } from 'express';
 import type { DeployRequest } from '../../../shared/api/deployment';
 import { DatasetError, DatasetStore } from '../../datasets/store';
-import { ChatMappingError, chatInputs, chatShape, mergeWithHistory, normaliseMessages, replyText } from '../../deployment/chat';
+import {
+  ChatMappingError,
+  chatInputs,
+  chatShape,
+  mergeWithHistory,
+  normaliseMessages,
+  replyText,
+} from '../../deployment/chat';
 import { DeploymentError } from '../../deployment/errors';
 import type { LogFilter } from '../../deployment/logs';
 import { buildOpenApi } from '../../deployment/openapi';
@@ -24,14 +31,16 @@ function flowId(req: Request): string {
 
 function slugOf(req: Request): string {
   const v = String(req.params.slug ?? '');
-  if (!/^[a-z0-9][a-z0-9_-]{0,63}$/.test(v)) throw new DeploymentError(404, 'not_found', `no deployment "${v.slice(0, 64)}"`);
+  if (!/^[a-z0-9][a-z0-9_-]{0,63}$/.test(v))
+    throw new DeploymentError(404, 'not_found', `no deployment "${v.slice(0, 64)}"`);
   return v;
 }
 
 function body(req: Request): Record<string, unknown> {
   const b: unknown = req.body;
   if (b === undefined || b === null) return {};
-  if (typeof b !== 'object' || Array.isArray(b)) throw new DeploymentError(400, 'invalid_body', 'the body must be a JSON object');
+  if (typeof b !== 'object' || Array.isArray(b))
+    throw new DeploymentError(400, 'invalid_body', 'the body must be a JSON object');
   return b as Record<string, unknown>;
 }
 
@@ -46,175 +55,285 @@ function intQuery(req: Request, name: string): number | undefined {
 export const deploymentsRoutes: RouteModule = (ctx) => {
   const r = createRouter();
   const rt = () => deploymentRuntime(ctx);
-  const base = (req: Request) => rt().baseUrl(`${req.protocol}://${req.get('host') ?? `${ctx.config.host}:${ctx.config.port}`}`);
+  const base = (req: Request) =>
+    rt().baseUrl(`${req.protocol}://${req.get('host') ?? `${ctx.config.host}:${ctx.config.port}`}`);
 
-  r.post('/api/flows/:id/deployments', handle(async (req, res) => {
-    const flow = await ctx.runService.loadRunnable(flowId(req));
-    const out = await rt().service.deploy(flow, body(req) as DeployRequest, base(req));
-    res.status(201).json(out);
-  }));
+  r.post(
+    '/api/flows/:id/deployments',
+    handle(async (req, res) => {
+      const flow = await ctx.runService.loadRunnable(flowId(req));
+      const out = await rt().service.deploy(flow, body(req) as DeployRequest, base(req));
+      res.status(201).json(out);
+    }),
+  );
 
-  r.get('/api/flows/:id/deployments', handle(async (req, res) => {
-    const s = rt().service;
-    const list = await s.store.list({ flowId: flowId(req) });
-    res.json({ items: await Promise.all(list.map((d) => s.info(d, base(req)))) });
-  }));
+  r.get(
+    '/api/flows/:id/deployments',
+    handle(async (req, res) => {
+      const s = rt().service;
+      const list = await s.store.list({ flowId: flowId(req) });
+      res.json({ items: await Promise.all(list.map((d) => s.info(d, base(req)))) });
+    }),
+  );
 
-  r.get('/api/deployments', handle(async (req, res) => {
-    const s = rt().service;
-    res.json({ items: await Promise.all((await s.store.list()).map((d) => s.info(d, base(req)))) });
-  }));
+  r.get(
+    '/api/deployments',
+    handle(async (req, res) => {
+      const s = rt().service;
+      res.json({ items: await Promise.all((await s.store.list()).map((d) => s.info(d, base(req)))) });
+    }),
+  );
 
-  r.get('/api/deployments/:slug', handle(async (req, res) => {
-    res.json(await rt().service.detail(slugOf(req), base(req)));
-  }));
+  r.get(
+    '/api/deployments/:slug',
+    handle(async (req, res) => {
+      res.json(await rt().service.detail(slugOf(req), base(req)));
+    }),
+  );
 
-  r.patch('/api/deployments/:slug', handle(async (req, res) => {
-    const slug = slugOf(req);
-    await rt().service.updateSettings(slug, body(req).settings);
-    res.json(await rt().service.detail(slug, base(req)));
-  }));
+  r.patch(
+    '/api/deployments/:slug',
+    handle(async (req, res) => {
+      const slug = slugOf(req);
+      await rt().service.updateSettings(slug, body(req).settings);
+      res.json(await rt().service.detail(slug, base(req)));
+    }),
+  );
 
-  r.delete('/api/deployments/:slug', handle(async (req, res) => {
-    await rt().service.remove(slugOf(req));
-    res.status(204).end();
-  }));
+  r.delete(
+    '/api/deployments/:slug',
+    handle(async (req, res) => {
+      await rt().service.remove(slugOf(req));
+      res.status(204).end();
+    }),
+  );
 
-  r.post('/api/deployments/:slug/rollback', handle(async (req, res) => {
-    const slug = slugOf(req);
-    const v = body(req).version;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new DeploymentError(400, 'invalid_version', 'version: must be a positive integer');
-    await rt().service.rollback(slug, v);
-    res.json(await rt().service.detail(slug, base(req)));
-  }));
+  r.post(
+    '/api/deployments/:slug/rollback',
+    handle(async (req, res) => {
+      const slug = slugOf(req);
+      const v = body(req).version;
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 1)
+        throw new DeploymentError(400, 'invalid_version', 'version: must be a positive integer');
+      await rt().service.rollback(slug, v);
+      res.json(await rt().service.detail(slug, base(req)));
+    }),
+  );
 
-  r.get('/api/deployments/:slug/versions/:version', handle(async (req, res) => {
-    const slug = slugOf(req);
-    const v = await rt().service.store.version(slug, Number(req.params.version));
-    if (!v) throw new DeploymentError(404, 'not_found', `deployment "${slug}" has no version ${String(req.params.version).slice(0, 20)}`);
-    res.json(v);
-  }));
+  r.get(
+    '/api/deployments/:slug/versions/:version',
+    handle(async (req, res) => {
+      const slug = slugOf(req);
+      const v = await rt().service.store.version(slug, Number(req.params.version));
+      if (!v)
+        throw new DeploymentError(
+          404,
+          'not_found',
+          `deployment "${slug}" has no version ${String(req.params.version).slice(0, 20)}`,
+        );
+      res.json(v);
+    }),
+  );
 
-  r.get('/api/deployments/:slug/openapi.json', handle(async (req, res) => {
-    const slug = slugOf(req);
-    const d = await rt().service.require(slug);
-    const v = await rt().service.store.version(slug, intQuery(req, 'version') ?? d.liveVersion);
-    if (!v) throw new DeploymentError(404, 'not_found', 'no such version');
-    res.json(buildOpenApi({ slug, version: v.version, flow: v.flow, baseUrl: base(req) }));
-  }));
+  r.get(
+    '/api/deployments/:slug/openapi.json',
+    handle(async (req, res) => {
+      const slug = slugOf(req);
+      const d = await rt().service.require(slug);
+      const v = await rt().service.store.version(slug, intQuery(req, 'version') ?? d.liveVersion);
+      if (!v) throw new DeploymentError(404, 'not_found', 'no such version');
+      res.json(buildOpenApi({ slug, version: v.version, flow: v.flow, baseUrl: base(req) }));
+    }),
+  );
 
   // ── keys ──
-  r.post('/api/deployments/:slug/keys', handle(async (req, res) => {
-    const label = body(req).label;
-    if (label !== undefined && (typeof label !== 'string' || label.length > 200)) throw new DeploymentError(400, 'invalid_label', 'label: must be a string of at most 200 characters');
-    res.status(201).json(await rt().service.createKey(slugOf(req), (label as string | undefined) ?? 'key'));
-  }));
+  r.post(
+    '/api/deployments/:slug/keys',
+    handle(async (req, res) => {
+      const label = body(req).label;
+      if (label !== undefined && (typeof label !== 'string' || label.length > 200))
+        throw new DeploymentError(400, 'invalid_label', 'label: must be a string of at most 200 characters');
+      res.status(201).json(await rt().service.createKey(slugOf(req), (label as string | undefined) ?? 'key'));
+    }),
+  );
 
-  r.get('/api/deployments/:slug/keys', handle(async (req, res) => {
-    const slug = slugOf(req);
-    await rt().service.require(slug);
-    res.json({ items: await rt().service.store.keys(slug) });
-  }));
+  r.get(
+    '/api/deployments/:slug/keys',
+    handle(async (req, res) => {
+      const slug = slugOf(req);
+      await rt().service.require(slug);
+      res.json({ items: await rt().service.store.keys(slug) });
+    }),
+  );
 
-  r.patch('/api/deployments/:slug/keys/:keyId', handle(async (req, res) => {
-    const label = body(req).label;
-    if (typeof label !== 'string' || !label.trim() || label.length > 200) throw new DeploymentError(400, 'invalid_label', 'label: must be a non-empty string of at most 200 characters');
-    if (!(await rt().service.store.labelKey(slugOf(req), String(req.params.keyId), label.trim()))) throw new DeploymentError(404, 'not_found', 'no such key');
-    res.json({ ok: true });
-  }));
+  r.patch(
+    '/api/deployments/:slug/keys/:keyId',
+    handle(async (req, res) => {
+      const label = body(req).label;
+      if (typeof label !== 'string' || !label.trim() || label.length > 200)
+        throw new DeploymentError(400, 'invalid_label', 'label: must be a non-empty string of at most 200 characters');
+      if (!(await rt().service.store.labelKey(slugOf(req), String(req.params.keyId), label.trim())))
+        throw new DeploymentError(404, 'not_found', 'no such key');
+      res.json({ ok: true });
+    }),
+  );
 
-  r.delete('/api/deployments/:slug/keys/:keyId', handle(async (req, res) => {
-    res.json(await rt().service.revokeKey(slugOf(req), String(req.params.keyId)));
-  }));
+  r.delete(
+    '/api/deployments/:slug/keys/:keyId',
+    handle(async (req, res) => {
+      res.json(await rt().service.revokeKey(slugOf(req), String(req.params.keyId)));
+    }),
+  );
 
   // ── request log ──
-  r.get('/api/deployments/:slug/logs', handle(async (req, res) => {
-    const slug = slugOf(req);
-    const q = req.query;
-    const status = typeof q.status === 'string' && ['succeeded', 'failed', 'rejected', 'error'].includes(q.status) ? (q.status as LogFilter['status']) : undefined;
-    const feedback = typeof q.feedback === 'string' && ['negative', 'positive', 'any', 'none'].includes(q.feedback) ? (q.feedback as LogFilter['feedback']) : undefined;
-    const minLatencyMs = intQuery(req, 'minLatencyMs');
-    const version = intQuery(req, 'version');
-    const limit = intQuery(req, 'limit');
-    const filter: LogFilter = {
-      ...(status ? { status } : {}),
-      ...(feedback ? { feedback } : {}),
-      ...(minLatencyMs !== undefined ? { minLatencyMs } : {}),
-      ...(version !== undefined ? { version } : {}),
-      ...(limit !== undefined ? { limit } : {}),
-      ...(typeof q.before === 'string' ? { before: q.before } : {}),
-    };
-    res.json(await rt().logs.list(slug, filter));
-  }));
+  r.get(
+    '/api/deployments/:slug/logs',
+    handle(async (req, res) => {
+      const slug = slugOf(req);
+      const q = req.query;
+      const status =
+        typeof q.status === 'string' && ['succeeded', 'failed', 'rejected', 'error'].includes(q.status)
+          ? (q.status as LogFilter['status'])
+          : undefined;
+      const feedback =
+        typeof q.feedback === 'string' && ['negative', 'positive', 'any', 'none'].includes(q.feedback)
+          ? (q.feedback as LogFilter['feedback'])
+          : undefined;
+      const minLatencyMs = intQuery(req, 'minLatencyMs');
+      const version = intQuery(req, 'version');
+      const limit = intQuery(req, 'limit');
+      const filter: LogFilter = {
+        ...(status ? { status } : {}),
+        ...(feedback ? { feedback } : {}),
+        ...(minLatencyMs !== undefined ? { minLatencyMs } : {}),
+        ...(version !== undefined ? { version } : {}),
+        ...(limit !== undefined ? { limit } : {}),
+        ...(typeof q.before === 'string' ? { before: q.before } : {}),
+      };
+      res.json(await rt().logs.list(slug, filter));
+    }),
+  );
 
-  r.get('/api/deployments/:slug/logs/:traceId', handle(async (req, res) => {
-    const entry = await rt().logs.get(slugOf(req), String(req.params.traceId), { trace: true });
-    if (!entry) throw new DeploymentError(404, 'not_found', 'no such call');
-    res.json(entry);
-  }));
+  r.get(
+    '/api/deployments/:slug/logs/:traceId',
+    handle(async (req, res) => {
+      const entry = await rt().logs.get(slugOf(req), String(req.params.traceId), { trace: true });
+      if (!entry) throw new DeploymentError(404, 'not_found', 'no such call');
+      res.json(entry);
+    }),
+  );
 
   /** Add a logged call to a dataset: its inputs plus an expected value (new dataset version). */
-  r.post('/api/deployments/:slug/logs/:traceId/dataset', handle(async (req, res) => {
-    const slug = slugOf(req);
-    const b = body(req);
-    const entry = await rt().logs.get(slug, String(req.params.traceId));
-    if (!entry) throw new DeploymentError(404, 'not_found', 'no such call');
-    const column = b.expectedColumn ?? 'expected';
-    if (typeof column !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(column)) throw new DeploymentError(400, 'invalid_column', 'expectedColumn: must be a column name');
-    if (!Object.prototype.hasOwnProperty.call(b, 'expected')) throw new DeploymentError(400, 'missing_expected', 'expected: required (the reference answer for this call)');
-    const datasets = new DatasetStore(ctx.storage);
-    let datasetId = b.datasetId;
-    if (datasetId === undefined) {
-      const name = b.datasetName;
-      if (typeof name !== 'string' || !name.trim() || name.length > 200) throw new DeploymentError(400, 'invalid_dataset', 'datasetId or datasetName: required');
-      datasetId = ((await datasets.findByName(name.trim())) ?? (await datasets.create(name.trim(), `Logged calls of deployment ${slug}`))).id;
-    }
-    if (typeof datasetId !== 'string') throw new DeploymentError(400, 'invalid_dataset', 'datasetId: must be a string');
-    const row = { ...(entry.inputs ?? {}), [column]: b.expected };
-    try {
-      const version = await datasets.appendRows(datasetId, [row], `deployment:${slug}`);
-      res.status(201).json({ datasetId, version, row });
-    } catch (err) {
-      if (err instanceof DatasetError && err.code === 'not_found') throw new DeploymentError(404, 'dataset_not_found', err.message);
-      throw err;
-    }
-  }));
+  r.post(
+    '/api/deployments/:slug/logs/:traceId/dataset',
+    handle(async (req, res) => {
+      const slug = slugOf(req);
+      const b = body(req);
+      const entry = await rt().logs.get(slug, String(req.params.traceId));
+      if (!entry) throw new DeploymentError(404, 'not_found', 'no such call');
+      const column = b.expectedColumn ?? 'expected';
+      if (typeof column !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(column))
+        throw new DeploymentError(400, 'invalid_column', 'expectedColumn: must be a column name');
+      if (!Object.prototype.hasOwnProperty.call(b, 'expected'))
+        throw new DeploymentError(400, 'missing_expected', 'expected: required (the reference answer for this call)');
+      const datasets = new DatasetStore(ctx.storage);
+      let datasetId = b.datasetId;
+      if (datasetId === undefined) {
+        const name = b.datasetName;
+        if (typeof name !== 'string' || !name.trim() || name.length > 200)
+          throw new DeploymentError(400, 'invalid_dataset', 'datasetId or datasetName: required');
+        datasetId = (
+          (await datasets.findByName(name.trim())) ??
+          (await datasets.create(name.trim(), `Logged calls of deployment ${slug}`))
+        ).id;
+      }
+      if (typeof datasetId !== 'string')
+        throw new DeploymentError(400, 'invalid_dataset', 'datasetId: must be a string');
+      const row = { ...(entry.inputs ?? {}), [column]: b.expected };
+      try {
+        const version = await datasets.appendRows(datasetId, [row], `deployment:${slug}`);
+        res.status(201).json({ datasetId, version, row });
+      } catch (err) {
+        if (err instanceof DatasetError && err.code === 'not_found')
+          throw new DeploymentError(404, 'dataset_not_found', err.message);
+        throw err;
+      }
+    }),
+  );
 
   // ── chat playground (current flow file, memory scope flow:<id>) ──
-  r.post('/api/flows/:id/chat', handle(async (req, res) => {
-    const id = flowId(req);
-    const flow = await ctx.runService.loadRunnable(id);
-    const shape = chatShape(flow);
-    if (!shape) throw new DeploymentError(400, 'not_a_chat_flow', `flow "${id}" is not a chat flow: it needs a "messages" input or exactly one required string input`);
-    const b = body(req);
-    const sessionId = sessionIdOf(b.sessionId, 'sessionId') ?? 'playground';
-    const scope = `flow:${id}`;
-    const conversations = rt().conversations;
-    let inputs: Record<string, unknown>;
-    let userText: string;
-    try {
-      const messages = typeof b.message === 'string' ? [{ role: 'user' as const, content: b.message }] : normaliseMessages(b.messages);
-      ({ inputs, userText } = chatInputs(shape, mergeWithHistory(messages, await conversations.load(scope, sessionId))));
-    } catch (err) {
-      if (err instanceof ChatMappingError) throw new DeploymentError(400, 'invalid_messages', err.message);
-      throw err;
-    }
-    const result = await ctx.runService.run(flow, inputs, { source: 'playground' });
-    const reply = result.status === 'succeeded' ? replyText(flow, result.outputs) : null;
-    const history = reply !== null ? await conversations.append(scope, sessionId, [{ role: 'user', content: userText }, { role: 'assistant', content: reply }], { maxMessages: 50, maxTokens: 16_000 }) : await conversations.load(scope, sessionId);
-    res.json({ reply, status: result.status, runId: result.runId, usage: result.trace.usage, error: result.trace.error ?? null, history });
-  }));
+  r.post(
+    '/api/flows/:id/chat',
+    handle(async (req, res) => {
+      const id = flowId(req);
+      const flow = await ctx.runService.loadRunnable(id);
+      const shape = chatShape(flow);
+      if (!shape)
+        throw new DeploymentError(
+          400,
+          'not_a_chat_flow',
+          `flow "${id}" is not a chat flow: it needs a "messages" input or exactly one required string input`,
+        );
+      const b = body(req);
+      const sessionId = sessionIdOf(b.sessionId, 'sessionId') ?? 'playground';
+      const scope = `flow:${id}`;
+      const conversations = rt().conversations;
+      let inputs: Record<string, unknown>;
+      let userText: string;
+      try {
+        const messages =
+          typeof b.message === 'string'
+            ? [{ role: 'user' as const, content: b.message }]
+            : normaliseMessages(b.messages);
+        ({ inputs, userText } = chatInputs(
+          shape,
+          mergeWithHistory(messages, await conversations.load(scope, sessionId)),
+        ));
+      } catch (err) {
+        if (err instanceof ChatMappingError) throw new DeploymentError(400, 'invalid_messages', err.message);
+        throw err;
+      }
+      const result = await ctx.runService.run(flow, inputs, { source: 'playground' });
+      const reply = result.status === 'succeeded' ? replyText(flow, result.outputs) : null;
+      const history =
+        reply !== null
+          ? await conversations.append(
+              scope,
+              sessionId,
+              [
+                { role: 'user', content: userText },
+                { role: 'assistant', content: reply },
+              ],
+              { maxMessages: 50, maxTokens: 16_000 },
+            )
+          : await conversations.load(scope, sessionId);
+      res.json({
+        reply,
+        status: result.status,
+        runId: result.runId,
+        usage: result.trace.usage,
+        error: result.trace.error ?? null,
+        history,
+      });
+    }),
+  );
 
-  r.get('/api/flows/:id/chat/:sessionId', handle(async (req, res) => {
-    const sessionId = sessionIdOf(String(req.params.sessionId), 'sessionId') as string;
-    res.json({ history: await rt().conversations.load(`flow:${flowId(req)}`, sessionId) });
-  }));
+  r.get(
+    '/api/flows/:id/chat/:sessionId',
+    handle(async (req, res) => {
+      const sessionId = sessionIdOf(String(req.params.sessionId), 'sessionId') as string;
+      res.json({ history: await rt().conversations.load(`flow:${flowId(req)}`, sessionId) });
+    }),
+  );
 
-  r.delete('/api/flows/:id/chat/:sessionId', handle(async (req, res) => {
-    const sessionId = sessionIdOf(String(req.params.sessionId), 'sessionId') as string;
-    await rt().conversations.clear(`flow:${flowId(req)}`, sessionId);
-    res.status(204).end();
-  }));
+  r.delete(
+    '/api/flows/:id/chat/:sessionId',
+    handle(async (req, res) => {
+      const sessionId = sessionIdOf(String(req.params.sessionId), 'sessionId') as string;
+      await rt().conversations.clear(`flow:${flowId(req)}`, sessionId);
+      res.status(204).end();
+    }),
+  );
 
   return r;
 };

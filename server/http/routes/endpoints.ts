@@ -24,7 +24,8 @@ export function handle(fn: (req: Request, res: Response) => Promise<void>): Requ
     fn(req, res).catch((err: unknown) => {
       if (err instanceof DeploymentError && !res.headersSent) {
         for (const [k, v] of Object.entries(err.headers ?? {})) res.setHeader(k, v);
-        if (err.status === 401 && (req.headers['content-length'] || req.headers['transfer-encoding']) && !req.complete) res.setHeader('Connection', 'close');
+        if (err.status === 401 && (req.headers['content-length'] || req.headers['transfer-encoding']) && !req.complete)
+          res.setHeader('Connection', 'close');
         sendError(res, err.status, err.code, err.message, err.details);
         return;
       }
@@ -84,7 +85,12 @@ export function originAllowed(origins: readonly string[], origin: string): boole
 export function applyCors(req: Request, res: Response, origins: readonly string[]): void {
   const origin = req.get('origin');
   if (!origin) return;
-  if (!originAllowed(origins, origin)) throw new DeploymentError(403, 'cors_forbidden', `origin ${origin.slice(0, 200)} is not allowed to call this deployment`);
+  if (!originAllowed(origins, origin))
+    throw new DeploymentError(
+      403,
+      'cors_forbidden',
+      `origin ${origin.slice(0, 200)} is not allowed to call this deployment`,
+    );
   res.setHeader('Access-Control-Allow-Origin', origin);
   res.setHeader('Vary', 'Origin');
   res.setHeader('Access-Control-Expose-Headers', 'Retry-After, X-Request-Id, X-Braid-Trace-Id, X-Braid-Version');
@@ -102,13 +108,15 @@ export function preflight(res: Response, origin: string | undefined, allowed: bo
 }
 
 function objectBody(body: unknown): Record<string, unknown> {
-  if (!body || typeof body !== 'object' || Array.isArray(body)) throw new DeploymentError(400, 'invalid_body', 'the body must be a JSON object { "inputs": { … } }');
+  if (!body || typeof body !== 'object' || Array.isArray(body))
+    throw new DeploymentError(400, 'invalid_body', 'the body must be a JSON object { "inputs": { … } }');
   return body as Record<string, unknown>;
 }
 
 export function sessionIdOf(v: unknown, field: string): string | undefined {
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'string' || !SESSION_ID.test(v)) throw new DeploymentError(400, 'invalid_session', `${field}: must be 1–128 characters of [A-Za-z0-9._:@-]`);
+  if (typeof v !== 'string' || !SESSION_ID.test(v))
+    throw new DeploymentError(400, 'invalid_session', `${field}: must be 1–128 characters of [A-Za-z0-9._:@-]`);
   return v;
 }
 
@@ -116,14 +124,21 @@ function pinnedVersion(req: Request): number | undefined {
   const v = req.query.version;
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new DeploymentError(400, 'invalid_version', 'version: must be a positive integer');
+  if (!Number.isInteger(n) || n < 1)
+    throw new DeploymentError(400, 'invalid_version', 'version: must be a positive integer');
   return n;
 }
 
 /** Send an error on an open SSE stream. */
 export function sseError(sse: SseStream, err: unknown): void {
   const e = err instanceof DeploymentError ? err : toHttpError(err);
-  sse.send('error', { error: { code: e?.code ?? 'internal', message: e?.message ?? 'internal server error', ...(e?.details !== undefined ? { details: e.details } : {}) } });
+  sse.send('error', {
+    error: {
+      code: e?.code ?? 'internal',
+      message: e?.message ?? 'internal server error',
+      ...(e?.details !== undefined ? { details: e.details } : {}),
+    },
+  });
 }
 
 export const endpointsRoutes: RouteModule = (ctx) => {
@@ -131,82 +146,110 @@ export const endpointsRoutes: RouteModule = (ctx) => {
   const rt = () => deploymentRuntime(ctx);
   const origin = (req: Request) => `${req.protocol}://${req.get('host') ?? `${ctx.config.host}:${ctx.config.port}`}`;
 
-  r.options(['/v1/endpoints/:slug', '/v1/endpoints/:slug/feedback', '/v1/endpoints/:slug/openapi.json'], handle(async (req, res) => {
-    const o = req.get('origin');
-    let d: DeploymentRecord | undefined;
-    try {
-      d = await rt().endpoints.deployment(String(req.params.slug));
-    } catch {
-      d = undefined;
-    }
-    preflight(res, o, Boolean(o && d && originAllowed(d.settings.corsOrigins, o)));
-  }));
+  r.options(
+    ['/v1/endpoints/:slug', '/v1/endpoints/:slug/feedback', '/v1/endpoints/:slug/openapi.json'],
+    handle(async (req, res) => {
+      const o = req.get('origin');
+      let d: DeploymentRecord | undefined;
+      try {
+        d = await rt().endpoints.deployment(String(req.params.slug));
+      } catch {
+        d = undefined;
+      }
+      preflight(res, o, Boolean(o && d && originAllowed(d.settings.corsOrigins, o)));
+    }),
+  );
 
-  r.post('/v1/endpoints/:slug', handle(async (req, res) => {
-    const slug = String(req.params.slug);
-    const { endpoints } = rt();
-    const target0 = await endpoints.deployment(slug);
-    applyCors(req, res, target0.settings.corsOrigins);
-    const key = await endpoints.authenticate(req.get('authorization'), slug);
-    endpoints.rateLimit(key, target0.settings);
-    const body = objectBody(await parseBody(req, res, target0.settings.maxBodyBytes));
-    const t = await endpoints.resolve(slug, pinnedVersion(req));
-    const inputs = body.inputs ?? {};
-    const sessionId = sessionIdOf(body.sessionId, 'sessionId');
-    if (inputs === null || typeof inputs !== 'object' || Array.isArray(inputs)) {
-      throw new DeploymentError(400, 'invalid_inputs', 'inputs: must be an object', { issues: [{ path: 'inputs', message: 'must be an object' }] });
-    }
-    const shape = chatShape(t.version.flow);
-    const turns = (outputs: Record<string, unknown>): ChatMessage[] => {
-      const given = inputs as Record<string, unknown>;
-      const user = shape?.text && typeof given[shape.text] === 'string' ? (given[shape.text] as string) : JSON.stringify(given);
-      return [{ role: 'user', content: user }, { role: 'assistant', content: replyText(t.version.flow, outputs) }];
-    };
-    res.setHeader('X-Braid-Version', String(t.version.version));
-    const signal = disconnectSignal(res);
-    const common = { api: 'endpoint' as const, key, signal, turns, ...(sessionId ? { sessionId } : {}) };
-    if (!wantsSse(req, body)) {
-      const out = await endpoints.invoke(t, inputs as Record<string, unknown>, common);
-      res.setHeader('X-Braid-Trace-Id', out.traceId);
-      res.json({ outputs: out.outputs, traceId: out.traceId, usage: out.usage });
-      return;
-    }
-    let sse: SseStream | undefined;
-    const stream = () => (sse ??= openSse(req, res));
-    try {
-      const out = await endpoints.invoke(t, inputs as Record<string, unknown>, { ...common, onToken: (token, nodeId) => stream().send('token', { token, nodeId }) });
-      stream().send('result', { outputs: out.outputs, traceId: out.traceId, usage: out.usage });
-    } catch (err) {
-      if (!sse && err instanceof DeploymentError && err.status === 400) throw err;
-      sseError(stream(), err);
-    } finally {
-      sse?.end();
-    }
-  }));
+  r.post(
+    '/v1/endpoints/:slug',
+    handle(async (req, res) => {
+      const slug = String(req.params.slug);
+      const { endpoints } = rt();
+      const target0 = await endpoints.deployment(slug);
+      applyCors(req, res, target0.settings.corsOrigins);
+      const key = await endpoints.authenticate(req.get('authorization'), slug);
+      endpoints.rateLimit(key, target0.settings);
+      const body = objectBody(await parseBody(req, res, target0.settings.maxBodyBytes));
+      const t = await endpoints.resolve(slug, pinnedVersion(req));
+      const inputs = body.inputs ?? {};
+      const sessionId = sessionIdOf(body.sessionId, 'sessionId');
+      if (inputs === null || typeof inputs !== 'object' || Array.isArray(inputs)) {
+        throw new DeploymentError(400, 'invalid_inputs', 'inputs: must be an object', {
+          issues: [{ path: 'inputs', message: 'must be an object' }],
+        });
+      }
+      const shape = chatShape(t.version.flow);
+      const turns = (outputs: Record<string, unknown>): ChatMessage[] => {
+        const given = inputs as Record<string, unknown>;
+        const user =
+          shape?.text && typeof given[shape.text] === 'string' ? (given[shape.text] as string) : JSON.stringify(given);
+        return [
+          { role: 'user', content: user },
+          { role: 'assistant', content: replyText(t.version.flow, outputs) },
+        ];
+      };
+      res.setHeader('X-Braid-Version', String(t.version.version));
+      const signal = disconnectSignal(res);
+      const common = { api: 'endpoint' as const, key, signal, turns, ...(sessionId ? { sessionId } : {}) };
+      if (!wantsSse(req, body)) {
+        const out = await endpoints.invoke(t, inputs as Record<string, unknown>, common);
+        res.setHeader('X-Braid-Trace-Id', out.traceId);
+        res.json({ outputs: out.outputs, traceId: out.traceId, usage: out.usage });
+        return;
+      }
+      let sse: SseStream | undefined;
+      const stream = () => (sse ??= openSse(req, res));
+      try {
+        const out = await endpoints.invoke(t, inputs as Record<string, unknown>, {
+          ...common,
+          onToken: (token, nodeId) => stream().send('token', { token, nodeId }),
+        });
+        stream().send('result', { outputs: out.outputs, traceId: out.traceId, usage: out.usage });
+      } catch (err) {
+        if (!sse && err instanceof DeploymentError && err.status === 400) throw err;
+        sseError(stream(), err);
+      } finally {
+        sse?.end();
+      }
+    }),
+  );
 
-  r.get('/v1/endpoints/:slug/openapi.json', handle(async (req, res) => {
-    const slug = String(req.params.slug);
-    const { endpoints } = rt();
-    const d = await endpoints.deployment(slug);
-    applyCors(req, res, d.settings.corsOrigins);
-    await endpoints.authenticate(req.get('authorization'), slug);
-    const t = await endpoints.resolve(slug, pinnedVersion(req));
-    res.json(buildOpenApi({ slug, version: t.version.version, flow: t.version.flow, baseUrl: rt().baseUrl(origin(req)) }));
-  }));
+  r.get(
+    '/v1/endpoints/:slug/openapi.json',
+    handle(async (req, res) => {
+      const slug = String(req.params.slug);
+      const { endpoints } = rt();
+      const d = await endpoints.deployment(slug);
+      applyCors(req, res, d.settings.corsOrigins);
+      await endpoints.authenticate(req.get('authorization'), slug);
+      const t = await endpoints.resolve(slug, pinnedVersion(req));
+      res.json(
+        buildOpenApi({ slug, version: t.version.version, flow: t.version.flow, baseUrl: rt().baseUrl(origin(req)) }),
+      );
+    }),
+  );
 
-  r.post('/v1/endpoints/:slug/feedback', handle(async (req, res) => {
-    const slug = String(req.params.slug);
-    const runtime = rt();
-    const d = await runtime.endpoints.deployment(slug);
-    applyCors(req, res, d.settings.corsOrigins);
-    await runtime.endpoints.authenticate(req.get('authorization'), slug);
-    const body = objectBody(await parseBody(req, res, 64 * 1024));
-    const fb = parseFeedback(body);
-    if (!(await runtime.logs.feedback(slug, fb.traceId, fb))) throw new DeploymentError(404, 'not_found', `no call with traceId "${fb.traceId.slice(0, 128)}" on deployment "${slug}"`);
-    runtime.metrics.recordFeedback(slug, fb.sentiment);
-    if (fb.sentiment < 0.5) runtime.alerts.nudge();
-    res.json({ ok: true, traceId: fb.traceId, score: fb.score, sentiment: fb.sentiment });
-  }));
+  r.post(
+    '/v1/endpoints/:slug/feedback',
+    handle(async (req, res) => {
+      const slug = String(req.params.slug);
+      const runtime = rt();
+      const d = await runtime.endpoints.deployment(slug);
+      applyCors(req, res, d.settings.corsOrigins);
+      await runtime.endpoints.authenticate(req.get('authorization'), slug);
+      const body = objectBody(await parseBody(req, res, 64 * 1024));
+      const fb = parseFeedback(body);
+      if (!(await runtime.logs.feedback(slug, fb.traceId, fb)))
+        throw new DeploymentError(
+          404,
+          'not_found',
+          `no call with traceId "${fb.traceId.slice(0, 128)}" on deployment "${slug}"`,
+        );
+      runtime.metrics.recordFeedback(slug, fb.sentiment);
+      if (fb.sentiment < 0.5) runtime.alerts.nudge();
+      res.json({ ok: true, traceId: fb.traceId, score: fb.score, sentiment: fb.sentiment });
+    }),
+  );
 
   return r;
 };
@@ -215,11 +258,18 @@ export const endpointsRoutes: RouteModule = (ctx) => {
  * Feedback scores: "up"/"down" or true/false (thumbs), 0 or 1 (thumbs), 2–5 (rating), or
  * `kind: "rating"` with 1–5. Sentiment: thumbs up 1, down 0; ratings 4–5 → 1, 3 → 0.5, 1–2 → 0.
  */
-export function parseFeedback(body: Record<string, unknown>): { traceId: string; score: number; sentiment: number; comment: string | null } {
+export function parseFeedback(body: Record<string, unknown>): {
+  traceId: string;
+  score: number;
+  sentiment: number;
+  comment: string | null;
+} {
   const traceId = body.traceId;
-  if (typeof traceId !== 'string' || traceId.length === 0 || traceId.length > 128) throw new DeploymentError(400, 'invalid_feedback', 'traceId: required string');
+  if (typeof traceId !== 'string' || traceId.length === 0 || traceId.length > 128)
+    throw new DeploymentError(400, 'invalid_feedback', 'traceId: required string');
   const comment = body.comment;
-  if (comment !== undefined && comment !== null && (typeof comment !== 'string' || comment.length > 4000)) throw new DeploymentError(400, 'invalid_feedback', 'comment: must be a string of at most 4000 characters');
+  if (comment !== undefined && comment !== null && (typeof comment !== 'string' || comment.length > 4000))
+    throw new DeploymentError(400, 'invalid_feedback', 'comment: must be a string of at most 4000 characters');
   const s = body.score;
   const rating = body.kind === 'rating';
   let score: number;
@@ -227,7 +277,13 @@ export function parseFeedback(body: Record<string, unknown>): { traceId: string;
   if (s === 'up' || s === true) [score, sentiment] = [1, 1];
   else if (s === 'down' || s === false) [score, sentiment] = [0, 0];
   else if (typeof s === 'number' && Number.isInteger(s) && !rating && (s === 0 || s === 1)) [score, sentiment] = [s, s];
-  else if (typeof s === 'number' && Number.isInteger(s) && s >= 1 && s <= 5) [score, sentiment] = [s, s >= 4 ? 1 : s === 3 ? 0.5 : 0];
-  else throw new DeploymentError(400, 'invalid_feedback', 'score: "up", "down", 0/1 (thumbs) or an integer rating 1–5 (send kind: "rating" for 1)');
+  else if (typeof s === 'number' && Number.isInteger(s) && s >= 1 && s <= 5)
+    [score, sentiment] = [s, s >= 4 ? 1 : s === 3 ? 0.5 : 0];
+  else
+    throw new DeploymentError(
+      400,
+      'invalid_feedback',
+      'score: "up", "down", 0/1 (thumbs) or an integer rating 1–5 (send kind: "rating" for 1)',
+    );
   return { traceId, score, sentiment, comment: typeof comment === 'string' ? comment : null };
 }

@@ -15,7 +15,8 @@ function num(req: Request, name: string, dflt: number, min: number, max: number)
   const v = req.query[name];
   if (v === undefined || v === '') return dflt;
   const n = Number(v);
-  if (!Number.isFinite(n) || n < min || n > max) throw new DeploymentError(400, 'invalid_query', `${name}: must be a number between ${min} and ${max}`);
+  if (!Number.isFinite(n) || n < min || n > max)
+    throw new DeploymentError(400, 'invalid_query', `${name}: must be a number between ${min} and ${max}`);
   return n;
 }
 
@@ -23,74 +24,117 @@ export const metricsRoutes: RouteModule = (ctx) => {
   const r = createRouter();
   const rt = () => deploymentRuntime(ctx);
 
-  r.get('/metrics', handle(async (req, res) => {
-    const token = ctx.config.adminToken;
-    if (token) {
-      const m = /^Bearer[ ]+(\S+)\s*$/i.exec(req.get('authorization') ?? '');
-      if (!m || !tokenEquals(m[1] ?? '', token)) throw new DeploymentError(401, 'unauthorized', 'metrics require the admin token (Authorization: Bearer <BRAID_ADMIN_TOKEN>)', undefined, { 'WWW-Authenticate': 'Bearer realm="braid"' });
-    }
-    const m = rt().metrics;
-    res.setHeader('Content-Type', m.contentType());
-    res.send(await m.text());
-  }));
+  r.get(
+    '/metrics',
+    handle(async (req, res) => {
+      const token = ctx.config.adminToken;
+      if (token) {
+        const m = /^Bearer[ ]+(\S+)\s*$/i.exec(req.get('authorization') ?? '');
+        if (!m || !tokenEquals(m[1] ?? '', token))
+          throw new DeploymentError(
+            401,
+            'unauthorized',
+            'metrics require the admin token (Authorization: Bearer <BRAID_ADMIN_TOKEN>)',
+            undefined,
+            { 'WWW-Authenticate': 'Bearer realm="braid"' },
+          );
+      }
+      const m = rt().metrics;
+      res.setHeader('Content-Type', m.contentType());
+      res.send(await m.text());
+    }),
+  );
 
-  r.get('/api/deployments/:slug/stats', handle(async (req, res) => {
-    const slug = String(req.params.slug);
-    await rt().service.require(slug);
-    const windowMs = num(req, 'windowMs', 3_600_000, 60_000, 30 * 86_400_000);
-    const bucketMs = num(req, 'bucketMs', Math.max(60_000, Math.round(windowMs / 60 / 60_000) * 60_000), 1_000, windowMs);
-    if (windowMs / bucketMs > 2_000) throw new DeploymentError(400, 'invalid_query', 'too many buckets (windowMs / bucketMs must be at most 2000)');
-    res.json(await rt().stats(slug, { windowMs, bucketMs }));
-  }));
+  r.get(
+    '/api/deployments/:slug/stats',
+    handle(async (req, res) => {
+      const slug = String(req.params.slug);
+      await rt().service.require(slug);
+      const windowMs = num(req, 'windowMs', 3_600_000, 60_000, 30 * 86_400_000);
+      const bucketMs = num(
+        req,
+        'bucketMs',
+        Math.max(60_000, Math.round(windowMs / 60 / 60_000) * 60_000),
+        1_000,
+        windowMs,
+      );
+      if (windowMs / bucketMs > 2_000)
+        throw new DeploymentError(400, 'invalid_query', 'too many buckets (windowMs / bucketMs must be at most 2000)');
+      res.json(await rt().stats(slug, { windowMs, bucketMs }));
+    }),
+  );
 
-  r.get('/api/alerts/rules', handle(async (req, res) => {
-    const slug = typeof req.query.slug === 'string' ? req.query.slug : undefined;
-    res.json({ items: await rt().alerts.rules(slug ? { slug } : {}) });
-  }));
+  r.get(
+    '/api/alerts/rules',
+    handle(async (req, res) => {
+      const slug = typeof req.query.slug === 'string' ? req.query.slug : undefined;
+      res.json({ items: await rt().alerts.rules(slug ? { slug } : {}) });
+    }),
+  );
 
-  r.post('/api/alerts/rules', handle(async (req, res) => {
-    const b = (req.body ?? {}) as Record<string, unknown>;
-    if (typeof b !== 'object' || Array.isArray(b)) throw new DeploymentError(400, 'invalid_body', 'the body must be a JSON object');
-    if (typeof b.slug === 'string') await rt().service.require(b.slug);
-    const input: AlertRuleInput = {
-      kind: b.kind as AlertKind,
-      threshold: b.threshold as number,
-      ...(b.slug !== undefined ? { slug: b.slug as string | null } : {}),
-      ...(b.windowMs !== undefined ? { windowMs: b.windowMs as number } : {}),
-      ...(b.minSamples !== undefined ? { minSamples: b.minSamples as number } : {}),
-      ...(b.webhookUrl !== undefined ? { webhookUrl: b.webhookUrl as string | null } : {}),
-      ...(b.cooldownMs !== undefined ? { cooldownMs: b.cooldownMs as number } : {}),
-      ...(b.enabled !== undefined ? { enabled: Boolean(b.enabled) } : {}),
-    };
-    try {
-      res.status(201).json(await rt().alerts.createRule(input));
-    } catch (err) {
-      if (err instanceof AlertRuleError) throw new DeploymentError(400, 'invalid_rule', err.message);
-      throw err;
-    }
-  }));
+  r.post(
+    '/api/alerts/rules',
+    handle(async (req, res) => {
+      const b = (req.body ?? {}) as Record<string, unknown>;
+      if (typeof b !== 'object' || Array.isArray(b))
+        throw new DeploymentError(400, 'invalid_body', 'the body must be a JSON object');
+      if (typeof b.slug === 'string') await rt().service.require(b.slug);
+      const input: AlertRuleInput = {
+        kind: b.kind as AlertKind,
+        threshold: b.threshold as number,
+        ...(b.slug !== undefined ? { slug: b.slug as string | null } : {}),
+        ...(b.windowMs !== undefined ? { windowMs: b.windowMs as number } : {}),
+        ...(b.minSamples !== undefined ? { minSamples: b.minSamples as number } : {}),
+        ...(b.webhookUrl !== undefined ? { webhookUrl: b.webhookUrl as string | null } : {}),
+        ...(b.cooldownMs !== undefined ? { cooldownMs: b.cooldownMs as number } : {}),
+        ...(b.enabled !== undefined ? { enabled: Boolean(b.enabled) } : {}),
+      };
+      try {
+        res.status(201).json(await rt().alerts.createRule(input));
+      } catch (err) {
+        if (err instanceof AlertRuleError) throw new DeploymentError(400, 'invalid_rule', err.message);
+        throw err;
+      }
+    }),
+  );
 
-  r.patch('/api/alerts/rules/:id', handle(async (req, res) => {
-    const enabled = (req.body as { enabled?: unknown } | undefined)?.enabled;
-    if (typeof enabled !== 'boolean') throw new DeploymentError(400, 'invalid_body', 'enabled: must be a boolean');
-    if (!(await rt().alerts.setEnabled(String(req.params.id), enabled))) throw new DeploymentError(404, 'not_found', 'no such rule');
-    res.json({ ok: true });
-  }));
+  r.patch(
+    '/api/alerts/rules/:id',
+    handle(async (req, res) => {
+      const enabled = (req.body as { enabled?: unknown } | undefined)?.enabled;
+      if (typeof enabled !== 'boolean') throw new DeploymentError(400, 'invalid_body', 'enabled: must be a boolean');
+      if (!(await rt().alerts.setEnabled(String(req.params.id), enabled)))
+        throw new DeploymentError(404, 'not_found', 'no such rule');
+      res.json({ ok: true });
+    }),
+  );
 
-  r.delete('/api/alerts/rules/:id', handle(async (req, res) => {
-    if (!(await rt().alerts.deleteRule(String(req.params.id)))) throw new DeploymentError(404, 'not_found', 'no such rule');
-    res.status(204).end();
-  }));
+  r.delete(
+    '/api/alerts/rules/:id',
+    handle(async (req, res) => {
+      if (!(await rt().alerts.deleteRule(String(req.params.id))))
+        throw new DeploymentError(404, 'not_found', 'no such rule');
+      res.status(204).end();
+    }),
+  );
 
-  r.get('/api/alerts/events', handle(async (req, res) => {
-    const slug = typeof req.query.slug === 'string' ? req.query.slug : undefined;
-    res.json({ items: await rt().alerts.events({ ...(slug ? { slug } : {}), limit: num(req, 'limit', 100, 1, 500) }) });
-  }));
+  r.get(
+    '/api/alerts/events',
+    handle(async (req, res) => {
+      const slug = typeof req.query.slug === 'string' ? req.query.slug : undefined;
+      res.json({
+        items: await rt().alerts.events({ ...(slug ? { slug } : {}), limit: num(req, 'limit', 100, 1, 500) }),
+      });
+    }),
+  );
 
   /** Evaluate every rule now (the UI's "check now"); returns the events fired. */
-  r.post('/api/alerts/evaluate', handle(async (_req, res) => {
-    res.json({ fired: await rt().alerts.evaluate() });
-  }));
+  r.post(
+    '/api/alerts/evaluate',
+    handle(async (_req, res) => {
+      res.json({ fired: await rt().alerts.evaluate() });
+    }),
+  );
 
   return r;
 };

@@ -10,7 +10,14 @@
  */
 import type { Request, Response } from 'express';
 import type { Flow } from '../../../shared';
-import { ChatMappingError, chatInputs, chatShape, mergeWithHistory, normaliseMessages, replyText } from '../../deployment/chat';
+import {
+  ChatMappingError,
+  chatInputs,
+  chatShape,
+  mergeWithHistory,
+  normaliseMessages,
+  replyText,
+} from '../../deployment/chat';
 import type { ChatMessage } from '../../deployment/conversations';
 import { DeploymentError } from '../../deployment/errors';
 import { deploymentRuntime } from '../../deployment/runtime';
@@ -41,11 +48,14 @@ export const openaiRoutes: RouteModule = (ctx) => {
   const r = createRouter();
   const rt = () => deploymentRuntime(ctx);
 
-  r.options(['/v1/chat/completions', '/v1/models', '/v1/models/:id'], handle(async (req, res) => {
-    const o = req.get('origin');
-    const all = o ? await rt().service.store.list() : [];
-    preflight(res, o, Boolean(o && all.some((d) => originAllowed(d.settings.corsOrigins, o))));
-  }));
+  r.options(
+    ['/v1/chat/completions', '/v1/models', '/v1/models/:id'],
+    handle(async (req, res) => {
+      const o = req.get('origin');
+      const all = o ? await rt().service.store.list() : [];
+      preflight(res, o, Boolean(o && all.some((d) => originAllowed(d.settings.corsOrigins, o))));
+    }),
+  );
 
   async function keyAndDeployment(req: Request, res: Response): Promise<{ key: KeyRecord; createdAt: number }> {
     const { endpoints } = rt();
@@ -55,113 +65,160 @@ export const openaiRoutes: RouteModule = (ctx) => {
     return { key, createdAt: d.createdAt };
   }
 
-  r.get('/v1/models', handle(async (req, res) => {
-    const { key, createdAt } = await keyAndDeployment(req, res);
-    res.json({ object: 'list', data: [modelEntry(key.slug, createdAt)] });
-  }));
+  r.get(
+    '/v1/models',
+    handle(async (req, res) => {
+      const { key, createdAt } = await keyAndDeployment(req, res);
+      res.json({ object: 'list', data: [modelEntry(key.slug, createdAt)] });
+    }),
+  );
 
-  r.get('/v1/models/:id', handle(async (req, res) => {
-    const { key, createdAt } = await keyAndDeployment(req, res);
-    const m = MODEL.exec(String(req.params.id));
-    if (!m || m[1] !== key.slug) throw new DeploymentError(404, 'model_not_found', `model "${String(req.params.id).slice(0, 128)}" is not available to this key`);
-    res.json(modelEntry(key.slug, createdAt));
-  }));
+  r.get(
+    '/v1/models/:id',
+    handle(async (req, res) => {
+      const { key, createdAt } = await keyAndDeployment(req, res);
+      const m = MODEL.exec(String(req.params.id));
+      if (!m || m[1] !== key.slug)
+        throw new DeploymentError(
+          404,
+          'model_not_found',
+          `model "${String(req.params.id).slice(0, 128)}" is not available to this key`,
+        );
+      res.json(modelEntry(key.slug, createdAt));
+    }),
+  );
 
-  r.post('/v1/chat/completions', handle(async (req, res) => {
-    const runtime = rt();
-    const { endpoints } = runtime;
-    const { key } = await keyAndDeployment(req, res);
-    const d = await endpoints.deployment(key.slug);
-    endpoints.rateLimit(key, d.settings);
-    const raw = await parseBody(req, res, d.settings.maxBodyBytes);
-    if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new DeploymentError(400, 'invalid_body', 'the body must be a JSON object');
-    const body = raw as Record<string, unknown>;
-    const m = typeof body.model === 'string' ? MODEL.exec(body.model) : null;
-    if (!m) throw new DeploymentError(400, 'invalid_model', 'model: must be a deployment slug, optionally "@<version>"');
-    if (m[1] !== key.slug) throw new DeploymentError(403, 'forbidden', `this API key does not belong to deployment "${m[1]}"`);
-    const t = await endpoints.resolve(key.slug, m[2] ? Number(m[2]) : undefined);
-    const flow = t.version.flow;
-    const shape = chatShape(flow);
-    if (!shape) throw new DeploymentError(400, 'not_a_chat_flow', `deployment "${key.slug}" is not a chat flow: it needs a "messages" input or exactly one required string input`);
-    const sessionId = sessionIdOf(body.user, 'user');
-    let messages: ChatMessage[];
-    let inputs: Record<string, unknown>;
-    let userText: string;
-    try {
-      messages = normaliseMessages(body.messages);
-      const conversation = mergeWithHistory(messages, sessionId ? await endpoints.history(t, sessionId) : undefined);
-      ({ inputs, userText } = chatInputs(shape, conversation));
-    } catch (err) {
-      if (err instanceof ChatMappingError) throw new DeploymentError(400, 'invalid_messages', err.message);
-      throw err;
-    }
-    const turns = (outputs: Record<string, unknown>): ChatMessage[] => [{ role: 'user', content: userText }, { role: 'assistant', content: replyText(flow, outputs) }];
-    const signal = disconnectSignal(res);
-    const id = `chatcmpl-${crypto.randomUUID().replace(/-/g, '')}`;
-    const created = Math.floor(Date.now() / 1000);
-    const model = String(body.model);
-    const common = { api: 'openai' as const, key, signal, turns, ...(sessionId ? { sessionId } : {}) };
-    const usageOf = (u: { promptTokens: number; completionTokens: number; totalTokens: number }) => ({ prompt_tokens: u.promptTokens, completion_tokens: u.completionTokens, total_tokens: u.totalTokens });
-
-    if (body.stream !== true) {
-      const out = await endpoints.invoke(t, inputs, common);
-      res.setHeader('X-Braid-Trace-Id', out.traceId);
-      res.json({
-        id,
-        object: 'chat.completion',
-        created,
-        model,
-        choices: [{ index: 0, message: { role: 'assistant', content: replyText(flow, out.outputs), refusal: null }, logprobs: null, finish_reason: 'stop' }],
-        usage: usageOf(out.usage),
-        system_fingerprint: null,
-        braid: { traceId: out.traceId, version: t.version.version, cost: out.usage.cost },
+  r.post(
+    '/v1/chat/completions',
+    handle(async (req, res) => {
+      const runtime = rt();
+      const { endpoints } = runtime;
+      const { key } = await keyAndDeployment(req, res);
+      const d = await endpoints.deployment(key.slug);
+      endpoints.rateLimit(key, d.settings);
+      const raw = await parseBody(req, res, d.settings.maxBodyBytes);
+      if (!raw || typeof raw !== 'object' || Array.isArray(raw))
+        throw new DeploymentError(400, 'invalid_body', 'the body must be a JSON object');
+      const body = raw as Record<string, unknown>;
+      const m = typeof body.model === 'string' ? MODEL.exec(body.model) : null;
+      if (!m)
+        throw new DeploymentError(400, 'invalid_model', 'model: must be a deployment slug, optionally "@<version>"');
+      if (m[1] !== key.slug)
+        throw new DeploymentError(403, 'forbidden', `this API key does not belong to deployment "${m[1]}"`);
+      const t = await endpoints.resolve(key.slug, m[2] ? Number(m[2]) : undefined);
+      const flow = t.version.flow;
+      const shape = chatShape(flow);
+      if (!shape)
+        throw new DeploymentError(
+          400,
+          'not_a_chat_flow',
+          `deployment "${key.slug}" is not a chat flow: it needs a "messages" input or exactly one required string input`,
+        );
+      const sessionId = sessionIdOf(body.user, 'user');
+      let messages: ChatMessage[];
+      let inputs: Record<string, unknown>;
+      let userText: string;
+      try {
+        messages = normaliseMessages(body.messages);
+        const conversation = mergeWithHistory(messages, sessionId ? await endpoints.history(t, sessionId) : undefined);
+        ({ inputs, userText } = chatInputs(shape, conversation));
+      } catch (err) {
+        if (err instanceof ChatMappingError) throw new DeploymentError(400, 'invalid_messages', err.message);
+        throw err;
+      }
+      const turns = (outputs: Record<string, unknown>): ChatMessage[] => [
+        { role: 'user', content: userText },
+        { role: 'assistant', content: replyText(flow, outputs) },
+      ];
+      const signal = disconnectSignal(res);
+      const id = `chatcmpl-${crypto.randomUUID().replace(/-/g, '')}`;
+      const created = Math.floor(Date.now() / 1000);
+      const model = String(body.model);
+      const common = { api: 'openai' as const, key, signal, turns, ...(sessionId ? { sessionId } : {}) };
+      const usageOf = (u: { promptTokens: number; completionTokens: number; totalTokens: number }) => ({
+        prompt_tokens: u.promptTokens,
+        completion_tokens: u.completionTokens,
+        total_tokens: u.totalTokens,
       });
-      return;
-    }
 
-    const includeUsage = Boolean((body.stream_options as { include_usage?: unknown } | undefined)?.include_usage);
-    const source = replySourceNode(flow);
-    let opened = false;
-    let streamed = '';
-    const write = (data: unknown) => res.write(`data: ${JSON.stringify(data)}\n\n`);
-    const chunk = (delta: Record<string, unknown>, finish: string | null, extra: Record<string, unknown> = {}) =>
-      write({ id, object: 'chat.completion.chunk', created, model, system_fingerprint: null, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }], ...extra });
-    const open = () => {
-      if (opened) return;
-      opened = true;
-      res.status(200);
-      res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
-      res.setHeader('Cache-Control', 'no-cache, no-transform');
-      res.setHeader('X-Accel-Buffering', 'no');
-      res.flushHeaders();
-      req.socket.setNoDelay(true);
-      chunk({ role: 'assistant', content: '' }, null);
-    };
-    try {
-      const out = await endpoints.invoke(t, inputs, {
-        ...common,
-        onToken: (token, nodeId) => {
-          if (source !== undefined && nodeId !== source) return;
-          open();
-          streamed += token;
-          chunk({ content: token }, null);
-        },
-      });
-      open();
-      const reply = replyText(flow, out.outputs);
-      if (reply !== streamed && reply.startsWith(streamed)) chunk({ content: reply.slice(streamed.length) }, null);
-      const usage = usageOf(out.usage);
-      chunk({}, 'stop', includeUsage ? {} : { usage });
-      if (includeUsage) write({ id, object: 'chat.completion.chunk', created, model, system_fingerprint: null, choices: [], usage });
-      res.write('data: [DONE]\n\n');
-    } catch (err) {
-      if (!opened) throw err;
-      const e = err instanceof DeploymentError ? err : toHttpError(err);
-      write({ error: { message: e?.message ?? 'internal server error', type: 'server_error', code: e?.code ?? 'internal' } });
-    } finally {
-      if (opened) res.end();
-    }
-  }));
+      if (body.stream !== true) {
+        const out = await endpoints.invoke(t, inputs, common);
+        res.setHeader('X-Braid-Trace-Id', out.traceId);
+        res.json({
+          id,
+          object: 'chat.completion',
+          created,
+          model,
+          choices: [
+            {
+              index: 0,
+              message: { role: 'assistant', content: replyText(flow, out.outputs), refusal: null },
+              logprobs: null,
+              finish_reason: 'stop',
+            },
+          ],
+          usage: usageOf(out.usage),
+          system_fingerprint: null,
+          braid: { traceId: out.traceId, version: t.version.version, cost: out.usage.cost },
+        });
+        return;
+      }
+
+      const includeUsage = Boolean((body.stream_options as { include_usage?: unknown } | undefined)?.include_usage);
+      const source = replySourceNode(flow);
+      let opened = false;
+      let streamed = '';
+      const write = (data: unknown) => res.write(`data: ${JSON.stringify(data)}\n\n`);
+      const chunk = (delta: Record<string, unknown>, finish: string | null, extra: Record<string, unknown> = {}) =>
+        write({
+          id,
+          object: 'chat.completion.chunk',
+          created,
+          model,
+          system_fingerprint: null,
+          choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
+          ...extra,
+        });
+      const open = () => {
+        if (opened) return;
+        opened = true;
+        res.status(200);
+        res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
+        res.setHeader('Cache-Control', 'no-cache, no-transform');
+        res.setHeader('X-Accel-Buffering', 'no');
+        res.flushHeaders();
+        req.socket.setNoDelay(true);
+        chunk({ role: 'assistant', content: '' }, null);
+      };
+      try {
+        const out = await endpoints.invoke(t, inputs, {
+          ...common,
+          onToken: (token, nodeId) => {
+            if (source !== undefined && nodeId !== source) return;
+            open();
+            streamed += token;
+            chunk({ content: token }, null);
+          },
+        });
+        open();
+        const reply = replyText(flow, out.outputs);
+        if (reply !== streamed && reply.startsWith(streamed)) chunk({ content: reply.slice(streamed.length) }, null);
+        const usage = usageOf(out.usage);
+        chunk({}, 'stop', includeUsage ? {} : { usage });
+        if (includeUsage)
+          write({ id, object: 'chat.completion.chunk', created, model, system_fingerprint: null, choices: [], usage });
+        res.write('data: [DONE]\n\n');
+      } catch (err) {
+        if (!opened) throw err;
+        const e = err instanceof DeploymentError ? err : toHttpError(err);
+        write({
+          error: { message: e?.message ?? 'internal server error', type: 'server_error', code: e?.code ?? 'internal' },
+        });
+      } finally {
+        if (opened) res.end();
+      }
+    }),
+  );
 
   return r;
 };

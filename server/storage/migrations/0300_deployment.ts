@@ -84,7 +84,11 @@ export const deployment: Migration = {
       .addColumn('feedback_comment', 'text')
       .addColumn('feedback_at', 'bigint')
       .execute();
-    await db.schema.createIndex('request_logs_slug_created').on('request_logs').columns(['slug', 'created_at']).execute();
+    await db.schema
+      .createIndex('request_logs_slug_created')
+      .on('request_logs')
+      .columns(['slug', 'created_at'])
+      .execute();
     await db.schema.createIndex('request_logs_created').on('request_logs').column('created_at').execute();
 
     await db.schema
@@ -126,12 +130,24 @@ export const deployment: Migration = {
       .addColumn('delivery_error', 'text')
       .addColumn('created_at', 'bigint', (c) => c.notNull())
       .execute();
-    await db.schema.createIndex('alert_events_rule').on('alert_events').columns(['rule_id', 'slug', 'created_at']).execute();
+    await db.schema
+      .createIndex('alert_events_rule')
+      .on('alert_events')
+      .columns(['rule_id', 'slug', 'created_at'])
+      .execute();
     await db.schema.createIndex('alert_events_created').on('alert_events').column('created_at').execute();
   },
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   async down(db: Kysely<any>): Promise<void> {
-    for (const t of ['alert_events', 'alert_rules', 'conversations', 'request_logs', 'deployment_keys', 'deployment_versions', 'deployments']) {
+    for (const t of [
+      'alert_events',
+      'alert_rules',
+      'conversations',
+      'request_logs',
+      'deployment_keys',
+      'deployment_versions',
+      'deployments',
+    ]) {
       await db.schema.dropTable(t).ifExists().execute();
     }
   },
