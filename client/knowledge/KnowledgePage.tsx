@@ -26,7 +26,7 @@ function CreateForm({ onCreated }: { onCreated: (name: string) => void }) {
   };
   return (
     <div className="kb-create">
-      <input placeholder="new-knowledge-base" value={name} onChange={(e) => setName(e.target.value)} />
+      <input data-testid="kb-new-name" placeholder="new-knowledge-base" value={name} onChange={(e) => setName(e.target.value)} />
       <label>
         chunk <input type="number" value={chunkSize} onChange={(e) => setChunkSize(Number(e.target.value))} />
       </label>
@@ -34,7 +34,7 @@ function CreateForm({ onCreated }: { onCreated: (name: string) => void }) {
         overlap <input type="number" value={overlap} onChange={(e) => setOverlap(Number(e.target.value))} />
       </label>
       <input placeholder="embedding (optional): openai:text-embedding-3-small" value={embedding} onChange={(e) => setEmbedding(e.target.value)} />
-      <button onClick={() => void submit()} disabled={!name.trim()}>
+      <button data-testid="kb-create" onClick={() => void submit()} disabled={!name.trim()}>
         Create
       </button>
       {error && <p className="kb-error">{error}</p>}
@@ -50,7 +50,7 @@ function Documents({ kb, docs, onChanged }: { kb: string; docs: DocumentInfo[]; 
   }, [kb, open]);
   if (!docs.length) return <p className="kb-hint">No documents yet.</p>;
   return (
-    <table className="kb-docs">
+    <table className="kb-docs" data-testid="kb-documents">
       <thead>
         <tr>
           <th>source</th>
@@ -81,7 +81,7 @@ function Documents({ kb, docs, onChanged }: { kb: string; docs: DocumentInfo[]; 
             {open === d.id && (
               <tr>
                 <td colSpan={5}>
-                  <ol className="kb-chunks">
+                  <ol className="kb-chunks" data-testid="kb-chunks">
                     {chunks.map((c) => (
                       <li key={c.id}>
                         <div className="kb-hit-head">
@@ -129,13 +129,13 @@ export default function KnowledgePage() {
 
   const kb = kbs.find((k) => k.name === selected);
   return (
-    <div className="kb-page">
+    <div className="kb-page" data-testid="knowledge-page">
       <aside className="kb-list">
         <h2>Knowledge bases</h2>
         {error && <p className="kb-error">{error}</p>}
         <ul>
           {kbs.map((k) => (
-            <li key={k.name} className={k.name === selected ? 'active' : ''}>
+            <li key={k.name} className={k.name === selected ? 'active' : ''} data-testid={`kb-item-${k.name}`}>
               <button className="kb-link" onClick={() => setSelected(k.name)}>
                 {k.name}
               </button>

@@ -37,7 +37,7 @@ export function QueryPanel({ kb, hasVectors }: { kb: string; hasVectors: boolean
     <section className="kb-query">
       <h3>Try a query</h3>
       <div className="kb-query-row">
-        <input placeholder="Ask something…" value={query} onChange={(e) => setQuery(e.target.value)} onKeyDown={(e) => e.key === 'Enter' && void run()} />
+        <input data-testid="kb-query" placeholder="Ask something…" value={query} onChange={(e) => setQuery(e.target.value)} onKeyDown={(e) => e.key === 'Enter' && void run()} />
         <select value={mode} onChange={(e) => setMode(e.target.value as SearchMode)} aria-label="mode">
           <option value="bm25">BM25</option>
           <option value="vector" disabled={!hasVectors}>vector</option>
@@ -58,7 +58,7 @@ export function QueryPanel({ kb, hasVectors }: { kb: string; hasVectors: boolean
           <p className="kb-hint">
             {result.results.length} results · mode {result.mode} · {result.tookMs} ms
           </p>
-          <ol className="kb-hits">
+          <ol className="kb-hits" data-testid="kb-hits">
             {result.results.map((h) => (
               <li key={h.id}>
                 <div className="kb-hit-head">

@@ -75,14 +75,14 @@ export function UploadList({ kb, onChanged }: { kb: string; onChanged: () => voi
         }}
       >
         Drop files here or click to choose (txt, md, html, pdf, docx, csv, jsonl; up to 50 MB each)
-        <input type="file" multiple hidden onChange={(e) => send([...(e.target.files ?? [])])} />
+        <input data-testid="kb-upload" type="file" multiple hidden onChange={(e) => send([...(e.target.files ?? [])])} />
       </label>
       <div className="kb-urls">
         <input placeholder="https://… (space-separated URLs)" value={urls} onChange={(e) => setUrls(e.target.value)} onKeyDown={(e) => e.key === 'Enter' && sendUrls()} />
         <button onClick={sendUrls}>Fetch</button>
       </div>
       {rows.length > 0 && (
-        <ul className="kb-progress">
+        <ul className="kb-progress" data-testid="kb-progress">
           {rows.map((r) => (
             <li key={r.key} className={`kb-${r.phase}`}>
               <span className="kb-name">{r.name}</span>

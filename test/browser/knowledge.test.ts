@@ -1,0 +1,59 @@
+/**
+ * The Knowledge page in Chromium: the seeded braid-docs knowledge base is listed; create
+ * a knowledge base, upload two files (one good, one empty) and see per-file results,
+ * preview chunks, run a query and see ranked chunks with scores.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { ensureClientBuilt, launchBrowser, newPage, screenshot, startStack, type Stack } from './harness';
+
+let stack: Stack;
+let browser: Browser;
+let files: string[];
+
+beforeAll(async () => {
+  await ensureClientBuilt();
+  stack = await startStack();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'braid-kb-ui-'));
+  files = [path.join(dir, 'lighthouses.md'), path.join(dir, 'empty.txt')];
+  fs.writeFileSync(files[0], '# Lighthouses\nThe Pharos of Alexandria was one of the seven wonders.\n\n## Keepers\nKeepers trimmed the wicks every night.');
+  fs.writeFileSync(files[1], '');
+  browser = await launchBrowser();
+}, 240_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.close();
+});
+
+describe('knowledge page', () => {
+  it('lists, creates, uploads with per-file errors, previews chunks and queries', async () => {
+    const { page, errors } = await newPage(browser);
+    await page.goto(`${stack.url}/#/knowledge`);
+    await page.getByTestId('knowledge-page').waitFor();
+    await page.getByTestId('kb-item-braid-docs').waitFor();
+
+    await page.getByTestId('kb-new-name').fill('lights');
+    await page.getByTestId('kb-create').click();
+    await page.getByTestId('kb-item-lights').waitFor();
+    await page.getByTestId('kb-upload').setInputFiles(files);
+    const progress = page.getByTestId('kb-progress');
+    await expect.poll(() => progress.textContent(), { timeout: 15_000 }).toMatch(/lighthouses\.md.*done/);
+    await expect.poll(() => progress.textContent(), { timeout: 15_000 }).toMatch(/empty\.txt.*failed.*the file is empty/);
+
+    await page.getByTestId('kb-documents').getByText('lighthouses.md').click();
+    await expect.poll(() => page.getByTestId('kb-chunks').textContent()).toContain('Lighthouses > Keepers');
+
+    await page.getByTestId('kb-query').fill('who trimmed the wicks');
+    await page.getByTestId('kb-query').press('Enter');
+    const hits = page.getByTestId('kb-hits');
+    await expect.poll(() => hits.locator('li').first().textContent()).toContain('Keepers trimmed the wicks');
+    await expect.poll(() => page.locator('.kb-query .kb-hint').last().textContent()).toMatch(/mode bm25/);
+    expect(await hits.locator('.kb-score').first().textContent()).toMatch(/^\d+\.\d{4}$/);
+    await screenshot(page, 'knowledge-page');
+    expect(errors).toEqual([]);
+  }, 120_000);
+});
