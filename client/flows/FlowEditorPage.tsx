@@ -38,7 +38,18 @@ function Toolbar() {
         ←
       </button>
       <div className="toolbar-title">
-        <span data-testid="flow-title">{name}</span>
+        <input
+          className="title-input"
+          data-testid="flow-title-input"
+          aria-label="Flow name"
+          value={name}
+          size={Math.max(8, Math.min(40, name.length + 1))}
+          onChange={(e) => useDoc.getState().setMeta({ name: e.target.value })}
+          onKeyDown={(e) => e.key === 'Enter' && (e.target as HTMLInputElement).blur()}
+        />
+        <span data-testid="flow-title" hidden>
+          {name}
+        </span>
         {dirty ? <span className="dirty-dot" title="Unsaved changes" data-testid="dirty-dot" /> : null}
       </div>
       <div className="toolbar-group">
