@@ -30,14 +30,36 @@ export function findPollutingKey(value: unknown, path = '$', depth = 0): string 
   return undefined;
 }
 
+const JSON_TYPES = ['application/json', 'application/*+json'];
+const UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3, tb: 1024 ** 4 };
+
+/** Bytes of a body-parser style limit (`"1mb"`, `"512kb"`, `"2048b"`, `"100"`); Infinity if unparsed (body-parser still applies it). */
+export function limitBytes(limit: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb|tb)?\s*$/i.exec(limit);
+  if (!m) return Infinity;
+  return Math.floor(Number(m[1]) * (UNITS[(m[2] ?? 'b').toLowerCase()] ?? 1));
+}
+
 /**
  * JSON body parsing with a size limit (413 above it), strict JSON (objects/arrays only),
  * and refusal of prototype-polluting keys (`__proto__`, `constructor.prototype`) with 400.
  * Mounted after auth; domains with their own auth (deployed endpoints) mount it after theirs.
  */
 export function jsonBody(limit: string): RequestHandler[] {
+  const max = limitBytes(limit);
   return [
-    express.json({ limit, strict: true, type: ['application/json', 'application/*+json'] }),
+    // A declared Content-Length over the limit is refused at once and the connection closed:
+    // body-parser would first read (and discard) the whole body before answering 413.
+    (req, res, next) => {
+      const declared = Number(req.headers['content-length']);
+      if (Number.isFinite(declared) && declared > max && req.is(JSON_TYPES)) {
+        res.setHeader('Connection', 'close');
+        next(Object.assign(new Error('request entity too large'), { type: 'entity.too.large', status: 413, expose: true }));
+        return;
+      }
+      next();
+    },
+    express.json({ limit, strict: true, type: JSON_TYPES }),
     (req, res, next) => {
       const hit = findPollutingKey(req.body);
       if (hit) {
