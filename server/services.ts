@@ -6,7 +6,7 @@
 import type { Config } from './config';
 import type { RunServices } from './runtime/types';
 import type { Storage } from './storage/index';
-import { knowledgeServiceFor } from './knowledge/index';
+import { knowledgeSearchFor } from './knowledge/index';
 
 export interface ServiceDeps {
   config: Config;
@@ -15,7 +15,7 @@ export interface ServiceDeps {
 }
 
 export function buildRunServices(deps: ServiceDeps): RunServices {
-  return { config: deps.config, ...(deps.storage ? { knowledge: knowledgeServiceFor(deps.config, deps.storage) } : {}) };
+  return { config: deps.config, ...(deps.storage ? { knowledge: knowledgeSearchFor(deps.config, deps.storage) } : {}) };
 }
 
 /** Which model providers are configured (names only; never keys). */

@@ -29,7 +29,7 @@ const PER_FILE = 50;
 const CHUNK_SIZE = 500;
 
 let seed = 42;
-const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
 const SYL = ['ka', 're', 'mo', 'ti', 'lu', 'sen', 'dor', 'vak', 'pel', 'qui', 'ran', 'zo', 'mi', 'tar', 'gle', 'bo'];
 const VOCAB = Array.from({ length: 8000 }, (_, i) => {
   let w = '';
@@ -68,7 +68,11 @@ function pct(a: number[], q: number): number {
 async function main(): Promise<void> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'braid-bench-kb-'));
   const fake = await startFakeOpenAI({ embeddingDims: 384 });
-  const config = loadConfig({ BRAID_DATA_DIR: path.join(tmp, 'data'), OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: 'sk-bench' });
+  const config = loadConfig({
+    BRAID_DATA_DIR: path.join(tmp, 'data'),
+    OPENAI_BASE_URL: fake.url,
+    OPENAI_API_KEY: 'sk-bench',
+  });
   const storage = await openStorage(config);
   const svc = new KnowledgeService({ config, storage });
   const files = writeCorpus(path.join(tmp, 'corpus'));
@@ -85,7 +89,9 @@ async function main(): Promise<void> {
     if (job.status !== 'succeeded' || chunks !== N) throw new Error(`${kb}: job ${job.status}, ${chunks} chunks`);
     const line = `ingest ${embedding ? 'with embeddings (fake server, 384 dims)' : 'BM25 only'}: ${chunks} chunks in ${secs.toFixed(1)} s = ${Math.round(chunks / secs)} chunks/s (incl. final index optimize)`;
     console.log(line);
-    rows.push(`| retrieval/ingest | ${embedding ? 'embeddings, fake server, 384 dims' : 'BM25 only'} | ${N} chunks, ${files.length} files | ${Math.round(chunks / secs)} chunks/s | ${secs.toFixed(1)} s |`);
+    rows.push(
+      `| retrieval/ingest | ${embedding ? 'embeddings, fake server, 384 dims' : 'BM25 only'} | ${N} chunks, ${files.length} files | ${Math.round(chunks / secs)} chunks/s | ${secs.toFixed(1)} s |`,
+    );
   }
 
   async function latency(kb: string, mode: 'bm25' | 'vector' | 'hybrid'): Promise<void> {
@@ -99,8 +105,12 @@ async function main(): Promise<void> {
     }
     const p50 = pct(lat, 0.5);
     const p95 = pct(lat, 0.95);
-    console.log(`query ${mode.padEnd(6)} top-5: p50 ${p50.toFixed(2)} ms, p95 ${p95.toFixed(2)} ms ${p95 < 30 ? '(target met)' : '(TARGET MISSED)'}`);
-    rows.push(`| retrieval/query | ${mode}, top-k 5 | ${N} chunks, ${Q} queries | p50 ${p50.toFixed(2)} ms | p95 ${p95.toFixed(2)} ms |`);
+    console.log(
+      `query ${mode.padEnd(6)} top-5: p50 ${p50.toFixed(2)} ms, p95 ${p95.toFixed(2)} ms ${p95 < 30 ? '(target met)' : '(TARGET MISSED)'}`,
+    );
+    rows.push(
+      `| retrieval/query | ${mode}, top-k 5 | ${N} chunks, ${Q} queries | p50 ${p50.toFixed(2)} ms | p95 ${p95.toFixed(2)} ms |`,
+    );
   }
 
   try {
@@ -110,7 +120,9 @@ async function main(): Promise<void> {
       await ingest('emb', 'openai:text-embedding-3-small');
       for (const m of ['bm25', 'vector', 'hybrid'] as const) await latency('emb', m);
     }
-    console.log(`\nrows for bench/RESULTS.md (${new Date().toISOString().slice(0, 10)}, load average ${os.loadavg()[0].toFixed(1)}):\n${rows.join('\n')}`);
+    console.log(
+      `\nrows for bench/RESULTS.md (${new Date().toISOString().slice(0, 10)}, load average ${os.loadavg()[0].toFixed(1)}):\n${rows.join('\n')}`,
+    );
   } finally {
     await svc.close();
     await storage.close();

@@ -17,7 +17,12 @@ function CreateForm({ onCreated }: { onCreated: (name: string) => void }) {
   const submit = async () => {
     setError(undefined);
     try {
-      const kb = await kbApi.create({ name: name.trim(), chunkSize, chunkOverlap: overlap, ...(embedding.trim() ? { embedding: embedding.trim() } : {}) });
+      const kb = await kbApi.create({
+        name: name.trim(),
+        chunkSize,
+        chunkOverlap: overlap,
+        ...(embedding.trim() ? { embedding: embedding.trim() } : {}),
+      });
       setName('');
       onCreated(kb.name);
     } catch (e) {
@@ -26,14 +31,23 @@ function CreateForm({ onCreated }: { onCreated: (name: string) => void }) {
   };
   return (
     <div className="kb-create">
-      <input data-testid="kb-new-name" placeholder="new-knowledge-base" value={name} onChange={(e) => setName(e.target.value)} />
+      <input
+        data-testid="kb-new-name"
+        placeholder="new-knowledge-base"
+        value={name}
+        onChange={(e) => setName(e.target.value)}
+      />
       <label>
         chunk <input type="number" value={chunkSize} onChange={(e) => setChunkSize(Number(e.target.value))} />
       </label>
       <label>
         overlap <input type="number" value={overlap} onChange={(e) => setOverlap(Number(e.target.value))} />
       </label>
-      <input placeholder="embedding (optional): openai:text-embedding-3-small" value={embedding} onChange={(e) => setEmbedding(e.target.value)} />
+      <input
+        placeholder="embedding (optional): openai:text-embedding-3-small"
+        value={embedding}
+        onChange={(e) => setEmbedding(e.target.value)}
+      />
       <button data-testid="kb-create" onClick={() => void submit()} disabled={!name.trim()}>
         Create
       </button>
@@ -86,7 +100,9 @@ function Documents({ kb, docs, onChanged }: { kb: string; docs: DocumentInfo[]; 
                       <li key={c.id}>
                         <div className="kb-hit-head">
                           {c.metadata.page !== undefined && <span>p. {String(c.metadata.page)}</span>}
-                          {typeof c.metadata.heading === 'string' && <span className="kb-heading">{c.metadata.heading}</span>}
+                          {typeof c.metadata.heading === 'string' && (
+                            <span className="kb-heading">{c.metadata.heading}</span>
+                          )}
                           <span>{c.text.length} chars</span>
                         </div>
                         <pre>{c.text}</pre>
@@ -158,14 +174,16 @@ export default function KnowledgePage() {
             <header className="kb-header">
               <h2>{kb.name}</h2>
               <span className="kb-hint">
-                chunks of {kb.config.chunkSize} (overlap {kb.config.chunkOverlap}) · {kb.config.embedding ? `${kb.config.embedding} (${kb.dimensions} dims)` : 'BM25 only'}
+                chunks of {kb.config.chunkSize} (overlap {kb.config.chunkOverlap}) ·{' '}
+                {kb.config.embedding ? `${kb.config.embedding} (${kb.dimensions} dims)` : 'BM25 only'}
               </span>
               <button
                 onClick={() => {
-                  if (confirm(`Delete knowledge base ${kb.name} and its index?`)) void kbApi.remove(kb.name).then(() => {
-                    setSelected(undefined);
-                    refresh();
-                  });
+                  if (confirm(`Delete knowledge base ${kb.name} and its index?`))
+                    void kbApi.remove(kb.name).then(() => {
+                      setSelected(undefined);
+                      refresh();
+                    });
                 }}
               >
                 Delete knowledge base

@@ -37,21 +37,39 @@ export function QueryPanel({ kb, hasVectors }: { kb: string; hasVectors: boolean
     <section className="kb-query">
       <h3>Try a query</h3>
       <div className="kb-query-row">
-        <input data-testid="kb-query" placeholder="Ask something…" value={query} onChange={(e) => setQuery(e.target.value)} onKeyDown={(e) => e.key === 'Enter' && void run()} />
+        <input
+          data-testid="kb-query"
+          placeholder="Ask something…"
+          value={query}
+          onChange={(e) => setQuery(e.target.value)}
+          onKeyDown={(e) => e.key === 'Enter' && void run()}
+        />
         <select value={mode} onChange={(e) => setMode(e.target.value as SearchMode)} aria-label="mode">
           <option value="bm25">BM25</option>
-          <option value="vector" disabled={!hasVectors}>vector</option>
-          <option value="hybrid" disabled={!hasVectors}>hybrid</option>
+          <option value="vector" disabled={!hasVectors}>
+            vector
+          </option>
+          <option value="hybrid" disabled={!hasVectors}>
+            hybrid
+          </option>
         </select>
         <label>
-          top-k <input type="number" min={1} max={100} value={topK} onChange={(e) => setTopK(Number(e.target.value) || 5)} />
+          top-k{' '}
+          <input type="number" min={1} max={100} value={topK} onChange={(e) => setTopK(Number(e.target.value) || 5)} />
         </label>
         <button onClick={() => void run()} disabled={busy}>
           Search
         </button>
       </div>
-      <input className="kb-filter" placeholder='filter (optional JSON), e.g. {"source": "faq.md"}' value={filter} onChange={(e) => setFilter(e.target.value)} />
-      {!hasVectors && <p className="kb-hint">Vector and hybrid need an embedding model (set when the knowledge base is created).</p>}
+      <input
+        className="kb-filter"
+        placeholder='filter (optional JSON), e.g. {"source": "faq.md"}'
+        value={filter}
+        onChange={(e) => setFilter(e.target.value)}
+      />
+      {!hasVectors && (
+        <p className="kb-hint">Vector and hybrid need an embedding model (set when the knowledge base is created).</p>
+      )}
       {error && <p className="kb-error">{error}</p>}
       {result && (
         <>

@@ -16,7 +16,12 @@ async function followJob(kb: string, job: IngestJob, update: (row: Partial<Uploa
     const item = j.items[0];
     if (item && item.status !== 'queued' && item.status !== 'running') {
       if (item.status === 'failed') update({ phase: 'failed', progress: 1, message: item.error?.message ?? 'failed' });
-      else update({ phase: item.status === 'unchanged' ? 'unchanged' : 'done', progress: 1, message: `${item.chunks ?? 0} chunks` });
+      else
+        update({
+          phase: item.status === 'unchanged' ? 'unchanged' : 'done',
+          progress: 1,
+          message: `${item.chunks ?? 0} chunks`,
+        });
       return;
     }
     update({ phase: 'ingesting', progress: item?.progress ?? 0 });
@@ -30,10 +35,16 @@ export function UploadList({ kb, onChanged }: { kb: string; onChanged: () => voi
   const [over, setOver] = useState(false);
   const [urls, setUrls] = useState('');
 
-  const patch = (key: string, p: Partial<UploadRow>) => setRows((rs) => rs.map((r) => (r.key === key ? { ...r, ...p } : r)));
+  const patch = (key: string, p: Partial<UploadRow>) =>
+    setRows((rs) => rs.map((r) => (r.key === key ? { ...r, ...p } : r)));
 
   const send = (files: File[]) => {
-    const fresh = files.map((f, i) => ({ key: `${Date.now()}-${i}-${f.name}`, name: f.name, phase: 'uploading' as const, progress: 0 }));
+    const fresh = files.map((f, i) => ({
+      key: `${Date.now()}-${i}-${f.name}`,
+      name: f.name,
+      phase: 'uploading' as const,
+      progress: 0,
+    }));
     setRows((rs) => [...fresh, ...rs].slice(0, 50));
     fresh.forEach((row, i) => {
       kbApi
@@ -75,10 +86,21 @@ export function UploadList({ kb, onChanged }: { kb: string; onChanged: () => voi
         }}
       >
         Drop files here or click to choose (txt, md, html, pdf, docx, csv, jsonl; up to 50 MB each)
-        <input data-testid="kb-upload" type="file" multiple hidden onChange={(e) => send([...(e.target.files ?? [])])} />
+        <input
+          data-testid="kb-upload"
+          type="file"
+          multiple
+          hidden
+          onChange={(e) => send([...(e.target.files ?? [])])}
+        />
       </label>
       <div className="kb-urls">
-        <input placeholder="https://… (space-separated URLs)" value={urls} onChange={(e) => setUrls(e.target.value)} onKeyDown={(e) => e.key === 'Enter' && sendUrls()} />
+        <input
+          placeholder="https://… (space-separated URLs)"
+          value={urls}
+          onChange={(e) => setUrls(e.target.value)}
+          onKeyDown={(e) => e.key === 'Enter' && sendUrls()}
+        />
         <button onClick={sendUrls}>Fetch</button>
       </div>
       {rows.length > 0 && (
@@ -87,7 +109,13 @@ export function UploadList({ kb, onChanged }: { kb: string; onChanged: () => voi
             <li key={r.key} className={`kb-${r.phase}`}>
               <span className="kb-name">{r.name}</span>
               <progress max={1} value={r.progress} />
-              <span className="kb-phase">{r.phase === 'uploading' ? `uploading ${Math.round(r.progress * 100)}%` : r.phase === 'ingesting' ? `ingesting ${Math.round(r.progress * 100)}%` : r.phase}</span>
+              <span className="kb-phase">
+                {r.phase === 'uploading'
+                  ? `uploading ${Math.round(r.progress * 100)}%`
+                  : r.phase === 'ingesting'
+                    ? `ingesting ${Math.round(r.progress * 100)}%`
+                    : r.phase}
+              </span>
               {r.message && <span className="kb-msg">{r.message}</span>}
             </li>
           ))}

@@ -55,12 +55,18 @@ export const kbApi = {
     getJson<KnowledgeBaseInfo>(base, { method: 'POST', body: JSON.stringify(body) }),
   remove: (kb: string) => request(kbPath(kb), { method: 'DELETE' }).then(() => undefined),
   documents: (kb: string) => getJson<{ documents: DocumentInfo[] }>(`${kbPath(kb)}/documents`).then((r) => r.documents),
-  removeDocument: (kb: string, id: string) => request(`${kbPath(kb)}/documents/${encodeURIComponent(id)}`, { method: 'DELETE' }).then(() => undefined),
-  chunks: (kb: string, id: string) => getJson<{ chunks: Hit[] }>(`${kbPath(kb)}/documents/${encodeURIComponent(id)}/chunks`).then((r) => r.chunks),
+  removeDocument: (kb: string, id: string) =>
+    request(`${kbPath(kb)}/documents/${encodeURIComponent(id)}`, { method: 'DELETE' }).then(() => undefined),
+  chunks: (kb: string, id: string) =>
+    getJson<{ chunks: Hit[] }>(`${kbPath(kb)}/documents/${encodeURIComponent(id)}/chunks`).then((r) => r.chunks),
   job: (kb: string, id: string) => getJson<IngestJob>(`${kbPath(kb)}/jobs/${encodeURIComponent(id)}`),
-  urls: (kb: string, urls: string[]) => getJson<IngestJob>(`${kbPath(kb)}/urls`, { method: 'POST', body: JSON.stringify({ urls }) }),
+  urls: (kb: string, urls: string[]) =>
+    getJson<IngestJob>(`${kbPath(kb)}/urls`, { method: 'POST', body: JSON.stringify({ urls }) }),
   query: (kb: string, body: { query: string; mode: SearchMode; topK: number; filter?: Record<string, unknown> }) =>
-    getJson<{ mode: SearchMode; tookMs: number; results: Hit[] }>(`${kbPath(kb)}/query`, { method: 'POST', body: JSON.stringify(body) }),
+    getJson<{ mode: SearchMode; tookMs: number; results: Hit[] }>(`${kbPath(kb)}/query`, {
+      method: 'POST',
+      body: JSON.stringify(body),
+    }),
 
   /** Upload one file with byte progress (XHR: fetch has no upload progress). */
   upload(kb: string, file: File, onProgress: (fraction: number) => void): Promise<IngestJob> {
@@ -80,7 +86,9 @@ export const kbApi = {
         if (xhr.status >= 200 && xhr.status < 300) resolve(body as IngestJob);
         else {
           const e = (body as { error?: { code: string; message: string } } | undefined)?.error;
-          reject(new ApiError(xhr.status, e?.code ?? `http_${xhr.status}`, e?.message ?? `upload failed (${xhr.status})`));
+          reject(
+            new ApiError(xhr.status, e?.code ?? `http_${xhr.status}`, e?.message ?? `upload failed (${xhr.status})`),
+          );
         }
       };
       const form = new FormData();

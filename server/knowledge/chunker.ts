@@ -7,7 +7,10 @@ export interface DraftChunk {
   metadata: Record<string, string | number | boolean>;
 }
 
-export async function chunkFile(parsed: ParsedFile, cfg: Pick<KnowledgeBaseConfig, 'chunkSize' | 'chunkOverlap'>): Promise<DraftChunk[]> {
+export async function chunkFile(
+  parsed: ParsedFile,
+  cfg: Pick<KnowledgeBaseConfig, 'chunkSize' | 'chunkOverlap'>,
+): Promise<DraftChunk[]> {
   const opts = { chunkSize: cfg.chunkSize, chunkOverlap: Math.min(cfg.chunkOverlap, Math.floor(cfg.chunkSize / 2)) };
   const markdownish = parsed.format === 'markdown' || parsed.format === 'html' || parsed.format === 'docx';
   const splitter = markdownish ? new MarkdownTextSplitter(opts) : new RecursiveCharacterTextSplitter(opts);

@@ -10,7 +10,12 @@ const BIN = path.join(ROOT, 'bin', 'braid.js');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'braid-kb-cli-'));
 
 function braid(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: tmp, BRAID_DATA_DIR: path.join(tmp, 'data'), BRAID_FLOWS_DIR: path.join(tmp, 'flows') };
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    HOME: tmp,
+    BRAID_DATA_DIR: path.join(tmp, 'data'),
+    BRAID_FLOWS_DIR: path.join(tmp, 'flows'),
+  };
   return new Promise((resolve) => {
     execFile(process.execPath, [BIN, ...args], { cwd: tmp, env, timeout: 60_000 }, (err, stdout, stderr) => {
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });

@@ -7,6 +7,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { Config } from '../config';
+import { redactSecrets } from '../llm/errors';
 import { KnowledgeError } from './types';
 
 export type Embedder = (texts: string[], signal?: AbortSignal) => Promise<number[][]>;
@@ -15,7 +16,13 @@ const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 8 });
 const httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 8 });
 const BATCH = 128;
 
-function postJson(url: URL, body: unknown, headers: Record<string, string>, signal?: AbortSignal, timeoutMs = 60_000): Promise<unknown> {
+function postJson(
+  url: URL,
+  body: unknown,
+  headers: Record<string, string>,
+  signal?: AbortSignal,
+  timeoutMs = 60_000,
+): Promise<unknown> {
   const payload = Buffer.from(JSON.stringify(body));
   const mod = url.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
@@ -34,7 +41,13 @@ function postJson(url: URL, body: unknown, headers: Record<string, string>, sign
         res.on('error', reject);
         res.on('end', () => {
           const text = Buffer.concat(parts).toString('utf8');
-          if ((res.statusCode ?? 500) >= 400) return reject(new KnowledgeError('embedding_failed', `embedding request to ${url.origin} failed: HTTP ${res.statusCode} ${text.slice(0, 200)}`));
+          if ((res.statusCode ?? 500) >= 400)
+            return reject(
+              new KnowledgeError(
+                'embedding_failed',
+                `embedding request to ${url.origin} failed: HTTP ${res.statusCode} ${redactSecrets(text, [headers.authorization?.replace(/^Bearer /, '')]).slice(0, 200)}`,
+              ),
+            );
           try {
             resolve(JSON.parse(text));
           } catch {
@@ -43,8 +56,18 @@ function postJson(url: URL, body: unknown, headers: Record<string, string>, sign
         });
       },
     );
-    req.on('timeout', () => req.destroy(new KnowledgeError('embedding_failed', `embedding request to ${url.origin} timed out`)));
-    req.on('error', (err) => reject(err instanceof KnowledgeError ? err : new KnowledgeError('embedding_failed', `embedding request to ${url.origin} failed: ${err.message}`, { cause: err })));
+    req.on('timeout', () =>
+      req.destroy(new KnowledgeError('embedding_failed', `embedding request to ${url.origin} timed out`)),
+    );
+    req.on('error', (err) =>
+      reject(
+        err instanceof KnowledgeError
+          ? err
+          : new KnowledgeError('embedding_failed', `embedding request to ${url.origin} failed: ${err.message}`, {
+              cause: err,
+            }),
+      ),
+    );
     req.end(payload);
   });
 }
@@ -60,14 +83,21 @@ export function createEmbedder(model: string, config: Pick<Config, 'providers'>)
   const name = model.slice(idx + 1);
   if (provider === 'openai') {
     const { apiKey, baseUrl } = config.providers.openai;
-    if (!apiKey && !baseUrl) throw new KnowledgeError('no_embedding_model', `embedding model ${model}: set OPENAI_API_KEY (and optionally OPENAI_BASE_URL)`);
+    if (!apiKey && !baseUrl)
+      throw new KnowledgeError(
+        'no_embedding_model',
+        `embedding model ${model}: set OPENAI_API_KEY (and optionally OPENAI_BASE_URL)`,
+      );
     const url = joinUrl(baseUrl ?? 'https://api.openai.com/v1', '/embeddings');
     const headers: Record<string, string> = apiKey ? { authorization: `Bearer ${apiKey}` } : {};
     return async (texts, signal) => {
       const out: number[][] = [];
       for (let i = 0; i < texts.length; i += BATCH) {
-        const res = (await postJson(url, { model: name, input: texts.slice(i, i + BATCH) }, headers, signal)) as { data?: Array<{ index: number; embedding: number[] }> };
-        if (!Array.isArray(res.data)) throw new KnowledgeError('embedding_failed', `embedding response from ${url.origin} has no data`);
+        const res = (await postJson(url, { model: name, input: texts.slice(i, i + BATCH) }, headers, signal)) as {
+          data?: Array<{ index: number; embedding: number[] }>;
+        };
+        if (!Array.isArray(res.data))
+          throw new KnowledgeError('embedding_failed', `embedding response from ${url.origin} has no data`);
         for (const d of [...res.data].sort((a, b) => a.index - b.index)) out.push(d.embedding);
       }
       return out;
@@ -78,8 +108,11 @@ export function createEmbedder(model: string, config: Pick<Config, 'providers'>)
     return async (texts, signal) => {
       const out: number[][] = [];
       for (let i = 0; i < texts.length; i += BATCH) {
-        const res = (await postJson(url, { model: name, input: texts.slice(i, i + BATCH) }, {}, signal)) as { embeddings?: number[][] };
-        if (!Array.isArray(res.embeddings)) throw new KnowledgeError('embedding_failed', `embedding response from ${url.origin} has no embeddings`);
+        const res = (await postJson(url, { model: name, input: texts.slice(i, i + BATCH) }, {}, signal)) as {
+          embeddings?: number[][];
+        };
+        if (!Array.isArray(res.embeddings))
+          throw new KnowledgeError('embedding_failed', `embedding response from ${url.origin} has no embeddings`);
         out.push(...res.embeddings);
       }
       return out;

@@ -47,11 +47,16 @@ async function readCapped(file: string, name: string, max: number): Promise<Buff
     throw new KnowledgeError('not_found', `${name}: cannot read file (${err.code ?? err.message})`);
   });
   if (!st.isFile()) throw new KnowledgeError('invalid', `${name}: not a regular file`);
-  if (st.size > max) throw new KnowledgeError('file_too_large', `${name}: ${st.size} bytes is over the ${max}-byte limit`);
+  if (st.size > max)
+    throw new KnowledgeError('file_too_large', `${name}: ${st.size} bytes is over the ${max}-byte limit`);
   return fs.readFile(file);
 }
 
-async function fetchUrl(url: string, deps: IngestDeps, signal?: AbortSignal): Promise<{ body: Buffer; contentType?: string; finalUrl: string }> {
+async function fetchUrl(
+  url: string,
+  deps: IngestDeps,
+  signal?: AbortSignal,
+): Promise<{ body: Buffer; contentType?: string; finalUrl: string }> {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -63,7 +68,10 @@ async function fetchUrl(url: string, deps: IngestDeps, signal?: AbortSignal): Pr
       timeoutMs: deps.urlTimeoutMs,
       maxBytes: deps.maxFileBytes,
       allowHosts: deps.allowHosts,
-      headers: { accept: 'text/html, text/plain, text/markdown, application/pdf, */*;q=0.5', 'user-agent': 'Braid-knowledge/0.1' },
+      headers: {
+        accept: 'text/html, text/plain, text/markdown, application/pdf, */*;q=0.5',
+        'user-agent': 'Braid-knowledge/0.1',
+      },
       ...(signal ? { signal } : {}),
       ...(deps.resolver ? { resolver: deps.resolver } : {}),
     });
@@ -72,7 +80,8 @@ async function fetchUrl(url: string, deps: IngestDeps, signal?: AbortSignal): Pr
   } catch (err) {
     if (err instanceof KnowledgeError) throw err;
     const e = err as { code?: string; message?: string };
-    if (e.code === 'response_too_large') throw new KnowledgeError('file_too_large', `${url}: ${e.message}`, { cause: err });
+    if (e.code === 'response_too_large')
+      throw new KnowledgeError('file_too_large', `${url}: ${e.message}`, { cause: err });
     const what = e.code === 'http_timeout' ? `timed out after ${deps.urlTimeoutMs} ms` : (e.message ?? String(err));
     throw new KnowledgeError('fetch_failed', `${url}: ${what}`, { cause: err });
   }
@@ -93,7 +102,10 @@ export async function ingestDocument(
   if (src.kind === 'url') ({ body, contentType } = await fetchUrl(src.name, deps, signal));
   else body = await readCapped(src.path ?? src.name, src.name, deps.maxFileBytes);
   onProgress(0.2);
-  const hash = createHash('sha256').update(JSON.stringify([cfg.chunkSize, cfg.chunkOverlap, cfg.embedding ?? '', cfg.textColumn ?? ''])).update(body).digest('hex');
+  const hash = createHash('sha256')
+    .update(JSON.stringify([cfg.chunkSize, cfg.chunkOverlap, cfg.embedding ?? '', cfg.textColumn ?? '']))
+    .update(body)
+    .digest('hex');
   const existing = await deps.repo.document(kb, docId);
   if (existing && existing.status === 'ready' && existing.contentHash === hash && existing.gen) {
     await deps.index.deleteDocument(kb, docId, existing.gen); // heal any stale generation
@@ -106,8 +118,15 @@ export async function ingestDocument(
   onProgress(0.4);
   let vectors: number[][] | undefined;
   if (cfg.embedding) {
-    vectors = await deps.embedderFor(cfg.embedding)(drafts.map((d) => d.text), signal);
-    if (vectors.length !== drafts.length) throw new KnowledgeError('embedding_failed', `${src.name}: got ${vectors.length} embeddings for ${drafts.length} chunks`);
+    vectors = await deps.embedderFor(cfg.embedding)(
+      drafts.map((d) => d.text),
+      signal,
+    );
+    if (vectors.length !== drafts.length)
+      throw new KnowledgeError(
+        'embedding_failed',
+        `${src.name}: got ${vectors.length} embeddings for ${drafts.length} chunks`,
+      );
   }
   onProgress(0.8);
   const gen = randomUUID();
@@ -120,7 +139,13 @@ export async function ingestDocument(
   }));
   const base = { kb, id: docId, source: src.name, kind: src.kind, bytes: body.length, contentHash: hash, error: null };
   // Mark in progress (keeping the committed generation), write, then record the new one.
-  await deps.repo.upsertDocument({ ...base, status: 'ingesting', gen: existing?.gen ?? null, chunks: existing?.chunks ?? 0, contentHash: existing?.contentHash ?? '' });
+  await deps.repo.upsertDocument({
+    ...base,
+    status: 'ingesting',
+    gen: existing?.gen ?? null,
+    chunks: existing?.chunks ?? 0,
+    contentHash: existing?.contentHash ?? '',
+  });
   await deps.index.replaceDocument(kb, docId, gen, chunks, { isNew: !existing });
   await deps.repo.upsertDocument({ ...base, status: 'ready', gen, chunks: chunks.length });
   onProgress(1);

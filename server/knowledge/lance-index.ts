@@ -67,7 +67,8 @@ function schemaFor(dimensions: number | null): Schema {
     new Field('metadata', new Utf8(), false),
     new Field('tags', new List(new Field('item', new Utf8(), true)), true),
   ];
-  if (dimensions) fields.push(new Field('vector', new FixedSizeList(dimensions, new Field('item', new Float32(), true)), true));
+  if (dimensions)
+    fields.push(new Field('vector', new FixedSizeList(dimensions, new Field('item', new Float32(), true)), true));
   return new Schema(fields);
 }
 
@@ -102,7 +103,10 @@ export class LanceIndex {
   private exclusive<T>(kb: string, fn: () => Promise<T>): Promise<T> {
     const prev = this.locks.get(kb) ?? Promise.resolve();
     const next = prev.then(fn, fn);
-    this.locks.set(kb, next.catch(() => undefined));
+    this.locks.set(
+      kb,
+      next.catch(() => undefined),
+    );
     return next;
   }
 
@@ -135,7 +139,13 @@ export class LanceIndex {
    * other generation of that document. A crash between the two leaves the old rows,
    * which `deleteStale` removes when the document is next committed or cleaned.
    */
-  async replaceDocument(kb: string, docId: string, gen: string, chunks: ChunkRecord[], opts: { isNew?: boolean } = {}): Promise<void> {
+  async replaceDocument(
+    kb: string,
+    docId: string,
+    gen: string,
+    chunks: ChunkRecord[],
+    opts: { isNew?: boolean } = {},
+  ): Promise<void> {
     await this.exclusive(kb, async () => {
       const t = await this.requireTable(kb);
       if (chunks.length) {
@@ -173,7 +183,8 @@ export class LanceIndex {
   private async ensureFts(kb: string, t: lancedb.Table): Promise<void> {
     if (this.ftsReady.has(kb)) return;
     const indices = await t.listIndices();
-    if (!indices.some((i) => i.columns.includes(FTS_COLUMN))) await t.createIndex(FTS_COLUMN, { config: lancedb.Index.fts() });
+    if (!indices.some((i) => i.columns.includes(FTS_COLUMN)))
+      await t.createIndex(FTS_COLUMN, { config: lancedb.Index.fts() });
     this.ftsReady.add(kb);
   }
 
@@ -195,7 +206,15 @@ export class LanceIndex {
       const dims = (vec.type as FixedSizeList).listSize;
       const numSubVectors = [16, 8, 4, 2, 1].map((k) => dims / k).find((n) => Number.isInteger(n)) ?? 1;
       const numPartitions = Math.min(256, Math.max(8, Math.round(Math.sqrt(rows) / 7)));
-      await t.createIndex('vector', { config: lancedb.Index.ivfPq({ numPartitions, numSubVectors, distanceType: 'cosine', maxIterations: 10, sampleRate: 64 }) });
+      await t.createIndex('vector', {
+        config: lancedb.Index.ivfPq({
+          numPartitions,
+          numSubVectors,
+          distanceType: 'cosine',
+          maxIterations: 10,
+          sampleRate: 64,
+        }),
+      });
     });
   }
 
@@ -214,14 +233,23 @@ export class LanceIndex {
 
   async chunks(kb: string, docId: string, limit = 1000): Promise<SearchHit[]> {
     const t = await this.requireTable(kb);
-    const rows = (await t.query().where(`doc_id = ${sqlString(docId)}`).select(['id', 'text', 'metadata', 'position']).limit(limit).toArray()) as Row[];
+    const rows = (await t
+      .query()
+      .where(`doc_id = ${sqlString(docId)}`)
+      .select(['id', 'text', 'metadata', 'position'])
+      .limit(limit)
+      .toArray()) as Row[];
     return rows.sort((a, b) => a.position - b.position).map((r) => toHit(r, 0));
   }
 
   async bm25(kb: string, query: string, limit: number, filter?: string): Promise<SearchHit[]> {
     const t = await this.requireTable(kb);
     if (!(await t.listIndices()).some((i) => i.columns.includes(FTS_COLUMN))) return [];
-    let q = t.query().fullTextSearch(query, { columns: [FTS_COLUMN] }).select(['id', 'text', 'metadata', '_score']).limit(limit);
+    let q = t
+      .query()
+      .fullTextSearch(query, { columns: [FTS_COLUMN] })
+      .select(['id', 'text', 'metadata', '_score'])
+      .limit(limit);
     if (filter) q = q.where(filter);
     const rows = (await q.toArray()) as Row[];
     return rows.map((r) => toHit(r, r._score ?? 0));
@@ -231,7 +259,14 @@ export class LanceIndex {
     const t = await this.requireTable(kb);
     // nprobes/refineFactor apply once the IVF-PQ index exists: scan 20 partitions, then
     // re-rank 5× the candidates by exact cosine distance (so scores are exact).
-    let q = t.query().nearestTo(vector).distanceType('cosine').nprobes(20).refineFactor(5).select(['id', 'text', 'metadata', '_distance']).limit(limit);
+    let q = t
+      .query()
+      .nearestTo(vector)
+      .distanceType('cosine')
+      .nprobes(20)
+      .refineFactor(5)
+      .select(['id', 'text', 'metadata', '_distance'])
+      .limit(limit);
     if (filter) q = q.where(filter);
     const rows = (await q.toArray()) as Row[];
     return rows.map((r) => toHit(r, 1 - (r._distance ?? 1)));

@@ -35,7 +35,8 @@ describe('parsers', () => {
     const all = p.sections.map((s) => s.text).join('\n');
     expect(all).toContain('Refunds take five days.');
     expect(all).toContain('- one');
-    for (const junk of ['SITE HEADER', 'MENU ITEM', 'COPYRIGHT FOOTER', 'var x', '.a{}']) expect(all).not.toContain(junk);
+    for (const junk of ['SITE HEADER', 'MENU ITEM', 'COPYRIGHT FOOTER', 'var x', '.a{}'])
+      expect(all).not.toContain(junk);
     expect(p.sections[0].metadata).toMatchObject({ title: 'T', heading: 'Refunds' });
   });
 
@@ -49,7 +50,10 @@ describe('parsers', () => {
   });
 
   it('docx: paragraphs and headings', async () => {
-    const buf = await buildDocx([{ heading: 'Shipping', text: 'We ship worldwide in 3 days.' }, { text: 'Second paragraph.' }]);
+    const buf = await buildDocx([
+      { heading: 'Shipping', text: 'We ship worldwide in 3 days.' },
+      { text: 'Second paragraph.' },
+    ]);
     const p = await parseFile(buf, 'policy.docx');
     const all = p.sections.map((s) => s.text).join('\n');
     expect(all).toContain('We ship worldwide in 3 days.');
@@ -68,7 +72,10 @@ describe('parsers', () => {
   });
 
   it('jsonl: one section per record; `text` column by default', async () => {
-    const p = await parseFile(Buffer.from('{"text":"alpha","lang":"en","n":2}\n\n{"text":"beta","lang":"fr"}\n'), 'r.jsonl');
+    const p = await parseFile(
+      Buffer.from('{"text":"alpha","lang":"en","n":2}\n\n{"text":"beta","lang":"fr"}\n'),
+      'r.jsonl',
+    );
     expect(p.sections).toEqual([
       { text: 'alpha', metadata: { row: 1, lang: 'en', n: 2 } },
       { text: 'beta', metadata: { row: 2, lang: 'fr' } },
@@ -79,9 +86,13 @@ describe('parsers', () => {
   it('bad inputs: clear codes', async () => {
     expect((await failure(parseFile(Buffer.alloc(0), 'empty.txt'))).code).toBe('empty_file');
     expect((await failure(parseFile(Buffer.from('   \n  '), 'blank.md'))).code).toBe('empty_file');
-    expect((await failure(parseFile(Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0, 0, 1, 2, 3]), 'program.txt'))).code).toBe('binary_content');
+    expect((await failure(parseFile(Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0, 0, 1, 2, 3]), 'program.txt'))).code).toBe(
+      'binary_content',
+    );
     expect((await failure(parseFile(Buffer.from('x'), 'photo.exe'))).code).toBe('unsupported_type');
-    expect((await failure(parseFile(Buffer.from('%PDF-1.4\ngarbage garbage'), 'corrupt.pdf'))).code).toBe('corrupt_file');
+    expect((await failure(parseFile(Buffer.from('%PDF-1.4\ngarbage garbage'), 'corrupt.pdf'))).code).toBe(
+      'corrupt_file',
+    );
     const locked = await failure(parseFile(buildPdf(['secret'], { encrypted: true }), 'locked.pdf'));
     expect(locked.code).toBe('password_protected');
     expect(locked.message).toMatch(/password/);
@@ -93,7 +104,10 @@ describe('parsers', () => {
 describe('chunker', () => {
   it('splits long text with size and overlap, keeps section metadata and positions', async () => {
     const words = Array.from({ length: 400 }, (_, i) => `word${i}`).join(' ');
-    const chunks = await chunkFile({ format: 'text', sections: [{ text: words, metadata: { page: 3 } }] }, { chunkSize: 200, chunkOverlap: 40 });
+    const chunks = await chunkFile(
+      { format: 'text', sections: [{ text: words, metadata: { page: 3 } }] },
+      { chunkSize: 200, chunkOverlap: 40 },
+    );
     expect(chunks.length).toBeGreaterThan(10);
     for (const c of chunks) expect(c.text.length).toBeLessThanOrEqual(200);
     expect(chunks.map((c) => c.metadata.position)).toEqual(chunks.map((_, i) => i));

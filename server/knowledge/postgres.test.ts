@@ -7,7 +7,8 @@ import { openTestStorage, postgresReachable, servicesRequired, type TestStorage 
 import { KnowledgeService } from './service';
 
 const pgUp = await postgresReachable();
-if (!pgUp && servicesRequired()) throw new Error('PostgreSQL at 127.0.0.1:5432 is required (BRAID_REQUIRE_SERVICES=1) but unreachable');
+if (!pgUp && servicesRequired())
+  throw new Error('PostgreSQL at 127.0.0.1:5432 is required (BRAID_REQUIRE_SERVICES=1) but unreachable');
 if (!pgUp) console.warn('[knowledge postgres.test] skipping: nothing listens on 127.0.0.1:5432');
 
 describe('knowledge metadata on PostgreSQL', () => {
@@ -26,11 +27,15 @@ describe('knowledge metadata on PostgreSQL', () => {
       await svc.createKb('pg');
       const file = path.join(dir, 'tides.md');
       await fs.writeFile(file, '# Tides\nTides are caused by the moon.');
-      const job = await svc.waitForJob((await svc.startIngest('pg', [{ name: 'tides.md', kind: 'file', path: file }])).id);
+      const job = await svc.waitForJob(
+        (await svc.startIngest('pg', [{ name: 'tides.md', kind: 'file', path: file }])).id,
+      );
       expect(job.status).toBe('succeeded');
       expect(await svc.getKb('pg')).toMatchObject({ documents: 1, chunks: 1 });
       expect((await svc.search('pg', 'moon', { mode: 'bm25', topK: 1 }))[0].metadata.source).toBe('tides.md');
-      const again = await svc.waitForJob((await svc.startIngest('pg', [{ name: 'tides.md', kind: 'file', path: file }])).id);
+      const again = await svc.waitForJob(
+        (await svc.startIngest('pg', [{ name: 'tides.md', kind: 'file', path: file }])).id,
+      );
       expect(again.items[0].status).toBe('unchanged');
       await svc.deleteKb('pg');
       expect(await svc.listKbs()).toEqual([]);

@@ -4,7 +4,6 @@ import type { Storage } from '../storage/index';
 import { fromJson, toJson } from '../storage/index';
 import type { DocumentStatus, KnowledgeBase, KnowledgeBaseConfig, KnowledgeDocument } from './types';
 
-// eslint-disable-next-line @typescript-eslint/consistent-type-definitions
 type KnowledgeTables = {
   knowledge_bases: { name: string; config: string; dimensions: number | null; created_at: number; updated_at: number };
   knowledge_documents: {
@@ -94,19 +93,37 @@ export class KnowledgeRepo {
 
   async insertKb(name: string, config: KnowledgeBaseConfig, dimensions: number | null): Promise<void> {
     const now = Date.now();
-    await this.db.insertInto('knowledge_bases').values({ name, config: toJson(config) ?? '{}', dimensions, created_at: now, updated_at: now }).execute();
+    await this.db
+      .insertInto('knowledge_bases')
+      .values({ name, config: toJson(config) ?? '{}', dimensions, created_at: now, updated_at: now })
+      .execute();
   }
 
-  async kbRow(name: string): Promise<{ config: KnowledgeBaseConfig; dimensions: number | null; created_at: number; updated_at: number } | undefined> {
+  async kbRow(
+    name: string,
+  ): Promise<
+    { config: KnowledgeBaseConfig; dimensions: number | null; created_at: number; updated_at: number } | undefined
+  > {
     const r = await this.db.selectFrom('knowledge_bases').selectAll().where('name', '=', name).executeTakeFirst();
-    return r ? { config: fromJson<KnowledgeBaseConfig>(r.config), dimensions: r.dimensions, created_at: r.created_at, updated_at: r.updated_at } : undefined;
+    return r
+      ? {
+          config: fromJson<KnowledgeBaseConfig>(r.config),
+          dimensions: r.dimensions,
+          created_at: r.created_at,
+          updated_at: r.updated_at,
+        }
+      : undefined;
   }
 
   async listKbs(): Promise<KnowledgeBase[]> {
     const kbs = await this.db.selectFrom('knowledge_bases').selectAll().orderBy('name').execute();
     const counts = await this.db
       .selectFrom('knowledge_documents')
-      .select(['kb', (eb) => eb.fn.countAll<number>().as('documents'), (eb) => eb.fn.sum<number>('chunks').as('chunks')])
+      .select([
+        'kb',
+        (eb) => eb.fn.countAll<number>().as('documents'),
+        (eb) => eb.fn.sum<number>('chunks').as('chunks'),
+      ])
       .where('status', '=', 'ready')
       .groupBy('kb')
       .execute();
@@ -133,12 +150,22 @@ export class KnowledgeRepo {
   }
 
   async document(kb: string, id: string): Promise<StoredDocument | undefined> {
-    const r = await this.db.selectFrom('knowledge_documents').selectAll().where('kb', '=', kb).where('id', '=', id).executeTakeFirst();
+    const r = await this.db
+      .selectFrom('knowledge_documents')
+      .selectAll()
+      .where('kb', '=', kb)
+      .where('id', '=', id)
+      .executeTakeFirst();
     return r ? docOf(r) : undefined;
   }
 
   async documents(kb: string): Promise<StoredDocument[]> {
-    const rows = await this.db.selectFrom('knowledge_documents').selectAll().where('kb', '=', kb).orderBy('source').execute();
+    const rows = await this.db
+      .selectFrom('knowledge_documents')
+      .selectAll()
+      .where('kb', '=', kb)
+      .orderBy('source')
+      .execute();
     return rows.map(docOf);
   }
 
@@ -175,7 +202,11 @@ export class KnowledgeRepo {
   }
 
   async updateJob(id: string, status: JobStatus, items: IngestItem[]): Promise<void> {
-    await this.db.updateTable('knowledge_jobs').set({ status, items: toJson(items) ?? '[]', updated_at: Date.now() }).where('id', '=', id).execute();
+    await this.db
+      .updateTable('knowledge_jobs')
+      .set({ status, items: toJson(items) ?? '[]', updated_at: Date.now() })
+      .where('id', '=', id)
+      .execute();
   }
 
   async job(id: string): Promise<IngestJob | undefined> {
@@ -184,12 +215,23 @@ export class KnowledgeRepo {
   }
 
   async jobs(kb: string, limit = 50): Promise<IngestJob[]> {
-    const rows = await this.db.selectFrom('knowledge_jobs').selectAll().where('kb', '=', kb).orderBy('created_at', 'desc').limit(limit).execute();
+    const rows = await this.db
+      .selectFrom('knowledge_jobs')
+      .selectAll()
+      .where('kb', '=', kb)
+      .orderBy('created_at', 'desc')
+      .limit(limit)
+      .execute();
     return rows.map(jobOf);
   }
 
   async unfinishedJobs(): Promise<IngestJob[]> {
-    const rows = await this.db.selectFrom('knowledge_jobs').selectAll().where('status', 'in', ['queued', 'running']).orderBy('created_at').execute();
+    const rows = await this.db
+      .selectFrom('knowledge_jobs')
+      .selectAll()
+      .where('status', 'in', ['queued', 'running'])
+      .orderBy('created_at')
+      .execute();
     return rows.map(jobOf);
   }
 }

@@ -3,12 +3,14 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '../config';
 import { openStorage, type Storage } from '../storage/index';
 import { startFakeOpenAI, type FakeOpenAI } from '../../test/support/fake-openai';
 import { buildPdf } from './fixtures.test-support';
 import { reciprocalRankFusion } from './lance-index';
+import { knowledgeSearchFor } from './index';
+import { NodeError } from '../runtime/types';
 import { KnowledgeService } from './service';
 import type { SearchHit } from './types';
 
@@ -30,7 +32,11 @@ async function tmpDir(): Promise<string> {
   return d;
 }
 
-async function boot(dataDir: string, extra: Partial<ConstructorParameters<typeof KnowledgeService>[0]> = {}, config?: Config): Promise<KnowledgeService> {
+async function boot(
+  dataDir: string,
+  extra: Partial<ConstructorParameters<typeof KnowledgeService>[0]> = {},
+  config?: Config,
+): Promise<KnowledgeService> {
   const cfg = config ?? loadConfig({ BRAID_DATA_DIR: dataDir });
   const storage = await openStorage(cfg);
   const svc = new KnowledgeService({ config: cfg, storage, ...extra });
@@ -45,7 +51,10 @@ async function shutdown(svc: KnowledgeService): Promise<void> {
   await o.storage.close();
 }
 
-async function writeFiles(dir: string, files: Record<string, string | Buffer>): Promise<Array<{ name: string; kind: 'file'; path: string }>> {
+async function writeFiles(
+  dir: string,
+  files: Record<string, string | Buffer>,
+): Promise<Array<{ name: string; kind: 'file'; path: string }>> {
   return Promise.all(
     Object.entries(files).map(async ([name, content]) => {
       const p = path.join(dir, name);
@@ -68,7 +77,8 @@ afterAll(async () => {
 const CORPUS = {
   'refunds.md': '# Refunds\nA refund is issued within five business days after we receive the returned item.',
   'shipping.md': '# Shipping\nStandard shipping takes three to seven days. Express delivery arrives the next day.',
-  'accounts.md': '# Accounts\nTo reset your password open Settings and choose Reset password. Your account stays active.',
+  'accounts.md':
+    '# Accounts\nTo reset your password open Settings and choose Reset password. Your account stays active.',
   'invoices.txt': 'Invoices are emailed monthly. Download any invoice from the billing page.',
 };
 
@@ -99,14 +109,35 @@ describe('KnowledgeService', () => {
     const dir = await tmpDir();
     const svc = await boot(dir);
     await svc.createKb('rows', { textColumn: 'text' });
-    const jsonl = ['{"text":"refund policy for books","lang":"en","tier":1}', '{"text":"refund policy for music","lang":"fr","tier":2}', '{"text":"refund policy for games","lang":"de","tier":1}'].join('\n');
-    await svc.waitForJob((await svc.startIngest('rows', await writeFiles(dir, { 'p.jsonl': jsonl, 'other.txt': 'refund policy elsewhere' }))).id);
+    const jsonl = [
+      '{"text":"refund policy for books","lang":"en","tier":1}',
+      '{"text":"refund policy for music","lang":"fr","tier":2}',
+      '{"text":"refund policy for games","lang":"de","tier":1}',
+    ].join('\n');
+    await svc.waitForJob(
+      (
+        await svc.startIngest(
+          'rows',
+          await writeFiles(dir, { 'p.jsonl': jsonl, 'other.txt': 'refund policy elsewhere' }),
+        )
+      ).id,
+    );
     const src = (hs: SearchHit[]) => hs.map((h) => h.text).sort();
-    expect(src(await svc.search('rows', 'refund policy', { mode: 'bm25', topK: 10, filter: { lang: 'fr' } }))).toEqual(['refund policy for music']);
-    expect(src(await svc.search('rows', 'refund policy', { mode: 'bm25', topK: 10, filter: { lang: ['en', 'de'] } }))).toEqual(['refund policy for books', 'refund policy for games']);
-    expect(src(await svc.search('rows', 'refund policy', { mode: 'bm25', topK: 10, filter: { tier: 1, lang: 'de' } }))).toEqual(['refund policy for games']);
-    expect(src(await svc.search('rows', 'refund', { mode: 'bm25', topK: 10, filter: { source: 'other.txt' } }))).toEqual(['refund policy elsewhere']);
-    expect(await svc.search('rows', 'refund', { mode: 'bm25', topK: 10, filter: { lang: "x' OR 1=1 --" } })).toEqual([]);
+    expect(src(await svc.search('rows', 'refund policy', { mode: 'bm25', topK: 10, filter: { lang: 'fr' } }))).toEqual([
+      'refund policy for music',
+    ]);
+    expect(
+      src(await svc.search('rows', 'refund policy', { mode: 'bm25', topK: 10, filter: { lang: ['en', 'de'] } })),
+    ).toEqual(['refund policy for books', 'refund policy for games']);
+    expect(
+      src(await svc.search('rows', 'refund policy', { mode: 'bm25', topK: 10, filter: { tier: 1, lang: 'de' } })),
+    ).toEqual(['refund policy for games']);
+    expect(
+      src(await svc.search('rows', 'refund', { mode: 'bm25', topK: 10, filter: { source: 'other.txt' } })),
+    ).toEqual(['refund policy elsewhere']);
+    expect(await svc.search('rows', 'refund', { mode: 'bm25', topK: 10, filter: { lang: "x' OR 1=1 --" } })).toEqual(
+      [],
+    );
     await expect(svc.search('rows', 'refund', { mode: 'vector', topK: 3 })).rejects.toThrow(/no embedding model/);
   });
 
@@ -180,7 +211,9 @@ describe('KnowledgeService', () => {
     expect(z?.chunks).toBe(1);
     expect(await svc.index.count('p')).toBe(2);
     expect(await svc.search('p', 'zebras', { mode: 'bm25', topK: 5 })).toEqual([]);
-    expect((await svc.documentChunks('p', z?.id ?? '')).map((c) => c.text)).toEqual(['Only one short sentence about lions now.']);
+    expect((await svc.documentChunks('p', z?.id ?? '')).map((c) => c.text)).toEqual([
+      'Only one short sentence about lions now.',
+    ]);
 
     await svc.deleteDocument('p', z?.id ?? '');
     expect(await svc.index.count('p')).toBe(1);
@@ -195,11 +228,25 @@ describe('KnowledgeService', () => {
     await svc.createKb('r');
     const files = await writeFiles(dir, CORPUS);
     // Simulate a crash mid-job: the first document is written, the job row still says running.
-    const job = await svc.repo.insertJob('job-1', 'r', files.map((f) => ({ ...f, status: 'queued' as const, progress: 0 })));
+    const job = await svc.repo.insertJob(
+      'job-1',
+      'r',
+      files.map((f) => ({ ...f, status: 'queued' as const, progress: 0 })),
+    );
     const { ingestDocument } = await import('./ingest');
     const cfg = (await svc.getKb('r')).config;
-    await ingestDocument((svc as unknown as { deps: Parameters<typeof ingestDocument>[0] }).deps, 'r', cfg, files[0], () => undefined);
-    await svc.repo.updateJob(job.id, 'running', job.items.map((i, n) => (n === 0 ? { ...i, status: 'running' as const } : i)));
+    await ingestDocument(
+      (svc as unknown as { deps: Parameters<typeof ingestDocument>[0] }).deps,
+      'r',
+      cfg,
+      files[0],
+      () => undefined,
+    );
+    await svc.repo.updateJob(
+      job.id,
+      'running',
+      job.items.map((i, n) => (n === 0 ? { ...i, status: 'running' as const } : i)),
+    );
     await shutdown(svc);
 
     svc = await boot(dir);
@@ -218,7 +265,11 @@ describe('KnowledgeService', () => {
     const port = (server.address() as AddressInfo).port;
     try {
       const cfg = loadConfig({ BRAID_DATA_DIR: dir, BRAID_HTTP_ALLOW_HOSTS: 'slow.test' });
-      const svc = await boot(dir, { maxFileBytes: 1024 * 1024, urlTimeoutMs: 300, resolver: async () => [{ address: '127.0.0.1', family: 4 }] }, cfg);
+      const svc = await boot(
+        dir,
+        { maxFileBytes: 1024 * 1024, urlTimeoutMs: 300, resolver: async () => [{ address: '127.0.0.1', family: 4 }] },
+        cfg,
+      );
       await svc.createKb('bad');
       const big = path.join(dir, 'huge.txt');
       const fh = await fs.open(big, 'w');
@@ -233,7 +284,13 @@ describe('KnowledgeService', () => {
         'app.exe': 'MZ',
       });
       const job = await svc.waitForJob(
-        (await svc.startIngest('bad', [...files, { name: 'huge.txt', kind: 'file', path: big }, { name: `http://slow.test:${port}/page.html`, kind: 'url' }])).id,
+        (
+          await svc.startIngest('bad', [
+            ...files,
+            { name: 'huge.txt', kind: 'file', path: big },
+            { name: `http://slow.test:${port}/page.html`, kind: 'url' },
+          ])
+        ).id,
       );
       const byName = Object.fromEntries(job.items.map((i) => [i.name, i]));
       expect(byName['good.md'].status).toBe('done');
@@ -259,7 +316,9 @@ describe('KnowledgeService', () => {
     const dir = await tmpDir();
     const server = http.createServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/html' });
-      res.end('<html><body><nav>menu</nav><article><h1>Otters</h1><p>Otters hold hands while sleeping.</p></article></body></html>');
+      res.end(
+        '<html><body><nav>menu</nav><article><h1>Otters</h1><p>Otters hold hands while sleeping.</p></article></body></html>',
+      );
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const port = (server.address() as AddressInfo).port;
@@ -268,7 +327,14 @@ describe('KnowledgeService', () => {
       const svc = await boot(dir, { resolver: async () => [{ address: '127.0.0.1', family: 4 }] }, cfg);
       await svc.createKb('web');
       const ok = `http://docs.test:${port}/otters`;
-      const job = await svc.waitForJob((await svc.startIngest('web', [{ name: ok, kind: 'url' }, { name: `http://127.0.0.1:${port}/x`, kind: 'url' }])).id);
+      const job = await svc.waitForJob(
+        (
+          await svc.startIngest('web', [
+            { name: ok, kind: 'url' },
+            { name: `http://127.0.0.1:${port}/x`, kind: 'url' },
+          ])
+        ).id,
+      );
       expect(job.items[0].status).toBe('done');
       expect(job.items[1].error?.code).toBe('fetch_failed');
       expect(job.items[1].error?.message).toMatch(/127\.0\.0\.1/);
@@ -277,6 +343,21 @@ describe('KnowledgeService', () => {
       expect(hit.text).not.toContain('menu');
     } finally {
       server.close();
+    }
+  });
+
+  it('the runtime view turns knowledge errors into NodeErrors with codes', async () => {
+    const dir = await tmpDir();
+    const cfg = loadConfig({ BRAID_DATA_DIR: dir });
+    const storage = await openStorage(cfg);
+    try {
+      const search = knowledgeSearchFor(cfg, storage);
+      const err = await search.search('missing', 'q', { mode: 'bm25', topK: 3 }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(NodeError);
+      expect((err as NodeError).code).toBe('kb_not_found');
+      expect((err as NodeError).message).toMatch(/knowledge base missing not found/);
+    } finally {
+      await storage.close();
     }
   });
 });

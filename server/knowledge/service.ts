@@ -92,7 +92,11 @@ export class KnowledgeService implements KnowledgeSearch {
         if (d.status !== 'ingesting') continue;
         await this.index.deleteDocument(kb.name, d.id, d.gen ?? '\0none');
         const left = await this.index.count(kb.name, d.id);
-        await this.repo.upsertDocument({ ...d, status: left > 0 ? 'ready' : 'failed', error: left > 0 ? null : 'ingest interrupted; ingest it again' });
+        await this.repo.upsertDocument({
+          ...d,
+          status: left > 0 ? 'ready' : 'failed',
+          error: left > 0 ? null : 'ingest interrupted; ingest it again',
+        });
       }
     }
     for (const job of await this.repo.unfinishedJobs()) this.enqueue(job.id);
@@ -107,15 +111,25 @@ export class KnowledgeService implements KnowledgeSearch {
   // ---- knowledge bases ----
 
   async createKb(name: string, partial: Partial<KnowledgeBaseConfig> = {}): Promise<KnowledgeBase> {
-    if (!KB_NAME_RE.test(name)) throw new KnowledgeError('invalid', `invalid knowledge base name "${name}" (lower-case letters, digits, - and _; up to 64)`);
-    const cfg: KnowledgeBaseConfig = { ...DEFAULT_KB_CONFIG, ...Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined)) };
-    if (!Number.isInteger(cfg.chunkSize) || cfg.chunkSize < 50 || cfg.chunkSize > 20_000) throw new KnowledgeError('invalid', 'chunkSize must be an integer between 50 and 20000');
-    if (!Number.isInteger(cfg.chunkOverlap) || cfg.chunkOverlap < 0 || cfg.chunkOverlap >= cfg.chunkSize) throw new KnowledgeError('invalid', 'chunkOverlap must be an integer ≥ 0 and below chunkSize');
+    if (!KB_NAME_RE.test(name))
+      throw new KnowledgeError(
+        'invalid',
+        `invalid knowledge base name "${name}" (lower-case letters, digits, - and _; up to 64)`,
+      );
+    const cfg: KnowledgeBaseConfig = {
+      ...DEFAULT_KB_CONFIG,
+      ...Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined)),
+    };
+    if (!Number.isInteger(cfg.chunkSize) || cfg.chunkSize < 50 || cfg.chunkSize > 20_000)
+      throw new KnowledgeError('invalid', 'chunkSize must be an integer between 50 and 20000');
+    if (!Number.isInteger(cfg.chunkOverlap) || cfg.chunkOverlap < 0 || cfg.chunkOverlap >= cfg.chunkSize)
+      throw new KnowledgeError('invalid', 'chunkOverlap must be an integer ≥ 0 and below chunkSize');
     if (await this.repo.kbRow(name)) throw new KnowledgeError('conflict', `knowledge base ${name} already exists`);
     let dims: number | null = null;
     if (cfg.embedding) {
       const [probe] = await this.embedderFor(cfg.embedding)(['dimension probe']);
-      if (!probe?.length) throw new KnowledgeError('embedding_failed', `embedding model ${cfg.embedding} returned an empty vector`);
+      if (!probe?.length)
+        throw new KnowledgeError('embedding_failed', `embedding model ${cfg.embedding} returned an empty vector`);
       dims = probe.length;
     }
     await this.index.create(name, dims);
@@ -209,14 +223,29 @@ export class KnowledgeService implements KnowledgeSearch {
       item.progress = 0;
       await save('running', true);
       try {
-        const out = await ingestDocument(this.deps, job.kb, kbRow.config, item, (p) => {
-          item.progress = p;
-          void save('running');
-        }, this.abort.signal);
-        Object.assign(item, { status: out.unchanged ? 'unchanged' : 'done', progress: 1, docId: out.docId, chunks: out.chunks });
+        const out = await ingestDocument(
+          this.deps,
+          job.kb,
+          kbRow.config,
+          item,
+          (p) => {
+            item.progress = p;
+            void save('running');
+          },
+          this.abort.signal,
+        );
+        Object.assign(item, {
+          status: out.unchanged ? 'unchanged' : 'done',
+          progress: 1,
+          docId: out.docId,
+          chunks: out.chunks,
+        });
       } catch (err) {
         if (this.abort.signal.aborted) return;
-        const e = err instanceof KnowledgeError ? err : new KnowledgeError('corrupt_file', `${item.name}: ${(err as Error).message}`);
+        const e =
+          err instanceof KnowledgeError
+            ? err
+            : new KnowledgeError('corrupt_file', `${item.name}: ${(err as Error).message}`);
         Object.assign(item, { status: 'failed', progress: 1, error: { code: e.code, message: e.message } });
       }
       if (item.path && this.isStaged(item.path)) await fs.rm(item.path, { force: true });
@@ -259,16 +288,24 @@ export class KnowledgeService implements KnowledgeSearch {
     const where = filterToSql(opts.filter);
     const needVector = opts.mode !== 'bm25';
     if (needVector && !row.config.embedding) {
-      throw new KnowledgeError('no_embedding_model', `knowledge base ${kb} has no embedding model: use mode "bm25" or create it with an embedding model`);
+      throw new KnowledgeError(
+        'no_embedding_model',
+        `knowledge base ${kb} has no embedding model: use mode "bm25" or create it with an embedding model`,
+      );
     }
-    const vector = needVector ? (await this.embedderFor(row.config.embedding as string)([query], opts.signal))[0] : undefined;
+    const vector = needVector
+      ? (await this.embedderFor(row.config.embedding as string)([query], opts.signal))[0]
+      : undefined;
     opts.signal?.throwIfAborted();
     let hits: SearchHit[];
     if (opts.mode === 'bm25') hits = await this.index.bm25(kb, query, topK, where);
     else if (opts.mode === 'vector') hits = await this.index.vector(kb, vector as number[], topK, where);
     else {
       const depth = Math.max(topK * 4, 20);
-      const [lex, sem] = await Promise.all([this.index.bm25(kb, query, depth, where), this.index.vector(kb, vector as number[], depth, where)]);
+      const [lex, sem] = await Promise.all([
+        this.index.bm25(kb, query, depth, where),
+        this.index.vector(kb, vector as number[], depth, where),
+      ]);
       hits = reciprocalRankFusion([lex, sem], topK);
     }
     return opts.minScore !== undefined ? hits.filter((h) => h.score >= (opts.minScore as number)) : hits;

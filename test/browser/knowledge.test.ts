@@ -19,7 +19,10 @@ beforeAll(async () => {
   stack = await startStack();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'braid-kb-ui-'));
   files = [path.join(dir, 'lighthouses.md'), path.join(dir, 'empty.txt')];
-  fs.writeFileSync(files[0], '# Lighthouses\nThe Pharos of Alexandria was one of the seven wonders.\n\n## Keepers\nKeepers trimmed the wicks every night.');
+  fs.writeFileSync(
+    files[0],
+    '# Lighthouses\nThe Pharos of Alexandria was one of the seven wonders.\n\n## Keepers\nKeepers trimmed the wicks every night.',
+  );
   fs.writeFileSync(files[1], '');
   browser = await launchBrowser();
 }, 240_000);
@@ -42,7 +45,9 @@ describe('knowledge page', () => {
     await page.getByTestId('kb-upload').setInputFiles(files);
     const progress = page.getByTestId('kb-progress');
     await expect.poll(() => progress.textContent(), { timeout: 15_000 }).toMatch(/lighthouses\.md.*done/);
-    await expect.poll(() => progress.textContent(), { timeout: 15_000 }).toMatch(/empty\.txt.*failed.*the file is empty/);
+    await expect
+      .poll(() => progress.textContent(), { timeout: 15_000 })
+      .toMatch(/empty\.txt.*failed.*the file is empty/);
 
     await page.getByTestId('kb-documents').getByText('lighthouses.md').click();
     await expect.poll(() => page.getByTestId('kb-chunks').textContent()).toContain('Lighthouses > Keepers');

@@ -14,7 +14,8 @@ async function withKnowledge<T>(fn: (svc: KnowledgeService) => Promise<T>): Prom
   try {
     return await fn(svc);
   } catch (err) {
-    if (err instanceof KnowledgeError) throw new CliExit(err.status >= 500 ? EXIT_FAILED : EXIT_USAGE, `${err.code}: ${err.message}`);
+    if (err instanceof KnowledgeError)
+      throw new CliExit(err.status >= 500 ? EXIT_FAILED : EXIT_USAGE, `${err.code}: ${err.message}`);
     throw err;
   } finally {
     await svc.close();
@@ -37,13 +38,27 @@ export function register(program: Command): void {
     .argument('<kb>', 'knowledge base name ([a-z0-9][a-z0-9_-]*)')
     .option('--chunk-size <n>', 'characters per chunk (default 1000)', int)
     .option('--overlap <n>', 'characters shared by neighbouring chunks (default 150)', int)
-    .option('--embedding <model>', 'embedding model, e.g. openai:text-embedding-3-small or ollama:nomic-embed-text (default: BM25 only)')
+    .option(
+      '--embedding <model>',
+      'embedding model, e.g. openai:text-embedding-3-small or ollama:nomic-embed-text (default: BM25 only)',
+    )
     .option('--text-column <name>', 'csv/jsonl column holding the text')
     .description('create a knowledge base')
-    .action(async (name: string, o: { chunkSize?: number; overlap?: number; embedding?: string; textColumn?: string }) => {
-      const created = await withKnowledge((svc) => svc.createKb(name, { chunkSize: o.chunkSize, chunkOverlap: o.overlap, embedding: o.embedding, textColumn: o.textColumn }));
-      process.stdout.write(`created ${created.name} (chunk size ${created.config.chunkSize}, overlap ${created.config.chunkOverlap}${created.config.embedding ? `, embedding ${created.config.embedding} × ${created.dimensions}` : ', BM25 only'})\n`);
-    });
+    .action(
+      async (name: string, o: { chunkSize?: number; overlap?: number; embedding?: string; textColumn?: string }) => {
+        const created = await withKnowledge((svc) =>
+          svc.createKb(name, {
+            chunkSize: o.chunkSize,
+            chunkOverlap: o.overlap,
+            embedding: o.embedding,
+            textColumn: o.textColumn,
+          }),
+        );
+        process.stdout.write(
+          `created ${created.name} (chunk size ${created.config.chunkSize}, overlap ${created.config.chunkOverlap}${created.config.embedding ? `, embedding ${created.config.embedding} × ${created.dimensions}` : ', BM25 only'})\n`,
+        );
+      },
+    );
 
   kb.command('ingest')
     .argument('<kb>', 'knowledge base name')
@@ -52,7 +67,11 @@ export function register(program: Command): void {
     .description('ingest files or URLs (exit 1 when any failed; the others still ingest)')
     .action(async (name: string, sources: string[], o: { json?: boolean }) => {
       const job = await withKnowledge(async (svc) => {
-        const items = sources.map((s) => (isUrl(s) ? { name: s, kind: 'url' as const } : { name: path.basename(s), kind: 'file' as const, path: path.resolve(s) }));
+        const items = sources.map((s) =>
+          isUrl(s)
+            ? { name: s, kind: 'url' as const }
+            : { name: path.basename(s), kind: 'file' as const, path: path.resolve(s) },
+        );
         const started = await svc.startIngest(name, items);
         let shown = '';
         return svc.waitForJob(started.id, (j) => {
@@ -65,11 +84,16 @@ export function register(program: Command): void {
       if (o.json) process.stdout.write(`${JSON.stringify(job, null, 2)}\n`);
       else {
         for (const i of job.items) {
-          if (i.status === 'failed') process.stdout.write(`failed     ${i.error?.message ?? `${i.name}: unknown error`}\n`);
+          if (i.status === 'failed')
+            process.stdout.write(`failed     ${i.error?.message ?? `${i.name}: unknown error`}\n`);
           else process.stdout.write(`${i.status.padEnd(10)} ${i.name} (${i.chunks ?? 0} chunks)\n`);
         }
       }
-      if (job.items.some((i) => i.status === 'failed')) throw new CliExit(EXIT_FAILED, `${job.items.filter((i) => i.status === 'failed').length} of ${job.items.length} failed`);
+      if (job.items.some((i) => i.status === 'failed'))
+        throw new CliExit(
+          EXIT_FAILED,
+          `${job.items.filter((i) => i.status === 'failed').length} of ${job.items.length} failed`,
+        );
     });
 
   kb.command('query')
@@ -81,29 +105,55 @@ export function register(program: Command): void {
     .option('--filter <json>', 'metadata filter as JSON, e.g. {"source":"faq.md"}')
     .option('--json', 'print [{ text, score, metadata }] as JSON')
     .description('search a knowledge base')
-    .action(async (name: string, query: string, o: { mode: string; topK: number; minScore?: number; filter?: string; json?: boolean }) => {
-      if (!['bm25', 'vector', 'hybrid'].includes(o.mode)) throw new CliExit(EXIT_USAGE, `--mode must be bm25, vector or hybrid`);
-      let filter: Record<string, unknown> | undefined;
-      if (o.filter) {
-        try {
-          filter = JSON.parse(o.filter) as Record<string, unknown>;
-        } catch {
-          throw new CliExit(EXIT_USAGE, '--filter must be a JSON object');
+    .action(
+      async (
+        name: string,
+        query: string,
+        o: { mode: string; topK: number; minScore?: number; filter?: string; json?: boolean },
+      ) => {
+        if (!['bm25', 'vector', 'hybrid'].includes(o.mode))
+          throw new CliExit(EXIT_USAGE, `--mode must be bm25, vector or hybrid`);
+        let filter: Record<string, unknown> | undefined;
+        if (o.filter) {
+          try {
+            filter = JSON.parse(o.filter) as Record<string, unknown>;
+          } catch {
+            throw new CliExit(EXIT_USAGE, '--filter must be a JSON object');
+          }
         }
-      }
-      const hits = await withKnowledge((svc) =>
-        svc.search(name, query, { mode: o.mode as 'bm25', topK: o.topK, ...(o.minScore !== undefined ? { minScore: o.minScore } : {}), ...(filter ? { filter } : {}) }),
-      );
-      if (o.json) {
-        process.stdout.write(`${JSON.stringify(hits.map((h) => ({ text: h.text, score: h.score, metadata: h.metadata })), null, 2)}\n`);
-        return;
-      }
-      if (!hits.length) process.stdout.write('no results\n');
-      hits.forEach((h, i) => {
-        const where = [h.metadata.source, h.metadata.page !== undefined ? `p.${String(h.metadata.page)}` : '', h.metadata.heading ?? ''].filter(Boolean).join(' · ');
-        process.stdout.write(`${i + 1}. [${h.score.toFixed(4)}] ${where}\n   ${h.text.replace(/\s+/g, ' ').slice(0, 200)}\n`);
-      });
-    });
+        const hits = await withKnowledge((svc) =>
+          svc.search(name, query, {
+            mode: o.mode as 'bm25',
+            topK: o.topK,
+            ...(o.minScore !== undefined ? { minScore: o.minScore } : {}),
+            ...(filter ? { filter } : {}),
+          }),
+        );
+        if (o.json) {
+          process.stdout.write(
+            `${JSON.stringify(
+              hits.map((h) => ({ text: h.text, score: h.score, metadata: h.metadata })),
+              null,
+              2,
+            )}\n`,
+          );
+          return;
+        }
+        if (!hits.length) process.stdout.write('no results\n');
+        hits.forEach((h, i) => {
+          const where = [
+            h.metadata.source,
+            h.metadata.page !== undefined ? `p.${String(h.metadata.page)}` : '',
+            h.metadata.heading ?? '',
+          ]
+            .filter(Boolean)
+            .join(' · ');
+          process.stdout.write(
+            `${i + 1}. [${h.score.toFixed(4)}] ${where}\n   ${h.text.replace(/\s+/g, ' ').slice(0, 200)}\n`,
+          );
+        });
+      },
+    );
 
   kb.command('list')
     .description('list knowledge bases')
@@ -111,7 +161,11 @@ export function register(program: Command): void {
     .action(async (o: { json?: boolean }) => {
       const kbs = await withKnowledge((svc) => svc.listKbs());
       if (o.json) process.stdout.write(`${JSON.stringify(kbs, null, 2)}\n`);
-      else for (const k of kbs) process.stdout.write(`${k.name}  ${k.documents} documents, ${k.chunks} chunks${k.config.embedding ? `, ${k.config.embedding}` : ''}\n`);
+      else
+        for (const k of kbs)
+          process.stdout.write(
+            `${k.name}  ${k.documents} documents, ${k.chunks} chunks${k.config.embedding ? `, ${k.config.embedding}` : ''}\n`,
+          );
     });
 
   kb.command('delete')

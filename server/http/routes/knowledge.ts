@@ -30,7 +30,8 @@ function h(fn: Handler): (req: Request, res: Response, next: NextFunction) => Pr
 function body(req: Request): Record<string, unknown> {
   const b: unknown = req.body;
   if (b === undefined || b === null) return {};
-  if (typeof b !== 'object' || Array.isArray(b)) throw new HttpError(400, 'invalid_body', 'the body must be a JSON object');
+  if (typeof b !== 'object' || Array.isArray(b))
+    throw new HttpError(400, 'invalid_body', 'the body must be a JSON object');
   return b as Record<string, unknown>;
 }
 
@@ -44,11 +45,19 @@ function optInt(v: unknown, name: string): number | undefined {
 const MAX_FILES = 100;
 
 /** Stream multipart files to the staging folder, capping each at the size limit without buffering it. */
-function receiveUpload(req: Request, svc: KnowledgeService, stageDir: string): Promise<{ items: NewIngestItem[]; fields: Record<string, string> }> {
+function receiveUpload(
+  req: Request,
+  svc: KnowledgeService,
+  stageDir: string,
+): Promise<{ items: NewIngestItem[]; fields: Record<string, string> }> {
   return new Promise((resolve, reject) => {
     let bb: busboy.Busboy;
     try {
-      bb = busboy({ headers: req.headers, limits: { fileSize: svc.maxFileBytes, files: MAX_FILES }, defParamCharset: 'utf8' });
+      bb = busboy({
+        headers: req.headers,
+        limits: { fileSize: svc.maxFileBytes, files: MAX_FILES },
+        defParamCharset: 'utf8',
+      });
     } catch {
       reject(new HttpError(400, 'invalid_body', 'send files as multipart/form-data (field "files")'));
       return;
@@ -72,14 +81,18 @@ function receiveUpload(req: Request, svc: KnowledgeService, stageDir: string): P
         fs.rm(dest, { force: true }, () => undefined);
         stream.resume();
       });
-      writes.push(new Promise<void>((res) => {
-        out.on('close', res);
-        out.on('error', () => res());
-      }));
+      writes.push(
+        new Promise<void>((res) => {
+          out.on('close', res);
+          out.on('error', () => res());
+        }),
+      );
       stream.pipe(out);
     });
     bb.on('filesLimit', () => reject(new HttpError(413, 'too_many_files', `at most ${MAX_FILES} files per upload`)));
-    bb.on('error', (err) => reject(new HttpError(400, 'invalid_body', `bad multipart body: ${(err as Error).message}`)));
+    bb.on('error', (err) =>
+      reject(new HttpError(400, 'invalid_body', `bad multipart body: ${(err as Error).message}`)),
+    );
     bb.on('close', () => void Promise.all(writes).then(() => resolve({ items, fields })));
     req.pipe(bb);
   });
@@ -98,66 +111,108 @@ export const knowledgeRoutes: RouteModule = (ctx: AppContext) => {
   const r = createRouter();
   const base = '/api/knowledge-bases';
 
-  r.get(base, h(async (_req, res) => void res.json({ knowledgeBases: await svc.listKbs() })));
-  r.post(base, h(async (req, res) => {
-    const b = body(req);
-    if (typeof b.name !== 'string') throw new HttpError(400, 'invalid_body', 'name is required');
-    const kb = await svc.createKb(b.name, {
-      chunkSize: optInt(b.chunkSize, 'chunkSize'),
-      chunkOverlap: optInt(b.chunkOverlap, 'chunkOverlap'),
-      ...(typeof b.embedding === 'string' && b.embedding ? { embedding: b.embedding } : {}),
-      ...(typeof b.textColumn === 'string' && b.textColumn ? { textColumn: b.textColumn } : {}),
-    });
-    res.status(201).json(kb);
-  }));
-  r.get(`${base}/:kb`, h(async (req, res) => void res.json(await svc.getKb(String(req.params.kb)))));
-  r.delete(`${base}/:kb`, h(async (req, res) => {
-    await svc.deleteKb(String(req.params.kb));
-    res.status(204).end();
-  }));
+  r.get(
+    base,
+    h(async (_req, res) => void res.json({ knowledgeBases: await svc.listKbs() })),
+  );
+  r.post(
+    base,
+    h(async (req, res) => {
+      const b = body(req);
+      if (typeof b.name !== 'string') throw new HttpError(400, 'invalid_body', 'name is required');
+      const kb = await svc.createKb(b.name, {
+        chunkSize: optInt(b.chunkSize, 'chunkSize'),
+        chunkOverlap: optInt(b.chunkOverlap, 'chunkOverlap'),
+        ...(typeof b.embedding === 'string' && b.embedding ? { embedding: b.embedding } : {}),
+        ...(typeof b.textColumn === 'string' && b.textColumn ? { textColumn: b.textColumn } : {}),
+      });
+      res.status(201).json(kb);
+    }),
+  );
+  r.get(
+    `${base}/:kb`,
+    h(async (req, res) => void res.json(await svc.getKb(String(req.params.kb)))),
+  );
+  r.delete(
+    `${base}/:kb`,
+    h(async (req, res) => {
+      await svc.deleteKb(String(req.params.kb));
+      res.status(204).end();
+    }),
+  );
 
-  r.post(`${base}/:kb/documents`, h(async (req, res) => {
-    const kb = String(req.params.kb);
-    await svc.getKb(kb);
-    const jobId = randomUUID();
-    const { items } = await receiveUpload(req, svc, path.join(svc.stagingDir, jobId));
-    if (!items.length) throw new HttpError(400, 'invalid_body', 'no files in the upload (multipart field "files")');
-    const job = await svc.startIngest(kb, items);
-    res.status(202).json(job);
-  }));
-  r.post(`${base}/:kb/urls`, h(async (req, res) => {
-    const b = body(req);
-    const urls = Array.isArray(b.urls) ? b.urls : typeof b.url === 'string' ? [b.url] : [];
-    if (!urls.length || !urls.every((u): u is string => typeof u === 'string')) throw new HttpError(400, 'invalid_body', 'urls must be an array of strings');
-    const job = await svc.startIngest(String(req.params.kb), urls.map((u) => ({ name: u, kind: 'url' as const })));
-    res.status(202).json(job);
-  }));
-  r.get(`${base}/:kb/documents`, h(async (req, res) => void res.json({ documents: await svc.listDocuments(String(req.params.kb)) })));
-  r.delete(`${base}/:kb/documents/:docId`, h(async (req, res) => {
-    await svc.deleteDocument(String(req.params.kb), String(req.params.docId));
-    res.status(204).end();
-  }));
-  r.get(`${base}/:kb/documents/:docId/chunks`, h(async (req, res) => {
-    res.json({ chunks: await svc.documentChunks(String(req.params.kb), String(req.params.docId)) });
-  }));
-  r.get(`${base}/:kb/jobs`, h(async (req, res) => void res.json({ jobs: await svc.listJobs(String(req.params.kb)) })));
-  r.get(`${base}/:kb/jobs/:jobId`, h(async (req, res) => void res.json(await svc.getJob(String(req.params.kb), String(req.params.jobId)))));
-  r.post(`${base}/:kb/query`, h(async (req, res) => {
-    const b = body(req);
-    if (typeof b.query !== 'string' || !b.query.trim()) throw new HttpError(400, 'invalid_body', 'query is required');
-    const mode = b.mode ?? 'bm25';
-    if (mode !== 'bm25' && mode !== 'vector' && mode !== 'hybrid') throw new HttpError(400, 'invalid_body', 'mode must be bm25, vector or hybrid');
-    if (b.filter !== undefined && (typeof b.filter !== 'object' || b.filter === null || Array.isArray(b.filter))) throw new HttpError(400, 'invalid_body', 'filter must be an object');
-    const topK = optInt(b.topK, 'topK') ?? 5;
-    const minScore = b.minScore === undefined ? undefined : Number(b.minScore);
-    const started = performance.now();
-    const results = await svc.search(String(req.params.kb), b.query, {
-      mode,
-      topK,
-      ...(minScore !== undefined && Number.isFinite(minScore) ? { minScore } : {}),
-      ...(b.filter ? { filter: b.filter as Record<string, unknown> } : {}),
-    });
-    res.json({ mode, topK, tookMs: Math.round((performance.now() - started) * 10) / 10, results });
-  }));
+  r.post(
+    `${base}/:kb/documents`,
+    h(async (req, res) => {
+      const kb = String(req.params.kb);
+      await svc.getKb(kb);
+      const jobId = randomUUID();
+      const { items } = await receiveUpload(req, svc, path.join(svc.stagingDir, jobId));
+      if (!items.length) throw new HttpError(400, 'invalid_body', 'no files in the upload (multipart field "files")');
+      const job = await svc.startIngest(kb, items);
+      res.status(202).json(job);
+    }),
+  );
+  r.post(
+    `${base}/:kb/urls`,
+    h(async (req, res) => {
+      const b = body(req);
+      const urls = Array.isArray(b.urls) ? b.urls : typeof b.url === 'string' ? [b.url] : [];
+      if (!urls.length || !urls.every((u): u is string => typeof u === 'string'))
+        throw new HttpError(400, 'invalid_body', 'urls must be an array of strings');
+      const job = await svc.startIngest(
+        String(req.params.kb),
+        urls.map((u) => ({ name: u, kind: 'url' as const })),
+      );
+      res.status(202).json(job);
+    }),
+  );
+  r.get(
+    `${base}/:kb/documents`,
+    h(async (req, res) => void res.json({ documents: await svc.listDocuments(String(req.params.kb)) })),
+  );
+  r.delete(
+    `${base}/:kb/documents/:docId`,
+    h(async (req, res) => {
+      await svc.deleteDocument(String(req.params.kb), String(req.params.docId));
+      res.status(204).end();
+    }),
+  );
+  r.get(
+    `${base}/:kb/documents/:docId/chunks`,
+    h(async (req, res) => {
+      res.json({ chunks: await svc.documentChunks(String(req.params.kb), String(req.params.docId)) });
+    }),
+  );
+  r.get(
+    `${base}/:kb/jobs`,
+    h(async (req, res) => void res.json({ jobs: await svc.listJobs(String(req.params.kb)) })),
+  );
+  r.get(
+    `${base}/:kb/jobs/:jobId`,
+    h(async (req, res) => void res.json(await svc.getJob(String(req.params.kb), String(req.params.jobId)))),
+  );
+  r.post(
+    `${base}/:kb/query`,
+    h(async (req, res) => {
+      const b = body(req);
+      if (typeof b.query !== 'string' || !b.query.trim()) throw new HttpError(400, 'invalid_body', 'query is required');
+      const mode = b.mode ?? 'bm25';
+      if (mode !== 'bm25' && mode !== 'vector' && mode !== 'hybrid')
+        throw new HttpError(400, 'invalid_body', 'mode must be bm25, vector or hybrid');
+      if (b.filter !== undefined && (typeof b.filter !== 'object' || b.filter === null || Array.isArray(b.filter)))
+        throw new HttpError(400, 'invalid_body', 'filter must be an object');
+      const topK = optInt(b.topK, 'topK') ?? 5;
+      const minScore = b.minScore === undefined ? undefined : Number(b.minScore);
+      const started = performance.now();
+      const results = await svc.search(String(req.params.kb), b.query, {
+        mode,
+        topK,
+        ...(minScore !== undefined && Number.isFinite(minScore) ? { minScore } : {}),
+        ...(b.filter ? { filter: b.filter as Record<string, unknown> } : {}),
+      });
+      res.json({ mode, topK, tookMs: Math.round((performance.now() - started) * 10) / 10, results });
+    }),
+  );
   return r;
 };

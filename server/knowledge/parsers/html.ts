@@ -1,10 +1,33 @@
 /** HTML → readable text: scripts, navigation, headers, footers and forms dropped; main/article preferred. */
 import { parse, type HTMLElement } from 'node-html-parser';
-import type { ParsedSection } from '../types';
 import { decodeText } from './text';
 
-const DROP = 'script, style, noscript, template, svg, nav, header, footer, aside, form, iframe, button, [role=navigation], [role=banner], [role=contentinfo], [aria-hidden=true]';
-const BLOCK = new Set(['p', 'div', 'section', 'article', 'main', 'li', 'ul', 'ol', 'br', 'tr', 'table', 'pre', 'blockquote', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'dd', 'dt', 'figcaption']);
+const DROP =
+  'script, style, noscript, template, svg, nav, header, footer, aside, form, iframe, button, [role=navigation], [role=banner], [role=contentinfo], [aria-hidden=true]';
+const BLOCK = new Set([
+  'p',
+  'div',
+  'section',
+  'article',
+  'main',
+  'li',
+  'ul',
+  'ol',
+  'br',
+  'tr',
+  'table',
+  'pre',
+  'blockquote',
+  'h1',
+  'h2',
+  'h3',
+  'h4',
+  'h5',
+  'h6',
+  'dd',
+  'dt',
+  'figcaption',
+]);
 
 function textOf(el: HTMLElement, out: string[]): void {
   for (const child of el.childNodes) {
@@ -23,10 +46,18 @@ function textOf(el: HTMLElement, out: string[]): void {
 
 /** Readable text of an HTML page, with headings kept as markdown `#` lines. */
 export function htmlToText(html: string): { title: string; text: string } {
-  const root = parse(html, { comment: false, blockTextElements: { script: false, style: false, noscript: false, pre: true } });
+  const root = parse(html, {
+    comment: false,
+    blockTextElements: { script: false, style: false, noscript: false, pre: true },
+  });
   const title = root.querySelector('title')?.text.trim() ?? '';
   for (const el of root.querySelectorAll(DROP)) el.remove();
-  const main = root.querySelector('main') ?? root.querySelector('article') ?? root.querySelector('[role=main]') ?? root.querySelector('body') ?? root;
+  const main =
+    root.querySelector('main') ??
+    root.querySelector('article') ??
+    root.querySelector('[role=main]') ??
+    root.querySelector('body') ??
+    root;
   const out: string[] = [];
   textOf(main, out);
   const text = out

@@ -7,7 +7,19 @@ import { parsePdf } from './pdf';
 import { parseCsv, parseJsonl } from './table';
 import { parseMarkdown, parseText } from './text';
 
-export const SUPPORTED_EXTENSIONS = ['.txt', '.text', '.md', '.markdown', '.html', '.htm', '.pdf', '.docx', '.csv', '.jsonl', '.ndjson'] as const;
+export const SUPPORTED_EXTENSIONS = [
+  '.txt',
+  '.text',
+  '.md',
+  '.markdown',
+  '.html',
+  '.htm',
+  '.pdf',
+  '.docx',
+  '.csv',
+  '.jsonl',
+  '.ndjson',
+] as const;
 
 const BY_CONTENT_TYPE: Record<string, string> = {
   'text/html': '.html',
@@ -33,7 +45,11 @@ export function formatOf(name: string, contentType?: string): string {
   );
 }
 
-export async function parseFile(buf: Buffer, name: string, opts: { contentType?: string; textColumn?: string } = {}): Promise<ParsedFile> {
+export async function parseFile(
+  buf: Buffer,
+  name: string,
+  opts: { contentType?: string; textColumn?: string } = {},
+): Promise<ParsedFile> {
   const ext = formatOf(name, opts.contentType);
   if (buf.length === 0) throw new KnowledgeError('empty_file', `${name}: the file is empty`);
   let parsed: ParsedFile;
@@ -45,7 +61,12 @@ export async function parseFile(buf: Buffer, name: string, opts: { contentType?:
     case '.html':
     case '.htm': {
       const { markdown, title } = parseHtml(buf, name);
-      parsed = { format: 'html', sections: parseMarkdown(Buffer.from(markdown), name).map((s) => (title ? { ...s, metadata: { title, ...s.metadata } } : s)) };
+      parsed = {
+        format: 'html',
+        sections: parseMarkdown(Buffer.from(markdown), name).map((s) =>
+          title ? { ...s, metadata: { title, ...s.metadata } } : s,
+        ),
+      };
       break;
     }
     case '.pdf':

@@ -8,14 +8,24 @@ interface TextItemLike {
 
 export async function parsePdf(buf: Buffer, name: string): Promise<ParsedSection[]> {
   const pdfjs = await import('pdfjs-dist/legacy/build/pdf.mjs');
-  const task = pdfjs.getDocument({ data: new Uint8Array(buf), isEvalSupported: false, disableFontFace: true, useSystemFonts: false, stopAtErrors: false, verbosity: 0 });
+  const task = pdfjs.getDocument({
+    data: new Uint8Array(buf),
+    isEvalSupported: false,
+    disableFontFace: true,
+    useSystemFonts: false,
+    stopAtErrors: false,
+    verbosity: 0,
+  });
   let doc: Awaited<typeof task.promise>;
   try {
     doc = await task.promise;
   } catch (err) {
     const e = err as { name?: string; message?: string };
-    if (e.name === 'PasswordException') throw new KnowledgeError('password_protected', `${name}: the PDF is password-protected`, { cause: err });
-    throw new KnowledgeError('corrupt_file', `${name}: not a readable PDF (${e.message ?? String(err)})`, { cause: err });
+    if (e.name === 'PasswordException')
+      throw new KnowledgeError('password_protected', `${name}: the PDF is password-protected`, { cause: err });
+    throw new KnowledgeError('corrupt_file', `${name}: not a readable PDF (${e.message ?? String(err)})`, {
+      cause: err,
+    });
   }
   try {
     const sections: ParsedSection[] = [];
@@ -32,7 +42,9 @@ export async function parsePdf(buf: Buffer, name: string): Promise<ParsedSection
     }
     return sections;
   } catch (err) {
-    throw new KnowledgeError('corrupt_file', `${name}: failed to read PDF text (${(err as Error).message})`, { cause: err });
+    throw new KnowledgeError('corrupt_file', `${name}: failed to read PDF text (${(err as Error).message})`, {
+      cause: err,
+    });
   } finally {
     await doc.destroy();
   }

@@ -41,7 +41,8 @@ type Scalar = string | number | boolean;
 function pickColumn(records: Array<Record<string, unknown>>, wanted: string | undefined, name: string): string {
   const keys = new Set(records.flatMap((r) => Object.keys(r)));
   if (wanted) {
-    if (!keys.has(wanted)) throw new KnowledgeError('invalid', `${name}: no column "${wanted}" (columns: ${[...keys].join(', ')})`);
+    if (!keys.has(wanted))
+      throw new KnowledgeError('invalid', `${name}: no column "${wanted}" (columns: ${[...keys].join(', ')})`);
     return wanted;
   }
   for (const k of ['text', 'content', 'body']) if (keys.has(k)) return k;
@@ -55,7 +56,11 @@ function pickColumn(records: Array<Record<string, unknown>>, wanted: string | un
   return best;
 }
 
-function toSections(records: Array<Record<string, unknown>>, column: string | undefined, name: string): ParsedSection[] {
+function toSections(
+  records: Array<Record<string, unknown>>,
+  column: string | undefined,
+  name: string,
+): ParsedSection[] {
   const col = pickColumn(records, column, name);
   const sections: ParsedSection[] = [];
   records.forEach((r, i) => {
@@ -79,7 +84,8 @@ export function parseCsv(buf: Buffer, name: string, textColumn?: string): Parsed
     if (err instanceof KnowledgeError && err.code !== 'corrupt_file') throw err;
     throw new KnowledgeError('corrupt_file', `${name}: invalid CSV (${(err as Error).message})`);
   }
-  if (rows.length < 2) throw new KnowledgeError('empty_file', `${name}: a CSV needs a header row and at least one data row`);
+  if (rows.length < 2)
+    throw new KnowledgeError('empty_file', `${name}: a CSV needs a header row and at least one data row`);
   const header = rows[0].map((h) => h.trim());
   const records = rows.slice(1).map((r) => Object.fromEntries(header.map((h, i) => [h, r[i] ?? ''])));
   return toSections(records, textColumn, name);
@@ -97,7 +103,8 @@ export function parseJsonl(buf: Buffer, name: string, textColumn?: string): Pars
       } catch {
         throw new KnowledgeError('corrupt_file', `${name}: line ${i + 1} is not valid JSON`);
       }
-      if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new KnowledgeError('corrupt_file', `${name}: line ${i + 1} is not a JSON object`);
+      if (typeof v !== 'object' || v === null || Array.isArray(v))
+        throw new KnowledgeError('corrupt_file', `${name}: line ${i + 1} is not a JSON object`);
       records.push(v as Record<string, unknown>);
     });
   if (!records.length) throw new KnowledgeError('empty_file', `${name}: no records`);

@@ -9,7 +9,8 @@ export function decodeText(buf: Buffer, name: string): string {
     if (b === 0) throw new KnowledgeError('binary_content', `${name}: binary content (NUL bytes) in a text file`);
     if (b < 9 || (b > 13 && b < 32)) control++;
   }
-  if (sample.length > 0 && control / sample.length > 0.1) throw new KnowledgeError('binary_content', `${name}: looks like binary data, not text`);
+  if (sample.length > 0 && control / sample.length > 0.1)
+    throw new KnowledgeError('binary_content', `${name}: looks like binary data, not text`);
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(buf);

@@ -30,7 +30,11 @@ export const knowledge: Migration = {
       .addColumn('updated_at', 'bigint', (c) => c.notNull())
       .addPrimaryKeyConstraint('knowledge_documents_pk', ['kb', 'id'])
       .execute();
-    await db.schema.createIndex('knowledge_documents_kb_source').on('knowledge_documents').columns(['kb', 'source']).execute();
+    await db.schema
+      .createIndex('knowledge_documents_kb_source')
+      .on('knowledge_documents')
+      .columns(['kb', 'source'])
+      .execute();
     await db.schema
       .createTable('knowledge_jobs')
       .addColumn('id', 'text', (c) => c.primaryKey())
@@ -42,7 +46,11 @@ export const knowledge: Migration = {
       .addColumn('created_at', 'bigint', (c) => c.notNull())
       .addColumn('updated_at', 'bigint', (c) => c.notNull())
       .execute();
-    await db.schema.createIndex('knowledge_jobs_kb_created').on('knowledge_jobs').columns(['kb', 'created_at']).execute();
+    await db.schema
+      .createIndex('knowledge_jobs_kb_created')
+      .on('knowledge_jobs')
+      .columns(['kb', 'created_at'])
+      .execute();
     await db.schema.createIndex('knowledge_jobs_status').on('knowledge_jobs').column('status').execute();
   },
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
