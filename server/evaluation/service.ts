@@ -6,26 +6,19 @@
  */
 import { EventEmitter, setMaxListeners } from 'node:events';
 import { randomUUID } from 'node:crypto';
-import type { Flow, Trace } from '../../shared';
+import type { Flow } from '../../shared';
 import { assertValidFlow } from '../../shared/flow/index';
-import type {
-  EvaluationConfig,
-  EvaluationConfigInput,
-  EvaluationEvent,
-  EvaluationInfo,
-  MetricScore,
-  RowResult,
-} from '../../shared/api/evaluation';
+import type { EvaluationConfigInput, EvaluationEvent, EvaluationInfo } from '../../shared/api/evaluation';
 import type { Config } from '../config';
 import type { RunServices } from '../runtime/types';
 import { DatasetStore } from '../datasets/store';
-import { NodeError, RunInputError } from '../runtime/types';
 import type { Storage } from '../storage/index';
 import { AdaptiveLimiter } from './limiter';
 import { checkMapping } from './mapping';
-import { buildMetric, type Metric, type MetricServices, type RunFlowFn } from './metrics/index';
+import { buildMetric, type MetricServices, type RunFlowFn } from './metrics/index';
 import type { ChatFn, EmbedFn } from './metrics/llm';
 import { EvaluationStore } from './store';
+import { RateLimited, runRow } from './row';
 import { ResultWriter } from './writer';
 import { computeSummary } from './summary';
 
@@ -48,31 +41,13 @@ export class EvaluationNotFound extends Error {
   readonly code = 'not_found';
 }
 
-const RATE_LIMIT_CODES = new Set(['rate_limited']);
-
-class RateLimited extends Error {
-  constructor(readonly retryAfterMs?: number) {
-    super('rate limited');
-  }
-}
-
-/** A run that failed on a provider rate limit (after the runtime's own retries). */
-function rateLimitOf(trace: Trace): RateLimited | undefined {
-  if (trace.status !== 'failed') return undefined;
-  const err =
-    trace.error && RATE_LIMIT_CODES.has(trace.error.code)
-      ? trace.error
-      : trace.spans.find((s) => s.error && RATE_LIMIT_CODES.has(s.error.code))?.error;
-  if (!err) return undefined;
-  // Spans keep the provider's Retry-After only in the message ("retry after N ms").
-  const m = /retry after (\d+) ms/.exec(err.message);
-  return new RateLimited(m ? Number(m[1]) : undefined);
-}
-
 interface Active {
   abort: AbortController;
   limiter: AdaptiveLimiter;
   done: Promise<void>;
+  heartbeat?: NodeJS.Timeout;
+  /** Live counts (the stored ones are refreshed by the heartbeat). */
+  counts?: { done: number; failed: number };
 }
 
 export class EvaluationService {
@@ -124,8 +99,11 @@ export class EvaluationService {
     return (await this.store.get(info.id)) as EvaluationInfo;
   }
 
-  get(id: string): Promise<EvaluationInfo | undefined> {
-    return this.store.get(id);
+  /** The evaluation, with live row counts when it runs in this process. */
+  async get(id: string): Promise<EvaluationInfo | undefined> {
+    const info = await this.store.get(id);
+    const live = this.active.get(id)?.counts;
+    return info && live ? { ...info, done: live.done, failed: live.failed } : info;
   }
 
   /** Listen to one evaluation's events; returns the unsubscribe function. */
@@ -167,7 +145,10 @@ export class EvaluationService {
           .catch(() => undefined);
         this.emit(id, { type: 'finished', id, status: 'failed', summary: null });
       })
-      .finally(() => this.active.delete(id));
+      .finally(() => {
+        clearInterval(entry.heartbeat);
+        this.active.delete(id);
+      });
     return true;
   }
 
@@ -225,22 +206,31 @@ export class EvaluationService {
       loadFlow: this.opts.loadFlow,
     };
     const metrics = info.config.metrics.map((s) => buildMetric(s, services));
+    const runDeps = { runFlow: this.opts.runFlow, services: this.opts.runServices ?? { config: this.opts.config } };
     const doneSet = await this.store.doneIndexes(id);
     let { done, failed } = await this.store.countResults(id);
     await this.store.setStatus(id, 'running', { started: info.startedAt === null, error: null });
     const heartbeat = setInterval(
       () => {
-        void this.store.lease(id, this.owner, this.leaseMs).then((ok) => {
-          if (!ok) abort.abort(new Error('lease lost'));
-        });
+        void this.store
+          .lease(id, this.owner, this.leaseMs)
+          .then((ok) => {
+            if (!ok) abort.abort(new Error('lease lost'));
+          })
+          .catch(() => undefined);
         // A cancel issued through another process (shared database) shows up as the status.
-        void this.store.get(id).then((cur) => {
-          if (cur?.status === 'cancelled' && !abort.signal.aborted) abort.abort(new Error('cancelled'));
-        });
-        void this.store.saveCounts(id, done, failed);
+        void this.store
+          .get(id)
+          .then((cur) => {
+            if (cur?.status === 'cancelled' && !abort.signal.aborted) abort.abort(new Error('cancelled'));
+          })
+          .catch(() => undefined);
+        void this.store.saveCounts(id, done, failed).catch(() => undefined);
       },
       Math.max(200, Math.floor(this.leaseMs / 3)),
     );
+    const entry = this.active.get(id);
+    if (entry) entry.heartbeat = heartbeat;
     let lastProgress = 0;
     const progress = (force = false) => {
       const now = Date.now();
@@ -265,6 +255,7 @@ export class EvaluationService {
         if (result.status === 'failed') failed++;
         this.emit(id, { type: 'row', id, row: result });
       }
+      if (entry) entry.counts = { done, failed };
       progress();
     });
     const runOne = async (row: { idx: number; data: Record<string, unknown> }): Promise<void> => {
@@ -277,7 +268,7 @@ export class EvaluationService {
         const forward = () => rowAbort.abort(abort.signal.reason);
         abort.signal.addEventListener('abort', forward, { once: true });
         try {
-          const { result, trace } = await this.runRow(flow, info.config, metrics, row, rowAbort.signal);
+          const { result, trace } = await runRow(runDeps, flow, info.config, metrics, row, rowAbort.signal);
           if (abort.signal.aborted) return;
           writer.add(result, trace);
           limiter.onSuccess();
@@ -366,107 +357,5 @@ export class EvaluationService {
       concurrency: limiter.limit,
     });
     this.emit(id, { type: 'finished', id, status: final.status, summary: final.summary });
-  }
-
-  /** Run the flow on one row and score it. Throws RateLimited to be retried later. */
-  private async runRow(
-    flow: Flow,
-    config: EvaluationConfig,
-    metrics: Metric[],
-    row: { idx: number; data: Record<string, unknown> },
-    signal: AbortSignal,
-  ): Promise<{ result: RowResult; trace?: Trace }> {
-    const inputs: Record<string, unknown> = {};
-    for (const [name, column] of Object.entries(config.mapping)) inputs[name] = row.data[column];
-    const expected = config.expected ? row.data[config.expected] : undefined;
-    const base = { rowIdx: row.idx, inputs, expected, finishedAt: 0 };
-    const t0 = performance.now();
-    let res;
-    try {
-      res = await this.opts.runFlow(flow, inputs, {
-        services: this.opts.runServices ?? { config: this.opts.config },
-        signal,
-      });
-    } catch (e) {
-      if (signal.aborted) throw e;
-      const error =
-        e instanceof RunInputError
-          ? { code: 'invalid_inputs', message: e.message }
-          : { code: 'internal_error', message: (e as Error).message ?? String(e) };
-      return {
-        result: {
-          ...base,
-          status: 'failed',
-          outputs: null,
-          metrics: {},
-          runId: null,
-          latencyMs: null,
-          totalTokens: 0,
-          cost: null,
-          error,
-          finishedAt: Date.now(),
-        },
-      };
-    }
-    const latencyMs = performance.now() - t0;
-    const trace = res.trace;
-    const limited = rateLimitOf(trace);
-    if (limited) throw limited;
-    const common = { runId: res.runId, latencyMs, totalTokens: trace.usage.totalTokens, cost: trace.usage.cost };
-    if (res.status !== 'succeeded') {
-      const err = trace.error ?? { code: res.status, message: `run ${res.status}` };
-      return {
-        result: {
-          ...base,
-          ...common,
-          status: 'failed',
-          outputs: res.outputs ?? null,
-          metrics: {},
-          error: { code: err.code, message: err.message },
-          finishedAt: Date.now(),
-        },
-        trace,
-      };
-    }
-    const output = config.output ? res.outputs[config.output] : Object.values(res.outputs)[0];
-    const scores: Record<string, MetricScore> = {};
-    for (const m of metrics)
-      scores[m.name] = await this.scoreWithRetry(m, {
-        row: row.data,
-        inputs,
-        outputs: res.outputs,
-        output,
-        expected,
-        trace,
-        latencyMs,
-        signal,
-      });
-    return {
-      result: {
-        ...base,
-        ...common,
-        status: 'succeeded',
-        outputs: res.outputs,
-        metrics: scores,
-        error: null,
-        finishedAt: Date.now(),
-      },
-      trace,
-    };
-  }
-
-  private async scoreWithRetry(m: Metric, ctx: Parameters<Metric['score']>[0]): Promise<MetricScore> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await m.score(ctx);
-      } catch (e) {
-        if (e instanceof NodeError && e.code === 'rate_limited' && attempt < 8 && !ctx.signal?.aborted) {
-          await new Promise((r) => setTimeout(r, Math.max(e.retryAfterMs ?? 0, 200 * 2 ** attempt)));
-          continue;
-        }
-        if (ctx.signal?.aborted) throw e;
-        return { value: null, error: (e as Error).message };
-      }
-    }
   }
 }

@@ -15,7 +15,7 @@ import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai';
 import type { EvaluationInfo } from '../../shared/api/evaluation';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const ROWS = 120;
+const ROWS = 240;
 
 let fake: FakeOpenAI;
 let dir: string;

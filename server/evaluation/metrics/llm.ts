@@ -6,8 +6,8 @@
  */
 import type { TokenUsage } from '../../../shared';
 import type { Config } from '../../config';
-import { toProviderNodeError } from '../../llm/errors';
-import { createChatModel } from '../../llm/providers';
+import { redactSecrets, toProviderNodeError } from '../../llm/errors';
+import { createChatModel, providerSecrets } from '../../llm/providers';
 import { NodeError } from '../../runtime/types';
 
 export interface ChatMessage {
@@ -46,7 +46,7 @@ export function defaultChat(config: Config): ChatFn {
           : undefined,
       };
     } catch (e) {
-      throw toProviderNodeError(e, { provider: model.split(':')[0], signal });
+      throw toProviderNodeError(e, { provider: model.split(':')[0], signal, secrets: providerSecrets(config) });
     }
   };
 }
@@ -74,14 +74,14 @@ export function defaultEmbed(config: Config, fetchFn: typeof fetch = fetch): Emb
         signal,
       });
     } catch (e) {
-      throw toProviderNodeError(e, { provider: 'openai', signal, baseUrl });
+      throw toProviderNodeError(e, { provider: 'openai', signal, baseUrl, secrets: providerSecrets(config) });
     }
     if (!res.ok) {
       const body = await res.text();
       const retryAfter = Number(res.headers.get('retry-after'));
       throw new NodeError(
         res.status === 429 ? 'rate_limited' : 'provider_error',
-        `embeddings failed (HTTP ${res.status}): ${body.slice(0, 300)}`,
+        `embeddings failed (HTTP ${res.status}): ${redactSecrets(body, providerSecrets(config)).slice(0, 300)}`,
         {
           retryable: res.status === 429 || res.status >= 500,
           retryAfterMs: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined,

@@ -1,0 +1,130 @@
+/**
+ * One evaluation row: map columns to inputs, run the flow snapshot, score the output
+ * with every metric. A run that ended on a provider rate limit throws RateLimited (the
+ * runner slows down and retries the row); any other failure is a failed row.
+ */
+import type { Flow, Trace } from '../../shared';
+import type { EvaluationConfig, MetricScore, RowResult } from '../../shared/api/evaluation';
+import { NodeError, RunInputError, type RunServices } from '../runtime/types';
+import type { Metric, RunFlowFn } from './metrics/index';
+
+const RATE_LIMIT_CODES = new Set(['rate_limited']);
+
+export class RateLimited extends Error {
+  constructor(readonly retryAfterMs?: number) {
+    super('rate limited');
+  }
+}
+
+/** A run that failed on a provider rate limit (after the runtime's own retries). */
+export function rateLimitOf(trace: Trace): RateLimited | undefined {
+  if (trace.status !== 'failed') return undefined;
+  const err =
+    trace.error && RATE_LIMIT_CODES.has(trace.error.code)
+      ? trace.error
+      : trace.spans.find((s) => s.error && RATE_LIMIT_CODES.has(s.error.code))?.error;
+  if (!err) return undefined;
+  // Spans keep the provider's Retry-After only in the message ("retry after N ms").
+  const m = /retry after (\d+) ms/.exec(err.message);
+  return new RateLimited(m ? Number(m[1]) : undefined);
+}
+
+/** Run the flow on one row and score it. Throws RateLimited to be retried later. */
+export async function runRow(
+  deps: { runFlow: RunFlowFn; services: RunServices },
+  flow: Flow,
+  config: EvaluationConfig,
+  metrics: Metric[],
+  row: { idx: number; data: Record<string, unknown> },
+  signal: AbortSignal,
+): Promise<{ result: RowResult; trace?: Trace }> {
+  const inputs: Record<string, unknown> = {};
+  for (const [name, column] of Object.entries(config.mapping)) inputs[name] = row.data[column];
+  const expected = config.expected ? row.data[config.expected] : undefined;
+  const base = { rowIdx: row.idx, inputs, expected, finishedAt: 0 };
+  const t0 = performance.now();
+  let res;
+  try {
+    res = await deps.runFlow(flow, inputs, { services: deps.services, signal });
+  } catch (e) {
+    if (signal.aborted) throw e;
+    const error =
+      e instanceof RunInputError
+        ? { code: 'invalid_inputs', message: e.message }
+        : { code: 'internal_error', message: (e as Error).message ?? String(e) };
+    return {
+      result: {
+        ...base,
+        status: 'failed',
+        outputs: null,
+        metrics: {},
+        runId: null,
+        latencyMs: null,
+        totalTokens: 0,
+        cost: null,
+        error,
+        finishedAt: Date.now(),
+      },
+    };
+  }
+  const latencyMs = performance.now() - t0;
+  const trace = res.trace;
+  const limited = rateLimitOf(trace);
+  if (limited) throw limited;
+  const common = { runId: res.runId, latencyMs, totalTokens: trace.usage.totalTokens, cost: trace.usage.cost };
+  if (res.status !== 'succeeded') {
+    const err = trace.error ?? { code: res.status, message: `run ${res.status}` };
+    return {
+      result: {
+        ...base,
+        ...common,
+        status: 'failed',
+        outputs: res.outputs ?? null,
+        metrics: {},
+        error: { code: err.code, message: err.message },
+        finishedAt: Date.now(),
+      },
+      trace,
+    };
+  }
+  const output = config.output ? res.outputs[config.output] : Object.values(res.outputs)[0];
+  const scores: Record<string, MetricScore> = {};
+  for (const m of metrics)
+    scores[m.name] = await scoreWithRetry(m, {
+      row: row.data,
+      inputs,
+      outputs: res.outputs,
+      output,
+      expected,
+      trace,
+      latencyMs,
+      signal,
+    });
+  return {
+    result: {
+      ...base,
+      ...common,
+      status: 'succeeded',
+      outputs: res.outputs,
+      metrics: scores,
+      error: null,
+      finishedAt: Date.now(),
+    },
+    trace,
+  };
+}
+
+export async function scoreWithRetry(m: Metric, ctx: Parameters<Metric['score']>[0]): Promise<MetricScore> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await m.score(ctx);
+    } catch (e) {
+      if (e instanceof NodeError && e.code === 'rate_limited' && attempt < 8 && !ctx.signal?.aborted) {
+        await new Promise((r) => setTimeout(r, Math.max(e.retryAfterMs ?? 0, 200 * 2 ** attempt)));
+        continue;
+      }
+      if (ctx.signal?.aborted) throw e;
+      return { value: null, error: (e as Error).message };
+    }
+  }
+}
