@@ -15,12 +15,17 @@ import type { ChatMessage, ConversationStore } from './conversations';
 import { DeploymentError } from './errors';
 import { bearerToken, digestEquals, hashApiKey, looksLikeApiKey } from './keys';
 import type { LogRecord, RequestLogStore } from './logs';
-import { TokenBucketLimiter } from './rate-limit';
+import { TokenBucketLimiter, type RateDecision, type RateLimit } from './rate-limit';
 import { redactPii } from './redact-pii';
 import type { DeploymentRecord, DeploymentStore, KeyRecord, VersionRecord } from './store';
 
 const KEY_TTL_MS = 5_000;
 const DEPLOYMENT_TTL_MS = 2_000;
+
+/** In-memory (one process) or Redis (shared) token buckets. */
+export interface Limiter {
+  take(key: string, limit: RateLimit): RateDecision | Promise<RateDecision>;
+}
 
 export interface Target {
   deployment: DeploymentRecord;
@@ -47,7 +52,7 @@ export function promptInjectionIn(trace: Trace): boolean {
 }
 
 export class EndpointRuntime {
-  readonly limiter = new TokenBucketLimiter();
+  readonly limiter: Limiter;
   private readonly keyCache = new Map<string, { rec: KeyRecord | undefined; at: number }>();
   private readonly depCache = new Map<string, { rec: DeploymentRecord | undefined; at: number }>();
   private readonly versionCache = new Map<string, VersionRecord>();
@@ -61,8 +66,11 @@ export class EndpointRuntime {
       metrics: EndpointMetrics;
       services: RunServices;
       secrets: string[];
+      limiter?: Limiter;
     },
-  ) {}
+  ) {
+    this.limiter = deps.limiter ?? new TokenBucketLimiter();
+  }
 
   /** Forget cached state of a slug (deploy, rollback, settings, key revocation). */
   invalidate(slug?: string): void {
@@ -142,8 +150,8 @@ export class EndpointRuntime {
   }
 
   /** Take a token from the key's bucket or refuse with 429 + Retry-After. */
-  rateLimit(key: KeyRecord, settings: DeploymentSettings): void {
-    const d = this.limiter.take(key.id, settings.rateLimit);
+  async rateLimit(key: KeyRecord, settings: DeploymentSettings): Promise<void> {
+    const d = await this.limiter.take(key.id, settings.rateLimit);
     if (!d.ok) {
       this.deps.metrics.recordRateLimited(key.slug);
       const seconds = Math.max(1, Math.ceil(d.retryAfterMs / 1000));

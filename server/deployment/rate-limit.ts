@@ -3,10 +3,10 @@
  * to `burst` tokens and refills at `requestsPerMinute / 60` tokens per second; a request
  * takes one token or is refused with the time until one is available (Retry-After).
  *
- * Scale-out note: with several API processes behind a load balancer each process keeps
- * its own buckets, so the effective limit is multiplied by the number of processes. A
- * shared limiter (e.g. a Redis token bucket with an atomic Lua script, as
- * `rate-limiter-flexible` does) is the drop-in replacement behind this same interface.
+ * Scale-out: with several API processes behind a load balancer each process keeps its own
+ * buckets, so the effective limit is multiplied by the number of processes. With
+ * REDIS_URL set the shared RedisTokenBucket (rate-limit-redis.ts) is used instead, and
+ * this class is its per-process fallback.
  */
 export interface RateLimit {
   requestsPerMinute: number;

@@ -12,6 +12,7 @@ import type { DeploymentStats } from '../../shared/api/deployment';
 import { ConversationStore } from './conversations';
 import { EndpointRuntime } from './endpoint';
 import { RequestLogStore } from './logs';
+import { RedisTokenBucket } from './rate-limit-redis';
 import { DeploymentService } from './service';
 
 export interface DeploymentRuntime {
@@ -41,6 +42,17 @@ export function deploymentRuntime(ctx: AppContext): DeploymentRuntime {
   const metrics = new EndpointMetrics();
   // `endpoints` is declared below; the hook only runs after construction.
   const service = new DeploymentService(storage, { onChange: (slug) => endpoints.invalidate(slug) });
+  // With REDIS_URL every API process shares the rate-limit buckets; otherwise they are per process.
+  let warned = 0;
+  const redisLimiter = ctx.config.redisUrl
+    ? new RedisTokenBucket(ctx.config.redisUrl, {
+        onError: (err) => {
+          if (Date.now() - warned > 60_000)
+            logger.warn({ err: (err as Error).message }, 'Redis rate limiter unavailable; limiting per process');
+          warned = Date.now();
+        },
+      })
+    : undefined;
   const endpoints: EndpointRuntime = new EndpointRuntime({
     store: service.store,
     logs,
@@ -48,6 +60,7 @@ export function deploymentRuntime(ctx: AppContext): DeploymentRuntime {
     metrics,
     services: ctx.services,
     secrets: ctx.secrets,
+    ...(redisLimiter ? { limiter: redisLimiter } : {}),
   });
   const alerts = new AlertEngine({
     storage,
@@ -107,6 +120,7 @@ export function deploymentRuntime(ctx: AppContext): DeploymentRuntime {
     clearInterval(retention);
     clearTimeout(firstPrune);
     await alerts.stop();
+    await redisLimiter?.close();
     const ids = endpoints.drainTouched();
     await logs.flush();
     if (ids.length) await service.store.touchKeys(ids, Date.now()).catch(() => undefined);

@@ -168,7 +168,7 @@ export const endpointsRoutes: RouteModule = (ctx) => {
       const target0 = await endpoints.deployment(slug);
       applyCors(req, res, target0.settings.corsOrigins);
       const key = await endpoints.authenticate(req.get('authorization'), slug);
-      endpoints.rateLimit(key, target0.settings);
+      await endpoints.rateLimit(key, target0.settings);
       const body = objectBody(await parseBody(req, res, target0.settings.maxBodyBytes));
       const t = await endpoints.resolve(slug, pinnedVersion(req));
       const inputs = body.inputs ?? {};

@@ -95,7 +95,7 @@ export const openaiRoutes: RouteModule = (ctx) => {
       const { endpoints } = runtime;
       const { key } = await keyAndDeployment(req, res);
       const d = await endpoints.deployment(key.slug);
-      endpoints.rateLimit(key, d.settings);
+      await endpoints.rateLimit(key, d.settings);
       const raw = await parseBody(req, res, d.settings.maxBodyBytes);
       if (!raw || typeof raw !== 'object' || Array.isArray(raw))
         throw new DeploymentError(400, 'invalid_body', 'the body must be a JSON object');
