@@ -1,6 +1,7 @@
 /** One EvaluationService per app, shared by the datasets and evaluations routers. */
 import type { Flow } from '../../shared';
 import type { AppContext } from '../http/context';
+import { redact } from '../flows/redact';
 import { runFlow } from '../runtime/index';
 import { loadFlowRef } from './flow-ref';
 import { EvaluationService } from './service';
@@ -27,7 +28,8 @@ export function evaluationServiceFor(ctx: AppContext): EvaluationService {
     storage: ctx.storage,
     config: ctx.config,
     runServices: ctx.services,
-    runFlow,
+    // Rows, traces and exports are stored and served: scrub configured secrets as runs do.
+    runFlow: async (flow, inputs, opts) => redact(await runFlow(flow, inputs, opts), ctx.secrets),
     loadFlow,
   });
   services.set(ctx, svc);

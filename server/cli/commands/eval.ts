@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { formatProblem } from '../../../shared/flow/index';
 import type { EvaluationInfo, MetricInput } from '../../../shared/api/evaluation';
+import { redact, secretValues } from '../../flows/redact';
 import { cliConfig } from '../config';
 import { CliExit, EXIT_FAILED, EXIT_OK, EXIT_USAGE } from '../errors';
 import { loadFlowRef } from '../flow-ref';
@@ -173,7 +174,7 @@ export function register(program: Command): void {
         storage,
         config,
         runServices: buildRunServices({ config, storage }),
-        runFlow,
+        runFlow: async (f, i, o) => redact(await runFlow(f, i, o), secretValues(config)),
         loadFlow: (r) => loadEvaluator(r, config.flowsDir),
       });
       const onSigint = () => void svc.cancel(current?.id ?? '').catch(() => undefined);
