@@ -174,5 +174,8 @@ describe('knowledge HTTP API', () => {
     const job = await waitJob('caps', String(up.body.id));
     expect(job.items[0]).toMatchObject({ name: 'big.txt', status: 'failed', error: { code: 'file_too_large' } });
     expect(job.items[1]).toMatchObject({ name: 'small.txt', status: 'done' });
+    // staged upload copies are removed when the job ends
+    const staging = path.join(tmp, 'data', 'knowledge', 'staging');
+    expect(await fs.readdir(staging).catch(() => [])).toEqual([]);
   });
 });

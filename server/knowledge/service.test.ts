@@ -360,4 +360,67 @@ describe('KnowledgeService', () => {
       await storage.close();
     }
   });
+
+  it('embeds through Ollama (/api/embed) when the model is ollama:<name>', async () => {
+    const seen: Array<{ model: string; input: string[] }> = [];
+    const server = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (d: Buffer) => (body += d.toString()));
+      req.on('end', () => {
+        const b = JSON.parse(body) as { model: string; input: string[] };
+        seen.push(b);
+        res.writeHead(req.url === '/api/embed' ? 200 : 404, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ embeddings: b.input.map((t) => [t.length, 1, 0]) }));
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const dir = await tmpDir();
+      const port = (server.address() as AddressInfo).port;
+      const svc = await boot(dir, {}, loadConfig({ BRAID_DATA_DIR: dir, OLLAMA_BASE_URL: `http://127.0.0.1:${port}` }));
+      await svc.createKb('ol', { embedding: 'ollama:nomic-embed-text' });
+      expect((await svc.getKb('ol')).dimensions).toBe(3);
+      await svc.waitForJob(
+        (await svc.startIngest('ol', await writeFiles(dir, { 'a.txt': 'short', 'b.txt': 'a much longer text here' })))
+          .id,
+      );
+      const hits = await svc.search('ol', 'x', { mode: 'vector', topK: 2 });
+      expect(hits.map((h) => h.metadata.source)).toEqual(['a.txt', 'b.txt']);
+      expect(seen.every((s) => s.model === 'nomic-embed-text')).toBe(true);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('start-up healing removes chunks of writes that were never recorded', async () => {
+    const dir = await tmpDir();
+    let svc = await boot(dir);
+    await svc.createKb('heal');
+    const chunk = (docId: string, gen: string, text: string) => ({
+      id: `${docId}-${gen}`,
+      docId,
+      text,
+      metadata: { source: `${docId}.txt`, position: 0, docId },
+    });
+    const base = { kb: 'heal', kind: 'file' as const, bytes: 1, contentHash: 'h', error: null };
+    // A: committed g1, crashed after adding g2 (row still says ingesting, gen g1)
+    await svc.repo.upsertDocument({ ...base, id: 'a', source: 'a.txt', status: 'ingesting', gen: 'g1', chunks: 1 });
+    await svc.index.replaceDocument('heal', 'a', 'g1', [chunk('a', 'g1', 'old apples')], { isNew: true });
+    await svc.index.replaceDocument('heal', 'a', 'g2', [chunk('a', 'g2', 'new apples')], { isNew: true });
+    // B: a new document whose first write was never recorded
+    await svc.repo.upsertDocument({ ...base, id: 'b', source: 'b.txt', status: 'ingesting', gen: null, chunks: 0 });
+    await svc.index.replaceDocument('heal', 'b', 'g1', [chunk('b', 'g1', 'bananas')], { isNew: true });
+    expect(await svc.index.count('heal')).toBe(3);
+    await shutdown(svc);
+
+    svc = await boot(dir);
+    await svc.start();
+    expect(await svc.index.count('heal')).toBe(1);
+    expect((await svc.search('heal', 'apples', { mode: 'bm25', topK: 5 })).map((h) => h.text)).toEqual(['old apples']);
+    const docs = await svc.listDocuments('heal');
+    expect(docs.map((d) => [d.id, d.status])).toEqual([
+      ['a', 'ready'],
+      ['b', 'failed'],
+    ]);
+  });
 });

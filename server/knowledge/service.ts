@@ -255,7 +255,10 @@ export class KnowledgeService implements KnowledgeSearch {
     await this.repo.touchKb(job.kb);
     const allFailed = items.every((i) => i.status === 'failed');
     await save(allFailed ? 'failed' : 'succeeded', true);
-    await fs.rm(path.join(this.stagingDir, jobId), { recursive: true, force: true });
+    const stageDirs = new Set(
+      items.filter((i) => i.path && this.isStaged(i.path)).map((i) => path.dirname(i.path as string)),
+    );
+    for (const d of stageDirs) if (d !== this.stagingDir) await fs.rm(d, { recursive: true, force: true });
   }
 
   // ---- documents ----

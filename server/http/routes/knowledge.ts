@@ -146,11 +146,16 @@ export const knowledgeRoutes: RouteModule = (ctx: AppContext) => {
     h(async (req, res) => {
       const kb = String(req.params.kb);
       await svc.getKb(kb);
-      const jobId = randomUUID();
-      const { items } = await receiveUpload(req, svc, path.join(svc.stagingDir, jobId));
-      if (!items.length) throw new HttpError(400, 'invalid_body', 'no files in the upload (multipart field "files")');
-      const job = await svc.startIngest(kb, items);
-      res.status(202).json(job);
+      const stageDir = path.join(svc.stagingDir, randomUUID());
+      try {
+        const { items } = await receiveUpload(req, svc, stageDir);
+        if (!items.length) throw new HttpError(400, 'invalid_body', 'no files in the upload (multipart field "files")');
+        const job = await svc.startIngest(kb, items);
+        res.status(202).json(job);
+      } catch (err) {
+        fs.rmSync(stageDir, { recursive: true, force: true });
+        throw err;
+      }
     }),
   );
   r.post(
