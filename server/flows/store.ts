@@ -180,11 +180,17 @@ export class FlowStore {
    * Validate and write a flow. The id comes from the argument only (a document's own id is
    * replaced). `ifMatch`: an ETag that must equal the current file's (or `*`: must exist);
    * `mustNotExist` for creation. Invalid flows are refused with every problem.
+   *
+   * `draft`: work in progress. The flow is written when its FILE SHAPE is valid (it passes
+   * the zod file schema, so every id is safe and it serializes to the flow format) even if
+   * it has graph/config problems; the stored flow carries them (`valid: false`). Anything
+   * that cannot be written in the flow format is still refused. Runs and deployments
+   * re-validate what they load, so a draft never runs.
    */
   async save(
     id: string,
     document: unknown,
-    opts: { ifMatch?: string; mustNotExist?: boolean } = {},
+    opts: { ifMatch?: string; mustNotExist?: boolean; draft?: boolean } = {},
   ): Promise<{ stored: StoredFlow; created: boolean }> {
     const file = this.pathOf(id);
     if (document === null || typeof document !== 'object' || Array.isArray(document)) {
@@ -193,7 +199,7 @@ export class FlowStore {
       ]);
     }
     const res = validateFlow({ ...(document as Record<string, unknown>), id });
-    if (!res.ok || !res.flow || hasErrors(res.problems)) {
+    if (!res.flow || (!opts.draft && (!res.ok || hasErrors(res.problems)))) {
       const problems = res.problems.filter((p) => p.severity !== 'warning');
       throw new FlowStoreError('invalid_flow', `the flow has ${problems.length} problem(s)`, problems);
     }
