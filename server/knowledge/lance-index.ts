@@ -85,7 +85,9 @@ export class LanceIndex {
   constructor(private readonly dir: string) {}
 
   private connection(): Promise<lancedb.Connection> {
-    this.conn ??= lancedb.connect(this.dir);
+    // Re-check a table for commits by other processes (e.g. `braid kb ingest` while the
+    // server runs) at most once a second on reads.
+    this.conn ??= lancedb.connect(this.dir, { readConsistencyInterval: 1 });
     return this.conn;
   }
 
@@ -94,7 +96,11 @@ export class LanceIndex {
     if (!t) {
       t = this.connection().then(async (c) => ((await c.tableNames()).includes(kb) ? c.openTable(kb) : null));
       this.tables.set(kb, t);
-      t.catch(() => this.tables.delete(kb));
+      // Do not remember "absent": another process may create the table later.
+      t.then(
+        (v) => v === null && this.tables.delete(kb),
+        () => this.tables.delete(kb),
+      );
     }
     return t;
   }

@@ -8,7 +8,7 @@ import { loadConfig, type Config } from '../config';
 import { openStorage, type Storage } from '../storage/index';
 import { startFakeOpenAI, type FakeOpenAI } from '../../test/support/fake-openai';
 import { buildPdf } from './fixtures.test-support';
-import { reciprocalRankFusion } from './lance-index';
+import { LanceIndex, reciprocalRankFusion } from './lance-index';
 import { knowledgeSearchFor } from './index';
 import { NodeError } from '../runtime/types';
 import { KnowledgeService } from './service';
@@ -422,5 +422,28 @@ describe('KnowledgeService', () => {
       ['a', 'ready'],
       ['b', 'failed'],
     ]);
+  });
+
+  it('sees chunks written by another process (CLI next to a server) within a second', async () => {
+    const dir = await tmpDir();
+    const a = new LanceIndex(dir);
+    const b = new LanceIndex(dir);
+    try {
+      await a.create('shared', null);
+      const row = (id: string, text: string) => ({
+        id,
+        docId: id,
+        text,
+        metadata: { source: `${id}.txt`, position: 0 },
+      });
+      await a.replaceDocument('shared', 'x', 'g', [row('x', 'first penguins')], { isNew: true });
+      expect(await b.count('shared')).toBe(1);
+      await a.replaceDocument('shared', 'y', 'g', [row('y', 'second penguins')], { isNew: true });
+      await new Promise((r) => setTimeout(r, 1100));
+      expect((await b.bm25('shared', 'penguins', 5)).length).toBe(2);
+    } finally {
+      a.close();
+      b.close();
+    }
   });
 });
