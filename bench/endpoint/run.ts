@@ -261,6 +261,12 @@ try {
         : []),
       '',
       `Endpoint / ceiling: **${(ratio * 100).toFixed(1)}%** (target ≥ 40%), p99 ${endpoint.p99} ms (target < 50 ms), errors ${endpoint.errors + endpoint.non2xx} (target 0): **${pass ? 'pass' : 'FAIL'}**. Braid RSS ${rssBefore.rssMb} MB before, ${rssAfter.rssMb} MB after, peak ${rssAfter.peakMb} MB.`,
+      ...(runtimeOnly && runsApi
+        ? [
+            '',
+            `Where the time goes: \`runFlow\` alone (LangChain + OpenAI SDK + scheduler, no HTTP server, no storage) reaches ${((100 * runtimeOnly.reqPerSec) / Math.max(1, ceiling.reqPerSec)).toFixed(1)}% of the ceiling, and the bare HTTP stack ${health ? ((100 * health.reqPerSec) / Math.max(1, ceiling.reqPerSec)).toFixed(1) : '?'}%, so no endpoint that runs the flow through the runtime can reach 40% of a fake server that answers from memory on this machine. The endpoint serves ${((100 * endpoint.reqPerSec) / Math.max(1, runtimeOnly.reqPerSec)).toFixed(0)}% of the runtime-alone rate and ${((100 * endpoint.reqPerSec) / Math.max(1, runsApi.reqPerSec)).toFixed(0)}% of the builder's run API for the same flow (key check, rate limit, request log, metrics included).`,
+          ]
+        : []),
       '<!-- endpoint:end -->',
     ].join('\n');
     const file = path.join(ROOT, 'bench/RESULTS.md');
