@@ -89,13 +89,47 @@ export interface FlowSummary {
   description?: string;
   updatedAt?: string | number;
   nodeCount?: number;
+  /** False when the stored file has errors (a draft save). */
+  valid?: boolean;
+  problemCount?: number;
   [k: string]: unknown;
 }
 
 export interface LoadedFlow {
   flow: Flow;
   etag: string | null;
+  /** The server's validation of the stored file (errors and warnings). */
+  problems: FlowProblem[];
 }
+
+/** One commit that touched a flow file (GET /api/flows/:id/history). */
+export interface FlowCommit {
+  commit: string;
+  shortCommit: string;
+  date: number;
+  author: string;
+  subject: string;
+}
+
+export interface FlowHistory {
+  available: boolean;
+  reason?: string;
+  commits: FlowCommit[];
+}
+
+type FlowBody = Flow | { flow: Flow; problems?: FlowProblem[] };
+
+function flowOf(body: FlowBody | null, fallback?: Flow): Flow {
+  if (body && 'flow' in body && body.flow && typeof body.flow === 'object') return body.flow;
+  return (body as Flow | null) ?? (fallback as Flow);
+}
+
+function problemsOf(body: FlowBody | null): FlowProblem[] {
+  return body && 'problems' in body && Array.isArray(body.problems) ? body.problems : [];
+}
+
+/** `?draft=1` stores a flow with graph/config problems (its file shape must still be valid). */
+const draftQuery = (draft: boolean | undefined) => (draft ? '?draft=1' : '');
 
 export interface RunSummary {
   runId: string;
@@ -125,27 +159,29 @@ export const api = {
   listFlows: () => getJson<{ flows: FlowSummary[] }>('/api/flows').then((r) => r.flows),
   async getFlow(id: string): Promise<LoadedFlow> {
     const res = await request(`/api/flows/${encodeURIComponent(id)}`);
-    const body = (await res.json()) as Flow | { flow: Flow };
-    const flow = 'flow' in body && body.flow && typeof body.flow === 'object' ? body.flow : (body as Flow);
-    return { flow, etag: res.headers.get('ETag') };
+    const body = (await res.json()) as FlowBody;
+    return { flow: flowOf(body), etag: res.headers.get('ETag'), problems: problemsOf(body) };
   },
-  async createFlow(flow: unknown): Promise<LoadedFlow> {
-    const res = await request('/api/flows', { method: 'POST', body: JSON.stringify(flow) });
-    const body = (await res.json()) as Flow | { flow: Flow };
-    const saved = 'flow' in body && body.flow && typeof body.flow === 'object' ? body.flow : (body as Flow);
-    return { flow: saved, etag: res.headers.get('ETag') };
+  async createFlow(flow: unknown, opts: { draft?: boolean } = {}): Promise<LoadedFlow> {
+    const res = await request(`/api/flows${draftQuery(opts.draft)}`, { method: 'POST', body: JSON.stringify(flow) });
+    const body = (await res.json()) as FlowBody;
+    return { flow: flowOf(body), etag: res.headers.get('ETag'), problems: problemsOf(body) };
   },
   /** PUT with If-Match (when an etag is known); a 409 rejects with ApiError status 409. */
-  async saveFlow(flow: Flow, etag: string | null): Promise<LoadedFlow> {
-    const res = await request(`/api/flows/${encodeURIComponent(flow.id)}`, {
+  async saveFlow(flow: Flow, etag: string | null, opts: { draft?: boolean } = {}): Promise<LoadedFlow> {
+    const res = await request(`/api/flows/${encodeURIComponent(flow.id)}${draftQuery(opts.draft)}`, {
       method: 'PUT',
       body: JSON.stringify(flow),
       headers: etag ? { 'If-Match': etag } : {},
     });
-    const body = (await res.json().catch(() => null)) as Flow | { flow: Flow } | null;
-    const saved = body && 'flow' in body && body.flow && typeof body.flow === 'object' ? body.flow : ((body as Flow | null) ?? flow);
-    return { flow: saved, etag: res.headers.get('ETag') };
+    const body = (await res.json().catch(() => null)) as FlowBody | null;
+    return { flow: flowOf(body, flow), etag: res.headers.get('ETag'), problems: problemsOf(body) };
   },
+  flowHistory: (id: string) => getJson<FlowHistory>(`/api/flows/${encodeURIComponent(id)}/history`),
+  flowVersion: (id: string, commit: string) =>
+    getJson<{ commit: string; date: number; flow: Record<string, unknown>; valid: boolean; problems: FlowProblem[] }>(
+      `/api/flows/${encodeURIComponent(id)}/versions/${encodeURIComponent(commit)}`,
+    ),
   deleteFlow: (id: string) => request(`/api/flows/${encodeURIComponent(id)}`, { method: 'DELETE' }).then(() => undefined),
   validate: (id: string) => getJson<{ valid: boolean; problems: FlowProblem[] }>(`/api/flows/${encodeURIComponent(id)}/validate`, { method: 'POST' }),
   listRuns: (flowId: string) => getJson<{ runs: RunSummary[] }>(`/api/flows/${encodeURIComponent(flowId)}/runs`).then((r) => r.runs),

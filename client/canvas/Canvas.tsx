@@ -22,6 +22,7 @@ import { edgeId, fromRfEdge, toRfEdge } from '../store/convert';
 import { nodeTypes } from './FlowNodeView';
 import { connectionProblem } from './connect';
 import { DND_TYPE } from './Palette';
+import { DiffPicker } from './DiffPicker';
 
 const PRO = { hideAttribution: true };
 /** Open at a readable zoom: a huge flow shows its centre (zoom to fit with Shift+1 / the button). */
@@ -42,9 +43,10 @@ function diffCounts(diff: NonNullable<ReturnType<typeof useDerived.getState>['di
 
 function DiffLegend({ counts }: { counts: ReturnType<typeof diffCounts> }) {
   const none = counts.added + counts.changed + counts.removed + counts.edges === 0;
+  const base = useUi((s) => s.diffBase);
   return (
     <div className="diff-legend" data-testid="diff-legend">
-      <b>Changes since last save</b>
+      <b>{base ? `Changes since ${base.label}` : 'Changes since last save'}</b>
       {none ? (
         <span className="muted">none</span>
       ) : (
@@ -55,6 +57,7 @@ function DiffLegend({ counts }: { counts: ReturnType<typeof diffCounts> }) {
           <span className="muted">{counts.edges} edge change(s)</span>
         </>
       )}
+      <DiffPicker />
     </div>
   );
 }

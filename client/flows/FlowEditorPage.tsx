@@ -57,7 +57,7 @@ function Toolbar() {
         <button className="btn-icon" onClick={redo} disabled={!canRedo} aria-label="Redo" title="Redo (Shift+Ctrl/⌘+Z)"><Icon name="redo" /></button>
         <button className="btn-icon" onClick={() => void autoLayout().then(() => requestAnimationFrame(() => void rf.fitView({ padding: 0.2, duration: 200 })))} aria-label="Auto-layout" title="Auto-layout (Shift+L)"><Icon name="layout" /></button>
         <button className="btn-icon" onClick={() => void rf.fitView({ padding: 0.2, duration: 200 })} aria-label="Zoom to fit" title="Zoom to fit (Shift+1)"><Icon name="fit" /></button>
-        <button className={`btn btn-small ${showDiff ? 'active' : ''}`} onClick={() => useUi.getState().setShowDiff(!showDiff)} title="Show what changed since the last save" data-testid="diff-toggle">
+        <button className={`btn btn-small ${showDiff ? 'active' : ''}`} onClick={() => useUi.getState().setShowDiff(!showDiff)} title="Show what changed since the last save (or a git commit)" data-testid="diff-toggle">
           <Icon name="diff" size={12} /> Changes{diffCount ? ` (${diffCount})` : ''}
         </button>
         <button className="btn-icon" onClick={() => useUi.getState().setShowShortcuts(true)} aria-label="Keyboard shortcuts" title="Keyboard shortcuts (?)"><Icon name="keyboard" /></button>

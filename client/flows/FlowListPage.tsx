@@ -56,7 +56,7 @@ export function FlowListPage() {
   const rename = (f: FlowSummary) =>
     guard(async () => {
       const { flow, etag } = await api.getFlow(f.id);
-      await api.saveFlow({ ...flow, name: name.trim() || flow.name }, etag);
+      await api.saveFlow({ ...flow, name: name.trim() || flow.name }, etag, { draft: true });
       setDialog(null);
       reload();
     })();
@@ -64,7 +64,7 @@ export function FlowListPage() {
     guard(async () => {
       const { flow } = await api.getFlow(f.id);
       const copy: Flow = { ...flow, id: freeId(f.id, taken()), name: `${flow.name} (copy)` };
-      await api.createFlow(copy);
+      await api.createFlow(copy, { draft: true });
       toast('success', `Duplicated as ${copy.id}`);
       reload();
     })();
@@ -88,8 +88,10 @@ export function FlowListPage() {
     if (!parsed || typeof parsed !== 'object' || !Array.isArray(parsed.nodes)) throw new Error(`${file.name} is not a Braid flow (no nodes list).`);
     const base = slugify(String(parsed.id ?? file.name.replace(/\.flow\.json$|\.json$/, '')));
     const id = taken().has(base) ? freeId(base, taken()) : base;
-    await api.createFlow({ ...parsed, id });
-    toast('success', `Imported ${file.name} as ${id}`);
+    // A half-built flow imports too (it keeps its problems); a broken file format is refused.
+    const { problems } = await api.createFlow({ ...parsed, id }, { draft: true });
+    const errors = problems.filter((p) => p.severity !== 'warning').length;
+    toast(errors ? 'info' : 'success', `Imported ${file.name} as ${id}${errors ? ` with ${errors} problem(s)` : ''}`);
     navigate(`/flows/${id}`);
   });
 
@@ -130,6 +132,11 @@ export function FlowListPage() {
                 {f.nodeCount !== undefined ? `${f.nodeCount} nodes` : ''}
                 {f.updatedAt ? ` · updated ${new Date(f.updatedAt).toLocaleString()}` : ''}
               </div>
+              {f.valid === false ? (
+                <div className="flow-card-problems small" data-testid={`flow-problems-${f.id}`} title="Saved as work in progress: it cannot run or deploy until the problems are fixed">
+                  <Icon name="alert" size={12} /> {f.problemCount ?? 0} problem{f.problemCount === 1 ? '' : 's'}
+                </div>
+              ) : null}
             </a>
             <div className="flow-card-actions">
               <button className="btn-icon" title="Rename" aria-label={`Rename ${f.name}`} onClick={() => { setName(f.name); setDialog({ kind: 'rename', flow: f }); }}>

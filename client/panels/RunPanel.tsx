@@ -107,7 +107,7 @@ export function RunPanel() {
           {status === 'idle' ? 'Not run yet' : status}
           {trace ? ` · ${Math.round(trace.durationMs)} ms · ${trace.usage.totalTokens} tokens${trace.usage.cost != null ? ` · $${trace.usage.cost.toFixed(5)}` : ''}` : ''}
         </div>
-        {error ? <div className="field-error" role="alert">{error}</div> : null}
+        {error ? <div className="field-error run-error" role="alert" data-testid="run-error">{error}</div> : null}
       </form>
       <div className="run-timeline">
         <Timeline />

@@ -3,13 +3,34 @@ import { streamRun } from '../api/sse';
 import { useRun } from '../store/runStore';
 import { useSession } from '../store/sessionStore';
 import { useUi } from '../store/uiStore';
-import { useDerived } from '../store/derived';
 import { saveCurrent } from '../store/persist';
 
 let controller: AbortController | null = null;
 
+interface ProblemLike {
+  message?: unknown;
+  nodeId?: unknown;
+  path?: unknown;
+  severity?: unknown;
+}
+
+/** `details.problems` of a 422 as readable lines ("• prompt: required input …"). */
+function problemLines(details: unknown): string[] | null {
+  const list = details && typeof details === 'object' ? (details as { problems?: unknown }).problems : undefined;
+  if (!Array.isArray(list)) return null;
+  return (list as ProblemLike[])
+    .filter((p) => p && typeof p === 'object' && p.severity !== 'warning')
+    .map((p) => `• ${typeof p.nodeId === 'string' ? `${p.nodeId}: ` : typeof p.path === 'string' && p.path ? `${p.path}: ` : ''}${String(p.message ?? 'problem')}`);
+}
+
 function describe(err: unknown): string {
   if (err instanceof ApiError) {
+    const lines = problemLines(err.details);
+    if (err.status === 422 && lines) {
+      const n = lines.length;
+      const head = err.code === 'invalid_flow' ? `This flow cannot run yet: ${n} problem${n === 1 ? '' : 's'} to fix (see the Problems tab).` : err.message;
+      return [head, ...lines.slice(0, 12), ...(n > 12 ? [`… and ${n - 12} more`] : [])].join('\n');
+    }
     const details = err.details && typeof err.details === 'object' ? JSON.stringify(err.details) : '';
     return `${err.message}${details && details !== '{}' ? ` — ${details.slice(0, 300)}` : ''}`;
   }
@@ -21,12 +42,8 @@ export async function startRun(inputs: Record<string, unknown>): Promise<void> {
   const session = useSession.getState();
   if (!session.flowId) return;
   if (useRun.getState().status === 'running') return;
-  const errors = useDerived.getState().problems.filter((p) => p.severity === 'error');
-  if (errors.length) {
-    useUi.getState().setBottomTab('problems');
-    useUi.getState().toast('error', `Fix ${errors.length} problem(s) before running.`);
-    return;
-  }
+  // The server decides whether the flow can run: a flow saved with problems answers 422 with
+  // every problem, shown in the run panel as a readable list.
   if (session.dirty && !(await saveCurrent())) return;
   useUi.getState().setBottomTab('run');
   useRun.getState().start(inputs);

@@ -6,6 +6,7 @@ import { serializeFlow } from '../../shared/flow/serialize';
 import { toFlow, edgeId } from './convert';
 import { useDoc } from './docStore';
 import { useSession } from './sessionStore';
+import { useUi } from './uiStore';
 import { diffFlows, type FlowDiff } from './diff';
 
 /**
@@ -44,7 +45,9 @@ export function recompute(): void {
     if (p.edgeIndex !== undefined && flow.edges[p.edgeIndex]) edgeProblems[edgeId(flow.edges[p.edgeIndex])] = p.message;
     else if (p.nodeId) nodeProblems[p.nodeId] = (nodeProblems[p.nodeId] ?? 0) + 1;
   }
-  const diff = session.saved ? diffFlows(session.saved, flow) : null;
+  // The Changes view compares with the last save, or with the git version picked for it.
+  const base = useUi.getState().diffBase?.flow ?? session.saved;
+  const diff = base ? diffFlows(base, flow) : null;
   useDerived.setState({ problems, nodeProblems, edgeProblems, diff });
 }
 
@@ -73,5 +76,8 @@ export function startDerivedWatcher(): void {
   });
   useSession.subscribe((s, prev) => {
     if (s.saved !== prev.saved) schedule();
+  });
+  useUi.subscribe((s, prev) => {
+    if (s.diffBase !== prev.diffBase) recompute();
   });
 }

@@ -44,3 +44,34 @@ export function diffFlows(before: Flow, after: Flow): FlowDiff {
   out.count = Object.keys(out.nodes).length + Object.keys(out.edges).length;
   return out;
 }
+
+/**
+ * A stored document (possibly an old or half-built version from git history) as a flow to
+ * diff against: nodes and edges that have the fields the diff reads; nothing else is assumed.
+ */
+export function flowForDiff(doc: Record<string, unknown>, id: string): Flow {
+  const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+  const nodes = (Array.isArray(doc.nodes) ? doc.nodes : [])
+    .filter((n): n is Record<string, unknown> => isObj(n) && typeof n.id === 'string')
+    .map((n) => {
+      const pos = isObj(n.position) ? n.position : {};
+      return {
+        ...(n as unknown as FlowNode),
+        type: typeof n.type === 'string' ? n.type : 'unknown',
+        position: { x: Number(pos.x) || 0, y: Number(pos.y) || 0 },
+      };
+    });
+  const edges = (Array.isArray(doc.edges) ? doc.edges : []).filter(
+    (e): e is FlowEdge =>
+      isObj(e) && ['source', 'sourcePort', 'target', 'targetPort'].every((k) => typeof e[k] === 'string'),
+  );
+  return {
+    schemaVersion: 1,
+    id,
+    name: typeof doc.name === 'string' ? doc.name : id,
+    inputs: [],
+    outputs: [],
+    nodes,
+    edges,
+  };
+}

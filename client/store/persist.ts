@@ -1,4 +1,5 @@
 import type { Flow } from '../../shared/flow/schema';
+import type { FlowProblem } from '../../shared/api/errors';
 import { api, ApiError } from '../api/http';
 import { useDoc } from './docStore';
 import { useSession } from './sessionStore';
@@ -6,16 +7,25 @@ import { useUi } from './uiStore';
 import { useRun } from './runStore';
 import { currentFlow, recompute, schedule } from './derived';
 
-/** Open a flow from the server into the canvas. */
+const errorCount = (problems: FlowProblem[]) => problems.filter((p) => p.severity !== 'warning').length;
+
+/** Open a flow from the server into the canvas; a file saved with problems opens the Problems panel. */
 export async function openFlow(id: string): Promise<void> {
-  const { flow, etag } = await api.getFlow(id);
+  const { flow, etag, problems } = await api.getFlow(id);
   useDoc.getState().load(flow);
   useSession.getState().setSaved(flow, etag);
   useRun.getState().reset();
-  schedule(); // validation runs after the first paint, not before it
+  useUi.getState().setDiffBase(null);
+  // The server validated the file already: no need to validate again before the first paint.
+  schedule();
+  if (errorCount(problems) > 0) useUi.getState().setBottomTab('problems');
 }
 
-/** Save with If-Match; a 409 opens the conflict dialog. Returns true when saved. */
+/**
+ * Save with If-Match as a draft: work in progress is stored even with problems (the server
+ * refuses only what cannot be written in the flow format). A 409 opens the conflict
+ * dialog. Returns true when saved.
+ */
 export async function saveCurrent(opts: { force?: boolean } = {}): Promise<boolean> {
   const session = useSession.getState();
   if (session.saving) return false;
@@ -24,12 +34,16 @@ export async function saveCurrent(opts: { force?: boolean } = {}): Promise<boole
   try {
     let etag = session.etag;
     if (opts.force) etag = (await api.getFlow(flow.id).catch(() => ({ etag: null }))).etag;
-    const saved = await api.saveFlow(flow, etag);
+    const saved = await api.saveFlow(flow, etag, { draft: true });
     // The file is what we sent; keep our object (the server may echo the same shape).
     useSession.getState().setSaved(flow, saved.etag);
     useSession.getState().setConflict(false);
     recompute();
-    useUi.getState().toast('success', `Saved ${flow.name}`);
+    const errors = errorCount(saved.problems);
+    if (errors > 0) {
+      useUi.getState().setBottomTab('problems');
+      useUi.getState().toast('info', `Saved with ${errors} problem${errors === 1 ? '' : 's'}: it cannot run until they are fixed.`);
+    } else useUi.getState().toast('success', `Saved ${flow.name}`);
     return true;
   } catch (err) {
     if (err instanceof ApiError && (err.status === 409 || err.status === 412)) {
@@ -37,9 +51,9 @@ export async function saveCurrent(opts: { force?: boolean } = {}): Promise<boole
       return false;
     }
     if (err instanceof ApiError && err.status === 422) {
-      // The server stores only valid flows: say what to fix, where.
+      // Even a draft must be writable in the flow format (e.g. safe node ids): say what to fix.
       useUi.getState().setBottomTab('problems');
-      useUi.getState().toast('error', `Not saved: ${err.message}. The server only stores valid flows — fix the problems listed below, then save.`);
+      useUi.getState().toast('error', `Not saved: ${err.message}. Fix the problems marked as file format errors below, then save.`);
       return false;
     }
     useUi.getState().toast('error', `Save failed: ${(err as Error).message}`);
@@ -68,7 +82,7 @@ export async function saveAsCopy(): Promise<string> {
   const flow = currentFlow();
   const taken = new Set((await api.listFlows()).map((f) => f.id));
   const copy: Flow = { ...flow, id: freeId(flow.id, taken), name: `${flow.name} (copy)` };
-  const created = await api.createFlow(copy);
+  const created = await api.createFlow(copy, { draft: true });
   useSession.getState().setConflict(false);
   return created.flow.id ?? copy.id;
 }

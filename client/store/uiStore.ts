@@ -1,4 +1,5 @@
 import { create } from 'zustand';
+import type { Flow } from '../../shared/flow/schema';
 
 export type Theme = 'light' | 'dark';
 export type BottomTab = 'problems' | 'run' | 'history';
@@ -9,16 +10,25 @@ export interface Toast {
   text: string;
 }
 
+/** What the Changes view compares the canvas with: a git commit's version of the file (null: the last save). */
+export interface DiffBase {
+  commit: string;
+  label: string;
+  flow: Flow;
+}
+
 export interface UiState {
   theme: Theme;
   bottomTab: BottomTab | null;
   showShortcuts: boolean;
   showDiff: boolean;
+  diffBase: DiffBase | null;
   toasts: Toast[];
   setTheme(t: Theme): void;
   setBottomTab(t: BottomTab | null): void;
   setShowShortcuts(v: boolean): void;
   setShowDiff(v: boolean): void;
+  setDiffBase(base: DiffBase | null): void;
   toast(kind: Toast['kind'], text: string): void;
   dismiss(id: number): void;
 }
@@ -36,6 +46,7 @@ export const useUi = create<UiState>()((set, get) => ({
   bottomTab: null,
   showShortcuts: false,
   showDiff: false,
+  diffBase: null,
   toasts: [],
   setTheme(theme) {
     localStorage.setItem('braid.theme', theme);
@@ -45,6 +56,7 @@ export const useUi = create<UiState>()((set, get) => ({
   setBottomTab: (bottomTab) => set({ bottomTab }),
   setShowShortcuts: (showShortcuts) => set({ showShortcuts }),
   setShowDiff: (showDiff) => set({ showDiff }),
+  setDiffBase: (diffBase) => set((s) => (s.diffBase === diffBase ? s : { diffBase })),
   toast(kind, text) {
     const id = nextToast++;
     set({ toasts: [...get().toasts, { id, kind, text }] });
