@@ -418,6 +418,18 @@ describe('deployments', () => {
     expect(samples.some((x) => x.name === 'braid_endpoint_feedback_total' && x.labels.sentiment === 'negative')).toBe(
       true,
     );
+    expect(
+      samples.some(
+        (x) =>
+          x.name === 'braid_endpoint_refused_total' &&
+          x.labels.deployment === 'greeter' &&
+          x.labels.code === 'key_revoked' &&
+          x.value === 1,
+      ),
+    ).toBe(true);
+    expect(
+      samples.some((x) => x.name === 'braid_endpoint_refused_total' && x.labels.code === 'payload_too_large'),
+    ).toBe(true);
     expect(text).not.toContain(key);
     expect(text).not.toContain('brd_');
   });

@@ -28,6 +28,7 @@ export class EndpointMetrics {
   private readonly feedback: Counter<'deployment' | 'sentiment'>;
   private readonly injections: Counter<'deployment'>;
   private readonly rateLimited: Counter<'deployment'>;
+  private readonly refused: Counter<'deployment' | 'code'>;
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -72,6 +73,12 @@ export class EndpointMetrics {
       name: 'braid_endpoint_rate_limited_total',
       help: 'Calls refused by the rate limiter',
       labelNames: ['deployment'],
+      registers,
+    });
+    this.refused = new Counter({
+      name: 'braid_endpoint_refused_total',
+      help: 'Calls refused before running (bad key, wrong deployment, CORS, body too large, rate limited)',
+      labelNames: ['deployment', 'code'],
       registers,
     });
     if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'braid_' });
@@ -122,6 +129,11 @@ export class EndpointMetrics {
       deployment: slug,
       sentiment: sentiment > 0.5 ? 'positive' : sentiment < 0.5 ? 'negative' : 'neutral',
     });
+  }
+
+  /** A call refused before it ran (401, 403, 413, 400 body errors, 429), by error code. */
+  recordRefused(slug: string, code: string): void {
+    this.refused.inc({ deployment: slug, code });
   }
 
   recordRateLimited(slug: string): void {

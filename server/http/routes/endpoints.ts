@@ -166,10 +166,18 @@ export const endpointsRoutes: RouteModule = (ctx) => {
       const slug = String(req.params.slug);
       const { endpoints } = rt();
       const target0 = await endpoints.deployment(slug);
-      applyCors(req, res, target0.settings.corsOrigins);
-      const key = await endpoints.authenticate(req.get('authorization'), slug);
-      await endpoints.rateLimit(key, target0.settings);
-      const body = objectBody(await parseBody(req, res, target0.settings.maxBodyBytes));
+      let key;
+      let body;
+      try {
+        applyCors(req, res, target0.settings.corsOrigins);
+        key = await endpoints.authenticate(req.get('authorization'), slug);
+        await endpoints.rateLimit(key, target0.settings);
+        body = objectBody(await parseBody(req, res, target0.settings.maxBodyBytes));
+      } catch (err) {
+        // Calls refused before they run show up in /metrics (per existing deployment only).
+        if (err instanceof DeploymentError) rt().metrics.recordRefused(slug, err.code);
+        throw err;
+      }
       const t = await endpoints.resolve(slug, pinnedVersion(req));
       const inputs = body.inputs ?? {};
       const sessionId = sessionIdOf(body.sessionId, 'sessionId');
