@@ -6,7 +6,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import type { DatasetInfo, EvaluationConfigInput, EvaluationEvent, EvaluationInfo } from '../../shared/api/evaluation';
+import type {
+  DatasetInfo,
+  EvaluationConfigInput,
+  EvaluationEvent,
+  EvaluationInfo,
+  RowResult,
+} from '../../shared/api/evaluation';
 
 export class RemoteError extends Error {
   constructor(
@@ -111,4 +117,9 @@ export async function runRemoteEvaluation(
     await fs.promises.writeFile(req.out, Readable.fromWeb(res.body as never));
   }
   return final;
+}
+
+/** A few failed rows of a remote evaluation, to explain failures. */
+export async function remoteFailedRows(o: RemoteOptions, id: string, limit = 5): Promise<RowResult[]> {
+  return (await call<{ rows: RowResult[] }>(o, `/api/evaluations/${id}/results?filter=failed&limit=${limit}`)).rows;
 }

@@ -173,4 +173,28 @@ describe('braid eval', () => {
       await h.close();
     }
   });
+  it('explains failed rows on stderr (no model reachable → exit 1 with the reason)', async () => {
+    const env = { OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' };
+    const r = await new Promise<{ code: number; stderr: string }>((resolve) => {
+      execFile(
+        process.execPath,
+        [BIN, ...args('--threshold', 'exact_match>=0.5', '--ephemeral', '--limit', '2')],
+        {
+          cwd: tmp,
+          env: {
+            PATH: process.env.PATH ?? '',
+            HOME: tmp,
+            BRAID_FLOWS_DIR: path.join(ROOT, 'flows'),
+            BRAID_DATA_DIR: path.join(tmp, 'data'),
+            OPENAI_API_KEY: 'sk-x',
+            ...env,
+          },
+          timeout: 60_000,
+        },
+        (err, _stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? -1) : 0, stderr }),
+      );
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/2 row\(s\) failed, e\.g\.:\n {2}row 1: provider_unavailable: cannot reach openai/);
+  });
 });

@@ -113,7 +113,7 @@ export function register(program: Command): void {
         ...(opts.limit ? { limit: Number(opts.limit) } : {}),
       };
       if (opts.server) {
-        const { runRemoteEvaluation, RemoteError } = await import('../../evaluation/remote');
+        const { runRemoteEvaluation, remoteFailedRows, RemoteError } = await import('../../evaluation/remote');
         const tty = process.stderr.isTTY === true;
         let final;
         try {
@@ -138,6 +138,11 @@ export function register(program: Command): void {
           throw e;
         }
         if (tty) process.stderr.write('\n');
+        if (final.failed > 0) {
+          process.stderr.write(`${final.failed} row(s) failed, e.g.:\n`);
+          for (const r of await remoteFailedRows({ server: opts.server, token: config.adminToken }, final.id))
+            process.stderr.write(`  row ${r.rowIdx + 1}: ${r.error?.code}: ${r.error?.message}\n`);
+        }
         if (!final.summary) throw new CliExit(EXIT_FAILED, `evaluation ${final.status}`);
         const results = checkThresholds(final.summary, thresholds);
         const passed = final.status === 'completed' && results.every((r) => r.passed);
@@ -240,6 +245,12 @@ export function register(program: Command): void {
           await new Promise<void>((resolve, reject) =>
             out.end((err?: Error | null) => (err ? reject(err) : resolve())),
           );
+        }
+        if (final.failed > 0) {
+          const failedRows = await svc.store.results(id, { filter: 'failed', limit: 5 });
+          process.stderr.write(`${final.failed} row(s) failed, e.g.:\n`);
+          for (const r of failedRows)
+            process.stderr.write(`  row ${r.rowIdx + 1}: ${r.error?.code}: ${r.error?.message}\n`);
         }
         const summary = final.summary;
         if (!summary)
