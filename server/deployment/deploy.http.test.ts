@@ -466,6 +466,20 @@ describe('deployments', () => {
     expect(metrics).toContain('braid_endpoint_prompt_injections_total{deployment="guard"} 1');
   });
 
+  it('a deleted deployment stops serving, and a new deploy of the slug starts again at version 1', async () => {
+    resetFake();
+    s.writeFlow(promptFlow('temp', 'Old T'));
+    const d1 = await deploy('temp');
+    expect(await answer('temp', d1.apiKey as string)).toBe('Old T: hi');
+    expect((await s.api('/api/deployments/temp', { method: 'DELETE' })).status).toBe(204);
+    expect((await s.call('/v1/endpoints/temp', d1.apiKey as string, { inputs: { question: 'x' } })).status).toBe(404);
+    s.writeFlow(promptFlow('temp', 'New T'));
+    const d2 = await deploy('temp');
+    expect(d2.version).toBe(1);
+    expect(await answer('temp', d2.apiKey as string)).toBe('New T: hi');
+    expect((await s.call('/v1/endpoints/temp', d1.apiKey as string, { inputs: { question: 'x' } })).status).toBe(401); // old keys died with it
+  });
+
   it('fires an alert on an injected error burst and delivers it to a webhook on 127.0.0.1', async () => {
     const received: unknown[] = [];
     const hook = http.createServer((req, res) => {

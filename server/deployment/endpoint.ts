@@ -74,8 +74,14 @@ export class EndpointRuntime {
 
   /** Forget cached state of a slug (deploy, rollback, settings, key revocation). */
   invalidate(slug?: string): void {
-    if (slug) this.depCache.delete(slug);
-    else this.depCache.clear();
+    if (slug) {
+      this.depCache.delete(slug);
+      // Versions are immutable, but a deleted slug can be deployed again from version 1.
+      for (const id of this.versionCache.keys()) if (id.startsWith(`${slug}@`)) this.versionCache.delete(id);
+    } else {
+      this.depCache.clear();
+      this.versionCache.clear();
+    }
     this.keyCache.clear();
   }
 
