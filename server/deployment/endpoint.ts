@@ -144,7 +144,7 @@ export class EndpointRuntime {
   async resolve(slug: string, pinned?: number): Promise<Target> {
     const deployment = await this.deployment(slug);
     const n = pinned ?? deployment.liveVersion;
-    const id = `${slug}@${n}`;
+    const id = `${slug}@${n}@${deployment.createdAt}`; // createdAt: a deleted and re-created slug never hits old entries, in any process
     let version = this.versionCache.get(id);
     if (!version) {
       version = await this.deps.store.version(slug, n);
