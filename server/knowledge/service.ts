@@ -283,13 +283,23 @@ export class KnowledgeService implements KnowledgeSearch {
 
   // ---- search ----
 
+  /** The mode a search really uses: hybrid degrades to BM25 on a base without embeddings. */
+  async effectiveMode(kb: string, mode: SearchOptions['mode']): Promise<SearchOptions['mode']> {
+    const row = await this.repo.kbRow(kb);
+    return mode === 'hybrid' && row && !row.config.embedding ? 'bm25' : mode;
+  }
+
   async search(kb: string, query: string, opts: SearchOptions): Promise<SearchHit[]> {
     const row = await this.repo.kbRow(kb);
     if (!row) throw new KnowledgeError('not_found', `knowledge base ${kb} not found`);
     if (!query.trim()) throw new KnowledgeError('invalid', 'query is empty');
     const topK = Math.max(1, Math.min(100, Math.floor(opts.topK)));
     const where = filterToSql(opts.filter);
-    const needVector = opts.mode !== 'bm25';
+    // Hybrid on a knowledge base without an embedding model degrades to BM25 (the default
+    // retrieval mode is hybrid, and a BM25-only base is the common first setup); an explicit
+    // vector query still fails with a clear error.
+    const mode = opts.mode === 'hybrid' && !row.config.embedding ? 'bm25' : opts.mode;
+    const needVector = mode !== 'bm25';
     if (needVector && !row.config.embedding) {
       throw new KnowledgeError(
         'no_embedding_model',
@@ -301,8 +311,8 @@ export class KnowledgeService implements KnowledgeSearch {
       : undefined;
     opts.signal?.throwIfAborted();
     let hits: SearchHit[];
-    if (opts.mode === 'bm25') hits = await this.index.bm25(kb, query, topK, where);
-    else if (opts.mode === 'vector') hits = await this.index.vector(kb, vector as number[], topK, where);
+    if (mode === 'bm25') hits = await this.index.bm25(kb, query, topK, where);
+    else if (mode === 'vector') hits = await this.index.vector(kb, vector as number[], topK, where);
     else {
       const depth = Math.max(topK * 4, 20);
       const [lex, sem] = await Promise.all([

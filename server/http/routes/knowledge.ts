@@ -55,7 +55,8 @@ function receiveUpload(
     try {
       bb = busboy({
         headers: req.headers,
-        limits: { fileSize: svc.maxFileBytes, files: MAX_FILES },
+        // fields are kept in memory: bound their number and size (busboy's default is unlimited)
+        limits: { fileSize: svc.maxFileBytes, files: MAX_FILES, fields: 50, fieldSize: 64 * 1024 },
         defParamCharset: 'utf8',
       });
     } catch {
@@ -90,6 +91,7 @@ function receiveUpload(
       stream.pipe(out);
     });
     bb.on('filesLimit', () => reject(new HttpError(413, 'too_many_files', `at most ${MAX_FILES} files per upload`)));
+    bb.on('fieldsLimit', () => reject(new HttpError(413, 'too_many_fields', 'at most 50 form fields per upload')));
     bb.on('error', (err) =>
       reject(new HttpError(400, 'invalid_body', `bad multipart body: ${(err as Error).message}`)),
     );
@@ -216,7 +218,8 @@ export const knowledgeRoutes: RouteModule = (ctx: AppContext) => {
         ...(minScore !== undefined && Number.isFinite(minScore) ? { minScore } : {}),
         ...(b.filter ? { filter: b.filter as Record<string, unknown> } : {}),
       });
-      res.json({ mode, topK, tookMs: Math.round((performance.now() - started) * 10) / 10, results });
+      const used = await svc.effectiveMode(String(req.params.kb), mode);
+      res.json({ mode: used, topK, tookMs: Math.round((performance.now() - started) * 10) / 10, results });
     }),
   );
   return r;
