@@ -1,11 +1,32 @@
 import express, { type RequestHandler } from 'express';
-import { sendError } from '../errors';
+import { HttpError } from '../errors';
 
 const FORBIDDEN_KEYS = new Set(['__proto__']);
 
+/**
+ * Deepest nesting accepted in a JSON body. Real flows, inputs and rows stay far below; a
+ * deeper value would overflow the stack of recursive code downstream (stable stringify,
+ * schema validation) and turn bad input into a 500.
+ */
+export const MAX_JSON_DEPTH = 256;
+
+/** Whether a parsed JSON value nests deeper than `max` (iterative: safe on any depth). */
+export function nestsDeeperThan(value: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, d] = stack.pop() as [unknown, number];
+    if (v === null || typeof v !== 'object') continue;
+    if (d >= max) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v as Record<string, unknown>)) {
+      if (child !== null && typeof child === 'object') stack.push([child, d + 1]);
+    }
+  }
+  return false;
+}
+
 /** Find a key that could pollute prototypes when the body is merged into an object. */
 export function findPollutingKey(value: unknown, path = '$', depth = 0): string | undefined {
-  if (depth > 200 || value === null || typeof value !== 'object') return undefined;
+  if (depth > MAX_JSON_DEPTH || value === null || typeof value !== 'object') return undefined;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
       const hit = findPollutingKey(value[i], `${path}[${i}]`, depth + 1);
@@ -60,10 +81,15 @@ export function jsonBody(limit: string): RequestHandler[] {
       next();
     },
     express.json({ limit, strict: true, type: JSON_TYPES }),
-    (req, res, next) => {
+    (req, _res, next) => {
+      if (nestsDeeperThan(req.body, MAX_JSON_DEPTH)) {
+        next(new HttpError(400, 'too_deep', `the request body nests deeper than ${MAX_JSON_DEPTH} levels`));
+        return;
+      }
       const hit = findPollutingKey(req.body);
       if (hit) {
-        sendError(res, 400, 'forbidden_key', `the request body contains a forbidden key at ${hit}`);
+        // through next(): callers that run this chain by hand (deployed endpoints) settle too
+        next(new HttpError(400, 'forbidden_key', `the request body contains a forbidden key at ${hit}`));
         return;
       }
       next();
