@@ -44,7 +44,7 @@ export function parseJsonReply(text: string): JsonParseResult {
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (
   ajv: Ajv,
 ) => Ajv;
-const ajv = addFormats(new Ajv({ allErrors: true, strict: false, validateSchema: true }));
+const ajv = addFormats(new Ajv({ allErrors: true, strict: false, ownProperties: true, validateSchema: true }));
 const compiled = new Map<string, ValidateFunction>();
 const MAX_COMPILED = 500;
 

@@ -4,6 +4,7 @@
  */
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
+import { guardedRegexTest } from '../../runtime/regex-guard';
 
 export interface NormalizeOptions {
   /** Trim leading and trailing whitespace (default true). */
@@ -54,8 +55,9 @@ export function contains(output: string, needle: string, opts: { ignoreCase?: bo
   return opts.ignoreCase ? output.toLowerCase().includes(needle.toLowerCase()) : output.includes(needle);
 }
 
+/** Patterns come from datasets and metric specs: they run on RE2 with a time limit (no ReDoS). */
 export function regexMatch(output: string, pattern: string, flags = ''): boolean {
-  return new RegExp(pattern, flags).test(output);
+  return guardedRegexTest(pattern, flags, output);
 }
 
 export function jsonValid(output: string): boolean {

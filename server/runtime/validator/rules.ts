@@ -30,7 +30,7 @@ export interface RulesOutcome {
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (
   ajv: Ajv,
 ) => Ajv;
-const ajv = addFormats(new Ajv({ allErrors: true, strict: false, validateFormats: true }));
+const ajv = addFormats(new Ajv({ allErrors: true, strict: false, ownProperties: true, validateFormats: true }));
 const compiled = new WeakMap<object, ValidateFunction>();
 
 function schemaValidator(schema: Record<string, unknown>): ValidateFunction {
