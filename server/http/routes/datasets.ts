@@ -38,7 +38,13 @@ function uploadStream(
   return new Promise((resolve, reject) => {
     const fields: Record<string, string> = {};
     let got = false;
-    const bb = busboy({ headers: req.headers, limits: { files: 1, fields: 20 } });
+    let bb: busboy.Busboy;
+    try {
+      bb = busboy({ headers: req.headers, limits: { files: 1, fields: 20 } });
+    } catch (err) {
+      reject(new HttpError(400, 'invalid_body', `bad multipart body: ${(err as Error).message}`));
+      return;
+    }
     bb.on('field', (name, value) => {
       fields[name] = value;
     });
@@ -46,7 +52,7 @@ function uploadStream(
       got = true;
       resolve({ stream: file, filename: info.filename, contentType: info.mimeType, fields });
     });
-    bb.on('error', reject);
+    bb.on('error', (err) => reject(new HttpError(400, 'invalid_body', `bad multipart body: ${(err as Error).message}`)));
     bb.on('close', () => {
       if (!got) reject(new HttpError(400, 'missing_file', 'the multipart body has no file part'));
     });
