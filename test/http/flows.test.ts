@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startHarness, type Harness } from './harness';
+import { EXAMPLES_DIR, startHarness, type Harness } from './harness';
 
 let h: Harness;
 beforeAll(async () => {
@@ -48,14 +48,16 @@ describe('flows API', () => {
       flows: Array<{ id: string; valid: boolean; etag: string }>;
       problems: Array<{ path: string; error: string }>;
     };
-    expect(body.flows.map((f) => f.id)).toEqual([
-      'code-tool',
-      'http-weather',
-      'json-extract',
-      'parallel-merge',
-      'qa',
-      'router',
-    ]);
+    // every example flow shipped in flows/ is listed (sorted by id), the broken file is not
+    const shipped = fs
+      .readdirSync(EXAMPLES_DIR)
+      .filter((f) => f.endsWith('.flow.json'))
+      .map((f) => f.slice(0, -'.flow.json'.length))
+      .sort();
+    expect(shipped).toEqual(
+      expect.arrayContaining(['code-tool', 'http-weather', 'json-extract', 'parallel-merge', 'qa', 'router']),
+    );
+    expect(body.flows.map((f) => f.id)).toEqual(shipped);
     expect(body.flows.every((f) => f.valid)).toBe(true);
     expect(body.problems).toHaveLength(1);
     expect(body.problems[0]?.path).toContain('broken.flow.json');
