@@ -6,7 +6,7 @@
  */
 import type { Flow, RunEvent, Trace } from '../../shared';
 import type { DeploymentSettings, EndpointResponse } from '../../shared/api/deployment';
-import { redact } from '../flows/redact';
+import { redact, StreamRedactor } from '../flows/redact';
 import type { EndpointMetrics } from '../monitoring/metrics';
 import { runFlow } from '../runtime/index';
 import { RunInputError, type RunServices } from '../runtime/types';
@@ -197,8 +197,18 @@ export class EndpointRuntime {
     if (o.sessionId && shape?.history && o.api === 'endpoint' && rawInputs[shape.history] === undefined) {
       inputs = { ...rawInputs, [shape.history]: await this.history(t, o.sessionId) };
     }
+    // Tokens leave through the stream redactor: a secret split across tokens is caught too.
+    const stream = new StreamRedactor(this.deps.secrets);
     const onEvent = o.onToken
-      ? (e: RunEvent) => (e.type === 'token' ? o.onToken?.(e.token, e.nodeId) : undefined)
+      ? (e: RunEvent) => {
+          if (e.type === 'token') {
+            const t = stream.push(e.nodeId, e.token);
+            if (t) o.onToken?.(t, e.nodeId);
+          } else if (e.type === 'node_finished' || e.type === 'node_failed' || e.type === 'node_retry') {
+            const t = stream.flush(e.nodeId);
+            if (t) o.onToken?.(t, e.nodeId);
+          }
+        }
       : undefined;
     const base = {
       slug: deployment.slug,

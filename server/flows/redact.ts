@@ -2,6 +2,7 @@
  * Secret redaction for everything that leaves the process (responses, SSE, traces, logs):
  * the configured provider keys and the admin token are replaced wherever they appear.
  */
+import type { RunEvent } from '../../shared';
 import type { Config } from '../config';
 
 export const REDACTED = '[redacted]';
@@ -29,4 +30,57 @@ export function redact<T>(value: T, secrets: string[]): T {
   if (json === undefined || !secrets.some((s) => json.includes(s) || json.includes(JSON.stringify(s).slice(1, -1))))
     return value;
   return JSON.parse(json, (_k, v: unknown) => (typeof v === 'string' ? redactString(v, secrets) : v)) as T;
+}
+
+/**
+ * Redacts secrets from streamed text (model tokens), per stream key (node id): a secret
+ * split across pieces is caught by holding back the shortest tail that could still begin
+ * one. `flush` releases the held tail when the stream ends (node finished, failed, retried).
+ */
+export class StreamRedactor {
+  private readonly held = new Map<string, string>();
+
+  constructor(private readonly secrets: string[]) {}
+
+  push(key: string, piece: string): string {
+    if (this.secrets.length === 0) return piece;
+    const text = redactString((this.held.get(key) ?? '') + piece, this.secrets);
+    let keep = 0;
+    for (const s of this.secrets) {
+      for (let k = Math.min(s.length - 1, text.length); k > keep; k--) {
+        if (text.endsWith(s.slice(0, k))) {
+          keep = k;
+          break;
+        }
+      }
+    }
+    this.held.set(key, text.slice(text.length - keep));
+    return text.slice(0, text.length - keep);
+  }
+
+  flush(key: string): string {
+    const rest = this.held.get(key) ?? '';
+    this.held.delete(key);
+    return redactString(rest, this.secrets);
+  }
+}
+
+/**
+ * A run event as it may leave the process: tokens through the stream redactor (a held
+ * tail is released as a token when its node finishes, fails or retries), everything else
+ * deep-redacted. Returns zero, one or two events.
+ */
+export function streamEvents(raw: RunEvent, stream: StreamRedactor, secrets: string[]): RunEvent[] {
+  if (secrets.length === 0) return [raw];
+  if (raw.type === 'token') {
+    const token = stream.push(raw.nodeId, raw.token);
+    return token ? [{ ...raw, token }] : [];
+  }
+  const out: RunEvent[] = [];
+  if (raw.type === 'node_finished' || raw.type === 'node_failed' || raw.type === 'node_retry') {
+    const tail = stream.flush(raw.nodeId);
+    if (tail) out.push({ type: 'token', runId: raw.runId, nodeId: raw.nodeId, token: tail });
+  }
+  out.push(redact(raw, secrets));
+  return out;
 }

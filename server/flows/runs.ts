@@ -10,7 +10,7 @@ import type { FlowProblem } from '../../shared/api/errors';
 import { runFlow } from '../runtime/index';
 import type { RunResult, RunServices } from '../runtime/types';
 import type { RunsRepository } from '../storage/runs';
-import { redact } from './redact';
+import { redact, streamEvents, StreamRedactor } from './redact';
 import { FlowStoreError, type FlowStore } from './store';
 
 export interface StartRunOptions {
@@ -111,6 +111,25 @@ export class RunService {
         logger?.error({ err: errMessage(err), runId }, 'failed to persist run');
       });
     };
+    const stream = new StreamRedactor(secrets);
+    const deliver = (event: RunEvent): void => {
+      if (event.type === 'run_started') {
+        started = true;
+        persist(() =>
+          runs.insertStarted({ runId, flowId: flow.id, startedAt: event.at, inputs: event.inputs, ...extra }),
+        );
+      } else if (event.type === 'run_finished') {
+        finished = true;
+        // Written on the next turn of the event loop, after the caller has responded;
+        // readers call `settled(runId)` first, so nobody sees a stale row.
+        persist(() => nextTurn(() => runs.finish(event.trace, extra)));
+      }
+      try {
+        opts.onEvent?.(event);
+      } catch (err) {
+        logger?.warn({ err: errMessage(err), runId }, 'run event listener threw');
+      }
+    };
     try {
       const result = await runFlow(flow, inputs, {
         runId,
@@ -118,23 +137,7 @@ export class RunService {
         services: this.deps.services,
         ...(opts.only ? { only: opts.only } : {}),
         onEvent: (raw) => {
-          const event = redact(raw, secrets);
-          if (event.type === 'run_started') {
-            started = true;
-            persist(() =>
-              runs.insertStarted({ runId, flowId: flow.id, startedAt: event.at, inputs: event.inputs, ...extra }),
-            );
-          } else if (event.type === 'run_finished') {
-            finished = true;
-            // Written on the next turn of the event loop, after the caller has responded;
-            // readers call `settled(runId)` first, so nobody sees a stale row.
-            persist(() => nextTurn(() => runs.finish(event.trace, extra)));
-          }
-          try {
-            opts.onEvent?.(event);
-          } catch (err) {
-            logger?.warn({ err: errMessage(err), runId }, 'run event listener threw');
-          }
+          for (const event of streamEvents(raw, stream, secrets)) deliver(event);
         },
       });
       const safe = redact(result, secrets);

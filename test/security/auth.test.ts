@@ -95,13 +95,22 @@ describe('auth before body (admin token set)', () => {
     ];
     for (const method of ['GET', 'POST', 'PUT', 'DELETE']) {
       for (const p of paths) {
-        const res = await rawRequest(h.url, { method, path: p, headers: { 'content-type': 'application/json' }, body: '{}' });
+        const res = await rawRequest(h.url, {
+          method,
+          path: p,
+          headers: { 'content-type': 'application/json' },
+          body: '{}',
+        });
         expect([400, 401, 404], `${method} ${p} → ${res.status} ${res.body.slice(0, 200)}`).toContain(res.status);
         if (res.status === 404) expect(res.body, `${method} ${p}`).not.toContain('"flows"');
       }
     }
     // and with the token, the normal spelling works (the check above is not vacuous)
-    const ok = await rawRequest(h.url, { method: 'GET', path: '/api/flows/', headers: { authorization: `Bearer ${TOKEN}` } });
+    const ok = await rawRequest(h.url, {
+      method: 'GET',
+      path: '/api/flows/',
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
     expect(ok.status).toBe(200);
   });
 
@@ -111,14 +120,24 @@ describe('auth before body (admin token set)', () => {
       expect([401, 404], `${p} → ${res.status}`).toContain(res.status);
       expect(res.body).not.toContain('braid_');
     }
-    for (const p of ['/V1/endpoints/sec-auth', '/v1/Endpoints/sec-auth', '/v1/endpoints/SEC-AUTH', '/V1/chat/completions']) {
-      const res = await rawRequest(h.url, { method: 'POST', path: p, headers: { 'content-type': 'application/json' }, body: '{"inputs":{}}' });
+    for (const p of [
+      '/V1/endpoints/sec-auth',
+      '/v1/Endpoints/sec-auth',
+      '/v1/endpoints/SEC-AUTH',
+      '/V1/chat/completions',
+    ]) {
+      const res = await rawRequest(h.url, {
+        method: 'POST',
+        path: p,
+        headers: { 'content-type': 'application/json' },
+        body: '{"inputs":{}}',
+      });
       expect([401, 404], `${p} → ${res.status}`).toContain(res.status);
     }
   });
 
   it('X-Forwarded-For, Forwarded, X-Real-IP, Host and Origin tricks never grant trust', async () => {
-    for (const headers of [
+    const variants: Array<Record<string, string>> = [
       { 'x-forwarded-for': '127.0.0.1' },
       { forwarded: 'for=127.0.0.1;host=localhost;proto=https' },
       { 'x-real-ip': '127.0.0.1', 'x-forwarded-host': 'localhost' },
@@ -130,11 +149,15 @@ describe('auth before body (admin token set)', () => {
       { authorization: `bearer  ${TOKEN} extra` },
       { authorization: `Bearer ${TOKEN.toUpperCase()}` },
       { cookie: `token=${TOKEN}` },
-    ]) {
+    ];
+    for (const headers of variants) {
       const res = await rawRequest(h.url, { method: 'GET', path: '/api/flows', headers });
       expect(res.status, JSON.stringify(headers)).toBe(401);
     }
-    const viaQuery = await rawRequest(h.url, { method: 'GET', path: `/api/flows?token=${TOKEN}&access_token=${TOKEN}` });
+    const viaQuery = await rawRequest(h.url, {
+      method: 'GET',
+      path: `/api/flows?token=${TOKEN}&access_token=${TOKEN}`,
+    });
     expect(viaQuery.status).toBe(401);
   });
 

@@ -42,22 +42,42 @@ describe('DoS-ish input', () => {
       ['POST', '/api/evaluations', `{"flow":${deepObj(20_000)},"datasetId":"x","config":{}}`],
       ['POST', '/api/flows/code-tool/deployments', `{"settings":${deepObj(20_000)}}`],
       ['POST', '/v1/endpoints/dos', `{"inputs":{"text":${deepArr(200_000)}}}`, { authorization: `Bearer ${key}` }],
-      ['POST', '/v1/chat/completions', `{"model":"dos","messages":${deepArr(200_000)}}`, { authorization: `Bearer ${key}` }],
+      [
+        'POST',
+        '/v1/chat/completions',
+        `{"model":"dos","messages":${deepArr(200_000)}}`,
+        { authorization: `Bearer ${key}` },
+      ],
     ];
     for (const [method, p, body, headers] of cases) {
-      const res = await rawRequest(h.url, { method, path: p, headers: { 'content-type': 'application/json', ...headers }, body });
+      const res = await rawRequest(h.url, {
+        method,
+        path: p,
+        headers: { 'content-type': 'application/json', ...headers },
+        body,
+      });
       expect(res.status, `${method} ${p} → ${res.status} ${res.body.slice(0, 200)}`).toBe(400);
       expect(res.body).toContain('too_deep');
     }
     // a flow nested well within the limit is still accepted
-    const ok = await rawRequest(h.url, { method: 'PUT', path: '/api/flows/deep', headers: { 'content-type': 'application/json' }, body: flowWith(deepObj(MAX_JSON_DEPTH - 10)) });
+    const ok = await rawRequest(h.url, {
+      method: 'PUT',
+      path: '/api/flows/deep',
+      headers: { 'content-type': 'application/json' },
+      body: flowWith(deepObj(MAX_JSON_DEPTH - 10)),
+    });
     expect(ok.status, ok.body.slice(0, 200)).toBe(201);
     await healthy();
   });
 
   it('a __proto__ key nested past the old 200-level scan depth is still refused', async () => {
     const body = `{"inputs":{"text":"x","top":${'{"a":'.repeat(230)}{"__proto__":{"polluted":1}}${'}'.repeat(230)}}}`;
-    const res = await rawRequest(h.url, { method: 'POST', path: '/api/flows/code-tool/runs', headers: { 'content-type': 'application/json' }, body });
+    const res = await rawRequest(h.url, {
+      method: 'POST',
+      path: '/api/flows/code-tool/runs',
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
     expect(res.status).toBe(400);
     expect(res.body).toContain('forbidden_key');
   });
@@ -76,7 +96,12 @@ describe('DoS-ish input', () => {
       outputs: [{ name: 'out', type: 'string' }],
       nodes: [
         { id: 'inputs', type: 'input', position: { x: 0, y: 0 } },
-        { id: 't', type: 'transform', position: { x: 1, y: 0 }, config: { mode: 'template', template: `${'{{q}}'.repeat(200_000)}` } },
+        {
+          id: 't',
+          type: 'transform',
+          position: { x: 1, y: 0 },
+          config: { mode: 'template', template: `${'{{q}}'.repeat(200_000)}` },
+        },
         { id: 'outputs', type: 'output', position: { x: 2, y: 0 } },
       ],
       edges: [
@@ -89,7 +114,10 @@ describe('DoS-ish input', () => {
     if (put.status < 300) {
       // 200 000 copies of a 10 KB input would be 2 GB of output: must end as a clean failure or capped result
       const t1 = performance.now();
-      const run = await h.api('/api/flows/bigtmpl/runs', { method: 'POST', json: { inputs: { q: 'y'.repeat(10_000) } } });
+      const run = await h.api('/api/flows/bigtmpl/runs', {
+        method: 'POST',
+        json: { inputs: { q: 'y'.repeat(10_000) } },
+      });
       expect(run.status, (await run.clone().text()).slice(0, 300)).toBeLessThan(500);
       expect(performance.now() - t1).toBeLessThan(20_000);
     }
@@ -109,7 +137,15 @@ describe('DoS-ish input', () => {
       prev = id;
       port = 'result';
     }
-    const flow = { schemaVersion: 1, id: 'huge', name: 'huge', inputs: [{ name: 'q', type: 'string', required: true }], outputs: [], nodes, edges };
+    const flow = {
+      schemaVersion: 1,
+      id: 'huge',
+      name: 'huge',
+      inputs: [{ name: 'q', type: 'string', required: true }],
+      outputs: [],
+      nodes,
+      edges,
+    };
     const t0 = performance.now();
     const res = await h.api('/api/flows/huge', { method: 'PUT', json: flow });
     const ms = performance.now() - t0;
@@ -147,7 +183,9 @@ describe('DoS-ish input', () => {
       const s = net.connect(port, '127.0.0.1');
       s.on('error', () => undefined);
       const body = JSON.stringify({ inputs: { text: 'a '.repeat(100_000) } });
-      s.write(`POST /api/flows/code-tool/runs HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      s.write(
+        `POST /api/flows/code-tool/runs HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
       s.pause(); // never read the stream
       sockets.push(s);
     }
@@ -163,7 +201,9 @@ describe('DoS-ish input', () => {
   it('many concurrent runs: every one answers (200 or 429), none is a 5xx, and the server keeps serving', async () => {
     const runs = await Promise.all(
       Array.from({ length: 60 }, (_, i) =>
-        h.api('/api/flows/code-tool/runs', { method: 'POST', json: { inputs: { text: `run ${i} words here` } } }).then(async (r) => ({ status: r.status, body: await r.text() })),
+        h
+          .api('/api/flows/code-tool/runs', { method: 'POST', json: { inputs: { text: `run ${i} words here` } } })
+          .then(async (r) => ({ status: r.status, body: await r.text() })),
       ),
     );
     const bad = runs.filter((r) => r.status !== 200 && r.status !== 429);

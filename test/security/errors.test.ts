@@ -28,7 +28,12 @@ describe('error bodies', () => {
       ['POST', '/api/flows/code-tool/runs', { ...json, 'content-type': 'application/json; charset=latin1' }, '{}'],
       ['POST', '/api/flows/code-tool/runs', { ...json, 'content-encoding': 'gzip' }, 'not gzip'],
       ['POST', '/api/flows/code-tool/runs', { ...json, 'content-encoding': 'bogus' }, '{}'],
-      ['POST', '/api/flows/code-tool/runs', { ...json, 'content-encoding': 'gzip' }, zlib.gzipSync('{"inputs":').toString('latin1')],
+      [
+        'POST',
+        '/api/flows/code-tool/runs',
+        { ...json, 'content-encoding': 'gzip' },
+        zlib.gzipSync('{"inputs":').toString('latin1'),
+      ],
       ['POST', '/api/flows/code-tool/runs', json, '"string"'],
       ['POST', '/api/flows/code-tool/runs', json, '[]'],
       ['PUT', '/api/flows/code-tool', { ...json, 'if-match': '"stale"' }, '{}'],
@@ -65,7 +70,8 @@ describe('error bodies', () => {
       } catch {
         problems.push(`not JSON: ${label}`);
       }
-      if (typeof parsed.error?.code !== 'string' || typeof parsed.error?.message !== 'string') problems.push(`envelope: ${label}`);
+      if (typeof parsed.error?.code !== 'string' || typeof parsed.error?.message !== 'string')
+        problems.push(`envelope: ${label}`);
     }
     expect(problems).toEqual([]);
     expect((await h.api('/api/health')).status).toBe(200);

@@ -27,16 +27,20 @@ function routes(app: Express): Array<{ method: string; path: string }> {
   const out: Array<{ method: string; path: string }> = [];
   const stack = (app as unknown as { router: { stack: Array<{ handle?: { stack?: unknown[] } }> } }).router.stack;
   for (const layer of stack) {
-    for (const l of (layer.handle?.stack ?? []) as Array<{ route?: { path: string | string[]; methods: Record<string, boolean> } }>) {
+    for (const l of (layer.handle?.stack ?? []) as Array<{
+      route?: { path: string | string[]; methods: Record<string, boolean> };
+    }>) {
       if (!l.route) continue;
       for (const p of Array.isArray(l.route.path) ? l.route.path : [l.route.path])
-        for (const m of Object.keys(l.route.methods)) if (['post', 'put', 'patch'].includes(m)) out.push({ method: m.toUpperCase(), path: p });
+        for (const m of Object.keys(l.route.methods))
+          if (['post', 'put', 'patch'].includes(m)) out.push({ method: m.toUpperCase(), path: p });
     }
   }
   return out;
 }
 
-const polluted = () => (({}) as Record<string, unknown>).polluted ?? (Object.prototype as Record<string, unknown>).polluted;
+const polluted = () =>
+  (({}) as Record<string, unknown>).polluted ?? (Object.prototype as Record<string, unknown>).polluted;
 
 describe('prototype pollution through request bodies', () => {
   let h: Harness;
@@ -46,7 +50,11 @@ describe('prototype pollution through request bodies', () => {
     h = await startHarness();
     const dep = await h.api('/api/flows/code-tool/deployments', { method: 'POST', json: { slug: 'sec-p' } });
     key = ((await dep.json()) as { apiKey: string }).apiKey;
-    const ds = await h.api('/api/datasets?name=pp&filename=pp.csv', { method: 'POST', body: 'a,b\n1,2\n', headers: { 'content-type': 'text/csv' } });
+    const ds = await h.api('/api/datasets?name=pp&filename=pp.csv', {
+      method: 'POST',
+      body: 'a,b\n1,2\n',
+      headers: { 'content-type': 'text/csv' },
+    });
     datasetId = ((await ds.json()) as { dataset: { id: string } }).dataset.id;
   });
   afterAll(async () => {
@@ -56,15 +64,31 @@ describe('prototype pollution through request bodies', () => {
   it('every POST/PUT/PATCH JSON route refuses polluting keys with 400, and nothing is polluted', async () => {
     const list = routes(h.server.app.app);
     expect(list.length).toBeGreaterThan(25);
-    const ids: Record<string, string> = { id: 'qa', nodeId: 'answer', slug: 'sec-p', kb: 'example', docId: 'x', keyId: 'x', traceId: 'x', sessionId: 's1', version: '1', row: '0' };
+    const ids: Record<string, string> = {
+      id: 'qa',
+      nodeId: 'answer',
+      slug: 'sec-p',
+      kb: 'example',
+      docId: 'x',
+      keyId: 'x',
+      traceId: 'x',
+      sessionId: 's1',
+      version: '1',
+      row: '0',
+    };
     const failures: string[] = [];
     for (const r of list) {
-      const p = r.path.replace(/:(\w+)/g, (_m, name: string) => (name === 'id' && r.path.startsWith('/api/datasets') ? datasetId : (ids[name] ?? 'x')));
+      const p = r.path.replace(/:(\w+)/g, (_m, name: string) =>
+        name === 'id' && r.path.startsWith('/api/datasets') ? datasetId : (ids[name] ?? 'x'),
+      );
       for (const body of BODIES) {
         const res = await rawRequest(h.url, {
           method: r.method,
           path: p,
-          headers: { 'content-type': 'application/json', ...(p.startsWith('/v1/') ? { authorization: `Bearer ${key}` } : {}) },
+          headers: {
+            'content-type': 'application/json',
+            ...(p.startsWith('/v1/') ? { authorization: `Bearer ${key}` } : {}),
+          },
           body,
         });
         // the unicode-escaped spelling is the same key once parsed
@@ -79,10 +103,18 @@ describe('prototype pollution through request bodies', () => {
 
   it('CSV / JSONL datasets and knowledge uploads with __proto__ columns and rows pollute nothing', async () => {
     const jsonl = '{"__proto__":{"polluted":1},"q":"a"}\n{"constructor":{"prototype":{"polluted":1}},"q":"b"}\n';
-    const up = await h.api('/api/datasets?name=ppjsonl&filename=p.jsonl', { method: 'POST', body: jsonl, headers: { 'content-type': 'application/x-ndjson' } });
+    const up = await h.api('/api/datasets?name=ppjsonl&filename=p.jsonl', {
+      method: 'POST',
+      body: jsonl,
+      headers: { 'content-type': 'application/x-ndjson' },
+    });
     expect([201, 400]).toContain(up.status);
     const csv = '__proto__,constructor,prototype,q\n{"polluted":1},x,y,z\n';
-    const up2 = await h.api('/api/datasets?name=ppcsv&filename=p.csv', { method: 'POST', body: csv, headers: { 'content-type': 'text/csv' } });
+    const up2 = await h.api('/api/datasets?name=ppcsv&filename=p.csv', {
+      method: 'POST',
+      body: csv,
+      headers: { 'content-type': 'text/csv' },
+    });
     expect([201, 400]).toContain(up2.status);
     if (up2.status === 201) {
       const { version } = (await up2.json()) as { version: { id: string } };
@@ -92,7 +124,11 @@ describe('prototype pollution through request bodies', () => {
       const { dataset } = (await up2.clone().json()) as { dataset: { id: string } };
       const ev = await h.api('/api/evaluations', {
         method: 'POST',
-        json: { flowId: 'code-tool', datasetId: dataset.id, config: { mapping: { numbers: '__proto__' }, metrics: ['exact_match'] } },
+        json: {
+          flowId: 'code-tool',
+          datasetId: dataset.id,
+          config: { mapping: { numbers: '__proto__' }, metrics: ['exact_match'] },
+        },
       });
       expect(ev.status).toBeLessThan(500);
     }

@@ -95,7 +95,9 @@ describe('secrets never leave', () => {
       req.on('data', (c: Buffer) => (body += c.toString()));
       req.on('end', () => {
         res.writeHead(401, { 'content-type': 'text/plain', 'www-authenticate': String(req.headers.authorization) });
-        res.end(`denied: url=${req.url} auth=${req.headers.authorization} key=${req.headers['x-api-key']} body=${body}`);
+        res.end(
+          `denied: url=${req.url} auth=${req.headers.authorization} key=${req.headers['x-api-key']} body=${body}`,
+        );
       });
     });
     await new Promise<void>((r) => echo.listen(0, '127.0.0.1', r));
@@ -135,19 +137,29 @@ describe('secrets never leave', () => {
     fs.rmSync(root, { recursive: true, force: true });
   });
 
-  const echoKey = (status: number) => ({ status, message: `Incorrect API key provided: ${OPENAI_KEY}. Auth was Bearer ${OPENAI_KEY}` });
+  const echoKey = (status: number) => ({
+    status,
+    message: `Incorrect API key provided: ${OPENAI_KEY}. Auth was Bearer ${OPENAI_KEY}`,
+  });
 
   it('builder runs: provider errors and replies that echo the key (JSON, SSE, stored run, history)', async () => {
     const runIds: string[] = [];
     for (const status of [401, 400, 404]) {
       fake.enqueue(echoKey(status));
-      const text = await grab(`run ${status}`, '/api/flows/qa/runs', { method: 'POST', json: { inputs: { question: 'q' } } });
+      const text = await grab(`run ${status}`, '/api/flows/qa/runs', {
+        method: 'POST',
+        json: { inputs: { question: 'q' } },
+      });
       runIds.push((JSON.parse(text.split('\n').slice(2).join('\n')) as { runId: string }).runId);
     }
     for (let i = 0; i < 6; i++) fake.enqueue(echoKey(500));
     await grab('run 500', '/api/flows/qa/runs', { method: 'POST', json: { inputs: { question: 'q' } } });
     fake.enqueue(echoKey(401));
-    const sse = await api('/api/flows/qa/runs', { method: 'POST', json: { inputs: { question: 'q' } }, headers: { accept: 'text/event-stream' } });
+    const sse = await api('/api/flows/qa/runs', {
+      method: 'POST',
+      json: { inputs: { question: 'q' } },
+      headers: { accept: 'text/event-stream' },
+    });
     seen.push(`sse 401\n${JSON.stringify(await readSse(sse))}`);
     // a provider that puts the key in the reply itself (non-streaming and streaming)
     fake.enqueue({ reply: `your key is ${OPENAI_KEY} and ${ANTHROPIC_KEY}` });
@@ -158,11 +170,18 @@ describe('secrets never leave', () => {
   });
 
   it('http tool with credentials templated from an input carrying a configured key', async () => {
-    const text = await grab('http tool', '/api/flows/leaky-http/runs', { method: 'POST', json: { inputs: { token: OPENAI_KEY } } });
+    const text = await grab('http tool', '/api/flows/leaky-http/runs', {
+      method: 'POST',
+      json: { inputs: { token: OPENAI_KEY } },
+    });
     expect(text).toContain('denied'); // the echo answered: the test is not vacuous
     const runId = (JSON.parse(text.split('\n').slice(2).join('\n')) as { runId: string }).runId;
     await grab('http tool stored', `/api/runs/${runId}`);
-    const sse = await api('/api/flows/leaky-http/runs', { method: 'POST', json: { inputs: { token: ANTHROPIC_KEY } }, headers: { accept: 'text/event-stream' } });
+    const sse = await api('/api/flows/leaky-http/runs', {
+      method: 'POST',
+      json: { inputs: { token: ANTHROPIC_KEY } },
+      headers: { accept: 'text/event-stream' },
+    });
     seen.push(`http tool sse\n${JSON.stringify(await readSse(sse))}`);
   });
 
@@ -171,17 +190,29 @@ describe('secrets never leave', () => {
     expect(dep.status).toBe(201);
     const { apiKey } = (await dep.json()) as { apiKey: string };
     const call = (p: string, json: unknown, headers: Record<string, string> = {}) =>
-      fetch(`${server.url}${p}`, { method: 'POST', headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json', ...headers }, body: JSON.stringify(json) });
+      fetch(`${server.url}${p}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json', ...headers },
+        body: JSON.stringify(json),
+      });
     fake.enqueue(echoKey(401));
     seen.push(`endpoint\n${await (await call('/v1/endpoints/sec-qa', { inputs: { question: 'q' } })).text()}`);
     fake.enqueue(echoKey(401));
-    seen.push(`endpoint sse\n${await (await call('/v1/endpoints/sec-qa', { inputs: { question: 'q' }, stream: true })).text()}`);
+    seen.push(
+      `endpoint sse\n${await (await call('/v1/endpoints/sec-qa', { inputs: { question: 'q' }, stream: true })).text()}`,
+    );
     fake.enqueue(echoKey(401));
-    seen.push(`chat\n${await (await call('/v1/chat/completions', { model: 'sec-qa', messages: [{ role: 'user', content: 'q' }] })).text()}`);
+    seen.push(
+      `chat\n${await (await call('/v1/chat/completions', { model: 'sec-qa', messages: [{ role: 'user', content: 'q' }] })).text()}`,
+    );
     fake.enqueue(echoKey(401));
-    seen.push(`chat stream\n${await (await call('/v1/chat/completions', { model: 'sec-qa', stream: true, messages: [{ role: 'user', content: 'q' }] })).text()}`);
+    seen.push(
+      `chat stream\n${await (await call('/v1/chat/completions', { model: 'sec-qa', stream: true, messages: [{ role: 'user', content: 'q' }] })).text()}`,
+    );
     fake.enqueue({ reply: `key ${OPENAI_KEY}` });
-    seen.push(`chat reply\n${await (await call('/v1/chat/completions', { model: 'sec-qa', messages: [{ role: 'user', content: 'q' }] })).text()}`);
+    seen.push(
+      `chat reply\n${await (await call('/v1/chat/completions', { model: 'sec-qa', messages: [{ role: 'user', content: 'q' }] })).text()}`,
+    );
     await new Promise((r) => setTimeout(r, 300)); // request log writes are batched
     const logs = await grab('deployment logs', '/api/deployments/sec-qa/logs?limit=100');
     const items = (JSON.parse(logs.split('\n').slice(2).join('\n')) as { items: Array<{ traceId: string }> }).items;
@@ -193,7 +224,11 @@ describe('secrets never leave', () => {
   });
 
   it('evaluations (judge and embedding metrics failing with the key) and their exports', async () => {
-    const up = await api('/api/datasets?name=sec&filename=sec.csv', { method: 'POST', body: 'question,answer\nq1,a1\nq2,a2\n', headers: { 'content-type': 'text/csv' } });
+    const up = await api('/api/datasets?name=sec&filename=sec.csv', {
+      method: 'POST',
+      body: 'question,answer\nq1,a1\nq2,a2\n',
+      headers: { 'content-type': 'text/csv' },
+    });
     expect(up.status).toBe(201);
     const dsId = ((await up.json()) as { dataset: { id: string } }).dataset.id;
     fake.setResponder((body) => {
@@ -203,7 +238,16 @@ describe('secrets never leave', () => {
     for (let i = 0; i < 40; i++) fake.enqueue(echoKey(401));
     const ev = await api('/api/evaluations', {
       method: 'POST',
-      json: { flowId: 'qa', datasetId: dsId, config: { mapping: { question: 'question' }, expected: 'answer', metrics: ['exact_match', { type: 'embedding_cosine' }], concurrency: 1 } },
+      json: {
+        flowId: 'qa',
+        datasetId: dsId,
+        config: {
+          mapping: { question: 'question' },
+          expected: 'answer',
+          metrics: ['exact_match', { type: 'embedding_cosine' }],
+          concurrency: 1,
+        },
+      },
     });
     const evText = await ev.text();
     expect(ev.status, evText).toBe(201);
@@ -220,7 +264,10 @@ describe('secrets never leave', () => {
   });
 
   it('knowledge bases: an embedding provider that echoes the key', async () => {
-    const kb = await api('/api/knowledge-bases', { method: 'POST', json: { name: 'seckb', embedding: 'openai:text-embedding-3-small' } });
+    const kb = await api('/api/knowledge-bases', {
+      method: 'POST',
+      json: { name: 'seckb', embedding: 'openai:text-embedding-3-small' },
+    });
     expect(kb.status).toBe(201);
     for (let i = 0; i < 10; i++) fake.enqueue(echoKey(401));
     const form = new FormData();
@@ -238,7 +285,10 @@ describe('secrets never leave', () => {
     }
     expect(jobs).toMatch(/embedding/i);
     for (let i = 0; i < 10; i++) fake.enqueue(echoKey(401));
-    await grab('kb query', '/api/knowledge-bases/seckb/query', { method: 'POST', json: { query: 'braid', mode: 'vector' } });
+    await grab('kb query', '/api/knowledge-bases/seckb/query', {
+      method: 'POST',
+      json: { query: 'braid', mode: 'vector' },
+    });
     await grab('kb docs', '/api/knowledge-bases/seckb/documents');
     fake.reset();
   });
@@ -257,7 +307,14 @@ describe('secrets never leave', () => {
         [bin, 'run', path.join(EXAMPLES_DIR, 'qa.flow.json'), '--input', 'question=q', '--json'],
         {
           cwd: root,
-          env: { ...process.env, BRAID_DATA_DIR: path.join(root, 'cli-data'), BRAID_LOG_LEVEL: 'silent', OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: OPENAI_KEY, ANTHROPIC_API_KEY: ANTHROPIC_KEY },
+          env: {
+            ...process.env,
+            BRAID_DATA_DIR: path.join(root, 'cli-data'),
+            BRAID_LOG_LEVEL: 'silent',
+            OPENAI_BASE_URL: fake.url,
+            OPENAI_API_KEY: OPENAI_KEY,
+            ANTHROPIC_API_KEY: ANTHROPIC_KEY,
+          },
           timeout: 60_000,
         },
         (_err, stdout, stderr) => resolve(`${stdout}\n${stderr}`),
@@ -266,6 +323,55 @@ describe('secrets never leave', () => {
     seen.push(`cli\n${out}`);
     expect(out).toMatch(/provider_auth|rejected the credentials/);
     fake.setResponder(undefined);
+  });
+
+  it('streamed replies: a key split across tokens never comes out joined (builder SSE, endpoint SSE, chat stream)', async () => {
+    fake.reset();
+    const dep = await api('/api/flows/qa/deployments', { method: 'POST', json: { slug: 'sec-stream' } });
+    const { apiKey } = (await dep.json()) as { apiKey: string };
+    const reply = `start ${OPENAI_KEY} middle ${ANTHROPIC_KEY}`;
+    const joined: Record<string, string> = {};
+    fake.enqueue({ reply });
+    const sse = await api('/api/flows/qa/runs', {
+      method: 'POST',
+      json: { inputs: { question: 'q' } },
+      headers: { accept: 'text/event-stream' },
+    });
+    const frames = await readSse(sse);
+    joined.builder = frames
+      .filter((f) => f.event === 'token')
+      .map((f) => (f.data as { token: string }).token)
+      .join('');
+    expect(frames.filter((f) => f.event === 'token').length).toBeGreaterThan(3);
+    const call = (p: string, json: unknown) =>
+      fetch(`${server.url}${p}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify(json),
+      });
+    fake.enqueue({ reply });
+    const ep = await call('/v1/endpoints/sec-stream', { inputs: { question: 'q' }, stream: true });
+    joined.endpoint = [...(await ep.text()).matchAll(/^data: (.*)$/gm)]
+      .map((m) => (JSON.parse(m[1] ?? '{}') as { token?: string }).token ?? '')
+      .join('');
+    fake.enqueue({ reply });
+    const chat = await call('/v1/chat/completions', {
+      model: 'sec-stream',
+      stream: true,
+      messages: [{ role: 'user', content: 'q' }],
+    });
+    joined.chat = [...(await chat.text()).matchAll(/^data: (\{.*)$/gm)]
+      .map(
+        (m) =>
+          (JSON.parse(m[1] ?? '{}') as { choices?: Array<{ delta?: { content?: string } }> }).choices?.[0]?.delta
+            ?.content ?? '',
+      )
+      .join('');
+    for (const [where, text] of Object.entries(joined)) {
+      seen.push(`stream ${where}\n${text}`);
+      expect(text, where).toContain('start');
+      expect(text, where).toContain('[redacted]');
+    }
   });
 
   it('no surface and no log line carries a key', () => {

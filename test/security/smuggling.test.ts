@@ -15,7 +15,16 @@ const evilFlow = {
   outputs: [{ name: 'stats', type: 'json' }],
   nodes: [
     { id: 'inputs', type: 'input', position: { x: 0, y: 0 } },
-    { id: 'stats', type: 'tool', position: { x: 1, y: 0 }, config: { kind: 'code', code: 'return { smuggled: true };', inputs: [{ name: 'text', type: 'string', required: true }] } },
+    {
+      id: 'stats',
+      type: 'tool',
+      position: { x: 1, y: 0 },
+      config: {
+        kind: 'code',
+        code: 'return { smuggled: true };',
+        inputs: [{ name: 'text', type: 'string', required: true }],
+      },
+    },
     { id: 'outputs', type: 'output', position: { x: 2, y: 0 } },
   ],
   edges: [
@@ -42,11 +51,19 @@ describe('request smuggling of flows, config and ids', () => {
   });
 
   const call = (p: string, key: string, body: unknown) =>
-    fetch(`${h.url}${p}`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    fetch(`${h.url}${p}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
 
   it('PUT /api/flows/a with a body naming id b saves a, never b', async () => {
     const got = (await (await h.api('/api/flows/code-tool')).json()) as { flow: Record<string, unknown>; etag: string };
-    const res = await h.api('/api/flows/code-tool', { method: 'PUT', json: { ...got.flow, id: 'other-flow', name: 'renamed' }, headers: { 'if-match': got.etag } });
+    const res = await h.api('/api/flows/code-tool', {
+      method: 'PUT',
+      json: { ...got.flow, id: 'other-flow', name: 'renamed' },
+      headers: { 'if-match': got.etag },
+    });
     expect(res.status).toBe(200);
     expect(((await res.json()) as { flow: { id: string } }).flow.id).toBe('code-tool');
     expect(fs.existsSync(path.join(h.flowsDir, 'other-flow.flow.json'))).toBe(false);
@@ -60,7 +77,15 @@ describe('request smuggling of flows, config and ids', () => {
   it('a builder run ignores a flow, nodes or config in the body and runs the stored flow', async () => {
     const res = await h.api('/api/flows/code-tool/runs', {
       method: 'POST',
-      json: { inputs: { text: 'a b a' }, flow: evilFlow, nodes: evilFlow.nodes, edges: evilFlow.edges, config: { code: 'return 1' }, flowId: 'evil', id: 'evil' },
+      json: {
+        inputs: { text: 'a b a' },
+        flow: evilFlow,
+        nodes: evilFlow.nodes,
+        edges: evilFlow.edges,
+        config: { code: 'return 1' },
+        flowId: 'evil',
+        id: 'evil',
+      },
     });
     expect(res.status).toBe(200);
     const body = (await res.json()) as { outputs: { stats: Record<string, unknown> }; trace: { flowId: string } };
@@ -70,7 +95,10 @@ describe('request smuggling of flows, config and ids', () => {
   });
 
   it('undeclared inputs are refused (builder run and deployed endpoint)', async () => {
-    const run = await h.api('/api/flows/code-tool/runs', { method: 'POST', json: { inputs: { text: 'x', code: 'return 1', __flow: evilFlow } } });
+    const run = await h.api('/api/flows/code-tool/runs', {
+      method: 'POST',
+      json: { inputs: { text: 'x', code: 'return 1', __flow: evilFlow } },
+    });
     expect(run.status).toBe(400);
     const ep = await call('/v1/endpoints/dep-a', keyA, { inputs: { text: 'x', code: 'return 1' } });
     expect(ep.status).toBe(400);
@@ -78,23 +106,40 @@ describe('request smuggling of flows, config and ids', () => {
   });
 
   it('a deployed endpoint runs its snapshot whatever the body names (slug, flowId, flow, version)', async () => {
-    const res = await call('/v1/endpoints/dep-a', keyA, { inputs: { text: 'one two' }, slug: 'dep-b', flowId: 'router', flow: evilFlow, version: 99, deployment: 'dep-b' });
+    const res = await call('/v1/endpoints/dep-a', keyA, {
+      inputs: { text: 'one two' },
+      slug: 'dep-b',
+      flowId: 'router',
+      flow: evilFlow,
+      version: 99,
+      deployment: 'dep-b',
+    });
     expect(res.status).toBe(200);
     const body = (await res.json()) as { outputs: { stats: Record<string, unknown> } };
     expect(body.outputs.stats.words).toBe(2);
     expect(body.outputs.stats.smuggled).toBeUndefined();
     // and the flow file changing does not change the deployed snapshot
-    fs.writeFileSync(path.join(h.flowsDir, 'code-tool.flow.json'), JSON.stringify({ ...evilFlow, id: 'code-tool' }, null, 2));
+    fs.writeFileSync(
+      path.join(h.flowsDir, 'code-tool.flow.json'),
+      JSON.stringify({ ...evilFlow, id: 'code-tool' }, null, 2),
+    );
     const again = await call('/v1/endpoints/dep-a', keyA, { inputs: { text: 'one two' } });
-    expect(((await again.json()) as { outputs: { stats: Record<string, unknown> } }).outputs.stats.smuggled).toBeUndefined();
+    expect(
+      ((await again.json()) as { outputs: { stats: Record<string, unknown> } }).outputs.stats.smuggled,
+    ).toBeUndefined();
   });
 
   it('keys are bound to their deployment: path slug, chat model and feedback cannot cross over', async () => {
     expect((await call('/v1/endpoints/dep-b', keyA, { inputs: {} })).status).toBe(403);
     expect((await call('/v1/endpoints/dep-a', keyB, { inputs: { text: 'x' } })).status).toBe(403);
-    const chat = await call('/v1/chat/completions', keyA, { model: 'dep-b', messages: [{ role: 'user', content: 'hi' }] });
+    const chat = await call('/v1/chat/completions', keyA, {
+      model: 'dep-b',
+      messages: [{ role: 'user', content: 'hi' }],
+    });
     expect(chat.status).toBe(403);
-    const models = (await (await fetch(`${h.url}/v1/models`, { headers: { authorization: `Bearer ${keyA}` } })).json()) as { data: Array<{ id: string }> };
+    const models = (await (
+      await fetch(`${h.url}/v1/models`, { headers: { authorization: `Bearer ${keyA}` } })
+    ).json()) as { data: Array<{ id: string }> };
     expect(models.data.map((m) => m.id)).toEqual(['dep-a']);
     // feedback on a trace of dep-a, sent to dep-b with dep-b's key: not found there
     const ok = await call('/v1/endpoints/dep-a', keyA, { inputs: { text: 'x y' } });
@@ -107,11 +152,16 @@ describe('request smuggling of flows, config and ids', () => {
   it('deploying flow a onto a slug that serves flow b is refused; a body flow is ignored', async () => {
     const res = await h.api('/api/flows/qa/deployments', { method: 'POST', json: { slug: 'dep-a', flow: evilFlow } });
     expect(res.status).toBe(409);
-    const res2 = await h.api('/api/flows/router/deployments', { method: 'POST', json: { slug: 'dep-b', flow: evilFlow, flowId: 'evil' } });
+    const res2 = await h.api('/api/flows/router/deployments', {
+      method: 'POST',
+      json: { slug: 'dep-b', flow: evilFlow, flowId: 'evil' },
+    });
     expect(res2.status).toBe(201);
     const detail = (await (await h.api('/api/deployments/dep-b')).json()) as { flowId: string };
     expect(detail.flowId).toBe('router');
-    const v = (await (await h.api('/api/deployments/dep-b/versions/2')).json()) as { flow: { id: string; nodes: Array<{ id: string }> } };
+    const v = (await (await h.api('/api/deployments/dep-b/versions/2')).json()) as {
+      flow: { id: string; nodes: Array<{ id: string }> };
+    };
     expect(v.flow.id).toBe('router');
     expect(v.flow.nodes.some((n) => n.id === 'stats')).toBe(false);
   });

@@ -29,7 +29,8 @@ const ALLOWED: Record<string, string> = {
   'app.ts': 'creates the listening server (no outbound request)',
 };
 
-const NETWORK = /\bfetch\(|\bhttps?\.(request|get)\(|from 'node:https?'|from 'https?'|\bgot\b\(|from 'got'|axios|undici|\bnet\.connect|\btls\.connect|new WebSocket|XMLHttpRequest/;
+const NETWORK =
+  /\bfetch\(|\bhttps?\.(request|get)\(|from 'node:https?'|from 'https?'|\bgot\b\(|from 'got'|axios|undici|\bnet\.connect|\btls\.connect|new WebSocket|XMLHttpRequest/;
 
 function walk(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
@@ -107,7 +108,10 @@ describe('SSRF live: knowledge URL ingestion, alert webhooks, http tool', () => 
     expect(res.status).toBe(202);
     const job = (await res.json()) as { id: string };
     const done = await waitFor(async () => {
-      const j = (await (await h.api(`/api/knowledge-bases/ssrfkb/jobs/${job.id}`)).json()) as { status: string; items?: Array<{ error?: unknown; status?: string }> };
+      const j = (await (await h.api(`/api/knowledge-bases/ssrfkb/jobs/${job.id}`)).json()) as {
+        status: string;
+        items?: Array<{ error?: unknown; status?: string }>;
+      };
       return j.status === 'running' || j.status === 'queued' ? undefined : j;
     }, 15_000);
     const text = JSON.stringify(done);
@@ -121,10 +125,21 @@ describe('SSRF live: knowledge URL ingestion, alert webhooks, http tool', () => 
     const dep = await h.api('/api/flows/qa/deployments', { method: 'POST', json: { slug: 'ssrf-qa' } });
     const { apiKey } = (await dep.json()) as { apiKey: string };
     for (let i = 0; i < 3; i++)
-      await fetch(`${h.url}/v1/endpoints/ssrf-qa`, { method: 'POST', headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' }, body: '{"inputs":{"question":"q"}}' });
+      await fetch(`${h.url}/v1/endpoints/ssrf-qa`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+        body: '{"inputs":{"question":"q"}}',
+      });
     const rule = await h.api('/api/alerts/rules', {
       method: 'POST',
-      json: { slug: 'ssrf-qa', kind: 'error_rate', threshold: 0.1, minSamples: 1, webhookUrl: `${targetUrl}/hook`, cooldownMs: 0 },
+      json: {
+        slug: 'ssrf-qa',
+        kind: 'error_rate',
+        threshold: 0.1,
+        minSamples: 1,
+        webhookUrl: `${targetUrl}/hook`,
+        cooldownMs: 0,
+      },
     });
     expect(rule.status, await rule.clone().text()).toBe(201);
     await new Promise((r) => setTimeout(r, 300));
@@ -145,7 +160,12 @@ describe('SSRF live: knowledge URL ingestion, alert webhooks, http tool', () => 
       outputs: [{ name: 'body', type: 'json' }],
       nodes: [
         { id: 'inputs', type: 'input', position: { x: 0, y: 0 } },
-        { id: 'call', type: 'tool', position: { x: 1, y: 0 }, config: { kind: 'http', method: 'GET', url: '{{{url}}}', responseType: 'text', timeoutMs: 3000 } },
+        {
+          id: 'call',
+          type: 'tool',
+          position: { x: 1, y: 0 },
+          config: { kind: 'http', method: 'GET', url: '{{{url}}}', responseType: 'text', timeoutMs: 3000 },
+        },
         { id: 'outputs', type: 'output', position: { x: 2, y: 0 } },
       ],
       edges: [

@@ -46,7 +46,13 @@ export function postBigBody(
       res.on('data', (c: Buffer) => parts.push(c));
       const done = () => {
         req.destroy();
-        resolve({ status: res.statusCode ?? 0, sentBeforeResponse, ms, headers: res.headers, body: Buffer.concat(parts).toString('utf8') });
+        resolve({
+          status: res.statusCode ?? 0,
+          sentBeforeResponse,
+          ms,
+          headers: res.headers,
+          body: Buffer.concat(parts).toString('utf8'),
+        });
       };
       res.on('end', done);
       res.on('error', done);

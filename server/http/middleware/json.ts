@@ -75,7 +75,9 @@ export function jsonBody(limit: string): RequestHandler[] {
       const declared = Number(req.headers['content-length']);
       if (Number.isFinite(declared) && declared > max && req.is(JSON_TYPES)) {
         res.setHeader('Connection', 'close');
-        next(Object.assign(new Error('request entity too large'), { type: 'entity.too.large', status: 413, expose: true }));
+        next(
+          Object.assign(new Error('request entity too large'), { type: 'entity.too.large', status: 413, expose: true }),
+        );
         return;
       }
       next();

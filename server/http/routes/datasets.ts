@@ -52,7 +52,9 @@ function uploadStream(
       got = true;
       resolve({ stream: file, filename: info.filename, contentType: info.mimeType, fields });
     });
-    bb.on('error', (err) => reject(new HttpError(400, 'invalid_body', `bad multipart body: ${(err as Error).message}`)));
+    bb.on('error', (err) =>
+      reject(new HttpError(400, 'invalid_body', `bad multipart body: ${(err as Error).message}`)),
+    );
     bb.on('close', () => {
       if (!got) reject(new HttpError(400, 'missing_file', 'the multipart body has no file part'));
     });
