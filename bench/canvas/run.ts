@@ -3,7 +3,9 @@
  * real server serves the built client), time until it is interactive, then drag one node
  * for 2 s while sampling frame times with requestAnimationFrame.
  *
- *   npx tsx bench/canvas/run.ts [--nodes 500] [--edges 700] [--json]
+ *   npx tsx bench/canvas/run.ts [--nodes 500] [--edges 700] [--json] [--client-dir DIR]
+ *
+ * `--client-dir` serves another build than dist/client (to compare two builds back to back).
  *
  * Targets: interactive < 2 s, median frame < 20 ms, p95 < 50 ms.
  */
@@ -79,9 +81,9 @@ async function dragAndSample(page: Page, target: string): Promise<{ frames: numb
   return { frames, movedPx: box1 ? Math.hypot(box1.x - box0.x, box1.y - box0.y) : 0 };
 }
 
-export async function runCanvasBench(opts: { nodes?: number; edges?: number } = {}): Promise<CanvasBenchResult> {
-  await ensureClientBuilt();
-  const stack = await startStack();
+export async function runCanvasBench(opts: { nodes?: number; edges?: number; clientDir?: string } = {}): Promise<CanvasBenchResult> {
+  if (!opts.clientDir) await ensureClientBuilt();
+  const stack = await startStack({}, opts.clientDir ? { clientDir: opts.clientDir } : {});
   const browser = await launchBrowser();
   try {
     const flow = generateFlow({ nodes: opts.nodes ?? 500, edges: opts.edges ?? 700 });
@@ -133,7 +135,9 @@ export async function runCanvasBench(opts: { nodes?: number; edges?: number } = 
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const res = await runCanvasBench({ nodes: arg('nodes', 500), edges: arg('edges', 700) });
+  const dirAt = process.argv.indexOf('--client-dir');
+  const clientDir = dirAt >= 0 ? process.argv[dirAt + 1] : undefined;
+  const res = await runCanvasBench({ nodes: arg('nodes', 500), edges: arg('edges', 700), ...(clientDir ? { clientDir } : {}) });
   if (process.argv.includes('--json')) console.log(JSON.stringify(res));
   else {
     console.log(`canvas: ${res.nodes} nodes, ${res.edges} edges`);

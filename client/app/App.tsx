@@ -1,4 +1,4 @@
-import { lazy, Suspense, useMemo, type ComponentType } from 'react';
+import { lazy, Suspense, useEffect, useMemo, useState, type ComponentType } from 'react';
 import { useRoute, navigate } from './router';
 import { NAV, pages } from './pages';
 import { ErrorBoundary } from './ErrorBoundary';
@@ -6,8 +6,34 @@ import { FlowListPage } from '../flows/FlowListPage';
 import { Icon } from '../ui/Icon';
 import { useUi } from '../store/uiStore';
 import { Toasts } from '../ui/Toasts';
+import { loadEditor, loadedEditor } from '../flows/editorModule';
 
-const FlowEditorPage = lazy(() => import('../flows/FlowEditorPage'));
+/**
+ * The editor page without React.lazy: a lazy component suspends, and React holds the reveal
+ * of suspended content for up to 300 ms. This renders a placeholder and swaps the page in
+ * as soon as its chunk is there (at once when the flow list prefetched it).
+ */
+function EditorRoute({ flowId }: { flowId: string }) {
+  const [Editor, setEditor] = useState(() => loadedEditor());
+  const [, setFault] = useState<unknown>(null);
+  useEffect(() => {
+    if (Editor) return;
+    let alive = true;
+    loadEditor().then(
+      (m) => alive && setEditor(() => m.default),
+      (err: unknown) =>
+        alive &&
+        setFault(() => {
+          throw err instanceof Error ? err : new Error(String(err)); // to the ErrorBoundary
+        }),
+    );
+    return () => {
+      alive = false;
+    };
+  }, [Editor]);
+  if (!Editor) return <div className="muted pad">Opening {flowId}…</div>;
+  return <Editor flowId={flowId} />;
+}
 
 function NotAvailable({ title }: { title: string }) {
   return (
@@ -41,7 +67,7 @@ export function App() {
   }, [route]);
 
   let body;
-  if (section === 'flows' && rest[0]) body = <FlowEditorPage key={rest[0]} flowId={rest[0]} />;
+  if (section === 'flows' && rest[0]) body = <EditorRoute key={rest[0]} flowId={rest[0]} />;
   else if (section === 'flows') body = <FlowListPage />;
   else {
     const entry = NAV.find((n) => n.path === section);

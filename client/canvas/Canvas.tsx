@@ -1,4 +1,4 @@
-import { useCallback, useMemo, useRef, useState, type DragEvent } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent } from 'react';
 import {
   Background,
   Controls,
@@ -28,11 +28,34 @@ const PRO = { hideAttribution: true };
 /** Open at a readable zoom: a huge flow shows its centre (zoom to fit with Shift+1 / the button). */
 const FIT_VIEW = { padding: 0.2, maxZoom: 1, minZoom: 0.35 };
 
-function edgeColor(source: string, port: string | null | undefined): string {
+/** Colour of each edge by its source port's type; one pass over the nodes, not one search per edge. */
+function edgeColors(): (source: string, port: string | null | undefined) => string {
   const { nodes, meta } = useDoc.getState();
-  const n = nodes.find((x) => x.id === source);
-  const p = n ? portsOf(n.data, meta).outputs.find((o) => o.name === port) : undefined;
-  return p ? PORT_COLORS[p.type] : PORT_COLORS.any;
+  const byId = new Map(nodes.map((n) => [n.id, n]));
+  return (source, port) => {
+    const n = byId.get(source);
+    const p = n ? portsOf(n.data, meta).outputs.find((o) => o.name === port) : undefined;
+    return p ? PORT_COLORS[p.type] : PORT_COLORS.any;
+  };
+}
+
+/**
+ * The minimap of a big flow draws every node: mount it when the browser is idle after the
+ * canvas first paints, so it does not delay the moment the canvas answers input.
+ */
+function useDeferredMount(defer: boolean): boolean {
+  const [ready, setReady] = useState(!defer);
+  useEffect(() => {
+    if (ready) return;
+    const ric = window.requestIdleCallback;
+    if (ric) {
+      const id = ric(() => setReady(true), { timeout: 1500 });
+      return () => window.cancelIdleCallback(id);
+    }
+    const t = setTimeout(() => setReady(true), 300);
+    return () => clearTimeout(t);
+  }, [ready]);
+  return ready;
 }
 
 function diffCounts(diff: NonNullable<ReturnType<typeof useDerived.getState>['diff']>) {
@@ -78,6 +101,7 @@ export function Canvas({ onAddAt }: { onAddAt: (type: string, pos: { x: number; 
   const rf = useReactFlow();
   // Far zoom: port labels are unreadable anyway; dropping them saves paint on big flows.
   const far = useFlowStore((s) => s.transform[2] < 0.3);
+  const showMiniMap = useDeferredMount(nodes.length > 200);
   const [refusal, setRefusal] = useState<string | null>(null);
   const refusalTimer = useRef<ReturnType<typeof setTimeout>>(undefined);
 
@@ -107,6 +131,7 @@ export function Canvas({ onAddAt }: { onAddAt: (type: string, pos: { x: number; 
 
   // Edge styling follows edges, problems, diff and run state — not node drags.
   const displayEdges = useMemo<Edge[]>(() => {
+    const edgeColor = edgeColors();
     const styled: Edge[] = edges.map((e) => {
       const problem = edgeProblems[e.id];
       const added = showDiff && diff?.edges[e.id] === 'added';
@@ -210,7 +235,7 @@ export function Canvas({ onAddAt }: { onAddAt: (type: string, pos: { x: number; 
         onlyRenderVisibleElements={nodes.length > 200}
       >
         <Background gap={20} size={1} />
-        <MiniMap pannable zoomable className="minimap" nodeStrokeWidth={2} style={{ width: 160, height: 100 }} />
+        {showMiniMap ? <MiniMap pannable zoomable className="minimap" nodeStrokeWidth={2} style={{ width: 160, height: 100 }} /> : null}
         <Controls showInteractive={false} />
       </ReactFlow>
       {nodes.length === 0 ? (

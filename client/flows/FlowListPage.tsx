@@ -8,6 +8,7 @@ import { useUi } from '../store/uiStore';
 import { describeError } from '../panels/runController';
 import { freeId } from '../store/persist';
 import { exportFlow, newFlow, slugify } from './flowFiles';
+import { loadEditor } from './editorModule';
 
 type Dialog = { kind: 'create' } | { kind: 'rename'; flow: FlowSummary } | { kind: 'delete'; flow: FlowSummary } | null;
 
@@ -33,7 +34,7 @@ export function FlowListPage() {
   useEffect(reload, [reload]);
   useEffect(() => {
     // Most visits end in the editor: fetch its code while the user reads the list.
-    const t = setTimeout(() => void import('./FlowEditorPage'), 300);
+    const t = setTimeout(() => void loadEditor(), 300);
     return () => clearTimeout(t);
   }, []);
 

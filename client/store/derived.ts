@@ -29,7 +29,18 @@ export function currentFlow(): Flow {
   return toFlow(s.meta, s.nodes, s.edges);
 }
 
+function marks(flow: Flow, problems: FlowProblem[]): Pick<DerivedState, 'nodeProblems' | 'edgeProblems'> {
+  const nodeProblems: Record<string, number> = {};
+  const edgeProblems: Record<string, string> = {};
+  for (const p of problems) {
+    if (p.edgeIndex !== undefined && flow.edges[p.edgeIndex]) edgeProblems[edgeId(flow.edges[p.edgeIndex])] = p.message;
+    else if (p.nodeId) nodeProblems[p.nodeId] = (nodeProblems[p.nodeId] ?? 0) + 1;
+  }
+  return { nodeProblems, edgeProblems };
+}
+
 export function recompute(): void {
+  clearTimeout(timer);
   const flow = currentFlow();
   const session = useSession.getState();
   useSession.getState().setDirty(session.saved !== null && serializeFlow(flow) !== session.savedJson);
@@ -39,16 +50,21 @@ export function recompute(): void {
   } catch (err) {
     problems = [{ code: 'validator_crashed', message: (err as Error).message, path: '', severity: 'error' }];
   }
-  const nodeProblems: Record<string, number> = {};
-  const edgeProblems: Record<string, string> = {};
-  for (const p of problems) {
-    if (p.edgeIndex !== undefined && flow.edges[p.edgeIndex]) edgeProblems[edgeId(flow.edges[p.edgeIndex])] = p.message;
-    else if (p.nodeId) nodeProblems[p.nodeId] = (nodeProblems[p.nodeId] ?? 0) + 1;
-  }
   // The Changes view compares with the last save, or with the git version picked for it.
   const base = useUi.getState().diffBase?.flow ?? session.saved;
   const diff = base ? diffFlows(base, flow) : null;
-  useDerived.setState({ problems, nodeProblems, edgeProblems, diff });
+  useDerived.setState({ problems, ...marks(flow, problems), diff });
+}
+
+/**
+ * A flow just opened: it is the saved file, so it is not dirty, has no changes, and its
+ * problems are the ones the server found in that file. Use them instead of validating the
+ * same document again while the canvas renders for the first time.
+ */
+export function seedFromServer(flow: Flow, problems: FlowProblem[]): void {
+  clearTimeout(timer);
+  const empty: FlowDiff = { nodes: {}, removedNodes: [], edges: {}, removedEdges: [], count: 0 };
+  useDerived.setState({ problems, ...marks(flow, problems), diff: empty });
 }
 
 let timer: ReturnType<typeof setTimeout> | undefined;

@@ -6,7 +6,8 @@ import { currentFlow } from './derived';
 
 /**
  * Unsaved work is copied to localStorage (debounced), so a reload, a crash or a save the
- * server refuses (it stores only valid flows) never loses it. Cleared when saved.
+ * server refuses (a conflict, a broken file format, no connection) never loses it.
+ * Cleared when saved.
  */
 const key = (id: string) => `braid.draft.${id}`;
 

@@ -5,19 +5,20 @@ import { useDoc } from './docStore';
 import { useSession } from './sessionStore';
 import { useUi } from './uiStore';
 import { useRun } from './runStore';
-import { currentFlow, recompute, schedule } from './derived';
+import { currentFlow, recompute, seedFromServer } from './derived';
 
 const errorCount = (problems: FlowProblem[]) => problems.filter((p) => p.severity !== 'warning').length;
 
 /** Open a flow from the server into the canvas; a file saved with problems opens the Problems panel. */
 export async function openFlow(id: string): Promise<void> {
   const { flow, etag, problems } = await api.getFlow(id);
+  useUi.getState().setDiffBase(null);
   useDoc.getState().load(flow);
   useSession.getState().setSaved(flow, etag);
   useRun.getState().reset();
-  useUi.getState().setDiffBase(null);
-  // The server validated the file already: no need to validate again before the first paint.
-  schedule();
+  // The server validated this very file: show its problems instead of validating it again
+  // while the canvas renders for the first time (edits revalidate in the browser).
+  seedFromServer(flow, problems);
   if (errorCount(problems) > 0) useUi.getState().setBottomTab('problems');
 }
 

@@ -92,8 +92,11 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-/** The real server on 127.0.0.1:0 with its own temp folders and the fake OpenAI server. */
-export async function startStack(fakeOpts: FakeOpenAIOptions = {}): Promise<Stack> {
+/**
+ * The real server on 127.0.0.1:0 with its own temp folders and the fake OpenAI server.
+ * `clientDir` serves another build than dist/client (benchmarks compare two builds).
+ */
+export async function startStack(fakeOpts: FakeOpenAIOptions = {}, opts: { clientDir?: string } = {}): Promise<Stack> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'braid-browser-'));
   const flowsDir = path.join(tmp, 'flows');
   const dataDir = path.join(tmp, 'data');
@@ -109,7 +112,7 @@ export async function startStack(fakeOpts: FakeOpenAIOptions = {}): Promise<Stac
     OPENAI_API_KEY: 'sk-test',
     BRAID_LOG_LEVEL: 'silent',
   });
-  const server = await startServer(config, { clientDir: DIST });
+  const server = await startServer(config, { clientDir: opts.clientDir ?? DIST });
   return {
     url: server.url,
     flowsDir,
