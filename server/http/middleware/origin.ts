@@ -17,11 +17,11 @@ export function isLoopbackName(name: string): boolean {
 }
 
 /**
- * Browser-facing guards for /api:
+ * Browser-facing guards:
  * - without an admin token (loopback mode) the Host header must be a loopback name (or the
- *   configured public URL's host), which defeats DNS-rebinding pages that resolve their
- *   own domain to 127.0.0.1;
- * - a request that carries an Origin header must come from the same host as it is sent to
+ *   configured public URL's host) on every path but /v1/… (deployed endpoints, which need
+ *   a key), which defeats DNS-rebinding pages that resolve their own domain to 127.0.0.1;
+ * - an /api request that carries an Origin header must come from the same host as it is sent to
  *   (no cross-site page can drive the API, even with "simple" requests that skip CORS).
  */
 export function browserGuards(config: Pick<Config, 'adminToken' | 'publicUrl' | 'host'>): RequestHandler {
@@ -29,9 +29,10 @@ export function browserGuards(config: Pick<Config, 'adminToken' | 'publicUrl' | 
   if (config.publicUrl) allowedHosts.add(new URL(config.publicUrl).hostname.toLowerCase());
   allowedHosts.add(config.host.toLowerCase());
   return (req, res, next) => {
-    if (!isApiPath(req.path)) return next();
     const host = req.get('host') ?? '';
-    if (!config.adminToken) {
+    // The Host check covers every path but the key-protected deployed endpoints (/v1/…):
+    // a rebinding page must not read /metrics or the flow list page at / either.
+    if (!config.adminToken && !req.path.startsWith('/v1/')) {
       const name = hostname(host);
       if (!isLoopbackName(name) && !allowedHosts.has(name)) {
         sendError(
@@ -43,6 +44,7 @@ export function browserGuards(config: Pick<Config, 'adminToken' | 'publicUrl' | 
         return;
       }
     }
+    if (!isApiPath(req.path)) return next();
     const origin = req.get('origin');
     if (origin !== undefined && origin !== '') {
       let originHost: string;
