@@ -7,6 +7,7 @@ import { createRouter } from '../context';
 import { HttpError, sendError, toHttpError } from '../errors';
 import { openSse, type SseStream } from '../sse';
 import { isSafeFlowId } from '../../flows/store';
+import { redact } from '../../flows/redact';
 
 function param(req: Request, name: string, what: string): string {
   const v = String(req.params[name] ?? '');
@@ -66,11 +67,11 @@ async function respond(
   } catch (err) {
     if (!sse) throw err;
     const http = toHttpError(err);
-    if (!http) ctx.logger.error({ err: (err as Error)?.message }, 'run stream failed');
+    if (!http) ctx.logger.error({ err: redact(String((err as Error)?.message), ctx.secrets) }, 'run stream failed');
     sse.send('error', {
       error: {
         code: http?.code ?? 'internal',
-        message: http?.message ?? 'internal server error',
+        message: redact(http?.message ?? 'internal server error', ctx.secrets),
         ...(http?.details !== undefined ? { details: http.details } : {}),
       },
     });
