@@ -4,6 +4,7 @@ import type { AppContext } from '../http/context';
 import { redact } from '../flows/redact';
 import { runFlow } from '../runtime/index';
 import { loadFlowRef } from './flow-ref';
+import { RowQueue } from './queue';
 import { EvaluationService } from './service';
 
 const services = new WeakMap<AppContext, EvaluationService>();
@@ -31,6 +32,8 @@ export function evaluationServiceFor(ctx: AppContext): EvaluationService {
     // Rows, traces and exports are stored and served: scrub configured secrets as runs do.
     runFlow: async (flow, inputs, opts) => redact(await runFlow(flow, inputs, opts), ctx.secrets),
     loadFlow,
+    // Scale-out: with REDIS_URL, rows are jobs for `braid worker` processes (docs/evaluation.md, "Scale-out").
+    rowQueue: rowQueueFor(ctx),
   });
   services.set(ctx, svc);
   const s = svc;
@@ -40,4 +43,16 @@ export function evaluationServiceFor(ctx: AppContext): EvaluationService {
     .catch((err: unknown) => ctx.logger.error({ err: (err as Error).message }, 'evaluation resume failed'));
   ctx.onClose(() => s.close());
   return svc;
+}
+
+function rowQueueFor(ctx: AppContext): Promise<RowQueue> | undefined {
+  if (!ctx.config.redisUrl) return undefined;
+  const q = RowQueue.open(ctx.config, ctx.storage);
+  q.catch((err: unknown) => ctx.logger.error({ err: (err as Error).message }, 'evaluation queue unavailable'));
+  // Registered before the service's close; cleanups run in reverse, so the service stops first.
+  ctx.onClose(async () => {
+    const queue = await q.catch(() => undefined);
+    await queue?.close();
+  });
+  return q;
 }

@@ -5,8 +5,10 @@
  */
 import type { Flow, Trace } from '../../shared';
 import type { EvaluationConfig, MetricScore, RowResult } from '../../shared/api/evaluation';
+import type { Config } from '../config';
 import { NodeError, RunInputError, type RunServices } from '../runtime/types';
-import type { Metric, RunFlowFn } from './metrics/index';
+import { buildMetric, type Metric, type RunFlowFn } from './metrics/index';
+import type { ChatFn, EmbedFn } from './metrics/llm';
 
 const RATE_LIMIT_CODES = new Set(['rate_limited']);
 
@@ -27,6 +29,75 @@ export function rateLimitOf(trace: Trace): RateLimited | undefined {
   // Spans keep the provider's Retry-After only in the message ("retry after N ms").
   const m = /retry after (\d+) ms/.exec(err.message);
   return new RateLimited(m ? Number(m[1]) : undefined);
+}
+
+/** What running rows needs from its host process (the API, the CLI or `braid worker`). */
+export interface RowDeps {
+  config: Config;
+  runFlow: RunFlowFn;
+  loadFlow: (ref: string) => Promise<Flow>;
+  chat?: ChatFn;
+  embed?: EmbedFn;
+  /** What executors get (knowledge search…); default `{ config }`. */
+  runServices?: RunServices;
+}
+
+/** Everything needed to run any row of one evaluation: built once per evaluation. */
+export interface RowContext {
+  flow: Flow;
+  config: EvaluationConfig;
+  metrics: Metric[];
+  run: { runFlow: RunFlowFn; services: RunServices };
+}
+
+export function rowContext(flow: Flow, config: EvaluationConfig, deps: RowDeps): RowContext {
+  const services = {
+    config: deps.config,
+    chat: deps.chat,
+    embed: deps.embed,
+    runFlow: deps.runFlow,
+    loadFlow: deps.loadFlow,
+  };
+  return {
+    flow,
+    config,
+    metrics: config.metrics.map((s) => buildMetric(s, services)),
+    run: { runFlow: deps.runFlow, services: deps.runServices ?? { config: deps.config } },
+  };
+}
+
+/**
+ * The one row function of every execution mode: the in-process runner and the BullMQ
+ * workers (`braid worker`) both call it. Throws RateLimited to be retried later.
+ */
+export function runEvaluationRow(
+  ctx: RowContext,
+  row: { idx: number; data: Record<string, unknown> },
+  signal: AbortSignal,
+): Promise<{ result: RowResult; trace?: Trace }> {
+  return runRow(ctx.run, ctx.flow, ctx.config, ctx.metrics, row, signal);
+}
+
+/** A row that could not be run at all (no outputs, no trace). */
+export function failedRow(
+  rowIdx: number,
+  error: { code: string; message: string },
+  base: { inputs?: Record<string, unknown>; expected?: unknown } = {},
+): RowResult {
+  return {
+    rowIdx,
+    inputs: base.inputs ?? {},
+    expected: base.expected,
+    status: 'failed',
+    outputs: null,
+    metrics: {},
+    runId: null,
+    latencyMs: null,
+    totalTokens: 0,
+    cost: null,
+    error,
+    finishedAt: Date.now(),
+  };
 }
 
 /** Run the flow on one row and score it. Throws RateLimited to be retried later. */
@@ -52,20 +123,7 @@ export async function runRow(
       e instanceof RunInputError
         ? { code: 'invalid_inputs', message: e.message }
         : { code: 'internal_error', message: (e as Error).message ?? String(e) };
-    return {
-      result: {
-        ...base,
-        status: 'failed',
-        outputs: null,
-        metrics: {},
-        runId: null,
-        latencyMs: null,
-        totalTokens: 0,
-        cost: null,
-        error,
-        finishedAt: Date.now(),
-      },
-    };
+    return { result: failedRow(row.idx, error, { inputs, expected }) };
   }
   const latencyMs = performance.now() - t0;
   const trace = res.trace;

@@ -15,12 +15,14 @@ import { DatasetStore } from '../datasets/store';
 import type { Storage } from '../storage/index';
 import { AdaptiveLimiter } from './limiter';
 import { checkMapping } from './mapping';
-import { buildMetric, type MetricServices, type RunFlowFn } from './metrics/index';
+import type { RunFlowFn } from './metrics/index';
 import type { ChatFn, EmbedFn } from './metrics/llm';
 import { EvaluationStore } from './store';
-import { RateLimited, runRow } from './row';
+import { RateLimited, rowContext, runEvaluationRow } from './row';
 import { ResultWriter } from './writer';
 import { computeSummary } from './summary';
+import { cancelQueuedRows, coordinate } from './distributed';
+import type { RowQueue } from './queue';
 
 export interface EvaluationServiceOptions {
   storage: Storage;
@@ -35,6 +37,13 @@ export interface EvaluationServiceOptions {
   leaseMs?: number;
   /** Rate-limited attempts per row before it is recorded as failed. */
   maxRateLimitRetries?: number;
+  /**
+   * Scale-out (REDIS_URL): rows become BullMQ jobs for `braid worker` processes; this
+   * process only enqueues, watches and finalises (server/evaluation/distributed.ts).
+   */
+  rowQueue?: RowQueue | Promise<RowQueue>;
+  /** Scale-out: how often stored rows are counted, and when missing rows are enqueued again. */
+  coordinator?: { pollMs?: number; requeueAfterMs?: number };
 }
 
 export class EvaluationNotFound extends Error {
@@ -134,7 +143,24 @@ export class EvaluationService {
     const limiter = new AdaptiveLimiter(info.config.concurrency);
     const entry: Active = { abort, limiter, done: Promise.resolve() };
     this.active.set(id, entry);
-    entry.done = this.execute(info, abort, limiter)
+    const run = (async () => {
+      const q = await this.rowQueue();
+      if (!q) return this.execute(info, abort, limiter);
+      return coordinate({
+        info,
+        store: this.store,
+        queue: q,
+        owner: this.owner,
+        leaseMs: this.leaseMs,
+        abort,
+        limiter,
+        onCounts: (counts) => (entry.counts = counts),
+        emit: (e) => this.emit(id, e),
+        pollMs: Math.min(this.opts.coordinator?.pollMs ?? 500, Math.floor(this.leaseMs / 3)),
+        requeueAfterMs: this.opts.coordinator?.requeueAfterMs,
+      });
+    })();
+    entry.done = run
       .catch(async (e: unknown) => {
         // A fault outside any row (storage down, snapshot unreadable): fail the evaluation, never crash the process.
         await this.store
@@ -161,6 +187,9 @@ export class EvaluationService {
       await a.done;
     } else if (info.status === 'queued' || info.status === 'running') {
       await this.store.setStatus(id, 'cancelled', { finished: true });
+      // Scale-out: drop its queued rows and stop workers now (its coordinator, if any, also sees the status).
+      const q = await this.rowQueue();
+      if (q) await cancelQueuedRows(this.store, q, info);
     }
     return (await this.store.get(id)) as EvaluationInfo;
   }
@@ -191,6 +220,11 @@ export class EvaluationService {
     await Promise.all(runs.map((a) => a.done));
   }
 
+  /** The scale-out queue, when configured (a queue that failed to open fails the run that needs it). */
+  private async rowQueue(): Promise<RowQueue | undefined> {
+    return this.opts.rowQueue;
+  }
+
   private emit(id: string, e: EvaluationEvent): void {
     this.events.emit(id, e);
   }
@@ -198,15 +232,7 @@ export class EvaluationService {
   private async execute(info: EvaluationInfo, abort: AbortController, limiter: AdaptiveLimiter): Promise<void> {
     const id = info.id;
     const flow = (await this.store.flowSnapshot(id)) as Flow;
-    const services: MetricServices = {
-      config: this.opts.config,
-      chat: this.opts.chat,
-      embed: this.opts.embed,
-      runFlow: this.opts.runFlow,
-      loadFlow: this.opts.loadFlow,
-    };
-    const metrics = info.config.metrics.map((s) => buildMetric(s, services));
-    const runDeps = { runFlow: this.opts.runFlow, services: this.opts.runServices ?? { config: this.opts.config } };
+    const rows = rowContext(flow, info.config, this.opts);
     const doneSet = await this.store.doneIndexes(id);
     let { done, failed } = await this.store.countResults(id);
     await this.store.setStatus(id, 'running', { started: info.startedAt === null, error: null });
@@ -268,7 +294,7 @@ export class EvaluationService {
         const forward = () => rowAbort.abort(abort.signal.reason);
         abort.signal.addEventListener('abort', forward, { once: true });
         try {
-          const { result, trace } = await runRow(runDeps, flow, info.config, metrics, row, rowAbort.signal);
+          const { result, trace } = await runEvaluationRow(rows, row, rowAbort.signal);
           if (abort.signal.aborted) return;
           writer.add(result, trace);
           limiter.onSuccess();

@@ -130,6 +130,54 @@ export class EvaluationStore {
       .execute();
   }
 
+  /**
+   * Finish an evaluation only while `owner` holds its lease and it is still queued or
+   * running: of several processes that see the last row land, exactly one finalises.
+   */
+  async finishOwned(
+    id: string,
+    owner: string,
+    status: EvaluationStatus,
+    extra: { error?: { code: string; message: string } | null; summary?: EvaluationSummary } = {},
+  ): Promise<boolean> {
+    const r = await this.db
+      .updateTable('evaluations')
+      .set({
+        status,
+        ...(extra.error !== undefined ? { error: toJson(extra.error) } : {}),
+        ...(extra.summary ? { summary: JSON.stringify(extra.summary) } : {}),
+        finished_at: Date.now(),
+        lease_owner: null,
+        lease_until: null,
+      })
+      .where('id', '=', id)
+      .where('lease_owner', '=', owner)
+      .where('status', 'in', ['queued', 'running'])
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+
+  /** Note (or clear) a problem on a running evaluation without touching its status. */
+  async noteError(id: string, error: { code: string; message: string } | null): Promise<void> {
+    await this.db
+      .updateTable('evaluations')
+      .set({ error: toJson(error ?? undefined) })
+      .where('id', '=', id)
+      .where('status', '=', 'running')
+      .execute();
+  }
+
+  /** Whether a row's result is stored. */
+  async hasResult(id: string, rowIdx: number): Promise<boolean> {
+    const r = await this.db
+      .selectFrom('evaluation_results')
+      .select('row_idx')
+      .where('evaluation_id', '=', id)
+      .where('row_idx', '=', rowIdx)
+      .executeTakeFirst();
+    return r !== undefined;
+  }
+
   /** Take or renew the run lease; false when another live process holds it. */
   async lease(id: string, owner: string, ttlMs: number): Promise<boolean> {
     const now = Date.now();

@@ -9,6 +9,7 @@ import * as validate from './validate';
 import * as evaluate from './eval';
 import * as deploy from './deploy';
 import * as kb from './kb';
+import * as worker from './worker';
 
 export interface CommandModule {
   register(program: Command): void;
@@ -21,4 +22,5 @@ export const commandModules: CommandModule[] = [
   evaluate,
   deploy,
   kb,
+  worker,
 ];

@@ -19,6 +19,7 @@ import type { Kysely } from 'kysely';
 import { coreRuns } from './0001_core_runs';
 import { knowledge } from './0100_knowledge';
 import { evaluation } from './0200_evaluation';
+import { installation } from './0210_installation';
 import { deployment } from './0300_deployment';
 
 export interface Migration {
@@ -32,5 +33,6 @@ export const migrations: Record<string, Migration> = {
   '0001_core_runs': coreRuns,
   '0100_knowledge': knowledge,
   '0200_evaluation': evaluation,
+  '0210_installation': installation,
   '0300_deployment': deployment,
 };
