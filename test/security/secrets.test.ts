@@ -213,9 +213,13 @@ describe('secrets never leave', () => {
     seen.push(
       `chat reply\n${await (await call('/v1/chat/completions', { model: 'sec-qa', messages: [{ role: 'user', content: 'q' }] })).text()}`,
     );
-    await new Promise((r) => setTimeout(r, 300)); // request log writes are batched
-    const logs = await grab('deployment logs', '/api/deployments/sec-qa/logs?limit=100');
-    const items = (JSON.parse(logs.split('\n').slice(2).join('\n')) as { items: Array<{ traceId: string }> }).items;
+    // request log writes are batched: wait for them
+    let items: Array<{ traceId: string }> = [];
+    for (let i = 0; i < 100 && items.length < 5; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      const logs = await grab('deployment logs', '/api/deployments/sec-qa/logs?limit=100');
+      items = (JSON.parse(logs.split('\n').slice(2).join('\n')) as { items: Array<{ traceId: string }> }).items;
+    }
     expect(items.length).toBeGreaterThanOrEqual(4);
     for (const it of items) await grab(`log ${it.traceId}`, `/api/deployments/sec-qa/logs/${it.traceId}`);
     await grab('stats', '/api/deployments/sec-qa/stats');
