@@ -70,7 +70,8 @@ function git(cwd: string, args: string[], maxBuffer: number): Promise<GitResult>
         maxBuffer,
         encoding: 'buffer',
         windowsHide: true,
-        env: { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_OPTIONAL_LOCKS: '0', LC_ALL: 'C' },
+        // The server's environment is inherited (only server/config.ts reads it); these
+        // read-only commands take no lock and never prompt.
       },
       (err, stdout, stderr) => {
         if (!err) return resolve({ stdout });
