@@ -58,7 +58,10 @@ export class ConfigError extends Error {
 }
 
 /** Parse config from an environment (process.env by default) plus explicit overrides. */
-export function loadConfig(env: Record<string, string | undefined> = process.env, overrides: Partial<Config> = {}): Config {
+export function loadConfig(
+  env: Record<string, string | undefined> = process.env,
+  overrides: Partial<Config> = {},
+): Config {
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const res = envSchema.safeParse(cleaned);
   if (!res.success) {
@@ -79,7 +82,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       ollama: { baseUrl: e.OLLAMA_BASE_URL },
     },
     adminToken: e.BRAID_ADMIN_TOKEN,
-    httpAllowHosts: e.BRAID_HTTP_ALLOW_HOSTS.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean),
+    httpAllowHosts: e.BRAID_HTTP_ALLOW_HOSTS.split(',')
+      .map((h) => h.trim().toLowerCase())
+      .filter(Boolean),
     logLevel: e.BRAID_LOG_LEVEL,
     bodyLimit: e.BRAID_BODY_LIMIT,
     nodeTimeoutMs: e.BRAID_NODE_TIMEOUT_MS,
@@ -96,5 +101,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 }
 
 export function isLoopbackHost(host: string): boolean {
-  return host === '127.0.0.1' || host === 'localhost' || host === '::1' || /^127\./.test(host);
+  // an IPv4 literal in 127/8, not any name that merely starts with "127." (127.0.0.1.example.com)
+  return host === '127.0.0.1' || host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
 }
