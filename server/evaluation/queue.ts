@@ -17,8 +17,10 @@ export const ROW_QUEUE_NAME = 'evaluation-rows';
 export interface RowJobData {
   evaluationId: string;
   rowIdx: number;
-  /** How many times the row met a provider rate limit (kept across retries). */
+  /** How many times the row met a provider rate limit (kept across retries)… */
   limited?: number;
+  /** …and when it first did (epoch ms). */
+  limitedSince?: number;
 }
 
 /** `<evaluation id>_<row index>` (BullMQ ids may not contain ':' nor be integers). */

@@ -34,8 +34,11 @@ export interface RowWorkerOptions extends RowDeps {
   lockDurationMs?: number;
   /** How often this worker looks for stalled jobs (default 5 s). */
   stalledIntervalMs?: number;
-  /** Rate-limited attempts per row before it is stored as failed (default 20). */
-  maxRateLimitRetries?: number;
+  /**
+   * A row still rate limited this long after its first 429 is stored as failed
+   * (default 15 minutes); until then it only waits.
+   */
+  rateLimitGiveUpMs?: number;
   /** Name stored on every job it processes (`processedBy`). */
   name?: string;
 }
@@ -173,14 +176,13 @@ export class RowWorker {
       if (abort.signal.aborted) throw this.stopped(abort.signal);
       if (!(e instanceof RateLimited)) throw e;
       const limited = (job.data.limited ?? 0) + 1;
-      if (limited > (this.opts.maxRateLimitRetries ?? 20)) {
-        await this.store.putResult(
-          id,
-          failedRow(rowIdx, { code: 'rate_limited', message: `still rate limited after ${limited - 1} retries` }),
-        );
+      const since = job.data.limitedSince ?? Date.now();
+      if (Date.now() - since > (this.opts.rateLimitGiveUpMs ?? 15 * 60_000)) {
+        const message = `still rate limited after ${limited} attempts over ${Math.round((Date.now() - since) / 1000)} s`;
+        await this.store.putResult(id, failedRow(rowIdx, { code: 'rate_limited', message }));
         return 'stored';
       }
-      await job.updateData({ ...job.data, limited });
+      await job.updateData({ ...job.data, limited, limitedSince: since });
       const pause = this.limiter.onRateLimit(e.retryAfterMs);
       this.worker.concurrency = this.limiter.limit;
       // Every worker of the queue waits (BullMQ's rate limiter); the job goes back to wait without spending an attempt.

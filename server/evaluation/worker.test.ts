@@ -1,0 +1,180 @@
+/**
+ * RowWorker and the scale-out coordinator in one process, on real PostgreSQL and Redis
+ * (fresh schema, hence a fresh queue prefix, per test): 429 storms back off instead of
+ * failing rows, re-enqueueing is idempotent, and a coordinator that shuts down hands the
+ * evaluation over to another process, which finalises it exactly once. The multi-process
+ * cases (two `braid worker` children, SIGKILL, cancel) are in test/evaluation/scale-out.test.ts.
+ */
+import net from 'node:net';
+import { Readable } from 'node:stream';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeOpenAI, type FakeOpenAI } from '../../test/support/fake-openai';
+import { openTestStorage, postgresReachable, servicesRequired, type TestStorage } from '../../test/support/storage';
+import type { EvaluationEvent } from '../../shared/api/evaluation';
+import { loadConfig, type Config } from '../config';
+import { runFlow } from '../runtime/index';
+import { RowQueue } from './queue';
+import { EvaluationService } from './service';
+import { qaFlow } from './test-fixtures';
+import { RowWorker } from './worker';
+
+function redisReachable(): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host: '127.0.0.1', port: 6379 });
+    const done = (ok: boolean) => {
+      s.destroy();
+      resolve(ok);
+    };
+    s.setTimeout(1000, () => done(false));
+    s.once('connect', () => done(true));
+    s.once('error', () => done(false));
+  });
+}
+
+const missing = [
+  ...((await postgresReachable()) ? [] : ['PostgreSQL at 127.0.0.1:5432']),
+  ...((await redisReachable()) ? [] : ['Redis at 127.0.0.1:6379']),
+];
+if (missing.length && servicesRequired()) throw new Error(`BRAID_REQUIRE_SERVICES=1 but unreachable: ${missing.join(', ')}`);
+if (missing.length) console.log(`skipping RowWorker tests: unreachable ${missing.join(', ')}`);
+
+let fake: FakeOpenAI;
+beforeAll(async () => {
+  if (!missing.length) fake = await startFakeOpenAI();
+});
+afterAll(() => fake?.close());
+
+describe.skipIf(missing.length > 0)('RowWorker (BullMQ) with the scale-out coordinator', () => {
+  let t: TestStorage;
+  let queue: RowQueue;
+  let config: Config;
+  const closers: Array<() => Promise<void>> = [];
+
+  async function setup(): Promise<void> {
+    fake.reset();
+    t = await openTestStorage('postgres');
+    config = loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379', OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: 'sk-test' });
+    queue = await RowQueue.open(config, t.storage);
+  }
+  afterEach(async () => {
+    for (const c of closers.splice(0).reverse()) await c();
+    await queue.queue.obliterate({ force: true }).catch(() => undefined);
+    await queue.close();
+    await t.dispose();
+  });
+
+  function service(): EvaluationService {
+    const svc = new EvaluationService({
+      storage: t.storage,
+      config,
+      runFlow,
+      loadFlow: async () => qaFlow(),
+      rowQueue: queue,
+      coordinator: { pollMs: 100 },
+    });
+    closers.push(() => svc.close());
+    return svc;
+  }
+
+  async function worker(concurrency: number): Promise<RowWorker> {
+    const w = new RowWorker({
+      storage: t.storage,
+      queue,
+      config,
+      runFlow,
+      loadFlow: async () => qaFlow(),
+      concurrency,
+    });
+    await w.start();
+    closers.push(() => w.close());
+    return w;
+  }
+
+  async function dataset(svc: EvaluationService, n: number): Promise<string> {
+    const lines = Array.from({ length: n }, (_, i) =>
+      JSON.stringify({ q: `question ${i}`, answer: `Echo: question ${i}` }),
+    ).join('\n');
+    const { dataset: d } = await svc.datasets.importStream({ name: 'd' }, Readable.from([Buffer.from(lines)]), {
+      filename: 'd.jsonl',
+    });
+    return d.id;
+  }
+
+  it('a 429 storm backs off through the queue instead of failing rows', async () => {
+    await setup();
+    const svc = service();
+    const w = await worker(8);
+    const datasetId = await dataset(svc, 24);
+    fake.enqueue(...Array.from({ length: 30 }, () => ({ status: 429, retryAfterMs: 20 })));
+    let minConcurrency = 8;
+    const sampler = setInterval(() => (minConcurrency = Math.min(minConcurrency, w.worker.concurrency)), 5);
+    const info = await svc.create({
+      flow: qaFlow({ retry: 0 }),
+      datasetId,
+      config: { mapping: { question: 'q' }, expected: 'answer', metrics: ['exact_match'], concurrency: 8 },
+    });
+    const done = await svc.wait(info.id);
+    clearInterval(sampler);
+    expect(done.status).toBe('completed');
+    expect(done.failed).toBe(0);
+    expect(done.done).toBe(24);
+    expect(done.summary?.metrics[0].passRate).toBe(1);
+    expect(fake.calls.filter((c) => c.behaviour && 'status' in c.behaviour && c.behaviour.status === 429)).toHaveLength(30);
+    expect(minConcurrency).toBeLessThan(8);
+    expect(w.stored).toBe(24);
+  });
+
+  it('re-enqueueing is idempotent, and a stored row whose job comes back is not run again', async () => {
+    await setup();
+    const svc = service();
+    const w = await worker(4);
+    const datasetId = await dataset(svc, 12);
+    const info = await svc.create({
+      flow: qaFlow(),
+      datasetId,
+      config: { mapping: { question: 'q' }, expected: 'answer', metrics: ['exact_match'], concurrency: 4 },
+    });
+    expect((await svc.wait(info.id)).status).toBe('completed');
+    expect(fake.calls).toHaveLength(12);
+    // the completed jobs are still known under the same ids: nothing is added
+    await queue.enqueue(info.id, [...Array(12).keys()]);
+    expect((await queue.queue.getJobCounts('waiting', 'delayed', 'active')).waiting).toBe(0);
+    // forget them; the re-added jobs find their rows stored and skip them (no model call, no second row)
+    await queue.queue.clean(0, 100, 'completed');
+    await queue.enqueue(info.id, [...Array(12).keys()]);
+    const deadline = Date.now() + 10_000;
+    while ((await queue.queue.getCompletedCount()) < 12 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const results = await queue.queue.getCompleted(0, 100);
+    expect(results.map((j) => j.returnvalue)).toEqual(Array(12).fill('already stored'));
+    expect(fake.calls).toHaveLength(12);
+    expect(w.stored).toBe(12);
+    expect((await svc.store.countResults(info.id)).done).toBe(12);
+  });
+
+  it('a coordinator that shuts down hands over; the next process finalises exactly once', async () => {
+    await setup();
+    fake.setLatency(40);
+    const first = service();
+    const datasetId = await dataset(first, 30);
+    const info = await first.create({
+      flow: qaFlow(),
+      datasetId,
+      config: { mapping: { question: 'q' }, expected: 'answer', metrics: ['exact_match'], concurrency: 4 },
+    });
+    const events: EvaluationEvent[] = [];
+    first.subscribe(info.id, (e) => events.push(e));
+    await first.close(); // graceful: releases the lease, rows stay queued
+    expect((await queue.queue.getJobCounts('waiting')).waiting).toBe(30);
+    const w = await worker(4);
+    const second = service();
+    second.subscribe(info.id, (e) => events.push(e));
+    expect(await second.resumeOrphans(0)).toEqual([info.id]);
+    const final = await second.wait(info.id);
+    expect(final.status).toBe('completed');
+    expect(final.done).toBe(30);
+    expect(final.summary?.metrics[0].passRate).toBe(1);
+    expect(events.filter((e) => e.type === 'finished')).toHaveLength(1);
+    expect(w.stored).toBe(30);
+    expect(fake.calls).toHaveLength(30);
+  });
+});
