@@ -92,6 +92,8 @@ export interface FlowSummary {
   /** False when the stored file has errors (a draft save). */
   valid?: boolean;
   problemCount?: number;
+  /** Problems that keep it from running (warnings excluded). */
+  errorCount?: number;
   [k: string]: unknown;
 }
 

@@ -135,7 +135,7 @@ export function FlowListPage() {
               </div>
               {f.valid === false ? (
                 <div className="flow-card-problems small" data-testid={`flow-problems-${f.id}`} title="Saved as work in progress: it cannot run or deploy until the problems are fixed">
-                  <Icon name="alert" size={12} /> {f.problemCount ?? 0} problem{f.problemCount === 1 ? '' : 's'}
+                  <Icon name="alert" size={12} /> {f.errorCount ?? f.problemCount ?? 0} problem{(f.errorCount ?? f.problemCount) === 1 ? '' : 's'}
                 </div>
               ) : null}
             </a>

@@ -27,7 +27,10 @@ export interface FlowSummary {
   updatedAt: number;
   /** Whether the flow validates (errors only; warnings do not count). */
   valid: boolean;
+  /** Every problem, warnings included. */
   problemCount: number;
+  /** Problems that keep the flow from running (severity error). */
+  errorCount: number;
 }
 
 /** A file that could not be read as a flow at all (bad JSON, not an object…). */
@@ -160,6 +163,7 @@ export class FlowStore {
         updatedAt: entry.updatedAt,
         valid: entry.valid,
         problemCount: entry.problems.length,
+        errorCount: entry.problems.filter((p) => p.severity !== 'warning').length,
       });
     }
     for (const name of [...this.cache.keys()]) if (!files.includes(name)) this.cache.delete(name);

@@ -85,10 +85,14 @@ describe('draft saves', () => {
     expect(got.valid).toBe(false);
     expect(got.problems.some((p) => p.code === 'missing_input')).toBe(true);
     const list = (await (await h.api('/api/flows')).json()) as {
-      flows: Array<{ id: string; valid: boolean; problemCount: number }>;
+      flows: Array<{ id: string; valid: boolean; problemCount: number; errorCount: number }>;
     };
     // problemCount counts warnings too (here: the flow input that nothing uses yet).
-    expect(list.flows.find((f) => f.id === 'half')).toMatchObject({ valid: false, problemCount: got.problems.length });
+    expect(list.flows.find((f) => f.id === 'half')).toMatchObject({
+      valid: false,
+      problemCount: got.problems.length,
+      errorCount: 1,
+    });
     expect(got.problems.length).toBeGreaterThanOrEqual(1);
   });
 
