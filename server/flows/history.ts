@@ -63,7 +63,7 @@ function git(cwd: string, args: string[], maxBuffer: number): Promise<GitResult>
   return new Promise((resolve, reject) => {
     execFile(
       'git',
-      ['-c', 'core.fsmonitor=false', '-c', 'core.quotepath=off', ...args],
+      ['--literal-pathspecs', '-c', 'core.fsmonitor=false', '-c', 'core.quotepath=off', ...args],
       {
         cwd,
         timeout: TIMEOUT_MS,
