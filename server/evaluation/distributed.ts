@@ -30,7 +30,10 @@ export interface CoordinatorOptions {
 }
 
 /** Rows of an evaluation without a stored result. */
-export async function pendingRows(store: EvaluationStore, info: Pick<EvaluationInfo, 'id' | 'total'>): Promise<number[]> {
+export async function pendingRows(
+  store: EvaluationStore,
+  info: Pick<EvaluationInfo, 'id' | 'total'>,
+): Promise<number[]> {
   const done = await store.doneIndexes(info.id);
   const out: number[] = [];
   for (let i = 0; i < info.total; i++) if (!done.has(i)) out.push(i);

@@ -97,7 +97,11 @@ export class RowQueue {
   }
 
   /** The queue of the installation whose database `storage` is. */
-  static async open(config: Pick<Config, 'redisUrl'>, storage: Storage, opts: { prefix?: string } = {}): Promise<RowQueue> {
+  static async open(
+    config: Pick<Config, 'redisUrl'>,
+    storage: Storage,
+    opts: { prefix?: string } = {},
+  ): Promise<RowQueue> {
     if (!config.redisUrl) throw new Error('REDIS_URL is not set');
     return new RowQueue(config.redisUrl, opts.prefix ?? queuePrefix(await installationId(storage)));
   }

@@ -35,7 +35,8 @@ const missing = [
   ...((await postgresReachable()) ? [] : ['PostgreSQL at 127.0.0.1:5432']),
   ...((await redisReachable()) ? [] : ['Redis at 127.0.0.1:6379']),
 ];
-if (missing.length && servicesRequired()) throw new Error(`BRAID_REQUIRE_SERVICES=1 but unreachable: ${missing.join(', ')}`);
+if (missing.length && servicesRequired())
+  throw new Error(`BRAID_REQUIRE_SERVICES=1 but unreachable: ${missing.join(', ')}`);
 if (missing.length) console.log(`skipping RowWorker tests: unreachable ${missing.join(', ')}`);
 
 let fake: FakeOpenAI;
@@ -119,7 +120,9 @@ describe.skipIf(missing.length > 0)('RowWorker (BullMQ) with the scale-out coord
     expect(done.failed).toBe(0);
     expect(done.done).toBe(24);
     expect(done.summary?.metrics[0].passRate).toBe(1);
-    expect(fake.calls.filter((c) => c.behaviour && 'status' in c.behaviour && c.behaviour.status === 429)).toHaveLength(30);
+    expect(fake.calls.filter((c) => c.behaviour && 'status' in c.behaviour && c.behaviour.status === 429)).toHaveLength(
+      30,
+    );
     expect(minConcurrency).toBeLessThan(8);
     expect(w.stored).toBe(24);
   });
@@ -143,7 +146,8 @@ describe.skipIf(missing.length > 0)('RowWorker (BullMQ) with the scale-out coord
     await queue.queue.clean(0, 100, 'completed');
     await queue.enqueue(info.id, [...Array(12).keys()]);
     const deadline = Date.now() + 10_000;
-    while ((await queue.queue.getCompletedCount()) < 12 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while ((await queue.queue.getCompletedCount()) < 12 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
     const results = await queue.queue.getCompleted(0, 100);
     expect(results.map((j) => j.returnvalue)).toEqual(Array(12).fill('already stored'));
     expect(fake.calls).toHaveLength(12);

@@ -74,22 +74,18 @@ export class RowWorker {
     this.limiter = new AdaptiveLimiter(opts.concurrency);
     this.name = opts.name ?? `${os.hostname()}:${process.pid}`;
     const lockDuration = opts.lockDurationMs ?? 10_000;
-    this.worker = new Worker<RowJobData, string>(
-      ROW_QUEUE_NAME,
-      (job, _token, signal) => this.process(job, signal),
-      {
-        connection: { url: opts.queue.redisUrl, maxRetriesPerRequest: null },
-        prefix: opts.queue.prefix,
-        name: this.name,
-        concurrency: opts.concurrency,
-        autorun: false,
-        lockDuration,
-        stalledInterval: opts.stalledIntervalMs ?? Math.max(1000, Math.floor(lockDuration / 2)),
-        maxStalledCount: 3,
-        // Manual rate limiting (queue.rateLimit on a 429) needs a limiter; its max is never reached otherwise.
-        limiter: { max: 1_000_000_000, duration: 1000 },
-      },
-    );
+    this.worker = new Worker<RowJobData, string>(ROW_QUEUE_NAME, (job, _token, signal) => this.process(job, signal), {
+      connection: { url: opts.queue.redisUrl, maxRetriesPerRequest: null },
+      prefix: opts.queue.prefix,
+      name: this.name,
+      concurrency: opts.concurrency,
+      autorun: false,
+      lockDuration,
+      stalledInterval: opts.stalledIntervalMs ?? Math.max(1000, Math.floor(lockDuration / 2)),
+      maxStalledCount: 3,
+      // Manual rate limiting (queue.rateLimit on a 429) needs a limiter; its max is never reached otherwise.
+      limiter: { max: 1_000_000_000, duration: 1000 },
+    });
     this.worker.on('failed', (job, err) => void this.onFailed(job, err));
     this.worker.on('error', () => undefined);
     this.subscriber = new Redis(opts.queue.redisUrl, { maxRetriesPerRequest: null });

@@ -18,7 +18,8 @@ interface WorkerOpts {
 
 function positiveInt(name: string, v: string): number {
   const n = Number(v);
-  if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < 1) throw new CliExit(EXIT_USAGE, `${name} must be a positive integer`);
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < 1)
+    throw new CliExit(EXIT_USAGE, `${name} must be a positive integer`);
   return n;
 }
 
@@ -48,17 +49,25 @@ export function register(program: Command): void {
           `braid worker: SQLite ${file}: only API processes on this machine using this file reach this worker; use DATABASE_URL (PostgreSQL) for workers on other machines\n`,
         );
       }
-      const [{ openStorage }, { RowQueue }, { RowWorker }, { EvaluationService }, { runFlow }, services, redact, flowRef] =
-        await Promise.all([
-          import('../../storage/index'),
-          import('../../evaluation/queue'),
-          import('../../evaluation/worker'),
-          import('../../evaluation/service'),
-          import('../../runtime/index'),
-          import('../../services'),
-          import('../../flows/redact'),
-          import('../../evaluation/flow-ref'),
-        ]);
+      const [
+        { openStorage },
+        { RowQueue },
+        { RowWorker },
+        { EvaluationService },
+        { runFlow },
+        services,
+        redact,
+        flowRef,
+      ] = await Promise.all([
+        import('../../storage/index'),
+        import('../../evaluation/queue'),
+        import('../../evaluation/worker'),
+        import('../../evaluation/service'),
+        import('../../runtime/index'),
+        import('../../services'),
+        import('../../flows/redact'),
+        import('../../evaluation/flow-ref'),
+      ]);
       const storage = await openStorage(config);
       const queue = await RowQueue.open(config, storage);
       try {
