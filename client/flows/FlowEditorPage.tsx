@@ -21,7 +21,14 @@ import { addNavigationGuard, navigate } from '../app/router';
 import { ErrorBoundary } from '../app/ErrorBoundary';
 import { Icon } from '../ui/Icon';
 import { useShortcuts } from './useShortcuts';
+import { DeployButton } from '../deploy/DeployButton';
 import { useStore as useTemporalStore } from 'zustand';
+
+/** Deploy what is on the canvas: unsaved edits are saved first; a failed save cancels the deploy. */
+async function saveBeforeDeploy(): Promise<void> {
+  if (!useSession.getState().dirty) return;
+  if (!(await saveCurrent())) throw new Error('the flow could not be saved, so it was not deployed');
+}
 
 function Toolbar() {
   const name = useDoc((s) => s.meta.name);
@@ -32,6 +39,7 @@ function Toolbar() {
   const canUndo = useTemporalStore(useDoc.temporal, (s) => s.pastStates.length > 0);
   const canRedo = useTemporalStore(useDoc.temporal, (s) => s.futureStates.length > 0);
   const rf = useReactFlow();
+  const flowId = useDoc((s) => s.meta.id);
   return (
     <div className="toolbar">
       <button className="btn-icon" onClick={() => navigate('/flows')} aria-label="Back to flows" title="All flows">
@@ -69,6 +77,7 @@ function Toolbar() {
         <button className="btn btn-primary" onClick={() => void saveCurrent()} disabled={saving} data-testid="save">
           <Icon name="save" size={12} /> {saving ? 'Saving…' : 'Save'}
         </button>
+        <DeployButton flowId={flowId} beforeDeploy={saveBeforeDeploy} />
       </div>
     </div>
   );

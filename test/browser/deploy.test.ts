@@ -109,4 +109,29 @@ describe.skipIf(!hasChromium)('deployments page', () => {
     await screenshot(page, 'deploy3-playground');
     expect(errors).toEqual([]);
   }, 120_000);
+
+  it('deploys from the canvas toolbar in one click, saving unsaved edits first', async () => {
+    const { page, errors } = await newPage(browser);
+    fs.copyFileSync(path.join(ROOT, 'flows', 'qa.flow.json'), path.join(stack.flowsDir, 'canvas-qa.flow.json'));
+    const file = path.join(stack.flowsDir, 'canvas-qa.flow.json');
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('"id": "qa"', '"id": "canvas-qa"'));
+    await page.goto(`${stack.url}/#/flows/canvas-qa`);
+    await page.getByTestId('flow-title-input').waitFor();
+    // An unsaved rename: Deploy must save it before deploying.
+    await page.getByTestId('flow-title-input').fill('Canvas deployed');
+    await page.getByTestId('dirty-dot').waitFor();
+    await page.getByTestId('deploy-button').click();
+    const key = (await page.getByTestId('new-api-key').textContent())?.trim() ?? '';
+    expect(key).toMatch(/^brd_/);
+    await screenshot(page, 'deploy4-canvas-button');
+    expect(fs.readFileSync(file, 'utf8')).toContain('"name": "Canvas deployed"');
+    const res = await fetch(`${stack.url}/v1/endpoints/canvas-qa`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ inputs: { question: 'from the canvas' } }),
+    });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { outputs: { answer: string } }).outputs.answer).toContain('from the canvas');
+    expect(errors).toEqual([]);
+  }, 120_000);
 });
