@@ -11,6 +11,7 @@ const envSchema = z.object({
   BRAID_FLOWS_DIR: z.string().default('./flows'),
   BRAID_DATA_DIR: z.string().default('./.braid'),
   DATABASE_URL: z.string().optional(),
+  /** Redis: deployment rate limits shared by processes; evaluation rows become BullMQ jobs for `braid worker` (docs/evaluation.md#scale-out). */
   REDIS_URL: z.string().optional(),
   OPENAI_API_KEY: z.string().optional(),
   OPENAI_BASE_URL: z.string().url().optional(),
