@@ -6,10 +6,10 @@
  */
 import type { Flow, RunEvent, Trace } from '../../shared';
 import type { DeploymentSettings, EndpointResponse } from '../../shared/api/deployment';
-import { redact, StreamRedactor } from '../flows/redact';
+import { mentionsSecret, redact, StreamRedactor } from '../flows/redact';
 import type { EndpointMetrics } from '../monitoring/metrics';
 import { runFlow } from '../runtime/index';
-import { RunInputError, type RunServices } from '../runtime/types';
+import { RunInputError, type RunResult, type RunServices } from '../runtime/types';
 import { chatShape } from './chat';
 import type { ChatMessage, ConversationStore } from './conversations';
 import { DeploymentError } from './errors';
@@ -37,6 +37,12 @@ export interface InvokeOptions {
   key: KeyRecord | null;
   sessionId?: string;
   signal?: AbortSignal;
+  /**
+   * The run's own controller, made by the caller (who aborts it when the client goes
+   * away): saves a second controller and a forwarding listener per call. `invoke` aborts
+   * it on the deployment timeout. Takes the place of `signal`.
+   */
+  controller?: AbortController;
   onToken?: (token: string, nodeId: string) => void;
   /** Turns to append to the session after a successful run (chat APIs). */
   turns?: (outputs: Record<string, unknown>) => ChatMessage[];
@@ -49,6 +55,18 @@ export interface InvokeResult extends EndpointResponse {
 
 export function promptInjectionIn(trace: Trace): boolean {
   return trace.spans.some((s) => s.meta?.promptInjection === true);
+}
+
+/**
+ * Secrets out of a run result, stringifying the trace once: the JSON the secret check
+ * needs is the one the request log stores (`traceJson`, set when nothing was redacted).
+ * `outputs` is the trace's own outputs object, so checking the trace covers the result.
+ */
+export function redactRun(raw: RunResult, secrets: string[]): { result: RunResult; traceJson?: string } {
+  if (secrets.length === 0) return { result: raw };
+  const json = JSON.stringify(raw.trace);
+  if (raw.outputs === raw.trace.outputs && !mentionsSecret(json, secrets)) return { result: raw, traceJson: json };
+  return { result: redact(raw, secrets) };
 }
 
 export class EndpointRuntime {
@@ -183,23 +201,25 @@ export class EndpointRuntime {
     const flow: Flow = version.flow;
     const started = Date.now();
     const t0 = performance.now();
-    const controller = new AbortController();
+    const controller = o.controller ?? new AbortController();
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
       controller.abort(new Error('endpoint timeout'));
     }, deployment.settings.timeoutMs);
     const onAbort = () => controller.abort(o.signal?.reason);
-    if (o.signal?.aborted) controller.abort(o.signal.reason);
-    else o.signal?.addEventListener('abort', onAbort, { once: true });
+    if (!o.controller) {
+      if (o.signal?.aborted) controller.abort(o.signal.reason);
+      else o.signal?.addEventListener('abort', onAbort, { once: true });
+    }
     let inputs = rawInputs;
     const shape = o.sessionId ? chatShape(flow) : undefined;
     if (o.sessionId && shape?.history && o.api === 'endpoint' && rawInputs[shape.history] === undefined) {
       inputs = { ...rawInputs, [shape.history]: await this.history(t, o.sessionId) };
     }
     // Tokens leave through the stream redactor: a secret split across tokens is caught too.
-    const stream = new StreamRedactor(this.deps.secrets);
-    const onEvent = o.onToken
+    const stream = o.onToken ? new StreamRedactor(this.deps.secrets) : undefined;
+    const onEvent = stream
       ? (e: RunEvent) => {
           if (e.type === 'token') {
             const t = stream.push(e.nodeId, e.token);
@@ -225,7 +245,7 @@ export class EndpointRuntime {
         signal: controller.signal,
         ...(onEvent ? { onEvent } : {}),
       });
-      const result = redact(raw, this.deps.secrets);
+      const { result, traceJson } = redactRun(raw, this.deps.secrets);
       const trace = result.trace;
       const latencyMs = performance.now() - t0;
       const ok = result.status === 'succeeded';
@@ -251,6 +271,7 @@ export class EndpointRuntime {
           inputs,
           outputs: result.outputs,
           trace,
+          ...(traceJson !== undefined ? { traceJson } : {}),
         },
         deployment.settings,
       );
@@ -340,6 +361,7 @@ export class EndpointRuntime {
     const safe = settings.redactPii
       ? {
           ...rec,
+          traceJson: undefined,
           inputs: redactPii(rec.inputs),
           outputs: redactPii(rec.outputs),
           trace: redactPii(rec.trace),

@@ -30,6 +30,8 @@ export interface LogRecord {
   inputs: Record<string, unknown> | null;
   outputs: Record<string, unknown> | null;
   trace: Trace | null;
+  /** `JSON.stringify(trace)` when the caller already has it (saves a second stringify). */
+  traceJson?: string;
   createdAt: number;
 }
 
@@ -125,7 +127,11 @@ export class RequestLogStore {
       prompt_injection: rec.promptInjection ? 1 : 0,
       inputs: rec.inputs ? JSON.stringify(rec.inputs) : null,
       outputs: rec.outputs ? JSON.stringify(rec.outputs) : null,
-      trace: rec.trace ? traceJson(rec.trace) : null,
+      trace: rec.trace
+        ? rec.traceJson !== undefined && rec.traceJson.length <= MAX_TRACE_CHARS
+          ? rec.traceJson
+          : traceJson(rec.trace)
+        : null,
       created_at: rec.createdAt,
       feedback_score: null,
       feedback_sentiment: null,

@@ -21,14 +21,18 @@ export function redactString(text: string, secrets: string[]): string {
   return out;
 }
 
+/** Whether JSON text holds a secret (raw, or as escaped inside a JSON string). */
+export function mentionsSecret(json: string, secrets: string[]): boolean {
+  return secrets.some((s) => json.includes(s) || json.includes(JSON.stringify(s).slice(1, -1)));
+}
+
 /** Deep-redact a JSON-like value; returns the same value when nothing matched. */
 export function redact<T>(value: T, secrets: string[]): T {
   if (secrets.length === 0) return value;
   if (typeof value === 'string') return redactString(value, secrets) as T;
   if (value === null || typeof value !== 'object') return value;
   const json = JSON.stringify(value);
-  if (json === undefined || !secrets.some((s) => json.includes(s) || json.includes(JSON.stringify(s).slice(1, -1))))
-    return value;
+  if (json === undefined || !mentionsSecret(json, secrets)) return value;
   return JSON.parse(json, (_k, v: unknown) => (typeof v === 'string' ? redactString(v, secrets) : v)) as T;
 }
 

@@ -68,13 +68,18 @@ export function wantsSse(req: Request, body: unknown): boolean {
   return flag === true || (flag === undefined && (req.get('accept') ?? '').toLowerCase().includes('text/event-stream'));
 }
 
-/** Aborts when the client goes away before the response completes. */
-export function disconnectSignal(res: Response): AbortSignal {
+/** A controller aborted when the client goes away before the response completes. */
+export function disconnectController(res: Response): AbortController {
   const c = new AbortController();
   res.on('close', () => {
     if (!res.writableFinished) c.abort(new Error('client disconnected'));
   });
-  return c.signal;
+  return c;
+}
+
+/** Aborts when the client goes away before the response completes. */
+export function disconnectSignal(res: Response): AbortSignal {
+  return disconnectController(res).signal;
 }
 
 export function originAllowed(origins: readonly string[], origin: string): boolean {
@@ -197,8 +202,9 @@ export const endpointsRoutes: RouteModule = (ctx) => {
         ];
       };
       res.setHeader('X-Braid-Version', String(t.version.version));
-      const signal = disconnectSignal(res);
-      const common = { api: 'endpoint' as const, key, signal, turns, ...(sessionId ? { sessionId } : {}) };
+      // The run's controller itself (invoke also times it out): one controller per call.
+      const controller = disconnectController(res);
+      const common = { api: 'endpoint' as const, key, controller, turns, ...(sessionId ? { sessionId } : {}) };
       if (!wantsSse(req, body)) {
         const out = await endpoints.invoke(t, inputs as Record<string, unknown>, common);
         res.setHeader('X-Braid-Trace-Id', out.traceId);

@@ -18,16 +18,19 @@ import { metricsRoutes } from './metrics';
 import { datasetsRoutes } from './datasets';
 import { evaluationsRoutes } from './evaluations';
 
+// Deployed endpoints and the OpenAI-compatible API come first: they are the hot path
+// (/v1/…, no /api route can match them), and every router mounted before them is walked
+// on each call.
 export const routeModules: RouteModule[] = [
   healthRoutes,
+  endpointsRoutes,
+  openaiRoutes,
   nodeTypesRoutes,
   flowsRoutes,
   runsRoutes,
   providersRoutes,
   knowledgeRoutes,
   deploymentsRoutes,
-  endpointsRoutes,
-  openaiRoutes,
   metricsRoutes,
   datasetsRoutes,
   evaluationsRoutes,

@@ -254,11 +254,15 @@ export function createPromptExecutor(opts: PromptExecutorOptions = {}): Executor
     // Not AbortSignal.any: on Node 20 a composite signal that gets an abort listener (the
     // SDKs add one) stays reachable until it aborts, with everything its listeners hold —
     // a few KB per call, hundreds of MB over a 100k-row evaluation.
-    const stallAbort = new AbortController();
-    const forwardAbort = (): void => stallAbort.abort(ctx.signal.reason);
-    if (ctx.signal.aborted) forwardAbort();
-    else ctx.signal.addEventListener('abort', forwardAbort, { once: true });
-    const signal = stallAbort.signal;
+    // Only a stream needs its own controller (to stop on a stall); a plain call takes the
+    // node's signal as it is (one controller and listener fewer per call).
+    const stallAbort = config.stream ? new AbortController() : undefined;
+    const forwardAbort = (): void => stallAbort?.abort(ctx.signal.reason);
+    if (stallAbort) {
+      if (ctx.signal.aborted) forwardAbort();
+      else ctx.signal.addEventListener('abort', forwardAbort, { once: true });
+    }
+    const signal = stallAbort ? stallAbort.signal : ctx.signal;
     // ChatOpenAI's call options include response_format; the base type does not know it.
     const callOptions = {
       signal,
@@ -268,7 +272,7 @@ export function createPromptExecutor(opts: PromptExecutorOptions = {}): Executor
     try {
       if (config.stream) {
         const stream = await model.stream(messages, callOptions);
-        reply = await readStream(stream as AsyncIterable<AIMessageChunk>, ctx, stallMs, () => stallAbort.abort());
+        reply = await readStream(stream as AsyncIterable<AIMessageChunk>, ctx, stallMs, () => stallAbort?.abort());
         if (ctx.signal.aborted) throw new NodeError('cancelled', `${provider} call cancelled`);
         if (reply.finishReason === undefined) {
           throw new NodeError(
@@ -295,7 +299,7 @@ export function createPromptExecutor(opts: PromptExecutorOptions = {}): Executor
       if (ctx.signal.aborted) throw toProviderNodeError(err, errorCtx);
       throw toProviderNodeError(err, { ...errorCtx, signal: undefined });
     } finally {
-      ctx.signal.removeEventListener('abort', forwardAbort);
+      if (stallAbort) ctx.signal.removeEventListener('abort', forwardAbort);
     }
     if (ctx.signal.aborted) throw new NodeError('cancelled', `${provider} call cancelled`);
 
