@@ -155,6 +155,40 @@ describe.skipIf(missing.length > 0)('RowWorker (BullMQ) with the scale-out coord
     expect((await svc.store.countResults(info.id)).done).toBe(12);
   });
 
+  it('cancel drops the queued rows and stops rows in flight; resume finishes without redoing stored rows', async () => {
+    await setup();
+    fake.setLatency(100);
+    const svc = service();
+    const w = await worker(3);
+    expect(await queue.workers()).toBe(1);
+    const datasetId = await dataset(svc, 40);
+    const info = await svc.create({
+      flow: qaFlow(),
+      datasetId,
+      config: { mapping: { question: 'q' }, expected: 'answer', metrics: ['exact_match'], concurrency: 4 },
+    });
+    while ((await svc.store.countResults(info.id)).done < 3) await new Promise((r) => setTimeout(r, 20));
+    const cancelled = await svc.cancel(info.id);
+    expect(cancelled.status).toBe('cancelled');
+    await new Promise((r) => setTimeout(r, 300));
+    const { done: kept } = await svc.store.countResults(info.id);
+    expect(kept).toBeLessThan(40);
+    expect(await queue.queue.getJobCounts('waiting', 'active', 'delayed')).toEqual({
+      waiting: 0,
+      active: 0,
+      delayed: 0,
+    });
+    const before = new Set(fake.calls.map((c) => JSON.stringify((c.body as { messages: unknown[] }).messages.at(-1))))
+      .size;
+    expect(await svc.start(info.id)).toBe(true);
+    const final = await svc.wait(info.id);
+    expect(final.status).toBe('completed');
+    expect(final.done).toBe(40);
+    // rows stored before the cancel did not run again; only rows aborted in flight ran twice
+    expect(fake.calls.length).toBeLessThanOrEqual(40 + (before - kept));
+    expect(w.stored).toBe(40);
+  });
+
   it('a coordinator that shuts down hands over; the next process finalises exactly once', async () => {
     await setup();
     fake.setLatency(40);

@@ -49,6 +49,10 @@ const CANCELLED = 'cancelled';
 /** BullMQ asked the job to stop (forced close): the job is retried. */
 const INTERRUPTED = 'interrupted';
 
+function isRunning(c: Cached | undefined): boolean {
+  return c !== undefined && (c.info.status === 'running' || c.info.status === 'queued');
+}
+
 interface Cached {
   info: EvaluationInfo;
   checkedAt: number;
@@ -140,15 +144,16 @@ export class RowWorker {
 
   private async recheck(): Promise<void> {
     for (const id of this.inflight.keys()) {
-      const c = await this.evaluation(id, 0);
-      if (!c || (c.info.status !== 'running' && c.info.status !== 'queued')) this.stop(id);
+      if (!isRunning(await this.evaluation(id, 0))) this.stop(id);
     }
   }
 
   private async process(job: Job<RowJobData, string>, signal?: AbortSignal): Promise<string> {
     const { evaluationId: id, rowIdx } = job.data;
-    const c = await this.evaluation(id);
-    if (!c || (c.info.status !== 'running' && c.info.status !== 'queued')) throw new UnrecoverableError(NOT_RUNNING);
+    let c = await this.evaluation(id);
+    // A cached "not running" (a cancel, then a resume within the second) is confirmed before the job is dropped.
+    if (!isRunning(c)) c = await this.evaluation(id, 0);
+    if (!c || !isRunning(c)) throw new UnrecoverableError(NOT_RUNNING);
     if (await this.store.hasResult(id, rowIdx)) return 'already stored';
     const ctx = await this.context(c);
     const [row] = await this.datasets.rows(c.info.datasetVersionId, { offset: rowIdx, limit: 1 });
@@ -201,8 +206,7 @@ export class RowWorker {
     if (!job || err.message === NOT_RUNNING || err.message === CANCELLED) return;
     const final = err instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);
     if (!final) return;
-    const c = await this.evaluation(job.data.evaluationId, 0).catch(() => undefined);
-    if (!c || (c.info.status !== 'running' && c.info.status !== 'queued')) return;
+    if (!isRunning(await this.evaluation(job.data.evaluationId, 0).catch(() => undefined))) return;
     await this.store
       .putResult(job.data.evaluationId, failedRow(job.data.rowIdx, { code: 'worker_error', message: err.message }))
       .catch(() => undefined);
