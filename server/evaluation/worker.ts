@@ -16,14 +16,14 @@
 import os from 'node:os';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
-import type { EvaluationInfo } from '../../shared/api/evaluation';
-import type { Flow } from '../../shared';
-import { DatasetStore } from '../datasets/store';
+import type { EvaluationInfo, RowResult } from '../../shared/api/evaluation';
+import type { Flow, Trace } from '../../shared';
 import type { Storage } from '../storage/index';
 import { AdaptiveLimiter } from './limiter';
 import { ROW_QUEUE_NAME, type RowJobData, type RowQueue } from './queue';
 import { failedRow, RateLimited, rowContext, runEvaluationRow, type RowContext, type RowDeps } from './row';
 import { EvaluationStore } from './store';
+import { ResultWriter } from './writer';
 
 export interface RowWorkerOptions extends RowDeps {
   storage: Storage;
@@ -65,16 +65,16 @@ export class RowWorker {
   /** Rows this worker stored. */
   stored = 0;
   private readonly store: EvaluationStore;
-  private readonly datasets: DatasetStore;
   private readonly limiter: AdaptiveLimiter;
   private readonly evaluations = new Map<string, Cached>();
   private readonly inflight = new Map<string, Set<AbortController>>();
+  /** Per evaluation: rows are inserted in small batches; each job completes once its row is stored. */
+  private readonly writers = new Map<string, ResultWriter>();
   private readonly subscriber: Redis;
   private readonly timer: NodeJS.Timeout;
 
   constructor(private readonly opts: RowWorkerOptions) {
     this.store = new EvaluationStore(opts.storage);
-    this.datasets = new DatasetStore(opts.storage);
     this.limiter = new AdaptiveLimiter(opts.concurrency);
     this.name = opts.name ?? `${os.hostname()}:${process.pid}`;
     const lockDuration = opts.lockDurationMs ?? 10_000;
@@ -154,10 +154,9 @@ export class RowWorker {
     // A cached "not running" (a cancel, then a resume within the second) is confirmed before the job is dropped.
     if (!isRunning(c)) c = await this.evaluation(id, 0);
     if (!c || !isRunning(c)) throw new UnrecoverableError(NOT_RUNNING);
-    if (await this.store.hasResult(id, rowIdx)) return 'already stored';
+    const row = await this.rowToRun(id, c.info.datasetVersionId, rowIdx);
+    if (row === 'stored') return 'already stored';
     const ctx = await this.context(c);
-    const [row] = await this.datasets.rows(c.info.datasetVersionId, { offset: rowIdx, limit: 1 });
-    if (!row || row.idx !== rowIdx) throw new UnrecoverableError(`row ${rowIdx} is not in the dataset version`);
 
     const abort = new AbortController();
     const forward = () => abort.abort(new Error(INTERRUPTED));
@@ -168,8 +167,7 @@ export class RowWorker {
     try {
       const { result, trace } = await runEvaluationRow(ctx, row, abort.signal);
       if (abort.signal.aborted) throw this.stopped(abort.signal);
-      await this.store.putResult(id, result, trace);
-      this.stored++;
+      await this.put(id, result, trace);
       this.limiter.onSuccess();
       if (this.worker.concurrency !== this.limiter.limit) this.worker.concurrency = this.limiter.limit;
       return 'stored';
@@ -180,7 +178,7 @@ export class RowWorker {
       const since = job.data.limitedSince ?? Date.now();
       if (Date.now() - since > (this.opts.rateLimitGiveUpMs ?? 15 * 60_000)) {
         const message = `still rate limited after ${limited} attempts over ${Math.round((Date.now() - since) / 1000)} s`;
-        await this.store.putResult(id, failedRow(rowIdx, { code: 'rate_limited', message }));
+        await this.put(id, failedRow(rowIdx, { code: 'rate_limited', message }));
         return 'stored';
       }
       await job.updateData({ ...job.data, limited, limitedSince: since });
@@ -193,6 +191,54 @@ export class RowWorker {
       signal?.removeEventListener('abort', forward);
       set.delete(abort);
       if (set.size === 0) this.inflight.delete(id);
+    }
+  }
+
+  /** The dataset row of a job, or 'stored' when its result is stored already (one query). */
+  private async rowToRun(
+    id: string,
+    versionId: string,
+    rowIdx: number,
+  ): Promise<'stored' | { idx: number; data: Record<string, unknown> }> {
+    const r = await this.store.db
+      .selectFrom('dataset_rows as dr')
+      .select('dr.data')
+      .select((eb) =>
+        eb
+          .exists(
+            eb
+              .selectFrom('evaluation_results as er')
+              .select('er.row_idx')
+              .where('er.evaluation_id', '=', id)
+              .where('er.row_idx', '=', rowIdx),
+          )
+          .as('stored'),
+      )
+      .where('dr.version_id', '=', versionId)
+      .where('dr.idx', '=', rowIdx)
+      .executeTakeFirst();
+    if (!r) {
+      if (await this.store.hasResult(id, rowIdx)) return 'stored';
+      throw new UnrecoverableError(`row ${rowIdx} is not in the dataset version`);
+    }
+    if (r.stored === true || Number(r.stored) === 1) return 'stored';
+    return { idx: rowIdx, data: JSON.parse(r.data) as Record<string, unknown> };
+  }
+
+  /** Store a row (batched with other rows of the evaluation) and count it. */
+  private async put(id: string, result: RowResult, trace?: Trace): Promise<void> {
+    let w = this.writers.get(id);
+    if (!w) {
+      w = new ResultWriter(this.store, id, (rows) => (this.stored += rows.length), { maxBatch: 32, maxDelayMs: 10 });
+      this.writers.set(id, w);
+      if (this.writers.size > 64) this.writers.delete(this.writers.keys().next().value as string);
+    }
+    try {
+      await w.put(result, trace);
+    } catch (e) {
+      // A writer that met a storage error stays failed: the next row starts a fresh one (this job is retried).
+      if (this.writers.get(id) === w) this.writers.delete(id);
+      throw e;
     }
   }
 

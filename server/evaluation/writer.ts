@@ -9,7 +9,7 @@ import type { RowResult } from '../../shared/api/evaluation';
 import type { EvaluationStore } from './store';
 
 export class ResultWriter {
-  private pending: Array<{ result: RowResult; trace?: Trace }> = [];
+  private pending: Array<{ result: RowResult; trace?: Trace; settle?: (e?: Error) => void }> = [];
   private timer: NodeJS.Timeout | undefined;
   private chain: Promise<void> = Promise.resolve();
   private error: Error | undefined;
@@ -29,6 +29,23 @@ export class ResultWriter {
     else this.timer ??= setTimeout(() => void this.flush(), this.opts.maxDelayMs ?? 20);
   }
 
+  /**
+   * Add a row and resolve once its batch is stored (rejects with the storage error). The
+   * BullMQ worker completes a job only then, so a row's job never ends before its row is stored.
+   */
+  put(result: RowResult, trace?: Trace): Promise<void> {
+    if (this.error) return Promise.reject(this.error);
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ result, trace, settle: (e) => (e ? reject(e) : resolve()) });
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.pending.length >= (this.opts.maxBatch ?? 64)) void this.flush().catch(() => undefined);
+    else this.timer ??= setTimeout(() => void this.flush().catch(() => undefined), this.opts.maxDelayMs ?? 20);
+  }
+
   /** Store everything added so far. */
   flush(): Promise<void> {
     if (this.timer) {
@@ -42,8 +59,10 @@ export class ResultWriter {
         try {
           await this.store.putResults(this.evaluationId, batch);
           this.onStored(batch.map((b) => b.result));
+          for (const b of batch) b.settle?.();
         } catch (e) {
           this.error ??= e as Error;
+          for (const b of batch) b.settle?.(e as Error);
         }
       });
     }
