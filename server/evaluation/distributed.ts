@@ -123,7 +123,8 @@ export async function coordinate(o: CoordinatorOptions): Promise<void> {
       // No row landed for a while: a job may have been lost (Redis flushed, a job that
       // failed for good without its failed row being stored). Enqueue the missing rows again.
       lastChange = Date.now();
-      await queue.enqueue(id, await pendingRows(store, info));
+      // Redis down for now: the workers are stalled too; try again after the next quiet period.
+      await queue.enqueue(id, await pendingRows(store, info)).catch(() => undefined);
     }
   }
 
