@@ -75,7 +75,14 @@ afterEach(async () => {
   if (!env) return;
   const e = env;
   env = undefined;
-  for (const w of e.workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
+  const alive = e.workers.filter((w) => w.child.exitCode === null && w.child.signalCode === null);
+  await Promise.all(
+    alive.map((w) => {
+      const exited = new Promise((r) => w.child.once('exit', r));
+      w.child.kill('SIGKILL');
+      return exited;
+    }),
+  );
   await e.svc.close();
   await e.queue.queue.obliterate({ force: true }).catch(() => undefined);
   await e.queue.close();
