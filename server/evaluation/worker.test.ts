@@ -77,7 +77,7 @@ describe.skipIf(missing.length > 0)('RowWorker (BullMQ) with the scale-out coord
     return svc;
   }
 
-  async function worker(concurrency: number): Promise<RowWorker> {
+  async function worker(concurrency: number, extra: { rateLimitGiveUpMs?: number } = {}): Promise<RowWorker> {
     const w = new RowWorker({
       storage: t.storage,
       queue,
@@ -85,6 +85,7 @@ describe.skipIf(missing.length > 0)('RowWorker (BullMQ) with the scale-out coord
       runFlow,
       loadFlow: async () => qaFlow(),
       concurrency,
+      ...extra,
     });
     await w.start();
     closers.push(() => w.close());
@@ -125,6 +126,26 @@ describe.skipIf(missing.length > 0)('RowWorker (BullMQ) with the scale-out coord
     );
     expect(minConcurrency).toBeLessThan(8);
     expect(w.stored).toBe(24);
+  });
+
+  it('a row rate limited for longer than the give-up time is stored as failed, once', async () => {
+    await setup();
+    const svc = service();
+    await worker(1, { rateLimitGiveUpMs: 50 });
+    const datasetId = await dataset(svc, 3);
+    // the first row meets 429s (30 ms Retry-After) until its 50 ms are over; the others then pass
+    fake.enqueue(...Array.from({ length: 3 }, () => ({ status: 429, retryAfterMs: 30 })));
+    const info = await svc.create({
+      flow: qaFlow({ retry: 0 }),
+      datasetId,
+      config: { mapping: { question: 'q' }, expected: 'answer', metrics: ['exact_match'], concurrency: 1 },
+    });
+    const done = await svc.wait(info.id);
+    expect(done.status).toBe('completed');
+    expect(done.done).toBe(3);
+    const failed = await svc.store.results(info.id, { filter: 'failed' });
+    expect(failed.map((r) => r.error?.code)).toEqual(['rate_limited']);
+    expect(failed[0].error?.message).toMatch(/still rate limited after \d+ attempts/);
   });
 
   it('re-enqueueing is idempotent, and a stored row whose job comes back is not run again', async () => {
