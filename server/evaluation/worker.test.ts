@@ -51,9 +51,9 @@ describe.skipIf(missing.length > 0)('RowWorker (BullMQ) with the scale-out coord
   let config: Config;
   const closers: Array<() => Promise<void>> = [];
 
-  async function setup(): Promise<void> {
+  async function setup(dialect: 'postgres' | 'sqlite' = 'postgres'): Promise<void> {
     fake.reset();
-    t = await openTestStorage('postgres');
+    t = await openTestStorage(dialect);
     config = loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379', OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: 'sk-test' });
     queue = await RowQueue.open(config, t.storage);
   }
@@ -146,6 +146,23 @@ describe.skipIf(missing.length > 0)('RowWorker (BullMQ) with the scale-out coord
     const failed = await svc.store.results(info.id, { filter: 'failed' });
     expect(failed.map((r) => r.error?.code)).toEqual(['rate_limited']);
     expect(failed[0].error?.message).toMatch(/still rate limited after \d+ attempts/);
+  });
+
+  it('works on SQLite too (API and workers sharing one file): installation id, row lookup, batched inserts', async () => {
+    await setup('sqlite');
+    const svc = service();
+    const w = await worker(4);
+    const datasetId = await dataset(svc, 10);
+    const info = await svc.create({
+      flow: qaFlow(),
+      datasetId,
+      config: { mapping: { question: 'q' }, expected: 'answer', metrics: ['exact_match'], concurrency: 4 },
+    });
+    const done = await svc.wait(info.id);
+    expect(done.status).toBe('completed');
+    expect(done.summary?.metrics[0].passRate).toBe(1);
+    expect(w.stored).toBe(10);
+    expect(queue.prefix).toMatch(/^\{braid-[0-9a-f]{16}\}$/);
   });
 
   it('re-enqueueing is idempotent, and a stored row whose job comes back is not run again', async () => {
