@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {
+  sql,
   CompiledQuery,
   Kysely,
   Migrator,
@@ -128,9 +129,21 @@ async function postgresDialect(url: string, opts: OpenStorageOptions): Promise<P
 }
 
 /** Apply every pending migration from migrations/index.ts. */
-export async function migrate(db: Kysely<CoreTables>): Promise<string[]> {
+export async function migrate(db: Kysely<CoreTables>, dialect: Dialect = 'sqlite'): Promise<string[]> {
   const provider: MigrationProvider = { getMigrations: async () => migrations };
-  const migrator = new Migrator({ db, provider, allowUnorderedMigrations: true });
+  // On PostgreSQL, Kysely looks for its migration tables in every schema unless told which
+  // one: a kysely_migration_lock in another schema (another Braid, a test) would make it
+  // skip creating ours and then fail. Pin the bookkeeping tables to the current schema.
+  const migrationTableSchema =
+    dialect === 'postgres'
+      ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema
+      : undefined;
+  const migrator = new Migrator({
+    db,
+    provider,
+    allowUnorderedMigrations: true,
+    ...(migrationTableSchema ? { migrationTableSchema } : {}),
+  });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error');
@@ -152,7 +165,7 @@ export async function openStorage(
     dialect: config.databaseUrl ? await postgresDialect(config.databaseUrl, opts) : await sqliteDialect(config, opts),
   });
   try {
-    if (!opts.skipMigrations) await migrate(db);
+    if (!opts.skipMigrations) await migrate(db, dialect);
   } catch (err) {
     await db.destroy();
     throw err;

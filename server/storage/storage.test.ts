@@ -112,3 +112,24 @@ describe('sqlite file storage', () => {
     expect(fromJson(null, 5)).toBe(5);
   });
 });
+
+describe.skipIf(!pgUp)('postgres migrations', () => {
+  it("ignore Kysely's bookkeeping tables in other schemas of the same database", async () => {
+    const { sql } = await import('kysely');
+    const decoy = await openTestStorage('postgres');
+    const other = await openTestStorage('postgres');
+    try {
+      // `decoy` already has kysely_migration(_lock) in its schema; `other` must still
+      // create and use its own instead of finding the decoy's and failing.
+      const { rows } = await sql<{ n: number }>`select count(*)::int as n from information_schema.tables
+        where table_name = 'kysely_migration_lock' and table_schema = current_schema()`.execute(other.storage.db);
+      expect(rows[0]?.n).toBe(1);
+      const runs = new RunsRepository(other.storage);
+      await runs.insertStarted({ runId: 'r-decoy', flowId: 'f', startedAt: 1, inputs: {} });
+      expect((await runs.get('r-decoy'))?.flowId).toBe('f');
+    } finally {
+      await other.dispose();
+      await decoy.dispose();
+    }
+  });
+});
