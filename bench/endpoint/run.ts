@@ -24,6 +24,8 @@ import { openStorage } from '../../server/storage/index';
 import { DeploymentService } from '../../server/deployment/service';
 import { promptFlow } from '../../server/deployment/testing';
 import { runFlow } from '../../server/runtime/index';
+import { createChatModel } from '../../server/llm/providers';
+import { HumanMessage, SystemMessage } from '@langchain/core/messages';
 import type { Flow } from '../../shared';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -70,6 +72,37 @@ function rssOf(pid: number): { rssMb: number; peakMb: number } {
   return { rssMb: Math.round(kb('VmRSS') / 1024), peakMb: Math.round(kb('VmHWM') / 1024) };
 }
 
+/**
+ * CPU time (user + system) a process and its live descendants have used so far, in ms
+ * (from /proc, 10 ms ticks). Descendants count: `tsx` runs the fake server in a child.
+ */
+function cpuMsOf(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  let ms = (Number(f[11]) + Number(f[12])) * 10; // utime, stime (fields 14, 15); USER_HZ 100
+  for (const task of fs.readdirSync(`/proc/${pid}/task`)) {
+    const kids = fs.readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim();
+    for (const kid of kids ? kids.split(' ') : []) ms += cpuMsOf(Number(kid));
+  }
+  return ms;
+}
+
+/** CPU µs per request of each process over a load phase. */
+async function withCpu<T extends { requests: number }>(
+  pids: Record<string, number>,
+  fn: () => Promise<T>,
+): Promise<T & { cpuUsPerRequest: Record<string, number> }> {
+  const before = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuMsOf(pid)]));
+  const self0 = process.cpuUsage();
+  const r = await fn();
+  const self = process.cpuUsage(self0);
+  const per = (ms: number) => Math.round((ms * 1000) / Math.max(1, r.requests));
+  const cpu: Record<string, number> = {};
+  for (const [k, pid] of Object.entries(pids)) cpu[k] = per(cpuMsOf(pid) - (before[k] as number));
+  cpu.autocannon = per((self.user + self.system) / 1000);
+  return { ...r, cpuUsPerRequest: cpu };
+}
+
 interface Run {
   reqPerSec: number;
   p50: number;
@@ -77,6 +110,7 @@ interface Run {
   errors: number;
   non2xx: number;
   requests: number;
+  cpuUsPerRequest?: Record<string, number>;
 }
 
 async function load(url: string, body: string, headers: Record<string, string>, duration: number): Promise<Run> {
@@ -111,26 +145,24 @@ async function loadGet(url: string, duration: number): Promise<Run> {
   };
 }
 
-/** runFlow alone in this process (no HTTP server, no storage), CONNECTIONS calls at a time. */
-async function runtimeAlone(flow: Flow, fakeUrl: string, duration: number): Promise<Run> {
-  const services = {
-    config: loadConfig({ OPENAI_BASE_URL: fakeUrl, OPENAI_API_KEY: 'sk-bench-0123456789', BRAID_LOG_LEVEL: 'silent' }),
-  };
-  for (let i = 0; i < 300; i++) await runFlow(flow, { question: 'What is the capital of France?' }, { services });
+/** `call` in this process (no HTTP server, no storage), CONNECTIONS calls at a time. */
+async function inProcess(call: () => Promise<boolean>, duration: number): Promise<Run> {
+  for (let i = 0; i < 300; i++) await call();
   const times: number[] = [];
   let errors = 0;
+  const cpu0 = process.cpuUsage();
   const start = performance.now();
   const end = start + duration * 1000;
   await Promise.all(
     Array.from({ length: CONNECTIONS }, async () => {
       while (performance.now() < end) {
         const t = performance.now();
-        const r = await runFlow(flow, { question: 'What is the capital of France?' }, { services });
-        if (r.status !== 'succeeded') errors++;
+        if (!(await call())) errors++;
         times.push(performance.now() - t);
       }
     }),
   );
+  const cpu = process.cpuUsage(cpu0);
   times.sort((a, b) => a - b);
   const q = (x: number) => Math.round(times[Math.min(times.length - 1, Math.floor(x * times.length))] ?? 0);
   return {
@@ -140,7 +172,38 @@ async function runtimeAlone(flow: Flow, fakeUrl: string, duration: number): Prom
     errors,
     non2xx: 0,
     requests: times.length,
+    cpuUsPerRequest: { self: Math.round((cpu.user + cpu.system) / Math.max(1, times.length)) },
   };
+}
+
+function benchConfig(fakeUrl: string) {
+  return loadConfig({ OPENAI_BASE_URL: fakeUrl, OPENAI_API_KEY: 'sk-bench-0123456789', BRAID_LOG_LEVEL: 'silent' });
+}
+
+/** runFlow alone in this process (no HTTP server, no storage), CONNECTIONS calls at a time. */
+function runtimeAlone(flow: Flow, fakeUrl: string, duration: number): Promise<Run> {
+  const services = { config: benchConfig(fakeUrl) };
+  const inputs = { question: 'What is the capital of France?' };
+  return inProcess(async () => (await runFlow(flow, inputs, { services })).status === 'succeeded', duration);
+}
+
+/**
+ * The model call alone: the LangChain ChatOpenAI client Braid builds for the flow's prompt
+ * node (createChatModel: fast fetch, no retries), `invoke` with the same two messages.
+ */
+function langchainAlone(flow: Flow, fakeUrl: string, duration: number): Promise<Run> {
+  const cfg = flow.nodes[1]?.config as { model: string; temperature?: number; maxTokens?: number };
+  const model = createChatModel(cfg.model, benchConfig(fakeUrl), {
+    temperature: cfg.temperature,
+    maxTokens: cfg.maxTokens,
+  });
+  const messages = [new SystemMessage('Answer briefly.'), new HumanMessage('What is the capital of France?')];
+  return inProcess(async () => {
+    const signal = new AbortController().signal; // as the prompt node passes one
+    const msg = STREAM_PROMPT ? await model.stream(messages, { signal }) : await model.invoke(messages, { signal });
+    if (STREAM_PROMPT) for await (const chunk of msg as AsyncIterable<unknown>) void chunk;
+    return true;
+  }, duration);
 }
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'braid-bench-endpoint-'));
@@ -202,14 +265,23 @@ try {
   await load(`${fakeUrl}/chat/completions`, chatBody, {}, 2);
   await load(`${braidUrl}/v1/endpoints/bench`, endpointBody, auth, 3);
   const rssBefore = rssOf(pid);
-  const ceiling = await load(`${fakeUrl}/chat/completions`, chatBody, {}, DURATION);
-  const endpoint = await load(`${braidUrl}/v1/endpoints/bench`, endpointBody, auth, DURATION);
+  const fakePid = fake.child.pid as number;
+  const ceiling = await withCpu({ fake: fakePid }, () => load(`${fakeUrl}/chat/completions`, chatBody, {}, DURATION));
+  const loadBefore = Math.round(os.loadavg()[0] * 10) / 10;
+  const endpoint = await withCpu({ braid: pid, fake: fakePid }, () =>
+    load(`${braidUrl}/v1/endpoints/bench`, endpointBody, auth, DURATION),
+  );
   const rssAfter = rssOf(pid);
   // Attribution: the same flow through the builder's run API (same runtime, no deployment
   // layer), and the HTTP stack alone (GET /api/health).
-  const runsApi = COMPARE ? await load(`${braidUrl}/api/flows/bench/runs`, endpointBody, {}, DURATION) : undefined;
-  const health = COMPARE ? await loadGet(`${braidUrl}/api/health`, DURATION) : undefined;
+  const runsApi = COMPARE
+    ? await withCpu({ braid: pid, fake: fakePid }, () =>
+        load(`${braidUrl}/api/flows/bench/runs`, endpointBody, {}, DURATION),
+      )
+    : undefined;
+  const health = COMPARE ? await withCpu({ braid: pid }, () => loadGet(`${braidUrl}/api/health`, DURATION)) : undefined;
   const runtimeOnly = COMPARE ? await runtimeAlone(flow, fakeUrl, DURATION) : undefined;
+  const langchainOnly = COMPARE ? await langchainAlone(flow, fakeUrl, DURATION) : undefined;
 
   const ratio = endpoint.reqPerSec / Math.max(1, ceiling.reqPerSec);
   const pass = ratio >= 0.4 && endpoint.errors === 0 && endpoint.non2xx === 0 && endpoint.p99 < 50;
@@ -217,6 +289,7 @@ try {
     at: new Date().toISOString(),
     node: process.version,
     cpus: os.cpus().length,
+    loadAverage1mBefore: loadBefore,
     loadAverage1m: Math.round(os.loadavg()[0] * 10) / 10,
     durationS: DURATION,
     connections: CONNECTIONS,
@@ -226,6 +299,7 @@ try {
     ...(runsApi ? { runsApi } : {}),
     ...(health ? { health } : {}),
     ...(runtimeOnly ? { runtimeOnly } : {}),
+    ...(langchainOnly ? { langchainOnly } : {}),
     ratio: Math.round(ratio * 1000) / 1000,
     braidRss: { beforeMb: rssBefore.rssMb, afterMb: rssAfter.rssMb, peakMb: rssAfter.peakMb },
     targets: { ratio: '>= 0.40', errors: 0, p99Ms: '< 50' },
@@ -234,37 +308,54 @@ try {
   console.log(JSON.stringify(result, null, 2));
   if (WRITE) {
     fs.writeFileSync(path.join(ROOT, 'bench/endpoint/results.json'), `${JSON.stringify(result, null, 2)}\n`);
+    const cpu = (r: Run | undefined, k: string) =>
+      r?.cpuUsPerRequest?.[k] !== undefined ? String(r.cpuUsPerRequest[k]) : '–';
+    const row = (name: string, r: Run, braidKey = 'braid') =>
+      `| ${name} | ${r.reqPerSec} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.non2xx} | ${cpu(r, braidKey)} | ${cpu(r, 'fake')} | ${cpu(r, 'autocannon')} |`;
+    const pct = (r: Run | undefined) => (r ? ((100 * r.reqPerSec) / Math.max(1, ceiling.reqPerSec)).toFixed(1) : '?');
+    // CPU budget: on 2 cores (2,000,000 µs of CPU per second, if nothing else ran), 40% of
+    // the ceiling's rate leaves 2e6 / rate µs per request for Braid + fake + autocannon.
+    const cores = os.cpus().length;
+    const rate40 = 0.4 * ceiling.reqPerSec;
+    const perReq40 = Math.round((cores * 1e6) / Math.max(1, rate40));
+    const ep = endpoint.cpuUsPerRequest ?? {};
+    const braidAllowance = perReq40 - (ep.fake ?? 0) - (ep.autocannon ?? 0);
     const section = [
       '<!-- endpoint:start -->',
       '## Endpoint (`bench/endpoint/run.ts`)',
       '',
-      `${result.at.slice(0, 16).replace('T', ' ')} UTC, Node ${result.node}, ${result.cpus} CPUs shared with other work (1-min load average ${result.loadAverage1m} when the run ended), ${CONNECTIONS} connections, ${DURATION} s each; one-prompt flow (prompt streaming ${STREAM_PROMPT ? 'on' : 'off'}) against the zero-latency fake OpenAI server; fake server, Braid and autocannon in separate processes.`,
+      `${result.at.slice(0, 16).replace('T', ' ')} UTC, Node ${result.node}, ${result.cpus} CPUs shared with other work (1-min load average ${result.loadAverage1mBefore} before the endpoint phase, ${result.loadAverage1m} when the run ended), ${CONNECTIONS} connections, ${DURATION} s each; one-prompt flow (prompt streaming ${STREAM_PROMPT ? 'on' : 'off'}) against the zero-latency fake OpenAI server; fake server, Braid and autocannon in separate processes. CPU columns: user + system CPU time of each process during the phase (from /proc; autocannon = this bench process) divided by the requests served.`,
       '',
-      '| target | req/s | p50 ms | p99 ms | errors | non-2xx |',
-      '| --- | --- | --- | --- | --- | --- |',
-      `| fake OpenAI server alone (ceiling) | ${ceiling.reqPerSec} | ${ceiling.p50} | ${ceiling.p99} | ${ceiling.errors} | ${ceiling.non2xx} |`,
-      `| deployed endpoint \`POST /v1/endpoints/bench\` | ${endpoint.reqPerSec} | ${endpoint.p50} | ${endpoint.p99} | ${endpoint.errors} | ${endpoint.non2xx} |`,
-      ...(runsApi
-        ? [
-            `| same flow via \`POST /api/flows/bench/runs\` (no deployment layer) | ${runsApi.reqPerSec} | ${runsApi.p50} | ${runsApi.p99} | ${runsApi.errors} | ${runsApi.non2xx} |`,
-          ]
-        : []),
-      ...(health
-        ? [
-            `| Braid HTTP stack alone \`GET /api/health\` | ${health.reqPerSec} | ${health.p50} | ${health.p99} | ${health.errors} | ${health.non2xx} |`,
-          ]
-        : []),
+      '| target | req/s | p50 ms | p99 ms | errors | non-2xx | Braid CPU µs/req | fake CPU µs/req | autocannon CPU µs/req |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+      row('fake OpenAI server alone (ceiling)', ceiling),
+      row('deployed endpoint `POST /v1/endpoints/bench`', endpoint),
+      ...(runsApi ? [row('same flow via `POST /api/flows/bench/runs` (no deployment layer)', runsApi)] : []),
+      ...(health ? [row('Braid HTTP stack alone `GET /api/health`', health)] : []),
       ...(runtimeOnly
+        ? [row(`runtime alone: \`runFlow\` in one process, no HTTP, ${CONNECTIONS} at a time`, runtimeOnly, 'self')]
+        : []),
+      ...(langchainOnly
         ? [
-            `| runtime alone: \`runFlow\` in one process, no HTTP, ${CONNECTIONS} at a time | ${runtimeOnly.reqPerSec} | ${runtimeOnly.p50} | ${runtimeOnly.p99} | ${runtimeOnly.errors} | – |`,
+            row(
+              `model call alone: Braid's LangChain \`ChatOpenAI\` (createChatModel) \`invoke\`, ${CONNECTIONS} at a time`,
+              langchainOnly,
+              'self',
+            ),
           ]
         : []),
       '',
       `Endpoint / ceiling: **${(ratio * 100).toFixed(1)}%** (target ≥ 40%), p99 ${endpoint.p99} ms (target < 50 ms), errors ${endpoint.errors + endpoint.non2xx} (target 0): **${pass ? 'pass' : 'FAIL'}**. Braid RSS ${rssBefore.rssMb} MB before, ${rssAfter.rssMb} MB after, peak ${rssAfter.peakMb} MB.`,
+      '',
+      `CPU budget: 40% of this ceiling is ${Math.round(rate40)} req/s; ${cores} cores give at most ${perReq40} µs of CPU per request to all three processes together, which leaves Braid ≤ ${braidAllowance} µs once the fake server (${ep.fake ?? '?'} µs) and autocannon (${ep.autocannon ?? '?'} µs) are paid — even with no other load on the machine. Braid spends ${ep.braid ?? '?'} µs per endpoint call${
+        langchainOnly && runtimeOnly && health
+          ? `: the LangChain + OpenAI SDK model call alone costs ${cpu(langchainOnly, 'self')} µs, \`runFlow\` around it ${cpu(runtimeOnly, 'self')} µs in all, and a bare \`GET /api/health\` through the same Express stack ${cpu(health, 'braid')} µs`
+          : ''
+      }.`,
       ...(runtimeOnly && runsApi
         ? [
             '',
-            `Where the time goes: \`runFlow\` alone (LangChain + OpenAI SDK + scheduler, no HTTP server, no storage) reaches ${((100 * runtimeOnly.reqPerSec) / Math.max(1, ceiling.reqPerSec)).toFixed(1)}% of the ceiling, and the bare HTTP stack ${health ? ((100 * health.reqPerSec) / Math.max(1, ceiling.reqPerSec)).toFixed(1) : '?'}%, so no endpoint that runs the flow through the runtime can reach 40% of a fake server that answers from memory on this machine. The endpoint serves ${((100 * endpoint.reqPerSec) / Math.max(1, runtimeOnly.reqPerSec)).toFixed(0)}% of the runtime-alone rate and ${((100 * endpoint.reqPerSec) / Math.max(1, runsApi.reqPerSec)).toFixed(0)}% of the builder's run API for the same flow (key check, rate limit, request log, metrics included).`,
+            `Where the time goes: \`runFlow\` alone (LangChain + OpenAI SDK + scheduler, no HTTP server, no storage) reaches ${pct(runtimeOnly)}% of the ceiling, the model call alone ${pct(langchainOnly)}%, and the bare HTTP stack ${pct(health)}%, so no endpoint that runs the flow through the runtime can reach 40% of a fake server that answers from memory on this machine. The endpoint serves ${((100 * endpoint.reqPerSec) / Math.max(1, runtimeOnly.reqPerSec)).toFixed(0)}% of the runtime-alone rate and ${((100 * endpoint.reqPerSec) / Math.max(1, runsApi.reqPerSec)).toFixed(0)}% of the builder's run API for the same flow (key check, rate limit, request log, metrics included).`,
           ]
         : []),
       '<!-- endpoint:end -->',
