@@ -102,7 +102,7 @@ export class EvaluationStore {
     if (opts.datasetId) q = q.where('dataset_id', '=', opts.datasetId);
     const rows = await q
       .orderBy('created_at', 'desc')
-      .limit(Math.min(500, opts.limit ?? 100))
+      .limit(Math.min(500, Math.max(1, Math.floor(opts.limit ?? 100))))
       .execute();
     return rows.map((r) => toInfo(r as EvalRow));
   }

@@ -10,6 +10,7 @@ import { evaluationServiceFor } from '../../evaluation/http-context';
 import type { RouteModule } from '../context';
 import { createRouter } from '../context';
 import { HttpError } from '../errors';
+import { LIMIT, OFFSET, queryInt } from '../query';
 
 export function datasetHttpError(e: unknown): HttpError | undefined {
   if (!(e instanceof DatasetError)) return undefined;
@@ -125,8 +126,8 @@ export const datasetsRoutes: RouteModule = (ctx) => {
     const v = await ds().getVersion(String(req.params.versionId));
     if (!v) throw new HttpError(404, 'not_found', `dataset version ${req.params.versionId} not found`);
     const rows = await ds().rows(v.id, {
-      offset: Number(req.query.offset ?? 0) || 0,
-      limit: Number(req.query.limit ?? 50) || 50,
+      offset: queryInt(req, 'offset', 0, OFFSET),
+      limit: queryInt(req, 'limit', 50, LIMIT(1000)),
     });
     res.json({ version: v, rows });
   });

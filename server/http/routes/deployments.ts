@@ -21,6 +21,7 @@ import { deploymentRuntime } from '../../deployment/runtime';
 import { isSafeFlowId } from '../../flows/store';
 import { createRouter, type RouteModule } from '../context';
 import { HttpError } from '../errors';
+import { LIMIT, queryInt } from '../query';
 import { handle, sessionIdOf } from './endpoints';
 
 function flowId(req: Request): string {
@@ -201,7 +202,7 @@ export const deploymentsRoutes: RouteModule = (ctx) => {
           : undefined;
       const minLatencyMs = intQuery(req, 'minLatencyMs');
       const version = intQuery(req, 'version');
-      const limit = intQuery(req, 'limit');
+      const limit = queryInt(req, 'limit', undefined, LIMIT(500));
       const filter: LogFilter = {
         ...(status ? { status } : {}),
         ...(feedback ? { feedback } : {}),

@@ -17,6 +17,7 @@ import { datasetHttpError } from './datasets';
 import type { RouteModule } from '../context';
 import { createRouter } from '../context';
 import { HttpError } from '../errors';
+import { LIMIT, OFFSET, queryInt } from '../query';
 import { openSse } from '../sse';
 
 function toHttp(e: unknown): unknown {
@@ -99,7 +100,7 @@ export const evaluationsRoutes: RouteModule = (ctx) => {
     const evaluations = await svc().store.list({
       flowId: typeof req.query.flowId === 'string' ? req.query.flowId : undefined,
       datasetId: typeof req.query.datasetId === 'string' ? req.query.datasetId : undefined,
-      limit: int(req.query.limit, 100),
+      limit: queryInt(req, 'limit', 100, LIMIT(500)),
     });
     res.json({ evaluations });
   });
@@ -113,8 +114,8 @@ export const evaluationsRoutes: RouteModule = (ctx) => {
         rows: req.query.rows === '1' || req.query.rows === 'true',
         filter: (typeof req.query.filter === 'string' ? req.query.filter : 'all') as CompareFilter,
         metric: typeof req.query.metric === 'string' ? req.query.metric : undefined,
-        offset: int(req.query.offset, 0),
-        limit: Math.min(1000, int(req.query.limit, 200)),
+        offset: queryInt(req, 'offset', 0, OFFSET),
+        limit: queryInt(req, 'limit', 200, LIMIT(1000)),
       }),
     );
     res.json(cmp);
@@ -219,8 +220,8 @@ export const evaluationsRoutes: RouteModule = (ctx) => {
     const e = await need(req);
     const filter = req.query.filter === 'failed' || req.query.filter === 'succeeded' ? req.query.filter : 'all';
     const rows = await svc().store.results(e.id, {
-      offset: int(req.query.offset, 0),
-      limit: int(req.query.limit, 100),
+      offset: queryInt(req, 'offset', 0, OFFSET),
+      limit: queryInt(req, 'limit', 100, LIMIT(5000)),
       filter,
     });
     const human = reviewMetrics(await svc().store.reviews(e.id));

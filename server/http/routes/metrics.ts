@@ -5,6 +5,7 @@
 import type { Request } from 'express';
 import type { AlertKind } from '../../../shared/api/deployment';
 import { DeploymentError } from '../../deployment/errors';
+import { LIMIT, queryInt } from '../query';
 import { deploymentRuntime } from '../../deployment/runtime';
 import { AlertRuleError, type AlertRuleInput } from '../../monitoring/alerts';
 import { tokenEquals } from '../middleware/auth';
@@ -123,7 +124,7 @@ export const metricsRoutes: RouteModule = (ctx) => {
     handle(async (req, res) => {
       const slug = typeof req.query.slug === 'string' ? req.query.slug : undefined;
       res.json({
-        items: await rt().alerts.events({ ...(slug ? { slug } : {}), limit: num(req, 'limit', 100, 1, 500) }),
+        items: await rt().alerts.events({ ...(slug ? { slug } : {}), limit: queryInt(req, 'limit', 100, LIMIT(500)) }),
       });
     }),
   );

@@ -5,6 +5,7 @@ import type { RunResult } from '../../runtime/types';
 import type { AppContext, RouteModule } from '../context';
 import { createRouter } from '../context';
 import { HttpError, sendError, toHttpError } from '../errors';
+import { LIMIT, queryInt } from '../query';
 import { openSse, type SseStream } from '../sse';
 import { isSafeFlowId } from '../../flows/store';
 import { redact } from '../../flows/redact';
@@ -103,9 +104,7 @@ export const runsRoutes: RouteModule = (ctx) => {
 
   r.get('/api/flows/:id/runs', async (req, res) => {
     const id = param(req, 'id', 'flow id');
-    const limit = req.query.limit !== undefined ? Number(req.query.limit) : undefined;
-    if (limit !== undefined && !Number.isFinite(limit))
-      throw new HttpError(400, 'invalid_query', 'limit: must be a number');
+    const limit = queryInt(req, 'limit', undefined, LIMIT(200));
     const before = typeof req.query.before === 'string' ? req.query.before : undefined;
     await svc.settled();
     const page = await ctx.runsRepo.listByFlow(id, {
