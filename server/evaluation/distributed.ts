@@ -134,17 +134,24 @@ export async function coordinate(o: CoordinatorOptions): Promise<void> {
     await store.releaseLease(id, owner);
     return;
   }
-  if (abort.signal.aborted) await cancelQueuedRows(store, queue, info);
+  if (abort.signal.aborted) {
+    // The status first: a worker that hears of the cancel confirms it from the database.
+    await store.finishOwned(id, owner, 'cancelled');
+    await cancelQueuedRows(store, queue, info);
+    // Rows a worker finished just before it heard of the cancel are stored before their job ends:
+    // wait for the evaluation's jobs in flight to end, so the counts and the summary include them.
+    const until = Date.now() + 5000;
+    while (Date.now() < until && (await queue.activeRows(id).catch(() => 0)) > 0)
+      await new Promise((r) => setTimeout(r, 50));
+  }
   ({ done, failed } = await store.countResults(id));
   await store.saveCounts(id, done, failed);
   o.onCounts({ done, failed });
-  const status = abort.signal.aborted ? 'cancelled' : 'completed';
   const summary = await computeSummary(store, id, info.config);
-  const finished = await store.finishOwned(id, owner, status, { summary });
-  if (!finished && status === 'cancelled') {
-    // Cancelled through another process (it set the status): store the summary of the rows that made it.
+  if (abort.signal.aborted) {
+    // Cancelled (here or through another process, which set the status): the summary of the rows that made it.
     await store.setStatus(id, 'cancelled', { summary, finished: true });
-  } else if (!finished) {
+  } else if (!(await store.finishOwned(id, owner, 'completed', { summary }))) {
     return; // another process finalised it (our lease had expired)
   }
   const final = (await store.get(id)) as EvaluationInfo;

@@ -168,6 +168,12 @@ export class RowQueue {
     return this.queue.getWorkersCount();
   }
 
+  /** Rows of one evaluation that a worker holds right now. */
+  async activeRows(evaluationId: string): Promise<number> {
+    const active = await this.queue.getActive();
+    return active.filter((j) => (j.data as RowJobData | undefined)?.evaluationId === evaluationId).length;
+  }
+
   /** Rows being processed right now, over all workers (the queue is shared by evaluations). */
   async inFlight(): Promise<number> {
     return this.queue.getActiveCount();

@@ -150,14 +150,7 @@ export class RowWorker {
 
   private async process(job: Job<RowJobData, string>, signal?: AbortSignal): Promise<string> {
     const { evaluationId: id, rowIdx } = job.data;
-    let c = await this.evaluation(id);
-    // A cached "not running" (a cancel, then a resume within the second) is confirmed before the job is dropped.
-    if (!isRunning(c)) c = await this.evaluation(id, 0);
-    if (!c || !isRunning(c)) throw new UnrecoverableError(NOT_RUNNING);
-    const row = await this.rowToRun(id, c.info.datasetVersionId, rowIdx);
-    if (row === 'stored') return 'already stored';
-    const ctx = await this.context(c);
-
+    // Registered before anything else, so a cancel message that arrives while this job starts still reaches it.
     const abort = new AbortController();
     const forward = () => abort.abort(new Error(INTERRUPTED));
     signal?.addEventListener('abort', forward, { once: true });
@@ -165,6 +158,14 @@ export class RowWorker {
     if (!set) this.inflight.set(id, (set = new Set()));
     set.add(abort);
     try {
+      let c = await this.evaluation(id);
+      // A cached "not running" (a cancel, then a resume within the second) is confirmed before the job is dropped.
+      if (!isRunning(c)) c = await this.evaluation(id, 0);
+      if (!c || !isRunning(c)) throw new UnrecoverableError(NOT_RUNNING);
+      const row = await this.rowToRun(id, c.info.datasetVersionId, rowIdx);
+      if (row === 'stored') return 'already stored';
+      const ctx = await this.context(c);
+      if (abort.signal.aborted) throw this.stopped(abort.signal);
       const { result, trace } = await runEvaluationRow(ctx, row, abort.signal);
       if (abort.signal.aborted) throw this.stopped(abort.signal);
       await this.put(id, result, trace);
@@ -174,24 +175,33 @@ export class RowWorker {
     } catch (e) {
       if (abort.signal.aborted) throw this.stopped(abort.signal);
       if (!(e instanceof RateLimited)) throw e;
-      const limited = (job.data.limited ?? 0) + 1;
-      const since = job.data.limitedSince ?? Date.now();
-      if (Date.now() - since > (this.opts.rateLimitGiveUpMs ?? 15 * 60_000)) {
-        const message = `still rate limited after ${limited} attempts over ${Math.round((Date.now() - since) / 1000)} s`;
-        await this.put(id, failedRow(rowIdx, { code: 'rate_limited', message }));
-        return 'stored';
-      }
-      await job.updateData({ ...job.data, limited, limitedSince: since });
-      const pause = this.limiter.onRateLimit(e.retryAfterMs);
-      this.worker.concurrency = this.limiter.limit;
-      // Every worker of the queue waits (BullMQ's rate limiter); the job goes back to wait without spending an attempt.
-      await this.opts.queue.queue.rateLimit(Math.max(10, Math.round(pause)));
-      throw Worker.RateLimitError();
+      return await this.rateLimited(job, e);
     } finally {
       signal?.removeEventListener('abort', forward);
       set.delete(abort);
       if (set.size === 0) this.inflight.delete(id);
     }
+  }
+
+  /**
+   * A 429: every worker of the queue waits (BullMQ's rate limiter), this worker halves its
+   * concurrency, and the job goes back to wait without spending an attempt — until the row
+   * has been rate limited for longer than the give-up time; then it is stored as failed.
+   */
+  private async rateLimited(job: Job<RowJobData, string>, e: RateLimited): Promise<string> {
+    const { evaluationId: id, rowIdx } = job.data;
+    const limited = (job.data.limited ?? 0) + 1;
+    const since = job.data.limitedSince ?? Date.now();
+    if (Date.now() - since > (this.opts.rateLimitGiveUpMs ?? 15 * 60_000)) {
+      const message = `still rate limited after ${limited} attempts over ${Math.round((Date.now() - since) / 1000)} s`;
+      await this.put(id, failedRow(rowIdx, { code: 'rate_limited', message }));
+      return 'stored';
+    }
+    await job.updateData({ ...job.data, limited, limitedSince: since });
+    const pause = this.limiter.onRateLimit(e.retryAfterMs);
+    this.worker.concurrency = this.limiter.limit;
+    await this.opts.queue.queue.rateLimit(Math.max(10, Math.round(pause)));
+    throw Worker.RateLimitError();
   }
 
   /** The dataset row of a job, or 'stored' when its result is stored already (one query). */
