@@ -57,3 +57,43 @@ describe('SAFE_VARIABLE', () => {
       expect(SAFE_VARIABLE.test(ok), ok).toBe(true);
   });
 });
+
+describe('renderTemplate reads only the data it was given', () => {
+  it('prototype properties of primitives are not readable inside sections', () => {
+    expect(renderTemplate('{{#arr}}[{{constructor.name}}]{{/arr}}', { arr: [1, 2] })).toBe('[][]');
+    expect(renderTemplate('{{#arr}}[{{toFixed}}{{constructor}}]{{/arr}}', { arr: [1] })).toBe('[]');
+    expect(renderTemplate('{{#s}}[{{length}}{{constructor.name}}{{toUpperCase}}]{{/s}}', { s: 'abc' })).toBe('[]');
+    expect(renderTemplate('{{#b}}[{{valueOf}}{{constructor.name}}]{{/b}}', { b: true })).toBe('[]');
+  });
+
+  it('prototype properties of objects and arrays are not readable', () => {
+    const view = { o: { a: 1 }, arr: [1, 2, 3] };
+    expect(renderTemplate('{{o.constructor.name}}|{{o.toString}}|{{o.hasOwnProperty}}|{{o.__proto__}}', view)).toBe('|||');
+    expect(renderTemplate('{{arr.map}}|{{arr.constructor.name}}|{{arr.push}}', view)).toBe('||');
+    expect(renderTemplate('{{#o}}{{constructor.name}}{{toString}}{{/o}}', view)).toBe('');
+    // the view object itself (root context) is plain data too
+    expect(renderTemplate('{{constructor.name}}{{toString}}{{hasOwnProperty}}', { x: 1 })).toBe('');
+  });
+
+  it('keeps data access: own properties, dotted paths, `.`, array index and array `length`', () => {
+    const view = { user: { name: 'Ann', tags: ['a', 'b'] }, nums: [1, 2, 3], docs: [{ text: 'x' }, { text: 'y' }] };
+    expect(renderTemplate('{{user.name}} {{user.tags.length}} {{user.tags.1}} {{nums.length}}', view)).toBe('Ann 2 b 3');
+    expect(renderTemplate('{{#nums}}<{{.}}>{{/nums}}', view)).toBe('<1><2><3>');
+    expect(renderTemplate('{{#docs}}{{text}}{{/docs}}', view)).toBe('xy');
+    // a name missing from the item is looked up in the enclosing sections (mustache semantics)
+    expect(renderTemplate('{{#docs}}{{text}}-{{user.name}};{{/docs}}', view)).toBe('x-Ann;y-Ann;');
+    expect(renderTemplate('{{#nums.length}}has{{/nums.length}}{{^missing}}none{{/missing}}', view)).toBe('hasnone');
+    // an own property named like a prototype member is data and is readable
+    expect(renderTemplate('{{o.toString}}', { o: { toString: 'mine' } })).toBe('mine');
+  });
+
+  it('functions in the view are never called', () => {
+    let called = 0;
+    const f = () => {
+      called++;
+      return 'x';
+    };
+    expect(renderTemplate('{{f}}{{#f}}y{{/f}}{{o.f}}', { f, o: { f } })).toBe('');
+    expect(called).toBe(0);
+  });
+});

@@ -139,7 +139,52 @@ const writer = newWriter();
  */
 export function renderTemplate(template: string, view: Record<string, unknown>, escape: (value: unknown) => string = stringifyValue): string {
   const safeView = stripFunctions(view);
-  return writer.render(template, safeView, {}, { escape: (s: unknown) => escape(s) } as never);
+  return writer.render(template, new DataOnlyContext(safeView), {}, { escape: (s: unknown) => escape(s) } as never);
+}
+
+const hasOwn = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
+
+/**
+ * One step of a name lookup, reading only data the caller passed: own properties of plain
+ * objects, elements and `length` of arrays. Nothing is read from a primitive (`{{constructor.name}}`
+ * inside a section over numbers renders nothing, `length` of a string too) or from a prototype.
+ */
+function step(value: unknown, key: string): { hit: boolean; value?: unknown } {
+  if (Array.isArray(value)) {
+    if (key === 'length') return { hit: true, value: value.length };
+    if (/^(0|[1-9]\d*)$/.test(key) && Number(key) < value.length) return { hit: true, value: value[Number(key)] };
+    return { hit: false };
+  }
+  if (value !== null && typeof value === 'object' && hasOwn(value, key))
+    return { hit: true, value: (value as Record<string, unknown>)[key] };
+  return { hit: false };
+}
+
+/**
+ * Mustache's name lookup, restricted to the view's own data: `.` is the current item,
+ * `a.b.c` walks own properties (see `step`), a name missing from the current item is looked
+ * up in the enclosing sections as mustache does. Functions are never called.
+ */
+class DataOnlyContext extends Mustache.Context {
+  override push(view: unknown): Mustache.Context {
+    return new DataOnlyContext(view, this);
+  }
+  override lookup(name: string): unknown {
+    for (let ctx: Mustache.Context | undefined = this; ctx; ctx = ctx.parent) {
+      let found: { hit: boolean; value?: unknown };
+      if (name === '.') found = { hit: true, value: ctx.view as unknown };
+      else {
+        found = { hit: true, value: ctx.view as unknown };
+        for (const key of name.split('.')) {
+          found = step(found.value, key);
+          if (!found.hit) break;
+        }
+      }
+      if (found.hit) return typeof found.value === 'function' ? undefined : found.value;
+      if (name === '.') break;
+    }
+    return undefined;
+  }
 }
 
 function stripFunctions(value: unknown, depth = 0): unknown {
