@@ -4,7 +4,7 @@
  */
 import type { Request } from 'express';
 import busboy from 'busboy';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { DatasetError, type ImportResult } from '../../datasets/store';
 import { evaluationServiceFor } from '../../evaluation/http-context';
 import type { RouteModule } from '../context';
@@ -27,12 +27,48 @@ async function withDatasetErrors<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-/** The upload stream: the multipart `file` part, or the raw body. */
+/** Raw-body upload types (besides multipart and JSON); a body without a type is sniffed. */
+const RAW_TYPES = new Set([
+  'text/csv',
+  'text/tab-separated-values',
+  'text/plain',
+  'application/x-ndjson',
+  'application/jsonl',
+  'application/x-jsonlines',
+  'application/octet-stream',
+]);
+const ACCEPTED =
+  'send CSV or JSONL as the raw body (Content-Type text/csv, application/x-ndjson, application/jsonl or text/plain), ' +
+  'a multipart/form-data "file" part, or a JSON array of row objects (application/json)';
+
+/** The content types the app-wide JSON parser consumes (server/http/middleware/json.ts). */
+function isJsonType(mime: string): boolean {
+  return mime === 'application/json' || (mime.startsWith('application/') && mime.endsWith('+json'));
+}
+
+/**
+ * A JSON body (already parsed, within BRAID_BODY_LIMIT) must be an array of row objects;
+ * it is imported as JSONL so the rows go through the same checks as an uploaded file.
+ */
+function jsonRowsStream(body: unknown): Readable {
+  if (!Array.isArray(body))
+    throw new HttpError(400, 'invalid_body', `a JSON dataset body must be an array of row objects; or ${ACCEPTED.replace(/, or a JSON.*$/, '')}`);
+  const bad = body.findIndex((r) => r === null || typeof r !== 'object' || Array.isArray(r));
+  if (bad >= 0) throw new HttpError(400, 'invalid_rows', `row ${bad} is not an object`, { badRows: [{ line: bad + 1, message: 'not an object' }] });
+  if (body.length === 0) throw new HttpError(400, 'empty_dataset', 'the JSON array has no rows');
+  return Readable.from(body.map((row) => `${JSON.stringify(row)}\n`));
+}
+
+/** The upload stream: the multipart `file` part, the raw body, or JSON rows. */
 function uploadStream(
   req: Request,
 ): Promise<{ stream: Readable; filename?: string; contentType?: string; fields: Record<string, string> }> {
   const ct = req.get('content-type') ?? '';
-  if (!ct.toLowerCase().startsWith('multipart/form-data')) {
+  const mime = ct.split(';')[0].trim().toLowerCase();
+  if (isJsonType(mime)) return Promise.resolve({ stream: jsonRowsStream(req.body), contentType: 'application/x-ndjson', fields: {} });
+  if (mime !== 'multipart/form-data') {
+    if (mime && !RAW_TYPES.has(mime))
+      throw new HttpError(415, 'unsupported_media_type', `${mime} is not a dataset upload type: ${ACCEPTED}`);
     const filename = typeof req.query.filename === 'string' ? req.query.filename : undefined;
     return Promise.resolve({ stream: req, filename, contentType: ct, fields: {} });
   }
