@@ -11,8 +11,16 @@ const envSchema = z.object({
   BRAID_FLOWS_DIR: z.string().default('./flows'),
   BRAID_DATA_DIR: z.string().default('./.braid'),
   DATABASE_URL: z.string().optional(),
-  /** Redis: deployment rate limits shared by processes; evaluation rows become BullMQ jobs for `braid worker` (docs/evaluation.md#scale-out). */
+  /** Redis: deployment rate limits shared by processes; evaluation rows become BullMQ jobs for workers (docs/evaluation.md#scale-out). */
   REDIS_URL: z.string().optional(),
+  /** With REDIS_URL: `braid serve` also runs evaluation rows itself (an embedded `braid worker`); 0 on dedicated API nodes. */
+  BRAID_EVAL_INPROCESS_WORKER: z
+    .string()
+    .regex(/^(1|0|true|false|on|off|yes|no)$/i, 'expected 1/0 (true/false, on/off, yes/no)')
+    .default('1')
+    .transform((v) => /^(1|true|on|yes)$/i.test(v)),
+  /** Rows in flight in that embedded worker (like `braid worker --concurrency`). */
+  BRAID_EVAL_INPROCESS_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(8),
   OPENAI_API_KEY: z.string().optional(),
   OPENAI_BASE_URL: z.string().url().optional(),
   ANTHROPIC_API_KEY: z.string().optional(),
@@ -23,6 +31,11 @@ const envSchema = z.object({
   BRAID_HTTP_ALLOW_HOSTS: z.string().default(''),
   BRAID_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BRAID_BODY_LIMIT: z.string().default('1mb'),
+  /** Total bytes of one multipart knowledge upload (all files together), e.g. `200mb`. */
+  BRAID_UPLOAD_LIMIT: z
+    .string()
+    .regex(/^\s*\d+(\.\d+)?\s*(b|kb|mb|gb)?\s*$/i, 'a size such as 200mb, 512kb or 1048576')
+    .default('200mb'),
   BRAID_NODE_TIMEOUT_MS: z.coerce.number().int().min(1).default(60_000),
   /** A model stream with no data for this long after it started fails as `stream_stalled` (retryable). */
   BRAID_STREAM_STALL_MS: z.coerce.number().int().min(100).default(30_000),
@@ -36,6 +49,12 @@ export interface Config {
   dataDir: string;
   databaseUrl?: string;
   redisUrl?: string;
+  /**
+   * Scale-out (REDIS_URL): whether API processes also consume evaluation row jobs with an
+   * embedded worker (default true; BRAID_EVAL_INPROCESS_WORKER), and its concurrency (default 8).
+   */
+  evalInProcessWorker?: boolean;
+  evalInProcessConcurrency?: number;
   providers: {
     openai: { apiKey?: string; baseUrl?: string };
     anthropic: { apiKey?: string; baseUrl?: string };
@@ -45,6 +64,8 @@ export interface Config {
   httpAllowHosts: string[];
   logLevel: z.output<typeof envSchema>['BRAID_LOG_LEVEL'];
   bodyLimit: string;
+  /** Total bytes of one knowledge upload request (BRAID_UPLOAD_LIMIT; default 200 MiB). */
+  uploadLimitBytes?: number;
   nodeTimeoutMs: number;
   /** Stall deadline of model streams, ms (prompt executor; default 30 000). */
   streamStallMs?: number;
@@ -77,6 +98,8 @@ export function loadConfig(
     dataDir: path.resolve(e.BRAID_DATA_DIR),
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
+    evalInProcessWorker: e.BRAID_EVAL_INPROCESS_WORKER,
+    evalInProcessConcurrency: e.BRAID_EVAL_INPROCESS_CONCURRENCY,
     providers: {
       openai: { apiKey: e.OPENAI_API_KEY, baseUrl: e.OPENAI_BASE_URL },
       anthropic: { apiKey: e.ANTHROPIC_API_KEY, baseUrl: e.ANTHROPIC_BASE_URL },
@@ -88,6 +111,7 @@ export function loadConfig(
       .filter(Boolean),
     logLevel: e.BRAID_LOG_LEVEL,
     bodyLimit: e.BRAID_BODY_LIMIT,
+    uploadLimitBytes: sizeBytes(e.BRAID_UPLOAD_LIMIT),
     nodeTimeoutMs: e.BRAID_NODE_TIMEOUT_MS,
     streamStallMs: e.BRAID_STREAM_STALL_MS,
     publicUrl: e.BRAID_PUBLIC_URL,
@@ -99,6 +123,14 @@ export function loadConfig(
     );
   }
   return config;
+}
+
+const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
+
+/** Bytes of a size such as `200mb`, `512kb` or `1048576` (already checked by the schema). */
+function sizeBytes(size: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?\s*$/i.exec(size)!;
+  return Math.floor(Number(m[1]) * SIZE_UNITS[(m[2] ?? 'b').toLowerCase()]!);
 }
 
 export function isLoopbackHost(host: string): boolean {

@@ -43,12 +43,24 @@ function optInt(v: unknown, name: string): number | undefined {
 }
 
 const MAX_FILES = 100;
+/** Default of BRAID_UPLOAD_LIMIT: total bytes of one upload request. */
+export const DEFAULT_UPLOAD_LIMIT_BYTES = 200 * 1024 * 1024;
 
-/** Stream multipart files to the staging folder, capping each at the size limit without buffering it. */
+function tooLarge(limit: number): HttpError {
+  return new HttpError(413, 'payload_too_large', `the upload is over the ${limit}-byte limit per request (BRAID_UPLOAD_LIMIT)`);
+}
+
+/**
+ * Stream multipart files to the staging folder, capping each at the per-file limit without
+ * buffering it, and the whole request at `limit` bytes: past it, reading stops, the staged
+ * files are closed and the promise rejects with 413 (the caller removes the folder).
+ */
 function receiveUpload(
   req: Request,
+  res: Response,
   svc: KnowledgeService,
   stageDir: string,
+  limit: number,
 ): Promise<{ items: NewIngestItem[]; fields: Record<string, string> }> {
   return new Promise((resolve, reject) => {
     let bb: busboy.Busboy;
@@ -66,14 +78,39 @@ function receiveUpload(
     const items: NewIngestItem[] = [];
     const fields: Record<string, string> = {};
     const writes: Array<Promise<void>> = [];
+    const outs: fs.WriteStream[] = [];
+    let failed = false;
+    /** Stop reading, close every staged file, then reject (so the caller's cleanup removes them all). */
+    const fail = (err: HttpError): void => {
+      if (failed) return;
+      failed = true;
+      req.unpipe(bb);
+      req.removeListener('data', count);
+      req.pause();
+      // the rest of the body is never read: close the connection after the answer
+      res.setHeader('Connection', 'close');
+      for (const out of outs) out.destroy();
+      void Promise.all(writes).then(() => reject(err));
+    };
+    let received = 0;
+    const count = (chunk: Buffer): void => {
+      received += chunk.length;
+      if (received > limit) fail(tooLarge(limit));
+    };
+    req.on('data', count);
     fs.mkdirSync(stageDir, { recursive: true });
     bb.on('field', (name, value) => (fields[name] = value));
     bb.on('file', (_field, stream, info) => {
+      if (failed) {
+        stream.resume();
+        return;
+      }
       const name = path.basename(info.filename || 'unnamed').slice(0, 255);
       const dest = path.join(stageDir, `${items.length}-${randomUUID().slice(0, 8)}`);
       const item: NewIngestItem = { name, kind: 'file', path: dest };
       items.push(item);
       const out = fs.createWriteStream(dest);
+      outs.push(out);
       stream.on('limit', () => {
         item.error = { code: 'file_too_large', message: `${name}: over the ${svc.maxFileBytes}-byte limit` };
         delete item.path;
@@ -90,12 +127,12 @@ function receiveUpload(
       );
       stream.pipe(out);
     });
-    bb.on('filesLimit', () => reject(new HttpError(413, 'too_many_files', `at most ${MAX_FILES} files per upload`)));
-    bb.on('fieldsLimit', () => reject(new HttpError(413, 'too_many_fields', 'at most 50 form fields per upload')));
-    bb.on('error', (err) =>
-      reject(new HttpError(400, 'invalid_body', `bad multipart body: ${(err as Error).message}`)),
-    );
-    bb.on('close', () => void Promise.all(writes).then(() => resolve({ items, fields })));
+    bb.on('filesLimit', () => fail(new HttpError(413, 'too_many_files', `at most ${MAX_FILES} files per upload`)));
+    bb.on('fieldsLimit', () => fail(new HttpError(413, 'too_many_fields', 'at most 50 form fields per upload')));
+    bb.on('error', (err) => fail(new HttpError(400, 'invalid_body', `bad multipart body: ${(err as Error).message}`)));
+    bb.on('close', () => {
+      if (!failed) void Promise.all(writes).then(() => resolve({ items, fields }));
+    });
     req.pipe(bb);
   });
 }
@@ -147,11 +184,25 @@ export const knowledgeRoutes: RouteModule = (ctx: AppContext) => {
     `${base}/:kb/documents`,
     h(async (req, res) => {
       const kb = String(req.params.kb);
+      const limit = ctx.config.uploadLimitBytes ?? DEFAULT_UPLOAD_LIMIT_BYTES;
+      const declared = Number(req.headers['content-length']);
+      if (Number.isFinite(declared) && declared > limit) {
+        // refused before reading a byte; the body is never read, so close the connection after
+        res.setHeader('Connection', 'close');
+        throw tooLarge(limit);
+      }
       await svc.getKb(kb);
       const stageDir = path.join(svc.stagingDir, randomUUID());
       try {
-        const { items } = await receiveUpload(req, svc, stageDir);
+        const { items } = await receiveUpload(req, res, svc, stageDir, limit);
         if (!items.length) throw new HttpError(400, 'invalid_body', 'no files in the upload (multipart field "files")');
+        if (items.every((i) => i.error?.code === 'file_too_large'))
+          throw new HttpError(
+            413,
+            'payload_too_large',
+            items.length === 1 ? items[0]!.error!.message : `every file is over the ${svc.maxFileBytes}-byte limit`,
+            { files: items.map((i) => ({ name: i.name, error: i.error })) },
+          );
         const job = await svc.startIngest(kb, items);
         res.status(202).json(job);
       } catch (err) {
