@@ -6,6 +6,7 @@ import { Fragment, useCallback, useEffect, useState } from 'react';
 import { kbApi, type DocumentInfo, type Hit, type KnowledgeBaseInfo } from './api';
 import { QueryPanel } from './QueryPanel';
 import { UploadList } from './UploadList';
+import { Icon } from '../ui/Icon';
 import './knowledge.css';
 
 function CreateForm({ onCreated }: { onCreated: (name: string) => void }) {
@@ -30,29 +31,59 @@ function CreateForm({ onCreated }: { onCreated: (name: string) => void }) {
     }
   };
   return (
-    <div className="kb-create">
-      <input
-        data-testid="kb-new-name"
-        placeholder="new-knowledge-base"
-        value={name}
-        onChange={(e) => setName(e.target.value)}
-      />
-      <label>
-        chunk <input type="number" value={chunkSize} onChange={(e) => setChunkSize(Number(e.target.value))} />
+    <form
+      className="kb-create"
+      aria-label="New knowledge base"
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (name.trim()) void submit();
+      }}
+    >
+      <h4>New knowledge base</h4>
+      <label className="field">
+        <span className="field-label">Name</span>
+        <input
+          className="input"
+          data-testid="kb-new-name"
+          placeholder="new-knowledge-base"
+          value={name}
+          onChange={(e) => setName(e.target.value)}
+        />
       </label>
-      <label>
-        overlap <input type="number" value={overlap} onChange={(e) => setOverlap(Number(e.target.value))} />
+      <div className="kb-create-pair">
+        <label className="field">
+          <span className="field-label">Chunk size</span>
+          <input
+            className="input"
+            type="number"
+            value={chunkSize}
+            onChange={(e) => setChunkSize(Number(e.target.value))}
+          />
+        </label>
+        <label className="field">
+          <span className="field-label">Overlap</span>
+          <input className="input" type="number" value={overlap} onChange={(e) => setOverlap(Number(e.target.value))} />
+        </label>
+      </div>
+      <label className="field">
+        <span className="field-label">Embedding model (optional)</span>
+        <input
+          className="input"
+          placeholder="openai:text-embedding-3-small"
+          value={embedding}
+          onChange={(e) => setEmbedding(e.target.value)}
+        />
+        <span className="field-help">Leave empty for keyword (BM25) search only.</span>
       </label>
-      <input
-        placeholder="embedding (optional): openai:text-embedding-3-small"
-        value={embedding}
-        onChange={(e) => setEmbedding(e.target.value)}
-      />
-      <button data-testid="kb-create" onClick={() => void submit()} disabled={!name.trim()}>
-        Create
+      <button className="btn btn-primary kb-create-btn" type="submit" data-testid="kb-create" disabled={!name.trim()}>
+        <Icon name="plus" size={14} /> Create
       </button>
-      {error && <p className="kb-error">{error}</p>}
-    </div>
+      {error && (
+        <p className="field-error" role="alert">
+          {error}
+        </p>
+      )}
+    </form>
   );
 }
 
@@ -62,60 +93,80 @@ function Documents({ kb, docs, onChanged }: { kb: string; docs: DocumentInfo[]; 
   useEffect(() => {
     if (open) void kbApi.chunks(kb, open).then(setChunks, () => setChunks([]));
   }, [kb, open]);
-  if (!docs.length) return <p className="kb-hint">No documents yet.</p>;
+  if (!docs.length)
+    return (
+      <div className="kb-empty-docs">
+        <b>No documents yet.</b>
+        <span className="muted">Upload files or fetch URLs above; each one is split into chunks and indexed.</span>
+      </div>
+    );
   return (
-    <table className="kb-docs" data-testid="kb-documents">
-      <thead>
-        <tr>
-          <th>source</th>
-          <th>status</th>
-          <th>chunks</th>
-          <th>size</th>
-          <th />
-        </tr>
-      </thead>
-      <tbody>
-        {docs.map((d) => (
-          <Fragment key={d.id}>
-            <tr className={open === d.id ? 'open' : ''}>
-              <td>
-                <button className="kb-link" onClick={() => setOpen(open === d.id ? undefined : d.id)}>
-                  {d.source}
-                </button>
-              </td>
-              <td className={`kb-status-${d.status}`}>{d.error ?? d.status}</td>
-              <td>{d.chunks}</td>
-              <td>{(d.bytes / 1024).toFixed(1)} KB</td>
-              <td>
-                <button onClick={() => void kbApi.removeDocument(kb, d.id).then(onChanged)} title="delete document">
-                  Delete
-                </button>
-              </td>
-            </tr>
-            {open === d.id && (
-              <tr>
-                <td colSpan={5}>
-                  <ol className="kb-chunks" data-testid="kb-chunks">
-                    {chunks.map((c) => (
-                      <li key={c.id}>
-                        <div className="kb-hit-head">
-                          {c.metadata.page !== undefined && <span>p. {String(c.metadata.page)}</span>}
-                          {typeof c.metadata.heading === 'string' && (
-                            <span className="kb-heading">{c.metadata.heading}</span>
-                          )}
-                          <span>{c.text.length} chars</span>
-                        </div>
-                        <pre>{c.text}</pre>
-                      </li>
-                    ))}
-                  </ol>
+    <div className="kb-card kb-table-wrap">
+      <table className="table kb-docs" data-testid="kb-documents">
+        <thead>
+          <tr>
+            <th>source</th>
+            <th>status</th>
+            <th className="kb-num">chunks</th>
+            <th className="kb-num">size</th>
+            <th />
+          </tr>
+        </thead>
+        <tbody>
+          {docs.map((d) => (
+            <Fragment key={d.id}>
+              <tr className={open === d.id ? 'open' : ''}>
+                <td>
+                  <button
+                    className="kb-link"
+                    aria-expanded={open === d.id}
+                    onClick={() => setOpen(open === d.id ? undefined : d.id)}
+                  >
+                    <span className="kb-caret">{open === d.id ? '▾' : '▸'}</span>
+                    {d.source}
+                  </button>
+                </td>
+                <td>
+                  <span className={`kb-badge kb-status-${d.status}`}>{d.status}</span>
+                  {d.error && <div className="kb-doc-error">{d.error}</div>}
+                </td>
+                <td className="kb-num">{d.chunks}</td>
+                <td className="kb-num">{(d.bytes / 1024).toFixed(1)} KB</td>
+                <td className="kb-actions">
+                  <button
+                    className="btn btn-small btn-danger"
+                    onClick={() => void kbApi.removeDocument(kb, d.id).then(onChanged)}
+                    title="delete document"
+                  >
+                    Delete
+                  </button>
                 </td>
               </tr>
-            )}
-          </Fragment>
-        ))}
-      </tbody>
-    </table>
+              {open === d.id && (
+                <tr className="kb-chunks-row">
+                  <td colSpan={5}>
+                    <ol className="kb-chunks" data-testid="kb-chunks">
+                      {chunks.map((c) => (
+                        <li key={c.id}>
+                          <div className="kb-hit-head">
+                            {c.metadata.page !== undefined && <span>p. {String(c.metadata.page)}</span>}
+                            {typeof c.metadata.heading === 'string' && (
+                              <span className="kb-heading">{c.metadata.heading}</span>
+                            )}
+                            <span>{c.text.length} chars</span>
+                          </div>
+                          <pre>{c.text}</pre>
+                        </li>
+                      ))}
+                    </ol>
+                  </td>
+                </tr>
+              )}
+            </Fragment>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }
 
@@ -147,20 +198,27 @@ export default function KnowledgePage() {
   return (
     <div className="kb-page" data-testid="knowledge-page">
       <aside className="kb-list">
-        <h2>Knowledge bases</h2>
-        {error && <p className="kb-error">{error}</p>}
-        <ul>
-          {kbs.map((k) => (
-            <li key={k.name} className={k.name === selected ? 'active' : ''} data-testid={`kb-item-${k.name}`}>
-              <button className="kb-link" onClick={() => setSelected(k.name)}>
-                {k.name}
-              </button>
-              <span className="kb-hint">
-                {k.documents} docs · {k.chunks} chunks
-              </span>
-            </li>
-          ))}
-        </ul>
+        <h4>Knowledge bases</h4>
+        {error && (
+          <p className="field-error" role="alert">
+            {error}
+          </p>
+        )}
+        {kbs.length > 0 && (
+          <ul>
+            {kbs.map((k) => (
+              <li key={k.name} className={k.name === selected ? 'active' : ''} data-testid={`kb-item-${k.name}`}>
+                <button className="kb-link kb-item-name" onClick={() => setSelected(k.name)}>
+                  <Icon name="book" size={14} />
+                  {k.name}
+                </button>
+                <span className="kb-hint">
+                  {k.documents} {k.documents === 1 ? 'doc' : 'docs'} · {k.chunks} {k.chunks === 1 ? 'chunk' : 'chunks'}
+                </span>
+              </li>
+            ))}
+          </ul>
+        )}
         <CreateForm
           onCreated={(name) => {
             setSelected(name);
@@ -172,12 +230,15 @@ export default function KnowledgePage() {
         {kb ? (
           <>
             <header className="kb-header">
-              <h2>{kb.name}</h2>
-              <span className="kb-hint">
-                chunks of {kb.config.chunkSize} (overlap {kb.config.chunkOverlap}) ·{' '}
-                {kb.config.embedding ? `${kb.config.embedding} (${kb.dimensions} dims)` : 'BM25 only'}
-              </span>
+              <div className="kb-title">
+                <h1>{kb.name}</h1>
+                <span className="kb-hint">
+                  chunks of {kb.config.chunkSize} (overlap {kb.config.chunkOverlap}) ·{' '}
+                  {kb.config.embedding ? `${kb.config.embedding} (${kb.dimensions} dims)` : 'BM25 only'}
+                </span>
+              </div>
               <button
+                className="btn btn-danger"
                 onClick={() => {
                   if (confirm(`Delete knowledge base ${kb.name} and its index?`))
                     void kbApi.remove(kb.name).then(() => {
@@ -186,16 +247,36 @@ export default function KnowledgePage() {
                     });
                 }}
               >
-                Delete knowledge base
+                <Icon name="trash" size={14} /> Delete knowledge base
               </button>
             </header>
-            <UploadList kb={kb.name} onChanged={refreshDocs} />
-            <h3>Documents</h3>
-            <Documents kb={kb.name} docs={docs} onChanged={refreshDocs} />
+            <section className="kb-section">
+              <h4>Add documents</h4>
+              <UploadList kb={kb.name} onChanged={refreshDocs} />
+            </section>
+            <section className="kb-section">
+              <h4>Documents</h4>
+              <Documents kb={kb.name} docs={docs} onChanged={refreshDocs} />
+            </section>
             <QueryPanel kb={kb.name} hasVectors={Boolean(kb.config.embedding)} />
           </>
         ) : (
-          <p className="kb-hint">Create a knowledge base to start.</p>
+          <div className="empty-page kb-empty">
+            <span className="kb-empty-icon">
+              <Icon name="book" size={28} />
+            </span>
+            <h2>No knowledge base yet</h2>
+            <p className="muted">
+              A knowledge base is a searchable collection of your documents. Braid splits each file into chunks and
+              indexes them, so a <b>retrieval</b> node in a flow can find the passages that answer a question and hand
+              them to a prompt.
+            </p>
+            <ol className="kb-steps">
+              <li>Name it and create it with the form on the left.</li>
+              <li>Upload files (txt, md, html, pdf, docx, csv, jsonl) or fetch URLs.</li>
+              <li>Try a query here, then pick it in a flow&apos;s retrieval node.</li>
+            </ol>
+          </div>
         )}
       </main>
     </div>

@@ -1,5 +1,6 @@
 /** Try a query: mode, top-k, optional JSON filter → ranked chunks with scores. */
 import { useState } from 'react';
+import { Icon } from '../ui/Icon';
 import { kbApi, type Hit, type SearchMode } from './api';
 
 export function QueryPanel({ kb, hasVectors }: { kb: string; hasVectors: boolean }) {
@@ -34,54 +35,78 @@ export function QueryPanel({ kb, hasVectors }: { kb: string; hasVectors: boolean
   };
 
   return (
-    <section className="kb-query">
-      <h3>Try a query</h3>
-      <div className="kb-query-row">
+    <section className="kb-query kb-section">
+      <h4>Try a query</h4>
+      <div className="kb-card kb-query-card">
+        <div className="kb-query-row">
+          <input
+            className="input"
+            aria-label="query"
+            data-testid="kb-query"
+            placeholder="Ask something…"
+            value={query}
+            onChange={(e) => setQuery(e.target.value)}
+            onKeyDown={(e) => e.key === 'Enter' && void run()}
+          />
+          <select
+            className="input kb-mode"
+            value={mode}
+            onChange={(e) => setMode(e.target.value as SearchMode)}
+            aria-label="mode"
+          >
+            <option value="bm25">BM25</option>
+            <option value="vector" disabled={!hasVectors}>
+              vector
+            </option>
+            <option value="hybrid" disabled={!hasVectors}>
+              hybrid
+            </option>
+          </select>
+          <label className="kb-topk">
+            <span className="field-label">top-k</span>
+            <input
+              className="input"
+              type="number"
+              min={1}
+              max={100}
+              value={topK}
+              onChange={(e) => setTopK(Number(e.target.value) || 5)}
+            />
+          </label>
+          <button className="btn btn-primary" onClick={() => void run()} disabled={busy}>
+            <Icon name="search" size={14} /> Search
+          </button>
+        </div>
         <input
-          data-testid="kb-query"
-          placeholder="Ask something…"
-          value={query}
-          onChange={(e) => setQuery(e.target.value)}
-          onKeyDown={(e) => e.key === 'Enter' && void run()}
+          className="input kb-filter mono"
+          aria-label="filter"
+          placeholder='filter (optional JSON), e.g. {"source": "faq.md"}'
+          value={filter}
+          onChange={(e) => setFilter(e.target.value)}
         />
-        <select value={mode} onChange={(e) => setMode(e.target.value as SearchMode)} aria-label="mode">
-          <option value="bm25">BM25</option>
-          <option value="vector" disabled={!hasVectors}>
-            vector
-          </option>
-          <option value="hybrid" disabled={!hasVectors}>
-            hybrid
-          </option>
-        </select>
-        <label>
-          top-k{' '}
-          <input type="number" min={1} max={100} value={topK} onChange={(e) => setTopK(Number(e.target.value) || 5)} />
-        </label>
-        <button onClick={() => void run()} disabled={busy}>
-          Search
-        </button>
+        {!hasVectors && (
+          <p className="kb-hint">Vector and hybrid need an embedding model (set when the knowledge base is created).</p>
+        )}
       </div>
-      <input
-        className="kb-filter"
-        placeholder='filter (optional JSON), e.g. {"source": "faq.md"}'
-        value={filter}
-        onChange={(e) => setFilter(e.target.value)}
-      />
-      {!hasVectors && (
-        <p className="kb-hint">Vector and hybrid need an embedding model (set when the knowledge base is created).</p>
+      {error && (
+        <p className="field-error" role="alert">
+          {error}
+        </p>
       )}
-      {error && <p className="kb-error">{error}</p>}
       {result && (
         <>
-          <p className="kb-hint">
-            {result.results.length} results · mode {result.mode} · {result.tookMs} ms
+          <p className="kb-hint kb-result-summary">
+            {result.results.length} {result.results.length === 1 ? 'result' : 'results'} · mode {result.mode} · {result.tookMs} ms
           </p>
           <ol className="kb-hits" data-testid="kb-hits">
-            {result.results.map((h) => (
-              <li key={h.id}>
+            {result.results.map((h, i) => (
+              <li key={h.id} className="kb-card">
                 <div className="kb-hit-head">
-                  <span className="kb-score">{h.score.toFixed(4)}</span>
-                  <span className="kb-source">{String(h.metadata.source ?? '')}</span>
+                  <span className="kb-rank">#{i + 1}</span>
+                  <span className="kb-score" title="score">
+                    {h.score.toFixed(4)}
+                  </span>
+                  <span className="kb-source mono">{String(h.metadata.source ?? '')}</span>
                   {h.metadata.page !== undefined && <span>p. {String(h.metadata.page)}</span>}
                   {typeof h.metadata.heading === 'string' && <span className="kb-heading">{h.metadata.heading}</span>}
                 </div>
@@ -89,6 +114,7 @@ export function QueryPanel({ kb, hasVectors }: { kb: string; hasVectors: boolean
               </li>
             ))}
           </ol>
+          {result.results.length === 0 && <p className="muted">No chunk matched this query.</p>}
         </>
       )}
     </section>

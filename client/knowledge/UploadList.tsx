@@ -1,5 +1,6 @@
 /** Drop zone + one row per file: upload bytes, then ingest progress, then done or the error. */
 import { useState } from 'react';
+import { Icon } from '../ui/Icon';
 import { kbApi, type IngestJob } from './api';
 
 export interface UploadRow {
@@ -85,7 +86,10 @@ export function UploadList({ kb, onChanged }: { kb: string; onChanged: () => voi
           send([...e.dataTransfer.files]);
         }}
       >
-        Drop files here or click to choose (txt, md, html, pdf, docx, csv, jsonl; up to 50 MB each)
+        <span className="kb-drop-title">
+          <Icon name="upload" size={16} /> Drop files here or <u>click to choose</u>
+        </span>
+        <span className="kb-hint">txt, md, html, pdf, docx, csv, jsonl · up to 50 MB each</span>
         <input
           data-testid="kb-upload"
           type="file"
@@ -96,27 +100,37 @@ export function UploadList({ kb, onChanged }: { kb: string; onChanged: () => voi
       </label>
       <div className="kb-urls">
         <input
+          className="input"
+          aria-label="URLs to fetch"
           placeholder="https://… (space-separated URLs)"
           value={urls}
           onChange={(e) => setUrls(e.target.value)}
           onKeyDown={(e) => e.key === 'Enter' && sendUrls()}
         />
-        <button onClick={sendUrls}>Fetch</button>
+        <button className="btn" onClick={sendUrls} disabled={!urls.trim()}>
+          <Icon name="download" size={14} /> Fetch
+        </button>
       </div>
       {rows.length > 0 && (
         <ul className="kb-progress" data-testid="kb-progress">
           {rows.map((r) => (
             <li key={r.key} className={`kb-${r.phase}`}>
-              <span className="kb-name">{r.name}</span>
+              <span className="kb-name" title={r.name}>
+                {r.name}
+              </span>
               <progress max={1} value={r.progress} />
-              <span className="kb-phase">
+              <span className={`kb-phase kb-badge kb-status-${r.phase}`}>
                 {r.phase === 'uploading'
                   ? `uploading ${Math.round(r.progress * 100)}%`
                   : r.phase === 'ingesting'
                     ? `ingesting ${Math.round(r.progress * 100)}%`
                     : r.phase}
               </span>
-              {r.message && <span className="kb-msg">{r.message}</span>}
+              {r.message && (
+                <span className="kb-msg" role={r.phase === 'failed' ? 'alert' : undefined}>
+                  {r.message}
+                </span>
+              )}
             </li>
           ))}
         </ul>

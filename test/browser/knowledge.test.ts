@@ -59,6 +59,10 @@ describe('knowledge page', () => {
     await expect.poll(() => page.locator('.kb-query .kb-hint').last().textContent()).toMatch(/mode bm25/);
     expect(await hits.locator('.kb-score').first().textContent()).toMatch(/^\d+\.\d{4}$/);
     await screenshot(page, 'knowledge-page');
+    await page.getByRole('button', { name: 'Toggle theme' }).click();
+    await expect.poll(() => page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
+    await page.locator('.kb-main').evaluate((el) => el.scrollTo(0, el.scrollHeight));
+    await screenshot(page, 'knowledge-page-dark');
     expect(errors).toEqual([]);
   }, 120_000);
 });
