@@ -57,11 +57,22 @@ export function EvaluationView({ evaluationId, onChanged }: { evaluationId: stri
       });
       onChanged();
       es.close();
+      clearInterval(poll);
     };
     es.addEventListener('progress', onProgress as EventListener);
     es.addEventListener('finished', onFinished as EventListener);
+    // A running evaluation may carry a warning (`no_workers`) that no event announces: re-read it now and then.
+    const poll: ReturnType<typeof setInterval> = setInterval(() => {
+      void evalApi
+        .evaluation(evaluationId)
+        .then((x) => {
+          if (!cancelled) setInfo(x);
+        })
+        .catch(() => undefined);
+    }, 3000);
     return () => {
       cancelled = true;
+      clearInterval(poll);
       es.close();
     };
   }, [evaluationId, onChanged]);
@@ -106,6 +117,15 @@ export function EvaluationView({ evaluationId, onChanged }: { evaluationId: stri
           Export JSONL
         </a>
       </div>
+      {info.error && (running || progress.status === 'failed') && (
+        <div className="banner warn" role="alert" data-testid="eval-error">
+          <span>
+            {info.error.code === 'no_workers'
+              ? 'No worker is running these rows (they wait in the Redis queue): start `braid worker` with the same REDIS_URL and database, or enable BRAID_EVAL_INPROCESS_WORKER on the API processes.'
+              : info.error.message}
+          </span>
+        </div>
+      )}
       <div className="eval-progress" aria-label="progress" data-testid="eval-progress">
         <div className="eval-progress-bar" style={{ width: `${pct}%` }} />
         <span>

@@ -49,7 +49,8 @@ export async function cancelQueuedRows(
   await queue.cancel(info.id, await pendingRows(store, info));
 }
 
-const NO_WORKERS = 'no `braid worker` is consuming the evaluation queue (REDIS_URL is set): start one';
+const NO_WORKERS =
+  'no worker is consuming the evaluation queue (REDIS_URL is set and the API processes run none: BRAID_EVAL_INPROCESS_WORKER=0): start `braid worker`, or enable BRAID_EVAL_INPROCESS_WORKER';
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -111,7 +112,7 @@ export async function coordinate(o: CoordinatorOptions): Promise<void> {
       continue;
     }
     if (Date.now() - lastWorkerCheck > 5000) {
-      // Rows only move while some `braid worker` consumes the queue: say so on the evaluation when none does.
+      // Rows only move while some worker (embedded in an API process, or `braid worker`) consumes the queue: say so when none does.
       lastWorkerCheck = Date.now();
       const none = (await queue.workers().catch(() => 1)) === 0;
       if (none !== noWorkers) {

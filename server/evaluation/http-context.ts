@@ -5,7 +5,9 @@ import { redact } from '../flows/redact';
 import { runFlow } from '../runtime/index';
 import { loadFlowRef } from './flow-ref';
 import { RowQueue } from './queue';
+import type { RowDeps } from './row';
 import { EvaluationService } from './service';
+import { RowWorker } from './worker';
 
 const services = new WeakMap<AppContext, EvaluationService>();
 
@@ -25,15 +27,19 @@ export function evaluationServiceFor(ctx: AppContext): EvaluationService {
     }
     return loadFlowRef(ref, ctx.config.flowsDir);
   };
-  svc = new EvaluationService({
-    storage: ctx.storage,
+  const deps: RowDeps = {
     config: ctx.config,
     runServices: ctx.services,
     // Rows, traces and exports are stored and served: scrub configured secrets as runs do.
     runFlow: async (flow, inputs, opts) => redact(await runFlow(flow, inputs, opts), ctx.secrets),
     loadFlow,
-    // Scale-out: with REDIS_URL, rows are jobs for `braid worker` processes (docs/evaluation.md, "Scale-out").
-    rowQueue: rowQueueFor(ctx),
+  };
+  svc = new EvaluationService({
+    ...deps,
+    storage: ctx.storage,
+    // Scale-out: with REDIS_URL, rows are BullMQ jobs run by workers — this process's embedded
+    // one (BRAID_EVAL_INPROCESS_WORKER, default on) and any `braid worker` (docs/evaluation.md, "Scale-out").
+    rowQueue: rowQueueFor(ctx, deps),
   });
   services.set(ctx, svc);
   const s = svc;
@@ -45,14 +51,45 @@ export function evaluationServiceFor(ctx: AppContext): EvaluationService {
   return svc;
 }
 
-function rowQueueFor(ctx: AppContext): Promise<RowQueue> | undefined {
+function rowQueueFor(ctx: AppContext, deps: RowDeps): Promise<RowQueue> | undefined {
   if (!ctx.config.redisUrl) return undefined;
   const q = RowQueue.open(ctx.config, ctx.storage);
   q.catch((err: unknown) => ctx.logger.error({ err: (err as Error).message }, 'evaluation queue unavailable'));
-  // Registered before the service's close; cleanups run in reverse, so the service stops first.
+  // Registered before the service's close; cleanups run in reverse, so the service stops first,
+  // then the embedded worker, then the queue.
   ctx.onClose(async () => {
     const queue = await q.catch(() => undefined);
     await queue?.close();
   });
+  if (ctx.config.evalInProcessWorker !== false) embeddedWorker(ctx, deps, q);
   return q;
+}
+
+/** How long a closing API process lets its embedded worker's rows in flight finish before aborting them. */
+export const EMBEDDED_WORKER_GRACE_MS = 5000;
+
+/**
+ * The API process consumes row jobs too (the same RowWorker as `braid worker`), so REDIS_URL
+ * alone never leaves evaluations waiting for workers nobody started.
+ */
+function embeddedWorker(ctx: AppContext, deps: RowDeps, q: Promise<RowQueue>): void {
+  const concurrency = ctx.config.evalInProcessConcurrency ?? 8;
+  const worker = q.then((queue) => new RowWorker({ ...deps, storage: ctx.storage, queue, concurrency }));
+  worker.then(
+    (w) =>
+      // Not awaited: with Redis down, start() waits for it to come back (rows then run).
+      w.start().then(
+        () =>
+          ctx.logger.info(
+            { worker: w.name, queue: w.worker.opts.prefix, concurrency },
+            'evaluation worker running in process',
+          ),
+        (err: unknown) => ctx.logger.error({ err: (err as Error).message }, 'evaluation worker failed to start'),
+      ),
+    () => undefined,
+  );
+  ctx.onClose(async () => {
+    const w = await worker.catch(() => undefined);
+    await w?.closeWithin(EMBEDDED_WORKER_GRACE_MS);
+  });
 }

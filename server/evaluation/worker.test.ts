@@ -17,6 +17,8 @@ import { RowQueue } from './queue';
 import { EvaluationService } from './service';
 import { qaFlow } from './test-fixtures';
 import { RowWorker } from './worker';
+import { createApp } from '../app';
+import { evaluationServiceFor } from './http-context';
 
 function redisReachable(): Promise<boolean> {
   return new Promise((resolve) => {
@@ -252,5 +254,89 @@ describe.skipIf(missing.length > 0)('RowWorker (BullMQ) with the scale-out coord
     expect(events.filter((e) => e.type === 'finished')).toHaveLength(1);
     expect(w.stored).toBe(30);
     expect(fake.calls).toHaveLength(30);
+  });
+  it('closeWithin: rows in flight past the grace are aborted and go back to the queue for another worker', async () => {
+    await setup();
+    fake.setLatency(3000);
+    const svc = service();
+    const first = await worker(3);
+    const datasetId = await dataset(svc, 6);
+    const info = await svc.create({
+      flow: qaFlow(),
+      datasetId,
+      config: { mapping: { question: 'q' }, expected: 'answer', metrics: ['exact_match'], concurrency: 3 },
+    });
+    while (fake.calls.length < 3) await new Promise((r) => setTimeout(r, 20));
+    const t0 = Date.now();
+    await first.closeWithin(200);
+    expect(Date.now() - t0).toBeLessThan(2000);
+    expect(first.stored).toBe(0);
+    expect(fake.calls.filter((c) => c.clientClosed).length).toBeGreaterThanOrEqual(3);
+    fake.setLatency(5);
+    const second = await worker(3);
+    const final = await svc.wait(info.id);
+    expect(final.status).toBe('completed');
+    expect(final.done).toBe(6);
+    expect(final.failed).toBe(0);
+    expect(second.stored).toBe(6);
+  });
+
+  it('an API app with REDIS_URL consumes its rows with an embedded worker (BRAID_EVAL_INPROCESS_WORKER), closed with the app', async () => {
+    await setup();
+    const apiConfig = loadConfig({
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      OPENAI_BASE_URL: fake.url,
+      OPENAI_API_KEY: 'sk-test',
+      BRAID_LOG_LEVEL: 'silent',
+      BRAID_EVAL_INPROCESS_CONCURRENCY: '3',
+    });
+    const app = createApp({ config: apiConfig, storage: t.storage });
+    closers.push(() => app.close());
+    const svc = evaluationServiceFor(app.context);
+    const deadline = Date.now() + 10_000;
+    while ((await queue.workers()) < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(await queue.workers()).toBe(1);
+    const datasetId = await dataset(svc, 9);
+    const info = await svc.create({
+      flow: qaFlow(),
+      datasetId,
+      config: { mapping: { question: 'q' }, expected: 'answer', metrics: ['exact_match'], concurrency: 4 },
+    });
+    const final = await svc.wait(info.id);
+    expect(final.status).toBe('completed');
+    expect(final.done).toBe(9);
+    expect(final.error).toBeNull();
+    expect((await queue.queue.getCompleted(0, 100)).map((j) => j.returnvalue)).toEqual(Array(9).fill('stored'));
+    await app.close();
+    expect(await queue.workers()).toBe(0);
+  });
+
+  it('with BRAID_EVAL_INPROCESS_WORKER=0 an API app runs no worker: the evaluation waits with error no_workers', async () => {
+    await setup();
+    const apiConfig = loadConfig({
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      OPENAI_BASE_URL: fake.url,
+      OPENAI_API_KEY: 'sk-test',
+      BRAID_LOG_LEVEL: 'silent',
+      BRAID_EVAL_INPROCESS_WORKER: 'off',
+    });
+    expect(apiConfig.evalInProcessWorker).toBe(false);
+    const app = createApp({ config: apiConfig, storage: t.storage });
+    closers.push(() => app.close());
+    const svc = evaluationServiceFor(app.context);
+    const datasetId = await dataset(svc, 3);
+    const info = await svc.create({
+      flow: qaFlow(),
+      datasetId,
+      config: { mapping: { question: 'q' }, expected: 'answer', metrics: ['exact_match'], concurrency: 4 },
+    });
+    const deadline = Date.now() + 5000;
+    while ((await svc.get(info.id))?.error === null && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
+    const waiting = await svc.get(info.id);
+    expect(waiting?.status).toBe('running');
+    expect(waiting?.error?.code).toBe('no_workers');
+    expect(await queue.workers()).toBe(0);
+    expect(fake.calls).toHaveLength(0);
   });
 });

@@ -114,6 +114,20 @@ export class RowWorker {
     this.subscriber.disconnect();
   }
 
+  /**
+   * Stop taking rows and let the rows in flight finish for up to `graceMs`; then abort
+   * them (their jobs go back to the queue, retried by this or another process) and
+   * disconnect. Used by API processes, whose shutdown has a deadline.
+   */
+  async closeWithin(graceMs: number): Promise<void> {
+    const timer = setTimeout(() => this.worker.cancelAllJobs(INTERRUPTED), graceMs);
+    try {
+      await this.close();
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   private async evaluation(id: string, maxAgeMs = 1000): Promise<Cached | undefined> {
     const c = this.evaluations.get(id);
     if (c && Date.now() - c.checkedAt < maxAgeMs) return c;

@@ -2,7 +2,8 @@
  * Scale-out with real services: PostgreSQL (127.0.0.1:5432) and Redis (127.0.0.1:6379).
  * This process coordinates (an EvaluationService with a RowQueue, as an API process with
  * REDIS_URL does); rows are run by `braid worker` child processes (bin/braid.js) against
- * the fake OpenAI server. Every test has a fresh PostgreSQL schema, hence its own
+ * the fake OpenAI server — or, in the API-process tests, by the worker embedded in
+ * `server/main.ts` (BRAID_EVAL_INPROCESS_WORKER, on by default). Every test has a fresh PostgreSQL schema, hence its own
  * installation id and its own queue prefix. Skips (printing why) when a service is
  * unreachable, unless BRAID_REQUIRE_SERVICES=1.
  */
@@ -255,20 +256,21 @@ describe.skipIf(missing.length > 0)('scale-out: braid worker processes on Redis 
     expect(calls.length - 50).toBeLessThanOrEqual(stalled.length);
   }, 60_000);
 
-  it('an API process (braid serve with REDIS_URL) enqueues, a worker runs, the API finalises', async () => {
-    const e = await setup(20);
+  /** Start an API process (server/main.ts, as `braid serve`) with the example qa flow; returns its URL. */
+  async function startApi(e: Env, extraEnv: NodeJS.ProcessEnv): Promise<{ url: string; pid: number }> {
     fs.mkdirSync(path.join(dir, 'flows'), { recursive: true });
     fs.copyFileSync(path.join(ROOT, 'flows', 'qa.flow.json'), path.join(dir, 'flows', 'qa.flow.json'));
-    const [{ match }] = await Promise.all([
-      startChild(
-        e,
-        ['--import', 'tsx', path.join(ROOT, 'server', 'main.ts')],
-        { PORT: '0', HOST: '127.0.0.1' },
-        /running at (http:\/\/\S+)/,
-      ),
-      startWorker(e, 4),
-    ]);
-    const url = match[1];
+    const { child, match } = await startChild(
+      e,
+      ['--import', 'tsx', path.join(ROOT, 'server', 'main.ts')],
+      { PORT: '0', HOST: '127.0.0.1', ...extraEnv },
+      /running at (http:\/\/\S+)/,
+    );
+    return { url: match[1], pid: child.pid as number };
+  }
+
+  /** Upload a 20-row dataset and start an evaluation of the qa flow over HTTP. */
+  async function apiEvaluation(url: string): Promise<EvaluationInfo> {
     const data = Array.from({ length: 20 }, (_, i) =>
       JSON.stringify({ q: `question ${i}`, answer: `Echo: question ${i}` }),
     );
@@ -288,24 +290,67 @@ describe.skipIf(missing.length > 0)('scale-out: braid worker processes on Redis 
       }),
     });
     expect(res.status).toBe(201);
-    const { evaluation: created } = (await res.json()) as { evaluation: EvaluationInfo };
+    return ((await res.json()) as { evaluation: EvaluationInfo }).evaluation;
+  }
+
+  async function apiGet(url: string, id: string): Promise<EvaluationInfo> {
+    return ((await (await fetch(`${url}/api/evaluations/${id}`)).json()) as { evaluation: EvaluationInfo }).evaluation;
+  }
+
+  async function apiFinished(url: string, id: string): Promise<EvaluationInfo> {
     let final: EvaluationInfo | undefined;
     await until(
       async () => {
-        final = ((await (await fetch(`${url}/api/evaluations/${created.id}`)).json()) as { evaluation: EvaluationInfo })
-          .evaluation;
+        final = await apiGet(url, id);
         return final.status !== 'running' && final.status !== 'queued';
       },
       30_000,
       'the evaluation to finish',
     );
-    expect(final?.status).toBe('completed');
-    expect(final?.done).toBe(20);
-    expect(final?.summary?.metrics[0].passRate).toBe(1);
+    return final as EvaluationInfo;
+  }
+
+  it('an API process alone (braid serve with REDIS_URL, no braid worker) runs the rows with its embedded worker', async () => {
+    const e = await setup(20);
+    const { url, pid } = await startApi(e, {});
+    const created = await apiEvaluation(url);
+    const final = await apiFinished(url, created.id);
+    expect(final.status).toBe('completed');
+    expect(final.done).toBe(20);
+    expect(final.error).toBeNull();
+    expect(final.summary?.metrics[0].passRate).toBe(1);
+    expect(asked()).toHaveLength(20);
+    // the rows went through the queue, and the API process's own worker ran every one
+    const completed = await e.queue.queue.getCompleted(0, 100);
+    expect(completed).toHaveLength(20);
+    expect(new Set(completed.map((j) => j.processedBy))).toEqual(new Set([`${os.hostname()}:${pid}`]));
+  }, 60_000);
+
+  it('BRAID_EVAL_INPROCESS_WORKER=0 and no worker: the evaluation reports no_workers, then a braid worker finishes it', async () => {
+    const e = await setup(20);
+    const { url } = await startApi(e, { BRAID_EVAL_INPROCESS_WORKER: '0' });
+    const created = await apiEvaluation(url);
+    let waiting: EvaluationInfo | undefined;
+    await until(
+      async () => (waiting = await apiGet(url, created.id)).error?.code === 'no_workers',
+      10_000,
+      'error no_workers',
+    );
+    expect(waiting?.status).toBe('running');
+    expect(waiting?.error?.message).toMatch(/braid worker.*BRAID_EVAL_INPROCESS_WORKER/);
+    expect(waiting?.done).toBe(0);
+    expect(asked()).toHaveLength(0);
+    const worker = await startWorker(e, 4);
+    const final = await apiFinished(url, created.id);
+    expect(final.status).toBe('completed');
+    expect(final.done).toBe(20);
+    expect(final.error).toBeNull();
+    expect(final.summary?.metrics[0].passRate).toBe(1);
     expect(asked()).toHaveLength(20);
     // the worker (not the API) ran every row
     const completed = await e.queue.queue.getCompleted(0, 100);
     expect(completed).toHaveLength(20);
+    expect(new Set(completed.map((j) => j.processedBy))).toEqual(new Set([`${os.hostname()}:${worker.pid}`]));
   }, 60_000);
 
   it('braid worker refuses to start without REDIS_URL or without a database it can share', async () => {
