@@ -96,7 +96,8 @@ export function QueryPanel({ kb, hasVectors }: { kb: string; hasVectors: boolean
       {result && (
         <>
           <p className="kb-hint kb-result-summary">
-            {result.results.length} {result.results.length === 1 ? 'result' : 'results'} · mode {result.mode} · {result.tookMs} ms
+            {result.results.length} {result.results.length === 1 ? 'result' : 'results'} · mode {result.mode} ·{' '}
+            {result.tookMs} ms
           </p>
           <ol className="kb-hits" data-testid="kb-hits">
             {result.results.map((h, i) => (
