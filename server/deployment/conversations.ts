@@ -2,6 +2,11 @@
  * Conversation memory: the turns of a session (`sessionId`, or the OpenAI `user` field)
  * stored in the database under a scope (a deployment slug, or `flow:<id>` for the
  * builder's playground), kept within a window of messages and estimated tokens.
+ *
+ * A deployed endpoint's conversations belong to the API key that made them: the same
+ * `sessionId` under two keys is two conversations, so one key holder can neither continue
+ * nor read back another's. Only the playground (`flow:<id>`, behind the admin token) has
+ * conversations without a key; a deployment scope without a key is refused.
  */
 import type { Storage } from '../storage/index';
 import { fromJson } from '../storage/index';
@@ -39,31 +44,54 @@ export function windowed(messages: ChatMessage[], w: HistoryWindow): ChatMessage
 
 export const SESSION_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
 
+/** Which conversation: its scope, the key that owns it (null: playground only) and the session. */
+export interface ConversationRef {
+  scope: string;
+  keyId: string | null;
+  sessionId: string;
+}
+
+const PLAYGROUND_SCOPE = 'flow:';
+
+/**
+ * The row id. Keyed: `<slug>/<keyId>/<sessionId>`; playground: `flow:<id>:<sessionId>`.
+ * Session ids and slugs never contain `/` and slugs never contain `:`, so the two forms
+ * cannot meet.
+ */
+export function conversationId(ref: ConversationRef): string {
+  if (ref.keyId === null) {
+    if (!ref.scope.startsWith(PLAYGROUND_SCOPE))
+      throw new Error(`conversations of deployment "${ref.scope}" belong to an API key`);
+    return `${ref.scope}:${ref.sessionId}`;
+  }
+  return `${ref.scope}/${ref.keyId}/${ref.sessionId}`;
+}
+
 export class ConversationStore {
   readonly db: DeployDb;
   constructor(storage: Storage) {
     this.db = deployDb(storage);
   }
 
-  async load(scope: string, sessionId: string): Promise<ChatMessage[]> {
+  async load(ref: ConversationRef): Promise<ChatMessage[]> {
     const r = await this.db
       .selectFrom('conversations')
       .select('messages')
-      .where('id', '=', `${scope}:${sessionId}`)
+      .where('id', '=', conversationId(ref))
       .executeTakeFirst();
     return r ? fromJson<ChatMessage[]>(r.messages, []) : [];
   }
 
   /** Append turns and store the windowed result. */
-  async append(scope: string, sessionId: string, turns: ChatMessage[], w: HistoryWindow): Promise<ChatMessage[]> {
-    const id = `${scope}:${sessionId}`;
-    const prev = await this.load(scope, sessionId);
+  async append(ref: ConversationRef, turns: ChatMessage[], w: HistoryWindow): Promise<ChatMessage[]> {
+    const id = conversationId(ref);
+    const prev = await this.load(ref);
     const next = windowed([...prev, ...turns], w);
     const json = JSON.stringify(next);
     const now = Date.now();
     await this.db
       .insertInto('conversations')
-      .values({ id, scope, session_id: sessionId, messages: json, updated_at: now })
+      .values({ id, scope: ref.scope, key_id: ref.keyId, session_id: ref.sessionId, messages: json, updated_at: now })
       .onConflict((oc) => oc.column('id').doUpdateSet({ messages: json, updated_at: now }))
       .execute();
     return next;
@@ -79,7 +107,7 @@ export class ConversationStore {
     return Number(r.numDeletedRows);
   }
 
-  async clear(scope: string, sessionId: string): Promise<void> {
-    await this.db.deleteFrom('conversations').where('id', '=', `${scope}:${sessionId}`).execute();
+  async clear(ref: ConversationRef): Promise<void> {
+    await this.db.deleteFrom('conversations').where('id', '=', conversationId(ref)).execute();
   }
 }

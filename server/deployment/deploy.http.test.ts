@@ -162,6 +162,79 @@ describe('deployments', () => {
     expect(await answer('greeter', key)).toBe('Reply A: hi');
   });
 
+  it('answers the same for an unknown slug and an existing one until the key is valid', async () => {
+    const other = (await (
+      await s.api('/api/deployments/other/keys', { method: 'POST', json: { label: 'probe' } })
+    ).json()) as {
+      key: { id: string };
+      apiKey: string;
+    };
+    const revoked = (await (
+      await s.api('/api/deployments/greeter/keys', { method: 'POST', json: { label: 'to revoke' } })
+    ).json()) as { key: { id: string }; apiKey: string };
+    expect((await s.api(`/api/deployments/greeter/keys/${revoked.key.id}`, { method: 'DELETE' })).status).toBe(200);
+    const snapshot = async (res: Response) => {
+      const headers = Object.fromEntries(
+        [...res.headers].filter(([k]) => !['date', 'x-request-id', 'keep-alive'].includes(k)),
+      );
+      return { status: res.status, headers, body: await res.text() };
+    };
+    const request = (slug: string, kind: 'run' | 'openapi' | 'feedback', auth: Record<string, string>) =>
+      kind === 'openapi'
+        ? s.api(`/v1/endpoints/${slug}/openapi.json`, { headers: auth })
+        : s.api(`/v1/endpoints/${slug}${kind === 'feedback' ? '/feedback' : ''}`, {
+            method: 'POST',
+            headers: auth,
+            json: kind === 'feedback' ? { traceId: 'x', score: 'up' } : { inputs: { question: 'x' } },
+          });
+    const callers: Array<[string, Record<string, string>, number, string]> = [
+      ['no key', {}, 401, 'unauthorized'],
+      ['unknown key', { authorization: `Bearer brd_${'z'.repeat(43)}` }, 401, 'unauthorized'],
+      ['malformed key', { authorization: 'Bearer nope' }, 401, 'unauthorized'],
+      ['revoked key', { authorization: `Bearer ${revoked.apiKey}` }, 401, 'key_revoked'],
+      // a browser origin not on the allow-list does not get to learn more before the key
+      ['no key, foreign origin', { origin: 'https://evil.example.com' }, 401, 'unauthorized'],
+      ["another deployment's key", { authorization: `Bearer ${other.apiKey}` }, 403, 'forbidden'],
+    ];
+    for (const kind of ['run', 'openapi', 'feedback'] as const) {
+      for (const [who, auth, status, code] of callers) {
+        const known = await snapshot(await request('greeter', kind, auth));
+        const unknown = await snapshot(await request('no-such-deployment', kind, auth));
+        expect(known.status, `${kind}, ${who}`).toBe(status);
+        expect(JSON.parse(known.body).error.code, `${kind}, ${who}`).toBe(code);
+        if (status === 401) {
+          expect(known.headers['www-authenticate'], `${kind}, ${who}`).toBe('Bearer realm="braid-endpoint"');
+          expect(unknown, `${kind}, ${who}: the same answer for an unknown slug`).toEqual(known);
+        } else {
+          // 403 names the slug asked for, nothing about whether it exists
+          expect(unknown.status, `${kind}, ${who}`).toBe(403);
+          expect(unknown.body.replace('no-such-deployment', 'greeter'), `${kind}, ${who}`).toBe(known.body);
+        }
+      }
+    }
+    // /v1/chat/completions: the key comes before the model; any slug but the key's own is 403.
+    const chat = async (model: string, auth: Record<string, string>) =>
+      snapshot(
+        await s.api('/v1/chat/completions', {
+          method: 'POST',
+          headers: auth,
+          json: { model, messages: [{ role: 'user', content: 'x' }] },
+        }),
+      );
+    for (const [who, auth, status] of callers.filter(([w]) => w !== 'no key, foreign origin')) {
+      const known = await chat('greeter', auth);
+      const unknown = await chat('no-such-deployment', auth);
+      expect(known.status, `chat, ${who}`).toBe(status);
+      expect(unknown.status, `chat, ${who}`).toBe(status);
+      if (status === 401) expect(unknown, `chat, ${who}`).toEqual(known);
+    }
+    // A refusal for a slug that is not a deployment creates no metrics series.
+    await new Promise((r) => setTimeout(r, 50));
+    expect(await (await fetch(`${s.url}/metrics`)).text()).not.toContain('no-such-deployment');
+    // And the key's own deployment still answers.
+    expect(await answer('other', other.apiKey)).toBe('Reply O: hi');
+  });
+
   it('validates inputs against the flow (400 with the path), and limits body size (413)', async () => {
     const missing = await s.call('/v1/endpoints/greeter', key, { inputs: {} });
     expect(missing.status).toBe(400);
@@ -335,6 +408,52 @@ describe('deployments', () => {
     expect(third.messages).toHaveLength(2);
   });
 
+  it('keeps a sessionId per key: two keys with the same sessionId have separate memories', async () => {
+    resetFake();
+    const keyA = (await (
+      await s.api('/api/deployments/assistant/keys', { method: 'POST', json: { label: 'A' } })
+    ).json()) as {
+      apiKey: string;
+    };
+    const keyB = (await (
+      await s.api('/api/deployments/assistant/keys', { method: 'POST', json: { label: 'B' } })
+    ).json()) as {
+      apiKey: string;
+    };
+    const lastPrompt = () =>
+      (
+        fake.calls.filter((c) => c.path === '/v1/chat/completions').at(-1)?.body as {
+          messages: Array<{ role: string; content: string }>;
+        }
+      ).messages.map((m) => m.content);
+    const say = async (k: string, question: string) => {
+      const r = await s.call('/v1/endpoints/assistant', k, { inputs: { question }, sessionId: 'shared-id' });
+      expect(r.status).toBe(200);
+      await r.arrayBuffer();
+      return lastPrompt();
+    };
+    await say(keyA.apiKey, 'My PIN is 4711.');
+    // B guesses A's session id: it starts empty and learns nothing of A's turns.
+    const b1 = await say(keyB.apiKey, 'What is my PIN?');
+    expect(b1).toEqual(['You are a helpful assistant.', 'What is my PIN?']);
+    // A's conversation goes on without B's turn in it (B could not continue it).
+    const a2 = await say(keyA.apiKey, 'And my PIN?');
+    expect(a2).toEqual([
+      'You are a helpful assistant.',
+      'My PIN is 4711.',
+      'You are a helpful assistant.: My PIN is 4711.',
+      'And my PIN?',
+    ]);
+    // B's own memory works too.
+    const b2 = await say(keyB.apiKey, 'Hello again');
+    expect(b2).toEqual([
+      'You are a helpful assistant.',
+      'What is my PIN?',
+      'You are a helpful assistant.: What is my PIN?',
+      'Hello again',
+    ]);
+  });
+
   it('logs calls, takes feedback, filters logs, and turns a logged call into a dataset row', async () => {
     resetFake();
     const res = await s.call('/v1/endpoints/greeter', key, { inputs: { question: 'log me' } });
@@ -424,7 +543,7 @@ describe('deployments', () => {
           x.name === 'braid_endpoint_refused_total' &&
           x.labels.deployment === 'greeter' &&
           x.labels.code === 'key_revoked' &&
-          x.value === 1,
+          x.value === 2, // one call each in the bad-keys and the unknown-slug tests
       ),
     ).toBe(true);
     expect(
@@ -472,7 +591,8 @@ describe('deployments', () => {
     const d1 = await deploy('temp');
     expect(await answer('temp', d1.apiKey as string)).toBe('Old T: hi');
     expect((await s.api('/api/deployments/temp', { method: 'DELETE' })).status).toBe(204);
-    expect((await s.call('/v1/endpoints/temp', d1.apiKey as string, { inputs: { question: 'x' } })).status).toBe(404);
+    // Its keys went with it: the old key is now just an unknown key (401, as for any slug).
+    expect((await s.call('/v1/endpoints/temp', d1.apiKey as string, { inputs: { question: 'x' } })).status).toBe(401);
     s.writeFlow(promptFlow('temp', 'New T'));
     const d2 = await deploy('temp');
     expect(d2.version).toBe(1);

@@ -189,10 +189,15 @@ export class EndpointRuntime {
     }
   }
 
-  /** Load a session's stored history for a chat flow (empty without a session). */
-  async history(t: Target, sessionId: string | undefined): Promise<ChatMessage[]> {
+  /**
+   * Load a session's stored history for a chat flow (empty without a session). A
+   * conversation belongs to the key that made it: another key with the same session id
+   * sees its own (empty at first) history.
+   */
+  async history(t: Target, key: KeyRecord | null, sessionId: string | undefined): Promise<ChatMessage[]> {
     if (!sessionId) return [];
-    return this.deps.conversations.load(t.deployment.slug, sessionId);
+    // Without a key the store refuses a deployment scope (a programming error, never a shared history).
+    return this.deps.conversations.load({ scope: t.deployment.slug, keyId: key?.id ?? null, sessionId });
   }
 
   /** Run the target with inputs; records the call whatever happens. */
@@ -215,7 +220,7 @@ export class EndpointRuntime {
     let inputs = rawInputs;
     const shape = o.sessionId ? chatShape(flow) : undefined;
     if (o.sessionId && shape?.history && o.api === 'endpoint' && rawInputs[shape.history] === undefined) {
-      inputs = { ...rawInputs, [shape.history]: await this.history(t, o.sessionId) };
+      inputs = { ...rawInputs, [shape.history]: await this.history(t, o.key, o.sessionId) };
     }
     // Tokens leave through the stream redactor: a secret split across tokens is caught too.
     const stream = o.onToken ? new StreamRedactor(this.deps.secrets) : undefined;
@@ -295,7 +300,11 @@ export class EndpointRuntime {
       if (o.sessionId) {
         const turns = o.turns?.(result.outputs) ?? [];
         if (turns.length > 0)
-          await this.deps.conversations.append(deployment.slug, o.sessionId, turns, deployment.settings.history);
+          await this.deps.conversations.append(
+            { scope: deployment.slug, keyId: o.key?.id ?? null, sessionId: o.sessionId },
+            turns,
+            deployment.settings.history,
+          );
       }
       return { outputs: result.outputs, traceId: result.runId, usage: trace.usage, status: result.status, trace };
     } catch (err) {

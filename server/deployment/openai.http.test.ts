@@ -134,4 +134,50 @@ describe('OpenAI-compatible endpoint with the official openai client', () => {
     const logs = (await (await s.api('/api/deployments/chatty/logs')).json()) as LogPage;
     expect(logs.items.every((i) => i.api === 'openai' && i.sessionId === 'ann')).toBe(true);
   });
+
+  it('keeps a `user` conversation per key: another key with the same `user` neither sees nor continues it', async () => {
+    const created = await s.api('/api/deployments/chatty/keys', { method: 'POST', json: { label: 'second app' } });
+    expect(created.status).toBe(201);
+    const second = (await created.json()) as { key: { id: string }; apiKey: string };
+    fake.reset();
+    const upstream = () =>
+      (
+        fake.calls.filter((x) => x.path === '/v1/chat/completions').at(-1)?.body as {
+          messages: Array<{ role: string; content: string }>;
+        }
+      ).messages.map((m) => [m.role, m.content]);
+    // The same `user` as the first key's conversation (which holds "My name is Ann.").
+    await client(second.apiKey).chat.completions.create({
+      model: 'chatty',
+      user: 'ann',
+      messages: [{ role: 'user', content: 'What is my name?' }],
+    });
+    expect(upstream()).toEqual([
+      ['system', 'You are a helpful assistant.'],
+      ['user', 'What is my name?'],
+    ]);
+    // The first key's conversation goes on without the second key's turn in it.
+    await client(chatKey).chat.completions.create({
+      model: 'chatty',
+      user: 'ann',
+      messages: [{ role: 'user', content: 'Again?' }],
+    });
+    const first = upstream();
+    expect(first.slice(0, 3)).toEqual([
+      ['system', 'You are a helpful assistant.'],
+      ['user', 'My name is Ann.'],
+      ['assistant', 'Echo: My name is Ann.'],
+    ]);
+    expect(first.at(-1)).toEqual(['user', 'Again?']);
+    expect(first.filter(([, c]) => c === 'What is my name?')).toHaveLength(1); // its own turn only, once
+    // A revoked key's conversation is gone with it.
+    expect((await s.api(`/api/deployments/chatty/keys/${second.key.id}`, { method: 'DELETE' })).status).toBe(200);
+    await expect(
+      client(second.apiKey).chat.completions.create({
+        model: 'chatty',
+        user: 'ann',
+        messages: [{ role: 'user', content: 'x' }],
+      }),
+    ).rejects.toMatchObject({ status: 401 });
+  });
 });

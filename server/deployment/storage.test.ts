@@ -80,9 +80,9 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         expect((await logs.get('f', 't2'))?.promptInjection).toBe(true);
 
         const conv = new ConversationStore(storage);
+        const s1 = { scope: 'f', keyId: 'k1', sessionId: 's1' };
         await conv.append(
-          'f',
-          's1',
+          s1,
           [
             { role: 'user', content: 'a' },
             { role: 'assistant', content: 'b' },
@@ -90,8 +90,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
           { maxMessages: 3, maxTokens: 1000 },
         );
         const after = await conv.append(
-          'f',
-          's1',
+          s1,
           [
             { role: 'user', content: 'c' },
             { role: 'assistant', content: 'd' },
@@ -99,10 +98,33 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
           { maxMessages: 3, maxTokens: 1000 },
         );
         expect(after.map((m) => m.content)).toEqual(['c', 'd']); // windowed to 3, never opening on a reply
-        expect(await conv.load('f', 's1')).toEqual(after);
+        expect(await conv.load(s1)).toEqual(after);
+        // The same session id under another key (or another deployment) is another conversation.
+        expect(await conv.load({ ...s1, keyId: 'k2' })).toEqual([]);
+        expect(await conv.load({ ...s1, scope: 'g' })).toEqual([]);
+        // A deployment's conversation always has an owner; only the playground has none.
+        await expect(conv.load({ ...s1, keyId: null })).rejects.toThrow(/belong to an API key/);
+        await conv.append({ scope: 'flow:f', keyId: null, sessionId: 's1' }, [{ role: 'user', content: 'p' }], {
+          maxMessages: 3,
+          maxTokens: 1000,
+        });
+        expect(await conv.load({ scope: 'flow:f', keyId: null, sessionId: 's1' })).toHaveLength(1);
         expect(await conv.prune('f', Date.now() - 60_000)).toBe(0);
         expect(await conv.prune('f', Date.now() + 1)).toBe(1);
-        expect(await conv.load('f', 's1')).toEqual([]);
+        expect(await conv.load(s1)).toEqual([]);
+
+        // Revoking a key deletes its conversations; deleting a deployment deletes all of its.
+        const k2 = await svc.createKey('f', 'second');
+        const window = { maxMessages: 10, maxTokens: 1000 };
+        await conv.append({ scope: 'f', keyId: k2.key.id, sessionId: 's' }, [{ role: 'user', content: 'x' }], window);
+        await conv.append({ scope: 'f', keyId: 'k3', sessionId: 's' }, [{ role: 'user', content: 'y' }], window);
+        await svc.revokeKey('f', k2.key.id);
+        expect(await conv.load({ scope: 'f', keyId: k2.key.id, sessionId: 's' })).toEqual([]);
+        expect(await conv.load({ scope: 'f', keyId: 'k3', sessionId: 's' })).toHaveLength(1);
+        await svc.deploy(promptFlow('h', 'x'), {}, 'http://h');
+        await conv.append({ scope: 'h', keyId: 'kh', sessionId: 's' }, [{ role: 'user', content: 'z' }], window);
+        await svc.remove('h');
+        expect(await conv.load({ scope: 'h', keyId: 'kh', sessionId: 's' })).toEqual([]);
 
         const alerts = new AlertEngine({
           storage,

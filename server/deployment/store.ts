@@ -211,9 +211,10 @@ export class DeploymentStore {
     return { ...d, settings };
   }
 
-  /** Delete a deployment with its versions and keys (logs stay until retention removes them). */
+  /** Delete a deployment with its versions, keys and conversations (logs stay until retention removes them). */
   async remove(slug: string): Promise<boolean> {
     return this.db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('conversations').where('scope', '=', slug).execute();
       await trx.deleteFrom('deployment_keys').where('slug', '=', slug).execute();
       await trx.deleteFrom('deployment_versions').where('slug', '=', slug).execute();
       const r = await trx.deleteFrom('deployments').where('slug', '=', slug).executeTakeFirst();
@@ -269,6 +270,7 @@ export class DeploymentStore {
     return Number(r.numUpdatedRows) > 0;
   }
 
+  /** Revoke a key; the conversations it owns are deleted (no one can reach them any more). */
   async revokeKey(slug: string, id: string): Promise<KeyRecord | undefined> {
     await this.db
       .updateTable('deployment_keys')
@@ -277,6 +279,7 @@ export class DeploymentStore {
       .where('id', '=', id)
       .where('revoked_at', 'is', null)
       .execute();
+    await this.db.deleteFrom('conversations').where('scope', '=', slug).where('key_id', '=', id).execute();
     const r = await this.db
       .selectFrom('deployment_keys')
       .selectAll()

@@ -66,6 +66,8 @@ export interface RequestLogsTable {
 export interface ConversationsTable {
   id: string;
   scope: string;
+  /** the deployment key that owns it; null for the playground (`flow:<id>` scopes) */
+  key_id: string | null;
   session_id: string;
   messages: string;
   updated_at: number;

@@ -277,7 +277,7 @@ export const deploymentsRoutes: RouteModule = (ctx) => {
         );
       const b = body(req);
       const sessionId = sessionIdOf(b.sessionId, 'sessionId') ?? 'playground';
-      const scope = `flow:${id}`;
+      const ref = { scope: `flow:${id}`, keyId: null, sessionId }; // the playground: admin token, no API key
       const conversations = rt().conversations;
       let inputs: Record<string, unknown>;
       let userText: string;
@@ -286,10 +286,7 @@ export const deploymentsRoutes: RouteModule = (ctx) => {
           typeof b.message === 'string'
             ? [{ role: 'user' as const, content: b.message }]
             : normaliseMessages(b.messages);
-        ({ inputs, userText } = chatInputs(
-          shape,
-          mergeWithHistory(messages, await conversations.load(scope, sessionId)),
-        ));
+        ({ inputs, userText } = chatInputs(shape, mergeWithHistory(messages, await conversations.load(ref))));
       } catch (err) {
         if (err instanceof ChatMappingError) throw new DeploymentError(400, 'invalid_messages', err.message);
         throw err;
@@ -299,15 +296,14 @@ export const deploymentsRoutes: RouteModule = (ctx) => {
       const history =
         reply !== null
           ? await conversations.append(
-              scope,
-              sessionId,
+              ref,
               [
                 { role: 'user', content: userText },
                 { role: 'assistant', content: reply },
               ],
               { maxMessages: 50, maxTokens: 16_000 },
             )
-          : await conversations.load(scope, sessionId);
+          : await conversations.load(ref);
       res.json({
         reply,
         status: result.status,
@@ -323,7 +319,7 @@ export const deploymentsRoutes: RouteModule = (ctx) => {
     '/api/flows/:id/chat/:sessionId',
     handle(async (req, res) => {
       const sessionId = sessionIdOf(String(req.params.sessionId), 'sessionId') as string;
-      res.json({ history: await rt().conversations.load(`flow:${flowId(req)}`, sessionId) });
+      res.json({ history: await rt().conversations.load({ scope: `flow:${flowId(req)}`, keyId: null, sessionId }) });
     }),
   );
 
@@ -331,7 +327,7 @@ export const deploymentsRoutes: RouteModule = (ctx) => {
     '/api/flows/:id/chat/:sessionId',
     handle(async (req, res) => {
       const sessionId = sessionIdOf(String(req.params.sessionId), 'sessionId') as string;
-      await rt().conversations.clear(`flow:${flowId(req)}`, sessionId);
+      await rt().conversations.clear({ scope: `flow:${flowId(req)}`, keyId: null, sessionId });
       res.status(204).end();
     }),
   );

@@ -4,7 +4,10 @@
  *   GET  /v1/endpoints/:slug/openapi.json
  *   POST /v1/endpoints/:slug/feedback   { traceId, score, comment? }
  *   OPTIONS …                            CORS preflight against the deployment's allow-list
- * Order per call: CORS → key (401/403) → rate limit (429) → body (413) → inputs (400) → run.
+ * Order per call: key (401/403) → deployment (404) → CORS (403) → rate limit (429) → body
+ * (413) → inputs (400) → run. The key comes before the deployment lookup, so a caller
+ * without a valid key gets the same 401 whether or not the slug exists, and a valid key of
+ * another deployment the same 403: slugs cannot be enumerated.
  */
 import { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { chatShape, replyText } from '../../deployment/chat';
@@ -12,7 +15,7 @@ import { SESSION_ID, type ChatMessage } from '../../deployment/conversations';
 import { DeploymentError } from '../../deployment/errors';
 import { buildOpenApi } from '../../deployment/openapi';
 import { deploymentRuntime } from '../../deployment/runtime';
-import type { DeploymentRecord } from '../../deployment/store';
+import type { DeploymentRecord, KeyRecord } from '../../deployment/store';
 import { jsonBody } from '../middleware/json';
 import { createRouter, type RouteModule } from '../context';
 import { sendError, toHttpError } from '../errors';
@@ -151,6 +154,38 @@ export const endpointsRoutes: RouteModule = (ctx) => {
   const rt = () => deploymentRuntime(ctx);
   const origin = (req: Request) => `${req.protocol}://${req.get('host') ?? `${ctx.config.host}:${ctx.config.port}`}`;
 
+  /**
+   * Key first (401 missing/unknown/revoked, 403 another deployment's, never looking at the
+   * slug before), then the deployment (404 only for a key whose deployment went away) and
+   * its CORS allow-list.
+   */
+  async function authorize(
+    req: Request,
+    res: Response,
+    slug: string,
+  ): Promise<{ key: KeyRecord; d: DeploymentRecord }> {
+    const { endpoints } = rt();
+    const key = await endpoints.authenticate(req.get('authorization'), slug);
+    const d = await endpoints.deployment(slug);
+    applyCors(req, res, d.settings.corsOrigins);
+    return { key, d };
+  }
+
+  /**
+   * Count a refused call in /metrics when its slug is a deployment (arbitrary slugs must not
+   * create series). Looked up off the response path, so the answer's timing does not depend
+   * on whether the slug exists.
+   */
+  function countRefused(slug: string, code: string): void {
+    const runtime = rt();
+    setImmediate(() => {
+      runtime.endpoints.deployment(slug).then(
+        () => runtime.metrics.recordRefused(slug, code),
+        () => undefined,
+      );
+    });
+  }
+
   r.options(
     ['/v1/endpoints/:slug', '/v1/endpoints/:slug/feedback', '/v1/endpoints/:slug/openapi.json'],
     handle(async (req, res) => {
@@ -170,17 +205,16 @@ export const endpointsRoutes: RouteModule = (ctx) => {
     handle(async (req, res) => {
       const slug = String(req.params.slug);
       const { endpoints } = rt();
-      const target0 = await endpoints.deployment(slug);
       let key;
       let body;
       try {
-        applyCors(req, res, target0.settings.corsOrigins);
-        key = await endpoints.authenticate(req.get('authorization'), slug);
-        await endpoints.rateLimit(key, target0.settings);
-        body = objectBody(await parseBody(req, res, target0.settings.maxBodyBytes));
+        const a = await authorize(req, res, slug);
+        key = a.key;
+        await endpoints.rateLimit(key, a.d.settings);
+        body = objectBody(await parseBody(req, res, a.d.settings.maxBodyBytes));
       } catch (err) {
         // Calls refused before they run show up in /metrics (per existing deployment only).
-        if (err instanceof DeploymentError) rt().metrics.recordRefused(slug, err.code);
+        if (err instanceof DeploymentError) countRefused(slug, err.code);
         throw err;
       }
       const t = await endpoints.resolve(slug, pinnedVersion(req));
@@ -232,11 +266,8 @@ export const endpointsRoutes: RouteModule = (ctx) => {
     '/v1/endpoints/:slug/openapi.json',
     handle(async (req, res) => {
       const slug = String(req.params.slug);
-      const { endpoints } = rt();
-      const d = await endpoints.deployment(slug);
-      applyCors(req, res, d.settings.corsOrigins);
-      await endpoints.authenticate(req.get('authorization'), slug);
-      const t = await endpoints.resolve(slug, pinnedVersion(req));
+      await authorize(req, res, slug);
+      const t = await rt().endpoints.resolve(slug, pinnedVersion(req));
       res.json(
         buildOpenApi({ slug, version: t.version.version, flow: t.version.flow, baseUrl: rt().baseUrl(origin(req)) }),
       );
@@ -248,9 +279,7 @@ export const endpointsRoutes: RouteModule = (ctx) => {
     handle(async (req, res) => {
       const slug = String(req.params.slug);
       const runtime = rt();
-      const d = await runtime.endpoints.deployment(slug);
-      applyCors(req, res, d.settings.corsOrigins);
-      await runtime.endpoints.authenticate(req.get('authorization'), slug);
+      await authorize(req, res, slug);
       const body = objectBody(await parseBody(req, res, 64 * 1024));
       const fb = parseFeedback(body);
       if (!(await runtime.logs.feedback(slug, fb.traceId, fb)))

@@ -6,7 +6,9 @@
  *                              comes from the run's trace.
  *   GET  /v1/models, /v1/models/:id   the deployment the key belongs to.
  * The mapping of messages to flow inputs is in server/deployment/chat.ts; the OpenAI
- * `user` field is the conversation id for server-side memory.
+ * `user` field is the conversation id for server-side memory (per key: two keys with the
+ * same `user` have separate conversations). The key is checked before anything about the
+ * model, and any slug other than the key's own is 403, existing or not.
  */
 import type { Request, Response } from 'express';
 import type { Flow } from '../../../shared';
@@ -120,7 +122,10 @@ export const openaiRoutes: RouteModule = (ctx) => {
       let userText: string;
       try {
         messages = normaliseMessages(body.messages);
-        const conversation = mergeWithHistory(messages, sessionId ? await endpoints.history(t, sessionId) : undefined);
+        const conversation = mergeWithHistory(
+          messages,
+          sessionId ? await endpoints.history(t, key, sessionId) : undefined,
+        );
         ({ inputs, userText } = chatInputs(shape, conversation));
       } catch (err) {
         if (err instanceof ChatMappingError) throw new DeploymentError(400, 'invalid_messages', err.message);

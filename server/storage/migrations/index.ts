@@ -21,6 +21,7 @@ import { knowledge } from './0100_knowledge';
 import { evaluation } from './0200_evaluation';
 import { installation } from './0210_installation';
 import { deployment } from './0300_deployment';
+import { conversationKey } from './0301_conversation_key';
 
 export interface Migration {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -35,4 +36,5 @@ export const migrations: Record<string, Migration> = {
   '0200_evaluation': evaluation,
   '0210_installation': installation,
   '0300_deployment': deployment,
+  '0301_conversation_key': conversationKey,
 };
