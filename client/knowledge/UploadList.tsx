@@ -2,6 +2,7 @@
 import { useState } from 'react';
 import { Icon } from '../ui/Icon';
 import { kbApi, type IngestJob } from './api';
+import { KNOWLEDGE_MAX_FILE_BYTES } from '../../shared/api/knowledge';
 
 export interface UploadRow {
   key: string;
@@ -48,6 +49,17 @@ export function UploadList({ kb, onChanged }: { kb: string; onChanged: () => voi
     }));
     setRows((rs) => [...fresh, ...rs].slice(0, 50));
     fresh.forEach((row, i) => {
+      // The server refuses larger files anyway; saying so here spares a long upload that a
+      // closed connection would turn into an unreadable network error.
+      if (files[i].size > KNOWLEDGE_MAX_FILE_BYTES) {
+        const mb = Math.round(KNOWLEDGE_MAX_FILE_BYTES / (1024 * 1024));
+        patch(row.key, {
+          phase: 'failed',
+          progress: 1,
+          message: `${files[i].name} is larger than ${mb} MB: split it into smaller files`,
+        });
+        return;
+      }
       kbApi
         .upload(kb, files[i], (p) => patch(row.key, { progress: p }))
         .then((job) => followJob(kb, job, (p) => patch(row.key, p)))
@@ -89,7 +101,9 @@ export function UploadList({ kb, onChanged }: { kb: string; onChanged: () => voi
         <span className="kb-drop-title">
           <Icon name="upload" size={16} /> Drop files here or <u>click to choose</u>
         </span>
-        <span className="kb-hint">txt, md, html, pdf, docx, csv, jsonl · up to 50 MB each</span>
+        <span className="kb-hint">
+          txt, md, html, pdf, docx, csv, jsonl · up to {Math.round(KNOWLEDGE_MAX_FILE_BYTES / (1024 * 1024))} MB each
+        </span>
         <input
           data-testid="kb-upload"
           type="file"

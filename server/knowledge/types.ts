@@ -1,3 +1,4 @@
+import { KNOWLEDGE_MAX_FILE_BYTES } from '../../shared/api/knowledge';
 /** Shared types and the error class of the knowledge domain. */
 
 export type SearchMode = 'bm25' | 'vector' | 'hybrid';
@@ -118,5 +119,5 @@ export class KnowledgeError extends Error {
 
 export const DEFAULT_KB_CONFIG: KnowledgeBaseConfig = { chunkSize: 1000, chunkOverlap: 150 };
 /** Largest file accepted (upload, CLI, URL), bytes. */
-export const DEFAULT_MAX_FILE_BYTES = 50 * 1024 * 1024;
+export const DEFAULT_MAX_FILE_BYTES = KNOWLEDGE_MAX_FILE_BYTES;
 export const KB_NAME_RE = /^[a-z0-9][a-z0-9_-]{0,63}$/;

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { ensureClientBuilt, launchBrowser, newPage, screenshot, startStack, type Stack } from './harness';
+import { KNOWLEDGE_MAX_FILE_BYTES } from '../../shared/api/knowledge';
 
 let stack: Stack;
 let browser: Browser;
@@ -48,6 +49,18 @@ describe('knowledge page', () => {
     await expect
       .poll(() => progress.textContent(), { timeout: 15_000 })
       .toMatch(/empty\.txt.*failed.*the file is empty/);
+
+    // A file over the per-file limit is refused in the browser, before any upload.
+    let uploads = 0;
+    page.on('request', (r) => r.url().includes('/documents') && r.method() === 'POST' && uploads++);
+    const huge = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'braid-kb-')), 'huge.txt');
+    fs.writeFileSync(huge, Buffer.alloc(KNOWLEDGE_MAX_FILE_BYTES + 1, 'a'));
+    await page.getByTestId('kb-upload').setInputFiles(huge);
+    fs.rmSync(path.dirname(huge), { recursive: true, force: true });
+    await expect
+      .poll(() => progress.textContent(), { timeout: 15_000 })
+      .toMatch(/huge\.txt.*failed.*larger than 50 MB/);
+    expect(uploads).toBe(0);
 
     await page.getByTestId('kb-documents').getByText('lighthouses.md').click();
     await expect.poll(() => page.getByTestId('kb-chunks').textContent()).toContain('Lighthouses > Keepers');
