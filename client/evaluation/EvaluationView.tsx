@@ -120,9 +120,15 @@ export function EvaluationView({ evaluationId, onChanged }: { evaluationId: stri
       {info.error && (running || progress.status === 'failed') && (
         <div className="banner warn" role="alert" data-testid="eval-error">
           <span>
-            {info.error.code === 'no_workers'
-              ? 'No worker is running these rows (they wait in the Redis queue): start `braid worker` with the same REDIS_URL and database, or enable BRAID_EVAL_INPROCESS_WORKER on the API processes.'
-              : info.error.message}
+            {info.error.code === 'no_workers' ? (
+              <>
+                No worker is running these rows (they wait in the Redis queue): start <code>braid worker</code> with the
+                same <code>REDIS_URL</code> and database, or enable <code>BRAID_EVAL_INPROCESS_WORKER</code> on the API
+                processes.
+              </>
+            ) : (
+              info.error.message
+            )}
           </span>
         </div>
       )}

@@ -174,4 +174,45 @@ describe('evaluations page', () => {
     await screenshot(page, 'eval3-100k');
     expect(errors).toEqual([]);
   }, 180_000);
+  it("shows a running evaluation's no_workers warning with what to do", async () => {
+    // A scale-out evaluation that no worker consumes: running, leased by another process, and the
+    // coordinator's warning arriving after the page opened (the view re-reads the evaluation).
+    const storage = stack.server.storage;
+    const ds = await new DatasetStore(storage).importStream(
+      { name: 'waiting' },
+      Readable.from(['question,expected\nq0,a0\nq1,a1\n']),
+      { filename: 'waiting.csv' },
+    );
+    const store = new EvaluationStore(storage);
+    const e = await store.insert({
+      name: 'waiting run',
+      flow: qaFlow(),
+      datasetId: ds.dataset.id,
+      datasetVersionId: ds.version.id,
+      config: {
+        mapping: { question: 'question' },
+        expected: 'expected',
+        output: 'answer',
+        metrics: [{ type: 'exact_match' as const }],
+        concurrency: 8,
+      },
+      total: 2,
+    });
+    await store.lease(e.id, 'seed', 600_000); // keep the server's resume loop away from it
+    await store.setStatus(e.id, 'running', { started: true, error: null });
+    const { page, errors } = await newPage(browser);
+    await page.goto(`${stack.url}/#/evaluations`);
+    await page.getByTestId(`evaluation-item-${e.id}`).click();
+    await expect.poll(() => page.getByTestId('eval-status').textContent()).toBe('running');
+    expect(await page.getByTestId('eval-error').count()).toBe(0);
+    await store.noteError(e.id, { code: 'no_workers', message: 'no worker is consuming the evaluation queue' });
+    const banner = page.getByTestId('eval-error');
+    await banner.waitFor({ timeout: 10_000 });
+    expect(await banner.textContent()).toMatch(
+      /start braid worker with the same REDIS_URL.*enable BRAID_EVAL_INPROCESS_WORKER/,
+    );
+    await screenshot(page, 'eval4-no-workers');
+    await store.setStatus(e.id, 'cancelled', { finished: true });
+    expect(errors).toEqual([]);
+  }, 60_000);
 });
