@@ -42,6 +42,9 @@ const envSchema = z.object({
   BRAID_PUBLIC_URL: z.string().url().optional(),
 });
 
+/** Every environment variable Braid reads (docs/configuration.md documents each; a test checks). */
+export const ENV_VARS = Object.keys(envSchema.shape) as Array<keyof typeof envSchema.shape>;
+
 export interface Config {
   port: number;
   host: string;

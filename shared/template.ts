@@ -170,6 +170,7 @@ class DataOnlyContext extends Mustache.Context {
     return new DataOnlyContext(view, this);
   }
   override lookup(name: string): unknown {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- walks the context chain from this one
     for (let ctx: Mustache.Context | undefined = this; ctx; ctx = ctx.parent) {
       let found: { hit: boolean; value?: unknown };
       if (name === '.') found = { hit: true, value: ctx.view as unknown };
