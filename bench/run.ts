@@ -9,8 +9,14 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 
 const BENCHES: Record<string, { file: string; about: string }> = {
-  'runtime-nodes': { file: 'runtime/nodes.ts', about: 'per-node scheduler overhead on a 200-node DAG (target ≤ 50 µs/node)' },
-  'runtime-prompt': { file: 'runtime/prompt.ts', about: 'added latency of a one-prompt run vs bare ChatOpenAI (target ≤ 1 ms at p50)' },
+  'runtime-nodes': {
+    file: 'runtime/nodes.ts',
+    about: 'per-node scheduler overhead on a 200-node DAG (target ≤ 50 µs/node)',
+  },
+  'runtime-prompt': {
+    file: 'runtime/prompt.ts',
+    about: 'added latency of a one-prompt run vs bare ChatOpenAI (target ≤ 1 ms at p50)',
+  },
   canvas: { file: 'canvas/run.ts', about: '500-node flow in Chromium: time to interactive, drag frame times' },
   retrieval: { file: 'retrieval/run.ts', about: '50k chunks: ingest throughput and query p50/p95 per mode' },
   eval: { file: 'eval/run.ts', about: '2,000-row evaluation wall time vs ideal; 100k-row memory growth' },
@@ -25,5 +31,7 @@ if (!name || !BENCHES[name]) {
   for (const [key, b] of Object.entries(BENCHES)) console.log(`  ${key.padEnd(16)} ${b.about}`);
   process.exit(name ? 2 : 0);
 }
-const res = spawnSync(process.execPath, ['--import', 'tsx', path.join(here, BENCHES[name].file), ...args], { stdio: 'inherit' });
+const res = spawnSync(process.execPath, ['--import', 'tsx', path.join(here, BENCHES[name].file), ...args], {
+  stdio: 'inherit',
+});
 process.exit(res.status ?? 1);

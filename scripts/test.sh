@@ -16,4 +16,6 @@ if [ ! -x /usr/bin/chromium ]; then
 fi
 
 npx tsc -p tsconfig.json
+npx eslint .
+npx prettier --check . > /dev/null || { npx prettier --check . ; echo "scripts/test.sh: run 'npm run format'" >&2; exit 1; }
 npx vitest run "$@"

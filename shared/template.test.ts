@@ -68,7 +68,9 @@ describe('renderTemplate reads only the data it was given', () => {
 
   it('prototype properties of objects and arrays are not readable', () => {
     const view = { o: { a: 1 }, arr: [1, 2, 3] };
-    expect(renderTemplate('{{o.constructor.name}}|{{o.toString}}|{{o.hasOwnProperty}}|{{o.__proto__}}', view)).toBe('|||');
+    expect(renderTemplate('{{o.constructor.name}}|{{o.toString}}|{{o.hasOwnProperty}}|{{o.__proto__}}', view)).toBe(
+      '|||',
+    );
     expect(renderTemplate('{{arr.map}}|{{arr.constructor.name}}|{{arr.push}}', view)).toBe('||');
     expect(renderTemplate('{{#o}}{{constructor.name}}{{toString}}{{/o}}', view)).toBe('');
     // the view object itself (root context) is plain data too
@@ -77,7 +79,9 @@ describe('renderTemplate reads only the data it was given', () => {
 
   it('keeps data access: own properties, dotted paths, `.`, array index and array `length`', () => {
     const view = { user: { name: 'Ann', tags: ['a', 'b'] }, nums: [1, 2, 3], docs: [{ text: 'x' }, { text: 'y' }] };
-    expect(renderTemplate('{{user.name}} {{user.tags.length}} {{user.tags.1}} {{nums.length}}', view)).toBe('Ann 2 b 3');
+    expect(renderTemplate('{{user.name}} {{user.tags.length}} {{user.tags.1}} {{nums.length}}', view)).toBe(
+      'Ann 2 b 3',
+    );
     expect(renderTemplate('{{#nums}}<{{.}}>{{/nums}}', view)).toBe('<1><2><3>');
     expect(renderTemplate('{{#docs}}{{text}}{{/docs}}', view)).toBe('xy');
     // a name missing from the item is looked up in the enclosing sections (mustache semantics)

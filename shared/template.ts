@@ -137,7 +137,11 @@ const writer = newWriter();
  * `escape` writes each `{{value}}` (default: stringifyValue); `{{{value}}}` is written raw.
  * The http tool passes URL- and JSON-string escaping here.
  */
-export function renderTemplate(template: string, view: Record<string, unknown>, escape: (value: unknown) => string = stringifyValue): string {
+export function renderTemplate(
+  template: string,
+  view: Record<string, unknown>,
+  escape: (value: unknown) => string = stringifyValue,
+): string {
   const safeView = stripFunctions(view);
   return writer.render(template, new DataOnlyContext(safeView), {}, { escape: (s: unknown) => escape(s) } as never);
 }

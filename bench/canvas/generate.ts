@@ -23,7 +23,12 @@ export function generateFlow(opts: { nodes?: number; edges?: number; rows?: numb
     for (let r = 0; r < rows && nodes.length < total; r++) {
       const id = `n${c}-${r}`;
       byCol[c].push(id);
-      nodes.push({ id, type: 'transform', position: { x: c * 300, y: r * 130 }, config: { mode: 'template', template: c === 0 ? `seed ${r}` : '{{a}} / {{b}}' } });
+      nodes.push({
+        id,
+        type: 'transform',
+        position: { x: c * 300, y: r * 130 },
+        config: { mode: 'template', template: c === 0 ? `seed ${r}` : '{{a}} / {{b}}' },
+      });
     }
   }
   const edges: FlowEdge[] = [];
@@ -44,5 +49,13 @@ export function generateFlow(opts: { nodes?: number; edges?: number; rows?: numb
     edges.push({ source: src, sourcePort: 'result', target: t, targetPort: 'b' });
   }
   for (const n of nodes) if (!n.id.startsWith('n0-') && !hasB.has(n.id)) n.values = { b: '-' };
-  return { schemaVersion: 1, id: 'bench-canvas', name: `Canvas benchmark (${nodes.length} nodes, ${edges.length} edges)`, inputs: [], outputs: [], nodes, edges };
+  return {
+    schemaVersion: 1,
+    id: 'bench-canvas',
+    name: `Canvas benchmark (${nodes.length} nodes, ${edges.length} edges)`,
+    inputs: [],
+    outputs: [],
+    nodes,
+    edges,
+  };
 }

@@ -23,7 +23,12 @@ async function readError(res: Response): Promise<ApiError> {
     body = undefined;
   }
   const e = body?.error;
-  return new ApiError(res.status, e?.code ?? `http_${res.status}`, e?.message ?? `${res.status} ${res.statusText}`, e?.details);
+  return new ApiError(
+    res.status,
+    e?.code ?? `http_${res.status}`,
+    e?.message ?? `${res.status} ${res.statusText}`,
+    e?.details,
+  );
 }
 
 export async function request(path: string, init: RequestInit = {}): Promise<Response> {
@@ -31,7 +36,11 @@ export async function request(path: string, init: RequestInit = {}): Promise<Res
   try {
     res = await fetch(path, {
       ...init,
-      headers: { Accept: 'application/json', ...(init.body ? { 'Content-Type': 'application/json' } : {}), ...init.headers },
+      headers: {
+        Accept: 'application/json',
+        ...(init.body ? { 'Content-Type': 'application/json' } : {}),
+        ...init.headers,
+      },
     });
   } catch (err) {
     throw new ApiError(0, 'network', `Cannot reach the Braid server (${(err as Error).message})`);
@@ -154,7 +163,9 @@ export interface RunRecord extends RunSummary {
 
 export const api = {
   nodeTypes: () =>
-    getJson<{ nodeTypes: Array<Omit<NodeTypeInfo, 'config'> & { configSchema?: JsonSchema; config?: JsonSchema }> }>('/api/node-types').then((r) =>
+    getJson<{ nodeTypes: Array<Omit<NodeTypeInfo, 'config'> & { configSchema?: JsonSchema; config?: JsonSchema }> }>(
+      '/api/node-types',
+    ).then((r) =>
       r.nodeTypes.map(({ configSchema, config, ...rest }) => ({ ...rest, config: configSchema ?? config ?? {} })),
     ),
   providers: () => getJson<{ providers: ProviderInfo[] }>('/api/providers').then((r) => r.providers),
@@ -184,11 +195,17 @@ export const api = {
     getJson<{ commit: string; date: number; flow: Record<string, unknown>; valid: boolean; problems: FlowProblem[] }>(
       `/api/flows/${encodeURIComponent(id)}/versions/${encodeURIComponent(commit)}`,
     ),
-  deleteFlow: (id: string) => request(`/api/flows/${encodeURIComponent(id)}`, { method: 'DELETE' }).then(() => undefined),
-  validate: (id: string) => getJson<{ valid: boolean; problems: FlowProblem[] }>(`/api/flows/${encodeURIComponent(id)}/validate`, { method: 'POST' }),
-  listRuns: (flowId: string) => getJson<{ runs: RunSummary[] }>(`/api/flows/${encodeURIComponent(flowId)}/runs`).then((r) => r.runs),
+  deleteFlow: (id: string) =>
+    request(`/api/flows/${encodeURIComponent(id)}`, { method: 'DELETE' }).then(() => undefined),
+  validate: (id: string) =>
+    getJson<{ valid: boolean; problems: FlowProblem[] }>(`/api/flows/${encodeURIComponent(id)}/validate`, {
+      method: 'POST',
+    }),
+  listRuns: (flowId: string) =>
+    getJson<{ runs: RunSummary[] }>(`/api/flows/${encodeURIComponent(flowId)}/runs`).then((r) => r.runs),
   getRun: (runId: string) => getJson<RunRecord>(`/api/runs/${encodeURIComponent(runId)}`),
-  cancelRun: (runId: string) => request(`/api/runs/${encodeURIComponent(runId)}/cancel`, { method: 'POST' }).then(() => undefined),
+  cancelRun: (runId: string) =>
+    request(`/api/runs/${encodeURIComponent(runId)}/cancel`, { method: 'POST' }).then(() => undefined),
   runNode: (flowId: string, nodeId: string, inputs: Record<string, unknown>) =>
     getJson<{ runId: string; status: RunStatus; outputs: Record<string, unknown>; trace: Trace }>(
       `/api/flows/${encodeURIComponent(flowId)}/nodes/${encodeURIComponent(nodeId)}/run`,

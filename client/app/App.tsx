@@ -95,7 +95,12 @@ export function App() {
           </a>
         ))}
         <div className="nav-spacer" />
-        <button className="nav-item" onClick={() => setTheme(theme === 'dark' ? 'light' : 'dark')} aria-label="Toggle theme" title="Toggle light/dark theme">
+        <button
+          className="nav-item"
+          onClick={() => setTheme(theme === 'dark' ? 'light' : 'dark')}
+          aria-label="Toggle theme"
+          title="Toggle light/dark theme"
+        >
           <Icon name={theme === 'dark' ? 'sun' : 'moon'} /> <span>{theme === 'dark' ? 'Light' : 'Dark'} theme</span>
         </button>
       </nav>

@@ -184,7 +184,12 @@ export function Canvas({ onAddAt }: { onAddAt: (type: string, pos: { x: number; 
       const from = state.fromHandle;
       const to = state.toHandle;
       const [s, t] = from.type === 'source' ? [from, to] : [to, from];
-      const problem = connectionProblem({ source: s.nodeId, sourceHandle: s.id ?? null, target: t.nodeId, targetHandle: t.id ?? null });
+      const problem = connectionProblem({
+        source: s.nodeId,
+        sourceHandle: s.id ?? null,
+        target: t.nodeId,
+        targetHandle: t.id ?? null,
+      });
       if (problem) refuse(problem);
     },
     [refuse],
@@ -235,14 +240,21 @@ export function Canvas({ onAddAt }: { onAddAt: (type: string, pos: { x: number; 
         onlyRenderVisibleElements={nodes.length > 200}
       >
         <Background gap={20} size={1} />
-        {showMiniMap ? <MiniMap pannable zoomable className="minimap" nodeStrokeWidth={2} style={{ width: 160, height: 100 }} /> : null}
+        {showMiniMap ? (
+          <MiniMap pannable zoomable className="minimap" nodeStrokeWidth={2} style={{ width: 160, height: 100 }} />
+        ) : null}
         <Controls showInteractive={false} />
       </ReactFlow>
       {nodes.length === 0 ? (
         <div className="canvas-empty">
           <h3>An empty flow</h3>
-          <p>Drag <b>Inputs</b>, a <b>Prompt</b> and <b>Outputs</b> from the palette on the left, then connect an output port (right side of a node) to an input port (left side).</p>
-          <p className="muted">Press <kbd>?</kbd> for keyboard shortcuts.</p>
+          <p>
+            Drag <b>Inputs</b>, a <b>Prompt</b> and <b>Outputs</b> from the palette on the left, then connect an output
+            port (right side of a node) to an input port (left side).
+          </p>
+          <p className="muted">
+            Press <kbd>?</kbd> for keyboard shortcuts.
+          </p>
         </div>
       ) : null}
       {showDiff && diff ? <DiffLegend counts={diffCounts(diff)} /> : null}

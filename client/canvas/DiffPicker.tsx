@@ -33,7 +33,9 @@ export function DiffPicker() {
       historyCache.set(key, p);
       p.catch(() => historyCache.delete(key));
     }
-    p.then((h) => alive && setHistory(h)).catch((e) => alive && setHistory({ available: false, reason: describeError(e), commits: [] }));
+    p.then((h) => alive && setHistory(h)).catch(
+      (e) => alive && setHistory({ available: false, reason: describeError(e), commits: [] }),
+    );
     return () => {
       alive = false;
     };

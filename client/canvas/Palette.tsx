@@ -11,7 +11,11 @@ export const Palette = memo(function Palette({ onAdd }: { onAdd: (type: string) 
   const groups = useMemo(() => {
     const needle = q.trim().toLowerCase();
     const list = nodeTypes.filter(
-      (t) => !needle || t.title.toLowerCase().includes(needle) || t.type.includes(needle) || t.docs.toLowerCase().includes(needle),
+      (t) =>
+        !needle ||
+        t.title.toLowerCase().includes(needle) ||
+        t.type.includes(needle) ||
+        t.docs.toLowerCase().includes(needle),
     );
     const by = new Map<string, typeof list>();
     for (const t of list) by.set(t.category, [...(by.get(t.category) ?? []), t]);
@@ -24,7 +28,13 @@ export const Palette = memo(function Palette({ onAdd }: { onAdd: (type: string) 
   };
   return (
     <aside className="palette" aria-label="Node palette">
-      <input className="input palette-search" placeholder="Search nodes…" value={q} onChange={(e) => setQ(e.target.value)} aria-label="Search nodes" />
+      <input
+        className="input palette-search"
+        placeholder="Search nodes…"
+        value={q}
+        onChange={(e) => setQ(e.target.value)}
+        aria-label="Search nodes"
+      />
       <div className="palette-list">
         {groups.length === 0 ? <div className="muted small pad">No node type matches “{q}”.</div> : null}
         {groups.map(([cat, list]) => (
@@ -49,7 +59,9 @@ export const Palette = memo(function Palette({ onAdd }: { onAdd: (type: string) 
           </section>
         ))}
       </div>
-      <div className="palette-foot muted small">Drag a node onto the canvas. Connect an output (right) to an input (left).</div>
+      <div className="palette-foot muted small">
+        Drag a node onto the canvas. Connect an output (right) to an input (left).
+      </div>
     </aside>
   );
 });

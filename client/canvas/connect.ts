@@ -5,7 +5,9 @@ import { useDoc } from '../store/docStore';
 import { portsOf } from '../store/catalog';
 
 /** Why a connection is refused, or null when it is allowed. Uses the shared port rules. */
-export function connectionProblem(c: Pick<Connection, 'source' | 'target' | 'sourceHandle' | 'targetHandle'>): string | null {
+export function connectionProblem(
+  c: Pick<Connection, 'source' | 'target' | 'sourceHandle' | 'targetHandle'>,
+): string | null {
   const { nodes, edges, meta } = useDoc.getState();
   if (!c.source || !c.target) return 'Connect an output port to an input port.';
   if (c.source === c.target) return 'A node cannot be connected to itself.';
@@ -18,7 +20,15 @@ export function connectionProblem(c: Pick<Connection, 'source' | 'target' | 'sou
   if (!portTypesCompatible(out.type, inp.type)) {
     return `Incompatible types: ${src.id}.${out.name} is ${out.type}, but ${tgt.id}.${inp.name} expects ${inp.type}.`;
   }
-  if (edges.some((e) => e.source === c.source && e.target === c.target && e.sourceHandle === c.sourceHandle && e.targetHandle === c.targetHandle)) {
+  if (
+    edges.some(
+      (e) =>
+        e.source === c.source &&
+        e.target === c.target &&
+        e.sourceHandle === c.sourceHandle &&
+        e.targetHandle === c.targetHandle,
+    )
+  ) {
     return 'These ports are already connected.';
   }
   if (wouldCreateCycle(edges, { source: c.source, target: c.target })) {

@@ -61,14 +61,46 @@ function Toolbar() {
         {dirty ? <span className="dirty-dot" title="Unsaved changes" data-testid="dirty-dot" /> : null}
       </div>
       <div className="toolbar-group">
-        <button className="btn-icon" onClick={undo} disabled={!canUndo} aria-label="Undo" title="Undo (Ctrl/⌘+Z)"><Icon name="undo" /></button>
-        <button className="btn-icon" onClick={redo} disabled={!canRedo} aria-label="Redo" title="Redo (Shift+Ctrl/⌘+Z)"><Icon name="redo" /></button>
-        <button className="btn-icon" onClick={() => void autoLayout().then(() => requestAnimationFrame(() => void rf.fitView({ padding: 0.2, duration: 200 })))} aria-label="Auto-layout" title="Auto-layout (Shift+L)"><Icon name="layout" /></button>
-        <button className="btn-icon" onClick={() => void rf.fitView({ padding: 0.2, duration: 200 })} aria-label="Zoom to fit" title="Zoom to fit (Shift+1)"><Icon name="fit" /></button>
-        <button className={`btn btn-small ${showDiff ? 'active' : ''}`} onClick={() => useUi.getState().setShowDiff(!showDiff)} title="Show what changed since the last save (or a git commit)" data-testid="diff-toggle">
+        <button className="btn-icon" onClick={undo} disabled={!canUndo} aria-label="Undo" title="Undo (Ctrl/⌘+Z)">
+          <Icon name="undo" />
+        </button>
+        <button className="btn-icon" onClick={redo} disabled={!canRedo} aria-label="Redo" title="Redo (Shift+Ctrl/⌘+Z)">
+          <Icon name="redo" />
+        </button>
+        <button
+          className="btn-icon"
+          onClick={() =>
+            void autoLayout().then(() => requestAnimationFrame(() => void rf.fitView({ padding: 0.2, duration: 200 })))
+          }
+          aria-label="Auto-layout"
+          title="Auto-layout (Shift+L)"
+        >
+          <Icon name="layout" />
+        </button>
+        <button
+          className="btn-icon"
+          onClick={() => void rf.fitView({ padding: 0.2, duration: 200 })}
+          aria-label="Zoom to fit"
+          title="Zoom to fit (Shift+1)"
+        >
+          <Icon name="fit" />
+        </button>
+        <button
+          className={`btn btn-small ${showDiff ? 'active' : ''}`}
+          onClick={() => useUi.getState().setShowDiff(!showDiff)}
+          title="Show what changed since the last save (or a git commit)"
+          data-testid="diff-toggle"
+        >
           <Icon name="diff" size={12} /> Changes{diffCount ? ` (${diffCount})` : ''}
         </button>
-        <button className="btn-icon" onClick={() => useUi.getState().setShowShortcuts(true)} aria-label="Keyboard shortcuts" title="Keyboard shortcuts (?)"><Icon name="keyboard" /></button>
+        <button
+          className="btn-icon"
+          onClick={() => useUi.getState().setShowShortcuts(true)}
+          aria-label="Keyboard shortcuts"
+          title="Keyboard shortcuts (?)"
+        >
+          <Icon name="keyboard" />
+        </button>
       </div>
       <div className="toolbar-group">
         <button className="btn" onClick={() => useUi.getState().setBottomTab('run')} data-testid="open-run">
@@ -97,12 +129,23 @@ function BottomPanel() {
     <div className={`bottom ${tab ? 'open' : ''}`}>
       <div className="tabs" role="tablist">
         {tabs.map(([id, label]) => (
-          <button key={id} role="tab" aria-selected={tab === id} className={`tab ${tab === id ? 'active' : ''} ${id === 'problems' && problems ? 'has-problems' : ''}`} onClick={() => setTab(tab === id ? null : id)} data-testid={`tab-${id}`}>
+          <button
+            key={id}
+            role="tab"
+            aria-selected={tab === id}
+            className={`tab ${tab === id ? 'active' : ''} ${id === 'problems' && problems ? 'has-problems' : ''}`}
+            onClick={() => setTab(tab === id ? null : id)}
+            data-testid={`tab-${id}`}
+          >
             {label}
           </button>
         ))}
         <span className="spacer" />
-        {tab ? <button className="btn-icon" aria-label="Close panel" onClick={() => setTab(null)}>×</button> : null}
+        {tab ? (
+          <button className="btn-icon" aria-label="Close panel" onClick={() => setTab(null)}>
+            ×
+          </button>
+        ) : null}
       </div>
       {tab ? (
         <div className="bottom-body">
@@ -160,11 +203,15 @@ function Editor() {
   const addCentered = useCallback(
     (type: string) => {
       const el = document.querySelector('.canvas')?.getBoundingClientRect();
-      const p = rf.screenToFlowPosition({ x: (el?.left ?? 0) + (el?.width ?? 800) / 2, y: (el?.top ?? 0) + (el?.height ?? 600) / 2 });
+      const p = rf.screenToFlowPosition({
+        x: (el?.left ?? 0) + (el?.width ?? 800) / 2,
+        y: (el?.top ?? 0) + (el?.height ?? 600) / 2,
+      });
       // Step down until the spot is free, so a new node never hides another.
       const pos = { x: Math.round(p.x - 100), y: Math.round(p.y - 40) };
       const taken = useDoc.getState().nodes.map((n) => n.position);
-      for (let i = 0; i < 50 && taken.some((t) => Math.abs(t.x - pos.x) < 200 && Math.abs(t.y - pos.y) < 90); i++) pos.y += 100;
+      for (let i = 0; i < 50 && taken.some((t) => Math.abs(t.x - pos.x) < 200 && Math.abs(t.y - pos.y) < 90); i++)
+        pos.y += 100;
       addAt(type, pos);
     },
     [rf, addAt],
@@ -222,7 +269,9 @@ export default function FlowEditorPage({ flowId }: { flowId: string }) {
       e.returnValue = '';
     };
     window.addEventListener('beforeunload', onBeforeUnload);
-    const removeGuard = addNavigationGuard(() => !useSession.getState().dirty || confirm('You have unsaved changes. Leave without saving?'));
+    const removeGuard = addNavigationGuard(
+      () => !useSession.getState().dirty || confirm('You have unsaved changes. Leave without saving?'),
+    );
     return () => {
       window.removeEventListener('beforeunload', onBeforeUnload);
       removeGuard();
@@ -235,7 +284,9 @@ export default function FlowEditorPage({ flowId }: { flowId: string }) {
       <div className="empty-page" role="alert">
         <h2>Could not open “{flowId}”</h2>
         <p>{state.error}</p>
-        <a className="btn" href="#/flows">Back to flows</a>
+        <a className="btn" href="#/flows">
+          Back to flows
+        </a>
       </div>
     );
   return (

@@ -40,7 +40,9 @@ export function FlowListPage() {
 
   const shown = useMemo(() => {
     const needle = q.trim().toLowerCase();
-    return (flows ?? []).filter((f) => !needle || f.name.toLowerCase().includes(needle) || f.id.includes(needle)).sort((a, b) => a.name.localeCompare(b.name));
+    return (flows ?? [])
+      .filter((f) => !needle || f.name.toLowerCase().includes(needle) || f.id.includes(needle))
+      .sort((a, b) => a.name.localeCompare(b.name));
   }, [flows, q]);
   const taken = () => new Set((flows ?? []).map((f) => f.id));
 
@@ -86,7 +88,8 @@ export function FlowListPage() {
     } catch (e) {
       throw new Error(`${file.name} is not JSON: ${(e as Error).message}`);
     }
-    if (!parsed || typeof parsed !== 'object' || !Array.isArray(parsed.nodes)) throw new Error(`${file.name} is not a Braid flow (no nodes list).`);
+    if (!parsed || typeof parsed !== 'object' || !Array.isArray(parsed.nodes))
+      throw new Error(`${file.name} is not a Braid flow (no nodes list).`);
     const base = slugify(String(parsed.id ?? file.name.replace(/\.flow\.json$|\.json$/, '')));
     const id = taken().has(base) ? freeId(base, taken()) : base;
     // A half-built flow imports too (it keeps its problems); a broken file format is refused.
@@ -100,23 +103,55 @@ export function FlowListPage() {
     <div className="page" data-testid="flow-list">
       <header className="page-head">
         <h1>Flows</h1>
-        <input className="input search" placeholder="Search flows…" aria-label="Search flows" value={q} onChange={(e) => setQ(e.target.value)} />
+        <input
+          className="input search"
+          placeholder="Search flows…"
+          aria-label="Search flows"
+          value={q}
+          onChange={(e) => setQ(e.target.value)}
+        />
         <div className="row">
           <button className="btn" onClick={() => fileRef.current?.click()}>
             <Icon name="upload" size={14} /> Import
           </button>
-          <input ref={fileRef} type="file" accept=".json,application/json" hidden onChange={onImport} data-testid="import-input" />
-          <button className="btn btn-primary" onClick={() => { setName(''); setDialog({ kind: 'create' }); }} data-testid="new-flow">
+          <input
+            ref={fileRef}
+            type="file"
+            accept=".json,application/json"
+            hidden
+            onChange={onImport}
+            data-testid="import-input"
+          />
+          <button
+            className="btn btn-primary"
+            onClick={() => {
+              setName('');
+              setDialog({ kind: 'create' });
+            }}
+            data-testid="new-flow"
+          >
             <Icon name="plus" size={14} /> New flow
           </button>
         </div>
       </header>
-      {error ? <div className="field-error pad" role="alert">Could not load flows: {error}</div> : null}
+      {error ? (
+        <div className="field-error pad" role="alert">
+          Could not load flows: {error}
+        </div>
+      ) : null}
       {flows && flows.length === 0 ? (
         <div className="empty-page">
           <h2>No flows yet</h2>
-          <p className="muted">A flow is a graph of prompts, retrieval, tools and validators, saved as one <code>.flow.json</code> file.</p>
-          <button className="btn btn-primary" onClick={() => { setName(''); setDialog({ kind: 'create' }); }}>
+          <p className="muted">
+            A flow is a graph of prompts, retrieval, tools and validators, saved as one <code>.flow.json</code> file.
+          </p>
+          <button
+            className="btn btn-primary"
+            onClick={() => {
+              setName('');
+              setDialog({ kind: 'create' });
+            }}
+          >
             Create your first flow
           </button>
         </div>
@@ -134,22 +169,50 @@ export function FlowListPage() {
                 {f.updatedAt ? ` · updated ${new Date(f.updatedAt).toLocaleString()}` : ''}
               </div>
               {f.valid === false ? (
-                <div className="flow-card-problems small" data-testid={`flow-problems-${f.id}`} title="Saved as work in progress: it cannot run or deploy until the problems are fixed">
-                  <Icon name="alert" size={12} /> {f.errorCount ?? f.problemCount ?? 0} problem{(f.errorCount ?? f.problemCount) === 1 ? '' : 's'}
+                <div
+                  className="flow-card-problems small"
+                  data-testid={`flow-problems-${f.id}`}
+                  title="Saved as work in progress: it cannot run or deploy until the problems are fixed"
+                >
+                  <Icon name="alert" size={12} /> {f.errorCount ?? f.problemCount ?? 0} problem
+                  {(f.errorCount ?? f.problemCount) === 1 ? '' : 's'}
                 </div>
               ) : null}
             </a>
             <div className="flow-card-actions">
-              <button className="btn-icon" title="Rename" aria-label={`Rename ${f.name}`} onClick={() => { setName(f.name); setDialog({ kind: 'rename', flow: f }); }}>
+              <button
+                className="btn-icon"
+                title="Rename"
+                aria-label={`Rename ${f.name}`}
+                onClick={() => {
+                  setName(f.name);
+                  setDialog({ kind: 'rename', flow: f });
+                }}
+              >
                 <Icon name="edit" size={14} />
               </button>
-              <button className="btn-icon" title="Duplicate" aria-label={`Duplicate ${f.name}`} onClick={() => duplicate(f)}>
+              <button
+                className="btn-icon"
+                title="Duplicate"
+                aria-label={`Duplicate ${f.name}`}
+                onClick={() => duplicate(f)}
+              >
                 <Icon name="copy" size={14} />
               </button>
-              <button className="btn-icon" title="Export .flow.json" aria-label={`Export ${f.name}`} onClick={guard(() => exportFlow(f.id))}>
+              <button
+                className="btn-icon"
+                title="Export .flow.json"
+                aria-label={`Export ${f.name}`}
+                onClick={guard(() => exportFlow(f.id))}
+              >
                 <Icon name="download" size={14} />
               </button>
-              <button className="btn-icon danger" title="Delete" aria-label={`Delete ${f.name}`} onClick={() => setDialog({ kind: 'delete', flow: f })}>
+              <button
+                className="btn-icon danger"
+                title="Delete"
+                aria-label={`Delete ${f.name}`}
+                onClick={() => setDialog({ kind: 'delete', flow: f })}
+              >
                 <Icon name="trash" size={14} />
               </button>
             </div>
@@ -161,7 +224,12 @@ export function FlowListPage() {
           title={dialog.kind === 'create' ? 'New flow' : `Rename ${dialog.flow.name}`}
           onClose={() => setDialog(null)}
           footer={
-            <button className="btn btn-primary" disabled={!name.trim()} onClick={dialog.kind === 'create' ? create : () => rename(dialog.flow)} data-testid="dialog-ok">
+            <button
+              className="btn btn-primary"
+              disabled={!name.trim()}
+              onClick={dialog.kind === 'create' ? create : () => rename(dialog.flow)}
+              data-testid="dialog-ok"
+            >
               {dialog.kind === 'create' ? 'Create' : 'Rename'}
             </button>
           }
@@ -174,10 +242,17 @@ export function FlowListPage() {
               aria-label="Flow name"
               value={name}
               onChange={(e) => setName(e.target.value)}
-              onKeyDown={(e) => e.key === 'Enter' && name.trim() && (dialog.kind === 'create' ? create() : rename(dialog.flow))}
+              onKeyDown={(e) =>
+                e.key === 'Enter' && name.trim() && (dialog.kind === 'create' ? create() : rename(dialog.flow))
+              }
             />
           </label>
-          {dialog.kind === 'create' ? <p className="muted small">Saved as <code>{slugify(name || 'untitled')}.flow.json</code>. It starts with a <code>question</code> input and an <code>answer</code> output.</p> : null}
+          {dialog.kind === 'create' ? (
+            <p className="muted small">
+              Saved as <code>{slugify(name || 'untitled')}.flow.json</code>. It starts with a <code>question</code>{' '}
+              input and an <code>answer</code> output.
+            </p>
+          ) : null}
         </Modal>
       ) : null}
       {dialog?.kind === 'delete' ? (
@@ -197,7 +272,8 @@ export function FlowListPage() {
           }
         >
           <p>
-            <b>{dialog.flow.name}</b> (<code>{dialog.flow.id}.flow.json</code>) will be deleted from the flows folder. This cannot be undone here.
+            <b>{dialog.flow.name}</b> (<code>{dialog.flow.id}.flow.json</code>) will be deleted from the flows folder.
+            This cannot be undone here.
           </p>
         </Modal>
       ) : null}

@@ -4,7 +4,12 @@ import { api } from '../api/http';
 import { serializeFlow } from '../../shared/flow/serialize';
 
 export function slugify(name: string): string {
-  const s = name.toLowerCase().trim().replace(/[^a-z0-9_-]+/g, '-').replace(/^[-_]+|[-_]+$/g, '').slice(0, 60);
+  const s = name
+    .toLowerCase()
+    .trim()
+    .replace(/[^a-z0-9_-]+/g, '-')
+    .replace(/^[-_]+|[-_]+$/g, '')
+    .slice(0, 60);
   return s || 'untitled';
 }
 

@@ -18,17 +18,34 @@ function IoList({ kind }: { kind: 'inputs' | 'outputs' }) {
             value={io.name}
             onChange={(e) => set(list.map((x, j) => (j === i ? { ...x, name: e.target.value } : x)))}
           />
-          <select className="input" aria-label={`${kind} ${i + 1} type`} value={io.type} style={{ color: PORT_COLORS[io.type] }} onChange={(e) => set(list.map((x, j) => (j === i ? { ...x, type: e.target.value as FlowIO['type'] } : x)))}>
+          <select
+            className="input"
+            aria-label={`${kind} ${i + 1} type`}
+            value={io.type}
+            style={{ color: PORT_COLORS[io.type] }}
+            onChange={(e) => set(list.map((x, j) => (j === i ? { ...x, type: e.target.value as FlowIO['type'] } : x)))}
+          >
             {PORT_TYPES.map((t) => (
               <option key={t}>{t}</option>
             ))}
           </select>
           {kind === 'inputs' ? (
             <label className="check small" title="required">
-              <input type="checkbox" checked={!!io.required} onChange={(e) => set(list.map((x, j) => (j === i ? { ...x, required: e.target.checked || undefined } : x)))} /> req
+              <input
+                type="checkbox"
+                checked={!!io.required}
+                onChange={(e) =>
+                  set(list.map((x, j) => (j === i ? { ...x, required: e.target.checked || undefined } : x)))
+                }
+              />{' '}
+              req
             </label>
           ) : null}
-          <button className="btn-icon" aria-label={`Remove ${io.name}`} onClick={() => set(list.filter((_, j) => j !== i))}>
+          <button
+            className="btn-icon"
+            aria-label={`Remove ${io.name}`}
+            onClick={() => set(list.filter((_, j) => j !== i))}
+          >
             ×
           </button>
         </div>
@@ -57,10 +74,17 @@ export function FlowSettings() {
   return (
     <div className="inspector-body" data-testid="flow-settings">
       <h3>Flow settings</h3>
-      <p className="muted small">Select a node to edit it. The Inputs and Outputs nodes get one port per item declared here.</p>
+      <p className="muted small">
+        Select a node to edit it. The Inputs and Outputs nodes get one port per item declared here.
+      </p>
       <div className="field">
         <label className="field-label">name</label>
-        <input className="input" aria-label="flow name" value={name} onChange={(e) => setMeta({ name: e.target.value })} />
+        <input
+          className="input"
+          aria-label="flow name"
+          value={name}
+          onChange={(e) => setMeta({ name: e.target.value })}
+        />
       </div>
       <div className="field">
         <label className="field-label">id</label>
@@ -68,7 +92,12 @@ export function FlowSettings() {
       </div>
       <div className="field">
         <label className="field-label">description</label>
-        <textarea className="input" rows={2} value={description ?? ''} onChange={(e) => setMeta({ description: e.target.value || undefined })} />
+        <textarea
+          className="input"
+          rows={2}
+          value={description ?? ''}
+          onChange={(e) => setMeta({ description: e.target.value || undefined })}
+        />
       </div>
       <IoList kind="inputs" />
       <IoList kind="outputs" />

@@ -19,13 +19,20 @@ export function Inspector({ onRunNode }: { onRunNode: (id: string) => void }) {
   // Deferred: the inspector re-renders at low priority, never in the way of a drag frame.
   const deferredIds = useDeferredValue(selectedIds);
   const ids = deferredIds ? deferredIds.split('\n') : [];
-  if (ids.length === 0) return <aside className="inspector"><FlowSettings /></aside>;
+  if (ids.length === 0)
+    return (
+      <aside className="inspector">
+        <FlowSettings />
+      </aside>
+    );
   if (ids.length > 1)
     return (
       <aside className="inspector">
         <div className="pad">
           <h3>{ids.length} nodes selected</h3>
-          <p className="muted small">Copy with Ctrl/⌘+C, duplicate with Ctrl/⌘+D, delete with Delete. Drag any of them to move the group.</p>
+          <p className="muted small">
+            Copy with Ctrl/⌘+C, duplicate with Ctrl/⌘+D, delete with Delete. Drag any of them to move the group.
+          </p>
         </div>
       </aside>
     );
@@ -63,7 +70,8 @@ function NodeInspector({ id, onRunNode }: { id: string; onRunNode: (id: string) 
 
   const commitId = () => {
     if (idDraft === id) return setIdError(null);
-    if (!SAFE_ID.test(idDraft)) return setIdError('Use lower-case letters, digits, "-" and "_" (start with a letter or digit).');
+    if (!SAFE_ID.test(idDraft))
+      return setIdError('Use lower-case letters, digits, "-" and "_" (start with a letter or digit).');
     if (useDoc.getState().nodes.some((n) => n.id === idDraft)) return setIdError(`A node “${idDraft}” already exists.`);
     setIdError(null);
     rename(id, idDraft);
@@ -80,7 +88,12 @@ function NodeInspector({ id, onRunNode }: { id: string; onRunNode: (id: string) 
           <div className="muted small">{info?.category ?? 'Unknown type'}</div>
         </div>
         {node.data.type !== 'input' && node.data.type !== 'output' ? (
-          <button className="btn btn-small" style={{ marginLeft: 'auto' }} onClick={() => onRunNode(id)} title="Run only this node with hand-entered inputs">
+          <button
+            className="btn btn-small"
+            style={{ marginLeft: 'auto' }}
+            onClick={() => onRunNode(id)}
+            title="Run only this node with hand-entered inputs"
+          >
             <Icon name="play" size={12} /> Run node
           </button>
         ) : null}
@@ -93,20 +106,45 @@ function NodeInspector({ id, onRunNode }: { id: string; onRunNode: (id: string) 
       ) : null}
       <div className="field">
         <label className="field-label">id</label>
-        <input className="input mono" aria-label="node id" value={idDraft} onChange={(e) => setIdDraft(e.target.value)} onBlur={commitId} onKeyDown={(e) => e.key === 'Enter' && commitId()} />
+        <input
+          className="input mono"
+          aria-label="node id"
+          value={idDraft}
+          onChange={(e) => setIdDraft(e.target.value)}
+          onBlur={commitId}
+          onKeyDown={(e) => e.key === 'Enter' && commitId()}
+        />
         {idError ? <div className="field-error">{idError}</div> : null}
       </div>
       <div className="field">
         <label className="field-label">title</label>
-        <input className="input" aria-label="node title" value={node.data.title ?? ''} placeholder={info?.title} onChange={(e) => update(id, { title: e.target.value || undefined }, `title:${id}`)} />
+        <input
+          className="input"
+          aria-label="node title"
+          value={node.data.title ?? ''}
+          placeholder={info?.title}
+          onChange={(e) => update(id, { title: e.target.value || undefined }, `title:${id}`)}
+        />
       </div>
       {unmatched.map(([, m]) => (
-        <div className="field-error" key={m}>{m}</div>
+        <div className="field-error" key={m}>
+          {m}
+        </div>
       ))}
-      {info && Object.keys(info.config.properties ?? {}).length + (info.config.oneOf?.length ?? 0) + (info.config.anyOf?.length ?? 0) > 0 ? (
+      {info &&
+      Object.keys(info.config.properties ?? {}).length +
+        (info.config.oneOf?.length ?? 0) +
+        (info.config.anyOf?.length ?? 0) >
+        0 ? (
         <section className="inspector-section">
           <h4>Configuration</h4>
-          <Field schema={info.config} value={node.data.config ?? {}} path={[]} ctx={ctx} onChange={(v) => update(id, { config: v as Record<string, unknown> }, `config:${id}`)} />
+          <Field
+            schema={info.config}
+            value={node.data.config ?? {}}
+            path={[]}
+            ctx={ctx}
+            onChange={(v) => update(id, { config: v as Record<string, unknown> }, `config:${id}`)}
+          />
         </section>
       ) : null}
       <section className="inspector-section">
@@ -125,11 +163,23 @@ function NodeInspector({ id, onRunNode }: { id: string; onRunNode: (id: string) 
         <h4>Advanced</h4>
         <div className="field">
           <label className="field-label">timeout (ms)</label>
-          <input className="input" type="number" aria-label="timeout" value={node.data.timeoutMs ?? ''} placeholder="default" onChange={(e) => update(id, { timeoutMs: e.target.value ? Number(e.target.value) : undefined })} />
+          <input
+            className="input"
+            type="number"
+            aria-label="timeout"
+            value={node.data.timeoutMs ?? ''}
+            placeholder="default"
+            onChange={(e) => update(id, { timeoutMs: e.target.value ? Number(e.target.value) : undefined })}
+          />
         </div>
         <div className="field">
           <label className="field-label">notes</label>
-          <textarea className="input" rows={2} value={node.data.notes ?? ''} onChange={(e) => update(id, { notes: e.target.value || undefined }, `notes:${id}`)} />
+          <textarea
+            className="input"
+            rows={2}
+            value={node.data.notes ?? ''}
+            onChange={(e) => update(id, { notes: e.target.value || undefined }, `notes:${id}`)}
+          />
         </div>
       </section>
     </div>

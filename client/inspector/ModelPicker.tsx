@@ -17,7 +17,14 @@ export function ModelPicker({ value, onChange }: { value: string; onChange(v: st
   const known = providers.find((p) => p.name === provider);
   return (
     <>
-      <input className="input mono" aria-label="model" list={id} value={value} onChange={(e) => onChange(e.target.value)} placeholder="openai:gpt-4o-mini" />
+      <input
+        className="input mono"
+        aria-label="model"
+        list={id}
+        value={value}
+        onChange={(e) => onChange(e.target.value)}
+        placeholder="openai:gpt-4o-mini"
+      />
       <datalist id={id}>
         {ordered.flatMap((p) =>
           (SUGGESTED[p.name] ?? []).map((m) => (
@@ -36,8 +43,14 @@ export function ModelPicker({ value, onChange }: { value: string; onChange(v: st
           ))}
         </div>
       ) : null}
-      {known && !known.configured ? <div className="field-help warn">{provider} is not configured on the server (set {known.env.join(' or ')}).</div> : null}
-      {providers.length > 0 && !known && provider ? <div className="field-help warn">Unknown provider “{provider}”.</div> : null}
+      {known && !known.configured ? (
+        <div className="field-help warn">
+          {provider} is not configured on the server (set {known.env.join(' or ')}).
+        </div>
+      ) : null}
+      {providers.length > 0 && !known && provider ? (
+        <div className="field-help warn">Unknown provider “{provider}”.</div>
+      ) : null}
     </>
   );
 }

@@ -17,8 +17,21 @@ function parse(type: PortSpec['type'], text: string): unknown {
 }
 
 /** Literal values for input ports that no edge feeds (the flow file's `values`). */
-export function PortValues({ nodeId, inputs, values }: { nodeId: string; inputs: PortSpec[]; values: Record<string, unknown> | undefined }) {
-  const connected = useDoc((s) => s.edges.filter((e) => e.target === nodeId).map((e) => e.targetHandle).join('\n'));
+export function PortValues({
+  nodeId,
+  inputs,
+  values,
+}: {
+  nodeId: string;
+  inputs: PortSpec[];
+  values: Record<string, unknown> | undefined;
+}) {
+  const connected = useDoc((s) =>
+    s.edges
+      .filter((e) => e.target === nodeId)
+      .map((e) => e.targetHandle)
+      .join('\n'),
+  );
   const update = useDoc((s) => s.updateNodeData);
   const fed = new Set(connected.split('\n'));
   const open = inputs.filter((p) => !fed.has(p.name));
@@ -26,7 +39,10 @@ export function PortValues({ nodeId, inputs, values }: { nodeId: string; inputs:
   return (
     <section className="inspector-section">
       <h4>Input values</h4>
-      <p className="muted small">Unconnected inputs can take a fixed value instead of an edge{open.some((p) => p.type !== 'string') ? ' (JSON for non-string ports)' : ''}.</p>
+      <p className="muted small">
+        Unconnected inputs can take a fixed value instead of an edge
+        {open.some((p) => p.type !== 'string') ? ' (JSON for non-string ports)' : ''}.
+      </p>
       {open.map((p) => (
         <label className="field" key={p.name}>
           <span className="field-label">

@@ -73,7 +73,19 @@ function JsonText({ value, onChange, label }: { value: unknown; onChange(v: unkn
   );
 }
 
-function Labeled({ label, required, error, description, children }: { label?: string; required?: boolean; error?: string; description?: string; children: ReactNode }) {
+function Labeled({
+  label,
+  required,
+  error,
+  description,
+  children,
+}: {
+  label?: string;
+  required?: boolean;
+  error?: string;
+  description?: string;
+  children: ReactNode;
+}) {
   return (
     <div className={`field ${error ? 'has-error' : ''}`}>
       {label ? (
@@ -84,7 +96,11 @@ function Labeled({ label, required, error, description, children }: { label?: st
       ) : null}
       {children}
       {description ? <div className="field-help">{description}</div> : null}
-      {error ? <div className="field-error" role="alert">{error}</div> : null}
+      {error ? (
+        <div className="field-error" role="alert">
+          {error}
+        </div>
+      ) : null}
     </div>
   );
 }
@@ -116,19 +132,36 @@ export function Field({ schema, value, onChange, path, ctx, label, required }: F
               <option key={String(v.properties?.[key]?.const)}>{String(v.properties?.[key]?.const)}</option>
             ))}
           </select>
-          <ObjectFields schema={chosen} value={{ ...(value as object), [key]: chosen.properties?.[key]?.const }} onChange={onChange} path={path} ctx={ctx} skip={key} />
+          <ObjectFields
+            schema={chosen}
+            value={{ ...(value as object), [key]: chosen.properties?.[key]?.const }}
+            onChange={onChange}
+            path={path}
+            ctx={ctx}
+            skip={key}
+          />
         </Labeled>
       );
     }
     const nonNull = list.filter((v) => typeOf(v) !== 'null');
-    if (nonNull.length === 1) return <Field {...{ schema: { ...nonNull[0], default: dflt }, value, onChange, path, ctx, label, required }} />;
-    return <Labeled {...common}><JsonText value={value} onChange={onChange} label={label ?? 'value'} /></Labeled>;
+    if (nonNull.length === 1)
+      return <Field {...{ schema: { ...nonNull[0], default: dflt }, value, onChange, path, ctx, label, required }} />;
+    return (
+      <Labeled {...common}>
+        <JsonText value={value} onChange={onChange} label={label ?? 'value'} />
+      </Labeled>
+    );
   }
 
   if (schema.enum) {
     return (
       <Labeled {...common}>
-        <select className="input" aria-label={label} value={String(value ?? dflt ?? '')} onChange={(e) => onChange(e.target.value)}>
+        <select
+          className="input"
+          aria-label={label}
+          value={String(value ?? dflt ?? '')}
+          onChange={(e) => onChange(e.target.value)}
+        >
           {value === undefined && dflt === undefined ? <option value="">—</option> : null}
           {schema.enum.map((v) => (
             <option key={String(v)}>{String(v)}</option>
@@ -142,15 +175,32 @@ export function Field({ schema, value, onChange, path, ctx, label, required }: F
       return (
         <Labeled {...common}>
           <Suspense fallback={<textarea className="input mono" readOnly value={String(value ?? '')} />}>
-            <CodeEditor value={String(value ?? dflt ?? '')} language={lang} onChange={onChange} height={lang === 'javascript' ? 180 : 96} ariaLabel={label} />
+            <CodeEditor
+              value={String(value ?? dflt ?? '')}
+              language={lang}
+              onChange={onChange}
+              height={lang === 'javascript' ? 180 : 96}
+              ariaLabel={label}
+            />
           </Suspense>
         </Labeled>
       );
     }
-    if (label === 'model') return <Labeled {...common}><ModelPicker value={String(value ?? dflt ?? '')} onChange={onChange} /></Labeled>;
+    if (label === 'model')
+      return (
+        <Labeled {...common}>
+          <ModelPicker value={String(value ?? dflt ?? '')} onChange={onChange} />
+        </Labeled>
+      );
     return (
       <Labeled {...common}>
-        <input className="input" aria-label={label} value={String(value ?? '')} placeholder={dflt !== undefined ? String(dflt) : ''} onChange={(e) => onChange(e.target.value === '' ? undefined : e.target.value)} />
+        <input
+          className="input"
+          aria-label={label}
+          value={String(value ?? '')}
+          placeholder={dflt !== undefined ? String(dflt) : ''}
+          onChange={(e) => onChange(e.target.value === '' ? undefined : e.target.value)}
+        />
       </Labeled>
     );
   }
@@ -175,7 +225,12 @@ export function Field({ schema, value, onChange, path, ctx, label, required }: F
     return (
       <div className={`field field-inline ${error ? 'has-error' : ''}`}>
         <label className="check">
-          <input type="checkbox" checked={Boolean(value ?? dflt ?? false)} onChange={(e) => onChange(e.target.checked)} /> {label}
+          <input
+            type="checkbox"
+            checked={Boolean(value ?? dflt ?? false)}
+            onChange={(e) => onChange(e.target.checked)}
+          />{' '}
+          {label}
         </label>
         {error ? <div className="field-error">{error}</div> : null}
       </div>
@@ -187,7 +242,13 @@ export function Field({ schema, value, onChange, path, ctx, label, required }: F
     if (typeOf(it) === 'string' && !it.enum && !lang) {
       return (
         <Labeled {...common}>
-          <textarea className="input" rows={2} placeholder="one per line" value={items.join('\n')} onChange={(e) => onChange(e.target.value === '' ? undefined : e.target.value.split('\n'))} />
+          <textarea
+            className="input"
+            rows={2}
+            placeholder="one per line"
+            value={items.join('\n')}
+            onChange={(e) => onChange(e.target.value === '' ? undefined : e.target.value.split('\n'))}
+          />
         </Labeled>
       );
     }
@@ -199,11 +260,22 @@ export function Field({ schema, value, onChange, path, ctx, label, required }: F
               <div className="array-item" key={i}>
                 <div className="array-item-head">
                   <span className="muted small">#{i + 1}</span>
-                  <button type="button" className="btn-icon" aria-label={`Remove ${label} ${i + 1}`} onClick={() => onChange(items.filter((_, j) => j !== i))}>
+                  <button
+                    type="button"
+                    className="btn-icon"
+                    aria-label={`Remove ${label} ${i + 1}`}
+                    onClick={() => onChange(items.filter((_, j) => j !== i))}
+                  >
                     ×
                   </button>
                 </div>
-                <Field schema={it} value={item} onChange={(v) => onChange(items.map((x, j) => (j === i ? v : x)))} path={[...path, i]} ctx={ctx} />
+                <Field
+                  schema={it}
+                  value={item}
+                  onChange={(v) => onChange(items.map((x, j) => (j === i ? v : x)))}
+                  path={[...path, i]}
+                  ctx={ctx}
+                />
               </div>
             ))}
             <button type="button" className="btn btn-small" onClick={() => onChange([...items, newItem(it)])}>
@@ -214,8 +286,17 @@ export function Field({ schema, value, onChange, path, ctx, label, required }: F
       );
     }
   }
-  if (t === 'object' && schema.properties) return <Labeled {...common}><ObjectFields schema={schema} value={value} onChange={onChange} path={path} ctx={ctx} /></Labeled>;
-  return <Labeled {...common}><JsonText value={value} onChange={onChange} label={label ?? 'value'} /></Labeled>;
+  if (t === 'object' && schema.properties)
+    return (
+      <Labeled {...common}>
+        <ObjectFields schema={schema} value={value} onChange={onChange} path={path} ctx={ctx} />
+      </Labeled>
+    );
+  return (
+    <Labeled {...common}>
+      <JsonText value={value} onChange={onChange} label={label ?? 'value'} />
+    </Labeled>
+  );
 }
 
 function newItem(schema: JsonSchema): unknown {
@@ -230,7 +311,21 @@ function newItem(schema: JsonSchema): unknown {
 }
 
 /** The properties of an object schema, one field each. */
-export function ObjectFields({ schema, value, onChange, path, ctx, skip }: { schema: JsonSchema; value: unknown; onChange(v: unknown): void; path: (string | number)[]; ctx: FormContext; skip?: string }) {
+export function ObjectFields({
+  schema,
+  value,
+  onChange,
+  path,
+  ctx,
+  skip,
+}: {
+  schema: JsonSchema;
+  value: unknown;
+  onChange(v: unknown): void;
+  path: (string | number)[];
+  ctx: FormContext;
+  skip?: string;
+}) {
   const obj = (value && typeof value === 'object' ? value : {}) as Record<string, unknown>;
   return (
     <div className="fields">

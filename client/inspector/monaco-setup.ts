@@ -84,6 +84,11 @@ const mustacheRules = (dark: boolean): monaco.editor.ITokenThemeRule[] => [
   { token: 'keyword.mustache', foreground: dark ? '60a5fa' : '2563eb', fontStyle: 'bold' },
 ];
 monaco.editor.defineTheme('braid-light', { base: 'vs', inherit: true, rules: mustacheRules(false), colors: {} });
-monaco.editor.defineTheme('braid-dark', { base: 'vs-dark', inherit: true, rules: mustacheRules(true), colors: { 'editor.background': '#161b22' } });
+monaco.editor.defineTheme('braid-dark', {
+  base: 'vs-dark',
+  inherit: true,
+  rules: mustacheRules(true),
+  colors: { 'editor.background': '#161b22' },
+});
 
 export { monaco };

@@ -17,10 +17,26 @@ function NodeRunResult({ result, nodeId }: { result: Awaited<ReturnType<typeof a
       <div className="kv small">
         <span>status</span>
         <b className={`st-${span?.status ?? result.status}`}>{span?.status ?? result.status}</b>
-        {span ? (<><span>duration</span><b>{Math.round(span.durationMs)} ms</b></>) : null}
-        {span?.tokens ? (<><span>tokens</span><b>{span.tokens.promptTokens} in / {span.tokens.completionTokens} out</b></>) : null}
+        {span ? (
+          <>
+            <span>duration</span>
+            <b>{Math.round(span.durationMs)} ms</b>
+          </>
+        ) : null}
+        {span?.tokens ? (
+          <>
+            <span>tokens</span>
+            <b>
+              {span.tokens.promptTokens} in / {span.tokens.completionTokens} out
+            </b>
+          </>
+        ) : null}
       </div>
-      {span?.error ? <div className="field-error" role="alert">{span.error.code}: {span.error.message}</div> : null}
+      {span?.error ? (
+        <div className="field-error" role="alert">
+          {span.error.code}: {span.error.message}
+        </div>
+      ) : null}
       <h5>Outputs</h5>
       <pre className="json">{JSON.stringify(span?.outputs ?? result.outputs, null, 2)}</pre>
     </div>
@@ -107,9 +123,15 @@ export function ConflictDialog() {
     >
       <p>Someone (another tab, an editor or git) saved a newer version of this file after you opened it.</p>
       <ul className="small">
-        <li><b>Reload theirs</b> discards your unsaved changes and opens the file as it is now.</li>
-        <li><b>Overwrite</b> replaces their version with yours.</li>
-        <li><b>Save as copy</b> keeps both: your version becomes a new flow.</li>
+        <li>
+          <b>Reload theirs</b> discards your unsaved changes and opens the file as it is now.
+        </li>
+        <li>
+          <b>Overwrite</b> replaces their version with yours.
+        </li>
+        <li>
+          <b>Save as copy</b> keeps both: your version becomes a new flow.
+        </li>
       </ul>
     </Modal>
   );
@@ -124,10 +146,12 @@ export function NodeRunDialog({ nodeId, onClose }: { nodeId: string; onClose: ()
   const dirty = useSession((s) => s.dirty);
   const ports = data ? portsOf(data, meta).inputs : [];
   const [draft, setDraft] = useState<Record<string, string>>(() =>
-    Object.fromEntries(ports.map((p) => {
-      const v = lastSpan?.inputs?.[p.name];
-      return [p.name, v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v)];
-    })),
+    Object.fromEntries(
+      ports.map((p) => {
+        const v = lastSpan?.inputs?.[p.name];
+        return [p.name, v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v)];
+      }),
+    ),
   );
   const [result, setResult] = useState<Awaited<ReturnType<typeof api.runNode>> | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -171,17 +195,29 @@ export function NodeRunDialog({ nodeId, onClose }: { nodeId: string; onClose: ()
         </button>
       }
     >
-      <p className="muted small">Runs only this node with the inputs below ({lastSpan ? 'prefilled from the last run' : 'type them in'}). JSON is accepted for non-string ports.{dirty ? ' Your changes are saved first.' : ''}</p>
+      <p className="muted small">
+        Runs only this node with the inputs below ({lastSpan ? 'prefilled from the last run' : 'type them in'}). JSON is
+        accepted for non-string ports.{dirty ? ' Your changes are saved first.' : ''}
+      </p>
       {ports.length === 0 ? <p className="muted small">This node has no input ports.</p> : null}
       {ports.map((p) => (
         <label className="field" key={p.name}>
           <span className="field-label">
             {p.name} <span className="muted">{p.type}</span>
           </span>
-          <textarea className="input" rows={2} value={draft[p.name] ?? ''} onChange={(e) => setDraft({ ...draft, [p.name]: e.target.value })} />
+          <textarea
+            className="input"
+            rows={2}
+            value={draft[p.name] ?? ''}
+            onChange={(e) => setDraft({ ...draft, [p.name]: e.target.value })}
+          />
         </label>
       ))}
-      {error ? <div className="field-error" role="alert">{error}</div> : null}
+      {error ? (
+        <div className="field-error" role="alert">
+          {error}
+        </div>
+      ) : null}
       {result ? <NodeRunResult result={result} nodeId={nodeId} /> : null}
     </Modal>
   );

@@ -23,7 +23,8 @@ export function HistoryPanel() {
   }, [flowId, runStatus]);
   if (error) return <div className="field-error pad">Run history unavailable: {error}</div>;
   if (!runs) return <div className="muted small pad">Loading…</div>;
-  if (!runs.length) return <div className="muted small pad">No runs yet. Open the Run tab, fill in the inputs and press Run.</div>;
+  if (!runs.length)
+    return <div className="muted small pad">No runs yet. Open the Run tab, fill in the inputs and press Run.</div>;
   return (
     <table className="table small" data-testid="history">
       <thead>
@@ -41,7 +42,9 @@ export function HistoryPanel() {
             <td>{new Date(r.startedAt).toLocaleString()}</td>
             <td className={`st-${r.status}`}>{r.status}</td>
             <td>{r.durationMs !== undefined ? `${Math.round(r.durationMs)} ms` : '—'}</td>
-            <td className="mono ellipsis">{r.source === 'node' || r.nodeId ? `node ${r.nodeId}` : r.error ? r.error.message : ''}</td>
+            <td className="mono ellipsis">
+              {r.source === 'node' || r.nodeId ? `node ${r.nodeId}` : r.error ? r.error.message : ''}
+            </td>
             <td className="row">
               <button
                 className="btn btn-small"

@@ -7,7 +7,12 @@ export function ProblemsPanel() {
   const problems = useDerived((s) => s.problems);
   const selectOnly = useDoc((s) => s.selectOnly);
   const rf = useReactFlow();
-  if (!problems.length) return <div className="muted small pad" data-testid="problems-empty">No problems. The flow is valid.</div>;
+  if (!problems.length)
+    return (
+      <div className="muted small pad" data-testid="problems-empty">
+        No problems. The flow is valid.
+      </div>
+    );
   return (
     <ul className="problems" data-testid="problems">
       {problems.map((p, i) => (
@@ -18,7 +23,11 @@ export function ProblemsPanel() {
               if (!p.nodeId) return;
               selectOnly([p.nodeId]);
               const n = useDoc.getState().nodes.find((x) => x.id === p.nodeId);
-              if (n) void rf.setCenter(n.position.x + 110, n.position.y + 50, { zoom: Math.max(rf.getZoom(), 0.8), duration: 250 });
+              if (n)
+                void rf.setCenter(n.position.x + 110, n.position.y + 50, {
+                  zoom: Math.max(rf.getZoom(), 0.8),
+                  duration: 250,
+                });
             }}
           >
             <span className={`sev sev-${p.severity}`}>{p.severity}</span>

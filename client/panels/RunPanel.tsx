@@ -35,7 +35,8 @@ export function RunPanel() {
   useEffect(() => {
     setDraft((d) => {
       const next = { ...d };
-      for (const io of inputsDecl) if (next[io.name] === undefined) next[io.name] = showInput(lastInputs[io.name] ?? io.default);
+      for (const io of inputsDecl)
+        if (next[io.name] === undefined) next[io.name] = showInput(lastInputs[io.name] ?? io.default);
       return next;
     });
   }, [inputsDecl, lastInputs]);
@@ -66,7 +67,11 @@ export function RunPanel() {
               {io.required ? <span className="port-req">*</span> : null}
             </span>
             {io.type === 'boolean' ? (
-              <select className="input" value={draft[io.name] ?? 'false'} onChange={(e) => setDraft({ ...draft, [io.name]: e.target.value })}>
+              <select
+                className="input"
+                value={draft[io.name] ?? 'false'}
+                onChange={(e) => setDraft({ ...draft, [io.name]: e.target.value })}
+              >
                 <option>false</option>
                 <option>true</option>
               </select>
@@ -98,16 +103,27 @@ export function RunPanel() {
             </button>
           )}
           {!running && trace ? (
-            <button type="button" className="btn" onClick={() => void startRun(trace.inputs)} title="Run again with the inputs of the last run">
+            <button
+              type="button"
+              className="btn"
+              onClick={() => void startRun(trace.inputs)}
+              title="Run again with the inputs of the last run"
+            >
               Re-run
             </button>
           ) : null}
         </div>
         <div className={`run-status st-${status}`} data-testid="run-status">
           {status === 'idle' ? 'Not run yet' : status}
-          {trace ? ` · ${Math.round(trace.durationMs)} ms · ${trace.usage.totalTokens} tokens${trace.usage.cost != null ? ` · $${trace.usage.cost.toFixed(5)}` : ''}` : ''}
+          {trace
+            ? ` · ${Math.round(trace.durationMs)} ms · ${trace.usage.totalTokens} tokens${trace.usage.cost != null ? ` · $${trace.usage.cost.toFixed(5)}` : ''}`
+            : ''}
         </div>
-        {error ? <div className="field-error run-error" role="alert" data-testid="run-error">{error}</div> : null}
+        {error ? (
+          <div className="field-error run-error" role="alert" data-testid="run-error">
+            {error}
+          </div>
+        ) : null}
       </form>
       <div className="run-timeline">
         <Timeline />

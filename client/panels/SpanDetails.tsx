@@ -10,14 +10,17 @@ function Json({ value }: { value: unknown }) {
 export function SpanDetails() {
   const selected = useDoc((s) => {
     let id: string | null = null;
-    for (const n of s.nodes) if (n.selected) {
-      if (id) return null;
-      id = n.id;
-    }
+    for (const n of s.nodes)
+      if (n.selected) {
+        if (id) return null;
+        id = n.id;
+      }
     return id;
   });
   const span = useRun((s) => (selected ? s.spans[selected] : undefined));
-  const tokens = useRun((s) => (selected ? s.tokens[selected] : s.streamingNode ? s.tokens[s.streamingNode] : undefined));
+  const tokens = useRun((s) =>
+    selected ? s.tokens[selected] : s.streamingNode ? s.tokens[s.streamingNode] : undefined,
+  );
   const streamingNode = useRun((s) => s.streamingNode);
   const trace = useRun((s) => s.trace);
   const status = useRun((s) => s.status);
@@ -29,18 +32,59 @@ export function SpanDetails() {
         {!span && !tokens ? <p className="muted small">No result for this node in the current run.</p> : null}
         {span ? (
           <div className="kv small">
-            <span>status</span><b className={`st-${span.status}`}>{span.status}</b>
-            <span>duration</span><b>{Math.round(span.durationMs)} ms</b>
-            <span>attempts</span><b>{span.attempts}</b>
-            {span.model ? (<><span>model</span><b>{span.model}</b></>) : null}
-            {span.tokens ? (<><span>tokens</span><b>{span.tokens.promptTokens} in / {span.tokens.completionTokens} out</b></>) : null}
-            {span.cost !== undefined ? (<><span>cost</span><b>{span.cost === null ? 'unknown price' : `$${span.cost.toFixed(6)}`}</b></>) : null}
-            {span.skipReason ? (<><span>skipped</span><b>{span.skipReason}</b></>) : null}
+            <span>status</span>
+            <b className={`st-${span.status}`}>{span.status}</b>
+            <span>duration</span>
+            <b>{Math.round(span.durationMs)} ms</b>
+            <span>attempts</span>
+            <b>{span.attempts}</b>
+            {span.model ? (
+              <>
+                <span>model</span>
+                <b>{span.model}</b>
+              </>
+            ) : null}
+            {span.tokens ? (
+              <>
+                <span>tokens</span>
+                <b>
+                  {span.tokens.promptTokens} in / {span.tokens.completionTokens} out
+                </b>
+              </>
+            ) : null}
+            {span.cost !== undefined ? (
+              <>
+                <span>cost</span>
+                <b>{span.cost === null ? 'unknown price' : `$${span.cost.toFixed(6)}`}</b>
+              </>
+            ) : null}
+            {span.skipReason ? (
+              <>
+                <span>skipped</span>
+                <b>{span.skipReason}</b>
+              </>
+            ) : null}
           </div>
         ) : null}
-        {span?.error ? <div className="field-error" role="alert">{span.error.code}: {span.error.message}</div> : null}
-        {tokens && (!span || span.status !== 'succeeded') ? (<><h5>Streaming</h5><pre className="json stream">{tokens}</pre></>) : null}
-        {span ? (<><h5>Inputs</h5><Json value={span.inputs} /><h5>Outputs</h5><Json value={span.outputs} /></>) : null}
+        {span?.error ? (
+          <div className="field-error" role="alert">
+            {span.error.code}: {span.error.message}
+          </div>
+        ) : null}
+        {tokens && (!span || span.status !== 'succeeded') ? (
+          <>
+            <h5>Streaming</h5>
+            <pre className="json stream">{tokens}</pre>
+          </>
+        ) : null}
+        {span ? (
+          <>
+            <h5>Inputs</h5>
+            <Json value={span.inputs} />
+            <h5>Outputs</h5>
+            <Json value={span.outputs} />
+          </>
+        ) : null}
       </div>
     );
   }

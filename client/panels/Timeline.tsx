@@ -18,8 +18,17 @@ export function Timeline() {
   }, [status]);
   const ids = Object.keys(started).sort((a, b) => started[a] - started[b]);
   const skipped = Object.keys(nodeStatus).filter((id) => nodeStatus[id] === 'skipped' && !started[id]);
-  if (!ids.length && !skipped.length) return <div className="muted small pad">Run the flow to see each node’s timing here. Click a node on the canvas to see its inputs and outputs.</div>;
-  const end = Math.max(now * (status === 'running' ? 1 : 0), ...ids.map((id) => (spans[id] ? spans[id].startedAt + spans[id].durationMs : started[id])), t0 + 1);
+  if (!ids.length && !skipped.length)
+    return (
+      <div className="muted small pad">
+        Run the flow to see each node’s timing here. Click a node on the canvas to see its inputs and outputs.
+      </div>
+    );
+  const end = Math.max(
+    now * (status === 'running' ? 1 : 0),
+    ...ids.map((id) => (spans[id] ? spans[id].startedAt + spans[id].durationMs : started[id])),
+    t0 + 1,
+  );
   const total = Math.max(1, end - t0);
   return (
     <div className="timeline" data-testid="timeline">
@@ -29,10 +38,18 @@ export function Timeline() {
         const dur = sp ? sp.durationMs : Math.max(0, now - started[id]);
         const st = nodeStatus[id] ?? 'running';
         return (
-          <button key={id} className="tl-row" onClick={() => selectOnly([id])} title={`${id}: ${st}, ${Math.round(dur)} ms`}>
+          <button
+            key={id}
+            className="tl-row"
+            onClick={() => selectOnly([id])}
+            title={`${id}: ${st}, ${Math.round(dur)} ms`}
+          >
             <span className="tl-name">{id}</span>
             <span className="tl-track">
-              <span className={`tl-bar st-${st}`} style={{ left: `${(start / total) * 100}%`, width: `${Math.max(0.8, (dur / total) * 100)}%` }} />
+              <span
+                className={`tl-bar st-${st}`}
+                style={{ left: `${(start / total) * 100}%`, width: `${Math.max(0.8, (dur / total) * 100)}%` }}
+              />
             </span>
             <span className="tl-ms">{sp ? `${Math.round(sp.durationMs)} ms` : '…'}</span>
           </button>

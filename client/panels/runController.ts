@@ -20,7 +20,10 @@ function problemLines(details: unknown): string[] | null {
   if (!Array.isArray(list)) return null;
   return (list as ProblemLike[])
     .filter((p) => p && typeof p === 'object' && p.severity !== 'warning')
-    .map((p) => `• ${typeof p.nodeId === 'string' ? `${p.nodeId}: ` : typeof p.path === 'string' && p.path ? `${p.path}: ` : ''}${String(p.message ?? 'problem')}`);
+    .map(
+      (p) =>
+        `• ${typeof p.nodeId === 'string' ? `${p.nodeId}: ` : typeof p.path === 'string' && p.path ? `${p.path}: ` : ''}${String(p.message ?? 'problem')}`,
+    );
 }
 
 function describe(err: unknown): string {
@@ -28,7 +31,10 @@ function describe(err: unknown): string {
     const lines = problemLines(err.details);
     if (err.status === 422 && lines) {
       const n = lines.length;
-      const head = err.code === 'invalid_flow' ? `This flow cannot run yet: ${n} problem${n === 1 ? '' : 's'} to fix (see the Problems tab).` : err.message;
+      const head =
+        err.code === 'invalid_flow'
+          ? `This flow cannot run yet: ${n} problem${n === 1 ? '' : 's'} to fix (see the Problems tab).`
+          : err.message;
       return [head, ...lines.slice(0, 12), ...(n > 12 ? [`… and ${n - 12} more`] : [])].join('\n');
     }
     const details = err.details && typeof err.details === 'object' ? JSON.stringify(err.details) : '';

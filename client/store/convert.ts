@@ -52,7 +52,11 @@ export function fromRfEdge(e: Pick<BraidEdge, 'source' | 'target' | 'sourceHandl
 /** A canvas node back to the file's node shape (no UI state: selected, dragging, measured…). */
 export function fromRfNode(n: BraidNode): FlowNode {
   const d = n.data;
-  const out: FlowNode = { id: n.id, type: d.type, position: { x: Math.round(n.position.x), y: Math.round(n.position.y) } };
+  const out: FlowNode = {
+    id: n.id,
+    type: d.type,
+    position: { x: Math.round(n.position.x), y: Math.round(n.position.y) },
+  };
   if (d.title !== undefined && d.title !== '') out.title = d.title;
   if (d.config !== undefined) out.config = d.config;
   if (d.values !== undefined && Object.keys(d.values).length) out.values = d.values;

@@ -22,7 +22,12 @@ export interface DerivedState {
   diff: FlowDiff | null;
 }
 
-export const useDerived = create<DerivedState>()(() => ({ problems: [], nodeProblems: {}, edgeProblems: {}, diff: null }));
+export const useDerived = create<DerivedState>()(() => ({
+  problems: [],
+  nodeProblems: {},
+  edgeProblems: {},
+  diff: null,
+}));
 
 export function currentFlow(): Flow {
   const s = useDoc.getState();

@@ -12,7 +12,12 @@ const flow: Flow = {
   outputs: [{ name: 'answer', type: 'string' }],
   nodes: [
     { id: 'inputs', type: 'input', position: { x: 0, y: 0 } },
-    { id: 'p', type: 'prompt', position: { x: 300, y: 0 }, config: { messages: [{ role: 'user', content: '{{question}}' }] } },
+    {
+      id: 'p',
+      type: 'prompt',
+      position: { x: 300, y: 0 },
+      config: { messages: [{ role: 'user', content: '{{question}}' }] },
+    },
     { id: 'outputs', type: 'output', position: { x: 600, y: 0 } },
   ],
   edges: [
@@ -57,7 +62,9 @@ describe('docStore', () => {
   it('records a whole drag as one step', () => {
     beginDrag();
     for (let i = 1; i <= 20; i++) {
-      useDoc.getState().onNodesChange([{ type: 'position', id: 'p', position: { x: 300 + i * 5, y: i * 3 }, dragging: true }]);
+      useDoc
+        .getState()
+        .onNodesChange([{ type: 'position', id: 'p', position: { x: 300 + i * 5, y: i * 3 }, dragging: true }]);
     }
     useDoc.getState().onNodesChange([{ type: 'position', id: 'p', position: { x: 400, y: 60 }, dragging: false }]);
     endDrag();

@@ -2,7 +2,17 @@ import { create } from 'zustand';
 import { temporal } from 'zundo';
 import { applyEdgeChanges, applyNodeChanges, type EdgeChange, type NodeChange, type XYPosition } from '@xyflow/react';
 import type { Flow, FlowEdge, FlowNode } from '../../shared/flow/schema';
-import { edgeId, fromRfEdge, metaOf, toRfEdge, toRfNode, type BraidEdge, type BraidNode, type FlowMeta, type NodeData } from './convert';
+import {
+  edgeId,
+  fromRfEdge,
+  metaOf,
+  toRfEdge,
+  toRfNode,
+  type BraidEdge,
+  type BraidNode,
+  type FlowMeta,
+  type NodeData,
+} from './convert';
 
 /**
  * The flow being edited: meta, nodes and edges in React Flow's shapes. Undo/redo (zundo)
@@ -43,14 +53,19 @@ export function sameDoc(a: Tracked, b: Tracked): boolean {
     const x = a.nodes[i];
     const y = b.nodes[i];
     if (x === y) continue;
-    if (x.id !== y.id || x.data !== y.data || x.position.x !== y.position.x || x.position.y !== y.position.y) return false;
+    if (x.id !== y.id || x.data !== y.data || x.position.x !== y.position.x || x.position.y !== y.position.y)
+      return false;
   }
   for (let i = 0; i < a.edges.length; i++) if (a.edges[i].id !== b.edges[i].id) return false;
   return true;
 }
 
 export function uniqueId(base: string, taken: Set<string>): string {
-  const clean = base.toLowerCase().replace(/[^a-z0-9_-]+/g, '-').replace(/^[^a-z0-9]+/, '') || 'node';
+  const clean =
+    base
+      .toLowerCase()
+      .replace(/[^a-z0-9_-]+/g, '-')
+      .replace(/^[^a-z0-9]+/, '') || 'node';
   if (!taken.has(clean)) return clean;
   const stem = clean.replace(/-\d+$/, '');
   for (let i = 2; ; i++) if (!taken.has(`${stem}-${i}`)) return `${stem}-${i}`;
@@ -140,7 +155,11 @@ export const useDoc = create<DocState>()(
         return added.map((n) => n.id);
       },
       deleteSelected() {
-        const gone = new Set(get().nodes.filter((n) => n.selected).map((n) => n.id));
+        const gone = new Set(
+          get()
+            .nodes.filter((n) => n.selected)
+            .map((n) => n.id),
+        );
         set({
           nodes: get().nodes.filter((n) => !gone.has(n.id)),
           edges: get().edges.filter((e) => !e.selected && !gone.has(e.source) && !gone.has(e.target)),

@@ -43,7 +43,9 @@ export async function saveCurrent(opts: { force?: boolean } = {}): Promise<boole
     const errors = errorCount(saved.problems);
     if (errors > 0) {
       useUi.getState().setBottomTab('problems');
-      useUi.getState().toast('info', `Saved with ${errors} problem${errors === 1 ? '' : 's'}: it cannot run until they are fixed.`);
+      useUi
+        .getState()
+        .toast('info', `Saved with ${errors} problem${errors === 1 ? '' : 's'}: it cannot run until they are fixed.`);
     } else useUi.getState().toast('success', `Saved ${flow.name}`);
     return true;
   } catch (err) {
@@ -54,7 +56,9 @@ export async function saveCurrent(opts: { force?: boolean } = {}): Promise<boole
     if (err instanceof ApiError && err.status === 422) {
       // Even a draft must be writable in the flow format (e.g. safe node ids): say what to fix.
       useUi.getState().setBottomTab('problems');
-      useUi.getState().toast('error', `Not saved: ${err.message}. Fix the problems marked as file format errors below, then save.`);
+      useUi
+        .getState()
+        .toast('error', `Not saved: ${err.message}. Fix the problems marked as file format errors below, then save.`);
       return false;
     }
     useUi.getState().toast('error', `Save failed: ${(err as Error).message}`);

@@ -90,7 +90,9 @@ export const useRun = create<RunState>()((set, get) => ({
           trace: e.trace,
           spans,
           nodeStatus,
-          error: e.trace.error ? `${e.trace.error.nodeId ? `${e.trace.error.nodeId}: ` : ''}${e.trace.error.message}` : null,
+          error: e.trace.error
+            ? `${e.trace.error.nodeId ? `${e.trace.error.nodeId}: ` : ''}${e.trace.error.message}`
+            : null,
         });
         break;
       }
@@ -106,7 +108,17 @@ export const useRun = create<RunState>()((set, get) => ({
     }
     const started: Record<string, number> = {};
     for (const sp of trace.spans) if (sp.status !== 'skipped') started[sp.nodeId] = sp.startedAt;
-    set({ ...idle, runId: trace.runId, status: trace.status, inputs: trace.inputs, trace, spans, nodeStatus, started, runStartedAt: trace.startedAt });
+    set({
+      ...idle,
+      runId: trace.runId,
+      status: trace.status,
+      inputs: trace.inputs,
+      trace,
+      spans,
+      nodeStatus,
+      started,
+      runStartedAt: trace.startedAt,
+    });
   },
   setFocus: (focusNode) => set({ focusNode }),
   reset: () => set({ ...idle, focusNode: null }),

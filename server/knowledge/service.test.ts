@@ -140,9 +140,9 @@ describe('KnowledgeService', () => {
     );
     await expect(svc.search('rows', 'refund', { mode: 'vector', topK: 3 })).rejects.toThrow(/no embedding model/);
     // hybrid (the retrieval node's default) degrades to BM25 on a base without embeddings
-    expect(src(await svc.search('rows', 'refund policy', { mode: 'hybrid', topK: 10, filter: { lang: 'fr' } }))).toEqual([
-      'refund policy for music',
-    ]);
+    expect(
+      src(await svc.search('rows', 'refund policy', { mode: 'hybrid', topK: 10, filter: { lang: 'fr' } })),
+    ).toEqual(['refund policy for music']);
   });
 
   it('hybrid = reciprocal-rank fusion of BM25 and vector lists', async () => {

@@ -12,7 +12,11 @@ export class NodeError extends Error {
   /** Milliseconds the provider asked us to wait (Retry-After), if any. */
   readonly retryAfterMs?: number;
   readonly path?: string;
-  constructor(code: string, message: string, opts: { retryable?: boolean; retryAfterMs?: number; path?: string; cause?: unknown } = {}) {
+  constructor(
+    code: string,
+    message: string,
+    opts: { retryable?: boolean; retryAfterMs?: number; path?: string; cause?: unknown } = {},
+  ) {
     super(message, opts.cause !== undefined ? { cause: opts.cause } : undefined);
     this.name = 'NodeError';
     this.code = code;
@@ -21,7 +25,12 @@ export class NodeError extends Error {
     this.path = opts.path;
   }
   toSpanError(): SpanError {
-    return { code: this.code, message: this.message, ...(this.path ? { path: this.path } : {}), retryable: this.retryable };
+    return {
+      code: this.code,
+      message: this.message,
+      ...(this.path ? { path: this.path } : {}),
+      retryable: this.retryable,
+    };
   }
 }
 
@@ -46,7 +55,13 @@ export interface KnowledgeSearch {
   search(
     knowledgeBase: string,
     query: string,
-    opts: { mode: 'bm25' | 'vector' | 'hybrid'; topK: number; minScore?: number; filter?: Record<string, unknown>; signal?: AbortSignal },
+    opts: {
+      mode: 'bm25' | 'vector' | 'hybrid';
+      topK: number;
+      minScore?: number;
+      filter?: Record<string, unknown>;
+      signal?: AbortSignal;
+    },
   ): Promise<Array<{ id: string; text: string; score: number; metadata: Record<string, unknown> }>>;
 }
 

@@ -32,7 +32,9 @@ export const conditionNode = defineNodeType({
   inputs: () => [{ name: 'input', type: 'any', required: true }],
   outputs: (config): PortSpec[] => [
     ...config.branches.map((b) => ({ name: b.name, type: 'any' as const })),
-    ...(config.branches.some((b) => b.name === config.otherwise) ? [] : [{ name: config.otherwise, type: 'any' as const }]),
+    ...(config.branches.some((b) => b.name === config.otherwise)
+      ? []
+      : [{ name: config.otherwise, type: 'any' as const }]),
   ],
   editors: { 'branches.when': 'jsonata' },
   example: { branches: [{ name: 'billing', when: "$contains($lowercase($), 'invoice')" }], otherwise: 'otherwise' },
@@ -57,14 +59,17 @@ export const transformNode = defineNodeType({
   docs: 'Reshape data. `mode: "template"` renders a mustache template (its variables become input ports) into a string `result`. `mode: "jsonata"` evaluates a JSONata expression over an object of the declared inputs (`input` by default) into a JSON `result`.',
   config: transformConfig,
   inputs: (config): PortSpec[] => {
-    if (config.mode === 'jsonata') return config.inputs.map((i) => ({ name: i.name, type: i.type, required: i.required }));
+    if (config.mode === 'jsonata')
+      return config.inputs.map((i) => ({ name: i.name, type: i.type, required: i.required }));
     let vars: ReturnType<typeof templateVariables> = [];
     try {
       vars = templateVariables(config.template);
     } catch {
       vars = [];
     }
-    return vars.filter((v) => SAFE_VARIABLE.test(v.name)).map((v) => ({ name: v.name, type: 'any' as const, required: true }));
+    return vars
+      .filter((v) => SAFE_VARIABLE.test(v.name))
+      .map((v) => ({ name: v.name, type: 'any' as const, required: true }));
   },
   outputs: (config): PortSpec[] => [{ name: 'result', type: config.mode === 'template' ? 'string' : 'json' }],
   editors: { template: 'mustache', expression: 'jsonata' },

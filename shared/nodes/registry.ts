@@ -40,7 +40,10 @@ export interface ResolvedPorts {
  * Parse a node's config with its type's defaults. Returns `undefined` config when the
  * type is unknown or the config is invalid (validation reports why).
  */
-export function parseNodeConfig(type: string, config: unknown): { ok: true; config: unknown } | { ok: false; error: z.ZodError | null } {
+export function parseNodeConfig(
+  type: string,
+  config: unknown,
+): { ok: true; config: unknown } | { ok: false; error: z.ZodError | null } {
   const def = getNodeType(type);
   if (!def) return { ok: false, error: null };
   const res = def.config.safeParse(config ?? {});

@@ -23,7 +23,12 @@ export const httpToolConfig = z
     body: z.string().optional(),
     responseType: z.enum(['auto', 'json', 'text']).default('auto'),
     timeoutMs: z.number().int().min(1).max(300_000).default(15_000),
-    maxBytes: z.number().int().min(1).max(50 * 1024 * 1024).default(2 * 1024 * 1024),
+    maxBytes: z
+      .number()
+      .int()
+      .min(1)
+      .max(50 * 1024 * 1024)
+      .default(2 * 1024 * 1024),
     /** Treat non-2xx responses as node errors. */
     failOnHttpError: z.boolean().default(true),
   })
@@ -64,7 +69,9 @@ export const toolNode = defineNodeType({
     } catch {
       vars = [];
     }
-    return vars.filter((v) => SAFE_VARIABLE.test(v.name)).map((v) => ({ name: v.name, type: v.usage === 'section' ? 'any' : 'string', required: true }));
+    return vars
+      .filter((v) => SAFE_VARIABLE.test(v.name))
+      .map((v) => ({ name: v.name, type: v.usage === 'section' ? 'any' : 'string', required: true }));
   },
   outputs: (config): PortSpec[] =>
     config.kind === 'code'

@@ -18,16 +18,27 @@ export const validatorRuleSchema = z.discriminatedUnion('kind', [
       const problem = userRegexProblem(rule.pattern, rule.flags);
       if (problem) ctx.addIssue({ code: 'custom', path: ['pattern'], message: problem });
     }),
-  z.object({ kind: z.literal('contains'), value: z.string().min(1), caseSensitive: z.boolean().default(false) }).strict(),
-  z.object({ kind: z.literal('not_contains'), value: z.string().min(1), caseSensitive: z.boolean().default(false) }).strict(),
   z
-    .object({ kind: z.literal('length'), min: z.number().int().min(0).optional(), max: z.number().int().min(0).optional() })
+    .object({ kind: z.literal('contains'), value: z.string().min(1), caseSensitive: z.boolean().default(false) })
+    .strict(),
+  z
+    .object({ kind: z.literal('not_contains'), value: z.string().min(1), caseSensitive: z.boolean().default(false) })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('length'),
+      min: z.number().int().min(0).optional(),
+      max: z.number().int().min(0).optional(),
+    })
     .strict(),
   z.object({ kind: z.literal('enum'), values: z.array(z.unknown()).min(1) }).strict(),
   z
     .object({
       kind: z.literal('pii'),
-      detect: z.array(z.enum(['email', 'phone', 'card'])).min(1).default(['email', 'phone', 'card']),
+      detect: z
+        .array(z.enum(['email', 'phone', 'card']))
+        .min(1)
+        .default(['email', 'phone', 'card']),
     })
     .strict(),
   z.object({ kind: z.literal('prompt_injection') }).strict(),

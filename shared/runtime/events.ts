@@ -63,9 +63,25 @@ export interface Trace {
 /** The one typed event union the runtime reports through (SSE, traces, canvas, logs). */
 export type RunEvent =
   | { type: 'run_started'; runId: string; flowId: string; at: number; inputs: Record<string, unknown> }
-  | { type: 'node_started'; runId: string; nodeId: string; nodeType: string; at: number; attempt: number; inputs: Record<string, unknown> }
+  | {
+      type: 'node_started';
+      runId: string;
+      nodeId: string;
+      nodeType: string;
+      at: number;
+      attempt: number;
+      inputs: Record<string, unknown>;
+    }
   | { type: 'token'; runId: string; nodeId: string; token: string }
-  | { type: 'node_retry'; runId: string; nodeId: string; at: number; attempt: number; delayMs: number; error: SpanError }
+  | {
+      type: 'node_retry';
+      runId: string;
+      nodeId: string;
+      at: number;
+      attempt: number;
+      delayMs: number;
+      error: SpanError;
+    }
   | { type: 'node_finished'; runId: string; nodeId: string; at: number; span: Span }
   | { type: 'node_failed'; runId: string; nodeId: string; at: number; span: Span }
   | { type: 'node_skipped'; runId: string; nodeId: string; at: number; span: Span }

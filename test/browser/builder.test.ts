@@ -6,7 +6,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { CHROMIUM, ensureClientBuilt, launchBrowser, newPage, readFlowFile, screenshot, startStack, type Stack } from './harness';
+import {
+  CHROMIUM,
+  ensureClientBuilt,
+  launchBrowser,
+  newPage,
+  readFlowFile,
+  screenshot,
+  startStack,
+  type Stack,
+} from './harness';
 import { connect, dragFromPalette, edgeCount, MOD, nodeIds, selectNode, typeInMonaco } from './helpers';
 import { serializeFlow } from '../../shared/flow/serialize';
 import { validateFlow } from '../../shared/flow/validate';
@@ -15,7 +24,10 @@ import type { Flow } from '../../shared/flow/schema';
 let stack: Stack;
 let browser: Browser;
 const hasChromium = fs.existsSync(CHROMIUM);
-if (!hasChromium) console.warn(`browser tests skipped: no Chromium at ${CHROMIUM} (install the chromium package or set BRAID_CHROMIUM)`);
+if (!hasChromium)
+  console.warn(
+    `browser tests skipped: no Chromium at ${CHROMIUM} (install the chromium package or set BRAID_CHROMIUM)`,
+  );
 
 beforeAll(async () => {
   if (!hasChromium) return;
@@ -53,9 +65,15 @@ describe.skipIf(!hasChromium)('builder: from an empty flow to a saved, running f
     // Type a template: the prompt's input ports follow its variables as you type.
     await selectNode(page, 'prompt');
     await typeInMonaco(page, 'mustache', 1, 'Context: {{extra}} Q: {{question}}');
-    await page.locator('.react-flow__node[data-id="prompt"] .react-flow__handle.target[data-handleid="extra"]').waitFor();
+    await page
+      .locator('.react-flow__node[data-id="prompt"] .react-flow__handle.target[data-handleid="extra"]')
+      .waitFor();
     await typeInMonaco(page, 'mustache', 1, 'Answer in one line: {{question}}');
-    await expect.poll(() => page.locator('.react-flow__node[data-id="prompt"] .react-flow__handle.target[data-handleid="extra"]').count()).toBe(0);
+    await expect
+      .poll(() =>
+        page.locator('.react-flow__node[data-id="prompt"] .react-flow__handle.target[data-handleid="extra"]').count(),
+      )
+      .toBe(0);
     await expect.poll(() => page.getByTestId('dirty-dot').count()).toBe(1);
     await screenshot(page, 'story1-built');
 
@@ -99,7 +117,9 @@ describe.skipIf(!hasChromium)('builder: from an empty flow to a saved, running f
     await page.exposeFunction('__status', (s: string) => seen.add(s));
     await page.evaluate(() => {
       const el = document.querySelector('[data-testid="node-prompt"]')!;
-      new MutationObserver(() => (window as unknown as { __status(s: string): void }).__status(el.getAttribute('data-status') ?? '')).observe(el, { attributes: true });
+      new MutationObserver(() =>
+        (window as unknown as { __status(s: string): void }).__status(el.getAttribute('data-status') ?? ''),
+      ).observe(el, { attributes: true });
     });
     await page.getByTestId('run-submit').click();
     await page
@@ -110,7 +130,9 @@ describe.skipIf(!hasChromium)('builder: from an empty flow to a saved, running f
         throw new Error(`${(err as Error).message}\nrun panel: ${await page.locator('.run-panel').textContent()}`);
       });
     // Tokens stream into the panel while the prompt runs.
-    await expect.poll(() => page.getByTestId('run-output').textContent(), { timeout: 10_000 }).toMatch(/Streaming from prompt\s*Echo:/);
+    await expect
+      .poll(() => page.getByTestId('run-output').textContent(), { timeout: 10_000 })
+      .toMatch(/Streaming from prompt\s*Echo:/);
     await screenshot(page, 'story2-running');
     await page.locator('[data-testid="node-outputs"][data-status="succeeded"]').waitFor({ timeout: 20_000 });
     await expect.poll(() => page.getByTestId('run-status').textContent()).toContain('succeeded');
@@ -132,7 +154,16 @@ describe.skipIf(!hasChromium)('builder: from an empty flow to a saved, running f
     expect(await dlg.locator('textarea').first().inputValue()).toBe('What is Braid?');
     await dlg.locator('textarea').first().fill('Just this node');
     await dlg.locator('.modal-foot button').click();
-    await expect.poll(() => dlg.getByTestId('node-run-result').textContent().catch(() => ''), { timeout: 15_000 }).toContain('Echo: Answer in one line: Just this node');
+    await expect
+      .poll(
+        () =>
+          dlg
+            .getByTestId('node-run-result')
+            .textContent()
+            .catch(() => ''),
+        { timeout: 15_000 },
+      )
+      .toContain('Echo: Answer in one line: Just this node');
     await screenshot(page, 'story2-node-run');
     await page.keyboard.press('Escape');
 
@@ -161,7 +192,9 @@ describe.skipIf(!hasChromium)('builder: from an empty flow to a saved, running f
     await editor.locator('.monaco-editor .view-lines').waitFor({ timeout: 20_000 });
     await expect.poll(() => editor.locator('.view-lines').textContent()).toContain('{{question}}');
     // The mustache variable is highlighted by our tokenizer (a distinct token class).
-    const classes = await editor.locator('.view-lines span span').evaluateAll((els) => els.map((e) => `${e.className}|${e.textContent}`));
+    const classes = await editor
+      .locator('.view-lines span span')
+      .evaluateAll((els) => els.map((e) => `${e.className}|${e.textContent}`));
     const varSpan = classes.find((c) => c.endsWith('|question'));
     const textSpan = classes.find((c) => c.includes('Answer'));
     expect(varSpan?.split('|')[0]).not.toBe(textSpan?.split('|')[0]);
@@ -188,7 +221,12 @@ describe.skipIf(!hasChromium)('builder: from an empty flow to a saved, running f
     await screenshot(page, 'story2-cancelled');
     // The server really cancelled it (not just the panel).
     await expect
-      .poll(async () => ((await (await fetch(`${stack.url}/api/flows/story-flow/runs`)).json()) as { runs: { status: string }[] }).runs[0]?.status, { timeout: 15_000 })
+      .poll(
+        async () =>
+          ((await (await fetch(`${stack.url}/api/flows/story-flow/runs`)).json()) as { runs: { status: string }[] })
+            .runs[0]?.status,
+        { timeout: 15_000 },
+      )
       .toBe('cancelled');
     stack.fake.reset();
     expect(errors.filter((e) => !/Failed to load resource/.test(e))).toEqual([]);

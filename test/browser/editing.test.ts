@@ -6,13 +6,26 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { CHROMIUM, ensureClientBuilt, launchBrowser, newPage, readFlowFile, screenshot, startStack, writeFlowFile, type Stack } from './harness';
+import {
+  CHROMIUM,
+  ensureClientBuilt,
+  launchBrowser,
+  newPage,
+  readFlowFile,
+  screenshot,
+  startStack,
+  writeFlowFile,
+  type Stack,
+} from './harness';
 import { connect, edgeCount, MOD, nodeIds, selectNode } from './helpers';
 
 let stack: Stack;
 let browser: Browser;
 const hasChromium = fs.existsSync(CHROMIUM);
-if (!hasChromium) console.warn(`browser tests skipped: no Chromium at ${CHROMIUM} (install the chromium package or set BRAID_CHROMIUM)`);
+if (!hasChromium)
+  console.warn(
+    `browser tests skipped: no Chromium at ${CHROMIUM} (install the chromium package or set BRAID_CHROMIUM)`,
+  );
 
 const branchy = (id: string, name: string) => ({
   schemaVersion: 1,
@@ -25,8 +38,18 @@ const branchy = (id: string, name: string) => ({
   outputs: [{ name: 'answer', type: 'string' }],
   nodes: [
     { id: 'inputs', type: 'input', position: { x: 0, y: 0 } },
-    { id: 'draft', type: 'prompt', position: { x: 320, y: 0 }, config: { messages: [{ role: 'user', content: '{{question}}' }] } },
-    { id: 'polish', type: 'transform', position: { x: 640, y: 0 }, config: { mode: 'template', template: 'Final: {{x}}' } },
+    {
+      id: 'draft',
+      type: 'prompt',
+      position: { x: 320, y: 0 },
+      config: { messages: [{ role: 'user', content: '{{question}}' }] },
+    },
+    {
+      id: 'polish',
+      type: 'transform',
+      position: { x: 640, y: 0 },
+      config: { mode: 'template', template: 'Final: {{x}}' },
+    },
     { id: 'outputs', type: 'output', position: { x: 960, y: 0 } },
   ],
   edges: [
@@ -68,7 +91,9 @@ describe.skipIf(!hasChromium)('editing the canvas', () => {
     await connect(page, ['inputs', 'docs'], ['draft', 'question']);
     const alert = page.getByTestId('connection-refused');
     await alert.waitFor();
-    expect(await alert.textContent()).toMatch(/Incompatible types: inputs\.docs is documents, but draft\.question expects string/);
+    expect(await alert.textContent()).toMatch(
+      /Incompatible types: inputs\.docs is documents, but draft\.question expects string/,
+    );
     await screenshot(page, 'story3-incompatible-refused');
     expect(await edgeCount(page)).toBe(3);
 
@@ -143,7 +168,9 @@ describe.skipIf(!hasChromium)('editing the canvas', () => {
     await page.locator('[data-testid="node-outputs"]').waitFor();
     await page.locator('.react-flow__pane').click({ position: { x: 20, y: 20 } });
     await page.keyboard.press(`${MOD}+V`);
-    await expect.poll(async () => (await nodeIds(page)).sort()).toEqual(['draft', 'draft-2', 'inputs', 'outputs', 'polish', 'polish-2']);
+    await expect
+      .poll(async () => (await nodeIds(page)).sort())
+      .toEqual(['draft', 'draft-2', 'inputs', 'outputs', 'polish', 'polish-2']);
     await screenshot(page, 'story5-pasted-other-flow');
   }, 60_000);
 
@@ -215,14 +242,18 @@ describe.skipIf(!hasChromium)('editing the canvas', () => {
   it('keeps unsaved work as a local draft across a reload and restores it on request', async () => {
     await selectNode(page, 'draft');
     await page.getByLabel('node title').fill('Unsaved title');
-    await expect.poll(() => page.evaluate(() => localStorage.getItem('braid.draft.edit-me') ?? '')).toContain('Unsaved title');
+    await expect
+      .poll(() => page.evaluate(() => localStorage.getItem('braid.draft.edit-me') ?? ''))
+      .toContain('Unsaved title');
     page.on('dialog', (d) => void d.accept());
     await page.reload();
     const banner = page.getByTestId('draft-banner');
     await banner.waitFor();
     await screenshot(page, 'story9-draft-banner');
     await banner.getByRole('button', { name: 'Restore them' }).click();
-    await expect.poll(() => page.locator('[data-testid="node-draft"] .bnode-title').textContent()).toBe('Unsaved title');
+    await expect
+      .poll(() => page.locator('[data-testid="node-draft"] .bnode-title').textContent())
+      .toBe('Unsaved title');
     await expect.poll(() => page.getByTestId('dirty-dot').count()).toBe(1);
     // Saving clears the draft.
     await page.getByTestId('save').click();

@@ -3,7 +3,17 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { CHROMIUM, ensureClientBuilt, launchBrowser, newPage, readFlowFile, screenshot, startStack, writeFlowFile, type Stack } from './harness';
+import {
+  CHROMIUM,
+  ensureClientBuilt,
+  launchBrowser,
+  newPage,
+  readFlowFile,
+  screenshot,
+  startStack,
+  writeFlowFile,
+  type Stack,
+} from './harness';
 import { serializeFlow } from '../../shared/flow/serialize';
 import type { Flow } from '../../shared/flow/schema';
 
@@ -59,7 +69,10 @@ describe.skipIf(!hasChromium)('flow list', () => {
     await page.getByTestId('flow-alpha-copy').waitFor();
     expect(JSON.parse(readFlowFile(stack, 'alpha-copy')).nodes).toHaveLength(2);
 
-    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export Beta triage' }).click()]);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Export Beta triage' }).click(),
+    ]);
     expect(download.suggestedFilename()).toBe('beta.flow.json');
     const exported = fs.readFileSync((await download.path())!, 'utf8');
     expect(exported).toBe(serializeFlow(JSON.parse(exported) as Flow));

@@ -41,7 +41,11 @@ function newestMtime(dir: string): number {
 function isStale(): boolean {
   const index = path.join(DIST, 'index.html');
   const built = fs.existsSync(index) ? fs.statSync(index).mtimeMs : 0;
-  const sources = Math.max(newestMtime(path.join(ROOT, 'client')), newestMtime(path.join(ROOT, 'shared')), fs.statSync(path.join(ROOT, 'vite.config.ts')).mtimeMs);
+  const sources = Math.max(
+    newestMtime(path.join(ROOT, 'client')),
+    newestMtime(path.join(ROOT, 'shared')),
+    fs.statSync(path.join(ROOT, 'vite.config.ts')).mtimeMs,
+  );
   return built <= sources;
 }
 
@@ -132,8 +136,14 @@ export async function launchBrowser(): Promise<Browser> {
 }
 
 /** A page at 1280×800; console errors and page errors are collected for assertions. */
-export async function newPage(browser: Browser, opts: { theme?: 'light' | 'dark' } = {}): Promise<{ page: Page; errors: string[] }> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: opts.theme ?? 'light' });
+export async function newPage(
+  browser: Browser,
+  opts: { theme?: 'light' | 'dark' } = {},
+): Promise<{ page: Page; errors: string[] }> {
+  const context = await browser.newContext({
+    viewport: { width: 1280, height: 800 },
+    colorScheme: opts.theme ?? 'light',
+  });
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));

@@ -47,7 +47,12 @@ function postChunkedUpload(
       res.on('data', (c: Buffer) => parts.push(c));
       const done = () => {
         req.destroy();
-        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(parts).toString('utf8'), sentBeforeResponse, headers: res.headers });
+        resolve({
+          status: res.statusCode ?? 0,
+          body: Buffer.concat(parts).toString('utf8'),
+          sentBeforeResponse,
+          headers: res.headers,
+        });
       };
       res.on('end', done);
       res.on('error', done);

@@ -15,12 +15,4 @@ export interface CommandModule {
   register(program: Command): void;
 }
 
-export const commandModules: CommandModule[] = [
-  serve,
-  run,
-  validate,
-  evaluate,
-  deploy,
-  kb,
-  worker,
-];
+export const commandModules: CommandModule[] = [serve, run, validate, evaluate, deploy, kb, worker];

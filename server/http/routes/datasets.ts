@@ -52,9 +52,16 @@ function isJsonType(mime: string): boolean {
  */
 function jsonRowsStream(body: unknown): Readable {
   if (!Array.isArray(body))
-    throw new HttpError(400, 'invalid_body', `a JSON dataset body must be an array of row objects; or ${ACCEPTED.replace(/, or a JSON.*$/, '')}`);
+    throw new HttpError(
+      400,
+      'invalid_body',
+      `a JSON dataset body must be an array of row objects; or ${ACCEPTED.replace(/, or a JSON.*$/, '')}`,
+    );
   const bad = body.findIndex((r) => r === null || typeof r !== 'object' || Array.isArray(r));
-  if (bad >= 0) throw new HttpError(400, 'invalid_rows', `row ${bad} is not an object`, { badRows: [{ line: bad + 1, message: 'not an object' }] });
+  if (bad >= 0)
+    throw new HttpError(400, 'invalid_rows', `row ${bad} is not an object`, {
+      badRows: [{ line: bad + 1, message: 'not an object' }],
+    });
   if (body.length === 0) throw new HttpError(400, 'empty_dataset', 'the JSON array has no rows');
   return Readable.from(body.map((row) => `${JSON.stringify(row)}\n`));
 }
@@ -65,7 +72,8 @@ function uploadStream(
 ): Promise<{ stream: Readable; filename?: string; contentType?: string; fields: Record<string, string> }> {
   const ct = req.get('content-type') ?? '';
   const mime = ct.split(';')[0].trim().toLowerCase();
-  if (isJsonType(mime)) return Promise.resolve({ stream: jsonRowsStream(req.body), contentType: 'application/x-ndjson', fields: {} });
+  if (isJsonType(mime))
+    return Promise.resolve({ stream: jsonRowsStream(req.body), contentType: 'application/x-ndjson', fields: {} });
   if (mime !== 'multipart/form-data') {
     if (mime && !RAW_TYPES.has(mime))
       throw new HttpError(415, 'unsupported_media_type', `${mime} is not a dataset upload type: ${ACCEPTED}`);

@@ -47,7 +47,11 @@ const MAX_FILES = 100;
 export const DEFAULT_UPLOAD_LIMIT_BYTES = 200 * 1024 * 1024;
 
 function tooLarge(limit: number): HttpError {
-  return new HttpError(413, 'payload_too_large', `the upload is over the ${limit}-byte limit per request (BRAID_UPLOAD_LIMIT)`);
+  return new HttpError(
+    413,
+    'payload_too_large',
+    `the upload is over the ${limit}-byte limit per request (BRAID_UPLOAD_LIMIT)`,
+  );
 }
 
 /**

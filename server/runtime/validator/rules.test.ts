@@ -21,7 +21,9 @@ describe('validator rules', () => {
     expect(errs.map((e) => e.message).join(' ')).toMatch(/must match format "email"/);
     expect(errorsOf(1, { kind: 'json_schema', schema: { type: 'nonsense' } })[0]).toMatch(/schema is invalid/);
     // inherited properties never satisfy `required` (Ajv ownProperties)
-    expect(errorsOf({}, { kind: 'json_schema', schema: { type: 'object', required: ['toString', 'constructor'] } })).not.toEqual([]);
+    expect(
+      errorsOf({}, { kind: 'json_schema', schema: { type: 'object', required: ['toString', 'constructor'] } }),
+    ).not.toEqual([]);
   });
 
   it('regex', () => {
