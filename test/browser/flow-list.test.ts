@@ -83,6 +83,8 @@ describe.skipIf(!hasChromium)('flow list', () => {
     await screenshot(page, 'list-delete-confirm');
     await page.getByTestId('confirm-delete').click();
     await expect.poll(() => fs.existsSync(path.join(stack.flowsDir, 'beta.flow.json'))).toBe(false);
+    // The list drops the card once the delete is confirmed (the id is free again from then on).
+    await expect.poll(() => page.getByTestId('flow-beta').count()).toBe(0);
 
     // Import the exported file back: its id is free again, so it keeps it and opens.
     const file = path.join(stack.dataDir, 'beta.flow.json');
