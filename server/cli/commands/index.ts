@@ -10,9 +10,10 @@ import * as evaluate from './eval';
 import * as deploy from './deploy';
 import * as kb from './kb';
 import * as worker from './worker';
+import * as dataset from './dataset';
 
 export interface CommandModule {
   register(program: Command): void;
 }
 
-export const commandModules: CommandModule[] = [serve, run, validate, evaluate, deploy, kb, worker];
+export const commandModules: CommandModule[] = [serve, run, validate, evaluate, deploy, kb, worker, dataset];
