@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startHarness } from '../../../test/http/harness';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const BIN = path.join(ROOT, 'bin', 'braid.js');
@@ -140,5 +141,46 @@ describe('braid dataset', () => {
       (d) => d.name,
     );
     expect(names.sort()).toEqual(['cases', 'qa']);
+  });
+
+  it('--server uploads, lists and shows through a running Braid server', async () => {
+    const h = await startHarness();
+    try {
+      const file = write('remote.csv', 'q,a\n1,one\n2,two,extra\n3,three\n');
+      const up = await braid(['dataset', 'upload', file, '--server', h.url]);
+      expect(up.stderr).toBe('');
+      expect(up.code).toBe(0);
+      expect(up.stdout).toMatch(/^uploaded remote v1 /);
+      expect(up.stdout).toContain('rows     2');
+      expect(up.stdout).toMatch(/line 3: /);
+
+      write('remote.csv', 'q,a\n1,one\n3,three\n4,four\n');
+      const v2 = JSON.parse((await braid(['dataset', 'upload', file, '--server', h.url, '--json'])).stdout) as {
+        version: { version: number; rowCount: number };
+      };
+      expect(v2.version).toMatchObject({ version: 2, rowCount: 3 });
+
+      const list = JSON.parse((await braid(['dataset', 'list', '--server', h.url, '--json'])).stdout) as Array<{
+        name: string;
+      }>;
+      expect(list.map((d) => d.name)).toEqual(['remote']);
+      const show = await braid(['dataset', 'show', 'remote', '--ver', '1', '--rows', '1', '--server', h.url, '--json']);
+      expect(show.code).toBe(0);
+      const s = JSON.parse(show.stdout) as ShowJson;
+      expect(s.version.rowCount).toBe(2);
+      expect(s.versions).toHaveLength(2);
+      expect(s.rows.map((r) => r.data)).toEqual([{ q: '1', a: 'one' }]);
+
+      const pdf = await braid(['dataset', 'upload', write('doc.pdf', '%PDF-1.4\n'), '--server', h.url]);
+      expect(pdf.code).toBe(2);
+      expect(pdf.stderr).toContain('unsupported_format');
+      const allBad = await braid(['dataset', 'upload', write('bad.jsonl', 'x\n'), '--server', h.url]);
+      expect(allBad.code).toBe(2);
+      expect(allBad.stderr).toContain('line 1');
+      const after = (await (await h.api('/api/datasets')).json()) as { datasets: Array<{ name: string }> };
+      expect(after.datasets.map((d) => d.name)).toEqual(['remote']);
+    } finally {
+      await h.close();
+    }
   });
 });

@@ -1,14 +1,52 @@
 /**
  * `braid dataset upload|list|show`: datasets in BRAID_DATA_DIR (or DATABASE_URL) directly,
- * through the same DatasetStore.importStream the HTTP upload route uses.
+ * through the same DatasetStore.importStream the HTTP upload route uses; or, with
+ * `--server URL`, through that route on a running Braid server.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import type { DatasetInfo, DatasetVersionInfo } from '../../../shared/api/evaluation';
-import type { DatasetStore } from '../../datasets/store';
+import { Readable } from 'node:stream';
+import type { DatasetInfo, DatasetRowRecord, DatasetVersionInfo } from '../../../shared/api/evaluation';
+import type { DatasetStore, ImportResult } from '../../datasets/store';
 import { cliConfig } from '../config';
-import { CliExit, EXIT_USAGE } from '../errors';
+import { CliExit, EXIT_FAILED, EXIT_USAGE } from '../errors';
+
+interface Shown {
+  dataset: DatasetInfo;
+  version: DatasetVersionInfo;
+  versions: DatasetVersionInfo[];
+  rows: DatasetRowRecord[];
+}
+
+function badRowLines(details: unknown): string {
+  const bad = (details as { badRows?: Array<{ line: number; message: string }> } | undefined)?.badRows ?? [];
+  return bad.map((b) => `\n  line ${b.line}: ${b.message}`).join('');
+}
+
+/** A JSON call to a Braid server; 4xx → exit 2, anything else → exit 1. */
+async function remote<T>(server: string, p: string, init: RequestInit & { duplex?: 'half' } = {}): Promise<T> {
+  const token = cliConfig().adminToken;
+  let res: Response;
+  try {
+    res = await fetch(new URL(p, server), {
+      ...init,
+      headers: { accept: 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    });
+  } catch (e) {
+    throw new CliExit(EXIT_FAILED, `cannot reach ${server}: ${(e as Error).message}`);
+  }
+  if (res.status === 204) return undefined as T;
+  const body = (await res.json().catch(() => ({}))) as T & {
+    error?: { code: string; message: string; details?: unknown };
+  };
+  if (!res.ok)
+    throw new CliExit(
+      res.status >= 400 && res.status < 500 ? EXIT_USAGE : EXIT_FAILED,
+      `${body.error?.code ?? `http_${res.status}`}: ${body.error?.message ?? `HTTP ${res.status}`}${badRowLines(body.error?.details)}`,
+    );
+  return body;
+}
 
 async function withDatasets<T>(fn: (store: DatasetStore) => Promise<T>): Promise<T> {
   const config = cliConfig();
@@ -18,11 +56,8 @@ async function withDatasets<T>(fn: (store: DatasetStore) => Promise<T>): Promise
   try {
     return await fn(new Store(storage));
   } catch (err) {
-    if (err instanceof DatasetError) {
-      const bad = (err.details as { badRows?: Array<{ line: number; message: string }> } | undefined)?.badRows ?? [];
-      const lines = bad.map((b) => `\n  line ${b.line}: ${b.message}`).join('');
-      throw new CliExit(EXIT_USAGE, `${err.code}: ${err.message}${lines}`);
-    }
+    if (err instanceof DatasetError)
+      throw new CliExit(EXIT_USAGE, `${err.code}: ${err.message}${badRowLines(err.details)}`);
     throw err;
   } finally {
     await storage.close();
@@ -42,6 +77,96 @@ async function resolve(store: DatasetStore, ref: string): Promise<DatasetInfo> {
   return d;
 }
 
+function pickVersion(
+  dataset: DatasetInfo,
+  versions: DatasetVersionInfo[],
+  ver: number | undefined,
+): DatasetVersionInfo {
+  const v = ver === undefined ? dataset.latestVersion : versions.find((x) => x.version === ver && x.status === 'ready');
+  if (!v)
+    throw new CliExit(
+      EXIT_USAGE,
+      ver === undefined ? `${dataset.name} has no versions` : `${dataset.name} has no version ${ver}`,
+    );
+  return v;
+}
+
+const oldestNamed = (list: DatasetInfo[], name: string): DatasetInfo | undefined =>
+  list.filter((d) => d.name === name).sort((a, b) => a.createdAt - b.createdAt)[0];
+
+async function uploadLocal(file: string, name: string): Promise<ImportResult> {
+  return withDatasets(async (store) => {
+    const existing = await store.findByName(name);
+    const input = fs.createReadStream(file);
+    try {
+      return await store.importStream(existing ? { datasetId: existing.id } : { name }, input, {
+        filename: path.basename(file),
+        source: 'cli',
+      });
+    } catch (e) {
+      // Do not leave behind a new, empty dataset when its first upload was refused.
+      const created = existing ? undefined : await store.findByName(name);
+      if (created && !created.latestVersion) await store.delete(created.id);
+      throw e;
+    } finally {
+      input.destroy();
+    }
+  });
+}
+
+async function uploadRemote(server: string, file: string, name: string): Promise<ImportResult> {
+  const list = async () => (await remote<{ datasets: DatasetInfo[] }>(server, '/api/datasets')).datasets;
+  const existing = oldestNamed(await list(), name);
+  const filename = encodeURIComponent(path.basename(file));
+  const url = existing
+    ? `/api/datasets/${encodeURIComponent(existing.id)}/versions?filename=${filename}`
+    : `/api/datasets?name=${encodeURIComponent(name)}&filename=${filename}`;
+  try {
+    return await remote<ImportResult>(server, url, {
+      method: 'POST',
+      body: Readable.toWeb(fs.createReadStream(file)) as unknown as BodyInit,
+      duplex: 'half',
+    });
+  } catch (e) {
+    if (!existing) {
+      const created = (await list().catch(() => [])).find((d) => d.name === name && !d.latestVersion);
+      if (created)
+        await remote<undefined>(server, `/api/datasets/${encodeURIComponent(created.id)}`, { method: 'DELETE' });
+    }
+    throw e;
+  }
+}
+
+async function showLocal(ref: string, ver: number | undefined, rows: number): Promise<Shown> {
+  return withDatasets(async (store) => {
+    const dataset = await resolve(store, ref);
+    const versions = await store.listVersions(dataset.id);
+    const version = pickVersion(dataset, versions, ver);
+    return { dataset, version, versions, rows: rows > 0 ? await store.rows(version.id, { limit: rows }) : [] };
+  });
+}
+
+async function showRemote(server: string, ref: string, ver: number | undefined, rows: number): Promise<Shown> {
+  const { datasets } = await remote<{ datasets: DatasetInfo[] }>(server, '/api/datasets');
+  const found = datasets.find((d) => d.id === ref) ?? oldestNamed(datasets, ref);
+  if (!found) throw new CliExit(EXIT_USAGE, `no dataset named or with id ${ref} on ${server}`);
+  const { dataset, versions } = await remote<{ dataset: DatasetInfo; versions: DatasetVersionInfo[] }>(
+    server,
+    `/api/datasets/${encodeURIComponent(found.id)}`,
+  );
+  const version = pickVersion(dataset, versions, ver);
+  const page =
+    rows > 0
+      ? await remote<{ rows: DatasetRowRecord[] }>(
+          server,
+          `/api/dataset-versions/${encodeURIComponent(version.id)}/rows?limit=${rows}`,
+        )
+      : { rows: [] };
+  return { dataset, version, versions, rows: page.rows };
+}
+
+const SERVER_HELP = 'use a running Braid server instead of local storage (BRAID_ADMIN_TOKEN is sent)';
+
 function versionLine(v: DatasetVersionInfo): string {
   return `v${v.version}  ${v.rowCount} rows${v.badRowCount ? `, ${v.badRowCount} bad` : ''}  ${v.format}${v.filename ? `  ${v.filename}` : ''}  ${new Date(v.createdAt).toISOString()}`;
 }
@@ -59,8 +184,9 @@ export function register(program: Command): void {
     .argument('<file>', 'a .csv, .tsv, .jsonl or .ndjson file')
     .option('-n, --name <name>', 'dataset name (default: the file name without its extension)')
     .option('--json', 'print { dataset, version, reused } as JSON')
+    .option('--server <url>', SERVER_HELP)
     .description('import a file as a dataset; a changed file under an existing name becomes its next version')
-    .action(async (file: string, o: { name?: string; json?: boolean }) => {
+    .action(async (file: string, o: { name?: string; json?: boolean; server?: string }) => {
       let stat: fs.Stats;
       try {
         stat = fs.statSync(file);
@@ -71,23 +197,7 @@ export function register(program: Command): void {
       if (!stat.isFile()) throw new CliExit(EXIT_USAGE, `${file} is not a file`);
       const name = (o.name ?? path.basename(file).replace(/\.[^.]+$/, '')).trim();
       if (!name) throw new CliExit(EXIT_USAGE, 'give the dataset a name with --name');
-      const result = await withDatasets(async (store) => {
-        const existing = await store.findByName(name);
-        const input = fs.createReadStream(file);
-        try {
-          return await store.importStream(existing ? { datasetId: existing.id } : { name }, input, {
-            filename: path.basename(file),
-            source: 'cli',
-          });
-        } catch (e) {
-          // Do not leave behind a new, empty dataset when its first upload was refused.
-          const created = existing ? undefined : await store.findByName(name);
-          if (created && !created.latestVersion) await store.delete(created.id);
-          throw e;
-        } finally {
-          input.destroy();
-        }
-      });
+      const result = o.server ? await uploadRemote(o.server, file, name) : await uploadLocal(file, name);
       if (o.json) {
         process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
         return;
@@ -107,9 +217,12 @@ export function register(program: Command): void {
 
   ds.command('list')
     .option('--json', 'print JSON')
+    .option('--server <url>', SERVER_HELP)
     .description('list datasets (newest first)')
-    .action(async (o: { json?: boolean }) => {
-      const list = await withDatasets((store) => store.list());
+    .action(async (o: { json?: boolean; server?: string }) => {
+      const list = o.server
+        ? (await remote<{ datasets: DatasetInfo[] }>(o.server, '/api/datasets')).datasets
+        : await withDatasets((store) => store.list());
       if (o.json) {
         process.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
         return;
@@ -129,23 +242,11 @@ export function register(program: Command): void {
     .option('--ver <n>', 'which version number (default: the latest)', int)
     .option('--rows <n>', 'how many first rows to print (max 1000)', int, 5)
     .option('--json', 'print { dataset, version, versions, rows } as JSON')
+    .option('--server <url>', SERVER_HELP)
     .description('show columns, row count, versions and the first rows of a dataset')
-    .action(async (ref: string, o: { ver?: number; rows: number; json?: boolean }) => {
-      const out = await withDatasets(async (store) => {
-        const dataset = await resolve(store, ref);
-        const versions = await store.listVersions(dataset.id);
-        const version =
-          o.ver === undefined
-            ? dataset.latestVersion
-            : versions.find((v) => v.version === o.ver && v.status === 'ready');
-        if (!version)
-          throw new CliExit(
-            EXIT_USAGE,
-            o.ver === undefined ? `${dataset.name} has no versions` : `${dataset.name} has no version ${o.ver}`,
-          );
-        const rows = o.rows > 0 ? await store.rows(version.id, { limit: Math.min(o.rows, 1000) }) : [];
-        return { dataset, version, versions, rows };
-      });
+    .action(async (ref: string, o: { ver?: number; rows: number; json?: boolean; server?: string }) => {
+      const rows = Math.min(o.rows, 1000);
+      const out = o.server ? await showRemote(o.server, ref, o.ver, rows) : await showLocal(ref, o.ver, rows);
       if (o.json) {
         process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
         return;
