@@ -185,7 +185,7 @@ export function register(program: Command): void {
       const onSigint = () => void svc.cancel(current?.id ?? '').catch(() => undefined);
       let current: EvaluationInfo | undefined;
       try {
-        const name = path.basename(opts.dataset);
+        const name = path.basename(opts.dataset).replace(/\.[^.]+$/, ''); // as `braid dataset upload` and the HTTP route name it
         const existing = await svc.datasets.findByName(name);
         let imported;
         try {
