@@ -112,13 +112,13 @@ describe.skipIf(!hasChromium)('editing the canvas', () => {
     await selectNode(page, 'draft');
     await page.keyboard.press('Delete');
     await expect.poll(() => nodeIds(page)).not.toContain('draft');
-    expect(await edgeCount(page)).toBe(1);
+    await expect.poll(() => edgeCount(page)).toBe(1);
     await page.keyboard.press(`${MOD}+Z`);
     await expect.poll(() => nodeIds(page)).toContain('draft');
-    expect(await edgeCount(page)).toBe(3);
+    await expect.poll(() => edgeCount(page)).toBe(3); // edges render after their nodes are measured
     await page.keyboard.press(`${MOD}+Shift+Z`);
     await expect.poll(() => nodeIds(page)).not.toContain('draft');
-    expect(await edgeCount(page)).toBe(1);
+    await expect.poll(() => edgeCount(page)).toBe(1);
     await page.keyboard.press(`${MOD}+Z`);
     await expect.poll(() => edgeCount(page)).toBe(3);
 

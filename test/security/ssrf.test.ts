@@ -25,6 +25,7 @@ const ALLOWED: Record<string, string> = {
   'evaluation/remote.ts': 'CLI client of the operator-given --server URL',
   'cli/commands/run.ts': 'CLI client of the operator-given --server URL',
   'cli/commands/deploy.ts': 'CLI client of the operator-given --server URL',
+  'cli/commands/dataset.ts': 'CLI client of the operator-given --server URL',
   'deployment/testing.ts': 'test support: calls the test server on 127.0.0.1',
   'app.ts': 'creates the listening server (no outbound request)',
 };
