@@ -84,7 +84,7 @@ describe.skipIf(!hasChromium)('builder: from an empty flow to a saved, running f
     await page.reload();
     await page.locator('[data-testid="node-prompt"]').waitFor();
     expect((await nodeIds(page)).sort()).toEqual(['inputs', 'outputs', 'prompt']);
-    expect(await edgeCount(page)).toBe(2);
+    await expect.poll(() => edgeCount(page)).toBe(2);
     await screenshot(page, 'story1-reloaded');
 
     // The file on disk is the flow format: stable key order, no UI state, valid.

@@ -90,7 +90,7 @@ describe.skipIf(!hasChromium)('work in progress and version history', () => {
     await page.reload();
     await page.locator('[data-testid="node-prompt"]').waitFor();
     expect((await nodeIds(page)).sort()).toEqual(['inputs', 'outputs', 'prompt']);
-    expect(await edgeCount(page)).toBe(1);
+    await expect.poll(() => edgeCount(page)).toBe(1);
     await expect
       .poll(() =>
         page

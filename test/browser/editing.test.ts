@@ -87,7 +87,7 @@ beforeEach(async () => {
 
 describe.skipIf(!hasChromium)('editing the canvas', () => {
   it('refuses an incompatible connection and a cycle, with a visible reason', async () => {
-    expect(await edgeCount(page)).toBe(3);
+    await expect.poll(() => edgeCount(page)).toBe(3);
     await connect(page, ['inputs', 'docs'], ['draft', 'question']);
     const alert = page.getByTestId('connection-refused');
     await alert.waitFor();
