@@ -6,7 +6,7 @@
  * order, cycles) and caches the result per flow object, so treat a flow as immutable once
  * it has been run. A `Ledger` is the per-run state over a plan.
  */
-import { nodePorts, parseNodeConfig, type Flow, type FlowNode, type PortSpec } from '../../shared';
+import { findCycles, nodePorts, parseNodeConfig, type Flow, type FlowNode, type PortSpec } from '../../shared';
 
 export type NodeState = 'pending' | 'ready' | 'running' | 'done' | 'failed' | 'skipped';
 
@@ -127,27 +127,12 @@ function buildPlan(flow: Flow): Plan {
     for (const ei of nodes[i].outEdges) if (--indeg[edges[ei].target] === 0) queue.push(edges[ei].target);
   }
   const plan: Plan = { flow, nodes, edges, index, order };
-  if (order.length < nodes.length) plan.cycle = findCycle(plan, new Set(order));
-  return plan;
-}
-
-function findCycle(plan: Plan, acyclic: Set<number>): string[] {
-  // Walk backwards from a leftover node along leftover parents until a node repeats.
-  const start = plan.nodes.findIndex((n) => !acyclic.has(n.index));
-  const seenAt = new Map<number, number>();
-  const path: number[] = [];
-  let cur = start;
-  while (!seenAt.has(cur)) {
-    seenAt.set(cur, path.length);
-    path.push(cur);
-    const parent = plan.nodes[cur].inEdges.map((ei) => plan.edges[ei].source).find((s) => !acyclic.has(s));
-    if (parent === undefined) break;
-    cur = parent;
+  if (order.length < nodes.length) {
+    const ids = nodes.map((n) => n.node.id);
+    const planEdges = edges.map((e) => ({ source: ids[e.source], target: ids[e.target] }));
+    plan.cycle = findCycles(ids, planEdges, { limit: 1 }).cycles[0];
   }
-  return path
-    .slice(seenAt.get(cur) ?? 0)
-    .reverse()
-    .map((i) => plan.nodes[i].node.id);
+  return plan;
 }
 
 const EDGE_PENDING = 0;

@@ -5,7 +5,7 @@
  * trace. It knows nothing of node types: the plan/ledger say what is ready, executors do
  * the work, and NodeResult fields (skipPorts, reask, runOutputs) steer the run.
  */
-import type { Flow, RunEvent, SpanStatus, Trace } from '../../shared';
+import { formatCycle, type Flow, type RunEvent, type SpanStatus, type Trace } from '../../shared';
 import { compilePlan, Ledger, type Plan } from './plan';
 import { createNodeContext, NodeAbort, nowMs, SpanRecord } from './run-context';
 import { callWithDeadline, RunStop, toNodeError } from './attempt';
@@ -104,12 +104,7 @@ class Run {
     if (signal?.aborted) this.cancel();
     else if (onlyIndex !== undefined) this.startOnly(onlyIndex, only!.inputs);
     else if (this.plan.cycle) {
-      this.failRun(
-        new NodeError(
-          'invalid_flow',
-          `the flow is not a DAG: cycle ${[...this.plan.cycle, this.plan.cycle[0]].join(' → ')}`,
-        ),
-      );
+      this.failRun(new NodeError('invalid_flow', `the flow is not a DAG: cycle ${formatCycle(this.plan.cycle)}`));
     }
     this.pump();
     await done;
