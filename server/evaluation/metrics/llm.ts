@@ -1,12 +1,14 @@
 /**
  * The model calls metrics make: chat (LLM-as-judge, RAG triad) through the providers'
- * `createChatModel`, and embeddings through a small OpenAI-compatible client
- * (`POST {OPENAI_BASE_URL}/embeddings`). Failures are mapped to NodeError so the
+ * `createChatModel`, and embeddings through `createEmbedder` (server/llm/embeddings.ts).
+ * Failures are mapped to NodeError so the
  * evaluation runner can tell a rate limit (retry later) from a real failure.
  */
 import type { TokenUsage } from '../../../shared';
 import type { Config } from '../../config';
-import { redactSecrets, toProviderNodeError } from '../../llm/errors';
+import { createEmbedder } from '../../llm/embeddings';
+import { toProviderNodeError } from '../../llm/errors';
+import type { FetchFn } from '../../llm/fast-fetch';
 import { createChatModel, providerSecrets } from '../../llm/providers';
 import { NodeError } from '../../runtime/types';
 
@@ -51,45 +53,17 @@ export function defaultChat(config: Config): ChatFn {
   };
 }
 
-export function defaultEmbed(config: Config, fetchFn: typeof fetch = fetch): EmbedFn {
+/** Embeddings through the shared `createEmbedder`; a bare model name means `openai:<name>`. */
+export function defaultEmbed(config: Config, fetchFn?: FetchFn): EmbedFn {
   return async (texts, { model, signal }) => {
-    const [provider, name] = model.includes(':')
-      ? [model.slice(0, model.indexOf(':')), model.slice(model.indexOf(':') + 1)]
-      : ['openai', model];
-    if (provider !== 'openai')
+    const id = model.includes(':') ? model : `openai:${model}`;
+    if (!id.startsWith('openai:'))
       throw new NodeError(
         'invalid_model',
         `embedding model "${model}": only openai:<model> (any OpenAI-compatible server) is supported`,
       );
-    const { apiKey, baseUrl } = config.providers.openai;
-    if (!apiKey && !baseUrl)
-      throw new NodeError('provider_not_configured', 'embeddings need OPENAI_API_KEY or OPENAI_BASE_URL');
-    const url = `${(baseUrl ?? 'https://api.openai.com/v1').replace(/\/+$/, '')}/embeddings`;
-    let res: Response;
-    try {
-      res = await fetchFn(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey ?? 'braid-no-key'}` },
-        body: JSON.stringify({ model: name, input: texts }),
-        signal,
-      });
-    } catch (e) {
-      throw toProviderNodeError(e, { provider: 'openai', signal, baseUrl, secrets: providerSecrets(config) });
-    }
-    if (!res.ok) {
-      const body = await res.text();
-      const retryAfter = Number(res.headers.get('retry-after'));
-      throw new NodeError(
-        res.status === 429 ? 'rate_limited' : 'provider_error',
-        `embeddings failed (HTTP ${res.status}): ${redactSecrets(body, providerSecrets(config)).slice(0, 300)}`,
-        {
-          retryable: res.status === 429 || res.status >= 500,
-          retryAfterMs: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined,
-        },
-      );
-    }
-    const json = (await res.json()) as { data: Array<{ index: number; embedding: number[] }> };
-    return [...json.data].sort((a, b) => a.index - b.index).map((d) => d.embedding);
+    const { vectors } = await createEmbedder(id, config, { fetch: fetchFn }).embed(texts, { signal });
+    return vectors;
   };
 }
 
