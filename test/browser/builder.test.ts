@@ -4,47 +4,20 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
-import {
-  CHROMIUM,
-  ensureClientBuilt,
-  launchBrowser,
-  newPage,
-  readFlowFile,
-  screenshot,
-  startStack,
-  type Stack,
-} from './harness';
-import { connect, dragFromPalette, edgeCount, MOD, nodeIds, selectNode, typeInMonaco } from './helpers';
+import { describe, expect, it } from 'vitest';
+import { newPage, readFlowFile, screenshot } from './harness';
+import { connect, dragFromPalette, edgeCount, MOD, nodeIds, selectNode, typeInMonaco, browserSuite } from './helpers';
 import { serializeFlow } from '../../shared/flow/serialize';
 import { validateFlow } from '../../shared/flow/validate';
 import type { Flow } from '../../shared/flow/schema';
 
-let stack: Stack;
-let browser: Browser;
-const hasChromium = fs.existsSync(CHROMIUM);
-if (!hasChromium)
-  console.warn(
-    `browser tests skipped: no Chromium at ${CHROMIUM} (install the chromium package or set BRAID_CHROMIUM)`,
-  );
-
-beforeAll(async () => {
-  if (!hasChromium) return;
-  await ensureClientBuilt();
-  stack = await startStack({ tokenDelayMs: 120 });
-  browser = await launchBrowser();
-}, 180_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await stack?.close();
-});
+const suite = browserSuite({ tokenDelayMs: 120 });
+const { hasChromium } = suite;
 
 describe.skipIf(!hasChromium)('builder: from an empty flow to a saved, running flow', () => {
   it('drags nodes from the palette, connects them, types a template in Monaco, saves and reloads', async () => {
-    const { page, errors } = await newPage(browser);
-    await page.goto(`${stack.url}/`);
+    const { page, errors } = await newPage(suite.browser);
+    await page.goto(`${suite.stack.url}/`);
     await page.getByTestId('new-flow').click();
     await page.getByLabel('Flow name').fill('Story flow');
     await page.getByTestId('dialog-ok').click();
@@ -88,7 +61,7 @@ describe.skipIf(!hasChromium)('builder: from an empty flow to a saved, running f
     await screenshot(page, 'story1-reloaded');
 
     // The file on disk is the flow format: stable key order, no UI state, valid.
-    const text = readFlowFile(stack, 'story-flow');
+    const text = readFlowFile(suite.stack, 'story-flow');
     const flow = JSON.parse(text) as Flow;
     expect(text).toBe(serializeFlow(flow));
     expect(text).not.toMatch(/"(selected|dragging|measured|width|height|data)"/);
@@ -108,8 +81,8 @@ describe.skipIf(!hasChromium)('builder: from an empty flow to a saved, running f
   }, 90_000);
 
   it('runs the flow against the fake OpenAI server: statuses change live and the output appears', async () => {
-    const { page, errors } = await newPage(browser);
-    await page.goto(`${stack.url}/#/flows/story-flow`);
+    const { page, errors } = await newPage(suite.browser);
+    await page.goto(`${suite.stack.url}/#/flows/story-flow`);
     await page.locator('[data-testid="node-prompt"]').waitFor();
     await page.getByTestId('open-run').click();
     await page.getByLabel('run input question').fill('What is Braid?');
@@ -139,7 +112,7 @@ describe.skipIf(!hasChromium)('builder: from an empty flow to a saved, running f
     const output = await page.getByTestId('run-output').textContent();
     expect(output).toContain('Echo: Answer in one line: What is Braid?');
     expect([...seen]).toEqual(expect.arrayContaining(['running', 'succeeded']));
-    expect(stack.fake.calls.some((c) => c.path === '/v1/chat/completions')).toBe(true);
+    expect(suite.stack.fake.calls.some((c) => c.path === '/v1/chat/completions')).toBe(true);
 
     // Click a node: its inputs, outputs, duration and tokens.
     await selectNode(page, 'prompt');
@@ -176,8 +149,8 @@ describe.skipIf(!hasChromium)('builder: from an empty flow to a saved, running f
   }, 60_000);
 
   it('loads Monaco with every request to another origin blocked (no CDN fetch)', async () => {
-    const { page, errors } = await newPage(browser, { theme: 'dark' });
-    const origin = new URL(stack.url).origin;
+    const { page, errors } = await newPage(suite.browser, { theme: 'dark' });
+    const origin = new URL(suite.stack.url).origin;
     const foreign: string[] = [];
     await page.context().route('**/*', (route) => {
       const url = route.request().url();
@@ -185,7 +158,7 @@ describe.skipIf(!hasChromium)('builder: from an empty flow to a saved, running f
       foreign.push(url);
       return route.abort();
     });
-    await page.goto(`${stack.url}/#/flows/story-flow`);
+    await page.goto(`${suite.stack.url}/#/flows/story-flow`);
     await page.locator('[data-testid="node-prompt"]').waitFor();
     await selectNode(page, 'prompt');
     const editor = page.locator('[data-testid="node-inspector"] .code-editor[data-language="mustache"]').nth(1);
@@ -202,16 +175,18 @@ describe.skipIf(!hasChromium)('builder: from an empty flow to a saved, running f
     expect(foreign).toEqual([]);
     expect(errors.filter((e) => !e.includes('favicon'))).toEqual([]);
     // The built bundle ships Monaco's workers from our own origin.
-    const assets = fs.readdirSync(path.join(stack.server.app.context ? path.resolve('dist/client/assets') : '', ''));
+    const assets = fs.readdirSync(
+      path.join(suite.stack.server.app.context ? path.resolve('dist/client/assets') : '', ''),
+    );
     expect(assets.some((a) => a.startsWith('editor.worker'))).toBe(true);
     await page.context().close();
   }, 60_000);
 
   it('cancels a running run', async () => {
-    const { page, errors } = await newPage(browser);
-    await page.goto(`${stack.url}/#/flows/story-flow`);
+    const { page, errors } = await newPage(suite.browser);
+    await page.goto(`${suite.stack.url}/#/flows/story-flow`);
     await page.locator('[data-testid="node-prompt"]').waitFor();
-    stack.fake.enqueue({ hang: true });
+    suite.stack.fake.enqueue({ hang: true });
     await page.getByTestId('open-run').click();
     await page.getByLabel('run input question').fill('never answered');
     await page.getByTestId('run-submit').click();
@@ -223,12 +198,15 @@ describe.skipIf(!hasChromium)('builder: from an empty flow to a saved, running f
     await expect
       .poll(
         async () =>
-          ((await (await fetch(`${stack.url}/api/flows/story-flow/runs`)).json()) as { runs: { status: string }[] })
-            .runs[0]?.status,
+          (
+            (await (await fetch(`${suite.stack.url}/api/flows/story-flow/runs`)).json()) as {
+              runs: { status: string }[];
+            }
+          ).runs[0]?.status,
         { timeout: 15_000 },
       )
       .toBe('cancelled');
-    stack.fake.reset();
+    suite.stack.fake.reset();
     expect(errors.filter((e) => !/Failed to load resource/.test(e))).toEqual([]);
     await page.context().close();
   }, 60_000);

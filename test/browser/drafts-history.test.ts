@@ -4,26 +4,13 @@
  * view compares the canvas with any commit of the flow file's git history.
  */
 import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
-import {
-  CHROMIUM,
-  ensureClientBuilt,
-  launchBrowser,
-  newPage,
-  readFlowFile,
-  screenshot,
-  startStack,
-  writeFlowFile,
-  type Stack,
-} from './harness';
-import { connect, dragFromPalette, edgeCount, MOD, nodeIds } from './helpers';
+import { describe, expect, it } from 'vitest';
+import { CHROMIUM, newPage, readFlowFile, screenshot, writeFlowFile } from './harness';
+import { connect, dragFromPalette, edgeCount, MOD, nodeIds, browserSuite } from './helpers';
 import { validateFlow } from '../../shared/flow/validate';
 
-let stack: Stack;
-let browser: Browser;
-const hasChromium = fs.existsSync(CHROMIUM);
+const suite = browserSuite();
+const { hasChromium } = suite;
 const hasGit = (() => {
   try {
     execFileSync('git', ['--version'], { stdio: 'ignore' });
@@ -35,22 +22,10 @@ const hasGit = (() => {
 if (!hasChromium) console.warn(`browser tests skipped: no Chromium at ${CHROMIUM}`);
 if (!hasGit) console.warn('git history browser test skipped: git is not installed');
 
-beforeAll(async () => {
-  if (!hasChromium) return;
-  await ensureClientBuilt();
-  stack = await startStack();
-  browser = await launchBrowser();
-}, 180_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await stack?.close();
-});
-
 describe.skipIf(!hasChromium)('work in progress and version history', () => {
   it('saves a half-built flow with its problems, reloads it, and shows why it cannot run', async () => {
-    const { page, errors } = await newPage(browser);
-    await page.goto(`${stack.url}/`);
+    const { page, errors } = await newPage(suite.browser);
+    await page.goto(`${suite.stack.url}/`);
     await page.getByTestId('new-flow').click();
     await page.getByLabel('Flow name').fill('Half flow');
     await page.getByTestId('dialog-ok').click();
@@ -81,7 +56,7 @@ describe.skipIf(!hasChromium)('work in progress and version history', () => {
     await screenshot(page, 'story10-saved-with-problems');
 
     // On disk: the flow format, with the problem still in it.
-    const onDisk = JSON.parse(readFlowFile(stack, 'half-flow')) as Record<string, unknown>;
+    const onDisk = JSON.parse(readFlowFile(suite.stack, 'half-flow')) as Record<string, unknown>;
     const res = validateFlow(onDisk);
     expect(res.flow).toBeDefined();
     expect(res.problems.filter((p) => p.severity === 'error').map((p) => p.code)).toEqual(['missing_input']);
@@ -112,11 +87,11 @@ describe.skipIf(!hasChromium)('work in progress and version history', () => {
     const text = (await runError.textContent()) ?? '';
     expect(text).toMatch(/• prompt: required input "question"/);
     expect(text).not.toMatch(/[{}]|"problems"/);
-    expect(stack.fake.calls.filter((c) => c.path === '/v1/chat/completions')).toHaveLength(0);
+    expect(suite.stack.fake.calls.filter((c) => c.path === '/v1/chat/completions')).toHaveLength(0);
     await screenshot(page, 'story10-run-refused');
 
     // The flow list marks it.
-    await page.goto(`${stack.url}/#/flows`);
+    await page.goto(`${suite.stack.url}/#/flows`);
     await expect
       .poll(() =>
         page
@@ -135,7 +110,7 @@ describe.skipIf(!hasChromium)('work in progress and version history', () => {
     async () => {
       const git = (...args: string[]) =>
         execFileSync('git', ['-c', 'user.name=Test', '-c', 'user.email=test@example.invalid', ...args], {
-          cwd: stack.flowsDir,
+          cwd: suite.stack.flowsDir,
           encoding: 'utf8',
         });
       const node = (id: string, x: number, template: string) => ({
@@ -152,7 +127,7 @@ describe.skipIf(!hasChromium)('work in progress and version history', () => {
         outputs: [{ name: 'out', type: 'string' }],
       };
       git('init', '-q');
-      writeFlowFile(stack, {
+      writeFlowFile(suite.stack, {
         ...base,
         nodes: [
           { id: 'inputs', type: 'input', position: { x: 0, y: 0 } },
@@ -168,7 +143,7 @@ describe.skipIf(!hasChromium)('work in progress and version history', () => {
       });
       git('add', 'versioned.flow.json');
       git('commit', '-q', '-m', 'first cut');
-      writeFlowFile(stack, {
+      writeFlowFile(suite.stack, {
         ...base,
         nodes: [
           { id: 'inputs', type: 'input', position: { x: 0, y: 0 } },
@@ -185,8 +160,8 @@ describe.skipIf(!hasChromium)('work in progress and version history', () => {
       git('commit', '-q', '-am', 'add b, drop old');
       const [second, first] = git('log', '--format=%h').trim().split('\n');
 
-      const { page, errors } = await newPage(browser);
-      await page.goto(`${stack.url}/#/flows/versioned`);
+      const { page, errors } = await newPage(suite.browser);
+      await page.goto(`${suite.stack.url}/#/flows/versioned`);
       await page.locator('[data-testid="node-b"]').waitFor();
       await page.getByTestId('diff-toggle').click();
       const legend = page.getByTestId('diff-legend');

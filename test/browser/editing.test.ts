@@ -4,28 +4,13 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import {
-  CHROMIUM,
-  ensureClientBuilt,
-  launchBrowser,
-  newPage,
-  readFlowFile,
-  screenshot,
-  startStack,
-  writeFlowFile,
-  type Stack,
-} from './harness';
-import { connect, edgeCount, MOD, nodeIds, selectNode } from './helpers';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { newPage, readFlowFile, screenshot, writeFlowFile } from './harness';
+import { connect, edgeCount, MOD, nodeIds, selectNode, browserSuite } from './helpers';
 
-let stack: Stack;
-let browser: Browser;
-const hasChromium = fs.existsSync(CHROMIUM);
-if (!hasChromium)
-  console.warn(
-    `browser tests skipped: no Chromium at ${CHROMIUM} (install the chromium package or set BRAID_CHROMIUM)`,
-  );
+const suite = browserSuite();
+const { hasChromium } = suite;
 
 const branchy = (id: string, name: string) => ({
   schemaVersion: 1,
@@ -59,26 +44,14 @@ const branchy = (id: string, name: string) => ({
   ],
 });
 
-beforeAll(async () => {
-  if (!hasChromium) return;
-  await ensureClientBuilt();
-  stack = await startStack();
-  browser = await launchBrowser();
-}, 180_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await stack?.close();
-});
-
 let page: Page;
 let errors: string[];
 beforeEach(async () => {
   if (!hasChromium) return;
-  writeFlowFile(stack, branchy('edit-me', 'Edit me'));
-  writeFlowFile(stack, branchy('other', 'Other flow'));
-  ({ page, errors } = await newPage(browser));
-  await page.goto(`${stack.url}/#/flows/edit-me`);
+  writeFlowFile(suite.stack, branchy('edit-me', 'Edit me'));
+  writeFlowFile(suite.stack, branchy('other', 'Other flow'));
+  ({ page, errors } = await newPage(suite.browser));
+  await page.goto(`${suite.stack.url}/#/flows/edit-me`);
   await page.locator('[data-testid="node-outputs"]').waitFor();
   return async () => {
     await page.context().close();
@@ -164,7 +137,7 @@ describe.skipIf(!hasChromium)('editing the canvas', () => {
     // Paste into another flow (the clipboard survives navigation).
     await page.getByRole('button', { name: 'Back to flows' }).click();
     page.once('dialog', (d) => void d.accept());
-    await page.goto(`${stack.url}/#/flows/other`);
+    await page.goto(`${suite.stack.url}/#/flows/other`);
     await page.locator('[data-testid="node-outputs"]').waitFor();
     await page.locator('.react-flow__pane').click({ position: { x: 20, y: 20 } });
     await page.keyboard.press(`${MOD}+V`);
@@ -180,7 +153,7 @@ describe.skipIf(!hasChromium)('editing the canvas', () => {
     await expect.poll(() => page.getByTestId('dirty-dot').count()).toBe(1);
     // Someone else edits the file.
     const theirs = { ...branchy('edit-me', 'Edited elsewhere') };
-    writeFlowFile(stack, theirs);
+    writeFlowFile(suite.stack, theirs);
     await page.getByTestId('save').click();
     const dialog = page.getByTestId('conflict-dialog');
     await dialog.waitFor();
@@ -194,24 +167,26 @@ describe.skipIf(!hasChromium)('editing the canvas', () => {
     // Conflict again, then overwrite: the file on disk becomes ours.
     await selectNode(page, 'draft');
     await page.getByLabel('node title').fill('Mine wins');
-    writeFlowFile(stack, branchy('edit-me', 'Third version'));
+    writeFlowFile(suite.stack, branchy('edit-me', 'Third version'));
     await page.keyboard.press(`${MOD}+S`);
     await dialog.waitFor();
     await dialog.getByRole('button', { name: 'Overwrite' }).click();
-    await expect.poll(() => readFlowFile(stack, 'edit-me')).toContain('Mine wins');
+    await expect.poll(() => readFlowFile(suite.stack, 'edit-me')).toContain('Mine wins');
 
     // Conflict again, save as copy: a new file with our version, theirs untouched.
     await selectNode(page, 'draft');
     await page.getByLabel('node title').fill('Copy of mine');
-    writeFlowFile(stack, branchy('edit-me', 'Fourth version'));
+    writeFlowFile(suite.stack, branchy('edit-me', 'Fourth version'));
     await page.keyboard.press(`${MOD}+S`);
     await dialog.waitFor();
     await dialog.getByRole('button', { name: 'Save as copy' }).click();
     await expect.poll(() => page.url()).toMatch(/#\/flows\/edit-me-copy$/);
     await page.locator('[data-testid="node-draft"]').waitFor();
     expect(await page.getByTestId('dirty-dot').count()).toBe(0);
-    expect(fs.readFileSync(path.join(stack.flowsDir, 'edit-me-copy.flow.json'), 'utf8')).toContain('Copy of mine');
-    expect(readFlowFile(stack, 'edit-me')).toContain('Fourth version');
+    expect(fs.readFileSync(path.join(suite.stack.flowsDir, 'edit-me-copy.flow.json'), 'utf8')).toContain(
+      'Copy of mine',
+    );
+    expect(readFlowFile(suite.stack, 'edit-me')).toContain('Fourth version');
     expect(errors.filter((e) => !e.includes('409'))).toEqual([]);
   }, 60_000);
 

@@ -1,25 +1,14 @@
 /** The flow list against the real server: search, rename, duplicate, export, delete, import. */
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
-import {
-  CHROMIUM,
-  ensureClientBuilt,
-  launchBrowser,
-  newPage,
-  readFlowFile,
-  screenshot,
-  startStack,
-  writeFlowFile,
-  type Stack,
-} from './harness';
+import { describe, expect, it } from 'vitest';
+import { newPage, readFlowFile, screenshot, writeFlowFile } from './harness';
+import { browserSuite } from './helpers';
 import { serializeFlow } from '../../shared/flow/serialize';
 import type { Flow } from '../../shared/flow/schema';
 
-let stack: Stack;
-let browser: Browser;
-const hasChromium = fs.existsSync(CHROMIUM);
+const suite = browserSuite();
+const { hasChromium } = suite;
 
 const flow = (id: string, name: string): Flow => ({
   schemaVersion: 1,
@@ -34,24 +23,12 @@ const flow = (id: string, name: string): Flow => ({
   edges: [{ source: 'inputs', sourcePort: 'question', target: 'outputs', targetPort: 'answer' }],
 });
 
-beforeAll(async () => {
-  if (!hasChromium) return;
-  await ensureClientBuilt();
-  stack = await startStack();
-  browser = await launchBrowser();
-}, 180_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await stack?.close();
-});
-
 describe.skipIf(!hasChromium)('flow list', () => {
   it('searches, renames, duplicates, exports, deletes with confirmation and imports', async () => {
-    writeFlowFile(stack, flow('alpha', 'Alpha support'));
-    writeFlowFile(stack, flow('beta', 'Beta triage'));
-    const { page, errors } = await newPage(browser);
-    await page.goto(`${stack.url}/`);
+    writeFlowFile(suite.stack, flow('alpha', 'Alpha support'));
+    writeFlowFile(suite.stack, flow('beta', 'Beta triage'));
+    const { page, errors } = await newPage(suite.browser);
+    await page.goto(`${suite.stack.url}/`);
     await page.getByTestId('flow-alpha').waitFor();
     await screenshot(page, 'list-1');
 
@@ -63,11 +40,11 @@ describe.skipIf(!hasChromium)('flow list', () => {
     await page.getByLabel('Flow name').fill('Alpha answers');
     await page.getByTestId('dialog-ok').click();
     await expect.poll(() => page.getByTestId('flow-alpha').textContent()).toContain('Alpha answers');
-    expect(JSON.parse(readFlowFile(stack, 'alpha')).name).toBe('Alpha answers');
+    expect(JSON.parse(readFlowFile(suite.stack, 'alpha')).name).toBe('Alpha answers');
 
     await page.getByRole('button', { name: 'Duplicate Alpha answers' }).click();
     await page.getByTestId('flow-alpha-copy').waitFor();
-    expect(JSON.parse(readFlowFile(stack, 'alpha-copy')).nodes).toHaveLength(2);
+    expect(JSON.parse(readFlowFile(suite.stack, 'alpha-copy')).nodes).toHaveLength(2);
 
     const [download] = await Promise.all([
       page.waitForEvent('download'),
@@ -76,23 +53,23 @@ describe.skipIf(!hasChromium)('flow list', () => {
     expect(download.suggestedFilename()).toBe('beta.flow.json');
     const exported = fs.readFileSync((await download.path())!, 'utf8');
     expect(exported).toBe(serializeFlow(JSON.parse(exported) as Flow));
-    expect(exported).toBe(readFlowFile(stack, 'beta'));
+    expect(exported).toBe(readFlowFile(suite.stack, 'beta'));
 
     await page.getByRole('button', { name: 'Delete Beta triage' }).click();
     await page.getByTestId('delete-dialog').waitFor();
     await screenshot(page, 'list-delete-confirm');
     await page.getByTestId('confirm-delete').click();
-    await expect.poll(() => fs.existsSync(path.join(stack.flowsDir, 'beta.flow.json'))).toBe(false);
+    await expect.poll(() => fs.existsSync(path.join(suite.stack.flowsDir, 'beta.flow.json'))).toBe(false);
     // The list drops the card once the delete is confirmed (the id is free again from then on).
     await expect.poll(() => page.getByTestId('flow-beta').count()).toBe(0);
 
     // Import the exported file back: its id is free again, so it keeps it and opens.
-    const file = path.join(stack.dataDir, 'beta.flow.json');
+    const file = path.join(suite.stack.dataDir, 'beta.flow.json');
     fs.writeFileSync(file, exported);
     await page.getByTestId('import-input').setInputFiles(file);
     await expect.poll(() => page.url()).toMatch(/#\/flows\/beta$/);
     await page.locator('[data-testid="node-outputs"]').waitFor();
-    expect(readFlowFile(stack, 'beta')).toBe(exported);
+    expect(readFlowFile(suite.stack, 'beta')).toBe(exported);
     expect(errors).toEqual([]);
     await page.context().close();
   }, 90_000);

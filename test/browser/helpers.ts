@@ -1,5 +1,9 @@
 /** Canvas actions for browser tests (real mouse and keyboard through playwright-core). */
-import type { Page } from 'playwright-core';
+import fs from 'node:fs';
+import { afterAll, beforeAll } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import type { FakeOpenAIOptions } from '../support/fake-openai';
+import { CHROMIUM, ensureClientBuilt, launchBrowser, startStack, type Stack } from './harness';
 
 export const MOD = process.platform === 'darwin' ? 'Meta' : 'Control';
 
@@ -46,4 +50,46 @@ export async function typeInMonaco(page: Page, language: string, index: number, 
   await page.keyboard.press(`${MOD}+A`);
   await page.keyboard.press('Backspace');
   await page.keyboard.type(text, { delay: 15 });
+}
+
+/**
+ * The set-up every browser story file shares: build the client when stale, start the real
+ * server (+ fake model server) and Chromium once per file, close both after it. Tests read
+ * `suite.stack` / `suite.browser`; `suite.hasChromium` gates `describe.skipIf`.
+ */
+export function browserSuite(fakeOpts: FakeOpenAIOptions = {}): {
+  readonly hasChromium: boolean;
+  readonly stack: Stack;
+  readonly browser: Browser;
+} {
+  const hasChromium = fs.existsSync(CHROMIUM);
+  if (!hasChromium)
+    console.warn(
+      `browser tests skipped: no Chromium at ${CHROMIUM} (install the chromium package or set BRAID_CHROMIUM)`,
+    );
+  let stack: Stack | undefined;
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    if (!hasChromium) return;
+    await ensureClientBuilt();
+    stack = await startStack(fakeOpts);
+    browser = await launchBrowser();
+  }, 180_000);
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.close();
+  });
+  const started = <T>(v: T | undefined, what: string): T => {
+    if (v === undefined) throw new Error(`browser suite: ${what} is not started (read it inside a test or hook)`);
+    return v;
+  };
+  return {
+    hasChromium,
+    get stack() {
+      return started(stack, 'the server stack');
+    },
+    get browser() {
+      return started(browser, 'Chromium');
+    },
+  };
 }
