@@ -7,6 +7,7 @@ import { COMMIT_RE, GitHistoryError, fileAtCommit, fileHistory } from '../../flo
 import type { RouteModule } from '../context';
 import { createRouter } from '../context';
 import { HttpError } from '../errors';
+import { LIMIT, queryInt } from '../query';
 
 function flowId(req: Request): string {
   const id = String(req.params.id ?? '');
@@ -100,9 +101,7 @@ export const flowsRoutes: RouteModule = (ctx) => {
   /** Commits that touched the flow's file when the flows folder is a git repository. */
   r.get('/api/flows/:id/history', async (req, res) => {
     const id = flowId(req);
-    const limit = req.query.limit === undefined ? 100 : Number(req.query.limit);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 500)
-      throw new HttpError(400, 'invalid_query', 'limit must be an integer from 1 to 500');
+    const limit = queryInt(req, 'limit', 100, LIMIT(500));
     res.setHeader('Cache-Control', 'no-cache');
     res.json(await fileHistory(store.pathOf(id), limit));
   });
