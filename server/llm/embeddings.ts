@@ -93,7 +93,11 @@ function decodeVector(v: unknown): number[] {
 }
 
 /** An embedder for `openai:<model>` or `ollama:<model>`. Throws `provider_not_configured`. */
-export function createEmbedder(modelId: string, config: Config, opts: EmbedderOptions = {}): Embedder {
+export function createEmbedder(
+  modelId: string,
+  config: Pick<Config, 'providers'>,
+  opts: EmbedderOptions = {},
+): Embedder {
   const { provider, model } = parseModelId(modelId);
   if (provider === 'anthropic')
     throw new NodeError(

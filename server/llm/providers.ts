@@ -82,7 +82,7 @@ export function notConfiguredMessage(provider: ProviderId): string {
 }
 
 /** Whether a provider can be called with this config. */
-export function isProviderConfigured(provider: ProviderId, config: Config): boolean {
+export function isProviderConfigured(provider: ProviderId, config: Pick<Config, 'providers'>): boolean {
   const p = config.providers;
   if (provider === 'openai') return Boolean(p.openai.apiKey || p.openai.baseUrl);
   if (provider === 'anthropic') return Boolean(p.anthropic.apiKey);
@@ -90,7 +90,7 @@ export function isProviderConfigured(provider: ProviderId, config: Config): bool
 }
 
 /** Base URL the provider is reached at (for messages; no secrets). */
-export function providerBaseUrl(provider: ProviderId, config: Config): string | undefined {
+export function providerBaseUrl(provider: ProviderId, config: Pick<Config, 'providers'>): string | undefined {
   if (provider === 'openai') return config.providers.openai.baseUrl ?? 'https://api.openai.com/v1';
   if (provider === 'anthropic') return config.providers.anthropic.baseUrl ?? 'https://api.anthropic.com';
   return config.providers.ollama.baseUrl ?? DEFAULT_OLLAMA_BASE_URL;
@@ -106,7 +106,7 @@ export function baseUrlEnv(provider: ProviderId): string {
 }
 
 /** API keys of a config, to scrub from error messages. */
-export function providerSecrets(config: Config): string[] {
+export function providerSecrets(config: Pick<Config, 'providers'>): string[] {
   return [config.providers.openai.apiKey, config.providers.anthropic.apiKey].filter((s): s is string => Boolean(s));
 }
 
