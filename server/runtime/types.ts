@@ -86,6 +86,18 @@ export interface NodeContext<C = unknown> {
   recordUsage(model: string, usage: TokenUsage, cost: number | null): void;
   /** Attach node-specific facts to the span (merged). */
   setMeta(meta: Record<string, unknown>): void;
+  /**
+   * Run another flow as a child run of this node: same scheduler and executors, the
+   * tree's one abort signal, concurrency budget and node-execution budget; its events go
+   * to the same listener with `parent` set on its `run_started`. Resolves with the
+   * child's result (a failed child resolves with status `failed`; it does not throw).
+   * Absent where the runtime was started without a flow resolver.
+   */
+  runChild?(
+    flowId: string,
+    inputs: Record<string, unknown>,
+    opts?: { iteration?: number; signal?: AbortSignal },
+  ): Promise<RunResult>;
 }
 
 export interface NodeResult {

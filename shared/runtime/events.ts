@@ -41,6 +41,25 @@ export interface Span {
 
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';
 
+/**
+ * Where a run sits in a run tree (subflow, map, loop and agent tool calls start child
+ * runs). Absent on a root run. A child run's events are delivered to the same listener
+ * as its parent's, each with the child's own `runId`; its `run_started` carries `parent`,
+ * so any subscriber (SSE, canvas, OpenTelemetry export, logs) can place every event.
+ */
+export interface RunParent {
+  /** The run that started this one. */
+  runId: string;
+  /** The node in that run (a subflow, map, loop or agent node) that started it. */
+  nodeId: string;
+  /** Map item index, loop iteration or agent tool-call number (0-based). */
+  iteration?: number;
+  /** The root run of the tree. */
+  rootRunId: string;
+  /** 1 for a child of the root, 2 for a grandchild… */
+  depth: number;
+}
+
 export interface RunUsage extends TokenUsage {
   /** USD; null when any model call had an unknown price. */
   cost: number | null;
@@ -58,11 +77,21 @@ export interface Trace {
   error?: SpanError & { nodeId?: string };
   spans: Span[];
   usage: RunUsage;
+  /** Present on a child run: the node and run that started it. */
+  parent?: RunParent;
 }
 
 /** The one typed event union the runtime reports through (SSE, traces, canvas, logs). */
 export type RunEvent =
-  | { type: 'run_started'; runId: string; flowId: string; at: number; inputs: Record<string, unknown> }
+  | {
+      type: 'run_started';
+      runId: string;
+      flowId: string;
+      at: number;
+      inputs: Record<string, unknown>;
+      /** Present on a child run. */
+      parent?: RunParent;
+    }
   | {
       type: 'node_started';
       runId: string;
