@@ -153,6 +153,10 @@ export function createNodeContext(init: NodeContextInit): NodeContext {
     emitToken(token: string): void {
       if (onEvent && attempt.live && !abort.aborted) onEvent({ type: 'token', runId, nodeId: node.id, token });
     },
+    emitProgress(progress: Record<string, unknown>): void {
+      if (onEvent && attempt.live && !abort.aborted)
+        onEvent({ type: 'node_progress', runId, nodeId: node.id, at: Math.floor(nowMs()), progress });
+    },
     recordUsage(model: string, usage: TokenUsage, cost: number | null): void {
       span.recordUsage(model, usage, cost);
     },

@@ -44,9 +44,20 @@ export interface ReaskFeedback {
   message: string;
 }
 
+/**
+ * The flows a run may reference by id (subflow, map, loop, agent flow tools): the flows
+ * folder for builder runs, the deployment's or evaluation's snapshot otherwise.
+ */
+export interface FlowResolver {
+  /** The flow with this id, parsed and valid; undefined when there is none. */
+  get(id: string): Promise<Flow | undefined>;
+}
+
 /** Services the runtime hands to executors; tests substitute fakes of the outer world only. */
 export interface RunServices {
   config: Config;
+  /** Flows that nodes of this run may start as child runs (absent: no child runs). */
+  flows?: FlowResolver;
   /** Knowledge-base search for the retrieval node (absent until a store is wired). */
   knowledge?: KnowledgeSearch;
 }
@@ -82,6 +93,8 @@ export interface NodeContext<C = unknown> {
   feedback?: ReaskFeedback;
   /** Stream a token (prompt nodes) into the event stream. */
   emitToken(token: string): void;
+  /** Report progress for live views (`node_progress` event; not stored in the trace). */
+  emitProgress(progress: Record<string, unknown>): void;
   /** Record model usage for the span (may be called several times; sums). cost null = unknown price. */
   recordUsage(model: string, usage: TokenUsage, cost: number | null): void;
   /** Attach node-specific facts to the span (merged). */

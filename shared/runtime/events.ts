@@ -102,6 +102,11 @@ export type RunEvent =
       inputs: Record<string, unknown>;
     }
   | { type: 'token'; runId: string; nodeId: string; token: string }
+  /**
+   * Progress of a long-running node, for live views: a map's `{ done, failed, total }`,
+   * a loop's `{ iteration }`, an agent's steps (`{ step: {…} }`). Not stored in the trace.
+   */
+  | { type: 'node_progress'; runId: string; nodeId: string; at: number; progress: Record<string, unknown> }
   | {
       type: 'node_retry';
       runId: string;

@@ -9,6 +9,7 @@ import type { NodeContext, ReaskFeedback } from '../../server/runtime/types';
 
 export interface RecordedContext<C> extends NodeContext<C> {
   tokens: string[];
+  progress: Array<Record<string, unknown>>;
   usage: Array<{ model: string; usage: TokenUsage; cost: number | null }>;
   meta: Record<string, unknown>;
 }
@@ -35,6 +36,7 @@ export function executorContext<C>(
     edges: [],
   };
   const tokens: string[] = [];
+  const progress: Array<Record<string, unknown>> = [];
   const usage: RecordedContext<C>['usage'] = [];
   const meta: Record<string, unknown> = {};
   return {
@@ -48,9 +50,11 @@ export function executorContext<C>(
     services: { config: opts.config ?? loadConfig(opts.env ?? {}) },
     ...(opts.feedback ? { feedback: opts.feedback } : {}),
     emitToken: (t) => tokens.push(t),
+    emitProgress: (p) => progress.push(p),
     recordUsage: (model, u, cost) => usage.push({ model, usage: u, cost }),
     setMeta: (m) => Object.assign(meta, m),
     tokens,
+    progress,
     usage,
     meta,
   };
