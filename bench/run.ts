@@ -19,6 +19,10 @@ const BENCHES: Record<string, { file: string; about: string }> = {
   },
   canvas: { file: 'canvas/run.ts', about: '500-node flow in Chromium: time to interactive, drag frame times' },
   retrieval: { file: 'retrieval/run.ts', about: '50k chunks: ingest throughput and query p50/p95 per mode' },
+  'retrieval-hits': {
+    file: 'retrieval/hits.ts',
+    about: 'BM25 top-1/top-3 hit rates in Japanese, English, Chinese, Korean per tokenization',
+  },
   eval: { file: 'eval/run.ts', about: '2,000-row evaluation wall time vs ideal; 100k-row memory growth' },
   endpoint: { file: 'endpoint/run.ts', about: 'deployed endpoint req/s and latency vs the fake LLM server alone' },
   'llm-fetch': { file: 'llm-fetch.ts', about: 'keep-alive fast fetch vs global fetch per upstream call' },

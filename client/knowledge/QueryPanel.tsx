@@ -1,14 +1,14 @@
 /** Try a query: mode, top-k, optional JSON filter → ranked chunks with scores. */
 import { useState } from 'react';
 import { Icon } from '../ui/Icon';
-import { kbApi, type Hit, type SearchMode } from './api';
+import { kbApi, type QueryResult, type SearchMode } from './api';
 
 export function QueryPanel({ kb, hasVectors }: { kb: string; hasVectors: boolean }) {
   const [query, setQuery] = useState('');
   const [mode, setMode] = useState<SearchMode>('bm25');
   const [topK, setTopK] = useState(5);
   const [filter, setFilter] = useState('');
-  const [result, setResult] = useState<{ mode: SearchMode; tookMs: number; results: Hit[] }>();
+  const [result, setResult] = useState<QueryResult>();
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
 
@@ -99,6 +99,13 @@ export function QueryPanel({ kb, hasVectors }: { kb: string; hasVectors: boolean
             {result.results.length} {result.results.length === 1 ? 'result' : 'results'} · mode {result.mode} ·{' '}
             {result.tookMs} ms
           </p>
+          {result.notices
+            .filter((n) => n.code !== 'no_match')
+            .map((n) => (
+              <p key={n.code} className="kb-notice" role="status" data-testid={`kb-notice-${n.code}`}>
+                {n.message}
+              </p>
+            ))}
           <ol className="kb-hits" data-testid="kb-hits">
             {result.results.map((h, i) => (
               <li key={h.id} className="kb-card">
@@ -115,7 +122,11 @@ export function QueryPanel({ kb, hasVectors }: { kb: string; hasVectors: boolean
               </li>
             ))}
           </ol>
-          {result.results.length === 0 && <p className="muted">No chunk matched this query.</p>}
+          {result.results.length === 0 && (
+            <p className="muted" data-testid="kb-notice-no_match">
+              {result.notices.find((n) => n.code === 'no_match')?.message ?? 'No chunk matched this query.'}
+            </p>
+          )}
         </>
       )}
     </section>

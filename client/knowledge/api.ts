@@ -1,7 +1,9 @@
 /** Client for /api/knowledge-bases (shapes mirror docs/api.md → Knowledge bases). */
+import type { KnowledgeQueryResponse, KnowledgeSearchMode } from '../../shared/api/knowledge';
 import { ApiError, getJson, request } from '../api/http';
 
-export type SearchMode = 'bm25' | 'vector' | 'hybrid';
+export type SearchMode = KnowledgeSearchMode;
+export type QueryResult = KnowledgeQueryResponse;
 
 export interface KnowledgeBaseInfo {
   name: string;
@@ -63,7 +65,7 @@ export const kbApi = {
   urls: (kb: string, urls: string[]) =>
     getJson<IngestJob>(`${kbPath(kb)}/urls`, { method: 'POST', body: JSON.stringify({ urls }) }),
   query: (kb: string, body: { query: string; mode: SearchMode; topK: number; filter?: Record<string, unknown> }) =>
-    getJson<{ mode: SearchMode; tookMs: number; results: Hit[] }>(`${kbPath(kb)}/query`, {
+    getJson<KnowledgeQueryResponse>(`${kbPath(kb)}/query`, {
       method: 'POST',
       body: JSON.stringify(body),
     }),

@@ -6,10 +6,18 @@
  */
 import * as lancedb from '@lancedb/lancedb';
 import { Field, FixedSizeList, Float32, Int32, List, Schema, Utf8 } from 'apache-arrow';
+import { ANALYZER_VERSION, analyzeForKeywords } from './analyzer';
 import type { ChunkRecord, SearchHit } from './types';
 import { KnowledgeError } from './types';
 
-export const FTS_COLUMN = 'text';
+/**
+ * The column BM25 indexes: the chunk text as the keyword analyzer rewrote it (CJK runs as
+ * bigrams; see analyzer.ts). Its name carries the analyzer version, so a table built by an
+ * older Braid (FTS on `text`, or an older `fts_v*`) is recognised and re-indexed.
+ */
+export const FTS_COLUMN = `fts_v${ANALYZER_VERSION}`;
+/** Rows rewritten per commit while re-indexing a table built by an older analyzer. */
+const UPGRADE_BATCH = 2_000;
 /** Rows from which a vector table gets an ANN (IVF-PQ) index. */
 export const VECTOR_INDEX_MIN_ROWS = 10_000;
 
@@ -20,6 +28,7 @@ interface Row {
   source: string;
   position: number;
   text: string;
+  [FTS_COLUMN]?: string;
   metadata: string;
   tags: string[];
   vector?: number[];
@@ -64,6 +73,7 @@ function schemaFor(dimensions: number | null): Schema {
     new Field('source', new Utf8(), false),
     new Field('position', new Int32(), false),
     new Field('text', new Utf8(), false),
+    new Field(FTS_COLUMN, new Utf8(), false),
     new Field('metadata', new Utf8(), false),
     new Field('tags', new List(new Field('item', new Utf8(), true)), true),
   ];
@@ -81,6 +91,10 @@ export class LanceIndex {
   private tables = new Map<string, Promise<lancedb.Table | null>>();
   private locks = new Map<string, Promise<unknown>>();
   private ftsReady = new Set<string>();
+  /** Tables known to carry the current keyword column (checked or upgraded). */
+  private current = new Set<string>();
+  /** Tables re-indexed by this process (reported once by `takeUpgraded`). */
+  private upgraded = new Set<string>();
 
   constructor(private readonly dir: string) {}
 
@@ -131,6 +145,7 @@ export class LanceIndex {
       if ((await c.tableNames()).includes(kb)) await c.dropTable(kb);
       this.tables.delete(kb);
       this.ftsReady.delete(kb);
+      this.current.delete(kb);
     });
   }
 
@@ -162,12 +177,14 @@ export class LanceIndex {
           source: String(c.metadata.source ?? ''),
           position: Number(c.metadata.position ?? 0),
           text: c.text,
+          [FTS_COLUMN]: analyzeForKeywords(c.text),
           metadata: JSON.stringify(c.metadata),
           tags: Object.entries(c.metadata)
             .filter(([k, v]) => k !== 'source' && k !== 'docId' && v !== null && typeof v !== 'object')
             .map(([k, v]) => tagOf(k, v)),
           ...(c.vector ? { vector: c.vector } : {}),
         }));
+        await this.upgradeIfOld(kb, t);
         await t.add(rows as unknown as Array<Record<string, unknown>>);
         await this.ensureFts(kb, t);
       }
@@ -184,6 +201,61 @@ export class LanceIndex {
       if (!t) return;
       await t.delete(`doc_id = ${sqlString(docId)}${keepGen ? ` AND gen != ${sqlString(keepGen)}` : ''}`);
     });
+  }
+
+  /**
+   * Bring a table built by an older Braid to the current keyword analysis: add the
+   * keyword column (a copy of `text`), rewrite the rows whose analysis differs (those with
+   * CJK text) in batches, drop the old full-text index and column, and index the new
+   * column. Idempotent and safe to repeat after a crash (each step checks its state).
+   * Caller holds the table's write lock.
+   */
+  private async upgradeIfOld(kb: string, t: lancedb.Table): Promise<void> {
+    if (this.current.has(kb)) return;
+    const names = (await t.schema()).fields.map((f) => f.name);
+    if (!names.includes(FTS_COLUMN)) {
+      await t.addColumns([{ name: FTS_COLUMN, valueSql: 'text' }]);
+      const rows = (await t.query().select(['id', 'text']).toArray()) as Array<{ id: string; text: string }>;
+      const changed = rows
+        .map((r) => ({ id: r.id, [FTS_COLUMN]: analyzeForKeywords(r.text) }))
+        .filter((r, i) => r[FTS_COLUMN] !== rows[i].text);
+      for (let i = 0; i < changed.length; i += UPGRADE_BATCH)
+        await t
+          .mergeInsert('id')
+          .whenMatchedUpdateAll()
+          .execute(changed.slice(i, i + UPGRADE_BATCH));
+      this.upgraded.add(kb);
+    }
+    for (const idx of await t.listIndices())
+      if (idx.indexType === 'FTS' && !idx.columns.includes(FTS_COLUMN)) await t.dropIndex(idx.name);
+    const stale = names.filter((n) => /^fts_v\d+$/.test(n) && n !== FTS_COLUMN);
+    if (stale.length) await t.dropColumns(stale);
+    if ((await t.countRows()) > 0) {
+      this.ftsReady.delete(kb);
+      await this.ensureFts(kb, t);
+    }
+    this.current.add(kb);
+  }
+
+  /** Whether this process re-indexed the table since the last call (then forgets it). */
+  takeUpgraded(kb: string): boolean {
+    return this.upgraded.delete(kb);
+  }
+
+  /** Re-index every table built by an older analyzer (start-up; errors are returned, not thrown). */
+  async upgradeAll(): Promise<Array<{ kb: string; error: string }>> {
+    const failures: Array<{ kb: string; error: string }> = [];
+    for (const kb of await (await this.connection()).tableNames()) {
+      try {
+        await this.exclusive(kb, async () => {
+          const t = await this.table(kb);
+          if (t) await this.upgradeIfOld(kb, t);
+        });
+      } catch (err) {
+        failures.push({ kb, error: err instanceof Error ? err.message : String(err) });
+      }
+    }
+    return failures;
   }
 
   private async ensureFts(kb: string, t: lancedb.Table): Promise<void> {
@@ -250,10 +322,13 @@ export class LanceIndex {
 
   async bm25(kb: string, query: string, limit: number, filter?: string): Promise<SearchHit[]> {
     const t = await this.requireTable(kb);
+    if (!this.current.has(kb)) await this.exclusive(kb, () => this.upgradeIfOld(kb, t));
     if (!(await t.listIndices()).some((i) => i.columns.includes(FTS_COLUMN))) return [];
+    const analysed = analyzeForKeywords(query).trim();
+    if (!analysed) return [];
     let q = t
       .query()
-      .fullTextSearch(query, { columns: [FTS_COLUMN] })
+      .fullTextSearch(analysed, { columns: [FTS_COLUMN] })
       .select(['id', 'text', 'metadata', '_score'])
       .limit(limit);
     if (filter) q = q.where(filter);

@@ -22,7 +22,9 @@ import {
   type KnowledgeBase,
   type KnowledgeBaseConfig,
   type SearchHit,
+  type SearchNotice,
   type SearchOptions,
+  type SearchOutcome,
 } from './types';
 
 export interface KnowledgeServiceOptions {
@@ -87,6 +89,9 @@ export class KnowledgeService implements KnowledgeSearch {
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
+    // Tables built by an older keyword analyzer are re-indexed in the background (a search
+    // that comes first does it itself, under the same per-table lock).
+    void this.index.upgradeAll().catch(() => undefined);
     for (const kb of await this.repo.listKbs()) {
       for (const d of await this.repo.documents(kb.name)) {
         if (d.status !== 'ingesting') continue;
@@ -290,6 +295,11 @@ export class KnowledgeService implements KnowledgeSearch {
   }
 
   async search(kb: string, query: string, opts: SearchOptions): Promise<SearchHit[]> {
+    return (await this.searchDetailed(kb, query, opts)).hits;
+  }
+
+  /** Search, saying how it ran: the mode used and notices (BM25 only, no match, re-indexed). */
+  async searchDetailed(kb: string, query: string, opts: SearchOptions): Promise<SearchOutcome> {
     const row = await this.repo.kbRow(kb);
     if (!row) throw new KnowledgeError('not_found', `knowledge base ${kb} not found`);
     if (!query.trim()) throw new KnowledgeError('invalid', 'query is empty');
@@ -321,6 +331,26 @@ export class KnowledgeService implements KnowledgeSearch {
       ]);
       hits = reciprocalRankFusion([lex, sem], topK);
     }
-    return opts.minScore !== undefined ? hits.filter((h) => h.score >= (opts.minScore as number)) : hits;
+    if (opts.minScore !== undefined) hits = hits.filter((h) => h.score >= (opts.minScore as number));
+    const notices: SearchNotice[] = [];
+    if (this.index.takeUpgraded(kb))
+      notices.push({
+        code: 'reindexed',
+        message: `the keyword index of ${kb} was rebuilt for this version's tokenizer (CJK text) before this search`,
+      });
+    if (mode !== opts.mode)
+      notices.push({
+        code: 'bm25_only',
+        message: `ran as BM25 only: knowledge base ${kb} has no embedding model, so "${opts.mode}" search has no vector side`,
+      });
+    if (hits.length === 0)
+      notices.push({
+        code: 'no_match',
+        message:
+          opts.minScore !== undefined
+            ? `no chunk matched the query with a score of at least ${opts.minScore}`
+            : 'no chunk matched the query',
+      });
+    return { hits, requestedMode: opts.mode, mode, notices };
   }
 }

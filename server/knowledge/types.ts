@@ -69,6 +69,24 @@ export interface SearchHit {
   metadata: Record<string, unknown>;
 }
 
+/** Something a user should know about how a search ran (shown in the API, UI and spans). */
+export interface SearchNotice {
+  /** `bm25_only`: hybrid ran as BM25 (no embedding model); `no_match`: nothing matched;
+   *  `reindexed`: the keyword index was rebuilt for the current analyzer first. */
+  code: 'bm25_only' | 'no_match' | 'reindexed';
+  message: string;
+}
+
+/** A search's hits with how it really ran. */
+export interface SearchOutcome {
+  hits: SearchHit[];
+  /** The mode asked for. */
+  requestedMode: SearchMode;
+  /** The mode that ran (hybrid degrades to bm25 on a base without embeddings). */
+  mode: SearchMode;
+  notices: SearchNotice[];
+}
+
 export interface SearchOptions {
   mode: SearchMode;
   topK: number;

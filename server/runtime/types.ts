@@ -74,6 +74,16 @@ export interface KnowledgeSearch {
       signal?: AbortSignal;
     },
   ): Promise<Array<{ id: string; text: string; score: number; metadata: Record<string, unknown> }>>;
+  /** The same search, also saying how it ran (mode used; notices such as BM25-only or no match). */
+  searchDetailed?(
+    knowledgeBase: string,
+    query: string,
+    opts: Parameters<KnowledgeSearch['search']>[2],
+  ): Promise<{
+    hits: Array<{ id: string; text: string; score: number; metadata: Record<string, unknown> }>;
+    mode: 'bm25' | 'vector' | 'hybrid';
+    notices: Array<{ code: string; message: string }>;
+  }>;
 }
 
 export interface NodeContext<C = unknown> {

@@ -267,14 +267,20 @@ export const knowledgeRoutes: RouteModule = (ctx: AppContext) => {
       const topK = optInt(b.topK, 'topK') ?? 5;
       const minScore = b.minScore === undefined ? undefined : Number(b.minScore);
       const started = performance.now();
-      const results = await svc.search(String(req.params.kb), b.query, {
+      const out = await svc.searchDetailed(String(req.params.kb), b.query, {
         mode,
         topK,
         ...(minScore !== undefined && Number.isFinite(minScore) ? { minScore } : {}),
         ...(b.filter ? { filter: b.filter as Record<string, unknown> } : {}),
       });
-      const used = await svc.effectiveMode(String(req.params.kb), mode);
-      res.json({ mode: used, topK, tookMs: Math.round((performance.now() - started) * 10) / 10, results });
+      res.json({
+        mode: out.mode,
+        requestedMode: out.requestedMode,
+        topK,
+        tookMs: Math.round((performance.now() - started) * 10) / 10,
+        notices: out.notices,
+        results: out.hits,
+      });
     }),
   );
   return r;

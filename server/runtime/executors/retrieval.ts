@@ -15,17 +15,23 @@ export const retrievalExecutor: Executor<NodeConfig<'retrieval'>> = async (ctx) 
     throw new NodeError('invalid_input', 'the retrieval query must be a non-empty string', { path: 'inputs.query' });
   }
   const { knowledgeBase, mode, topK, minScore, filter } = ctx.config;
-  const hits = await knowledge.search(knowledgeBase, query, {
+  const opts = {
     mode,
     topK,
     ...(minScore !== undefined ? { minScore } : {}),
     ...(filter !== undefined ? { filter } : {}),
     signal: ctx.signal,
-  });
+  };
+  const outcome = knowledge.searchDetailed
+    ? await knowledge.searchDetailed(knowledgeBase, query, opts)
+    : { hits: await knowledge.search(knowledgeBase, query, opts), mode, notices: [] };
+  const hits = outcome.hits;
   const documents = hits.map((h) => ({ text: h.text, score: h.score, metadata: { ...h.metadata, id: h.id } }));
   ctx.setMeta({
     knowledgeBase,
-    mode,
+    mode: outcome.mode,
+    ...(outcome.mode !== mode ? { requestedMode: mode } : {}),
+    ...(outcome.notices.length ? { notices: outcome.notices } : {}),
     chunks: hits.map((h) => ({
       id: h.id,
       score: h.score,
