@@ -15,6 +15,15 @@ if [ ! -x /usr/bin/chromium ]; then
   fi
 fi
 
+# Screenshots of Japanese text need a CJK font (the browser tests read text either way).
+if command -v fc-list >/dev/null 2>&1 && [ -z "$(fc-list :lang=ja 2>/dev/null | head -1)" ] \
+  && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+  echo "scripts/test.sh: installing a Japanese font (fonts-ipafont-gothic) with apt-get" >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-ipafont-gothic >/dev/null \
+    || { DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-ipafont-gothic >/dev/null; } \
+    || echo "scripts/test.sh: could not install fonts-ipafont-gothic (screenshots will show boxes for Japanese)" >&2
+fi
+
 npx tsc -p tsconfig.json
 npx eslint .
 npx prettier --check . > /dev/null || { npx prettier --check . ; echo "scripts/test.sh: run 'npm run format'" >&2; exit 1; }

@@ -19,12 +19,13 @@ beforeAll(async () => {
   await ensureClientBuilt();
   stack = await startStack();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'braid-kb-ui-'));
-  files = [path.join(dir, 'lighthouses.md'), path.join(dir, 'empty.txt')];
+  files = [path.join(dir, 'lighthouses.md'), path.join(dir, 'empty.txt'), path.join(dir, '灯台.md')];
   fs.writeFileSync(
     files[0],
     '# Lighthouses\nThe Pharos of Alexandria was one of the seven wonders.\n\n## Keepers\nKeepers trimmed the wicks every night.',
   );
   fs.writeFileSync(files[1], '');
+  fs.writeFileSync(files[2], '# 灯台守\n灯台守は毎晩ランプの芯を切りそろえ、霧の夜には鐘を鳴らしました。');
   browser = await launchBrowser();
 }, 240_000);
 
@@ -71,6 +72,21 @@ describe('knowledge page', () => {
     await expect.poll(() => hits.locator('li').first().textContent()).toContain('Keepers trimmed the wicks');
     await expect.poll(() => page.locator('.kb-query .kb-hint').last().textContent()).toMatch(/mode bm25/);
     expect(await hits.locator('.kb-score').first().textContent()).toMatch(/^\d+\.\d{4}$/);
+
+    // Japanese without spaces is found (CJK bigram analysis), and a query that matches
+    // nothing says so.
+    await page.getByTestId('kb-query').fill('霧の夜に鐘を鳴らしたのは誰');
+    await page.getByTestId('kb-query').press('Enter');
+    await expect.poll(() => hits.locator('li').first().textContent()).toContain('灯台守は毎晩');
+    await hits.scrollIntoViewIfNeeded();
+    await screenshot(page, 'knowledge-japanese-query');
+    await page.getByTestId('kb-query').fill('quantum chromodynamics');
+    await page.getByTestId('kb-query').press('Enter');
+    await expect.poll(() => page.getByTestId('kb-notice-no_match').textContent()).toMatch(/no chunk matched/i);
+    await screenshot(page, 'knowledge-no-match');
+    await page.getByTestId('kb-query').fill('who trimmed the wicks');
+    await page.getByTestId('kb-query').press('Enter');
+    await expect.poll(() => hits.locator('li').first().textContent()).toContain('Keepers trimmed the wicks');
     await screenshot(page, 'knowledge-page');
     await page.getByRole('button', { name: 'Toggle theme' }).click();
     await expect.poll(() => page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
