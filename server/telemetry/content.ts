@@ -4,7 +4,7 @@
  * value: the walk stops once the budget is spent and long strings are cut before they are
  * escaped, so a 50 MB model answer costs no more than a short one.
  */
-import { redactString } from '../flows/redact';
+import { REDACTED, redactString } from '../flows/redact';
 
 /** Appended when the text was cut at the budget. */
 export const TRUNCATED = '…[truncated]';
@@ -19,6 +19,14 @@ const MAX_DEPTH = 32;
 export function boundedJson(value: unknown, max: number, secrets: string[]): string | undefined {
   if (max <= 0 || value === undefined) return undefined;
   if (isEmptyObject(value)) return undefined;
+  // The usual case, a value well within the budget: the native serializer, then redaction.
+  if (estimate(value, max, 0) <= max) {
+    const json = JSON.stringify(value) as string | undefined;
+    if (json !== undefined) {
+      const clean = secrets.length > 0 ? redactJson(json, secrets) : json;
+      return clean.length > max ? clean.slice(0, max) + TRUNCATED : clean;
+    }
+  }
   // A secret that begins inside the budget ends within `slack` characters after it, so
   // cutting strings at budget + slack before redaction never leaves a secret's prefix.
   const slack = secrets.reduce((m, s) => Math.max(m, s.length), 0);
@@ -84,6 +92,47 @@ export function boundedText(value: string, max: number, secrets: string[]): stri
   const cut = value.length > max + slack ? value.slice(0, max + slack) : value;
   const clean = secrets.length > 0 ? redactString(cut, secrets) : cut;
   return clean.length > max ? clean.slice(0, max) + TRUNCATED : clean;
+}
+
+/** Replace each secret in JSON text, as written and as escaped inside a JSON string. */
+function redactJson(json: string, secrets: string[]): string {
+  let out = redactString(json, secrets);
+  for (const s of secrets) {
+    const escaped = JSON.stringify(s).slice(1, -1);
+    if (escaped !== s && out.includes(escaped)) out = out.split(escaped).join(REDACTED);
+  }
+  return out;
+}
+
+/**
+ * Roughly the length of `v` as JSON, counting stops past `budget` (so the cost is bounded
+ * too). Cycles, `toJSON` and deep nesting count as over budget: the walker handles them.
+ */
+function estimate(v: unknown, budget: number, depth: number): number {
+  if (v === null || v === undefined) return 4;
+  switch (typeof v) {
+    case 'string':
+      return v.length + 2;
+    case 'number':
+    case 'boolean':
+      return 8;
+    case 'object':
+      break;
+    default:
+      return budget + 1;
+  }
+  if (depth >= 8 || typeof (v as { toJSON?: unknown }).toJSON === 'function') return budget + 1;
+  let n = 2;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length && n <= budget; i++) n += 1 + estimate(v[i], budget - n, depth + 1);
+    return n;
+  }
+  for (const key in v) {
+    if (n > budget) break;
+    if (!Object.prototype.hasOwnProperty.call(v, key)) continue;
+    n += key.length + 4 + estimate((v as Record<string, unknown>)[key], budget - n, depth + 1);
+  }
+  return n;
 }
 
 function isEmptyObject(v: unknown): boolean {
