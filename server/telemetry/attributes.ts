@@ -34,10 +34,7 @@ export interface ContentOptions {
 }
 
 /** Attributes of a run span when it starts. */
-export function runStartAttributes(
-  ev: { runId: string; flowId: string; inputs: Record<string, unknown>; parent?: RunParent },
-  opts: ContentOptions,
-): Attributes {
+export function runStartAttributes(ev: { runId: string; flowId: string; parent?: RunParent }): Attributes {
   const a: Attributes = {
     'braid.run.id': ev.runId,
     'braid.flow.id': ev.flowId,
@@ -52,7 +49,13 @@ export function runStartAttributes(
     a['braid.depth'] = ev.parent.depth;
     if (ev.parent.iteration !== undefined) a['braid.iteration'] = ev.parent.iteration;
   }
-  content(a, 'input', ev.inputs, opts);
+  return a;
+}
+
+/** The run's inputs as span attributes (set once the span is known to be recorded). */
+export function runInputAttributes(inputs: Record<string, unknown>, opts: ContentOptions): Attributes {
+  const a: Attributes = {};
+  content(a, 'input', inputs, opts);
   return a;
 }
 

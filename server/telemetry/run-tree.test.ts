@@ -5,7 +5,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import {
+  AlwaysOffSampler,
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
 import type { RunEvent, RunParent } from '../../shared';
 import { loadConfig } from '../config';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../../test/support/otlp-receiver';
@@ -268,6 +273,25 @@ describe('run state is bounded', () => {
     const tree = new RunTreeTracer(provider.getTracer('test'), { maxContentChars: 100, secrets: [], maxOpenRuns });
     return { tree, memory };
   }
+
+  it('keeps the tree bookkeeping but builds and sends nothing for runs the sampler drops', () => {
+    const memory = new InMemorySpanExporter();
+    const provider = new BasicTracerProvider({
+      sampler: new AlwaysOffSampler(),
+      spanProcessors: [new SimpleSpanProcessor(memory)],
+    });
+    const tree = new RunTreeTracer(provider.getTracer('test'), { maxContentChars: 100, secrets: [] });
+    const root = randomUUID();
+    const child = randomUUID();
+    tree.onEvent(runStarted(root, 'outer', 1000, { inputs: { q: 'x' } }));
+    tree.onEvent(nodeStarted(root, 'each', 'map', 1001));
+    const parent = { runId: root, nodeId: 'each', iteration: 0, rootRunId: root, depth: 1 };
+    for (const e of oneNodeRun(child, 'inner', 'n', 'transform', 1002, parent)) tree.onEvent(e);
+    tree.onEvent(nodeEnded(root, span('each', 'map', 1001, 20)));
+    tree.onEvent(runFinished(root, 'outer', 1000, 1030));
+    expect(tree.openRuns).toBe(0);
+    expect(memory.getFinishedSpans()).toHaveLength(0);
+  });
 
   it('forgets a run at run_finished', () => {
     const { tree, memory } = tracer(10);

@@ -25,6 +25,7 @@ import {
   nodeEndAttributes,
   nodeStartAttributes,
   runEndAttributes,
+  runInputAttributes,
   runStartAttributes,
   type ContentOptions,
 } from './attributes';
@@ -114,7 +115,7 @@ export class RunTreeTracer {
       else traceSeed = ev.parent.rootRunId;
     }
     if (parentCtx === ROOT_CONTEXT && this.opts.ids) this.opts.ids.next = traceIdOf(traceSeed);
-    const attributes = runStartAttributes(ev, this.opts);
+    const attributes = runStartAttributes(ev);
     if (labels && !ev.parent) Object.assign(attributes, labels);
     const span = this.tracer.startSpan(
       `run ${ev.flowId}`,
@@ -122,6 +123,7 @@ export class RunTreeTracer {
       parentCtx,
     );
     if (this.opts.ids) this.opts.ids.next = undefined;
+    if (span.isRecording()) span.setAttributes(runInputAttributes(ev.inputs, this.opts));
     this.runs.set(ev.runId, { span, ctx: trace.setSpan(ROOT_CONTEXT, span), nodes: new Map() });
   }
 
@@ -165,8 +167,11 @@ export class RunTreeTracer {
     // Skipped nodes never started; a failure before start (bad config) may not have either.
     node ??= this.openNode(run, span.nodeId, span.nodeType, span.startedAt);
     run.nodes.delete(span.nodeId);
-    node.span.setAttributes(nodeEndAttributes(span, this.opts));
-    this.setStatus(node.span, span.status, span.error);
+    // A span the sampler dropped records nothing: skip building its attributes.
+    if (node.span.isRecording()) {
+      node.span.setAttributes(nodeEndAttributes(span, this.opts));
+      this.setStatus(node.span, span.status, span.error);
+    }
     node.span.end(Math.max(span.startedAt + span.durationMs, 0));
   }
 
@@ -179,8 +184,10 @@ export class RunTreeTracer {
       node.span.setAttribute('braid.node.status', 'unfinished');
       node.span.end(end);
     }
-    run.span.setAttributes(runEndAttributes(t, this.opts));
-    this.setStatus(run.span, t.status, t.error);
+    if (run.span.isRecording()) {
+      run.span.setAttributes(runEndAttributes(t, this.opts));
+      this.setStatus(run.span, t.status, t.error);
+    }
     run.span.end(end);
   }
 
