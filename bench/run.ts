@@ -26,6 +26,10 @@ const BENCHES: Record<string, { file: string; about: string }> = {
   eval: { file: 'eval/run.ts', about: '2,000-row evaluation wall time vs ideal; 100k-row memory growth' },
   endpoint: { file: 'endpoint/run.ts', about: 'deployed endpoint req/s and latency vs the fake LLM server alone' },
   'llm-fetch': { file: 'llm-fetch.ts', about: 'keep-alive fast fetch vs global fetch per upstream call' },
+  telemetry: {
+    file: 'telemetry/overhead.ts',
+    about: 'per-run cost of the OpenTelemetry export, off vs on (OTLP to a local receiver)',
+  },
 };
 
 const [name, ...args] = process.argv.slice(2);

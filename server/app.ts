@@ -24,6 +24,7 @@ import { requestId } from './http/middleware/request-id';
 import { routeModules } from './http/routes/index';
 import { staticRoutes } from './http/static';
 import { buildRunServices } from './services';
+import { createRunTelemetry } from './telemetry/index';
 import { openStorage, type Storage } from './storage/index';
 import { RunsRepository } from './storage/runs';
 
@@ -62,7 +63,8 @@ export function createApp(opts: CreateAppOptions): BraidApp {
   const flows = new FlowStore(config.flowsDir);
   const runsRepo = new RunsRepository(storage);
   const services = buildRunServices({ config, storage });
-  const runService = new RunService({ flows, runs: runsRepo, services, secrets, logger });
+  const telemetry = createRunTelemetry(config, { logger, secrets });
+  const runService = new RunService({ flows, runs: runsRepo, services, secrets, logger, telemetry });
   const cleanups: Array<() => Promise<void> | void> = [];
   const context: AppContext = {
     config,
@@ -73,6 +75,7 @@ export function createApp(opts: CreateAppOptions): BraidApp {
     runService,
     services,
     secrets,
+    telemetry,
     onClose: (fn) => void cleanups.push(fn),
   };
 
@@ -108,6 +111,8 @@ export function createApp(opts: CreateAppOptions): BraidApp {
           logger.warn({ err: (err as Error).message }, 'cleanup failed');
         }
       }
+      // Last: spans of runs that ended during the cleanups are exported too.
+      await telemetry?.shutdown();
     },
   };
 }

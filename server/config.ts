@@ -40,6 +40,24 @@ const envSchema = z.object({
   /** A model stream with no data for this long after it started fails as `stream_stalled` (retryable). */
   BRAID_STREAM_STALL_MS: z.coerce.number().int().min(100).default(30_000),
   BRAID_PUBLIC_URL: z.string().url().optional(),
+  /** OpenTelemetry trace export (docs/monitoring.md#opentelemetry): off unless one of the two endpoints is set. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z
+    .string()
+    .url()
+    .regex(/^https?:\/\//i, 'expected an http(s) URL')
+    .optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z
+    .string()
+    .url()
+    .regex(/^https?:\/\//i, 'expected an http(s) URL')
+    .optional(),
+  OTEL_EXPORTER_OTLP_HEADERS: z
+    .string()
+    .regex(/^\s*[^=,\s]+\s*=[^,]*(,\s*[^=,\s]+\s*=[^,]*)*,?\s*$/, 'expected key=value pairs separated by commas')
+    .optional(),
+  OTEL_SERVICE_NAME: z.string().default('braid'),
+  /** Characters of a run's or node's inputs and outputs sent as span attributes (0: none). */
+  BRAID_OTEL_CONTENT_MAX_CHARS: z.coerce.number().int().min(0).max(1_000_000).default(4096),
 });
 
 /** Every environment variable Braid reads (docs/configuration.md documents each; a test checks). */
@@ -73,6 +91,18 @@ export interface Config {
   /** Stall deadline of model streams, ms (prompt executor; default 30 000). */
   streamStallMs?: number;
   publicUrl?: string;
+  /** OpenTelemetry trace export; absent when off (no OTLP endpoint configured). */
+  telemetry?: TelemetryConfig;
+}
+
+export interface TelemetryConfig {
+  /** Full OTLP/HTTP traces URL (`…/v1/traces`). */
+  tracesUrl: string;
+  /** Extra request headers (authentication of hosted backends). */
+  headers: Record<string, string>;
+  serviceName: string;
+  /** Characters of inputs/outputs per attribute; 0 = inputs and outputs are not sent. */
+  maxContentChars: number;
 }
 
 export class ConfigError extends Error {
@@ -118,6 +148,7 @@ export function loadConfig(
     nodeTimeoutMs: e.BRAID_NODE_TIMEOUT_MS,
     streamStallMs: e.BRAID_STREAM_STALL_MS,
     publicUrl: e.BRAID_PUBLIC_URL,
+    telemetry: telemetryConfig(e),
     ...overrides,
   };
   if (!isLoopbackHost(config.host) && !config.adminToken) {
@@ -126,6 +157,32 @@ export function loadConfig(
     );
   }
   return config;
+}
+
+/**
+ * The OTLP traces URL as the OpenTelemetry spec derives it: the traces-specific variable as
+ * is, else `<OTEL_EXPORTER_OTLP_ENDPOINT>/v1/traces`. Undefined (export off) when neither is set.
+ */
+function telemetryConfig(e: z.output<typeof envSchema>): TelemetryConfig | undefined {
+  const base = e.OTEL_EXPORTER_OTLP_ENDPOINT;
+  const tracesUrl =
+    e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? (base ? `${base.replace(/\/+$/, '')}/v1/traces` : undefined);
+  if (!tracesUrl) return undefined;
+  const headers: Record<string, string> = {};
+  for (const pair of (e.OTEL_EXPORTER_OTLP_HEADERS ?? '').split(',')) {
+    const at = pair.indexOf('=');
+    if (at <= 0) continue;
+    const key = pair.slice(0, at).trim();
+    const raw = pair.slice(at + 1).trim();
+    let value = raw;
+    try {
+      value = decodeURIComponent(raw);
+    } catch {
+      // not percent-encoded: keep as written
+    }
+    headers[key] = value;
+  }
+  return { tracesUrl, headers, serviceName: e.OTEL_SERVICE_NAME, maxContentChars: e.BRAID_OTEL_CONTENT_MAX_CHARS };
 }
 
 const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };

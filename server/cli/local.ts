@@ -10,6 +10,7 @@ import { secretValues } from '../flows/redact';
 import { buildRunServices } from '../services';
 import { openStorage, type Storage } from '../storage/index';
 import { RunsRepository } from '../storage/runs';
+import { createRunTelemetry } from '../telemetry/index';
 
 export interface LocalRuntime {
   config: Config;
@@ -22,12 +23,14 @@ export interface LocalRuntime {
 export async function openLocalRuntime(config: Config): Promise<LocalRuntime> {
   const storage = await openStorage(config);
   const logger = pino({ level: 'silent' });
+  const telemetry = createRunTelemetry(config);
   const runService = new RunService({
     flows: new FlowStore(config.flowsDir),
     runs: new RunsRepository(storage),
     services: buildRunServices({ config, storage }),
     secrets: secretValues(config),
     logger,
+    telemetry,
   });
   return {
     config,
@@ -35,6 +38,7 @@ export async function openLocalRuntime(config: Config): Promise<LocalRuntime> {
     runService,
     async close() {
       await runService.settled();
+      await telemetry?.shutdown();
       await storage.close();
     },
   };

@@ -10,6 +10,7 @@ import { mentionsSecret, redact, StreamRedactor } from '../flows/redact';
 import type { EndpointMetrics } from '../monitoring/metrics';
 import { runFlow } from '../runtime/index';
 import { RunInputError, type RunResult, type RunServices } from '../runtime/types';
+import { teeEvents, type RunTelemetry } from '../telemetry/index';
 import { chatShape } from './chat';
 import type { ChatMessage, ConversationStore } from './conversations';
 import { DeploymentError } from './errors';
@@ -85,6 +86,8 @@ export class EndpointRuntime {
       services: RunServices;
       secrets: string[];
       limiter?: Limiter;
+      /** OpenTelemetry run export (absent when off). */
+      telemetry?: RunTelemetry;
     },
   ) {
     this.limiter = deps.limiter ?? new TokenBucketLimiter();
@@ -224,7 +227,7 @@ export class EndpointRuntime {
     }
     // Tokens leave through the stream redactor: a secret split across tokens is caught too.
     const stream = o.onToken ? new StreamRedactor(this.deps.secrets) : undefined;
-    const onEvent = stream
+    const onTokens = stream
       ? (e: RunEvent) => {
           if (e.type === 'token') {
             const t = stream.push(e.nodeId, e.token);
@@ -235,6 +238,15 @@ export class EndpointRuntime {
           }
         }
       : undefined;
+    const onEvent = teeEvents(
+      onTokens,
+      this.deps.telemetry?.listener({
+        'braid.source': 'deployment',
+        'braid.deployment.slug': deployment.slug,
+        'braid.deployment.version': version.version,
+        'braid.deployment.api': o.api,
+      }),
+    );
     const base = {
       slug: deployment.slug,
       version: version.version,

@@ -61,6 +61,7 @@ export function deploymentRuntime(ctx: AppContext): DeploymentRuntime {
     services: ctx.services,
     secrets: ctx.secrets,
     ...(redisLimiter ? { limiter: redisLimiter } : {}),
+    ...(ctx.telemetry ? { telemetry: ctx.telemetry } : {}),
   });
   const alerts = new AlertEngine({
     storage,

@@ -3,6 +3,7 @@ import type { Flow } from '../../shared';
 import type { AppContext } from '../http/context';
 import { redact } from '../flows/redact';
 import { runFlow } from '../runtime/index';
+import { EVALUATION_LABELS, withTelemetry } from '../telemetry/index';
 import { loadFlowRef } from './flow-ref';
 import { RowQueue } from './queue';
 import type { RowDeps } from './row';
@@ -31,7 +32,8 @@ export function evaluationServiceFor(ctx: AppContext): EvaluationService {
     config: ctx.config,
     runServices: ctx.services,
     // Rows, traces and exports are stored and served: scrub configured secrets as runs do.
-    runFlow: async (flow, inputs, opts) => redact(await runFlow(flow, inputs, opts), ctx.secrets),
+    runFlow: async (flow, inputs, opts) =>
+      redact(await runFlow(flow, inputs, withTelemetry(opts, ctx.telemetry, EVALUATION_LABELS)), ctx.secrets),
     loadFlow,
   };
   svc = new EvaluationService({

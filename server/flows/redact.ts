@@ -9,7 +9,13 @@ export const REDACTED = '[redacted]';
 
 /** The secret values of a config (only non-trivial ones, longest first). */
 export function secretValues(config: Config): string[] {
-  const values = [config.providers.openai.apiKey, config.providers.anthropic.apiKey, config.adminToken];
+  const values = [
+    config.providers.openai.apiKey,
+    config.providers.anthropic.apiKey,
+    config.adminToken,
+    // OTLP headers carry the tracing backend's credentials (`Bearer <token>`: the token too)
+    ...Object.values(config.telemetry?.headers ?? {}).flatMap((v) => [v, /^[\w-]+\s+(\S+)$/.exec(v)?.[1]]),
+  ];
   return [...new Set(values.filter((v): v is string => typeof v === 'string' && v.length >= 6))].sort(
     (a, b) => b.length - a.length,
   );

@@ -10,6 +10,7 @@ import type { FlowProblem } from '../../shared/api/errors';
 import { runFlow } from '../runtime/index';
 import type { RunResult, RunServices } from '../runtime/types';
 import type { RunsRepository } from '../storage/runs';
+import type { RunTelemetry } from '../telemetry/index';
 import { redact, streamEvents, StreamRedactor } from './redact';
 import { FlowStoreError, type FlowStore } from './store';
 
@@ -40,6 +41,8 @@ export interface RunServiceDeps {
   services: RunServices;
   secrets: string[];
   logger?: Logger;
+  /** OpenTelemetry export of every run and child run (absent when off). */
+  telemetry?: RunTelemetry;
 }
 
 export class RunService {
@@ -103,6 +106,7 @@ export class RunService {
     const { runs, secrets, logger } = this.deps;
     const source = opts.only ? 'node' : (opts.source ?? 'api');
     const extra = { source, ...(opts.only ? { nodeId: opts.only.nodeId } : {}) };
+    const labels = { 'braid.source': source };
     let persisted: Promise<void> = Promise.resolve();
     let started = false;
     let finished = false;
@@ -124,6 +128,7 @@ export class RunService {
         // readers call `settled(runId)` first, so nobody sees a stale row.
         persist(() => nextTurn(() => runs.finish(event.trace, extra)));
       }
+      this.deps.telemetry?.onEvent(event, labels);
       try {
         opts.onEvent?.(event);
       } catch (err) {

@@ -6,6 +6,7 @@ import type { RunService } from '../flows/runs';
 import type { RunServices } from '../runtime/types';
 import type { Storage } from '../storage/index';
 import type { RunsRepository } from '../storage/runs';
+import type { RunTelemetry } from '../telemetry/index';
 
 /** What route modules receive. Domains read what they need from here. */
 export interface AppContext {
@@ -18,6 +19,8 @@ export interface AppContext {
   services: RunServices;
   /** Secret values to redact from anything a route sends. */
   secrets: string[];
+  /** OpenTelemetry run export (absent when off); runs started outside RunService feed it too. */
+  telemetry?: RunTelemetry;
   /** Register cleanup to run when the app closes (queues, timers…). */
   onClose(fn: () => Promise<void> | void): void;
 }

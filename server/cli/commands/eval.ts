@@ -164,6 +164,7 @@ export function register(program: Command): void {
         { MappingError },
         { DatasetError },
         { exportResults },
+        { createRunTelemetry, withTelemetry, EVALUATION_LABELS },
       ] = await Promise.all([
         import('../../storage/index'),
         import('../../evaluation/service'),
@@ -173,13 +174,16 @@ export function register(program: Command): void {
         import('../../evaluation/mapping'),
         import('../../datasets/store'),
         import('../../evaluation/export'),
+        import('../../telemetry/index'),
       ]);
       const storage = await openStorage(config, opts.ephemeral ? { sqliteFile: ':memory:' } : {});
+      const telemetry = createRunTelemetry(config);
       const svc = new EvaluationService({
         storage,
         config,
         runServices: buildRunServices({ config, storage }),
-        runFlow: async (f, i, o) => redact(await runFlow(f, i, o), secretValues(config)),
+        runFlow: async (f, i, o) =>
+          redact(await runFlow(f, i, withTelemetry(o, telemetry, EVALUATION_LABELS)), secretValues(config)),
         loadFlow: (r) => loadEvaluator(r, config.flowsDir),
       });
       const onSigint = () => void svc.cancel(current?.id ?? '').catch(() => undefined);
@@ -273,6 +277,7 @@ export function register(program: Command): void {
       } finally {
         process.off('SIGINT', onSigint);
         await svc.close();
+        await telemetry?.shutdown();
         await storage.close();
       }
     });

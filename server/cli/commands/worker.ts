@@ -58,6 +58,7 @@ export function register(program: Command): void {
         services,
         redact,
         flowRef,
+        telemetryModule,
       ] = await Promise.all([
         import('../../storage/index'),
         import('../../evaluation/queue'),
@@ -67,6 +68,7 @@ export function register(program: Command): void {
         import('../../services'),
         import('../../flows/redact'),
         import('../../evaluation/flow-ref'),
+        import('../../telemetry/index'),
       ]);
       const storage = await openStorage(config);
       const queue = await RowQueue.open(config, storage);
@@ -78,10 +80,13 @@ export function register(program: Command): void {
         throw new CliExit(EXIT_USAGE, (e as Error).message);
       }
       const secrets = redact.secretValues(config);
+      const { withTelemetry, EVALUATION_LABELS } = telemetryModule;
+      const telemetry = telemetryModule.createRunTelemetry(config);
       const deps = {
         config,
         runServices: services.buildRunServices({ config, storage }),
-        runFlow: async (...a: Parameters<typeof runFlow>) => redact.redact(await runFlow(...a), secrets),
+        runFlow: async (...[f, i, o]: Parameters<typeof runFlow>) =>
+          redact.redact(await runFlow(f, i, withTelemetry(o, telemetry, EVALUATION_LABELS)), secrets),
         loadFlow: (ref: string) => flowRef.loadFlowRef(ref, config.flowsDir),
       };
       const worker = new RowWorker({ ...deps, storage, queue, concurrency, lockDurationMs, stalledIntervalMs });
@@ -104,6 +109,7 @@ export function register(program: Command): void {
       process.stderr.write('braid worker: finishing rows in flight…\n');
       await worker.close();
       await svc.close();
+      await telemetry?.shutdown();
       await queue.close();
       await storage.close();
       process.stdout.write(`braid worker ${worker.name} stopped: ${worker.stored} row(s) stored\n`);
