@@ -47,9 +47,12 @@ function Toolbar() {
       </button>
       <div className="toolbar-title">
         <input
-          className="title-input"
+          className={`title-input ${name.trim() ? '' : 'is-invalid'}`}
           data-testid="flow-title-input"
           aria-label="Flow name"
+          aria-invalid={name.trim() ? undefined : true}
+          aria-describedby={name.trim() ? undefined : 'flow-title-error'}
+          placeholder="Flow name"
           value={name}
           size={Math.max(8, Math.min(40, name.length + 1))}
           onChange={(e) => useDoc.getState().setMeta({ name: e.target.value })}
@@ -58,6 +61,11 @@ function Toolbar() {
         <span data-testid="flow-title" hidden>
           {name}
         </span>
+        {name.trim() ? null : (
+          <span id="flow-title-error" className="title-error" role="alert" data-testid="flow-title-error">
+            Name is required
+          </span>
+        )}
         {dirty ? <span className="dirty-dot" title="Unsaved changes" data-testid="dirty-dot" /> : null}
       </div>
       <div className="toolbar-group">

@@ -77,14 +77,16 @@ export function FlowSettings() {
       <p className="muted small">
         Select a node to edit it. The Inputs and Outputs nodes get one port per item declared here.
       </p>
-      <div className="field">
+      <div className={`field ${name.trim() ? '' : 'has-error'}`}>
         <label className="field-label">name</label>
         <input
           className="input"
           aria-label="flow name"
+          aria-invalid={name.trim() ? undefined : true}
           value={name}
           onChange={(e) => setMeta({ name: e.target.value })}
         />
+        {name.trim() ? null : <div className="field-error">Name is required</div>}
       </div>
       <div className="field">
         <label className="field-label">id</label>

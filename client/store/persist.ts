@@ -31,6 +31,12 @@ export async function saveCurrent(opts: { force?: boolean } = {}): Promise<boole
   const session = useSession.getState();
   if (session.saving) return false;
   const flow = currentFlow();
+  if (!flow.name.trim()) {
+    // The one thing a draft cannot be saved without: say so at the field, not as a file error.
+    useUi.getState().toast('error', 'Not saved: Name is required. Type a name in the title at the top.');
+    document.querySelector<HTMLInputElement>('[data-testid="flow-title-input"]')?.focus();
+    return false;
+  }
   session.setSaving(true);
   try {
     let etag = session.etag;
@@ -56,9 +62,17 @@ export async function saveCurrent(opts: { force?: boolean } = {}): Promise<boole
     if (err instanceof ApiError && err.status === 422) {
       // Even a draft must be writable in the flow format (e.g. safe node ids): say what to fix.
       useUi.getState().setBottomTab('problems');
+      const problems = Array.isArray(err.details) ? (err.details as Array<{ message?: string; path?: string }>) : [];
+      const first = problems
+        .slice(0, 2)
+        .map((p) => (p.path ? `${p.path}: ${p.message ?? ''}` : (p.message ?? '')))
+        .join('; ');
       useUi
         .getState()
-        .toast('error', `Not saved: ${err.message}. Fix the problems marked as file format errors below, then save.`);
+        .toast(
+          'error',
+          `Not saved: ${first || err.message}${problems.length > 2 ? ` (and ${problems.length - 2} more, listed below)` : ''}.`,
+        );
       return false;
     }
     useUi.getState().toast('error', `Save failed: ${(err as Error).message}`);

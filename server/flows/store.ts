@@ -72,6 +72,16 @@ export function isSafeFlowId(id: string): boolean {
   return id.length <= 128 && SAFE_ID.test(id);
 }
 
+/** Whether a file already holds the flow whose canonical text is `text` (key order and spacing aside). */
+function sameDocument(bytes: Buffer, text: string): boolean {
+  try {
+    const res = validateFlow(JSON.parse(bytes.toString('utf8')));
+    return res.flow !== undefined && serializeFlow(res.flow) === text;
+  } catch {
+    return false;
+  }
+}
+
 function hasErrors(problems: FlowProblem[]): boolean {
   return problems.some((p) => p.severity !== 'warning');
 }
@@ -223,6 +233,12 @@ export class FlowStore {
         }
       }
       const text = serializeFlow({ ...flow, id });
+      // No change, no diff: a save of the document the file already holds (same flow,
+      // whatever its key order or spacing) leaves the file's bytes, and so its ETag, alone.
+      if (current && sameDocument(current.bytes, text)) {
+        const stored = await this.get(id);
+        if (stored) return { stored, created: false };
+      }
       await atomicWrite(file, text);
       this.cache.delete(path.basename(file));
       const stored = await this.get(id);

@@ -78,7 +78,7 @@ export const flowSchema = z
   .object({
     schemaVersion: z.literal(CURRENT_SCHEMA_VERSION),
     id: safeId,
-    name: z.string().min(1).max(200),
+    name: z.string().min(1, 'Name is required').max(200).regex(/\S/, 'Name is required'),
     description: z.string().optional(),
     tags: z.array(z.string()).optional(),
     inputs: z.array(flowIOSchema).default([]),

@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
 import { EXAMPLES_DIR, startHarness, type Harness } from './harness';
+import { serializeFlow } from '../../shared/flow/serialize';
+import type { Flow } from '../../shared/flow/schema';
 
 let h: Harness;
 beforeAll(async () => {
@@ -130,6 +132,41 @@ describe('flows API', () => {
     expect(err.error.code).toBe('etag_mismatch');
     expect(err.error.details.currentEtag).toBe(etag2);
     expect(JSON.parse(fs.readFileSync(path.join(h.flowsDir, 'edited.flow.json'), 'utf8')).name).toBe('Edited');
+  });
+
+  it('a save that changes nothing leaves the file and its ETag alone, whatever the key order sent', async () => {
+    // A hand-written file with its own key order and spacing (as an editor or git may leave it).
+    const doc = minimal('untouched');
+    const handWritten = JSON.stringify(
+      { ...doc, nodes: doc.nodes.map(({ position, ...n }) => ({ position, ...n })) },
+      null,
+      4,
+    );
+    const file = path.join(h.flowsDir, 'untouched.flow.json');
+    fs.writeFileSync(file, handWritten);
+    const get = await h.api('/api/flows/untouched');
+    const etag = get.headers.get('etag')!;
+    const reordered = Object.fromEntries(Object.entries(doc).reverse());
+    const put = await h.api('/api/flows/untouched', { method: 'PUT', headers: { 'if-match': etag }, json: reordered });
+    expect(put.status).toBe(200);
+    expect(put.headers.get('etag')).toBe(etag);
+    expect(fs.readFileSync(file, 'utf8')).toBe(handWritten);
+    // A real change is written in the canonical format.
+    const changed = await h.api('/api/flows/untouched', {
+      method: 'PUT',
+      headers: { 'if-match': etag },
+      json: { ...doc, name: 'Touched' },
+    });
+    expect(changed.status).toBe(200);
+    expect(changed.headers.get('etag')).not.toBe(etag);
+    expect(fs.readFileSync(file, 'utf8')).toBe(serializeFlow({ ...doc, name: 'Touched' } as unknown as Flow));
+  });
+
+  it('the example flows are stored in the canonical format (saving one unchanged gives no diff)', () => {
+    for (const f of fs.readdirSync(EXAMPLES_DIR).filter((n) => n.endsWith('.flow.json'))) {
+      const text = fs.readFileSync(path.join(EXAMPLES_DIR, f), 'utf8');
+      expect(text, f).toBe(serializeFlow(JSON.parse(text) as Flow));
+    }
   });
 
   it('PUT of an invalid flow is 422 with every problem', async () => {
