@@ -92,7 +92,13 @@ export function createApp(opts: CreateAppOptions): BraidApp {
   const parseJson = jsonBody(config.bodyLimit);
   app.use((req, res, next) => (isApiPath(req.path) ? runAll(parseJson, req, res, next) : next()));
   for (const mod of routeModules) app.use(mod(context));
-  app.use(staticRoutes({ clientDir: opts.clientDir ?? path.join(REPO_ROOT, 'dist', 'client'), flows }));
+  app.use(
+    staticRoutes({
+      clientDir: opts.clientDir ?? path.join(REPO_ROOT, 'dist', 'client'),
+      flows,
+      ...(config.adminToken ? { adminToken: config.adminToken } : {}),
+    }),
+  );
   app.use(notFoundJson);
   app.use(errorMiddleware({ logger, secrets }));
 
