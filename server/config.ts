@@ -31,6 +31,8 @@ const envSchema = z.object({
     .min(16, 'BRAID_ADMIN_TOKEN must be at least 16 characters')
     .regex(/^\S+$/, 'must not contain spaces or line breaks (a bearer token is one word)')
     .optional(),
+  /** Failed authentication attempts per minute per client address before 429 (0 = no throttle). */
+  BRAID_AUTH_FAILURE_LIMIT: z.coerce.number().int().min(0).max(100_000).default(60),
   /** Comma-separated host names the http tool may reach even when they resolve to private addresses. */
   BRAID_HTTP_ALLOW_HOSTS: z.string().default(''),
   BRAID_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -68,6 +70,8 @@ export interface Config {
     ollama: { baseUrl?: string };
   };
   adminToken?: string;
+  /** Failed auth attempts per minute per client address before 429 (BRAID_AUTH_FAILURE_LIMIT; default 60, 0 = off). */
+  authFailuresPerMinute?: number;
   httpAllowHosts: string[];
   logLevel: z.output<typeof envSchema>['BRAID_LOG_LEVEL'];
   bodyLimit: string;
@@ -119,6 +123,7 @@ export function loadConfig(
       ollama: { baseUrl: e.OLLAMA_BASE_URL },
     },
     adminToken: e.BRAID_ADMIN_TOKEN,
+    authFailuresPerMinute: e.BRAID_AUTH_FAILURE_LIMIT,
     httpAllowHosts: e.BRAID_HTTP_ALLOW_HOSTS.split(',')
       .map((h) => h.trim().toLowerCase())
       .filter(Boolean),
