@@ -13,6 +13,7 @@ import { RunInputError, type RunResult, type RunServices } from '../runtime/type
 import { chatShape } from './chat';
 import type { ChatMessage, ConversationStore } from './conversations';
 import { DeploymentError } from './errors';
+import { publicRunFailure } from './public-errors';
 import { bearerToken, digestEquals, hashApiKey, looksLikeApiKey } from './keys';
 import type { LogRecord, RequestLogStore } from './logs';
 import { TokenBucketLimiter, type RateDecision, type RateLimit } from './rate-limit';
@@ -288,14 +289,11 @@ export class EndpointRuntime {
             `the run exceeded the deployment timeout of ${deployment.settings.timeoutMs} ms`,
             { traceId: result.runId },
           );
-        throw new DeploymentError(
-          500,
-          'run_failed',
-          trace.error
-            ? `the flow failed${trace.error.nodeId ? ` at node "${trace.error.nodeId}"` : ''}: ${trace.error.message}`
-            : `the run ended ${result.status}`,
-          { traceId: result.runId, ...(trace.error?.code ? { cause: trace.error.code } : {}) },
-        );
+        // Braid's words only: the node's own message (provider text, URLs) stays in the trace and log.
+        throw new DeploymentError(500, 'run_failed', publicRunFailure(trace.error, result.status), {
+          traceId: result.runId,
+          ...(trace.error?.code ? { cause: trace.error.code } : {}),
+        });
       }
       if (o.sessionId) {
         const turns = o.turns?.(result.outputs) ?? [];
