@@ -16,6 +16,8 @@ import { secretValues } from './flows/redact';
 import type { AppContext } from './http/context';
 import { errorMiddleware, notFoundJson } from './http/errors';
 import { adminAuth } from './http/middleware/auth';
+import { AuthThrottle } from './http/middleware/auth-throttle';
+import { RedisTokenBucket } from './deployment/rate-limit-redis';
 import { browserGuards } from './http/middleware/origin';
 import { jsonBody } from './http/middleware/json';
 import { requestLogging } from './http/middleware/logging';
@@ -91,11 +93,18 @@ export function createApp(opts: CreateAppOptions): BraidApp {
   app.use(requestLogging(logger));
   app.use(normalisedPath());
   app.use(browserGuards(config));
+  app.use(authThrottle(config, logger, (fn) => cleanups.push(fn)).middleware());
   app.use(adminAuth(config.adminToken));
   const parseJson = jsonBody(config.bodyLimit);
   app.use((req, res, next) => (isApiPath(req.path) ? runAll(parseJson, req, res, next) : next()));
   for (const mod of routeModules) app.use(mod(context));
-  app.use(staticRoutes({ clientDir: opts.clientDir ?? path.join(REPO_ROOT, 'dist', 'client'), flows }));
+  app.use(
+    staticRoutes({
+      clientDir: opts.clientDir ?? path.join(REPO_ROOT, 'dist', 'client'),
+      flows,
+      ...(config.adminToken ? { adminToken: config.adminToken } : {}),
+    }),
+  );
   app.use(notFoundJson);
   app.use(errorMiddleware({ logger, secrets }));
 
@@ -115,6 +124,23 @@ export function createApp(opts: CreateAppOptions): BraidApp {
       await telemetry?.shutdown();
     },
   };
+}
+
+/** Failed-auth throttling, shared by every API process through Redis when REDIS_URL is set. */
+function authThrottle(config: Config, logger: Logger, onClose: (fn: () => Promise<void>) => void): AuthThrottle {
+  const failuresPerMinute = config.authFailuresPerMinute ?? 60;
+  let warned = 0;
+  const onError = (err: unknown): void => {
+    if (Date.now() - warned > 60_000)
+      logger.warn({ err: (err as Error).message }, 'Redis auth-failure counter unavailable; counting per process');
+    warned = Date.now();
+  };
+  const shared =
+    config.redisUrl && failuresPerMinute > 0
+      ? new RedisTokenBucket(config.redisUrl, { prefix: 'braid:authfail:', onError })
+      : undefined;
+  if (shared) onClose(() => shared.close());
+  return new AuthThrottle({ failuresPerMinute, onError, ...(shared ? { counter: shared } : {}) });
 }
 
 type Handler = (req: express.Request, res: express.Response, next: express.NextFunction) => void;

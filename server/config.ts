@@ -26,7 +26,13 @@ const envSchema = z.object({
   ANTHROPIC_API_KEY: z.string().optional(),
   ANTHROPIC_BASE_URL: z.string().url().optional(),
   OLLAMA_BASE_URL: z.string().url().optional(),
-  BRAID_ADMIN_TOKEN: z.string().min(16, 'BRAID_ADMIN_TOKEN must be at least 16 characters').optional(),
+  BRAID_ADMIN_TOKEN: z
+    .string()
+    .min(16, 'BRAID_ADMIN_TOKEN must be at least 16 characters')
+    .regex(/^\S+$/, 'must not contain spaces or line breaks (a bearer token is one word)')
+    .optional(),
+  /** Failed authentication attempts per minute per client address before 429 (0 = no throttle). */
+  BRAID_AUTH_FAILURE_LIMIT: z.coerce.number().int().min(0).max(100_000).default(60),
   /** Comma-separated host names the http tool may reach even when they resolve to private addresses. */
   BRAID_HTTP_ALLOW_HOSTS: z.string().default(''),
   BRAID_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -82,6 +88,8 @@ export interface Config {
     ollama: { baseUrl?: string };
   };
   adminToken?: string;
+  /** Failed auth attempts per minute per client address before 429 (BRAID_AUTH_FAILURE_LIMIT; default 60, 0 = off). */
+  authFailuresPerMinute?: number;
   httpAllowHosts: string[];
   logLevel: z.output<typeof envSchema>['BRAID_LOG_LEVEL'];
   bodyLimit: string;
@@ -117,6 +125,12 @@ export function loadConfig(
   env: Record<string, string | undefined> = process.env,
   overrides: Partial<Config> = {},
 ): Config {
+  // An admin token that is set but blank would read as "no auth": refuse it instead.
+  const rawToken = env.BRAID_ADMIN_TOKEN;
+  if (rawToken !== undefined && rawToken.trim() === '')
+    throw new ConfigError(
+      'invalid environment:\n  BRAID_ADMIN_TOKEN: is set but empty; set a token of 16+ characters, or unset the variable to run without one (loopback only)',
+    );
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const res = envSchema.safeParse(cleaned);
   if (!res.success) {
@@ -139,6 +153,7 @@ export function loadConfig(
       ollama: { baseUrl: e.OLLAMA_BASE_URL },
     },
     adminToken: e.BRAID_ADMIN_TOKEN,
+    authFailuresPerMinute: e.BRAID_AUTH_FAILURE_LIMIT,
     httpAllowHosts: e.BRAID_HTTP_ALLOW_HOSTS.split(',')
       .map((h) => h.trim().toLowerCase())
       .filter(Boolean),

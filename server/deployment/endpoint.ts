@@ -14,6 +14,7 @@ import { teeEvents, type RunTelemetry } from '../telemetry/index';
 import { chatShape } from './chat';
 import type { ChatMessage, ConversationStore } from './conversations';
 import { DeploymentError } from './errors';
+import { publicRunFailure } from './public-errors';
 import { bearerToken, digestEquals, hashApiKey, looksLikeApiKey } from './keys';
 import type { LogRecord, RequestLogStore } from './logs';
 import { TokenBucketLimiter, type RateDecision, type RateLimit } from './rate-limit';
@@ -21,6 +22,8 @@ import { redactPii } from './redact-pii';
 import type { DeploymentRecord, DeploymentStore, KeyRecord, VersionRecord } from './store';
 
 const KEY_TTL_MS = 5_000;
+/** Logged for a call whose client went away before the answer (nginx's "client closed request"). */
+export const CLIENT_CLOSED = 499;
 const DEPLOYMENT_TTL_MS = 2_000;
 
 /** In-memory (one process) or Redis (shared) token buckets. */
@@ -266,24 +269,34 @@ export class EndpointRuntime {
       const trace = result.trace;
       const latencyMs = performance.now() - t0;
       const ok = result.status === 'succeeded';
-      const httpStatus = ok ? 200 : timedOut ? 504 : 500;
+      // The client went away (its controller aborted, not our timeout): cancelled, not a failure.
+      const left = !ok && !timedOut && result.status === 'cancelled' && controller.signal.aborted;
+      const httpStatus = ok ? 200 : timedOut ? 504 : left ? CLIENT_CLOSED : 500;
       this.record(
         {
           ...base,
           traceId: result.runId,
-          status: ok ? 'succeeded' : 'failed',
+          status: ok ? 'succeeded' : left ? 'cancelled' : 'failed',
           httpStatus,
           latencyMs,
           promptTokens: trace.usage.promptTokens,
           completionTokens: trace.usage.completionTokens,
           totalTokens: trace.usage.totalTokens,
           cost: trace.usage.cost,
-          errorCode: ok ? null : timedOut ? 'timeout' : (trace.error?.code ?? 'run_failed'),
+          errorCode: ok
+            ? null
+            : timedOut
+              ? 'timeout'
+              : left
+                ? 'client_disconnected'
+                : (trace.error?.code ?? 'run_failed'),
           errorMessage: ok
             ? null
             : timedOut
               ? `the run exceeded the deployment timeout of ${deployment.settings.timeoutMs} ms`
-              : (trace.error?.message ?? null),
+              : left
+                ? 'the client disconnected before the answer; the run was cancelled'
+                : (trace.error?.message ?? null),
           promptInjection: promptInjectionIn(trace),
           inputs,
           outputs: result.outputs,
@@ -300,14 +313,15 @@ export class EndpointRuntime {
             `the run exceeded the deployment timeout of ${deployment.settings.timeoutMs} ms`,
             { traceId: result.runId },
           );
-        throw new DeploymentError(
-          500,
-          'run_failed',
-          trace.error
-            ? `the flow failed${trace.error.nodeId ? ` at node "${trace.error.nodeId}"` : ''}: ${trace.error.message}`
-            : `the run ended ${result.status}`,
-          { traceId: result.runId, ...(trace.error?.code ? { cause: trace.error.code } : {}) },
-        );
+        if (left)
+          throw new DeploymentError(CLIENT_CLOSED, 'cancelled', 'the client disconnected; the run was cancelled', {
+            traceId: result.runId,
+          });
+        // Braid's words only: the node's own message (provider text, URLs) stays in the trace and log.
+        throw new DeploymentError(500, 'run_failed', publicRunFailure(trace.error, result.status), {
+          traceId: result.runId,
+          ...(trace.error?.code ? { cause: trace.error.code } : {}),
+        });
       }
       if (o.sessionId) {
         const turns = o.turns?.(result.outputs) ?? [];

@@ -4,6 +4,10 @@
  * script that reads Redis's own clock, so processes with skewed clocks agree. If Redis
  * cannot be reached the call is decided by the process's in-memory bucket instead
  * (fail open to a per-process limit, never to no limit and never to an outage).
+ *
+ * A Redis that hangs (stopped, overloaded, a half-open connection) is treated like one
+ * that is down: every command has a deadline (`REDIS_COMMAND_TIMEOUT_MS`), and after a
+ * failure calls skip Redis for `REDIS_RETRY_AFTER_MS` instead of each waiting again.
  */
 import { Redis } from 'ioredis';
 import { TokenBucketLimiter, type RateDecision, type RateLimit } from './rate-limit';
@@ -27,11 +31,18 @@ redis.call('PEXPIRE', KEYS[1], ttl)
 return { ok, tostring(tokens) }
 `;
 
+/** The longest a request waits for Redis before deciding without it. */
+export const REDIS_COMMAND_TIMEOUT_MS = 500;
+/** After a Redis failure, calls use the in-memory bucket for this long before trying Redis again. */
+export const REDIS_RETRY_AFTER_MS = 5_000;
+
 export class RedisTokenBucket {
   private readonly redis: Redis;
   private readonly local = new TokenBucketLimiter();
   /** Start-up: calls wait briefly for the first connection; after an outage they fall back at once. */
   private startingUp = true;
+  /** Until when Redis is skipped after a failure (epoch ms). */
+  private downUntil = 0;
 
   constructor(
     url: string,
@@ -42,6 +53,7 @@ export class RedisTokenBucket {
       maxRetriesPerRequest: 1,
       enableOfflineQueue: false,
       connectTimeout: 2_000,
+      commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
     });
     this.redis.on('error', (err: unknown) => this.opts.onError?.(err));
     this.redis.once('ready', () => (this.startingUp = false));
@@ -52,6 +64,7 @@ export class RedisTokenBucket {
   async take(key: string, limit: RateLimit): Promise<RateDecision> {
     const capacity = Math.max(1, limit.burst);
     const perMs = Math.max(0, limit.requestsPerMinute) / 60_000;
+    if (Date.now() < this.downUntil) return this.local.take(key, limit);
     try {
       if (this.redis.status !== 'ready') await this.ready();
       const call = (
@@ -62,6 +75,7 @@ export class RedisTokenBucket {
       if (ok === 1) return { ok: true, remaining: Math.floor(tokens), retryAfterMs: 0 };
       return { ok: false, remaining: 0, retryAfterMs: perMs > 0 ? Math.ceil((1 - tokens) / perMs) : 60_000 };
     } catch (err) {
+      this.downUntil = Date.now() + REDIS_RETRY_AFTER_MS;
       this.opts.onError?.(err);
       return this.local.take(key, limit);
     }

@@ -79,6 +79,9 @@ export async function within<T>(p: Promise<T>, ms: number, message: string): Pro
   }
 }
 
+/** How long any one queue operation may wait for Redis (docs/evaluation.md#scale-out). */
+export const REDIS_DEADLINE_MS = 10_000;
+
 export class RowQueue {
   readonly queue: Queue<RowJobData>;
   private publisher: Redis | undefined;
@@ -112,7 +115,7 @@ export class RowQueue {
   }
 
   /** Fails with RedisUnavailable when Redis does not answer in time. */
-  async ready(timeoutMs = 10_000): Promise<void> {
+  async ready(timeoutMs = REDIS_DEADLINE_MS): Promise<void> {
     await within(this.queue.waitUntilReady(), timeoutMs, `Redis at REDIS_URL did not answer within ${timeoutMs} ms`);
   }
 
@@ -122,7 +125,7 @@ export class RowQueue {
     let n = 0;
     const flush = async () => {
       if (batch.length === 0) return;
-      await this.queue.addBulk(batch);
+      await this.deadline(this.queue.addBulk(batch), 'adding the rows');
       n += batch.length;
       batch = [];
     };
@@ -139,11 +142,11 @@ export class RowQueue {
    * stop the ones in flight. Returns how many jobs were removed.
    */
   async cancel(evaluationId: string, rowIdxs: Iterable<number>): Promise<number> {
-    await this.publish(evaluationId);
+    await this.deadline(this.publish(evaluationId), 'announcing the cancellation');
     let removed = 0;
     let batch: Array<Promise<number>> = [];
     const settle = async () => {
-      for (const code of await Promise.all(batch)) if (code === 1) removed++;
+      for (const code of await this.deadline(Promise.all(batch), 'removing queued rows')) if (code === 1) removed++;
       batch = [];
     };
     for (const idx of rowIdxs) {
@@ -165,18 +168,23 @@ export class RowQueue {
 
   /** `braid worker` processes connected to this queue now. */
   async workers(): Promise<number> {
-    return this.queue.getWorkersCount();
+    return this.deadline(this.queue.getWorkersCount(), 'counting workers');
   }
 
   /** Rows of one evaluation that a worker holds right now. */
   async activeRows(evaluationId: string): Promise<number> {
-    const active = await this.queue.getActive();
+    const active = await this.deadline(this.queue.getActive(), 'listing rows in flight');
     return active.filter((j) => (j.data as RowJobData | undefined)?.evaluationId === evaluationId).length;
   }
 
   /** Rows being processed right now, over all workers (the queue is shared by evaluations). */
   async inFlight(): Promise<number> {
-    return this.queue.getActiveCount();
+    return this.deadline(this.queue.getActiveCount(), 'counting rows in flight');
+  }
+
+  /** `p`, or RedisUnavailable once REDIS_DEADLINE_MS has passed (a Redis that hangs is one that is down). */
+  private deadline<T>(p: Promise<T>, what: string): Promise<T> {
+    return within(p, REDIS_DEADLINE_MS, `Redis at REDIS_URL did not answer within ${REDIS_DEADLINE_MS} ms (${what})`);
   }
 
   async close(): Promise<void> {

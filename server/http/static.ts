@@ -1,6 +1,7 @@
 /**
  * The builder UI: the built client from dist/client when it exists (SPA fallback for
- * non-/api GETs), else a plain HTML page listing the flows.
+ * non-/api GETs), else a plain HTML page listing the flows — without the list when an admin
+ * token is set, since `/` is public and flow ids and names are builder data.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -29,7 +30,7 @@ function isPageRequest(method: string, p: string): boolean {
   return (method === 'GET' || method === 'HEAD') && !isApiPath(p) && !lower.startsWith('/v1/') && lower !== '/metrics';
 }
 
-export function staticRoutes(opts: { clientDir: string; flows: FlowStore }): Router {
+export function staticRoutes(opts: { clientDir: string; flows: FlowStore; adminToken?: string }): Router {
   const r = createRouter();
   r.use(SECURITY_HEADERS);
   const index = path.join(opts.clientDir, 'index.html');
@@ -44,6 +45,11 @@ export function staticRoutes(opts: { clientDir: string; flows: FlowStore }): Rou
   }
   r.use(async (req, res, next) => {
     if (!isPageRequest(req.method, req.path) || req.path !== '/') return next();
+    res.setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'");
+    if (opts.adminToken) {
+      res.type('html').send(page('<p>The flows are listed by <code>GET /api/flows</code> with the admin token.</p>'));
+      return;
+    }
     const { flows, problems } = await opts.flows.list();
     const items = flows
       .map(
@@ -54,15 +60,23 @@ export function staticRoutes(opts: { clientDir: string; flows: FlowStore }): Rou
     const bad = problems
       .map((p) => `<li><code>${escapeHtml(path.basename(p.path))}</code>: ${escapeHtml(p.error)}</li>`)
       .join('\n');
-    res.setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'");
-    res.type('html').send(`<!doctype html>
+    res
+      .type('html')
+      .send(
+        page(
+          `<h2>Flows</h2><ul>${items || '<li>No flows in the flows folder.</li>'}</ul>\n${bad ? `<h2>Unreadable flow files</h2><ul>${bad}</ul>` : ''}`,
+        ),
+      );
+  });
+  return r;
+}
+
+function page(body: string): string {
+  return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Braid</title>
 <style>body{font:16px/1.5 system-ui,sans-serif;max-width:46rem;margin:3rem auto;padding:0 1rem}code{background:#f3f3f3;padding:0 .25rem}</style></head>
 <body><h1>Braid</h1>
 <p>The builder UI is not built yet (run <code>npm run build:client</code>). The API is at <code>/api</code>; see docs/api.md.</p>
-<h2>Flows</h2><ul>${items || '<li>No flows in the flows folder.</li>'}</ul>
-${bad ? `<h2>Unreadable flow files</h2><ul>${bad}</ul>` : ''}
-</body></html>`);
-  });
-  return r;
+${body}
+</body></html>`;
 }

@@ -12,6 +12,8 @@ import type { TokenUsage } from '../../shared';
 export type EncodingName = 'o200k_base' | 'cl100k_base';
 
 const encoders = new Map<EncodingName, Promise<Tiktoken>>();
+/** Encoders already built, for counting without waiting (estimateUsageNow). */
+const ready = new Map<EncodingName, Tiktoken>();
 
 /** The encoding a model uses; non-OpenAI models are estimated with cl100k_base. */
 export function encodingForModel(modelId: string): EncodingName {
@@ -31,7 +33,10 @@ export function getEncoder(name: EncodingName): Promise<Tiktoken> {
           : (await import('js-tiktoken/ranks/cl100k_base')).default;
       return new Ctor(ranks);
     })();
-    p.catch(() => encoders.delete(name));
+    p.then(
+      (enc) => ready.set(name, enc),
+      () => encoders.delete(name),
+    );
     encoders.set(name, p);
   }
   return p;
@@ -66,5 +71,24 @@ export async function estimateUsage(
 ): Promise<TokenUsage> {
   const promptTokens = await countChatTokens(messages, modelId);
   const completionTokens = await countTokens(reply, modelId);
+  return { promptTokens, completionTokens, totalTokens: promptTokens + completionTokens };
+}
+
+/**
+ * Usage estimated at once, without awaiting (an abort listener must record it before the
+ * run's trace is written): with the model's encoder when it is already built, else about
+ * four characters a token (building an encoder takes the event loop for a while).
+ */
+export function estimateUsageNow(
+  messages: Array<{ role: string; content: string }>,
+  reply: string,
+  modelId: string,
+): TokenUsage {
+  const name = encodingForModel(modelId);
+  const enc = ready.get(name);
+  const count = (t: string): number => (!t ? 0 : enc ? enc.encode(t).length : Math.ceil(t.length / 4));
+  let promptTokens = 3;
+  for (const m of messages) promptTokens += 3 + count(m.content);
+  const completionTokens = count(reply);
   return { promptTokens, completionTokens, totalTokens: promptTokens + completionTokens };
 }

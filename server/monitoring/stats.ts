@@ -27,7 +27,7 @@ function summarise(rows: StatRow[]): Omit<StatsBucket, 'at'> {
   let tokens = 0;
   let cost = 0;
   for (const r of rows) {
-    if (r.status !== 'succeeded') errors++;
+    if (r.status !== 'succeeded' && r.status !== 'cancelled') errors++; // a client that left is not a failure
     tokens += Number(r.total_tokens);
     cost += Number(r.cost ?? 0);
   }

@@ -101,7 +101,8 @@ export interface EndpointResponse {
   usage: RunUsage;
 }
 
-export type LogStatus = 'succeeded' | 'failed' | 'rejected';
+/** `cancelled`: the client went away before the answer (HTTP status 499 in the log; not an error). */
+export type LogStatus = 'succeeded' | 'failed' | 'rejected' | 'cancelled';
 
 export interface RequestLogEntry {
   traceId: string;

@@ -31,6 +31,12 @@ export const httpToolConfig = z
       .default(2 * 1024 * 1024),
     /** Treat non-2xx responses as node errors. */
     failOnHttpError: z.boolean().default(true),
+    /**
+     * Retry POST/PUT/PATCH/DELETE on 5xx, 429, timeouts and dropped connections as GET and
+     * HEAD are (the node's `retry` budget). Off by default: the target may already have acted
+     * on a request whose answer was lost. A request that never reached it is always retried.
+     */
+    retryUnsafe: z.boolean().default(false),
   })
   .strict();
 
@@ -59,7 +65,7 @@ export const toolNode = defineNodeType({
   title: 'Tool',
   category: 'Tools',
   icon: 'wrench',
-  docs: 'Call out of the flow. `kind: "http"` sends a templated request (method, URL, headers, body: their `{{variables}}` become input ports) and returns `body`, `status` and `headers`; loopback, private, link-local and metadata addresses are refused unless the server\'s allow-list (`BRAID_HTTP_ALLOW_HOSTS`) names the host. `kind: "code"` runs JavaScript in a QuickJS sandbox (no process, require, network or files; time and memory limits) with its declared inputs as globals and returns `result`.',
+  docs: 'Call out of the flow. `kind: "http"` sends a templated request (method, URL, headers, body: their `{{variables}}` become input ports) and returns `body`, `status` and `headers`; only GET and HEAD are retried on 5xx, 429, timeouts and dropped connections unless `retryUnsafe: true` (a request that never reached the target is always retried); loopback, private, link-local and metadata addresses are refused unless the server\'s allow-list (`BRAID_HTTP_ALLOW_HOSTS`) names the host. `kind: "code"` runs JavaScript in a QuickJS sandbox (no process, require, network or files; time and memory limits) with its declared inputs as globals and returns `result`.',
   config: toolConfig,
   inputs: (config): PortSpec[] => {
     if (config.kind === 'code') return config.inputs.map((i) => ({ name: i.name, type: i.type, required: i.required }));

@@ -3,21 +3,24 @@ import type { Logger } from 'pino';
 
 /**
  * One structured log line per request: method, path (no query string), status, duration,
- * request id. Never bodies, headers, Authorization or query values.
+ * request id. Never bodies, headers, Authorization or query values. A client that went
+ * away before the response was complete is logged as `cancelled` with status 499 (nginx's
+ * "client closed request"), at info level: not a server failure.
  */
 export function requestLogging(logger: Logger): RequestHandler {
   return (req, res, next) => {
     const start = process.hrtime.bigint();
     res.on('close', () => {
       const ms = Number(process.hrtime.bigint() - start) / 1e6;
-      const status = res.headersSent ? res.statusCode : 0;
+      const cancelled = !res.writableFinished;
+      const status = cancelled ? 499 : res.statusCode;
       const line = {
         reqId: res.locals.requestId as string | undefined,
         method: req.method,
         path: req.path.slice(0, 512),
         status,
         ms: Math.round(ms * 10) / 10,
-        ...(res.writableFinished ? {} : { aborted: true }),
+        ...(cancelled ? { cancelled: true, ...(res.headersSent ? { sentStatus: res.statusCode } : {}) } : {}),
       };
       if (status >= 500) logger.error(line, 'request');
       else logger.info(line, 'request');

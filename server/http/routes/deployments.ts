@@ -193,7 +193,7 @@ export const deploymentsRoutes: RouteModule = (ctx) => {
       const slug = slugOf(req);
       const q = req.query;
       const status =
-        typeof q.status === 'string' && ['succeeded', 'failed', 'rejected', 'error'].includes(q.status)
+        typeof q.status === 'string' && ['succeeded', 'failed', 'rejected', 'cancelled', 'error'].includes(q.status)
           ? (q.status as LogFilter['status'])
           : undefined;
       const feedback =

@@ -29,7 +29,7 @@ import {
 } from '../../llm/providers';
 import { toProviderNodeError } from '../../llm/errors';
 import { costOf } from '../../llm/prices';
-import { estimateUsage } from '../../llm/tokens';
+import { estimateUsage, estimateUsageNow } from '../../llm/tokens';
 import { parseJsonReply, checkSchema } from '../../llm/json-output';
 
 export interface PromptExecutorOptions {
@@ -269,10 +269,22 @@ export function createPromptExecutor(opts: PromptExecutorOptions = {}): Executor
       ...(stop ? { stop } : {}),
       ...(jsonMode ? { response_format: { type: 'json_object' } } : {}),
     } as { signal: AbortSignal; stop?: string[] };
+    // A call cut short (client gone, run cancelled, node timeout) was still billed: count the
+    // prompt and what streamed so far, at the abort itself, before the run's trace is written.
+    let streamed = '';
+    const counting: NodeContext<PromptConfig> = Object.create(ctx, {
+      emitToken: { value: (t: string) => ((streamed += t), ctx.emitToken(t)) },
+    }) as NodeContext<PromptConfig>;
+    const countAborted = (): void => {
+      const u = estimateUsageNow(turns, streamed, config.model);
+      ctx.recordUsage(config.model, u, costOf(config.model, u));
+      ctx.setMeta({ model: config.model, usageEstimated: true, abortedAfterChars: streamed.length });
+    };
+    ctx.signal.addEventListener('abort', countAborted, { once: true });
     try {
       if (config.stream) {
         const stream = await model.stream(messages, callOptions);
-        reply = await readStream(stream as AsyncIterable<AIMessageChunk>, ctx, stallMs, () => stallAbort?.abort());
+        reply = await readStream(stream as AsyncIterable<AIMessageChunk>, counting, stallMs, () => stallAbort?.abort());
         if (ctx.signal.aborted) throw new NodeError('cancelled', `${provider} call cancelled`);
         if (reply.finishReason === undefined) {
           throw new NodeError(
@@ -299,6 +311,7 @@ export function createPromptExecutor(opts: PromptExecutorOptions = {}): Executor
       if (ctx.signal.aborted) throw toProviderNodeError(err, errorCtx);
       throw toProviderNodeError(err, { ...errorCtx, signal: undefined });
     } finally {
+      ctx.signal.removeEventListener('abort', countAborted);
       if (stallAbort) ctx.signal.removeEventListener('abort', forwardAbort);
     }
     if (ctx.signal.aborted) throw new NodeError('cancelled', `${provider} call cancelled`);

@@ -8,6 +8,11 @@
  * breaks. Outputs: `body` (parsed JSON, text, or `{ contentType, base64 }` for binary
  * types under `responseType: "auto"`), `status`, `headers`.
  *
+ * Retries: the scheduler retries retryable errors within the node's `retry` budget. GET and
+ * HEAD are retryable on 5xx, 429, timeouts and transport errors; POST, PUT, PATCH and DELETE
+ * only when the node sets `retryUnsafe: true` or the request never reached the target
+ * (connection refused, DNS), since the target may have acted on a request whose answer was lost.
+ *
  * Secrets never reach the trace: span meta shows the URL with credential-like query
  * values redacted and request headers with Authorization / Cookie / API-key headers
  * redacted.
@@ -85,6 +90,20 @@ function looksLikeJson(text: string): boolean {
   return (t.startsWith('{') && t.endsWith('}')) || (t.startsWith('[') && t.endsWith(']'));
 }
 
+/** Socket errors raised before a request could reach its target. */
+const NEVER_SENT = new Set(['ECONNREFUSED', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'EADDRNOTAVAIL']);
+
+/**
+ * The error of an unsafe request (POST…) without its `retryable` flag, unless the request
+ * certainly never reached the target.
+ */
+function onceOnly(err: unknown): unknown {
+  if (!(err instanceof NodeError) || !err.retryable) return err;
+  const code = (err.cause as { code?: unknown } | undefined)?.code;
+  if (typeof code === 'string' && NEVER_SENT.has(code)) return err;
+  return new NodeError(err.code, err.message, { retryable: false, cause: err.cause ?? err });
+}
+
 /** Build the http tool executor (options for tests). */
 export function createHttpToolExecutor(opts: HttpToolOptions = {}): Executor<HttpToolConfig> {
   return async function httpToolExecutor(ctx) {
@@ -127,6 +146,7 @@ export function createHttpToolExecutor(opts: HttpToolOptions = {}): Executor<Htt
     }
 
     const started = Date.now();
+    const retrySafe = config.method === 'GET' || config.method === 'HEAD' || config.retryUnsafe;
     const res = await guardedFetch(url, {
       method: config.method,
       headers,
@@ -136,6 +156,8 @@ export function createHttpToolExecutor(opts: HttpToolOptions = {}): Executor<Htt
       maxBytes: config.maxBytes,
       allowHosts: ctx.services.config.httpAllowHosts,
       resolver: opts.resolver,
+    }).catch((err: unknown) => {
+      throw retrySafe ? err : onceOnly(err);
     });
     ctx.setMeta({
       http: {
@@ -151,7 +173,7 @@ export function createHttpToolExecutor(opts: HttpToolOptions = {}): Executor<Htt
 
     if (config.failOnHttpError && res.status >= 400) {
       const snippet = res.text().slice(0, 300).replace(/\s+/g, ' ').trim();
-      const retryable = res.status === 429 || res.status >= 500;
+      const retryable = retrySafe && (res.status === 429 || res.status >= 500);
       throw new NodeError(
         'http_error',
         `HTTP ${res.status} ${res.statusText} from ${new URL(res.url).origin}${snippet ? `: ${snippet}` : ''}`,
