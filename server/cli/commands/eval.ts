@@ -8,7 +8,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { formatProblem } from '../../../shared/flow/index';
-import type { EvaluationInfo, MetricInput } from '../../../shared/api/evaluation';
+import type { EvaluationInfo, MetricInput, RowResult } from '../../../shared/api/evaluation';
+import type { Threshold } from '../../evaluation/gate';
 import { redact, secretValues } from '../../flows/redact';
 import { cliConfig } from '../config';
 import { CliExit, EXIT_FAILED, EXIT_OK, EXIT_USAGE } from '../errors';
@@ -40,6 +41,48 @@ function parseMetric(m: string): MetricInput {
     }
   }
   return t as MetricInput;
+}
+
+/**
+ * Print the report (failed rows first with their first errors, then the table; or --json) and
+ * return the exit code: 1 unless the evaluation completed and passed the gate (every
+ * threshold, failed_rate<=0 implied by any threshold, and never when every row failed).
+ */
+async function printReport(
+  final: EvaluationInfo,
+  failedSample: RowResult[],
+  thresholds: Threshold[],
+  json: boolean,
+): Promise<number> {
+  const { checkGate } = await import('../../evaluation/gate');
+  const { failedRowsReport, summaryTable, verdict } = await import('../../evaluation/report');
+  if (!final.summary)
+    throw new CliExit(EXIT_FAILED, `evaluation ${final.status}${final.error ? `: ${final.error.message}` : ''}`);
+  const summary = final.summary;
+  const gate = checkGate(summary, thresholds);
+  const passed = final.status === 'completed' && gate.passed;
+  if (json) {
+    // stdout stays one JSON document; the failed rows go to stderr for a person reading the CI log.
+    const failed = failedRowsReport(summary, failedSample);
+    if (failed.length) process.stderr.write(`${failed.join('\n')}\n`);
+    const evaluation = {
+      id: final.id,
+      status: final.status,
+      total: final.total,
+      done: final.done,
+      failed: final.failed,
+    };
+    const failedRows = failedSample.map((r) => ({ row: r.rowIdx + 1, error: r.error }));
+    process.stdout.write(
+      `${JSON.stringify({ evaluation, summary, failedRows, allRowsFailed: gate.allRowsFailed, thresholds: gate.results, passed }, null, 2)}\n`,
+    );
+  } else {
+    process.stdout.write(`${summaryTable(summary, gate.results, failedSample)}\n`);
+    if (final.status !== 'completed') process.stdout.write(`evaluation ${final.status}\n`);
+    const line = verdict(gate);
+    if (line) process.stdout.write(`${line}\n`);
+  }
+  return passed ? EXIT_OK : EXIT_FAILED;
 }
 
 export function register(program: Command): void {
@@ -86,8 +129,9 @@ export function register(program: Command): void {
       }
       const flow = f.flow;
       if (!fs.existsSync(opts.dataset)) throw new CliExit(EXIT_USAGE, `no such dataset file: ${opts.dataset}`);
-      const { parseThreshold, checkThresholds, summaryTable, progressBar } = await import('../../evaluation/report');
-      let thresholds;
+      const { progressBar } = await import('../../evaluation/report');
+      const { parseThreshold } = await import('../../evaluation/gate');
+      let thresholds: Threshold[];
       try {
         thresholds = opts.threshold.map(parseThreshold);
       } catch (e) {
@@ -138,20 +182,9 @@ export function register(program: Command): void {
           throw e;
         }
         if (tty) process.stderr.write('\n');
-        if (final.failed > 0) {
-          process.stderr.write(`${final.failed} row(s) failed, e.g.:\n`);
-          for (const r of await remoteFailedRows({ server: opts.server, token: config.adminToken }, final.id))
-            process.stderr.write(`  row ${r.rowIdx + 1}: ${r.error?.code}: ${r.error?.message}\n`);
-        }
-        if (!final.summary) throw new CliExit(EXIT_FAILED, `evaluation ${final.status}`);
-        const results = checkThresholds(final.summary, thresholds);
-        const passed = final.status === 'completed' && results.every((r) => r.passed);
-        process.stdout.write(
-          opts.json
-            ? `${JSON.stringify({ evaluation: { id: final.id, status: final.status, total: final.total, done: final.done, failed: final.failed }, summary: final.summary, thresholds: results, passed }, null, 2)}\n`
-            : `${summaryTable(final.summary, results)}\n${results.length ? (passed ? 'all thresholds passed\n' : `${results.filter((r) => !r.passed).length} threshold(s) failed\n`) : ''}`,
-        );
-        process.exitCode = passed ? EXIT_OK : EXIT_FAILED;
+        const failedSample =
+          final.failed > 0 ? await remoteFailedRows({ server: opts.server, token: config.adminToken }, final.id) : [];
+        process.exitCode = await printReport(final, failedSample, thresholds, opts.json === true);
         return;
       }
 
@@ -246,30 +279,8 @@ export function register(program: Command): void {
             out.end((err?: Error | null) => (err ? reject(err) : resolve())),
           );
         }
-        if (final.failed > 0) {
-          const failedRows = await svc.store.results(id, { filter: 'failed', limit: 5 });
-          process.stderr.write(`${final.failed} row(s) failed, e.g.:\n`);
-          for (const r of failedRows)
-            process.stderr.write(`  row ${r.rowIdx + 1}: ${r.error?.code}: ${r.error?.message}\n`);
-        }
-        const summary = final.summary;
-        if (!summary)
-          throw new CliExit(EXIT_FAILED, `evaluation ${final.status}${final.error ? `: ${final.error.message}` : ''}`);
-        const results = checkThresholds(summary, thresholds);
-        const passed = final.status === 'completed' && results.every((r) => r.passed);
-        if (opts.json) {
-          process.stdout.write(
-            `${JSON.stringify({ evaluation: { id, status: final.status, total: final.total, done: final.done, failed: final.failed }, summary, thresholds: results, passed }, null, 2)}\n`,
-          );
-        } else {
-          process.stdout.write(`${summaryTable(summary, results)}\n`);
-          if (final.status !== 'completed') process.stdout.write(`evaluation ${final.status}\n`);
-          if (results.length)
-            process.stdout.write(
-              passed ? 'all thresholds passed\n' : `${results.filter((r) => !r.passed).length} threshold(s) failed\n`,
-            );
-        }
-        process.exitCode = passed ? EXIT_OK : EXIT_FAILED;
+        const failedSample = final.failed > 0 ? await svc.store.results(id, { filter: 'failed', limit: 5 }) : [];
+        process.exitCode = await printReport(final, failedSample, thresholds, opts.json === true);
       } finally {
         process.off('SIGINT', onSigint);
         await svc.close();
