@@ -6,7 +6,7 @@ import type {
   EvaluationConfigInput,
   MetricSpec,
 } from '../../shared/api/evaluation';
-import { metricName, metricNeedsExpected, normalizeSpec } from './metrics/index';
+import { checkMetricSpecs, metricName, metricNeedsExpected } from './metrics/index';
 
 export interface MappingProblem {
   path: string;
@@ -49,15 +49,15 @@ export function checkMapping(flow: Flow, version: DatasetVersionInfo, input: Eva
       problems.push({ path: `mapping.${i.name}`, message: `required input "${i.name}" is not mapped to a column` });
     }
   }
-  let metrics: MetricSpec[];
-  try {
-    metrics = (input.metrics ?? []).map(normalizeSpec);
-  } catch (e) {
-    problems.push({ path: 'metrics', message: (e as Error).message });
-    metrics = [];
+  let metrics: MetricSpec[] = [];
+  if (input.metrics !== undefined && !Array.isArray(input.metrics))
+    problems.push({ path: 'metrics', message: 'must be a list of metrics' });
+  else {
+    const checked = checkMetricSpecs(input.metrics ?? []);
+    metrics = checked.specs;
+    problems.push(...checked.problems);
+    if ((input.metrics ?? []).length === 0) problems.push({ path: 'metrics', message: 'choose at least one metric' });
   }
-  if (metrics.length === 0 && problems.every((p) => p.path !== 'metrics'))
-    problems.push({ path: 'metrics', message: 'choose at least one metric' });
   const names = metrics.map(metricName);
   const dup = names.find((n, i) => names.indexOf(n) !== i);
   if (dup) problems.push({ path: 'metrics', message: `two metrics are named "${dup}"; give one a name` });

@@ -2,6 +2,9 @@
  * Wire types of the datasets and evaluations API (server/http/routes/{datasets,evaluations}.ts),
  * shared by the server, the CLI and the client.
  */
+import type { MetricSpec, MetricType } from './metrics';
+
+export type { MetricSpec, MetricType, NormalizeOptions, BleuTokenizer, BleuSmoothing, RougeTokenizer } from './metrics';
 
 export interface BadRowReport {
   line: number;
@@ -40,48 +43,6 @@ export interface DatasetRowRecord {
   line: number;
   data: Record<string, unknown>;
 }
-
-export interface NormalizeOptions {
-  trim?: boolean;
-  ignoreCase?: boolean;
-  ignorePunctuation?: boolean;
-  collapseWhitespace?: boolean;
-  ignoreArticles?: boolean;
-  squad?: boolean;
-}
-
-/** One metric of an evaluation. A bare name string means `{ type: name }`. */
-export type MetricSpec =
-  | { type: 'exact_match'; name?: string; normalize?: NormalizeOptions }
-  | { type: 'contains'; name?: string; value?: string; ignoreCase?: boolean }
-  | { type: 'regex'; name?: string; pattern?: string; flags?: string }
-  | { type: 'json_valid'; name?: string }
-  | { type: 'json_schema'; name?: string; schema: Record<string, unknown> }
-  | { type: 'levenshtein'; name?: string }
-  | {
-      type: 'bleu';
-      name?: string;
-      tokenize?: '13a' | 'none';
-      smoothMethod?: 'exp' | 'floor' | 'add-k' | 'none';
-      lowercase?: boolean;
-    }
-  | { type: 'rouge1' | 'rouge2' | 'rougeL'; name?: string }
-  | { type: 'embedding_cosine'; name?: string; model?: string }
-  | {
-      type: 'llm_judge';
-      name?: string;
-      rubric: string;
-      model?: string;
-      scale?: { min: number; max: number };
-      passAt?: number;
-    }
-  | { type: 'groundedness' | 'context_relevance' | 'answer_relevance'; name?: string; model?: string }
-  | { type: 'latency'; name?: string }
-  | { type: 'tokens'; name?: string }
-  | { type: 'cost'; name?: string }
-  | { type: 'evaluator_flow'; name?: string; flow: string };
-
-export type MetricType = MetricSpec['type'];
 
 /** What a client may send for a metric: a spec or just its type. */
 export type MetricInput = MetricSpec | MetricType;
