@@ -79,6 +79,9 @@ export function checkMapping(flow: Flow, version: DatasetVersionInfo, input: Eva
   if (!output) problems.push({ path: 'output', message: 'the flow declares no outputs to score' });
   else if (!flow.outputs.some((o) => o.name === output))
     problems.push({ path: 'output', message: `the flow has no output "${output}"` });
+  const sep = input.referenceSeparator;
+  if (sep !== undefined && (typeof sep !== 'string' || sep === '' || sep.length > 10))
+    problems.push({ path: 'referenceSeparator', message: 'must be a non-empty string of at most 10 characters' });
   const concurrency = input.concurrency ?? 4;
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256)
     problems.push({ path: 'concurrency', message: 'must be an integer from 1 to 256' });
@@ -90,5 +93,7 @@ export function checkMapping(flow: Flow, version: DatasetVersionInfo, input: Eva
     metrics,
     concurrency,
     ...(input.limit ? { limit: input.limit } : {}),
+    ...(sep ? { referenceSeparator: sep } : {}),
+    datasetFormat: version.format,
   };
 }

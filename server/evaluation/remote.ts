@@ -79,7 +79,7 @@ async function follow(o: RemoteOptions, id: string): Promise<void> {
 
 export async function runRemoteEvaluation(
   o: RemoteOptions,
-  req: { flowId: string; datasetFile: string; config: EvaluationConfigInput; out?: string },
+  req: { flowId: string; datasetFile: string; config: EvaluationConfigInput; out?: string; bom?: boolean },
 ): Promise<EvaluationInfo> {
   const name = path.basename(req.datasetFile);
   const { datasets } = await call<{ datasets: DatasetInfo[] }>(o, '/api/datasets');
@@ -108,7 +108,7 @@ export async function runRemoteEvaluation(
   if (req.out) {
     const res = await fetch(
       new URL(
-        `/api/evaluations/${evaluation.id}/export?format=${req.out.endsWith('.csv') ? 'csv' : 'jsonl'}`,
+        `/api/evaluations/${evaluation.id}/export?format=${req.out.endsWith('.csv') ? 'csv' : 'jsonl'}${req.bom ? '&bom=1' : ''}`,
         o.server,
       ),
       { headers: o.token ? { authorization: `Bearer ${o.token}` } : {} },

@@ -64,6 +64,13 @@ export interface EvaluationConfig {
   expected?: string;
   /** Which flow output is scored (default: the first declared output). */
   output?: string;
+  /**
+   * Split a reference cell on this text into several references (e.g. `"|"`). In a CSV
+   * dataset a cell holding a JSON array of strings is several references without it.
+   */
+  referenceSeparator?: string;
+  /** The dataset version's format, recorded at creation: CSV cells are converted to the inputs' types. */
+  datasetFormat?: 'csv' | 'jsonl' | 'rows';
   metrics: MetricSpec[];
   concurrency: number;
   /** Cap on rows (for a quick smoke run). */

@@ -26,6 +26,8 @@ interface EvalOpts {
   concurrency: string;
   limit?: string;
   out?: string;
+  bom?: boolean;
+  referenceSeparator?: string;
   json?: boolean;
   ephemeral?: boolean;
   server?: string;
@@ -114,6 +116,11 @@ export function register(program: Command): void {
     .option('-c, --concurrency <n>', 'rows in flight (lowered automatically on rate limits)', '8')
     .option('--limit <n>', 'only the first n rows')
     .option('-o, --out <file>', 'write per-row results (.jsonl, or .csv)')
+    .option('--bom', 'start a .csv --out file with a UTF-8 BOM (for spreadsheets)')
+    .option(
+      '--reference-separator <text>',
+      'split each reference cell on this text into several references (a CSV cell holding a JSON array needs none)',
+    )
     .option('--json', 'print a JSON report on stdout instead of the table')
     .option('--ephemeral', 'keep nothing: use an in-memory database instead of BRAID_DATA_DIR')
     .option(
@@ -152,6 +159,7 @@ export function register(program: Command): void {
         mapping,
         ...(opts.expected ? { expected: opts.expected } : {}),
         ...(opts.output ? { output: opts.output } : {}),
+        ...(opts.referenceSeparator !== undefined ? { referenceSeparator: opts.referenceSeparator } : {}),
         metrics,
         concurrency,
         ...(opts.limit ? { limit: Number(opts.limit) } : {}),
@@ -168,7 +176,7 @@ export function register(program: Command): void {
               onProgress: (e) =>
                 tty && process.stderr.write(`\r${progressBar(e.done, e.total, e.failed, e.concurrency)}`),
             },
-            { flowId: f.id, datasetFile: opts.dataset, config: evalConfig, out: opts.out },
+            { flowId: f.id, datasetFile: opts.dataset, config: evalConfig, out: opts.out, bom: opts.bom === true },
           );
         } catch (e) {
           if (e instanceof RemoteError) {
@@ -273,7 +281,9 @@ export function register(program: Command): void {
         if (tty) process.stderr.write('\n');
         if (opts.out) {
           const out = fs.createWriteStream(opts.out);
-          for await (const chunk of exportResults(svc.store, id, opts.out.endsWith('.csv') ? 'csv' : 'jsonl'))
+          for await (const chunk of exportResults(svc.store, id, opts.out.endsWith('.csv') ? 'csv' : 'jsonl', {
+            bom: opts.bom === true,
+          }))
             if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
           await new Promise<void>((resolve, reject) =>
             out.end((err?: Error | null) => (err ? reject(err) : resolve())),
