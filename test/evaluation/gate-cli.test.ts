@@ -110,4 +110,27 @@ describe('braid eval: failed rows count against the gate', () => {
     expect(r.stdout).toMatch(/^FAILED ROWS: 2 of 2 \(100%\) — every row failed\n {2}row 1: sandbox_error: /);
     expect(r.stdout).toMatch(/every row failed: the gate does not pass\n$/);
   }, 120_000);
+
+  it('an unknown metric option or value exits 2 listing the accepted ones, before any row runs', async () => {
+    const data = file('one.csv', 'text,expected\n東京,東京\n');
+    const r = await braid(
+      [
+        'eval',
+        'probe.flow.json',
+        '--dataset',
+        data,
+        '--metric',
+        '{"type":"bleu","tokenize":"mecab"}',
+        '--metric',
+        '{"type":"rougeL","stemmer":true}',
+        '--ephemeral',
+      ],
+      tmp,
+    );
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      'metrics[0].tokenize: "mecab" is not accepted (accepted: 13a, none, intl, char, zh, ja)',
+    );
+    expect(r.stderr).toContain('metrics[1].stemmer: rougeL has no option "stemmer" (options: name, tokenizer)');
+  }, 120_000);
 });
