@@ -12,7 +12,7 @@
  *   cell holds a JSON array (`["東京", "東京都"]`). Metrics then score against the best.
  */
 import type { Flow, PortType } from '../../shared';
-import type { EvaluationConfig } from '../../shared/api/evaluation';
+import type { CellProblems, EvaluationConfig } from '../../shared/api/evaluation';
 
 export type CellResult = { value: unknown; error?: undefined } | { value?: undefined; error: string };
 
@@ -98,4 +98,30 @@ export function referencesOf(
     }
   }
   return value;
+}
+
+/** Whether any mapped input of a CSV dataset needs its cells converted. */
+export function hasTypedCells(flow: Flow, config: EvaluationConfig): boolean {
+  if (config.datasetFormat !== 'csv') return false;
+  const types = new Map(flow.inputs.map((i) => [i.name, i.type ?? 'string']));
+  return Object.keys(config.mapping).some((n) => !['string', 'any', undefined].includes(types.get(n)));
+}
+
+/** The pre-run check: every row's cells converted once, before any row runs. */
+export async function checkCells(
+  flow: Flow,
+  config: EvaluationConfig,
+  rows: AsyncIterable<Array<{ idx: number; line?: number; data: Record<string, unknown> }>>,
+  keep = 5,
+): Promise<CellProblems> {
+  const out: CellProblems = { rows: 0, first: [] };
+  for await (const page of rows)
+    for (const row of page) {
+      if (config.limit !== undefined && row.idx >= config.limit) return out;
+      const r = rowInputs(flow, config, row);
+      if (r.error === undefined) continue;
+      out.rows++;
+      if (out.first.length < keep) out.first.push({ rowIdx: row.idx, message: r.error });
+    }
+  return out;
 }

@@ -29,6 +29,8 @@ export interface RemoteOptions {
   server: string;
   token?: string;
   onProgress?: (e: Extract<EvaluationEvent, { type: 'progress' }>) => void;
+  /** The created evaluation (with the pre-run check's `cellProblems`, if any). */
+  onCreated?: (e: EvaluationInfo) => void;
 }
 
 async function call<T>(o: RemoteOptions, p: string, init: RequestInit & { duplex?: 'half' } = {}): Promise<T> {
@@ -103,6 +105,7 @@ export async function runRemoteEvaluation(
       config: req.config,
     }),
   });
+  o.onCreated?.(evaluation);
   await follow(o, evaluation.id);
   const final = (await call<{ evaluation: EvaluationInfo }>(o, `/api/evaluations/${evaluation.id}`)).evaluation;
   if (req.out) {

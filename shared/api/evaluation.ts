@@ -127,6 +127,18 @@ export interface EvaluationInfo {
   finishedAt: number | null;
   error: { code: string; message: string } | null;
   summary: EvaluationSummary | null;
+  /**
+   * Only in the response that creates the evaluation: CSV cells that do not convert to
+   * their input's type, found before any row ran (those rows fail without running).
+   */
+  cellProblems?: CellProblems;
+}
+
+export interface CellProblems {
+  /** Rows with at least one bad cell. */
+  rows: number;
+  /** The first few, in file order. */
+  first: Array<{ rowIdx: number; message: string }>;
 }
 
 export interface RowResult {

@@ -47,9 +47,33 @@ const probeFlow = {
   ],
 };
 
+/** count (number) → "<count×2>個". */
+const doubleFlow = {
+  ...probeFlow,
+  id: 'double',
+  inputs: [{ name: 'count', type: 'number', required: true }],
+  nodes: [
+    probeFlow.nodes[0],
+    {
+      ...probeFlow.nodes[1],
+      config: {
+        kind: 'code',
+        code: "if (typeof count !== 'number') throw new Error('untyped');\nreturn count * 2 + '個';",
+        inputs: [{ name: 'count', type: 'number', required: true }],
+      },
+    },
+    probeFlow.nodes[2],
+  ],
+  edges: [
+    { source: 'inputs', sourcePort: 'count', target: 'echo', targetPort: 'count' },
+    { source: 'echo', sourcePort: 'result', target: 'outputs', targetPort: 'answer' },
+  ],
+};
+
 beforeAll(() => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'braid-gate-cli-'));
   file('probe.flow.json', JSON.stringify(probeFlow));
+  file('double.flow.json', JSON.stringify(doubleFlow));
 });
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
@@ -132,5 +156,29 @@ describe('braid eval: failed rows count against the gate', () => {
       'metrics[0].tokenize: "mecab" is not accepted (accepted: 13a, none, intl, char, zh, ja)',
     );
     expect(r.stderr).toContain('metrics[1].stemmer: rougeL has no option "stemmer" (options: name, tokenizer)');
+  }, 120_000);
+
+  it('typed CSV: "3" reaches a number input as 3; a bad cell is reported before any row runs and fails its row', async () => {
+    const data = file('counts.csv', 'count,expected\n3,6個\n三,6個\n２,4個\n');
+    const r = await braid(
+      [
+        'eval',
+        'double.flow.json',
+        '--dataset',
+        data,
+        '--metric',
+        'exact_match',
+        '--threshold',
+        'exact_match>=0.5',
+        '--ephemeral',
+      ],
+      tmp,
+    );
+    expect(r.stderr).toContain(
+      `1 row(s) have cells that do not convert to their input's type; they fail without running:\n  row 2: column "count" (line 3): "三" is not a number (input "count" is number)\n`,
+    );
+    expect(r.stdout).toMatch(/^FAILED ROWS: 1 of 3 \(33%\)\n {2}row 2: invalid_cell: column "count" \(line 3\)/);
+    expect(r.stdout).toMatch(/exact_match\s+0\.667 .*PASS >=0\.5/);
+    expect(r.code).toBe(1);
   }, 120_000);
 });

@@ -111,6 +111,14 @@ describe('typed CSV datasets, several references, metric options, BOM exports', 
     expect(res.status).toBe(201);
     const { evaluation } = (await res.json()) as { evaluation: EvaluationInfo };
     expect(evaluation.config.datasetFormat).toBe('csv');
+    // The pre-run check found the bad cells before any row ran, and says so in the create response.
+    expect(evaluation.cellProblems).toEqual({
+      rows: 2,
+      first: [
+        { rowIdx: 2, message: 'column "count" (line 4): "三" is not a number (input "count" is number)' },
+        { rowIdx: 3, message: expect.stringMatching(/^column "urgent" \(line 5\)/) },
+      ],
+    });
     const done = await finished(evaluation.id);
     expect(done.status).toBe('completed');
 

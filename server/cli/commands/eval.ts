@@ -45,6 +45,14 @@ function parseMetric(m: string): MetricInput {
   return t as MetricInput;
 }
 
+/** The pre-run check's findings, before any row runs. */
+function printCellProblems(p: NonNullable<EvaluationInfo['cellProblems']>): void {
+  process.stderr.write(
+    `${p.rows} row(s) have cells that do not convert to their input's type; they fail without running:\n`,
+  );
+  for (const f of p.first) process.stderr.write(`  row ${f.rowIdx + 1}: ${f.message}\n`);
+}
+
 /**
  * Print the report (failed rows first with their first errors, then the table; or --json) and
  * return the exit code: 1 unless the evaluation completed and passed the gate (every
@@ -173,6 +181,7 @@ export function register(program: Command): void {
             {
               server: opts.server,
               token: config.adminToken,
+              onCreated: (e) => e.cellProblems && printCellProblems(e.cellProblems),
               onProgress: (e) =>
                 tty && process.stderr.write(`\r${progressBar(e.done, e.total, e.failed, e.concurrency)}`),
             },
@@ -262,6 +271,7 @@ export function register(program: Command): void {
           throw e;
         }
         const id = current.id;
+        if (current.cellProblems) printCellProblems(current.cellProblems);
         const tty = process.stderr.isTTY === true;
         let lastPrinted = -1;
         svc.subscribe(id, (e) => {
