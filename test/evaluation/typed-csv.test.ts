@@ -153,6 +153,26 @@ describe('typed CSV datasets, several references, metric options, BOM exports', 
     const em = done.summary?.metrics.find((m) => m.name === 'exact_match');
     expect(em).toMatchObject({ passRate: 0.5, count: 4 });
 
+    // The deploy gate applies the same rule: the failed rows fail the implied failed_rate<=0.
+    const deploy = (thresholds: string[]) =>
+      h.api('/api/flows/typed/deployments', {
+        method: 'POST',
+        json: { gate: { evaluationId: evaluation.id, thresholds } },
+      });
+    const refused = await deploy(['exact_match>=0.5']);
+    expect(refused.status).toBe(409);
+    const why = (await refused.json()) as {
+      error: { code: string; details: { problems: Array<{ code: string; message: string }> } };
+    };
+    expect(why.error.code).toBe('gate_failed');
+    expect(why.error.details.problems).toEqual([
+      {
+        code: 'threshold_failed',
+        message: expect.stringMatching(/^failed_rate = 0\.5 does not satisfy <= 0 \(implied/),
+      },
+    ]);
+    expect((await deploy(['exact_match>=0.5', 'failed_rate<=0.5'])).status).toBe(201);
+
     // CSV export with a UTF-8 BOM (the UI's download) and without.
     const withBom = new Uint8Array(
       await (await h.api(`/api/evaluations/${evaluation.id}/export?format=csv&bom=1`)).arrayBuffer(),
