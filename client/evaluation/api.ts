@@ -90,7 +90,9 @@ export const evalApi = {
     getJson<Comparison>(
       `/api/evaluations/compare?a=${a}&b=${b}&rows=1&filter=${filter}&offset=${offset}&limit=500${metric ? `&metric=${encodeURIComponent(metric)}` : ''}`,
     ),
-  exportUrl: (id: string, format: 'csv' | 'jsonl') => `/api/evaluations/${id}/export?format=${format}`,
+  /** CSV downloads carry a UTF-8 BOM so spreadsheets (Excel) read Japanese text as UTF-8. */
+  exportUrl: (id: string, format: 'csv' | 'jsonl') =>
+    `/api/evaluations/${id}/export?format=${format}${format === 'csv' ? '&bom=1' : ''}`,
   preferencesUrl: (a: string, b: string) => `/api/evaluations/preferences.jsonl?a=${a}&b=${b}`,
   eventsUrl: (id: string) => `/api/evaluations/${id}/events`,
 };

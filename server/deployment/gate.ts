@@ -1,58 +1,24 @@
 /**
  * The evaluation gate of a deploy: the chosen evaluation must be of this very flow
- * (same content), completed, and meet every threshold (`exact_match>=0.8`,
- * `latency_p95<=2000`…). A metric's value is its pass rate (boolean metrics), its corpus
- * value (BLEU) or its mean.
+ * (same content), completed, and pass the same gate as `braid eval --threshold`
+ * (server/evaluation/gate.ts): thresholds such as `exact_match>=0.8` or
+ * `latency_p95<=2000`, failed rows counted against them (`failed_rate<=0` implied
+ * unless a threshold names `failed_rate`), and never an evaluation whose every row failed.
  */
 import type { Flow } from '../../shared';
 import { serializeFlow } from '../../shared/flow/index';
 import type { EvaluationInfo } from '../../shared/api/evaluation';
-
-export interface Threshold {
-  metric: string;
-  op: '>=' | '>' | '<=' | '<' | '=';
-  value: number;
-}
-
-export function parseThreshold(text: string): Threshold | undefined {
-  const m = /^\s*([A-Za-z0-9_.:-]+)\s*(>=|<=|>|<|==?)\s*(-?\d+(?:\.\d+)?)\s*$/.exec(text);
-  if (!m) return undefined;
-  const op = (m[2] === '==' ? '=' : m[2]) as Threshold['op'];
-  return { metric: m[1] as string, op, value: Number(m[3]) };
-}
-
-/** The value a threshold is checked against, or undefined when the evaluation lacks it. */
-export function metricValue(e: EvaluationInfo, metric: string): number | undefined {
-  const s = e.summary;
-  if (!s) return undefined;
-  if (metric === 'latency_p95') return s.latency.p95 ?? undefined;
-  if (metric === 'latency_mean') return s.latency.mean ?? undefined;
-  if (metric === 'cost') return s.costTotal ?? undefined;
-  if (metric === 'tokens') return s.tokens;
-  if (metric === 'failed_rate') return s.succeeded + s.failed > 0 ? s.failed / (s.succeeded + s.failed) : undefined;
-  const a = s.metrics.find((x) => x.name === metric);
-  if (!a) return undefined;
-  const v = a.passRate ?? a.corpus ?? a.mean;
-  return v === null || v === undefined ? undefined : v;
-}
-
-function holds(v: number, t: Threshold): boolean {
-  switch (t.op) {
-    case '>=':
-      return v >= t.value;
-    case '>':
-      return v > t.value;
-    case '<=':
-      return v <= t.value;
-    case '<':
-      return v < t.value;
-    case '=':
-      return v === t.value;
-  }
-}
+import { checkGate as checkThresholds, parseThreshold, type Threshold } from '../evaluation/gate';
 
 export interface GateProblem {
-  code: 'not_completed' | 'other_flow' | 'flow_changed' | 'bad_threshold' | 'missing_metric' | 'threshold_failed';
+  code:
+    | 'not_completed'
+    | 'other_flow'
+    | 'flow_changed'
+    | 'bad_threshold'
+    | 'missing_metric'
+    | 'threshold_failed'
+    | 'all_rows_failed';
   message: string;
 }
 
@@ -74,20 +40,35 @@ export function checkGate(
       message: `the flow changed since evaluation ${e.id} ran; evaluate this version first`,
     });
   }
+  const parsed: Threshold[] = [];
   for (const text of thresholds) {
-    const t = parseThreshold(text);
-    if (!t) {
+    try {
+      parsed.push(parseThreshold(text));
+    } catch {
       problems.push({
         code: 'bad_threshold',
         message: `cannot read threshold "${text}" (expected e.g. exact_match>=0.8)`,
       });
-      continue;
     }
-    const v = metricValue(e, t.metric);
-    if (v === undefined)
-      problems.push({ code: 'missing_metric', message: `evaluation ${e.id} has no value for "${t.metric}"` });
-    else if (!holds(v, t))
-      problems.push({ code: 'threshold_failed', message: `${t.metric} = ${v} does not satisfy ${t.op} ${t.value}` });
+  }
+  if (!e.summary) {
+    if (parsed.length) problems.push({ code: 'missing_metric', message: `evaluation ${e.id} has no summary` });
+    return problems;
+  }
+  const gate = checkThresholds(e.summary, parsed);
+  if (gate.allRowsFailed)
+    problems.push({
+      code: 'all_rows_failed',
+      message: `every row of evaluation ${e.id} failed (${e.summary.failed} of ${e.summary.failed})`,
+    });
+  for (const r of gate.results) {
+    if (r.actual === null)
+      problems.push({ code: 'missing_metric', message: `evaluation ${e.id} has no value for "${r.metric}"` });
+    else if (!r.passed)
+      problems.push({
+        code: 'threshold_failed',
+        message: `${r.metric}${r.stat ? `.${r.stat}` : ''} = ${r.actual} does not satisfy ${r.op} ${r.value}${r.implied ? ' (implied: state failed_rate<=x to tolerate failed rows)' : ''}`,
+      });
   }
   return problems;
 }

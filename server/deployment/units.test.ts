@@ -4,7 +4,8 @@ import type { EvaluationInfo } from '../../shared/api/evaluation';
 import { openStorage } from '../storage/index';
 import { chatInputs, chatShape, mergeWithHistory, normaliseMessages, replyText } from './chat';
 import { windowed, type ChatMessage } from './conversations';
-import { checkGate, parseThreshold } from './gate';
+import { parseThreshold } from '../evaluation/gate';
+import { checkGate } from './gate';
 import { bearerToken, digestEquals, generateApiKey, hashApiKey, looksLikeApiKey } from './keys';
 import { TokenBucketLimiter } from './rate-limit';
 import { redactPii, redactPiiText } from './redact-pii';
@@ -141,9 +142,10 @@ describe('PII redaction of logs', () => {
 
 describe('evaluation gate', () => {
   it('parses thresholds', () => {
-    expect(parseThreshold('exact_match>=0.8')).toEqual({ metric: 'exact_match', op: '>=', value: 0.8 });
-    expect(parseThreshold('latency_p95 < 2000')).toEqual({ metric: 'latency_p95', op: '<', value: 2000 });
-    expect(parseThreshold('nonsense')).toBeUndefined();
+    expect(parseThreshold('exact_match>=0.8')).toMatchObject({ metric: 'exact_match', op: '>=', value: 0.8 });
+    expect(parseThreshold('latency_p95 < 2000')).toMatchObject({ metric: 'latency_p95', op: '<', value: 2000 });
+    expect(parseThreshold('cost=0')).toMatchObject({ metric: 'cost', op: '==', value: 0 });
+    expect(() => parseThreshold('nonsense')).toThrow(/bad threshold/);
   });
 
   it('refuses a deploy unless the evaluation of this flow passed', async () => {
@@ -198,5 +200,46 @@ describe('evaluation gate', () => {
     } finally {
       await storage.close();
     }
+  });
+
+  it('counts failed rows: failed_rate<=0 is implied, and an evaluation whose every row failed never passes', () => {
+    const flow = promptFlow('gated', 'S');
+    const agg = { kind: 'boolean' as const, count: 10, median: 1, p95: 1, min: 0, max: 1, ci95: null, histogram: [] };
+    const evaluation = (succeeded: number, failed: number, passRate: number): EvaluationInfo => ({
+      id: 'e1',
+      name: 'e',
+      flowId: 'gated',
+      datasetId: 'd',
+      datasetVersionId: 'v',
+      config: { mapping: {}, metrics: ['exact_match' as never], concurrency: 1 },
+      status: 'completed',
+      total: succeeded + failed,
+      done: succeeded + failed,
+      failed,
+      createdAt: 0,
+      startedAt: 0,
+      finishedAt: 0,
+      error: null,
+      summary: {
+        metrics: [{ name: 'exact_match', ...agg, mean: passRate, passRate }],
+        latency: { mean: 1, median: 1, p95: 1 },
+        tokens: 0,
+        costTotal: null,
+        succeeded,
+        failed,
+      },
+    });
+    // 9 of 10 passed, 1 row crashed: exact_match>=0.8 holds, the implied failed_rate<=0 does not.
+    const half = checkGate(evaluation(9, 1, 0.9), flow, flow, ['exact_match>=0.8']);
+    expect(half).toEqual([
+      expect.objectContaining({
+        code: 'threshold_failed',
+        message: expect.stringMatching(/^failed_rate = 0\.1 .*implied/),
+      }),
+    ]);
+    expect(checkGate(evaluation(9, 1, 0.9), flow, flow, ['exact_match>=0.8', 'failed_rate<=0.1'])).toEqual([]);
+    // Every row failed: refused even with no threshold at all.
+    const all = checkGate(evaluation(0, 10, 0), flow, flow, []);
+    expect(all.map((p) => p.code)).toEqual(['all_rows_failed']);
   });
 });

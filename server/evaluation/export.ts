@@ -32,13 +32,19 @@ export function reviewMetrics(reviews: ReviewRecord[]): Map<number, Record<strin
   return out;
 }
 
+/** UTF-8 byte order mark: lets spreadsheets (Excel) read a CSV's Japanese text as UTF-8 instead of Shift_JIS. */
+export const BOM = '\uFEFF';
+
+/** Results as CSV (one line per row, with a BOM first when `bom`) or JSONL. */
 export async function* exportResults(
   store: EvaluationStore,
   id: string,
   format: 'csv' | 'jsonl',
+  opts: { bom?: boolean } = {},
 ): AsyncGenerator<string> {
   const info = await store.get(id);
   if (!info) return;
+  if (format === 'csv' && opts.bom) yield BOM;
   const names = info.config.metrics.map((s) => metricName(normalizeSpec(s)));
   const human = reviewMetrics(await store.reviews(id));
   const humanNames = [...new Set([...human.values()].flatMap((m) => Object.keys(m)))];

@@ -6,7 +6,7 @@ import type {
   EvaluationConfigInput,
   MetricSpec,
 } from '../../shared/api/evaluation';
-import { metricName, metricNeedsExpected, normalizeSpec } from './metrics/index';
+import { checkMetricSpecs, metricName, metricNeedsExpected } from './metrics/index';
 
 export interface MappingProblem {
   path: string;
@@ -49,15 +49,15 @@ export function checkMapping(flow: Flow, version: DatasetVersionInfo, input: Eva
       problems.push({ path: `mapping.${i.name}`, message: `required input "${i.name}" is not mapped to a column` });
     }
   }
-  let metrics: MetricSpec[];
-  try {
-    metrics = (input.metrics ?? []).map(normalizeSpec);
-  } catch (e) {
-    problems.push({ path: 'metrics', message: (e as Error).message });
-    metrics = [];
+  let metrics: MetricSpec[] = [];
+  if (input.metrics !== undefined && !Array.isArray(input.metrics))
+    problems.push({ path: 'metrics', message: 'must be a list of metrics' });
+  else {
+    const checked = checkMetricSpecs(input.metrics ?? []);
+    metrics = checked.specs;
+    problems.push(...checked.problems);
+    if ((input.metrics ?? []).length === 0) problems.push({ path: 'metrics', message: 'choose at least one metric' });
   }
-  if (metrics.length === 0 && problems.every((p) => p.path !== 'metrics'))
-    problems.push({ path: 'metrics', message: 'choose at least one metric' });
   const names = metrics.map(metricName);
   const dup = names.find((n, i) => names.indexOf(n) !== i);
   if (dup) problems.push({ path: 'metrics', message: `two metrics are named "${dup}"; give one a name` });
@@ -79,6 +79,9 @@ export function checkMapping(flow: Flow, version: DatasetVersionInfo, input: Eva
   if (!output) problems.push({ path: 'output', message: 'the flow declares no outputs to score' });
   else if (!flow.outputs.some((o) => o.name === output))
     problems.push({ path: 'output', message: `the flow has no output "${output}"` });
+  const sep = input.referenceSeparator;
+  if (sep !== undefined && (typeof sep !== 'string' || sep === '' || sep.length > 10))
+    problems.push({ path: 'referenceSeparator', message: 'must be a non-empty string of at most 10 characters' });
   const concurrency = input.concurrency ?? 4;
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256)
     problems.push({ path: 'concurrency', message: 'must be an integer from 1 to 256' });
@@ -90,5 +93,7 @@ export function checkMapping(flow: Flow, version: DatasetVersionInfo, input: Eva
     metrics,
     concurrency,
     ...(input.limit ? { limit: input.limit } : {}),
+    ...(sep ? { referenceSeparator: sep } : {}),
+    datasetFormat: version.format,
   };
 }

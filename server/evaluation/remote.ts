@@ -29,6 +29,8 @@ export interface RemoteOptions {
   server: string;
   token?: string;
   onProgress?: (e: Extract<EvaluationEvent, { type: 'progress' }>) => void;
+  /** The created evaluation (with the pre-run check's `cellProblems`, if any). */
+  onCreated?: (e: EvaluationInfo) => void;
 }
 
 async function call<T>(o: RemoteOptions, p: string, init: RequestInit & { duplex?: 'half' } = {}): Promise<T> {
@@ -79,7 +81,7 @@ async function follow(o: RemoteOptions, id: string): Promise<void> {
 
 export async function runRemoteEvaluation(
   o: RemoteOptions,
-  req: { flowId: string; datasetFile: string; config: EvaluationConfigInput; out?: string },
+  req: { flowId: string; datasetFile: string; config: EvaluationConfigInput; out?: string; bom?: boolean },
 ): Promise<EvaluationInfo> {
   const name = path.basename(req.datasetFile);
   const { datasets } = await call<{ datasets: DatasetInfo[] }>(o, '/api/datasets');
@@ -103,12 +105,13 @@ export async function runRemoteEvaluation(
       config: req.config,
     }),
   });
+  o.onCreated?.(evaluation);
   await follow(o, evaluation.id);
   const final = (await call<{ evaluation: EvaluationInfo }>(o, `/api/evaluations/${evaluation.id}`)).evaluation;
   if (req.out) {
     const res = await fetch(
       new URL(
-        `/api/evaluations/${evaluation.id}/export?format=${req.out.endsWith('.csv') ? 'csv' : 'jsonl'}`,
+        `/api/evaluations/${evaluation.id}/export?format=${req.out.endsWith('.csv') ? 'csv' : 'jsonl'}${req.bom ? '&bom=1' : ''}`,
         o.server,
       ),
       { headers: o.token ? { authorization: `Bearer ${o.token}` } : {} },

@@ -1,68 +1,10 @@
 /**
- * CI gate helpers: threshold expressions (`exact_match>=0.8`, `latency.p95<=2000`,
- * `bleu>=25`) checked against an evaluation summary, and the plain-text summary table
- * and progress bar the CLI prints.
+ * What the CLI prints: the summary table (failed rows first, with their first errors,
+ * then one line per metric with its gate results) and the progress bar. The gate's
+ * rules live in ./gate.ts.
  */
-import type { EvaluationSummary, MetricAggregate } from '../../shared/api/evaluation';
-
-export interface Threshold {
-  expr: string;
-  metric: string;
-  stat?: 'mean' | 'median' | 'p95' | 'min' | 'max' | 'passRate' | 'corpus';
-  op: '>=' | '>' | '<=' | '<' | '==';
-  value: number;
-}
-
-export interface ThresholdResult extends Threshold {
-  actual: number | null;
-  passed: boolean;
-}
-
-const STATS = new Set(['mean', 'median', 'p95', 'min', 'max', 'passRate', 'corpus']);
-
-export function parseThreshold(expr: string): Threshold {
-  const m = /^\s*([A-Za-z0-9_:-]+)(?:\.([A-Za-z0-9]+))?\s*(>=|<=|==|>|<)\s*(-?\d+(?:\.\d+)?)\s*$/.exec(expr);
-  if (!m)
-    throw new Error(
-      `bad threshold "${expr}": write <metric>[.<stat>]<op><number>, e.g. "exact_match>=0.8" or "latency.p95<=2000"`,
-    );
-  if (m[2] && !STATS.has(m[2]))
-    throw new Error(`bad threshold "${expr}": unknown statistic "${m[2]}" (use ${[...STATS].join(', ')})`);
-  return {
-    expr,
-    metric: m[1],
-    ...(m[2] ? { stat: m[2] as Threshold['stat'] } : {}),
-    op: m[3] as Threshold['op'],
-    value: Number(m[4]),
-  };
-}
-
-/** The number a threshold compares: the named statistic, else the pass rate (boolean), corpus value (BLEU) or mean. */
-export function headline(agg: MetricAggregate, stat?: Threshold['stat']): number | null {
-  if (stat) return (agg[stat] as number | null | undefined) ?? null;
-  if (agg.kind === 'boolean' && agg.passRate !== undefined) return agg.passRate;
-  if (agg.corpus !== undefined && agg.corpus !== null) return agg.corpus;
-  return agg.mean;
-}
-
-export function checkThresholds(summary: EvaluationSummary, thresholds: Threshold[]): ThresholdResult[] {
-  return thresholds.map((t) => {
-    const agg = summary.metrics.find((m) => m.name === t.metric);
-    const actual = agg ? headline(agg, t.stat) : null;
-    const passed =
-      actual !== null &&
-      (t.op === '>='
-        ? actual >= t.value
-        : t.op === '>'
-          ? actual > t.value
-          : t.op === '<='
-            ? actual <= t.value
-            : t.op === '<'
-              ? actual < t.value
-              : actual === t.value);
-    return { ...t, actual, passed };
-  });
-}
+import type { EvaluationSummary, RowResult } from '../../shared/api/evaluation';
+import { failedRate, headline, type GateResult, type ThresholdResult } from './gate';
 
 const fmt = (v: number | null | undefined, digits = 3): string =>
   v === null || v === undefined ? '—' : Number.isInteger(v) ? String(v) : v.toFixed(digits);
@@ -74,7 +16,26 @@ function pad(cells: string[][]): string {
     .join('\n');
 }
 
-export function summaryTable(summary: EvaluationSummary, results: ThresholdResult[] = []): string {
+/** "FAILED ROWS: 3 of 10 (30%)" and the first errors, or nothing when no row failed. */
+export function failedRowsReport(
+  summary: EvaluationSummary,
+  sample: Array<Pick<RowResult, 'rowIdx' | 'error'>>,
+): string[] {
+  if (summary.failed === 0) return [];
+  const n = summary.succeeded + summary.failed;
+  const lines = [
+    `FAILED ROWS: ${summary.failed} of ${n} (${((failedRate(summary) ?? 0) * 100).toFixed(0)}%)${summary.succeeded === 0 ? ' — every row failed' : ''}`,
+  ];
+  for (const r of sample) lines.push(`  row ${r.rowIdx + 1}: ${r.error?.code ?? 'failed'}: ${r.error?.message ?? ''}`);
+  if (sample.length < summary.failed) lines.push(`  … and ${summary.failed - sample.length} more`);
+  return lines;
+}
+
+export function summaryTable(
+  summary: EvaluationSummary,
+  results: ThresholdResult[] = [],
+  failedSample: Array<Pick<RowResult, 'rowIdx' | 'error'>> = [],
+): string {
   const rows: string[][] = [['metric', 'score', 'mean', 'median', 'p95', '95% CI', 'n', 'gate']];
   for (const m of summary.metrics) {
     const gates = results.filter((r) => r.metric === m.name);
@@ -89,13 +50,26 @@ export function summaryTable(summary: EvaluationSummary, results: ThresholdResul
       gates.length ? gates.map((g) => `${g.passed ? 'PASS' : 'FAIL'} ${g.op}${g.value}`).join(' ') : '',
     ]);
   }
-  const lines = [pad(rows)];
+  const lines = [...failedRowsReport(summary, failedSample), pad(rows)];
   lines.push(
     `rows: ${summary.succeeded} ok, ${summary.failed} failed · latency mean ${fmt(summary.latency.mean, 0)} ms, p95 ${fmt(summary.latency.p95, 0)} ms · tokens ${summary.tokens} · cost ${summary.costTotal === null ? 'unknown' : `$${summary.costTotal.toFixed(4)}`}`,
   );
-  for (const r of results.filter((x) => !summary.metrics.some((m) => m.name === x.metric)))
-    lines.push(`FAIL ${r.expr}: no metric "${r.metric}" in this evaluation`);
+  for (const r of results.filter((x) => !summary.metrics.some((m) => m.name === x.metric))) {
+    if (r.actual === null) lines.push(`FAIL ${r.expr}: no metric "${r.metric}" in this evaluation`);
+    else
+      lines.push(
+        `${r.passed ? 'PASS' : 'FAIL'} ${r.expr}${r.implied ? ' (implied by any threshold; state failed_rate<=x to tolerate failed rows)' : ''}: ${fmt(r.actual)}`,
+      );
+  }
   return lines.join('\n');
+}
+
+/** The closing line of the CLI report. */
+export function verdict(gate: GateResult): string {
+  if (gate.allRowsFailed) return 'every row failed: the gate does not pass';
+  if (gate.results.length === 0) return '';
+  const failed = gate.results.filter((r) => !r.passed).length;
+  return failed ? `${failed} threshold(s) failed` : 'all thresholds passed';
 }
 
 export function progressBar(done: number, total: number, failed: number, concurrency: number, width = 30): string {

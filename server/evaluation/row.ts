@@ -7,6 +7,7 @@ import type { Flow, Trace } from '../../shared';
 import type { EvaluationConfig, MetricScore, RowResult } from '../../shared/api/evaluation';
 import type { Config } from '../config';
 import { NodeError, RunInputError, type RunServices } from '../runtime/types';
+import { referencesOf, rowInputs } from './cells';
 import { buildMetric, type Metric, type RunFlowFn } from './metrics/index';
 import type { ChatFn, EmbedFn } from './metrics/llm';
 
@@ -72,7 +73,7 @@ export function rowContext(flow: Flow, config: EvaluationConfig, deps: RowDeps):
  */
 export function runEvaluationRow(
   ctx: RowContext,
-  row: { idx: number; data: Record<string, unknown> },
+  row: { idx: number; line?: number; data: Record<string, unknown> },
   signal: AbortSignal,
 ): Promise<{ result: RowResult; trace?: Trace }> {
   return runRow(ctx.run, ctx.flow, ctx.config, ctx.metrics, row, signal);
@@ -106,12 +107,14 @@ export async function runRow(
   flow: Flow,
   config: EvaluationConfig,
   metrics: Metric[],
-  row: { idx: number; data: Record<string, unknown> },
+  row: { idx: number; line?: number; data: Record<string, unknown> },
   signal: AbortSignal,
 ): Promise<{ result: RowResult; trace?: Trace }> {
-  const inputs: Record<string, unknown> = {};
-  for (const [name, column] of Object.entries(config.mapping)) inputs[name] = row.data[column];
-  const expected = config.expected ? row.data[config.expected] : undefined;
+  const { inputs, error: cellError } = rowInputs(flow, config, row);
+  const expected = config.expected ? referencesOf(row.data[config.expected], config) : undefined;
+  // A cell that does not convert to its input's type fails the row before the flow runs (no model call).
+  if (cellError)
+    return { result: failedRow(row.idx, { code: 'invalid_cell', message: cellError }, { inputs, expected }) };
   const base = { rowIdx: row.idx, inputs, expected, finishedAt: 0 };
   const t0 = performance.now();
   let res;

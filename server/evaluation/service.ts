@@ -14,6 +14,7 @@ import type { RunServices } from '../runtime/types';
 import { DatasetStore } from '../datasets/store';
 import type { Storage } from '../storage/index';
 import { AdaptiveLimiter } from './limiter';
+import { checkCells, hasTypedCells } from './cells';
 import { checkMapping } from './mapping';
 import type { RunFlowFn } from './metrics/index';
 import type { ChatFn, EmbedFn } from './metrics/llm';
@@ -95,6 +96,10 @@ export class EvaluationService {
     const config = checkMapping(flow, version, req.config);
     // Evaluator flows are resolved now, so a missing one fails before any row runs.
     for (const m of config.metrics) if (m.type === 'evaluator_flow') await this.opts.loadFlow(m.flow);
+    // The pre-run check of typed CSV cells: the rows it finds fail without running, and the caller hears of them now.
+    const cellProblems = hasTypedCells(flow, config)
+      ? await checkCells(flow, config, this.datasets.iterateRows(version.id))
+      : undefined;
     const total = config.limit ? Math.min(config.limit, version.rowCount) : version.rowCount;
     const info = await this.store.insert({
       name: req.name ?? `${flow.id} on ${dataset.name} v${version.version}`,
@@ -105,7 +110,8 @@ export class EvaluationService {
       total,
     });
     if (req.start !== false) await this.start(info.id);
-    return (await this.store.get(info.id)) as EvaluationInfo;
+    const created = (await this.store.get(info.id)) as EvaluationInfo;
+    return cellProblems?.rows ? { ...created, cellProblems } : created;
   }
 
   /** The evaluation, with live row counts when it runs in this process. */

@@ -1,4 +1,9 @@
-/** Aggregate an evaluation's stored rows into its summary (streams rows page by page). */
+/**
+ * Aggregate an evaluation's stored rows into its summary (streams rows page by page).
+ * A row that failed (or a boolean metric that could not be computed) is a miss — a 0 —
+ * for every boolean metric, so a crashed row counts against its pass rate; numeric
+ * metrics have no value to give it and leave it out (`failed_rate` gates those).
+ */
 import type { EvaluationConfig, EvaluationSummary, MetricAggregate, MetricScore } from '../../shared/api/evaluation';
 import { histogram, summarize } from './aggregate';
 import { corpusValue, metricKind, metricName, normalizeSpec } from './metrics/index';
@@ -11,6 +16,7 @@ export async function computeSummary(
 ): Promise<EvaluationSummary> {
   const specs = config.metrics.map(normalizeSpec);
   const names = specs.map(metricName);
+  const kinds = specs.map(metricKind);
   const values = names.map(() => [] as number[]);
   const passed = names.map(() => ({ n: 0, pass: 0 }));
   const bleuScores: MetricScore[][] = names.map(() => []);
@@ -28,6 +34,11 @@ export async function computeSummary(
       if (r.cost !== null) cost = (cost ?? 0) + r.cost;
       names.forEach((name, i) => {
         const m = r.metrics[name];
+        if (kinds[i] === 'boolean' && m?.passed === undefined) {
+          values[i].push(0);
+          passed[i].n++;
+          return;
+        }
         if (!m) return;
         if (m.value !== null && Number.isFinite(m.value)) values[i].push(m.value);
         if (m.passed !== undefined) {
@@ -40,7 +51,7 @@ export async function computeSummary(
   }
   const metrics: MetricAggregate[] = specs.map((spec, i) => {
     const s = summarize(values[i]);
-    const kind = metricKind(spec);
+    const kind = kinds[i];
     return {
       name: names[i],
       kind,

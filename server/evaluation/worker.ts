@@ -223,10 +223,10 @@ export class RowWorker {
     id: string,
     versionId: string,
     rowIdx: number,
-  ): Promise<'stored' | { idx: number; data: Record<string, unknown> }> {
+  ): Promise<'stored' | { idx: number; line: number; data: Record<string, unknown> }> {
     const r = await this.store.db
       .selectFrom('dataset_rows as dr')
-      .select('dr.data')
+      .select(['dr.data', 'dr.line'])
       .select((eb) =>
         eb
           .exists(
@@ -246,7 +246,7 @@ export class RowWorker {
       throw new UnrecoverableError(`row ${rowIdx} is not in the dataset version`);
     }
     if (r.stored === true || Number(r.stored) === 1) return 'stored';
-    return { idx: rowIdx, data: JSON.parse(r.data) as Record<string, unknown> };
+    return { idx: rowIdx, line: Number(r.line), data: JSON.parse(r.data) as Record<string, unknown> };
   }
 
   /** Store a row (batched with other rows of the evaluation) and count it. */

@@ -2,6 +2,9 @@
  * Wire types of the datasets and evaluations API (server/http/routes/{datasets,evaluations}.ts),
  * shared by the server, the CLI and the client.
  */
+import type { MetricSpec, MetricType } from './metrics';
+
+export type { MetricSpec, MetricType, NormalizeOptions, BleuTokenizer, BleuSmoothing, RougeTokenizer } from './metrics';
 
 export interface BadRowReport {
   line: number;
@@ -41,48 +44,6 @@ export interface DatasetRowRecord {
   data: Record<string, unknown>;
 }
 
-export interface NormalizeOptions {
-  trim?: boolean;
-  ignoreCase?: boolean;
-  ignorePunctuation?: boolean;
-  collapseWhitespace?: boolean;
-  ignoreArticles?: boolean;
-  squad?: boolean;
-}
-
-/** One metric of an evaluation. A bare name string means `{ type: name }`. */
-export type MetricSpec =
-  | { type: 'exact_match'; name?: string; normalize?: NormalizeOptions }
-  | { type: 'contains'; name?: string; value?: string; ignoreCase?: boolean }
-  | { type: 'regex'; name?: string; pattern?: string; flags?: string }
-  | { type: 'json_valid'; name?: string }
-  | { type: 'json_schema'; name?: string; schema: Record<string, unknown> }
-  | { type: 'levenshtein'; name?: string }
-  | {
-      type: 'bleu';
-      name?: string;
-      tokenize?: '13a' | 'none';
-      smoothMethod?: 'exp' | 'floor' | 'add-k' | 'none';
-      lowercase?: boolean;
-    }
-  | { type: 'rouge1' | 'rouge2' | 'rougeL'; name?: string }
-  | { type: 'embedding_cosine'; name?: string; model?: string }
-  | {
-      type: 'llm_judge';
-      name?: string;
-      rubric: string;
-      model?: string;
-      scale?: { min: number; max: number };
-      passAt?: number;
-    }
-  | { type: 'groundedness' | 'context_relevance' | 'answer_relevance'; name?: string; model?: string }
-  | { type: 'latency'; name?: string }
-  | { type: 'tokens'; name?: string }
-  | { type: 'cost'; name?: string }
-  | { type: 'evaluator_flow'; name?: string; flow: string };
-
-export type MetricType = MetricSpec['type'];
-
 /** What a client may send for a metric: a spec or just its type. */
 export type MetricInput = MetricSpec | MetricType;
 
@@ -103,6 +64,13 @@ export interface EvaluationConfig {
   expected?: string;
   /** Which flow output is scored (default: the first declared output). */
   output?: string;
+  /**
+   * Split a reference cell on this text into several references (e.g. `"|"`). In a CSV
+   * dataset a cell holding a JSON array of strings is several references without it.
+   */
+  referenceSeparator?: string;
+  /** The dataset version's format, recorded at creation: CSV cells are converted to the inputs' types. */
+  datasetFormat?: 'csv' | 'jsonl' | 'rows';
   metrics: MetricSpec[];
   concurrency: number;
   /** Cap on rows (for a quick smoke run). */
@@ -159,6 +127,18 @@ export interface EvaluationInfo {
   finishedAt: number | null;
   error: { code: string; message: string } | null;
   summary: EvaluationSummary | null;
+  /**
+   * Only in the response that creates the evaluation: CSV cells that do not convert to
+   * their input's type, found before any row ran (those rows fail without running).
+   */
+  cellProblems?: CellProblems;
+}
+
+export interface CellProblems {
+  /** Rows with at least one bad cell. */
+  rows: number;
+  /** The first few, in file order. */
+  first: Array<{ rowIdx: number; message: string }>;
 }
 
 export interface RowResult {

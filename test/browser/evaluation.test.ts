@@ -75,7 +75,7 @@ describe('evaluations page', () => {
     expect(await page.getByTestId('row-trace').textContent()).toContain('prompt');
     await page.getByTestId('thumbs-up').click();
     await expect.poll(() => page.getByTestId('row-drawer').textContent()).toContain('saved');
-    expect(await page.getByTestId('export-csv').getAttribute('href')).toMatch(/export\?format=csv$/);
+    expect(await page.getByTestId('export-csv').getAttribute('href')).toMatch(/export\?format=csv&bom=1$/);
 
     // a second evaluation with a different model behaviour, then compare
     stack.fake.setResponder(() => 'I do not know');

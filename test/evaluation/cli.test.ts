@@ -173,9 +173,9 @@ describe('braid eval', () => {
       await h.close();
     }
   });
-  it('explains failed rows on stderr (no model reachable → exit 1 with the reason)', async () => {
+  it('explains failed rows first (no model reachable → exit 1 with the reason)', async () => {
     const env = { OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' };
-    const r = await new Promise<{ code: number; stderr: string }>((resolve) => {
+    const r = await new Promise<{ code: number; stdout: string }>((resolve) => {
       execFile(
         process.execPath,
         [BIN, ...args('--threshold', 'exact_match>=0.5', '--ephemeral', '--limit', '2')],
@@ -191,10 +191,13 @@ describe('braid eval', () => {
           },
           timeout: 60_000,
         },
-        (err, _stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? -1) : 0, stderr }),
+        (err, stdout) => resolve({ code: err ? ((err as { code?: number }).code ?? -1) : 0, stdout }),
       );
     });
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/2 row\(s\) failed, e\.g\.:\n {2}row 1: provider_unavailable: cannot reach openai/);
+    expect(r.stdout).toMatch(
+      /^FAILED ROWS: 2 of 2 \(100%\) — every row failed\n {2}row 1: provider_unavailable: cannot reach openai/,
+    );
+    expect(r.stdout).toMatch(/every row failed: the gate does not pass\n$/);
   });
 });

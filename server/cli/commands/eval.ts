@@ -8,7 +8,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { formatProblem } from '../../../shared/flow/index';
-import type { EvaluationInfo, MetricInput } from '../../../shared/api/evaluation';
+import type { EvaluationInfo, MetricInput, RowResult } from '../../../shared/api/evaluation';
+import type { Threshold } from '../../evaluation/gate';
 import { redact, secretValues } from '../../flows/redact';
 import { cliConfig } from '../config';
 import { CliExit, EXIT_FAILED, EXIT_OK, EXIT_USAGE } from '../errors';
@@ -25,6 +26,8 @@ interface EvalOpts {
   concurrency: string;
   limit?: string;
   out?: string;
+  bom?: boolean;
+  referenceSeparator?: string;
   json?: boolean;
   ephemeral?: boolean;
   server?: string;
@@ -40,6 +43,56 @@ function parseMetric(m: string): MetricInput {
     }
   }
   return t as MetricInput;
+}
+
+/** The pre-run check's findings, before any row runs. */
+function printCellProblems(p: NonNullable<EvaluationInfo['cellProblems']>): void {
+  process.stderr.write(
+    `${p.rows} row(s) have cells that do not convert to their input's type; they fail without running:\n`,
+  );
+  for (const f of p.first) process.stderr.write(`  row ${f.rowIdx + 1}: ${f.message}\n`);
+}
+
+/**
+ * Print the report (failed rows first with their first errors, then the table; or --json) and
+ * return the exit code: 1 unless the evaluation completed and passed the gate (every
+ * threshold, failed_rate<=0 implied by any threshold, and never when every row failed).
+ */
+async function printReport(
+  final: EvaluationInfo,
+  failedSample: RowResult[],
+  thresholds: Threshold[],
+  json: boolean,
+): Promise<number> {
+  const { checkGate } = await import('../../evaluation/gate');
+  const { failedRowsReport, summaryTable, verdict } = await import('../../evaluation/report');
+  if (!final.summary)
+    throw new CliExit(EXIT_FAILED, `evaluation ${final.status}${final.error ? `: ${final.error.message}` : ''}`);
+  const summary = final.summary;
+  const gate = checkGate(summary, thresholds);
+  const passed = final.status === 'completed' && gate.passed;
+  if (json) {
+    // stdout stays one JSON document; the failed rows go to stderr for a person reading the CI log.
+    const failed = failedRowsReport(summary, failedSample);
+    if (failed.length) process.stderr.write(`${failed.join('\n')}\n`);
+    const evaluation = {
+      id: final.id,
+      status: final.status,
+      total: final.total,
+      done: final.done,
+      failed: final.failed,
+    };
+    const failedRows = failedSample.map((r) => ({ row: r.rowIdx + 1, error: r.error }));
+    process.stdout.write(
+      `${JSON.stringify({ evaluation, summary, failedRows, allRowsFailed: gate.allRowsFailed, thresholds: gate.results, passed }, null, 2)}\n`,
+    );
+  } else {
+    process.stdout.write(`${summaryTable(summary, gate.results, failedSample)}\n`);
+    if (final.status !== 'completed') process.stdout.write(`evaluation ${final.status}\n`);
+    const line = verdict(gate);
+    if (line) process.stdout.write(`${line}\n`);
+  }
+  return passed ? EXIT_OK : EXIT_FAILED;
 }
 
 export function register(program: Command): void {
@@ -71,6 +124,11 @@ export function register(program: Command): void {
     .option('-c, --concurrency <n>', 'rows in flight (lowered automatically on rate limits)', '8')
     .option('--limit <n>', 'only the first n rows')
     .option('-o, --out <file>', 'write per-row results (.jsonl, or .csv)')
+    .option('--bom', 'start a .csv --out file with a UTF-8 BOM (for spreadsheets)')
+    .option(
+      '--reference-separator <text>',
+      'split each reference cell on this text into several references (a CSV cell holding a JSON array needs none)',
+    )
     .option('--json', 'print a JSON report on stdout instead of the table')
     .option('--ephemeral', 'keep nothing: use an in-memory database instead of BRAID_DATA_DIR')
     .option(
@@ -86,8 +144,9 @@ export function register(program: Command): void {
       }
       const flow = f.flow;
       if (!fs.existsSync(opts.dataset)) throw new CliExit(EXIT_USAGE, `no such dataset file: ${opts.dataset}`);
-      const { parseThreshold, checkThresholds, summaryTable, progressBar } = await import('../../evaluation/report');
-      let thresholds;
+      const { progressBar } = await import('../../evaluation/report');
+      const { parseThreshold } = await import('../../evaluation/gate');
+      let thresholds: Threshold[];
       try {
         thresholds = opts.threshold.map(parseThreshold);
       } catch (e) {
@@ -108,6 +167,7 @@ export function register(program: Command): void {
         mapping,
         ...(opts.expected ? { expected: opts.expected } : {}),
         ...(opts.output ? { output: opts.output } : {}),
+        ...(opts.referenceSeparator !== undefined ? { referenceSeparator: opts.referenceSeparator } : {}),
         metrics,
         concurrency,
         ...(opts.limit ? { limit: Number(opts.limit) } : {}),
@@ -121,10 +181,11 @@ export function register(program: Command): void {
             {
               server: opts.server,
               token: config.adminToken,
+              onCreated: (e) => e.cellProblems && printCellProblems(e.cellProblems),
               onProgress: (e) =>
                 tty && process.stderr.write(`\r${progressBar(e.done, e.total, e.failed, e.concurrency)}`),
             },
-            { flowId: f.id, datasetFile: opts.dataset, config: evalConfig, out: opts.out },
+            { flowId: f.id, datasetFile: opts.dataset, config: evalConfig, out: opts.out, bom: opts.bom === true },
           );
         } catch (e) {
           if (e instanceof RemoteError) {
@@ -138,20 +199,9 @@ export function register(program: Command): void {
           throw e;
         }
         if (tty) process.stderr.write('\n');
-        if (final.failed > 0) {
-          process.stderr.write(`${final.failed} row(s) failed, e.g.:\n`);
-          for (const r of await remoteFailedRows({ server: opts.server, token: config.adminToken }, final.id))
-            process.stderr.write(`  row ${r.rowIdx + 1}: ${r.error?.code}: ${r.error?.message}\n`);
-        }
-        if (!final.summary) throw new CliExit(EXIT_FAILED, `evaluation ${final.status}`);
-        const results = checkThresholds(final.summary, thresholds);
-        const passed = final.status === 'completed' && results.every((r) => r.passed);
-        process.stdout.write(
-          opts.json
-            ? `${JSON.stringify({ evaluation: { id: final.id, status: final.status, total: final.total, done: final.done, failed: final.failed }, summary: final.summary, thresholds: results, passed }, null, 2)}\n`
-            : `${summaryTable(final.summary, results)}\n${results.length ? (passed ? 'all thresholds passed\n' : `${results.filter((r) => !r.passed).length} threshold(s) failed\n`) : ''}`,
-        );
-        process.exitCode = passed ? EXIT_OK : EXIT_FAILED;
+        const failedSample =
+          final.failed > 0 ? await remoteFailedRows({ server: opts.server, token: config.adminToken }, final.id) : [];
+        process.exitCode = await printReport(final, failedSample, thresholds, opts.json === true);
         return;
       }
 
@@ -225,6 +275,7 @@ export function register(program: Command): void {
           throw e;
         }
         const id = current.id;
+        if (current.cellProblems) printCellProblems(current.cellProblems);
         const tty = process.stderr.isTTY === true;
         let lastPrinted = -1;
         svc.subscribe(id, (e) => {
@@ -244,36 +295,16 @@ export function register(program: Command): void {
         if (tty) process.stderr.write('\n');
         if (opts.out) {
           const out = fs.createWriteStream(opts.out);
-          for await (const chunk of exportResults(svc.store, id, opts.out.endsWith('.csv') ? 'csv' : 'jsonl'))
+          for await (const chunk of exportResults(svc.store, id, opts.out.endsWith('.csv') ? 'csv' : 'jsonl', {
+            bom: opts.bom === true,
+          }))
             if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
           await new Promise<void>((resolve, reject) =>
             out.end((err?: Error | null) => (err ? reject(err) : resolve())),
           );
         }
-        if (final.failed > 0) {
-          const failedRows = await svc.store.results(id, { filter: 'failed', limit: 5 });
-          process.stderr.write(`${final.failed} row(s) failed, e.g.:\n`);
-          for (const r of failedRows)
-            process.stderr.write(`  row ${r.rowIdx + 1}: ${r.error?.code}: ${r.error?.message}\n`);
-        }
-        const summary = final.summary;
-        if (!summary)
-          throw new CliExit(EXIT_FAILED, `evaluation ${final.status}${final.error ? `: ${final.error.message}` : ''}`);
-        const results = checkThresholds(summary, thresholds);
-        const passed = final.status === 'completed' && results.every((r) => r.passed);
-        if (opts.json) {
-          process.stdout.write(
-            `${JSON.stringify({ evaluation: { id, status: final.status, total: final.total, done: final.done, failed: final.failed }, summary, thresholds: results, passed }, null, 2)}\n`,
-          );
-        } else {
-          process.stdout.write(`${summaryTable(summary, results)}\n`);
-          if (final.status !== 'completed') process.stdout.write(`evaluation ${final.status}\n`);
-          if (results.length)
-            process.stdout.write(
-              passed ? 'all thresholds passed\n' : `${results.filter((r) => !r.passed).length} threshold(s) failed\n`,
-            );
-        }
-        process.exitCode = passed ? EXIT_OK : EXIT_FAILED;
+        const failedSample = final.failed > 0 ? await svc.store.results(id, { filter: 'failed', limit: 5 }) : [];
+        process.exitCode = await printReport(final, failedSample, thresholds, opts.json === true);
       } finally {
         process.off('SIGINT', onSigint);
         await svc.close();

@@ -4,14 +4,19 @@
  * brevity penalty (ties → the shorter), and its smoothing methods (`exp` by default,
  * NIST "method 3"). Corpus BLEU sums per-segment statistics before scoring, so rows
  * keep their `BleuStats` and the aggregate is computed from the summed statistics.
- * Scores are on sacreBLEU's 0–100 scale.
+ * Scores are on sacreBLEU's 0–100 scale. Tokenizers: ./tokenizers.ts.
  */
+import type { BleuSmoothing, BleuTokenizer } from '../../../shared/api/metrics';
+import { bleuTokenizer, pyRstrip, type TokenizeFn } from './tokenizers';
 
-export type BleuTokenizer = '13a' | 'none';
-export type BleuSmoothing = 'exp' | 'floor' | 'add-k' | 'none';
+export { tokenize13a } from './tokenizers';
+export type { BleuSmoothing, BleuTokenizer };
 
 export interface BleuOptions {
+  /** sacreBLEU's tokenizer (default `13a`; `ja` is kuromoji, see ./japanese.ts). */
   tokenize?: BleuTokenizer;
+  /** The loaded Japanese analyzer, required by `tokenize: "ja"`. */
+  ja?: TokenizeFn;
   smoothMethod?: BleuSmoothing;
   /** For `floor` (default 0.1) and `add-k` (default 1). */
   smoothValue?: number;
@@ -35,32 +40,10 @@ export interface BleuScore extends BleuStats {
   precisions: number[];
 }
 
-const RE_PUNCT = /([{-~[-` -&(-+:-@/])/g;
-const RE_PERIOD_COMMA_AFTER_NONDIGIT = /([^0-9])([.,])/g;
-const RE_PERIOD_COMMA_BEFORE_NONDIGIT = /([.,])([^0-9])/g;
-const RE_DASH_AFTER_DIGIT = /([0-9])(-)/g;
-
-/** sacreBLEU's Tokenizer13a. */
-export function tokenize13a(input: string): string {
-  let line = input.replaceAll('<skipped>', '').replaceAll('-\n', '').replaceAll('\n', ' ');
-  line = line.replaceAll('&quot;', '"').replaceAll('&amp;', '&').replaceAll('&lt;', '<').replaceAll('&gt;', '>');
-  line = ` ${line} `;
-  line = line.replace(RE_PUNCT, ' $1 ');
-  line = line.replace(RE_PERIOD_COMMA_AFTER_NONDIGIT, '$1 $2 ');
-  line = line.replace(RE_PERIOD_COMMA_BEFORE_NONDIGIT, ' $1 $2');
-  line = line.replace(RE_DASH_AFTER_DIGIT, '$1 $2 ');
-  return splitWords(line).join(' ');
-}
-
-/** Python's str.split(): runs of whitespace, no empty items. */
-function splitWords(s: string): string[] {
-  return s.split(/\s+/).filter((w) => w.length > 0);
-}
-
-function preprocess(sent: string, opts: BleuOptions): string {
-  let s = opts.lowercase ? sent.toLowerCase() : sent;
-  s = s.replace(/\s+$/, '');
-  return (opts.tokenize ?? '13a') === '13a' ? tokenize13a(s) : s;
+/** sacreBLEU's BLEU._preprocess_segment: lowercase (optionally), rstrip, tokenize. */
+function preprocess(sent: string, opts: BleuOptions): string[] {
+  const s = opts.lowercase ? sent.toLowerCase() : sent;
+  return bleuTokenizer(opts.tokenize, opts.ja)(pyRstrip(s));
 }
 
 function ngramCounts(words: string[], maxN: number): Map<string, number> {
@@ -92,11 +75,11 @@ function closestRefLen(hypLen: number, refLens: number[]): number {
 /** Statistics of one hypothesis against its references. */
 export function segmentStats(hypothesis: string, references: string[], opts: BleuOptions = {}): BleuStats {
   const maxN = opts.maxNgramOrder ?? 4;
-  const hypWords = splitWords(preprocess(hypothesis, opts));
+  const hypWords = preprocess(hypothesis, opts);
   const refNgrams = new Map<string, number>();
   const refLens: number[] = [];
   for (const ref of references) {
-    const words = splitWords(preprocess(ref, opts));
+    const words = preprocess(ref, opts);
     refLens.push(words.length);
     for (const [k, c] of ngramCounts(words, maxN)) refNgrams.set(k, Math.max(refNgrams.get(k) ?? 0, c));
   }

@@ -5,12 +5,14 @@
  */
 import type { Flow, Trace } from '../../../shared';
 import type { MetricScore, MetricSpec, MetricType } from '../../../shared/api/evaluation';
+import { METRIC_TYPES, checkMetricSpec, type MetricProblem } from '../../../shared/api/metrics';
 import type { Config } from '../../config';
 import type { RunOptions, RunResult } from '../../runtime/types';
 import { computeBleu, segmentStats, sumStats, type BleuStats } from './bleu';
 import { DEFAULT_JUDGE_MODEL, ragTriad, rubricJudge } from './judge';
 import { defaultChat, defaultEmbed, type ChatFn, type EmbedFn } from './llm';
-import { rougeScore } from './rouge';
+import { japaneseTokens } from './japanese';
+import { rougeScore, rougeTokenizer } from './rouge';
 import {
   asText,
   contains,
@@ -53,27 +55,7 @@ export interface MetricServices {
   loadFlow?: (ref: string) => Promise<Flow>;
 }
 
-export const METRIC_TYPES: readonly MetricType[] = [
-  'exact_match',
-  'contains',
-  'regex',
-  'json_valid',
-  'json_schema',
-  'levenshtein',
-  'bleu',
-  'rouge1',
-  'rouge2',
-  'rougeL',
-  'embedding_cosine',
-  'llm_judge',
-  'groundedness',
-  'context_relevance',
-  'answer_relevance',
-  'latency',
-  'tokens',
-  'cost',
-  'evaluator_flow',
-];
+export { METRIC_TYPES };
 
 const NEEDS_EXPECTED = new Set<MetricType>([
   'exact_match',
@@ -82,11 +64,27 @@ const NEEDS_EXPECTED = new Set<MetricType>([
   'rouge1',
   'rouge2',
   'rougeL',
+  'rougeLsum',
   'embedding_cosine',
 ]);
 const BOOLEAN = new Set<MetricType>(['exact_match', 'contains', 'regex', 'json_valid', 'json_schema']);
 
-/** Accept `"exact_match"` or a spec object; reject unknown types. */
+/**
+ * Validate the metrics a client sent (strict: unknown options and values are refused,
+ * with the accepted ones). Problems carry paths like `metrics[1].tokenize`.
+ */
+export function checkMetricSpecs(input: unknown[]): { specs: MetricSpec[]; problems: MetricProblem[] } {
+  const specs: MetricSpec[] = [];
+  const problems: MetricProblem[] = [];
+  input.forEach((m, i) => {
+    const r = checkMetricSpec(m, `metrics[${i}]`);
+    if (r.spec) specs.push(r.spec);
+    else problems.push(...r.problems);
+  });
+  return { specs, problems };
+}
+
+/** Accept `"exact_match"` or a spec object (already validated when the evaluation was created); reject unknown types. */
 export function normalizeSpec(s: MetricSpec | string): MetricSpec {
   const spec = (typeof s === 'string' ? { type: s } : s) as MetricSpec;
   if (!METRIC_TYPES.includes(spec.type))
@@ -124,12 +122,16 @@ export function corpusValue(spec: MetricSpec, scores: MetricScore[]): number | n
   if (spec.type !== 'bleu') return null;
   const stats = scores.map((s) => s.details?.stats as BleuStats | undefined).filter((s): s is BleuStats => !!s);
   if (stats.length === 0) return null;
-  return computeBleu(sumStats(stats), { smoothMethod: spec.smoothMethod }).score;
+  return computeBleu(sumStats(stats), { smoothMethod: spec.smoothMethod, smoothValue: spec.smoothValue }).score;
 }
 
+/** The references of a row: an array is several (see ../references.ts), anything else one. */
 function refs(expected: unknown): string[] {
   return Array.isArray(expected) ? expected.map(asText) : [asText(expected)];
 }
+
+/** The Japanese analyzer when the tokenizer needs it (loaded once, on first use). */
+const jaFor = async (tokenizer: string | undefined) => (tokenizer === 'ja' ? await japaneseTokens() : undefined);
 
 export function buildMetric(specIn: MetricSpec | string, services: MetricServices): Metric {
   const spec = normalizeSpec(specIn);
@@ -153,10 +155,20 @@ export function buildMetric(specIn: MetricSpec | string, services: MetricService
       );
     case 'contains':
       return make((c) =>
-        bool(contains(asText(c.output), spec.value ?? asText(c.expected), { ignoreCase: spec.ignoreCase })),
+        bool(
+          (spec.value !== undefined ? [spec.value] : refs(c.expected)).some((needle) =>
+            contains(asText(c.output), needle, { ignoreCase: spec.ignoreCase }),
+          ),
+        ),
       );
     case 'regex':
-      return make((c) => bool(regexMatch(asText(c.output), spec.pattern ?? asText(c.expected), spec.flags)));
+      return make((c) =>
+        bool(
+          (spec.pattern !== undefined ? [spec.pattern] : refs(c.expected)).some((p) =>
+            regexMatch(asText(c.output), p, spec.flags),
+          ),
+        ),
+      );
     case 'json_valid':
       return make((c) => bool(typeof c.output === 'string' ? jsonValid(c.output) : c.output !== undefined));
     case 'json_schema':
@@ -169,20 +181,27 @@ export function buildMetric(specIn: MetricSpec | string, services: MetricService
         value: Math.max(...refs(c.expected).map((r) => levenshteinSimilarity(asText(c.output), r))),
       }));
     case 'bleu':
-      return make((c) => {
+      return make(async (c) => {
         const stats = segmentStats(asText(c.output), refs(c.expected), {
           tokenize: spec.tokenize,
+          ja: await jaFor(spec.tokenize),
           lowercase: spec.lowercase,
         });
-        const s = computeBleu(stats, { smoothMethod: spec.smoothMethod, effectiveOrder: true });
+        const s = computeBleu(stats, {
+          smoothMethod: spec.smoothMethod,
+          smoothValue: spec.smoothValue,
+          effectiveOrder: true,
+        });
         return { value: s.score, details: { stats } };
       });
     case 'rouge1':
     case 'rouge2':
     case 'rougeL':
-      return make((c) => {
+    case 'rougeLsum':
+      return make(async (c) => {
+        const tokenize = rougeTokenizer(spec.tokenizer, await jaFor(spec.tokenizer));
         const best = refs(c.expected)
-          .map((r) => rougeScore(r, asText(c.output), spec.type))
+          .map((r) => rougeScore(r, asText(c.output), spec.type, tokenize))
           .reduce((a, b) => (b.fmeasure > a.fmeasure ? b : a));
         return { value: best.fmeasure, details: { precision: best.precision, recall: best.recall } };
       });
@@ -190,8 +209,9 @@ export function buildMetric(specIn: MetricSpec | string, services: MetricService
       const model = spec.model ?? 'openai:text-embedding-3-small';
       return make(async (c) => {
         const embed = services.embed ?? defaultEmbed(services.config);
-        const [a, b] = await embed([asText(c.output), asText(c.expected)], { model, signal: c.signal });
-        return { value: cosine(a, b), details: { model } };
+        const references = refs(c.expected);
+        const [a, ...bs] = await embed([asText(c.output), ...references], { model, signal: c.signal });
+        return { value: Math.max(...bs.map((b) => cosine(a, b))), details: { model } };
       });
     }
     case 'llm_judge': {
@@ -202,7 +222,7 @@ export function buildMetric(specIn: MetricSpec | string, services: MetricService
           rubric: spec.rubric,
           input: c.inputs,
           output: asText(c.output),
-          expected: c.expected === undefined ? undefined : asText(c.expected),
+          expected: c.expected === undefined ? undefined : refs(c.expected).join('\n'),
           scale,
           passAt: spec.passAt,
           signal: c.signal,

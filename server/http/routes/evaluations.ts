@@ -246,7 +246,7 @@ export const evaluationsRoutes: RouteModule = (ctx) => {
       res,
       format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8',
       `evaluation-${e.id}.${format}`,
-      exportResults(svc().store, e.id, format),
+      exportResults(svc().store, e.id, format, { bom: req.query.bom === '1' || req.query.bom === 'true' }),
     );
   });
 
