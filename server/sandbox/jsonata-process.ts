@@ -1,0 +1,51 @@
+/**
+ * Body of a JSONata child process (server/sandbox/jsonata-pool.ts): evaluates one expression
+ * at a time, in arrival order, and answers with plain JSON, a boolean, or an error code. The
+ * server owns the hard edges: it kills a process that overruns its time box, and the
+ * process's heap is capped (`--max-old-space-size`), so a runaway builtin ends this process,
+ * never the server.
+ */
+import { evaluateInThread, type JsonataResultKind } from '../runtime/jsonata-engine';
+import { warmRegexWorker } from '../runtime/regex-guard';
+import { NodeError } from '../runtime/types';
+
+export interface JsonataRequest {
+  id: number;
+  expression: string;
+  input: unknown;
+  /** Variable bindings; `'input'` binds the input object's own keys (transform does this). */
+  bindings?: Record<string, unknown> | 'input';
+  as: JsonataResultKind;
+}
+
+export type JsonataReply =
+  { id: number; ok: true; value: unknown } | { id: number; ok: false; code: string; message: string };
+
+const send = process.send?.bind(process);
+if (!send) throw new Error('jsonata-process must run as a child process with an IPC channel');
+// the server going away ends this process
+process.on('disconnect', () => process.exit(0));
+
+async function answer(req: JsonataRequest): Promise<void> {
+  const bindings =
+    req.bindings === 'input'
+      ? req.input && typeof req.input === 'object'
+        ? (req.input as Record<string, unknown>)
+        : undefined
+      : req.bindings;
+  let reply: JsonataReply;
+  try {
+    reply = { id: req.id, ok: true, value: await evaluateInThread(req.expression, req.input, bindings, req.as) };
+  } catch (err) {
+    const code = err instanceof NodeError ? err.code : 'jsonata_error';
+    reply = { id: req.id, ok: false, code, message: err instanceof Error ? err.message : String(err) };
+  }
+  send!(reply);
+}
+
+let chain: Promise<void> = Promise.resolve();
+process.on('message', (req: JsonataRequest) => {
+  chain = chain.then(() => answer(req));
+});
+warmRegexWorker();
+send({ ready: true });
