@@ -82,6 +82,8 @@ class JsonataChild {
   dead = false;
   /** Sent and not answered yet, oldest first (the first one is running). */
   readonly inFlight: Job[] = [];
+  /** Requests not written yet: sent together at the end of the current tick. */
+  private outbox: JsonataRequest[] = [];
   private timer?: ReturnType<typeof setTimeout>;
 
   constructor(private readonly pool: JsonataPool) {
@@ -95,22 +97,24 @@ class JsonataChild {
       () => this.kill(fail('jsonata_error', 'the JSONata process did not start in time')),
       START_TIMEOUT_MS,
     );
-    this.child.on('message', (msg: JsonataReply | { ready: true }) => {
-      if ('ready' in msg) {
+    this.child.on('message', (msg: JsonataReply[] | { ready: true }) => {
+      if (!Array.isArray(msg)) {
         clearTimeout(this.timer);
         this.ready = true;
         this.pool.dispatch();
         return;
       }
-      const job = this.inFlight[0];
-      if (!job || job.req.id !== msg.id) return;
-      this.inFlight.shift();
-      this.armHead();
-      if (!job.cancelled) {
-        job.cleanup();
-        if (msg.ok) job.resolve(msg.value);
-        else job.reject(fail(msg.code, msg.message, job.path));
+      for (const reply of msg) {
+        const job = this.inFlight[0];
+        if (!job || job.req.id !== reply.id) continue;
+        this.inFlight.shift();
+        if (!job.cancelled) {
+          job.cleanup();
+          if (reply.ok) job.resolve(reply.value);
+          else job.reject(fail(reply.code, reply.message, job.path));
+        }
       }
+      this.armHead();
       this.pool.dispatch();
     });
     this.child.on('error', (err) =>
@@ -133,16 +137,21 @@ class JsonataChild {
   }
 
   send(job: Job): void {
-    try {
-      if (!this.child.connected) throw new Error('the process is gone');
-      this.child.send(job.req);
-    } catch (err) {
-      job.cleanup();
-      job.reject(fail('jsonata_error', `the input cannot be sent to JSONata: ${(err as Error).message}`, job.path));
-      return;
-    }
     this.inFlight.push(job);
     if (this.inFlight.length === 1) this.armHead();
+    this.outbox.push(job.req);
+    if (this.outbox.length === 1) queueMicrotask(() => this.flush());
+  }
+
+  private flush(): void {
+    const batch = this.outbox;
+    this.outbox = [];
+    if (this.dead || batch.length === 0) return;
+    if (!this.child.connected) {
+      this.kill(fail('jsonata_error', 'the JSONata process is gone', this.inFlight[0]?.path));
+      return;
+    }
+    this.child.send(batch);
   }
 
   /** A job cancelled by its caller: stop it if it is running, else drop its answer. */

@@ -26,26 +26,42 @@ if (!send) throw new Error('jsonata-process must run as a child process with an 
 // the server going away ends this process
 process.on('disconnect', () => process.exit(0));
 
-async function answer(req: JsonataRequest): Promise<void> {
+async function answer(req: JsonataRequest): Promise<JsonataReply> {
   const bindings =
     req.bindings === 'input'
       ? req.input && typeof req.input === 'object'
         ? (req.input as Record<string, unknown>)
         : undefined
       : req.bindings;
-  let reply: JsonataReply;
   try {
-    reply = { id: req.id, ok: true, value: await evaluateInThread(req.expression, req.input, bindings, req.as) };
+    return { id: req.id, ok: true, value: await evaluateInThread(req.expression, req.input, bindings, req.as) };
   } catch (err) {
     const code = err instanceof NodeError ? err.code : 'jsonata_error';
-    reply = { id: req.id, ok: false, code, message: err instanceof Error ? err.message : String(err) };
+    return { id: req.id, ok: false, code, message: err instanceof Error ? err.message : String(err) };
   }
-  send!(reply);
 }
 
+// Requests arrive in batches and answers leave in batches (one IPC message each way for many
+// evaluations when a map keeps several in flight); answers are sent when no request is left,
+// or every 20 ms, so the server's deadline for the oldest one stays accurate.
 let chain: Promise<void> = Promise.resolve();
-process.on('message', (req: JsonataRequest) => {
-  chain = chain.then(() => answer(req));
+let outbox: JsonataReply[] = [];
+let pending = 0;
+let lastFlush = performance.now();
+function flush(): void {
+  if (outbox.length) send!(outbox);
+  outbox = [];
+  lastFlush = performance.now();
+}
+process.on('message', (reqs: JsonataRequest[]) => {
+  for (const req of reqs) {
+    pending++;
+    chain = chain.then(async () => {
+      outbox.push(await answer(req));
+      pending--;
+      if (pending === 0 || performance.now() - lastFlush > 20) flush();
+    });
+  }
 });
 warmRegexWorker();
 send({ ready: true });
