@@ -40,11 +40,6 @@ class SyncRegexWorker {
   private state?: Int32Array;
   private seq = 0;
 
-  /** Start the worker ahead of the first costly match (a JSONata worker does at its start). */
-  warm(): void {
-    if (!this.worker) this.start();
-  }
-
   run(
     source: string,
     flags: number,
@@ -119,11 +114,6 @@ class SyncRegexWorker {
 }
 
 const regexWorker = new SyncRegexWorker();
-
-/** Start this thread's regex worker now, so the first costly match does not wait for it. */
-export function warmRegexWorker(): void {
-  regexWorker.warm();
-}
 
 /** How many matches went to the worker so far (for tests). */
 export function outOfLineRegexRequests(): number {
