@@ -92,11 +92,15 @@ class JsonataChild {
       serialization: 'json',
       stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
     });
+    // an idle pool keeps no process alive (a CLI run exits when its work is done): the child
+    // and its channel are referenced only while evaluations wait for it (`hold`)
     this.child.unref();
+    this.child.channel?.unref();
     this.timer = setTimeout(
       () => this.kill(fail('jsonata_error', 'the JSONata process did not start in time')),
       START_TIMEOUT_MS,
     );
+    this.timer.unref();
     this.child.on('message', (msg: JsonataReply[] | { ready: true }) => {
       if (!Array.isArray(msg)) {
         clearTimeout(this.timer);
@@ -130,6 +134,13 @@ class JsonataChild {
           : fail('jsonata_error', `the JSONata process exited (${signal ?? `code ${code}`})`, path),
       );
     });
+  }
+
+  /** Keep this process alive while `busy` (work waits for the child's answer). */
+  hold(busy: boolean): void {
+    if (this.dead) return;
+    if (busy) this.child.channel?.ref();
+    else this.child.channel?.unref();
   }
 
   get free(): boolean {
@@ -252,10 +263,11 @@ export class JsonataPool {
       for (const w of this.children) if (w.free && (!best || w.inFlight.length < best.inFlight.length)) best = w;
       if (!best || (best.inFlight.length > 0 && this.children.length < this.opts.size)) {
         if (this.children.length < this.opts.size) this.children.push(new JsonataChild(this));
-        if (!best) return;
+        if (!best) break;
       }
       best.send(this.queue.shift()!);
     }
+    for (const c of this.children) c.hold(this.queue.length > 0 || c.inFlight.length > 0);
   }
 
   requeue(jobs: Job[]): void {
