@@ -13,6 +13,10 @@ const BENCHES: Record<string, { file: string; about: string }> = {
     file: 'runtime/nodes.ts',
     about: 'per-node scheduler overhead on a 200-node DAG (target ≤ 50 µs/node)',
   },
+  'runtime-jsonata': {
+    file: 'runtime/jsonata.ts',
+    about: 'JSONata through the child-process pool vs on the calling thread (p50 added latency, throughput)',
+  },
   'runtime-prompt': {
     file: 'runtime/prompt.ts',
     about: 'added latency of a one-prompt run vs bare ChatOpenAI (target ≤ 1 ms at p50)',

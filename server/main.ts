@@ -4,9 +4,12 @@
  */
 import { loadConfig, type Config } from './config';
 import { createLogger, startServer } from './app';
+import { warmJsonataPool } from './runtime/jsonata';
 
 export async function serve(config: Config = loadConfig()): Promise<void> {
   const logger = createLogger(config);
+  // JSONata runs in child processes: start them now, not on the first condition or transform
+  warmJsonataPool();
   const server = await startServer(config, { logger });
   const { flows, problems } = await server.app.context.flows.list();
   logger.info(

@@ -34,6 +34,8 @@ export interface IngestItem {
   /** 0..1 within this item (parse → chunk → embed → write). */
   progress: number;
   error?: { code: string; message: string };
+  /** Times this item was started; counted before each start, so a start the process did not survive counts too. */
+  attempts?: number;
   docId?: string;
   chunks?: number;
 }

@@ -27,6 +27,9 @@ import {
   type SearchOutcome,
 } from './types';
 
+/** Starts of one ingest item before it is given up (each start is counted in the database first). */
+export const MAX_INGEST_ATTEMPTS = 3;
+
 export interface KnowledgeServiceOptions {
   config: Pick<Config, 'dataDir' | 'providers' | 'httpAllowHosts'>;
   storage: Storage;
@@ -85,7 +88,11 @@ export class KnowledgeService implements KnowledgeSearch {
     return e;
   }
 
-  /** Heal interrupted writes and resume unfinished jobs. Call once at server start. */
+  /**
+   * Heal interrupted writes and resume unfinished jobs. Call once at server start. An item
+   * that was started MAX_INGEST_ATTEMPTS times without finishing is marked failed instead of
+   * being resumed, so a document that takes the process down is not replayed into a crash loop.
+   */
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
@@ -224,8 +231,23 @@ export class KnowledgeService implements KnowledgeSearch {
     for (const item of items) {
       if (this.abort.signal.aborted) return; // resumes after restart
       if (item.status !== 'queued' && item.status !== 'running') continue;
+      if ((item.attempts ?? 0) >= MAX_INGEST_ATTEMPTS) {
+        // started that many times and never finished: the process went down each time
+        Object.assign(item, {
+          status: 'failed',
+          progress: 1,
+          error: {
+            code: 'too_many_attempts',
+            message: `${item.name}: ingest started ${item.attempts} times without finishing (the server stopped while ingesting it); not retried again`,
+          },
+        });
+        if (item.path && this.isStaged(item.path)) await fs.rm(item.path, { force: true });
+        await save('running', true);
+        continue;
+      }
       item.status = 'running';
       item.progress = 0;
+      item.attempts = (item.attempts ?? 0) + 1;
       await save('running', true);
       try {
         const out = await ingestDocument(

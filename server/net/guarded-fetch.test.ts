@@ -19,6 +19,10 @@ const names: Record<string, string[]> = {
   'mapped.test': ['::ffff:169.254.169.254'],
 };
 const resolver: Resolver = async (host) => {
+  // An answer the socket layer refuses at once, without a packet leaving the machine (an
+  // IPv4 address handed over as IPv6: EINVAL), the way an IPv6-only name fails on an
+  // IPv4-only host (ENETUNREACH) or an address that is not there (EADDRNOTAVAIL).
+  if (host === 'unroutable.test') return [{ address: '127.0.0.1', family: 6 }];
   const a = names[host];
   if (!a) throw Object.assign(new Error(`no such test host ${host}`), { code: 'ENOTFOUND' });
   return a.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
@@ -246,6 +250,23 @@ describe('guardedFetch on allowed hosts', () => {
     const e2 = await guardedFetch('http://127.0.0.1:1/', { allowHosts: ['127.0.0.1'] }).catch((e: unknown) => e);
     expect((e2 as NodeError).code).toBe('http_error');
     expect((e2 as NodeError).message).toContain('ECONNREFUSED');
+  });
+
+  it('reports a connect error the OS raises at once as http_error (it used to be an uncaught socket error)', async () => {
+    const direct = await guardedFetch(`http://unroutable.test:${port}/ok`, {
+      resolver,
+      allowHosts: ['unroutable.test'],
+    }).catch((e: unknown) => e);
+    expect(direct).toBeInstanceOf(NodeError);
+    expect(direct).toMatchObject({ code: 'http_error', retryable: true });
+    expect((direct as NodeError).message).toMatch(/request to http:\/\/unroutable\.test:\d+ failed: E[A-Z]+/);
+    // the same on a redirect hop a third-party server points at
+    const hop = await guardedFetch(
+      `http://allowed.test:${port}/redirect?to=${encodeURIComponent(`http://unroutable.test:${port}/ok`)}`,
+      { resolver, allowHosts: ['allowed.test', 'unroutable.test'] },
+    ).catch((e: unknown) => e);
+    expect(hop).toMatchObject({ code: 'http_error' });
+    expect((hop as NodeError).message).toContain('unroutable.test');
   });
 });
 

@@ -116,10 +116,19 @@ async function vet(url: URL, allowHosts: readonly string[], resolver: Resolver):
   return addrs[0];
 }
 
+/**
+ * A lookup that answers with the vetted address. It answers asynchronously, as dns.lookup
+ * does: answered synchronously, the socket connects inside `http.request()` itself, and a
+ * connect error raised at once by the OS (ENETUNREACH for an IPv6 address on an IPv4-only
+ * host, EADDRNOTAVAIL, EINVAL…) is emitted on the socket before the request has attached
+ * its error listener, an uncaught 'error' event that ends the process.
+ */
 function pinnedLookup(pin: ResolvedAddress): LookupFunction {
   return ((_host: string, options: { all?: boolean }, cb: (...args: unknown[]) => void) => {
-    if (options?.all) cb(null, [{ address: pin.address, family: pin.family }]);
-    else cb(null, pin.address, pin.family);
+    setImmediate(() => {
+      if (options?.all) cb(null, [{ address: pin.address, family: pin.family }]);
+      else cb(null, pin.address, pin.family);
+    });
   }) as unknown as LookupFunction;
 }
 
@@ -183,7 +192,8 @@ function oneHop(
     };
     const onAbort = (): void => finish(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
     signal.addEventListener('abort', onAbort, { once: true });
-    req.once('error', (err) =>
+    // `on`, not `once`: a second error (a socket dying after the first) must not go uncaught
+    req.on('error', (err) =>
       finish(
         signal.aborted
           ? (signal.reason as Error)

@@ -74,3 +74,45 @@ export function postBigBody(
     pump();
   });
 }
+
+export const BOUNDARY = 'braid-test-boundary';
+
+/** A multipart body with one file part whose content and closing boundary never arrive in full. */
+export function truncatedMultipart(field: string, filename: string): Buffer {
+  return Buffer.from(
+    `--${BOUNDARY}\r\n` +
+      `Content-Disposition: form-data; name="${field}"; filename="${filename}"\r\n` +
+      'Content-Type: text/plain\r\n\r\n' +
+      '質問,答え\n東京はどこ？,日本\n'.repeat(200),
+  );
+}
+
+/** POST a raw body (its end is the end of the request) and read the answer. */
+export function postRaw(
+  baseUrl: string,
+  urlPath: string,
+  body: Buffer,
+  contentType = `multipart/form-data; boundary=${BOUNDARY}`,
+): Promise<{ status: number; body: string }> {
+  const u = new URL(baseUrl);
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: u.hostname,
+        port: u.port,
+        method: 'POST',
+        path: urlPath,
+        agent: false,
+        headers: { 'content-type': contentType, 'content-length': String(body.length) },
+      },
+      (res) => {
+        const parts: Buffer[] = [];
+        res.on('data', (c: Buffer) => parts.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(parts).toString('utf8') }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}

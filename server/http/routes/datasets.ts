@@ -2,14 +2,14 @@
  * Datasets: upload (raw CSV/JSONL body or multipart `file`), list, get, versions,
  * rows (preview/pages), append rows, delete. Uploads are streamed into storage.
  */
-import type { Request } from 'express';
-import busboy from 'busboy';
+import type { Request, Response } from 'express';
 import { Readable } from 'node:stream';
 import { DatasetError, type ImportResult } from '../../datasets/store';
 import { evaluationServiceFor } from '../../evaluation/http-context';
 import type { RouteModule } from '../context';
 import { createRouter } from '../context';
 import { HttpError } from '../errors';
+import { readMultipart } from '../multipart';
 import { LIMIT, OFFSET, queryInt } from '../query';
 
 export function datasetHttpError(e: unknown): HttpError | undefined {
@@ -66,10 +66,17 @@ function jsonRowsStream(body: unknown): Readable {
   return Readable.from(body.map((row) => `${JSON.stringify(row)}\n`));
 }
 
+interface UploadSource {
+  stream: Readable;
+  filename?: string;
+  contentType?: string;
+  fields: Record<string, string>;
+  /** Why the multipart body failed, once it has (a 400 for a malformed body). */
+  failure?: () => HttpError | undefined;
+}
+
 /** The upload stream: the multipart `file` part, the raw body, or JSON rows. */
-function uploadStream(
-  req: Request,
-): Promise<{ stream: Readable; filename?: string; contentType?: string; fields: Record<string, string> }> {
+function uploadStream(req: Request, res: Response): Promise<UploadSource> {
   const ct = req.get('content-type') ?? '';
   const mime = ct.split(';')[0].trim().toLowerCase();
   if (isJsonType(mime))
@@ -83,27 +90,22 @@ function uploadStream(
   return new Promise((resolve, reject) => {
     const fields: Record<string, string> = {};
     let got = false;
-    let bb: busboy.Busboy;
-    try {
-      bb = busboy({ headers: req.headers, limits: { files: 1, fields: 20 } });
-    } catch (err) {
-      reject(new HttpError(400, 'invalid_body', `bad multipart body: ${(err as Error).message}`));
-      return;
-    }
-    bb.on('field', (name, value) => {
-      fields[name] = value;
+    const mp = readMultipart(req, res, {
+      limits: { files: 1, fields: 20 },
+      onField: (name, value) => (fields[name] = value),
+      onFile: (_name, file, info) => {
+        got = true;
+        resolve({ stream: file, filename: info.filename, contentType: info.mimeType, fields, failure: mp.error });
+      },
     });
-    bb.on('file', (_name, file, info) => {
-      got = true;
-      resolve({ stream: file, filename: info.filename, contentType: info.mimeType, fields });
-    });
-    bb.on('error', (err) =>
-      reject(new HttpError(400, 'invalid_body', `bad multipart body: ${(err as Error).message}`)),
+    mp.done.then(
+      () => {
+        if (!got) reject(new HttpError(400, 'missing_file', 'the multipart body has no file part'));
+      },
+      (err: HttpError) => {
+        if (!got) reject(err);
+      },
     );
-    bb.on('close', () => {
-      if (!got) reject(new HttpError(400, 'missing_file', 'the multipart body has no file part'));
-    });
-    req.pipe(bb);
   });
 }
 
@@ -115,29 +117,38 @@ export const datasetsRoutes: RouteModule = (ctx) => {
     res.json({ datasets: await ds().list() });
   });
 
-  const upload = async (req: Request, target: { datasetId: string } | undefined): Promise<ImportResult> => {
-    const up = await uploadStream(req);
+  const upload = async (
+    req: Request,
+    res: Response,
+    target: { datasetId: string } | undefined,
+  ): Promise<ImportResult> => {
+    const up = await uploadStream(req, res);
     const name = String(req.query.name ?? up.fields.name ?? up.filename?.replace(/\.[^.]+$/, '') ?? '').trim();
     if (!target && !name) throw new HttpError(400, 'missing_name', 'give the dataset a name (?name=… or a file name)');
-    return withDatasetErrors(() =>
-      ds().importStream(
-        target ?? { name, description: typeof req.query.description === 'string' ? req.query.description : undefined },
-        up.stream,
-        {
-          filename: up.filename,
-          contentType: up.contentType,
-        },
-      ),
-    );
+    try {
+      return await withDatasetErrors(() =>
+        ds().importStream(
+          target ?? {
+            name,
+            description: typeof req.query.description === 'string' ? req.query.description : undefined,
+          },
+          up.stream,
+          { filename: up.filename, contentType: up.contentType },
+        ),
+      );
+    } catch (err) {
+      // a malformed multipart body surfaces as a failed read of the file part: answer why
+      throw up.failure?.() ?? err;
+    }
   };
 
   r.post('/api/datasets', async (req, res) => {
-    const result = await upload(req, undefined);
+    const result = await upload(req, res, undefined);
     res.status(201).json(result);
   });
 
   r.post('/api/datasets/:id/versions', async (req, res) => {
-    const result = await upload(req, { datasetId: String(req.params.id) });
+    const result = await upload(req, res, { datasetId: String(req.params.id) });
     res.status(result.reused ? 200 : 201).json(result);
   });
 

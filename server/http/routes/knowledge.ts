@@ -5,7 +5,6 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import busboy from 'busboy';
 import type { NextFunction, Request, Response } from 'express';
 import { knowledgeServiceFor, KnowledgeError, type KnowledgeService } from '../../knowledge/index';
 import type { NewIngestItem } from '../../knowledge/service';
@@ -13,6 +12,7 @@ import { seedExampleKnowledgeBase } from '../../knowledge/seed';
 import type { AppContext, RouteModule } from '../context';
 import { createRouter } from '../context';
 import { HttpError } from '../errors';
+import { readMultipart } from '../multipart';
 
 type Handler = (req: Request, res: Response) => Promise<void>;
 
@@ -57,58 +57,28 @@ function tooLarge(limit: number): HttpError {
 /**
  * Stream multipart files to the staging folder, capping each at the per-file limit without
  * buffering it, and the whole request at `limit` bytes: past it, reading stops, the staged
- * files are closed and the promise rejects with 413 (the caller removes the folder).
+ * files are closed and the promise rejects with 413. A malformed body (server/http/
+ * multipart.ts) rejects with 400. Either way every staged file is closed first, so the
+ * caller's cleanup removes them all.
  */
-function receiveUpload(
+async function receiveUpload(
   req: Request,
   res: Response,
   svc: KnowledgeService,
   stageDir: string,
   limit: number,
 ): Promise<{ items: NewIngestItem[]; fields: Record<string, string> }> {
-  return new Promise((resolve, reject) => {
-    let bb: busboy.Busboy;
-    try {
-      bb = busboy({
-        headers: req.headers,
-        // fields are kept in memory: bound their number and size (busboy's default is unlimited)
-        limits: { fileSize: svc.maxFileBytes, files: MAX_FILES, fields: 50, fieldSize: 64 * 1024 },
-        defParamCharset: 'utf8',
-      });
-    } catch {
-      reject(new HttpError(400, 'invalid_body', 'send files as multipart/form-data (field "files")'));
-      return;
-    }
-    const items: NewIngestItem[] = [];
-    const fields: Record<string, string> = {};
-    const writes: Array<Promise<void>> = [];
-    const outs: fs.WriteStream[] = [];
-    let failed = false;
-    /** Stop reading, close every staged file, then reject (so the caller's cleanup removes them all). */
-    const fail = (err: HttpError): void => {
-      if (failed) return;
-      failed = true;
-      req.unpipe(bb);
-      req.removeListener('data', count);
-      req.pause();
-      // the rest of the body is never read: close the connection after the answer
-      res.setHeader('Connection', 'close');
-      for (const out of outs) out.destroy();
-      void Promise.all(writes).then(() => reject(err));
-    };
-    let received = 0;
-    const count = (chunk: Buffer): void => {
-      received += chunk.length;
-      if (received > limit) fail(tooLarge(limit));
-    };
-    req.on('data', count);
-    fs.mkdirSync(stageDir, { recursive: true });
-    bb.on('field', (name, value) => (fields[name] = value));
-    bb.on('file', (_field, stream, info) => {
-      if (failed) {
-        stream.resume();
-        return;
-      }
+  const items: NewIngestItem[] = [];
+  const fields: Record<string, string> = {};
+  const writes: Array<Promise<void>> = [];
+  const outs: fs.WriteStream[] = [];
+  fs.mkdirSync(stageDir, { recursive: true });
+  const mp = readMultipart(req, res, {
+    // fields are kept in memory: bound their number and size (busboy's default is unlimited)
+    limits: { fileSize: svc.maxFileBytes, files: MAX_FILES, fields: 50, fieldSize: 64 * 1024 },
+    defParamCharset: 'utf8',
+    onField: (name, value) => (fields[name] = value),
+    onFile: (_field, stream, info) => {
       const name = path.basename(info.filename || 'unnamed').slice(0, 255);
       const dest = path.join(stageDir, `${items.length}-${randomUUID().slice(0, 8)}`);
       const item: NewIngestItem = { name, kind: 'file', path: dest };
@@ -124,21 +94,33 @@ function receiveUpload(
         stream.resume();
       });
       writes.push(
-        new Promise<void>((res) => {
-          out.on('close', res);
-          out.on('error', () => res());
+        new Promise<void>((done) => {
+          out.on('close', done);
+          out.on('error', () => done());
         }),
       );
       stream.pipe(out);
-    });
-    bb.on('filesLimit', () => fail(new HttpError(413, 'too_many_files', `at most ${MAX_FILES} files per upload`)));
-    bb.on('fieldsLimit', () => fail(new HttpError(413, 'too_many_fields', 'at most 50 form fields per upload')));
-    bb.on('error', (err) => fail(new HttpError(400, 'invalid_body', `bad multipart body: ${(err as Error).message}`)));
-    bb.on('close', () => {
-      if (!failed) void Promise.all(writes).then(() => resolve({ items, fields }));
-    });
-    req.pipe(bb);
+    },
+    onFilesLimit: () => new HttpError(413, 'too_many_files', `at most ${MAX_FILES} files per upload`),
+    onFieldsLimit: () => new HttpError(413, 'too_many_fields', 'at most 50 form fields per upload'),
   });
+  let received = 0;
+  const count = (chunk: Buffer): void => {
+    received += chunk.length;
+    if (received > limit) mp.stop(tooLarge(limit));
+  };
+  req.on('data', count);
+  try {
+    await mp.done;
+  } catch (err) {
+    // a part cut short never ends its file: close them all before the caller removes the folder
+    for (const out of outs) out.destroy();
+    throw err;
+  } finally {
+    req.removeListener('data', count);
+    await Promise.all(writes);
+  }
+  return { items, fields };
 }
 
 export const knowledgeRoutes: RouteModule = (ctx: AppContext) => {

@@ -1,5 +1,5 @@
 import type { NodeConfig } from '../../../shared';
-import { evaluateJsonata, jsonataTruthy } from '../jsonata';
+import { testJsonata } from '../jsonata';
 import type { Executor } from '../types';
 
 /**
@@ -11,8 +11,8 @@ export const conditionExecutor: Executor<NodeConfig<'condition'>> = async (ctx) 
   const input = ctx.inputs.input;
   let taken = otherwise;
   for (let k = 0; k < branches.length; k++) {
-    const value = await evaluateJsonata(branches[k].when, input, undefined, `config.branches.${k}.when`);
-    if (jsonataTruthy(value)) {
+    const path = `config.branches.${k}.when`;
+    if (await testJsonata(branches[k].when, input, { path, signal: ctx.signal })) {
       taken = branches[k].name;
       break;
     }

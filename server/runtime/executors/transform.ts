@@ -1,5 +1,5 @@
 import { renderTemplate, type NodeConfig } from '../../../shared';
-import { evaluateJsonata, toPlainJson } from '../jsonata';
+import { evaluateJsonata } from '../jsonata';
 import { NodeError, type Executor } from '../types';
 
 /** Reshape data: a mustache template into a string, or a JSONata expression into JSON. */
@@ -18,6 +18,10 @@ export const transformExecutor: Executor<NodeConfig<'transform'>> = async (ctx) 
     return { outputs: { result } };
   }
   // `$` is the object of declared inputs; each input is also bound as `$name`.
-  const value = await evaluateJsonata(config.expression, ctx.inputs, ctx.inputs, 'config.expression');
-  return { outputs: { result: toPlainJson(value, 'config.expression') } };
+  const result = await evaluateJsonata(config.expression, ctx.inputs, {
+    bindInputs: true,
+    path: 'config.expression',
+    signal: ctx.signal,
+  });
+  return { outputs: { result } };
 };

@@ -1,0 +1,238 @@
+/**
+ * The process must survive (issue 9, items 1–3): each class of hostile request is sent to a
+ * REAL server process (`node bin/braid.js serve`), and `/api/health` must still answer after
+ * it. Before the fixes, each of these ended the process:
+ * - a fetch whose connect fails at once (ENETUNREACH / EADDRNOTAVAIL / EINVAL), by the HTTP
+ *   tool or knowledge-base URL ingestion;
+ * - a multipart upload whose closing boundary never comes;
+ * - a JSONata builtin that builds a huge value;
+ * and an ingest item the process did not survive was replayed at every start, forever.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { postRaw, truncatedMultipart } from './support';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const DNS_HOOK = pathToFileURL(fileURLToPath(new URL('./fixtures/unroutable-dns.mjs', import.meta.url))).href;
+
+interface Server {
+  url: string;
+  child: ChildProcess;
+  exited: Promise<number | null>;
+  output: () => string;
+}
+
+const started: ChildProcess[] = [];
+
+/** Start `braid serve` on a free loopback port and wait for its "running" line. */
+async function serve(dir: string, env: Record<string, string> = {}): Promise<Server> {
+  const child = spawn(process.execPath, ['--import', DNS_HOOK, path.join(ROOT, 'bin', 'braid.js'), 'serve'], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH,
+      HOME: dir,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      BRAID_FLOWS_DIR: path.join(dir, 'flows'),
+      BRAID_DATA_DIR: path.join(dir, 'data'),
+      BRAID_LOG_LEVEL: 'warn',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  started.push(child);
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`braid serve did not start: ${out}`)), 60_000);
+    const onData = (): void => {
+      const m = /Braid is running at (http:\/\/\S+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    };
+    child.stdout?.on('data', onData);
+    void exited.then((code) => reject(new Error(`braid serve exited (${code}): ${out}`)));
+  });
+  return { url, child, exited, output: () => out };
+}
+
+async function api(s: Server, p: string, json?: unknown): Promise<Response> {
+  return fetch(`${s.url}${p}`, {
+    method: json === undefined ? 'GET' : 'POST',
+    ...(json === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(json) }),
+  });
+}
+
+async function expectAlive(s: Server): Promise<void> {
+  const res = await api(s, '/api/health').catch((e: unknown) => e);
+  expect(res, `the server died:\n${s.output().slice(-2000)}`).toBeInstanceOf(Response);
+  expect((res as Response).status).toBe(200);
+  expect(s.child.exitCode).toBeNull();
+}
+
+function flowFile(id: string, node: Record<string, unknown>, inPort: string, outPort: string): string {
+  return JSON.stringify({
+    schemaVersion: 1,
+    id,
+    name: id,
+    inputs: [{ name: 'x', type: 'string', required: true }],
+    outputs: [{ name: 'y', type: 'json' }],
+    nodes: [
+      { id: 'in', type: 'input', position: { x: 0, y: 0 } },
+      { id: 'n', position: { x: 0, y: 0 }, ...node },
+      { id: 'out', type: 'output', position: { x: 0, y: 0 } },
+    ],
+    edges: [
+      { source: 'in', sourcePort: 'x', target: 'n', targetPort: inPort },
+      { source: 'n', sourcePort: outPort, target: 'out', targetPort: 'y' },
+    ],
+  });
+}
+
+let dir: string;
+let server: Server;
+
+beforeAll(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'braid-survival-'));
+  fs.mkdirSync(path.join(dir, 'flows'));
+  fs.writeFileSync(
+    path.join(dir, 'flows', 'unroutable.flow.json'),
+    flowFile(
+      'unroutable',
+      {
+        type: 'tool',
+        config: { kind: 'http', method: 'GET', url: 'http://v6-only.test:9/{{x}}', responseType: 'text' },
+      },
+      'x',
+      'body',
+    ),
+  );
+  fs.writeFileSync(
+    path.join(dir, 'flows', 'pad.flow.json'),
+    flowFile(
+      'pad',
+      {
+        type: 'transform',
+        config: {
+          mode: 'jsonata',
+          expression: '$pad(x, 300000000)',
+          inputs: [{ name: 'x', type: 'string', required: true }],
+        },
+      },
+      'x',
+      'result',
+    ),
+  );
+  server = await serve(dir, { BRAID_HTTP_ALLOW_HOSTS: 'v6-only.test' });
+}, 90_000);
+
+afterAll(() => {
+  for (const c of started) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('a real server survives', () => {
+  it('an HTTP tool whose connection fails at once: the node fails with http_error', async () => {
+    const res = await api(server, '/api/flows/unroutable/runs', { inputs: { x: 'こんにちは' } });
+    const body = (await res.json()) as { status?: string; error?: { code: string; message: string } };
+    expect(JSON.stringify(body)).toMatch(/http_error/);
+    expect(JSON.stringify(body)).toMatch(/v6-only\.test/);
+    await expectAlive(server);
+  });
+
+  it('knowledge-base URL ingestion of such a host: the job item fails', async () => {
+    expect((await api(server, '/api/knowledge-bases', { name: 'web' })).status).toBe(201);
+    const job = (await (
+      await api(server, '/api/knowledge-bases/web/urls', { url: 'http://v6-only.test:9/資料' })
+    ).json()) as {
+      id: string;
+    };
+    let status = '';
+    let items: Array<{ status: string; error?: { code: string } }> = [];
+    for (let i = 0; i < 100 && !['failed', 'succeeded'].includes(status); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      ({ status, items } = (await (await api(server, `/api/knowledge-bases/web/jobs/${job.id}`)).json()) as {
+        status: string;
+        items: Array<{ status: string; error?: { code: string } }>;
+      });
+    }
+    expect(status).toBe('failed');
+    expect(items[0]).toMatchObject({ status: 'failed', error: { code: 'fetch_failed' } });
+    await expectAlive(server);
+  });
+
+  it('a multipart upload whose closing boundary never comes: 400', async () => {
+    const res = await postRaw(server.url, '/api/knowledge-bases/web/documents', truncatedMultipart('files', 'a.txt'));
+    expect(res.status).toBe(400);
+    const ds = await postRaw(server.url, '/api/datasets?name=cut', truncatedMultipart('file', 'a.csv'));
+    expect(ds.status).toBe(400);
+    await expectAlive(server);
+  });
+
+  it('a JSONata builtin that builds a huge string: the node fails with a JSONata limit error', async () => {
+    const res = await api(server, '/api/flows/pad/runs', { inputs: { x: '東京' } });
+    const text = JSON.stringify(await res.json());
+    expect(text).toMatch(/jsonata_(timeout|resource_limit)/);
+    await expectAlive(server);
+  });
+});
+
+describe('an ingest item the process does not survive', () => {
+  it('is marked failed after a bounded number of starts, not replayed at every start', async () => {
+    // a page that never answers: the item stays "running" until the process is killed
+    let hits = 0;
+    const hang = http.createServer(() => void hits++);
+    await new Promise<void>((r) => hang.listen(0, '127.0.0.1', () => r()));
+    const port = (hang.address() as AddressInfo).port;
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'braid-ingest-loop-'));
+    fs.mkdirSync(path.join(home, 'flows'));
+    const env = { BRAID_HTTP_ALLOW_HOSTS: '127.0.0.1' };
+    try {
+      let s = await serve(home, env);
+      expect((await api(s, '/api/knowledge-bases', { name: 'loop' })).status).toBe(201);
+      const job = (await (
+        await api(s, '/api/knowledge-bases/loop/urls', { url: `http://127.0.0.1:${port}/ページ` })
+      ).json()) as {
+        id: string;
+      };
+      for (let start = 1; start <= 3; start++) {
+        await expect.poll(() => hits, { timeout: 30_000 }).toBe(start);
+        s.child.kill('SIGKILL'); // the process goes down while the item is being ingested
+        await s.exited;
+        s = await serve(home, env);
+      }
+      // the fourth start gives the item up instead of fetching it again
+      let body: { status: string; items: Array<{ status: string; attempts?: number; error?: { code: string } }> } = {
+        status: '',
+        items: [],
+      };
+      await expect
+        .poll(
+          async () => {
+            body = (await (await api(s, `/api/knowledge-bases/loop/jobs/${job.id}`)).json()) as typeof body;
+            return body.status;
+          },
+          { timeout: 30_000 },
+        )
+        .toBe('failed');
+      expect(body.items[0]).toMatchObject({ status: 'failed', attempts: 3, error: { code: 'too_many_attempts' } });
+      expect(hits).toBe(3);
+      await expectAlive(s);
+      s.child.kill('SIGKILL');
+    } finally {
+      hang.closeAllConnections();
+      hang.close();
+      fs.rmSync(home, { recursive: true, force: true });
+    }
+  }, 240_000);
+});
