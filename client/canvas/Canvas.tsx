@@ -21,6 +21,7 @@ import { portsOf, useCatalog } from '../store/catalog';
 import { edgeId, fromRfEdge, toRfEdge } from '../store/convert';
 import { nodeTypes } from './FlowNodeView';
 import { connectionProblem } from './connect';
+import { useConnecting } from './connecting';
 import { DND_TYPE } from './Palette';
 import { DiffPicker } from './DiffPicker';
 
@@ -178,8 +179,23 @@ export function Canvas({ onAddAt }: { onAddAt: (type: string, pos: { x: number; 
     [addEdge, refuse],
   );
 
+  // While a connection is dragged, ports show whether they would accept it.
+  const onConnectStart = useCallback(
+    (_e: unknown, p: { nodeId: string | null; handleId: string | null; handleType: 'source' | 'target' | null }) => {
+      if (!p.nodeId || !p.handleId || !p.handleType) return;
+      const meta = useDoc.getState().meta;
+      const n = useDoc.getState().nodes.find((x) => x.id === p.nodeId);
+      if (!n) return;
+      const ports = portsOf(n.data, meta);
+      const port = (p.handleType === 'source' ? ports.outputs : ports.inputs).find((x) => x.name === p.handleId);
+      if (port) useConnecting.setState({ from: { nodeId: p.nodeId, handleType: p.handleType, portType: port.type } });
+    },
+    [],
+  );
+
   const onConnectEnd = useCallback(
     (_e: MouseEvent | TouchEvent, state: FinalConnectionState) => {
+      useConnecting.setState({ from: null });
       if (state.isValid || !state.fromHandle || !state.toHandle) return;
       const from = state.fromHandle;
       const to = state.toHandle;
@@ -222,6 +238,7 @@ export function Canvas({ onAddAt }: { onAddAt: (type: string, pos: { x: number; 
         onNodesChange={onNodesChange as never}
         onEdgesChange={onEdgesChange}
         onConnect={onConnect}
+        onConnectStart={onConnectStart}
         onConnectEnd={onConnectEnd}
         isValidConnection={isValidConnection}
         onNodeDragStart={beginDrag}

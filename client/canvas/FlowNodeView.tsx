@@ -9,6 +9,7 @@ import { useDerived } from '../store/derived';
 import { useUi } from '../store/uiStore';
 import { portsOf, useCatalog } from '../store/catalog';
 import { Icon } from '../ui/Icon';
+import { acceptsConnection, useConnecting } from './connecting';
 
 const NO_IO: { inputs: FlowIO[]; outputs: FlowIO[] } = { inputs: [], outputs: [] };
 const STATUS_LABEL: Record<string, string> = {
@@ -20,10 +21,18 @@ const STATUS_LABEL: Record<string, string> = {
   cancelled: 'cancelled',
 };
 
-function PortRow({ port, side }: { port: PortSpec; side: 'in' | 'out' }) {
+function PortRow({ port, side, nodeId }: { port: PortSpec; side: 'in' | 'out'; nodeId: string }) {
   const color = PORT_COLORS[port.type] ?? PORT_COLORS.any;
+  // While a connection is dragged: 'yes' / 'no' for this port (one primitive per port).
+  const accepts = useConnecting((s) =>
+    s.from ? (acceptsConnection(s.from, { nodeId, side, type: port.type }) ? 'yes' : 'no') : null,
+  );
   return (
-    <div className={`port port-${side}`} title={`${port.name}: ${port.type}${port.required ? ' (required)' : ''}`}>
+    <div
+      className={`port port-${side} ${accepts === 'yes' ? 'port-accepts' : accepts === 'no' ? 'port-refuses' : ''}`}
+      data-accepts={accepts ?? undefined}
+      title={`${port.name}: ${port.type}${port.required ? ' (required)' : ''}`}
+    >
       <Handle
         type={side === 'in' ? 'target' : 'source'}
         position={side === 'in' ? Position.Left : Position.Right}
@@ -84,12 +93,12 @@ export const FlowNodeView = memo(function FlowNodeView({ id, data, selected }: N
       <div className="bnode-ports">
         <div className="bnode-col">
           {ports.inputs.map((p) => (
-            <PortRow key={p.name} port={p} side="in" />
+            <PortRow key={p.name} port={p} side="in" nodeId={id} />
           ))}
         </div>
         <div className="bnode-col bnode-col-out">
           {ports.outputs.map((p) => (
-            <PortRow key={p.name} port={p} side="out" />
+            <PortRow key={p.name} port={p} side="out" nodeId={id} />
           ))}
         </div>
       </div>

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { newPage, readFlowFile, ROOT, screenshot } from './harness';
-import { browserSuite, MOD, selectNode } from './helpers';
+import { browserSuite, handle, MOD, selectNode } from './helpers';
 
 const suite = browserSuite();
 const { hasChromium } = suite;
@@ -70,6 +70,31 @@ describe.skipIf(!hasChromium)('builder polish', () => {
     expect(readFlowFile(suite.stack, 'qa')).toBe(before);
     await title.fill('Questions and answers');
     await expect.poll(() => page.getByTestId('flow-title-error').count()).toBe(0);
+    expect(errors).toEqual([]);
+    await page.context().close();
+  }, 90_000);
+
+  it('while a connection is dragged, the ports that would take it light up and the others fade', async () => {
+    useExample('rag');
+    const { page, errors } = await newPage(suite.browser);
+    await page.goto(`${suite.stack.url}/#/flows/rag`);
+    await page.locator('[data-testid="node-answer"]').waitFor();
+    const port = (node: string, name: string, side: 'in' | 'out') =>
+      page
+        .locator(`[data-testid="node-${node}"] .port-${side}`)
+        .filter({ has: page.locator(`.react-flow__handle[data-handleid="${name}"]`) });
+    expect(await port('answer', 'documents', 'in').getAttribute('data-accepts')).toBeNull();
+    const a = await handle(page, 'retrieve', 'documents', 'source').boundingBox();
+    if (!a) throw new Error('no handle');
+    await page.mouse.move(a.x + a.width / 2, a.y + a.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(a.x + 60, a.y + 80, { steps: 6 });
+    await expect.poll(() => port('answer', 'documents', 'in').getAttribute('data-accepts')).toBe('yes');
+    expect(await port('answer', 'question', 'in').getAttribute('data-accepts')).toBe('no');
+    expect(await port('retrieve', 'query', 'in').getAttribute('data-accepts')).toBe('no');
+    await screenshot(page, 'polish-connection-hints');
+    await page.mouse.up();
+    await expect.poll(() => port('answer', 'documents', 'in').getAttribute('data-accepts')).toBeNull();
     expect(errors).toEqual([]);
     await page.context().close();
   }, 90_000);
