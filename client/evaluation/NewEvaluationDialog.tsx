@@ -5,6 +5,22 @@ import type { Flow } from '../../shared/flow/schema';
 import { Modal } from '../ui/Modal';
 import { evalApi } from './api';
 
+/** How BLEU and ROUGE split text into tokens (docs/evaluation.md → Tokenization). */
+type TextTokenization = 'default' | 'ja' | 'char';
+const TOKENIZATION_LABEL: Record<TextTokenization, string> = {
+  default: 'default (sacreBLEU 13a / rouge-score: Latin letters and digits only)',
+  ja: 'Japanese (morphological, kuromoji)',
+  char: 'characters (Chinese, Korean, mixed CJK)',
+};
+const TEXT_METRICS = new Set<MetricType>(['bleu', 'rouge1', 'rouge2', 'rougeL', 'rougeLsum']);
+
+/** A picked metric as sent: BLEU and ROUGE carry the chosen tokenization when it is not the default. */
+function metricSpec(m: MetricType, tokenization: TextTokenization): MetricInput {
+  if (tokenization === 'default' || !TEXT_METRICS.has(m)) return m;
+  if (m === 'bleu') return { type: 'bleu', tokenize: tokenization };
+  return { type: m as 'rouge1' | 'rouge2' | 'rougeL' | 'rougeLsum', tokenizer: tokenization };
+}
+
 const SIMPLE_METRICS: MetricType[] = [
   'exact_match',
   'contains',
@@ -14,6 +30,7 @@ const SIMPLE_METRICS: MetricType[] = [
   'rouge1',
   'rouge2',
   'rougeL',
+  'rougeLsum',
   'embedding_cosine',
   'groundedness',
   'context_relevance',
@@ -42,6 +59,7 @@ export function NewEvaluationDialog({
   const [mapping, setMapping] = useState<Record<string, string>>({});
   const [expected, setExpected] = useState('');
   const [metrics, setMetrics] = useState<Set<MetricType>>(new Set(['exact_match']));
+  const [tokenization, setTokenization] = useState<TextTokenization>('default');
   const [rubric, setRubric] = useState('');
   const [evaluator, setEvaluator] = useState('');
   const [concurrency, setConcurrency] = useState(8);
@@ -72,7 +90,7 @@ export function NewEvaluationDialog({
   const submit = async () => {
     setBusy(true);
     setProblems([]);
-    const specs: MetricInput[] = [...metrics];
+    const specs: MetricInput[] = [...metrics].map((m) => metricSpec(m, tokenization));
     if (rubric.trim()) specs.push({ type: 'llm_judge', name: 'judge', rubric: rubric.trim() });
     if (evaluator) specs.push({ type: 'evaluator_flow', flow: evaluator });
     try {
@@ -199,6 +217,29 @@ export function NewEvaluationDialog({
             ))}
           </div>
         </div>
+        {[...metrics].some((m) => TEXT_METRICS.has(m)) ? (
+          <label className="field">
+            <span className="field-label">Tokenization for BLEU and ROUGE</span>
+            <select
+              className="input"
+              value={tokenization}
+              onChange={(e) => setTokenization(e.target.value as TextTokenization)}
+              data-testid="eval-tokenization"
+            >
+              {(Object.keys(TOKENIZATION_LABEL) as TextTokenization[]).map((t) => (
+                <option key={t} value={t}>
+                  {TOKENIZATION_LABEL[t]}
+                </option>
+              ))}
+            </select>
+            {tokenization === 'default' ? (
+              <span className="field-help">
+                The default scores Japanese, Chinese and Korean text 0 even for a perfect answer: pick Japanese or
+                characters for such datasets.
+              </span>
+            ) : null}
+          </label>
+        ) : null}
         <label className="field">
           <span className="field-label">LLM judge rubric (optional, scored 1–5)</span>
           <textarea
