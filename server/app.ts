@@ -150,6 +150,12 @@ export async function startServer(
   // running theirs, so only old rows are touched there (a finishing run rewrites its row anyway).
   const abandonedBefore = storage.dialect === 'sqlite' ? Date.now() : Date.now() - 60 * 60_000;
   await braid.context.runsRepo.markAbandoned(abandonedBefore).catch(() => 0);
+  // Temp files of flow writes that a crash interrupted (the rename never came).
+  const leftovers = await braid.context.flows.removeStaleTempFiles().catch((err: unknown) => {
+    logger.warn({ err: (err as Error).message }, 'could not clean temp files in the flows folder');
+    return [];
+  });
+  if (leftovers.length) logger.info({ files: leftovers }, 'removed temp files left by an interrupted flow write');
   const server = http.createServer(braid.app);
   server.keepAliveTimeout = 5_000;
   server.headersTimeout = 30_000;

@@ -51,9 +51,7 @@ export function staticRoutes(opts: { clientDir: string; flows: FlowStore }): Rou
           `<li><a href="/api/flows/${encodeURIComponent(f.id)}"><code>${escapeHtml(f.id)}</code></a> — ${escapeHtml(f.name)}${f.valid ? '' : ' <em>(invalid)</em>'}</li>`,
       )
       .join('\n');
-    const bad = problems
-      .map((p) => `<li><code>${escapeHtml(path.basename(p.path))}</code>: ${escapeHtml(p.error)}</li>`)
-      .join('\n');
+    const bad = problems.map((p) => `<li><code>${escapeHtml(p.file)}</code>: ${escapeHtml(p.error)}</li>`).join('\n');
     res.setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'");
     res.type('html').send(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Braid</title>

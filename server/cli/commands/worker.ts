@@ -58,6 +58,7 @@ export function register(program: Command): void {
         services,
         redact,
         flowRef,
+        flowStore,
       ] = await Promise.all([
         import('../../storage/index'),
         import('../../evaluation/queue'),
@@ -67,6 +68,7 @@ export function register(program: Command): void {
         import('../../services'),
         import('../../flows/redact'),
         import('../../evaluation/flow-ref'),
+        import('../../flows/store'),
       ]);
       const storage = await openStorage(config);
       const queue = await RowQueue.open(config, storage);
@@ -82,7 +84,8 @@ export function register(program: Command): void {
         config,
         runServices: services.buildRunServices({ config, storage }),
         runFlow: async (...a: Parameters<typeof runFlow>) => redact.redact(await runFlow(...a), secrets),
-        loadFlow: (ref: string) => flowRef.loadFlowRef(ref, config.flowsDir),
+        // Rows come from evaluations created over HTTP: flows by id from the flows folder only.
+        loadFlow: flowRef.flowLoader(new flowStore.FlowStore(config.flowsDir)),
       };
       const worker = new RowWorker({ ...deps, storage, queue, concurrency, lockDurationMs, stalledIntervalMs });
       // Any process on the installation may coordinate: evaluations whose API process died are finalised here too.
