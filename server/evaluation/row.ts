@@ -100,6 +100,15 @@ export function failedRow(
   };
 }
 
+/**
+ * A row's value in a column: its own property only. A column named `constructor`,
+ * `toString` or `__proto__` missing from a row is missing, never a value inherited from
+ * Object.prototype.
+ */
+export function cell(data: Record<string, unknown>, column: string): unknown {
+  return Object.hasOwn(data, column) ? data[column] : undefined;
+}
+
 /** Run the flow on one row and score it. Throws RateLimited to be retried later. */
 export async function runRow(
   deps: { runFlow: RunFlowFn; services: RunServices },
@@ -110,8 +119,11 @@ export async function runRow(
   signal: AbortSignal,
 ): Promise<{ result: RowResult; trace?: Trace }> {
   const inputs: Record<string, unknown> = {};
-  for (const [name, column] of Object.entries(config.mapping)) inputs[name] = row.data[column];
-  const expected = config.expected ? row.data[config.expected] : undefined;
+  for (const [name, column] of Object.entries(config.mapping)) {
+    const value = cell(row.data, column);
+    if (value !== undefined) inputs[name] = value;
+  }
+  const expected = config.expected ? cell(row.data, config.expected) : undefined;
   const base = { rowIdx: row.idx, inputs, expected, finishedAt: 0 };
   const t0 = performance.now();
   let res;
@@ -145,7 +157,7 @@ export async function runRow(
       trace,
     };
   }
-  const output = config.output ? res.outputs[config.output] : Object.values(res.outputs)[0];
+  const output = config.output ? cell(res.outputs, config.output) : Object.values(res.outputs)[0];
   const scores: Record<string, MetricScore> = {};
   for (const m of metrics)
     scores[m.name] = await scoreWithRetry(m, {
