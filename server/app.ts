@@ -21,7 +21,7 @@ import { jsonBody } from './http/middleware/json';
 import { requestLogging } from './http/middleware/logging';
 import { isApiPath, normalisedPath } from './http/middleware/path';
 import { requestId } from './http/middleware/request-id';
-import { routeModules } from './http/routes/index';
+import { acceptsRawBody, routeModules } from './http/routes/index';
 import { staticRoutes } from './http/static';
 import { buildRunServices } from './services';
 import { openStorage, type Storage } from './storage/index';
@@ -89,7 +89,7 @@ export function createApp(opts: CreateAppOptions): BraidApp {
   app.use(normalisedPath());
   app.use(browserGuards(config));
   app.use(adminAuth(config.adminToken));
-  const parseJson = jsonBody(config.bodyLimit);
+  const parseJson = jsonBody(config.bodyLimit, { acceptsRaw: acceptsRawBody });
   app.use((req, res, next) => (isApiPath(req.path) ? runAll(parseJson, req, res, next) : next()));
   for (const mod of routeModules) app.use(mod(context));
   app.use(staticRoutes({ clientDir: opts.clientDir ?? path.join(REPO_ROOT, 'dist', 'client'), flows }));
