@@ -12,6 +12,7 @@ import { startHarness, type Harness } from '../http/harness';
 let h: Harness;
 let outside: string;
 let datasetId: string;
+const STALE_TMP = `.echo.flow.json.${2 ** 22 + 7}.0123456789ab.tmp`;
 
 /** A valid flow (echo: a transform, no model) with a name to spot if it is ever read. */
 const echoFlow = (id: string, name: string) => ({
@@ -39,6 +40,8 @@ beforeAll(async () => {
     files: {
       'echo.flow.json': JSON.stringify(echoFlow('echo', 'エコー')),
       'broken.flow.json': '{ "name": "壊れた',
+      // left by a write that a crash interrupted (its process is gone): removed at start
+      [STALE_TMP]: '{ "half": ',
     },
   });
   fs.symlinkSync(path.join(outside, 'stray.flow.json'), path.join(h.flowsDir, 'linked.flow.json'));
@@ -70,6 +73,11 @@ const evaluate = (flow: unknown, metrics: unknown[] = ['exact_match']) =>
   });
 
 describe('flows come from the flows folder only', () => {
+  it('temp files of interrupted writes are gone once the server has started', () => {
+    expect(fs.readdirSync(h.flowsDir)).not.toContain(STALE_TMP);
+    expect(fs.readdirSync(h.flowsDir)).toContain('echo.flow.json');
+  });
+
   it('an evaluation names its flow by id: paths are refused, never read', async () => {
     for (const ref of [
       '/etc/passwd',
