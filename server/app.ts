@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type Express } from 'express';
 import pino, { type Logger } from 'pino';
-import type { Config } from './config';
+import { applyThirdPartyTracing, type Config } from './config';
 import { FlowStore } from './flows/store';
 import { RunService } from './flows/runs';
 import { secretValues } from './flows/redact';
@@ -150,6 +150,13 @@ export async function startServer(
   // running theirs, so only old rows are touched there (a finishing run rewrites its row anyway).
   const abandonedBefore = storage.dialect === 'sqlite' ? Date.now() : Date.now() - 60 * 60_000;
   await braid.context.runsRepo.markAbandoned(abandonedBefore).catch(() => 0);
+  // LangChain's own LangSmith tracing is off unless BRAID_LANGSMITH_TRACING=1 (docs/security.md).
+  const tracingOff = applyThirdPartyTracing(config);
+  if (tracingOff.length)
+    logger.warn(
+      { variables: tracingOff },
+      'LangSmith tracing variables ignored: set BRAID_LANGSMITH_TRACING=1 to allow',
+    );
   // Temp files of flow writes that a crash interrupted (the rename never came).
   const leftovers = await braid.context.flows.removeStaleTempFiles().catch((err: unknown) => {
     logger.warn({ err: (err as Error).message }, 'could not clean temp files in the flows folder');
