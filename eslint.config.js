@@ -1,6 +1,28 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/**
+ * Code execution and process spawning stay in the places built for them: the QuickJS
+ * sandbox (server/sandbox/), the CLI (server/cli/), and git's read-only history
+ * (server/flows/history.ts: execFile with a fixed argv, no shell). Tests, benchmarks and
+ * scripts spawn servers freely. Everywhere else `eval`, `new Function`, `node:vm` and
+ * `child_process` are errors (docs/security.md).
+ */
+const EXEC_MODULES = ['child_process', 'node:child_process', 'vm', 'node:vm'];
+const EXEC_MESSAGE =
+  'no code execution or process spawning outside server/sandbox/ and server/cli/ (see docs/security.md)';
+const EXEC_ALLOWED = ['server/sandbox/**', 'server/cli/**', 'server/flows/history.ts'];
+const SCRIPTS = ['test/**', 'bench/**', 'scripts/**', 'bin/**', '**/*.test.ts'];
+const execImports = EXEC_MODULES.map((name) => ({ name, message: EXEC_MESSAGE }));
+const execDynamicImport = {
+  selector: 'ImportExpression[source.value=/^(node:)?(child_process|vm)$/]',
+  message: EXEC_MESSAGE,
+};
+const envOutsideConfig = {
+  selector: "MemberExpression[object.name='process'][property.name='env']",
+  message: 'read environment variables only in server/config.ts',
+};
+
 export default tseslint.config(
   { ignores: ['node_modules/**', 'dist/**', '.braid/**', 'test-artifacts/**', 'shared/flow.schema.json'] },
   js.configs.recommended,
@@ -13,34 +35,34 @@ export default tseslint.config(
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' },
       ],
       '@typescript-eslint/no-explicit-any': 'warn',
-      'no-restricted-syntax': [
-        'error',
-        {
-          selector: "MemberExpression[object.name='process'][property.name='env']",
-          message: 'read environment variables only in server/config.ts',
-        },
-      ],
+      'no-restricted-syntax': ['error', envOutsideConfig, execDynamicImport],
+      'no-eval': 'error',
+      'no-implied-eval': 'error',
+      'no-new-func': 'error',
+      'no-restricted-imports': ['error', { paths: execImports }],
     },
   },
   {
-    files: [
-      'server/config.ts',
-      'test/**',
-      'bench/**',
-      'scripts/**',
-      'bin/**',
-      '**/*.test.ts',
-      'vite.config.ts',
-      'vitest.config.ts',
-    ],
-    rules: { 'no-restricted-syntax': 'off' },
+    files: ['server/config.ts', 'vite.config.ts', 'vitest.config.ts'],
+    rules: { 'no-restricted-syntax': ['error', execDynamicImport] },
+  },
+  {
+    files: EXEC_ALLOWED,
+    rules: { 'no-restricted-syntax': ['error', envOutsideConfig], 'no-restricted-imports': 'off' },
+  },
+  {
+    files: SCRIPTS,
+    rules: { 'no-restricted-syntax': 'off', 'no-restricted-imports': 'off', 'no-new-func': 'off' },
   },
   {
     files: ['client/**'],
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['**/server/**', '../server/*'], message: 'client must not import server code' }] },
+        {
+          paths: execImports,
+          patterns: [{ group: ['**/server/**', '../server/*'], message: 'client must not import server code' }],
+        },
       ],
     },
   },
@@ -50,6 +72,7 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
+          paths: execImports,
           patterns: [
             {
               group: ['**/server/**', '**/client/**', 'node:*'],

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type Express } from 'express';
 import pino, { type Logger } from 'pino';
-import type { Config } from './config';
+import { applyThirdPartyTracing, type Config } from './config';
 import { FlowStore } from './flows/store';
 import { RunService } from './flows/runs';
 import { secretValues } from './flows/redact';
@@ -23,7 +23,7 @@ import { jsonBody } from './http/middleware/json';
 import { requestLogging } from './http/middleware/logging';
 import { isApiPath, normalisedPath } from './http/middleware/path';
 import { requestId } from './http/middleware/request-id';
-import { routeModules } from './http/routes/index';
+import { acceptsRawBody, routeModules } from './http/routes/index';
 import { staticRoutes } from './http/static';
 import { buildRunServices } from './services';
 import { createRunTelemetry } from './telemetry/index';
@@ -95,7 +95,7 @@ export function createApp(opts: CreateAppOptions): BraidApp {
   app.use(browserGuards(config));
   app.use(authThrottle(config, logger, (fn) => cleanups.push(fn)).middleware());
   app.use(adminAuth(config.adminToken));
-  const parseJson = jsonBody(config.bodyLimit);
+  const parseJson = jsonBody(config.bodyLimit, { acceptsRaw: acceptsRawBody });
   app.use((req, res, next) => (isApiPath(req.path) ? runAll(parseJson, req, res, next) : next()));
   for (const mod of routeModules) app.use(mod(context));
   app.use(
@@ -181,6 +181,19 @@ export async function startServer(
   // running theirs, so only old rows are touched there (a finishing run rewrites its row anyway).
   const abandonedBefore = storage.dialect === 'sqlite' ? Date.now() : Date.now() - 60 * 60_000;
   await braid.context.runsRepo.markAbandoned(abandonedBefore).catch(() => 0);
+  // LangChain's own LangSmith tracing is off unless BRAID_LANGSMITH_TRACING=1 (docs/security.md).
+  const tracingOff = applyThirdPartyTracing(config);
+  if (tracingOff.length)
+    logger.warn(
+      { variables: tracingOff },
+      'LangSmith tracing variables ignored: set BRAID_LANGSMITH_TRACING=1 to allow',
+    );
+  // Temp files of flow writes that a crash interrupted (the rename never came).
+  const leftovers = await braid.context.flows.removeStaleTempFiles().catch((err: unknown) => {
+    logger.warn({ err: (err as Error).message }, 'could not clean temp files in the flows folder');
+    return [];
+  });
+  if (leftovers.length) logger.info({ files: leftovers }, 'removed temp files left by an interrupted flow write');
   const server = http.createServer(braid.app);
   server.keepAliveTimeout = 5_000;
   server.headersTimeout = 30_000;

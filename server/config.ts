@@ -64,6 +64,12 @@ const envSchema = z.object({
   OTEL_SERVICE_NAME: z.string().default('braid'),
   /** Characters of a run's or node's inputs and outputs sent as span attributes (0: none). */
   BRAID_OTEL_CONTENT_MAX_CHARS: z.coerce.number().int().min(0).max(1_000_000).default(4096),
+  /** 1: let LangChain send traces to LangSmith when LANGSMITH_TRACING… asks for it (off otherwise). */
+  BRAID_LANGSMITH_TRACING: z
+    .string()
+    .regex(/^(1|0|true|false|on|off|yes|no)$/i, 'expected 1/0 (true/false, on/off, yes/no)')
+    .default('0')
+    .transform((v) => /^(1|true|on|yes)$/i.test(v)),
 });
 
 /** Every environment variable Braid reads (docs/configuration.md documents each; a test checks). */
@@ -99,6 +105,8 @@ export interface Config {
   /** Stall deadline of model streams, ms (prompt executor; default 30 000). */
   streamStallMs?: number;
   publicUrl?: string;
+  /** Whether LangChain may trace to LangSmith (BRAID_LANGSMITH_TRACING; default false). */
+  langsmithTracing?: boolean;
   /** OpenTelemetry trace export; absent when off (no OTLP endpoint configured). */
   telemetry?: TelemetryConfig;
 }
@@ -164,6 +172,7 @@ export function loadConfig(
     streamStallMs: e.BRAID_STREAM_STALL_MS,
     publicUrl: e.BRAID_PUBLIC_URL,
     telemetry: telemetryConfig(e),
+    langsmithTracing: e.BRAID_LANGSMITH_TRACING,
     ...overrides,
   };
   if (!isLoopbackHost(config.host) && !config.adminToken) {
@@ -211,4 +220,38 @@ function sizeBytes(size: string): number {
 export function isLoopbackHost(host: string): boolean {
   // an IPv4 literal in 127/8, not any name that merely starts with "127." (127.0.0.1.example.com)
   return host === '127.0.0.1' || host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+/**
+ * The variables with which LangChain turns on LangSmith tracing by itself (it reads them from
+ * process.env on every model call and then sends prompts and outputs, unredacted, to
+ * LANGSMITH_ENDPOINT).
+ */
+export const LANGSMITH_TRACING_VARS = [
+  'LANGSMITH_TRACING_V2',
+  'LANGCHAIN_TRACING_V2',
+  'LANGSMITH_TRACING',
+  'LANGCHAIN_TRACING',
+] as const;
+
+/**
+ * Third-party tracing is off unless Braid's own setting asks for it: without
+ * BRAID_LANGSMITH_TRACING=1, every LANGSMITH_TRACING… variable set in the environment is
+ * set to "false" (the only way LangChain offers to turn its tracer off). Called where chat
+ * models are made, so every entry point (server, CLI, worker) gets it. Returns the
+ * variables it turned off.
+ */
+export function applyThirdPartyTracing(
+  config: Pick<Config, 'langsmithTracing'>,
+  env: Record<string, string | undefined> = process.env,
+): string[] {
+  if (config.langsmithTracing) return [];
+  const off: string[] = [];
+  for (const v of LANGSMITH_TRACING_VARS) {
+    if (env[v] !== undefined && env[v] !== 'false') {
+      env[v] = 'false';
+      off.push(v);
+    }
+  }
+  return off;
 }

@@ -22,7 +22,7 @@ export async function serve(config: Config = loadConfig()): Promise<void> {
     },
     'braid listening',
   );
-  for (const p of problems) logger.warn({ path: p.path, error: p.error }, 'unreadable flow file');
+  for (const p of problems) logger.warn({ file: p.file, error: p.error }, 'unreadable flow file');
   process.stdout.write(`Braid is running at ${server.url} (${flows.length} flows from ${config.flowsDir})\n`);
   let stopping = false;
   const stop = (signal: string) => {

@@ -328,7 +328,8 @@ export class EndpointRuntime {
         if (turns.length > 0)
           await this.deps.conversations.append(
             { scope: deployment.slug, keyId: o.key?.id ?? null, sessionId: o.sessionId },
-            turns,
+            // Memory is stored like the request log: masked when the deployment says so.
+            deployment.settings.redactPii ? redactPii(turns) : turns,
             deployment.settings.history,
           );
       }

@@ -13,7 +13,7 @@ function csvCell(v: unknown): string {
 
 function primaryOutput(r: RowResult, output?: string): unknown {
   if (!r.outputs) return undefined;
-  return output ? r.outputs[output] : Object.values(r.outputs)[0];
+  return output ? (Object.hasOwn(r.outputs, output) ? r.outputs[output] : undefined) : Object.values(r.outputs)[0];
 }
 
 /** Latest review of each kind per row, as metrics (`human_thumbs`, `human_rating`, `human_preference`). */

@@ -1,7 +1,36 @@
-/** Resolve a flow reference (a file path or a flow id in the flows folder) to a valid Flow. */
+/**
+ * Resolve a flow reference to a valid Flow.
+ *
+ * - `flowLoader(store)`: by id through the FlowStore only (the flows folder, symlinks kept
+ *   inside it). Evaluations created over HTTP and the rows a `braid worker` runs for them
+ *   load their flows (and evaluator flows) this way, whatever string a caller sends: a
+ *   path is refused, never read.
+ * - `loadFlowRef(ref, dir)`: the CLI's local evaluation, where the operator may name a
+ *   flow file anywhere on their machine.
+ */
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { assertValidFlow, migrateFlow, SAFE_ID, type Flow } from '../../shared/flow/index';
+import { FlowStoreError, isSafeFlowId, type FlowStore } from '../flows/store';
+
+/** Load flows by id from the flows folder; `invalid_id` for anything else (a path…). */
+export function flowLoader(store: FlowStore): (ref: string) => Promise<Flow> {
+  return async (ref) => {
+    if (!isSafeFlowId(ref))
+      throw new FlowStoreError(
+        'invalid_id',
+        'a flow is named by its id ([a-z0-9][a-z0-9_-]*): flows come from the flows folder, never from a path',
+      );
+    const stored = await store.get(ref);
+    if (!stored) throw new FlowStoreError('not_found', `flow "${ref}" not found`);
+    if (!stored.valid || !stored.flow)
+      throw Object.assign(new Error(`flow "${ref}" is invalid; fix it before evaluating`), {
+        code: 'invalid_flow',
+        problems: stored.problems,
+      });
+    return stored.flow;
+  };
+}
 
 export async function loadFlowRef(ref: string, flowsDir: string): Promise<Flow> {
   const isPath = ref.endsWith('.json') || ref.includes('/') || ref.includes(path.sep);

@@ -1,10 +1,9 @@
 /** One EvaluationService per app, shared by the datasets and evaluations routers. */
-import type { Flow } from '../../shared';
 import type { AppContext } from '../http/context';
 import { redact } from '../flows/redact';
 import { runFlow } from '../runtime/index';
 import { EVALUATION_LABELS, withTelemetry } from '../telemetry/index';
-import { loadFlowRef } from './flow-ref';
+import { flowLoader } from './flow-ref';
 import { RowQueue } from './queue';
 import type { RowDeps } from './row';
 import { EvaluationService } from './service';
@@ -15,19 +14,8 @@ const services = new WeakMap<AppContext, EvaluationService>();
 export function evaluationServiceFor(ctx: AppContext): EvaluationService {
   let svc = services.get(ctx);
   if (svc) return svc;
-  const loadFlow = async (ref: string): Promise<Flow> => {
-    if (/^[a-z0-9][a-z0-9_-]*$/.test(ref)) {
-      const stored = await ctx.flows.get(ref);
-      if (!stored) throw Object.assign(new Error(`flow "${ref}" not found`), { code: 'not_found' });
-      if (!stored.valid || !stored.flow)
-        throw Object.assign(new Error(`flow "${ref}" is invalid; fix it before evaluating`), {
-          code: 'invalid_flow',
-          problems: stored.problems,
-        });
-      return stored.flow;
-    }
-    return loadFlowRef(ref, ctx.config.flowsDir);
-  };
+  // Over HTTP a flow is an id in the flows folder, whatever string the caller sends.
+  const loadFlow = flowLoader(ctx.flows);
   const deps: RowDeps = {
     config: ctx.config,
     runServices: ctx.services,

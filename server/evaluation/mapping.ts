@@ -31,7 +31,7 @@ export function checkMapping(flow: Flow, version: DatasetVersionInfo, input: Eva
   const columns = new Set(version.columns);
   const mapping: Record<string, string> = { ...(input.mapping ?? {}) };
   const flowInputs = new Map(flow.inputs.map((i) => [i.name, i]));
-  for (const i of flow.inputs) if (!(i.name in mapping) && columns.has(i.name)) mapping[i.name] = i.name;
+  for (const i of flow.inputs) if (!Object.hasOwn(mapping, i.name) && columns.has(i.name)) mapping[i.name] = i.name;
   for (const [name, column] of Object.entries(mapping)) {
     if (!flowInputs.has(name))
       problems.push({
@@ -45,7 +45,7 @@ export function checkMapping(flow: Flow, version: DatasetVersionInfo, input: Eva
       });
   }
   for (const i of flow.inputs) {
-    if (i.required && i.default === undefined && !(i.name in mapping)) {
+    if (i.required && i.default === undefined && !Object.hasOwn(mapping, i.name)) {
       problems.push({ path: `mapping.${i.name}`, message: `required input "${i.name}" is not mapped to a column` });
     }
   }

@@ -101,6 +101,15 @@ export function failedRow(
   };
 }
 
+/**
+ * A row's value in a column: its own property only. A column named `constructor`,
+ * `toString` or `__proto__` missing from a row is missing, never a value inherited from
+ * Object.prototype.
+ */
+export function cell(data: Record<string, unknown>, column: string): unknown {
+  return Object.hasOwn(data, column) ? data[column] : undefined;
+}
+
 /** Run the flow on one row and score it. Throws RateLimited to be retried later. */
 export async function runRow(
   deps: { runFlow: RunFlowFn; services: RunServices },
@@ -111,7 +120,7 @@ export async function runRow(
   signal: AbortSignal,
 ): Promise<{ result: RowResult; trace?: Trace }> {
   const { inputs, error: cellError } = rowInputs(flow, config, row);
-  const expected = config.expected ? referencesOf(row.data[config.expected], config) : undefined;
+  const expected = config.expected ? referencesOf(cell(row.data, config.expected), config) : undefined;
   // A cell that does not convert to its input's type fails the row before the flow runs (no model call).
   if (cellError)
     return { result: failedRow(row.idx, { code: 'invalid_cell', message: cellError }, { inputs, expected }) };
@@ -148,7 +157,7 @@ export async function runRow(
       trace,
     };
   }
-  const output = config.output ? res.outputs[config.output] : Object.values(res.outputs)[0];
+  const output = config.output ? cell(res.outputs, config.output) : Object.values(res.outputs)[0];
   const scores: Record<string, MetricScore> = {};
   for (const m of metrics)
     scores[m.name] = await scoreWithRetry(m, {

@@ -86,6 +86,11 @@ function git(cwd: string, args: string[], maxBuffer: number): Promise<GitResult>
   });
 }
 
+/** A message without the server's absolute path of the flows folder (it reaches HTTP responses). */
+function hideFolder(message: string, dir: string): string {
+  return message.split(path.resolve(dir)).join('<flows folder>');
+}
+
 /** The repository root and the file's path inside it; a GitHistoryError when there is none. */
 async function locate(file: string): Promise<{ top: string; rel: string }> {
   const dir = path.dirname(file);
@@ -102,7 +107,8 @@ async function locate(file: string): Promise<{ top: string; rel: string }> {
       if (err.kind === 'missing') throw new GitHistoryError('unavailable', 'git is not installed on the server');
       if (/not a git repository/i.test(err.stderr))
         throw new GitHistoryError('unavailable', 'the flows folder is not a git repository');
-      throw new GitHistoryError('unavailable', `git: ${err.message}`);
+      // git names the folder by its absolute path ("dubious ownership in repository at '/…'")
+      throw new GitHistoryError('unavailable', `git: ${hideFolder(err.message, dir)}`);
     }
     throw err;
   }
@@ -141,7 +147,12 @@ export async function fileHistory(file: string, limit = 100): Promise<FlowHistor
     // A repository without any commit yet: nothing to list.
     if (/does not have any commits|bad default revision/i.test(err.stderr))
       return { available: true, path: where.rel, commits: [] };
-    return { available: false, reason: `git log failed: ${err.message}`, path: where.rel, commits: [] };
+    return {
+      available: false,
+      reason: `git log failed: ${hideFolder(err.message, where.top)}`,
+      path: where.rel,
+      commits: [],
+    };
   }
   const commits: FlowCommit[] = [];
   for (const record of out.toString('utf8').split('\x1e')) {
@@ -183,7 +194,7 @@ export async function fileAtCommit(
   } catch (err) {
     if (err instanceof GitFailure) {
       if (err.kind === 'exit') throw new GitHistoryError('not_found', `no commit ${commit} in the repository`);
-      throw new GitHistoryError('unavailable', err.message);
+      throw new GitHistoryError('unavailable', hideFolder(err.message, where.top));
     }
     throw err;
   }
@@ -195,7 +206,7 @@ export async function fileAtCommit(
     if (err instanceof GitFailure) {
       if (err.kind === 'exit')
         throw new GitHistoryError('not_found', `${where.rel} does not exist at commit ${commit.slice(0, 12)}`);
-      throw new GitHistoryError('unavailable', err.message);
+      throw new GitHistoryError('unavailable', hideFolder(err.message, where.top));
     }
     throw err;
   }

@@ -70,7 +70,7 @@ describe('FlowStore', () => {
     fs.writeFileSync(path.join(dir, 'notes.txt'), 'ignored');
     const first = await store.list();
     expect(first.flows.map((f) => f.id)).toEqual(['good']);
-    expect(first.problems.map((p) => path.basename(p.path)).sort()).toEqual([
+    expect(first.problems.map((p) => p.file).sort()).toEqual([
       'Bad Name.flow.json',
       'array.flow.json',
       'broken.flow.json',
@@ -111,6 +111,70 @@ describe('FlowStore', () => {
     const warm = performance.now() - t1;
     expect(warm).toBeLessThan(cold);
     expect(warm).toBeLessThan(500);
+  });
+
+  it('follows a symbolic link only when its target stays inside the folder', async () => {
+    const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'braid-outside-'));
+    try {
+      // A "flow" outside the folder (a valid one, so only the link rule keeps it out)…
+      fs.writeFileSync(path.join(outside, 'secret.json'), JSON.stringify(flow('secret', '秘密のフロー')));
+      fs.symlinkSync(path.join(outside, 'secret.json'), path.join(dir, 'leak.flow.json'));
+      // …a link to a directory that holds files outside, and a link to a file inside.
+      fs.symlinkSync('/etc/passwd', path.join(dir, 'passwd.flow.json'));
+      await store.save('real', flow('real', '本物'));
+      fs.symlinkSync('real.flow.json', path.join(dir, 'alias.flow.json'));
+      fs.mkdirSync(path.join(dir, 'sub'));
+      fs.writeFileSync(path.join(dir, 'sub', 'nested.json'), JSON.stringify(flow('nested')));
+      fs.symlinkSync(path.join('sub', 'nested.json'), path.join(dir, 'nested.flow.json'));
+
+      const { flows, problems } = await store.list();
+      expect(flows.map((f) => f.id)).toEqual(['alias', 'nested', 'real']);
+      expect(flows.find((f) => f.id === 'alias')?.name).toBe('本物');
+      expect(problems.map((p) => [p.file, p.error])).toEqual([
+        ['leak.flow.json', 'a symbolic link to a file outside the flows folder (not read)'],
+        ['passwd.flow.json', 'a symbolic link to a file outside the flows folder (not read)'],
+      ]);
+      expect(JSON.stringify(problems)).not.toContain(outside);
+      const err = (await store.get('leak').catch((e: unknown) => e)) as FlowStoreError;
+      expect(err.code).toBe('malformed_file');
+      expect(err.message).not.toContain('秘密');
+      expect(err.message).not.toContain(os.tmpdir());
+      await expect(store.get('passwd')).rejects.toMatchObject({ code: 'malformed_file' });
+      // The folder itself may be a link: its real path is the boundary.
+      const linkedDir = `${dir}-link`;
+      fs.symlinkSync(dir, linkedDir);
+      try {
+        const viaLink = new FlowStore(linkedDir);
+        expect((await viaLink.list()).flows.map((f) => f.id)).toEqual(['alias', 'nested', 'real']);
+        // Writing over a link replaces the link; the file outside is never written.
+        await viaLink.save('leak', flow('leak', 'replaced'));
+        expect(fs.lstatSync(path.join(dir, 'leak.flow.json')).isSymbolicLink()).toBe(false);
+        expect(JSON.parse(fs.readFileSync(path.join(outside, 'secret.json'), 'utf8')).name).toBe('秘密のフロー');
+      } finally {
+        fs.rmSync(linkedDir, { force: true });
+      }
+    } finally {
+      fs.rmSync(outside, { recursive: true, force: true });
+    }
+  });
+
+  it('removes temp files of writes a crash interrupted, not those of a live writer', async () => {
+    await store.save('kept', flow('kept'));
+    const deadPid = 2 ** 22 + 12345; // above pid_max on Linux: never a live process
+    const names = {
+      dead: `.kept.flow.json.${deadPid}.0123456789ab.tmp`,
+      mine: `.kept.flow.json.${process.pid}.aaaaaaaaaaaa.tmp`,
+      live: `.kept.flow.json.${process.ppid}.bbbbbbbbbbbb.tmp`,
+      oldLive: `.kept.flow.json.${process.ppid}.cccccccccccc.tmp`,
+      other: '.notes.tmp',
+    };
+    for (const n of Object.values(names)) fs.writeFileSync(path.join(dir, n), '{"half":');
+    const old = new Date(Date.now() - 3_600_000);
+    fs.utimesSync(path.join(dir, names.oldLive), old, old);
+    const removed = await store.removeStaleTempFiles();
+    expect(removed.sort()).toEqual([names.dead, names.mine, names.oldLive].sort());
+    expect(fs.readdirSync(dir).sort()).toEqual([names.live, names.other, 'kept.flow.json'].sort());
+    expect((await store.list()).flows.map((f) => f.id)).toEqual(['kept']);
   });
 
   it('etagMatches handles lists, weak tags and *', () => {

@@ -6,6 +6,10 @@
  *
  * Nothing here executes a flow's code, templates, JSONata or URLs: files are parsed and
  * validated (a pure check), never run.
+ *
+ * Only files of the folder are read: a symbolic link is followed when its target (real
+ * path) stays inside the folder, never out of it. Errors and problems name a file by its
+ * name in the folder, never by an absolute server path (they reach HTTP responses).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
@@ -35,7 +39,8 @@ export interface FlowSummary {
 
 /** A file that could not be read as a flow at all (bad JSON, not an object…). */
 export interface FileProblem {
-  path: string;
+  /** The file's name in the flows folder (never an absolute path). */
+  file: string;
   id: string;
   error: string;
 }
@@ -89,27 +94,30 @@ function hasErrors(problems: FlowProblem[]): boolean {
 interface CacheEntry {
   mtimeMs: number;
   size: number;
+  /** The real path read (a link's target may change while its own mtime does not). */
+  target: string;
   stored?: StoredFlow;
   problem?: FileProblem;
 }
 
 /** Parse a flow file's bytes into a StoredFlow (or a FileProblem); pure. */
 export function parseFlowFile(filePath: string, id: string, bytes: Buffer, mtimeMs: number): StoredFlow | FileProblem {
+  const file = path.basename(filePath);
   let raw: unknown;
   try {
     raw = JSON.parse(bytes.toString('utf8'));
   } catch (err) {
-    return { path: filePath, id, error: `invalid JSON: ${(err as Error).message}` };
+    return { file, id, error: `invalid JSON: ${(err as Error).message}` };
   }
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    return { path: filePath, id, error: 'not a JSON object' };
+    return { file, id, error: 'not a JSON object' };
   }
   const document: Record<string, unknown> = { ...(raw as Record<string, unknown>), id };
   let res: ReturnType<typeof validateFlow>;
   try {
     res = validateFlow(document);
   } catch (err) {
-    return { path: filePath, id, error: `validation crashed: ${(err as Error).message}` };
+    return { file, id, error: `validation crashed: ${(err as Error).message}` };
   }
   const valid = res.ok && !hasErrors(res.problems);
   return {
@@ -180,13 +188,44 @@ export class FlowStore {
     return { flows, problems };
   }
 
+  /**
+   * Remove temp files that atomic writes left behind when their process died (a crash
+   * between create and rename): `.<id>.flow.json.<pid>.<random>.tmp`. A file is removed when
+   * its writer is gone (this process's pid at start, a pid no longer alive) or when it is
+   * older than `staleMs` (a writer on another host sharing the folder). Returns the names.
+   */
+  async removeStaleTempFiles(opts: { staleMs?: number; now?: number } = {}): Promise<string[]> {
+    const staleMs = opts.staleMs ?? 10 * 60_000;
+    const now = opts.now ?? Date.now();
+    let names: string[];
+    try {
+      names = await fs.readdir(this.dir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+    const removed: string[] = [];
+    for (const name of names) {
+      const m = TEMP_FILE.exec(name);
+      if (!m) continue;
+      const file = path.join(this.dir, name);
+      const st = await fs.lstat(file).catch(() => undefined);
+      if (!st?.isFile()) continue;
+      const pid = Number(m[1]);
+      if (pid !== process.pid && processAlive(pid) && now - st.mtimeMs < staleMs) continue;
+      await fs.rm(file, { force: true });
+      removed.push(name);
+    }
+    return removed;
+  }
+
   /** One flow by id; undefined when there is no file. A malformed file throws `malformed_file`. */
   async get(id: string): Promise<StoredFlow | undefined> {
     const file = this.pathOf(id);
     const entry = await this.load(id, path.basename(file));
     if (!entry) return undefined;
     if (isFileProblem(entry))
-      throw new FlowStoreError('malformed_file', `flow file ${entry.path} is malformed: ${entry.error}`, entry);
+      throw new FlowStoreError('malformed_file', `flow file ${entry.file} is malformed: ${entry.error}`, entry);
     return entry;
   }
 
@@ -268,48 +307,102 @@ export class FlowStore {
     });
   }
 
+  /** The current bytes of a flow file (undefined: none); a link out of the folder reads as empty. */
   private async readBytes(file: string): Promise<{ bytes: Buffer } | undefined> {
+    const target = await this.resolveInside(file);
+    if (target === undefined) return undefined;
+    // A link out of the folder is never read; save replaces the link itself, delete removes it.
+    if (typeof target !== 'string') return { bytes: Buffer.alloc(0) };
     try {
-      return { bytes: await fs.readFile(file) };
+      return { bytes: await fs.readFile(target) };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;
     }
   }
 
+  /** The folder's real path (symbolic links in the configured path resolved). */
+  private async realDir(): Promise<string> {
+    try {
+      return await fs.realpath(this.dir);
+    } catch {
+      return path.resolve(this.dir);
+    }
+  }
+
+  /**
+   * The real path to read for a file of the folder: the file itself, or the target of a
+   * symbolic link when that target stays inside the folder. `{ outside }` for a link that
+   * leaves it (or that cannot be resolved); undefined when there is no file.
+   */
+  private async resolveInside(file: string): Promise<string | { outside: string } | undefined> {
+    let st: Awaited<ReturnType<typeof fs.lstat>>;
+    try {
+      st = await fs.lstat(file);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+    if (!st.isSymbolicLink()) return file;
+    let real: string;
+    try {
+      real = await fs.realpath(file);
+    } catch (err) {
+      return { outside: `a symbolic link that cannot be followed (${(err as NodeJS.ErrnoException).code ?? 'error'})` };
+    }
+    const rel = path.relative(await this.realDir(), real);
+    if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel))
+      return { outside: 'a symbolic link to a file outside the flows folder (not read)' };
+    return real;
+  }
+
   private async load(id: string, name: string): Promise<StoredFlow | FileProblem | undefined> {
     const file = path.join(this.dir, name);
+    const fail = (err: unknown): FileProblem => ({
+      file: name,
+      id,
+      // fs messages hold the absolute path; the code says enough
+      error: `cannot read the file (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+    });
+    let target: Awaited<ReturnType<FlowStore['resolveInside']>>;
     let st: Awaited<ReturnType<typeof fs.stat>>;
     try {
-      st = await fs.stat(file);
+      target = await this.resolveInside(file);
+      if (target === undefined) {
+        this.cache.delete(name);
+        return undefined;
+      }
+      if (typeof target !== 'string') return { file: name, id, error: target.outside };
+      st = await fs.stat(target);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
         this.cache.delete(name);
         return undefined;
       }
-      return { path: file, id, error: (err as Error).message };
+      return fail(err);
     }
-    if (!st.isFile()) return { path: file, id, error: 'not a regular file' };
+    if (!st.isFile()) return { file: name, id, error: 'not a regular file' };
     const cached = this.cache.get(name);
-    if (cached && cached.mtimeMs === st.mtimeMs && cached.size === st.size) return cached.stored ?? cached.problem;
+    if (cached && cached.mtimeMs === st.mtimeMs && cached.size === st.size && cached.target === target)
+      return cached.stored ?? cached.problem;
     if (!isSafeFlowId(id)) {
-      const problem = { path: file, id, error: 'file name is not a valid flow id ([a-z0-9][a-z0-9_-]*.flow.json)' };
-      this.cache.set(name, { mtimeMs: st.mtimeMs, size: st.size, problem });
+      const problem = { file: name, id, error: 'file name is not a valid flow id ([a-z0-9][a-z0-9_-]*.flow.json)' };
+      this.cache.set(name, { mtimeMs: st.mtimeMs, size: st.size, target, problem });
       return problem;
     }
     let bytes: Buffer;
     try {
-      bytes = await fs.readFile(file);
+      bytes = await fs.readFile(target);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      return { path: file, id, error: (err as Error).message };
+      return fail(err);
     }
     const parsed = parseFlowFile(file, id, bytes, st.mtimeMs);
     this.cache.set(
       name,
       isFileProblem(parsed)
-        ? { mtimeMs: st.mtimeMs, size: st.size, problem: parsed }
-        : { mtimeMs: st.mtimeMs, size: st.size, stored: parsed },
+        ? { mtimeMs: st.mtimeMs, size: st.size, target, problem: parsed }
+        : { mtimeMs: st.mtimeMs, size: st.size, target, stored: parsed },
     );
     return parsed;
   }
@@ -324,6 +417,18 @@ export class FlowStore {
     } finally {
       if (this.locks.get(id) === settled) this.locks.delete(id);
     }
+  }
+}
+
+/** The name atomicWrite gives its temp file: `.<name>.<pid>.<12 hex>.tmp`. */
+const TEMP_FILE = /^\.[a-z0-9][a-z0-9_-]*\.flow\.json\.(\d+)\.[0-9a-f]{12}\.tmp$/;
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

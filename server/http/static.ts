@@ -17,10 +17,32 @@ function escapeHtml(s: string): string {
   );
 }
 
+/**
+ * The builder's Content-Security-Policy: scripts, workers (Monaco's, bundled by Vite),
+ * fonts, styles and API calls from this origin only; no inline or eval'd script, no
+ * plug-ins, no framing. Inline styles stay allowed (Monaco and React Flow set them);
+ * `data:` images and fonts are the bundle's own small assets (the favicon, icons).
+ */
+export const UI_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "worker-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "font-src 'self' data:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'self'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
 const SECURITY_HEADERS: RequestHandler = (_req, res, next) => {
   res.setHeader('X-Content-Type-Options', 'nosniff');
   res.setHeader('X-Frame-Options', 'DENY');
   res.setHeader('Referrer-Policy', 'no-referrer');
+  // Every file of the UI carries it: a worker script is governed by its own response's policy.
+  res.setHeader('Content-Security-Policy', UI_CSP);
   next();
 };
 
@@ -57,9 +79,7 @@ export function staticRoutes(opts: { clientDir: string; flows: FlowStore; adminT
           `<li><a href="/api/flows/${encodeURIComponent(f.id)}"><code>${escapeHtml(f.id)}</code></a> — ${escapeHtml(f.name)}${f.valid ? '' : ' <em>(invalid)</em>'}</li>`,
       )
       .join('\n');
-    const bad = problems
-      .map((p) => `<li><code>${escapeHtml(path.basename(p.path))}</code>: ${escapeHtml(p.error)}</li>`)
-      .join('\n');
+    const bad = problems.map((p) => `<li><code>${escapeHtml(p.file)}</code>: ${escapeHtml(p.error)}</li>`).join('\n');
     res
       .type('html')
       .send(

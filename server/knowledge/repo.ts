@@ -53,6 +53,21 @@ export interface IngestJob {
   updatedAt: number;
 }
 
+/**
+ * A job as HTTP callers see it: without the staged copies' server paths (`path`), also
+ * where an error message quotes one (the item's name stands in for it).
+ */
+export function publicJob(job: IngestJob): IngestJob {
+  return {
+    ...job,
+    items: job.items.map(({ path: staged, ...item }) =>
+      staged && item.error
+        ? { ...item, error: { ...item.error, message: item.error.message.split(staged).join(item.name) } }
+        : item,
+    ),
+  };
+}
+
 export interface StoredDocument extends KnowledgeDocument {
   gen: string | null;
 }

@@ -16,7 +16,7 @@ import { ChatOpenAI } from '@langchain/openai';
 import { ChatAnthropic } from '@langchain/anthropic';
 import { ChatOllama } from '@langchain/ollama';
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
-import type { Config } from '../config';
+import { applyThirdPartyTracing, type Config } from '../config';
 import { NodeError } from '../runtime/types';
 import { fastFetch, type FetchFn } from './fast-fetch';
 
@@ -130,6 +130,8 @@ function fetchId(f: FetchFn | undefined): number {
  * (naming the env vars to set) or `invalid_model`.
  */
 export function createChatModel(modelId: string, config: Config, settings: ChatModelSettings = {}): BaseChatModel {
+  // LangChain would trace to LangSmith on its own when LANGSMITH_TRACING is set: off unless asked.
+  applyThirdPartyTracing(config);
   const { provider, model } = parseModelId(modelId);
   if (!isProviderConfigured(provider, config)) {
     throw new NodeError('provider_not_configured', notConfiguredMessage(provider), { path: 'config.model' });

@@ -59,16 +59,54 @@ export function fromJson<T>(text: string | null | undefined, fallback?: T): T {
 const PG_INT8 = 20;
 const PG_NUMERIC = 1700;
 
-async function sqliteDialect(config: Pick<Config, 'dataDir'>, opts: OpenStorageOptions): Promise<SqliteDialect> {
+/**
+ * Bytes of write-ahead log SQLite keeps once a checkpoint has copied it into the database
+ * (`journal_size_limit`). Without it the -wal file stays at the size of the biggest burst
+ * (a long export or a slow reader starves the checkpoints; hundreds of MB) for ever.
+ */
+export const SQLITE_WAL_LIMIT_BYTES = 32 * 1024 * 1024;
+/** How often an idle connection checkpoints and truncates the WAL itself. */
+export const SQLITE_CHECKPOINT_EVERY_MS = 60_000;
+const BUSY_TIMEOUT_MS = 5000;
+
+type BetterSqlite = import('better-sqlite3').Database;
+
+/**
+ * Checkpoint and truncate the WAL unless a transaction or statement of this connection is
+ * open. Never waits: readers of other processes make it return `false` (tried again later).
+ */
+export function checkpointWal(sqlite: BetterSqlite): boolean {
+  if (!sqlite.open || sqlite.inTransaction) return false;
+  try {
+    sqlite.pragma('busy_timeout = 0');
+    const [r] = sqlite.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number }>;
+    return r?.busy === 0;
+  } catch {
+    return false; // a statement of this connection is still stepping (a streamed query)
+  } finally {
+    if (sqlite.open) sqlite.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  }
+}
+
+async function sqliteDialect(
+  config: Pick<Config, 'dataDir'>,
+  opts: OpenStorageOptions,
+): Promise<{ dialect: SqliteDialect; stop: () => void }> {
   const { default: Database } = await import('better-sqlite3');
   const file = opts.sqliteFile ?? path.join(config.dataDir, 'braid.db');
   if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
   const sqlite = new Database(file);
   sqlite.pragma('journal_mode = WAL');
-  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('synchronous = NORMAL');
-  return new SqliteDialect({ database: reusingStatements(sqlite) });
+  sqlite.pragma(`journal_size_limit = ${SQLITE_WAL_LIMIT_BYTES}`);
+  const timer = setInterval(() => checkpointWal(sqlite), SQLITE_CHECKPOINT_EVERY_MS);
+  timer.unref();
+  return {
+    dialect: new SqliteDialect({ database: reusingStatements(sqlite) }),
+    stop: () => clearInterval(timer),
+  };
 }
 
 type SqliteDatabase = SqliteDialectConfig['database'] extends infer D ? Exclude<D, () => unknown> : never;
@@ -161,12 +199,14 @@ export async function openStorage(
   opts: OpenStorageOptions = {},
 ): Promise<Storage> {
   const dialect: Dialect = config.databaseUrl ? 'postgres' : 'sqlite';
+  const sqlite = config.databaseUrl ? undefined : await sqliteDialect(config, opts);
   const db = new Kysely<CoreTables>({
-    dialect: config.databaseUrl ? await postgresDialect(config.databaseUrl, opts) : await sqliteDialect(config, opts),
+    dialect: sqlite ? sqlite.dialect : await postgresDialect(config.databaseUrl as string, opts),
   });
   try {
     if (!opts.skipMigrations) await migrate(db, dialect);
   } catch (err) {
+    sqlite?.stop();
     await db.destroy();
     throw err;
   }
@@ -177,6 +217,7 @@ export async function openStorage(
     async close() {
       if (closed) return;
       closed = true;
+      sqlite?.stop();
       await db.destroy();
     },
   };

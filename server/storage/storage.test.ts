@@ -3,7 +3,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Trace } from '../../shared';
-import { openStorage, fromJson, toJson } from './index';
+import Database from 'better-sqlite3';
+import { sql } from 'kysely';
+import { checkpointWal, openStorage, fromJson, SQLITE_WAL_LIMIT_BYTES, toJson } from './index';
 import { RunsRepository } from './runs';
 import { openTestStorage, postgresReachable, servicesRequired, type TestStorage } from '../../test/support/storage';
 
@@ -104,6 +106,57 @@ describe('sqlite file storage', () => {
     expect((await new RunsRepository(s2).get('keep'))?.flowId).toBe('qa');
     await s2.close();
     fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('keeps the WAL bounded: a burst larger than the limit does not leave a WAL that size', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'braid-wal-'));
+    const wal = path.join(dir, 'braid.db-wal');
+    const s = await openStorage({ dataDir: dir });
+    try {
+      await sql`create table wal_burst (id integer primary key, b blob)`.execute(s.db);
+      // A reader of another process holds its snapshot: checkpoints cannot reset the log meanwhile.
+      const reader = new Database(path.join(dir, 'braid.db'), { readonly: true });
+      reader.prepare('begin').run();
+      reader.prepare('select count(*) from wal_burst').get();
+      const burst = sql`insert into wal_burst (b)
+        select randomblob(262144) from (with recursive c(x) as (select 1 union all select x + 1 from c where x < 64) select x from c)`;
+      for (let i = 0; i < 3; i++) await burst.execute(s.db); // 3 × 16 MiB
+      expect(fs.statSync(wal).size).toBeGreaterThan(SQLITE_WAL_LIMIT_BYTES);
+      reader.prepare('commit').run();
+      reader.close();
+      // The next writes checkpoint and restart the log, truncating it to the limit.
+      for (let i = 0; i < 3; i++) await sql`insert into wal_burst (b) values (randomblob(100))`.execute(s.db);
+      expect(fs.statSync(wal).size).toBeLessThanOrEqual(SQLITE_WAL_LIMIT_BYTES);
+    } finally {
+      await s.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('checkpointWal empties the WAL when nothing holds it, and never waits for a reader', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'braid-wal-'));
+    const file = path.join(dir, 'w.db');
+    const db = new Database(file);
+    try {
+      db.pragma('journal_mode = WAL');
+      db.pragma('busy_timeout = 5000');
+      db.exec('create table t (b blob)');
+      const reader = new Database(file, { readonly: true });
+      reader.prepare('begin').run();
+      reader.prepare('select count(*) from t').get();
+      db.prepare('insert into t values (randomblob(1048576))').run();
+      const t0 = performance.now();
+      expect(checkpointWal(db)).toBe(false); // a reader: busy, answered at once
+      expect(performance.now() - t0).toBeLessThan(1000);
+      reader.prepare('commit').run();
+      reader.close();
+      expect(checkpointWal(db)).toBe(true);
+      expect(fs.statSync(`${file}-wal`).size).toBe(0);
+      expect(db.pragma('busy_timeout', { simple: true })).toBe(5000);
+    } finally {
+      db.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('toJson/fromJson', () => {

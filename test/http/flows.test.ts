@@ -48,7 +48,7 @@ describe('flows API', () => {
     expect(res.status).toBe(200);
     const body = (await res.json()) as {
       flows: Array<{ id: string; valid: boolean; etag: string }>;
-      problems: Array<{ path: string; error: string }>;
+      problems: Array<{ file: string; error: string }>;
     };
     // every example flow shipped in flows/ is listed (sorted by id), the broken file is not
     const shipped = fs
@@ -62,7 +62,7 @@ describe('flows API', () => {
     expect(body.flows.map((f) => f.id)).toEqual(shipped);
     expect(body.flows.every((f) => f.valid)).toBe(true);
     expect(body.problems).toHaveLength(1);
-    expect(body.problems[0]?.path).toContain('broken.flow.json');
+    expect(body.problems[0]?.file).toBe('broken.flow.json');
     expect(body.problems[0]?.error).toMatch(/invalid JSON/);
     const one = await h.api('/api/flows/broken');
     expect(one.status).toBe(422);

@@ -59,6 +59,7 @@ export function register(program: Command): void {
         redact,
         flowRef,
         telemetryModule,
+        flowStore,
       ] = await Promise.all([
         import('../../storage/index'),
         import('../../evaluation/queue'),
@@ -69,6 +70,7 @@ export function register(program: Command): void {
         import('../../flows/redact'),
         import('../../evaluation/flow-ref'),
         import('../../telemetry/index'),
+        import('../../flows/store'),
       ]);
       const storage = await openStorage(config);
       const queue = await RowQueue.open(config, storage);
@@ -87,7 +89,8 @@ export function register(program: Command): void {
         runServices: services.buildRunServices({ config, storage }),
         runFlow: async (...[f, i, o]: Parameters<typeof runFlow>) =>
           redact.redact(await runFlow(f, i, withTelemetry(o, telemetry, EVALUATION_LABELS)), secrets),
-        loadFlow: (ref: string) => flowRef.loadFlowRef(ref, config.flowsDir),
+        // Rows come from evaluations created over HTTP: flows by id from the flows folder only.
+        loadFlow: flowRef.flowLoader(new flowStore.FlowStore(config.flowsDir)),
       };
       const worker = new RowWorker({ ...deps, storage, queue, concurrency, lockDurationMs, stalledIntervalMs });
       // Any process on the installation may coordinate: evaluations whose API process died are finalised here too.

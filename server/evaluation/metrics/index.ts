@@ -271,7 +271,7 @@ async function evaluatorFlow(ref: string, c: MetricContext, services: MetricServ
     outputs: c.outputs,
   };
   const inputs: Record<string, unknown> = {};
-  for (const i of flow.inputs) if (i.name in pool) inputs[i.name] = pool[i.name];
+  for (const i of flow.inputs) if (Object.hasOwn(pool, i.name)) inputs[i.name] = pool[i.name];
   const res = await services.runFlow(flow, inputs, { services: { config: services.config }, signal: c.signal });
   if (res.status !== 'succeeded')
     return { value: null, error: res.trace.error?.message ?? `evaluator flow ${res.status}` };

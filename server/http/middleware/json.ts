@@ -1,4 +1,4 @@
-import express, { type RequestHandler } from 'express';
+import express, { type Request, type RequestHandler } from 'express';
 import { HttpError } from '../errors';
 
 const FORBIDDEN_KEYS = new Set(['__proto__']);
@@ -61,14 +61,38 @@ export function limitBytes(limit: string): number {
   return Math.floor(Number(m[1]) * (UNITS[(m[2] ?? 'b').toLowerCase()] ?? 1));
 }
 
+/** Whether a request carries body bytes (a chunked body, or a Content-Length above 0). */
+function hasBody(req: Request): boolean {
+  if (req.headers['transfer-encoding'] !== undefined) return true;
+  const n = Number(req.headers['content-length']);
+  return Number.isFinite(n) && n > 0;
+}
+
 /**
  * JSON body parsing with a size limit (413 above it), strict JSON (objects/arrays only),
  * and refusal of prototype-polluting keys (`__proto__`, `constructor.prototype`) with 400.
+ * A body of another type (`text/plain`, a form, none declared) is 415 unless `acceptsRaw`
+ * says the route takes it (uploads): a JSON route never reads a body it did not parse, and
+ * a cross-site "simple" request (text/plain needs no CORS preflight) cannot pass as JSON.
  * Mounted after auth; domains with their own auth (deployed endpoints) mount it after theirs.
  */
-export function jsonBody(limit: string): RequestHandler[] {
+export function jsonBody(limit: string, opts: { acceptsRaw?: (req: Request) => boolean } = {}): RequestHandler[] {
   const max = limitBytes(limit);
   return [
+    (req, _res, next) => {
+      if (!hasBody(req) || req.is(JSON_TYPES) || opts.acceptsRaw?.(req)) {
+        next();
+        return;
+      }
+      const type = (req.get('content-type') ?? '').split(';')[0]?.trim().slice(0, 100);
+      next(
+        new HttpError(
+          415,
+          'unsupported_media_type',
+          `this route takes a JSON body (Content-Type: application/json), not ${type || 'a body without Content-Type'}`,
+        ),
+      );
+    },
     // A declared Content-Length over the limit is refused at once and the connection closed:
     // body-parser would first read (and discard) the whole body before answering 413.
     (req, res, next) => {

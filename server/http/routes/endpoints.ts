@@ -14,6 +14,7 @@ import { chatShape, replyText } from '../../deployment/chat';
 import { SESSION_ID, type ChatMessage } from '../../deployment/conversations';
 import { DeploymentError } from '../../deployment/errors';
 import { buildOpenApi } from '../../deployment/openapi';
+import { redactPiiText } from '../../deployment/redact-pii';
 import { deploymentRuntime } from '../../deployment/runtime';
 import type { DeploymentRecord, KeyRecord } from '../../deployment/store';
 import { jsonBody } from '../middleware/json';
@@ -279,9 +280,11 @@ export const endpointsRoutes: RouteModule = (ctx) => {
     handle(async (req, res) => {
       const slug = String(req.params.slug);
       const runtime = rt();
-      await authorize(req, res, slug);
+      const { d } = await authorize(req, res, slug);
       const body = objectBody(await parseBody(req, res, 64 * 1024));
       const fb = parseFeedback(body);
+      // Stored like the request log: masked when the deployment says so.
+      if (d.settings.redactPii && fb.comment) fb.comment = redactPiiText(fb.comment);
       if (!(await runtime.logs.feedback(slug, fb.traceId, fb)))
         throw new DeploymentError(
           404,

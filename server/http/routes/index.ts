@@ -4,6 +4,7 @@
  * /api/** is behind the admin token and JSON-parsed by the app; other prefixes
  * (e.g. /v1/endpoints) do their own auth and then use `jsonBody()` themselves.
  */
+import type { Request } from 'express';
 import type { RouteModule } from '../context';
 import { healthRoutes } from './health';
 import { nodeTypesRoutes } from './node-types';
@@ -35,3 +36,17 @@ export const routeModules: RouteModule[] = [
   datasetsRoutes,
   evaluationsRoutes,
 ];
+
+/**
+ * The /api routes that take a body other than JSON (uploads: raw CSV/JSONL or multipart).
+ * Every other body sent to the API must be JSON, or it is refused with 415.
+ */
+const RAW_BODY_ROUTES: ReadonlyArray<readonly [method: string, path: RegExp]> = [
+  ['POST', /^\/api\/datasets\/?$/],
+  ['POST', /^\/api\/datasets\/[^/]+\/versions\/?$/],
+  ['POST', /^\/api\/knowledge-bases\/[^/]+\/documents\/?$/],
+];
+
+export function acceptsRawBody(req: Request): boolean {
+  return RAW_BODY_ROUTES.some(([method, path]) => req.method === method && path.test(req.path));
+}

@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { NextFunction, Request, Response } from 'express';
 import { knowledgeServiceFor, KnowledgeError, type KnowledgeService } from '../../knowledge/index';
 import type { NewIngestItem } from '../../knowledge/service';
+import { publicJob } from '../../knowledge/repo';
 import { seedExampleKnowledgeBase } from '../../knowledge/seed';
 import type { AppContext, RouteModule } from '../context';
 import { createRouter } from '../context';
@@ -190,7 +191,7 @@ export const knowledgeRoutes: RouteModule = (ctx: AppContext) => {
             { files: items.map((i) => ({ name: i.name, error: i.error })) },
           );
         const job = await svc.startIngest(kb, items);
-        res.status(202).json(job);
+        res.status(202).json(publicJob(job));
       } catch (err) {
         fs.rmSync(stageDir, { recursive: true, force: true });
         throw err;
@@ -208,7 +209,7 @@ export const knowledgeRoutes: RouteModule = (ctx: AppContext) => {
         String(req.params.kb),
         urls.map((u) => ({ name: u, kind: 'url' as const })),
       );
-      res.status(202).json(job);
+      res.status(202).json(publicJob(job));
     }),
   );
   r.get(
@@ -230,11 +231,11 @@ export const knowledgeRoutes: RouteModule = (ctx: AppContext) => {
   );
   r.get(
     `${base}/:kb/jobs`,
-    h(async (req, res) => void res.json({ jobs: await svc.listJobs(String(req.params.kb)) })),
+    h(async (req, res) => void res.json({ jobs: (await svc.listJobs(String(req.params.kb))).map(publicJob) })),
   );
   r.get(
     `${base}/:kb/jobs/:jobId`,
-    h(async (req, res) => void res.json(await svc.getJob(String(req.params.kb), String(req.params.jobId)))),
+    h(async (req, res) => void res.json(publicJob(await svc.getJob(String(req.params.kb), String(req.params.jobId))))),
   );
   r.post(
     `${base}/:kb/query`,
