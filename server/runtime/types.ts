@@ -60,6 +60,13 @@ export interface RunServices {
   flows?: FlowResolver;
   /** Knowledge-base search for the retrieval node (absent until a store is wired). */
   knowledge?: KnowledgeSearch;
+  /** Caps the caller of this run sets (a deployment's settings, a chat request's `max_tokens`). */
+  limits?: RunLimits;
+}
+
+export interface RunLimits {
+  /** The most completion tokens any model call of the run may ask for (lowers a node's `maxTokens`). */
+  maxTokens?: number;
 }
 
 export interface KnowledgeSearch {
@@ -141,6 +148,14 @@ export interface RunOptions {
   maxConcurrency?: number;
   /** Only run this node, with the given inputs (single-node debug run). */
   only?: { nodeId: string; inputs: Record<string, unknown> };
+  /**
+   * Which nodes emit `token` events. `all` (default): every streaming node, and a retry is
+   * announced by `node_retry` (the listener drops that node's tokens so far) — the builder's
+   * own run panel. `validated`: only the nodes `streamableNodes` allows (no text a
+   * validator may still block), and a node that has streamed tokens is never retried, so
+   * no text is sent twice — public callers.
+   */
+  tokens?: 'all' | 'validated';
 }
 
 export interface RunResult {

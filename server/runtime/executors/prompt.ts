@@ -3,8 +3,8 @@
  * through LangChain, stream tokens, record usage and cost, and return `text` (and `json`
  * when `output: "json"`).
  *
- * Failure rules: a stream that stalls after it started (no chunk for `stallTimeoutMs`)
- * is a retryable `stream_stalled`; a cut or failed stream, or one that ends without a
+ * Failure rules: a stream with no chunk for `stallTimeoutMs` (before the first token too;
+ * keep-alive comments are not chunks) is a retryable `stream_stalled`; a cut or failed stream, or one that ends without a
  * finish reason, fails the node — partial text is never returned as a success.
  */
 import {
@@ -14,7 +14,7 @@ import {
   type BaseMessage,
   type AIMessageChunk,
 } from '@langchain/core/messages';
-import type { PromptConfig } from '../../../shared/nodes/prompt';
+import { DEFAULT_MAX_TOKENS, type PromptConfig } from '../../../shared/nodes/prompt';
 import { renderTemplate, stringifyValue } from '../../../shared/template';
 import type { TokenUsage } from '../../../shared';
 import { NodeError, type Executor, type NodeContext } from '../types';
@@ -33,7 +33,7 @@ import { estimateUsage } from '../../llm/tokens';
 import { parseJsonReply, checkSchema } from '../../llm/json-output';
 
 export interface PromptExecutorOptions {
-  /** Fail a stream with no chunk for this long once it has started (default: config.streamStallMs, BRAID_STREAM_STALL_MS, 30 s). */
+  /** Fail a stream with no chunk for this long, first chunk included (default: config.streamStallMs, BRAID_STREAM_STALL_MS, 30 s). */
   stallTimeoutMs?: number;
   /** Extra model settings (tests: a custom fetch). */
   modelSettings?: Pick<ChatModelSettings, 'fetch' | 'timeoutMs'>;
@@ -159,7 +159,45 @@ interface Reply {
   responseModel?: string;
 }
 
-/** Iterate a stream with a deadline between chunks once the first chunk has arrived. */
+/** The stall error: no chunk for `stallMs` (keep-alive comments are not chunks). */
+function stallError(stallMs: number, chars: number, started: boolean): NodeError {
+  return new NodeError(
+    'stream_stalled',
+    started
+      ? `the model stream stalled: no data for ${stallMs} ms after ${chars} characters`
+      : `the model stream sent no data for ${stallMs} ms (before the first token)`,
+    { retryable: true },
+  );
+}
+
+/** Settle with `p`, or reject with a stall error when it takes longer than `stallMs`. */
+async function withinStall<T>(
+  p: Promise<T>,
+  stallMs: number,
+  onStall: () => void,
+  stalled: () => NodeError,
+): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<'stalled'>((resolve) => {
+    timer = setTimeout(() => resolve('stalled'), stallMs);
+  });
+  try {
+    const r = await Promise.race([p, deadline]);
+    if (r === 'stalled') {
+      onStall();
+      p.catch(() => undefined);
+      throw stalled();
+    }
+    return r;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Iterate a stream with a deadline on every chunk, the first one included: a server that
+ * sends only keep-alive comments (which yield no chunk) stalls like a silent one.
+ */
 async function readStream(
   stream: AsyncIterable<AIMessageChunk>,
   ctx: NodeContext<PromptConfig>,
@@ -173,27 +211,15 @@ async function readStream(
   let responseModel: string | undefined;
   let started = false;
   for (;;) {
-    let timer: NodeJS.Timeout | undefined;
-    const next = it.next();
-    let result: IteratorResult<AIMessageChunk>;
-    if (started) {
-      const stalled = new Promise<'stalled'>((resolve) => {
-        timer = setTimeout(() => resolve('stalled'), stallMs);
-      });
-      const r = await Promise.race([next, stalled]);
-      clearTimeout(timer);
-      if (r === 'stalled') {
+    const result = await withinStall(
+      it.next(),
+      stallMs,
+      () => {
         onStall();
-        next.catch(() => undefined);
         void it.return?.(undefined)?.catch(() => undefined);
-        throw new NodeError(
-          'stream_stalled',
-          `the model stream stalled: no data for ${stallMs} ms after ${text.length} characters`,
-          { retryable: true },
-        );
-      }
-      result = r;
-    } else result = await next;
+      },
+      () => stallError(stallMs, text.length, started),
+    );
     if (result.done) break;
     started = true;
     const chunk = result.value;
@@ -210,6 +236,17 @@ async function readStream(
     if (typeof m === 'string') responseModel = m;
   }
   return { text, usage, finishReason, responseModel };
+}
+
+/** Finish reasons that mean "cut at the token limit" (OpenAI and Ollama `length`, Anthropic `max_tokens`). */
+export function isTruncation(finishReason: string | undefined): boolean {
+  return finishReason === 'length' || finishReason === 'max_tokens';
+}
+
+/** The `max_tokens` a call sends: the node's, lowered by the run's cap (deployment, caller). */
+export function effectiveMaxTokens(config: Pick<PromptConfig, 'maxTokens'>, cap: number | undefined): number {
+  const own = config.maxTokens ?? DEFAULT_MAX_TOKENS;
+  return cap !== undefined && cap > 0 ? Math.min(own, Math.floor(cap)) : own;
 }
 
 /**
@@ -230,9 +267,11 @@ export function createPromptExecutor(opts: PromptExecutorOptions = {}): Executor
     const stallMs = opts.stallTimeoutMs ?? ctx.services.config.streamStallMs ?? DEFAULT_STALL_TIMEOUT_MS;
     const { provider } = parseModelId(config.model);
     const turns = buildConversation(ctx);
+    const maxTokens = effectiveMaxTokens(config, ctx.services.limits?.maxTokens);
+    if (maxTokens !== config.maxTokens) ctx.setMeta({ maxTokens, maxTokensCapped: true });
     const model = createChatModel(config.model, ctx.services.config, {
       temperature: config.temperature,
-      maxTokens: config.maxTokens,
+      maxTokens,
       ...opts.modelSettings,
     });
     const errorCtx = {
@@ -271,7 +310,12 @@ export function createPromptExecutor(opts: PromptExecutorOptions = {}): Executor
     } as { signal: AbortSignal; stop?: string[] };
     try {
       if (config.stream) {
-        const stream = await model.stream(messages, callOptions);
+        const stream = await withinStall(
+          model.stream(messages, callOptions),
+          stallMs,
+          () => stallAbort?.abort(),
+          () => stallError(stallMs, 0, false),
+        );
         reply = await readStream(stream as AsyncIterable<AIMessageChunk>, ctx, stallMs, () => stallAbort?.abort());
         if (ctx.signal.aborted) throw new NodeError('cancelled', `${provider} call cancelled`);
         if (reply.finishReason === undefined) {
@@ -328,12 +372,20 @@ export function createPromptExecutor(opts: PromptExecutorOptions = {}): Executor
       finishReason: reply.finishReason ?? null,
       ...(estimated ? { usageEstimated: true } : {}),
     });
+    if (isTruncation(reply.finishReason)) {
+      const what = `the reply was cut at maxTokens (${maxTokens}; finish reason "${reply.finishReason}")`;
+      ctx.setMeta({ truncated: true, warnings: [what] });
+      if (config.onTruncated === 'fail')
+        throw new NodeError('output_truncated', `${what}; raise maxTokens or set onTruncated: "warn"`, {
+          path: 'config.maxTokens',
+        });
+    }
 
     const outputs: Record<string, unknown> = { text: reply.text };
     if (config.output === 'json') {
       const parsed = parseJsonReply(reply.text);
       if (!parsed.ok) {
-        const hint = reply.finishReason === 'length' ? ' (the reply was cut at maxTokens)' : '';
+        const hint = isTruncation(reply.finishReason) ? ' (the reply was cut at maxTokens)' : '';
         throw new NodeError(
           'invalid_json',
           `the model reply is not valid JSON${hint}: ${parsed.error}; reply starts: ${JSON.stringify(reply.text.slice(0, 200))}`,
