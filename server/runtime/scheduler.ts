@@ -6,6 +6,7 @@
  * the work, and NodeResult fields (skipPorts, reask, runOutputs) steer the run.
  */
 import { formatCycle, type Flow, type RunEvent, type SpanStatus, type Trace } from '../../shared';
+import { capText } from '../../shared/limits';
 import { compilePlan, Ledger, streamableOf, type Plan } from './plan';
 import { createNodeContext, NodeAbort, nowMs, SpanRecord } from './run-context';
 import { callWithDeadline, RunStop, toNodeError } from './attempt';
@@ -314,7 +315,7 @@ class Run {
       return;
     }
     this.reasks[v] = count + 1;
-    span.pushMeta('reasks', { attempt: count + 1, message: ask.message, node: this.plan.nodes[src].node.id });
+    span.pushMeta('reasks', { attempt: count + 1, message: capText(ask.message), node: this.plan.nodes[src].node.id });
     if (this.onEvent) {
       this.emit({
         type: 'node_retry',
@@ -323,7 +324,7 @@ class Run {
         at: Math.floor(nowMs()),
         attempt: span.attempts,
         delayMs: 0,
-        error: { code: 'reask', message: ask.message },
+        error: { code: 'reask', message: capText(ask.message) },
       });
     }
     this.feedback[src] = {

@@ -4,8 +4,9 @@
  */
 import type { Flow, FlowNode, NodeTypeId, NodeConfig, RunEvent, SpanError, TokenUsage, Trace } from '../../shared';
 import type { Config } from '../config';
+import { capText } from '../../shared/limits';
 
-/** Error an executor throws to fail its node with a stable code. */
+/** Error an executor throws to fail its node with a stable code (its message is capped: shared/limits.ts). */
 export class NodeError extends Error {
   readonly code: string;
   readonly retryable: boolean;
@@ -17,7 +18,7 @@ export class NodeError extends Error {
     message: string,
     opts: { retryable?: boolean; retryAfterMs?: number; path?: string; cause?: unknown } = {},
   ) {
-    super(message, opts.cause !== undefined ? { cause: opts.cause } : undefined);
+    super(capText(String(message)), opts.cause !== undefined ? { cause: opts.cause } : undefined);
     this.name = 'NodeError';
     this.code = code;
     this.retryable = opts.retryable ?? false;
