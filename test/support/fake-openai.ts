@@ -13,7 +13,7 @@
  * request; behaviours queued with `enqueue` apply, in order, to the next chat or
  * embeddings requests (one behaviour per request).
  *
- * CLI: `tsx test/support/fake-openai.ts --port 0 [--latency ms] [--token-delay ms]`
+ * CLI: `tsx test/support/fake-openai.ts --port 0 [--latency ms] [--token-delay ms] [--omit-usage]`
  * prints the base URL (…/v1) on stdout and serves until killed.
  */
 import http from 'node:http';
@@ -401,6 +401,7 @@ if (isMain) {
     host: argValue(args, '--host') ?? '127.0.0.1',
     latencyMs: Number(argValue(args, '--latency') ?? 0),
     tokenDelayMs: Number(argValue(args, '--token-delay') ?? 0),
+    omitUsage: args.includes('--omit-usage'),
   });
   process.stdout.write(`${fake.url}\n`);
   const stop = (): void => {
