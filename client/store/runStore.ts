@@ -64,9 +64,12 @@ export const useRun = create<RunState>()((set, get) => ({
           runStartedAt: s.runStartedAt || e.at,
         });
         break;
-      case 'node_retry':
-        set({ nodeStatus: { ...s.nodeStatus, [e.nodeId]: 'retrying' } });
+      case 'node_retry': {
+        // The node runs again: the text it streamed so far is void (never shown twice).
+        const { [e.nodeId]: _void, ...tokens } = s.tokens;
+        set({ nodeStatus: { ...s.nodeStatus, [e.nodeId]: 'retrying' }, tokens });
         break;
+      }
       case 'token':
         set({ tokens: { ...s.tokens, [e.nodeId]: (s.tokens[e.nodeId] ?? '') + e.token }, streamingNode: e.nodeId });
         break;

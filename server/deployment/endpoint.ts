@@ -4,6 +4,7 @@
  * deployment's timeout, and record the call (request log, metrics, conversation memory).
  * A failure in one call never affects another: every call has its own run and abort signal.
  */
+import { randomUUID } from 'node:crypto';
 import type { Flow, RunEvent, Trace } from '../../shared';
 import type { DeploymentSettings, EndpointResponse } from '../../shared/api/deployment';
 import { mentionsSecret, redact, StreamRedactor } from '../flows/redact';
@@ -47,7 +48,13 @@ export interface InvokeOptions {
    * it on the deployment timeout. Takes the place of `signal`.
    */
   controller?: AbortController;
+  /**
+   * Streamed tokens: only from nodes whose text no validator may still block
+   * (shared/flow/streaming.ts), of this run (never a child run's), never sent twice.
+   */
   onToken?: (token: string, nodeId: string) => void;
+  /** The caller's own `max_tokens` (chat completions): lowers the deployment's cap, never raises it. */
+  maxTokens?: number;
   /** Turns to append to the session after a successful run (chat APIs). */
   turns?: (outputs: Record<string, unknown>) => ChatMessage[];
 }
@@ -230,8 +237,10 @@ export class EndpointRuntime {
     }
     // Tokens leave through the stream redactor: a secret split across tokens is caught too.
     const stream = o.onToken ? new StreamRedactor(this.deps.secrets) : undefined;
+    const runId = randomUUID();
     const onTokens = stream
       ? (e: RunEvent) => {
+          if (e.runId !== runId) return; // a child run's text is delivered with its parent's result
           if (e.type === 'token') {
             const t = stream.push(e.nodeId, e.token);
             if (t) o.onToken?.(t, e.nodeId);
@@ -260,9 +269,12 @@ export class EndpointRuntime {
       createdAt: started,
     };
     try {
+      const maxTokens = Math.min(deployment.settings.maxTokens, o.maxTokens ?? Infinity);
       const raw = await runFlow(flow, inputs, {
-        services: this.deps.services,
+        runId,
+        services: { ...this.deps.services, limits: { ...this.deps.services.limits, maxTokens } },
         signal: controller.signal,
+        tokens: 'validated',
         ...(onEvent ? { onEvent } : {}),
       });
       const { result, traceJson } = redactRun(raw, this.deps.secrets);
@@ -318,7 +330,7 @@ export class EndpointRuntime {
             traceId: result.runId,
           });
         // Braid's words only: the node's own message (provider text, URLs) stays in the trace and log.
-        throw new DeploymentError(500, 'run_failed', publicRunFailure(trace.error, result.status), {
+        throw new DeploymentError(500, 'run_failed', publicRunFailure(trace.error, result.status, flow), {
           traceId: result.runId,
           ...(trace.error?.code ? { cause: trace.error.code } : {}),
         });

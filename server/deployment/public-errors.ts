@@ -4,7 +4,8 @@
  * — a model provider's error text and troubleshooting URLs, a third-party server's answer, a
  * code node's exception — stays in the trace and the request log for the operator.
  */
-import type { SpanError } from '../../shared';
+import type { Flow, SpanError } from '../../shared';
+import { GUARD_NODE_TYPES } from '../../shared/flow/streaming';
 
 const WORDS: Record<string, string> = {
   rate_limited: 'the model provider is rate limiting this deployment',
@@ -28,9 +29,21 @@ const WORDS: Record<string, string> = {
   validation_failed: 'the output did not pass validation',
 };
 
-/** The message of a failed run for a public caller: what failed, in Braid's words. */
-export function publicRunFailure(error: (SpanError & { nodeId?: string }) | undefined, status: string): string {
+/**
+ * The message of a failed run for a public caller: what failed, in Braid's words. A failure
+ * at a guardrail (a validator node, whatever its code) only says the output did not pass:
+ * a validator's own message may quote the very text it blocked.
+ */
+export function publicRunFailure(
+  error: (SpanError & { nodeId?: string }) | undefined,
+  status: string,
+  flow?: Pick<Flow, 'nodes'>,
+): string {
   if (!error) return `the run ended ${status}`;
-  const what = WORDS[error.code] ?? `a step of the flow failed (${error.code})`;
+  const type = error.nodeId && flow ? flow.nodes.find((n) => n.id === error.nodeId)?.type : undefined;
+  const what =
+    type !== undefined && GUARD_NODE_TYPES.has(type)
+      ? WORDS.validation_failed
+      : (WORDS[error.code] ?? `a step of the flow failed (${error.code})`);
   return `the flow failed${error.nodeId ? ` at node "${error.nodeId}"` : ''}: ${what}; the trace has the details`;
 }

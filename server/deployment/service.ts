@@ -58,6 +58,9 @@ export function checkSettings(patch: unknown): Partial<DeploymentSettings> {
       case 'maxBodyBytes':
         out.maxBodyBytes = int(v, k, 1_024, 50 * 1_048_576);
         break;
+      case 'maxTokens':
+        out.maxTokens = int(v, k, 1, 1_000_000);
+        break;
       case 'logRetentionDays':
         out.logRetentionDays = int(v, k, 1, 3_650);
         break;

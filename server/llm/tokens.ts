@@ -42,11 +42,56 @@ export function getEncoder(name: EncodingName): Promise<Tiktoken> {
   return p;
 }
 
-/** Tokens in a text for a model (`provider:model` or a bare model name). */
+/** Texts up to this many characters are counted exactly; longer ones from samples of this total size. */
+export const EXACT_COUNT_CHARS = 32 * 1024;
+/** Characters encoded between two yields to the event loop (js-tiktoken costs ~10–40 µs per token). */
+const SLICE_CHARS = 4 * 1024;
+
+const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** Encode `text` from `from` to `to` slice by slice (cut after whitespace where there is some), yielding between slices. */
+async function countRange(enc: Tiktoken, text: string, from: number, to: number): Promise<number> {
+  let n = 0;
+  for (let at = from; at < to;) {
+    let end = Math.min(to, at + SLICE_CHARS);
+    if (end < to) {
+      const space = text.lastIndexOf(' ', end);
+      if (space > at + SLICE_CHARS / 2) end = space + 1;
+    }
+    n += enc.encode(text.slice(at, end)).length;
+    at = end;
+    if (at < to) await yieldToLoop();
+  }
+  return n;
+}
+
+/**
+ * Tokens in a text, never blocking the event loop for long: a very large text (a huge
+ * model reply) is estimated from evenly spaced samples instead of encoded whole (1 MB of
+ * mixed Japanese and English costs seconds of CPU to encode). Exact up to EXACT_COUNT_CHARS.
+ */
+async function countText(enc: Tiktoken, text: string): Promise<number> {
+  if (text.length <= SLICE_CHARS) return enc.encode(text).length;
+  if (text.length <= EXACT_COUNT_CHARS) return countRange(enc, text, 0, text.length);
+  const samples = EXACT_COUNT_CHARS / SLICE_CHARS;
+  const stride = Math.floor(text.length / samples);
+  let tokens = 0;
+  let chars = 0;
+  for (let i = 0; i < samples; i++) {
+    const from = i * stride;
+    const to = Math.min(text.length, from + SLICE_CHARS);
+    tokens += await countRange(enc, text, from, to);
+    chars += to - from;
+    await yieldToLoop();
+  }
+  return Math.round((tokens * text.length) / chars);
+}
+
+/** Tokens in a text for a model (`provider:model` or a bare model name); large texts are estimated (see countText). */
 export async function countTokens(text: string, modelId: string): Promise<number> {
   if (!text) return 0;
   const enc = await getEncoder(encodingForModel(modelId));
-  return enc.encode(text).length;
+  return countText(enc, text);
 }
 
 /**
@@ -59,7 +104,7 @@ export async function countChatTokens(
 ): Promise<number> {
   const enc = await getEncoder(encodingForModel(modelId));
   let n = 3;
-  for (const m of messages) n += 3 + enc.encode(m.content).length + (m.name ? 1 + enc.encode(m.name).length : 0);
+  for (const m of messages) n += 3 + (await countText(enc, m.content)) + (m.name ? 1 + enc.encode(m.name).length : 0);
   return n;
 }
 

@@ -7,6 +7,7 @@
  * it has been run. A `Ledger` is the per-run state over a plan.
  */
 import { findCycles, nodePorts, parseNodeConfig, type Flow, type FlowNode, type PortSpec } from '../../shared';
+import { streamableNodes } from '../../shared/flow/streaming';
 
 export type NodeState = 'pending' | 'ready' | 'running' | 'done' | 'failed' | 'skipped';
 
@@ -57,6 +58,18 @@ export function compilePlan(flow: Flow): Plan {
   const plan = buildPlan(flow);
   planCache.set(flow, plan);
   return plan;
+}
+
+const streamCache = new WeakMap<Plan, ReadonlySet<string>>();
+
+/** The nodes that may stream tokens to a public caller (shared/flow/streaming.ts), once per plan. */
+export function streamableOf(plan: Plan): ReadonlySet<string> {
+  let set = streamCache.get(plan);
+  if (!set) {
+    set = streamableNodes(plan.flow);
+    streamCache.set(plan, set);
+  }
+  return set;
 }
 
 function buildPlan(flow: Flow): Plan {

@@ -133,12 +133,16 @@ export interface NodeContextInit {
   span: SpanRecord;
   /** Undefined when nobody listens (no token events are built then). */
   onEvent?: (event: RunEvent) => void;
-  /** `live` turns false once the node's attempt is over: late tokens are dropped. */
-  attempt: { live: boolean };
+  /** `live` turns false once the node's attempt is over: late tokens are dropped; `streamed` turns true with the first token sent. */
+  attempt: { live: boolean; streamed?: boolean };
+  /** Whether this node's tokens are sent at all (default true). */
+  streams?: boolean;
 }
 
 export function createNodeContext(init: NodeContextInit): NodeContext {
-  const { span, onEvent, runId, node, attempt, abort } = init;
+  const { span, runId, node, attempt, abort } = init;
+  const onEvent = init.onEvent;
+  const tokenEvent = init.streams === false ? undefined : onEvent;
   const ctx: NodeContext = {
     runId,
     flow: init.flow,
@@ -151,7 +155,10 @@ export function createNodeContext(init: NodeContextInit): NodeContext {
     },
     services: init.services,
     emitToken(token: string): void {
-      if (onEvent && attempt.live && !abort.aborted) onEvent({ type: 'token', runId, nodeId: node.id, token });
+      if (tokenEvent && attempt.live && !abort.aborted) {
+        attempt.streamed = true;
+        tokenEvent({ type: 'token', runId, nodeId: node.id, token });
+      }
     },
     emitProgress(progress: Record<string, unknown>): void {
       if (onEvent && attempt.live && !abort.aborted)

@@ -6,7 +6,8 @@
  * the work, and NodeResult fields (skipPorts, reask, runOutputs) steer the run.
  */
 import { formatCycle, type Flow, type RunEvent, type SpanStatus, type Trace } from '../../shared';
-import { compilePlan, Ledger, type Plan } from './plan';
+import { capText } from '../../shared/limits';
+import { compilePlan, Ledger, streamableOf, type Plan } from './plan';
 import { createNodeContext, NodeAbort, nowMs, SpanRecord } from './run-context';
 import { callWithDeadline, RunStop, toNodeError } from './attempt';
 import { assembleTrace } from './trace';
@@ -51,6 +52,8 @@ class Run {
   private readonly reasks: Int32Array;
   private readonly feedback: Array<ReaskFeedback | undefined>;
   private readonly maxConcurrency: number;
+  /** Nodes allowed to stream (tokens: `validated`); undefined: every node streams. */
+  private readonly streamable?: ReadonlySet<string>;
   private readonly startedAt = nowMs();
   private queue: number[] = [];
   private queueHead = 0;
@@ -80,6 +83,7 @@ class Run {
     this.reasks = new Int32Array(n);
     this.feedback = new Array(n);
     this.maxConcurrency = opts.maxConcurrency && opts.maxConcurrency > 0 ? opts.maxConcurrency : Infinity;
+    if (opts.tokens === 'validated') this.streamable = streamableOf(this.plan);
   }
 
   async execute(): Promise<RunResult> {
@@ -192,7 +196,7 @@ class Run {
           inputs,
         });
       }
-      const attempt = { live: true };
+      const attempt: { live: boolean; streamed?: boolean } = { live: true };
       const ctx = createNodeContext({
         runId: this.runId,
         flow: this.flow,
@@ -206,6 +210,7 @@ class Run {
         span,
         onEvent: this.emitFn,
         attempt,
+        streams: this.streamable ? this.streamable.has(pn.node.id) : true,
       });
       try {
         const result = await callWithDeadline(exec, ctx, ctrl, timeoutMs, pn.node.id);
@@ -217,6 +222,11 @@ class Run {
         const ne = toNodeError(err);
         const delay = retryDelay(ne, retry, policy);
         if (delay === null) throw ne;
+        if (attempt.streamed && this.streamable) {
+          // Its text already went out to a public caller: a retry would send it twice.
+          span.setMeta({ retryRefused: 'tokens were already streamed to the caller' });
+          throw ne;
+        }
         span.pushMeta('retries', { attempt: span.attempts, code: ne.code, delayMs: delay });
         if (this.onEvent) {
           this.emit({
@@ -305,7 +315,7 @@ class Run {
       return;
     }
     this.reasks[v] = count + 1;
-    span.pushMeta('reasks', { attempt: count + 1, message: ask.message, node: this.plan.nodes[src].node.id });
+    span.pushMeta('reasks', { attempt: count + 1, message: capText(ask.message), node: this.plan.nodes[src].node.id });
     if (this.onEvent) {
       this.emit({
         type: 'node_retry',
@@ -314,7 +324,7 @@ class Run {
         at: Math.floor(nowMs()),
         attempt: span.attempts,
         delayMs: 0,
-        error: { code: 'reask', message: ask.message },
+        error: { code: 'reask', message: capText(ask.message) },
       });
     }
     this.feedback[src] = {

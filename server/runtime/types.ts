@@ -4,8 +4,9 @@
  */
 import type { Flow, FlowNode, NodeTypeId, NodeConfig, RunEvent, SpanError, TokenUsage, Trace } from '../../shared';
 import type { Config } from '../config';
+import { capText } from '../../shared/limits';
 
-/** Error an executor throws to fail its node with a stable code. */
+/** Error an executor throws to fail its node with a stable code (its message is capped: shared/limits.ts). */
 export class NodeError extends Error {
   readonly code: string;
   readonly retryable: boolean;
@@ -17,7 +18,7 @@ export class NodeError extends Error {
     message: string,
     opts: { retryable?: boolean; retryAfterMs?: number; path?: string; cause?: unknown } = {},
   ) {
-    super(message, opts.cause !== undefined ? { cause: opts.cause } : undefined);
+    super(capText(String(message)), opts.cause !== undefined ? { cause: opts.cause } : undefined);
     this.name = 'NodeError';
     this.code = code;
     this.retryable = opts.retryable ?? false;
@@ -60,6 +61,13 @@ export interface RunServices {
   flows?: FlowResolver;
   /** Knowledge-base search for the retrieval node (absent until a store is wired). */
   knowledge?: KnowledgeSearch;
+  /** Caps the caller of this run sets (a deployment's settings, a chat request's `max_tokens`). */
+  limits?: RunLimits;
+}
+
+export interface RunLimits {
+  /** The most completion tokens any model call of the run may ask for (lowers a node's `maxTokens`). */
+  maxTokens?: number;
 }
 
 export interface KnowledgeSearch {
@@ -151,6 +159,14 @@ export interface RunOptions {
   maxConcurrency?: number;
   /** Only run this node, with the given inputs (single-node debug run). */
   only?: { nodeId: string; inputs: Record<string, unknown> };
+  /**
+   * Which nodes emit `token` events. `all` (default): every streaming node, and a retry is
+   * announced by `node_retry` (the listener drops that node's tokens so far) — the builder's
+   * own run panel. `validated`: only the nodes `streamableNodes` allows (no text a
+   * validator may still block), and a node that has streamed tokens is never retried, so
+   * no text is sent twice — public callers.
+   */
+  tokens?: 'all' | 'validated';
 }
 
 export interface RunResult {

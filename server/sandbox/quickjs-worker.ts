@@ -3,6 +3,7 @@
  * the result or a SandboxError code. The main thread owns the time limit's hard edge (it
  * terminates a worker that does not answer in time).
  */
+import { capText } from '../../shared/limits';
 import { parentPort } from 'node:worker_threads';
 import { runInSandbox, SandboxError, type SandboxErrorCode } from './quickjs';
 
@@ -25,7 +26,7 @@ port.on('message', (req: SandboxRequest) => {
     (result) => port.postMessage({ id: req.id, ok: true, result } satisfies SandboxReply),
     (err: unknown) => {
       const code: SandboxErrorCode = err instanceof SandboxError ? err.code : 'sandbox_error';
-      const message = err instanceof Error ? err.message : String(err);
+      const message = capText(err instanceof Error ? err.message : String(err));
       port.postMessage({ id: req.id, ok: false, code, message } satisfies SandboxReply);
     },
   );

@@ -15,13 +15,14 @@ import {
   type QuickJSHandle,
   type QuickJSWASMModule,
 } from 'quickjs-emscripten';
+import { capText } from '../../shared/limits';
 
 export type SandboxErrorCode = 'sandbox_error' | 'sandbox_timeout' | 'sandbox_memory';
 
 export class SandboxError extends Error {
   readonly code: SandboxErrorCode;
   constructor(code: SandboxErrorCode, message: string) {
-    super(message);
+    super(capText(message));
     this.name = 'SandboxError';
     this.code = code;
   }

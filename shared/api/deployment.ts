@@ -21,6 +21,8 @@ export interface DeploymentSettings {
   redactPii: boolean;
   /** Conversation memory window (per sessionId / OpenAI `user`). */
   history: { maxMessages: number; maxTokens: number };
+  /** Cap on each model call's reply (`max_tokens`): lowers a prompt node's own `maxTokens`; a chat request's `max_tokens` can lower it further, never raise it. */
+  maxTokens: number;
 }
 
 export const DEFAULT_DEPLOYMENT_SETTINGS: DeploymentSettings = {
@@ -31,6 +33,7 @@ export const DEFAULT_DEPLOYMENT_SETTINGS: DeploymentSettings = {
   logRetentionDays: 30,
   redactPii: false,
   history: { maxMessages: 20, maxTokens: 4_000 },
+  maxTokens: 16_384,
 };
 
 export interface DeploymentVersionInfo {

@@ -3,6 +3,9 @@ import { defineNodeType } from './define';
 import { templatesVariables, SAFE_VARIABLE, SAFE_VARIABLE_MESSAGE } from '../template';
 import type { PortSpec } from '../ports';
 
+/** `maxTokens` of a prompt node that sets none: every model call is bounded. */
+export const DEFAULT_MAX_TOKENS = 4096;
+
 export const MODEL_ID = /^(openai|anthropic|ollama):[A-Za-z0-9._:/-]+$/;
 
 export const promptMessageSchema = z.discriminatedUnion('role', [
@@ -26,7 +29,10 @@ export const promptConfig = z
       .regex(MODEL_ID, 'must be provider:model with provider openai, anthropic or ollama')
       .default('openai:gpt-4o-mini'),
     temperature: z.number().min(0).max(2).default(0),
-    maxTokens: z.number().int().min(1).max(1_000_000).optional(),
+    /** The most tokens the reply may have (sent as `max_tokens`; a deployment's cap can lower it). */
+    maxTokens: z.number().int().min(1).max(1_000_000).default(DEFAULT_MAX_TOKENS),
+    /** A reply cut at `maxTokens` (finish reason `length`): `warn` marks the span, `fail` fails the node. */
+    onTruncated: z.enum(['warn', 'fail']).default('warn'),
     stop: z.array(z.string()).max(8).optional(),
     messages: z
       .array(promptMessageSchema)
@@ -67,7 +73,7 @@ export const promptNode = defineNodeType({
   title: 'Prompt',
   category: 'Models',
   icon: 'message-square',
-  docs: 'Chat messages with mustache templates sent to an LLM (`openai:…`, `anthropic:…` or `ollama:…`). Every `{{variable}}` in the messages becomes an input port; `{{#documents}}…{{/documents}}` loops over a list. A `history` message inserts a whole conversation from a `messages` port. Output `text` is the reply; with `output: "json"` the reply is parsed (and checked against `jsonSchema` when given) into `json`. Token usage and cost are recorded in the trace.',
+  docs: 'Chat messages with mustache templates sent to an LLM (`openai:…`, `anthropic:…` or `ollama:…`). Every `{{variable}}` in the messages becomes an input port; `{{#documents}}…{{/documents}}` loops over a list. A `history` message inserts a whole conversation from a `messages` port. Output `text` is the reply; with `output: "json"` the reply is parsed (and checked against `jsonSchema` when given) into `json`. Every call sends `maxTokens` (default 4096; a deployment\'s `maxTokens` cap lowers it); a reply cut there is a warning on the span (`meta.truncated`), or a failure with `onTruncated: "fail"`. Token usage and cost are recorded in the trace.',
   config: promptConfig,
   inputs: (config) => promptInputs(config),
   outputs: (config) => {

@@ -44,6 +44,8 @@ export type Behaviour =
   | { cutStream: true }
   /** Streaming: send part of the reply, then end the response cleanly with no finish reason and no [DONE]. */
   | { truncateStream: true }
+  /** Streaming: send the headers, then only SSE keep-alive comments (no chunk) every `everyMs` (default 50) until the client goes. Non-streaming: hang. */
+  | { keepAliveOnly: true; everyMs?: number }
   /** Answer this one request with this text (instead of the responder). */
   | { reply: string; finishReason?: string };
 

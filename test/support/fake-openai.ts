@@ -13,7 +13,7 @@
  * request; behaviours queued with `enqueue` apply, in order, to the next chat or
  * embeddings requests (one behaviour per request).
  *
- * CLI: `tsx test/support/fake-openai.ts --port 0 [--latency ms] [--token-delay ms]`
+ * CLI: `tsx test/support/fake-openai.ts --port 0 [--latency ms] [--token-delay ms] [--omit-usage]`
  * prints the base URL (…/v1) on stdout and serves until killed.
  */
 import http from 'node:http';
@@ -157,7 +157,7 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
     const model = body.model;
 
     if (!body.stream) {
-      if (b && ('stallAfterFirstToken' in b || 'hang' in b)) return; // never answers
+      if (b && ('stallAfterFirstToken' in b || 'hang' in b || 'keepAliveOnly' in b)) return; // never answers
       if (b && 'cutStream' in b) {
         res.writeHead(200, { 'content-type': 'application/json' });
         res.write(
@@ -203,6 +203,12 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
         choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
         ...(includeUsage ? { usage: null } : {}),
       })}\n\n`;
+    if (b && 'keepAliveOnly' in b) {
+      res.write(': keep-alive\n\n');
+      const ping = setInterval(() => res.write(': keep-alive\n\n'), b.everyMs ?? 50);
+      res.once('close', () => clearInterval(ping));
+      return;
+    }
     res.write(chunk({ role: 'assistant', content: '', refusal: null }, null));
     const pieces = splitTokens(text);
     for (let i = 0; i < pieces.length; i++) {
@@ -239,7 +245,7 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
     call: RecordedCall,
     b: Behaviour | undefined,
   ): void {
-    if (b && ('hang' in b || 'stallAfterFirstToken' in b)) return;
+    if (b && ('hang' in b || 'stallAfterFirstToken' in b || 'keepAliveOnly' in b)) return;
     if (b && 'cutStream' in b) {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.write('{"object":"list","data":[');
@@ -395,6 +401,7 @@ if (isMain) {
     host: argValue(args, '--host') ?? '127.0.0.1',
     latencyMs: Number(argValue(args, '--latency') ?? 0),
     tokenDelayMs: Number(argValue(args, '--token-delay') ?? 0),
+    omitUsage: args.includes('--omit-usage'),
   });
   process.stdout.write(`${fake.url}\n`);
   const stop = (): void => {

@@ -11,7 +11,7 @@
  * model, and any slug other than the key's own is 403, existing or not.
  */
 import type { Request, Response } from 'express';
-import type { Flow } from '../../../shared';
+import type { Flow, Trace } from '../../../shared';
 import {
   ChatMappingError,
   chatInputs,
@@ -38,6 +38,27 @@ export function replySourceNode(flow: Flow): string | undefined {
   for (const name of names) {
     const e = flow.edges.find((x) => x.target === outNode.id && x.targetPort === name);
     if (e) return e.source;
+  }
+  return undefined;
+}
+
+/** `stop`, or `length` when the node the reply comes from was cut at its token limit. */
+export function finishReason(flow: Flow, trace: Trace): 'stop' | 'length' {
+  const source = replySourceNode(flow);
+  const span = source === undefined ? undefined : trace.spans.find((s) => s.nodeId === source);
+  return span?.meta?.truncated === true ? 'length' : 'stop';
+}
+
+/** A request's `max_completion_tokens` / `max_tokens` (positive integer), or undefined. */
+export function requestedMaxTokens(body: Record<string, unknown>): number | undefined {
+  for (const field of ['max_completion_tokens', 'max_tokens'] as const) {
+    const v = body[field];
+    if (v === undefined || v === null) continue;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1)
+      throw new DeploymentError(400, 'invalid_max_tokens', `${field}: must be a positive integer`, {
+        issues: [{ path: field, message: 'must be a positive integer' }],
+      });
+    return v;
   }
   return undefined;
 }
@@ -117,6 +138,7 @@ export const openaiRoutes: RouteModule = (ctx) => {
           `deployment "${key.slug}" is not a chat flow: it needs a "messages" input or exactly one required string input`,
         );
       const sessionId = sessionIdOf(body.user, 'user');
+      const maxTokens = requestedMaxTokens(body);
       let messages: ChatMessage[];
       let inputs: Record<string, unknown>;
       let userText: string;
@@ -139,7 +161,14 @@ export const openaiRoutes: RouteModule = (ctx) => {
       const id = `chatcmpl-${crypto.randomUUID().replace(/-/g, '')}`;
       const created = Math.floor(Date.now() / 1000);
       const model = String(body.model);
-      const common = { api: 'openai' as const, key, signal, turns, ...(sessionId ? { sessionId } : {}) };
+      const common = {
+        api: 'openai' as const,
+        key,
+        signal,
+        turns,
+        ...(sessionId ? { sessionId } : {}),
+        ...(maxTokens !== undefined ? { maxTokens } : {}),
+      };
       const usageOf = (u: { promptTokens: number; completionTokens: number; totalTokens: number }) => ({
         prompt_tokens: u.promptTokens,
         completion_tokens: u.completionTokens,
@@ -159,7 +188,7 @@ export const openaiRoutes: RouteModule = (ctx) => {
               index: 0,
               message: { role: 'assistant', content: replyText(flow, out.outputs), refusal: null },
               logprobs: null,
-              finish_reason: 'stop',
+              finish_reason: finishReason(flow, out.trace),
             },
           ],
           usage: usageOf(out.usage),
@@ -209,7 +238,7 @@ export const openaiRoutes: RouteModule = (ctx) => {
         const reply = replyText(flow, out.outputs);
         if (reply !== streamed && reply.startsWith(streamed)) chunk({ content: reply.slice(streamed.length) }, null);
         const usage = usageOf(out.usage);
-        chunk({}, 'stop', includeUsage ? {} : { usage });
+        chunk({}, finishReason(flow, out.trace), includeUsage ? {} : { usage });
         if (includeUsage)
           write({ id, object: 'chat.completion.chunk', created, model, system_fingerprint: null, choices: [], usage });
         res.write('data: [DONE]\n\n');

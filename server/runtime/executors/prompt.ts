@@ -3,8 +3,8 @@
  * through LangChain, stream tokens, record usage and cost, and return `text` (and `json`
  * when `output: "json"`).
  *
- * Failure rules: a stream that stalls after it started (no chunk for `stallTimeoutMs`)
- * is a retryable `stream_stalled`; a cut or failed stream, or one that ends without a
+ * Failure rules: a stream with no chunk for `stallTimeoutMs` (before the first token too;
+ * keep-alive comments are not chunks) is a retryable `stream_stalled`; a cut or failed stream, or one that ends without a
  * finish reason, fails the node — partial text is never returned as a success.
  */
 import {
@@ -14,7 +14,7 @@ import {
   type BaseMessage,
   type AIMessageChunk,
 } from '@langchain/core/messages';
-import type { PromptConfig } from '../../../shared/nodes/prompt';
+import { DEFAULT_MAX_TOKENS, type PromptConfig } from '../../../shared/nodes/prompt';
 import { renderTemplate, stringifyValue } from '../../../shared/template';
 import type { TokenUsage } from '../../../shared';
 import { NodeError, type Executor, type NodeContext } from '../types';
@@ -31,9 +31,18 @@ import { toProviderNodeError } from '../../llm/errors';
 import { costOf } from '../../llm/prices';
 import { estimateUsage, estimateUsageNow } from '../../llm/tokens';
 import { parseJsonReply, checkSchema } from '../../llm/json-output';
+import {
+  contentText,
+  finishReasonOf,
+  readStream,
+  stallError,
+  withinStall,
+  type Reply,
+  type UsageMeta,
+} from './prompt-stream';
 
 export interface PromptExecutorOptions {
-  /** Fail a stream with no chunk for this long once it has started (default: config.streamStallMs, BRAID_STREAM_STALL_MS, 30 s). */
+  /** Fail a stream with no chunk for this long, first chunk included (default: config.streamStallMs, BRAID_STREAM_STALL_MS, 30 s). */
   stallTimeoutMs?: number;
   /** Extra model settings (tests: a custom fetch). */
   modelSettings?: Pick<ChatModelSettings, 'fetch' | 'timeoutMs'>;
@@ -111,105 +120,15 @@ function toLangChain(turns: ChatTurn[]): BaseMessage[] {
   );
 }
 
-function contentText(content: unknown): string {
-  if (typeof content === 'string') return content;
-  if (Array.isArray(content)) {
-    return content
-      .map((p) =>
-        typeof p === 'string'
-          ? p
-          : p && typeof p === 'object' && (p as { type?: string }).type === 'text'
-            ? String((p as { text?: unknown }).text ?? '')
-            : '',
-      )
-      .join('');
-  }
-  return '';
+/** Finish reasons that mean "cut at the token limit" (OpenAI and Ollama `length`, Anthropic `max_tokens`). */
+export function isTruncation(finishReason: string | undefined): boolean {
+  return finishReason === 'length' || finishReason === 'max_tokens';
 }
 
-interface UsageMeta {
-  input_tokens?: number;
-  output_tokens?: number;
-  total_tokens?: number;
-}
-
-function finishReasonOf(meta: Record<string, unknown> | undefined | null): string | undefined {
-  if (!meta) return undefined;
-  for (const k of ['finish_reason', 'stop_reason', 'done_reason']) {
-    const v = meta[k];
-    if (typeof v === 'string' && v) return v;
-  }
-  if (meta.done === true) return 'stop';
-  return undefined;
-}
-
-function addUsage(a: UsageMeta | undefined, b: UsageMeta): UsageMeta {
-  if (!a) return { ...b };
-  return {
-    input_tokens: (a.input_tokens ?? 0) + (b.input_tokens ?? 0),
-    output_tokens: (a.output_tokens ?? 0) + (b.output_tokens ?? 0),
-    total_tokens: (a.total_tokens ?? 0) + (b.total_tokens ?? 0),
-  };
-}
-
-interface Reply {
-  text: string;
-  usage?: UsageMeta;
-  finishReason?: string;
-  responseModel?: string;
-}
-
-/** Iterate a stream with a deadline between chunks once the first chunk has arrived. */
-async function readStream(
-  stream: AsyncIterable<AIMessageChunk>,
-  ctx: NodeContext<PromptConfig>,
-  stallMs: number,
-  onStall: () => void,
-): Promise<Reply> {
-  const it = stream[Symbol.asyncIterator]();
-  let text = '';
-  let usage: UsageMeta | undefined;
-  let finishReason: string | undefined;
-  let responseModel: string | undefined;
-  let started = false;
-  for (;;) {
-    let timer: NodeJS.Timeout | undefined;
-    const next = it.next();
-    let result: IteratorResult<AIMessageChunk>;
-    if (started) {
-      const stalled = new Promise<'stalled'>((resolve) => {
-        timer = setTimeout(() => resolve('stalled'), stallMs);
-      });
-      const r = await Promise.race([next, stalled]);
-      clearTimeout(timer);
-      if (r === 'stalled') {
-        onStall();
-        next.catch(() => undefined);
-        void it.return?.(undefined)?.catch(() => undefined);
-        throw new NodeError(
-          'stream_stalled',
-          `the model stream stalled: no data for ${stallMs} ms after ${text.length} characters`,
-          { retryable: true },
-        );
-      }
-      result = r;
-    } else result = await next;
-    if (result.done) break;
-    started = true;
-    const chunk = result.value;
-    const piece = contentText(chunk.content);
-    if (piece) {
-      text += piece;
-      ctx.emitToken(piece);
-    }
-    // Anthropic splits usage over message_start (input) and message_delta (output): sum.
-    if (chunk.usage_metadata) usage = addUsage(usage, chunk.usage_metadata);
-    // Anthropic's stop_reason arrives in the message_delta's additional_kwargs.
-    finishReason = finishReasonOf(chunk.response_metadata) ?? finishReasonOf(chunk.additional_kwargs) ?? finishReason;
-    const m = chunk.response_metadata?.model_name ?? chunk.response_metadata?.model;
-    if (typeof m === 'string') responseModel = m;
-  }
-  return { text, usage, finishReason, responseModel };
+/** The `max_tokens` a call sends: the node's, lowered by the run's cap (deployment, caller). */
+export function effectiveMaxTokens(config: Pick<PromptConfig, 'maxTokens'>, cap: number | undefined): number {
+  const own = config.maxTokens ?? DEFAULT_MAX_TOKENS;
+  return cap !== undefined && cap > 0 ? Math.min(own, Math.floor(cap)) : own;
 }
 
 /**
@@ -230,9 +149,11 @@ export function createPromptExecutor(opts: PromptExecutorOptions = {}): Executor
     const stallMs = opts.stallTimeoutMs ?? ctx.services.config.streamStallMs ?? DEFAULT_STALL_TIMEOUT_MS;
     const { provider } = parseModelId(config.model);
     const turns = buildConversation(ctx);
+    const maxTokens = effectiveMaxTokens(config, ctx.services.limits?.maxTokens);
+    if (maxTokens !== config.maxTokens) ctx.setMeta({ maxTokens, maxTokensCapped: true });
     const model = createChatModel(config.model, ctx.services.config, {
       temperature: config.temperature,
-      maxTokens: config.maxTokens,
+      maxTokens,
       ...opts.modelSettings,
     });
     const errorCtx = {
@@ -283,7 +204,12 @@ export function createPromptExecutor(opts: PromptExecutorOptions = {}): Executor
     ctx.signal.addEventListener('abort', countAborted, { once: true });
     try {
       if (config.stream) {
-        const stream = await model.stream(messages, callOptions);
+        const stream = await withinStall(
+          model.stream(messages, callOptions),
+          stallMs,
+          () => stallAbort?.abort(),
+          () => stallError(stallMs, 0, false),
+        );
         reply = await readStream(stream as AsyncIterable<AIMessageChunk>, counting, stallMs, () => stallAbort?.abort());
         if (ctx.signal.aborted) throw new NodeError('cancelled', `${provider} call cancelled`);
         if (reply.finishReason === undefined) {
@@ -341,12 +267,20 @@ export function createPromptExecutor(opts: PromptExecutorOptions = {}): Executor
       finishReason: reply.finishReason ?? null,
       ...(estimated ? { usageEstimated: true } : {}),
     });
+    if (isTruncation(reply.finishReason)) {
+      const what = `the reply was cut at maxTokens (${maxTokens}; finish reason "${reply.finishReason}")`;
+      ctx.setMeta({ truncated: true, warnings: [what] });
+      if (config.onTruncated === 'fail')
+        throw new NodeError('output_truncated', `${what}; raise maxTokens or set onTruncated: "warn"`, {
+          path: 'config.maxTokens',
+        });
+    }
 
     const outputs: Record<string, unknown> = { text: reply.text };
     if (config.output === 'json') {
       const parsed = parseJsonReply(reply.text);
       if (!parsed.ok) {
-        const hint = reply.finishReason === 'length' ? ' (the reply was cut at maxTokens)' : '';
+        const hint = isTruncation(reply.finishReason) ? ' (the reply was cut at maxTokens)' : '';
         throw new NodeError(
           'invalid_json',
           `the model reply is not valid JSON${hint}: ${parsed.error}; reply starts: ${JSON.stringify(reply.text.slice(0, 200))}`,
