@@ -61,6 +61,11 @@ export interface NodeTypeDefinition<S extends z.ZodType = z.ZodType> {
    * the flow loader builds the closure of referenced flows and finds cross-flow cycles from it.
    */
   flowRefs?: (config: z.output<S>) => Array<{ flow: string; path: Array<string | number> }>;
+  /**
+   * Timeout of a node of this type that sets no `timeoutMs`, in ms; 0 for none (nodes that
+   * wait on child runs, whose own nodes have timeouts). Default: the server's node timeout.
+   */
+  defaultTimeoutMs?: number;
   /** Checks of the config that need the port context (e.g. the referenced flow exists). */
   check?: (config: z.output<S>, ctx: PortContext) => NodeConfigProblem[];
   /** Example config shown in docs and used by the palette when a node is created. */

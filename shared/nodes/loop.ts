@@ -27,6 +27,7 @@ export const loopNode = defineNodeType({
     { name: 'iterations', type: 'number', description: 'How many iterations ran' },
   ],
   flowRefs: flowRef,
+  defaultTimeoutMs: 0,
   check: (config, ctx) => unknownFlowProblem(config.flow, ctx),
   editors: { until: 'jsonata' },
   example: { flow: 'refine-answer', until: 'verdict = "ok"', maxIterations: 4, onMax: 'last' },

@@ -47,6 +47,7 @@ export const mapNode = defineNodeType({
     { name: 'errors', type: 'list', description: 'The failed items: [{ index, error }]' },
   ],
   flowRefs: flowRef,
+  defaultTimeoutMs: 0,
   check: (config, ctx): NodeConfigProblem[] => {
     const child = calledFlow(config.flow, ctx);
     if (!child) return unknownFlowProblem(config.flow, ctx);

@@ -14,6 +14,7 @@ export const subflowNode = defineNodeType({
   inputs: (config, ctx) => calledFlow(config.flow, ctx)?.inputs.map(inputPort) ?? [],
   outputs: (config, ctx) => calledFlow(config.flow, ctx)?.outputs.map(outputPort) ?? [],
   flowRefs: flowRef,
+  defaultTimeoutMs: 0,
   check: (config, ctx) => unknownFlowProblem(config.flow, ctx),
   example: { flow: 'summarise-document' },
 });
