@@ -1,7 +1,13 @@
-/** Resolve a flow reference (a file path or a flow id in the flows folder) to a valid Flow. */
+/**
+ * Resolve a flow reference (a file path or a flow id in the flows folder) to a valid Flow,
+ * with the one flow loader (server/flows/loader.ts): the flows it calls come from the flows
+ * folder and are attached to it (an evaluation snapshots them with it).
+ */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { assertValidFlow, migrateFlow, SAFE_ID, type Flow } from '../../shared/flow/index';
+import { FlowValidationError, SAFE_ID, type Flow } from '../../shared/flow/index';
+import { loadFlow } from '../flows/loader';
+import { FlowStore } from '../flows/store';
 
 export async function loadFlowRef(ref: string, flowsDir: string): Promise<Flow> {
   const isPath = ref.endsWith('.json') || ref.includes('/') || ref.includes(path.sep);
@@ -19,5 +25,7 @@ export async function loadFlowRef(ref: string, flowsDir: string): Promise<Flow> 
   } catch (e) {
     throw new Error(`${file} is not valid JSON: ${(e as Error).message}`);
   }
-  return assertValidFlow(migrateFlow(raw).flow);
+  const loaded = await loadFlow(raw, new FlowStore(flowsDir).documents);
+  if (!loaded.valid || !loaded.flow) throw new FlowValidationError(loaded.problems);
+  return loaded.flow;
 }

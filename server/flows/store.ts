@@ -12,7 +12,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { SAFE_ID, type Flow } from '../../shared';
 import type { FlowProblem } from '../../shared/api/errors';
-import { serializeFlow, validateFlow } from '../../shared/flow/index';
+import { flowReferences, serializeFlow, validateFlow } from '../../shared/flow/index';
+import { loadFlow, type FlowDocuments } from './loader';
 
 export const FLOW_SUFFIX = '.flow.json';
 
@@ -125,6 +126,14 @@ export class FlowStore {
 
   constructor(readonly dir: string) {}
 
+  /** The folder's flow documents by id, for the flow loader (a malformed file throws). */
+  readonly documents: FlowDocuments = {
+    read: async (id: string): Promise<unknown> => {
+      if (!isSafeFlowId(id)) return undefined;
+      return (await this.getPlain(id))?.document;
+    },
+  };
+
   pathOf(id: string): string {
     if (!isSafeFlowId(id))
       throw new FlowStoreError('invalid_id', `invalid flow id "${id}": must match [a-z0-9][a-z0-9_-]*`);
@@ -144,7 +153,12 @@ export class FlowStore {
     const flows: FlowSummary[] = [];
     const problems: FileProblem[] = [];
     const seen = new Set<string>();
-    const loaded = await Promise.all(files.map((name) => this.load(name.slice(0, -FLOW_SUFFIX.length), name)));
+    const loaded = await Promise.all(
+      files.map(async (name) => {
+        const e = await this.load(name.slice(0, -FLOW_SUFFIX.length), name);
+        return e && !isFileProblem(e) ? this.withCalledFlows(e) : e;
+      }),
+    );
     for (const entry of loaded) {
       if (!entry) continue;
       if (isFileProblem(entry)) {
@@ -170,8 +184,28 @@ export class FlowStore {
     return { flows, problems };
   }
 
-  /** One flow by id; undefined when there is no file. A malformed file throws `malformed_file`. */
+  /**
+   * One flow by id, validated together with the flows it calls (its closure is attached to
+   * `flow` when valid); undefined when there is no file. A malformed file throws `malformed_file`.
+   */
   async get(id: string): Promise<StoredFlow | undefined> {
+    const entry = await this.getPlain(id);
+    return entry ? this.withCalledFlows(entry) : undefined;
+  }
+
+  /** A flow that calls other flows, re-validated with them (the cached entry is left as is). */
+  private async withCalledFlows(entry: StoredFlow): Promise<StoredFlow> {
+    if (!entry.flow || flowReferences(entry.flow).length === 0) return entry;
+    const loaded = await loadFlow(entry.document, this.documents);
+    return {
+      ...entry,
+      ...(loaded.flow ? { flow: loaded.flow } : {}),
+      problems: loaded.problems,
+      valid: loaded.valid,
+    };
+  }
+
+  private async getPlain(id: string): Promise<StoredFlow | undefined> {
     const file = this.pathOf(id);
     const entry = await this.load(id, path.basename(file));
     if (!entry) return undefined;
@@ -202,8 +236,8 @@ export class FlowStore {
         { code: 'schema', message: 'expected a JSON object', path: '', severity: 'error' } satisfies FlowProblem,
       ]);
     }
-    const res = validateFlow({ ...(document as Record<string, unknown>), id });
-    if (!res.flow || (!opts.draft && (!res.ok || hasErrors(res.problems)))) {
+    const res = await loadFlow({ ...(document as Record<string, unknown>), id }, this.documents);
+    if (!res.flow || (!opts.draft && (!res.valid || hasErrors(res.problems)))) {
       const problems = res.problems.filter((p) => p.severity !== 'warning');
       throw new FlowStoreError('invalid_flow', `the flow has ${problems.length} problem(s)`, problems);
     }
