@@ -6,6 +6,7 @@
  * the work, and NodeResult fields (skipPorts, reask, runOutputs) steer the run.
  */
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { formatCycle, type Flow, type RunEvent, type RunParent, type SpanStatus, type Trace } from '../../shared';
 import { Ledger, preparePlan, type Plan } from './plan';
 import { createNodeContext, NodeAbort, nowMs, SpanRecord } from './run-context';
@@ -298,6 +299,8 @@ class Run {
         throw new NodeError('invalid_child_inputs', `inputs for flow "${flowId}": ${err.message}`);
       }
       slot.release();
+      // Every child run in flight listens on the node's signal (a map: up to its concurrency).
+      setMaxListeners(0, ctrl.signal);
       const parent: RunParent = {
         runId: this.runId,
         nodeId,

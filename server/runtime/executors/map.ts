@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { NodeConfig } from '../../../shared';
 import { NodeError, type Executor, type RunResult } from '../types';
 import { calledFlow, childError, childFailure, childRunner, definedInputs } from './child';
@@ -34,6 +35,7 @@ export const mapExecutor: Executor<NodeConfig<'map'>> = async (ctx) => {
   const errors: ItemError[] = [];
   const runIds: string[] = [];
   const stop = new AbortController();
+  setMaxListeners(0, stop.signal); // one listener per item in flight
   let next = 0;
   let done = 0;
   let failed = 0;
