@@ -3,7 +3,7 @@
  *
  *   npx tsx bench/runtime/map.ts [overhead|throughput|scale|all]
  *
- * - overhead: 1,000 items over a one-transform child flow. Per item, the map run's wall time
+ * - overhead: 1,000 items over a one-transform child flow, concurrency 1. Per item, the map run's wall time
  *   minus the same child flow run directly with runFlow (the child's own work, measured in
  *   the same process right before): target ≤ 100 µs per item.
  * - throughput: 200 items, child = one prompt node against the fake OpenAI server (in this
@@ -25,7 +25,7 @@ async function overhead(): Promise<void> {
   const child = upperFlow();
   const services = { config, flows: memoryFlows(child) };
   const items = Array.from({ length: 1000 }, (_, i) => `項目${i}`);
-  const parent = mapFlow('upper', { concurrency: 4 });
+  const parent = mapFlow('upper', { concurrency: 1 }); // sequential, like the direct loop
   const direct = async (): Promise<number> => {
     const t0 = performance.now();
     for (const text of items) await runFlow(child, { text }, { services, executors: coreExecutors });
