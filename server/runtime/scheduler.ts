@@ -6,15 +6,13 @@
  * the work, and NodeResult fields (skipPorts, reask, runOutputs) steer the run.
  */
 import { randomUUID } from 'node:crypto';
-import { setMaxListeners } from 'node:events';
 import { formatCycle, type Flow, type RunEvent, type RunParent, type SpanStatus, type Trace } from '../../shared';
 import { Ledger, preparePlan, type Plan } from './plan';
 import { createNodeContext, NodeAbort, nowMs, SpanRecord } from './run-context';
 import { callWithDeadline, RunStop, toNodeError } from './attempt';
 import { assembleTrace } from './trace';
 import { DEFAULT_RETRY, retryDelay, sleep } from './retry';
-import { checkRunInputs } from './inputs';
-import { DEFAULT_MAX_TREE_NODES, RunTree, SlotHold, Slots } from './tree';
+import { childRunner, DEFAULT_MAX_TREE_NODES, RunTree, SlotHold, Slots } from './tree';
 import {
   NodeError,
   RunInputError,
@@ -283,39 +281,24 @@ class Run {
     }
   }
 
-  /**
-   * `runChild` for one node attempt: a child run in this tree, cancelled with the node (and
-   * with `opts.signal`). The node gives its concurrency slot back while it waits on children.
-   */
   private childRunner(nodeId: string, ctrl: NodeAbort, slot: SlotHold): NonNullable<NodeContext['runChild']> {
-    return async (flowId, inputs, opts = {}) => {
-      const flow = await this.opts.services.flows!.get(flowId);
-      if (!flow) throw new NodeError('unknown_flow', `unknown flow "${flowId}"`, { path: 'config.flow' });
-      let checked: Record<string, unknown>;
-      try {
-        checked = checkRunInputs(flow, inputs);
-      } catch (err) {
-        if (!(err instanceof RunInputError)) throw err;
-        throw new NodeError('invalid_child_inputs', `inputs for flow "${flowId}": ${err.message}`);
-      }
-      slot.release();
-      // Every child run in flight listens on the node's signal (a map: up to its concurrency).
-      setMaxListeners(0, ctrl.signal);
-      const parent: RunParent = {
-        runId: this.runId,
-        nodeId,
-        ...(opts.iteration !== undefined ? { iteration: opts.iteration } : {}),
-        rootRunId: this.tree.rootRunId,
-        depth: (this.parent?.depth ?? 0) + 1,
-      };
-      return schedule(flow, checked, {
-        runId: randomUUID(),
-        services: this.opts.services,
-        executors: this.opts.executors,
-        onEvent: this.opts.onEvent,
-        child: { tree: this.tree, parent, signals: opts.signal ? [ctrl.signal, opts.signal] : [ctrl.signal] },
-      });
-    };
+    return childRunner({
+      runId: this.runId,
+      nodeId,
+      tree: this.tree,
+      depth: (this.parent?.depth ?? 0) + 1,
+      signal: ctrl.signal,
+      slot,
+      start: (flow, inputs, child) =>
+        schedule(flow, inputs, {
+          runId: randomUUID(),
+          services: this.opts.services,
+          executors: this.opts.executors,
+          onEvent: this.opts.onEvent,
+          child,
+        }),
+      flows: this.opts.services.flows!,
+    });
   }
 
   private onNodeDone(i: number, g: number, result: NodeResult): void {

@@ -4,8 +4,10 @@
  * executors, the event listener and the flow resolver. Child runs also inherit the abort
  * of the node that started them, so cancelling the root cancels every run below it.
  */
-import type { RunEvent } from '../../shared';
-import { NodeError } from './types';
+import { setMaxListeners } from 'node:events';
+import type { Flow, RunEvent, RunParent } from '../../shared';
+import { checkRunInputs } from './inputs';
+import { NodeError, RunInputError, type FlowResolver, type NodeContext, type RunResult } from './types';
 
 /** Default per-tree budget of node executions (BRAID_MAX_TREE_NODES). */
 export const DEFAULT_MAX_TREE_NODES = 10_000;
@@ -92,4 +94,54 @@ export class RunTree {
   get nodesExecuted(): number {
     return this.executed;
   }
+}
+
+/** Where a child run starts from: the node attempt of a run in a tree. */
+export interface ChildRunSite {
+  runId: string;
+  nodeId: string;
+  tree: RunTree;
+  /** The child's depth (the starting run's + 1). */
+  depth: number;
+  /** The node attempt's signal: the child is cancelled with it. */
+  signal: AbortSignal;
+  slot: SlotHold;
+  flows: FlowResolver;
+  /** Schedule the child run (the scheduler's `schedule`, with this tree). */
+  start(
+    flow: Flow,
+    inputs: Record<string, unknown>,
+    child: { tree: RunTree; parent: RunParent; signals: AbortSignal[] },
+  ): Promise<RunResult>;
+}
+
+/**
+ * `runChild` for one node attempt: resolve the flow, check the inputs against its declared
+ * inputs, give the node's concurrency slot back (it now waits on children), and start the
+ * child run in the same tree, cancelled with the node or with `opts.signal`.
+ */
+export function childRunner(site: ChildRunSite): NonNullable<NodeContext['runChild']> {
+  return async (flowId, inputs, opts = {}) => {
+    const flow = await site.flows.get(flowId);
+    if (!flow) throw new NodeError('unknown_flow', `unknown flow "${flowId}"`, { path: 'config.flow' });
+    let checked: Record<string, unknown>;
+    try {
+      checked = checkRunInputs(flow, inputs);
+    } catch (err) {
+      if (!(err instanceof RunInputError)) throw err;
+      throw new NodeError('invalid_child_inputs', `inputs for flow "${flowId}": ${err.message}`);
+    }
+    site.slot.release();
+    // Every child run in flight listens on the node's signal (a map: up to its concurrency).
+    setMaxListeners(0, site.signal);
+    const parent: RunParent = {
+      runId: site.runId,
+      nodeId: site.nodeId,
+      ...(opts.iteration !== undefined ? { iteration: opts.iteration } : {}),
+      rootRunId: site.tree.rootRunId,
+      depth: site.depth,
+    };
+    const signals = opts.signal ? [site.signal, opts.signal] : [site.signal];
+    return site.start(flow, checked, { tree: site.tree, parent, signals });
+  };
 }
