@@ -79,6 +79,18 @@ const EXAMPLE_FLOW: PortContext['flow'] = {
   outputs: [{ name: 'answer', type: 'string' }],
 };
 
+/** The called flow the examples of subflow, map and loop nodes refer to (any id resolves to it). */
+const EXAMPLE_CALLED_FLOW: PortContext['flow'] = {
+  inputs: [
+    { name: 'document', type: 'string', required: true },
+    { name: 'style', type: 'string', default: 'one sentence' },
+  ],
+  outputs: [
+    { name: 'summary', type: 'string' },
+    { name: 'verdict', type: 'string' },
+  ],
+};
+
 const esc = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 const code = (s: string): string => `\`${s}\``;
 
@@ -169,13 +181,17 @@ function portTable(ports: PortSpec[], withRequired: boolean): string[] {
 function nodeSection(def: NodeTypeDefinition): string[] {
   const configSchema = nodeConfigJsonSchema(def);
   const example = def.config.parse(def.example ?? {});
-  const ctx: PortContext = { flow: EXAMPLE_FLOW };
+  const ctx: PortContext = { flow: EXAMPLE_FLOW, flows: () => EXAMPLE_CALLED_FLOW };
   const out = [`## ${code(def.type)} — ${def.title}`, '', `Category: ${def.category}.`, '', def.docs, ''];
   if (def.example !== undefined) {
     out.push('Example config:', '', '```json', JSON.stringify(def.example, null, 2), '```', '');
   }
   const ctxNote =
-    def.type === 'input' || def.type === 'output' ? ' (for a flow with input `question` and output `answer`)' : '';
+    def.type === 'input' || def.type === 'output'
+      ? ' (for a flow with input `question` and output `answer`)'
+      : def.flowRefs
+        ? ' (calling a flow with inputs `document` (required) and `style` (with a default), outputs `summary` and `verdict`)'
+        : '';
   const what = def.example !== undefined ? 'the example config' : 'the default config';
   out.push(`### Ports`, '', `Ports are functions of the config; with ${what}${ctxNote}:`, '');
   out.push('Inputs:', '', ...portTable(def.inputs(example, ctx), true));

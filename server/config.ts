@@ -43,6 +43,8 @@ const envSchema = z.object({
     .regex(/^\s*\d+(\.\d+)?\s*(b|kb|mb|gb)?\s*$/i, 'a size such as 200mb, 512kb or 1048576')
     .default('200mb'),
   BRAID_NODE_TIMEOUT_MS: z.coerce.number().int().min(1).default(60_000),
+  /** Node executions one run tree (a run and the child runs of its subflow, map and loop nodes) may start. */
+  BRAID_MAX_TREE_NODES: z.coerce.number().int().min(1).default(10_000),
   /** A model stream with no data for this long after it started fails as `stream_stalled` (retryable). */
   BRAID_STREAM_STALL_MS: z.coerce.number().int().min(100).default(30_000),
   BRAID_PUBLIC_URL: z.string().url().optional(),
@@ -102,6 +104,8 @@ export interface Config {
   /** Total bytes of one knowledge upload request (BRAID_UPLOAD_LIMIT; default 200 MiB). */
   uploadLimitBytes?: number;
   nodeTimeoutMs: number;
+  /** Budget of node executions per run tree (BRAID_MAX_TREE_NODES; default 10 000). */
+  maxTreeNodes?: number;
   /** Stall deadline of model streams, ms (prompt executor; default 30 000). */
   streamStallMs?: number;
   publicUrl?: string;
@@ -169,6 +173,7 @@ export function loadConfig(
     bodyLimit: e.BRAID_BODY_LIMIT,
     uploadLimitBytes: sizeBytes(e.BRAID_UPLOAD_LIMIT),
     nodeTimeoutMs: e.BRAID_NODE_TIMEOUT_MS,
+    maxTreeNodes: e.BRAID_MAX_TREE_NODES,
     streamStallMs: e.BRAID_STREAM_STALL_MS,
     publicUrl: e.BRAID_PUBLIC_URL,
     telemetry: telemetryConfig(e),

@@ -21,6 +21,8 @@ export function exampleValue(io: FlowIO): unknown {
       return [{ role: 'user', content: 'Hello' }];
     case 'documents':
       return [{ text: 'Some text', metadata: {} }];
+    case 'list':
+      return ['第一の項目', 'second item'];
     case 'json':
     case 'any':
       return {};

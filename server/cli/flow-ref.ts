@@ -1,13 +1,14 @@
 /**
  * Resolve a `<flow>` argument: a file path (anything with a slash, or ending in .json, or
- * an existing file) or a flow id in BRAID_FLOWS_DIR. Only parses and validates.
+ * an existing file) or a flow id in BRAID_FLOWS_DIR. Only parses and validates, with the
+ * one flow loader (server/flows/loader.ts): flows it calls come from BRAID_FLOWS_DIR.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Flow } from '../../shared';
 import type { FlowProblem } from '../../shared/api/errors';
-import { validateFlow } from '../../shared/flow/index';
-import { FLOW_SUFFIX, isSafeFlowId } from '../flows/store';
+import { FLOW_SUFFIX, FlowStore, isSafeFlowId } from '../flows/store';
+import { loadFlow } from '../flows/loader';
 import { CliExit, EXIT_USAGE } from './errors';
 
 export interface ResolvedFlow {
@@ -29,7 +30,7 @@ export function resolveFlowFile(ref: string, flowsDir: string): string {
   return path.join(flowsDir, `${ref}${FLOW_SUFFIX}`);
 }
 
-export function loadFlowRef(ref: string, flowsDir: string): ResolvedFlow {
+export async function loadFlowRef(ref: string, flowsDir: string): Promise<ResolvedFlow> {
   const file = resolveFlowFile(ref, flowsDir);
   let text: string;
   try {
@@ -58,13 +59,13 @@ export function loadFlowRef(ref: string, flowsDir: string): ResolvedFlow {
   const docId = (raw as Record<string, unknown>).id;
   const id = fileId && isSafeFlowId(fileId) ? fileId : typeof docId === 'string' ? docId : '';
   const document = { ...(raw as Record<string, unknown>), ...(id ? { id } : {}) };
-  const res = validateFlow(document);
+  const res = await loadFlow(document, new FlowStore(flowsDir).documents);
   return {
     id,
     file,
     document,
     ...(res.flow ? { flow: res.flow } : {}),
     problems: res.problems,
-    valid: res.ok && Boolean(res.flow),
+    valid: res.valid && Boolean(res.flow),
   };
 }

@@ -242,10 +242,10 @@ export class EndpointRuntime {
       ? (e: RunEvent) => {
           if (e.runId !== runId) return; // a child run's text is delivered with its parent's result
           if (e.type === 'token') {
-            const t = stream.push(e.nodeId, e.token);
+            const t = stream.push(`${e.runId}\u0000${e.nodeId}`, e.token);
             if (t) o.onToken?.(t, e.nodeId);
           } else if (e.type === 'node_finished' || e.type === 'node_failed' || e.type === 'node_retry') {
-            const t = stream.flush(e.nodeId);
+            const t = stream.flush(`${e.runId}\u0000${e.nodeId}`);
             if (t) o.onToken?.(t, e.nodeId);
           }
         }

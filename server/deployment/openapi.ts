@@ -23,6 +23,8 @@ export function portSchema(type: PortType): JsonSchema {
       return { type: 'boolean' };
     case 'messages':
       return { type: 'array', items: MESSAGE };
+    case 'list':
+      return { type: 'array' };
     case 'documents':
       return {
         type: 'array',

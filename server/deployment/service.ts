@@ -15,6 +15,7 @@ import type {
 } from '../../shared/api/deployment';
 import { EvaluationStore } from '../evaluation/store';
 import type { Storage } from '../storage/index';
+import { snapshotFlowIds } from '../flows/snapshot';
 import { chatShape } from './chat';
 import { DeploymentError } from './errors';
 import { checkGate } from './gate';
@@ -153,7 +154,7 @@ export class DeploymentService {
       apiKey = (await this.store.createKey(slug, label)).apiKey;
     }
     this.hooks.onChange?.(slug);
-    return { slug, version: added.version, url: endpointUrl(baseUrl, slug), apiKey };
+    return { slug, version: added.version, url: endpointUrl(baseUrl, slug), apiKey, flows: snapshotFlowIds(flow) };
   }
 
   async rollback(slug: string, version: number): Promise<DeploymentRecord> {

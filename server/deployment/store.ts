@@ -2,6 +2,7 @@
  * Persistence of deployments, their immutable versions and their API keys. Versions are
  * only ever inserted; rollback moves `live_version`.
  */
+import { closureJson, fromSnapshot, snapshotFlowIds } from '../flows/snapshot';
 import { randomUUID } from 'node:crypto';
 import type { Flow } from '../../shared';
 import {
@@ -67,7 +68,7 @@ function toDeployment(r: DeploymentsTable): DeploymentRecord {
 }
 
 function toVersion(r: DeploymentVersionsTable): VersionRecord {
-  const flow = fromJson<Flow>(r.flow_snapshot);
+  const flow = fromSnapshot(r.flow_snapshot, r.flows_snapshot);
   return {
     slug: r.slug,
     version: Number(r.version),
@@ -77,6 +78,7 @@ function toVersion(r: DeploymentVersionsTable): VersionRecord {
     evaluationId: r.evaluation_id,
     inputs: flow.inputs ?? [],
     outputs: flow.outputs ?? [],
+    flows: snapshotFlowIds(flow),
     flow,
   };
 }
@@ -133,6 +135,7 @@ export class DeploymentStore {
           version,
           flow_id: flow.id,
           flow_snapshot: JSON.stringify(flow),
+          flows_snapshot: closureJson(flow),
           note: opts.note ?? null,
           evaluation_id: opts.evaluationId ?? null,
           created_at: now,

@@ -19,6 +19,8 @@ export interface DeploymentVersionsTable {
   flow_id: string;
   /** JSON Flow */
   flow_snapshot: string;
+  /** JSON { [flowId]: Flow }: the flows it calls (null: none). */
+  flows_snapshot: string | null;
   note: string | null;
   evaluation_id: string | null;
   created_at: number;

@@ -1,5 +1,8 @@
 /**
- * Resolve a flow reference to a valid Flow.
+/**
+ * Resolve a flow reference to a valid Flow, with the one flow loader (server/flows/loader.ts):
+ * the flows it calls come from the flows folder and are attached to it (an evaluation
+ * snapshots them with it).
  *
  * - `flowLoader(store)`: by id through the FlowStore only (the flows folder, symlinks kept
  *   inside it). Evaluations created over HTTP and the rows a `braid worker` runs for them
@@ -10,8 +13,9 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { assertValidFlow, migrateFlow, SAFE_ID, type Flow } from '../../shared/flow/index';
-import { FlowStoreError, isSafeFlowId, type FlowStore } from '../flows/store';
+import { FlowValidationError, SAFE_ID, type Flow } from '../../shared/flow/index';
+import { loadFlow } from '../flows/loader';
+import { FlowStore, FlowStoreError, isSafeFlowId } from '../flows/store';
 
 /** Load flows by id from the flows folder; `invalid_id` for anything else (a path…). */
 export function flowLoader(store: FlowStore): (ref: string) => Promise<Flow> {
@@ -48,5 +52,7 @@ export async function loadFlowRef(ref: string, flowsDir: string): Promise<Flow> 
   } catch (e) {
     throw new Error(`${file} is not valid JSON: ${(e as Error).message}`);
   }
-  return assertValidFlow(migrateFlow(raw).flow);
+  const loaded = await loadFlow(raw, new FlowStore(flowsDir).documents);
+  if (!loaded.valid || !loaded.flow) throw new FlowValidationError(loaded.problems);
+  return loaded.flow;
 }

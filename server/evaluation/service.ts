@@ -4,6 +4,7 @@
  * progress to subscribers, cancel, and resume after a crash (a run's lease expires
  * when its process dies; any process then takes it over and skips stored rows).
  */
+import { hasClosure } from '../runtime/closure';
 import { EventEmitter, setMaxListeners } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import type { Flow } from '../../shared';
@@ -86,8 +87,14 @@ export class EvaluationService {
     config: EvaluationConfigInput;
     start?: boolean;
   }): Promise<EvaluationInfo> {
-    // A flow object sent by a client is validated like a saved one (FlowValidationError lists every problem).
-    const flow = typeof req.flow === 'string' ? await this.opts.loadFlow(req.flow) : assertValidFlow(req.flow);
+    // A flow object sent by a client is validated like a saved one (FlowValidationError lists every problem);
+    // one the flow loader produced (the CLI's) is already valid, with the flows it calls attached.
+    const flow =
+      typeof req.flow === 'string'
+        ? await this.opts.loadFlow(req.flow)
+        : hasClosure(req.flow)
+          ? req.flow
+          : assertValidFlow(req.flow);
     const dataset = await this.datasets.get(req.datasetId);
     if (!dataset) throw new EvaluationNotFound(`dataset ${req.datasetId} not found`);
     const version = req.datasetVersionId ? await this.datasets.getVersion(req.datasetVersionId) : dataset.latestVersion;

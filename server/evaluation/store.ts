@@ -1,4 +1,5 @@
 /** Persistence of evaluations, per-row results and reviews (tables in migration 0200). */
+import { closureJson, fromSnapshot } from '../flows/snapshot';
 import { randomUUID } from 'node:crypto';
 import type { Flow, Trace } from '../../shared';
 import type {
@@ -69,6 +70,7 @@ export class EvaluationStore {
         name: e.name,
         flow_id: e.flow.id,
         flow_snapshot: JSON.stringify(e.flow),
+        flows_snapshot: closureJson(e.flow),
         dataset_id: e.datasetId,
         dataset_version_id: e.datasetVersionId,
         config: JSON.stringify(e.config),
@@ -92,8 +94,12 @@ export class EvaluationStore {
   }
 
   async flowSnapshot(id: string): Promise<Flow | undefined> {
-    const r = await this.db.selectFrom('evaluations').select('flow_snapshot').where('id', '=', id).executeTakeFirst();
-    return r ? fromJson<Flow>(r.flow_snapshot) : undefined;
+    const r = await this.db
+      .selectFrom('evaluations')
+      .select(['flow_snapshot', 'flows_snapshot'])
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return r ? fromSnapshot(r.flow_snapshot, r.flows_snapshot) : undefined;
   }
 
   async list(opts: { flowId?: string; datasetId?: string; limit?: number } = {}): Promise<EvaluationInfo[]> {

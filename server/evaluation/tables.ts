@@ -40,6 +40,8 @@ export interface EvaluationsTable {
   name: string;
   flow_id: string;
   flow_snapshot: string;
+  /** JSON { [flowId]: Flow }: the flows it calls (null: none). */
+  flows_snapshot: string | null;
   dataset_id: string;
   dataset_version_id: string;
   config: string;

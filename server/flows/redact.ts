@@ -43,7 +43,8 @@ export function redact<T>(value: T, secrets: string[]): T {
 }
 
 /**
- * Redacts secrets from streamed text (model tokens), per stream key (node id): a secret
+ * Redacts secrets from streamed text (model tokens), per stream key (run id + node id, since
+ * the child runs of a map share node ids and one event stream): a secret
  * split across pieces is caught by holding back the shortest tail that could still begin
  * one. `flush` releases the held tail when the stream ends (node finished, failed, retried).
  */
@@ -83,14 +84,19 @@ export class StreamRedactor {
 export function streamEvents(raw: RunEvent, stream: StreamRedactor, secrets: string[]): RunEvent[] {
   if (secrets.length === 0) return [raw];
   if (raw.type === 'token') {
-    const token = stream.push(raw.nodeId, raw.token);
+    const token = stream.push(streamKey(raw.runId, raw.nodeId), raw.token);
     return token ? [{ ...raw, token }] : [];
   }
   const out: RunEvent[] = [];
   if (raw.type === 'node_finished' || raw.type === 'node_failed' || raw.type === 'node_retry') {
-    const tail = stream.flush(raw.nodeId);
+    const tail = stream.flush(streamKey(raw.runId, raw.nodeId));
     if (tail) out.push({ type: 'token', runId: raw.runId, nodeId: raw.nodeId, token: tail });
   }
   out.push(redact(raw, secrets));
   return out;
+}
+
+/** The stream key of one node of one run (node ids repeat across the runs of a tree). */
+function streamKey(runId: string, nodeId: string): string {
+  return `${runId}\u0000${nodeId}`;
 }

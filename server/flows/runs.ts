@@ -116,8 +116,17 @@ export class RunService {
       });
     };
     const stream = new StreamRedactor(secrets);
+    /** Child runs of this tree (subflow, map, loop): each is its own run record. */
+    const children: string[] = [];
     const deliver = (event: RunEvent): void => {
-      if (event.type === 'run_started') {
+      if (event.type === 'run_started' && event.parent) {
+        children.push(event.runId);
+        const { runId: id, flowId, at, inputs: childInputs, parent } = event;
+        persist(() => runs.insertStarted({ runId: id, flowId, startedAt: at, inputs: childInputs, source, parent }));
+      } else if (event.type === 'run_finished' && event.trace.parent) {
+        // Persisted as each child finishes: the parent's span keeps only a summary.
+        persist(() => runs.finish(event.trace, { source }));
+      } else if (event.type === 'run_started') {
         started = true;
         persist(() =>
           runs.insertStarted({ runId, flowId: flow.id, startedAt: event.at, inputs: event.inputs, ...extra }),
@@ -148,6 +157,7 @@ export class RunService {
       const safe = redact(result, secrets);
       if (!finished) persist(() => runs.finish(safe.trace, extra));
       this.track(runId, persisted);
+      for (const child of children) this.track(child, persisted);
       return safe;
     } catch (err) {
       if (started && !finished) {

@@ -16,7 +16,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { SAFE_ID, type Flow } from '../../shared';
 import type { FlowProblem } from '../../shared/api/errors';
-import { serializeFlow, validateFlow } from '../../shared/flow/index';
+import { flowReferences, serializeFlow, validateFlow } from '../../shared/flow/index';
+import { loadFlow, type FlowDocuments } from './loader';
 
 export const FLOW_SUFFIX = '.flow.json';
 
@@ -143,6 +144,14 @@ export class FlowStore {
 
   constructor(readonly dir: string) {}
 
+  /** The folder's flow documents by id, for the flow loader (a malformed file throws). */
+  readonly documents: FlowDocuments = {
+    read: async (id: string): Promise<unknown> => {
+      if (!isSafeFlowId(id)) return undefined;
+      return (await this.getPlain(id))?.document;
+    },
+  };
+
   pathOf(id: string): string {
     if (!isSafeFlowId(id))
       throw new FlowStoreError('invalid_id', `invalid flow id "${id}": must match [a-z0-9][a-z0-9_-]*`);
@@ -162,7 +171,12 @@ export class FlowStore {
     const flows: FlowSummary[] = [];
     const problems: FileProblem[] = [];
     const seen = new Set<string>();
-    const loaded = await Promise.all(files.map((name) => this.load(name.slice(0, -FLOW_SUFFIX.length), name)));
+    const loaded = await Promise.all(
+      files.map(async (name) => {
+        const e = await this.load(name.slice(0, -FLOW_SUFFIX.length), name);
+        return e && !isFileProblem(e) ? this.withCalledFlows(e) : e;
+      }),
+    );
     for (const entry of loaded) {
       if (!entry) continue;
       if (isFileProblem(entry)) {
@@ -221,6 +235,23 @@ export class FlowStore {
 
   /** One flow by id; undefined when there is no file. A malformed file throws `malformed_file`. */
   async get(id: string): Promise<StoredFlow | undefined> {
+    const entry = await this.getPlain(id);
+    return entry ? this.withCalledFlows(entry) : undefined;
+  }
+
+  /** A flow that calls other flows, re-validated with them (the cached entry is left as is). */
+  private async withCalledFlows(entry: StoredFlow): Promise<StoredFlow> {
+    if (!entry.flow || flowReferences(entry.flow).length === 0) return entry;
+    const loaded = await loadFlow(entry.document, this.documents);
+    return {
+      ...entry,
+      ...(loaded.flow ? { flow: loaded.flow } : {}),
+      problems: loaded.problems,
+      valid: loaded.valid,
+    };
+  }
+
+  private async getPlain(id: string): Promise<StoredFlow | undefined> {
     const file = this.pathOf(id);
     const entry = await this.load(id, path.basename(file));
     if (!entry) return undefined;
@@ -251,8 +282,8 @@ export class FlowStore {
         { code: 'schema', message: 'expected a JSON object', path: '', severity: 'error' } satisfies FlowProblem,
       ]);
     }
-    const res = validateFlow({ ...(document as Record<string, unknown>), id });
-    if (!res.flow || (!opts.draft && (!res.ok || hasErrors(res.problems)))) {
+    const res = await loadFlow({ ...(document as Record<string, unknown>), id }, this.documents);
+    if (!res.flow || (!opts.draft && (!res.valid || hasErrors(res.problems)))) {
       const problems = res.problems.filter((p) => p.severity !== 'warning');
       throw new FlowStoreError('invalid_flow', `the flow has ${problems.length} problem(s)`, problems);
     }

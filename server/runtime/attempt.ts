@@ -24,9 +24,13 @@ export function callWithDeadline(
 ): Promise<NodeResult> {
   return new Promise<NodeResult>((resolve, reject) => {
     let settled = false;
-    const timer = setTimeout(() => {
-      ctrl.abort(new NodeError('timeout', `node "${nodeId}" timed out after ${timeoutMs} ms`));
-    }, timeoutMs);
+    // 0: no deadline (nodes that wait on child runs; the children's nodes have their own).
+    const timer =
+      timeoutMs > 0
+        ? setTimeout(() => {
+            ctrl.abort(new NodeError('timeout', `node "${nodeId}" timed out after ${timeoutMs} ms`));
+          }, timeoutMs)
+        : undefined;
     ctrl.onAbort((reason) => {
       if (settled) return;
       settled = true;

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Flow } from '../../shared';
 import { checkRunInputs } from './inputs';
+import { closureResolver } from './closure';
 import { schedule, type ExecutorLookup } from './scheduler';
 import type { RunOptions, RunResult } from './types';
 
@@ -20,7 +21,9 @@ export interface RunFlowOptions extends RunOptions {
 export async function runFlow(flow: Flow, inputs: Record<string, unknown>, opts: RunFlowOptions): Promise<RunResult> {
   const checked = opts.only ? { ...(inputs ?? {}) } : checkRunInputs(flow, inputs);
   const executors = opts.executors ?? (await loadDefaultExecutors());
-  return schedule(flow, checked, { ...opts, runId: opts.runId ?? randomUUID(), executors });
+  const flows = opts.services.flows ?? closureResolver(flow);
+  const services = flows && flows !== opts.services.flows ? { ...opts.services, flows } : opts.services;
+  return schedule(flow, checked, { ...opts, services, runId: opts.runId ?? randomUUID(), executors });
 }
 
 let defaults: ExecutorLookup | undefined;
@@ -34,6 +37,7 @@ async function loadDefaultExecutors(): Promise<ExecutorLookup> {
 }
 
 export { checkRunInputs, typeProblem } from './inputs';
+export { attachClosure, closureOf, closureResolver } from './closure';
 export { compilePlan, Ledger } from './plan';
 export type { Plan, PlanNode, PlanEdge, NodeState } from './plan';
 export { schedule, DEFAULT_NODE_TIMEOUT_MS } from './scheduler';

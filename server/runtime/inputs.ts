@@ -70,6 +70,8 @@ export function typeProblem(value: unknown, type: PortType): string | undefined 
       return Array.isArray(value) && value.every((d) => isPlainObject(d) || typeof d === 'string')
         ? undefined
         : 'expected a list of documents ({ text, metadata? })';
+    case 'list':
+      return Array.isArray(value) ? undefined : `expected a list, got ${describe(value)}`;
   }
 }
 

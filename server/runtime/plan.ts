@@ -6,8 +6,20 @@
  * order, cycles) and caches the result per flow object, so treat a flow as immutable once
  * it has been run. A `Ledger` is the per-run state over a plan.
  */
-import { findCycles, nodePorts, parseNodeConfig, type Flow, type FlowNode, type PortSpec } from '../../shared';
+import {
+  findCycles,
+  flowReferences,
+  getNodeType,
+  nodePorts,
+  parseNodeConfig,
+  type Flow,
+  type FlowInterface,
+  type FlowNode,
+  type PortContext,
+  type PortSpec,
+} from '../../shared';
 import { streamableNodes } from '../../shared/flow/streaming';
+import type { FlowResolver } from './types';
 
 export type NodeState = 'pending' | 'ready' | 'running' | 'done' | 'failed' | 'skipped';
 
@@ -23,8 +35,10 @@ export interface PlanNode {
   node: FlowNode;
   /** Config parsed with the type's defaults (undefined when invalid or the type is unknown). */
   config: unknown;
-  /** Why the node cannot run (unknown type, invalid config), with a config path. */
+  /** Why the node cannot run (unknown type, invalid config, unknown called flow), with a config path. */
   problem?: { code: string; message: string; path?: string };
+  /** The node type's default timeout when the node sets none (0: none; undefined: the config's). */
+  defaultTimeoutMs?: number;
   inputs: PortSpec[];
   outputs: PortSpec[];
   /** Incoming edge indexes, in `flow.edges` order. */
@@ -51,11 +65,14 @@ export interface Plan {
 
 const planCache = new WeakMap<Flow, Plan>();
 
-/** Resolve a flow into a plan (cached per flow object). */
-export function compilePlan(flow: Flow): Plan {
+/**
+ * Resolve a flow into a plan (cached per flow object). `flows` gives the interfaces of the
+ * flows its subflow, map and loop nodes call (their ports); the first compile wins.
+ */
+export function compilePlan(flow: Flow, flows?: (id: string) => FlowInterface | undefined): Plan {
   const cached = planCache.get(flow);
   if (cached) return cached;
-  const plan = buildPlan(flow);
+  const plan = buildPlan(flow, flows);
   planCache.set(flow, plan);
   return plan;
 }
@@ -72,8 +89,21 @@ export function streamableOf(plan: Plan): ReadonlySet<string> {
   return set;
 }
 
-function buildPlan(flow: Flow): Plan {
-  const portCtx = { flow: { inputs: flow.inputs ?? [], outputs: flow.outputs ?? [] } };
+/** `compilePlan` after reading the interfaces of the flows this flow calls from `resolver`. */
+export async function preparePlan(flow: Flow, resolver?: FlowResolver): Promise<Plan> {
+  const cached = planCache.get(flow);
+  if (cached) return cached;
+  const io = new Map<string, FlowInterface>();
+  for (const ref of flowReferences(flow)) {
+    if (io.has(ref.flow) || !resolver) continue;
+    const called = await resolver.get(ref.flow);
+    if (called) io.set(ref.flow, { inputs: called.inputs, outputs: called.outputs });
+  }
+  return compilePlan(flow, (id) => io.get(id));
+}
+
+function buildPlan(flow: Flow, flows?: (id: string) => FlowInterface | undefined): Plan {
+  const portCtx: PortContext = { flow: { inputs: flow.inputs ?? [], outputs: flow.outputs ?? [] }, flows };
   const index = new Map<string, number>();
   const nodes: PlanNode[] = flow.nodes.map((node, i) => {
     if (!index.has(node.id)) index.set(node.id, i);
@@ -91,12 +121,18 @@ function buildPlan(flow: Flow): Plan {
         };
       }
     }
+    const def = getNodeType(node.type);
+    if (parsed.ok && !problem) {
+      const own = def?.check?.(parsed.config, portCtx)[0];
+      if (own) problem = { code: own.code, message: own.message, path: ['config', ...own.path].join('.') };
+    }
     const ports = parsed.ok ? nodePorts(node.type, node.config, portCtx) : { inputs: [], outputs: [] };
     return {
       index: i,
       node,
       config: parsed.ok ? parsed.config : undefined,
       problem,
+      defaultTimeoutMs: def?.defaultTimeoutMs,
       inputs: ports.inputs,
       outputs: ports.outputs,
       inEdges: [],

@@ -5,16 +5,19 @@
  * trace. It knows nothing of node types: the plan/ledger say what is ready, executors do
  * the work, and NodeResult fields (skipPorts, reask, runOutputs) steer the run.
  */
-import { formatCycle, type Flow, type RunEvent, type SpanStatus, type Trace } from '../../shared';
+import { randomUUID } from 'node:crypto';
+import { formatCycle, type Flow, type RunEvent, type RunParent, type SpanStatus, type Trace } from '../../shared';
 import { capText } from '../../shared/limits';
-import { compilePlan, Ledger, streamableOf, type Plan } from './plan';
+import { Ledger, preparePlan, streamableOf, type Plan } from './plan';
 import { createNodeContext, NodeAbort, nowMs, SpanRecord } from './run-context';
 import { callWithDeadline, RunStop, toNodeError } from './attempt';
 import { assembleTrace } from './trace';
 import { DEFAULT_RETRY, retryDelay, sleep } from './retry';
+import { childRunner, DEFAULT_MAX_TREE_NODES, RunTree, SlotHold, Slots } from './tree';
 import {
   NodeError,
   RunInputError,
+  type NodeContext,
   type Executor,
   type NodeResult,
   type ReaskFeedback,
@@ -28,19 +31,28 @@ export type ExecutorLookup = Readonly<Partial<Record<string, Executor<never>>>>;
 export interface ScheduleOptions extends RunOptions {
   runId: string;
   executors: ExecutorLookup;
+  /** A child run: the tree it belongs to and where it sits in it (set by `runChild`). */
+  child?: { tree: RunTree; parent: RunParent; signals: AbortSignal[] };
 }
 
 /** Used when neither the node nor the config sets a timeout. */
 export const DEFAULT_NODE_TIMEOUT_MS = 60_000;
 
 /** Run a flow with already-checked inputs. */
-export function schedule(flow: Flow, inputs: Record<string, unknown>, opts: ScheduleOptions): Promise<RunResult> {
-  return new Run(flow, inputs, opts).execute();
+export async function schedule(flow: Flow, inputs: Record<string, unknown>, opts: ScheduleOptions): Promise<RunResult> {
+  const plan = await preparePlan(flow, opts.services.flows);
+  return new Run(flow, plan, inputs, opts).execute();
 }
 
 class Run {
-  private readonly plan: Plan;
   private readonly ledger: Ledger;
+  private readonly tree: RunTree;
+  private readonly parent?: RunParent;
+  private readonly wake = (): void => {
+    this.waiting = false;
+    this.pump();
+  };
+  private waiting = false;
   private readonly onEvent?: (event: RunEvent) => void;
   private readonly runId: string;
   private readonly spans: Array<SpanRecord | undefined>;
@@ -51,7 +63,6 @@ class Run {
   private readonly gen: Int32Array;
   private readonly reasks: Int32Array;
   private readonly feedback: Array<ReaskFeedback | undefined>;
-  private readonly maxConcurrency: number;
   /** Nodes allowed to stream (tokens: `validated`); undefined: every node streams. */
   private readonly streamable?: ReadonlySet<string>;
   private readonly startedAt = nowMs();
@@ -67,11 +78,20 @@ class Run {
 
   constructor(
     private readonly flow: Flow,
+    private readonly plan: Plan,
     private readonly inputs: Record<string, unknown>,
     private readonly opts: ScheduleOptions,
   ) {
-    this.plan = compilePlan(flow);
     this.ledger = new Ledger(this.plan);
+    if (opts.child) {
+      this.tree = opts.child.tree;
+      this.parent = opts.child.parent;
+    } else {
+      const limit = opts.maxConcurrency && opts.maxConcurrency > 0 ? opts.maxConcurrency : Infinity;
+      const maxNodes = opts.services.config?.maxTreeNodes ?? DEFAULT_MAX_TREE_NODES;
+      this.tree = new RunTree(opts.runId, new Slots(limit), maxNodes, opts.onEvent);
+      this.tree.failRoot = (ne) => this.failRun(ne);
+    }
     this.onEvent = opts.onEvent;
     if (this.onEvent) this.emitFn = (e) => this.emit(e);
     this.runId = opts.runId;
@@ -82,7 +102,6 @@ class Run {
     this.gen = new Int32Array(n);
     this.reasks = new Int32Array(n);
     this.feedback = new Array(n);
-    this.maxConcurrency = opts.maxConcurrency && opts.maxConcurrency > 0 ? opts.maxConcurrency : Infinity;
     if (opts.tokens === 'validated') this.streamable = streamableOf(this.plan);
   }
 
@@ -99,20 +118,22 @@ class Run {
         flowId: this.flow.id,
         at: Math.floor(this.startedAt),
         inputs: this.inputs,
+        ...(this.parent ? { parent: this.parent } : {}),
       });
     }
     const done = new Promise<void>((resolve) => (this.finish = resolve));
-    const signal = this.opts.signal;
+    const signals = [...(this.opts.signal ? [this.opts.signal] : []), ...(this.opts.child?.signals ?? [])];
     const onAbort = (): void => this.cancel();
-    signal?.addEventListener('abort', onAbort, { once: true });
-    if (signal?.aborted) this.cancel();
+    for (const s of signals) s.addEventListener('abort', onAbort, { once: true });
+    if (signals.some((s) => s.aborted)) this.cancel();
     else if (onlyIndex !== undefined) this.startOnly(onlyIndex, only!.inputs);
     else if (this.plan.cycle) {
       this.failRun(new NodeError('invalid_flow', `the flow is not a DAG: cycle ${formatCycle(this.plan.cycle)}`));
     }
     this.pump();
     await done;
-    signal?.removeEventListener('abort', onAbort);
+    for (const s of signals) s.removeEventListener('abort', onAbort);
+    this.tree.slots.forget(this.wake);
     return this.result();
   }
 
@@ -130,31 +151,48 @@ class Run {
     if (this.status === 'running' && !this.opts.only) {
       for (const i of this.ledger.takeSkipped()) this.recordSkipped(i);
       for (const i of this.ledger.takeReady()) this.queue.push(i);
-      while (this.queueHead < this.queue.length && this.inflight < this.maxConcurrency) {
-        const i = this.queue[this.queueHead++];
-        if (this.ledger.state(i) === 'ready') this.start(i, this.ledger.inputsFor(i));
+      while (this.queueHead < this.queue.length) {
+        const i = this.queue[this.queueHead];
+        if (this.ledger.state(i) !== 'ready') {
+          this.queueHead++;
+          continue;
+        }
+        if (!this.tree.slots.tryAcquire()) {
+          // The tree's budget is spent: wait for a slot anywhere in the tree.
+          if (!this.waiting) this.tree.slots.wait(this.wake);
+          this.waiting = true;
+          break;
+        }
+        this.queueHead++;
+        this.start(i, this.ledger.inputsFor(i), new SlotHold(this.tree.slots));
       }
       if (this.queueHead > 64 && this.queueHead * 2 > this.queue.length) {
         this.queue = this.queue.slice(this.queueHead);
         this.queueHead = 0;
       }
     }
-    if (this.inflight > 0) return;
+    if (this.inflight > 0 || (this.waiting && this.status === 'running')) return;
     if (this.status === 'running' && !this.opts.only && !this.ledger.settled()) {
       this.failRun(new NodeError('stuck', 'no node can run and some never ran (the flow is not a DAG?)'));
     }
     this.finalize();
   }
 
-  private start(i: number, inputs: Record<string, unknown>): void {
+  private start(i: number, inputs: Record<string, unknown>, slot: SlotHold): void {
     if (!this.opts.only) this.ledger.start(i);
     this.inflight++;
     const g = this.gen[i];
     const ctrl = new NodeAbort();
     this.controllers.set(i, ctrl);
-    this.runNode(i, ctrl, inputs).then(
-      (result) => this.onNodeDone(i, g, result),
-      (err: unknown) => this.onNodeError(i, g, err),
+    this.runNode(i, ctrl, inputs, slot).then(
+      (result) => {
+        slot.release();
+        this.onNodeDone(i, g, result);
+      },
+      (err: unknown) => {
+        slot.release();
+        this.onNodeError(i, g, err);
+      },
     );
   }
 
@@ -166,10 +204,15 @@ class Run {
       if (pn.node.values && Object.prototype.hasOwnProperty.call(pn.node.values, p.name))
         inputs[p.name] = pn.node.values[p.name];
     Object.assign(inputs, given);
-    this.start(i, inputs);
+    this.start(i, inputs, new SlotHold(undefined));
   }
 
-  private async runNode(i: number, ctrl: NodeAbort, inputs: Record<string, unknown>): Promise<NodeResult> {
+  private async runNode(
+    i: number,
+    ctrl: NodeAbort,
+    inputs: Record<string, unknown>,
+    slot: SlotHold,
+  ): Promise<NodeResult> {
     const pn = this.plan.nodes[i];
     let span = this.spans[i];
     if (!span) {
@@ -177,10 +220,13 @@ class Run {
       span.startedAt = nowMs();
     }
     span.inputs = inputs;
+    const overBudget = this.tree.countNode();
+    if (overBudget) throw overBudget;
     if (pn.problem) throw new NodeError(pn.problem.code, pn.problem.message, { path: pn.problem.path });
     const exec = this.opts.executors[pn.node.type] as Executor<unknown> | undefined;
     if (!exec) throw new NodeError('no_executor', `no executor for node type "${pn.node.type}"`);
-    const timeoutMs = pn.node.timeoutMs ?? this.opts.services.config?.nodeTimeoutMs ?? DEFAULT_NODE_TIMEOUT_MS;
+    const timeoutMs =
+      pn.node.timeoutMs ?? pn.defaultTimeoutMs ?? this.opts.services.config?.nodeTimeoutMs ?? DEFAULT_NODE_TIMEOUT_MS;
     const policy = pn.node.retry ? { ...DEFAULT_RETRY, ...pn.node.retry } : DEFAULT_RETRY;
     const feedback = this.feedback[i];
     for (let retry = 1; ; retry++) {
@@ -212,6 +258,7 @@ class Run {
         attempt,
         streams: this.streamable ? this.streamable.has(pn.node.id) : true,
       });
+      if (this.opts.services.flows) ctx.runChild = this.childRunner(pn.node.id, ctrl, slot);
       try {
         const result = await callWithDeadline(exec, ctx, ctrl, timeoutMs, pn.node.id);
         attempt.live = false;
@@ -242,6 +289,26 @@ class Run {
         await sleep(delay, ctrl.signal);
       }
     }
+  }
+
+  private childRunner(nodeId: string, ctrl: NodeAbort, slot: SlotHold): NonNullable<NodeContext['runChild']> {
+    return childRunner({
+      runId: this.runId,
+      nodeId,
+      tree: this.tree,
+      depth: (this.parent?.depth ?? 0) + 1,
+      signal: ctrl.signal,
+      slot,
+      start: (flow, inputs, child) =>
+        schedule(flow, inputs, {
+          runId: randomUUID(),
+          services: this.opts.services,
+          executors: this.opts.executors,
+          onEvent: this.opts.onEvent,
+          child,
+        }),
+      flows: this.opts.services.flows!,
+    });
   }
 
   private onNodeDone(i: number, g: number, result: NodeResult): void {
@@ -413,6 +480,7 @@ class Run {
       endedAt: end,
       inputs: this.inputs,
       outputs: this.onlyOutputs ?? {},
+      parent: this.parent,
       nodes: indexes.map((i) => ({
         node: nodes[i].node,
         record: this.spans[i],

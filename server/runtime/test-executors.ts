@@ -1,7 +1,7 @@
 /**
  * The real executors of every node type that needs no model provider or network (for
- * tests and benchmarks): input, output, transform, condition, validator, retrieval, and
- * tool with kind `code` only.
+ * tests and benchmarks): input, output, transform, condition, validator, retrieval, subflow,
+ * map, loop, and tool with kind `code` only.
  */
 import type { ExecutorLookup } from './scheduler';
 import { NodeError, type Executor } from './types';
@@ -12,6 +12,9 @@ import { conditionExecutor } from './executors/condition';
 import { validatorExecutor } from './executors/validator';
 import { retrievalExecutor } from './executors/retrieval';
 import { codeToolExecutor } from './executors/tool-code';
+import { subflowExecutor } from './executors/subflow';
+import { mapExecutor } from './executors/map';
+import { loopExecutor } from './executors/loop';
 import type { NodeConfig } from '../../shared';
 import type { CodeToolConfig } from '../../shared/nodes/tool';
 
@@ -28,4 +31,7 @@ export const coreExecutors: ExecutorLookup = {
   validator: validatorExecutor,
   retrieval: retrievalExecutor,
   tool: codeOnlyTool,
+  subflow: subflowExecutor,
+  map: mapExecutor,
+  loop: loopExecutor,
 };

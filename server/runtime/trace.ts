@@ -13,6 +13,8 @@ export interface TraceParts {
   startedAt: number;
   endedAt: number;
   inputs: Record<string, unknown>;
+  /** Present on a child run. */
+  parent?: Trace['parent'];
   /** Outputs gathered outside `runOutputs` (single-node runs). */
   outputs: Record<string, unknown>;
   nodes: Array<{
@@ -64,5 +66,6 @@ export function assembleTrace(parts: TraceParts): Trace {
     usage: { promptTokens, completionTokens, totalTokens, cost: cost === null ? null : Math.round(cost * 1e6) / 1e6 },
   };
   if (parts.error) trace.error = parts.error;
+  if (parts.parent) trace.parent = parts.parent;
   return trace;
 }

@@ -2,7 +2,7 @@
  * Runs repository: a row is inserted when a run starts and updated when it finishes;
  * the full trace is stored as JSON. Lists are newest first with an opaque cursor.
  */
-import type { RunStatus, SpanError, Trace } from '../../shared';
+import type { RunParent, RunStatus, SpanError, Trace } from '../../shared';
 import { fromJson, toJson, type Storage } from './index';
 
 export interface RunSummary {
@@ -16,6 +16,8 @@ export interface RunSummary {
   durationMs?: number;
   error?: SpanError & { nodeId?: string };
   usage: { promptTokens: number; completionTokens: number; totalTokens: number; cost: number | null };
+  /** Present on a child run (started by a subflow, map, loop or agent node). */
+  parent?: Omit<RunParent, 'depth'>;
 }
 
 export interface RunRecord extends RunSummary {
@@ -31,6 +33,16 @@ export interface RunStart {
   inputs: Record<string, unknown>;
   source?: string;
   nodeId?: string;
+  parent?: RunParent;
+}
+
+/** A page of a run's child runs, in item / iteration order. */
+export interface ChildRunPage {
+  runs: RunSummary[];
+  /** Child runs in total (of that node, when one was given). */
+  total: number;
+  offset: number;
+  limit: number;
 }
 
 export interface RunPage {
@@ -53,6 +65,10 @@ const SUMMARY_COLUMNS = [
   'completion_tokens',
   'total_tokens',
   'cost',
+  'parent_run_id',
+  'parent_node_id',
+  'iteration',
+  'root_run_id',
 ] as const;
 
 type SummaryRow = {
@@ -69,7 +85,20 @@ type SummaryRow = {
   completion_tokens: number;
   total_tokens: number;
   cost: number | null;
+  parent_run_id: string | null;
+  parent_node_id: string | null;
+  iteration: number | null;
+  root_run_id: string | null;
 };
+
+function parentColumns(parent: RunParent | undefined) {
+  return {
+    parent_run_id: parent?.runId ?? null,
+    parent_node_id: parent?.nodeId ?? null,
+    iteration: parent?.iteration ?? null,
+    root_run_id: parent?.rootRunId ?? null,
+  };
+}
 
 function toSummary(row: SummaryRow): RunSummary {
   const s: RunSummary = {
@@ -89,6 +118,10 @@ function toSummary(row: SummaryRow): RunSummary {
   if (row.finished_at !== null) s.finishedAt = Number(row.finished_at);
   if (row.duration_ms !== null) s.durationMs = Number(row.duration_ms);
   if (row.error !== null) s.error = fromJson(row.error);
+  if (row.parent_run_id !== null) {
+    s.parent = { runId: row.parent_run_id, nodeId: row.parent_node_id ?? '', rootRunId: row.root_run_id ?? '' };
+    if (row.iteration !== null) s.parent.iteration = Number(row.iteration);
+  }
   return s;
 }
 
@@ -126,6 +159,7 @@ export class RunsRepository {
         error: null,
         cost: null,
         trace: null,
+        ...parentColumns(run.parent),
       })
       .execute();
   }
@@ -155,6 +189,7 @@ export class RunsRepository {
           node_id: extra.nodeId ?? null,
           started_at: Math.round(trace.startedAt),
           inputs: toJson(trace.inputs) ?? '{}',
+          ...parentColumns(trace.parent),
           ...values,
         })
         .execute();
@@ -187,7 +222,11 @@ export class RunsRepository {
   /** Runs of a flow, newest first. `limit` is clamped to 1..200 (default 50). */
   async listByFlow(flowId: string, opts: { limit?: number; before?: string } = {}): Promise<RunPage> {
     const limit = Math.min(200, Math.max(1, Math.floor(opts.limit ?? 50)));
-    let q = this.storage.db.selectFrom('runs').select(SUMMARY_COLUMNS).where('flow_id', '=', flowId);
+    let q = this.storage.db
+      .selectFrom('runs')
+      .select(SUMMARY_COLUMNS)
+      .where('flow_id', '=', flowId)
+      .where('parent_run_id', 'is', null);
     const cursor = opts.before ? decodeCursor(opts.before) : undefined;
     if (cursor) {
       q = q.where((eb) =>
@@ -207,5 +246,32 @@ export class RunsRepository {
     return rows.length > limit && last
       ? { runs: page, nextCursor: encodeCursor(last.startedAt, last.runId) }
       : { runs: page };
+  }
+
+  /**
+   * A run's child runs (of one node when `nodeId` is given), in item / iteration order,
+   * then start time. `limit` is clamped to 1..500 (default 100).
+   */
+  async listChildren(
+    runId: string,
+    opts: { nodeId?: string; offset?: number; limit?: number } = {},
+  ): Promise<ChildRunPage> {
+    const limit = Math.min(500, Math.max(1, Math.floor(opts.limit ?? 100)));
+    const offset = Math.max(0, Math.floor(opts.offset ?? 0));
+    let q = this.storage.db.selectFrom('runs').where('parent_run_id', '=', runId);
+    if (opts.nodeId !== undefined) q = q.where('parent_node_id', '=', opts.nodeId);
+    const [rows, count] = await Promise.all([
+      q
+        .select(SUMMARY_COLUMNS)
+        .orderBy('parent_node_id')
+        .orderBy('iteration')
+        .orderBy('started_at')
+        .orderBy('id')
+        .limit(limit)
+        .offset(offset)
+        .execute(),
+      q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst(),
+    ]);
+    return { runs: rows.map(toSummary), total: Number(count?.n ?? 0), offset, limit };
   }
 }

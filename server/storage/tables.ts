@@ -22,6 +22,11 @@ export interface RunsTable {
   cost: number | null;
   /** JSON Trace */
   trace: string | null;
+  /** Child runs: the run and node that started it, item / iteration index, root of the tree. */
+  parent_run_id: string | null;
+  parent_node_id: string | null;
+  iteration: number | null;
+  root_run_id: string | null;
 }
 
 export interface CoreTables {

@@ -45,6 +45,8 @@ export interface DeploymentVersionInfo {
   evaluationId: string | null;
   inputs: FlowIO[];
   outputs: FlowIO[];
+  /** Ids of the flows in this version's snapshot: the deployed flow first, then every flow it calls. */
+  flows: string[];
 }
 
 export interface DeploymentInfo {
@@ -74,6 +76,8 @@ export interface DeployResult {
   url: string;
   /** The new key in clear text, shown once (null when no key was created). */
   apiKey: string | null;
+  /** Ids of the flows in the snapshot: the deployed flow first, then every flow it calls. */
+  flows: string[];
 }
 
 export interface DeployRequest {

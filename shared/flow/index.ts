@@ -5,3 +5,4 @@ export * from './validate';
 export * from './serialize';
 export * from './graph';
 export { checkTemplates, templateFields, type TemplateIssue } from './templates';
+export * from './closure';

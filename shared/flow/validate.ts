@@ -15,7 +15,7 @@ import { FlowMigrationError, migrateFlow } from './migrate';
 import { checkTemplates } from './templates';
 import { findCycles, formatCycle } from './graph';
 import { getNodeType, nodeTypes, type ResolvedPorts } from '../nodes/registry';
-import type { NodeTypeDefinition, PortContext } from '../nodes/define';
+import type { FlowInterface, NodeTypeDefinition, PortContext } from '../nodes/define';
 import {
   FLOW_PROBLEM_CODES,
   FlowValidationError,
@@ -40,9 +40,20 @@ export interface FlowValidationResult {
   problems: FlowProblem[];
 }
 
+export interface ValidateOptions {
+  /**
+   * Other flows' declared inputs and outputs by id, for the nodes that run another flow
+   * (subflow, map, loop). Without it, or undefined for an id, such a node reports `unknown_flow`.
+   */
+  flows?: (id: string) => FlowInterface | undefined;
+}
+
 /** Ports of every node of a (valid) flow, by node id; unknown types and invalid configs get none. */
-export function resolveFlowPorts(flow: Pick<Flow, 'nodes' | 'inputs' | 'outputs'>): Map<string, ResolvedPorts> {
-  const ctx: PortContext = { flow: { inputs: flow.inputs ?? [], outputs: flow.outputs ?? [] } };
+export function resolveFlowPorts(
+  flow: Pick<Flow, 'nodes' | 'inputs' | 'outputs'>,
+  opts: ValidateOptions = {},
+): Map<string, ResolvedPorts> {
+  const ctx: PortContext = { flow: { inputs: flow.inputs ?? [], outputs: flow.outputs ?? [] }, flows: opts.flows };
   const out = new Map<string, ResolvedPorts>();
   for (const node of flow.nodes) {
     if (out.has(node.id)) continue;
@@ -54,14 +65,14 @@ export function resolveFlowPorts(flow: Pick<Flow, 'nodes' | 'inputs' | 'outputs'
 }
 
 /** Validate a flow and return it, or throw `FlowValidationError` with every problem. */
-export function assertValidFlow(raw: unknown): Flow {
-  const res = validateFlow(raw);
+export function assertValidFlow(raw: unknown, opts: ValidateOptions = {}): Flow {
+  const res = validateFlow(raw, opts);
   if (!res.ok || !res.flow) throw new FlowValidationError(res.problems);
   return res.flow;
 }
 
 /** Validate a parsed flow file (any JSON value). Never throws for bad input. */
-export function validateFlow(raw: unknown): FlowValidationResult {
+export function validateFlow(raw: unknown, opts: ValidateOptions = {}): FlowValidationResult {
   const problems: FlowProblem[] = [];
   const add: ProblemSink = (p) => {
     problems.push({ ...p, severity: FLOW_PROBLEM_CODES[p.code] });
@@ -101,7 +112,10 @@ export function validateFlow(raw: unknown): FlowValidationResult {
   checkDuplicateIO(add, inputs, 'inputs');
   checkDuplicateIO(add, outputs, 'outputs');
   // Ports of the input/output nodes come from the declared names, each once (duplicate_io reports the rest).
-  const ctx: PortContext = { flow: { inputs: firstByName(inputs), outputs: firstByName(outputs) } };
+  const ctx: PortContext = {
+    flow: { inputs: firstByName(inputs), outputs: firstByName(outputs) },
+    flows: opts.flows,
+  };
 
   const nodes: NodeView[] = [];
   const byId = new Map<string, NodeView>();
@@ -174,6 +188,11 @@ function checkNode(
     }
     return view;
   }
+  const own = def.check?.(res.data, ctx) ?? [];
+  for (const p of own) {
+    add({ code: p.code, message: p.message, path: formatPath(['nodes', index, 'config', ...p.path]), nodeId: id });
+  }
+  if (own.length > 0) return view; // ports unknown: no edge checks against them (one mistake, one problem)
   try {
     view.ports = portsOf(def, res.data, ctx);
   } catch (err) {

@@ -2,10 +2,29 @@ import type { z } from 'zod';
 import type { PortSpec } from '../ports';
 import type { FlowIO } from '../flow/schema';
 
+/** A flow's declared inputs and outputs: what another flow sees of it. */
+export interface FlowInterface {
+  inputs: FlowIO[];
+  outputs: FlowIO[];
+}
+
 /** What a node type's port functions may look at besides its own config. */
 export interface PortContext {
   /** The flow's declared inputs and outputs (used by the input and output nodes). */
-  flow: { inputs: FlowIO[]; outputs: FlowIO[] };
+  flow: FlowInterface;
+  /**
+   * Other flows' declared inputs and outputs, by flow id (subflow, map and loop nodes take
+   * their ports from the flow they run). Undefined, or undefined for an id: unknown flow.
+   */
+  flows?: (id: string) => FlowInterface | undefined;
+}
+
+/** A problem a node type finds in its own (parsed) config, beyond what its zod schema can say. */
+export interface NodeConfigProblem {
+  code: 'unknown_flow' | 'invalid_config';
+  /** Path inside the node's config, e.g. `['flow']`. */
+  path: Array<string | number>;
+  message: string;
 }
 
 export type NodeCategory = 'Flow' | 'Models' | 'Knowledge' | 'Tools' | 'Guardrails' | 'Logic';
@@ -37,6 +56,18 @@ export interface NodeTypeDefinition<S extends z.ZodType = z.ZodType> {
    * Validation checks their syntax; the `mustache` editor fields are checked too.
    */
   templates?: string[];
+  /**
+   * Flows this node runs (subflow, map, loop…), each with the config path that names it:
+   * the flow loader builds the closure of referenced flows and finds cross-flow cycles from it.
+   */
+  flowRefs?: (config: z.output<S>) => Array<{ flow: string; path: Array<string | number> }>;
+  /**
+   * Timeout of a node of this type that sets no `timeoutMs`, in ms; 0 for none (nodes that
+   * wait on child runs, whose own nodes have timeouts). Default: the server's node timeout.
+   */
+  defaultTimeoutMs?: number;
+  /** Checks of the config that need the port context (e.g. the referenced flow exists). */
+  check?: (config: z.output<S>, ctx: PortContext) => NodeConfigProblem[];
   /** Example config shown in docs and used by the palette when a node is created. */
   example?: z.input<S>;
 }

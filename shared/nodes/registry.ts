@@ -7,6 +7,9 @@ import { retrievalNode } from './retrieval';
 import { toolNode } from './tool';
 import { validatorNode } from './validator';
 import { conditionNode, transformNode } from './logic';
+import { subflowNode } from './subflow';
+import { mapNode } from './map';
+import { loopNode } from './loop';
 
 /** The static registry of node types: one line per type. */
 export const nodeTypes = {
@@ -18,6 +21,9 @@ export const nodeTypes = {
   validator: validatorNode,
   condition: conditionNode,
   transform: transformNode,
+  subflow: subflowNode,
+  map: mapNode,
+  loop: loopNode,
 } as const;
 
 export type NodeTypeId = keyof typeof nodeTypes;
@@ -48,6 +54,14 @@ export function parseNodeConfig(
   if (!def) return { ok: false, error: null };
   const res = def.config.safeParse(config ?? {});
   return res.success ? { ok: true, config: res.data } : { ok: false, error: res.error };
+}
+
+/** The flows a node runs (subflow, map, loop…), with the config path naming each; [] for other nodes. */
+export function nodeFlowRefs(type: string, config: unknown): Array<{ flow: string; path: Array<string | number> }> {
+  const def = getNodeType(type);
+  if (!def?.flowRefs) return [];
+  const parsed = def.config.safeParse(config ?? {});
+  return parsed.success ? def.flowRefs(parsed.data) : [];
 }
 
 /** A node's ports given its config; empty when the type is unknown or its config invalid. */

@@ -107,4 +107,24 @@ describe('example flows', () => {
       Math.max(pros.startedAt + pros.durationMs, cons.startedAt + cons.durationMs) - 1,
     );
   });
+
+  it('refine-until-valid loops over refine-step until the critique is empty', async () => {
+    fake.reset();
+    let n = 0;
+    fake.setResponder(() => (++n === 1 ? 'とても長い下書き。'.repeat(60) : '短い答え。'));
+    const body = await run('refine-until-valid', { question: '富士山の高さは？' });
+    expect(body.status).toBe('succeeded');
+    expect(body.outputs).toEqual({ answer: '短い答え。', rounds: 2 });
+    // the second round saw the first draft's critique
+    expect(JSON.stringify(fake.calls[1]!.body)).toMatch(/Too long: 540 characters/);
+  });
+
+  it('digest calls summarise-document as a subflow (the flow summarise-sources maps over)', async () => {
+    fake.reset();
+    fake.setResponder((req) => `要約: ${String(req.messages.find((m) => m.role === 'system')?.content ?? '')}`);
+    const body = await run('digest', { text: '長い文章です。' });
+    expect(body.status).toBe('succeeded');
+    expect(String(body.outputs.digest)).toMatch(/^要約: Summarise the text in three bullet points\./);
+    expect(JSON.stringify(fake.calls[0]!.body)).toContain('長い文章です。');
+  });
 });

@@ -253,6 +253,9 @@ describe('flows API', () => {
       'validator',
       'condition',
       'transform',
+      'subflow',
+      'map',
+      'loop',
     ]);
     const prompt = body.nodeTypes.find((t) => t.type === 'prompt')!;
     expect(prompt.configSchema.type).toBe('object');

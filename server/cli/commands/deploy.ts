@@ -64,12 +64,12 @@ export function register(program: Command): void {
     .option('--server <url>', 'deploy through a running Braid server (uses BRAID_ADMIN_TOKEN)')
     .action(async (ref: string, opts: DeployOpts) => {
       const config = cliConfig();
-      const f = loadFlowRef(ref, config.flowsDir);
+      const f = await loadFlowRef(ref, config.flowsDir);
       if (!f.valid || !f.flow) {
         for (const p of f.problems) if (p.severity !== 'warning') process.stderr.write(`error  ${formatProblem(p)}\n`);
         throw new CliExit(EXIT_USAGE, `${f.file} is not a valid flow`);
       }
-      const flow = { ...f.flow, id: f.id };
+      const flow = f.flow; // its id is the file's (flow-ref forces it), its closure attached
       const slug = opts.slug ?? f.id;
       const req: DeployRequest = {
         ...(opts.slug ? { slug: opts.slug } : {}),
@@ -90,9 +90,14 @@ export function register(program: Command): void {
             { version },
             config.adminToken,
           );
-        else await withLocal(config, async (svc) => void (await svc.rollback(slug, version)));
+        let flows: string[] = [];
+        if (!opts.server)
+          flows = await withLocal(config, async (svc) => {
+            await svc.rollback(slug, version);
+            return (await svc.store.version(slug, version))?.flows ?? [];
+          });
         const base = opts.server ?? config.publicUrl ?? `http://${config.host}:${config.port}`;
-        result = { slug, version, url: `${base.replace(/\/+$/, '')}/v1/endpoints/${slug}`, apiKey: null };
+        result = { slug, version, url: `${base.replace(/\/+$/, '')}/v1/endpoints/${slug}`, apiKey: null, flows };
       } else if (opts.server) {
         result = (await remote(
           opts.server,

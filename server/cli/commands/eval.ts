@@ -137,7 +137,7 @@ export function register(program: Command): void {
     )
     .action(async (ref: string, opts: EvalOpts) => {
       const config = cliConfig();
-      const f = loadFlowRef(ref, config.flowsDir);
+      const f = await loadFlowRef(ref, config.flowsDir);
       if (!f.valid || !f.flow) {
         for (const p of f.problems) if (p.severity !== 'warning') process.stderr.write(`error  ${formatProblem(p)}\n`);
         throw new CliExit(EXIT_USAGE, `${f.file} is not a valid flow`);

@@ -60,7 +60,7 @@ export function register(program: Command): void {
     .option('--server <url>', 'run on a Braid server instead of locally (the flow id must exist there)')
     .action(async (ref: string, opts: RunOpts) => {
       const config = cliConfig();
-      const f = loadFlowRef(ref, config.flowsDir);
+      const f = await loadFlowRef(ref, config.flowsDir);
       if (!f.valid || !f.flow) {
         for (const p of f.problems) if (p.severity !== 'warning') process.stderr.write(`error  ${formatProblem(p)}\n`);
         throw new CliExit(EXIT_USAGE, `${f.file} is not a valid flow`);

@@ -10,9 +10,9 @@ export function register(program: Command): void {
     .argument('<flow>', 'flow file path or flow id in BRAID_FLOWS_DIR')
     .description('check a flow and print every problem with its node id and JSON path (exit 2 when invalid)')
     .option('--json', 'print { valid, problems } as JSON')
-    .action((ref: string, opts: { json?: boolean }) => {
+    .action(async (ref: string, opts: { json?: boolean }) => {
       const config = cliConfig();
-      const f = loadFlowRef(ref, config.flowsDir);
+      const f = await loadFlowRef(ref, config.flowsDir);
       if (opts.json) {
         process.stdout.write(
           `${JSON.stringify({ id: f.id, file: f.file, valid: f.valid, problems: f.problems }, null, 2)}\n`,

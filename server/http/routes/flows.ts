@@ -1,6 +1,6 @@
 /** Flow CRUD + validate: thin handlers over the file store. */
 import type { Request, Response } from 'express';
-import { validateFlow } from '../../../shared/flow/index';
+import { loadFlow } from '../../flows/loader';
 import type { StoredFlow } from '../../flows/store';
 import { isSafeFlowId, parseFlowFile } from '../../flows/store';
 import { COMMIT_RE, GitHistoryError, fileAtCommit, fileHistory } from '../../flows/history';
@@ -150,11 +150,8 @@ export const flowsRoutes: RouteModule = (ctx) => {
       !Array.isArray(body) &&
       Object.keys(body).length > 0
     ) {
-      const result = validateFlow({ ...(body as Record<string, unknown>), id });
-      res.json({
-        valid: result.ok && !result.problems.some((p) => p.severity !== 'warning'),
-        problems: result.problems,
-      });
+      const result = await loadFlow({ ...(body as Record<string, unknown>), id }, store.documents);
+      res.json({ valid: result.valid, problems: result.problems });
       return;
     }
     const stored = await store.get(id);

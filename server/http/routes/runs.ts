@@ -5,7 +5,7 @@ import type { RunResult } from '../../runtime/types';
 import type { AppContext, RouteModule } from '../context';
 import { createRouter } from '../context';
 import { HttpError, sendError, toHttpError } from '../errors';
-import { LIMIT, queryInt } from '../query';
+import { LIMIT, OFFSET, queryInt } from '../query';
 import { openSse, type SseStream } from '../sse';
 import { isSafeFlowId } from '../../flows/store';
 import { redact } from '../../flows/redact';
@@ -120,6 +120,17 @@ export const runsRoutes: RouteModule = (ctx) => {
     const run = runId.length <= 128 ? await ctx.runsRepo.get(runId) : undefined;
     if (!run) throw new HttpError(404, 'not_found', `no run with id "${runId.slice(0, 128)}"`);
     res.json({ ...run, running: svc.isRunning(runId) });
+  });
+
+  r.get('/api/runs/:id/children', async (req, res) => {
+    const runId = String(req.params.id ?? '');
+    const limit = queryInt(req, 'limit', 100, LIMIT(500));
+    const offset = queryInt(req, 'offset', 0, OFFSET);
+    const nodeId = typeof req.query.nodeId === 'string' && req.query.nodeId !== '' ? req.query.nodeId : undefined;
+    await svc.settled(runId);
+    const run = runId.length <= 128 ? await ctx.runsRepo.get(runId) : undefined;
+    if (!run) throw new HttpError(404, 'not_found', `no run with id "${runId.slice(0, 128)}"`);
+    res.json(await ctx.runsRepo.listChildren(runId, { offset, limit, ...(nodeId !== undefined ? { nodeId } : {}) }));
   });
 
   r.post('/api/runs/:id/cancel', async (req, res) => {

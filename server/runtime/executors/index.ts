@@ -10,6 +10,9 @@ import { toolExecutor } from './tool';
 import { validatorExecutor } from './validator';
 import { conditionExecutor } from './condition';
 import { transformExecutor } from './transform';
+import { subflowExecutor } from './subflow';
+import { mapExecutor } from './map';
+import { loopExecutor } from './loop';
 
 export const executors = {
   input: inputExecutor,
@@ -20,6 +23,9 @@ export const executors = {
   validator: validatorExecutor,
   condition: conditionExecutor,
   transform: transformExecutor,
+  subflow: subflowExecutor,
+  map: mapExecutor,
+  loop: loopExecutor,
 } satisfies ExecutorMap;
 
 export {
@@ -31,5 +37,8 @@ export {
   validatorExecutor,
   conditionExecutor,
   transformExecutor,
+  subflowExecutor,
+  mapExecutor,
+  loopExecutor,
 };
 export { codeToolExecutor } from './tool-code';

@@ -17,11 +17,14 @@
  */
 import type { Kysely } from 'kysely';
 import { coreRuns } from './0001_core_runs';
+import { runTree } from './0002_run_tree';
 import { knowledge } from './0100_knowledge';
 import { evaluation } from './0200_evaluation';
 import { installation } from './0210_installation';
+import { evaluationFlows } from './0220_evaluation_flows';
 import { deployment } from './0300_deployment';
 import { conversationKey } from './0301_conversation_key';
+import { deploymentFlows } from './0302_deployment_flows';
 
 export interface Migration {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -32,9 +35,12 @@ export interface Migration {
 
 export const migrations: Record<string, Migration> = {
   '0001_core_runs': coreRuns,
+  '0002_run_tree': runTree,
   '0100_knowledge': knowledge,
   '0200_evaluation': evaluation,
   '0210_installation': installation,
+  '0220_evaluation_flows': evaluationFlows,
   '0300_deployment': deployment,
   '0301_conversation_key': conversationKey,
+  '0302_deployment_flows': deploymentFlows,
 };

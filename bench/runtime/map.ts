@@ -1,0 +1,141 @@
+/**
+ * Map node benchmarks (issue 10), in one process:
+ *
+ *   npx tsx bench/runtime/map.ts [overhead|throughput|scale|all]
+ *
+ * - overhead: 1,000 items over a one-transform child flow, concurrency 1. Per item, the map run's wall time
+ *   minus the same child flow run directly with runFlow (the child's own work, measured in
+ *   the same process right before): target ≤ 100 µs per item.
+ * - throughput: 200 items, child = one prompt node against the fake OpenAI server (in this
+ *   process) at 50 ms latency, concurrency 20: target ≤ 1.2 × the ideal 200 / 20 × 50 ms = 0.5 s.
+ * - scale: 10,000 items over the one-transform child, with an event listener that drops
+ *   every event (as a caller persisting child runs would): peak RSS growth < 200 MB.
+ */
+import type { RunEvent } from '../../shared';
+import { loadConfig } from '../../server/config';
+import { runFlow } from '../../server/runtime';
+import { coreExecutors } from '../../server/runtime/test-executors';
+import { makeFlow, mapFlow, memoryFlows, node, upperFlow } from '../../server/runtime/composition-fixtures';
+import { startFakeOpenAI } from '../../test/support/fake-openai';
+
+const which = process.argv[2] ?? 'all';
+const config = loadConfig({ BRAID_MAX_TREE_NODES: '1000000', BRAID_LOG_LEVEL: 'silent' });
+
+async function overhead(): Promise<void> {
+  const child = upperFlow();
+  const services = { config, flows: memoryFlows(child) };
+  const items = Array.from({ length: 1000 }, (_, i) => `項目${i}`);
+  const parent = mapFlow('upper', { concurrency: 1 }); // sequential, like the direct loop
+  const direct = async (): Promise<number> => {
+    const t0 = performance.now();
+    for (const text of items) await runFlow(child, { text }, { services, executors: coreExecutors });
+    return performance.now() - t0;
+  };
+  const mapped = async (): Promise<number> => {
+    const t0 = performance.now();
+    const res = await runFlow(parent, { items }, { services, executors: coreExecutors });
+    if (res.status !== 'succeeded') throw new Error(JSON.stringify(res.trace.error));
+    return performance.now() - t0;
+  };
+  for (let i = 0; i < 3; i++) {
+    await direct();
+    await mapped();
+  }
+  const rounds = 7;
+  const d: number[] = [];
+  const m: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    d.push(await direct());
+    m.push(await mapped());
+  }
+  const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const perChild = (med(d) * 1000) / items.length;
+  const perItem = (med(m) * 1000) / items.length;
+  console.log(
+    `overhead   1000 items: child run alone ${perChild.toFixed(1)} µs/item, in a map ${perItem.toFixed(1)} µs/item → map overhead ${(perItem - perChild).toFixed(1)} µs/item (target ≤ 100)`,
+  );
+}
+
+async function throughput(): Promise<void> {
+  const fake = await startFakeOpenAI({ latencyMs: 50, responder: () => 'ok' });
+  try {
+    const cfg = loadConfig({
+      BRAID_MAX_TREE_NODES: '1000000',
+      OPENAI_BASE_URL: fake.url,
+      OPENAI_API_KEY: 'sk-bench-0123456789',
+    });
+    const child = makeFlow(
+      'ask',
+      [{ name: 'text', type: 'string', required: true }],
+      [{ name: 'out', type: 'string' }],
+      [
+        node('p', 'prompt', {
+          model: 'openai:gpt-4o-mini',
+          messages: [{ role: 'user', content: '{{text}}' }],
+        }),
+      ],
+      [
+        ['inputs', 'text', 'p', 'text'],
+        ['p', 'text', 'outputs', 'out'],
+      ],
+    );
+    const services = { config: cfg, flows: memoryFlows(child) };
+    const parent = mapFlow('ask', { concurrency: 20 });
+    const items = Array.from({ length: 200 }, (_, i) => `質問${i}`);
+    await runFlow(parent, { items: items.slice(0, 20) }, { services }); // warm-up (LangChain, sockets)
+    // Baseline: the same 200 child runs started directly, 20 at a time (no map node).
+    const t1 = performance.now();
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 20 }, async () => {
+        while (next < items.length) await runFlow(child, { text: items[next++] }, { services });
+      }),
+    );
+    console.log(
+      `throughput baseline: the same 200 child runs, 20 at a time, no map: ${((performance.now() - t1) / 1000).toFixed(3)} s`,
+    );
+    const walls: number[] = [];
+    for (let r = 0; r < 3; r++) {
+      const t0 = performance.now();
+      const res = await runFlow(parent, { items }, { services });
+      if (res.status !== 'succeeded') throw new Error(JSON.stringify(res.trace.error));
+      walls.push((performance.now() - t0) / 1000);
+    }
+    const s = walls.map((w) => `${w.toFixed(3)} s (${(w / 0.5).toFixed(2)} ×)`).join(', ');
+    console.log(`throughput 200 items × 50 ms, c=20: ${s}; target ≤ 0.6 s (1.2 × 0.5 s)`);
+  } finally {
+    await fake.close();
+  }
+}
+
+async function scale(): Promise<void> {
+  const child = upperFlow();
+  const services = { config, flows: memoryFlows(child) };
+  const items = Array.from({ length: 10_000 }, (_, i) => `文書${i}: ${'x'.repeat(40)}`);
+  global.gc?.();
+  const base = process.memoryUsage().rss;
+  let peak = base;
+  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 5);
+  let events = 0;
+  const t0 = performance.now();
+  const res = await runFlow(
+    mapFlow('upper', { concurrency: 8 }),
+    { items },
+    {
+      services,
+      executors: coreExecutors,
+      onEvent: (_e: RunEvent) => void events++,
+    },
+  );
+  const wall = performance.now() - t0;
+  clearInterval(timer);
+  peak = Math.max(peak, process.memoryUsage().rss);
+  if (res.status !== 'succeeded') throw new Error(JSON.stringify(res.trace.error));
+  console.log(
+    `scale      10000 items: ${(wall / 1000).toFixed(2)} s, ${events} events, peak RSS growth ${((peak - base) / 1048576).toFixed(1)} MB (target < 200 MB)`,
+  );
+}
+
+if (which === 'overhead' || which === 'all') await overhead();
+if (which === 'throughput' || which === 'all') await throughput();
+if (which === 'scale' || which === 'all') await scale();

@@ -1,0 +1,147 @@
+/**
+ * What the runs of one run tree share (a root run and the child runs its subflow, map,
+ * loop and agent nodes start): one concurrency budget, one node-execution budget, the
+ * executors, the event listener and the flow resolver. Child runs also inherit the abort
+ * of the node that started them, so cancelling the root cancels every run below it.
+ */
+import { setMaxListeners } from 'node:events';
+import type { Flow, RunEvent, RunParent } from '../../shared';
+import { checkRunInputs } from './inputs';
+import { NodeError, RunInputError, type FlowResolver, type NodeContext, type RunResult } from './types';
+
+/** Default per-tree budget of node executions (BRAID_MAX_TREE_NODES). */
+export const DEFAULT_MAX_TREE_NODES = 10_000;
+
+/**
+ * The tree's concurrency budget: one slot per node executing. A node that waits on child
+ * runs gives its slot back first (its children need slots; holding one could deadlock).
+ */
+export class Slots {
+  private used = 0;
+  private readonly waiters = new Set<() => void>();
+
+  constructor(readonly limit: number) {}
+
+  tryAcquire(): boolean {
+    if (this.used >= this.limit) return false;
+    this.used++;
+    return true;
+  }
+
+  release(): void {
+    this.used--;
+    if (this.waiters.size === 0) return;
+    // Wake every waiting run: one that no longer needs the slot must not strand the others.
+    const wake = [...this.waiters];
+    this.waiters.clear();
+    queueMicrotask(() => {
+      for (const w of wake) w();
+    });
+  }
+
+  /** Call `wake` (once) when a slot is released. */
+  wait(wake: () => void): void {
+    this.waiters.add(wake);
+  }
+
+  forget(wake: () => void): void {
+    this.waiters.delete(wake);
+  }
+}
+
+/** One slot held by one node attempt; released once, when the node settles or starts waiting on children. */
+export class SlotHold {
+  private held: boolean;
+  constructor(private readonly slots: Slots | undefined) {
+    this.held = slots !== undefined;
+  }
+  release(): void {
+    if (!this.held) return;
+    this.held = false;
+    this.slots!.release();
+  }
+}
+
+export class RunTree {
+  private executed = 0;
+  private exhausted?: NodeError;
+  /** Set by the root run: fails the whole tree (the node budget is spent). */
+  failRoot?: (error: NodeError) => void;
+
+  constructor(
+    readonly rootRunId: string,
+    readonly slots: Slots,
+    readonly maxNodes: number,
+    readonly onEvent?: (event: RunEvent) => void,
+  ) {}
+
+  /**
+   * Count one node execution. Past the budget, returns the error the node fails with;
+   * the first time, the root run fails with it too (which cancels the rest of the tree).
+   */
+  countNode(): NodeError | undefined {
+    if (this.exhausted) return this.exhausted;
+    if (++this.executed <= this.maxNodes) return undefined;
+    this.exhausted = new NodeError(
+      'node_budget_exceeded',
+      `the run tree reached its budget of ${this.maxNodes} node executions (BRAID_MAX_TREE_NODES); ` +
+        'a map or loop is probably larger than intended',
+    );
+    this.failRoot?.(this.exhausted);
+    return this.exhausted;
+  }
+
+  get nodesExecuted(): number {
+    return this.executed;
+  }
+}
+
+/** Where a child run starts from: the node attempt of a run in a tree. */
+export interface ChildRunSite {
+  runId: string;
+  nodeId: string;
+  tree: RunTree;
+  /** The child's depth (the starting run's + 1). */
+  depth: number;
+  /** The node attempt's signal: the child is cancelled with it. */
+  signal: AbortSignal;
+  slot: SlotHold;
+  flows: FlowResolver;
+  /** Schedule the child run (the scheduler's `schedule`, with this tree). */
+  start(
+    flow: Flow,
+    inputs: Record<string, unknown>,
+    child: { tree: RunTree; parent: RunParent; signals: AbortSignal[] },
+  ): Promise<RunResult>;
+}
+
+/**
+ * `runChild` for one node attempt: resolve the flow, check the inputs against its declared
+ * inputs, give the node's concurrency slot back (it now waits on children), and start the
+ * child run in the same tree, cancelled with the node or with `opts.signal`.
+ */
+export function childRunner(site: ChildRunSite): NonNullable<NodeContext['runChild']> {
+  return async (flowId, inputs, opts = {}) => {
+    const flow = await site.flows.get(flowId);
+    if (!flow) throw new NodeError('unknown_flow', `unknown flow "${flowId}"`, { path: 'config.flow' });
+    let checked: Record<string, unknown>;
+    try {
+      checked = checkRunInputs(flow, inputs);
+    } catch (err) {
+      if (!(err instanceof RunInputError)) throw err;
+      throw new NodeError('invalid_child_inputs', `inputs for flow "${flowId}": ${err.message}`);
+    }
+    site.slot.release();
+    // Every child run in flight listens on the node's signal (a map: up to its concurrency).
+    setMaxListeners(0, site.signal);
+    const parent: RunParent = {
+      runId: site.runId,
+      nodeId: site.nodeId,
+      ...(opts.iteration !== undefined ? { iteration: opts.iteration } : {}),
+      rootRunId: site.tree.rootRunId,
+      depth: site.depth,
+    };
+    const signals = opts.signal ? [site.signal, opts.signal] : [site.signal];
+    return site.start(flow, checked, { tree: site.tree, parent, signals });
+  };
+}
