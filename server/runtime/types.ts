@@ -4,6 +4,7 @@
  */
 import type { Flow, FlowNode, NodeTypeId, NodeConfig, RunEvent, SpanError, TokenUsage, Trace } from '../../shared';
 import type { Config } from '../config';
+import type { McpTools } from '../mcp/types';
 
 /** Error an executor throws to fail its node with a stable code. */
 export class NodeError extends Error {
@@ -60,6 +61,8 @@ export interface RunServices {
   flows?: FlowResolver;
   /** Knowledge-base search for the retrieval node (absent until a store is wired). */
   knowledge?: KnowledgeSearch;
+  /** The operator's MCP servers (BRAID_MCP_CONFIG) for agent tools (absent: none configured). */
+  mcp?: McpTools;
 }
 
 export interface KnowledgeSearch {

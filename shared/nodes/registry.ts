@@ -7,6 +7,7 @@ import { retrievalNode } from './retrieval';
 import { toolNode } from './tool';
 import { validatorNode } from './validator';
 import { conditionNode, transformNode } from './logic';
+import { agentNode } from './agent';
 
 /** The static registry of node types: one line per type. */
 export const nodeTypes = {
@@ -18,6 +19,7 @@ export const nodeTypes = {
   validator: validatorNode,
   condition: conditionNode,
   transform: transformNode,
+  agent: agentNode,
 } as const;
 
 export type NodeTypeId = keyof typeof nodeTypes;

@@ -10,6 +10,7 @@ import { toolExecutor } from './tool';
 import { validatorExecutor } from './validator';
 import { conditionExecutor } from './condition';
 import { transformExecutor } from './transform';
+import { agentExecutor } from './agent';
 
 export const executors = {
   input: inputExecutor,
@@ -20,6 +21,7 @@ export const executors = {
   validator: validatorExecutor,
   condition: conditionExecutor,
   transform: transformExecutor,
+  agent: agentExecutor,
 } satisfies ExecutorMap;
 
 export {
@@ -31,5 +33,6 @@ export {
   validatorExecutor,
   conditionExecutor,
   transformExecutor,
+  agentExecutor,
 };
 export { codeToolExecutor } from './tool-code';
