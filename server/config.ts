@@ -40,6 +40,8 @@ const envSchema = z.object({
   /** A model stream with no data for this long after it started fails as `stream_stalled` (retryable). */
   BRAID_STREAM_STALL_MS: z.coerce.number().int().min(100).default(30_000),
   BRAID_PUBLIC_URL: z.string().url().optional(),
+  /** A JSON file of MCP servers (`mcpServers`, as in Claude Desktop / Cursor) that agent nodes may use by name. */
+  BRAID_MCP_CONFIG: z.string().optional(),
 });
 
 /** Every environment variable Braid reads (docs/configuration.md documents each; a test checks). */
@@ -73,6 +75,8 @@ export interface Config {
   /** Stall deadline of model streams, ms (prompt executor; default 30 000). */
   streamStallMs?: number;
   publicUrl?: string;
+  /** BRAID_MCP_CONFIG: the MCP servers file (server/mcp/config.ts reads it at boot). */
+  mcpConfigPath?: string;
 }
 
 export class ConfigError extends Error {
@@ -118,6 +122,7 @@ export function loadConfig(
     nodeTimeoutMs: e.BRAID_NODE_TIMEOUT_MS,
     streamStallMs: e.BRAID_STREAM_STALL_MS,
     publicUrl: e.BRAID_PUBLIC_URL,
+    ...(e.BRAID_MCP_CONFIG ? { mcpConfigPath: path.resolve(e.BRAID_MCP_CONFIG) } : {}),
     ...overrides,
   };
   if (!isLoopbackHost(config.host) && !config.adminToken) {

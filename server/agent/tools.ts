@@ -191,7 +191,9 @@ export async function resolveTools(
           `tools[${i}]: the MCP server "${t.server}" has no tool ${missing.map((m) => JSON.stringify(m)).join(', ')} (it has: ${infos.map((x) => x.name).join(', ') || 'none'})`,
           { path: `${path}.tools` },
         );
-      infos = infos.filter((x) => wanted.has(x.name));
+      // in the order the node lists them
+      const listed = infos;
+      infos = t.tools.filter((n) => wanted.has(n)).flatMap((n) => listed.filter((x) => x.name === n).slice(0, 1));
     }
     for (const info of infos) tools.push(mcpTool(ctx, t.server, info));
   }

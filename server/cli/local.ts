@@ -22,10 +22,11 @@ export interface LocalRuntime {
 export async function openLocalRuntime(config: Config): Promise<LocalRuntime> {
   const storage = await openStorage(config);
   const logger = pino({ level: 'silent' });
+  const services = buildRunServices({ config, storage });
   const runService = new RunService({
     flows: new FlowStore(config.flowsDir),
     runs: new RunsRepository(storage),
-    services: buildRunServices({ config, storage }),
+    services,
     secrets: secretValues(config),
     logger,
   });
@@ -35,6 +36,7 @@ export async function openLocalRuntime(config: Config): Promise<LocalRuntime> {
     runService,
     async close() {
       await runService.settled();
+      await services.mcp?.close();
       await storage.close();
     },
   };

@@ -79,8 +79,12 @@ function blocked(url: URL, reason: string): NodeError {
   );
 }
 
-/** Vet one hop's URL; returns the address to pin, or undefined to connect to an IP literal directly. */
-async function vet(url: URL, allowHosts: readonly string[], resolver: Resolver): Promise<ResolvedAddress | undefined> {
+/** Vet one hop's URL (also used by the MCP client's streaming fetch); returns the address to pin, or undefined to connect to an IP literal directly. */
+export async function vet(
+  url: URL,
+  allowHosts: readonly string[],
+  resolver: Resolver,
+): Promise<ResolvedAddress | undefined> {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new NodeError('ssrf_blocked', `refused ${url.protocol}// URL: only http and https are allowed`);
   }
@@ -116,7 +120,7 @@ async function vet(url: URL, allowHosts: readonly string[], resolver: Resolver):
   return addrs[0];
 }
 
-function pinnedLookup(pin: ResolvedAddress): LookupFunction {
+export function pinnedLookup(pin: ResolvedAddress): LookupFunction {
   return ((_host: string, options: { all?: boolean }, cb: (...args: unknown[]) => void) => {
     if (options?.all) cb(null, [{ address: pin.address, family: pin.family }]);
     else cb(null, pin.address, pin.family);

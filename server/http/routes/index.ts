@@ -17,6 +17,7 @@ import { openaiRoutes } from './openai';
 import { metricsRoutes } from './metrics';
 import { datasetsRoutes } from './datasets';
 import { evaluationsRoutes } from './evaluations';
+import { mcpRoutes } from './mcp';
 
 // Deployed endpoints and the OpenAI-compatible API come first: they are the hot path
 // (/v1/…, no /api route can match them), and every router mounted before them is walked
@@ -34,4 +35,5 @@ export const routeModules: RouteModule[] = [
   metricsRoutes,
   datasetsRoutes,
   evaluationsRoutes,
+  mcpRoutes,
 ];

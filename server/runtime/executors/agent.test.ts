@@ -385,3 +385,58 @@ describe('agent executor against the scripted fake model', () => {
     expect(fake.calls).toHaveLength(0);
   });
 });
+
+describe('agent with MCP tools', () => {
+  it('offers the chosen tools of a configured server and calls them; a server that is down is a tool error', async () => {
+    const { McpClientRegistry } = await import('../../mcp/client');
+    const { parseMcpConfig } = await import('../../mcp/config');
+    const { startMcpHttpServer } = await import('../../../test/support/mcp-test-server');
+    const srv = await startMcpHttpServer();
+    const mcp = new McpClientRegistry(
+      parseMcpConfig({ mcpServers: { calc: { url: srv.url }, gone: { url: 'http://127.0.0.1:9/mcp' } } }, 'test'),
+      { allowHosts: ['127.0.0.1'], connectTimeoutMs: 2000 },
+    );
+    try {
+      fake.enqueue(
+        {
+          toolCalls: [
+            { id: 'm1', name: 'add', arguments: { a: 20, b: 22 } },
+            { id: 'm2', name: 'echo', arguments: { text: 'やあ' } },
+          ],
+        },
+        { reply: '42です' },
+      );
+      const ctx = agentContext(
+        cfg({
+          tools: [
+            { kind: 'mcp', server: 'calc', tools: ['add', 'echo'] },
+            { kind: 'mcp', server: 'gone', tools: ['lookup'] },
+          ],
+        }),
+        { question: '20+22は？' },
+        { env, mcp },
+      );
+      const res = await agentExecutor(ctx);
+      expect(offeredTools(body(0))).toEqual(['add', 'echo', 'lookup']);
+      const steps = res.outputs.steps as AgentStep[];
+      expect(steps[0]).toMatchObject({ name: 'add', kind: 'mcp', result: { sum: 42 } });
+      expect(steps[1]).toMatchObject({ name: 'echo', result: 'echo: やあ' });
+      expect(ctx.meta.unavailableServers).toEqual([
+        { server: 'gone', message: expect.stringContaining('unavailable') },
+      ]);
+      expect(res.outputs.text).toBe('42です');
+
+      fake.enqueue({ toolCalls: [{ id: 'g', name: 'lookup', arguments: {} }] }, { reply: '使えません' });
+      const ctx2 = agentContext(
+        cfg({ tools: [{ kind: 'mcp', server: 'gone', tools: ['lookup'] }] }),
+        { question: '?' },
+        { env, mcp },
+      );
+      const res2 = await agentExecutor(ctx2);
+      expect((res2.outputs.steps as AgentStep[])[0]!.error!.code).toBe('mcp_unavailable');
+    } finally {
+      await mcp.close();
+      await srv.close();
+    }
+  }, 30_000);
+});
