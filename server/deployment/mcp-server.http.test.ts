@@ -26,8 +26,8 @@ beforeAll(async () => {
     const res = await s.api(`/api/flows/${id}/deployments`, { method: 'POST', json: {} });
     expect(res.status).toBe(201);
     const d = (await res.json()) as DeployResult;
-    if (id === 'greeter') key = d.apiKey;
-    else otherKey = d.apiKey;
+    if (id === 'greeter') key = d.apiKey ?? '';
+    else otherKey = d.apiKey ?? '';
   }
 });
 afterAll(async () => {
