@@ -17,6 +17,10 @@ const BENCHES: Record<string, { file: string; about: string }> = {
     file: 'runtime/prompt.ts',
     about: 'added latency of a one-prompt run vs bare ChatOpenAI (target ≤ 1 ms at p50)',
   },
+  'runtime-agent': {
+    file: 'runtime/agent.ts',
+    about: 'agent overhead per tool iteration vs a hand-written LangChain bindTools loop (target ≤ 1 ms at p50)',
+  },
   canvas: { file: 'canvas/run.ts', about: '500-node flow in Chromium: time to interactive, drag frame times' },
   retrieval: { file: 'retrieval/run.ts', about: '50k chunks: ingest throughput and query p50/p95 per mode' },
   eval: { file: 'eval/run.ts', about: '2,000-row evaluation wall time vs ideal; 100k-row memory growth' },

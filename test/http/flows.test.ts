@@ -216,6 +216,7 @@ describe('flows API', () => {
       'validator',
       'condition',
       'transform',
+      'agent',
     ]);
     const prompt = body.nodeTypes.find((t) => t.type === 'prompt')!;
     expect(prompt.configSchema.type).toBe('object');
