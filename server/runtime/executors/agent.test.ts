@@ -440,3 +440,70 @@ describe('agent with MCP tools', () => {
     }
   }, 30_000);
 });
+
+describe('agent node in a real run', () => {
+  it('runs through runFlow: steps stream as node_progress events and land in the outputs and span', async () => {
+    const { runFlow } = await import('../index');
+    const { loadConfig } = await import('../../config');
+    const { McpClientRegistry } = await import('../../mcp/client');
+    const { parseMcpConfig } = await import('../../mcp/config');
+    const { startMcpHttpServer } = await import('../../../test/support/mcp-test-server');
+    const srv = await startMcpHttpServer();
+    const mcp = new McpClientRegistry(parseMcpConfig({ mcpServers: { calc: { url: srv.url } } }, 'test'), {
+      allowHosts: ['127.0.0.1'],
+    });
+    try {
+      fake.enqueue({ toolCalls: [{ id: 'e1', name: 'echo', arguments: { text: '東京' } }] }, { reply: '東京です' });
+      const flow = {
+        schemaVersion: 1 as const,
+        id: 'agent-run',
+        name: 'Agent run',
+        inputs: [{ name: 'question', type: 'string' as const, required: true }],
+        outputs: [
+          { name: 'answer', type: 'string' as const },
+          { name: 'steps', type: 'json' as const },
+        ],
+        nodes: [
+          { id: 'inputs', type: 'input', position: { x: 0, y: 0 } },
+          {
+            id: 'agent',
+            type: 'agent',
+            position: { x: 1, y: 0 },
+            config: {
+              model: 'openai:gpt-4o-mini',
+              prompt: '{{question}}',
+              tools: [{ kind: 'mcp', server: 'calc', tools: ['echo'] }],
+            },
+          },
+          { id: 'outputs', type: 'output', position: { x: 2, y: 0 } },
+        ],
+        edges: [
+          { source: 'inputs', sourcePort: 'question', target: 'agent', targetPort: 'question' },
+          { source: 'agent', sourcePort: 'text', target: 'outputs', targetPort: 'answer' },
+          { source: 'agent', sourcePort: 'steps', target: 'outputs', targetPort: 'steps' },
+        ],
+      };
+      const events: Array<{ type: string; progress?: Record<string, unknown> }> = [];
+      const res = await runFlow(
+        flow,
+        { question: '首都は？' },
+        {
+          services: { config: loadConfig(env), mcp },
+          onEvent: (e) => events.push(e as never),
+        },
+      );
+      expect(res.status).toBe('succeeded');
+      expect(res.outputs.answer).toBe('東京です');
+      expect((res.outputs.steps as AgentStep[])[0]).toMatchObject({ name: 'echo', result: 'echo: 東京' });
+      const kinds = events.filter((e) => e.type === 'node_progress').map((e) => e.progress!.kind);
+      expect(kinds).toEqual(['model_call', 'tool_call', 'tool_result', 'model_call', 'answer']);
+      const span = res.trace.spans.find((s) => s.nodeId === 'agent')!;
+      expect(span.meta).toMatchObject({ modelCalls: 2, toolCalls: 1, tools: ['echo'] });
+      expect(span.tokens!.totalTokens).toBeGreaterThan(0);
+      expect(span.attempts).toBe(1);
+    } finally {
+      await mcp.close();
+      await srv.close();
+    }
+  }, 30_000);
+});
