@@ -7,6 +7,7 @@ import type { Flow } from '../../shared';
 import { runFlow } from '../../server/runtime/index';
 import type { NodeContext, RunResult, RunServices } from '../../server/runtime/types';
 import { executorContext, type RecordedContext } from './executor-context';
+import type { Config } from '../../server/config';
 
 export interface ChildCall {
   flowId: string;
@@ -23,6 +24,8 @@ export function agentContext<C>(
   inputs: Record<string, unknown>,
   opts: {
     env: Record<string, string>;
+    /** A config built once (benchmarks); otherwise loaded from `env`. */
+    config?: Config;
     flows?: Flow[];
     signal?: AbortSignal;
     mcp?: RunServices['mcp'];
@@ -32,6 +35,7 @@ export function agentContext<C>(
 ): AgentTestContext<C> {
   const ctx = executorContext('agent', config, inputs, {
     env: opts.env,
+    ...(opts.config ? { config: opts.config } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
   }) as AgentTestContext<C>;
   if (opts.retry) ctx.node.retry = opts.retry;
