@@ -100,12 +100,9 @@ function flowTool(
     parameters: flowArgumentSchema(flow.inputs),
     async invoke(args, o) {
       if (!runChild) return errorOutcome('tool_unavailable', 'this runtime cannot start child runs');
-      const deadline = AbortSignal.timeout(o.timeoutMs);
-      const signal = AbortSignal.any([o.signal, deadline]);
-      const res = await runChild(t.flow, args, { iteration: o.iteration, signal });
+      // o.signal already carries the call's deadline (the loop's toolTimeoutMs / time budget).
+      const res = await runChild(t.flow, args, { iteration: o.iteration, signal: o.signal });
       if (res.status === 'succeeded') return { ok: true, result: res.outputs, childRunId: res.runId };
-      if (deadline.aborted && !o.signal.aborted)
-        return errorOutcome('tool_timeout', `the flow "${t.flow}" took longer than ${o.timeoutMs} ms`, res.runId);
       const e = res.trace.error;
       return errorOutcome(
         e?.code ?? `run_${res.status}`,
