@@ -25,6 +25,10 @@ const BENCHES: Record<string, { file: string; about: string }> = {
     file: 'runtime/map.ts',
     about: 'map node: µs/item overhead (≤ 100), 200 × 50 ms at c=20 (≤ 0.6 s), 10k items RSS (< 200 MB)',
   },
+  'runtime-agent': {
+    file: 'runtime/agent.ts',
+    about: 'agent overhead per tool iteration vs a hand-written LangChain bindTools loop (target ≤ 1 ms at p50)',
+  },
   canvas: { file: 'canvas/run.ts', about: '500-node flow in Chromium: time to interactive, drag frame times' },
   retrieval: { file: 'retrieval/run.ts', about: '50k chunks: ingest throughput and query p50/p95 per mode' },
   'retrieval-hits': {

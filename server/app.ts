@@ -80,6 +80,8 @@ export function createApp(opts: CreateAppOptions): BraidApp {
     telemetry,
     onClose: (fn) => void cleanups.push(fn),
   };
+  // MCP stdio servers are child processes: stop them with the app.
+  if (services.mcp) cleanups.push(() => services.mcp?.close());
 
   const app = express();
   app.set('case sensitive routing', true);

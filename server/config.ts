@@ -72,6 +72,8 @@ const envSchema = z.object({
     .regex(/^(1|0|true|false|on|off|yes|no)$/i, 'expected 1/0 (true/false, on/off, yes/no)')
     .default('0')
     .transform((v) => /^(1|true|on|yes)$/i.test(v)),
+  /** A JSON file of MCP servers (`mcpServers`, as in Claude Desktop / Cursor) that agent nodes may use by name. */
+  BRAID_MCP_CONFIG: z.string().optional(),
 });
 
 /** Every environment variable Braid reads (docs/configuration.md documents each; a test checks). */
@@ -109,6 +111,8 @@ export interface Config {
   /** Stall deadline of model streams, ms (prompt executor; default 30 000). */
   streamStallMs?: number;
   publicUrl?: string;
+  /** BRAID_MCP_CONFIG: the MCP servers file (server/mcp/config.ts reads it at boot). */
+  mcpConfigPath?: string;
   /** Whether LangChain may trace to LangSmith (BRAID_LANGSMITH_TRACING; default false). */
   langsmithTracing?: boolean;
   /** OpenTelemetry trace export; absent when off (no OTLP endpoint configured). */
@@ -178,6 +182,7 @@ export function loadConfig(
     publicUrl: e.BRAID_PUBLIC_URL,
     telemetry: telemetryConfig(e),
     langsmithTracing: e.BRAID_LANGSMITH_TRACING,
+    ...(e.BRAID_MCP_CONFIG ? { mcpConfigPath: path.resolve(e.BRAID_MCP_CONFIG) } : {}),
     ...overrides,
   };
   if (!isLoopbackHost(config.host) && !config.adminToken) {

@@ -7,6 +7,8 @@ import type { Config } from './config';
 import type { RunServices } from './runtime/types';
 import type { Storage } from './storage/index';
 import { knowledgeSearchFor } from './knowledge/index';
+import { loadMcpConfig } from './mcp/config';
+import { McpClientRegistry } from './mcp/client';
 
 export interface ServiceDeps {
   config: Config;
@@ -14,8 +16,24 @@ export interface ServiceDeps {
   storage?: Storage;
 }
 
+/**
+ * The run services of a process. With BRAID_MCP_CONFIG the file is read now (a ConfigError
+ * names the problem) and `mcp` connects to its servers on first use: whoever builds the
+ * services closes `mcp` when done (app close, CLI exit) so stdio servers are stopped.
+ */
 export function buildRunServices(deps: ServiceDeps): RunServices {
-  return { config: deps.config, ...(deps.storage ? { knowledge: knowledgeSearchFor(deps.config, deps.storage) } : {}) };
+  const { config } = deps;
+  return {
+    config,
+    ...(deps.storage ? { knowledge: knowledgeSearchFor(config, deps.storage) } : {}),
+    ...(config.mcpConfigPath
+      ? {
+          mcp: new McpClientRegistry(loadMcpConfig(config.mcpConfigPath), {
+            allowHosts: config.httpAllowHosts,
+          }),
+        }
+      : {}),
+  };
 }
 
 /** Which model providers are configured (names only; never keys). */

@@ -24,10 +24,11 @@ export async function openLocalRuntime(config: Config): Promise<LocalRuntime> {
   const storage = await openStorage(config);
   const logger = pino({ level: 'silent' });
   const telemetry = createRunTelemetry(config);
+  const services = buildRunServices({ config, storage });
   const runService = new RunService({
     flows: new FlowStore(config.flowsDir),
     runs: new RunsRepository(storage),
-    services: buildRunServices({ config, storage }),
+    services,
     secrets: secretValues(config),
     logger,
     telemetry,
@@ -39,6 +40,7 @@ export async function openLocalRuntime(config: Config): Promise<LocalRuntime> {
     async close() {
       await runService.settled();
       await telemetry?.shutdown();
+      await services.mcp?.close();
       await storage.close();
     },
   };

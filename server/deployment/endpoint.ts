@@ -38,7 +38,7 @@ export interface Target {
 }
 
 export interface InvokeOptions {
-  api: 'endpoint' | 'openai' | 'playground';
+  api: 'endpoint' | 'openai' | 'playground' | 'mcp';
   key: KeyRecord | null;
   sessionId?: string;
   signal?: AbortSignal;

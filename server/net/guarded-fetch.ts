@@ -79,8 +79,12 @@ function blocked(url: URL, reason: string): NodeError {
   );
 }
 
-/** Vet one hop's URL; returns the address to pin, or undefined to connect to an IP literal directly. */
-async function vet(url: URL, allowHosts: readonly string[], resolver: Resolver): Promise<ResolvedAddress | undefined> {
+/** Vet one hop's URL (also used by the MCP client's streaming fetch); returns the address to pin, or undefined to connect to an IP literal directly. */
+export async function vet(
+  url: URL,
+  allowHosts: readonly string[],
+  resolver: Resolver,
+): Promise<ResolvedAddress | undefined> {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new NodeError('ssrf_blocked', `refused ${url.protocol}// URL: only http and https are allowed`);
   }
@@ -123,7 +127,7 @@ async function vet(url: URL, allowHosts: readonly string[], resolver: Resolver):
  * host, EADDRNOTAVAIL, EINVAL…) is emitted on the socket before the request has attached
  * its error listener, an uncaught 'error' event that ends the process.
  */
-function pinnedLookup(pin: ResolvedAddress): LookupFunction {
+export function pinnedLookup(pin: ResolvedAddress): LookupFunction {
   return ((_host: string, options: { all?: boolean }, cb: (...args: unknown[]) => void) => {
     setImmediate(() => {
       if (options?.all) cb(null, [{ address: pin.address, family: pin.family }]);

@@ -5,6 +5,7 @@
 import type { Flow, FlowNode, NodeTypeId, NodeConfig, RunEvent, SpanError, TokenUsage, Trace } from '../../shared';
 import type { Config } from '../config';
 import { capText } from '../../shared/limits';
+import type { McpTools } from '../mcp/types';
 
 /** Error an executor throws to fail its node with a stable code (its message is capped: shared/limits.ts). */
 export class NodeError extends Error {
@@ -61,6 +62,8 @@ export interface RunServices {
   flows?: FlowResolver;
   /** Knowledge-base search for the retrieval node (absent until a store is wired). */
   knowledge?: KnowledgeSearch;
+  /** The operator's MCP servers (BRAID_MCP_CONFIG) for agent tools (absent: none configured). */
+  mcp?: McpTools;
   /** Caps the caller of this run sets (a deployment's settings, a chat request's `max_tokens`). */
   limits?: RunLimits;
 }

@@ -10,6 +10,7 @@ import { conditionNode, transformNode } from './logic';
 import { subflowNode } from './subflow';
 import { mapNode } from './map';
 import { loopNode } from './loop';
+import { agentNode } from './agent';
 
 /** The static registry of node types: one line per type. */
 export const nodeTypes = {
@@ -24,6 +25,7 @@ export const nodeTypes = {
   subflow: subflowNode,
   map: mapNode,
   loop: loopNode,
+  agent: agentNode,
 } as const;
 
 export type NodeTypeId = keyof typeof nodeTypes;

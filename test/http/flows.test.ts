@@ -256,6 +256,7 @@ describe('flows API', () => {
       'subflow',
       'map',
       'loop',
+      'agent',
     ]);
     const prompt = body.nodeTypes.find((t) => t.type === 'prompt')!;
     expect(prompt.configSchema.type).toBe('object');

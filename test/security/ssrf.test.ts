@@ -18,6 +18,8 @@ const SERVER_DIR = fileURLToPath(new URL('../../server', import.meta.url));
 /** Files allowed to open connections without the guard, and why. */
 const ALLOWED: Record<string, string> = {
   'net/guarded-fetch.ts': 'the guard itself',
+  'mcp/http-fetch.ts':
+    "the guard's streaming variant for MCP servers: vet() and the pinned socket of net/guarded-fetch.ts",
   'llm/fast-fetch.ts': "provider SDK transport: the operator's OPENAI_BASE_URL / ANTHROPIC_BASE_URL / OLLAMA_BASE_URL",
   'llm/embeddings.ts': "operator's provider base URL",
   'evaluation/remote.ts': 'CLI client of the operator-given --server URL',
@@ -51,6 +53,12 @@ describe('SSRF: one guard for user-controlled URLs', () => {
       });
     }
     expect(offenders).toEqual([]);
+  });
+
+  it('the MCP streaming fetch vets every URL with the guard before connecting', () => {
+    const text = fs.readFileSync(path.join(SERVER_DIR, 'mcp/http-fetch.ts'), 'utf8');
+    expect(text).toMatch(/await vet\(url, opts\.allowHosts, resolver\)/);
+    expect(text).toMatch(/lookup: pinnedLookup\(pin\)/);
   });
 
   it('the allowed provider clients only take URLs from the operator config', () => {

@@ -47,7 +47,21 @@ export type Behaviour =
   /** Streaming: send the headers, then only SSE keep-alive comments (no chunk) every `everyMs` (default 50) until the client goes. Non-streaming: hang. */
   | { keepAliveOnly: true; everyMs?: number }
   /** Answer this one request with this text (instead of the responder). */
-  | { reply: string; finishReason?: string };
+  | { reply: string; finishReason?: string }
+  /**
+   * Answer this one request with tool calls (parallel when several), optionally after some
+   * text; finish reason `tool_calls` unless given. A script of turns is a series of these
+   * and `reply` behaviours.
+   */
+  | { toolCalls: FakeToolCall[]; content?: string; finishReason?: string };
+
+/** One scripted tool call. `arguments`: an object (serialised) or a raw string (sent as is, e.g. broken JSON). */
+export interface FakeToolCall {
+  /** Call id (default `call_fake<n>`). */
+  id?: string;
+  name: string;
+  arguments?: unknown;
+}
 
 export interface ChatMessage {
   role: string;
@@ -75,6 +89,8 @@ export type ResponderResult =
       /** Serialised with JSON.stringify as the reply text. */
       json?: unknown;
       finishReason?: string;
+      /** Tool calls to answer with (see the `toolCalls` behaviour). */
+      toolCalls?: FakeToolCall[];
     };
 
 export type Responder = (req: ChatRequest, call: RecordedCall) => ResponderResult | Promise<ResponderResult>;

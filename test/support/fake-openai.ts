@@ -4,6 +4,9 @@
  *   POST /v1/chat/completions  JSON, or SSE when `stream: true` (usage chunk when
  *                              `stream_options.include_usage`); honours `stop` and
  *                              `max_tokens` / `max_completion_tokens`.
+ *                              Tool calls (`tools` / `tool_calls`, parallel, streamed
+ *                              as OpenAI's chunked deltas) are scripted with the
+ *                              `toolCalls` behaviour or a responder's `toolCalls`.
  *   POST /v1/embeddings        deterministic unit vectors from a hash of each text
  *                              (float arrays, or base64 when `encoding_format: "base64"`).
  *   GET  /v1/models
@@ -34,8 +37,10 @@ import {
   type FakeOpenAIOptions,
   type RecordedCall,
 } from './fake-openai-wire';
+import { toolCallDeltas, toolCallTokens, wireToolCalls, type WireToolCall } from './fake-openai-tools';
 
 export * from './fake-openai-wire';
+export * from './fake-openai-tools';
 
 function sleep(ms: number, req: http.IncomingMessage): Promise<void> {
   if (ms <= 0) return Promise.resolve();
@@ -109,15 +114,21 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
     }
     let text: string;
     let finish = 'stop';
+    let toolCalls: WireToolCall[] = [];
     if (b && 'reply' in b) {
       text = b.reply;
       finish = b.finishReason ?? 'stop';
+    } else if (b && 'toolCalls' in b) {
+      text = b.content ?? '';
+      toolCalls = wireToolCalls(b.toolCalls);
+      finish = b.finishReason ?? 'tool_calls';
     } else if (responder) {
       const r = await responder(body, call);
       if (typeof r === 'string') text = r;
       else {
         text = r.content ?? (r.json !== undefined ? JSON.stringify(r.json) : '');
-        finish = r.finishReason ?? 'stop';
+        if (r.toolCalls?.length) toolCalls = wireToolCalls(r.toolCalls);
+        finish = r.finishReason ?? (toolCalls.length ? 'tool_calls' : 'stop');
       }
     } else text = defaultReply(body);
 
@@ -139,7 +150,7 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
       }
     }
     const prompt = promptTokens(body.messages);
-    const completion = countTokens(text);
+    const completion = countTokens(text) + toolCallTokens(toolCalls);
     const usage = {
       prompt_tokens: prompt,
       completion_tokens: completion,
@@ -174,7 +185,13 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
         choices: [
           {
             index: 0,
-            message: { role: 'assistant', content: text, refusal: null, annotations: [] },
+            message: {
+              role: 'assistant',
+              content: toolCalls.length && !text ? null : text,
+              refusal: null,
+              annotations: [],
+              ...(toolCalls.length ? { tool_calls: toolCalls } : {}),
+            },
             logprobs: null,
             finish_reason: finish,
           },
@@ -230,6 +247,11 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
       return;
     }
     if (b && 'stallAfterFirstToken' in b) return;
+    for (const delta of toolCallDeltas(toolCalls)) {
+      if (res.destroyed) return;
+      if (tokenDelayMs > 0) await sleep(tokenDelayMs, req);
+      res.write(chunk(delta, null));
+    }
     res.write(chunk({}, finish));
     if (includeUsage) {
       res.write(

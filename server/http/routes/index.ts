@@ -18,6 +18,8 @@ import { openaiRoutes } from './openai';
 import { metricsRoutes } from './metrics';
 import { datasetsRoutes } from './datasets';
 import { evaluationsRoutes } from './evaluations';
+import { mcpRoutes } from './mcp';
+import { mcpServerRoutes } from './mcp-server';
 
 // Deployed endpoints and the OpenAI-compatible API come first: they are the hot path
 // (/v1/…, no /api route can match them), and every router mounted before them is walked
@@ -26,6 +28,7 @@ export const routeModules: RouteModule[] = [
   healthRoutes,
   endpointsRoutes,
   openaiRoutes,
+  mcpServerRoutes,
   nodeTypesRoutes,
   flowsRoutes,
   runsRoutes,
@@ -35,6 +38,7 @@ export const routeModules: RouteModule[] = [
   metricsRoutes,
   datasetsRoutes,
   evaluationsRoutes,
+  mcpRoutes,
 ];
 
 /**

@@ -13,6 +13,7 @@ import { transformExecutor } from './transform';
 import { subflowExecutor } from './subflow';
 import { mapExecutor } from './map';
 import { loopExecutor } from './loop';
+import { agentExecutor } from './agent';
 
 export const executors = {
   input: inputExecutor,
@@ -26,6 +27,7 @@ export const executors = {
   subflow: subflowExecutor,
   map: mapExecutor,
   loop: loopExecutor,
+  agent: agentExecutor,
 } satisfies ExecutorMap;
 
 export {
@@ -40,5 +42,6 @@ export {
   subflowExecutor,
   mapExecutor,
   loopExecutor,
+  agentExecutor,
 };
 export { codeToolExecutor } from './tool-code';
