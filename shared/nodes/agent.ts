@@ -15,7 +15,10 @@ export const agentFlowTool = z
   .object({
     kind: z.literal('flow'),
     /** Id of the flow to run as the tool (a child run); its inputs are the arguments, its outputs the result. */
-    flow: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'must be a flow id ([a-z0-9][a-z0-9_-]*)'),
+    flow: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_-]*$/, 'must be a flow id ([a-z0-9][a-z0-9_-]*)')
+      .meta({ widget: 'flow' }),
     /** Name the model sees (default: the flow id). */
     name: z.string().regex(TOOL_NAME, 'must be 1–64 characters of A-Z a-z 0-9 _ -').optional(),
     /** What the tool does, for the model (default: the flow's name). */
@@ -52,6 +55,7 @@ export const agentConfig = z
     model: z
       .string()
       .regex(MODEL_ID, 'must be provider:model with provider openai, anthropic or ollama')
+      .meta({ widget: 'model' })
       .default('openai:gpt-4o-mini'),
     /** System message template. */
     instructions: z.string().default('You are a helpful assistant. Use the tools when they help.'),
@@ -130,6 +134,10 @@ export const agentNode = defineNodeType({
     out.push({ name: 'steps', type: 'json', description: 'tool calls: name, arguments, result or error, duration' });
     return out;
   },
+  // Flow tools are part of the flow's closure: validated with it (unknown flows, cycles) and
+  // snapshotted with it by deployments and evaluations.
+  flowRefs: (config) =>
+    config.tools.flatMap((t, i) => (t.kind === 'flow' ? [{ flow: t.flow, path: ['tools', i, 'flow'] }] : [])),
   editors: { instructions: 'mustache', prompt: 'mustache', jsonSchema: 'json' },
   example: {
     model: 'openai:gpt-4o-mini',

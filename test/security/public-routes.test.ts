@@ -20,6 +20,11 @@ const PUBLIC_ROUTES = [
   'OPTIONS /v1/chat/completions',
   'OPTIONS /v1/models',
   'OPTIONS /v1/models/:id',
+  // MCP (Streamable HTTP, stateless): the CORS preflight, and 405 for the session methods a
+  // stateless server does not have (POST, the only method that runs anything, needs a key).
+  'OPTIONS /v1/mcp',
+  'GET /v1/mcp',
+  'DELETE /v1/mcp',
 ].sort();
 
 interface RouteInfo {
