@@ -24,6 +24,7 @@ export const promptConfig = z
     model: z
       .string()
       .regex(MODEL_ID, 'must be provider:model with provider openai, anthropic or ollama')
+      .meta({ widget: 'model' })
       .default('openai:gpt-4o-mini'),
     temperature: z.number().min(0).max(2).default(0),
     maxTokens: z.number().int().min(1).max(1_000_000).optional(),
