@@ -1,6 +1,7 @@
 import type { ApiErrorBody, FlowProblem } from '../../shared/api/errors';
-import type { Flow } from '../../shared/flow/schema';
-import type { Trace, RunStatus } from '../../shared/runtime/events';
+import type { Flow, FlowIO } from '../../shared/flow/schema';
+import type { FieldWidget } from '../../shared/nodes/define';
+import type { Trace, RunStatus, RunParent } from '../../shared/runtime/events';
 
 /** An API error with the server's code and message (or a network failure). */
 export class ApiError extends Error {
@@ -82,6 +83,8 @@ export interface JsonSchema {
   anyOf?: JsonSchema[];
   oneOf?: JsonSchema[];
   additionalProperties?: boolean | JsonSchema;
+  /** The widget the node declaration asks for (`.meta({ widget })`). */
+  widget?: FieldWidget;
   [k: string]: unknown;
 }
 
@@ -97,6 +100,9 @@ export interface FlowSummary {
   name: string;
   description?: string;
   updatedAt?: string | number;
+  /** Declared inputs and outputs: the ports of a subflow, map or loop node calling it. */
+  inputs?: FlowIO[];
+  outputs?: FlowIO[];
   nodeCount?: number;
   /** False when the stored file has errors (a draft save). */
   valid?: boolean;
@@ -154,6 +160,11 @@ export interface RunSummary {
   usage?: { totalTokens: number; cost: number | null };
 }
 
+/** A child run in a parent's paged list. */
+export interface ChildRunSummary extends RunSummary {
+  parent?: RunParent;
+}
+
 export interface RunRecord extends RunSummary {
   inputs: Record<string, unknown>;
   outputs?: Record<string, unknown>;
@@ -204,6 +215,11 @@ export const api = {
   listRuns: (flowId: string) =>
     getJson<{ runs: RunSummary[] }>(`/api/flows/${encodeURIComponent(flowId)}/runs`).then((r) => r.runs),
   getRun: (runId: string) => getJson<RunRecord>(`/api/runs/${encodeURIComponent(runId)}`),
+  /** Child runs a node of a run started (map items, loop iterations, subflow, agent tools), paged. */
+  childRuns: (runId: string, nodeId: string, offset: number, limit: number) =>
+    getJson<{ runs: ChildRunSummary[]; total: number }>(
+      `/api/runs/${encodeURIComponent(runId)}/children?nodeId=${encodeURIComponent(nodeId)}&offset=${offset}&limit=${limit}`,
+    ),
   cancelRun: (runId: string) =>
     request(`/api/runs/${encodeURIComponent(runId)}/cancel`, { method: 'POST' }).then(() => undefined),
   runNode: (flowId: string, nodeId: string, inputs: Record<string, unknown>) =>

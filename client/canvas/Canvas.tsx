@@ -17,7 +17,9 @@ import { useDoc, beginDrag, endDrag } from '../store/docStore';
 import { useDerived } from '../store/derived';
 import { useUi } from '../store/uiStore';
 import { useRun } from '../store/runStore';
-import { portsOf, useCatalog } from '../store/catalog';
+import { CALLS_FLOW, portsOf, useCatalog } from '../store/catalog';
+import { navigate } from '../app/router';
+import type { BraidNode } from '../store/convert';
 import { edgeId, fromRfEdge, toRfEdge } from '../store/convert';
 import { nodeTypes } from './FlowNodeView';
 import { connectionProblem } from './connect';
@@ -211,6 +213,14 @@ export function Canvas({ onAddAt }: { onAddAt: (type: string, pos: { x: number; 
     [refuse],
   );
 
+  // Double-click a subflow, map or loop node: open the flow it runs (the unsaved-changes
+  // guard asks first when this flow has edits).
+  const onNodeDoubleClick = useCallback((_: unknown, node: BraidNode) => {
+    const flow = node.data.config?.flow;
+    if (CALLS_FLOW.has(node.data.type) && typeof flow === 'string' && flow)
+      navigate(`/flows/${encodeURIComponent(flow)}`);
+  }, []);
+
   const onDragOver = useCallback((e: DragEvent) => {
     if (e.dataTransfer.types.includes(DND_TYPE)) {
       e.preventDefault();
@@ -240,6 +250,7 @@ export function Canvas({ onAddAt }: { onAddAt: (type: string, pos: { x: number; 
         onConnect={onConnect}
         onConnectStart={onConnectStart}
         onConnectEnd={onConnectEnd}
+        onNodeDoubleClick={onNodeDoubleClick as never}
         isValidConnection={isValidConnection}
         onNodeDragStart={beginDrag}
         onNodeDragStop={endDrag}

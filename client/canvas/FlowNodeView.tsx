@@ -1,5 +1,5 @@
-import { memo } from 'react';
-import { Handle, Position, type NodeProps } from '@xyflow/react';
+import { memo, useEffect } from 'react';
+import { Handle, Position, useUpdateNodeInternals, type NodeProps } from '@xyflow/react';
 import { PORT_COLORS, type PortSpec } from '../../shared/ports';
 import type { FlowIO } from '../../shared/flow/schema';
 import type { BraidNode } from '../store/convert';
@@ -7,7 +7,9 @@ import { useDoc } from '../store/docStore';
 import { useRun } from '../store/runStore';
 import { useDerived } from '../store/derived';
 import { useUi } from '../store/uiStore';
-import { portsOf, useCatalog } from '../store/catalog';
+import { CALLS_FLOW, portsOf, useCatalog } from '../store/catalog';
+import { useFlowIndex } from '../store/flowIndex';
+import type { Span } from '../../shared/runtime/events';
 import { Icon } from '../ui/Icon';
 import { acceptsConnection, useConnecting } from './connecting';
 
@@ -52,6 +54,27 @@ function PortRow({ port, side, nodeId }: { port: PortSpec; side: 'in' | 'out'; n
   );
 }
 
+/**
+ * A map's or loop's progress as one line: live from `node_progress` events while it runs,
+ * from its span's meta afterwards (e.g. a run opened from history).
+ */
+export function progressLabel(progress: Record<string, unknown> | undefined, span: Span | undefined): string | null {
+  const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+  const meta = span?.meta ?? {};
+  const total = num(progress?.total) ?? num(meta.items);
+  if (total !== undefined) {
+    const done = num(progress?.done) ?? num(meta.succeeded) ?? 0;
+    const failed = num(progress?.failed) ?? num(meta.failed) ?? 0;
+    return `${done + failed}/${total}${failed ? ` · ${failed} failed` : ''}`;
+  }
+  const iteration = num(progress?.iteration) ?? num(meta.iterations);
+  if (iteration !== undefined) {
+    const max = num(progress?.maxIterations);
+    return `iteration ${iteration}${max !== undefined ? ` of ${max}` : ''}`;
+  }
+  return null;
+}
+
 /** One canvas node: icon, title, id, typed ports, last run status, problems and diff marks. */
 export const FlowNodeView = memo(function FlowNodeView({ id, data, selected }: NodeProps<BraidNode>) {
   const usesIo = data.type === 'input' || data.type === 'output';
@@ -63,7 +86,16 @@ export const FlowNodeView = memo(function FlowNodeView({ id, data, selected }: N
   const problems = useDerived((s) => s.nodeProblems[id] ?? 0);
   const diffKind = useDerived((s) => s.diff?.nodes[id]);
   const showDiff = useUi((s) => s.showDiff);
+  const callsFlow = CALLS_FLOW.has(data.type);
+  // Re-render when the called flow's inputs/outputs change (its ports follow them).
+  useFlowIndex((s) => (callsFlow ? s.byId : null));
+  const calledId = callsFlow && typeof data.config?.flow === 'string' ? data.config.flow : null;
+  const calledName = useFlowIndex((s) => (calledId ? s.flows.find((f) => f.id === calledId)?.name : undefined));
+  const progress = useRun((s) => (callsFlow ? progressLabel(s.progress[id], s.spans[id]) : null));
   const ports = portsOf(data, usesIo ? { inputs, outputs } : NO_IO);
+  const handles = [...ports.inputs.map((p) => `i:${p.name}`), ...ports.outputs.map((p) => `o:${p.name}`)].join(',');
+  const updateInternals = useUpdateNodeInternals();
+  useEffect(() => updateInternals(id), [handles, id, updateInternals]);
   const known = !!info || data.type === 'input' || data.type === 'output';
   const cls = [
     'bnode',
@@ -89,6 +121,16 @@ export const FlowNodeView = memo(function FlowNodeView({ id, data, selected }: N
         ) : null}
       </div>
       <div className="bnode-id">{id}</div>
+      {calledId ? (
+        <div className="bnode-body" title="Double-click to open this flow">
+          ↳ {calledName ?? calledId}
+        </div>
+      ) : null}
+      {progress ? (
+        <div className="bnode-progress" data-testid={`progress-${id}`}>
+          {progress}
+        </div>
+      ) : null}
       {showDiff && diffKind ? <div className={`bnode-diff diff-${diffKind}`}>{diffKind}</div> : null}
       <div className="bnode-ports">
         <div className="bnode-col">

@@ -8,6 +8,7 @@ import { useDerived, startDerivedWatcher } from '../store/derived';
 import { openFlow, saveCurrent } from '../store/persist';
 import { clearDraft, pendingDraft, startDraftWatcher, type Draft } from '../store/drafts';
 import { useRun } from '../store/runStore';
+import { useFlowIndex } from '../store/flowIndex';
 import { Canvas } from '../canvas/Canvas';
 import { Palette } from '../canvas/Palette';
 import { autoLayout } from '../canvas/layout';
@@ -257,7 +258,7 @@ export default function FlowEditorPage({ flowId }: { flowId: string }) {
     startDraftWatcher();
     let alive = true;
     setState('loading');
-    Promise.all([loadCatalog(), openFlow(flowId)])
+    Promise.all([loadCatalog(), useFlowIndex.getState().load(), openFlow(flowId)])
       .then(() => {
         if (!alive) return;
         setState('ready');

@@ -2,6 +2,7 @@ import { lazy, Suspense, useState, type ReactNode } from 'react';
 import type { JsonSchema } from '../api/http';
 import type { EditorLanguage } from './CodeEditor';
 import { ModelPicker } from './ModelPicker';
+import { FlowPicker, KnowledgeBasePicker } from './Pickers';
 
 const CodeEditor = lazy(() => import('./CodeEditor'));
 
@@ -186,10 +187,24 @@ export function Field({ schema, value, onChange, path, ctx, label, required }: F
         </Labeled>
       );
     }
-    if (label === 'model')
+    // Widgets named by the node declaration (`.meta({ widget })`), never guessed from names.
+    const widget = schema.widget;
+    if (widget === 'model')
       return (
         <Labeled {...common}>
           <ModelPicker value={String(value ?? dflt ?? '')} onChange={onChange} />
+        </Labeled>
+      );
+    if (widget === 'flow')
+      return (
+        <Labeled {...common}>
+          <FlowPicker value={String(value ?? '')} onChange={onChange} label={label ?? 'flow'} />
+        </Labeled>
+      );
+    if (widget === 'knowledgeBase')
+      return (
+        <Labeled {...common}>
+          <KnowledgeBasePicker value={String(value ?? '')} onChange={onChange} label={label ?? 'knowledge base'} />
         </Labeled>
       );
     return (

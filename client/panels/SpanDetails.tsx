@@ -1,5 +1,7 @@
 import { useRun } from '../store/runStore';
 import { useDoc } from '../store/docStore';
+import { CALLS_FLOW } from '../store/catalog';
+import { ChildRuns } from './ChildRuns';
 
 function Json({ value }: { value: unknown }) {
   const text = typeof value === 'string' ? value : JSON.stringify(value, null, 2);
@@ -24,6 +26,7 @@ export function SpanDetails() {
   const streamingNode = useRun((s) => s.streamingNode);
   const trace = useRun((s) => s.trace);
   const status = useRun((s) => s.status);
+  const runId = useRun((s) => s.runId);
 
   if (selected) {
     return (
@@ -76,6 +79,9 @@ export function SpanDetails() {
             <h5>Streaming</h5>
             <pre className="json stream">{tokens}</pre>
           </>
+        ) : null}
+        {span && runId && CALLS_FLOW.has(span.nodeType) ? (
+          <ChildRuns key={`${runId}:${selected}`} runId={runId} nodeId={selected} nodeType={span.nodeType} />
         ) : null}
         {span ? (
           <>

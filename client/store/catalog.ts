@@ -4,6 +4,7 @@ import { nodeTypes as registry, nodePorts, type ResolvedPorts } from '../../shar
 import type { FlowIO } from '../../shared/flow/schema';
 import { api, type JsonSchema, type NodeTypeInfo, type ProviderInfo } from '../api/http';
 import type { NodeData } from './convert';
+import { flowResolver, useFlowIndex } from './flowIndex';
 
 /** Node types (from GET /api/node-types) and providers (GET /api/providers). */
 export interface CatalogState {
@@ -57,14 +58,23 @@ export const useCatalog = create<CatalogState>()((set, get) => ({
 
 export const CATEGORY_ORDER = ['Flow', 'Models', 'Knowledge', 'Tools', 'Guardrails', 'Logic'];
 
-const portCache = new WeakMap<NodeData, { inputs: FlowIO[]; outputs: FlowIO[]; ports: ResolvedPorts }>();
+const portCache = new WeakMap<NodeData, { inputs: FlowIO[]; outputs: FlowIO[]; index: object; ports: ResolvedPorts }>();
+
+/** Node types whose ports come from another flow (they follow the flow index). */
+export const CALLS_FLOW: ReadonlySet<string> = new Set(['subflow', 'map', 'loop']);
 
 /** A node's ports from its type declaration and config, cached per data object. */
 export function portsOf(data: NodeData, io: { inputs: FlowIO[]; outputs: FlowIO[] }): ResolvedPorts {
   const hit = portCache.get(data);
   const usesIo = data.type === 'input' || data.type === 'output';
-  if (hit && (!usesIo || (hit.inputs === io.inputs && hit.outputs === io.outputs))) return hit.ports;
-  const ports = nodePorts(data.type, data.config ?? {}, { flow: io });
-  portCache.set(data, { inputs: io.inputs, outputs: io.outputs, ports });
+  const index = useFlowIndex.getState().byId;
+  if (
+    hit &&
+    (!usesIo || (hit.inputs === io.inputs && hit.outputs === io.outputs)) &&
+    (!CALLS_FLOW.has(data.type) || hit.index === index)
+  )
+    return hit.ports;
+  const ports = nodePorts(data.type, data.config ?? {}, { flow: io, flows: flowResolver() });
+  portCache.set(data, { inputs: io.inputs, outputs: io.outputs, index, ports });
   return ports;
 }

@@ -8,6 +8,7 @@ import { useDoc } from './docStore';
 import { useSession } from './sessionStore';
 import { useUi } from './uiStore';
 import { diffFlows, type FlowDiff } from './diff';
+import { flowResolver, useFlowIndex } from './flowIndex';
 
 /**
  * Facts derived from the document, recomputed off the hot path (debounced after edits,
@@ -51,7 +52,7 @@ export function recompute(): void {
   useSession.getState().setDirty(session.saved !== null && serializeFlow(flow) !== session.savedJson);
   let problems: FlowProblem[];
   try {
-    problems = validateFlow(flow).problems;
+    problems = validateFlow(flow, { flows: flowResolver() }).problems;
   } catch (err) {
     problems = [{ code: 'validator_crashed', message: (err as Error).message, path: '', severity: 'error' }];
   }
@@ -100,5 +101,9 @@ export function startDerivedWatcher(): void {
   });
   useUi.subscribe((s, prev) => {
     if (s.diffBase !== prev.diffBase) recompute();
+  });
+  // Another flow's inputs/outputs changed (or the list arrived): calling nodes' ports follow.
+  useFlowIndex.subscribe((s, prev) => {
+    if (s.byId !== prev.byId) schedule();
   });
 }

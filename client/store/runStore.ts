@@ -12,6 +12,8 @@ export interface RunState {
   spans: Record<string, Span>;
   /** Streamed text per node. */
   tokens: Record<string, string>;
+  /** Live progress per node (`node_progress`): a map's `{ done, failed, total }`, a loop's `{ iteration }`. */
+  progress: Record<string, Record<string, unknown>>;
   /** When each node started (epoch ms) and when the run started: the timeline. */
   started: Record<string, number>;
   runStartedAt: number;
@@ -36,6 +38,7 @@ const idle = {
   nodeStatus: {},
   spans: {},
   tokens: {},
+  progress: {},
   started: {},
   runStartedAt: 0,
   streamingNode: null,
@@ -53,9 +56,15 @@ export const useRun = create<RunState>()((set, get) => ({
   start: (inputs) => set({ ...idle, status: 'running', inputs, runStartedAt: Date.now() }),
   apply(e) {
     const s = get();
+    // The canvas shows the run it started; child runs (subflow, map, loop, agent tools) are
+    // reached through their node's details, so their own events are not applied here.
+    if (e.type === 'run_started' ? e.parent !== undefined : s.runId !== null && e.runId !== s.runId) return;
     switch (e.type) {
       case 'run_started':
         set({ runId: e.runId, status: 'running', runStartedAt: e.at });
+        break;
+      case 'node_progress':
+        set({ progress: { ...s.progress, [e.nodeId]: e.progress } });
         break;
       case 'node_started':
         set({

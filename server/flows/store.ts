@@ -17,6 +17,8 @@ import path from 'node:path';
 import { SAFE_ID, type Flow } from '../../shared';
 import type { FlowProblem } from '../../shared/api/errors';
 import { flowReferences, serializeFlow, validateFlow } from '../../shared/flow/index';
+import { declaredInterface } from '../../shared/flow/flow-checks';
+import type { FlowIO } from '../../shared/flow/schema';
 import { loadFlow, type FlowDocuments } from './loader';
 
 export const FLOW_SUFFIX = '.flow.json';
@@ -26,6 +28,9 @@ export interface FlowSummary {
   name: string;
   description?: string;
   tags?: string[];
+  /** Declared inputs and outputs (what a subflow, map or loop node calling this flow sees). */
+  inputs: FlowIO[];
+  outputs: FlowIO[];
   nodeCount: number;
   etag: string;
   /** Epoch ms of the file's last modification. */
@@ -190,6 +195,7 @@ export class FlowStore {
         name: typeof d.name === 'string' ? d.name : entry.id,
         ...(typeof d.description === 'string' ? { description: d.description } : {}),
         ...(Array.isArray(d.tags) ? { tags: d.tags.filter((t): t is string => typeof t === 'string') } : {}),
+        ...declaredInterface(d),
         nodeCount: Array.isArray(d.nodes) ? d.nodes.length : 0,
         etag: entry.etag,
         updatedAt: entry.updatedAt,

@@ -113,3 +113,34 @@ export function checkReachability(
     }
   }
 }
+
+/**
+ * A flow document's declared interface (what a subflow, map or loop node calling it sees),
+ * read leniently so that drafts still describe their ports: entries without a usable name
+ * are skipped, the first of duplicate names wins, defaults and descriptions are kept.
+ */
+export function declaredInterface(doc: unknown): { inputs: FlowIO[]; outputs: FlowIO[] } {
+  const side = (list: unknown): FlowIO[] => {
+    const raw = Array.isArray(list) ? list : [];
+    return firstByName(
+      ioView(raw).map(({ index, io }) => {
+        const entry = raw[index] as Record<string, unknown>;
+        return {
+          index,
+          io: {
+            ...io,
+            ...(typeof entry.description === 'string'
+              ? { description: entry.description }
+              : { description: undefined }),
+            ...(entry.default !== undefined ? { default: entry.default } : {}),
+          },
+        };
+      }),
+    ).map((io) => {
+      const { description, ...rest } = io;
+      return description === undefined ? rest : { ...rest, description };
+    });
+  };
+  const d = isObject(doc) ? doc : {};
+  return { inputs: side(d.inputs), outputs: side(d.outputs) };
+}

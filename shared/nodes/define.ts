@@ -27,6 +27,13 @@ export interface NodeConfigProblem {
   message: string;
 }
 
+/**
+ * Widgets a config field may ask the inspector for, declared on the field itself with zod's
+ * `.meta({ widget })` (it reaches the client in the node type's JSON Schema as `widget`):
+ * `model` (provider:model picker), `flow` (another flow of the folder), `knowledgeBase`.
+ */
+export type FieldWidget = 'model' | 'flow' | 'knowledgeBase';
+
 export type NodeCategory = 'Flow' | 'Models' | 'Knowledge' | 'Tools' | 'Guardrails' | 'Logic';
 
 /**

@@ -8,7 +8,9 @@ import type { PortSpec } from '../ports';
 import type { FlowInterface, NodeConfigProblem, PortContext } from './define';
 
 /** The `flow` field: the id of a flow in the same flows folder (or snapshot). */
-export const flowIdField = safeId.describe('Id of the flow to run (a flow in the same flows folder).');
+export const flowIdField = safeId
+  .describe('Id of the flow to run (a flow in the same flows folder).')
+  .meta({ widget: 'flow' });
 
 /** The referenced flow's interface; undefined when unknown (the node's `check` reports it). */
 export function calledFlow(id: string, ctx: PortContext): FlowInterface | undefined {

@@ -27,6 +27,7 @@ export const promptConfig = z
     model: z
       .string()
       .regex(MODEL_ID, 'must be provider:model with provider openai, anthropic or ollama')
+      .meta({ widget: 'model' })
       .default('openai:gpt-4o-mini'),
     temperature: z.number().min(0).max(2).default(0),
     /** The most tokens the reply may have (sent as `max_tokens`; a deployment's cap can lower it). */

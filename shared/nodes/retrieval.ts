@@ -3,7 +3,7 @@ import { defineNodeType } from './define';
 
 export const retrievalConfig = z
   .object({
-    knowledgeBase: z.string().min(1, 'name a knowledge base'),
+    knowledgeBase: z.string().min(1, 'name a knowledge base').meta({ widget: 'knowledgeBase' }),
     mode: z.enum(['bm25', 'vector', 'hybrid']).default('hybrid'),
     topK: z.number().int().min(1).max(100).default(4),
     minScore: z.number().min(0).optional(),
