@@ -3,7 +3,7 @@ import { streamRun } from '../api/sse';
 import { useRun } from '../store/runStore';
 import { useSession } from '../store/sessionStore';
 import { useUi } from '../store/uiStore';
-import { saveCurrent } from '../store/persist';
+import { flushEdits } from '../store/persist';
 
 let controller: AbortController | null = null;
 
@@ -50,7 +50,7 @@ export async function startRun(inputs: Record<string, unknown>): Promise<void> {
   if (useRun.getState().status === 'running') return;
   // The server decides whether the flow can run: a flow saved with problems answers 422 with
   // every problem, shown in the run panel as a readable list.
-  if (session.dirty && !(await saveCurrent())) return;
+  if (!(await flushEdits())) return;
   useUi.getState().setBottomTab('run');
   useRun.getState().start(inputs);
   controller = new AbortController();
