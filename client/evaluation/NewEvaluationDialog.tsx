@@ -1,3 +1,4 @@
+import { plural } from '../ui/plural';
 import { useEffect, useMemo, useState } from 'react';
 import { api, ApiError } from '../api/http';
 import type { DatasetInfo, EvaluationInfo, MetricInput, MetricType } from '../../shared/api/evaluation';
@@ -141,7 +142,7 @@ export function NewEvaluationDialog({
           >
             {datasets.map((d) => (
               <option key={d.id} value={d.id}>
-                {d.name} (v{d.latestVersion?.version}, {d.latestVersion?.rowCount} rows)
+                {d.name} (v{d.latestVersion?.version}, {plural(d.latestVersion?.rowCount ?? 0, 'row')})
               </option>
             ))}
           </select>

@@ -35,6 +35,10 @@ const PATHS: Record<string, string> = {
   x: 'M18 6L6 18M6 6l12 12',
   fit: 'M8 3H5a2 2 0 0 0-2 2v3M21 8V5a2 2 0 0 0-2-2h-3M3 16v3a2 2 0 0 0 2 2h3M16 21h3a2 2 0 0 0 2-2v-3',
   box: 'M21 16V8l-9-5-9 5v8l9 5zM3.3 7L12 12l8.7-5M12 22V12',
+  'thumbs-up':
+    'M7 11l4-9a3 3 0 0 1 3 3v4h5.7a2 2 0 0 1 2 2.3l-1.4 9a2 2 0 0 1-2 1.7H7zM7 11H4a2 2 0 0 0-2 2v7a2 2 0 0 0 2 2h3',
+  'thumbs-down':
+    'M17 13l-4 9a3 3 0 0 1-3-3v-4H4.3a2 2 0 0 1-2-2.3l1.4-9a2 2 0 0 1 2-1.7H17zM17 13h3a2 2 0 0 0 2-2V4a2 2 0 0 0-2-2h-3',
 };
 
 export const Icon = memo(function Icon({

@@ -70,3 +70,100 @@ describe.skipIf(!suite.hasChromium)('issue 14 bugs', () => {
     expect(errors).toEqual([]);
   }, 60_000);
 });
+
+describe.skipIf(!suite.hasChromium)('issue 14 bugs: deployments', () => {
+  it('6 and 9: rollback updates the list, key use shows without reload; labelled feedback; sidebar not clipped', async () => {
+    const { stack, browser } = suite;
+    copyQa(stack, 'i14-dep');
+    const deploy = async () => {
+      const res = await fetch(`${stack.url}/api/flows/i14-dep/deployments`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      });
+      expect(res.status).toBe(201);
+      return (await res.json()) as { apiKey?: string };
+    };
+    const key = (await deploy()).apiKey ?? '';
+    await deploy();
+    const { page, errors } = await newPage(browser);
+    await page.goto(`${stack.url}/#/deployments/i14-dep`);
+    await page.getByTestId('versions').waitFor();
+    await expect.poll(() => page.locator('ul.deploy-list').textContent()).toContain('v2');
+    await page.getByRole('button', { name: 'Roll back' }).click();
+    await expect.poll(() => page.getByTestId('versions').textContent()).toMatch(/v1\s*live/);
+    await expect.poll(() => page.locator('ul.deploy-list').textContent()).toContain('v1 of 2');
+
+    expect(await page.getByTestId('versions').locator('xpath=..').textContent()).toContain('never used');
+    const res = await fetch(`${stack.url}/v1/endpoints/i14-dep`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ inputs: { question: 'こんにちは' } }),
+    });
+    const { traceId } = (await res.json()) as { traceId: string };
+    await fetch(`${stack.url}/v1/endpoints/i14-dep/feedback`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ traceId, score: 'up', comment: 'よい' }),
+    });
+    // The window regaining focus refreshes the page (it also refreshes every 10 s).
+    await page.evaluate(() => window.dispatchEvent(new Event('focus')));
+    await expect.poll(() => page.getByTestId('versions').locator('xpath=..').textContent()).not.toContain('never used');
+    await screenshot(page, 'i14-6-after-rollback-and-use');
+
+    // 9: the sidebar label fits; feedback in the logs is an icon with a label, not an emoji.
+    const nav = page.locator('nav.nav a.nav-item', { hasText: 'Deployments' }).locator('span');
+    // On one line (not "Deploymen/ts"), inside the sidebar, also when active (bold).
+    const fits = await nav.evaluate(
+      (el) =>
+        el.scrollWidth <= el.clientWidth &&
+        el.getBoundingClientRect().height < parseFloat(getComputedStyle(el).fontSize) * 2,
+    );
+    expect(fits).toBe(true);
+    const navBox = await page.locator('nav.nav').boundingBox();
+    const labelBox = await nav.boundingBox();
+    expect(labelBox && navBox && labelBox.x + labelBox.width <= navBox.x + navBox.width).toBe(true);
+    await page.getByRole('tab', { name: 'Logs' }).click();
+    await page.getByRole('img', { name: 'positive feedback' }).waitFor();
+    expect(await page.getByTestId('logs').textContent()).not.toMatch(/👍|👎|💬/u);
+    await screenshot(page, 'i14-9-logs-feedback');
+    expect(errors).toEqual([]);
+  }, 90_000);
+});
+
+describe.skipIf(!suite.hasChromium)('issue 14 bugs: evaluations', () => {
+  it('8 and 9: one latency column, values with units, labelled thumbs, "1 row"', async () => {
+    const { stack, browser } = suite;
+    copyQa(stack, 'qa');
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'braid-i14-')), 'one.csv');
+    fs.writeFileSync(file, 'question,expected\n東京,Echo: 東京\n');
+    const { page, errors } = await newPage(browser);
+    await page.goto(`${stack.url}/#/evaluations`);
+    await page.getByTestId('evaluation-page').waitFor();
+    await page.getByTestId('dataset-upload').setInputFiles(file);
+    await expect.poll(() => page.getByTestId('upload-message').textContent()).toMatch(/\b1 row\b/);
+    await page.getByTestId('new-evaluation-button').click();
+    await page.getByTestId('new-evaluation').waitFor();
+    await page.getByTestId('eval-flow').selectOption('qa');
+    await expect.poll(() => page.getByTestId('map-question').inputValue()).toBe('question');
+    await page.getByTestId('metric-latency').check();
+    await page.getByTestId('metric-tokens').check();
+    await page.getByTestId('start-evaluation').click();
+    await page.getByTestId('evaluation-view').waitFor();
+    await expect.poll(() => page.getByTestId('eval-status').textContent(), { timeout: 30_000 }).toBe('completed');
+    const head = page.getByTestId('results-table').locator('.eval-grid-head > div');
+    await expect.poll(() => head.count()).toBeGreaterThan(4);
+    const headers = await head.allTextContents();
+    expect(headers.filter((h) => h === 'latency')).toHaveLength(1);
+    expect(await page.getByTestId('chart-latency').textContent()).toMatch(/mean [\d,]+ ms/);
+    expect(await page.getByTestId('chart-tokens').textContent()).toMatch(/mean [\d.,]+ tokens/);
+    await page.getByTestId('result-row-0').click();
+    await page.getByTestId('row-drawer').waitFor();
+    await expect.poll(() => page.getByTestId('row-drawer').textContent()).toMatch(/[\d,]+ ms/);
+    await page.getByRole('button', { name: 'Thumbs up' }).click();
+    await expect.poll(() => page.getByTestId('row-drawer').textContent()).toContain('saved');
+    expect(await page.getByTestId('row-drawer').textContent()).not.toMatch(/👍|👎/u);
+    await screenshot(page, 'i14-8-latency-units');
+    expect(errors).toEqual([]);
+  }, 90_000);
+});
