@@ -167,3 +167,45 @@ describe.skipIf(!suite.hasChromium)('issue 14 bugs: evaluations', () => {
     expect(errors).toEqual([]);
   }, 90_000);
 });
+
+describe.skipIf(!suite.hasChromium)('issue 14 bugs: number fields', () => {
+  it('2: a number field keeps what is typed, shows range errors inline and never saves what was not typed', async () => {
+    const { stack, browser } = suite;
+    copyQa(stack, 'i14-num');
+    const dep = await fetch(`${stack.url}/api/flows/i14-num/deployments`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(dep.status).toBe(201);
+    const { page, errors } = await newPage(browser);
+    await page.goto(`${stack.url}/#/deployments/i14-num/settings`);
+    await page.getByTestId('deploy-settings').waitFor();
+    const rpm = page.getByLabel('Requests per minute (per key)');
+    const save = page.getByTestId('deploy-settings').getByRole('button', { name: 'Save' });
+    await rpm.click();
+    await page.keyboard.press(`Control+A`);
+    await page.keyboard.type('-5');
+    expect(await rpm.inputValue()).toBe('-5');
+    await expect.poll(() => page.getByTestId('deploy-settings').textContent()).toContain('from 1 to 10,000,000');
+    expect(await save.isDisabled()).toBe(true);
+    await screenshot(page, 'i14-2-number-out-of-range');
+    await page.keyboard.press(`Control+A`);
+    await page.keyboard.press('Backspace');
+    expect(await rpm.inputValue()).toBe('');
+    await page.keyboard.type('600');
+    expect(await rpm.inputValue()).toBe('600');
+    await page.keyboard.press('Backspace');
+    await page.keyboard.press('Backspace');
+    await page.keyboard.type('25');
+    expect(await rpm.inputValue()).toBe('625');
+    expect(await save.isDisabled()).toBe(false);
+    await save.click();
+    await expect.poll(() => page.locator('.toast').last().textContent()).toContain('settings saved');
+    const detail = (await (await fetch(`${stack.url}/api/deployments/i14-num`)).json()) as {
+      settings: { rateLimit: { requestsPerMinute: number } };
+    };
+    expect(detail.settings.rateLimit.requestsPerMinute).toBe(625);
+    expect(errors).toEqual([]);
+  }, 90_000);
+});
