@@ -209,3 +209,34 @@ describe.skipIf(!suite.hasChromium)('issue 14 bugs: number fields', () => {
     expect(errors).toEqual([]);
   }, 90_000);
 });
+
+describe.skipIf(!suite.hasChromium)('issue 14 bugs: errors', () => {
+  it('3: an error toast is a sentence, stays on screen until dismissed', async () => {
+    const { stack, browser } = suite;
+    copyQa(stack, 'i14-err');
+    const dep = await fetch(`${stack.url}/api/flows/i14-err/deployments`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(dep.status).toBe(201);
+    const { page } = await newPage(browser);
+    await page.setViewportSize({ width: 700, height: 600 });
+    await page.goto(`${stack.url}/#/deployments/i14-err/settings`);
+    await page.getByTestId('deploy-settings').waitFor();
+    await page.getByLabel('Allowed browser origins (CORS), one per line').fill('ここは違う');
+    await page.getByTestId('deploy-settings').getByRole('button', { name: 'Save' }).click();
+    const toast = page.locator('.toast-error');
+    await toast.waitFor();
+    const text = (await toast.textContent()) ?? '';
+    expect(text).toContain('corsOrigins');
+    expect(text).not.toMatch(/\{"|"issues"|\[\{/);
+    const box = await toast.boundingBox();
+    expect(box && box.x >= 0 && box.x + box.width <= 700 && box.y + box.height <= 600).toBe(true);
+    await page.waitForTimeout(7000);
+    expect(await toast.count()).toBe(1);
+    await screenshot(page, 'i14-3-error-toast');
+    await toast.getByRole('button', { name: 'Dismiss' }).click();
+    expect(await toast.count()).toBe(0);
+  }, 90_000);
+});
