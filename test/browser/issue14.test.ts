@@ -240,3 +240,25 @@ describe.skipIf(!suite.hasChromium)('issue 14 bugs: errors', () => {
     expect(await toast.count()).toBe(0);
   }, 90_000);
 });
+
+describe.skipIf(!suite.hasChromium)('issue 14 bugs: run inputs', () => {
+  it('3: a run with an empty required input is not sent; the field says why', async () => {
+    const { stack, browser } = suite;
+    copyQa(stack, 'i14-run');
+    const { page, errors } = await newPage(browser);
+    await page.goto(`${stack.url}/#/flows/i14-run`);
+    await page.getByTestId('flow-title-input').waitFor();
+    const runs = async () => JSON.stringify(await (await fetch(`${stack.url}/api/flows/i14-run/runs`)).json());
+    const before = await runs();
+    await page.getByTestId('open-run').click();
+    await page.getByTestId('run-submit').click();
+    await expect.poll(() => page.locator('.run-inputs .field-error').textContent()).toContain('question is required');
+    expect(await page.getByLabel('run input question').getAttribute('aria-invalid')).toBe('true');
+    await screenshot(page, 'i14-3-run-required');
+    await page.waitForTimeout(500);
+    expect(await runs()).toBe(before);
+    await page.getByLabel('run input question').fill('大阪');
+    expect(await page.locator('.run-inputs .field-error').count()).toBe(0);
+    expect(errors).toEqual([]);
+  }, 60_000);
+});
