@@ -41,6 +41,26 @@ export default function DeployPage() {
     deployApi.detail(selected).then(setDetail, (e) => toast('error', describeError(e)));
   }, [selected, toast]);
   useEffect(reloadDetail, [reloadDetail]);
+  // What the page shows changes elsewhere too (calls use keys, another tab rolls back):
+  // refresh quietly while the page is visible and when the window regains focus.
+  useEffect(() => {
+    const quiet = () => {
+      if (document.visibilityState !== 'visible') return;
+      deployApi.list().then(setList, () => undefined);
+      if (selected) deployApi.detail(selected).then(setDetail, () => undefined);
+    };
+    const timer = setInterval(quiet, 10_000);
+    window.addEventListener('focus', quiet);
+    return () => {
+      clearInterval(timer);
+      window.removeEventListener('focus', quiet);
+    };
+  }, [selected]);
+  /** After an action on the selected deployment: the list shows its live version too. */
+  const changed = useCallback(() => {
+    reload();
+    reloadDetail();
+  }, [reload, reloadDetail]);
 
   const deploy = async () => {
     if (!deploying?.flowId) return;
@@ -73,7 +93,7 @@ export default function DeployPage() {
       </div>
       {error && <p className="field-error">{error}</p>}
       <div style={{ display: 'grid', gridTemplateColumns: '220px 1fr', gap: 16, alignItems: 'start' }}>
-        <ul className="deploy-list" style={{ listStyle: 'none', padding: 0, margin: 0 }}>
+        <ul className="deploy-list" data-testid="deploy-list" style={{ listStyle: 'none', padding: 0, margin: 0 }}>
           {list?.length === 0 && <li className="muted small">Nothing deployed yet.</li>}
           {list?.map((d) => (
             <li key={d.slug}>
@@ -129,10 +149,10 @@ export default function DeployPage() {
                 ))}
               </div>
               <div className="pad">
-                {tab === 'overview' && <OverviewTab detail={detail} onChange={reloadDetail} />}
+                {tab === 'overview' && <OverviewTab detail={detail} onChange={changed} />}
                 {tab === 'monitoring' && <MonitorTab slug={detail.slug} />}
                 {tab === 'logs' && <LogsTab slug={detail.slug} />}
-                {tab === 'settings' && <SettingsTab detail={detail} onChange={reloadDetail} />}
+                {tab === 'settings' && <SettingsTab detail={detail} onChange={changed} />}
                 {tab === 'playground' && <ChatPlayground flowId={detail.flowId} />}
               </div>
             </>

@@ -1,3 +1,4 @@
+import { Icon } from '../ui/Icon';
 import { useCallback, useEffect, useState } from 'react';
 import type { RequestLogEntry } from '../../shared/api/deployment';
 import type { Trace } from '../../shared/runtime/events';
@@ -114,14 +115,22 @@ export function LogsTab({ slug }: { slug: string }) {
               <td>{l.cost === null ? '—' : `$${l.cost.toFixed(5)}`}</td>
               <td className="small">{l.keyLabel ?? ''}</td>
               <td title={l.feedbackComment ?? ''}>
-                {l.feedbackSentiment === null
-                  ? ''
-                  : l.feedbackSentiment > 0.5
-                    ? '👍'
-                    : l.feedbackSentiment < 0.5
-                      ? '👎'
-                      : '•'}{' '}
-                {l.feedbackComment ? '💬' : ''}
+                {l.feedbackSentiment === null ? null : l.feedbackSentiment === 0.5 ? (
+                  <span title="neutral">•</span>
+                ) : (
+                  <span
+                    role="img"
+                    aria-label={l.feedbackSentiment > 0.5 ? 'positive feedback' : 'negative feedback'}
+                    title={l.feedbackSentiment > 0.5 ? 'positive feedback' : 'negative feedback'}
+                  >
+                    <Icon name={l.feedbackSentiment > 0.5 ? 'thumbs-up' : 'thumbs-down'} size={13} />
+                  </span>
+                )}{' '}
+                {l.feedbackComment ? (
+                  <span role="img" aria-label="with a comment" title={l.feedbackComment}>
+                    <Icon name="message-square" size={13} />
+                  </span>
+                ) : null}
               </td>
             </tr>
           ))}

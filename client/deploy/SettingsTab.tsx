@@ -1,5 +1,6 @@
-import { useState } from 'react';
-import type { DeploymentDetail, DeploymentSettings } from '../../shared/api/deployment';
+import { useCallback, useState } from 'react';
+import { DEPLOYMENT_SETTING_LIMITS, type DeploymentDetail, type DeploymentSettings } from '../../shared/api/deployment';
+import { NumberInput } from '../ui/NumberInput';
 import { describeError } from '../panels/runController';
 import { useUi } from '../store/uiStore';
 import { deployApi } from './api';
@@ -9,7 +10,19 @@ export function SettingsTab({ detail, onChange }: { detail: DeploymentDetail; on
   const toast = useUi((s) => s.toast);
   const [s, setS] = useState<DeploymentSettings>(detail.settings);
   const [cors, setCors] = useState(detail.settings.corsOrigins.join('\n'));
-  const num = (v: string) => Math.max(0, Math.floor(Number(v) || 0));
+  // Fields whose text is not a valid value: Save is refused until they are fixed.
+  const [invalid, setInvalid] = useState<ReadonlySet<string>>(new Set());
+  const validity = useCallback(
+    (key: string) => (ok: boolean) =>
+      setInvalid((cur) => {
+        if (ok !== cur.has(key)) return cur;
+        const next = new Set(cur);
+        if (ok) next.delete(key);
+        else next.add(key);
+        return next;
+      }),
+    [],
+  );
   const save = () => {
     const settings: DeploymentSettings = {
       ...s,
@@ -26,31 +39,49 @@ export function SettingsTab({ detail, onChange }: { detail: DeploymentDetail; on
       (e) => toast('error', describeError(e)),
     );
   };
-  const field = (label: string, value: number, set: (n: number) => void, help?: string) => (
+  const field = (
+    label: string,
+    key: keyof typeof DEPLOYMENT_SETTING_LIMITS,
+    value: number,
+    set: (n: number) => void,
+    help?: string,
+  ) => (
     <label className="field">
       <span className="field-label">{label}</span>
-      <input className="input" type="number" value={value} onChange={(e) => set(num(e.target.value))} />
+      <NumberInput
+        label={label}
+        value={value}
+        integer
+        min={DEPLOYMENT_SETTING_LIMITS[key][0]}
+        max={DEPLOYMENT_SETTING_LIMITS[key][1]}
+        onChange={(n) => n !== undefined && set(n)}
+        onValidity={validity(key)}
+        testId={`setting-${key}`}
+      />
       {help && <span className="field-help">{help}</span>}
     </label>
   );
   return (
     <div className="fields" style={{ maxWidth: 520 }} data-testid="deploy-settings">
-      {field('Requests per minute (per key)', s.rateLimit.requestsPerMinute, (n) =>
+      {field('Requests per minute (per key)', 'rateLimit.requestsPerMinute', s.rateLimit.requestsPerMinute, (n) =>
         setS({ ...s, rateLimit: { ...s.rateLimit, requestsPerMinute: n } }),
       )}
       {field(
         'Burst',
+        'rateLimit.burst',
         s.rateLimit.burst,
         (n) => setS({ ...s, rateLimit: { ...s.rateLimit, burst: n } }),
         'Calls above the rate get 429 with Retry-After.',
       )}
-      {field('Timeout (ms)', s.timeoutMs, (n) => setS({ ...s, timeoutMs: n }))}
-      {field('Largest request body (bytes)', s.maxBodyBytes, (n) => setS({ ...s, maxBodyBytes: n }))}
-      {field('Keep request logs (days)', s.logRetentionDays, (n) => setS({ ...s, logRetentionDays: n }))}
-      {field('Conversation memory: messages', s.history.maxMessages, (n) =>
+      {field('Timeout (ms)', 'timeoutMs', s.timeoutMs, (n) => setS({ ...s, timeoutMs: n }))}
+      {field('Largest request body (bytes)', 'maxBodyBytes', s.maxBodyBytes, (n) => setS({ ...s, maxBodyBytes: n }))}
+      {field('Keep request logs (days)', 'logRetentionDays', s.logRetentionDays, (n) =>
+        setS({ ...s, logRetentionDays: n }),
+      )}
+      {field('Conversation memory: messages', 'history.maxMessages', s.history.maxMessages, (n) =>
         setS({ ...s, history: { ...s.history, maxMessages: n } }),
       )}
-      {field('Conversation memory: tokens', s.history.maxTokens, (n) =>
+      {field('Conversation memory: tokens', 'history.maxTokens', s.history.maxTokens, (n) =>
         setS({ ...s, history: { ...s.history, maxTokens: n } }),
       )}
       <label className="field">
@@ -68,7 +99,12 @@ export function SettingsTab({ detail, onChange }: { detail: DeploymentDetail; on
         Mask e-mails, phone and card numbers in stored logs
       </label>
       <div className="row" style={{ gap: 8 }}>
-        <button className="btn btn-primary" onClick={save}>
+        <button
+          className="btn btn-primary"
+          onClick={save}
+          disabled={invalid.size > 0}
+          title={invalid.size > 0 ? 'Fix the fields marked in red first' : undefined}
+        >
           Save
         </button>
         <button

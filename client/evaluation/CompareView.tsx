@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import type { Comparison, EvaluationInfo } from '../../shared/api/evaluation';
-import { cell, evalApi, fmt, mainOutput } from './api';
+import { cell, evalApi, fmtMetric, mainOutput } from './api';
 
 /** Two evaluations of the same dataset version: metric deltas with paired-bootstrap CIs, row diffs, and pairwise picks. */
 export function CompareView({ a, b }: { a: EvaluationInfo; b: EvaluationInfo }) {
@@ -43,10 +43,12 @@ export function CompareView({ a, b }: { a: EvaluationInfo; b: EvaluationInfo }) 
           {cmp.metrics.map((m) => (
             <tr key={m.name}>
               <td>{m.name}</td>
-              <td>{fmt(m.a)}</td>
-              <td>{fmt(m.b)}</td>
-              <td className={m.significant ? ((m.delta ?? 0) > 0 ? 'eval-good' : 'eval-bad') : ''}>{fmt(m.delta)}</td>
-              <td>{m.ci95 ? `[${fmt(m.ci95[0])}, ${fmt(m.ci95[1])}]` : '—'}</td>
+              <td>{fmtMetric(m.name, m.a)}</td>
+              <td>{fmtMetric(m.name, m.b)}</td>
+              <td className={m.significant ? ((m.delta ?? 0) > 0 ? 'eval-good' : 'eval-bad') : ''}>
+                {fmtMetric(m.name, m.delta)}
+              </td>
+              <td>{m.ci95 ? `[${fmtMetric(m.name, m.ci95[0])}, ${fmtMetric(m.name, m.ci95[1])}]` : '—'}</td>
               <td className="muted">{m.significant ? 'significant' : 'not significant'}</td>
             </tr>
           ))}

@@ -1,3 +1,4 @@
+import { plural } from '../ui/plural';
 import { useEffect, useState } from 'react';
 import type { DatasetInfo, DatasetRowRecord, DatasetVersionInfo } from '../../shared/api/evaluation';
 import { cell, evalApi } from './api';
@@ -28,7 +29,7 @@ export function DatasetPreview({ dataset }: { dataset: DatasetInfo }) {
         <select className="input" value={versionId} onChange={(e) => setVersionId(e.target.value)} aria-label="version">
           {versions.map((x) => (
             <option key={x.id} value={x.id}>
-              v{x.version} · {x.rowCount} rows · {new Date(x.createdAt).toLocaleString()}
+              v{x.version} · {plural(x.rowCount, 'row')} · {new Date(x.createdAt).toLocaleString()}
             </option>
           ))}
         </select>
@@ -36,8 +37,8 @@ export function DatasetPreview({ dataset }: { dataset: DatasetInfo }) {
       {error && <div className="banner">{error}</div>}
       {v && (
         <p className="muted" data-testid="dataset-meta">
-          {v.rowCount} rows · {columns.length} columns ({columns.join(', ')}) · {v.format.toUpperCase()} · hash{' '}
-          {v.contentHash?.slice(0, 12)}
+          {plural(v.rowCount, 'row')} · {plural(columns.length, 'column')} ({columns.join(', ')}) ·{' '}
+          {v.format.toUpperCase()} · hash {v.contentHash?.slice(0, 12)}
         </p>
       )}
       {v && v.badRowCount > 0 && (

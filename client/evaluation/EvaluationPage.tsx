@@ -2,6 +2,7 @@
  * The Evaluations page: datasets (upload, preview), evaluations (new, live progress,
  * results, drill-down, export) and side-by-side comparison of two evaluations.
  */
+import { plural } from '../ui/plural';
 import { useCallback, useEffect, useState } from 'react';
 import type { DatasetInfo, EvaluationInfo } from '../../shared/api/evaluation';
 import { evalApi } from './api';
@@ -43,7 +44,7 @@ export default function EvaluationPage() {
       setMessage({
         text: r.reused
           ? `${file.name}: unchanged (still v${r.version.version})`
-          : `${file.name}: v${r.version.version}, ${r.version.rowCount} rows${r.version.badRowCount ? `, ${r.version.badRowCount} bad rows skipped` : ''}`,
+          : `${file.name}: v${r.version.version}, ${plural(r.version.rowCount, 'row')}${r.version.badRowCount ? `, ${plural(r.version.badRowCount, 'bad row')} skipped` : ''}`,
       });
       refresh();
       setSel({ kind: 'dataset', id: r.dataset.id });

@@ -1,5 +1,5 @@
 import type { MetricAggregate } from '../../shared/api/evaluation';
-import { fmt } from './api';
+import { fmt, fmtMetric } from './api';
 
 /** A histogram of one metric's per-row values (SVG, no chart library). */
 export function MetricChart({ metric }: { metric: MetricAggregate }) {
@@ -12,12 +12,14 @@ export function MetricChart({ metric }: { metric: MetricAggregate }) {
     <figure className="eval-chart" data-testid={`chart-${metric.name}`}>
       <figcaption>
         <strong>{metric.name}</strong>{' '}
-        {metric.kind === 'boolean' ? `pass ${fmt((metric.passRate ?? 0) * 100, 1)}%` : `mean ${fmt(metric.mean)}`}
+        {metric.kind === 'boolean'
+          ? `pass ${fmt((metric.passRate ?? 0) * 100, 1)}%`
+          : `mean ${fmtMetric(metric.name, metric.mean)}`}
         {metric.corpus !== undefined && metric.corpus !== null && <> · corpus {fmt(metric.corpus, 2)}</>}
         {metric.ci95 && (
           <span className="muted">
             {' '}
-            · 95% CI [{fmt(metric.ci95[0])}, {fmt(metric.ci95[1])}]
+            · 95% CI [{fmtMetric(metric.name, metric.ci95[0])}, {fmtMetric(metric.name, metric.ci95[1])}]
           </span>
         )}
       </figcaption>
@@ -27,20 +29,20 @@ export function MetricChart({ metric }: { metric: MetricAggregate }) {
           return (
             <rect key={i} x={i * bw + 1} y={h - bh} width={Math.max(1, bw - 2)} height={bh} className="eval-bar">
               <title>
-                {fmt(b.from)}–{fmt(b.to)}: {b.count}
+                {fmtMetric(metric.name, b.from)}–{fmtMetric(metric.name, b.to)}: {b.count}
               </title>
             </rect>
           );
         })}
         <text x={0} y={h + 12} className="eval-axis">
-          {fmt(bins[0]?.from)}
+          {fmtMetric(metric.name, bins[0]?.from)}
         </text>
         <text x={w} y={h + 12} textAnchor="end" className="eval-axis">
-          {fmt(bins[bins.length - 1]?.to)}
+          {fmtMetric(metric.name, bins[bins.length - 1]?.to)}
         </text>
       </svg>
       <div className="muted eval-small">
-        median {fmt(metric.median)} · p95 {fmt(metric.p95)} · n={metric.count}
+        median {fmtMetric(metric.name, metric.median)} · p95 {fmtMetric(metric.name, metric.p95)} · n={metric.count}
       </div>
     </figure>
   );

@@ -1,3 +1,5 @@
+import { NumberInput } from '../ui/NumberInput';
+import { plural } from '../ui/plural';
 import { useEffect, useMemo, useState } from 'react';
 import { api, ApiError } from '../api/http';
 import type { DatasetInfo, EvaluationInfo, MetricInput, MetricType } from '../../shared/api/evaluation';
@@ -63,6 +65,7 @@ export function NewEvaluationDialog({
   const [rubric, setRubric] = useState('');
   const [evaluator, setEvaluator] = useState('');
   const [concurrency, setConcurrency] = useState(8);
+  const [concurrencyOk, setConcurrencyOk] = useState(true);
   const [problems, setProblems] = useState<Array<{ path: string; message: string }>>([]);
   const [busy, setBusy] = useState(false);
   const dataset = datasets.find((d) => d.id === datasetId);
@@ -129,7 +132,7 @@ export function NewEvaluationDialog({
           </button>
           <button
             className="btn btn-primary"
-            disabled={busy || !flowId || !datasetId}
+            disabled={busy || !flowId || !datasetId || !concurrencyOk}
             onClick={() => void submit()}
             data-testid="start-evaluation"
           >
@@ -159,7 +162,7 @@ export function NewEvaluationDialog({
           >
             {datasets.map((d) => (
               <option key={d.id} value={d.id}>
-                {d.name} (v{d.latestVersion?.version}, {d.latestVersion?.rowCount} rows)
+                {d.name} (v{d.latestVersion?.version}, {plural(d.latestVersion?.rowCount ?? 0, 'row')})
               </option>
             ))}
           </select>
@@ -272,13 +275,14 @@ export function NewEvaluationDialog({
         </label>
         <label className="field">
           <span className="field-label">Concurrency</span>
-          <input
-            className="input"
-            type="number"
+          <NumberInput
+            label="Concurrency"
+            integer
             min={1}
             max={256}
             value={concurrency}
-            onChange={(e) => setConcurrency(Number(e.target.value))}
+            onChange={(n) => n !== undefined && setConcurrency(n)}
+            onValidity={setConcurrencyOk}
           />
         </label>
         {problems.length > 0 && (

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import type { RowResult } from '../../shared/api/evaluation';
-import { cell, evalApi, fmt, mainOutput } from './api';
+import { cell, evalApi, fmtMetric, mainOutput } from './api';
 
 const PAGE = 200;
 const ROW_HEIGHT = 34;
@@ -13,7 +13,7 @@ const ROW_HEIGHT = 34;
 export function ResultsTable({
   evaluationId,
   count,
-  metrics,
+  metrics: chosen,
   output,
   filter,
   version,
@@ -27,6 +27,8 @@ export function ResultsTable({
   version: number;
   onOpen: (rowIdx: number) => void;
 }) {
+  // Latency has its own column on every row: the latency metric does not add a second one.
+  const metrics = chosen.filter((m) => m !== 'latency');
   const parentRef = useRef<HTMLDivElement>(null);
   const pages = useRef(new Map<number, RowResult[] | 'loading'>());
   const [, setTick] = useState(0);
@@ -115,11 +117,11 @@ export function ResultsTable({
                           className={s?.passed === false ? 'eval-bad' : s?.passed ? 'eval-good' : ''}
                           title={s?.reason ?? s?.error}
                         >
-                          {s ? (s.value === null ? '—' : fmt(s.value)) : ''}
+                          {s ? fmtMetric(m, s.value) : ''}
                         </div>
                       );
                     })}
-                    <div>{r.latencyMs === null ? '—' : `${Math.round(r.latencyMs)} ms`}</div>
+                    <div>{fmtMetric('latency', r.latencyMs)}</div>
                   </>
                 ) : (
                   <div className="muted">{v.index < count ? 'loading…' : ''}</div>

@@ -1,5 +1,6 @@
+import { Icon } from '../ui/Icon';
 import { useEffect, useState } from 'react';
-import { evalApi, fmt, type RowWithTrace } from './api';
+import { evalApi, fmtMetric, type RowWithTrace } from './api';
 
 /** One row: inputs, outputs, expected, every metric with its reason, the trace, and human review. */
 export function RowDrawer({
@@ -23,7 +24,7 @@ export function RowDrawer({
   }, [evaluationId, rowIdx]);
   const review = async (kind: 'thumbs' | 'rating', value: number) => {
     await evalApi.review(evaluationId, { rowIdx, kind, value, ...(comment ? { comment } : {}) });
-    setSaved(kind === 'thumbs' ? (value ? '👍 saved' : '👎 saved') : `rated ${value}/5`);
+    setSaved(kind === 'thumbs' ? (value ? 'thumbs up saved' : 'thumbs down saved') : `rated ${value}/5`);
     onReviewed();
   };
   return (
@@ -52,7 +53,7 @@ export function RowDrawer({
               {Object.entries(row.metrics).map(([k, s]) => (
                 <tr key={k}>
                   <td>{k}</td>
-                  <td>{s.value === null ? '—' : fmt(s.value)}</td>
+                  <td>{fmtMetric(k, s.value)}</td>
                   <td className="muted">{s.reason ?? s.error ?? ''}</td>
                 </tr>
               ))}
@@ -60,11 +61,23 @@ export function RowDrawer({
           </table>
           <h4>Review</h4>
           <div className="eval-row">
-            <button className="btn btn-small" onClick={() => void review('thumbs', 1)} data-testid="thumbs-up">
-              👍
+            <button
+              className="btn btn-small"
+              onClick={() => void review('thumbs', 1)}
+              data-testid="thumbs-up"
+              aria-label="Thumbs up"
+              title="Thumbs up: a good answer"
+            >
+              <Icon name="thumbs-up" size={14} />
             </button>
-            <button className="btn btn-small" onClick={() => void review('thumbs', 0)} data-testid="thumbs-down">
-              👎
+            <button
+              className="btn btn-small"
+              onClick={() => void review('thumbs', 0)}
+              data-testid="thumbs-down"
+              aria-label="Thumbs down"
+              title="Thumbs down: a bad answer"
+            >
+              <Icon name="thumbs-down" size={14} />
             </button>
             {[1, 2, 3, 4, 5].map((n) => (
               <button

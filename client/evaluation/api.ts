@@ -108,6 +108,25 @@ export function fmt(v: number | null | undefined, digits = 3): string {
   return Number.isInteger(v) ? String(v) : v.toFixed(digits);
 }
 
+/** The unit a metric's values are in (latency in ms, cost in USD, tokens), if any. */
+export function metricUnit(metric: string): 'ms' | '$' | 'tokens' | undefined {
+  if (metric === 'latency') return 'ms';
+  if (metric === 'cost') return '$';
+  if (metric === 'tokens') return 'tokens';
+  return undefined;
+}
+
+/** A metric value with its unit: "1,526 ms", "$0.00042", "312 tokens", else as `fmt`. */
+export function fmtMetric(metric: string, v: number | null | undefined): string {
+  if (v === null || v === undefined || Number.isNaN(v)) return '—';
+  const unit = metricUnit(metric);
+  if (unit === 'ms') return `${Math.round(v).toLocaleString('en-US')} ms`;
+  if (unit === '$')
+    return `${v < 0 ? '−' : ''}$${Math.abs(v) < 0.01 ? Math.abs(v).toPrecision(2) : Math.abs(v).toFixed(4)}`;
+  if (unit === 'tokens') return `${(Math.round(v * 10) / 10).toLocaleString('en-US')} tokens`;
+  return fmt(v);
+}
+
 /** The scored output of a row (the configured output, else the first). */
 export function mainOutput(r: RowResult, output?: string): unknown {
   if (!r.outputs) return undefined;

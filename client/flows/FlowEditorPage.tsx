@@ -5,7 +5,7 @@ import { useSession } from '../store/sessionStore';
 import { useUi, type BottomTab } from '../store/uiStore';
 import { useCatalog } from '../store/catalog';
 import { useDerived, startDerivedWatcher } from '../store/derived';
-import { openFlow, saveCurrent } from '../store/persist';
+import { flushEdits, openFlow, saveCurrent } from '../store/persist';
 import { clearDraft, pendingDraft, startDraftWatcher, type Draft } from '../store/drafts';
 import { useRun } from '../store/runStore';
 import { useFlowIndex } from '../store/flowIndex';
@@ -27,8 +27,7 @@ import { useStore as useTemporalStore } from 'zustand';
 
 /** Deploy what is on the canvas: unsaved edits are saved first; a failed save cancels the deploy. */
 async function saveBeforeDeploy(): Promise<void> {
-  if (!useSession.getState().dirty) return;
-  if (!(await saveCurrent())) throw new Error('the flow could not be saved, so it was not deployed');
+  if (!(await flushEdits())) throw new Error('the flow could not be saved, so it was not deployed');
 }
 
 function Toolbar() {

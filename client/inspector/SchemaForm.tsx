@@ -1,3 +1,4 @@
+import { NumberInput } from '../ui/NumberInput';
 import { lazy, Suspense, useState, type ReactNode } from 'react';
 import type { JsonSchema } from '../api/http';
 import type { EditorLanguage } from './CodeEditor';
@@ -222,16 +223,15 @@ export function Field({ schema, value, onChange, path, ctx, label, required }: F
   if (t === 'number' || t === 'integer') {
     return (
       <Labeled {...common}>
-        <input
-          className="input"
-          type="number"
-          aria-label={label}
-          step={t === 'integer' ? 1 : 'any'}
+        <NumberInput
+          label={label ?? 'value'}
+          integer={t === 'integer'}
           min={schema.minimum}
           max={schema.maximum}
-          value={value === undefined ? '' : String(value)}
+          allowEmpty
+          value={typeof value === 'number' ? value : undefined}
           placeholder={dflt !== undefined ? String(dflt) : ''}
-          onChange={(e) => onChange(e.target.value === '' ? undefined : Number(e.target.value))}
+          onChange={onChange}
         />
       </Labeled>
     );

@@ -2,6 +2,7 @@
  * The Knowledge page: knowledge bases (list, create, delete), upload with per-file
  * progress and errors, documents with chunk preview, and a query box.
  */
+import { NumberInput } from '../ui/NumberInput';
 import { Fragment, useCallback, useEffect, useState } from 'react';
 import { kbApi, type DocumentInfo, type Hit, type KnowledgeBaseInfo } from './api';
 import { QueryPanel } from './QueryPanel';
@@ -13,6 +14,8 @@ function CreateForm({ onCreated }: { onCreated: (name: string) => void }) {
   const [name, setName] = useState('');
   const [chunkSize, setChunkSize] = useState(1000);
   const [overlap, setOverlap] = useState(150);
+  const [sizeOk, setSizeOk] = useState(true);
+  const [overlapOk, setOverlapOk] = useState(true);
   const [embedding, setEmbedding] = useState('');
   const [error, setError] = useState<string>();
   const submit = async () => {
@@ -53,16 +56,25 @@ function CreateForm({ onCreated }: { onCreated: (name: string) => void }) {
       <div className="kb-create-pair">
         <label className="field">
           <span className="field-label">Chunk size</span>
-          <input
-            className="input"
-            type="number"
+          <NumberInput
+            label="Chunk size"
+            integer
+            min={1}
             value={chunkSize}
-            onChange={(e) => setChunkSize(Number(e.target.value))}
+            onChange={(n) => n !== undefined && setChunkSize(n)}
+            onValidity={setSizeOk}
           />
         </label>
         <label className="field">
           <span className="field-label">Overlap</span>
-          <input className="input" type="number" value={overlap} onChange={(e) => setOverlap(Number(e.target.value))} />
+          <NumberInput
+            label="Overlap"
+            integer
+            min={0}
+            value={overlap}
+            onChange={(n) => n !== undefined && setOverlap(n)}
+            onValidity={setOverlapOk}
+          />
         </label>
       </div>
       <label className="field">
@@ -75,7 +87,12 @@ function CreateForm({ onCreated }: { onCreated: (name: string) => void }) {
         />
         <span className="field-help">Leave empty for keyword (BM25) search only.</span>
       </label>
-      <button className="btn btn-primary kb-create-btn" type="submit" data-testid="kb-create" disabled={!name.trim()}>
+      <button
+        className="btn btn-primary kb-create-btn"
+        type="submit"
+        data-testid="kb-create"
+        disabled={!name.trim() || !sizeOk || !overlapOk}
+      >
         <Icon name="plus" size={14} /> Create
       </button>
       {error && (

@@ -1,4 +1,5 @@
 /** Try a query: mode, top-k, optional JSON filter → ranked chunks with scores. */
+import { NumberInput } from '../ui/NumberInput';
 import { useState } from 'react';
 import { Icon } from '../ui/Icon';
 import { kbApi, type QueryResult, type SearchMode } from './api';
@@ -7,6 +8,7 @@ export function QueryPanel({ kb, hasVectors }: { kb: string; hasVectors: boolean
   const [query, setQuery] = useState('');
   const [mode, setMode] = useState<SearchMode>('bm25');
   const [topK, setTopK] = useState(5);
+  const [topKOk, setTopKOk] = useState(true);
   const [filter, setFilter] = useState('');
   const [result, setResult] = useState<QueryResult>();
   const [error, setError] = useState<string>();
@@ -64,16 +66,17 @@ export function QueryPanel({ kb, hasVectors }: { kb: string; hasVectors: boolean
           </select>
           <label className="kb-topk">
             <span className="field-label">top-k</span>
-            <input
-              className="input"
-              type="number"
+            <NumberInput
+              label="top-k"
+              integer
               min={1}
               max={100}
               value={topK}
-              onChange={(e) => setTopK(Number(e.target.value) || 5)}
+              onChange={(n) => n !== undefined && setTopK(n)}
+              onValidity={setTopKOk}
             />
           </label>
-          <button className="btn btn-primary" onClick={() => void run()} disabled={busy}>
+          <button className="btn btn-primary" onClick={() => void run()} disabled={busy || !topKOk}>
             <Icon name="search" size={14} /> Search
           </button>
         </div>

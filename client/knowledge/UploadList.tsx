@@ -1,4 +1,5 @@
 /** Drop zone + one row per file: upload bytes, then ingest progress, then done or the error. */
+import { plural } from '../ui/plural';
 import { useState } from 'react';
 import { Icon } from '../ui/Icon';
 import { kbApi, type IngestJob } from './api';
@@ -22,7 +23,7 @@ async function followJob(kb: string, job: IngestJob, update: (row: Partial<Uploa
         update({
           phase: item.status === 'unchanged' ? 'unchanged' : 'done',
           progress: 1,
-          message: `${item.chunks ?? 0} chunks`,
+          message: plural(item.chunks ?? 0, 'chunk'),
         });
       return;
     }

@@ -5,7 +5,7 @@ import { useDoc } from '../store/docStore';
 import { useRun } from '../store/runStore';
 import { useUi } from '../store/uiStore';
 import { portsOf } from '../store/catalog';
-import { reloadTheirs, saveAsCopy, saveCurrent } from '../store/persist';
+import { flushEdits, reloadTheirs, saveAsCopy, saveCurrent } from '../store/persist';
 import { api } from '../api/http';
 import { describeError } from './runController';
 import { navigate } from '../app/router';
@@ -162,7 +162,7 @@ export function NodeRunDialog({ nodeId, onClose }: { nodeId: string; onClose: ()
     setError(null);
     setResult(null);
     try {
-      if (dirty && !(await saveCurrent())) return;
+      if (!(await flushEdits())) return;
       const inputs: Record<string, unknown> = {};
       for (const p of ports) {
         const t = draft[p.name] ?? '';

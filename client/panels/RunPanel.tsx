@@ -48,6 +48,15 @@ export function RunPanel() {
     }
     return out;
   };
+  // Required inputs left empty: said at the field, and the run is not sent.
+  const [missing, setMissing] = useState<string[]>([]);
+  const submit = () => {
+    const empty = inputsDecl
+      .filter((io) => io.required && io.default === undefined && (draft[io.name] ?? '').trim() === '')
+      .map((io) => io.name);
+    setMissing(empty);
+    if (empty.length === 0) void startRun(values());
+  };
   const running = status === 'running';
   return (
     <div className="run-panel">
@@ -55,7 +64,7 @@ export function RunPanel() {
         className="run-inputs"
         onSubmit={(e) => {
           e.preventDefault();
-          void startRun(values());
+          submit();
         }}
       >
         <h4>Inputs</h4>
@@ -81,14 +90,23 @@ export function RunPanel() {
                 rows={io.type === 'string' ? 2 : 3}
                 aria-label={`run input ${io.name}`}
                 value={draft[io.name] ?? ''}
-                onChange={(e) => setDraft({ ...draft, [io.name]: e.target.value })}
+                aria-invalid={missing.includes(io.name)}
+                onChange={(e) => {
+                  setDraft({ ...draft, [io.name]: e.target.value });
+                  if (missing.includes(io.name)) setMissing(missing.filter((m) => m !== io.name));
+                }}
                 onKeyDown={(e) => {
                   if (e.key === 'Enter' && (e.metaKey || e.ctrlKey)) {
                     e.preventDefault();
-                    void startRun(values());
+                    submit();
                   }
                 }}
               />
+            )}
+            {missing.includes(io.name) && (
+              <span className="field-error" role="alert">
+                {io.name} is required: enter a value to run the flow.
+              </span>
             )}
           </label>
         ))}

@@ -3,7 +3,7 @@ import { streamRun } from '../api/sse';
 import { useRun } from '../store/runStore';
 import { useSession } from '../store/sessionStore';
 import { useUi } from '../store/uiStore';
-import { saveCurrent } from '../store/persist';
+import { flushEdits } from '../store/persist';
 
 let controller: AbortController | null = null;
 
@@ -26,6 +26,20 @@ function problemLines(details: unknown): string[] | null {
     );
 }
 
+/** `details.issues` / `details.problems` / `details.path` as "• where: what" lines. */
+function issueLines(details: unknown): string[] {
+  if (!details || typeof details !== 'object') return [];
+  const d = details as { issues?: unknown; problems?: unknown; path?: unknown };
+  const list = Array.isArray(d.issues) ? d.issues : Array.isArray(d.problems) ? d.problems : null;
+  if (!list) return [];
+  return (list as Array<ProblemLike | null>)
+    .filter((p): p is ProblemLike => !!p && typeof p === 'object' && p.severity !== 'warning')
+    .map((p) => {
+      const where = Array.isArray(p.path) ? p.path.join('.') : typeof p.path === 'string' ? p.path : '';
+      return `• ${where ? `${where}: ` : ''}${String(p.message ?? 'invalid')}`;
+    });
+}
+
 function describe(err: unknown): string {
   if (err instanceof ApiError) {
     const lines = problemLines(err.details);
@@ -37,8 +51,9 @@ function describe(err: unknown): string {
           : err.message;
       return [head, ...lines.slice(0, 12), ...(n > 12 ? [`… and ${n - 12} more`] : [])].join('\n');
     }
-    const details = err.details && typeof err.details === 'object' ? JSON.stringify(err.details) : '';
-    return `${err.message}${details && details !== '{}' ? ` — ${details.slice(0, 300)}` : ''}`;
+    // Field-level issues as sentences ("inputs.question: Required"), never raw JSON.
+    const issues = issueLines(err.details).filter((l) => !err.message.includes(l.slice(2)));
+    return issues.length ? [err.message, ...issues.slice(0, 8)].join('\n') : err.message;
   }
   return (err as Error).message;
 }
@@ -50,7 +65,7 @@ export async function startRun(inputs: Record<string, unknown>): Promise<void> {
   if (useRun.getState().status === 'running') return;
   // The server decides whether the flow can run: a flow saved with problems answers 422 with
   // every problem, shown in the run panel as a readable list.
-  if (session.dirty && !(await saveCurrent())) return;
+  if (!(await flushEdits())) return;
   useUi.getState().setBottomTab('run');
   useRun.getState().start(inputs);
   controller = new AbortController();

@@ -82,6 +82,18 @@ export async function saveCurrent(opts: { force?: boolean } = {}): Promise<boole
   }
 }
 
+/**
+ * Save edits that are not saved yet, as the Save button would, before something that reads
+ * the saved file (Deploy, Run). The dirty flag is recomputed after a short debounce, so an
+ * edit made just before the click may not be flagged yet: recompute it now. Returns false
+ * when a needed save failed (the caller should stop).
+ */
+export async function flushEdits(): Promise<boolean> {
+  recompute();
+  if (!useSession.getState().dirty) return true;
+  return saveCurrent();
+}
+
 /** Conflict: discard local changes and load the file as it is on disk. */
 export async function reloadTheirs(): Promise<void> {
   const id = useSession.getState().flowId;

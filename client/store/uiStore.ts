@@ -60,7 +60,8 @@ export const useUi = create<UiState>()((set, get) => ({
   toast(kind, text) {
     const id = nextToast++;
     set({ toasts: [...get().toasts, { id, kind, text }] });
-    setTimeout(() => get().dismiss(id), kind === 'error' ? 6000 : 3500);
+    // Errors stay until dismissed (they must be read); other notices go after a few seconds.
+    if (kind !== 'error') setTimeout(() => get().dismiss(id), 3500);
   },
   dismiss: (id) => set({ toasts: get().toasts.filter((t) => t.id !== id) }),
 }));

@@ -1,3 +1,4 @@
+import { Icon } from './Icon';
 import { useUi } from '../store/uiStore';
 
 export function Toasts() {
@@ -10,9 +11,14 @@ export function Toasts() {
           key={t.id}
           className={`toast toast-${t.kind}`}
           role={t.kind === 'error' ? 'alert' : 'status'}
-          onClick={() => dismiss(t.id)}
+          onClick={t.kind === 'error' ? undefined : () => dismiss(t.id)}
         >
-          {t.text}
+          <span className="toast-text">{t.text}</span>
+          {t.kind === 'error' && (
+            <button className="toast-close" aria-label="Dismiss" title="Dismiss" onClick={() => dismiss(t.id)}>
+              <Icon name="x" size={12} />
+            </button>
+          )}
         </div>
       ))}
     </div>

@@ -105,6 +105,8 @@ describe('DatasetStore (SQLite)', () => {
     await expect(
       store.importStream({ name: 'y' }, stream('nope\n{bad\n'), { filename: 'a.jsonl' }),
     ).rejects.toBeInstanceOf(DatasetError);
+    // refused uploads create nothing
+    expect((await store.list()).map((d) => d.name)).not.toContain('y');
   });
 
   it('appends rows from elsewhere as a new version and iterates rows in pages', async () => {
@@ -150,9 +152,9 @@ describe('upload limit', () => {
     await expect(
       store.importStream({ name: 'big' }, big, { filename: 'big.csv', maxBytes: 64 * 1024 }),
     ).rejects.toMatchObject({ code: 'too_large' });
-    const [d] = await store.list();
-    expect(d.latestVersion).toBeNull();
-    expect(await store.listVersions(d.id)).toEqual([]);
+    expect(await store.list()).toEqual([]);
+    expect(await store.db.selectFrom('dataset_versions').selectAll().execute()).toEqual([]);
+    expect(await store.db.selectFrom('dataset_rows').selectAll().execute()).toEqual([]);
     await t.dispose();
   });
 });

@@ -190,11 +190,32 @@ export class DatasetStore {
       if (e instanceof DatasetFormatError) throw new DatasetError('unsupported_format', e.message);
       throw e;
     }
-    const dataset =
-      'datasetId' in target ? await this.get(target.datasetId) : await this.create(target.name, target.description);
-    if (!dataset)
-      throw new DatasetError('not_found', `dataset ${(target as { datasetId: string }).datasetId} not found`);
+    let dataset: DatasetInfo | undefined;
+    if ('datasetId' in target) {
+      dataset = await this.get(target.datasetId);
+      if (!dataset) {
+        stream.destroy();
+        throw new DatasetError('not_found', `dataset ${target.datasetId} not found`);
+      }
+      return this.importVersion(dataset, format, stream, opts);
+    }
+    // A dataset made for this upload exists only if the upload succeeds: any refusal
+    // (no valid rows, too large, unparsable) removes it again with its version and rows.
+    dataset = await this.create(target.name, target.description);
+    try {
+      return await this.importVersion(dataset, format, stream, opts);
+    } catch (e) {
+      await this.delete(dataset.id);
+      throw e;
+    }
+  }
 
+  private async importVersion(
+    dataset: DatasetInfo,
+    format: 'csv' | 'jsonl',
+    stream: Readable,
+    opts: { filename?: string; source?: string; maxBytes?: number },
+  ): Promise<ImportResult> {
     const versionId = randomUUID();
     const now = Date.now();
     const version = await this.nextVersionNumber(dataset.id);

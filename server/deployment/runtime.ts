@@ -27,6 +27,11 @@ export interface DeploymentRuntime {
   prune(now?: number): Promise<number>;
   /** Base URL for endpoint links: BRAID_PUBLIC_URL, else the request's own origin. */
   baseUrl(reqOrigin: string): string;
+  /**
+   * Record the keys used since the last batch now (key use is written every 30 s off the
+   * hot path; a view reading keys calls this first so it never shows a used key as unused).
+   */
+  flushKeyUse(): Promise<void>;
 }
 
 const runtimes = new WeakMap<AppContext, DeploymentRuntime>();
@@ -100,15 +105,16 @@ export function deploymentRuntime(ctx: AppContext): DeploymentRuntime {
     baseUrl(reqOrigin) {
       return ctx.config.publicUrl ?? reqOrigin;
     },
+    async flushKeyUse() {
+      const ids = endpoints.drainTouched();
+      if (ids.length)
+        await service.store
+          .touchKeys(ids, Date.now())
+          .catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'key last-use update failed'));
+    },
   };
 
-  const touch = setInterval(() => {
-    const ids = endpoints.drainTouched();
-    if (ids.length)
-      service.store
-        .touchKeys(ids, Date.now())
-        .catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'key last-use update failed'));
-  }, 30_000);
+  const touch = setInterval(() => void rt.flushKeyUse(), 30_000);
   touch.unref();
   const retention = setInterval(() => {
     rt.prune().catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'log retention failed'));

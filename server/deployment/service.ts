@@ -13,6 +13,7 @@ import type {
   DeployRequest,
   DeployResult,
 } from '../../shared/api/deployment';
+import { DEPLOYMENT_SETTING_LIMITS as L } from '../../shared/api/deployment';
 import { EvaluationStore } from '../evaluation/store';
 import type { Storage } from '../storage/index';
 import { snapshotFlowIds } from '../flows/snapshot';
@@ -48,22 +49,26 @@ export function checkSettings(patch: unknown): Partial<DeploymentSettings> {
       case 'rateLimit': {
         const r = (v ?? {}) as Record<string, unknown>;
         out.rateLimit = {
-          requestsPerMinute: int(r.requestsPerMinute, 'rateLimit.requestsPerMinute', 1, 10_000_000),
-          burst: int(r.burst, 'rateLimit.burst', 1, 1_000_000),
+          requestsPerMinute: int(
+            r.requestsPerMinute,
+            'rateLimit.requestsPerMinute',
+            ...L['rateLimit.requestsPerMinute'],
+          ),
+          burst: int(r.burst, 'rateLimit.burst', ...L['rateLimit.burst']),
         };
         break;
       }
       case 'timeoutMs':
-        out.timeoutMs = int(v, k, 100, 3_600_000);
+        out.timeoutMs = int(v, k, ...L.timeoutMs);
         break;
       case 'maxBodyBytes':
-        out.maxBodyBytes = int(v, k, 1_024, 50 * 1_048_576);
+        out.maxBodyBytes = int(v, k, ...L.maxBodyBytes);
         break;
       case 'maxTokens':
         out.maxTokens = int(v, k, 1, 1_000_000);
         break;
       case 'logRetentionDays':
-        out.logRetentionDays = int(v, k, 1, 3_650);
+        out.logRetentionDays = int(v, k, ...L.logRetentionDays);
         break;
       case 'redactPii':
         if (typeof v !== 'boolean') bad(k, 'must be a boolean');
@@ -77,8 +82,8 @@ export function checkSettings(patch: unknown): Partial<DeploymentSettings> {
       case 'history': {
         const h = (v ?? {}) as Record<string, unknown>;
         out.history = {
-          maxMessages: int(h.maxMessages, 'history.maxMessages', 0, 1_000),
-          maxTokens: int(h.maxTokens, 'history.maxTokens', 0, 1_000_000),
+          maxMessages: int(h.maxMessages, 'history.maxMessages', ...L['history.maxMessages']),
+          maxTokens: int(h.maxTokens, 'history.maxTokens', ...L['history.maxTokens']),
         };
         break;
       }

@@ -36,6 +36,17 @@ export const DEFAULT_DEPLOYMENT_SETTINGS: DeploymentSettings = {
   maxTokens: 16_384,
 };
 
+/** Allowed range of each numeric setting (integers), checked by the server and the settings form. */
+export const DEPLOYMENT_SETTING_LIMITS = {
+  'rateLimit.requestsPerMinute': [1, 10_000_000],
+  'rateLimit.burst': [1, 1_000_000],
+  timeoutMs: [100, 3_600_000],
+  maxBodyBytes: [1_024, 50 * 1_048_576],
+  logRetentionDays: [1, 3_650],
+  'history.maxMessages': [0, 1_000],
+  'history.maxTokens': [0, 1_000_000],
+} as const satisfies Record<string, readonly [number, number]>;
+
 export interface DeploymentVersionInfo {
   version: number;
   flowId: string;

@@ -43,8 +43,8 @@ const shoutAll = {
   inputs: [{ name: 'words', type: 'json', required: true }],
   outputs: [{ name: 'shouts', type: 'json' }],
   nodes: [
-    { id: 'inputs', type: 'input', position: { x: 0, y: 120 } },
-    { id: 'outputs', type: 'output', position: { x: 700, y: 120 } },
+    { id: 'inputs', type: 'input', position: { x: 0, y: 200 } },
+    { id: 'outputs', type: 'output', position: { x: 560, y: 200 } },
   ],
   edges: [],
 };
@@ -57,7 +57,7 @@ describe.skipIf(!hasChromium)('composition on the canvas', () => {
     await page.goto(`${suite.stack.url}/#/flows/shout-all`);
     await page.locator('[data-testid="node-outputs"]').waitFor();
 
-    await dragFromPalette(page, 'map', 350, 160);
+    await dragFromPalette(page, 'map', 300, 60);
     await page.locator('[data-testid="node-map"]').waitFor();
     await selectNode(page, 'map');
     // The picker lists the other flows (never this one) by name.
@@ -77,6 +77,9 @@ describe.skipIf(!hasChromium)('composition on the canvas', () => {
     await mapHandle('source', 'errors').waitFor();
     await expect.poll(() => page.locator('[data-testid="node-map"] .bnode-body').textContent()).toContain('Shout');
 
+    // Bring every node into view before wiring them.
+    await page.getByRole('button', { name: 'Zoom to fit' }).click();
+    await page.waitForTimeout(400);
     await connect(page, ['inputs', 'words'], ['map', 'items']);
     await connect(page, ['map', 'shout'], ['outputs', 'shouts']);
     await expect.poll(() => edgeCount(page)).toBe(2);

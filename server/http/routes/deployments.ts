@@ -88,6 +88,7 @@ export const deploymentsRoutes: RouteModule = (ctx) => {
   r.get(
     '/api/deployments/:slug',
     handle(async (req, res) => {
+      await rt().flushKeyUse();
       res.json(await rt().service.detail(slugOf(req), base(req)));
     }),
   );
