@@ -58,7 +58,9 @@ export function rowInputs(
   const typed = config.datasetFormat === 'csv';
   const declared = new Map(flow.inputs.map((i) => [i.name, i.type ?? 'string']));
   for (const [name, column] of Object.entries(config.mapping)) {
-    const cell = Object.hasOwn(row.data, column) ? row.data[column] : undefined;
+    // Own properties only: a column named `constructor` that the row lacks is absent, not Object.
+    if (!Object.hasOwn(row.data, column) || row.data[column] === undefined) continue;
+    const cell = row.data[column];
     const type = declared.get(name);
     if (!typed || typeof cell !== 'string' || type === undefined) {
       inputs[name] = cell;

@@ -120,7 +120,8 @@ export async function runRow(
   signal: AbortSignal,
 ): Promise<{ result: RowResult; trace?: Trace }> {
   const { inputs, error: cellError } = rowInputs(flow, config, row);
-  const expected = config.expected ? referencesOf(cell(row.data, config.expected), config) : undefined;
+  const expectedCell = config.expected ? cell(row.data, config.expected) : undefined;
+  const expected = expectedCell !== undefined ? referencesOf(expectedCell, config) : undefined;
   // A cell that does not convert to its input's type fails the row before the flow runs (no model call).
   if (cellError)
     return { result: failedRow(row.idx, { code: 'invalid_cell', message: cellError }, { inputs, expected }) };
