@@ -1,4 +1,4 @@
-import { memo, useEffect } from 'react';
+import { memo, useEffect, useRef } from 'react';
 import { Handle, Position, useUpdateNodeInternals, type NodeProps } from '@xyflow/react';
 import { PORT_COLORS, type PortSpec } from '../../shared/ports';
 import type { FlowIO } from '../../shared/flow/schema';
@@ -94,8 +94,16 @@ export const FlowNodeView = memo(function FlowNodeView({ id, data, selected }: N
   const progress = useRun((s) => (callsFlow ? progressLabel(s.progress[id], s.spans[id]) : null));
   const ports = portsOf(data, usesIo ? { inputs, outputs } : NO_IO);
   const handles = [...ports.inputs.map((p) => `i:${p.name}`), ...ports.outputs.map((p) => `o:${p.name}`)].join(',');
+  // When the ports change (another flow's interface arrived or changed), React Flow must
+  // re-measure the handles. Only then: a re-measure in the middle of a connection drag
+  // cancels the drag, and this component re-renders during drags (connection hints).
   const updateInternals = useUpdateNodeInternals();
-  useEffect(() => updateInternals(id), [handles, id, updateInternals]);
+  const measured = useRef(handles);
+  useEffect(() => {
+    if (measured.current === handles) return;
+    measured.current = handles;
+    updateInternals(id);
+  }, [handles, id, updateInternals]);
   const known = !!info || data.type === 'input' || data.type === 'output';
   const cls = [
     'bnode',
