@@ -49,6 +49,12 @@ export function DeployButton({ flowId, beforeDeploy }: { flowId: string; beforeD
           }
         >
           <CopyBlock code={result.url} />
+          {result.flows.length > 1 ? (
+            <p className="small" data-testid="deployed-flows">
+              This version freezes {result.flows.length} flows: {result.flows.join(', ')} (editing a called flow later
+              does not change it).
+            </p>
+          ) : null}
           {result.apiKey ? (
             <>
               <p>API key — shown once:</p>

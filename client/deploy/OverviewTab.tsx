@@ -35,6 +35,7 @@ export function OverviewTab({ detail, onChange }: { detail: DeploymentDetail; on
           <tr>
             <th>Version</th>
             <th>Deployed</th>
+            <th>Flows in the snapshot</th>
             <th>Note</th>
             <th>Evaluation</th>
             <th />
@@ -48,6 +49,14 @@ export function OverviewTab({ detail, onChange }: { detail: DeploymentDetail; on
                 {v.version === detail.liveVersion && <span className="st-succeeded small"> live</span>}
               </td>
               <td>{new Date(v.createdAt).toLocaleString()}</td>
+              <td className="small" data-testid={`snapshot-flows-v${v.version}`}>
+                {(v.flows ?? [detail.flowId]).map((f, i) => (
+                  <span key={f}>
+                    {i > 0 ? ', ' : ''}
+                    <code title={i === 0 ? 'the deployed flow' : 'a flow it calls (frozen in this version)'}>{f}</code>
+                  </span>
+                ))}
+              </td>
               <td>{v.note ?? ''}</td>
               <td className="small">
                 {v.evaluationId ? <a href={`#/evaluations/${v.evaluationId}`}>passed gate</a> : '—'}

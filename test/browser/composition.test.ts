@@ -112,6 +112,20 @@ describe.skipIf(!hasChromium)('composition on the canvas', () => {
     await expect.poll(() => child.textContent()).toContain('two!');
     await screenshot(page, 'composition-child-trace');
 
+    // Deployed, the version freezes the flow with the flow it calls, and the page says so.
+    const deployed = (await (
+      await fetch(`${suite.stack.url}/api/flows/shout-all/deployments`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      })
+    ).json()) as { slug: string; flows: string[] };
+    expect(deployed.flows).toEqual(['shout-all', 'shout']);
+    await page.goto(`${suite.stack.url}/#/deployments/${deployed.slug}`);
+    await expect.poll(() => page.getByTestId('snapshot-flows-v1').textContent()).toBe('shout-all, shout');
+    await page.goto(`${suite.stack.url}/#/flows/shout-all`);
+    await page.locator('[data-testid="node-map"]').waitFor();
+
     // Double-click the map node: the called flow opens.
     await page.locator('[data-testid="node-map"]').dblclick();
     await page.waitForURL(/#\/flows\/shout$/);
