@@ -13,6 +13,7 @@ import { toProviderNodeError, type ProviderErrorContext } from '../llm/errors';
 import { estimateUsage } from '../llm/tokens';
 import { DEFAULT_RETRY, retryDelay, sleep, type RetryPolicy } from '../runtime/retry';
 import { NodeError } from '../runtime/types';
+import { contentText } from '../runtime/executors/prompt-stream';
 
 export type ChatRunnable = Runnable<BaseLanguageModelInput, AIMessageChunk | AIMessage> | BaseChatModel;
 
@@ -44,21 +45,6 @@ export interface TurnOptions {
   callOptions?: Record<string, unknown>;
   onToken(token: string): void;
   onRetry(info: { attempt: number; delayMs: number; code: string; message: string }): void;
-}
-
-function contentText(content: unknown): string {
-  if (typeof content === 'string') return content;
-  if (Array.isArray(content))
-    return content
-      .map((p) =>
-        typeof p === 'string'
-          ? p
-          : p && typeof p === 'object' && (p as { type?: string }).type === 'text'
-            ? String((p as { text?: unknown }).text ?? '')
-            : '',
-      )
-      .join('');
-  return '';
 }
 
 function finishReasonOf(meta: Record<string, unknown> | undefined | null): string | undefined {
