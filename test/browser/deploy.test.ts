@@ -95,7 +95,7 @@ describe.skipIf(!hasChromium)('deployments page', () => {
     await screenshot(page, 'deploy2-monitoring');
 
     await page.getByRole('tab', { name: 'Logs' }).click();
-    await page.getByLabel('feedback').selectOption('negative');
+    await page.getByLabel('feedback', { exact: true }).selectOption('negative');
     await expect.poll(() => page.getByTestId('logs').locator('tbody tr').count()).toBe(1);
     await page.getByTestId('logs').locator('tbody tr').first().click();
     await page.getByRole('button', { name: 'Add row' }).click();
