@@ -113,7 +113,16 @@ describe('agent executor against the scripted fake model', () => {
     expect(JSON.parse(String(second[3]!.content))).toEqual({ answer: '記事: 「返品」の返品期限は30日です' });
     expect(ctx.usage).toHaveLength(2);
     expect(ctx.meta).toMatchObject({ modelCalls: 2, toolCalls: 1, finishReason: 'stop' });
-    expect(ctx.progress.map((p) => p.kind)).toEqual(['model_call', 'tool_call', 'tool_result', 'model_call', 'answer']);
+    expect(ctx.progress.map((p) => p.kind)).toEqual([
+      'model_call',
+      'model_reply',
+      'tool_call',
+      'tool_result',
+      'model_call',
+      'model_reply',
+      'answer',
+    ]);
+    expect(ctx.progress[1]).toMatchObject({ iteration: 1, toolCalls: 1, durationMs: expect.any(Number) });
   });
 
   it('streams several iterations with parallel calls, tokens and steps live', async () => {
@@ -141,6 +150,9 @@ describe('agent executor against the scripted fake model', () => {
     expect(body(0).stream).toBe(true);
     expect(toolMessages(1).map((m) => m.tool_call_id)).toEqual(['a', 'b']);
     expect(ctx.usage.every((u) => u.usage.completionTokens > 0)).toBe(true);
+    // the text written before the tool calls is reported as the turn's thinking, live and in the span
+    expect(ctx.progress.find((p) => p.kind === 'model_reply')).toMatchObject({ text: '調べます。', toolCalls: 2 });
+    expect(ctx.meta.thinking).toEqual([{ iteration: 1, text: '調べます。' }]);
   });
 
   it('feeds an unknown tool, bad arguments and broken JSON back to the model as tool errors', async () => {
@@ -287,6 +299,59 @@ describe('agent executor against the scripted fake model', () => {
     expect((res.outputs.steps as AgentStep[])[0]!.error!.code).toBe('tool_timeout');
     expect(ctx.meta.stoppedBy).toBe('maxDurationMs');
     expect(res.outputs.text).toBe('時間切れ');
+  });
+
+  it('cuts an in-flight model call at the time budget (abort) and still answers', async () => {
+    // The first call is slow (the fake's latency); the answer at the limit is fast again.
+    fake.setLatency(5_000);
+    const watch = setInterval(() => {
+      if (fake.calls.length >= 1) {
+        fake.setLatency(0);
+        clearInterval(watch);
+      }
+    }, 2);
+    fake.enqueue({ toolCalls: [{ name: 'kb-search', arguments: { query: 'q' } }] }, { reply: '時間内に答えます' });
+    const ctx = agentContext(cfg({ budget: { maxDurationMs: 200 } }), { question: '?' }, { env, flows: [kb, stock] });
+    const t0 = Date.now();
+    const res = await agentExecutor(ctx);
+    clearInterval(watch);
+    expect(Date.now() - t0).toBeLessThan(2_500);
+    expect(res.outputs.text).toBe('時間内に答えます');
+    expect(ctx.meta.stoppedBy).toBe('maxDurationMs');
+    expect(ctx.childCalls).toHaveLength(0);
+    expect(res.outputs.steps).toEqual([]);
+    await expect.poll(() => fake.calls[0]!.clientClosed).toBe(true);
+    expect(fake.calls).toHaveLength(2);
+    expect(body(1).tool_choice).toBe('none');
+    expect(String(body(1).messages.at(-1)!.content)).toContain('time budget');
+    const cut = ctx.progress.find((p) => p.kind === 'model_cut');
+    expect(cut).toMatchObject({ iteration: 1, limit: 'maxDurationMs' });
+    expect(cut!.durationMs as number).toBeGreaterThanOrEqual(150);
+    expect(ctx.progress.map((p) => p.kind)).toEqual([
+      'model_call',
+      'model_cut',
+      'limit',
+      'model_call',
+      'model_reply',
+      'answer',
+    ]);
+  });
+
+  it('fails at the time budget with onLimit: "fail", cutting the streamed model call', async () => {
+    fake.setLatency(5_000);
+    const ctx = agentContext(
+      cfg({ budget: { maxDurationMs: 150 }, onLimit: 'fail', stream: true }),
+      { question: '?' },
+      { env, flows: [kb, stock] },
+    );
+    const t0 = Date.now();
+    const err = await failure(agentExecutor(ctx));
+    expect(Date.now() - t0).toBeLessThan(2_500);
+    expect(err.code).toBe('agent_limit');
+    expect(err.path).toBe('config.budget.maxDurationMs');
+    expect(err.retryable).toBe(false);
+    await expect.poll(() => fake.calls[0]?.clientClosed).toBe(true);
+    expect(fake.calls).toHaveLength(1);
   });
 
   it('cancels mid-tool-call: the child run is aborted and no further model call is made', async () => {
@@ -496,7 +561,15 @@ describe('agent node in a real run', () => {
       expect(res.outputs.answer).toBe('東京です');
       expect((res.outputs.steps as AgentStep[])[0]).toMatchObject({ name: 'echo', result: 'echo: 東京' });
       const kinds = events.filter((e) => e.type === 'node_progress').map((e) => e.progress!.kind);
-      expect(kinds).toEqual(['model_call', 'tool_call', 'tool_result', 'model_call', 'answer']);
+      expect(kinds).toEqual([
+        'model_call',
+        'model_reply',
+        'tool_call',
+        'tool_result',
+        'model_call',
+        'model_reply',
+        'answer',
+      ]);
       const span = res.trace.spans.find((s) => s.nodeId === 'agent')!;
       expect(span.meta).toMatchObject({ modelCalls: 2, toolCalls: 1, tools: ['echo'] });
       expect(span.tokens!.totalTokens).toBeGreaterThan(0);
