@@ -78,12 +78,12 @@ function ToolStep({ e, n }: { e: AgentToolEntry; n: number }) {
         {e.childRunId ? (
           <button
             type="button"
-            className="btn btn-small agent-open-run"
+            className="linklike agent-open-run"
             data-testid={`agent-open-run-${n}`}
             onClick={() => setOpen(!open)}
             title="Open this tool call's run (the flow's own spans)"
           >
-            {open ? 'Close run' : 'Open run'}
+            {open ? 'Close run' : 'Open run ↗'}
           </button>
         ) : null}
       </div>
