@@ -195,6 +195,15 @@ describe.skipIf(!hasChromium)('agent node on the canvas', () => {
     await expect.poll(() => details.getByTestId('agent-steps-agent').count()).toBe(1);
     await expect.poll(() => details.getByTestId('child-runs').textContent()).toContain('step 1 · kb-search');
     await screenshot(page, 'agent-node-details');
+
+    // Opened from History, the run shows the same steps, read from the agent's span.
+    await page.getByTestId('tab-history').click();
+    await page.getByTestId('history').getByRole('button', { name: 'Open' }).first().click();
+    await selectNode(page, 'agent');
+    const fromSpan = page.getByTestId('span-details').getByTestId('agent-steps-agent');
+    await expect.poll(() => fromSpan.getByTestId('agent-model-0').textContent()).toContain('記事を検索します。');
+    expect(await fromSpan.getByTestId('agent-tool-1').textContent()).toContain('30日以内なら返品できます');
+    expect(await fromSpan.getByTestId('agent-answer').textContent()).toContain('30日以内なら返品できます。');
     expect(errors).toEqual([]);
     await page.context().close();
   }, 150_000);
