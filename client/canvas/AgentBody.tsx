@@ -7,7 +7,7 @@ import { memo, useEffect } from 'react';
 import { useFlowIndex } from '../store/flowIndex';
 import { useMcp } from '../store/mcpStore';
 import { useRun } from '../store/runStore';
-import { agentProgressLabel } from '../store/agentSteps';
+import { agentProgressLabel, entriesFromSpan } from '../store/agentSteps';
 import { Icon } from '../ui/Icon';
 
 interface ToolCfg {
@@ -86,7 +86,11 @@ export const AgentBody = memo(function AgentBody({
     if (usesMcp) void useMcp.getState().load();
   }, [usesMcp]);
   const running = useRun((s) => s.nodeStatus[id] === 'running');
-  const step = useRun((s) => agentProgressLabel(s.agentSteps[id], running));
+  // Live steps of the current run, else (a run opened from History) the steps in the span.
+  const step = useRun((s) => {
+    const span = s.spans[id];
+    return agentProgressLabel(s.agentSteps[id] ?? (span ? entriesFromSpan(span) : undefined), running);
+  });
   const model = typeof c.model === 'string' ? c.model : 'openai:gpt-4o-mini';
   return (
     <div className="bnode-body agent-body" data-testid={`agent-body-${id}`}>

@@ -145,7 +145,10 @@ describe.skipIf(!hasChromium)('agent node on the canvas', () => {
     stack.fake.enqueue(
       {
         content: '記事を検索します。',
-        toolCalls: [{ id: 'call_kb', name: 'kb-search', arguments: { query: '返品' } }],
+        toolCalls: [
+          { id: 'call_kb', name: 'kb-search', arguments: { query: '返品' } },
+          { id: 'call_add', name: 'add', arguments: { a: 2, b: 3 } },
+        ],
       },
       { reply: '30日以内なら返品できます。' },
     );
@@ -165,8 +168,11 @@ describe.skipIf(!hasChromium)('agent node on the canvas', () => {
     await expect.poll(() => page.getByTestId('agent-tool-1').textContent()).toContain('30日以内なら返品できます');
     expect(await page.getByTestId('run-status').textContent()).toMatch(/running/);
     expect(await page.getByTestId('agent-model-0').textContent()).toContain('記事を検索します。');
-    expect(await page.getByTestId('agent-model-0').textContent()).toContain('asked for 1 tool');
-    await expect.poll(() => page.getByTestId('agent-model-2').textContent()).toContain('running');
+    expect(await page.getByTestId('agent-model-0').textContent()).toContain('asked for 2 tools');
+    // the MCP tool ran in parallel, on the configured server
+    await expect.poll(() => page.getByTestId('agent-tool-2').textContent()).toContain('"sum": 5');
+    expect(await page.getByTestId('agent-tool-2').textContent()).toContain('MCP');
+    await expect.poll(() => page.getByTestId('agent-model-3').textContent()).toContain('running');
     await expect.poll(() => page.getByTestId('progress-agent').textContent()).toBe('step 2 · thinking…');
     await screenshot(page, 'agent-steps-live');
     await steps.screenshot({ path: `${ARTIFACTS}/agent-steps-live-closeup.png` });
@@ -175,7 +181,7 @@ describe.skipIf(!hasChromium)('agent node on the canvas', () => {
     clearInterval(slowSecondCall);
     stack.fake.setLatency(0);
     await expect.poll(() => page.getByTestId('agent-answer').textContent()).toContain('30日以内なら返品できます。');
-    await expect.poll(() => page.getByTestId('progress-agent').textContent()).toBe('1 tool call');
+    await expect.poll(() => page.getByTestId('progress-agent').textContent()).toBe('2 tool calls');
     expect(await page.getByTestId('run-output').textContent()).toContain('"answer": "30日以内なら返品できます。"');
     // The model saw the flow as a tool (its input as the argument schema) and the MCP tool.
     const offered = (stack.fake.calls[0]!.body as { tools: Array<{ function: { name: string } }> }).tools;
@@ -206,5 +212,18 @@ describe.skipIf(!hasChromium)('agent node on the canvas', () => {
     expect(await fromSpan.getByTestId('agent-answer').textContent()).toContain('30日以内なら返品できます。');
     expect(errors).toEqual([]);
     await page.context().close();
+
+    // The same steps in the dark theme (screenshot to look at).
+    const dark = await newPage(suite.browser, { theme: 'dark' });
+    await dark.page.goto(`${stack.url}/#/flows/helpdesk`);
+    await dark.page.locator('[data-testid="node-agent"]').waitFor();
+    await dark.page.getByTestId('tab-history').click();
+    await dark.page.getByTestId('history').getByRole('button', { name: 'Open' }).first().click();
+    await selectNode(dark.page, 'agent');
+    await dark.page.getByTestId('span-details').getByTestId('agent-answer').waitFor();
+    expect(await dark.page.getByTestId('progress-agent').textContent()).toBe('2 tool calls');
+    await screenshot(dark.page, 'agent-dark');
+    expect(dark.errors).toEqual([]);
+    await dark.page.context().close();
   }, 150_000);
 });
