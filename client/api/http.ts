@@ -2,6 +2,7 @@ import type { ApiErrorBody, FlowProblem } from '../../shared/api/errors';
 import type { Flow, FlowIO } from '../../shared/flow/schema';
 import type { FieldWidget } from '../../shared/nodes/define';
 import type { Trace, RunStatus, RunParent } from '../../shared/runtime/events';
+import type { McpServersResponse } from '../../shared/api/mcp';
 
 /** An API error with the server's code and message (or a network failure). */
 export class ApiError extends Error {
@@ -220,6 +221,8 @@ export const api = {
     getJson<{ runs: ChildRunSummary[]; total: number }>(
       `/api/runs/${encodeURIComponent(runId)}/children?nodeId=${encodeURIComponent(nodeId)}&offset=${offset}&limit=${limit}`,
     ),
+  /** The operator's MCP servers and their tools (BRAID_MCP_CONFIG); `refresh` re-lists them. */
+  mcpServers: (refresh = false) => getJson<McpServersResponse>(`/api/mcp/servers${refresh ? '?refresh=1' : ''}`),
   cancelRun: (runId: string) =>
     request(`/api/runs/${encodeURIComponent(runId)}/cancel`, { method: 'POST' }).then(() => undefined),
   runNode: (flowId: string, nodeId: string, inputs: Record<string, unknown>) =>

@@ -12,6 +12,7 @@ import { useFlowIndex } from '../store/flowIndex';
 import type { Span } from '../../shared/runtime/events';
 import { Icon } from '../ui/Icon';
 import { acceptsConnection, useConnecting } from './connecting';
+import { AgentBody } from './AgentBody';
 
 const NO_IO: { inputs: FlowIO[]; outputs: FlowIO[] } = { inputs: [], outputs: [] };
 const STATUS_LABEL: Record<string, string> = {
@@ -134,6 +135,7 @@ export const FlowNodeView = memo(function FlowNodeView({ id, data, selected }: N
           ↳ {calledName ?? calledId}
         </div>
       ) : null}
+      {data.type === 'agent' ? <AgentBody id={id} config={data.config} /> : null}
       {progress ? (
         <div className="bnode-progress" data-testid={`progress-${id}`}>
           {progress}

@@ -4,6 +4,7 @@ import type { JsonSchema } from '../api/http';
 import type { EditorLanguage } from './CodeEditor';
 import { ModelPicker } from './ModelPicker';
 import { FlowPicker, KnowledgeBasePicker } from './Pickers';
+import { AgentToolsEditor } from './AgentTools';
 
 const CodeEditor = lazy(() => import('./CodeEditor'));
 
@@ -251,6 +252,12 @@ export function Field({ schema, value, onChange, path, ctx, label, required }: F
       </div>
     );
   }
+  if (t === 'array' && schema.widget === 'agentTools')
+    return (
+      <Labeled {...common}>
+        <AgentToolsEditor value={value} onChange={onChange} errors={ctx.errors} path={fullPath(path)} />
+      </Labeled>
+    );
   if (t === 'array' && schema.items) {
     const items = Array.isArray(value) ? value : Array.isArray(dflt) ? (dflt as unknown[]) : [];
     const it = schema.items;

@@ -1,7 +1,8 @@
 /**
- * The child runs a node started (map items, loop iterations, a subflow's run), paged from
- * the server, and the spans of the one picked: drill from a map node into any item's own
- * run without loading the others (a map over 10,000 items opens as fast as one over 10).
+ * The child runs a node started (map items, loop iterations, a subflow's run, an agent's
+ * flow-tool calls), paged from the server, and the spans of the one picked: drill from a map
+ * node into any item's own run without loading the others (a map over 10,000 items opens as
+ * fast as one over 10).
  */
 import { useEffect, useState } from 'react';
 import type { Span } from '../../shared/runtime/events';
@@ -14,7 +15,7 @@ function Json({ value }: { value: unknown }) {
   return <pre className="json">{text === undefined ? '—' : text}</pre>;
 }
 
-function ChildSpans({ runId }: { runId: string }) {
+export function ChildSpans({ runId }: { runId: string }) {
   const [run, setRun] = useState<RunRecord | { failed: string } | null>(null);
   const [open, setOpen] = useState<string | null>(null);
   useEffect(() => {
@@ -80,6 +81,7 @@ function ChildSpans({ runId }: { runId: string }) {
 function label(c: ChildRunSummary, nodeType: string): string {
   const i = c.parent?.iteration;
   if (i === undefined) return c.flowId;
+  if (nodeType === 'agent') return `step ${i} · ${c.flowId}`;
   return nodeType === 'loop' ? `iteration ${i + 1}` : `item ${i}`;
 }
 

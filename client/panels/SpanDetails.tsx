@@ -2,6 +2,7 @@ import { useRun } from '../store/runStore';
 import { useDoc } from '../store/docStore';
 import { CALLS_FLOW } from '../store/catalog';
 import { ChildRuns } from './ChildRuns';
+import { AgentSteps } from './AgentSteps';
 
 function Json({ value }: { value: unknown }) {
   const text = typeof value === 'string' ? value : JSON.stringify(value, null, 2);
@@ -27,6 +28,9 @@ export function SpanDetails() {
   const trace = useRun((s) => s.trace);
   const status = useRun((s) => s.status);
   const runId = useRun((s) => s.runId);
+  const isAgent = useDoc((s) => (selected ? s.nodes.find((n) => n.id === selected)?.data.type === 'agent' : false));
+  // Agents whose steps streamed in this run (shown with the run's output when no node is selected).
+  const agentIds = useRun((s) => Object.keys(s.agentSteps).join('\n'));
 
   if (selected) {
     return (
@@ -74,13 +78,14 @@ export function SpanDetails() {
             {span.error.code}: {span.error.message}
           </div>
         ) : null}
-        {tokens && (!span || span.status !== 'succeeded') ? (
+        {isAgent ? <AgentSteps nodeId={selected} /> : null}
+        {tokens && !isAgent && (!span || span.status !== 'succeeded') ? (
           <>
             <h5>Streaming</h5>
             <pre className="json stream">{tokens}</pre>
           </>
         ) : null}
-        {span && runId && CALLS_FLOW.has(span.nodeType) ? (
+        {span && runId && (CALLS_FLOW.has(span.nodeType) || span.nodeType === 'agent') ? (
           <ChildRuns key={`${runId}:${selected}`} runId={runId} nodeId={selected} nodeType={span.nodeType} />
         ) : null}
         {span ? (
@@ -96,7 +101,15 @@ export function SpanDetails() {
   }
   return (
     <div className="span-details" data-testid="run-output">
-      {status === 'running' && streamingNode ? (
+      {agentIds
+        ? agentIds.split('\n').map((id) => (
+            <div key={id}>
+              <h4>{id}</h4>
+              <AgentSteps nodeId={id} />
+            </div>
+          ))
+        : null}
+      {status === 'running' && streamingNode && !agentIds.split('\n').includes(streamingNode) ? (
         <>
           <h4>Streaming from {streamingNode}</h4>
           <pre className="json stream">{tokens}</pre>

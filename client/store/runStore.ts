@@ -1,5 +1,6 @@
 import { create } from 'zustand';
 import type { RunEvent, RunStatus, Span, Trace } from '../../shared/runtime/events';
+import { appendAgentToken, applyAgentProgress, isAgentProgress, type AgentEntry } from './agentSteps';
 
 export type NodeRunStatus = 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled' | 'retrying';
 
@@ -14,6 +15,8 @@ export interface RunState {
   tokens: Record<string, string>;
   /** Live progress per node (`node_progress`): a map's `{ done, failed, total }`, a loop's `{ iteration }`. */
   progress: Record<string, Record<string, unknown>>;
+  /** An agent node's steps, live from its `node_progress` events and tokens (agentSteps.ts). */
+  agentSteps: Record<string, AgentEntry[]>;
   /** When each node started (epoch ms) and when the run started: the timeline. */
   started: Record<string, number>;
   runStartedAt: number;
@@ -39,6 +42,7 @@ const idle = {
   spans: {},
   tokens: {},
   progress: {},
+  agentSteps: {},
   started: {},
   runStartedAt: 0,
   streamingNode: null,
@@ -64,7 +68,17 @@ export const useRun = create<RunState>()((set, get) => ({
         set({ runId: e.runId, status: 'running', runStartedAt: e.at });
         break;
       case 'node_progress':
-        set({ progress: { ...s.progress, [e.nodeId]: e.progress } });
+        set({
+          progress: { ...s.progress, [e.nodeId]: e.progress },
+          ...(isAgentProgress(e.progress)
+            ? {
+                agentSteps: {
+                  ...s.agentSteps,
+                  [e.nodeId]: applyAgentProgress(s.agentSteps[e.nodeId] ?? [], e.progress),
+                },
+              }
+            : {}),
+        });
         break;
       case 'node_started':
         set({
@@ -80,7 +94,13 @@ export const useRun = create<RunState>()((set, get) => ({
         break;
       }
       case 'token':
-        set({ tokens: { ...s.tokens, [e.nodeId]: (s.tokens[e.nodeId] ?? '') + e.token }, streamingNode: e.nodeId });
+        set({
+          tokens: { ...s.tokens, [e.nodeId]: (s.tokens[e.nodeId] ?? '') + e.token },
+          streamingNode: e.nodeId,
+          ...(s.agentSteps[e.nodeId]
+            ? { agentSteps: { ...s.agentSteps, [e.nodeId]: appendAgentToken(s.agentSteps[e.nodeId]!, e.token) } }
+            : {}),
+        });
         break;
       case 'node_finished':
       case 'node_failed':

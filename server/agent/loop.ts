@@ -82,6 +82,25 @@ function initialMessages(ctx: NodeContext<AgentConfig>): BaseMessage[] {
   return out;
 }
 
+/**
+ * Call options that bind the tools, per provider, for `parallelToolCalls: false`: OpenAI's
+ * `parallel_tool_calls: false`, Anthropic's `tool_choice.disable_parallel_tool_use` (passed
+ * through as is by @langchain/anthropic). Ollama has no such switch: the loop runs only the
+ * first call of a turn and tells the model to call one tool at a time.
+ */
+export function toolBindOptions(provider: string, parallelToolCalls: boolean): Record<string, unknown> {
+  if (parallelToolCalls) return {};
+  if (provider === 'openai') return { parallel_tool_calls: false };
+  if (provider === 'anthropic') return { tool_choice: { type: 'auto', disable_parallel_tool_use: true } };
+  return {};
+}
+
+/** Thrown by a model call that the time budget cut; the loop takes the onLimit path. */
+class BudgetCut extends Error {}
+
+/** At most this much of the text a model wrote before its tool calls is kept in the span. */
+const THINKING_CHARS = 4000;
+
 function resultText(r: ToolOutcome): string {
   if (!r.ok) return JSON.stringify({ error: r.error });
   return typeof r.result === 'string' ? r.result : stringifyValue(r.result);
@@ -118,11 +137,10 @@ export async function runAgent(ctx: NodeContext<AgentConfig>, opts: AgentOptions
       path: 'config.model',
     });
   const specs = toolSpecs(tools);
-  // ChatOpenAI's call options know parallel_tool_calls; the base type does not.
-  const bindOptions = (
-    provider === 'openai' && !config.parallelToolCalls ? { parallel_tool_calls: false } : {}
-  ) as Record<string, never>;
-  const withTools: ChatRunnable = tools.length > 0 ? base.bindTools!(specs, bindOptions) : base;
+  const withTools: ChatRunnable =
+    tools.length > 0
+      ? base.bindTools!(specs, toolBindOptions(provider, config.parallelToolCalls) as Record<string, never>)
+      : base;
   // The last call at a limit: tools stay declared (providers need them to read the tool
   // turns) but may not be called; Ollama has no tool_choice, so it gets none.
   const noTools: ChatRunnable =
@@ -143,6 +161,7 @@ export async function runAgent(ctx: NodeContext<AgentConfig>, opts: AgentOptions
   let modelCalls = 0;
   let retries = 0;
   const steps: AgentStep[] = [];
+  const thinking: Array<{ iteration: number; text: string }> = [];
   const messages = initialMessages(ctx);
   const budget = config.budget;
   const durationLeft = (): number =>
@@ -150,19 +169,50 @@ export async function runAgent(ctx: NodeContext<AgentConfig>, opts: AgentOptions
 
   const call = async (model: ChatRunnable, iteration: number, final: boolean): Promise<Turn> => {
     ctx.emitProgress({ kind: 'model_call', iteration, ...(final ? { final: true } : {}) });
-    const turn = await modelTurn(model, messages, {
-      stream: config.stream,
-      signal: ctx.signal,
-      stallMs,
-      ...(retry ? { retry } : {}),
-      modelId: config.model,
-      errorCtx,
-      onToken: (t) => ctx.emitToken(t),
-      onRetry: (r) => {
-        retries++;
-        ctx.emitProgress({ kind: 'model_retry', iteration, ...r });
-      },
+    const t0 = performance.now();
+    // The time budget cuts a model call in flight (its HTTP request is aborted). The last
+    // call at a limit is not cut: it is the one that still answers (the node's timeout bounds it).
+    const deadline = !final && budget.maxDurationMs !== undefined ? timedSignal(ctx.signal, durationLeft()) : undefined;
+    let turn: Turn;
+    try {
+      turn = await modelTurn(model, messages, {
+        stream: config.stream,
+        signal: deadline?.signal ?? ctx.signal,
+        stallMs,
+        ...(retry ? { retry } : {}),
+        modelId: config.model,
+        errorCtx,
+        onToken: (t) => ctx.emitToken(t),
+        onRetry: (r) => {
+          retries++;
+          ctx.emitProgress({ kind: 'model_retry', iteration, ...r });
+        },
+      });
+    } catch (err) {
+      if (deadline?.signal.aborted && !ctx.signal.aborted) {
+        ctx.emitProgress({
+          kind: 'model_cut',
+          iteration,
+          limit: 'maxDurationMs',
+          durationMs: Math.round(performance.now() - t0),
+        });
+        throw new BudgetCut();
+      }
+      throw err;
+    } finally {
+      deadline?.dispose();
+    }
+    ctx.emitProgress({
+      kind: 'model_reply',
+      iteration,
+      ...(final ? { final: true } : {}),
+      text: turn.text,
+      toolCalls: turn.toolCalls.length,
+      durationMs: Math.round((performance.now() - t0) * 100) / 100,
+      tokens: turn.usage.totalTokens,
     });
+    if (turn.toolCalls.length > 0 && turn.text.trim())
+      thinking.push({ iteration, text: turn.text.slice(0, THINKING_CHARS) });
     modelCalls++;
     const c = costOf(config.model, turn.usage);
     ctx.recordUsage(config.model, turn.usage, c);
@@ -275,7 +325,14 @@ export async function runAgent(ctx: NodeContext<AgentConfig>, opts: AgentOptions
       stoppedBy = overBudget();
       if (stoppedBy) break;
     }
-    const turn = await call(withTools, iteration, false);
+    let turn: Turn;
+    try {
+      turn = await call(withTools, iteration, false);
+    } catch (err) {
+      if (!(err instanceof BudgetCut)) throw err;
+      stoppedBy = 'maxDurationMs';
+      break;
+    }
     if (turn.toolCalls.length === 0) {
       answer = turn;
       break;
@@ -330,7 +387,7 @@ export async function runAgent(ctx: NodeContext<AgentConfig>, opts: AgentOptions
         `You have reached ${LIMIT_TEXT[stoppedBy]}: no more tools can be used. Answer now with what you have.`,
       ),
     );
-    answer = await call(noTools, steps.length ? steps[steps.length - 1]!.iteration + 1 : 1, true);
+    answer = await call(noTools, steps.length ? steps[steps.length - 1]!.iteration + 1 : modelCalls + 1, true);
   }
   const reply = answer!;
   ctx.emitProgress({ kind: 'answer', text: reply.text });
@@ -342,6 +399,7 @@ export async function runAgent(ctx: NodeContext<AgentConfig>, opts: AgentOptions
     finishReason: reply.finishReason ?? null,
     ...(retries ? { modelRetries: retries } : {}),
     ...(unavailable.length ? { unavailableServers: unavailable } : {}),
+    ...(thinking.length ? { thinking } : {}),
     ...(budget.maxCostUsd !== undefined && !costKnown ? { costUnknown: true } : {}),
   });
   const outputs: Record<string, unknown> = { text: reply.text, steps };

@@ -219,13 +219,20 @@ export function toolSpecs(tools: AgentTool[]): ToolSpec[] {
   }));
 }
 
+/** Validators by schema object: a tool's schema is checked on every call, compiled (and keyed) once. */
+const validators = new WeakMap<object, ReturnType<typeof schemaValidator> | null>();
+
 /** Problems of arguments against a tool's schema (empty when valid or the schema cannot be compiled). */
 export function argumentProblems(tool: AgentTool, args: unknown): string[] {
-  let validate;
-  try {
-    validate = schemaValidator(tool.parameters, `tools.${tool.name}.parameters`);
-  } catch {
-    return []; // a schema ajv cannot compile: the tool itself checks its arguments
+  let validate = validators.get(tool.parameters);
+  if (validate === undefined) {
+    try {
+      validate = schemaValidator(tool.parameters, `tools.${tool.name}.parameters`);
+    } catch {
+      validate = null; // a schema ajv cannot compile: the tool itself checks its arguments
+    }
+    validators.set(tool.parameters, validate);
   }
+  if (!validate) return [];
   return validate(args) ? [] : formatSchemaErrors(validate.errors);
 }

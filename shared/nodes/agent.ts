@@ -61,7 +61,8 @@ export const agentConfig = z
     instructions: z.string().default('You are a helpful assistant. Use the tools when they help.'),
     /** User message template. */
     prompt: z.string().default('{{question}}'),
-    tools: z.array(agentToolSchema).max(64).default([]),
+    /** Flow tools and MCP tools (the inspector edits them with pickers). */
+    tools: z.array(agentToolSchema).max(64).default([]).meta({ widget: 'agentTools' }),
     /** Model calls that may ask for tools before the loop stops. */
     maxIterations: z.number().int().min(1).max(100).default(8),
     budget: agentBudget.default({}),

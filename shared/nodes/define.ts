@@ -30,9 +30,10 @@ export interface NodeConfigProblem {
 /**
  * Widgets a config field may ask the inspector for, declared on the field itself with zod's
  * `.meta({ widget })` (it reaches the client in the node type's JSON Schema as `widget`):
- * `model` (provider:model picker), `flow` (another flow of the folder), `knowledgeBase`.
+ * `model` (provider:model picker), `flow` (another flow of the folder), `knowledgeBase`,
+ * `agentTools` (an agent's flow and MCP tools, with flow, server and tool pickers).
  */
-export type FieldWidget = 'model' | 'flow' | 'knowledgeBase';
+export type FieldWidget = 'model' | 'flow' | 'knowledgeBase' | 'agentTools';
 
 export type NodeCategory = 'Flow' | 'Models' | 'Knowledge' | 'Tools' | 'Guardrails' | 'Logic';
 

@@ -98,9 +98,13 @@ export interface Stack {
 
 /**
  * The real server on 127.0.0.1:0 with its own temp folders and the fake OpenAI server.
- * `clientDir` serves another build than dist/client (benchmarks compare two builds).
+ * `clientDir` serves another build than dist/client (benchmarks compare two builds); `env`
+ * adds server environment (e.g. BRAID_MCP_CONFIG).
  */
-export async function startStack(fakeOpts: FakeOpenAIOptions = {}, opts: { clientDir?: string } = {}): Promise<Stack> {
+export async function startStack(
+  fakeOpts: FakeOpenAIOptions = {},
+  opts: { clientDir?: string; env?: Record<string, string> } = {},
+): Promise<Stack> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'braid-browser-'));
   const flowsDir = path.join(tmp, 'flows');
   const dataDir = path.join(tmp, 'data');
@@ -115,6 +119,7 @@ export async function startStack(fakeOpts: FakeOpenAIOptions = {}, opts: { clien
     OPENAI_BASE_URL: fake.url,
     OPENAI_API_KEY: 'sk-test',
     BRAID_LOG_LEVEL: 'silent',
+    ...opts.env,
   });
   const server = await startServer(config, { clientDir: opts.clientDir ?? DIST });
   return {

@@ -57,7 +57,13 @@ export async function typeInMonaco(page: Page, language: string, index: number, 
  * server (+ fake model server) and Chromium once per file, close both after it. Tests read
  * `suite.stack` / `suite.browser`; `suite.hasChromium` gates `describe.skipIf`.
  */
-export function browserSuite(fakeOpts: FakeOpenAIOptions = {}): {
+export function browserSuite(
+  fakeOpts: FakeOpenAIOptions = {},
+  opts: {
+    /** Extra server environment, computed before the server starts (e.g. after starting an MCP server). */
+    env?: () => Promise<Record<string, string>>;
+  } = {},
+): {
   readonly hasChromium: boolean;
   readonly stack: Stack;
   readonly browser: Browser;
@@ -72,7 +78,7 @@ export function browserSuite(fakeOpts: FakeOpenAIOptions = {}): {
   beforeAll(async () => {
     if (!hasChromium) return;
     await ensureClientBuilt();
-    stack = await startStack(fakeOpts);
+    stack = await startStack(fakeOpts, opts.env ? { env: await opts.env() } : {});
     browser = await launchBrowser();
   }, 180_000);
   afterAll(async () => {

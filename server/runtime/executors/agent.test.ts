@@ -45,6 +45,17 @@ async function failure(p: Promise<unknown>): Promise<NodeError> {
   return err as NodeError;
 }
 
+/**
+ * One quick agent run, then a clean fake: the model client and its connection are warm, so a
+ * request of the next run surely reaches the fake within a short time budget (even when a
+ * test runs alone on a loaded machine).
+ */
+async function warmModel(): Promise<void> {
+  fake.enqueue({ reply: 'warm' });
+  await agentExecutor(agentContext(cfg(), { question: '?' }, { env, flows: [kb, stock] }));
+  fake.reset();
+}
+
 const body = (i: number): ChatRequest => fake.calls[i]!.body as ChatRequest;
 const toolMessages = (i: number) => body(i).messages.filter((m) => m.role === 'tool');
 
@@ -113,7 +124,16 @@ describe('agent executor against the scripted fake model', () => {
     expect(JSON.parse(String(second[3]!.content))).toEqual({ answer: '記事: 「返品」の返品期限は30日です' });
     expect(ctx.usage).toHaveLength(2);
     expect(ctx.meta).toMatchObject({ modelCalls: 2, toolCalls: 1, finishReason: 'stop' });
-    expect(ctx.progress.map((p) => p.kind)).toEqual(['model_call', 'tool_call', 'tool_result', 'model_call', 'answer']);
+    expect(ctx.progress.map((p) => p.kind)).toEqual([
+      'model_call',
+      'model_reply',
+      'tool_call',
+      'tool_result',
+      'model_call',
+      'model_reply',
+      'answer',
+    ]);
+    expect(ctx.progress[1]).toMatchObject({ iteration: 1, toolCalls: 1, durationMs: expect.any(Number) });
   });
 
   it('streams several iterations with parallel calls, tokens and steps live', async () => {
@@ -141,6 +161,9 @@ describe('agent executor against the scripted fake model', () => {
     expect(body(0).stream).toBe(true);
     expect(toolMessages(1).map((m) => m.tool_call_id)).toEqual(['a', 'b']);
     expect(ctx.usage.every((u) => u.usage.completionTokens > 0)).toBe(true);
+    // the text written before the tool calls is reported as the turn's thinking, live and in the span
+    expect(ctx.progress.find((p) => p.kind === 'model_reply')).toMatchObject({ text: '調べます。', toolCalls: 2 });
+    expect(ctx.meta.thinking).toEqual([{ iteration: 1, text: '調べます。' }]);
   });
 
   it('feeds an unknown tool, bad arguments and broken JSON back to the model as tool errors', async () => {
@@ -258,7 +281,9 @@ describe('agent executor against the scripted fake model', () => {
     fake.enqueue({ toolCalls: [{ name: 'slow', arguments: { query: 'q' } }] }, { reply: '時間切れ' });
     const slow = templateFlow('slow', 'query', '{{query}}');
     const ctx = agentContext(
-      cfg({ tools: [{ kind: 'flow', flow: 'slow' }], budget: { maxDurationMs: 150 } }),
+      // long enough for the first model call even on a loaded machine (it is cut too, since
+      // the budget also bounds model calls), far shorter than the tool's 5 s
+      cfg({ tools: [{ kind: 'flow', flow: 'slow' }], budget: { maxDurationMs: 1_000 } }),
       { question: '?' },
       {
         env,
@@ -283,10 +308,68 @@ describe('agent executor against the scripted fake model', () => {
     );
     const t0 = Date.now();
     const res = await agentExecutor(ctx);
-    expect(Date.now() - t0).toBeLessThan(2_000);
+    expect(Date.now() - t0).toBeLessThan(3_500);
     expect((res.outputs.steps as AgentStep[])[0]!.error!.code).toBe('tool_timeout');
     expect(ctx.meta.stoppedBy).toBe('maxDurationMs');
     expect(res.outputs.text).toBe('時間切れ');
+  });
+
+  it('cuts an in-flight model call at the time budget (abort) and still answers', async () => {
+    await warmModel();
+    // The first call is slow (the fake's latency); the answer at the limit is fast again.
+    fake.setLatency(5_000);
+    const watch = setInterval(() => {
+      if (fake.calls.length >= 1) {
+        fake.setLatency(0);
+        clearInterval(watch);
+      }
+    }, 2);
+    fake.enqueue({ toolCalls: [{ name: 'kb-search', arguments: { query: 'q' } }] }, { reply: '時間内に答えます' });
+    const ctx = agentContext(cfg({ budget: { maxDurationMs: 400 } }), { question: '?' }, { env, flows: [kb, stock] });
+    const t0 = Date.now();
+    const res = await agentExecutor(ctx);
+    clearInterval(watch);
+    // cut at the budget (400 ms from the node's start), not at the fake's 5 s
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(390);
+    expect(Date.now() - t0).toBeLessThan(2_500);
+    expect(res.outputs.text).toBe('時間内に答えます');
+    expect(ctx.meta.stoppedBy).toBe('maxDurationMs');
+    expect(ctx.childCalls).toHaveLength(0);
+    expect(res.outputs.steps).toEqual([]);
+    await expect.poll(() => fake.calls[0]!.clientClosed).toBe(true);
+    expect(fake.calls).toHaveLength(2);
+    expect(body(1).tool_choice).toBe('none');
+    expect(String(body(1).messages.at(-1)!.content)).toContain('time budget');
+    const cut = ctx.progress.find((p) => p.kind === 'model_cut');
+    expect(cut).toMatchObject({ iteration: 1, limit: 'maxDurationMs' });
+    expect(cut!.durationMs as number).toBeGreaterThan(0);
+    expect(cut!.durationMs as number).toBeLessThan(2_500); // the 400 ms budget plus timer lateness, not 5 s
+    expect(ctx.progress.map((p) => p.kind)).toEqual([
+      'model_call',
+      'model_cut',
+      'limit',
+      'model_call',
+      'model_reply',
+      'answer',
+    ]);
+  });
+
+  it('fails at the time budget with onLimit: "fail", cutting the streamed model call', async () => {
+    await warmModel();
+    fake.setLatency(5_000);
+    const ctx = agentContext(
+      cfg({ budget: { maxDurationMs: 400 }, onLimit: 'fail', stream: true }),
+      { question: '?' },
+      { env, flows: [kb, stock] },
+    );
+    const t0 = Date.now();
+    const err = await failure(agentExecutor(ctx));
+    expect(Date.now() - t0).toBeLessThan(2_500);
+    expect(err.code).toBe('agent_limit');
+    expect(err.path).toBe('config.budget.maxDurationMs');
+    expect(err.retryable).toBe(false);
+    await expect.poll(() => fake.calls[0]?.clientClosed).toBe(true);
+    expect(fake.calls).toHaveLength(1);
   });
 
   it('cancels mid-tool-call: the child run is aborted and no further model call is made', async () => {
@@ -496,7 +579,15 @@ describe('agent node in a real run', () => {
       expect(res.outputs.answer).toBe('東京です');
       expect((res.outputs.steps as AgentStep[])[0]).toMatchObject({ name: 'echo', result: 'echo: 東京' });
       const kinds = events.filter((e) => e.type === 'node_progress').map((e) => e.progress!.kind);
-      expect(kinds).toEqual(['model_call', 'tool_call', 'tool_result', 'model_call', 'answer']);
+      expect(kinds).toEqual([
+        'model_call',
+        'model_reply',
+        'tool_call',
+        'tool_result',
+        'model_call',
+        'model_reply',
+        'answer',
+      ]);
       const span = res.trace.spans.find((s) => s.nodeId === 'agent')!;
       expect(span.meta).toMatchObject({ modelCalls: 2, toolCalls: 1, tools: ['echo'] });
       expect(span.tokens!.totalTokens).toBeGreaterThan(0);
