@@ -132,7 +132,7 @@ describe('the compiled server', () => {
         HOST: '127.0.0.1',
         BRAID_FLOWS_DIR: path.join(tmp, 'flows'),
         BRAID_DATA_DIR: path.join(tmp, 'data'),
-        BRAID_LOG_LEVEL: 'warn',
+        // the default log level (info): a line per request, written in batches
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -189,6 +189,20 @@ describe('the compiled server', () => {
     expect(body.outputs.checked).toBe(text);
     expect(output).not.toMatch(/tsx loaded/);
     expect((await fetch(`${url}/api/health`)).status).toBe(200);
+  });
+
+  it('writes the log lines still buffered when it shuts down (SIGTERM)', async () => {
+    for (let i = 0; i < 5; i++) expect((await fetch(`${url}/api/health?probe=${i}`)).status).toBe(200);
+    const exited = new Promise<number | null>((r) => child?.once('exit', (code) => r(code)));
+    child?.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    const requestLines = output
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { msg?: string; path?: string })
+      .filter((l) => l.msg === 'request' && l.path === '/api/health');
+    expect(requestLines.length).toBeGreaterThanOrEqual(6);
+    expect(output).toMatch(/"msg":"shutting down"/);
   });
 });
 
