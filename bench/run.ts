@@ -36,7 +36,14 @@ const BENCHES: Record<string, { file: string; about: string }> = {
     about: 'BM25 top-1/top-3 hit rates in Japanese, English, Chinese, Korean per tokenization',
   },
   eval: { file: 'eval/run.ts', about: '2,000-row evaluation wall time vs ideal; 100k-row memory growth' },
-  endpoint: { file: 'endpoint/run.ts', about: 'deployed endpoint req/s and latency vs the fake LLM server alone' },
+  endpoint: {
+    file: 'endpoint/run.ts',
+    about: 'deployed endpoint req/s and p99 vs a hand-written Express + ChatOpenAI server (target ≥ 0.9×, p99 < 50 ms)',
+  },
+  startup: {
+    file: 'startup/run.ts',
+    about: '`braid serve` start time and RSS: compiled dist/server vs the sources through tsx; `npm start` build check',
+  },
   'llm-fetch': { file: 'llm-fetch.ts', about: 'keep-alive fast fetch vs global fetch per upstream call' },
   telemetry: {
     file: 'telemetry/overhead.ts',

@@ -47,15 +47,25 @@ export interface BraidApp {
   close(): Promise<void>;
 }
 
+/**
+ * The process log (JSON lines on stdout). Lines are buffered and written asynchronously —
+ * when 4 KiB are waiting or 100 ms after the first one — never with a synchronous write per
+ * request; pino writes what is left synchronously when the process exits (normal exit,
+ * SIGTERM/SIGINT shutdown, uncaught error). A process killed with SIGKILL (or a machine that
+ * loses power) can lose the last 100 ms of log lines; the request log of deployed endpoints
+ * is in the database (server/deployment/logs.ts), not here.
+ */
 export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
-  return pino({
+  const options = {
     level: config.logLevel,
     base: { service: 'braid' },
     redact: {
       paths: ['req.headers.authorization', 'headers.authorization', '*.apiKey', '*.token'],
       censor: '[redacted]',
     },
-  });
+  };
+  if (config.logLevel === 'silent') return pino(options);
+  return pino(options, pino.destination({ dest: 1, sync: false, minLength: 4096, periodicFlush: 100 }));
 }
 
 export function createApp(opts: CreateAppOptions): BraidApp {

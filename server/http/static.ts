@@ -1,11 +1,11 @@
 /**
  * The builder UI: the built client from dist/client when it exists (SPA fallback for
- * non-/api GETs), else a plain HTML page listing the flows — without the list when an admin
+ * non-/api GETs; precompressed brotli/gzip copies; hashed assets cached for a year), else a plain HTML page listing the flows — without the list when an admin
  * token is set, since `/` is public and flow ids and names are builder data.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import express, { type RequestHandler, type Router } from 'express';
+import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
 import type { FlowStore } from '../flows/store';
 import { createRouter } from './context';
 import { isApiPath } from './middleware/path';
@@ -52,16 +52,101 @@ function isPageRequest(method: string, p: string): boolean {
   return (method === 'GET' || method === 'HEAD') && !isApiPath(p) && !lower.startsWith('/v1/') && lower !== '/metrics';
 }
 
+/** Vite's content-hashed output: a file's name changes whenever its bytes do. */
+const HASHED_PREFIX = '/assets/';
+const IMMUTABLE = 'public, max-age=31536000, immutable';
+
+interface ClientFile {
+  file: string;
+  /** A strong validator per variant (the app turns Express's own ETags off). */
+  etag: { identity: string; br?: string; gzip?: string };
+}
+
+function etagOf(file: string, tag: string): string | undefined {
+  const st = fs.statSync(file, { throwIfNoEntry: false });
+  return st?.isFile() ? `"${st.size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}${tag}"` : undefined;
+}
+
+/**
+ * Every file of the built UI by URL path, with the precompressed copies (`.br`, `.gz`)
+ * scripts/precompress.mjs wrote next to it. Read once at start: a build replaces the folder.
+ */
+function indexClientDir(dir: string): Map<string, ClientFile> {
+  const files = new Map<string, ClientFile>();
+  const names = new Set(fs.readdirSync(dir, { recursive: true, encoding: 'utf8' }));
+  for (const rel of names) {
+    const urlPath = `/${rel.split(path.sep).join('/')}`;
+    if (/\.(br|gz)$/.test(rel) || urlPath.split('/').some((seg) => seg.startsWith('.'))) continue;
+    const file = path.join(dir, rel);
+    const identity = etagOf(file, '');
+    if (!identity) continue;
+    const br = names.has(`${rel}.br`) ? etagOf(`${file}.br`, '-br') : undefined;
+    const gzip = names.has(`${rel}.gz`) ? etagOf(`${file}.gz`, '-gz') : undefined;
+    files.set(urlPath, { file, etag: { identity, ...(br ? { br } : {}), ...(gzip ? { gzip } : {}) } });
+  }
+  return files;
+}
+
+/** The encodings an `Accept-Encoding` header allows (q > 0), `*` included. */
+function acceptedEncodings(header: string | undefined): { br: boolean; gzip: boolean } {
+  const q: Record<string, number> = {};
+  for (const part of (header ?? '').split(',')) {
+    const [name, ...params] = part.trim().toLowerCase().split(';');
+    if (!name) continue;
+    const qp = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
+    const value = qp ? Number(qp.slice(2)) : 1;
+    q[name] = Number.isFinite(value) ? value : 0;
+  }
+  const ok = (name: string) => (q[name] ?? q['*'] ?? 0) > 0;
+  return { br: ok('br'), gzip: ok('gzip') || ok('x-gzip') };
+}
+
+/**
+ * Send one file of the UI: its brotli or gzip copy when the browser accepts it (with
+ * `Content-Encoding` and `Vary: Accept-Encoding`), and the cache lifetime its name allows —
+ * a year and `immutable` for hashed assets, revalidation for everything else.
+ */
+function sendClientFile(req: Request, res: Response, next: NextFunction, f: ClientFile, cacheControl: string): void {
+  const variants = Boolean(f.etag.br || f.etag.gzip);
+  const accepted = variants ? acceptedEncodings(req.headers['accept-encoding']) : { br: false, gzip: false };
+  const encoding = f.etag.br && accepted.br ? 'br' : f.etag.gzip && accepted.gzip ? 'gzip' : undefined;
+  if (variants) res.setHeader('Vary', 'Accept-Encoding');
+  res.setHeader('Cache-Control', cacheControl);
+  res.setHeader('ETag', f.etag[encoding ?? 'identity'] ?? f.etag.identity);
+  res.type(path.extname(f.file));
+  if (encoding) res.setHeader('Content-Encoding', encoding);
+  const file = encoding === 'br' ? `${f.file}.br` : encoding === 'gzip' ? `${f.file}.gz` : f.file;
+  res.sendFile(file, { cacheControl: false, dotfiles: 'allow', acceptRanges: !encoding }, (err?: Error) => {
+    if (err && !res.headersSent) {
+      res.removeHeader('Content-Encoding');
+      res.removeHeader('ETag');
+      next(err);
+    }
+  });
+}
+
 export function staticRoutes(opts: { clientDir: string; flows: FlowStore; adminToken?: string }): Router {
   const r = createRouter();
   r.use(SECURITY_HEADERS);
   const index = path.join(opts.clientDir, 'index.html');
   if (fs.existsSync(index)) {
-    r.use(express.static(opts.clientDir, { index: false, fallthrough: true, maxAge: '1h', immutable: false }));
+    const files = indexClientDir(opts.clientDir);
+    const indexFile = files.get('/index.html') ?? { file: index, etag: { identity: etagOf(index, '') ?? '"0"' } };
     r.use((req, res, next) => {
       if (!isPageRequest(req.method, req.path)) return next();
-      res.setHeader('Cache-Control', 'no-cache');
-      res.sendFile(index);
+      const f = files.get(req.path);
+      if (f && f !== indexFile) {
+        sendClientFile(req, res, next, f, req.path.startsWith(HASHED_PREFIX) ? IMMUTABLE : 'public, max-age=3600');
+        return;
+      }
+      // a hashed asset that is not there (an old page asking for the previous build's chunk)
+      // is a 404, not the page: a script must not receive HTML
+      if (req.path.startsWith(HASHED_PREFIX)) {
+        res.setHeader('Cache-Control', 'no-store');
+        res.status(404).type('text').send('not found');
+        return;
+      }
+      sendClientFile(req, res, next, indexFile, 'no-cache');
     });
     return r;
   }

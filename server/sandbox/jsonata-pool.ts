@@ -14,6 +14,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { entryFile } from '../compiled';
 import { JSONATA_LIMITS, type JsonataResultKind } from '../runtime/jsonata-engine';
 import { REGEX_LIMITS } from '../runtime/regex-guard';
 import { NodeError } from '../runtime/types';
@@ -44,7 +45,7 @@ const DEFAULTS: JsonataPoolOptions = {
 const MAX_IN_FLIGHT = 16;
 /** How long a new child may take to start (node + tsx registration + module load). */
 const START_TIMEOUT_MS = 30_000;
-const ENTRY = fileURLToPath(new URL('./jsonata-process.mjs', import.meta.url));
+const ENTRY = fileURLToPath(entryFile(new URL('./jsonata-process.mjs', import.meta.url), 'jsonata-process'));
 
 interface Job {
   req: JsonataRequest;

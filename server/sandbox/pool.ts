@@ -5,6 +5,7 @@
  * A small pool of workers serves every run; a dead worker is replaced on the next call.
  */
 import { Worker } from 'node:worker_threads';
+import { entryFile } from '../compiled';
 import { SandboxError, type SandboxOptions } from './quickjs';
 import type { SandboxReply, SandboxRequest } from './quickjs-worker';
 
@@ -30,7 +31,7 @@ class SandboxWorker {
   private timer?: ReturnType<typeof setTimeout>;
 
   constructor(private readonly pool: SandboxPool) {
-    this.worker = new Worker(new URL('./worker.mjs', import.meta.url));
+    this.worker = new Worker(entryFile(new URL('./worker.mjs', import.meta.url), 'sandbox-worker'));
     this.worker.unref();
     this.timer = setTimeout(
       () => this.kill(new SandboxError('sandbox_error', 'the sandbox worker did not start in time')),
