@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import {
-  CHROMIUM,
+  chromiumAvailable,
   ensureClientBuilt,
   launchBrowser,
   newPage,
@@ -20,7 +20,7 @@ import {
 
 let stack: Stack;
 let browser: Browser;
-const hasChromium = fs.existsSync(CHROMIUM);
+const hasChromium = chromiumAvailable();
 
 beforeAll(async () => {
   if (!hasChromium) return;

@@ -173,3 +173,15 @@ export function writeFlowFile(stack: Stack, flow: { id: string } & Record<string
 export function readFlowFile(stack: Stack, id: string): string {
   return fs.readFileSync(path.join(stack.flowsDir, `${id}.flow.json`), 'utf8');
 }
+
+/**
+ * Whether browser tests can run. Without Chromium they skip with a warning, except under
+ * BRAID_REQUIRE_SERVICES=1 (CI), where a missing browser fails the file instead of hiding
+ * every browser story.
+ */
+export function chromiumAvailable(): boolean {
+  if (fs.existsSync(CHROMIUM)) return true;
+  if (process.env.BRAID_REQUIRE_SERVICES === '1')
+    throw new Error(`no Chromium at ${CHROMIUM}: install the chromium package (scripts/test.sh does it as root)`);
+  return false;
+}

@@ -1,9 +1,8 @@
 /** Canvas actions for browser tests (real mouse and keyboard through playwright-core). */
-import fs from 'node:fs';
 import { afterAll, beforeAll } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import type { FakeOpenAIOptions } from '../support/fake-openai';
-import { CHROMIUM, ensureClientBuilt, launchBrowser, startStack, type Stack } from './harness';
+import { CHROMIUM, chromiumAvailable, ensureClientBuilt, launchBrowser, startStack, type Stack } from './harness';
 
 export const MOD = process.platform === 'darwin' ? 'Meta' : 'Control';
 
@@ -68,7 +67,7 @@ export function browserSuite(
   readonly stack: Stack;
   readonly browser: Browser;
 } {
-  const hasChromium = fs.existsSync(CHROMIUM);
+  const hasChromium = chromiumAvailable();
   if (!hasChromium)
     console.warn(
       `browser tests skipped: no Chromium at ${CHROMIUM} (install the chromium package or set BRAID_CHROMIUM)`,
