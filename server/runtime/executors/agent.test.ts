@@ -114,6 +114,22 @@ describe('agent executor against the scripted fake model', () => {
     expect(ctx.usage).toHaveLength(2);
     expect(ctx.meta).toMatchObject({ modelCalls: 2, toolCalls: 1, finishReason: 'stop' });
     expect(ctx.progress.map((p) => p.kind)).toEqual(['model_call', 'tool_call', 'tool_result', 'model_call', 'answer']);
+    // the span keeps what the last call sent: system, user, the tool call and the tool's result
+    expect(ctx.sentMessages()).toEqual([
+      { role: 'system', content: 'サポート担当として答えてください。' },
+      { role: 'user', content: '返品できますか？' },
+      {
+        role: 'assistant',
+        content: '',
+        toolCalls: [{ id: 'call_1', name: 'kb-search', arguments: { query: '返品' } }],
+      },
+      {
+        role: 'tool',
+        name: 'kb-search',
+        toolCallId: 'call_1',
+        content: JSON.stringify({ answer: '記事: 「返品」の返品期限は30日です' }),
+      },
+    ]);
   });
 
   it('streams several iterations with parallel calls, tokens and steps live', async () => {
