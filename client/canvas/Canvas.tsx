@@ -26,10 +26,9 @@ import { connectionProblem } from './connect';
 import { useConnecting } from './connecting';
 import { DND_TYPE } from './Palette';
 import { DiffPicker } from './DiffPicker';
+import { FIT_VIEW, FIT_VIEW_ANIMATED } from './fit';
 
 const PRO = { hideAttribution: true };
-/** Open at a readable zoom: a huge flow shows its centre (zoom to fit with Shift+1 / the button). */
-const FIT_VIEW = { padding: 0.2, maxZoom: 1, minZoom: 0.35 };
 
 /** Colour of each edge by its source port's type; one pass over the nodes, not one search per edge. */
 function edgeColors(): (source: string, port: string | null | undefined) => string {
@@ -271,7 +270,7 @@ export function Canvas({ onAddAt }: { onAddAt: (type: string, pos: { x: number; 
         {showMiniMap ? (
           <MiniMap pannable zoomable className="minimap" nodeStrokeWidth={2} style={{ width: 160, height: 100 }} />
         ) : null}
-        <Controls showInteractive={false} />
+        <Controls showInteractive={false} fitViewOptions={FIT_VIEW_ANIMATED} />
       </ReactFlow>
       {nodes.length === 0 ? (
         <div className="canvas-empty">

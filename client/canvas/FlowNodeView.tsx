@@ -7,7 +7,7 @@ import { useDoc } from '../store/docStore';
 import { useRun } from '../store/runStore';
 import { useDerived } from '../store/derived';
 import { useUi } from '../store/uiStore';
-import { CALLS_FLOW, portsOf, useCatalog } from '../store/catalog';
+import { CALLS_FLOW, portsOf, previewOf, useCatalog } from '../store/catalog';
 import { useFlowIndex } from '../store/flowIndex';
 import type { Span } from '../../shared/runtime/events';
 import { Icon } from '../ui/Icon';
@@ -75,7 +75,10 @@ export function progressLabel(progress: Record<string, unknown> | undefined, spa
   return null;
 }
 
-/** One canvas node: icon, title, id, typed ports, last run status, problems and diff marks. */
+/**
+ * One canvas node: icon, title, id, the model it calls, a preview of its templates or
+ * expression, typed ports, last run status, problems and diff marks.
+ */
 export const FlowNodeView = memo(function FlowNodeView({ id, data, selected }: NodeProps<BraidNode>) {
   const usesIo = data.type === 'input' || data.type === 'output';
   // Narrow selectors: only IO nodes read the flow's declared inputs/outputs.
@@ -105,9 +108,11 @@ export const FlowNodeView = memo(function FlowNodeView({ id, data, selected }: N
     updateInternals(id);
   }, [handles, id, updateInternals]);
   const known = !!info || data.type === 'input' || data.type === 'output';
+  const preview = previewOf(data);
   const cls = [
     'bnode',
     `bnode-${data.type}`,
+    info ? `bnode-cat-${info.category.toLowerCase()}` : '',
     selected ? 'is-selected' : '',
     status ? `st-${status}` : '',
     problems ? 'has-problems' : '',
@@ -128,7 +133,19 @@ export const FlowNodeView = memo(function FlowNodeView({ id, data, selected }: N
           </span>
         ) : null}
       </div>
-      <div className="bnode-id">{id}</div>
+      <div className="bnode-id">
+        {id}
+        {preview.model ? (
+          <span className="bnode-model" title={`Model: ${preview.model}`} data-testid={`model-${id}`}>
+            {preview.model}
+          </span>
+        ) : null}
+      </div>
+      {preview.text && !calledId ? (
+        <div className="bnode-preview" title={preview.text} data-testid={`preview-${id}`}>
+          {preview.text}
+        </div>
+      ) : null}
       {calledId ? (
         <div className="bnode-body" title="Double-click to open this flow">
           ↳ {calledName ?? calledId}

@@ -24,6 +24,7 @@ import { Icon } from '../ui/Icon';
 import { useShortcuts } from './useShortcuts';
 import { DeployButton } from '../deploy/DeployButton';
 import { useStore as useTemporalStore } from 'zustand';
+import { FIT_VIEW_ANIMATED } from '../canvas/fit';
 
 /** Deploy what is on the canvas: unsaved edits are saved first; a failed save cancels the deploy. */
 async function saveBeforeDeploy(): Promise<void> {
@@ -77,9 +78,7 @@ function Toolbar() {
         </button>
         <button
           className="btn-icon"
-          onClick={() =>
-            void autoLayout().then(() => requestAnimationFrame(() => void rf.fitView({ padding: 0.2, duration: 200 })))
-          }
+          onClick={() => void autoLayout().then(() => requestAnimationFrame(() => void rf.fitView(FIT_VIEW_ANIMATED)))}
           aria-label="Auto-layout"
           title="Auto-layout (Shift+L)"
         >
@@ -87,7 +86,7 @@ function Toolbar() {
         </button>
         <button
           className="btn-icon"
-          onClick={() => void rf.fitView({ padding: 0.2, duration: 200 })}
+          onClick={() => void rf.fitView(FIT_VIEW_ANIMATED)}
           aria-label="Zoom to fit"
           title="Zoom to fit (Shift+1)"
         >
