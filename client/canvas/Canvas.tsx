@@ -90,6 +90,7 @@ function DiffLegend({ counts }: { counts: ReturnType<typeof diffCounts> }) {
 /** The React Flow canvas bound to the document store. */
 export function Canvas({ onAddAt }: { onAddAt: (type: string, pos: { x: number; y: number }) => void }) {
   const nodes = useDoc((s) => s.nodes);
+  const notes = useDoc((s) => s.notes);
   const edges = useDoc((s) => s.edges);
   const onNodesChange = useDoc((s) => s.onNodesChange);
   const onEdgesChange = useDoc((s) => s.onEdgesChange);
@@ -114,7 +115,8 @@ export function Canvas({ onAddAt }: { onAddAt: (type: string, pos: { x: number; 
   }, []);
 
   const displayNodes = useMemo<Node[]>(() => {
-    if (!showDiff || !diff?.removedNodes.length) return nodes;
+    const withNotes: Node[] = notes.length ? [...notes, ...nodes] : nodes;
+    if (!showDiff || !diff?.removedNodes.length) return withNotes;
     const ghosts: Node[] = diff.removedNodes.map((n) => ({
       id: `__removed__${n.id}`,
       type: 'ghost',
@@ -128,8 +130,8 @@ export function Canvas({ onAddAt }: { onAddAt: (type: string, pos: { x: number; 
       connectable: false,
       deletable: false,
     }));
-    return [...nodes, ...ghosts];
-  }, [nodes, showDiff, diff]);
+    return [...withNotes, ...ghosts];
+  }, [nodes, notes, showDiff, diff]);
 
   // Edge styling follows edges, problems, diff and run state — not node drags.
   const displayEdges = useMemo<Edge[]>(() => {
@@ -272,7 +274,7 @@ export function Canvas({ onAddAt }: { onAddAt: (type: string, pos: { x: number; 
         ) : null}
         <Controls showInteractive={false} fitViewOptions={FIT_VIEW_ANIMATED} />
       </ReactFlow>
-      {nodes.length === 0 ? (
+      {nodes.length === 0 && notes.length === 0 ? (
         <div className="canvas-empty">
           <h3>An empty flow</h3>
           <p>

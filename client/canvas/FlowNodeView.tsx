@@ -12,6 +12,7 @@ import { useFlowIndex } from '../store/flowIndex';
 import type { Span } from '../../shared/runtime/events';
 import { Icon } from '../ui/Icon';
 import { acceptsConnection, useConnecting } from './connecting';
+import { NoteView } from './NoteView';
 
 const NO_IO: { inputs: FlowIO[]; outputs: FlowIO[] } = { inputs: [], outputs: [] };
 const STATUS_LABEL: Record<string, string> = {
@@ -194,4 +195,4 @@ export const GhostNodeView = memo(function GhostNodeView({ data }: NodeProps) {
 });
 
 /** Module scope: React Flow must get the same object every render. */
-export const nodeTypes = { braid: FlowNodeView, ghost: GhostNodeView };
+export const nodeTypes = { braid: FlowNodeView, ghost: GhostNodeView, note: NoteView };

@@ -9,6 +9,7 @@ import { flushEdits, openFlow, saveCurrent } from '../store/persist';
 import { clearDraft, pendingDraft, startDraftWatcher, type Draft } from '../store/drafts';
 import { useRun } from '../store/runStore';
 import { useFlowIndex } from '../store/flowIndex';
+import { useKbIndex, withKbDefaults } from '../store/kbIndex';
 import { Canvas } from '../canvas/Canvas';
 import { Palette } from '../canvas/Palette';
 import { autoLayout } from '../canvas/layout';
@@ -91,6 +92,21 @@ function Toolbar() {
           title="Zoom to fit (Shift+1)"
         >
           <Icon name="fit" />
+        </button>
+        <button
+          className="btn btn-small"
+          onClick={() => {
+            const el = document.querySelector('.canvas')?.getBoundingClientRect();
+            const p = rf.screenToFlowPosition({
+              x: (el?.left ?? 0) + (el?.width ?? 800) / 2,
+              y: (el?.top ?? 0) + (el?.height ?? 600) / 3,
+            });
+            useDoc.getState().addNote({ x: Math.round(p.x - 120), y: Math.round(p.y - 70) });
+          }}
+          title="Add a sticky note (saved in the flow file)"
+          data-testid="add-note"
+        >
+          <Icon name="sticky-note" size={12} /> Note
         </button>
         <button
           className={`btn btn-small ${showDiff ? 'active' : ''}`}
@@ -203,7 +219,9 @@ function Editor() {
   const addAt = useCallback(
     (type: string, pos: { x: number; y: number }) => {
       const example = byType[type]?.example;
-      useDoc.getState().addNode(type, pos, example ? structuredClone(example) : undefined);
+      let config = example ? structuredClone(example) : undefined;
+      if (config && type === 'retrieval') config = withKbDefaults(config);
+      useDoc.getState().addNode(type, pos, config);
     },
     [byType],
   );
@@ -256,7 +274,8 @@ export default function FlowEditorPage({ flowId }: { flowId: string }) {
     startDraftWatcher();
     let alive = true;
     setState('loading');
-    Promise.all([loadCatalog(), useFlowIndex.getState().load(), openFlow(flowId)])
+    // Knowledge bases are optional here (a failure leaves the list unknown).
+    Promise.all([loadCatalog(), useFlowIndex.getState().load(), useKbIndex.getState().load(), openFlow(flowId)])
       .then(() => {
         if (!alive) return;
         setState('ready');
