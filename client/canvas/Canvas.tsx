@@ -286,6 +286,14 @@ export function Canvas({ onAddAt }: { onAddAt: (type: string, pos: { x: number; 
           </p>
         </div>
       ) : null}
+      {edges.length === 0 &&
+      nodes.length > 0 &&
+      nodes.every((n) => n.data.type === 'input' || n.data.type === 'output') ? (
+        <div className="canvas-hint" data-testid="canvas-hint">
+          Drag a <b>Prompt</b> from the palette between <b>Inputs</b> and <b>Outputs</b>, then connect an output port
+          (right side of a node) to an input port (left side).
+        </div>
+      ) : null}
       {showDiff && diff ? <DiffLegend counts={diffCounts(diff)} /> : null}
       {refusal ? (
         <div className="refusal" role="alert" data-testid="connection-refused">
