@@ -17,6 +17,7 @@ import { Inspector } from '../inspector/Inspector';
 import { ProblemsPanel } from '../panels/ProblemsPanel';
 import { RunPanel } from '../panels/RunPanel';
 import { HistoryPanel } from '../panels/HistoryPanel';
+import { ChatPanel } from '../panels/ChatPanel';
 import { ConflictDialog, NodeRunDialog, ShortcutsDialog } from '../panels/Dialogs';
 import { describeError } from '../panels/runController';
 import { addNavigationGuard, navigate } from '../app/router';
@@ -146,6 +147,7 @@ function BottomPanel() {
   const tabs: [BottomTab, string][] = [
     ['problems', `Problems${problems ? ` (${problems})` : ''}`],
     ['run', `Run${runStatus === 'running' ? ' •' : ''}`],
+    ['chat', 'Chat'],
     ['history', 'History'],
   ];
   return (
@@ -173,7 +175,15 @@ function BottomPanel() {
       {tab ? (
         <div className="bottom-body">
           <ErrorBoundary label="the panel">
-            {tab === 'problems' ? <ProblemsPanel /> : tab === 'run' ? <RunPanel /> : <HistoryPanel />}
+            {tab === 'problems' ? (
+              <ProblemsPanel />
+            ) : tab === 'run' ? (
+              <RunPanel />
+            ) : tab === 'chat' ? (
+              <ChatPanel />
+            ) : (
+              <HistoryPanel />
+            )}
           </ErrorBoundary>
         </div>
       ) : null}
