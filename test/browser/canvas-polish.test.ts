@@ -96,6 +96,10 @@ describe.skipIf(!suite.hasChromium)('canvas polish', () => {
     await page.getByTestId('note-note-1').waitFor();
     expect(await page.getByTestId('note-note-1').locator('b').textContent()).toBe('短く');
     expect((await nodeIds(page)).sort()).toEqual(['answer', 'inputs', 'outputs']);
+    // The note and the node previews read in the dark theme too.
+    await page.getByRole('button', { name: 'Toggle theme' }).click();
+    await screenshot(page, 'polish-3b-dark');
+    await page.getByRole('button', { name: 'Toggle theme' }).click();
 
     // 10b: the chat panel — the reply streams in, the conversation stays in the panel.
     await page.getByTestId('tab-chat').click();
