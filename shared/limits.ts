@@ -16,3 +16,8 @@ export function capText(text: string, max: number = MAX_ERROR_MESSAGE_CHARS): st
   if (last >= 0xd800 && last <= 0xdbff) end--;
   return `${text.slice(0, end)}… [${text.length - end} more characters cut]`;
 }
+
+/** The longest message text kept in a span's `messages` (the rest is cut with a note). */
+export const MAX_SPAN_MESSAGE_CHARS = 16_000;
+/** All of a span's `messages` together: older messages are left out (counted) beyond this. */
+export const MAX_SPAN_MESSAGES_CHARS = 64_000;

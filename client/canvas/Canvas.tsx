@@ -26,10 +26,9 @@ import { connectionProblem } from './connect';
 import { useConnecting } from './connecting';
 import { DND_TYPE } from './Palette';
 import { DiffPicker } from './DiffPicker';
+import { FIT_VIEW, FIT_VIEW_ANIMATED } from './fit';
 
 const PRO = { hideAttribution: true };
-/** Open at a readable zoom: a huge flow shows its centre (zoom to fit with Shift+1 / the button). */
-const FIT_VIEW = { padding: 0.2, maxZoom: 1, minZoom: 0.35 };
 
 /** Colour of each edge by its source port's type; one pass over the nodes, not one search per edge. */
 function edgeColors(): (source: string, port: string | null | undefined) => string {
@@ -91,6 +90,7 @@ function DiffLegend({ counts }: { counts: ReturnType<typeof diffCounts> }) {
 /** The React Flow canvas bound to the document store. */
 export function Canvas({ onAddAt }: { onAddAt: (type: string, pos: { x: number; y: number }) => void }) {
   const nodes = useDoc((s) => s.nodes);
+  const notes = useDoc((s) => s.notes);
   const edges = useDoc((s) => s.edges);
   const onNodesChange = useDoc((s) => s.onNodesChange);
   const onEdgesChange = useDoc((s) => s.onEdgesChange);
@@ -115,7 +115,8 @@ export function Canvas({ onAddAt }: { onAddAt: (type: string, pos: { x: number; 
   }, []);
 
   const displayNodes = useMemo<Node[]>(() => {
-    if (!showDiff || !diff?.removedNodes.length) return nodes;
+    const withNotes: Node[] = notes.length ? [...notes, ...nodes] : nodes;
+    if (!showDiff || !diff?.removedNodes.length) return withNotes;
     const ghosts: Node[] = diff.removedNodes.map((n) => ({
       id: `__removed__${n.id}`,
       type: 'ghost',
@@ -129,8 +130,8 @@ export function Canvas({ onAddAt }: { onAddAt: (type: string, pos: { x: number; 
       connectable: false,
       deletable: false,
     }));
-    return [...nodes, ...ghosts];
-  }, [nodes, showDiff, diff]);
+    return [...withNotes, ...ghosts];
+  }, [nodes, notes, showDiff, diff]);
 
   // Edge styling follows edges, problems, diff and run state — not node drags.
   const displayEdges = useMemo<Edge[]>(() => {
@@ -271,9 +272,9 @@ export function Canvas({ onAddAt }: { onAddAt: (type: string, pos: { x: number; 
         {showMiniMap ? (
           <MiniMap pannable zoomable className="minimap" nodeStrokeWidth={2} style={{ width: 160, height: 100 }} />
         ) : null}
-        <Controls showInteractive={false} />
+        <Controls showInteractive={false} fitViewOptions={FIT_VIEW_ANIMATED} />
       </ReactFlow>
-      {nodes.length === 0 ? (
+      {nodes.length === 0 && notes.length === 0 ? (
         <div className="canvas-empty">
           <h3>An empty flow</h3>
           <p>
@@ -283,6 +284,14 @@ export function Canvas({ onAddAt }: { onAddAt: (type: string, pos: { x: number; 
           <p className="muted">
             Press <kbd>?</kbd> for keyboard shortcuts.
           </p>
+        </div>
+      ) : null}
+      {edges.length === 0 &&
+      nodes.length > 0 &&
+      nodes.every((n) => n.data.type === 'input' || n.data.type === 'output') ? (
+        <div className="canvas-hint" data-testid="canvas-hint">
+          Drag a <b>Prompt</b> from the palette between <b>Inputs</b> and <b>Outputs</b>, then connect an output port
+          (right side of a node) to an input port (left side).
         </div>
       ) : null}
       {showDiff && diff ? <DiffLegend counts={diffCounts(diff)} /> : null}

@@ -7,12 +7,13 @@ import { useDoc } from '../store/docStore';
 import { useRun } from '../store/runStore';
 import { useDerived } from '../store/derived';
 import { useUi } from '../store/uiStore';
-import { CALLS_FLOW, portsOf, useCatalog } from '../store/catalog';
+import { CALLS_FLOW, portsOf, previewOf, useCatalog } from '../store/catalog';
 import { useFlowIndex } from '../store/flowIndex';
 import type { Span } from '../../shared/runtime/events';
 import { Icon } from '../ui/Icon';
 import { acceptsConnection, useConnecting } from './connecting';
 import { AgentBody } from './AgentBody';
+import { NoteView } from './NoteView';
 
 const NO_IO: { inputs: FlowIO[]; outputs: FlowIO[] } = { inputs: [], outputs: [] };
 const STATUS_LABEL: Record<string, string> = {
@@ -76,7 +77,10 @@ export function progressLabel(progress: Record<string, unknown> | undefined, spa
   return null;
 }
 
-/** One canvas node: icon, title, id, typed ports, last run status, problems and diff marks. */
+/**
+ * One canvas node: icon, title, id, the model it calls, a preview of its templates or
+ * expression, typed ports, last run status, problems and diff marks.
+ */
 export const FlowNodeView = memo(function FlowNodeView({ id, data, selected }: NodeProps<BraidNode>) {
   const usesIo = data.type === 'input' || data.type === 'output';
   // Narrow selectors: only IO nodes read the flow's declared inputs/outputs.
@@ -106,9 +110,11 @@ export const FlowNodeView = memo(function FlowNodeView({ id, data, selected }: N
     updateInternals(id);
   }, [handles, id, updateInternals]);
   const known = !!info || data.type === 'input' || data.type === 'output';
+  const preview = previewOf(data);
   const cls = [
     'bnode',
     `bnode-${data.type}`,
+    info ? `bnode-cat-${info.category.toLowerCase()}` : '',
     selected ? 'is-selected' : '',
     status ? `st-${status}` : '',
     problems ? 'has-problems' : '',
@@ -129,7 +135,20 @@ export const FlowNodeView = memo(function FlowNodeView({ id, data, selected }: N
           </span>
         ) : null}
       </div>
-      <div className="bnode-id">{id}</div>
+      <div className="bnode-id">
+        {id}
+        {/* an agent's body shows its model above its tools */}
+        {preview.model && data.type !== 'agent' ? (
+          <span className="bnode-model" title={`Model: ${preview.model}`} data-testid={`model-${id}`}>
+            {preview.model}
+          </span>
+        ) : null}
+      </div>
+      {preview.text && !calledId ? (
+        <div className="bnode-preview" title={preview.text} data-testid={`preview-${id}`}>
+          {preview.text}
+        </div>
+      ) : null}
       {calledId ? (
         <div className="bnode-body" title="Double-click to open this flow">
           ↳ {calledName ?? calledId}
@@ -179,4 +198,4 @@ export const GhostNodeView = memo(function GhostNodeView({ data }: NodeProps) {
 });
 
 /** Module scope: React Flow must get the same object every render. */
-export const nodeTypes = { braid: FlowNodeView, ghost: GhostNodeView };
+export const nodeTypes = { braid: FlowNodeView, ghost: GhostNodeView, note: NoteView };

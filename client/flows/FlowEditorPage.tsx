@@ -9,6 +9,7 @@ import { flushEdits, openFlow, saveCurrent } from '../store/persist';
 import { clearDraft, pendingDraft, startDraftWatcher, type Draft } from '../store/drafts';
 import { useRun } from '../store/runStore';
 import { useFlowIndex } from '../store/flowIndex';
+import { useKbIndex, withKbDefaults } from '../store/kbIndex';
 import { Canvas } from '../canvas/Canvas';
 import { Palette } from '../canvas/Palette';
 import { autoLayout } from '../canvas/layout';
@@ -16,6 +17,7 @@ import { Inspector } from '../inspector/Inspector';
 import { ProblemsPanel } from '../panels/ProblemsPanel';
 import { RunPanel } from '../panels/RunPanel';
 import { HistoryPanel } from '../panels/HistoryPanel';
+import { ChatPanel } from '../panels/ChatPanel';
 import { ConflictDialog, NodeRunDialog, ShortcutsDialog } from '../panels/Dialogs';
 import { describeError } from '../panels/runController';
 import { addNavigationGuard, navigate } from '../app/router';
@@ -24,6 +26,7 @@ import { Icon } from '../ui/Icon';
 import { useShortcuts } from './useShortcuts';
 import { DeployButton } from '../deploy/DeployButton';
 import { useStore as useTemporalStore } from 'zustand';
+import { FIT_VIEW_ANIMATED } from '../canvas/fit';
 
 /** Deploy what is on the canvas: unsaved edits are saved first; a failed save cancels the deploy. */
 async function saveBeforeDeploy(): Promise<void> {
@@ -77,9 +80,7 @@ function Toolbar() {
         </button>
         <button
           className="btn-icon"
-          onClick={() =>
-            void autoLayout().then(() => requestAnimationFrame(() => void rf.fitView({ padding: 0.2, duration: 200 })))
-          }
+          onClick={() => void autoLayout().then(() => requestAnimationFrame(() => void rf.fitView(FIT_VIEW_ANIMATED)))}
           aria-label="Auto-layout"
           title="Auto-layout (Shift+L)"
         >
@@ -87,11 +88,26 @@ function Toolbar() {
         </button>
         <button
           className="btn-icon"
-          onClick={() => void rf.fitView({ padding: 0.2, duration: 200 })}
+          onClick={() => void rf.fitView(FIT_VIEW_ANIMATED)}
           aria-label="Zoom to fit"
           title="Zoom to fit (Shift+1)"
         >
           <Icon name="fit" />
+        </button>
+        <button
+          className="btn btn-small"
+          onClick={() => {
+            const el = document.querySelector('.canvas')?.getBoundingClientRect();
+            const p = rf.screenToFlowPosition({
+              x: (el?.left ?? 0) + (el?.width ?? 800) / 2,
+              y: (el?.top ?? 0) + (el?.height ?? 600) / 3,
+            });
+            useDoc.getState().addNote({ x: Math.round(p.x - 120), y: Math.round(p.y - 70) });
+          }}
+          title="Add a sticky note (saved in the flow file)"
+          data-testid="add-note"
+        >
+          <Icon name="sticky-note" size={12} /> Note
         </button>
         <button
           className={`btn btn-small ${showDiff ? 'active' : ''}`}
@@ -131,6 +147,7 @@ function BottomPanel() {
   const tabs: [BottomTab, string][] = [
     ['problems', `Problems${problems ? ` (${problems})` : ''}`],
     ['run', `Run${runStatus === 'running' ? ' •' : ''}`],
+    ['chat', 'Chat'],
     ['history', 'History'],
   ];
   return (
@@ -158,7 +175,15 @@ function BottomPanel() {
       {tab ? (
         <div className="bottom-body">
           <ErrorBoundary label="the panel">
-            {tab === 'problems' ? <ProblemsPanel /> : tab === 'run' ? <RunPanel /> : <HistoryPanel />}
+            {tab === 'problems' ? (
+              <ProblemsPanel />
+            ) : tab === 'run' ? (
+              <RunPanel />
+            ) : tab === 'chat' ? (
+              <ChatPanel />
+            ) : (
+              <HistoryPanel />
+            )}
           </ErrorBoundary>
         </div>
       ) : null}
@@ -204,7 +229,9 @@ function Editor() {
   const addAt = useCallback(
     (type: string, pos: { x: number; y: number }) => {
       const example = byType[type]?.example;
-      useDoc.getState().addNode(type, pos, example ? structuredClone(example) : undefined);
+      let config = example ? structuredClone(example) : undefined;
+      if (config && type === 'retrieval') config = withKbDefaults(config);
+      useDoc.getState().addNode(type, pos, config);
     },
     [byType],
   );
@@ -257,7 +284,8 @@ export default function FlowEditorPage({ flowId }: { flowId: string }) {
     startDraftWatcher();
     let alive = true;
     setState('loading');
-    Promise.all([loadCatalog(), useFlowIndex.getState().load(), openFlow(flowId)])
+    // Knowledge bases are optional here (a failure leaves the list unknown).
+    Promise.all([loadCatalog(), useFlowIndex.getState().load(), useKbIndex.getState().load(), openFlow(flowId)])
       .then(() => {
         if (!alive) return;
         setState('ready');

@@ -8,6 +8,7 @@ import { useUi } from '../store/uiStore';
 import { describeError } from '../panels/runController';
 import { freeId } from '../store/persist';
 import { exportFlow, newFlow, slugify } from './flowFiles';
+import { NewFlowDialog, type NewFlowChoice } from './NewFlowDialog';
 import { loadEditor } from './editorModule';
 
 type Dialog = { kind: 'create' } | { kind: 'rename'; flow: FlowSummary } | { kind: 'delete'; flow: FlowSummary } | null;
@@ -50,12 +51,20 @@ export function FlowListPage() {
     fn().catch((e) => toast('error', describeError(e)));
   };
 
-  const create = guard(async () => {
-    const id = taken().has(slugify(name)) ? freeId(slugify(name), taken()) : slugify(name);
-    const { flow } = await api.createFlow(newFlow(id, name.trim() || 'Untitled flow'));
-    setDialog(null);
-    navigate(`/flows/${flow.id ?? id}`);
-  });
+  const create = (choice: NewFlowChoice) =>
+    guard(async () => {
+      const ids = taken();
+      const id = ids.has(slugify(choice.name)) ? freeId(slugify(choice.name), ids) : slugify(choice.name);
+      let created: Flow;
+      if (!choice.template) created = (await api.createFlow(newFlow(id, choice.name))).flow;
+      else {
+        // The flows a template calls come along (a folder that has one keeps its own).
+        for (const called of choice.called) if (!ids.has(called.id)) await api.createFlow(called, { draft: true });
+        created = (await api.createFlow({ ...choice.template, id, name: choice.name }, { draft: true })).flow;
+      }
+      setDialog(null);
+      navigate(`/flows/${created.id ?? id}`);
+    })();
   const rename = (f: FlowSummary) =>
     guard(async () => {
       const { flow, etag } = await api.getFlow(f.id);
@@ -219,18 +228,19 @@ export function FlowListPage() {
           </div>
         ))}
       </div>
-      {dialog?.kind === 'create' || dialog?.kind === 'rename' ? (
+      {dialog?.kind === 'create' ? <NewFlowDialog onClose={() => setDialog(null)} onCreate={create} /> : null}
+      {dialog?.kind === 'rename' ? (
         <Modal
-          title={dialog.kind === 'create' ? 'New flow' : `Rename ${dialog.flow.name}`}
+          title={`Rename ${dialog.flow.name}`}
           onClose={() => setDialog(null)}
           footer={
             <button
               className="btn btn-primary"
               disabled={!name.trim()}
-              onClick={dialog.kind === 'create' ? create : () => rename(dialog.flow)}
+              onClick={() => rename(dialog.flow)}
               data-testid="dialog-ok"
             >
-              {dialog.kind === 'create' ? 'Create' : 'Rename'}
+              Rename
             </button>
           }
         >
@@ -242,17 +252,9 @@ export function FlowListPage() {
               aria-label="Flow name"
               value={name}
               onChange={(e) => setName(e.target.value)}
-              onKeyDown={(e) =>
-                e.key === 'Enter' && name.trim() && (dialog.kind === 'create' ? create() : rename(dialog.flow))
-              }
+              onKeyDown={(e) => e.key === 'Enter' && name.trim() && rename(dialog.flow)}
             />
           </label>
-          {dialog.kind === 'create' ? (
-            <p className="muted small">
-              Saved as <code>{slugify(name || 'untitled')}.flow.json</code>. It starts with a <code>question</code>{' '}
-              input and an <code>answer</code> output.
-            </p>
-          ) : null}
         </Modal>
       ) : null}
       {dialog?.kind === 'delete' ? (

@@ -13,7 +13,10 @@ export function slugify(name: string): string {
   return s || 'untitled';
 }
 
-/** A new, empty flow with one string input and one string output declared. */
+/**
+ * A new flow as the dialog promises it: a `question` input and an `answer` output declared,
+ * with an Inputs and an Outputs node placed apart, ready for a prompt between them.
+ */
 export function newFlow(id: string, name: string): Flow {
   return {
     schemaVersion: CURRENT_SCHEMA_VERSION,
@@ -21,7 +24,10 @@ export function newFlow(id: string, name: string): Flow {
     name,
     inputs: [{ name: 'question', type: 'string', required: true }],
     outputs: [{ name: 'answer', type: 'string' }],
-    nodes: [],
+    nodes: [
+      { id: 'inputs', type: 'input', position: { x: 0, y: 0 } },
+      { id: 'outputs', type: 'output', position: { x: 640, y: 0 } },
+    ],
     edges: [],
   };
 }

@@ -7,6 +7,7 @@ import { saveCurrent } from '../store/persist';
 import { copySelection, duplicateSelection, paste } from '../canvas/clipboard';
 import { autoLayout } from '../canvas/layout';
 import { startRun } from '../panels/runController';
+import { FIT_VIEW_ANIMATED } from '../canvas/fit';
 
 function inEditable(target: EventTarget | null): boolean {
   const el = target as HTMLElement | null;
@@ -56,9 +57,9 @@ export function useShortcuts(): void {
       } else if (e.key === '?') {
         useUi.getState().setShowShortcuts(true);
       } else if (e.shiftKey && (e.code === 'KeyL' || k === 'l') && !mod) {
-        void autoLayout().then(() => requestAnimationFrame(() => void rf.fitView({ padding: 0.2, duration: 200 })));
+        void autoLayout().then(() => requestAnimationFrame(() => void rf.fitView(FIT_VIEW_ANIMATED)));
       } else if (e.shiftKey && e.code === 'Digit1') {
-        void rf.fitView({ padding: 0.2, duration: 200 });
+        void rf.fitView(FIT_VIEW_ANIMATED);
       }
     };
     window.addEventListener('keydown', onKey);

@@ -5,6 +5,7 @@ import { getNodeType } from '../../shared/nodes/registry';
 import { SAFE_ID } from '../../shared/flow/schema';
 import type { BraidNode } from '../store/convert';
 import { Field, type FormContext } from './SchemaForm';
+import { withKbDefaults } from '../store/kbIndex';
 import { FlowSettings } from './FlowSettings';
 import { PortValues } from './PortValues';
 import { Icon } from '../ui/Icon';
@@ -143,7 +144,11 @@ function NodeInspector({ id, onRunNode }: { id: string; onRunNode: (id: string) 
             value={node.data.config ?? {}}
             path={[]}
             ctx={ctx}
-            onChange={(v) => update(id, { config: v as Record<string, unknown> }, `config:${id}`)}
+            onChange={(v) => {
+              let config = v as Record<string, unknown>;
+              if (node.data.type === 'retrieval') config = withKbDefaults(config, node.data.config?.knowledgeBase);
+              update(id, { config }, `config:${id}`);
+            }}
           />
         </section>
       ) : null}

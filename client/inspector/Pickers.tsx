@@ -8,6 +8,7 @@ import { useDoc } from '../store/docStore';
 import { useFlowIndex } from '../store/flowIndex';
 import { navigate } from '../app/router';
 import { kbApi, type KnowledgeBaseInfo } from '../knowledge/api';
+import { useKbIndex } from '../store/kbIndex';
 
 /** Another flow of the folder (never the open one: a flow cannot call itself), with an Open link. */
 export function FlowPicker({ value, onChange, label }: { value: string; onChange(v: string): void; label: string }) {
@@ -61,7 +62,11 @@ export function KnowledgeBasePicker({
   useEffect(() => {
     let alive = true;
     kbApi.list().then(
-      (list) => alive && setKbs(list),
+      (list) => {
+        // Fresh facts for the mode defaults too (withKbDefaults).
+        useKbIndex.setState({ list });
+        if (alive) setKbs(list);
+      },
       () => alive && setKbs([]),
     );
     return () => {

@@ -3,6 +3,34 @@ import { useDoc } from '../store/docStore';
 import { CALLS_FLOW } from '../store/catalog';
 import { ChildRuns } from './ChildRuns';
 import { AgentSteps } from './AgentSteps';
+import type { SpanMessage } from '../../shared/runtime/events';
+
+/** The messages a model call sent, as sent (secrets redacted by the server). */
+function SentMessages({ messages, omitted }: { messages: SpanMessage[]; omitted?: number }) {
+  return (
+    <div className="span-messages" data-testid="span-messages">
+      {messages.map((m, i) => (
+        <div key={i} className={`span-msg span-msg-${m.role}`}>
+          <span className="span-msg-role">
+            {m.role}
+            {m.name ? ` · ${m.name}` : ''}
+          </span>
+          {m.content ? <pre>{m.content}</pre> : null}
+          {m.toolCalls?.map((c, j) => (
+            <pre key={j}>
+              → {c.name}({typeof c.arguments === 'string' ? c.arguments : JSON.stringify(c.arguments)})
+            </pre>
+          ))}
+          {i === 0 && omitted ? (
+            <span className="span-msg-role">
+              … {omitted} earlier message{omitted === 1 ? '' : 's'} not kept (size cap)
+            </span>
+          ) : null}
+        </div>
+      ))}
+    </div>
+  );
+}
 
 function Json({ value }: { value: unknown }) {
   const text = typeof value === 'string' ? value : JSON.stringify(value, null, 2);
@@ -87,6 +115,12 @@ export function SpanDetails() {
         ) : null}
         {span && runId && (CALLS_FLOW.has(span.nodeType) || span.nodeType === 'agent') ? (
           <ChildRuns key={`${runId}:${selected}`} runId={runId} nodeId={selected} nodeType={span.nodeType} />
+        ) : null}
+        {span?.messages?.length ? (
+          <>
+            <h5>Messages sent to the model</h5>
+            <SentMessages messages={span.messages} omitted={span.messagesOmitted} />
+          </>
         ) : null}
         {span ? (
           <>

@@ -1,6 +1,6 @@
 import { create } from 'zustand';
 import { z } from 'zod';
-import { nodeTypes as registry, nodePorts, type ResolvedPorts } from '../../shared/nodes/registry';
+import { nodeTypes as registry, nodePorts, nodePreview, type ResolvedPorts } from '../../shared/nodes/registry';
 import type { FlowIO } from '../../shared/flow/schema';
 import { api, type JsonSchema, type NodeTypeInfo, type ProviderInfo } from '../api/http';
 import type { NodeData } from './convert';
@@ -77,4 +77,16 @@ export function portsOf(data: NodeData, io: { inputs: FlowIO[]; outputs: FlowIO[
   const ports = nodePorts(data.type, data.config ?? {}, { flow: io, flows: flowResolver() });
   portCache.set(data, { inputs: io.inputs, outputs: io.outputs, index, ports });
   return ports;
+}
+
+const previewCache = new WeakMap<NodeData, { model?: string; text?: string }>();
+
+/** The model and the few lines a canvas node shows (cached per data object: not per drag frame). */
+export function previewOf(data: NodeData): { model?: string; text?: string } {
+  let hit = previewCache.get(data);
+  if (!hit) {
+    hit = nodePreview(data.type, data.config);
+    previewCache.set(data, hit);
+  }
+  return hit;
 }

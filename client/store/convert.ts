@@ -1,5 +1,5 @@
 import type { Edge, Node } from '@xyflow/react';
-import type { Flow, FlowEdge, FlowIO, FlowNode } from '../../shared/flow/schema';
+import type { Flow, FlowEdge, FlowIO, FlowNode, FlowNote, NoteColor } from '../../shared/flow/schema';
 import { CURRENT_SCHEMA_VERSION } from '../../shared/flow/schema';
 
 /** What the canvas keeps per node: exactly the authored fields of a flow node (serializable). */
@@ -14,6 +14,40 @@ export interface NodeData extends Record<string, unknown> {
 }
 
 export type BraidNode = Node<NodeData, 'braid'>;
+
+/** A sticky note's authored fields other than position and size (those live on the React Flow node). */
+export interface NoteData extends Record<string, unknown> {
+  text: string;
+  color: NoteColor;
+}
+/** A sticky note as a React Flow node: id `note:<note id>`, fixed width and height. */
+export type NoteNode = Node<NoteData, 'note'>;
+
+export const NOTE_PREFIX = 'note:';
+export const isNoteId = (id: string): boolean => id.startsWith(NOTE_PREFIX);
+
+export function toNoteNode(n: FlowNote): NoteNode {
+  return {
+    id: `${NOTE_PREFIX}${n.id}`,
+    type: 'note',
+    position: { x: n.position.x, y: n.position.y },
+    width: n.size.width,
+    height: n.size.height,
+    // Behind the nodes, so a note never hides a port.
+    zIndex: -1,
+    data: { text: n.text, color: n.color },
+  };
+}
+
+export function fromNoteNode(n: NoteNode): FlowNote {
+  return {
+    id: n.id.slice(NOTE_PREFIX.length),
+    position: { x: Math.round(n.position.x), y: Math.round(n.position.y) },
+    size: { width: Math.round(n.width ?? 240), height: Math.round(n.height ?? 140) },
+    text: n.data.text,
+    color: n.data.color,
+  };
+}
 export type BraidEdge = Edge;
 
 /** Flow-level fields other than nodes and edges. */
@@ -66,7 +100,7 @@ export function fromRfNode(n: BraidNode): FlowNode {
   return out;
 }
 
-export function toFlow(meta: FlowMeta, nodes: BraidNode[], edges: BraidEdge[]): Flow {
+export function toFlow(meta: FlowMeta, nodes: BraidNode[], edges: BraidEdge[], notes: NoteNode[] = []): Flow {
   const flow: Flow = {
     schemaVersion: CURRENT_SCHEMA_VERSION,
     id: meta.id,
@@ -78,6 +112,7 @@ export function toFlow(meta: FlowMeta, nodes: BraidNode[], edges: BraidEdge[]): 
   };
   if (meta.description) flow.description = meta.description;
   if (meta.tags?.length) flow.tags = meta.tags;
+  if (notes.length) flow.notes = notes.map(fromNoteNode);
   return flow;
 }
 

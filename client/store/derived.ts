@@ -4,7 +4,7 @@ import type { Flow } from '../../shared/flow/schema';
 import { validateFlow } from '../../shared/flow/validate';
 import { serializeFlow } from '../../shared/flow/serialize';
 import { toFlow, edgeId } from './convert';
-import { useDoc } from './docStore';
+import { sameNotes, useDoc } from './docStore';
 import { useSession } from './sessionStore';
 import { useUi } from './uiStore';
 import { diffFlows, type FlowDiff } from './diff';
@@ -32,7 +32,7 @@ export const useDerived = create<DerivedState>()(() => ({
 
 export function currentFlow(): Flow {
   const s = useDoc.getState();
-  return toFlow(s.meta, s.nodes, s.edges);
+  return toFlow(s.meta, s.nodes, s.edges, s.notes);
 }
 
 function marks(flow: Flow, problems: FlowProblem[]): Pick<DerivedState, 'nodeProblems' | 'edgeProblems'> {
@@ -87,6 +87,7 @@ export function startDerivedWatcher(): void {
   started = true;
   useDoc.subscribe((s, prev) => {
     if (s.meta !== prev.meta || s.edges !== prev.edges) return schedule();
+    if (s.notes !== prev.notes && !sameNotes(s.notes, prev.notes)) return schedule();
     if (s.nodes === prev.nodes) return;
     // Skip selection/measure-only changes (cheap reference checks, no serialization).
     if (s.nodes.length !== prev.nodes.length) return schedule();

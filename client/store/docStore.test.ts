@@ -131,3 +131,49 @@ describe('diffFlows', () => {
     expect(d.count).toBe(4);
   });
 });
+
+describe('sticky notes in the document', () => {
+  const notes = () => {
+    const s = useDoc.getState();
+    return toFlow(s.meta, s.nodes, s.edges, s.notes).notes;
+  };
+
+  it('adds, edits (typing is one undo step), moves, resizes and deletes a note; selection is not history', () => {
+    const before = past();
+    const id = useDoc.getState().addNote({ x: 10.4, y: -20 });
+    expect(id).toBe('note:note-1');
+    expect(notes()).toEqual([
+      { id: 'note-1', position: { x: 10, y: -20 }, size: { width: 240, height: 140 }, text: '', color: 'yellow' },
+    ]);
+    useDoc.getState().updateNote(id, { text: '目' }, `t:${id}`);
+    useDoc.getState().updateNote(id, { text: '目的' }, `t:${id}`);
+    expect(past()).toBe(before + 2);
+    useDoc.getState().selectOnly([]);
+    useDoc.getState().selectOnly([id]);
+    expect(past()).toBe(before + 2);
+    useDoc.getState().onNodesChange([
+      { id, type: 'position', position: { x: 50, y: 60 } },
+      { id, type: 'dimensions', dimensions: { width: 300, height: 200 }, setAttributes: true, resizing: true },
+    ]);
+    expect(notes()?.[0]).toMatchObject({ position: { x: 50, y: 60 }, size: { width: 300, height: 200 }, text: '目的' });
+    // Nodes are untouched by changes to notes.
+    expect(current().nodes).toEqual(flow.nodes);
+    useDoc.getState().deleteSelected();
+    expect(notes()).toBeUndefined();
+    undo();
+    expect(notes()?.[0]?.text).toBe('目的');
+    undo();
+    undo();
+    expect(notes()?.[0]?.text).toBe('');
+  });
+
+  it('loads notes from a flow and writes them back unchanged', () => {
+    const noted: Flow = {
+      ...flow,
+      notes: [{ id: 'why', position: { x: 0, y: -150 }, size: { width: 200, height: 90 }, text: '- a', color: 'pink' }],
+    };
+    useDoc.getState().load(noted);
+    expect(notes()).toEqual(noted.notes);
+    expect(sameDoc(useDoc.getState(), { ...useDoc.getState(), notes: [...useDoc.getState().notes] })).toBe(true);
+  });
+});

@@ -12,7 +12,13 @@ import {
   type BraidNode,
   type FlowMeta,
   type NodeData,
+  type NoteData,
+  type NoteNode,
+  isNoteId,
+  toNoteNode,
+  NOTE_PREFIX,
 } from './convert';
+import type { NoteColor } from '../../shared/flow/schema';
 
 /**
  * The flow being edited: meta, nodes and edges in React Flow's shapes. Undo/redo (zundo)
@@ -23,6 +29,8 @@ export interface DocState {
   meta: FlowMeta;
   nodes: BraidNode[];
   edges: BraidEdge[];
+  /** Sticky notes, as React Flow nodes (`note:<id>`); the canvas draws them behind the nodes. */
+  notes: NoteNode[];
   /** Replace everything (open a flow); clears history. */
   load(flow: Flow): void;
   setMeta(patch: Partial<FlowMeta>): void;
@@ -38,17 +46,44 @@ export interface DocState {
   deleteSelected(): void;
   setPositions(positions: Record<string, XYPosition>): void;
   selectOnly(ids: string[]): void;
+  /** Add a sticky note at a position (flow coordinates); it becomes the selection. Returns its id. */
+  addNote(position: XYPosition, color?: NoteColor): string;
+  /** `coalesce`: consecutive edits with the same key within 1 s are one undo step (typing). */
+  updateNote(id: string, patch: Partial<NoteData>, coalesce?: string): void;
+  deleteNote(id: string): void;
 }
 
 let lastCoalesce: { key: string | undefined; at: number } = { key: undefined, at: 0 };
 
-type Tracked = Pick<DocState, 'meta' | 'nodes' | 'edges'>;
+type Tracked = Pick<DocState, 'meta' | 'nodes' | 'edges' | 'notes'>;
 
 const emptyMeta: FlowMeta = { id: 'untitled', name: 'Untitled', inputs: [], outputs: [] };
+
+/** Same notes, selection aside? */
+export function sameNotes(a: NoteNode[], b: NoteNode[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x === y) continue;
+    if (
+      x.id !== y.id ||
+      x.data !== y.data ||
+      x.position.x !== y.position.x ||
+      x.position.y !== y.position.y ||
+      x.width !== y.width ||
+      x.height !== y.height
+    )
+      return false;
+  }
+  return true;
+}
 
 /** Same authored content? O(n) reference checks, no allocation (runs on every set). */
 export function sameDoc(a: Tracked, b: Tracked): boolean {
   if (a.meta !== b.meta || a.nodes.length !== b.nodes.length || a.edges.length !== b.edges.length) return false;
+  if (!sameNotes(a.notes, b.notes)) return false;
   for (let i = 0; i < a.nodes.length; i++) {
     const x = a.nodes[i];
     const y = b.nodes[i];
@@ -77,15 +112,28 @@ export const useDoc = create<DocState>()(
       meta: emptyMeta,
       nodes: [],
       edges: [],
+      notes: [],
       load(flow) {
-        set({ meta: metaOf(flow), nodes: flow.nodes.map(toRfNode), edges: (flow.edges ?? []).map(toRfEdge) });
+        set({
+          meta: metaOf(flow),
+          nodes: flow.nodes.map(toRfNode),
+          edges: (flow.edges ?? []).map(toRfEdge),
+          notes: (flow.notes ?? []).map(toNoteNode),
+        });
         useDoc.temporal.getState().clear();
       },
       setMeta(patch) {
         set({ meta: { ...get().meta, ...patch } });
       },
       onNodesChange(changes) {
-        set({ nodes: applyNodeChanges(changes, get().nodes) });
+        // Notes and nodes share the canvas: each change goes to its own list.
+        const forNotes = changes.filter((c) => isNoteId('id' in c ? c.id : c.item.id));
+        if (forNotes.length === 0) return set({ nodes: applyNodeChanges(changes, get().nodes) });
+        const forNodes = changes.filter((c) => !isNoteId('id' in c ? c.id : c.item.id));
+        set({
+          ...(forNodes.length ? { nodes: applyNodeChanges(forNodes, get().nodes) } : {}),
+          notes: applyNodeChanges(forNotes as unknown as NodeChange<NoteNode>[], get().notes),
+        });
       },
       onEdgesChange(changes) {
         set({ edges: applyEdgeChanges(changes, get().edges) });
@@ -161,6 +209,7 @@ export const useDoc = create<DocState>()(
             .map((n) => n.id),
         );
         set({
+          notes: get().notes.some((n) => n.selected) ? get().notes.filter((n) => !n.selected) : get().notes,
           nodes: get().nodes.filter((n) => !gone.has(n.id)),
           edges: get().edges.filter((e) => !e.selected && !gone.has(e.source) && !gone.has(e.target)),
         });
@@ -173,11 +222,36 @@ export const useDoc = create<DocState>()(
         set({
           nodes: get().nodes.map((n) => (!!n.selected === want.has(n.id) ? n : { ...n, selected: want.has(n.id) })),
           edges: get().edges.map((e) => (e.selected ? { ...e, selected: false } : e)),
+          notes: get().notes.map((n) => (!!n.selected === want.has(n.id) ? n : { ...n, selected: want.has(n.id) })),
         });
+      },
+      addNote(position, color = 'yellow') {
+        const taken = new Set(get().notes.map((n) => n.id.slice(NOTE_PREFIX.length)));
+        const id = uniqueId('note-1', taken);
+        const note = toNoteNode({ id, position, size: { width: 240, height: 140 }, text: '', color });
+        note.selected = true;
+        set({
+          nodes: get().nodes.map((n) => (n.selected ? { ...n, selected: false } : n)),
+          notes: [...get().notes.map((n) => (n.selected ? { ...n, selected: false } : n)), note],
+        });
+        return note.id;
+      },
+      updateNote(id, patch, coalesce) {
+        const now = Date.now();
+        const merge = coalesce !== undefined && coalesce === lastCoalesce.key && now - lastCoalesce.at < 1000;
+        lastCoalesce = { key: coalesce, at: now };
+        const t = useDoc.temporal.getState();
+        const tracking = t.isTracking;
+        if (merge && tracking) t.pause();
+        set({ notes: get().notes.map((n) => (n.id === id ? { ...n, data: { ...n.data, ...patch } } : n)) });
+        if (merge && tracking) useDoc.temporal.getState().resume();
+      },
+      deleteNote(id) {
+        set({ notes: get().notes.filter((n) => n.id !== id) });
       },
     }),
     {
-      partialize: (s): Tracked => ({ meta: s.meta, nodes: s.nodes, edges: s.edges }),
+      partialize: (s): Tracked => ({ meta: s.meta, nodes: s.nodes, edges: s.edges, notes: s.notes }),
       equality: sameDoc,
       limit: 200,
     },
@@ -189,7 +263,7 @@ let dragSnapshot: Tracked | null = null;
 export function beginDrag(): void {
   if (dragSnapshot) return;
   const s = useDoc.getState();
-  dragSnapshot = { meta: s.meta, nodes: s.nodes, edges: s.edges };
+  dragSnapshot = { meta: s.meta, nodes: s.nodes, edges: s.edges, notes: s.notes };
   useDoc.temporal.getState().pause();
 }
 export function endDrag(): void {

@@ -2,7 +2,7 @@ import { create } from 'zustand';
 import type { Flow } from '../../shared/flow/schema';
 
 export type Theme = 'light' | 'dark';
-export type BottomTab = 'problems' | 'run' | 'history';
+export type BottomTab = 'problems' | 'run' | 'chat' | 'history';
 
 export interface Toast {
   id: number;

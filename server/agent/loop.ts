@@ -12,7 +12,7 @@ import { AIMessage, HumanMessage, SystemMessage, ToolMessage, type BaseMessage }
 import type { AgentConfig } from '../../shared/nodes/agent';
 import { AGENT_MESSAGES_PORT } from '../../shared/nodes/agent';
 import { renderTemplate, stringifyValue } from '../../shared/template';
-import type { TokenUsage } from '../../shared';
+import type { SpanMessage, TokenUsage } from '../../shared';
 import {
   baseUrlEnv,
   createChatModel,
@@ -24,6 +24,7 @@ import {
 import { costOf } from '../llm/prices';
 import { checkSchema, parseJsonReply } from '../llm/json-output';
 import { parseHistory } from '../runtime/executors/prompt';
+import { contentText } from '../runtime/executors/prompt-stream';
 import { NodeError, type NodeContext, type NodeResult } from '../runtime/types';
 import { argumentProblems, capResult, resolveTools, toolSpecs, type ToolOutcome } from './tools';
 import { modelTurn, type ChatRunnable, type ToolCallRequest, type Turn } from './model';
@@ -121,6 +122,25 @@ function timedSignal(parent: AbortSignal, ms: number): { signal: AbortSignal; di
   };
 }
 
+/** A LangChain message as a span records it (tool calls and tool results included). */
+export function spanMessage(m: BaseMessage): SpanMessage {
+  const type = m.getType();
+  const content = contentText(m.content);
+  if (type === 'system') return { role: 'system', content };
+  if (type === 'human') return { role: 'user', content };
+  if (ToolMessage.isInstance(m)) {
+    return { role: 'tool', content, ...(m.name ? { name: m.name } : {}), toolCallId: m.tool_call_id };
+  }
+  const calls = AIMessage.isInstance(m) ? (m.tool_calls ?? []) : [];
+  return {
+    role: 'assistant',
+    content,
+    ...(calls.length
+      ? { toolCalls: calls.map((c) => ({ ...(c.id ? { id: c.id } : {}), name: c.name, arguments: c.args })) }
+      : {}),
+  };
+}
+
 export async function runAgent(ctx: NodeContext<AgentConfig>, opts: AgentOptions = {}): Promise<NodeResult> {
   const { config } = ctx;
   const started = performance.now();
@@ -169,6 +189,9 @@ export async function runAgent(ctx: NodeContext<AgentConfig>, opts: AgentOptions
 
   const call = async (model: ChatRunnable, iteration: number, final: boolean): Promise<Turn> => {
     ctx.emitProgress({ kind: 'model_call', iteration, ...(final ? { final: true } : {}) });
+    // What this call sends: the conversation so far (converted only if the span is made).
+    const sent = messages.length;
+    ctx.recordMessages(() => messages.slice(0, sent).map(spanMessage));
     const t0 = performance.now();
     // The time budget cuts a model call in flight (its HTTP request is aborted). The last
     // call at a limit is not cut: it is the one that still answers (the node's timeout bounds it).

@@ -78,7 +78,7 @@ function toEntry(r: RequestLogsTable, withBodies: boolean): RequestLogEntry {
 }
 
 const BATCH_MAX = 200;
-/** Traces above this many characters are stored without span inputs/outputs. */
+/** Traces above this many characters are stored without span inputs/outputs and messages. */
 export const MAX_TRACE_CHARS = 512 * 1024;
 
 function traceJson(trace: Trace): string {
@@ -87,7 +87,11 @@ function traceJson(trace: Trace): string {
   return JSON.stringify({
     ...trace,
     truncated: true,
-    spans: trace.spans.map((sp) => ({ ...sp, inputs: {}, outputs: {} })),
+    spans: trace.spans.map(({ messages: _sent, messagesOmitted: _omitted, ...sp }) => ({
+      ...sp,
+      inputs: {},
+      outputs: {},
+    })),
   });
 }
 

@@ -2,7 +2,8 @@
  * Per-node context: what an executor sees (NodeContext) and what the trace records about
  * it (SpanRecord, turned into a Span when the node settles).
  */
-import type { Flow, FlowNode, RunEvent, Span, SpanError, SpanStatus, TokenUsage } from '../../shared';
+import type { Flow, FlowNode, RunEvent, Span, SpanError, SpanMessage, SpanStatus, TokenUsage } from '../../shared';
+import { boundMessages } from './span-messages';
 import type { NodeContext, ReaskFeedback, RunServices } from './types';
 
 /** Float epoch milliseconds (sub-millisecond durations matter for cheap nodes). */
@@ -30,6 +31,8 @@ export class SpanRecord {
   error?: SpanError;
   skipReason?: string;
   meta?: Record<string, unknown>;
+  /** The messages of the node's last model call, read (and bounded) once, when the span is made. */
+  messages?: () => readonly SpanMessage[];
 
   constructor(nodeId: string, nodeType: string) {
     this.nodeId = nodeId;
@@ -77,6 +80,11 @@ export class SpanRecord {
     if (this.error !== undefined) span.error = this.error;
     if (this.skipReason !== undefined) span.skipReason = this.skipReason;
     if (this.meta !== undefined) span.meta = this.meta;
+    if (this.messages !== undefined) {
+      const { messages, omitted } = boundMessages(this.messages());
+      span.messages = messages;
+      if (omitted > 0) span.messagesOmitted = omitted;
+    }
     return span;
   }
 }
@@ -169,6 +177,9 @@ export function createNodeContext(init: NodeContextInit): NodeContext {
     },
     setMeta(meta: Record<string, unknown>): void {
       span.setMeta(meta);
+    },
+    recordMessages(messages: () => readonly SpanMessage[]): void {
+      span.messages = messages;
     },
   };
   if (init.feedback) ctx.feedback = init.feedback;

@@ -2,7 +2,17 @@
  * Contracts between the scheduler and the executors. The scheduler knows nothing of
  * node types; an executor knows nothing of other nodes.
  */
-import type { Flow, FlowNode, NodeTypeId, NodeConfig, RunEvent, SpanError, TokenUsage, Trace } from '../../shared';
+import type {
+  Flow,
+  FlowNode,
+  NodeTypeId,
+  NodeConfig,
+  RunEvent,
+  SpanError,
+  TokenUsage,
+  Trace,
+  SpanMessage,
+} from '../../shared';
 import type { Config } from '../config';
 import { capText } from '../../shared/limits';
 import type { McpTools } from '../mcp/types';
@@ -120,6 +130,11 @@ export interface NodeContext<C = unknown> {
   recordUsage(model: string, usage: TokenUsage, cost: number | null): void;
   /** Attach node-specific facts to the span (merged). */
   setMeta(meta: Record<string, unknown>): void;
+  /**
+   * The messages a model call sends (call it before each call; the last one wins). A
+   * function, read once when the span is made: recording costs nothing per call.
+   */
+  recordMessages(messages: () => readonly SpanMessage[]): void;
   /**
    * Run another flow as a child run of this node: same scheduler and executors, the
    * tree's one abort signal, concurrency budget and node-execution budget; its events go

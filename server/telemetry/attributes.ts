@@ -21,7 +21,7 @@ import {
   GEN_AI_OPERATION_NAME_VALUE_INVOKE_WORKFLOW,
   GEN_AI_OPERATION_NAME_VALUE_RETRIEVAL,
 } from '@opentelemetry/semantic-conventions/incubating';
-import type { RunParent, Span, Trace } from '../../shared';
+import type { RunParent, Span, SpanMessage, Trace } from '../../shared';
 import { boundedJson, boundedText } from './content';
 
 /** Longest error message or skip reason sent (characters). */
@@ -127,6 +127,10 @@ export function nodeEndAttributes(span: Span, opts: ContentOptions): Attributes 
   content(a, 'output', span.outputs, opts);
   const meta = boundedJson(span.meta, opts.maxContentChars, opts.secrets);
   if (meta !== undefined) a['braid.node.meta'] = meta;
+  if (span.messages?.length) {
+    const sent = boundedJson(genAiMessages(span.messages), opts.maxContentChars, opts.secrets);
+    if (sent !== undefined) a['gen_ai.input.messages'] = sent;
+  }
   return a;
 }
 
@@ -162,6 +166,18 @@ function modelAttributes(span: Span): Attributes {
   if (typeof meta.finishReason === 'string') a[ATTR_GEN_AI_RESPONSE_FINISH_REASONS] = [meta.finishReason];
   if (meta.usageEstimated === true) a['braid.usage.estimated'] = true;
   return a;
+}
+
+/** The messages a model call sent, in the OpenTelemetry GenAI shape (`role` + `parts`). */
+function genAiMessages(messages: SpanMessage[]): unknown[] {
+  return messages.map((m) => {
+    const parts: unknown[] = [];
+    if (m.role === 'tool') parts.push({ type: 'tool_call_response', id: m.toolCallId, response: m.content });
+    else if (m.content) parts.push({ type: 'text', content: m.content });
+    for (const c of m.toolCalls ?? [])
+      parts.push({ type: 'tool_call', id: c.id, name: c.name, arguments: c.arguments });
+    return { role: m.role, parts };
+  });
 }
 
 function content(a: Attributes, key: 'input' | 'output', value: unknown, opts: ContentOptions): void {

@@ -83,6 +83,15 @@ describe('OpenTelemetry export from the app', () => {
     expect(prompt.startMs).toBeGreaterThanOrEqual(run.startMs);
     expect(prompt.endMs).toBeLessThanOrEqual(run.endMs);
     expect(String(prompt.attributes['input.value'])).toContain('東京の天気は?');
+    // the messages the model was sent, in the GenAI shape
+    const sent = JSON.parse(String(prompt.attributes['gen_ai.input.messages'])) as Array<{
+      role: string;
+      parts: unknown[];
+    }>;
+    expect(sent.at(-1)).toMatchObject({
+      role: 'user',
+      parts: [{ type: 'text', content: expect.stringContaining('東京の天気は?') }],
+    });
     expect(String(prompt.attributes['output.value'])).toContain('[redacted]');
 
     // the backend's credentials go in the request headers, and nowhere in the spans

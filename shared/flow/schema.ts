@@ -74,6 +74,38 @@ export const flowEdgeSchema = z
   .strict();
 export type FlowEdge = z.output<typeof flowEdgeSchema>;
 
+/** Colours a sticky note may have (the canvas maps each to a light and a dark shade). */
+export const NOTE_COLORS = ['yellow', 'blue', 'green', 'pink', 'purple', 'gray'] as const;
+export type NoteColor = (typeof NOTE_COLORS)[number];
+
+export const noteSizeSchema = z
+  .object({
+    width: z.number().finite().min(60).max(4000),
+    height: z.number().finite().min(40).max(4000),
+  })
+  .strict();
+
+/** A sticky note on the canvas: text that explains the flow; it takes no part in runs. */
+export const flowNoteSchema = z
+  .object({
+    id: safeId,
+    position: positionSchema,
+    size: noteSizeSchema,
+    /** Plain text; lines starting with `# `, `- ` and `**bold**` are shown as such. */
+    text: z.string().max(20_000),
+    color: z.enum(NOTE_COLORS).default('yellow'),
+  })
+  .strict();
+export type FlowNote = z.output<typeof flowNoteSchema>;
+
+export const flowNotesSchema = z.array(flowNoteSchema).superRefine((notes, ctx) => {
+  const seen = new Set<string>();
+  notes.forEach((n, i) => {
+    if (seen.has(n.id)) ctx.addIssue({ code: 'custom', path: [i, 'id'], message: `duplicate note id "${n.id}"` });
+    seen.add(n.id);
+  });
+});
+
 export const flowSchema = z
   .object({
     schemaVersion: z.literal(CURRENT_SCHEMA_VERSION),
@@ -85,6 +117,8 @@ export const flowSchema = z
     outputs: z.array(flowIOSchema).default([]),
     nodes: z.array(flowNodeSchema),
     edges: z.array(flowEdgeSchema).default([]),
+    /** Sticky notes (optional: flows without notes omit the key). */
+    notes: flowNotesSchema.optional(),
   })
   .strict();
 

@@ -16,7 +16,9 @@ import {
   flowEdgeSchema,
   flowIOSchema,
   flowNodeSchema,
+  flowNoteSchema,
   flowSchema,
+  noteSizeSchema,
   positionSchema,
   retrySchema,
   type Flow,
@@ -55,6 +57,10 @@ const FLOW_SPEC = fields(flowSchema, {
   outputs: { kind: 'list', of: ioSpec },
   nodes: { kind: 'list', of: nodeSpec },
   edges: { kind: 'list', of: fields(flowEdgeSchema) },
+  notes: {
+    kind: 'list',
+    of: fields(flowNoteSchema, { position: fields(positionSchema), size: fields(noteSizeSchema) }),
+  },
 });
 
 /** The flow's file text: stable key order, 2-space indent, trailing newline. */

@@ -140,6 +140,12 @@ export const agentNode = defineNodeType({
   flowRefs: (config) =>
     config.tools.flatMap((t, i) => (t.kind === 'flow' ? [{ flow: t.flow, path: ['tools', i, 'flow'] }] : [])),
   editors: { instructions: 'mustache', prompt: 'mustache', jsonSchema: 'json' },
+  preview: (config) =>
+    [
+      config.instructions.trim(),
+      config.prompt.trim(),
+      `tools: ${config.tools.map((t) => (t.kind === 'flow' ? (t.name ?? t.flow) : t.server)).join(', ') || 'none'}`,
+    ].join('\n'),
   example: {
     model: 'openai:gpt-4o-mini',
     instructions: 'Answer support questions. Search the knowledge base before answering.',

@@ -76,6 +76,11 @@ export interface NodeTypeDefinition<S extends z.ZodType = z.ZodType> {
   defaultTimeoutMs?: number;
   /** Checks of the config that need the port context (e.g. the referenced flow exists). */
   check?: (config: z.output<S>, ctx: PortContext) => NodeConfigProblem[];
+  /**
+   * A few lines that tell this node apart on the canvas (a prompt's templates, an
+   * expression, a URL): plain text; the canvas shows the first lines.
+   */
+  preview?: (config: z.output<S>) => string;
   /** Example config shown in docs and used by the palette when a node is created. */
   example?: z.input<S>;
 }

@@ -37,6 +37,7 @@ export const conditionNode = defineNodeType({
       : [{ name: config.otherwise, type: 'any' as const }]),
   ],
   editors: { 'branches.when': 'jsonata' },
+  preview: (config) => [...config.branches.map((b) => `${b.name}: ${b.when}`), `else: ${config.otherwise}`].join('\n'),
   example: { branches: [{ name: 'billing', when: "$contains($lowercase($), 'invoice')" }], otherwise: 'otherwise' },
 });
 
@@ -73,5 +74,6 @@ export const transformNode = defineNodeType({
   },
   outputs: (config): PortSpec[] => [{ name: 'result', type: config.mode === 'template' ? 'string' : 'json' }],
   editors: { template: 'mustache', expression: 'jsonata' },
+  preview: (config) => (config.mode === 'template' ? config.template : config.expression),
   example: { mode: 'template', template: 'Q: {{question}}' },
 });

@@ -83,6 +83,8 @@ export const promptNode = defineNodeType({
     return out;
   },
   editors: { 'messages.content': 'mustache', jsonSchema: 'json' },
+  preview: (config) =>
+    config.messages.map((m) => (m.role === 'history' ? `[${m.variable}]` : m.content.trim())).join('\n'),
   example: {
     model: 'openai:gpt-4o-mini',
     messages: [

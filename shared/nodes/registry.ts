@@ -74,3 +74,25 @@ export function nodePorts(type: string, config: unknown, ctx: PortContext): Reso
   if (!parsed.success) return { inputs: [], outputs: [] };
   return { inputs: def.inputs(parsed.data, ctx), outputs: def.outputs(parsed.data, ctx) };
 }
+
+/**
+ * What a canvas node shows besides its title: the model it calls and a few lines of its
+ * templates, expression or target. Read from the raw config, so a half-edited node still
+ * shows what is there; empty when the config cannot be read.
+ */
+export function nodePreview(type: string, config: unknown): { model?: string; text?: string } {
+  const def = getNodeType(type);
+  if (!def) return {};
+  const raw = (config ?? {}) as Record<string, unknown>;
+  const model = typeof raw.model === 'string' && raw.model ? raw.model : undefined;
+  const parsed = def.preview ? def.config.safeParse(raw) : undefined;
+  let text: string | undefined;
+  if (parsed?.success) {
+    try {
+      text = def.preview!(parsed.data).trim() || undefined;
+    } catch {
+      text = undefined;
+    }
+  }
+  return { ...(model ? { model } : {}), ...(text ? { text } : {}) };
+}

@@ -21,5 +21,7 @@ export const retrievalNode = defineNodeType({
   config: retrievalConfig,
   inputs: () => [{ name: 'query', type: 'string', required: true }],
   outputs: () => [{ name: 'documents', type: 'documents' }],
+  preview: (config) =>
+    `${config.knowledgeBase} · ${config.mode === 'bm25' ? 'BM25' : config.mode} · top ${config.topK}${config.minScore !== undefined ? ` · score ≥ ${config.minScore}` : ''}`,
   example: { knowledgeBase: 'braid-docs', mode: 'hybrid', topK: 4 },
 });

@@ -89,5 +89,6 @@ export const toolNode = defineNodeType({
         ],
   editors: { code: 'javascript', body: 'mustache' },
   templates: ['url', 'headers'],
+  preview: (config) => (config.kind === 'http' ? `${config.method} ${config.url}` : config.code.trim()),
   example: { kind: 'http', method: 'GET', url: 'https://api.example.com/search?q={{query}}' },
 });

@@ -62,6 +62,28 @@ export const validatorConfig = z
   .strict();
 export type ValidatorConfig = z.output<typeof validatorConfig>;
 
+/** One rule in a few words (the canvas preview). */
+function ruleLabel(rule: ValidatorRule): string {
+  switch (rule.kind) {
+    case 'json_schema':
+      return 'JSON schema';
+    case 'regex':
+      return `/${rule.pattern}/`;
+    case 'contains':
+      return `contains "${rule.value}"`;
+    case 'not_contains':
+      return `not "${rule.value}"`;
+    case 'length':
+      return `length ${rule.min ?? 0}–${rule.max ?? '∞'}`;
+    case 'enum':
+      return `one of ${rule.values.length}`;
+    case 'pii':
+      return 'no PII';
+    case 'prompt_injection':
+      return 'no prompt injection';
+  }
+}
+
 export const validatorNode = defineNodeType({
   type: 'validator',
   title: 'Validator',
@@ -76,5 +98,6 @@ export const validatorNode = defineNodeType({
     return out;
   },
   editors: { 'rules.schema': 'json' },
+  preview: (config) => `${config.rules.map(ruleLabel).join(', ')}\non fail: ${config.onFail}`,
   example: { rules: [{ kind: 'length', max: 500 }], onFail: 'error' },
 });

@@ -16,6 +16,23 @@ export interface SpanError {
 
 export type SpanStatus = 'succeeded' | 'failed' | 'skipped' | 'cancelled';
 
+/**
+ * One message a model node sent to its model: rendered templates, inserted history,
+ * re-ask turns, and (agents) the model's tool calls and the tools' results. Secrets are
+ * redacted and sizes capped like the rest of the trace (`MAX_SPAN_MESSAGE_CHARS` per
+ * message, `MAX_SPAN_MESSAGES_CHARS` per span).
+ */
+export interface SpanMessage {
+  role: 'system' | 'user' | 'assistant' | 'tool';
+  content: string;
+  /** The tool's name (tool messages). */
+  name?: string;
+  /** The call a tool message answers. */
+  toolCallId?: string;
+  /** The tool calls an assistant turn made. */
+  toolCalls?: Array<{ id?: string; name: string; arguments: unknown }>;
+}
+
 /** One node's part of a run. */
 export interface Span {
   nodeId: string;
@@ -37,6 +54,10 @@ export interface Span {
   skipReason?: string;
   /** Node-specific facts (retrieved chunk ids, HTTP status, re-ask messages…). */
   meta?: Record<string, unknown>;
+  /** Model nodes (prompt, agent): the messages of the last model call, as sent. */
+  messages?: SpanMessage[];
+  /** Messages left out of `messages` to stay within `MAX_SPAN_MESSAGES_CHARS` (the oldest after the first). */
+  messagesOmitted?: number;
 }
 
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';

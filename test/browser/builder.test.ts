@@ -22,13 +22,13 @@ describe.skipIf(!hasChromium)('builder: from an empty flow to a saved, running f
     await page.getByLabel('Flow name').fill('Story flow');
     await page.getByTestId('dialog-ok').click();
     await page.waitForURL(/#\/flows\/story-flow$/);
-    await page.locator('.canvas-empty').waitFor();
+    // A new blank flow starts with its Inputs and Outputs nodes, as the dialog says.
+    await page.locator('[data-testid="node-outputs"]').waitFor();
+    expect((await nodeIds(page)).sort()).toEqual(['inputs', 'outputs']);
     await screenshot(page, 'story1-empty-flow');
 
-    await dragFromPalette(page, 'input', 120, 200);
-    await dragFromPalette(page, 'prompt', 390, 200);
-    await dragFromPalette(page, 'output', 660, 200);
-    await page.locator('[data-testid="node-outputs"]').waitFor();
+    await dragFromPalette(page, 'prompt', 390, 120);
+    await page.locator('[data-testid="node-prompt"]').waitFor();
     expect((await nodeIds(page)).sort()).toEqual(['inputs', 'outputs', 'prompt']);
 
     await connect(page, ['inputs', 'question'], ['prompt', 'question']);

@@ -30,11 +30,11 @@ describe.skipIf(!hasChromium)('work in progress and version history', () => {
     await page.getByLabel('Flow name').fill('Half flow');
     await page.getByTestId('dialog-ok').click();
     await page.waitForURL(/#\/flows\/half-flow$/);
-    await page.locator('.canvas-empty').waitFor();
-    await dragFromPalette(page, 'input', 120, 200);
-    await dragFromPalette(page, 'prompt', 390, 200);
-    await dragFromPalette(page, 'output', 660, 200);
+    // A new blank flow starts with its Inputs and Outputs nodes, as the dialog says.
     await page.locator('[data-testid="node-outputs"]').waitFor();
+    expect((await nodeIds(page)).sort()).toEqual(['inputs', 'outputs']);
+    await dragFromPalette(page, 'prompt', 390, 120);
+    await page.locator('[data-testid="node-prompt"]').waitFor();
     // Only the prompt's output is wired: its `question` input is connected to nothing.
     await connect(page, ['prompt', 'text'], ['outputs', 'answer']);
     await expect.poll(() => edgeCount(page)).toBe(1);

@@ -2,7 +2,7 @@
  * Build a NodeContext for calling one executor directly in a test, recording what the
  * executor reports (tokens, usage, meta). The flow around the node is a real, minimal flow.
  */
-import type { Flow, FlowNode, TokenUsage } from '../../shared';
+import type { Flow, FlowNode, SpanMessage, TokenUsage } from '../../shared';
 import type { Config } from '../../server/config';
 import { loadConfig } from '../../server/config';
 import type { NodeContext, ReaskFeedback } from '../../server/runtime/types';
@@ -12,6 +12,8 @@ export interface RecordedContext<C> extends NodeContext<C> {
   progress: Array<Record<string, unknown>>;
   usage: Array<{ model: string; usage: TokenUsage; cost: number | null }>;
   meta: Record<string, unknown>;
+  /** The messages the executor said its last model call sent (read as a span would). */
+  sentMessages(): readonly SpanMessage[] | undefined;
 }
 
 export function executorContext<C>(
@@ -39,6 +41,7 @@ export function executorContext<C>(
   const progress: Array<Record<string, unknown>> = [];
   const usage: RecordedContext<C>['usage'] = [];
   const meta: Record<string, unknown> = {};
+  let messages: (() => readonly SpanMessage[]) | undefined;
   return {
     runId: 'run-test',
     flow,
@@ -53,6 +56,10 @@ export function executorContext<C>(
     emitProgress: (p) => progress.push(p),
     recordUsage: (model, u, cost) => usage.push({ model, usage: u, cost }),
     setMeta: (m) => Object.assign(meta, m),
+    recordMessages: (m) => {
+      messages = m;
+    },
+    sentMessages: () => messages?.(),
     tokens,
     progress,
     usage,

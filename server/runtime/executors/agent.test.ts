@@ -134,6 +134,22 @@ describe('agent executor against the scripted fake model', () => {
       'answer',
     ]);
     expect(ctx.progress[1]).toMatchObject({ iteration: 1, toolCalls: 1, durationMs: expect.any(Number) });
+    // the span keeps what the last call sent: system, user, the tool call and the tool's result
+    expect(ctx.sentMessages()).toEqual([
+      { role: 'system', content: 'サポート担当として答えてください。' },
+      { role: 'user', content: '返品できますか？' },
+      {
+        role: 'assistant',
+        content: '',
+        toolCalls: [{ id: 'call_1', name: 'kb-search', arguments: { query: '返品' } }],
+      },
+      {
+        role: 'tool',
+        name: 'kb-search',
+        toolCallId: 'call_1',
+        content: JSON.stringify({ answer: '記事: 「返品」の返品期限は30日です' }),
+      },
+    ]);
   });
 
   it('streams several iterations with parallel calls, tokens and steps live', async () => {

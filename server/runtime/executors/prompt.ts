@@ -164,6 +164,7 @@ export function createPromptExecutor(opts: PromptExecutorOptions = {}): Executor
       baseUrlEnv: baseUrlEnv(provider),
     };
     const messages = toLangChain(turns);
+    ctx.recordMessages(() => turns);
     const reasoning = isOpenAIReasoningModel(config.model);
     const stop = config.stop && config.stop.length > 0 && !reasoning ? config.stop : undefined;
     const jsonMode = useOpenAIJsonMode(config, turns, ctx.services.config.providers.openai.baseUrl);
