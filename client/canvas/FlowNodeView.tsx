@@ -12,6 +12,7 @@ import { useFlowIndex } from '../store/flowIndex';
 import type { Span } from '../../shared/runtime/events';
 import { Icon } from '../ui/Icon';
 import { acceptsConnection, useConnecting } from './connecting';
+import { showNodeChanges } from './ChangesPanel';
 
 const NO_IO: { inputs: FlowIO[]; outputs: FlowIO[] } = { inputs: [], outputs: [] };
 const STATUS_LABEL: Record<string, string> = {
@@ -139,7 +140,22 @@ export const FlowNodeView = memo(function FlowNodeView({ id, data, selected }: N
           {progress}
         </div>
       ) : null}
-      {showDiff && diffKind ? <div className={`bnode-diff diff-${diffKind}`}>{diffKind}</div> : null}
+      {showDiff && diffKind ? (
+        <div className={`bnode-diff diff-${diffKind}`}>
+          {diffKind === 'changed' ? (
+            <button
+              className="bnode-diff-button nodrag"
+              title="Show what changed in this node"
+              data-testid={`node-changes-${id}`}
+              onClick={() => showNodeChanges(id)}
+            >
+              changed
+            </button>
+          ) : (
+            diffKind
+          )}
+        </div>
+      ) : null}
       <div className="bnode-ports">
         <div className="bnode-col">
           {ports.inputs.map((p) => (

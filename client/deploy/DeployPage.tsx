@@ -7,7 +7,7 @@ import { useUi } from '../store/uiStore';
 import { Modal } from '../ui/Modal';
 import { deployApi } from './api';
 import { ChatPlayground } from './ChatPlayground';
-import { CopyBlock } from './CopyBlock';
+import { DeployResultModal } from './DeployResultModal';
 import { LogsTab } from './LogsTab';
 import { MonitorTab } from './MonitorTab';
 import { OverviewTab } from './OverviewTab';
@@ -202,29 +202,19 @@ export default function DeployPage() {
           </label>
           <p className="muted small">
             A deploy stores an immutable snapshot of the flow as the next version and makes it live. Earlier versions
-            stay available for rollback.
+            stay available for rollback. When nothing changed since the live version, nothing is deployed.
           </p>
         </Modal>
       )}
       {result && (
-        <Modal
-          title={`Deployed ${result.slug} v${result.version}`}
+        <DeployResultModal
+          result={result}
+          onChanged={changed}
           onClose={() => {
             setResult(null);
             if (result.slug !== selected) navigate(`/deployments/${result.slug}`);
           }}
-        >
-          <p>Endpoint</p>
-          <CopyBlock code={result.url} />
-          {result.apiKey ? (
-            <>
-              <p>API key — shown once. Copy it now; only its hash is stored.</p>
-              <CopyBlock code={result.apiKey} testId="new-api-key" />
-            </>
-          ) : (
-            <p className="muted">Existing API keys keep working with the new version.</p>
-          )}
-        </Modal>
+        />
       )}
     </div>
   );
