@@ -27,7 +27,7 @@ export default function DeployPage() {
   const [detail, setDetail] = useState<DeploymentDetail | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [deploying, setDeploying] = useState<{ flowId: string; slug: string; note: string } | null>(null);
-  const [result, setResult] = useState<DeployResult | null>(null);
+  const [result, setResult] = useState<{ r: DeployResult; note: string } | null>(null);
   const [playFlow, setPlayFlow] = useState('');
   const toast = useUi((s) => s.toast);
 
@@ -71,7 +71,7 @@ export default function DeployPage() {
       });
       setDeploying(null);
       // The shell remounts the page on navigation, so navigate when the key has been seen.
-      setResult(r);
+      setResult({ r, note: deploying.note });
       reload();
       if (r.slug === selected) reloadDetail();
     } catch (e) {
@@ -208,11 +208,12 @@ export default function DeployPage() {
       )}
       {result && (
         <DeployResultModal
-          result={result}
+          result={result.r}
+          note={result.r.unchanged ? undefined : result.note}
           onChanged={changed}
           onClose={() => {
             setResult(null);
-            if (result.slug !== selected) navigate(`/deployments/${result.slug}`);
+            if (result.r.slug !== selected) navigate(`/deployments/${result.r.slug}`);
           }}
         />
       )}

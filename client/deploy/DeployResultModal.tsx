@@ -59,8 +59,11 @@ export function DeployResultModal({
   onClose,
   onChanged,
   footer,
+  note: sentNote,
 }: {
   result: DeployResult;
+  /** The note sent with the deploy (stored with the new version), if any. */
+  note?: string;
   onClose: () => void;
   /** After a rollback or a note: views that show the deployment refresh. */
   onChanged?: () => void;
@@ -68,8 +71,8 @@ export function DeployResultModal({
 }) {
   const toast = useUi((s) => s.toast);
   const [showDiff, setShowDiff] = useState(false);
-  const [note, setNote] = useState('');
-  const [savedNote, setSavedNote] = useState<string | null>(null);
+  const [note, setNote] = useState(sentNote ?? '');
+  const [savedNote, setSavedNote] = useState<string | null>(sentNote?.trim() || null);
   const [confirming, setConfirming] = useState(false);
   const [rolledBack, setRolledBack] = useState(false);
   const prev = result.previousVersion;
