@@ -302,8 +302,12 @@ export function Canvas({ onAddAt }: { onAddAt: (type: string, pos: { x: number; 
           </p>
         </div>
       ) : null}
-      {showDiff && diff ? <DiffLegend counts={diffCounts(diff)} /> : null}
-      <ChangesPanel />
+      {showDiff && diff ? (
+        <div className="diff-overlay">
+          <DiffLegend counts={diffCounts(diff)} />
+          <ChangesPanel />
+        </div>
+      ) : null}
       {refusal ? (
         <div className="refusal" role="alert" data-testid="connection-refused">
           <b>Connection refused.</b> {refusal}
