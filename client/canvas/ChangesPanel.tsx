@@ -1,6 +1,7 @@
 import { create } from 'zustand';
 import { summarizeFlowDiff } from '../../shared/flow/diff-text';
 import { useDerived } from '../store/derived';
+import { useDoc } from '../store/docStore';
 import { useUi } from '../store/uiStore';
 import { ChangeList } from '../ui/ChangeList';
 
@@ -40,7 +41,7 @@ export function ChangesPanel() {
           ×
         </button>
       </div>
-      <ChangeList diff={diff.detail} focus={focus} />
+      <ChangeList diff={diff.detail} focus={focus} onNode={(nodeId) => useDoc.getState().selectOnly([nodeId])} />
     </aside>
   );
 }

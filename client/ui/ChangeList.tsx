@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import type { FieldChange, FlowDiff, LineChange, NodeDiff, SnapshotDiff } from '../../shared/flow/diff';
-import { edgeKey } from '../../shared/flow/diff';
+import { edgeKey, wordDiff } from '../../shared/flow/diff';
 import { previewValue } from '../../shared/flow/diff-text';
 import './changes.css';
 
@@ -9,14 +9,56 @@ const SIGN = { added: '+', removed: '−', changed: '~', moved: '↔' } as const
 /** Unchanged lines shown around each change of a line diff; longer runs fold. */
 const CONTEXT = 2;
 
-/** A line diff: removed lines red, added green, long unchanged runs folded. */
+/**
+ * For each removed line replaced by a similar added line (the k-th of a run of removed
+ * lines with the k-th of the added run after it, when at least 40% of the text stayed),
+ * the word diff of the pair, by line index: the words that changed are marked in the lines.
+ */
+function wordPairs(lines: readonly LineChange[]): Map<number, LineChange[]> {
+  const out = new Map<number, LineChange[]>();
+  for (let i = 0; i < lines.length;) {
+    if (lines[i]?.op !== 'del') {
+      i++;
+      continue;
+    }
+    let d = i;
+    while (lines[d]?.op === 'del') d++;
+    let a = d;
+    while (lines[a]?.op === 'add') a++;
+    for (let k = 0; k < Math.min(d - i, a - d, 20); k++) {
+      const before = lines[i + k]?.text ?? '';
+      const after = lines[d + k]?.text ?? '';
+      const words = wordDiff(before, after);
+      const kept = words.filter((w) => w.op === 'same').reduce((n, w) => n + w.text.length, 0);
+      if (kept < 0.4 * Math.max(before.length, after.length)) continue;
+      out.set(i + k, words);
+      out.set(d + k, words);
+    }
+    i = a;
+  }
+  return out;
+}
+
+function LineText({ line, words }: { line: LineChange; words?: LineChange[] }) {
+  if (!words) return <>{line.text || '\u00a0'}</>;
+  return (
+    <>
+      {words
+        .filter((w) => w.op === 'same' || w.op === line.op)
+        .map((w, i) => (w.op === 'same' ? <span key={i}>{w.text}</span> : <mark key={i}>{w.text}</mark>))}
+    </>
+  );
+}
+
+/** A line diff: removed lines red, added green (changed words marked), long unchanged runs folded. */
 export function LineDiffView({ lines }: { lines: readonly LineChange[] }) {
   const [open, setOpen] = useState(false);
+  const pairs = wordPairs(lines);
   const near = lines.map((_, i) => lines.slice(Math.max(0, i - CONTEXT), i + CONTEXT + 1).some((l) => l.op !== 'same'));
-  const rows: Array<LineChange | { fold: number }> = [];
+  const rows: Array<(LineChange & { index: number }) | { fold: number }> = [];
   for (let i = 0; i < lines.length; i++) {
     if (open || near[i]) {
-      rows.push(lines[i] as LineChange);
+      rows.push({ ...(lines[i] as LineChange), index: i });
       continue;
     }
     let j = i;
@@ -37,7 +79,7 @@ export function LineDiffView({ lines }: { lines: readonly LineChange[] }) {
               {r.op === 'add' ? '+' : r.op === 'del' ? '−' : ' '}
             </span>
             <span className="sr-only">{r.op === 'add' ? 'added: ' : r.op === 'del' ? 'removed: ' : ''}</span>
-            {r.text || '\u00a0'}
+            <LineText line={r} words={pairs.get(r.index)} />
           </div>
         ),
       )}
@@ -89,7 +131,7 @@ function FieldRow({ c }: { c: FieldChange }) {
   );
 }
 
-function NodeBlock({ n, focused }: { n: NodeDiff; focused: boolean }) {
+function NodeBlock({ n, focused, onNode }: { n: NodeDiff; focused: boolean; onNode?: (id: string) => void }) {
   const ref = useRef<HTMLDivElement>(null);
   useEffect(() => {
     if (focused) ref.current?.scrollIntoView({ block: 'nearest' });
@@ -105,7 +147,13 @@ function NodeBlock({ n, focused }: { n: NodeDiff; focused: boolean }) {
         <span className={`cl-tag cl-${n.kind}`}>
           {SIGN[n.kind]} {n.kind}
         </span>
-        <strong>{n.title || n.id}</strong>
+        {onNode && n.kind !== 'removed' ? (
+          <button className="cl-node-link" title="Select this node" onClick={() => onNode(n.id)}>
+            {n.title || n.id}
+          </button>
+        ) : (
+          <strong>{n.title || n.id}</strong>
+        )}
         {n.title && n.title !== n.id ? <span className="muted small">{n.id}</span> : null}
         <span className="muted small">{n.type}</span>
       </div>
@@ -121,7 +169,16 @@ function NodeBlock({ n, focused }: { n: NodeDiff; focused: boolean }) {
 }
 
 /** Every change of one flow: flow settings, nodes field by field, edges. Moves are counted, not listed. */
-export function FlowChanges({ diff, focus }: { diff: FlowDiff; focus?: string | null }) {
+export function FlowChanges({
+  diff,
+  focus,
+  onNode,
+}: {
+  diff: FlowDiff;
+  focus?: string | null;
+  /** Makes node names buttons (the canvas selects the node). */
+  onNode?: (id: string) => void;
+}) {
   const nodes = diff.nodes.filter((n) => n.kind !== 'moved');
   return (
     <>
@@ -139,7 +196,7 @@ export function FlowChanges({ diff, focus }: { diff: FlowDiff; focus?: string | 
         </div>
       ) : null}
       {nodes.map((n) => (
-        <NodeBlock key={n.id} n={n} focused={focus === n.id} />
+        <NodeBlock key={n.id} n={n} focused={focus === n.id} onNode={onNode} />
       ))}
       {diff.edges.length > 0 ? (
         <ul className="cl-edges">
@@ -169,10 +226,12 @@ export function ChangeList({
   diff,
   snapshot,
   focus,
+  onNode,
 }: {
   diff?: FlowDiff;
   snapshot?: SnapshotDiff;
   focus?: string | null;
+  onNode?: (id: string) => void;
 }) {
   const main = snapshot?.flow ?? diff;
   const empty =
@@ -181,7 +240,7 @@ export function ChangeList({
   return (
     <div className="change-list" data-testid="change-list">
       {empty ? <p className="muted">No changes.</p> : null}
-      {main ? <FlowChanges diff={main} focus={focus ?? null} /> : null}
+      {main ? <FlowChanges diff={main} focus={focus ?? null} onNode={onNode} /> : null}
       {snapshot?.calledFlows.map((c) => (
         <div key={c.id} className="cl-called" data-testid={`change-flow-${c.id}`}>
           <div className="cl-node-head">

@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import type { Flow, FlowEdge, FlowNode } from './schema';
 import { applyFlowDiff, diffFlows, diffSnapshots, edgeKey, isEmptyDiff, sameValue, type FlowDiff } from './diff';
 import { diffReport, summarizeFlowDiff, summarizeSnapshotDiff } from './diff-text';
-import { lineDiff, linesToTexts } from './line-diff';
+import { lineDiff, linesToTexts, wordDiff } from './line-diff';
 
 const base: Flow = {
   schemaVersion: 1,
@@ -169,11 +169,37 @@ describe('lineDiff', () => {
     ]);
   });
 
+  it('diffs a changed line word by word (CJK character by character)', () => {
+    expect(wordDiff('Answer in at most three sentences.', 'Answer in one sentence.')).toEqual([
+      { op: 'same', text: 'Answer in ' },
+      { op: 'del', text: 'at most three sentences.' },
+      { op: 'add', text: 'one sentence.' },
+    ]);
+    expect(wordDiff('短く答える', '丁寧に答える')).toEqual([
+      { op: 'del', text: '短く' },
+      { op: 'add', text: '丁寧に' },
+      { op: 'same', text: '答える' },
+    ]);
+  });
+
   it('property: the diff holds both texts, and a text has no diff with itself', () => {
     const text = fc.array(fc.constantFrom('a', 'b', 'c', 'あ', ''), { maxLength: 12 }).map((l) => l.join('\n'));
     fc.assert(
       fc.property(text, text, (a, b) => {
         expect(linesToTexts(lineDiff(a, b))).toEqual([a, b]);
+        const words = wordDiff(a.replace(/\n/g, ' '), b.replace(/\n/g, ' '));
+        expect(
+          words
+            .filter((w) => w.op !== 'add')
+            .map((w) => w.text)
+            .join(''),
+        ).toBe(a.replace(/\n/g, ' '));
+        expect(
+          words
+            .filter((w) => w.op !== 'del')
+            .map((w) => w.text)
+            .join(''),
+        ).toBe(b.replace(/\n/g, ' '));
         expect(lineDiff(a, a).every((l) => l.op === 'same')).toBe(true);
       }),
     );

@@ -15,7 +15,7 @@ import { lineDiff, type LineChange } from './line-diff';
 import { formatPath } from './problems';
 
 export type { LineChange } from './line-diff';
-export { lineDiff, linesToTexts } from './line-diff';
+export { lineDiff, linesToTexts, wordDiff } from './line-diff';
 
 export type PathSegment = string | number;
 
@@ -167,8 +167,11 @@ export function diffFlows(before: DiffableFlow, after: DiffableFlow): FlowDiff {
       nodes.push({ ...head(n), kind: 'added', changes: [], node: n });
       continue;
     }
+    if (o === n) continue;
     const { id: _a, ...restOld } = o;
     const { id: _b, ...restNew } = n;
+    // Fast path (most nodes did not change, and keep their key order): same JSON, no change.
+    if (JSON.stringify(restOld) === JSON.stringify(restNew)) continue;
     const changes = diffValues(restOld, restNew);
     if (changes.length === 0) continue;
     const layoutOnly = changes.every((c) => c.path[0] === 'position');

@@ -28,6 +28,40 @@ export function lineDiff(before: string, after: string): LineChange[] {
   return out;
 }
 
+/** Words, runs of spaces, and single CJK characters (CJK text has no spaces between words). */
+const TOKEN =
+  /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]|\s+|[^\s\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]+/gu;
+
+/**
+ * A word diff of two lines (one removed line and the line that replaced it): which words
+ * stayed, which were removed, which were added. Joining the `same`+`del` texts gives
+ * `before`, the `same`+`add` texts `after`.
+ */
+export function wordDiff(before: string, after: string): LineChange[] {
+  const ops = middle(before.match(TOKEN) ?? [], after.match(TOKEN) ?? []);
+  const out: LineChange[] = [];
+  let del = '';
+  let add = '';
+  const flush = () => {
+    if (del) out.push({ op: 'del', text: del });
+    if (add) out.push({ op: 'add', text: add });
+    del = add = '';
+  };
+  ops.forEach((c, i) => {
+    // A space kept between two changes reads better as part of them: "at most three" → "one".
+    const inChange = (del || add) && c.op === 'same' && /^\s+$/.test(c.text) && ops[i + 1]?.op !== 'same';
+    if (c.op === 'del' || inChange) del += c.text;
+    if (c.op === 'add' || inChange) add += c.text;
+    if (c.op !== 'same' || inChange) return;
+    flush();
+    const last = out[out.length - 1];
+    if (last?.op === 'same') last.text += c.text;
+    else out.push({ ...c });
+  });
+  flush();
+  return out;
+}
+
 function middle(a: string[], b: string[]): LineChange[] {
   const n = a.length;
   const m = b.length;

@@ -179,7 +179,15 @@ describe.skipIf(!hasChromium)('deployments page', () => {
       '+added: You are a concise assistant.',
       '+added: 一文で答えてください。',
     ]);
+    // Inside a replaced line, the words that went are marked.
+    expect(await field.getByTestId('line-diff').locator('.ld-del mark').allTextContents()).toEqual([
+      ' Answer in at most three sentences.',
+    ]);
     await screenshot(page, 'deploy5-changes-view-field-diff');
+    // A node's name in the list selects it on the canvas.
+    await page.locator('[data-testid="node-outputs"] .bnode-head').click();
+    await panel.getByRole('button', { name: 'answer', exact: true }).click();
+    await expect.poll(() => page.getByLabel('node id').inputValue()).toBe('answer');
     await page.getByTestId('diff-toggle').click();
 
     // Deploy (saves first): the result says what changed since v1; the field diff is one click away.
