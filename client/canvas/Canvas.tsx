@@ -27,6 +27,7 @@ import { useConnecting } from './connecting';
 import { DND_TYPE } from './Palette';
 import { DiffPicker } from './DiffPicker';
 import { FIT_VIEW, FIT_VIEW_ANIMATED } from './fit';
+import { ChangesPanel, useChangesPanel } from './ChangesPanel';
 
 const PRO = { hideAttribution: true };
 
@@ -61,14 +62,21 @@ function useDeferredMount(defer: boolean): boolean {
 }
 
 function diffCounts(diff: NonNullable<ReturnType<typeof useDerived.getState>['diff']>) {
-  const c = { added: 0, changed: 0, removed: 0, edges: Object.keys(diff.edges).length };
+  const c = {
+    added: 0,
+    changed: 0,
+    removed: 0,
+    edges: Object.keys(diff.edges).length,
+    settings: diff.detail.settings.length,
+  };
   for (const k of Object.values(diff.nodes)) c[k]++;
   return c;
 }
 
 function DiffLegend({ counts }: { counts: ReturnType<typeof diffCounts> }) {
-  const none = counts.added + counts.changed + counts.removed + counts.edges === 0;
+  const none = counts.added + counts.changed + counts.removed + counts.edges + counts.settings === 0;
   const base = useUi((s) => s.diffBase);
+  const open = useChangesPanel((s) => s.open);
   return (
     <div className="diff-legend" data-testid="diff-legend">
       <b>{base ? `Changes since ${base.label}` : 'Changes since last save'}</b>
@@ -80,6 +88,15 @@ function DiffLegend({ counts }: { counts: ReturnType<typeof diffCounts> }) {
           <span className="lg-changed">~{counts.changed} changed</span>
           <span className="lg-removed">−{counts.removed} removed</span>
           <span className="muted">{counts.edges} edge change(s)</span>
+          {counts.settings ? <span className="lg-changed">~{counts.settings} flow setting(s)</span> : null}
+          <button
+            className="btn btn-small"
+            data-testid="diff-details"
+            aria-expanded={open}
+            onClick={() => useChangesPanel.setState({ open: !open, focus: null })}
+          >
+            {open ? 'Hide details' : 'What changed?'}
+          </button>
         </>
       )}
       <DiffPicker />
@@ -294,7 +311,12 @@ export function Canvas({ onAddAt }: { onAddAt: (type: string, pos: { x: number; 
           (right side of a node) to an input port (left side).
         </div>
       ) : null}
-      {showDiff && diff ? <DiffLegend counts={diffCounts(diff)} /> : null}
+      {showDiff && diff ? (
+        <div className="diff-overlay">
+          <DiffLegend counts={diffCounts(diff)} />
+          <ChangesPanel />
+        </div>
+      ) : null}
       {refusal ? (
         <div className="refusal" role="alert" data-testid="connection-refused">
           <b>Connection refused.</b> {refusal}

@@ -14,6 +14,7 @@ import { Icon } from '../ui/Icon';
 import { acceptsConnection, useConnecting } from './connecting';
 import { AgentBody } from './AgentBody';
 import { NoteView } from './NoteView';
+import { showNodeChanges } from './ChangesPanel';
 
 const NO_IO: { inputs: FlowIO[]; outputs: FlowIO[] } = { inputs: [], outputs: [] };
 const STATUS_LABEL: Record<string, string> = {
@@ -160,7 +161,22 @@ export const FlowNodeView = memo(function FlowNodeView({ id, data, selected }: N
           {progress}
         </div>
       ) : null}
-      {showDiff && diffKind ? <div className={`bnode-diff diff-${diffKind}`}>{diffKind}</div> : null}
+      {showDiff && diffKind ? (
+        <div className={`bnode-diff diff-${diffKind}`}>
+          {diffKind === 'changed' ? (
+            <button
+              className="bnode-diff-button nodrag"
+              title="Show what changed in this node"
+              data-testid={`node-changes-${id}`}
+              onClick={() => showNodeChanges(id)}
+            >
+              changed
+            </button>
+          ) : (
+            diffKind
+          )}
+        </div>
+      ) : null}
       <div className="bnode-ports">
         <div className="bnode-col">
           {ports.inputs.map((p) => (

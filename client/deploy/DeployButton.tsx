@@ -3,13 +3,13 @@ import type { DeployResult } from '../../shared/api/deployment';
 import { navigate } from '../app/router';
 import { describeError } from '../panels/runController';
 import { useUi } from '../store/uiStore';
-import { Modal } from '../ui/Modal';
 import { deployApi } from './api';
-import { CopyBlock } from './CopyBlock';
+import { DeployResultModal } from './DeployResultModal';
 
 /**
  * The canvas toolbar's one-click Deploy: deploys the saved flow as the next version and
- * shows the endpoint URL and (first deploy) the API key once. `beforeDeploy` lets the
+ * shows the endpoint URL, (first deploy) the API key once, what changed since the live
+ * version with a Roll back, or that nothing changed (then nothing is deployed). `beforeDeploy` lets the
  * editor save unsaved changes first (it should reject to cancel).
  */
 export function DeployButton({ flowId, beforeDeploy }: { flowId: string; beforeDeploy?: () => Promise<void> }) {
@@ -39,31 +39,15 @@ export function DeployButton({ flowId, beforeDeploy }: { flowId: string; beforeD
         {busy ? 'Deploying…' : 'Deploy'}
       </button>
       {result && (
-        <Modal
-          title={`Deployed ${result.slug} v${result.version}`}
+        <DeployResultModal
+          result={result}
           onClose={() => setResult(null)}
           footer={
             <button className="btn" onClick={() => navigate(`/deployments/${result.slug}`)}>
               Open deployment
             </button>
           }
-        >
-          <CopyBlock code={result.url} />
-          {result.flows.length > 1 ? (
-            <p className="small" data-testid="deployed-flows">
-              This version freezes {result.flows.length} flows: {result.flows.join(', ')} (editing a called flow later
-              does not change it).
-            </p>
-          ) : null}
-          {result.apiKey ? (
-            <>
-              <p>API key — shown once:</p>
-              <CopyBlock code={result.apiKey} testId="new-api-key" />
-            </>
-          ) : (
-            <p className="muted">Existing keys now call v{result.version}. Roll back from the deployment page.</p>
-          )}
-        </Modal>
+        />
       )}
     </>
   );

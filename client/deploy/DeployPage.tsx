@@ -7,7 +7,7 @@ import { useUi } from '../store/uiStore';
 import { Modal } from '../ui/Modal';
 import { deployApi } from './api';
 import { ChatPlayground } from './ChatPlayground';
-import { CopyBlock } from './CopyBlock';
+import { DeployResultModal } from './DeployResultModal';
 import { LogsTab } from './LogsTab';
 import { MonitorTab } from './MonitorTab';
 import { OverviewTab } from './OverviewTab';
@@ -27,7 +27,7 @@ export default function DeployPage() {
   const [detail, setDetail] = useState<DeploymentDetail | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [deploying, setDeploying] = useState<{ flowId: string; slug: string; note: string } | null>(null);
-  const [result, setResult] = useState<DeployResult | null>(null);
+  const [result, setResult] = useState<{ r: DeployResult; note: string } | null>(null);
   const [playFlow, setPlayFlow] = useState('');
   const toast = useUi((s) => s.toast);
 
@@ -71,7 +71,7 @@ export default function DeployPage() {
       });
       setDeploying(null);
       // The shell remounts the page on navigation, so navigate when the key has been seen.
-      setResult(r);
+      setResult({ r, note: deploying.note });
       reload();
       if (r.slug === selected) reloadDetail();
     } catch (e) {
@@ -202,29 +202,20 @@ export default function DeployPage() {
           </label>
           <p className="muted small">
             A deploy stores an immutable snapshot of the flow as the next version and makes it live. Earlier versions
-            stay available for rollback.
+            stay available for rollback. When nothing changed since the live version, nothing is deployed.
           </p>
         </Modal>
       )}
       {result && (
-        <Modal
-          title={`Deployed ${result.slug} v${result.version}`}
+        <DeployResultModal
+          result={result.r}
+          note={result.r.unchanged ? undefined : result.note}
+          onChanged={changed}
           onClose={() => {
             setResult(null);
-            if (result.slug !== selected) navigate(`/deployments/${result.slug}`);
+            if (result.r.slug !== selected) navigate(`/deployments/${result.r.slug}`);
           }}
-        >
-          <p>Endpoint</p>
-          <CopyBlock code={result.url} />
-          {result.apiKey ? (
-            <>
-              <p>API key — shown once. Copy it now; only its hash is stored.</p>
-              <CopyBlock code={result.apiKey} testId="new-api-key" />
-            </>
-          ) : (
-            <p className="muted">Existing API keys keep working with the new version.</p>
-          )}
-        </Modal>
+        />
       )}
     </div>
   );

@@ -4,14 +4,23 @@ import { describeError } from '../panels/runController';
 import { useUi } from '../store/uiStore';
 import { deployApi } from './api';
 import { CopyBlock } from './CopyBlock';
+import { RollbackConfirm } from './DeployResultModal';
 import { snippets } from './snippets';
+import { VersionDiff } from './VersionDiff';
 
-/** Versions with one-click rollback, API keys, and copy-ready snippets. */
+/** Versions with rollback (asked once), a diff of any two versions, API keys, and copy-ready snippets. */
 export function OverviewTab({ detail, onChange }: { detail: DeploymentDetail; onChange: () => void }) {
   const toast = useUi((s) => s.toast);
   const [lang, setLang] = useState(0);
   const [newKey, setNewKey] = useState<string | null>(null);
   const [label, setLabel] = useState('');
+  const [rollbackTo, setRollbackTo] = useState<number | null>(null);
+  /** Versions ticked for comparison (at most two; a third replaces the oldest pick). */
+  const [picked, setPicked] = useState<number[]>([]);
+  const [compare, setCompare] = useState<[number, number] | null>(null);
+  const pick = (v: number, on: boolean) =>
+    setPicked((p) => (on ? [...p.filter((x) => x !== v), v].slice(-2) : p.filter((x) => x !== v)));
+  const pair = picked.length === 2 ? ([Math.min(...picked), Math.max(...picked)] as [number, number]) : null;
   const live = detail.versions.find((v) => v.version === detail.liveVersion);
   const list = snippets({ url: detail.url, slug: detail.slug, inputs: live?.inputs ?? [], chat: detail.chat });
   const act = (fn: () => Promise<unknown>, done?: string) => () => {
@@ -38,6 +47,7 @@ export function OverviewTab({ detail, onChange }: { detail: DeploymentDetail; on
             <th>Flows in the snapshot</th>
             <th>Note</th>
             <th>Evaluation</th>
+            <th>Compare</th>
             <th />
           </tr>
         </thead>
@@ -62,11 +72,16 @@ export function OverviewTab({ detail, onChange }: { detail: DeploymentDetail; on
                 {v.evaluationId ? <a href={`#/evaluations/${v.evaluationId}`}>passed gate</a> : '—'}
               </td>
               <td>
+                <input
+                  type="checkbox"
+                  aria-label={`compare v${v.version}`}
+                  checked={picked.includes(v.version)}
+                  onChange={(e) => pick(v.version, e.target.checked)}
+                />
+              </td>
+              <td>
                 {v.version !== detail.liveVersion && (
-                  <button
-                    className="btn btn-small"
-                    onClick={act(() => deployApi.rollback(detail.slug, v.version), `v${v.version} is live`)}
-                  >
+                  <button className="btn btn-small" onClick={() => setRollbackTo(v.version)}>
                     {v.version < detail.liveVersion ? 'Roll back' : 'Make live'}
                   </button>
                 )}
@@ -75,6 +90,38 @@ export function OverviewTab({ detail, onChange }: { detail: DeploymentDetail; on
           ))}
         </tbody>
       </table>
+      <div className="row" style={{ gap: 8, marginTop: 8 }}>
+        <button
+          className="btn btn-small"
+          disabled={!pair}
+          onClick={() => pair && setCompare(pair)}
+          title="Tick two versions in the Compare column"
+        >
+          {pair ? `Compare v${pair[0]} → v${pair[1]}` : 'Compare two versions'}
+        </button>
+        {!pair ? <span className="muted small">Tick two versions to see what changed between them.</span> : null}
+      </div>
+      {compare ? (
+        <VersionDiff
+          key={compare.join('-')}
+          slug={detail.slug}
+          from={compare[0]}
+          to={compare[1]}
+          onClose={() => setCompare(null)}
+        />
+      ) : null}
+      {rollbackTo !== null ? (
+        <RollbackConfirm
+          slug={detail.slug}
+          to={rollbackTo}
+          live={detail.liveVersion}
+          onCancel={() => setRollbackTo(null)}
+          onDone={() => {
+            setRollbackTo(null);
+            onChange();
+          }}
+        />
+      ) : null}
       <p className="muted small">
         Callers can pin a version with <code>?version=N</code> (or <code>model: "{detail.slug}@N"</code> on the
         OpenAI-compatible API).

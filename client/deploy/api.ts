@@ -5,6 +5,7 @@ import type {
   AlertRule,
   ApiKeyInfo,
   DeploymentDetail,
+  DeploymentDiff,
   DeploymentInfo,
   DeploymentSettings,
   DeploymentStats,
@@ -33,6 +34,10 @@ export const deployApi = {
     flowId: string,
     body: { slug?: string; note?: string; gate?: { evaluationId: string; thresholds: string[] } },
   ) => post<DeployResult>(`/api/flows/${enc(flowId)}/deployments`, body),
+  setNote: (slug: string, version: number, note: string | null) =>
+    post<DeploymentDetail>(`/api/deployments/${enc(slug)}/versions/${version}`, { note }, 'PATCH'),
+  diff: (slug: string, from: number, to: number) =>
+    getJson<DeploymentDiff>(`/api/deployments/${enc(slug)}/diff?from=${from}&to=${to}`),
   rollback: (slug: string, version: number) =>
     post<DeploymentDetail>(`/api/deployments/${enc(slug)}/rollback`, { version }),
   settings: (slug: string, settings: Partial<DeploymentSettings>) =>

@@ -7,7 +7,7 @@ import { toFlow, edgeId } from './convert';
 import { sameNotes, useDoc } from './docStore';
 import { useSession } from './sessionStore';
 import { useUi } from './uiStore';
-import { diffFlows, type FlowDiff } from './diff';
+import { diffFlows, EMPTY_DIFF, type FlowDiff } from './diff';
 import { flowResolver, useFlowIndex } from './flowIndex';
 
 /**
@@ -69,8 +69,7 @@ export function recompute(): void {
  */
 export function seedFromServer(flow: Flow, problems: FlowProblem[]): void {
   clearTimeout(timer);
-  const empty: FlowDiff = { nodes: {}, removedNodes: [], edges: {}, removedEdges: [], count: 0 };
-  useDerived.setState({ problems, ...marks(flow, problems), diff: empty });
+  useDerived.setState({ problems, ...marks(flow, problems), diff: EMPTY_DIFF });
 }
 
 let timer: ReturnType<typeof setTimeout> | undefined;

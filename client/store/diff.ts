@@ -1,47 +1,55 @@
 import type { Flow, FlowEdge, FlowNode } from '../../shared/flow/schema';
-import { edgeId } from './convert';
+import { diffFlows as diffFields, edgeKey, type FlowDiff as FieldDiff } from '../../shared/flow/diff';
 
 export type DiffKind = 'added' | 'changed' | 'removed';
 
-/** What changed between the saved version and the canvas. */
+/** What changed between the saved version and the canvas (marks for the canvas + the field-level detail). */
 export interface FlowDiff {
   nodes: Record<string, DiffKind>;
   removedNodes: FlowNode[];
   edges: Record<string, 'added' | 'removed'>;
   removedEdges: FlowEdge[];
   count: number;
+  /** Field by field (the shared diff engine's result), for the Changes panel. */
+  detail: FieldDiff;
 }
 
-function sameNode(a: FlowNode, b: FlowNode): boolean {
-  return JSON.stringify({ ...a, position: undefined }) === JSON.stringify({ ...b, position: undefined });
-}
+export const EMPTY_DIFF: FlowDiff = {
+  nodes: {},
+  removedNodes: [],
+  edges: {},
+  removedEdges: [],
+  count: 0,
+  detail: {
+    settings: [],
+    nodes: [],
+    edges: [],
+    summary: {
+      nodesAdded: 0,
+      nodesRemoved: 0,
+      nodesChanged: 0,
+      nodesMoved: 0,
+      edgesAdded: 0,
+      edgesRemoved: 0,
+      settingsChanged: 0,
+    },
+  },
+};
 
 /** Nodes added / removed / changed (config, title, values…; moving is not a change). */
 export function diffFlows(before: Flow, after: Flow): FlowDiff {
-  const out: FlowDiff = { nodes: {}, removedNodes: [], edges: {}, removedEdges: [], count: 0 };
-  const old = new Map(before.nodes.map((n) => [n.id, n]));
-  const now = new Map(after.nodes.map((n) => [n.id, n]));
-  for (const n of after.nodes) {
-    const o = old.get(n.id);
-    if (!o) out.nodes[n.id] = 'added';
-    else if (!sameNode(o, n)) out.nodes[n.id] = 'changed';
+  const detail = diffFields(before, after);
+  const out: FlowDiff = { nodes: {}, removedNodes: [], edges: {}, removedEdges: [], count: 0, detail };
+  for (const n of detail.nodes) {
+    if (n.kind === 'moved') continue;
+    out.nodes[n.id] = n.kind;
+    if (n.kind === 'removed' && n.node) out.removedNodes.push(n.node);
   }
-  for (const o of before.nodes) {
-    if (!now.has(o.id)) {
-      out.nodes[o.id] = 'removed';
-      out.removedNodes.push(o);
-    }
+  for (const e of detail.edges) {
+    out.edges[edgeKey(e.edge)] = e.kind;
+    if (e.kind === 'removed') out.removedEdges.push(e.edge);
   }
-  const oldEdges = new Set((before.edges ?? []).map(edgeId));
-  const newEdges = new Set((after.edges ?? []).map(edgeId));
-  for (const e of after.edges ?? []) if (!oldEdges.has(edgeId(e))) out.edges[edgeId(e)] = 'added';
-  for (const e of before.edges ?? []) {
-    if (!newEdges.has(edgeId(e))) {
-      out.edges[edgeId(e)] = 'removed';
-      out.removedEdges.push(e);
-    }
-  }
-  out.count = Object.keys(out.nodes).length + Object.keys(out.edges).length;
+  out.count = Object.keys(out.nodes).length + Object.keys(out.edges).length + detail.settings.length;
   return out;
 }
 
@@ -65,12 +73,15 @@ export function flowForDiff(doc: Record<string, unknown>, id: string): Flow {
     (e): e is FlowEdge =>
       isObj(e) && ['source', 'sourcePort', 'target', 'targetPort'].every((k) => typeof e[k] === 'string'),
   );
+  // Flow-level fields (description, inputs, outputs…) as stored, so the diff can compare them too.
+  const { nodes: _n, edges: _e, ...rest } = doc;
   return {
+    ...(rest as Partial<Flow>),
     schemaVersion: 1,
     id,
     name: typeof doc.name === 'string' ? doc.name : id,
-    inputs: [],
-    outputs: [],
+    inputs: Array.isArray(doc.inputs) ? (doc.inputs as Flow['inputs']) : [],
+    outputs: Array.isArray(doc.outputs) ? (doc.outputs as Flow['outputs']) : [],
     nodes,
     edges,
   };

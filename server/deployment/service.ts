@@ -5,9 +5,12 @@
  */
 import type { Flow } from '../../shared';
 import { SAFE_ID } from '../../shared';
+import { diffSnapshots, type DiffableSnapshot, type SnapshotDiff } from '../../shared/flow/diff';
+import { summarizeSnapshotDiff } from '../../shared/flow/diff-text';
 import type {
   ApiKeyInfo,
   DeploymentDetail,
+  DeploymentDiff,
   DeploymentInfo,
   DeploymentSettings,
   DeployRequest,
@@ -17,10 +20,21 @@ import { DEPLOYMENT_SETTING_LIMITS as L } from '../../shared/api/deployment';
 import { EvaluationStore } from '../evaluation/store';
 import type { Storage } from '../storage/index';
 import { snapshotFlowIds } from '../flows/snapshot';
+import { closureOf } from '../runtime/closure';
 import { chatShape } from './chat';
 import { DeploymentError } from './errors';
 import { checkGate } from './gate';
 import { DeploymentStore, DeploymentStoreError, type DeploymentRecord } from './store';
+
+/** A loaded flow (or a version's snapshot) with the flows it calls, as the diff engine reads it. */
+function snapshotOf(flow: Flow): DiffableSnapshot {
+  return { flow, flows: Object.fromEntries(closureOf(flow)) };
+}
+
+/** What changed from one snapshot to another (the deployed flow and every flow it calls). */
+export function diffDeployed(before: Flow, after: Flow): SnapshotDiff {
+  return diffSnapshots(snapshotOf(before), snapshotOf(after));
+}
 
 export function endpointUrl(baseUrl: string, slug: string): string {
   return `${baseUrl.replace(/\/+$/, '')}/v1/endpoints/${slug}`;
@@ -137,17 +151,25 @@ export class DeploymentService {
       evaluationId = e.id;
     }
     let added;
+    let changes: SnapshotDiff | null = null;
     try {
       added = await this.store.addVersion(slug, flow, {
         ...(req.note ? { note: req.note } : {}),
         ...(evaluationId ? { evaluationId } : {}),
         settings,
+        // Compared inside the transaction: two identical deploys at once store one version.
+        sameAs: (live) => {
+          changes = diffDeployed(live.flow, flow);
+          return changes.empty;
+        },
       });
     } catch (err) {
       if (err instanceof DeploymentStoreError && err.code === 'slug_taken')
         throw new DeploymentError(409, 'slug_taken', err.message);
       throw err;
     }
+    // An unchanged deploy stores no version, but what it asked for besides still happens.
+    if (added.unchanged && Object.keys(settings).length > 0) await this.store.updateSettings(slug, settings);
     let apiKey: string | null = null;
     if (added.created || req.createKey) {
       const label =
@@ -158,8 +180,38 @@ export class DeploymentService {
             : `v${added.version}`;
       apiKey = (await this.store.createKey(slug, label)).apiKey;
     }
-    this.hooks.onChange?.(slug);
-    return { slug, version: added.version, url: endpointUrl(baseUrl, slug), apiKey, flows: snapshotFlowIds(flow) };
+    if (!added.unchanged || apiKey || Object.keys(settings).length > 0) this.hooks.onChange?.(slug);
+    return {
+      slug,
+      version: added.version,
+      url: endpointUrl(baseUrl, slug),
+      apiKey,
+      flows: snapshotFlowIds(flow),
+      unchanged: added.unchanged,
+      previousVersion: added.previous?.version ?? null,
+      changes: added.previous ? (changes ?? diffDeployed(added.previous.flow, flow)) : null,
+    };
+  }
+
+  /** What changed from version `from` to version `to` of a deployment. */
+  async diff(slug: string, from: number, to: number): Promise<DeploymentDiff> {
+    await this.require(slug);
+    const [a, b] = await Promise.all([this.store.version(slug, from), this.store.version(slug, to)]);
+    const missing = !a ? from : !b ? to : null;
+    if (!a || !b) throw new DeploymentError(404, 'not_found', `deployment "${slug}" has no version ${missing}`);
+    const diff = diffDeployed(a.flow, b.flow);
+    const info = ({ flow: _f, slug: _s, ...v }: typeof a) => v;
+    return { slug, from: info(a), to: info(b), diff, summary: summarizeSnapshotDiff(diff) };
+  }
+
+  /** Set or clear a version's note. */
+  async setNote(slug: string, version: number, note: unknown): Promise<void> {
+    if (note !== null && (typeof note !== 'string' || note.length > 2_000))
+      throw new DeploymentError(400, 'invalid_note', 'note: must be a string of at most 2000 characters, or null');
+    await this.require(slug);
+    const text = typeof note === 'string' && note.trim() ? note.trim() : null;
+    if (!(await this.store.setNote(slug, version, text)))
+      throw new DeploymentError(404, 'not_found', `deployment "${slug}" has no version ${version}`);
   }
 
   async rollback(slug: string, version: number): Promise<DeploymentRecord> {

@@ -120,13 +120,44 @@ export class DeploymentStore {
   async addVersion(
     slug: string,
     flow: Flow,
-    opts: { note?: string; evaluationId?: string; settings?: Partial<DeploymentSettings> },
-  ): Promise<{ deployment: DeploymentRecord; version: number; created: boolean }> {
+    opts: {
+      note?: string;
+      evaluationId?: string;
+      settings?: Partial<DeploymentSettings>;
+      /** Store nothing when this says the live version already is `flow` (returns `unchanged`). */
+      sameAs?: (live: VersionRecord) => boolean;
+    },
+  ): Promise<{
+    deployment: DeploymentRecord;
+    version: number;
+    created: boolean;
+    /** True when nothing was stored: `version` is the live version, which equals `flow`. */
+    unchanged: boolean;
+    /** The version that was live before (undefined on the first deploy). */
+    previous?: VersionRecord;
+  }> {
     return this.db.transaction().execute(async (trx) => {
       const now = Date.now();
       const existing = await trx.selectFrom('deployments').selectAll().where('slug', '=', slug).executeTakeFirst();
       if (existing && existing.flow_id !== flow.id)
         throw new DeploymentStoreError('slug_taken', `slug "${slug}" already serves flow "${existing.flow_id}"`);
+      const liveRow = existing
+        ? await trx
+            .selectFrom('deployment_versions')
+            .selectAll()
+            .where('slug', '=', slug)
+            .where('version', '=', Number(existing.live_version))
+            .executeTakeFirst()
+        : undefined;
+      const previous = liveRow ? toVersion(liveRow) : undefined;
+      if (existing && previous && opts.sameAs?.(previous))
+        return {
+          deployment: toDeployment(existing),
+          version: previous.version,
+          created: false,
+          unchanged: true,
+          previous,
+        };
       const version = existing ? Number(existing.latest_version) + 1 : 1;
       await trx
         .insertInto('deployment_versions')
@@ -166,7 +197,13 @@ export class DeploymentStore {
           .execute();
       }
       const row = await trx.selectFrom('deployments').selectAll().where('slug', '=', slug).executeTakeFirstOrThrow();
-      return { deployment: toDeployment(row), version, created: !existing };
+      return {
+        deployment: toDeployment(row),
+        version,
+        created: !existing,
+        unchanged: false,
+        ...(previous ? { previous } : {}),
+      };
     });
   }
 
@@ -188,6 +225,17 @@ export class DeploymentStore {
       .where('version', '=', version)
       .executeTakeFirst();
     return r ? toVersion(r) : undefined;
+  }
+
+  /** Set (or with null, clear) a version's note; false when there is no such version. */
+  async setNote(slug: string, version: number, note: string | null): Promise<boolean> {
+    const r = await this.db
+      .updateTable('deployment_versions')
+      .set({ note })
+      .where('slug', '=', slug)
+      .where('version', '=', version)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
   }
 
   /** Make an existing version live (rollback, or forward again). */

@@ -2,6 +2,7 @@
  * Deployment API types (server/http/routes/{deployments,endpoints,openai}.ts and the
  * client's deploy page both use these).
  */
+import type { SnapshotDiff } from '../flow/diff';
 import type { FlowIO } from '../flow/schema';
 import type { RunUsage } from '../runtime/events';
 
@@ -80,15 +81,35 @@ export interface DeploymentDetail extends DeploymentInfo {
   keys: ApiKeyInfo[];
 }
 
-/** 201 response of POST /api/flows/:id/deployments. */
+/**
+ * Response of POST /api/flows/:id/deployments: 201 when a new version was stored, 200 with
+ * `unchanged: true` when the flow (with every flow it calls) equals the live version.
+ */
 export interface DeployResult {
   slug: string;
+  /** The new version; when `unchanged`, the live version (nothing was stored). */
   version: number;
   url: string;
   /** The new key in clear text, shown once (null when no key was created). */
   apiKey: string | null;
   /** Ids of the flows in the snapshot: the deployed flow first, then every flow it calls. */
   flows: string[];
+  /** Nothing to deploy: the live version already is this flow (moving nodes is not a change). */
+  unchanged: boolean;
+  /** The version that was live before this deploy (null on the first deploy of the slug). */
+  previousVersion: number | null;
+  /** What changed from `previousVersion` to `version` (null on the first deploy). */
+  changes: SnapshotDiff | null;
+}
+
+/** GET /api/deployments/:slug/diff?from=&to= — what changed between two stored versions. */
+export interface DeploymentDiff {
+  slug: string;
+  from: DeploymentVersionInfo;
+  to: DeploymentVersionInfo;
+  diff: SnapshotDiff;
+  /** One line, e.g. "1 node changed, 1 edge added" ("no changes" when none). */
+  summary: string;
 }
 
 export interface DeployRequest {

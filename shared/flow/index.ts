@@ -6,3 +6,5 @@ export * from './serialize';
 export * from './graph';
 export { checkTemplates, templateFields, type TemplateIssue } from './templates';
 export * from './closure';
+export * from './diff';
+export * from './diff-text';

@@ -85,12 +85,16 @@ describe.skipIf(!suite.hasChromium)('issue 14 bugs: deployments', () => {
       return (await res.json()) as { apiKey?: string };
     };
     const key = (await deploy()).apiKey ?? '';
+    // A changed flow makes v2 (an unchanged one would deploy nothing).
+    const file = path.join(stack.flowsDir, 'i14-dep.flow.json');
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('three sentences', 'two sentences'));
     await deploy();
     const { page, errors } = await newPage(browser);
     await page.goto(`${stack.url}/#/deployments/i14-dep`);
     await page.getByTestId('versions').waitFor();
     await expect.poll(() => page.locator('ul.deploy-list').textContent()).toContain('v2');
     await page.getByRole('button', { name: 'Roll back' }).click();
+    await page.getByTestId('confirm-dialog').getByRole('button', { name: 'Roll back to v1' }).click();
     await expect.poll(() => page.getByTestId('versions').textContent()).toMatch(/v1\s*live/);
     await expect.poll(() => page.locator('ul.deploy-list').textContent()).toContain('v1 of 2');
 

@@ -44,9 +44,26 @@ describe('braid deploy', () => {
     const d1 = JSON.parse(first.stdout) as { slug: string; version: number; url: string; apiKey: string };
     expect(d1).toMatchObject({ slug: 'qa', version: 1, url: 'http://127.0.0.1:3000/v1/endpoints/qa' });
     expect(d1.apiKey).toMatch(/^brd_/);
+    // Nothing changed: no new version, and the command says so.
     const second = await braid(['deploy', 'qa', '--json']);
     expect(second.code, second.stderr).toBe(0);
-    expect(JSON.parse(second.stdout)).toMatchObject({ slug: 'qa', version: 2, apiKey: null });
+    expect(JSON.parse(second.stdout)).toMatchObject({ slug: 'qa', version: 1, unchanged: true, apiKey: null });
+    const same = await braid(['deploy', 'qa']);
+    expect(same.code, same.stderr).toBe(0);
+    expect(same.stdout).toContain('No changes since v1: nothing deployed (v1 stays live)');
+    // A prompt edit: a new version, and the summary of what changed since the live version.
+    const edited = path.join(tmp, 'qa.flow.json');
+    fs.writeFileSync(
+      edited,
+      fs.readFileSync(path.join(ROOT, 'flows/qa.flow.json'), 'utf8').replace('at most three sentences', '一文で'),
+    );
+    const changed = await braid(['deploy', edited]);
+    expect(changed.code, changed.stderr).toBe(0);
+    expect(changed.stdout).toContain('version  2\n');
+    expect(changed.stdout).toContain('changes  since v1: 1 node changed');
+    expect(changed.stdout).toContain('~ node answer (prompt)');
+    expect(changed.stdout).toContain('- You are a concise assistant. Answer in at most three sentences.');
+    expect(changed.stdout).toContain('+ You are a concise assistant. Answer in 一文で.');
     const text = await braid(['deploy', 'qa', '--rollback', '1']);
     expect(text.code, text.stderr).toBe(0);
     expect(text.stdout).toContain('version  1 (live again)');

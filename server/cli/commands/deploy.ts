@@ -2,10 +2,11 @@
  * `braid deploy <flow>`: snapshot a flow as the next version of its deployment and print
  * slug, version, url and (on the first deploy, or with --create-key) the API key, shown
  * once. Works on BRAID_DATA_DIR / DATABASE_URL directly, or on a server with --server.
+ * Prints what changed since the live version, or that nothing did (then no version is stored).
  * `braid deploy <flow> --rollback <version>` makes an earlier version live again.
  */
 import type { Command } from 'commander';
-import { formatProblem } from '../../../shared/flow/index';
+import { diffReport, formatProblem, summarizeSnapshotDiff } from '../../../shared/flow/index';
 import type { DeployRequest, DeployResult } from '../../../shared/api/deployment';
 import { cliConfig } from '../config';
 import { CliExit, EXIT_FAILED, EXIT_USAGE } from '../errors';
@@ -97,7 +98,16 @@ export function register(program: Command): void {
             return (await svc.store.version(slug, version))?.flows ?? [];
           });
         const base = opts.server ?? config.publicUrl ?? `http://${config.host}:${config.port}`;
-        result = { slug, version, url: `${base.replace(/\/+$/, '')}/v1/endpoints/${slug}`, apiKey: null, flows };
+        result = {
+          slug,
+          version,
+          url: `${base.replace(/\/+$/, '')}/v1/endpoints/${slug}`,
+          apiKey: null,
+          flows,
+          unchanged: false,
+          previousVersion: null,
+          changes: null,
+        };
       } else if (opts.server) {
         result = (await remote(
           opts.server,
@@ -113,9 +123,22 @@ export function register(program: Command): void {
         process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
         return;
       }
+      if (result.unchanged) {
+        process.stdout.write(`No changes since v${result.version}: nothing deployed (v${result.version} stays live)\n`);
+        process.stdout.write(`slug     ${result.slug}\nversion  ${result.version}\nurl      ${result.url}\n`);
+        if (result.apiKey)
+          process.stdout.write(
+            `key      ${result.apiKey}\n         (shown once: store it now; only its hash is kept)\n`,
+          );
+        return;
+      }
       process.stdout.write(
         `slug     ${result.slug}\nversion  ${result.version}${opts.rollback !== undefined ? ' (live again)' : ''}\nurl      ${result.url}\n`,
       );
+      if (result.changes && result.previousVersion !== null) {
+        process.stdout.write(`changes  since v${result.previousVersion}: ${summarizeSnapshotDiff(result.changes)}\n`);
+        for (const line of diffReport(result.changes)) process.stdout.write(`         ${line}\n`);
+      }
       if (result.apiKey)
         process.stdout.write(`key      ${result.apiKey}\n         (shown once: store it now; only its hash is kept)\n`);
       else if (opts.rollback === undefined)

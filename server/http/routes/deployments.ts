@@ -53,6 +53,20 @@ function intQuery(req: Request, name: string): number | undefined {
   return n;
 }
 
+const VERSIONS = { min: 1, max: 999_999_999 };
+
+/** A version number in a path or query (`name` says which): a positive integer. */
+function versionParam(v: string, name: string): number {
+  const n = Number(v);
+  if (!/^\d{1,9}$/.test(v) || !Number.isInteger(n) || n < 1)
+    throw new DeploymentError(
+      400,
+      'invalid_version',
+      `${name}: must be a version number (1, 2, …), got "${v.slice(0, 20)}"`,
+    );
+  return n;
+}
+
 export const deploymentsRoutes: RouteModule = (ctx) => {
   const r = createRouter();
   const rt = () => deploymentRuntime(ctx);
@@ -64,7 +78,7 @@ export const deploymentsRoutes: RouteModule = (ctx) => {
     handle(async (req, res) => {
       const flow = await ctx.runService.loadRunnable(flowId(req));
       const out = await rt().service.deploy(flow, body(req) as DeployRequest, base(req));
-      res.status(201).json(out);
+      res.status(out.unchanged ? 200 : 201).json(out);
     }),
   );
 
@@ -134,6 +148,31 @@ export const deploymentsRoutes: RouteModule = (ctx) => {
           `deployment "${slug}" has no version ${String(req.params.version).slice(0, 20)}`,
         );
       res.json(v);
+    }),
+  );
+
+  r.patch(
+    '/api/deployments/:slug/versions/:version',
+    handle(async (req, res) => {
+      const slug = slugOf(req);
+      const version = versionParam(String(req.params.version), 'version');
+      const b = body(req);
+      if (!Object.prototype.hasOwnProperty.call(b, 'note'))
+        throw new DeploymentError(400, 'invalid_note', 'note: required (a string, or null to clear it)');
+      await rt().service.setNote(slug, version, b.note);
+      res.json(await rt().service.detail(slug, base(req)));
+    }),
+  );
+
+  /** What changed between two versions (default: the live version against the one before it). */
+  r.get(
+    '/api/deployments/:slug/diff',
+    handle(async (req, res) => {
+      const slug = slugOf(req);
+      const d = await rt().service.require(slug);
+      const to = queryInt(req, 'to', d.liveVersion, VERSIONS);
+      const from = queryInt(req, 'from', Math.max(1, to - 1), VERSIONS);
+      res.json(await rt().service.diff(slug, from, to));
     }),
   );
 
