@@ -40,6 +40,10 @@ const BENCHES: Record<string, { file: string; about: string }> = {
     file: 'endpoint/run.ts',
     about: 'deployed endpoint req/s and p99 vs a hand-written Express + ChatOpenAI server (target ≥ 0.9×, p99 < 50 ms)',
   },
+  'page-weight': {
+    file: 'startup/page-weight.ts',
+    about: 'bytes over the wire vs decoded for the first load of the builder (home, flow editor) in Chromium',
+  },
   startup: {
     file: 'startup/run.ts',
     about: '`braid serve` start time and RSS: compiled dist/server vs the sources through tsx; `npm start` build check',

@@ -309,7 +309,8 @@ try {
   const braidUrl = braid.match[1] as string;
   const pid = braid.child.pid as number;
   const hand = await startChild(
-    [path.join(ROOT, 'node_modules/tsx/dist/cli.mjs'), 'bench/endpoint/handwritten.ts', '--openai', fakeUrl],
+    // one process (not tsx's CLI, which runs the script in a child): its RSS is the server's
+    ['--import', 'tsx', 'bench/endpoint/handwritten.ts', '--openai', fakeUrl],
     {},
     /listening at (http:\/\/127\.0\.0\.1:\d+)/,
   );

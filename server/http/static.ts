@@ -1,7 +1,8 @@
 /**
  * The builder UI: the built client from dist/client when it exists (SPA fallback for
- * non-/api GETs; precompressed brotli/gzip copies; hashed assets cached for a year), else a plain HTML page listing the flows — without the list when an admin
- * token is set, since `/` is public and flow ids and names are builder data.
+ * non-/api GETs; precompressed brotli/gzip copies; hashed assets cached for a year), else a
+ * plain HTML page listing the flows — without the list when an admin token is set, since
+ * `/` is public and flow ids and names are builder data.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -58,33 +59,54 @@ const IMMUTABLE = 'public, max-age=31536000, immutable';
 
 interface ClientFile {
   file: string;
-  /** A strong validator per variant (the app turns Express's own ETags off). */
-  etag: { identity: string; br?: string; gzip?: string };
-}
-
-function etagOf(file: string, tag: string): string | undefined {
-  const st = fs.statSync(file, { throwIfNoEntry: false });
-  return st?.isFile() ? `"${st.size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}${tag}"` : undefined;
+  br: boolean;
+  gzip: boolean;
 }
 
 /**
  * Every file of the built UI by URL path, with the precompressed copies (`.br`, `.gz`)
- * scripts/precompress.mjs wrote next to it. Read once at start: a build replaces the folder.
+ * scripts/precompress.mjs wrote next to it. Read at start, and again when a new build has
+ * replaced index.html (a build while the server runs); nothing outside this list is served.
  */
-function indexClientDir(dir: string): Map<string, ClientFile> {
-  const files = new Map<string, ClientFile>();
-  const names = new Set(fs.readdirSync(dir, { recursive: true, encoding: 'utf8' }));
-  for (const rel of names) {
-    const urlPath = `/${rel.split(path.sep).join('/')}`;
-    if (/\.(br|gz)$/.test(rel) || urlPath.split('/').some((seg) => seg.startsWith('.'))) continue;
-    const file = path.join(dir, rel);
-    const identity = etagOf(file, '');
-    if (!identity) continue;
-    const br = names.has(`${rel}.br`) ? etagOf(`${file}.br`, '-br') : undefined;
-    const gzip = names.has(`${rel}.gz`) ? etagOf(`${file}.gz`, '-gz') : undefined;
-    files.set(urlPath, { file, etag: { identity, ...(br ? { br } : {}), ...(gzip ? { gzip } : {}) } });
+class ClientFiles {
+  private files = new Map<string, ClientFile>();
+  private builtAt = -1;
+
+  constructor(private readonly dir: string) {
+    this.refresh();
   }
-  return files;
+
+  /** The file at a URL path; a miss re-reads the folder only when a new build is there. */
+  get(urlPath: string): ClientFile | undefined {
+    const f = this.files.get(urlPath);
+    if (f || !this.rebuilt()) return f;
+    this.refresh();
+    return this.files.get(urlPath);
+  }
+
+  /** index.html, re-reading the folder first when it has changed. */
+  index(): ClientFile | undefined {
+    if (this.rebuilt()) this.refresh();
+    return this.files.get('/index.html');
+  }
+
+  private rebuilt(): boolean {
+    return (fs.statSync(path.join(this.dir, 'index.html'), { throwIfNoEntry: false })?.mtimeMs ?? 0) !== this.builtAt;
+  }
+
+  private refresh(): void {
+    this.builtAt = fs.statSync(path.join(this.dir, 'index.html'), { throwIfNoEntry: false })?.mtimeMs ?? 0;
+    const files = new Map<string, ClientFile>();
+    const names = new Set(fs.readdirSync(this.dir, { recursive: true, encoding: 'utf8' }));
+    for (const rel of names) {
+      const urlPath = `/${rel.split(path.sep).join('/')}`;
+      if (/\.(br|gz)$/.test(rel) || urlPath.split('/').some((seg) => seg.startsWith('.'))) continue;
+      const file = path.join(this.dir, rel);
+      if (!fs.statSync(file, { throwIfNoEntry: false })?.isFile()) continue;
+      files.set(urlPath, { file, br: names.has(`${rel}.br`), gzip: names.has(`${rel}.gz`) });
+    }
+    this.files = files;
+  }
 }
 
 /** The encodings an `Accept-Encoding` header allows (q > 0), `*` included. */
@@ -103,19 +125,28 @@ function acceptedEncodings(header: string | undefined): { br: boolean; gzip: boo
 
 /**
  * Send one file of the UI: its brotli or gzip copy when the browser accepts it (with
- * `Content-Encoding` and `Vary: Accept-Encoding`), and the cache lifetime its name allows —
- * a year and `immutable` for hashed assets, revalidation for everything else.
+ * `Content-Encoding`, `Vary: Accept-Encoding` and an ETag of that copy — the app turns
+ * Express's own ETags off), and the cache lifetime its name allows: a year and `immutable`
+ * for hashed assets, revalidation for everything else.
  */
 function sendClientFile(req: Request, res: Response, next: NextFunction, f: ClientFile, cacheControl: string): void {
-  const variants = Boolean(f.etag.br || f.etag.gzip);
+  const variants = f.br || f.gzip;
   const accepted = variants ? acceptedEncodings(req.headers['accept-encoding']) : { br: false, gzip: false };
-  const encoding = f.etag.br && accepted.br ? 'br' : f.etag.gzip && accepted.gzip ? 'gzip' : undefined;
+  const encoding = f.br && accepted.br ? 'br' : f.gzip && accepted.gzip ? 'gzip' : undefined;
+  const file = encoding === 'br' ? `${f.file}.br` : encoding === 'gzip' ? `${f.file}.gz` : f.file;
+  const st = fs.statSync(file, { throwIfNoEntry: false });
+  if (!st?.isFile()) {
+    next();
+    return;
+  }
   if (variants) res.setHeader('Vary', 'Accept-Encoding');
   res.setHeader('Cache-Control', cacheControl);
-  res.setHeader('ETag', f.etag[encoding ?? 'identity'] ?? f.etag.identity);
+  res.setHeader(
+    'ETag',
+    `"${st.size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}${encoding ? `-${encoding}` : ''}"`,
+  );
   res.type(path.extname(f.file));
   if (encoding) res.setHeader('Content-Encoding', encoding);
-  const file = encoding === 'br' ? `${f.file}.br` : encoding === 'gzip' ? `${f.file}.gz` : f.file;
   res.sendFile(file, { cacheControl: false, dotfiles: 'allow', acceptRanges: !encoding }, (err?: Error) => {
     if (err && !res.headersSent) {
       res.removeHeader('Content-Encoding');
@@ -130,12 +161,11 @@ export function staticRoutes(opts: { clientDir: string; flows: FlowStore; adminT
   r.use(SECURITY_HEADERS);
   const index = path.join(opts.clientDir, 'index.html');
   if (fs.existsSync(index)) {
-    const files = indexClientDir(opts.clientDir);
-    const indexFile = files.get('/index.html') ?? { file: index, etag: { identity: etagOf(index, '') ?? '"0"' } };
+    const files = new ClientFiles(opts.clientDir);
     r.use((req, res, next) => {
       if (!isPageRequest(req.method, req.path)) return next();
-      const f = files.get(req.path);
-      if (f && f !== indexFile) {
+      const f = req.path === '/index.html' ? undefined : files.get(req.path);
+      if (f) {
         sendClientFile(req, res, next, f, req.path.startsWith(HASHED_PREFIX) ? IMMUTABLE : 'public, max-age=3600');
         return;
       }
@@ -146,7 +176,7 @@ export function staticRoutes(opts: { clientDir: string; flows: FlowStore; adminT
         res.status(404).type('text').send('not found');
         return;
       }
-      sendClientFile(req, res, next, indexFile, 'no-cache');
+      sendClientFile(req, res, next, files.index() ?? { file: index, br: false, gzip: false }, 'no-cache');
     });
     return r;
   }

@@ -133,4 +133,23 @@ describe('static assets: compression and cache lifetimes', () => {
     expect(api.status).toBe(404);
     expect(api.headers['content-type']).toMatch(/json/);
   });
+
+  it('picks up a new build made while the server runs: new assets are served, the page revalidates', async () => {
+    const before = await get(url('/'), { 'accept-encoding': 'br' });
+    const script2 = `export const 新しい = "${'v2 '.repeat(500)}";\n`;
+    const page2 = PAGE.replace('app-Ab12Cd34.js', 'app-Ef56Gh78.js');
+    fs.writeFileSync(path.join(dir, 'assets', 'app-Ef56Gh78.js'), script2);
+    fs.writeFileSync(path.join(dir, 'index.html'), page2);
+    const later = new Date(Date.now() + 5_000);
+    fs.utimesSync(path.join(dir, 'index.html'), later, later);
+    for (const f of ['index.html.br', 'index.html.gz']) fs.rmSync(path.join(dir, f), { force: true });
+    await precompress(dir);
+
+    const stale = await get(url('/'), { 'accept-encoding': 'br', 'if-none-match': before.headers.etag as string });
+    expect(stale.status).toBe(200);
+    expect(zlib.brotliDecompressSync(stale.body).toString('utf8')).toBe(page2);
+    const asset = await get(url('/assets/app-Ef56Gh78.js'), { 'accept-encoding': 'gzip' });
+    expect(asset.status).toBe(200);
+    expect(zlib.gunzipSync(asset.body).toString('utf8')).toBe(script2);
+  });
 });
