@@ -199,3 +199,40 @@ describe('a map of 50 items, each waiting on its own approval', () => {
     expect(pending.tasks).toEqual([]);
   }, 60_000);
 });
+
+describe('a deployed endpoint whose flow pauses', () => {
+  it('answers 202 with a status URL that only the calling key can read; the outputs come at the end', async () => {
+    const dep = await s.api('/api/flows/approve-draft/deployments', { method: 'POST', json: {} });
+    expect(dep.status).toBe(201);
+    const { slug, apiKey } = await json<{ slug: string; apiKey: string }>(dep);
+    const otherRes = await s.api(`/api/deployments/${slug}/keys`, { method: 'POST', json: { label: 'other' } });
+    const other = (await json<{ apiKey: string }>(otherRes)).apiKey;
+
+    const call = await s.call(`/v1/endpoints/${slug}`, apiKey, { inputs: { question: 'ship it' } });
+    expect(call.status).toBe(202);
+    const accepted = await json<{ runId: string; status: string; statusUrl: string }>(call);
+    expect(accepted).toMatchObject({ status: 'waiting' });
+    expect(accepted.statusUrl).toBe(`${s.url}/v1/endpoints/${slug}/runs/${accepted.runId}`);
+
+    const poll = (key: string) => fetch(accepted.statusUrl, { headers: { authorization: `Bearer ${key}` } });
+    const first = await poll(apiKey);
+    expect(first.status).toBe(200);
+    expect(await json<Record<string, unknown>>(first)).toMatchObject({ status: 'waiting', pendingTasks: 1 });
+    expect((await poll(other)).status).toBe(404);
+    expect((await fetch(accepted.statusUrl)).status).toBe(401);
+
+    const tasks = await json<{ tasks: HumanTask[] }>(await s.api(`/api/tasks?status=pending&runId=${accepted.runId}`));
+    expect((await decide(tasks.tasks[0]!.id, { decision: 'approve' })).status).toBe(200);
+    const end = Date.now() + 10_000;
+    let last: Record<string, unknown> = {};
+    while (Date.now() < end) {
+      last = await json<Record<string, unknown>>(await poll(apiKey));
+      if (last.status === 'succeeded') break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(last).toMatchObject({
+      status: 'succeeded',
+      outputs: { sent: 'Echo: ship it', by: 'reviewer', comment: '' },
+    });
+  });
+});
