@@ -8,6 +8,11 @@ import type { HumanTask } from '../../shared/api/tasks';
 import { startDeployServer, type DeployServer } from '../deployment/testing';
 import { startFakeOpenAI, type FakeOpenAI } from '../../test/support/fake-openai';
 import { approvalFlow, formFlow, itemReviewFlow, mapReviewFlow } from './fixtures';
+import { randomBytes } from 'node:crypto';
+import { sql } from 'kysely';
+import { startServer } from '../app';
+import { openStorage } from '../storage/index';
+import { PG_TEST_URL, postgresReachable, servicesRequired } from '../../test/support/storage';
 
 let s: DeployServer;
 let llm: FakeOpenAI;
@@ -235,4 +240,64 @@ describe('a deployed endpoint whose flow pauses', () => {
       outputs: { sent: 'Echo: ship it', by: 'reviewer', comment: '' },
     });
   });
+});
+
+describe('on PostgreSQL, two API processes', () => {
+  it('a run paused on one is decided on the other, which resumes it', async () => {
+    if (!(await postgresReachable())) {
+      if (servicesRequired()) throw new Error('PostgreSQL is required (BRAID_REQUIRE_SERVICES=1)');
+      return;
+    }
+    const schema = `braid_durable_${Date.now()}_${randomBytes(3).toString('hex')}`;
+    const pg = { dataDir: '/nonexistent', databaseUrl: PG_TEST_URL };
+    const storeA = await openStorage(pg, { pgSchema: schema });
+    const storeB = await openStorage(pg, { pgSchema: schema });
+    const config = { ...s.config, port: 0 };
+    const a = await startServer(config, { storage: storeA });
+    const b = await startServer(config, { storage: storeB });
+    try {
+      const started = await fetch(`${a.url}/api/flows/approve-draft/runs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ inputs: { question: 'pg' }, mode: 'async' }),
+      });
+      expect(started.status).toBe(202);
+      const { runId } = await json<{ runId: string }>(started);
+      const get = async (url: string) => json<RunView>(await fetch(`${url}/api/runs/${runId}`));
+      let view = await get(a.url);
+      for (let i = 0; i < 200 && view.status !== 'waiting'; i++) {
+        await new Promise((r) => setTimeout(r, 25));
+        view = await get(a.url);
+      }
+      expect(view.status).toBe('waiting');
+      // Process B sees the task (it never ran this run) and decides it.
+      const list = await json<{ tasks: HumanTask[] }>(await fetch(`${b.url}/api/tasks?status=pending&runId=${runId}`));
+      expect(list.tasks).toHaveLength(1);
+      const decided = await fetch(`${b.url}/api/tasks/${list.tasks[0]!.id}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ decision: 'approve', decidedBy: 'b' }),
+      });
+      expect(decided.status).toBe(200);
+      // A second decision on A is refused: the state is shared.
+      const twice = await fetch(`${a.url}/api/tasks/${list.tasks[0]!.id}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ decision: 'reject' }),
+      });
+      expect(twice.status).toBe(409);
+      for (let i = 0; i < 400 && view.status !== 'succeeded'; i++) {
+        await new Promise((r) => setTimeout(r, 25));
+        view = await get(a.url);
+      }
+      expect(view).toMatchObject({ status: 'succeeded', outputs: { sent: 'Echo: pg', by: 'b' } });
+      expect(llm.calls.filter((c) => c.path === '/v1/chat/completions')).toHaveLength(1);
+    } finally {
+      await a.close();
+      await b.close();
+      await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(storeA.db);
+      await storeA.close();
+      await storeB.close();
+    }
+  }, 30_000);
 });
