@@ -7,7 +7,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { HumanTask } from '../../shared/api/tasks';
 import { startDeployServer, type DeployServer } from '../deployment/testing';
 import { startFakeOpenAI, type FakeOpenAI } from '../../test/support/fake-openai';
-import { approvalFlow, formFlow, itemReviewFlow, mapReviewFlow } from './fixtures';
+import { agentApprovalFlow, approvalFlow, formFlow, itemReviewFlow, mapReviewFlow } from './fixtures';
+import { upperFlow } from '../runtime/composition-fixtures';
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import { startServer } from '../app';
@@ -21,7 +22,7 @@ beforeAll(async () => {
   llm = await startFakeOpenAI();
   s = await startDeployServer({
     openaiUrl: llm.url,
-    flows: [approvalFlow(), formFlow(), itemReviewFlow(), mapReviewFlow()],
+    flows: [approvalFlow(), formFlow(), itemReviewFlow(), mapReviewFlow(), upperFlow('upper'), agentApprovalFlow()],
   });
 });
 afterAll(async () => {
@@ -300,4 +301,49 @@ describe('on PostgreSQL, two API processes', () => {
       await storeB.close();
     }
   }, 30_000);
+});
+
+describe('an agent tool that needs approval', () => {
+  it('waits before each call; an approval with edited arguments runs it, a rejection goes back to the model', async () => {
+    llm.enqueue(
+      {
+        toolCalls: [
+          { id: 'call_a', name: 'shout', arguments: { text: 'first' } },
+          { id: 'call_b', name: 'shout', arguments: { text: 'second' } },
+        ],
+      },
+      { reply: 'すべて完了' },
+    );
+    const runId = await startAsync('agent-approve', { question: 'shout twice' });
+    const w = await runUntil(runId, waiting(2));
+    const byArg = new Map(w.tasks!.map((t) => [(t.tool?.arguments as { text: string }).text, t]));
+    expect(byArg.get('first')).toMatchObject({
+      kind: 'tool',
+      nodeId: 'agent',
+      tool: { name: 'shout', toolKind: 'flow' },
+    });
+    // Edited arguments are checked against the tool's schema.
+    const bad = await decide(byArg.get('first')!.id, { decision: 'approve', response: { txt: 1 } });
+    expect(bad.status).toBe(400);
+    expect((await decide(byArg.get('first')!.id, { decision: 'approve', response: { text: 'edited' } })).status).toBe(
+      200,
+    );
+    await runUntil(runId, (r) => r.status === 'waiting' && r.tasks?.length === 1);
+    expect((await decide(byArg.get('second')!.id, { decision: 'reject', comment: 'not that one' })).status).toBe(200);
+    const done = await runUntil(runId, ended);
+    expect(done.status).toBe('succeeded');
+    expect(done.outputs?.text).toBe('すべて完了');
+    const chats = llm.calls.filter((c) => c.path === '/v1/chat/completions');
+    expect(chats).toHaveLength(2); // the first turn was replayed on each resume, never asked again
+    const toolMessages = (
+      chats[1]!.body as { messages: Array<{ role: string; content: string; tool_call_id?: string }> }
+    ).messages.filter((m) => m.role === 'tool');
+    expect(toolMessages.find((m) => m.tool_call_id === 'call_a')?.content).toContain('edited!');
+    expect(toolMessages.find((m) => m.tool_call_id === 'call_b')?.content).toContain(
+      'a person did not approve this call: not that one',
+    );
+    const steps = done.outputs?.steps as Array<{ id: string; arguments: unknown; error?: { code: string } }>;
+    expect(steps.find((st) => st.id === 'call_a')?.arguments).toEqual({ text: 'edited' });
+    expect(steps.find((st) => st.id === 'call_b')?.error?.code).toBe('rejected_by_reviewer');
+  });
 });
