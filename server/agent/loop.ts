@@ -158,19 +158,21 @@ export async function runAgent(ctx: NodeContext<AgentConfig>, opts: AgentOptions
     const turnKey = `turn:${modelCalls + 1}`;
     const recorded = durable?.get<Turn>(turnKey);
     if (!recorded) ctx.emitProgress({ kind: 'model_call', iteration, ...(final ? { final: true } : {}) });
-    const turn = recorded ?? (await modelTurn(model, messages, {
-      stream: config.stream,
-      signal: ctx.signal,
-      stallMs,
-      ...(retry ? { retry } : {}),
-      modelId: config.model,
-      errorCtx,
-      onToken: (t) => ctx.emitToken(t),
-      onRetry: (r) => {
-        retries++;
-        ctx.emitProgress({ kind: 'model_retry', iteration, ...r });
-      },
-    }));
+    const turn =
+      recorded ??
+      (await modelTurn(model, messages, {
+        stream: config.stream,
+        signal: ctx.signal,
+        stallMs,
+        ...(retry ? { retry } : {}),
+        modelId: config.model,
+        errorCtx,
+        onToken: (t) => ctx.emitToken(t),
+        onRetry: (r) => {
+          retries++;
+          ctx.emitProgress({ kind: 'model_retry', iteration, ...r });
+        },
+      }));
     if (!recorded) durable?.put(turnKey, turn);
     modelCalls++;
     const c = costOf(config.model, turn.usage);
