@@ -7,6 +7,7 @@ import { Icon } from '../ui/Icon';
 import { useUi } from '../store/uiStore';
 import { Toasts } from '../ui/Toasts';
 import { loadEditor, loadedEditor } from '../flows/editorModule';
+import { InboxBadge } from '../inbox/InboxBadge';
 
 /**
  * The editor page without React.lazy: a lazy component suspends, and React holds the reveal
@@ -92,6 +93,7 @@ export function App() {
             }}
           >
             <Icon name={n.icon} /> <span>{n.title}</span>
+            {n.path === 'inbox' ? <InboxBadge /> : null}
           </a>
         ))}
         <div className="nav-spacer" />
