@@ -14,7 +14,7 @@ import { InboxBadge } from '../inbox/InboxBadge';
  * of suspended content for up to 300 ms. This renders a placeholder and swaps the page in
  * as soon as its chunk is there (at once when the flow list prefetched it).
  */
-function EditorRoute({ flowId }: { flowId: string }) {
+function EditorRoute({ flowId, runId }: { flowId: string; runId?: string }) {
   const [Editor, setEditor] = useState(() => loadedEditor());
   const [, setFault] = useState<unknown>(null);
   useEffect(() => {
@@ -33,7 +33,7 @@ function EditorRoute({ flowId }: { flowId: string }) {
     };
   }, [Editor]);
   if (!Editor) return <div className="muted pad">Opening {flowId}…</div>;
-  return <Editor flowId={flowId} />;
+  return <Editor flowId={flowId} {...(runId ? { runId } : {})} />;
 }
 
 function NotAvailable({ title }: { title: string }) {
@@ -68,7 +68,10 @@ export function App() {
   }, [route]);
 
   let body;
-  if (section === 'flows' && rest[0]) body = <EditorRoute key={rest[0]} flowId={rest[0]} />;
+  if (section === 'flows' && rest[0])
+    body = (
+      <EditorRoute key={rest[0]} flowId={rest[0]} {...(rest[1] === 'runs' && rest[2] ? { runId: rest[2] } : {})} />
+    );
   else if (section === 'flows') body = <FlowListPage />;
   else {
     const entry = NAV.find((n) => n.path === section);
