@@ -15,11 +15,21 @@ export function isTyping(e: KeyboardEvent): boolean {
   return tag === 'INPUT' || tag === 'TEXTAREA' || tag === 'SELECT' || el.isContentEditable;
 }
 
-/** Why a decision was refused because someone decided first ("already decided by …"). */
-function conflictText(err: ApiError): string {
+/**
+ * Why a decision was refused because someone decided first: "Already decided by ana
+ * (approved)". The 409 names the decision when it can; else the task is read again.
+ */
+async function conflictText(err: ApiError, taskId: string): Promise<string> {
   const d = (err.details && typeof err.details === 'object' ? err.details : {}) as Record<string, unknown>;
-  const by = typeof d.decidedBy === 'string' && d.decidedBy ? d.decidedBy : null;
-  const what = typeof d.decision === 'string' ? d.decision : typeof d.status === 'string' ? d.status : null;
+  let decision = d.decision && typeof d.decision === 'object' ? (d.decision as Record<string, unknown>) : undefined;
+  let status = typeof d.status === 'string' ? d.status : undefined;
+  if (!decision) {
+    const now = await tasksApi.get(taskId).catch(() => null);
+    if (now?.decidedBy) decision = { decidedBy: now.decidedBy };
+    status = now?.status ?? status;
+  }
+  const by = typeof decision?.decidedBy === 'string' && decision.decidedBy ? decision.decidedBy : null;
+  const what = status?.replace('_', ' ');
   if (by || what)
     return `Already decided${by ? ` by ${by}` : ''}${what ? ` (${what})` : ''}: your decision was not applied.`;
   return `${err.message} Your decision was not applied.`;
@@ -93,7 +103,7 @@ export function TaskDetail({
         ...(reviewer.trim() ? { decidedBy: reviewer.trim() } : {}),
         ...(decision === 'approve' && task.kind === 'input' ? { response: form.values } : {}),
         ...(decision === 'approve' && task.kind === 'tool' && args.trim() !== JSON.stringify(task.tool?.arguments ?? {})
-          ? { response: { arguments: JSON.parse(args) as unknown } }
+          ? { response: JSON.parse(args) as Record<string, unknown> }
           : {}),
       });
       const verb =
@@ -106,7 +116,7 @@ export function TaskDetail({
       onDecided(task.taskId);
     } catch (err) {
       if (err instanceof ApiError && err.status === 409) {
-        setError(conflictText(err));
+        setError(await conflictText(err, task.taskId));
         return;
       }
       setError(describeError(err));

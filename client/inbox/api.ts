@@ -62,7 +62,9 @@ export function normalizeTask(raw: unknown): HumanTask | null {
   const context = obj(t.context);
   const deadline = time(t.deadline ?? t.deadlineAt ?? t.expiresAt);
   const decidedAt = time(t.decidedAt);
-  const iteration = t.iteration ?? obj(t.parent)?.iteration;
+  const decision = str(t.decision) ?? str(obj(t.decision)?.decision);
+  const decidedBy = str(t.decidedBy) ?? str(obj(t.decision)?.decidedBy);
+  const iteration = t.item ?? t.iteration ?? obj(t.parent)?.iteration;
   return {
     taskId,
     status: str(t.status) ?? 'pending',
@@ -85,8 +87,8 @@ export function normalizeTask(raw: unknown): HumanTask | null {
     createdAt: time(t.createdAt) ?? 0,
     ...(deadline !== undefined ? { deadline } : {}),
     ...(str(t.onTimeout) ? { onTimeout: str(t.onTimeout) } : {}),
-    ...(str(t.decision) ? { decision: str(t.decision) } : {}),
-    ...(str(t.decidedBy) ? { decidedBy: str(t.decidedBy) } : {}),
+    ...(decision ? { decision } : {}),
+    ...(decidedBy ? { decidedBy } : {}),
     ...(decidedAt !== undefined ? { decidedAt } : {}),
     ...(typeof t.comment === 'string' ? { comment: t.comment } : {}),
   };
