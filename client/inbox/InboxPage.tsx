@@ -140,13 +140,42 @@ export default function InboxPage() {
             key={current.taskId}
             task={current}
             reviewer={reviewer}
-            onDecided={(id) => {
-              useTasks.getState().remove(id);
+            onDecided={(task, verb) => {
+              useTasks.getState().noteDecided(task, verb);
+              useTasks.getState().remove(task.taskId);
               void useTasks.getState().refresh();
             }}
           />
         </div>
       ) : null}
+      <DecidedList />
     </div>
+  );
+}
+
+/** What was decided in this window, each with a link to its run (to watch it resume). */
+function DecidedList() {
+  const decided = useTasks((s) => s.decided);
+  if (!decided.length) return null;
+  return (
+    <section className="inbox-decided" data-testid="inbox-decided">
+      <h4>Decided here</h4>
+      <ul>
+        {decided.map(({ task, verb, at }) => (
+          <li key={task.taskId} className="small">
+            <span className={`status-chip ${verb === 'Rejected' ? 'st-failed' : 'st-succeeded'}`}>{verb}</span>{' '}
+            {task.flowName ?? task.flowId} › <span className="mono">{task.nodeId}</span> ·{' '}
+            <a
+              className="mono"
+              href={`#/flows/${encodeURIComponent(task.flowId)}/runs/${encodeURIComponent(task.rootRunId)}`}
+              data-testid={`decided-run-${task.taskId}`}
+            >
+              open run {task.rootRunId.slice(0, 12)}
+            </a>{' '}
+            <span className="muted">{ago(at)}</span>
+          </li>
+        ))}
+      </ul>
+    </section>
   );
 }

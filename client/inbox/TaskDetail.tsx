@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
-import { ApiError } from '../api/http';
+import { api, ApiError } from '../api/http';
 import { describeError } from '../panels/runController';
 import { useUi } from '../store/uiStore';
 import { tasksApi, type HumanTask } from './api';
@@ -50,6 +50,39 @@ function ContextTable({ values, testId }: { values: Record<string, unknown>; tes
   );
 }
 
+/**
+ * The run's context for a task: the run's inputs and what the asking node received (its
+ * span's inputs), read from `GET /api/runs/:id` unless the task carries them.
+ */
+function useRunContext(task: HumanTask): {
+  inputs?: Record<string, unknown>;
+  data?: Record<string, unknown>;
+  status?: string;
+} {
+  const [ctx, setCtx] = useState<{ inputs?: Record<string, unknown>; data?: Record<string, unknown>; status?: string }>(
+    {},
+  );
+  useEffect(() => {
+    let alive = true;
+    api.getRun(task.rootRunId).then(
+      (rec) => {
+        if (!alive) return;
+        const span = task.runId === rec.runId ? rec.trace?.spans.find((sp) => sp.nodeId === task.nodeId) : undefined;
+        setCtx({ inputs: rec.inputs, ...(span ? { data: span.inputs } : {}), status: rec.status });
+      },
+      () => undefined, // the task's own fields still show
+    );
+    return () => {
+      alive = false;
+    };
+  }, [task.rootRunId, task.runId, task.nodeId]);
+  return {
+    inputs: task.inputs ?? ctx.inputs,
+    data: task.data ?? ctx.data,
+    ...(ctx.status ? { status: ctx.status } : {}),
+  };
+}
+
 /** One task: its context, the form or the tool call, a comment, approve / reject. */
 export function TaskDetail({
   task,
@@ -58,7 +91,7 @@ export function TaskDetail({
 }: {
   task: HumanTask;
   reviewer: string;
-  onDecided(taskId: string): void;
+  onDecided(task: HumanTask, verb: string): void;
 }) {
   const fields = useMemo(() => (task.kind === 'input' ? formFields(task.fields) : []), [task.kind, task.fields]);
   const [drafts, setDrafts] = useState<FormDrafts>(() => initialDrafts(fields));
@@ -72,6 +105,7 @@ export function TaskDetail({
   const toast = useUi((s) => s.toast);
 
   const form = useMemo(() => readForm(fields, drafts), [fields, drafts]);
+  const context = useRunContext(task);
   const argsProblem = useMemo(() => {
     if (task.kind !== 'tool') return null;
     try {
@@ -113,7 +147,7 @@ export function TaskDetail({
             ? 'Approved'
             : 'Rejected';
       toast('success', `${verb}: the run resumes.`);
-      onDecided(task.taskId);
+      onDecided(task, verb);
     } catch (err) {
       if (err instanceof ApiError && err.status === 409) {
         setError(await conflictText(err, task.taskId));
@@ -283,12 +317,16 @@ export function TaskDetail({
 
       <section className="task-section">
         <h4>Run inputs</h4>
-        <ContextTable values={task.inputs ?? {}} testId="task-inputs" />
+        {context.inputs ? (
+          <ContextTable values={context.inputs} testId="task-inputs" />
+        ) : (
+          <p className="muted small">Loading…</p>
+        )}
       </section>
-      {task.data && Object.keys(task.data).length ? (
-        <details className="task-section">
-          <summary className="small">Data at this node</summary>
-          <ContextTable values={task.data} testId="task-data" />
+      {context.data && Object.keys(context.data).length ? (
+        <details className="task-section" open>
+          <summary className="small">What the node received</summary>
+          <ContextTable values={context.data} testId="task-data" />
         </details>
       ) : null}
     </div>

@@ -6,8 +6,19 @@
 import { create } from 'zustand';
 import { tasksApi, type HumanTask } from './api';
 
+/** A decision made in this window (listed under the pending tasks, with a link to its run). */
+export interface DecidedHere {
+  task: HumanTask;
+  /** "Approved", "Rejected", "Submitted". */
+  verb: string;
+  at: number;
+}
+
 export interface TaskListState {
   tasks: HumanTask[] | null;
+  decided: DecidedHere[];
+  /** Remember a decision made here (newest first, the last 10). */
+  noteDecided(task: HumanTask, verb: string): void;
   error: string | null;
   loadedAt: number;
   refresh(): Promise<void>;
@@ -19,6 +30,8 @@ let inflight: Promise<void> | null = null;
 
 export const useTasks = create<TaskListState>()((set, get) => ({
   tasks: null,
+  decided: [],
+  noteDecided: (task, verb) => set({ decided: [{ task, verb, at: Date.now() }, ...get().decided].slice(0, 10) }),
   error: null,
   loadedAt: 0,
   refresh() {
