@@ -29,6 +29,8 @@ import { buildRunServices } from './services';
 import { createRunTelemetry } from './telemetry/index';
 import { openStorage, type Storage } from './storage/index';
 import { RunsRepository } from './storage/runs';
+import { DurableRuns } from './durable/service';
+import { DurableStore } from './durable/store';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -67,6 +69,14 @@ export function createApp(opts: CreateAppOptions): BraidApp {
   const services = buildRunServices({ config, storage });
   const telemetry = createRunTelemetry(config, { logger, secrets });
   const runService = new RunService({ flows, runs: runsRepo, services, secrets, logger, telemetry });
+  const durable = new DurableRuns({
+    store: new DurableStore(storage),
+    runService,
+    runs: runsRepo,
+    logger,
+    ...(config.runLeaseMs ? { leaseMs: config.runLeaseMs } : {}),
+    ...(config.durableSweepMs ? { sweepMs: config.durableSweepMs } : {}),
+  });
   const cleanups: Array<() => Promise<void> | void> = [];
   const context: AppContext = {
     config,
@@ -75,6 +85,7 @@ export function createApp(opts: CreateAppOptions): BraidApp {
     flows,
     runsRepo,
     runService,
+    durable,
     services,
     secrets,
     telemetry,
@@ -110,11 +121,16 @@ export function createApp(opts: CreateAppOptions): BraidApp {
   app.use(notFoundJson);
   app.use(errorMiddleware({ logger, secrets }));
 
+  // Overdue tasks and runs whose process died: looked for now and every BRAID_DURABLE_SWEEP_MS.
+  durable.startSweeper();
+
   return {
     app,
     context,
     async close() {
+      await durable.close();
       await runService.drain();
+      await durable.idle();
       for (const fn of cleanups.reverse()) {
         try {
           await fn();

@@ -74,6 +74,10 @@ const envSchema = z.object({
     .transform((v) => /^(1|true|on|yes)$/i.test(v)),
   /** A JSON file of MCP servers (`mcpServers`, as in Claude Desktop / Cursor) that agent nodes may use by name. */
   BRAID_MCP_CONFIG: z.string().optional(),
+  /** Durable runs: how long a process's claim on a running run lasts without a heartbeat (another process resumes it after). */
+  BRAID_RUN_LEASE_MS: z.coerce.number().int().min(500).max(3_600_000).default(30_000),
+  /** Durable runs: how often overdue tasks and runs whose process died are looked for. */
+  BRAID_DURABLE_SWEEP_MS: z.coerce.number().int().min(100).max(3_600_000).default(10_000),
 });
 
 /** Every environment variable Braid reads (docs/configuration.md documents each; a test checks). */
@@ -117,6 +121,9 @@ export interface Config {
   langsmithTracing?: boolean;
   /** OpenTelemetry trace export; absent when off (no OTLP endpoint configured). */
   telemetry?: TelemetryConfig;
+  /** Durable runs (docs/human-in-the-loop.md): lease of a running run (default 30 s) and sweep interval (default 10 s). */
+  runLeaseMs?: number;
+  durableSweepMs?: number;
 }
 
 export interface TelemetryConfig {
@@ -182,6 +189,8 @@ export function loadConfig(
     publicUrl: e.BRAID_PUBLIC_URL,
     telemetry: telemetryConfig(e),
     langsmithTracing: e.BRAID_LANGSMITH_TRACING,
+    runLeaseMs: e.BRAID_RUN_LEASE_MS,
+    durableSweepMs: e.BRAID_DURABLE_SWEEP_MS,
     ...(e.BRAID_MCP_CONFIG ? { mcpConfigPath: path.resolve(e.BRAID_MCP_CONFIG) } : {}),
     ...overrides,
   };

@@ -1,7 +1,7 @@
 import { create } from 'zustand';
 import type { RunEvent, RunStatus, Span, Trace } from '../../shared/runtime/events';
 
-export type NodeRunStatus = 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled' | 'retrying';
+export type NodeRunStatus = 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled' | 'retrying' | 'waiting';
 
 /** The current (or last) run of the open flow, fed by run events. */
 export interface RunState {
@@ -96,6 +96,7 @@ export const useRun = create<RunState>()((set, get) => ({
       case 'node_finished':
       case 'node_failed':
       case 'node_skipped':
+      case 'node_waiting':
         set({
           nodeStatus: { ...s.nodeStatus, [e.nodeId]: spanStatus(e.span) },
           spans: { ...s.spans, [e.nodeId]: e.span },

@@ -22,6 +22,10 @@ export interface StartRunOptions {
   only?: { nodeId: string; inputs: Record<string, unknown> };
   /** Recorded with the run: api, cli, node, deployment, evaluation… */
   source?: string;
+  /** The run's id (durable runs: the same in every attempt; default: a new one). */
+  runId?: string;
+  /** Services of this run over the app's (durable runs: the journal and the frozen flow closure). */
+  services?: Partial<RunServices>;
 }
 
 export class RunServiceError extends Error {
@@ -97,7 +101,7 @@ export class RunService {
 
   /** Run a flow (already loaded and validated), persisting it from its events. */
   async run(flow: Flow, inputs: Record<string, unknown>, opts: StartRunOptions = {}): Promise<RunResult> {
-    const runId = randomUUID();
+    const runId = opts.runId ?? randomUUID();
     const controller = new AbortController();
     const onAbort = () => controller.abort(opts.signal?.reason);
     if (opts.signal?.aborted) controller.abort(opts.signal.reason);
@@ -148,7 +152,7 @@ export class RunService {
       const result = await runFlow(flow, inputs, {
         runId,
         signal: controller.signal,
-        services: this.deps.services,
+        services: opts.services ? { ...this.deps.services, ...opts.services } : this.deps.services,
         ...(opts.only ? { only: opts.only } : {}),
         onEvent: (raw) => {
           for (const event of streamEvents(raw, stream, secrets)) deliver(event);

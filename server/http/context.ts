@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config';
 import type { FlowStore } from '../flows/store';
 import type { RunService } from '../flows/runs';
+import type { DurableRuns } from '../durable/service';
 import type { RunServices } from '../runtime/types';
 import type { Storage } from '../storage/index';
 import type { RunsRepository } from '../storage/runs';
@@ -16,6 +17,8 @@ export interface AppContext {
   flows: FlowStore;
   runsRepo: RunsRepository;
   runService: RunService;
+  /** Durable runs: async runs, runs that wait on people, tasks (server/durable). */
+  durable: DurableRuns;
   services: RunServices;
   /** Secret values to redact from anything a route sends. */
   secrets: string[];

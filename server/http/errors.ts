@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { ApiErrorBody } from '../../shared/api/errors';
 import { FlowStoreError } from '../flows/store';
 import { RunServiceError } from '../flows/runs';
+import { DurableError } from '../durable/service';
 import { RunInputError } from '../runtime/types';
 import { redact } from '../flows/redact';
 
@@ -61,6 +62,11 @@ export function toHttpError(err: unknown): HttpError | undefined {
       case 'malformed_file':
         return new HttpError(422, 'malformed_file', err.message, err.details);
     }
+  }
+  if (err instanceof DurableError) {
+    if (err.code === 'not_found') return new HttpError(404, 'not_found', err.message);
+    if (err.code === 'invalid_response') return new HttpError(400, 'invalid_response', err.message, err.details);
+    return new HttpError(409, err.code, err.message, err.details);
   }
   if (err instanceof RunServiceError) {
     if (err.code === 'not_found') return new HttpError(404, 'not_found', err.message);

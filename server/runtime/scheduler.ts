@@ -13,7 +13,8 @@ import { createNodeContext, NodeAbort, nowMs, SpanRecord } from './run-context';
 import { callWithDeadline, RunStop, toNodeError } from './attempt';
 import { assembleTrace } from './trace';
 import { DEFAULT_RETRY, retryDelay, sleep } from './retry';
-import { childRunner, DEFAULT_MAX_TREE_NODES, RunTree, SlotHold, Slots } from './tree';
+import { childRunner, DEFAULT_MAX_TREE_NODES, RunTree, SlotHold, Slots, type ChildRun } from './tree';
+import { NodeSuspend, nodeDurable, type RunJournal, type StepEntry } from './durable';
 import {
   NodeError,
   RunInputError,
@@ -32,7 +33,7 @@ export interface ScheduleOptions extends RunOptions {
   runId: string;
   executors: ExecutorLookup;
   /** A child run: the tree it belongs to and where it sits in it (set by `runChild`). */
-  child?: { tree: RunTree; parent: RunParent; signals: AbortSignal[] };
+  child?: ChildRun;
 }
 
 /** Used when neither the node nor the config sets a timeout. */
@@ -75,6 +76,11 @@ class Run {
   private finished = false;
   private onlyOutputs?: Record<string, unknown>;
   private trace?: Trace;
+  /** Durable runs: the tree's journal and this run's path prefix in it. */
+  private readonly journal?: RunJournal;
+  private readonly prefix: string;
+  /** Nodes paused for a person (they stay `running` in the ledger). */
+  private suspended = 0;
 
   constructor(
     private readonly flow: Flow,
@@ -94,6 +100,8 @@ class Run {
     }
     this.onEvent = opts.onEvent;
     if (this.onEvent) this.emitFn = (e) => this.emit(e);
+    this.prefix = opts.child?.prefix ?? '';
+    if (!opts.only) this.journal = opts.services.journal;
     this.runId = opts.runId;
     const n = this.plan.nodes.length;
     this.spans = new Array(n);
@@ -157,6 +165,13 @@ class Run {
           this.queueHead++;
           continue;
         }
+        if (this.replay(i)) {
+          // Completed in an earlier attempt of this durable run: its recorded result flows on.
+          this.queueHead++;
+          for (const s of this.ledger.takeSkipped()) this.recordSkipped(s);
+          for (const r of this.ledger.takeReady()) this.queue.push(r);
+          continue;
+        }
         if (!this.tree.slots.tryAcquire()) {
           // The tree's budget is spent: wait for a slot anywhere in the tree.
           if (!this.waiting) this.tree.slots.wait(this.wake);
@@ -173,7 +188,8 @@ class Run {
     }
     if (this.inflight > 0 || (this.waiting && this.status === 'running')) return;
     if (this.status === 'running' && !this.opts.only && !this.ledger.settled()) {
-      this.failRun(new NodeError('stuck', 'no node can run and some never ran (the flow is not a DAG?)'));
+      if (this.suspended > 0) this.status = 'waiting';
+      else this.failRun(new NodeError('stuck', 'no node can run and some never ran (the flow is not a DAG?)'));
     }
     this.finalize();
   }
@@ -259,6 +275,14 @@ class Run {
         streams: this.streamable ? this.streamable.has(pn.node.id) : true,
       });
       if (this.opts.services.flows) ctx.runChild = this.childRunner(pn.node.id, ctrl, slot);
+      if (this.journal) {
+        const item = this.parent?.iteration;
+        ctx.durable = nodeDurable(this.journal, this.prefix + pn.node.id, {
+          nodeId: pn.node.id,
+          flowId: this.flow.id,
+          ...(item !== undefined ? { item } : {}),
+        });
+      }
       try {
         const result = await callWithDeadline(exec, ctx, ctrl, timeoutMs, pn.node.id);
         attempt.live = false;
@@ -266,6 +290,7 @@ class Run {
       } catch (err) {
         attempt.live = false;
         if (ctrl.aborted) throw ctrl.reason;
+        if (err instanceof NodeSuspend) throw err;
         const ne = toNodeError(err);
         const delay = retryDelay(ne, retry, policy);
         if (delay === null) throw ne;
@@ -299,9 +324,11 @@ class Run {
       depth: (this.parent?.depth ?? 0) + 1,
       signal: ctrl.signal,
       slot,
+      prefix: this.prefix,
+      ...(this.journal ? { journal: this.journal } : {}),
       start: (flow, inputs, child) =>
         schedule(flow, inputs, {
-          runId: randomUUID(),
+          runId: child.runId ?? randomUUID(),
           services: this.opts.services,
           executors: this.opts.executors,
           onEvent: this.opts.onEvent,
@@ -338,16 +365,76 @@ class Run {
         at: Math.floor(span.endedAt),
         span: span.toSpan('succeeded'),
       });
-    if (this.status === 'running' && !this.opts.only) this.ledger.complete(i, span.outputs, result.skipPorts);
+    if (this.status === 'running' && !this.opts.only) {
+      if (this.journal) {
+        const entry: StepEntry = { outputs: span.outputs, span: span.toSpan('succeeded') };
+        if (result.skipPorts?.length) entry.skipPorts = result.skipPorts;
+        if (result.runOutputs) entry.runOutputs = result.runOutputs;
+        this.journal.put(this.prefix + span.nodeId, entry);
+      }
+      this.ledger.complete(i, span.outputs, result.skipPorts);
+    }
     this.pump();
+  }
+
+  /** A durable run's node recorded by an earlier attempt: complete it from the journal. */
+  private replay(i: number): boolean {
+    if (!this.journal || this.gen[i] !== 0 || this.feedback[i]) return false;
+    const pn = this.plan.nodes[i];
+    const entry = this.journal.get(this.prefix + pn.node.id) as StepEntry | undefined;
+    if (!entry) return false;
+    this.ledger.start(i);
+    const span = (this.spans[i] = new SpanRecord(pn.node.id, pn.node.type));
+    const s = entry.span;
+    span.startedAt = s.startedAt;
+    span.endedAt = s.startedAt + s.durationMs;
+    span.attempts = s.attempts;
+    span.inputs = s.inputs;
+    span.outputs = entry.outputs;
+    if (s.model !== undefined) span.model = s.model;
+    if (s.tokens !== undefined) span.tokens = s.tokens;
+    if (s.cost !== undefined) span.cost = s.cost;
+    span.meta = { ...(s.meta ?? {}), replayed: true };
+    if (entry.runOutputs) this.runOutputs[i] = entry.runOutputs;
+    this.spanStatus[i] = 'succeeded';
+    if (this.onEvent)
+      this.emit({
+        type: 'node_finished',
+        runId: this.runId,
+        nodeId: pn.node.id,
+        at: Math.floor(nowMs()),
+        span: span.toSpan('succeeded'),
+      });
+    this.ledger.complete(i, entry.outputs, entry.skipPorts);
+    return true;
   }
 
   private onNodeError(i: number, g: number, err: unknown): void {
     this.inflight--;
     if (this.gen[i] !== g) return this.pump();
     this.controllers.delete(i);
+    if (err instanceof NodeSuspend && this.status === 'running') return this.settleWaiting(i, err.reason);
     const ne = toNodeError(err);
     this.settleFailed(i, ne, ne instanceof RunStop ? 'cancelled' : 'failed');
+  }
+
+  /** The node paused for a person: it stays unsettled; the run ends `waiting` once nothing else can run. */
+  private settleWaiting(i: number, reason: string): void {
+    const span = this.spans[i]!;
+    span.endedAt = nowMs();
+    span.setMeta({ waiting: reason });
+    this.spanStatus[i] = 'waiting';
+    this.suspended++;
+    if (this.onEvent)
+      this.emit({
+        type: 'node_waiting',
+        runId: this.runId,
+        nodeId: span.nodeId,
+        at: Math.floor(span.endedAt),
+        span: span.toSpan('waiting'),
+        reason,
+      });
+    this.pump();
   }
 
   private settleFailed(i: number, ne: NodeError, status: 'failed' | 'cancelled'): void {

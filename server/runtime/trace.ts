@@ -37,6 +37,8 @@ export function assembleTrace(parts: TraceParts): Trace {
     let rec = n.record;
     let status = n.status;
     if (!rec || !status) {
+      // A waiting run has not reached these nodes yet: a later attempt runs them.
+      if (parts.status === 'waiting') continue;
       rec ??= new SpanRecord(n.node.id, n.node.type);
       if (!rec.startedAt) rec.startedAt = parts.endedAt;
       rec.endedAt = Math.max(rec.endedAt, rec.startedAt);

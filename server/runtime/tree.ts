@@ -7,7 +7,9 @@
 import { setMaxListeners } from 'node:events';
 import type { Flow, RunEvent, RunParent } from '../../shared';
 import { checkRunInputs } from './inputs';
+import { childPrefix, stableRunId, type ChildEntry } from './durable';
 import { NodeError, RunInputError, type FlowResolver, type NodeContext, type RunResult } from './types';
+import type { RunJournal } from './durable';
 
 /** Default per-tree budget of node executions (BRAID_MAX_TREE_NODES). */
 export const DEFAULT_MAX_TREE_NODES = 10_000;
@@ -107,12 +109,23 @@ export interface ChildRunSite {
   signal: AbortSignal;
   slot: SlotHold;
   flows: FlowResolver;
+  /** The starting run's path prefix in the run tree ('' for the root). */
+  prefix: string;
+  /** The tree's journal (durable runs). */
+  journal?: RunJournal;
   /** Schedule the child run (the scheduler's `schedule`, with this tree). */
-  start(
-    flow: Flow,
-    inputs: Record<string, unknown>,
-    child: { tree: RunTree; parent: RunParent; signals: AbortSignal[] },
-  ): Promise<RunResult>;
+  start(flow: Flow, inputs: Record<string, unknown>, child: ChildRun): Promise<RunResult>;
+}
+
+/** How a child run is placed in its tree. */
+export interface ChildRun {
+  tree: RunTree;
+  parent: RunParent;
+  signals: AbortSignal[];
+  /** Its path prefix in the run tree (`<node path>[<key>]/`). */
+  prefix: string;
+  /** Its run id (stable across attempts in a durable run). */
+  runId?: string;
 }
 
 /**
@@ -142,6 +155,43 @@ export function childRunner(site: ChildRunSite): NonNullable<NodeContext['runChi
       depth: site.depth,
     };
     const signals = opts.signal ? [site.signal, opts.signal] : [site.signal];
-    return site.start(flow, checked, { tree: site.tree, parent, signals });
+    const prefix = childPrefix(site.prefix, site.nodeId, opts.key ?? opts.iteration ?? 0);
+    const journal = site.journal;
+    if (!journal) return site.start(flow, checked, { tree: site.tree, parent, signals, prefix });
+    // A durable run: a child that completed in an earlier attempt is not run again.
+    const done = journal.get(`${prefix}=`) as ChildEntry | undefined;
+    if (done) return replayedChild(done, flow.id, checked, parent);
+    const runId = stableRunId(journal.rootRunId, prefix);
+    const res = await site.start(flow, checked, { tree: site.tree, parent, signals, prefix, runId });
+    if (res.status === 'succeeded')
+      journal.put(`${prefix}=`, { runId: res.runId, outputs: res.outputs } satisfies ChildEntry);
+    return res;
+  };
+}
+
+/** The result of a child run recorded by an earlier attempt (its full trace is in the runs table). */
+function replayedChild(
+  done: ChildEntry,
+  flowId: string,
+  inputs: Record<string, unknown>,
+  parent: RunParent,
+): RunResult {
+  const now = Date.now();
+  return {
+    runId: done.runId,
+    status: 'succeeded',
+    outputs: done.outputs,
+    trace: {
+      runId: done.runId,
+      flowId,
+      status: 'succeeded',
+      startedAt: now,
+      durationMs: 0,
+      inputs,
+      outputs: done.outputs,
+      spans: [],
+      usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0, cost: 0 },
+      parent,
+    },
   };
 }

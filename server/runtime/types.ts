@@ -6,6 +6,7 @@ import type { Flow, FlowNode, NodeTypeId, NodeConfig, RunEvent, SpanError, Token
 import type { Config } from '../config';
 import { capText } from '../../shared/limits';
 import type { McpTools } from '../mcp/types';
+import type { NodeDurable, RunJournal } from './durable';
 
 /** Error an executor throws to fail its node with a stable code (its message is capped: shared/limits.ts). */
 export class NodeError extends Error {
@@ -66,6 +67,11 @@ export interface RunServices {
   mcp?: McpTools;
   /** Caps the caller of this run sets (a deployment's settings, a chat request's `max_tokens`). */
   limits?: RunLimits;
+  /**
+   * The run's journal (durable runs only): completed nodes are recorded and replayed on a
+   * later attempt, and nodes may pause the run for people (server/runtime/durable.ts).
+   */
+  journal?: RunJournal;
 }
 
 export interface RunLimits {
@@ -112,6 +118,8 @@ export interface NodeContext<C = unknown> {
   services: RunServices;
   /** Present when a downstream validator asked this node to try again. */
   feedback?: ReaskFeedback;
+  /** Present in a durable run: the node's journal entries and tasks for people. */
+  durable?: NodeDurable;
   /** Stream a token (prompt nodes) into the event stream. */
   emitToken(token: string): void;
   /** Report progress for live views (`node_progress` event; not stored in the trace). */
@@ -130,7 +138,12 @@ export interface NodeContext<C = unknown> {
   runChild?(
     flowId: string,
     inputs: Record<string, unknown>,
-    opts?: { iteration?: number; signal?: AbortSignal },
+    opts?: {
+      iteration?: number;
+      signal?: AbortSignal;
+      /** Names the child among the node's children in a durable run (default: the iteration, else 0). */
+      key?: string;
+    },
   ): Promise<RunResult>;
 }
 

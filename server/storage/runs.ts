@@ -161,6 +161,10 @@ export class RunsRepository {
         trace: null,
         ...parentColumns(run.parent),
       })
+      // A durable run's later attempt starts the same run (and child runs) again.
+      .onConflict((oc) =>
+        oc.column('id').doUpdateSet({ status: 'running', finished_at: null, duration_ms: null, error: null }),
+      )
       .execute();
   }
 
@@ -206,8 +210,36 @@ export class RunsRepository {
       })
       .where('status', '=', 'running')
       .where('started_at', '<', before)
+      // Durable runs (and their child runs) are resumed, not abandoned (server/durable).
+      .where(({ eb, and, or, selectFrom }) =>
+        and([
+          eb('id', 'not in', selectFrom('durable_runs' as never).select('id' as never)),
+          or([
+            eb('root_run_id', 'is', null),
+            eb('root_run_id', 'not in', selectFrom('durable_runs' as never).select('id' as never)),
+          ]),
+        ]),
+      )
       .executeTakeFirst();
     return Number(res.numUpdatedRows);
+  }
+
+  /** A waiting run was cancelled (durable runs). */
+  async markCancelled(runId: string): Promise<void> {
+    await this.setEnded(runId, 'cancelled', { code: 'cancelled', message: 'the run was cancelled while waiting' });
+  }
+
+  /** A durable run that could not be resumed. */
+  async markFailed(runId: string, error: SpanError): Promise<void> {
+    await this.setEnded(runId, 'failed', error);
+  }
+
+  private async setEnded(runId: string, status: RunStatus, error: SpanError): Promise<void> {
+    await this.storage.db
+      .updateTable('runs')
+      .set({ status, error: toJson(error) ?? null, finished_at: Date.now() })
+      .where('id', '=', runId)
+      .execute();
   }
 
   async get(runId: string): Promise<RunRecord | undefined> {

@@ -23,6 +23,8 @@ export const agentFlowTool = z
     name: z.string().regex(TOOL_NAME, 'must be 1–64 characters of A-Z a-z 0-9 _ -').optional(),
     /** What the tool does, for the model (default: the flow's name). */
     description: z.string().max(2000).optional(),
+    /** A person approves each call first (and may edit its arguments); a rejection goes back to the model. */
+    requireApproval: z.boolean().optional(),
   })
   .strict();
 
@@ -33,6 +35,8 @@ export const agentMcpTool = z
     server: z.string().regex(MCP_SERVER_NAME, 'must be the name of a server in BRAID_MCP_CONFIG'),
     /** Only these tools of the server (default: all of them). */
     tools: z.array(z.string().min(1).max(128)).max(128).optional(),
+    /** A person approves each call of these tools first (and may edit its arguments). */
+    requireApproval: z.boolean().optional(),
   })
   .strict();
 
@@ -125,7 +129,7 @@ export const agentNode = defineNodeType({
   title: 'Agent',
   category: 'Models',
   icon: 'bot',
-  docs: 'A model that calls tools in a bounded loop. Tools are flows (each call is a child run; the flow\'s inputs are the arguments, its outputs the result) or the tools of an MCP server the operator configured (BRAID_MCP_CONFIG). `instructions` (system) and `prompt` (user) are templates whose variables become input ports; `messages` takes a prior conversation. The loop stops at `maxIterations` or a `budget` (tokens, cost, time): with `onLimit: "answer"` one last call without tools still answers. Bad arguments, unknown tools and failing tools go back to the model as tool errors. Outputs `text` (or `json`) and `steps` (every tool call with its arguments, result or error and duration).',
+  docs: 'A model that calls tools in a bounded loop. Tools are flows (each call is a child run; the flow\'s inputs are the arguments, its outputs the result) or the tools of an MCP server the operator configured (BRAID_MCP_CONFIG). `instructions` (system) and `prompt` (user) are templates whose variables become input ports; `messages` takes a prior conversation. The loop stops at `maxIterations` or a `budget` (tokens, cost, time): with `onLimit: "answer"` one last call without tools still answers. Bad arguments, unknown tools and failing tools go back to the model as tool errors. A tool with `requireApproval: true` pauses the run before each call until a person approves it (possibly with edited arguments) or rejects it (the rejection, with the comment, goes back to the model as the tool result); the conversation so far is stored, so the run resumes after a restart without repeating a model call. Outputs `text` (or `json`) and `steps` (every tool call with its arguments, result or error and duration).',
   config: agentConfig,
   inputs: (config) => agentInputs(config),
   outputs: (config) => {

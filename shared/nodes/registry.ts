@@ -11,6 +11,7 @@ import { subflowNode } from './subflow';
 import { mapNode } from './map';
 import { loopNode } from './loop';
 import { agentNode } from './agent';
+import { humanNode } from './human';
 
 /** The static registry of node types: one line per type. */
 export const nodeTypes = {
@@ -26,6 +27,7 @@ export const nodeTypes = {
   map: mapNode,
   loop: loopNode,
   agent: agentNode,
+  human: humanNode,
 } as const;
 
 export type NodeTypeId = keyof typeof nodeTypes;

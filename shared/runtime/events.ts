@@ -14,7 +14,8 @@ export interface SpanError {
   retryable?: boolean;
 }
 
-export type SpanStatus = 'succeeded' | 'failed' | 'skipped' | 'cancelled';
+/** `waiting`: the node paused the run for a person (a human node, a tool approval, a waiting child run). */
+export type SpanStatus = 'succeeded' | 'failed' | 'skipped' | 'cancelled' | 'waiting';
 
 /** One node's part of a run. */
 export interface Span {
@@ -39,7 +40,8 @@ export interface Span {
   meta?: Record<string, unknown>;
 }
 
-export type RunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';
+/** `waiting`: paused on tasks for people (its state is durable; a decision resumes it). */
+export type RunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled' | 'waiting';
 
 /**
  * Where a run sits in a run tree (subflow, map, loop and agent tool calls start child
@@ -119,6 +121,8 @@ export type RunEvent =
   | { type: 'node_finished'; runId: string; nodeId: string; at: number; span: Span }
   | { type: 'node_failed'; runId: string; nodeId: string; at: number; span: Span }
   | { type: 'node_skipped'; runId: string; nodeId: string; at: number; span: Span }
+  /** The node paused the run for a person (or waits on a child run that did). */
+  | { type: 'node_waiting'; runId: string; nodeId: string; at: number; span: Span; reason: string }
   | { type: 'run_finished'; runId: string; at: number; trace: Trace };
 
 export type RunEventType = RunEvent['type'];

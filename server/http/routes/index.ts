@@ -10,6 +10,7 @@ import { healthRoutes } from './health';
 import { nodeTypesRoutes } from './node-types';
 import { flowsRoutes } from './flows';
 import { runsRoutes } from './runs';
+import { tasksRoutes } from './tasks';
 import { providersRoutes } from './providers';
 import { knowledgeRoutes } from './knowledge';
 import { deploymentsRoutes } from './deployments';
@@ -32,6 +33,7 @@ export const routeModules: RouteModule[] = [
   nodeTypesRoutes,
   flowsRoutes,
   runsRoutes,
+  tasksRoutes,
   providersRoutes,
   knowledgeRoutes,
   deploymentsRoutes,

@@ -9,6 +9,8 @@ import { LIMIT, OFFSET, queryInt } from '../query';
 import { openSse, type SseStream } from '../sse';
 import { isSafeFlowId } from '../../flows/store';
 import { redact } from '../../flows/redact';
+import { closureOf } from '../../runtime/closure';
+import { needsPeople } from '../../durable/journal';
 
 function param(req: Request, name: string, what: string): string {
   const v = String(req.params[name] ?? '');
@@ -30,6 +32,17 @@ function runInputs(req: Request): Record<string, unknown> {
     });
   }
   return inputs as Record<string, unknown>;
+}
+
+/** `mode` of a run request: `sync` (default: the answer is the finished or waiting run) or `async` (202 at once). */
+function runMode(req: Request): 'sync' | 'async' {
+  const body = req.body as Record<string, unknown> | undefined;
+  const mode = body && typeof body === 'object' ? body.mode : undefined;
+  if (mode === undefined || mode === 'sync') return 'sync';
+  if (mode === 'async') return 'async';
+  throw new HttpError(400, 'invalid_body', 'mode: must be "sync" or "async"', {
+    issues: [{ path: 'mode', message: 'must be "sync" or "async"' }],
+  });
 }
 
 function wantsSse(req: Request): boolean {
@@ -88,8 +101,30 @@ export const runsRoutes: RouteModule = (ctx) => {
   r.post('/api/flows/:id/runs', async (req, res) => {
     const id = param(req, 'id', 'flow id');
     const inputs = runInputs(req);
+    const mode = runMode(req);
+    const flow = await svc.loadRunnable(id);
+    if (mode === 'async') {
+      // Durable from the start: it survives restarts and may wait on people for days.
+      const { runId } = await ctx.durable.startRun(flow, { source: 'api', inputs, wait: false });
+      res.status(202).json({ runId, status: 'running' });
+      return;
+    }
+    if (needsPeople(flow, closureOf(flow).values())) {
+      // It may pause for a person: durable, answered when it finishes or starts waiting.
+      await respond(ctx, req, res, async (signal, onEvent) => {
+        const { result } = await ctx.durable.startRun(flow, {
+          source: 'api',
+          inputs,
+          wait: true,
+          signal,
+          ...(onEvent ? { onEvent } : {}),
+        });
+        return result!;
+      });
+      return;
+    }
     await respond(ctx, req, res, (signal, onEvent) =>
-      svc.runStored(id, inputs, { signal, ...(onEvent ? { onEvent } : {}), source: 'api' }),
+      svc.run(flow, inputs, { signal, ...(onEvent ? { onEvent } : {}), source: 'api' }),
     );
   });
 
@@ -119,7 +154,20 @@ export const runsRoutes: RouteModule = (ctx) => {
     await svc.settled(runId);
     const run = runId.length <= 128 ? await ctx.runsRepo.get(runId) : undefined;
     if (!run) throw new HttpError(404, 'not_found', `no run with id "${runId.slice(0, 128)}"`);
-    res.json({ ...run, running: svc.isRunning(runId) });
+    const durable = await ctx.durable.store.getRun(runId);
+    if (!durable) {
+      res.json({ ...run, running: svc.isRunning(runId) });
+      return;
+    }
+    // A durable run: its state and the tasks it waits on.
+    const tasks = await ctx.durable.store.tasksOfRun(runId, 'pending');
+    res.json({
+      ...run,
+      ...(durable.status === 'waiting' || durable.status === 'running' ? { status: durable.status } : {}),
+      running: svc.isRunning(runId) || durable.status === 'running',
+      durable: { status: durable.status, attempts: durable.attempts, updatedAt: durable.updatedAt },
+      tasks,
+    });
   });
 
   r.get('/api/runs/:id/children', async (req, res) => {
@@ -136,6 +184,10 @@ export const runsRoutes: RouteModule = (ctx) => {
   r.post('/api/runs/:id/cancel', async (req, res) => {
     const runId = String(req.params.id ?? '');
     if (svc.cancel(runId)) {
+      res.status(202).json({ runId, cancelled: true });
+      return;
+    }
+    if (runId.length <= 128 && (await ctx.durable.cancelWaiting(runId))) {
       res.status(202).json({ runId, cancelled: true });
       return;
     }

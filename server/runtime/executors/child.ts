@@ -4,6 +4,7 @@
  */
 import type { Flow } from '../../../shared';
 import { NodeError, type NodeContext, type RunResult } from '../types';
+import { NodeSuspend } from '../durable';
 
 export type RunChild = NonNullable<NodeContext['runChild']>;
 
@@ -53,4 +54,9 @@ export function definedInputs(inputs: Record<string, unknown>, except?: string):
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(inputs)) if (v !== undefined && k !== except) out[k] = v;
   return out;
+}
+
+/** A child run that ended `waiting` (it paused for a person): the node waits too. */
+export function waitOnChild(what: string): never {
+  throw new NodeSuspend(`waiting on ${what}`);
 }

@@ -14,6 +14,7 @@ import { subflowExecutor } from './subflow';
 import { mapExecutor } from './map';
 import { loopExecutor } from './loop';
 import { agentExecutor } from './agent';
+import { humanExecutor } from './human';
 
 export const executors = {
   input: inputExecutor,
@@ -28,6 +29,7 @@ export const executors = {
   map: mapExecutor,
   loop: loopExecutor,
   agent: agentExecutor,
+  human: humanExecutor,
 } satisfies ExecutorMap;
 
 export {
@@ -43,5 +45,6 @@ export {
   mapExecutor,
   loopExecutor,
   agentExecutor,
+  humanExecutor,
 };
 export { codeToolExecutor } from './tool-code';

@@ -1,7 +1,7 @@
 import type { NodeConfig } from '../../../shared';
 import { evaluateJsonata, jsonataTruthy } from '../jsonata';
 import { NodeError, type Executor } from '../types';
-import { absentOutputs, calledFlow, childFailure, childRunner, definedInputs } from './child';
+import { absentOutputs, calledFlow, childFailure, childRunner, definedInputs, waitOnChild } from './child';
 
 /**
  * Run the called flow repeatedly: each iteration's outputs feed the next iteration's inputs
@@ -18,6 +18,7 @@ export const loopExecutor: Executor<NodeConfig<'loop'>> = async (ctx) => {
     const res = await runChild(flowId, inputs, { iteration });
     runIds.push(res.runId);
     ctx.setMeta({ iterations: iteration + 1, childRunIds: runIds });
+    if (res.status === 'waiting') waitOnChild(`iteration ${iteration + 1} of flow "${flowId}"`);
     if (res.status !== 'succeeded') throw childFailure(res, flowId, `iteration ${iteration + 1} of flow`);
     ctx.emitProgress({ iteration: iteration + 1, maxIterations });
     const outputs = res.outputs;

@@ -1,7 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import type { NodeConfig } from '../../../shared';
 import { NodeError, type Executor, type RunResult } from '../types';
-import { calledFlow, childError, childFailure, childRunner, definedInputs } from './child';
+import { calledFlow, childError, childFailure, childRunner, definedInputs, waitOnChild } from './child';
 
 /** How many child run ids the map's span keeps (the rest are paged from storage). */
 export const MAP_SPAN_RUN_IDS = 100;
@@ -39,20 +39,24 @@ export const mapExecutor: Executor<NodeConfig<'map'>> = async (ctx) => {
   let next = 0;
   let done = 0;
   let failed = 0;
+  /** Items whose child run paused for a person (durable runs): the node waits once the others are done. */
+  let waiting = 0;
   let firstFailure: NodeError | undefined;
   let lastProgress = 0;
 
   const progress = (): void => {
     const now = Date.now();
-    if (done + failed < total && now - lastProgress < PROGRESS_EVERY_MS) return;
+    if (done + failed + waiting < total && now - lastProgress < PROGRESS_EVERY_MS) return;
     lastProgress = now;
-    ctx.emitProgress({ done, failed, total });
+    ctx.emitProgress({ done, failed, total, ...(waiting ? { waiting } : {}) });
   };
   const settle = (index: number, res: RunResult | undefined, thrown?: unknown): void => {
     if (res && runIds.length < MAP_SPAN_RUN_IDS) runIds.push(res.runId);
     if (res?.status === 'succeeded') {
       results[index] = res.outputs;
       done++;
+    } else if (res?.status === 'waiting') {
+      waiting++;
     } else if (!stop.signal.aborted || firstFailure === undefined) {
       failed++;
       const error = res
@@ -84,8 +88,9 @@ export const mapExecutor: Executor<NodeConfig<'map'>> = async (ctx) => {
   const workers = Array.from({ length: Math.min(concurrency, total) }, () => worker());
   await Promise.all(workers);
   errors.sort((a, b) => a.index - b.index);
-  ctx.setMeta({ items: total, succeeded: done, failed, childRunIds: runIds });
+  ctx.setMeta({ items: total, succeeded: done, failed, childRunIds: runIds, ...(waiting ? { waiting } : {}) });
   if (firstFailure) throw firstFailure;
+  if (waiting > 0) waitOnChild(`${waiting} of ${total} item(s) of flow "${flowId}"`);
 
   const outputs: Record<string, unknown> = { errors };
   for (const o of flow.outputs) {

@@ -18,6 +18,7 @@
 import type { Kysely } from 'kysely';
 import { coreRuns } from './0001_core_runs';
 import { runTree } from './0002_run_tree';
+import { durableRuns } from './0010_durable_runs';
 import { knowledge } from './0100_knowledge';
 import { evaluation } from './0200_evaluation';
 import { installation } from './0210_installation';
@@ -36,6 +37,7 @@ export interface Migration {
 export const migrations: Record<string, Migration> = {
   '0001_core_runs': coreRuns,
   '0002_run_tree': runTree,
+  '0010_durable_runs': durableRuns,
   '0100_knowledge': knowledge,
   '0200_evaluation': evaluation,
   '0210_installation': installation,
