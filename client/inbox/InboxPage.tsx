@@ -29,7 +29,7 @@ export default function InboxPage() {
 
   // The selection follows the list: a decided (vanished) task hands over to its neighbour.
   const lastIndex = useRef(0);
-  const index = tasks ? tasks.findIndex((t) => t.taskId === selected) : -1;
+  const index = tasks ? tasks.findIndex((t) => t.id === selected) : -1;
   if (index >= 0) lastIndex.current = index;
   const current =
     tasks && tasks.length ? tasks[index >= 0 ? index : Math.min(lastIndex.current, tasks.length - 1)] : null;
@@ -45,21 +45,21 @@ export default function InboxPage() {
       if (!list.length) return;
       const at = Math.max(
         0,
-        list.findIndex((t) => t.taskId === currentRef.current?.taskId),
+        list.findIndex((t) => t.id === currentRef.current?.id),
       );
       let next = -1;
       if (e.key === 'j' || e.key === 'ArrowDown') next = Math.min(list.length - 1, at + 1);
       else if (e.key === 'k' || e.key === 'ArrowUp') next = Math.max(0, at - 1);
       if (next < 0) return;
       e.preventDefault();
-      setSelected(list[next].taskId);
+      setSelected(list[next].id);
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
   }, []);
   useEffect(() => {
     listRef.current?.querySelector('[aria-selected="true"]')?.scrollIntoView({ block: 'nearest' });
-  }, [current?.taskId]);
+  }, [current?.id]);
 
   return (
     <div className="page inbox-page" data-testid="inbox-page">
@@ -107,12 +107,12 @@ export default function InboxPage() {
           <ul className="inbox-list" role="listbox" aria-label="Pending tasks" ref={listRef} data-testid="inbox-list">
             {tasks.map((t) => (
               <li
-                key={t.taskId}
+                key={t.id}
                 role="option"
-                aria-selected={t.taskId === current.taskId}
-                className={`inbox-item ${t.taskId === current.taskId ? 'active' : ''}`}
-                data-testid={`inbox-item-${t.taskId}`}
-                onClick={() => setSelected(t.taskId)}
+                aria-selected={t.id === current.id}
+                className={`inbox-item ${t.id === current.id ? 'active' : ''}`}
+                data-testid={`inbox-item-${t.id}`}
+                onClick={() => setSelected(t.id)}
               >
                 <div className="row">
                   <span className={`task-kind kind-${t.kind}`}>{KIND_LABEL[t.kind]}</span>
@@ -125,7 +125,7 @@ export default function InboxPage() {
                 </div>
                 <div className="muted small mono">
                   {t.nodeId}
-                  {t.iteration !== undefined ? ` · item ${t.iteration + 1}` : ''}
+                  {t.item !== undefined ? ` · item ${t.item + 1}` : ''}
                   {t.deadline !== undefined ? (
                     <span className={t.deadline - Date.now() < 3_600_000 ? 'task-due-soon' : ''}>
                       {' '}
@@ -137,12 +137,12 @@ export default function InboxPage() {
             ))}
           </ul>
           <TaskDetail
-            key={current.taskId}
+            key={current.id}
             task={current}
             reviewer={reviewer}
             onDecided={(task, verb) => {
               useTasks.getState().noteDecided(task, verb);
-              useTasks.getState().remove(task.taskId);
+              useTasks.getState().remove(task.id);
               void useTasks.getState().refresh();
             }}
           />
@@ -162,15 +162,15 @@ function DecidedList() {
       <h4>Decided here</h4>
       <ul>
         {decided.map(({ task, verb, at }) => (
-          <li key={task.taskId} className="small">
+          <li key={task.id} className="small">
             <span className={`status-chip ${verb === 'Rejected' ? 'st-failed' : 'st-succeeded'}`}>{verb}</span>{' '}
             {task.flowName ?? task.flowId} › <span className="mono">{task.nodeId}</span> ·{' '}
             <a
               className="mono"
-              href={`#/flows/${encodeURIComponent(task.flowId)}/runs/${encodeURIComponent(task.rootRunId)}`}
-              data-testid={`decided-run-${task.taskId}`}
+              href={`#/flows/${encodeURIComponent(task.flowId)}/runs/${encodeURIComponent(task.runId)}`}
+              data-testid={`decided-run-${task.id}`}
             >
-              open run {task.rootRunId.slice(0, 12)}
+              open run {task.runId.slice(0, 12)}
             </a>{' '}
             <span className="muted">{ago(at)}</span>
           </li>

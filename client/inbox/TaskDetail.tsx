@@ -25,7 +25,7 @@ async function conflictText(err: ApiError, taskId: string): Promise<string> {
   let status = typeof d.status === 'string' ? d.status : undefined;
   if (!decision) {
     const now = await tasksApi.get(taskId).catch(() => null);
-    if (now?.decidedBy) decision = { decidedBy: now.decidedBy };
+    if (now?.decision) decision = { decidedBy: now.decision.decidedBy };
     status = now?.status ?? status;
   }
   const by = typeof decision?.decidedBy === 'string' && decision.decidedBy ? decision.decidedBy : null;
@@ -52,7 +52,7 @@ function ContextTable({ values, testId }: { values: Record<string, unknown>; tes
 
 /**
  * The run's context for a task: the run's inputs and what the asking node received (its
- * span's inputs), read from `GET /api/runs/:id` unless the task carries them.
+ * span's inputs), read from `GET /api/runs/:id`.
  */
 function useRunContext(task: HumanTask): {
   inputs?: Record<string, unknown>;
@@ -64,10 +64,11 @@ function useRunContext(task: HumanTask): {
   );
   useEffect(() => {
     let alive = true;
-    api.getRun(task.rootRunId).then(
+    api.getRun(task.runId).then(
       (rec) => {
         if (!alive) return;
-        const span = task.runId === rec.runId ? rec.trace?.spans.find((sp) => sp.nodeId === task.nodeId) : undefined;
+        // A node of the run itself (not of a map item's run): its span holds what it received.
+        const span = task.path === task.nodeId ? rec.trace?.spans.find((sp) => sp.nodeId === task.nodeId) : undefined;
         setCtx({ inputs: rec.inputs, ...(span ? { data: span.inputs } : {}), status: rec.status });
       },
       () => undefined, // the task's own fields still show
@@ -75,12 +76,8 @@ function useRunContext(task: HumanTask): {
     return () => {
       alive = false;
     };
-  }, [task.rootRunId, task.runId, task.nodeId]);
-  return {
-    inputs: task.inputs ?? ctx.inputs,
-    data: task.data ?? ctx.data,
-    ...(ctx.status ? { status: ctx.status } : {}),
-  };
+  }, [task.runId, task.path, task.nodeId]);
+  return ctx;
 }
 
 /** One task: its context, the form or the tool call, a comment, approve / reject. */
@@ -131,12 +128,15 @@ export function TaskDetail({
     }
     setBusy(decision);
     try {
-      await tasksApi.decide(task.taskId, {
+      await tasksApi.decide(task.id, {
         decision,
         ...(comment.trim() ? { comment: comment.trim() } : {}),
         ...(reviewer.trim() ? { decidedBy: reviewer.trim() } : {}),
         ...(decision === 'approve' && task.kind === 'input' ? { response: form.values } : {}),
-        ...(decision === 'approve' && task.kind === 'tool' && args.trim() !== JSON.stringify(task.tool?.arguments ?? {})
+        // Edited arguments replace the model's (sent only when they differ).
+        ...(decision === 'approve' &&
+        task.kind === 'tool' &&
+        JSON.stringify(JSON.parse(args)) !== JSON.stringify(task.tool?.arguments ?? {})
           ? { response: JSON.parse(args) as Record<string, unknown> }
           : {}),
       });
@@ -150,7 +150,7 @@ export function TaskDetail({
       onDecided(task, verb);
     } catch (err) {
       if (err instanceof ApiError && err.status === 409) {
-        setError(await conflictText(err, task.taskId));
+        setError(await conflictText(err, task.id));
         return;
       }
       setError(describeError(err));
@@ -193,12 +193,12 @@ export function TaskDetail({
   const shownErrors = tried ? form.errors : {};
   const flowLabel = task.flowName ?? task.flowId;
   return (
-    <div className="task-detail" ref={rootRef} data-testid="task-detail" data-task-id={task.taskId}>
+    <div className="task-detail" ref={rootRef} data-testid="task-detail" data-task-id={task.id}>
       <div className="task-detail-head">
         <span className={`task-kind kind-${task.kind}`}>{KIND_LABEL[task.kind]}</span>
         <h3>
           {flowLabel} <span className="muted">›</span> <span className="mono">{task.nodeId}</span>
-          {task.iteration !== undefined ? <span className="muted small"> · item {task.iteration + 1}</span> : null}
+          {task.item !== undefined ? <span className="muted small"> · item {task.item + 1}</span> : null}
         </h3>
       </div>
       <div className="task-meta small muted">
@@ -206,11 +206,11 @@ export function TaskDetail({
           Run{' '}
           <a
             className="mono"
-            href={`#/flows/${encodeURIComponent(task.flowId)}/runs/${encodeURIComponent(task.rootRunId)}`}
+            href={`#/flows/${encodeURIComponent(task.flowId)}/runs/${encodeURIComponent(task.runId)}`}
             data-testid="task-run-link"
             title="Open the flow with this run on the canvas"
           >
-            {task.rootRunId.slice(0, 12)}
+            {task.runId.slice(0, 12)}
           </a>
         </span>
         <span title={task.createdAt ? new Date(task.createdAt).toLocaleString() : undefined}>
@@ -274,12 +274,12 @@ export function TaskDetail({
       ) : null}
 
       <section className="task-section">
-        <label className="field-label" htmlFor={`comment-${task.taskId}`}>
+        <label className="field-label" htmlFor={`comment-${task.id}`}>
           Comment{' '}
           <span className="muted">(optional{task.kind === 'tool' ? '; a rejection sends it to the model' : ''})</span>
         </label>
         <textarea
-          id={`comment-${task.taskId}`}
+          id={`comment-${task.id}`}
           ref={commentRef}
           className="input"
           rows={2}

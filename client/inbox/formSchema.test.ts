@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formFields, initialDrafts, readForm } from './formSchema';
-import { normalizeTask } from './api';
+import { sortTasks, type HumanTask } from './api';
 
 const schema = {
   type: 'object',
@@ -80,24 +80,9 @@ describe('task form from a JSON Schema', () => {
   });
 });
 
-describe('normalizeTask', () => {
-  it('reads a task and refuses one without an id', () => {
-    expect(normalizeTask({ kind: 'approval' })).toBeNull();
-    expect(normalizeTask(null)).toBeNull();
-    const t = normalizeTask({
-      taskId: 't1',
-      kind: 'approval',
-      runId: 'r1',
-      flowId: 'f',
-      nodeId: 'review',
-      message: 'OK?',
-      createdAt: '2030-01-01T00:00:00Z',
-      deadline: 1_900_000_000_000,
-    });
-    expect(t).toMatchObject({ taskId: 't1', rootRunId: 'r1', createdAt: Date.parse('2030-01-01T00:00:00Z') });
-    expect(normalizeTask({ id: 't2', tool: { name: 'search', arguments: { q: 'x' } } })).toMatchObject({
-      kind: 'tool',
-      tool: { name: 'search', arguments: { q: 'x' } },
-    });
+describe('inbox order', () => {
+  it('puts the task waiting longest first', () => {
+    const t = (id: string, createdAt: number) => ({ id, createdAt }) as HumanTask;
+    expect(sortTasks([t('b', 2), t('c', 1), t('a', 2)]).map((x) => x.id)).toEqual(['c', 'a', 'b']);
   });
 });

@@ -38,7 +38,7 @@ export const useTasks = create<TaskListState>()((set, get) => ({
     inflight ??= tasksApi
       .pending()
       .then(
-        (tasks) => set({ tasks: sortTasks(tasks), error: null, loadedAt: Date.now() }),
+        (tasks) => set({ tasks, error: null, loadedAt: Date.now() }),
         (err: unknown) => set({ error: (err as Error).message || String(err), loadedAt: Date.now() }),
       )
       .finally(() => {
@@ -48,14 +48,9 @@ export const useTasks = create<TaskListState>()((set, get) => ({
   },
   remove(taskId) {
     const tasks = get().tasks;
-    if (tasks) set({ tasks: tasks.filter((t) => t.taskId !== taskId) });
+    if (tasks) set({ tasks: tasks.filter((t) => t.id !== taskId) });
   },
 }));
-
-/** Oldest first: the task waiting longest is the first to decide. */
-export function sortTasks(tasks: HumanTask[]): HumanTask[] {
-  return [...tasks].sort((a, b) => a.createdAt - b.createdAt || a.taskId.localeCompare(b.taskId));
-}
 
 let pollers = 0;
 let timer: ReturnType<typeof setTimeout> | undefined;
