@@ -28,6 +28,9 @@ import { NodeError, type NodeContext, type NodeResult } from '../runtime/types';
 import { argumentProblems, capResult, resolveTools, toolSpecs, type ToolOutcome } from './tools';
 import { modelTurn, type ChatRunnable, type ToolCallRequest, type Turn } from './model';
 
+/** A tool call that waits for a person's approval. */
+const AWAITING_APPROVAL = Symbol('awaiting approval');
+
 export type AgentLimit = 'maxIterations' | 'maxTokens' | 'maxCostUsd' | 'maxDurationMs';
 
 export interface AgentStep {
@@ -148,9 +151,14 @@ export async function runAgent(ctx: NodeContext<AgentConfig>, opts: AgentOptions
   const durationLeft = (): number =>
     budget.maxDurationMs === undefined ? Infinity : budget.maxDurationMs - (performance.now() - started);
 
+  // A durable run journals every model turn and tool result: a resumed attempt (after a
+  // tool approval, or a restart) replays them instead of calling the model or the tool again.
+  const durable = ctx.durable;
   const call = async (model: ChatRunnable, iteration: number, final: boolean): Promise<Turn> => {
-    ctx.emitProgress({ kind: 'model_call', iteration, ...(final ? { final: true } : {}) });
-    const turn = await modelTurn(model, messages, {
+    const turnKey = `turn:${modelCalls + 1}`;
+    const recorded = durable?.get<Turn>(turnKey);
+    if (!recorded) ctx.emitProgress({ kind: 'model_call', iteration, ...(final ? { final: true } : {}) });
+    const turn = recorded ?? (await modelTurn(model, messages, {
       stream: config.stream,
       signal: ctx.signal,
       stallMs,
@@ -162,7 +170,8 @@ export async function runAgent(ctx: NodeContext<AgentConfig>, opts: AgentOptions
         retries++;
         ctx.emitProgress({ kind: 'model_retry', iteration, ...r });
       },
-    });
+    }));
+    if (!recorded) durable?.put(turnKey, turn);
     modelCalls++;
     const c = costOf(config.model, turn.usage);
     ctx.recordUsage(config.model, turn.usage, c);
@@ -181,13 +190,69 @@ export async function runAgent(ctx: NodeContext<AgentConfig>, opts: AgentOptions
     return undefined;
   };
 
-  const runTool = async (req: ToolCallRequest, iteration: number, stop?: AgentLimit): Promise<AgentStep> => {
+  const runTool = async (
+    req: ToolCallRequest,
+    iteration: number,
+    stop?: AgentLimit,
+  ): Promise<AgentStep | typeof AWAITING_APPROVAL> => {
     const t0 = performance.now();
     const tool = byName.get(req.name);
-    const args = req.args ?? req.rawArgs ?? {};
+    let args: unknown = req.args ?? req.rawArgs ?? {};
+    const toolKey = `tool:${req.id}`;
+    const done = durable?.get<{ step: AgentStep; content: string; ok: boolean }>(toolKey);
+    if (done) {
+      messages.push(
+        new ToolMessage({
+          content: done.content,
+          tool_call_id: req.id,
+          name: req.name,
+          status: done.ok ? 'success' : 'error',
+        }),
+      );
+      return done.step;
+    }
+    let outcome: ToolOutcome | undefined;
+    let callArgs = req.args;
+    if (!stop && tool?.requireApproval && req.args && argumentProblems(tool, req.args).length === 0) {
+      // A person approves the call first (and may edit its arguments), or rejects it.
+      if (!durable)
+        throw new NodeError(
+          'not_durable',
+          `the tool "${req.name}" needs approval, which only a durable run can wait for (builder runs, async runs, deployed endpoints)`,
+        );
+      const approvalKey = `approval:${req.id}`;
+      const answer = durable.answer(approvalKey);
+      if (!answer) {
+        durable.ask(
+          {
+            kind: 'tool',
+            message: `The agent wants to call the tool "${req.name}".`,
+            tool: { name: req.name, arguments: req.args, toolKind: tool.kind, parameters: tool.parameters } as never,
+            onTimeout: 'reject',
+          },
+          approvalKey,
+        );
+        ctx.emitProgress({ kind: 'tool_approval', iteration, id: req.id, name: req.name, arguments: req.args });
+        return AWAITING_APPROVAL;
+      }
+      if (answer.decision.decision === 'reject') {
+        const why = answer.decision.comment ? `: ${answer.decision.comment}` : '';
+        outcome = {
+          ok: false,
+          error: {
+            code: answer.decision.timedOut ? 'approval_timed_out' : 'rejected_by_reviewer',
+            message: `a person did not approve this call${why}`,
+          },
+        };
+      } else if (answer.decision.response) {
+        callArgs = answer.decision.response;
+        args = callArgs;
+      }
+    }
     ctx.emitProgress({ kind: 'tool_call', iteration, id: req.id, name: req.name, arguments: args });
-    let outcome: ToolOutcome;
-    if (stop) {
+    if (outcome) {
+      // rejected by a person: not run
+    } else if (stop) {
       outcome = {
         ok: false,
         error: { code: 'limit_reached', message: `not run: the agent reached ${LIMIT_TEXT[stop]}` },
@@ -209,7 +274,7 @@ export async function runAgent(ctx: NodeContext<AgentConfig>, opts: AgentOptions
         },
       };
     } else {
-      const problems = argumentProblems(tool, req.args);
+      const problems = argumentProblems(tool, callArgs!);
       if (problems.length > 0) {
         outcome = {
           ok: false,
@@ -221,10 +286,11 @@ export async function runAgent(ctx: NodeContext<AgentConfig>, opts: AgentOptions
       } else {
         const deadline = timedSignal(ctx.signal, Math.min(config.toolTimeoutMs, durationLeft()));
         try {
-          outcome = await tool.invoke(req.args, {
+          outcome = await tool.invoke(callArgs!, {
             signal: deadline.signal,
             iteration,
             timeoutMs: config.toolTimeoutMs,
+            callId: req.id,
           });
         } catch (err) {
           if (ctx.signal.aborted) throw new NodeError('cancelled', `cancelled during the tool call "${req.name}"`);
@@ -232,15 +298,16 @@ export async function runAgent(ctx: NodeContext<AgentConfig>, opts: AgentOptions
         } finally {
           deadline.dispose();
         }
-        if (!outcome.ok && deadline.signal.aborted && !ctx.signal.aborted && outcome.error.code !== 'tool_timeout')
+        if (!outcome!.ok && deadline.signal.aborted && !ctx.signal.aborted && outcome.error.code !== 'tool_timeout')
           outcome = {
             ok: false,
             error: { code: 'tool_timeout', message: `the tool "${req.name}" did not finish in time` },
-            ...(outcome.childRunId ? { childRunId: outcome.childRunId } : {}),
+            ...(outcome!.childRunId ? { childRunId: outcome!.childRunId } : {}),
           };
       }
     }
     if (ctx.signal.aborted) throw new NodeError('cancelled', `cancelled during the tool call "${req.name}"`);
+    outcome = outcome!;
     const step: AgentStep = {
       iteration,
       id: req.id,
@@ -253,14 +320,11 @@ export async function runAgent(ctx: NodeContext<AgentConfig>, opts: AgentOptions
     };
     const { kind: toolKind, ...shown } = step;
     ctx.emitProgress({ ...shown, kind: 'tool_result', ...(toolKind ? { toolKind } : {}) });
+    const content = capResult(resultText(outcome), config.maxToolResultChars);
     messages.push(
-      new ToolMessage({
-        content: capResult(resultText(outcome), config.maxToolResultChars),
-        tool_call_id: req.id,
-        name: req.name,
-        status: outcome.ok ? 'success' : 'error',
-      }),
+      new ToolMessage({ content, tool_call_id: req.id, name: req.name, status: outcome.ok ? 'success' : 'error' }),
     );
+    durable?.put(toolKey, { step, content, ok: outcome.ok });
     return step;
   };
 
@@ -296,7 +360,11 @@ export async function runAgent(ctx: NodeContext<AgentConfig>, opts: AgentOptions
     const calls = config.parallelToolCalls ? turn.toolCalls : turn.toolCalls.slice(0, 1);
     // Calls beyond the first when parallel calls are off still need an answer for the provider.
     const skipped = turn.toolCalls.slice(calls.length);
-    const done = await Promise.all(calls.map((c) => runTool(c, iteration, stop)));
+    const results = await Promise.all(calls.map((c) => runTool(c, iteration, stop)));
+    const awaiting = results.filter((r) => r === AWAITING_APPROVAL).length;
+    // The calls that ran are journaled; the run waits for the approvals and resumes here.
+    if (awaiting > 0) durable!.suspend(`waiting for approval of ${awaiting} tool call(s)`);
+    const done = results as AgentStep[];
     for (const c of skipped) {
       messages.push(
         new ToolMessage({

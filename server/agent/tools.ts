@@ -23,9 +23,11 @@ export interface AgentTool {
   source: string;
   description: string;
   parameters: Record<string, unknown>;
+  /** A person approves each call first (`requireApproval` in the node's config). */
+  requireApproval?: boolean;
   invoke(
     args: Record<string, unknown>,
-    o: { signal: AbortSignal; iteration: number; timeoutMs: number },
+    o: { signal: AbortSignal; iteration: number; timeoutMs: number; callId?: string },
   ): Promise<ToolOutcome>;
 }
 
@@ -101,7 +103,11 @@ function flowTool(
     async invoke(args, o) {
       if (!runChild) return errorOutcome('tool_unavailable', 'this runtime cannot start child runs');
       // o.signal already carries the call's deadline (the loop's toolTimeoutMs / time budget).
-      const res = await runChild(t.flow, args, { iteration: o.iteration, signal: o.signal });
+      const res = await runChild(t.flow, args, {
+        iteration: o.iteration,
+        signal: o.signal,
+        ...(o.callId ? { key: `call-${o.callId}` } : {}),
+      });
       if (res.status === 'succeeded') return { ok: true, result: res.outputs, childRunId: res.runId };
       const e = res.trace.error;
       return errorOutcome(
@@ -157,7 +163,7 @@ export async function resolveTools(
         });
       const flow = await flows.get(t.flow);
       if (!flow) throw new NodeError('flow_not_found', `tools[${i}]: no flow "${t.flow}"`, { path: `${path}.flow` });
-      tools.push(flowTool(ctx, t, flow));
+      tools.push({ ...flowTool(ctx, t, flow), ...(t.requireApproval ? { requireApproval: true } : {}) });
       continue;
     }
     const mcp = ctx.services.mcp;
@@ -192,7 +198,8 @@ export async function resolveTools(
       const listed = infos;
       infos = t.tools.filter((n) => wanted.has(n)).flatMap((n) => listed.filter((x) => x.name === n).slice(0, 1));
     }
-    for (const info of infos) tools.push(mcpTool(ctx, t.server, info));
+    for (const info of infos)
+      tools.push({ ...mcpTool(ctx, t.server, info), ...(t.requireApproval ? { requireApproval: true } : {}) });
   }
   const seen = new Map<string, AgentTool>();
   for (const tool of tools) {

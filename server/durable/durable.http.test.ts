@@ -7,7 +7,13 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { HumanTask } from '../../shared/api/tasks';
 import { startDeployServer, type DeployServer } from '../deployment/testing';
 import { startFakeOpenAI, type FakeOpenAI } from '../../test/support/fake-openai';
-import { approvalFlow, formFlow, itemReviewFlow, mapReviewFlow } from './fixtures';
+import { agentApprovalFlow, approvalFlow, formFlow, itemReviewFlow, mapReviewFlow } from './fixtures';
+import { upperFlow } from '../runtime/composition-fixtures';
+import { randomBytes } from 'node:crypto';
+import { sql } from 'kysely';
+import { startServer } from '../app';
+import { openStorage } from '../storage/index';
+import { PG_TEST_URL, postgresReachable, servicesRequired } from '../../test/support/storage';
 
 let s: DeployServer;
 let llm: FakeOpenAI;
@@ -16,7 +22,7 @@ beforeAll(async () => {
   llm = await startFakeOpenAI();
   s = await startDeployServer({
     openaiUrl: llm.url,
-    flows: [approvalFlow(), formFlow(), itemReviewFlow(), mapReviewFlow()],
+    flows: [approvalFlow(), formFlow(), itemReviewFlow(), mapReviewFlow(), upperFlow('upper'), agentApprovalFlow()],
   });
 });
 afterAll(async () => {
@@ -198,4 +204,146 @@ describe('a map of 50 items, each waiting on its own approval', () => {
     const pending = await json<{ tasks: HumanTask[] }>(await s.api(`/api/tasks?status=pending&runId=${runId}`));
     expect(pending.tasks).toEqual([]);
   }, 60_000);
+});
+
+describe('a deployed endpoint whose flow pauses', () => {
+  it('answers 202 with a status URL that only the calling key can read; the outputs come at the end', async () => {
+    const dep = await s.api('/api/flows/approve-draft/deployments', { method: 'POST', json: {} });
+    expect(dep.status).toBe(201);
+    const { slug, apiKey } = await json<{ slug: string; apiKey: string }>(dep);
+    const otherRes = await s.api(`/api/deployments/${slug}/keys`, { method: 'POST', json: { label: 'other' } });
+    const other = (await json<{ apiKey: string }>(otherRes)).apiKey;
+
+    const call = await s.call(`/v1/endpoints/${slug}`, apiKey, { inputs: { question: 'ship it' } });
+    expect(call.status).toBe(202);
+    const accepted = await json<{ runId: string; status: string; statusUrl: string }>(call);
+    expect(accepted).toMatchObject({ status: 'waiting' });
+    expect(accepted.statusUrl).toBe(`${s.url}/v1/endpoints/${slug}/runs/${accepted.runId}`);
+
+    const poll = (key: string) => fetch(accepted.statusUrl, { headers: { authorization: `Bearer ${key}` } });
+    const first = await poll(apiKey);
+    expect(first.status).toBe(200);
+    expect(await json<Record<string, unknown>>(first)).toMatchObject({ status: 'waiting', pendingTasks: 1 });
+    expect((await poll(other)).status).toBe(404);
+    expect((await fetch(accepted.statusUrl)).status).toBe(401);
+
+    const tasks = await json<{ tasks: HumanTask[] }>(await s.api(`/api/tasks?status=pending&runId=${accepted.runId}`));
+    expect((await decide(tasks.tasks[0]!.id, { decision: 'approve' })).status).toBe(200);
+    const end = Date.now() + 10_000;
+    let last: Record<string, unknown> = {};
+    while (Date.now() < end) {
+      last = await json<Record<string, unknown>>(await poll(apiKey));
+      if (last.status === 'succeeded') break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(last).toMatchObject({
+      status: 'succeeded',
+      outputs: { sent: 'Echo: ship it', by: 'reviewer', comment: '' },
+    });
+  });
+});
+
+describe('on PostgreSQL, two API processes', () => {
+  it('a run paused on one is decided on the other, which resumes it', async () => {
+    if (!(await postgresReachable())) {
+      if (servicesRequired()) throw new Error('PostgreSQL is required (BRAID_REQUIRE_SERVICES=1)');
+      return;
+    }
+    const schema = `braid_durable_${Date.now()}_${randomBytes(3).toString('hex')}`;
+    const pg = { dataDir: '/nonexistent', databaseUrl: PG_TEST_URL };
+    const storeA = await openStorage(pg, { pgSchema: schema });
+    const storeB = await openStorage(pg, { pgSchema: schema });
+    const config = { ...s.config, port: 0 };
+    const a = await startServer(config, { storage: storeA });
+    const b = await startServer(config, { storage: storeB });
+    try {
+      const started = await fetch(`${a.url}/api/flows/approve-draft/runs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ inputs: { question: 'pg' }, mode: 'async' }),
+      });
+      expect(started.status).toBe(202);
+      const { runId } = await json<{ runId: string }>(started);
+      const get = async (url: string) => json<RunView>(await fetch(`${url}/api/runs/${runId}`));
+      let view = await get(a.url);
+      for (let i = 0; i < 200 && view.status !== 'waiting'; i++) {
+        await new Promise((r) => setTimeout(r, 25));
+        view = await get(a.url);
+      }
+      expect(view.status).toBe('waiting');
+      // Process B sees the task (it never ran this run) and decides it.
+      const list = await json<{ tasks: HumanTask[] }>(await fetch(`${b.url}/api/tasks?status=pending&runId=${runId}`));
+      expect(list.tasks).toHaveLength(1);
+      const decided = await fetch(`${b.url}/api/tasks/${list.tasks[0]!.id}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ decision: 'approve', decidedBy: 'b' }),
+      });
+      expect(decided.status).toBe(200);
+      // A second decision on A is refused: the state is shared.
+      const twice = await fetch(`${a.url}/api/tasks/${list.tasks[0]!.id}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ decision: 'reject' }),
+      });
+      expect(twice.status).toBe(409);
+      for (let i = 0; i < 400 && view.status !== 'succeeded'; i++) {
+        await new Promise((r) => setTimeout(r, 25));
+        view = await get(a.url);
+      }
+      expect(view).toMatchObject({ status: 'succeeded', outputs: { sent: 'Echo: pg', by: 'b' } });
+      expect(llm.calls.filter((c) => c.path === '/v1/chat/completions')).toHaveLength(1);
+    } finally {
+      await a.close();
+      await b.close();
+      await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(storeA.db);
+      await storeA.close();
+      await storeB.close();
+    }
+  }, 30_000);
+});
+
+describe('an agent tool that needs approval', () => {
+  it('waits before each call; an approval with edited arguments runs it, a rejection goes back to the model', async () => {
+    llm.enqueue(
+      {
+        toolCalls: [
+          { id: 'call_a', name: 'shout', arguments: { text: 'first' } },
+          { id: 'call_b', name: 'shout', arguments: { text: 'second' } },
+        ],
+      },
+      { reply: 'すべて完了' },
+    );
+    const runId = await startAsync('agent-approve', { question: 'shout twice' });
+    const w = await runUntil(runId, waiting(2));
+    const byArg = new Map(w.tasks!.map((t) => [(t.tool?.arguments as { text: string }).text, t]));
+    expect(byArg.get('first')).toMatchObject({
+      kind: 'tool',
+      nodeId: 'agent',
+      tool: { name: 'shout', toolKind: 'flow' },
+    });
+    // Edited arguments are checked against the tool's schema.
+    const bad = await decide(byArg.get('first')!.id, { decision: 'approve', response: { txt: 1 } });
+    expect(bad.status).toBe(400);
+    expect((await decide(byArg.get('first')!.id, { decision: 'approve', response: { text: 'edited' } })).status).toBe(
+      200,
+    );
+    await runUntil(runId, (r) => r.status === 'waiting' && r.tasks?.length === 1);
+    expect((await decide(byArg.get('second')!.id, { decision: 'reject', comment: 'not that one' })).status).toBe(200);
+    const done = await runUntil(runId, ended);
+    expect(done.status).toBe('succeeded');
+    expect(done.outputs?.text).toBe('すべて完了');
+    const chats = llm.calls.filter((c) => c.path === '/v1/chat/completions');
+    expect(chats).toHaveLength(2); // the first turn was replayed on each resume, never asked again
+    const toolMessages = (
+      chats[1]!.body as { messages: Array<{ role: string; content: string; tool_call_id?: string }> }
+    ).messages.filter((m) => m.role === 'tool');
+    expect(toolMessages.find((m) => m.tool_call_id === 'call_a')?.content).toContain('edited!');
+    expect(toolMessages.find((m) => m.tool_call_id === 'call_b')?.content).toContain(
+      'a person did not approve this call: not that one',
+    );
+    const steps = done.outputs?.steps as Array<{ id: string; arguments: unknown; error?: { code: string } }>;
+    expect(steps.find((st) => st.id === 'call_a')?.arguments).toEqual({ text: 'edited' });
+    expect(steps.find((st) => st.id === 'call_b')?.error?.code).toBe('rejected_by_reviewer');
+  });
 });

@@ -98,3 +98,28 @@ export function mapReviewFlow(id = 'review-all', child = 'review-item', concurre
     ],
   );
 }
+
+/** question → agent with one flow tool (`upper`) that needs approval → text, steps. */
+export function agentApprovalFlow(id = 'agent-approve', tool = 'upper'): Flow {
+  return makeFlow(
+    id,
+    [{ name: 'question', type: 'string', required: true }],
+    [
+      { name: 'text', type: 'string' },
+      { name: 'steps', type: 'json' },
+    ],
+    [
+      node('agent', 'agent', {
+        model: 'openai:gpt-4o-mini',
+        prompt: '{{question}}',
+        tools: [{ kind: 'flow', flow: tool, name: 'shout', requireApproval: true }],
+        stream: false,
+      }),
+    ],
+    [
+      ['inputs', 'question', 'agent', 'question'],
+      ['agent', 'text', 'outputs', 'text'],
+      ['agent', 'steps', 'outputs', 'steps'],
+    ],
+  );
+}

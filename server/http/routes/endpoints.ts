@@ -21,6 +21,11 @@ import { jsonBody } from '../middleware/json';
 import { createRouter, type RouteModule } from '../context';
 import { sendError, toHttpError } from '../errors';
 import { openSse, type SseStream } from '../sse';
+import { publicRunFailure } from '../../deployment/public-errors';
+import { needsPeople } from '../../durable/journal';
+import { RunInputError } from '../../runtime/types';
+import { closureOf } from '../../runtime/closure';
+import type { Flow } from '../../../shared';
 
 /** Wrap a handler so DeploymentErrors become JSON errors with their status and headers. */
 export function handle(fn: (req: Request, res: Response) => Promise<void>): RequestHandler {
@@ -188,7 +193,12 @@ export const endpointsRoutes: RouteModule = (ctx) => {
   }
 
   r.options(
-    ['/v1/endpoints/:slug', '/v1/endpoints/:slug/feedback', '/v1/endpoints/:slug/openapi.json'],
+    [
+      '/v1/endpoints/:slug',
+      '/v1/endpoints/:slug/feedback',
+      '/v1/endpoints/:slug/openapi.json',
+      '/v1/endpoints/:slug/runs/:runId',
+    ],
     handle(async (req, res) => {
       const o = req.get('origin');
       let d: DeploymentRecord | undefined;
@@ -240,6 +250,46 @@ export const endpointsRoutes: RouteModule = (ctx) => {
       // The run's controller itself (invoke also times it out): one controller per call.
       const controller = disconnectController(res);
       const common = { api: 'endpoint' as const, key, controller, turns, ...(sessionId ? { sessionId } : {}) };
+      const statusUrl = (runId: string) =>
+        `${rt().baseUrl(origin(req))}/v1/endpoints/${encodeURIComponent(slug)}/runs/${runId}`;
+      if (needsPeople(t.version.flow, closureOf(t.version.flow).values())) {
+        // The flow may pause for a person: a durable run, 202 with a status URL when it does.
+        let started;
+        try {
+          started = await ctx.durable.startRun(t.version.flow, {
+            source: 'deployment',
+            inputs: inputs as Record<string, unknown>,
+            wait: true,
+            deployment: { slug, version: t.version.version, keyId: key.id },
+          });
+        } catch (err) {
+          if (!(err instanceof RunInputError)) throw err;
+          const issues = err.issues.map((i) => ({
+            path: i.path.startsWith('inputs') ? i.path : `inputs.${i.path}`,
+            message: i.message,
+          }));
+          throw new DeploymentError(400, 'invalid_inputs', issues.map((i) => `${i.path}: ${i.message}`).join('; '), {
+            issues,
+          });
+        }
+        const result = started.result!;
+        res.setHeader('X-Braid-Trace-Id', result.runId);
+        if (result.status === 'waiting') {
+          res.status(202).json({ runId: result.runId, status: 'waiting', statusUrl: statusUrl(result.runId) });
+          return;
+        }
+        if (result.status !== 'succeeded')
+          throw new DeploymentError(
+            500,
+            'run_failed',
+            publicRunFailure(result.trace.error, result.status, t.version.flow),
+            {
+              traceId: result.runId,
+            },
+          );
+        res.json({ outputs: result.outputs, traceId: result.runId, usage: result.trace.usage });
+        return;
+      }
       if (!wantsSse(req, body)) {
         const out = await endpoints.invoke(t, inputs as Record<string, unknown>, common);
         res.setHeader('X-Braid-Trace-Id', out.traceId);
@@ -260,6 +310,36 @@ export const endpointsRoutes: RouteModule = (ctx) => {
       } finally {
         sse?.end();
       }
+    }),
+  );
+
+  /** A paused (durable) run of this deployment: only the key that started it may read it. */
+  r.get(
+    '/v1/endpoints/:slug/runs/:runId',
+    handle(async (req, res) => {
+      const slug = String(req.params.slug);
+      const runId = String(req.params.runId).slice(0, 128);
+      const { key } = await authorize(req, res, slug);
+      const run = await ctx.durable.store.getRun(runId);
+      if (!run || run.deployment?.slug !== slug || run.deployment.keyId !== key.id)
+        throw new DeploymentError(404, 'not_found', `no run "${runId}" of deployment "${slug}" for this key`);
+      const pending = run.status === 'waiting' ? (await ctx.durable.store.tasksOfRun(runId, 'pending')).length : 0;
+      const body: Record<string, unknown> = {
+        runId,
+        status: run.status,
+        version: run.deployment.version,
+        statusUrl: `${rt().baseUrl(origin(req))}/v1/endpoints/${encodeURIComponent(slug)}/runs/${runId}`,
+        createdAt: run.createdAt,
+        updatedAt: run.updatedAt,
+      };
+      if (run.status === 'waiting') body.pendingTasks = pending;
+      if (run.status === 'succeeded') body.outputs = run.outputs ?? {};
+      if (run.status === 'failed' || run.status === 'cancelled')
+        body.error = {
+          code: run.status === 'cancelled' ? 'cancelled' : 'run_failed',
+          message: publicRunFailure(run.error, run.status, run.snapshot.flow as Pick<Flow, 'nodes'>),
+        };
+      res.json(body);
     }),
   );
 

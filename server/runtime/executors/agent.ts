@@ -4,6 +4,7 @@
  * may have side effects — by turning every error into a non-retryable one (model calls are
  * retried inside the loop).
  */
+import { NodeSuspend } from '../durable';
 import type { AgentConfig } from '../../../shared/nodes/agent';
 import { runAgent, type AgentOptions } from '../../agent/loop';
 import { NodeError, type Executor } from '../types';
@@ -13,7 +14,7 @@ export function createAgentExecutor(opts: AgentOptions = {}): Executor<AgentConf
     try {
       return await runAgent(ctx, opts);
     } catch (err) {
-      if (ctx.signal.aborted) throw err;
+      if (ctx.signal.aborted || err instanceof NodeSuspend) throw err;
       if (err instanceof NodeError) {
         if (!err.retryable) throw err;
         throw new NodeError(err.code, err.message, { ...(err.path ? { path: err.path } : {}), cause: err });
