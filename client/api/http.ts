@@ -86,6 +86,8 @@ export interface JsonSchema {
   additionalProperties?: boolean | JsonSchema;
   /** The widget the node declaration asks for (`.meta({ widget })`). */
   widget?: FieldWidget;
+  /** Show the field only while these sibling fields have these values (`.meta({ showWhen })`). */
+  showWhen?: Record<string, unknown>;
   [k: string]: unknown;
 }
 

@@ -7,13 +7,14 @@ import { Icon } from '../ui/Icon';
 import { useUi } from '../store/uiStore';
 import { Toasts } from '../ui/Toasts';
 import { loadEditor, loadedEditor } from '../flows/editorModule';
+import { InboxBadge } from '../inbox/InboxBadge';
 
 /**
  * The editor page without React.lazy: a lazy component suspends, and React holds the reveal
  * of suspended content for up to 300 ms. This renders a placeholder and swaps the page in
  * as soon as its chunk is there (at once when the flow list prefetched it).
  */
-function EditorRoute({ flowId }: { flowId: string }) {
+function EditorRoute({ flowId, runId }: { flowId: string; runId?: string }) {
   const [Editor, setEditor] = useState(() => loadedEditor());
   const [, setFault] = useState<unknown>(null);
   useEffect(() => {
@@ -32,7 +33,7 @@ function EditorRoute({ flowId }: { flowId: string }) {
     };
   }, [Editor]);
   if (!Editor) return <div className="muted pad">Opening {flowId}…</div>;
-  return <Editor flowId={flowId} />;
+  return <Editor flowId={flowId} {...(runId ? { runId } : {})} />;
 }
 
 function NotAvailable({ title }: { title: string }) {
@@ -67,7 +68,10 @@ export function App() {
   }, [route]);
 
   let body;
-  if (section === 'flows' && rest[0]) body = <EditorRoute key={rest[0]} flowId={rest[0]} />;
+  if (section === 'flows' && rest[0])
+    body = (
+      <EditorRoute key={rest[0]} flowId={rest[0]} {...(rest[1] === 'runs' && rest[2] ? { runId: rest[2] } : {})} />
+    );
   else if (section === 'flows') body = <FlowListPage />;
   else {
     const entry = NAV.find((n) => n.path === section);
@@ -92,6 +96,7 @@ export function App() {
             }}
           >
             <Icon name={n.icon} /> <span>{n.title}</span>
+            {n.path === 'inbox' ? <InboxBadge /> : null}
           </a>
         ))}
         <div className="nav-spacer" />

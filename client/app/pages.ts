@@ -17,12 +17,14 @@ export interface NavEntry {
 
 export const NAV: NavEntry[] = [
   { path: 'flows', title: 'Flows', icon: 'flows' },
+  { path: 'inbox', title: 'Inbox', icon: 'inbox' },
   { path: 'knowledge', title: 'Knowledge', icon: 'book' },
   { path: 'evaluations', title: 'Evaluations', icon: 'chart' },
   { path: 'deployments', title: 'Deployments', icon: 'rocket' },
 ];
 
 export const pages: Record<string, PageLoader> = {
+  inbox: () => import('../inbox/InboxPage'),
   knowledge: () => import('../knowledge/KnowledgePage'),
   deployments: () => import('../deploy/DeployPage'),
   evaluations: () => import('../evaluation/EvaluationPage'),

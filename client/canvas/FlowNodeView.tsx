@@ -15,6 +15,7 @@ import { acceptsConnection, useConnecting } from './connecting';
 import { AgentBody } from './AgentBody';
 import { NoteView } from './NoteView';
 import { showNodeChanges } from './ChangesPanel';
+import { navigate } from '../app/router';
 
 const NO_IO: { inputs: FlowIO[]; outputs: FlowIO[] } = { inputs: [], outputs: [] };
 const STATUS_LABEL: Record<string, string> = {
@@ -24,6 +25,7 @@ const STATUS_LABEL: Record<string, string> = {
   failed: 'failed',
   skipped: 'skipped',
   cancelled: 'cancelled',
+  waiting: 'waiting',
 };
 
 function PortRow({ port, side, nodeId }: { port: PortSpec; side: 'in' | 'out'; nodeId: string }) {
@@ -88,7 +90,10 @@ export const FlowNodeView = memo(function FlowNodeView({ id, data, selected }: N
   const inputs = useDoc((s) => (usesIo ? s.meta.inputs : NO_IO.inputs));
   const outputs = useDoc((s) => (usesIo ? s.meta.outputs : NO_IO.outputs));
   const info = useCatalog((s) => s.byType[data.type]);
-  const status = useRun((s) => s.nodeStatus[id]);
+  // Tasks for people this node's run waits on (a map node counts its items' tasks).
+  const waitCount = useRun((s) => s.waitTasks.reduce((n, t) => (t.nodeId === id ? n + 1 : n), 0));
+  const firstTask = useRun((s) => s.waitTasks.find((t) => t.nodeId === id)?.taskId);
+  const status = useRun((s) => s.nodeStatus[id] ?? (waitCount ? 'waiting' : undefined));
   const problems = useDerived((s) => s.nodeProblems[id] ?? 0);
   const diffKind = useDerived((s) => s.diff?.nodes[id]);
   const showDiff = useUi((s) => s.showDiff);
@@ -177,6 +182,21 @@ export const FlowNodeView = memo(function FlowNodeView({ id, data, selected }: N
           )}
         </div>
       ) : null}
+      {waitCount ? (
+        <button
+          type="button"
+          className="bnode-wait nodrag"
+          data-testid={`wait-${id}`}
+          title="Open the Inbox to decide"
+          onClick={(e) => {
+            e.stopPropagation();
+            navigate(waitCount === 1 && firstTask ? `/inbox/${encodeURIComponent(firstTask)}` : '/inbox');
+          }}
+        >
+          {waitCount === 1 ? '1 task' : `${waitCount} tasks`} in the Inbox →
+        </button>
+      ) : null}
+      {showDiff && diffKind ? <div className={`bnode-diff diff-${diffKind}`}>{diffKind}</div> : null}
       <div className="bnode-ports">
         <div className="bnode-col">
           {ports.inputs.map((p) => (

@@ -19,7 +19,7 @@ import { RunPanel } from '../panels/RunPanel';
 import { HistoryPanel } from '../panels/HistoryPanel';
 import { ChatPanel } from '../panels/ChatPanel';
 import { ConflictDialog, NodeRunDialog, ShortcutsDialog } from '../panels/Dialogs';
-import { describeError } from '../panels/runController';
+import { describeError, openRun } from '../panels/runController';
 import { addNavigationGuard, navigate } from '../app/router';
 import { ErrorBoundary } from '../app/ErrorBoundary';
 import { Icon } from '../ui/Icon';
@@ -274,8 +274,11 @@ function Editor() {
   );
 }
 
-/** The builder for one flow: palette, canvas, inspector, problems/run/history panel. */
-export default function FlowEditorPage({ flowId }: { flowId: string }) {
+/**
+ * The builder for one flow: palette, canvas, inspector, problems/run/history panel.
+ * `runId` shows that stored run on the canvas once the flow is open (followed while it waits).
+ */
+export default function FlowEditorPage({ flowId, runId }: { flowId: string; runId?: string }) {
   const [state, setState] = useState<'loading' | 'ready' | { error: string }>('loading');
   const loadCatalog = useCatalog((s) => s.load);
   const catalogError = useCatalog((s) => s.error);
@@ -289,6 +292,10 @@ export default function FlowEditorPage({ flowId }: { flowId: string }) {
       .then(() => {
         if (!alive) return;
         setState('ready');
+        if (runId) {
+          useUi.getState().setBottomTab('run');
+          openRun(runId).catch((e) => useUi.getState().toast('error', `Run ${runId}: ${describeError(e)}`));
+        }
         // Fetch and parse Monaco while the user looks at the canvas, not on the first click.
         const idle = window.requestIdleCallback ?? ((fn: () => void) => setTimeout(fn, 1200));
         idle(() => void import('../inspector/CodeEditor'), { timeout: 3000 });
@@ -297,7 +304,7 @@ export default function FlowEditorPage({ flowId }: { flowId: string }) {
     return () => {
       alive = false;
     };
-  }, [flowId, loadCatalog]);
+  }, [flowId, runId, loadCatalog]);
   useEffect(() => {
     const onBeforeUnload = (e: BeforeUnloadEvent) => {
       if (!useSession.getState().dirty) return;

@@ -1,6 +1,7 @@
 import type { ComponentType } from 'react';
 
-type EditorPage = ComponentType<{ flowId: string }>;
+/** `runId`: a stored run to show on the canvas (`#/flows/<id>/runs/<runId>`). */
+type EditorPage = ComponentType<{ flowId: string; runId?: string }>;
 let loaded: EditorPage | null = null;
 
 /**

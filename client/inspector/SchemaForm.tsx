@@ -5,6 +5,8 @@ import type { EditorLanguage } from './CodeEditor';
 import { ModelPicker } from './ModelPicker';
 import { FlowPicker, KnowledgeBasePicker } from './Pickers';
 import { AgentToolsEditor } from './AgentTools';
+import { FormSchemaEditor } from './FormSchemaEditor';
+import { DurationInput } from './DurationInput';
 
 const CodeEditor = lazy(() => import('./CodeEditor'));
 
@@ -116,6 +118,13 @@ export function Field({ schema, value, onChange, path, ctx, label, required }: F
   const dflt = schema.default;
   const common = { label, required, error, description: schema.description };
 
+  if (schema.widget === 'formSchema')
+    return (
+      <Labeled {...common}>
+        <FormSchemaEditor value={value} onChange={onChange} />
+      </Labeled>
+    );
+
   const list = variants(schema);
   if (list) {
     const key = discriminator(list);
@@ -221,6 +230,17 @@ export function Field({ schema, value, onChange, path, ctx, label, required }: F
       </Labeled>
     );
   }
+  if ((t === 'number' || t === 'integer') && schema.widget === 'duration')
+    return (
+      <Labeled {...common}>
+        <DurationInput
+          label={label ?? 'duration'}
+          value={typeof value === 'number' ? value : undefined}
+          max={schema.maximum}
+          onChange={onChange}
+        />
+      </Labeled>
+    );
   if (t === 'number' || t === 'integer') {
     return (
       <Labeled {...common}>
@@ -332,6 +352,13 @@ function newItem(schema: JsonSchema): unknown {
   return out;
 }
 
+/** A property with `showWhen` is shown only while its siblings have the named values (defaults count). */
+function shown(p: JsonSchema, parent: JsonSchema, obj: Record<string, unknown>): boolean {
+  const when = p.showWhen;
+  if (!when || typeof when !== 'object') return true;
+  return Object.entries(when).every(([k, want]) => (obj[k] ?? parent.properties?.[k]?.default) === want);
+}
+
 /** The properties of an object schema, one field each. */
 export function ObjectFields({
   schema,
@@ -352,7 +379,7 @@ export function ObjectFields({
   return (
     <div className="fields">
       {Object.entries(schema.properties ?? {})
-        .filter(([k]) => k !== skip)
+        .filter(([k, p]) => k !== skip && shown(p, schema, obj))
         .map(([k, p]) => (
           <Field
             key={k}

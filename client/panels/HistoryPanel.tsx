@@ -3,7 +3,7 @@ import { api, type RunSummary } from '../api/http';
 import { useSession } from '../store/sessionStore';
 import { useRun } from '../store/runStore';
 import { useUi } from '../store/uiStore';
-import { startRun, describeError } from './runController';
+import { startRun, describeError, isWaiting, openRun } from './runController';
 
 /** The flow's past runs: open one to see its statuses on the canvas, or run it again. */
 export function HistoryPanel() {
@@ -40,7 +40,19 @@ export function HistoryPanel() {
         {runs.map((r) => (
           <tr key={r.runId}>
             <td>{new Date(r.startedAt).toLocaleString()}</td>
-            <td className={`st-${r.status}`}>{r.status}</td>
+            <td>
+              <span className={`status-chip st-${r.status}`} data-testid={`history-status-${r.runId}`}>
+                {r.status}
+              </span>
+              {isWaiting(r.status) ? (
+                <>
+                  {' '}
+                  <a className="small" href="#/inbox" data-testid={`history-inbox-${r.runId}`}>
+                    Inbox →
+                  </a>
+                </>
+              ) : null}
+            </td>
             <td>{r.durationMs !== undefined ? `${Math.round(r.durationMs)} ms` : '—'}</td>
             <td className="mono ellipsis">
               {r.source === 'node' || r.nodeId ? `node ${r.nodeId}` : r.error ? r.error.message : ''}
@@ -49,13 +61,8 @@ export function HistoryPanel() {
               <button
                 className="btn btn-small"
                 onClick={() =>
-                  api
-                    .getRun(r.runId)
-                    .then((rec) => {
-                      if (!rec.trace) throw new Error('This run has no trace yet (still running?).');
-                      useRun.getState().showTrace(rec.trace);
-                      useUi.getState().setBottomTab('run');
-                    })
+                  openRun(r.runId)
+                    .then(() => useUi.getState().setBottomTab('run'))
                     .catch((e) => useUi.getState().toast('error', describeError(e)))
                 }
               >

@@ -31,6 +31,7 @@ export function RunPanel() {
   const lastInputs = useRun((s) => s.inputs);
   const error = useRun((s) => s.error);
   const trace = useRun((s) => s.trace);
+  const waitTasks = useRun((s) => s.waitTasks);
   const [draft, setDraft] = useState<Record<string, string>>({});
   useEffect(() => {
     setDraft((d) => {
@@ -137,6 +138,18 @@ export function RunPanel() {
             ? ` · ${Math.round(trace.durationMs)} ms · ${trace.usage.totalTokens} tokens${trace.usage.cost != null ? ` · $${trace.usage.cost.toFixed(5)}` : ''}`
             : ''}
         </div>
+        {waitTasks.length ? (
+          <div className="run-waiting small" data-testid="run-waiting">
+            Waiting for a person:{' '}
+            <a
+              href={waitTasks.length === 1 ? `#/inbox/${encodeURIComponent(waitTasks[0].taskId)}` : '#/inbox'}
+              data-testid="run-waiting-link"
+            >
+              {waitTasks.length === 1 ? '1 task' : `${waitTasks.length} tasks`} in the Inbox
+            </a>
+            . The run resumes when they are decided.
+          </div>
+        ) : null}
         {error ? (
           <div className="field-error run-error" role="alert" data-testid="run-error">
             {error}

@@ -1,6 +1,6 @@
-import { api, ApiError } from '../api/http';
+import { api, ApiError, type RunRecord } from '../api/http';
 import { streamRun } from '../api/sse';
-import { useRun } from '../store/runStore';
+import { useRun, type WaitTask } from '../store/runStore';
 import { useSession } from '../store/sessionStore';
 import { useUi } from '../store/uiStore';
 import { flushEdits } from '../store/persist';
@@ -74,6 +74,7 @@ export async function startRun(inputs: Record<string, unknown>): Promise<void> {
     const s = useRun.getState();
     if (s.status === 'running' && controller.signal.aborted) useRun.setState({ status: 'cancelled' });
     else if (s.status === 'running') useRun.getState().fail('The run stream ended before the run finished.');
+    else if (isWaiting(s.status) && s.runId) void watchRun(s.runId);
   } catch (err) {
     useRun.getState().fail(describe(err));
   } finally {
@@ -93,3 +94,83 @@ export async function cancelRun(): Promise<void> {
 }
 
 export { describe as describeError };
+
+/** A run paused on tasks for people (the status arrives from the server as `waiting`). */
+export function isWaiting(status: string): boolean {
+  return status === 'waiting';
+}
+
+/**
+ * The pending tasks of a run record (`tasks` of `GET /api/runs/:id`), each placed on the
+ * canvas: a task inside a map/subflow/loop item belongs to the node that started the item
+ * (its `path` starts with that node's id, e.g. `review-each[3]/approve`).
+ */
+export function waitTasksOf(rec: RunRecord): WaitTask[] {
+  const list = (rec as { tasks?: unknown }).tasks;
+  if (!Array.isArray(list)) return [];
+  const out: WaitTask[] = [];
+  for (const raw of list as Array<Record<string, unknown> | null>) {
+    if (!raw || typeof raw !== 'object') continue;
+    const taskId = typeof raw.id === 'string' ? raw.id : typeof raw.taskId === 'string' ? raw.taskId : '';
+    if (!taskId || (typeof raw.status === 'string' && raw.status !== 'pending')) continue;
+    const path = typeof raw.path === 'string' ? raw.path : '';
+    const top = path.split(/[[/]/)[0];
+    const nodeId = top || (typeof raw.nodeId === 'string' ? raw.nodeId : '');
+    out.push({ taskId, nodeId, kind: typeof raw.kind === 'string' ? raw.kind : 'approval' });
+  }
+  return out;
+}
+
+/** Runs being watched (one poller per run id). */
+const watched = new Set<string>();
+
+/**
+ * Follow a waiting run until it ends: its pending tasks are shown on the canvas (and linked
+ * to the Inbox); when someone decides, the run resumes on the server, and its final trace
+ * replaces the waiting one. Stops when the canvas shows another run (or another flow).
+ */
+export async function watchRun(runId: string, everyMs = 1500): Promise<void> {
+  if (watched.has(runId)) return;
+  watched.add(runId);
+  try {
+    while (useRun.getState().runId === runId) {
+      let rec: RunRecord;
+      try {
+        rec = await api.getRun(runId);
+      } catch {
+        await new Promise((r) => setTimeout(r, everyMs * 2));
+        continue;
+      }
+      if (useRun.getState().runId !== runId) return;
+      if (isWaiting(rec.status) || rec.status === 'running' || rec.running) {
+        const tasks = waitTasksOf(rec);
+        const same = (a: WaitTask[], b: WaitTask[]) =>
+          a.length === b.length && a.every((t, i) => t.taskId === b[i].taskId && t.nodeId === b[i].nodeId);
+        if (!same(tasks, useRun.getState().waitTasks)) useRun.getState().setWaitTasks(tasks);
+        if (useRun.getState().status !== rec.status) useRun.setState({ status: rec.status });
+      } else if (rec.trace) {
+        useRun.getState().showTrace(rec.trace);
+        return;
+      } else {
+        useRun.setState({ status: rec.status, waitTasks: [] });
+        return;
+      }
+      await new Promise((r) => setTimeout(r, everyMs));
+    }
+  } finally {
+    watched.delete(runId);
+  }
+}
+
+/** Show a stored run on the canvas (history, a link from the Inbox); a waiting or running one is followed. */
+export async function openRun(runId: string): Promise<void> {
+  const rec = await api.getRun(runId);
+  if (rec.trace) useRun.getState().showTrace(rec.trace);
+  else useRun.setState({ runId: rec.runId, status: rec.status, inputs: rec.inputs });
+  if (useRun.getState().runId !== rec.runId) useRun.setState({ runId: rec.runId });
+  if (isWaiting(rec.status) || rec.status === 'running' || rec.running) {
+    useRun.setState({ status: rec.status });
+    useRun.getState().setWaitTasks(waitTasksOf(rec));
+    void watchRun(rec.runId);
+  }
+}

@@ -26,12 +26,22 @@ export interface RunState {
   error: string | null;
   /** Node whose details the run panel shows. */
   focusNode: string | null;
+  /** Tasks for people the shown run waits on (it is `waiting`), with the canvas node each belongs to. */
+  waitTasks: WaitTask[];
   start(inputs: Record<string, unknown>): void;
   apply(e: RunEvent): void;
   fail(message: string): void;
   showTrace(trace: Trace): void;
   setFocus(id: string | null): void;
+  setWaitTasks(tasks: WaitTask[]): void;
   reset(): void;
+}
+
+/** A pending task of the shown run: `nodeId` is the node on this canvas (a map node for its items' tasks). */
+export interface WaitTask {
+  taskId: string;
+  nodeId: string;
+  kind: string;
 }
 
 const idle = {
@@ -48,6 +58,7 @@ const idle = {
   streamingNode: null,
   trace: null,
   error: null,
+  waitTasks: [] as WaitTask[],
 };
 
 function spanStatus(span: Span): NodeRunStatus {
@@ -154,5 +165,6 @@ export const useRun = create<RunState>()((set, get) => ({
     });
   },
   setFocus: (focusNode) => set({ focusNode }),
+  setWaitTasks: (waitTasks) => set({ waitTasks }),
   reset: () => set({ ...idle, focusNode: null }),
 }));

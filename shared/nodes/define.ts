@@ -31,9 +31,14 @@ export interface NodeConfigProblem {
  * Widgets a config field may ask the inspector for, declared on the field itself with zod's
  * `.meta({ widget })` (it reaches the client in the node type's JSON Schema as `widget`):
  * `model` (provider:model picker), `flow` (another flow of the folder), `knowledgeBase`,
- * `agentTools` (an agent's flow and MCP tools, with flow, server and tool pickers).
+ * `agentTools` (an agent's flow and MCP tools, with flow, server and tool pickers),
+ * `formSchema` (the fields of a form a person fills in, a JSON Schema object), `duration`
+ * (milliseconds, edited as an amount and a unit).
+ *
+ * A field may also say when the inspector shows it, `.meta({ showWhen: { kind: 'input' } })`:
+ * only while each named sibling field has that value (its default counts).
  */
-export type FieldWidget = 'model' | 'flow' | 'knowledgeBase' | 'agentTools';
+export type FieldWidget = 'model' | 'flow' | 'knowledgeBase' | 'agentTools' | 'formSchema' | 'duration';
 
 export type NodeCategory = 'Flow' | 'Models' | 'Knowledge' | 'Tools' | 'Guardrails' | 'Logic';
 

@@ -16,9 +16,12 @@ export const humanConfig = z
     /** What the reviewer reads: a mustache template over the node's inputs. */
     message: z.string().min(1).default('Please review: {{data}}'),
     /** JSON Schema (an object schema) of the form the reviewer fills in; the decision's `response` is checked against it. */
-    fields: z.record(z.string(), z.unknown()).optional(),
+    fields: z
+      .record(z.string(), z.unknown())
+      .meta({ widget: 'formSchema', showWhen: { kind: 'input' } })
+      .optional(),
     /** How long the task may wait, ms (absent: for ever). */
-    timeoutMs: z.number().int().min(1).max(HUMAN_MAX_TIMEOUT_MS).optional(),
+    timeoutMs: z.number().int().min(1).max(HUMAN_MAX_TIMEOUT_MS).meta({ widget: 'duration' }).optional(),
     /** What a task past its deadline does: take the `rejected` or `approved` branch, or fail the node. */
     onTimeout: z.enum(['reject', 'approve', 'fail']).default('reject'),
   })
