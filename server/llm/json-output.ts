@@ -45,6 +45,8 @@ const addFormats = ((addFormatsModule as unknown as { default?: unknown }).defau
   ajv: Ajv,
 ) => Ajv;
 const ajv = addFormats(new Ajv({ allErrors: true, strict: false, ownProperties: true, validateSchema: true }));
+// `textarea` is a form hint (a multi-line text field in the Inbox), not a constraint: any string.
+ajv.addFormat('textarea', true);
 const compiled = new Map<string, ValidateFunction>();
 const MAX_COMPILED = 500;
 
