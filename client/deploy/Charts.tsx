@@ -38,7 +38,8 @@ function fmtTick(v: number): string {
   if (v >= 1000) return `${Math.round(v / 100) / 10}k`;
   if (v >= 10) return String(Math.round(v));
   if (v >= 1) return String(Math.round(v * 10) / 10);
-  return String(Number(v.toPrecision(2)));
+  if (v >= 0.001) return String(Number(v.toPrecision(2)));
+  return v.toExponential(0); // 2e-5, not a 0.00002 that runs off the axis
 }
 
 /**
@@ -62,7 +63,7 @@ export const LineChart = memo(function LineChart({
   testId?: string;
 }) {
   const width = 360;
-  const pad = { l: 40, r: 8, t: 10, b: 18 };
+  const pad = { l: 44, r: 8, t: 10, b: 18 };
   const perSeries = series.map((s) => buckets.map((b) => s.value(b)));
   const values = perSeries.flat().filter((v): v is number => v !== null && Number.isFinite(v));
   const max = niceCeil(Math.max(0, ...values));
@@ -100,14 +101,7 @@ export const LineChart = memo(function LineChart({
               stroke="currentColor"
               opacity={f === 0 ? 0.25 : 0.08}
             />
-            <text
-              x={pad.l - 4}
-              y={y(max * f) + 3}
-              fontSize={9}
-              fill="currentColor"
-              opacity={0.6}
-              textAnchor="end"
-            >
+            <text x={pad.l - 4} y={y(max * f) + 3} fontSize={9} fill="currentColor" opacity={0.6} textAnchor="end">
               {fmtTick(max * f)}
             </text>
           </g>

@@ -254,7 +254,7 @@ export function MonitorTab({ slug }: { slug: string }) {
             ))}
           </select>
         </label>
-        <label className="field" style={{ width: 130 }}>
+        <label className="field" style={{ width: 160 }}>
           <span className="field-label">Is at least ({kind.unit})</span>
           <NumberInput
             label={`Threshold (${kind.unit})`}
