@@ -1,11 +1,6 @@
 import { plural } from '../ui/plural';
 import { useEffect, useState } from 'react';
-import type {
-  DatasetInfo,
-  DatasetRowRecord,
-  DatasetVersionInfo,
-  EvaluationInfo,
-} from '../../shared/api/evaluation';
+import type { DatasetInfo, DatasetRowRecord, DatasetVersionInfo, EvaluationInfo } from '../../shared/api/evaluation';
 import { cell, evalApi } from './api';
 import { ConfirmDeleteDialog, RenameDialog } from './ManageDialogs';
 
@@ -81,14 +76,12 @@ export function DatasetPreview({
             onDeleted();
           }}
         >
-          <p>
-            Its {plural(versions.length || 1, 'version')} and their rows are deleted. This cannot be undone.
-          </p>
+          <p>Its {plural(versions.length || 1, 'version')} and their rows are deleted. This cannot be undone.</p>
           {evaluations.length > 0 ? (
             <p data-testid="delete-dataset-usage">
               {plural(evaluations.length, 'evaluation')} used it ({evaluations.map((e) => e.name).join(', ')}):{' '}
-              {evaluations.length === 1 ? 'it keeps its' : 'they keep their'} results — inputs, outputs and scores —
-              but cannot be resumed or re-run on this dataset.
+              {evaluations.length === 1 ? 'it keeps its' : 'they keep their'} results — inputs, outputs and scores — but
+              cannot be resumed or re-run on this dataset.
             </p>
           ) : (
             <p className="muted">No evaluation used it.</p>

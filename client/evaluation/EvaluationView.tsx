@@ -171,8 +171,8 @@ export function EvaluationView({
           }}
         >
           <p>
-            Its {progress.total} row results, scores and reviews are deleted. The dataset and the flow stay. This
-            cannot be undone.
+            Its {progress.total} row results, scores and reviews are deleted. The dataset and the flow stay. This cannot
+            be undone.
           </p>
         </ConfirmDeleteDialog>
       )}

@@ -123,12 +123,7 @@ export function ConfirmDeleteDialog({
           <button className="btn" onClick={onClose} autoFocus>
             Cancel
           </button>
-          <button
-            className="btn btn-danger"
-            disabled={busy}
-            onClick={() => void remove()}
-            data-testid="confirm-delete"
-          >
+          <button className="btn btn-danger" disabled={busy} onClick={() => void remove()} data-testid="confirm-delete">
             Delete
           </button>
         </>

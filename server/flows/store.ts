@@ -18,7 +18,6 @@ import { SAFE_ID, type Flow } from '../../shared';
 import type { FlowProblem } from '../../shared/api/errors';
 import { flowReferences, serializeFlow, validateFlow } from '../../shared/flow/index';
 import { declaredInterface } from '../../shared/flow/flow-checks';
-import type { FlowIO } from '../../shared/flow/schema';
 import { loadFlow, type FlowDocuments } from './loader';
 
 export const FLOW_SUFFIX = '.flow.json';
