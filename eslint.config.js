@@ -43,6 +43,19 @@ export default tseslint.config(
     },
   },
   {
+    // Type-aware rules: a promise nobody awaits or handles loses its error (an unhandled
+    // rejection kills the process); a promise passed where a void callback is expected
+    // (an event handler) does the same.
+    // Product code only (tests, benchmarks and scripts are left out to keep `npx eslint .` fast).
+    files: ['server/**/*.ts', 'client/**/*.ts', 'client/**/*.tsx', 'shared/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    languageOptions: { parserOptions: { project: './tsconfig.json', tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { attributes: false } }],
+    },
+  },
+  {
     files: ['server/config.ts', 'vite.config.ts', 'vitest.config.ts'],
     rules: { 'no-restricted-syntax': ['error', execDynamicImport] },
   },

@@ -1,6 +1,7 @@
 import type { ApiErrorBody, FlowProblem } from '../../shared/api/errors';
-import type { Flow, FlowIO } from '../../shared/flow/schema';
-import type { FieldWidget } from '../../shared/nodes/define';
+import type { Flow } from '../../shared/flow/schema';
+import type { NodeTypesResponse } from '../../shared/api/node-types';
+import type { FlowListResponse, FlowResponse, FlowValidateResponse } from '../../shared/api/flows';
 import type { Trace, RunStatus, RunParent } from '../../shared/runtime/events';
 import type { McpServersResponse } from '../../shared/api/mcp';
 
@@ -56,40 +57,7 @@ export async function getJson<T>(path: string, init?: RequestInit): Promise<T> {
   return (await res.json()) as T;
 }
 
-export interface NodeTypeInfo {
-  type: string;
-  title: string;
-  category: string;
-  icon: string;
-  docs: string;
-  editors?: Record<string, 'mustache' | 'javascript' | 'json' | 'jsonata'>;
-  example?: Record<string, unknown>;
-  /** JSON Schema of the node's config. */
-  config: JsonSchema;
-}
-
-/** The subset of JSON Schema the inspector understands. */
-export interface JsonSchema {
-  type?: string | string[];
-  properties?: Record<string, JsonSchema>;
-  required?: string[];
-  items?: JsonSchema;
-  enum?: unknown[];
-  const?: unknown;
-  default?: unknown;
-  description?: string;
-  title?: string;
-  minimum?: number;
-  maximum?: number;
-  anyOf?: JsonSchema[];
-  oneOf?: JsonSchema[];
-  additionalProperties?: boolean | JsonSchema;
-  /** The widget the node declaration asks for (`.meta({ widget })`). */
-  widget?: FieldWidget;
-  /** Show the field only while these sibling fields have these values (`.meta({ showWhen })`). */
-  showWhen?: Record<string, unknown>;
-  [k: string]: unknown;
-}
+export type { JsonSchema, NodeTypeInfo } from '../../shared/api/node-types';
 
 export interface ProviderInfo {
   name: string;
@@ -98,22 +66,7 @@ export interface ProviderInfo {
   env: string[];
 }
 
-export interface FlowSummary {
-  id: string;
-  name: string;
-  description?: string;
-  updatedAt?: string | number;
-  /** Declared inputs and outputs: the ports of a subflow, map or loop node calling it. */
-  inputs?: FlowIO[];
-  outputs?: FlowIO[];
-  nodeCount?: number;
-  /** False when the stored file has errors (a draft save). */
-  valid?: boolean;
-  problemCount?: number;
-  /** Problems that keep it from running (warnings excluded). */
-  errorCount?: number;
-  [k: string]: unknown;
-}
+export type { FlowSummary } from '../../shared/api/flows';
 
 export interface LoadedFlow {
   flow: Flow;
@@ -137,15 +90,9 @@ export interface FlowHistory {
   commits: FlowCommit[];
 }
 
-type FlowBody = Flow | { flow: Flow; problems?: FlowProblem[] };
-
-function flowOf(body: FlowBody | null, fallback?: Flow): Flow {
-  if (body && 'flow' in body && body.flow && typeof body.flow === 'object') return body.flow;
-  return (body as Flow | null) ?? (fallback as Flow);
-}
-
-function problemsOf(body: FlowBody | null): FlowProblem[] {
-  return body && 'problems' in body && Array.isArray(body.problems) ? body.problems : [];
+/** The flow of a flow response (the server sends the stored document; the client edits it as a Flow). */
+function loaded(body: FlowResponse, res: Response): LoadedFlow {
+  return { flow: body.flow as unknown as Flow, etag: res.headers.get('ETag'), problems: body.problems };
 }
 
 /** `?draft=1` stores a flow with graph/config problems (its file shape must still be valid). */
@@ -176,23 +123,16 @@ export interface RunRecord extends RunSummary {
 }
 
 export const api = {
-  nodeTypes: () =>
-    getJson<{ nodeTypes: Array<Omit<NodeTypeInfo, 'config'> & { configSchema?: JsonSchema; config?: JsonSchema }> }>(
-      '/api/node-types',
-    ).then((r) =>
-      r.nodeTypes.map(({ configSchema, config, ...rest }) => ({ ...rest, config: configSchema ?? config ?? {} })),
-    ),
+  nodeTypes: () => getJson<NodeTypesResponse>('/api/node-types').then((r) => r.nodeTypes),
   providers: () => getJson<{ providers: ProviderInfo[] }>('/api/providers').then((r) => r.providers),
-  listFlows: () => getJson<{ flows: FlowSummary[] }>('/api/flows').then((r) => r.flows),
+  listFlows: () => getJson<FlowListResponse>('/api/flows').then((r) => r.flows),
   async getFlow(id: string): Promise<LoadedFlow> {
     const res = await request(`/api/flows/${encodeURIComponent(id)}`);
-    const body = (await res.json()) as FlowBody;
-    return { flow: flowOf(body), etag: res.headers.get('ETag'), problems: problemsOf(body) };
+    return loaded((await res.json()) as FlowResponse, res);
   },
   async createFlow(flow: unknown, opts: { draft?: boolean } = {}): Promise<LoadedFlow> {
     const res = await request(`/api/flows${draftQuery(opts.draft)}`, { method: 'POST', body: JSON.stringify(flow) });
-    const body = (await res.json()) as FlowBody;
-    return { flow: flowOf(body), etag: res.headers.get('ETag'), problems: problemsOf(body) };
+    return loaded((await res.json()) as FlowResponse, res);
   },
   /** PUT with If-Match (when an etag is known); a 409 rejects with ApiError status 409. */
   async saveFlow(flow: Flow, etag: string | null, opts: { draft?: boolean } = {}): Promise<LoadedFlow> {
@@ -201,8 +141,7 @@ export const api = {
       body: JSON.stringify(flow),
       headers: etag ? { 'If-Match': etag } : {},
     });
-    const body = (await res.json().catch(() => null)) as FlowBody | null;
-    return { flow: flowOf(body, flow), etag: res.headers.get('ETag'), problems: problemsOf(body) };
+    return loaded((await res.json()) as FlowResponse, res);
   },
   flowHistory: (id: string) => getJson<FlowHistory>(`/api/flows/${encodeURIComponent(id)}/history`),
   flowVersion: (id: string, commit: string) =>
@@ -212,7 +151,7 @@ export const api = {
   deleteFlow: (id: string) =>
     request(`/api/flows/${encodeURIComponent(id)}`, { method: 'DELETE' }).then(() => undefined),
   validate: (id: string) =>
-    getJson<{ valid: boolean; problems: FlowProblem[] }>(`/api/flows/${encodeURIComponent(id)}/validate`, {
+    getJson<FlowValidateResponse>(`/api/flows/${encodeURIComponent(id)}/validate`, {
       method: 'POST',
     }),
   listRuns: (flowId: string) =>

@@ -1,10 +1,23 @@
 import { plural } from '../ui/plural';
 import { useEffect, useState } from 'react';
-import type { DatasetInfo, DatasetRowRecord, DatasetVersionInfo } from '../../shared/api/evaluation';
+import type { DatasetInfo, DatasetRowRecord, DatasetVersionInfo, EvaluationInfo } from '../../shared/api/evaluation';
 import { cell, evalApi } from './api';
+import { ConfirmDeleteDialog, RenameDialog } from './ManageDialogs';
 
-/** A dataset's versions, columns, bad rows and its first rows. */
-export function DatasetPreview({ dataset }: { dataset: DatasetInfo }) {
+/** A dataset's versions, columns, bad rows and its first rows; rename and delete it. */
+export function DatasetPreview({
+  dataset,
+  evaluations,
+  onChanged,
+  onDeleted,
+}: {
+  dataset: DatasetInfo;
+  /** Evaluations that used this dataset. */
+  evaluations: EvaluationInfo[];
+  onChanged: () => void;
+  onDeleted: () => void;
+}) {
+  const [dialog, setDialog] = useState<'rename' | 'delete'>();
   const [versions, setVersions] = useState<DatasetVersionInfo[]>([]);
   const [versionId, setVersionId] = useState<string | undefined>(dataset.latestVersion?.id);
   const [rows, setRows] = useState<DatasetRowRecord[]>([]);
@@ -25,7 +38,7 @@ export function DatasetPreview({ dataset }: { dataset: DatasetInfo }) {
   return (
     <div className="eval-section" data-testid="dataset-preview">
       <div className="eval-row">
-        <h3>{dataset.name}</h3>
+        <h3 data-testid="dataset-title">{dataset.name}</h3>
         <select className="input" value={versionId} onChange={(e) => setVersionId(e.target.value)} aria-label="version">
           {versions.map((x) => (
             <option key={x.id} value={x.id}>
@@ -33,7 +46,48 @@ export function DatasetPreview({ dataset }: { dataset: DatasetInfo }) {
             </option>
           ))}
         </select>
+        <span className="nav-spacer" />
+        <button className="btn btn-small" onClick={() => setDialog('rename')} data-testid="rename-dataset">
+          Rename
+        </button>
+        <button className="btn btn-small btn-danger" onClick={() => setDialog('delete')} data-testid="delete-dataset">
+          Delete
+        </button>
       </div>
+      {dialog === 'rename' && (
+        <RenameDialog
+          title="Rename dataset"
+          initial={dataset.name}
+          testId="rename-dataset-dialog"
+          onClose={() => setDialog(undefined)}
+          onSave={async (name) => {
+            await evalApi.renameDataset(dataset.id, { name });
+            onChanged();
+          }}
+        />
+      )}
+      {dialog === 'delete' && (
+        <ConfirmDeleteDialog
+          title={`Delete dataset “${dataset.name}”?`}
+          testId="delete-dataset-dialog"
+          onClose={() => setDialog(undefined)}
+          onDelete={async () => {
+            await evalApi.deleteDataset(dataset.id);
+            onDeleted();
+          }}
+        >
+          <p>Its {plural(versions.length || 1, 'version')} and their rows are deleted. This cannot be undone.</p>
+          {evaluations.length > 0 ? (
+            <p data-testid="delete-dataset-usage">
+              {plural(evaluations.length, 'evaluation')} used it ({evaluations.map((e) => e.name).join(', ')}):{' '}
+              {evaluations.length === 1 ? 'it keeps its' : 'they keep their'} results — inputs, outputs and scores — but
+              cannot be resumed or re-run on this dataset.
+            </p>
+          ) : (
+            <p className="muted">No evaluation used it.</p>
+          )}
+        </ConfirmDeleteDialog>
+      )}
       {error && <div className="banner">{error}</div>}
       {v && (
         <p className="muted" data-testid="dataset-meta">

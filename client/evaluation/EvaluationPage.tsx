@@ -5,7 +5,7 @@
 import { plural } from '../ui/plural';
 import { useCallback, useEffect, useState } from 'react';
 import type { DatasetInfo, EvaluationInfo } from '../../shared/api/evaluation';
-import { evalApi } from './api';
+import { datasetNameOf, evalApi } from './api';
 import { CompareView } from './CompareView';
 import { DatasetPreview } from './DatasetPreview';
 import { EvaluationView } from './EvaluationView';
@@ -39,7 +39,8 @@ export default function EvaluationPage() {
     setUploading(true);
     setMessage(undefined);
     try {
-      const existing = datasets.find((d) => d.name === file.name);
+      // A file whose name (without extension) matches a dataset becomes its next version.
+      const existing = datasets.find((d) => d.name === datasetNameOf(file.name));
       const r = await evalApi.upload(file, existing?.id);
       setMessage({
         text: r.reused
@@ -114,7 +115,7 @@ export default function EvaluationPage() {
             >
               <span className="grow">{d.name}</span>
               <span className="muted eval-small">
-                v{d.latestVersion?.version} · {d.latestVersion?.rowCount}
+                v{d.latestVersion?.version} · {plural(d.latestVersion?.rowCount ?? 0, 'row')}
               </span>
             </button>
           ))}
@@ -156,8 +157,30 @@ export default function EvaluationPage() {
               compare them.
             </p>
           )}
-          {selectedDataset && <DatasetPreview dataset={selectedDataset} />}
-          {sel?.kind === 'evaluation' && <EvaluationView key={sel.id} evaluationId={sel.id} onChanged={refresh} />}
+          {selectedDataset && (
+            <DatasetPreview
+              dataset={selectedDataset}
+              evaluations={evaluations.filter((e) => e.datasetId === selectedDataset.id)}
+              onChanged={refresh}
+              onDeleted={() => {
+                setSel(undefined);
+                refresh();
+              }}
+            />
+          )}
+          {sel?.kind === 'evaluation' && (
+            <EvaluationView
+              key={sel.id}
+              evaluationId={sel.id}
+              datasets={datasets}
+              onChanged={refresh}
+              onDeleted={() => {
+                setSel(undefined);
+                setChecked((c) => c.filter((x) => x !== sel.id));
+                refresh();
+              }}
+            />
+          )}
           {cmpA && cmpB && <CompareView a={cmpA} b={cmpB} />}
         </main>
       </div>

@@ -1,13 +1,26 @@
 import { useEffect, useState } from 'react';
-import type { EvaluationEvent, EvaluationInfo, EvaluationSummary } from '../../shared/api/evaluation';
+import type { DatasetInfo, EvaluationEvent, EvaluationInfo, EvaluationSummary } from '../../shared/api/evaluation';
 import { evalApi, fmt } from './api';
+import { ConfirmDeleteDialog, RenameDialog } from './ManageDialogs';
 import { MetricChart } from './MetricChart';
 import { ResultsTable } from './ResultsTable';
 import { RowDrawer } from './RowDrawer';
 
 /** One evaluation: live progress (SSE), summary and charts, the results table, row drill-down, export. */
-export function EvaluationView({ evaluationId, onChanged }: { evaluationId: string; onChanged: () => void }) {
+export function EvaluationView({
+  evaluationId,
+  datasets,
+  onChanged,
+  onDeleted,
+}: {
+  evaluationId: string;
+  /** Every dataset (to name this evaluation's, or say it was deleted). */
+  datasets: DatasetInfo[];
+  onChanged: () => void;
+  onDeleted: () => void;
+}) {
   const [info, setInfo] = useState<EvaluationInfo>();
+  const [dialog, setDialog] = useState<'rename' | 'delete'>();
   const [progress, setProgress] = useState<{
     done: number;
     failed: number;
@@ -82,6 +95,7 @@ export function EvaluationView({ evaluationId, onChanged }: { evaluationId: stri
     typeof m === 'string' ? m : (m.name ?? (m.type === 'evaluator_flow' ? m.flow : m.type)),
   );
   const running = progress.status === 'running' || progress.status === 'queued';
+  const dataset = datasets.find((d) => d.id === info.datasetId);
   const pct = progress.total ? Math.round((progress.done / progress.total) * 100) : 100;
   const count =
     filter === 'failed' ? progress.failed : filter === 'succeeded' ? progress.done - progress.failed : progress.done;
@@ -89,7 +103,7 @@ export function EvaluationView({ evaluationId, onChanged }: { evaluationId: stri
   return (
     <div className="eval-view" data-testid="evaluation-view">
       <div className="eval-row">
-        <h3>{info.name}</h3>
+        <h3 data-testid="evaluation-title">{info.name}</h3>
         <span className={`eval-status eval-status-${progress.status}`} data-testid="eval-status">
           {progress.status}
         </span>
@@ -102,7 +116,7 @@ export function EvaluationView({ evaluationId, onChanged }: { evaluationId: stri
           >
             Cancel
           </button>
-        ) : progress.status !== 'completed' ? (
+        ) : progress.status !== 'completed' && dataset ? (
           <button
             className="btn btn-small"
             onClick={() => void evalApi.resume(info.id).then(() => setVersion((v) => v + 1))}
@@ -116,7 +130,52 @@ export function EvaluationView({ evaluationId, onChanged }: { evaluationId: stri
         <a className="btn btn-small" href={evalApi.exportUrl(info.id, 'jsonl')} download>
           Export JSONL
         </a>
+        <button className="btn btn-small" onClick={() => setDialog('rename')} data-testid="rename-evaluation">
+          Rename
+        </button>
+        <button
+          className="btn btn-small btn-danger"
+          disabled={running}
+          title={running ? 'Cancel the evaluation before deleting it' : undefined}
+          onClick={() => setDialog('delete')}
+          data-testid="delete-evaluation"
+        >
+          Delete
+        </button>
       </div>
+      <p className="muted eval-small" data-testid="evaluation-dataset">
+        Flow <code>{info.flowId}</code> on dataset{' '}
+        {dataset ? <strong>{dataset.name}</strong> : <em data-testid="dataset-deleted">deleted dataset</em>}
+        {dataset ? '' : ' (results are kept; it cannot be resumed)'}
+      </p>
+      {dialog === 'rename' && (
+        <RenameDialog
+          title="Rename evaluation"
+          initial={info.name}
+          testId="rename-evaluation-dialog"
+          onClose={() => setDialog(undefined)}
+          onSave={async (name) => {
+            setInfo(await evalApi.renameEvaluation(info.id, { name }));
+            onChanged();
+          }}
+        />
+      )}
+      {dialog === 'delete' && (
+        <ConfirmDeleteDialog
+          title={`Delete evaluation “${info.name}”?`}
+          testId="delete-evaluation-dialog"
+          onClose={() => setDialog(undefined)}
+          onDelete={async () => {
+            await evalApi.deleteEvaluation(info.id);
+            onDeleted();
+          }}
+        >
+          <p>
+            Its {progress.total} row results, scores and reviews are deleted. The dataset and the flow stay. This cannot
+            be undone.
+          </p>
+        </ConfirmDeleteDialog>
+      )}
       {info.error && (running || progress.status === 'failed') && (
         <div className="banner warn" role="alert" data-testid="eval-error">
           <span>
@@ -185,6 +244,7 @@ export function EvaluationView({ evaluationId, onChanged }: { evaluationId: stri
           count={count}
           metrics={metrics}
           output={info.config.output}
+          inputNames={Object.keys(info.config.mapping)}
           filter={filter}
           version={version}
           onOpen={setOpen}

@@ -4,6 +4,13 @@ import type { RowResult } from '../../shared/api/evaluation';
 import { cell, evalApi, fmtMetric, mainOutput } from './api';
 
 const PAGE = 200;
+
+/** A row's inputs in one line: the value alone when there is one input, else `name: value · …`. */
+function inputsText(inputs: Record<string, unknown>, max = 160): string {
+  const entries = Object.entries(inputs);
+  if (entries.length === 1) return cell(entries[0]?.[1], max);
+  return cell(entries.map(([k, v]) => `${k}: ${cell(v, max)}`).join(' · '), max);
+}
 const ROW_HEIGHT = 34;
 
 /**
@@ -15,10 +22,13 @@ export function ResultsTable({
   count,
   metrics: chosen,
   output,
+  inputNames = [],
   filter,
   version,
   onOpen,
 }: {
+  /** The flow inputs the dataset feeds (the header names a single one). */
+  inputNames?: string[];
   evaluationId: string;
   /** Rows that match the filter. */ count: number;
   metrics: string[];
@@ -67,13 +77,14 @@ export function ResultsTable({
     const page = pages.current.get(Math.floor(i / PAGE));
     return page && page !== 'loading' ? page[i % PAGE] : undefined;
   };
-  const template = `70px 90px minmax(160px, 2fr) minmax(160px, 2fr) ${metrics.map(() => '110px').join(' ')} 90px`;
+  const template = `60px 70px minmax(140px, 2fr) minmax(160px, 2fr) minmax(140px, 1.5fr) ${metrics.map(() => '110px').join(' ')} 90px`;
 
   return (
     <div className="eval-results" data-testid="results-table">
       <div className="eval-grid eval-grid-head" style={{ gridTemplateColumns: template }}>
         <div>row</div>
         <div>status</div>
+        <div>{inputNames.length === 1 ? `input: ${inputNames[0]}` : 'inputs'}</div>
         <div>output</div>
         <div>expected</div>
         {metrics.map((m) => (
@@ -105,6 +116,9 @@ export function ResultsTable({
                   <>
                     <div className="muted">{r.rowIdx + 1}</div>
                     <div>{r.status === 'failed' ? <span className="eval-bad">failed</span> : 'ok'}</div>
+                    <div className="ellipsis" title={inputsText(r.inputs, 2000)} data-testid="result-inputs">
+                      {inputsText(r.inputs)}
+                    </div>
                     <div className="ellipsis" title={cell(mainOutput(r, output), 2000)}>
                       {r.error ? <span className="eval-bad">{r.error.message}</span> : cell(mainOutput(r, output))}
                     </div>

@@ -1,12 +1,16 @@
 /** Typed calls to the datasets and evaluations API (docs/api.md → Evaluation). */
-import { ApiError, getJson } from '../api/http';
+import { ApiError, getJson, request } from '../api/http';
 import type {
   Comparison,
+  CreateEvaluationRequest,
+  DatasetDeleteResult,
   DatasetInfo,
+  DatasetPatch,
   DatasetRowRecord,
   DatasetVersionInfo,
   EvaluationConfigInput,
   EvaluationInfo,
+  EvaluationPatch,
   EvaluationSummary,
   ReviewInput,
   RowResult,
@@ -14,6 +18,11 @@ import type {
 import type { Trace } from '../../shared/runtime/events';
 
 export type RowWithTrace = RowResult & { trace?: Trace };
+
+/** A dataset's name from its file: the file name without its extension (`qa.csv` → `qa`). */
+export function datasetNameOf(fileName: string): string {
+  return fileName.replace(/\.[^.]+$/, '') || fileName;
+}
 
 export const evalApi = {
   datasets: () => getJson<{ datasets: DatasetInfo[] }>('/api/datasets').then((r) => r.datasets),
@@ -24,7 +33,7 @@ export const evalApi = {
     datasetId?: string,
   ): Promise<{ dataset: DatasetInfo; version: DatasetVersionInfo; reused: boolean }> {
     const form = new FormData();
-    form.append('name', file.name);
+    form.append('name', datasetNameOf(file.name));
     form.append('file', file, file.name);
     // fetch sets the multipart content type itself (request() would force JSON).
     const res = await fetch(datasetId ? `/api/datasets/${encodeURIComponent(datasetId)}/versions` : '/api/datasets', {
@@ -46,6 +55,20 @@ export const evalApi = {
       );
     return body;
   },
+  renameDataset: (id: string, patch: DatasetPatch) =>
+    getJson<{ dataset: DatasetInfo }>(`/api/datasets/${encodeURIComponent(id)}`, {
+      method: 'PATCH',
+      body: JSON.stringify(patch),
+    }).then((r) => r.dataset),
+  deleteDataset: (id: string) =>
+    getJson<DatasetDeleteResult>(`/api/datasets/${encodeURIComponent(id)}`, { method: 'DELETE' }),
+  renameEvaluation: (id: string, patch: EvaluationPatch) =>
+    getJson<{ evaluation: EvaluationInfo }>(`/api/evaluations/${encodeURIComponent(id)}`, {
+      method: 'PATCH',
+      body: JSON.stringify(patch),
+    }).then((r) => r.evaluation),
+  deleteEvaluation: (id: string) =>
+    request(`/api/evaluations/${encodeURIComponent(id)}`, { method: 'DELETE' }).then(() => undefined),
   rows: (versionId: string, offset: number, limit: number) =>
     getJson<{ rows: DatasetRowRecord[] }>(
       `/api/dataset-versions/${encodeURIComponent(versionId)}/rows?offset=${offset}&limit=${limit}`,
@@ -58,13 +81,7 @@ export const evalApi = {
     getJson<{ evaluation: EvaluationInfo & { concurrencyNow: number | null } }>(`/api/evaluations/${id}`).then(
       (r) => r.evaluation,
     ),
-  create: (body: {
-    flowId: string;
-    datasetId: string;
-    datasetVersionId?: string;
-    name?: string;
-    config: EvaluationConfigInput;
-  }) =>
+  create: (body: CreateEvaluationRequest & { config: EvaluationConfigInput }) =>
     getJson<{ evaluation: EvaluationInfo }>('/api/evaluations', { method: 'POST', body: JSON.stringify(body) }).then(
       (r) => r.evaluation,
     ),

@@ -133,14 +133,14 @@ function NodeInspector({ id, onRunNode }: { id: string; onRunNode: (id: string) 
         </div>
       ))}
       {info &&
-      Object.keys(info.config.properties ?? {}).length +
-        (info.config.oneOf?.length ?? 0) +
-        (info.config.anyOf?.length ?? 0) >
+      Object.keys(info.configSchema.properties ?? {}).length +
+        (info.configSchema.oneOf?.length ?? 0) +
+        (info.configSchema.anyOf?.length ?? 0) >
         0 ? (
         <section className="inspector-section">
           <h4>Configuration</h4>
           <Field
-            schema={info.config}
+            schema={info.configSchema}
             value={node.data.config ?? {}}
             path={[]}
             ctx={ctx}

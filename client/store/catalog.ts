@@ -24,9 +24,10 @@ function localNodeTypes(): NodeTypeInfo[] {
     category: d.category,
     icon: d.icon,
     docs: d.docs,
-    editors: d.editors,
+    editors: d.editors ?? {},
     example: d.example as Record<string, unknown> | undefined,
-    config: z.toJSONSchema(d.config, { io: 'input', unrepresentable: 'any' }) as JsonSchema,
+    configSchema: z.toJSONSchema(d.config, { io: 'input', unrepresentable: 'any' }) as JsonSchema,
+    defaultPorts: nodePorts(d.type, d.example ?? {}, { flow: { inputs: [], outputs: [] } }),
   }));
 }
 

@@ -25,7 +25,7 @@ export const DEFAULT_MAX_UPLOAD_BYTES = 1024 * 2 ** 20;
 
 export class DatasetError extends Error {
   constructor(
-    readonly code: 'not_found' | 'unsupported_format' | 'empty_dataset' | 'invalid_rows' | 'too_large',
+    readonly code: 'not_found' | 'unsupported_format' | 'empty_dataset' | 'invalid_rows' | 'too_large' | 'name_taken',
     message: string,
     readonly details?: unknown,
   ) {
@@ -138,6 +138,29 @@ export class DatasetStore {
       .orderBy('version', 'desc')
       .execute();
     return rows.map((r) => toVersion(r as VersionRow));
+  }
+
+  /** Rename and/or describe a dataset; a name another dataset has is refused (`name_taken`). */
+  async update(id: string, patch: { name?: string; description?: string | null }): Promise<DatasetInfo> {
+    const current = await this.get(id);
+    if (!current) throw new DatasetError('not_found', `dataset ${id} not found`);
+    if (patch.name !== undefined && patch.name !== current.name) {
+      const other = await this.findByName(patch.name);
+      if (other && other.id !== id)
+        throw new DatasetError('name_taken', `another dataset is already called "${patch.name}"`, {
+          issues: [{ path: 'name', message: 'another dataset has this name' }],
+        });
+    }
+    await this.db
+      .updateTable('datasets')
+      .set({
+        ...(patch.name !== undefined ? { name: patch.name } : {}),
+        ...(patch.description !== undefined ? { description: patch.description } : {}),
+        updated_at: Date.now(),
+      })
+      .where('id', '=', id)
+      .execute();
+    return (await this.get(id)) as DatasetInfo;
   }
 
   async delete(datasetId: string): Promise<boolean> {

@@ -245,7 +245,16 @@ export class RequestLogStore {
     await this.flush();
     const rows = await this.db
       .selectFrom('request_logs')
-      .select(['status', 'latency_ms', 'total_tokens', 'cost', 'created_at', 'prompt_injection', 'feedback_sentiment'])
+      .select([
+        'status',
+        'http_status',
+        'latency_ms',
+        'total_tokens',
+        'cost',
+        'created_at',
+        'prompt_injection',
+        'feedback_sentiment',
+      ])
       .where('slug', '=', slug)
       .where('created_at', '>=', from)
       .where('created_at', '<', to)

@@ -120,7 +120,7 @@ export function deploymentRuntime(ctx: AppContext): DeploymentRuntime {
     rt.prune().catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'log retention failed'));
   }, 3_600_000);
   retention.unref();
-  const firstPrune = setTimeout(() => rt.prune().catch(() => undefined), 10_000);
+  const firstPrune = setTimeout(() => void rt.prune().catch(() => undefined), 10_000);
   firstPrune.unref();
   ctx.onClose(async () => {
     clearInterval(touch);

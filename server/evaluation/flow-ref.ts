@@ -28,10 +28,7 @@ export function flowLoader(store: FlowStore): (ref: string) => Promise<Flow> {
     const stored = await store.get(ref);
     if (!stored) throw new FlowStoreError('not_found', `flow "${ref}" not found`);
     if (!stored.valid || !stored.flow)
-      throw Object.assign(new Error(`flow "${ref}" is invalid; fix it before evaluating`), {
-        code: 'invalid_flow',
-        problems: stored.problems,
-      });
+      throw new FlowValidationError(stored.problems, `flow "${ref}" is invalid; fix it before evaluating`);
     return stored.flow;
   };
 }

@@ -375,6 +375,12 @@ export class EvaluationStore {
     return { ...this.toRow(r), ...(r.trace ? { trace: fromJson<Trace>(r.trace) } : {}) };
   }
 
+  /** Rename an evaluation; false when there is none with this id. */
+  async rename(id: string, name: string): Promise<boolean> {
+    const r = await this.db.updateTable('evaluations').set({ name }).where('id', '=', id).executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+
   /** Delete an evaluation with its rows and reviews. */
   async delete(id: string): Promise<boolean> {
     await this.db.deleteFrom('evaluation_results').where('evaluation_id', '=', id).execute();

@@ -229,7 +229,7 @@ export class RunService {
 }
 
 function nextTurn(fn: () => Promise<void>): Promise<void> {
-  return new Promise<void>((resolve, reject) => setImmediate(() => fn().then(resolve, reject)));
+  return new Promise<void>((resolve, reject) => setImmediate(() => void fn().then(resolve, reject)));
 }
 
 function errorsOf(problems: FlowProblem[]): FlowProblem[] {

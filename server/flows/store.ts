@@ -18,38 +18,12 @@ import { SAFE_ID, type Flow } from '../../shared';
 import type { FlowProblem } from '../../shared/api/errors';
 import { flowReferences, serializeFlow, validateFlow } from '../../shared/flow/index';
 import { declaredInterface } from '../../shared/flow/flow-checks';
-import type { FlowIO } from '../../shared/flow/schema';
 import { loadFlow, type FlowDocuments } from './loader';
 
 export const FLOW_SUFFIX = '.flow.json';
 
-export interface FlowSummary {
-  id: string;
-  name: string;
-  description?: string;
-  tags?: string[];
-  /** Declared inputs and outputs (what a subflow, map or loop node calling this flow sees). */
-  inputs: FlowIO[];
-  outputs: FlowIO[];
-  nodeCount: number;
-  etag: string;
-  /** Epoch ms of the file's last modification. */
-  updatedAt: number;
-  /** Whether the flow validates (errors only; warnings do not count). */
-  valid: boolean;
-  /** Every problem, warnings included. */
-  problemCount: number;
-  /** Problems that keep the flow from running (severity error). */
-  errorCount: number;
-}
-
-/** A file that could not be read as a flow at all (bad JSON, not an object…). */
-export interface FileProblem {
-  /** The file's name in the flows folder (never an absolute path). */
-  file: string;
-  id: string;
-  error: string;
-}
+import type { FileProblem, FlowSummary } from '../../shared/api/flows';
+export type { FileProblem, FlowSummary };
 
 export interface StoredFlow {
   id: string;

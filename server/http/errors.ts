@@ -1,14 +1,24 @@
 /**
- * One error type for handlers and one middleware that maps every error to the JSON
+ * The one error-to-HTTP mapping. Route handlers throw (Express 5 forwards rejected
+ * handlers); domain errors (flows, runs, datasets, evaluations, knowledge, deployments)
+ * are translated here, in `toHttpError`, and rendered by one middleware as the JSON
  * envelope `{ error: { code, message, details? } }` with the right status. 5xx bodies
- * never carry stack traces or internal messages.
+ * never carry stack traces or internal messages. A new domain error gets one case here,
+ * never a wrapper in its routes.
  */
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import type { ApiErrorBody } from '../../shared/api/errors';
+import { FlowValidationError } from '../../shared/flow/problems';
+import { DatasetError } from '../datasets/store';
+import { DeploymentError } from '../deployment/errors';
+import { CompareError } from '../evaluation/compare';
+import { MappingError } from '../evaluation/mapping';
+import { EvaluationNotFound } from '../evaluation/service';
 import { FlowStoreError } from '../flows/store';
 import { RunServiceError } from '../flows/runs';
 import { DurableError } from '../durable/service';
+import { KnowledgeError } from '../knowledge/types';
 import { RunInputError } from '../runtime/types';
 import { redact } from '../flows/redact';
 
@@ -18,6 +28,8 @@ export class HttpError extends Error {
     readonly code: string,
     message: string,
     readonly details?: unknown,
+    /** Extra response headers (Retry-After, WWW-Authenticate). */
+    readonly headers?: Record<string, string>,
   ) {
     super(message);
     this.name = 'HttpError';
@@ -68,6 +80,20 @@ export function toHttpError(err: unknown): HttpError | undefined {
     if (err.code === 'invalid_response') return new HttpError(400, 'invalid_response', err.message, err.details);
     return new HttpError(409, err.code, err.message, err.details);
   }
+  if (err instanceof DeploymentError) return new HttpError(err.status, err.code, err.message, err.details, err.headers);
+  if (err instanceof KnowledgeError) return new HttpError(err.status, err.code, err.message);
+  if (err instanceof DatasetError) {
+    if (err.code === 'not_found') return new HttpError(404, 'not_found', err.message);
+    if (err.code === 'too_large') return new HttpError(413, 'payload_too_large', err.message);
+    if (err.code === 'name_taken') return new HttpError(409, 'name_taken', err.message, err.details);
+    return new HttpError(400, err.code, err.message, err.details);
+  }
+  if (err instanceof MappingError)
+    return new HttpError(400, 'invalid_mapping', err.message, { problems: err.problems });
+  if (err instanceof EvaluationNotFound) return new HttpError(404, 'not_found', err.message);
+  if (err instanceof CompareError) return new HttpError(err.code === 'not_found' ? 404 : 400, err.code, err.message);
+  if (err instanceof FlowValidationError)
+    return new HttpError(422, 'invalid_flow', err.message, { problems: err.problems });
   if (err instanceof RunServiceError) {
     if (err.code === 'not_found') return new HttpError(404, 'not_found', err.message);
     if (err.code === 'unknown_node') return new HttpError(404, 'unknown_node', err.message);
@@ -96,6 +122,10 @@ export function errorMiddleware(opts: { logger: Logger; secrets: string[] }): Er
     }
     const http = toHttpError(err);
     if (http) {
+      for (const [k, v] of Object.entries(http.headers ?? {})) res.setHeader(k, v);
+      // Refused before its body was read (a bad key on a large upload): do not keep reading it.
+      if (http.status === 401 && (req.headers['content-length'] || req.headers['transfer-encoding']) && !req.complete)
+        res.setHeader('Connection', 'close');
       sendError(res, http.status, http.code, redact(http.message, opts.secrets), redact(http.details, opts.secrets));
       return;
     }

@@ -1,6 +1,6 @@
 /**
  * Alert rules on deployed endpoints, evaluated over a sliding window of the request log:
- * error rate, p95 latency, cost per hour, negative-feedback rate and prompt-injection
+ * server error rate (5xx), client error rate (4xx), p95 latency, cost per hour, negative-feedback rate and prompt-injection
  * detections. A rule that crosses its threshold records an event (listed in the UI) and,
  * when it has a webhook, POSTs it there through the SSRF guard. A cooldown per rule and
  * deployment stops repeats. Evaluation runs on an interval and shortly after a failed or
@@ -15,6 +15,7 @@ import { computeStats, type StatRow } from './stats';
 
 export const ALERT_KINDS: readonly AlertKind[] = [
   'error_rate',
+  'client_error_rate',
   'p95_latency_ms',
   'cost_per_hour',
   'negative_feedback_rate',
@@ -117,7 +118,8 @@ export function normaliseRule(input: AlertRuleInput): Omit<AlertRule, 'id' | 'cr
 }
 
 const DESCRIBE: Record<AlertKind, (v: number) => string> = {
-  error_rate: (v) => `error rate ${(v * 100).toFixed(1)}%`,
+  error_rate: (v) => `server error rate ${(v * 100).toFixed(1)}%`,
+  client_error_rate: (v) => `client error rate (4xx) ${(v * 100).toFixed(1)}%`,
   p95_latency_ms: (v) => `p95 latency ${Math.round(v)} ms`,
   cost_per_hour: (v) => `cost $${v.toFixed(4)}/hour`,
   negative_feedback_rate: (v) => `negative feedback ${(v * 100).toFixed(1)}%`,
@@ -136,6 +138,8 @@ export function measure(
   switch (rule.kind) {
     case 'error_rate':
       return t.requests >= rule.minSamples ? t.errorRate : undefined;
+    case 'client_error_rate':
+      return t.requests >= rule.minSamples ? t.clientErrorRate : undefined;
     case 'p95_latency_ms':
       return t.requests >= rule.minSamples && t.p95 !== null ? t.p95 : undefined;
     case 'cost_per_hour':

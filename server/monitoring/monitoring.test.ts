@@ -52,6 +52,34 @@ describe('stats', () => {
   });
 });
 
+describe('client and server errors', () => {
+  it('keeps 4xx apart from 5xx; a client that hung up (499) is neither', () => {
+    const rows = [
+      row(0, 10),
+      row(1, 10, { status: 'rejected', http_status: 400 }),
+      row(2, 10, { status: 'rejected', http_status: 429 }),
+      row(3, 10, { status: 'failed', http_status: 500 }),
+      row(4, 10, { status: 'failed', http_status: 504 }),
+      row(5, 10, { status: 'cancelled', http_status: 499 }),
+      row(6, 10, { status: 'rejected' }),
+      row(7, 10, { status: 'failed' }),
+    ];
+    const s = computeStats('d', rows, 0, 60_000, 60_000);
+    expect(s.totals).toMatchObject({
+      requests: 8,
+      errors: 3,
+      clientErrors: 3,
+      errorRate: 3 / 8,
+      clientErrorRate: 3 / 8,
+    });
+    expect(s.buckets[0]).toMatchObject({ errors: 3, clientErrors: 3 });
+    expect(measure({ kind: 'error_rate', minSamples: 1, windowMs: 60_000 }, 'd', rows, 0, 60_000)).toBe(3 / 8);
+    expect(
+      measure({ kind: 'client_error_rate', minSamples: 1, windowMs: 60_000 }, 'd', rows.slice(0, 3), 0, 60_000),
+    ).toBe(2 / 3);
+  });
+});
+
 describe('alert rules', () => {
   const rows = [
     row(0, 100),

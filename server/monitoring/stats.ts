@@ -1,6 +1,11 @@
 /**
  * Per-deployment time series from the request log: requests, errors, latency
  * percentiles, tokens and cost per bucket, plus totals over the window.
+ *
+ * Errors are split by who caused them: server errors (5xx: the flow failed or timed out)
+ * make the error rate that alerts fire on; client errors (4xx: bad inputs, bad keys, rate
+ * limited) are counted apart, so a caller sending junk does not look like an outage. A
+ * client that hung up (499, `cancelled`) is neither.
  */
 import type { DeploymentStats, StatsBucket } from '../../shared/api/deployment';
 
@@ -12,6 +17,18 @@ export interface StatRow {
   created_at: number;
   prompt_injection: number;
   feedback_sentiment: number | null;
+  /** The status code answered (absent: classified by `status`). */
+  http_status?: number;
+}
+
+/** Who caused a logged call to fail: the server (5xx), the client (4xx), or nobody. */
+export function errorClass(r: Pick<StatRow, 'status' | 'http_status'>): 'server' | 'client' | undefined {
+  if (r.status === 'succeeded' || r.status === 'cancelled') return undefined;
+  const code = r.http_status === undefined || r.http_status === null ? NaN : Number(r.http_status);
+  if (code === 499) return undefined;
+  if (code >= 400 && code < 500) return 'client';
+  if (code >= 500) return 'server';
+  return r.status === 'rejected' ? 'client' : 'server';
 }
 
 /** Nearest-rank percentile of sorted values. */
@@ -24,16 +41,20 @@ export function percentileSorted(sorted: number[], q: number): number | null {
 function summarise(rows: StatRow[]): Omit<StatsBucket, 'at'> {
   const lat = rows.map((r) => Number(r.latency_ms)).sort((a, b) => a - b);
   let errors = 0;
+  let clientErrors = 0;
   let tokens = 0;
   let cost = 0;
   for (const r of rows) {
-    if (r.status !== 'succeeded' && r.status !== 'cancelled') errors++; // a client that left is not a failure
+    const cls = errorClass(r);
+    if (cls === 'server') errors++;
+    else if (cls === 'client') clientErrors++;
     tokens += Number(r.total_tokens);
     cost += Number(r.cost ?? 0);
   }
   return {
     requests: rows.length,
     errors,
+    clientErrors,
     p50: percentileSorted(lat, 0.5),
     p95: percentileSorted(lat, 0.95),
     p99: percentileSorted(lat, 0.99),
@@ -77,6 +98,8 @@ export function computeStats(
       requests: all.requests,
       errors: all.errors,
       errorRate: all.requests ? all.errors / all.requests : 0,
+      clientErrors: all.clientErrors,
+      clientErrorRate: all.requests ? all.clientErrors / all.requests : 0,
       p50: all.p50,
       p95: all.p95,
       p99: all.p99,

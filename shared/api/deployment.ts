@@ -180,7 +180,10 @@ export interface StatsBucket {
   /** Bucket start, epoch ms. */
   at: number;
   requests: number;
+  /** Server errors (5xx): the flow failed or timed out. */
   errors: number;
+  /** Client errors (4xx): bad inputs, bad key, rate limited. Not in `errors`. */
+  clientErrors: number;
   p50: number | null;
   p95: number | null;
   p99: number | null;
@@ -195,8 +198,12 @@ export interface DeploymentStats {
   bucketMs: number;
   totals: {
     requests: number;
+    /** Server errors (5xx); `errorRate` = errors / requests (what `error_rate` alerts watch). */
     errors: number;
     errorRate: number;
+    /** Client errors (4xx), kept apart from server errors. */
+    clientErrors: number;
+    clientErrorRate: number;
     p50: number | null;
     p95: number | null;
     p99: number | null;
@@ -211,7 +218,12 @@ export interface DeploymentStats {
 }
 
 export type AlertKind =
-  'error_rate' | 'p95_latency_ms' | 'cost_per_hour' | 'negative_feedback_rate' | 'prompt_injection';
+  | 'error_rate'
+  | 'client_error_rate'
+  | 'p95_latency_ms'
+  | 'cost_per_hour'
+  | 'negative_feedback_rate'
+  | 'prompt_injection';
 
 export interface AlertRule {
   id: string;

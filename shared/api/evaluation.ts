@@ -2,6 +2,7 @@
  * Wire types of the datasets and evaluations API (server/http/routes/{datasets,evaluations}.ts),
  * shared by the server, the CLI and the client.
  */
+import { z } from 'zod';
 import type { MetricSpec, MetricType } from './metrics';
 
 export type { MetricSpec, MetricType, NormalizeOptions, BleuTokenizer, BleuSmoothing, RougeTokenizer } from './metrics';
@@ -204,4 +205,65 @@ export interface ReviewInput {
   otherEvaluationId?: string;
   comment?: string;
   reviewer?: string;
+}
+
+/** A name people give a dataset or an evaluation (trimmed; any script, Japanese included). */
+const displayName = z
+  .string({ error: 'must be a string' })
+  .trim()
+  .min(1, 'must not be empty')
+  .max(200, 'must be at most 200 characters');
+
+/** `PATCH /api/datasets/:id`: rename (names are unique) and/or describe a dataset. */
+export const datasetPatchSchema = z
+  .object({
+    name: displayName.optional(),
+    description: z.string().max(2000, 'must be at most 2000 characters').nullable().optional(),
+  })
+  .strict()
+  .refine((b) => b.name !== undefined || b.description !== undefined, {
+    message: 'send name and/or description',
+  });
+export type DatasetPatch = z.input<typeof datasetPatchSchema>;
+
+/** `PATCH /api/evaluations/:id`: rename an evaluation. */
+export const evaluationPatchSchema = z.object({ name: displayName }).strict();
+export type EvaluationPatch = z.input<typeof evaluationPatchSchema>;
+
+/** `POST /api/datasets/:id/rows`: append rows as a new version. */
+export const appendRowsRequestSchema = z.object({
+  rows: z.array(z.record(z.string(), z.unknown(), { error: 'each row must be an object' }), {
+    error: 'must be an array of row objects',
+  }),
+  source: z.string().max(200).optional(),
+});
+export type AppendRowsRequest = z.input<typeof appendRowsRequestSchema>;
+
+/**
+ * `POST /api/evaluations`. The config's fields (mapping, metrics, concurrency…) are checked
+ * by the evaluation service against the flow and the dataset, with a path per problem.
+ */
+export const createEvaluationRequestSchema = z
+  .object({
+    flowId: z.string().min(1).optional(),
+    /** A flow id, or a whole flow document (an unsaved flow). */
+    flow: z.union([z.string().min(1), z.record(z.string(), z.unknown())]).optional(),
+    datasetId: z.string({ error: 'is required' }).min(1, 'is required'),
+    datasetVersionId: z.string().min(1).optional(),
+    name: z.string().max(200, 'must be at most 200 characters').optional(),
+    config: z.record(z.string(), z.unknown(), {
+      error: 'is required: { mapping, expected?, metrics, concurrency }',
+    }),
+  })
+  .refine((b) => b.flowId !== undefined || b.flow !== undefined, {
+    message: 'is required (or send the flow itself as flow)',
+    path: ['flowId'],
+  });
+export type CreateEvaluationRequest = z.input<typeof createEvaluationRequestSchema>;
+
+/** `DELETE /api/datasets/:id` answer: what happened to the evaluations that used it. */
+export interface DatasetDeleteResult {
+  deleted: true;
+  /** Evaluations of this dataset: kept, with their results (inputs, outputs, scores). */
+  evaluationsKept: number;
 }

@@ -1,7 +1,10 @@
 /**
  * A 100-row evaluation through the UI in Chromium: upload a CSV, start an evaluation in
  * the dialog, watch it finish, scroll the virtualized table, open a row's trace, rate
- * it, then compare two evaluations.
+ * it, then compare two evaluations. Then manage them: the results table shows each row's
+ * inputs, datasets and evaluations are renamed and deleted (with a confirmation saying
+ * what happens), and the monitoring tab of a deployment keeps 4xx apart from 5xx with
+ * labelled alert fields and readable sparse charts.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -15,6 +18,7 @@ import { EvaluationStore } from '../../server/evaluation/store';
 import { computeSummary } from '../../server/evaluation/summary';
 import { qaFlow } from '../../server/evaluation/test-fixtures';
 import type { RowResult } from '../../shared/api/evaluation';
+import type { DeployResult } from '../../shared/api/deployment';
 
 let stack: Stack;
 let browser: Browser;
@@ -79,7 +83,7 @@ describe('evaluations page', () => {
 
     // a second evaluation with a different model behaviour, then compare
     stack.fake.setResponder(() => 'I do not know');
-    await page.getByTestId('dataset-support.csv').click();
+    await page.getByTestId('dataset-support').click();
     await start();
     const boxes = page.locator('[data-testid^="evaluation-item-"] input[type=checkbox]');
     await boxes.nth(0).check();
@@ -215,4 +219,145 @@ describe('evaluations page', () => {
     await store.setStatus(e.id, 'cancelled', { finished: true });
     expect(errors).toEqual([]);
   }, 60_000);
+  it('renames and deletes datasets and evaluations; the results table shows the inputs', async () => {
+    const { page, errors } = await newPage(browser);
+    stack.fake.setResponder((req) => `Echo: ${String(req.messages.at(-1)?.content ?? '')}`);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'braid-eval-manage-'));
+    const file = path.join(dir, '日本語の質問.csv');
+    fs.writeFileSync(file, 'question,expected\n東京の天気は？,Echo: 東京の天気は？\nこんにちは,Echo: こんにちは\n');
+    await page.goto(`${stack.url}/#/evaluations`);
+    await page.getByTestId('evaluation-page').waitFor();
+    const taken = await fetch(`${stack.url}/api/datasets?name=taken-name`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/csv' },
+      body: 'question,expected\nq,a\n',
+    });
+    expect(taken.status).toBe(201);
+    await page.getByTestId('dataset-upload').setInputFiles(file);
+    // The dataset is named after the file without its extension.
+    await page.getByTestId('dataset-日本語の質問').waitFor();
+    await expect.poll(() => page.getByTestId('dataset-title').textContent()).toBe('日本語の質問');
+
+    await page.getByTestId('new-evaluation-button').click();
+    await page.getByTestId('new-evaluation').waitFor();
+    await page.getByTestId('eval-flow').selectOption('qa');
+    await expect.poll(() => page.getByTestId('map-question').inputValue()).toBe('question');
+    await page.getByTestId('start-evaluation').click();
+    await page.getByTestId('evaluation-view').waitFor();
+    await expect.poll(() => page.getByTestId('eval-status').textContent(), { timeout: 30_000 }).toBe('completed');
+    // Each result row shows the inputs it ran with.
+    await expect
+      .poll(() => page.getByTestId('result-row-0').getByTestId('result-inputs').textContent())
+      .toBe('東京の天気は？');
+    expect(await page.getByTestId('results-table').textContent()).toContain('input: question');
+    expect(await page.getByTestId('evaluation-dataset').textContent()).toContain('日本語の質問');
+
+    // Rename the evaluation: empty is refused at the field, a Japanese name is kept.
+    await page.getByTestId('rename-evaluation').click();
+    await page.getByTestId('rename-input').fill('  ');
+    await page.getByTestId('rename-save').click();
+    await expect.poll(() => page.getByTestId('rename-error').textContent()).toBe('Name is required');
+    await page.getByTestId('rename-input').fill('ベースライン評価');
+    await page.getByTestId('rename-save').click();
+    await expect.poll(() => page.getByTestId('evaluation-title').textContent()).toBe('ベースライン評価');
+    await expect
+      .poll(() => page.locator('[data-testid^="evaluation-item-"]').first().textContent())
+      .toContain('ベースライン評価');
+
+    // Rename the dataset to a name another dataset has: the server's 409 is shown at the field.
+    await page.getByTestId('dataset-日本語の質問').click();
+    await page.getByTestId('rename-dataset').click();
+    await page.getByTestId('rename-input').fill('taken-name');
+    await page.getByTestId('rename-save').click();
+    await expect.poll(() => page.getByTestId('rename-error').textContent()).toContain('Another dataset has this name');
+    await page.getByTestId('rename-input').fill('天気の質問');
+    await page.getByTestId('rename-save').click();
+    await page.getByTestId('dataset-天気の質問').waitFor();
+    await expect.poll(() => page.getByTestId('dataset-title').textContent()).toBe('天気の質問');
+
+    // Delete it: the confirmation names the evaluation that keeps its results.
+    await page.getByTestId('delete-dataset').click();
+    const dialog = page.getByTestId('delete-dataset-dialog');
+    await dialog.waitFor();
+    expect(await dialog.textContent()).toContain('Delete dataset “天気の質問”?');
+    expect(await page.getByTestId('delete-dataset-usage').textContent()).toContain(
+      '1 evaluation used it (ベースライン評価): it keeps its results',
+    );
+    await screenshot(page, 'eval5-delete-dataset-confirm');
+    await page.getByTestId('confirm-delete').click();
+    await expect.poll(() => page.getByTestId('dataset-天気の質問').count()).toBe(0);
+
+    // The evaluation is still there, says its dataset was deleted, and still shows its rows.
+    await page.locator('[data-testid^="evaluation-item-"]', { hasText: 'ベースライン評価' }).click();
+    await page.getByTestId('dataset-deleted').waitFor();
+    await expect
+      .poll(() => page.getByTestId('result-row-1').getByTestId('result-inputs').textContent())
+      .toBe('こんにちは');
+    await screenshot(page, 'eval6-dataset-deleted');
+
+    // Delete the evaluation, confirmed.
+    await page.getByTestId('delete-evaluation').click();
+    await page.getByTestId('delete-evaluation-dialog').waitFor();
+    await page.getByTestId('confirm-delete').click();
+    await expect
+      .poll(() => page.locator('[data-testid^="evaluation-item-"]', { hasText: 'ベースライン評価' }).count())
+      .toBe(0);
+    expect(await page.getByTestId('evaluation-view').count()).toBe(0);
+    // The one failed request is the deliberate rename to a taken name (409).
+    expect(errors).toEqual(['console: Failed to load resource: the server responded with a status of 409 (Conflict)']);
+  }, 90_000);
+
+  it('monitoring keeps client errors apart from server errors, with labelled alert fields and a latency legend', async () => {
+    stack.fake.setResponder(() => 'ok');
+    const dep = await fetch(`${stack.url}/api/flows/qa/deployments`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ slug: 'qa-monitor' }),
+    });
+    expect(dep.status).toBe(201);
+    const { apiKey } = (await dep.json()) as DeployResult;
+    const call = (inputs: unknown) =>
+      fetch(`${stack.url}/v1/endpoints/qa-monitor`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
+        body: JSON.stringify({ inputs }),
+      });
+    for (let i = 0; i < 3; i++) expect((await call({ question: `q${i}` })).status).toBe(200);
+    expect((await call({})).status).toBe(400);
+    stack.fake.enqueue({ status: 400 });
+    expect((await call({ question: 'refused by the provider' })).status).toBe(500);
+
+    const { page, errors } = await newPage(browser);
+    await page.setViewportSize({ width: 1280, height: 1000 });
+    await page.goto(`${stack.url}/#/deployments/qa-monitor/monitoring`);
+    await page.getByTestId('monitoring').waitFor();
+    await expect.poll(() => page.getByTestId('server-error-rate').textContent()).toBe('20.0% (1)');
+    expect(await page.getByTestId('client-error-rate').textContent()).toBe('20.0% (1)');
+    // The latency chart names its series; all calls fell in one bucket: points, not a line to nowhere.
+    const latency = page.getByTestId('chart-latency');
+    expect(await latency.locator('.chart-legend').textContent()).toBe('p50p95p99');
+    expect(await latency.locator('polyline').count()).toBe(0);
+    expect(await latency.locator('circle').count()).toBe(3);
+    expect(await page.getByTestId('chart-errors').locator('.chart-legend').textContent()).toBe(
+      'server (5xx)client (4xx)',
+    );
+
+    // Alert rule fields are labelled; an out-of-range threshold is refused at the field.
+    await page.getByTestId('alert-kind').selectOption('client_error_rate');
+    const form = page.getByTestId('alert-form');
+    for (const label of ['Alert when', 'Is at least (share 0–1)', 'Over (minutes)', 'Minimum samples', 'Webhook URL'])
+      expect(await form.textContent()).toContain(label);
+    await page.getByTestId('alert-threshold').fill('1.5');
+    expect(await page.getByTestId('add-alert-rule').isDisabled()).toBe(true);
+    await page.getByTestId('alert-threshold').fill('0.1');
+    await page.getByTestId('alert-min-samples').fill('1');
+    await page.getByTestId('add-alert-rule').click();
+    await expect.poll(() => page.getByTestId('alert-rules').textContent()).toContain('Client error rate (4xx)');
+    // Evaluate the rules now (the server does it every 15 s) and look again.
+    expect((await fetch(`${stack.url}/api/alerts/evaluate`, { method: 'POST' })).status).toBe(200);
+    await page.reload();
+    await expect.poll(() => page.getByTestId('alert-events').textContent()).toContain('client error rate (4xx) 20.0%');
+    await screenshot(page, 'eval7-monitoring');
+    expect(errors).toEqual([]);
+  }, 90_000);
 });

@@ -195,11 +195,12 @@ describe('datasets & evaluations API', () => {
     const rated = (await (await h.api(`/api/evaluations/${a.id}/results?limit=2`)).json()) as { rows: RowResult[] };
     expect(rated.rows[1].metrics.human_rating).toMatchObject({ value: 4 });
 
-    expect((await h.api(`/api/datasets/${dsId}`, { method: 'DELETE' })).status).toBe(409);
     expect((await h.api(`/api/evaluations/${b.id}`, { method: 'DELETE' })).status).toBe(204);
     expect((await h.api(`/api/evaluations/${b.id}`)).status).toBe(404);
-    expect((await h.api(`/api/evaluations/${a.id}`, { method: 'DELETE' })).status).toBe(204);
-    expect((await h.api(`/api/datasets/${dsId}`, { method: 'DELETE' })).status).toBe(204);
+    // Deleting the dataset keeps the evaluation that used it (test/http/data-management.test.ts).
+    const del = await h.api(`/api/datasets/${dsId}`, { method: 'DELETE' });
+    expect(await del.json()).toEqual({ deleted: true, evaluationsKept: 1 });
+    expect((await h.api(`/api/evaluations/${a.id}`)).status).toBe(200);
   });
   it('progress of an evaluation run by another process sharing the database comes from the database', async () => {
     const other = await startHarness({ openaiUrl: fake.url, storage: h.server.storage });

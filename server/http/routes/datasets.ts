@@ -4,28 +4,15 @@
  */
 import type { Request, Response } from 'express';
 import { Readable } from 'node:stream';
-import { DatasetError, type ImportResult } from '../../datasets/store';
+import type { ImportResult } from '../../datasets/store';
 import { evaluationServiceFor } from '../../evaluation/http-context';
 import type { RouteModule } from '../context';
 import { createRouter } from '../context';
 import { HttpError } from '../errors';
 import { readMultipart } from '../multipart';
 import { LIMIT, OFFSET, queryInt } from '../query';
-
-export function datasetHttpError(e: unknown): HttpError | undefined {
-  if (!(e instanceof DatasetError)) return undefined;
-  if (e.code === 'not_found') return new HttpError(404, 'not_found', e.message);
-  if (e.code === 'too_large') return new HttpError(413, 'payload_too_large', e.message);
-  return new HttpError(400, e.code, e.message, e.details);
-}
-
-async function withDatasetErrors<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (e) {
-    throw datasetHttpError(e) ?? e;
-  }
-}
+import { parseBody } from '../validate';
+import { appendRowsRequestSchema, datasetPatchSchema, type DatasetDeleteResult } from '../../../shared/api/evaluation';
 
 /** Raw-body upload types (besides multipart and JSON); a body without a type is sniffed. */
 const RAW_TYPES = new Set([
@@ -92,6 +79,7 @@ function uploadStream(req: Request, res: Response): Promise<UploadSource> {
     let got = false;
     const mp = readMultipart(req, res, {
       limits: { files: 1, fields: 20 },
+      defParamCharset: 'utf8', // browsers send file names as UTF-8 (評価データ.csv)
       onField: (name, value) => (fields[name] = value),
       onFile: (_name, file, info) => {
         got = true;
@@ -126,15 +114,13 @@ export const datasetsRoutes: RouteModule = (ctx) => {
     const name = String(req.query.name ?? up.fields.name ?? up.filename?.replace(/\.[^.]+$/, '') ?? '').trim();
     if (!target && !name) throw new HttpError(400, 'missing_name', 'give the dataset a name (?name=… or a file name)');
     try {
-      return await withDatasetErrors(() =>
-        ds().importStream(
-          target ?? {
-            name,
-            description: typeof req.query.description === 'string' ? req.query.description : undefined,
-          },
-          up.stream,
-          { filename: up.filename, contentType: up.contentType },
-        ),
+      return await ds().importStream(
+        target ?? {
+          name,
+          description: typeof req.query.description === 'string' ? req.query.description : undefined,
+        },
+        up.stream,
+        { filename: up.filename, contentType: up.contentType },
       );
     } catch (err) {
       // a malformed multipart body surfaces as a failed read of the file part: answer why
@@ -153,13 +139,8 @@ export const datasetsRoutes: RouteModule = (ctx) => {
   });
 
   r.post('/api/datasets/:id/rows', async (req, res) => {
-    const rows = (req.body as { rows?: unknown } | undefined)?.rows;
-    if (!Array.isArray(rows)) throw new HttpError(400, 'invalid_body', 'the body must be { "rows": [ {…}, … ] }');
-    const source =
-      typeof (req.body as { source?: unknown }).source === 'string' ? (req.body as { source: string }).source : 'api';
-    const version = await withDatasetErrors(() =>
-      ds().appendRows(String(req.params.id), rows as Array<Record<string, unknown>>, source),
-    );
+    const { rows, source } = parseBody(appendRowsRequestSchema, req.body);
+    const version = await ds().appendRows(String(req.params.id), rows, source ?? 'api');
     res.status(201).json({ version });
   });
 
@@ -169,12 +150,30 @@ export const datasetsRoutes: RouteModule = (ctx) => {
     res.json({ dataset: d, versions: await ds().listVersions(d.id) });
   });
 
+  r.patch('/api/datasets/:id', async (req, res) => {
+    const patch = parseBody(datasetPatchSchema, req.body);
+    res.json({ dataset: await ds().update(String(req.params.id), patch) });
+  });
+
+  /**
+   * Deleting a dataset removes its versions and rows. Evaluations that used it stay, with
+   * their results (each row's inputs, outputs and scores are stored with the evaluation);
+   * they can no longer be resumed. A running or queued evaluation on it refuses the delete.
+   */
   r.delete('/api/datasets/:id', async (req, res) => {
-    const used = await evaluationServiceFor(ctx).store.list({ datasetId: String(req.params.id), limit: 1 });
-    if (used.length > 0) throw new HttpError(409, 'in_use', 'evaluations use this dataset; delete them first');
-    if (!(await ds().delete(String(req.params.id))))
-      throw new HttpError(404, 'not_found', `dataset ${req.params.id} not found`);
-    res.status(204).end();
+    const id = String(req.params.id);
+    const used = await evaluationServiceFor(ctx).store.list({ datasetId: id, limit: 500 });
+    const active = used.filter((e) => e.status === 'running' || e.status === 'queued');
+    if (active.length > 0)
+      throw new HttpError(
+        409,
+        'in_use',
+        `evaluation ${active.map((e) => `"${e.name}"`).join(', ')} is running on this dataset; cancel it first`,
+        { evaluations: active.map((e) => e.id) },
+      );
+    if (!(await ds().delete(id))) throw new HttpError(404, 'not_found', `dataset ${id} not found`);
+    const result: DatasetDeleteResult = { deleted: true, evaluationsKept: used.length };
+    res.json(result);
   });
 
   r.get('/api/dataset-versions/:versionId/rows', async (req, res) => {

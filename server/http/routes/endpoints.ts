@@ -19,7 +19,7 @@ import { deploymentRuntime } from '../../deployment/runtime';
 import type { DeploymentRecord, KeyRecord } from '../../deployment/store';
 import { jsonBody } from '../middleware/json';
 import { createRouter, type RouteModule } from '../context';
-import { sendError, toHttpError } from '../errors';
+import { toHttpError } from '../errors';
 import { openSse, type SseStream } from '../sse';
 import { publicRunFailure } from '../../deployment/public-errors';
 import { needsPeople } from '../../durable/journal';
@@ -27,19 +27,13 @@ import { RunInputError } from '../../runtime/types';
 import { closureOf } from '../../runtime/closure';
 import type { Flow } from '../../../shared';
 
-/** Wrap a handler so DeploymentErrors become JSON errors with their status and headers. */
+/**
+ * Run an async handler and forward its failure to the app's error middleware, which maps
+ * every domain error, DeploymentError included (status, headers), in server/http/errors.ts.
+ */
 export function handle(fn: (req: Request, res: Response) => Promise<void>): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
-    fn(req, res).catch((err: unknown) => {
-      if (err instanceof DeploymentError && !res.headersSent) {
-        for (const [k, v] of Object.entries(err.headers ?? {})) res.setHeader(k, v);
-        if (err.status === 401 && (req.headers['content-length'] || req.headers['transfer-encoding']) && !req.complete)
-          res.setHeader('Connection', 'close');
-        sendError(res, err.status, err.code, err.message, err.details);
-        return;
-      }
-      next(err);
-    });
+    fn(req, res).catch(next);
   };
 }
 
@@ -145,7 +139,7 @@ function pinnedVersion(req: Request): number | undefined {
 
 /** Send an error on an open SSE stream. */
 export function sseError(sse: SseStream, err: unknown): void {
-  const e = err instanceof DeploymentError ? err : toHttpError(err);
+  const e = toHttpError(err);
   sse.send('error', {
     error: {
       code: e?.code ?? 'internal',

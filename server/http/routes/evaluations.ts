@@ -5,40 +5,23 @@
  */
 import type { Request, Response } from 'express';
 import type { Flow } from '../../../shared';
-import type { EvaluationConfigInput, EvaluationEvent, ReviewInput } from '../../../shared/api/evaluation';
-import { CompareError, compareEvaluations, type CompareFilter } from '../../evaluation/compare';
+import {
+  createEvaluationRequestSchema,
+  evaluationPatchSchema,
+  type EvaluationConfigInput,
+  type EvaluationEvent,
+  type ReviewInput,
+} from '../../../shared/api/evaluation';
+import { compareEvaluations, type CompareFilter } from '../../evaluation/compare';
 import { exportPreferences, exportResults, reviewMetrics } from '../../evaluation/export';
 import { evaluationServiceFor } from '../../evaluation/http-context';
-import { MappingError } from '../../evaluation/mapping';
-import { EvaluationNotFound } from '../../evaluation/service';
-import { FlowValidationError } from '../../../shared/flow/index';
 import { computeSummary } from '../../evaluation/summary';
-import { datasetHttpError } from './datasets';
 import type { RouteModule } from '../context';
 import { createRouter } from '../context';
 import { HttpError } from '../errors';
 import { LIMIT, OFFSET, queryInt } from '../query';
 import { openSse } from '../sse';
-
-function toHttp(e: unknown): unknown {
-  if (e instanceof MappingError) return new HttpError(400, 'invalid_mapping', e.message, { problems: e.problems });
-  if (e instanceof EvaluationNotFound) return new HttpError(404, 'not_found', e.message);
-  if (e instanceof FlowValidationError) return new HttpError(422, 'invalid_flow', e.message, { problems: e.problems });
-  if (e instanceof CompareError) return new HttpError(e.code === 'not_found' ? 404 : 400, e.code, e.message);
-  const coded = e as { code?: string; message?: string; problems?: unknown };
-  if (coded?.code === 'not_found') return new HttpError(404, 'not_found', coded.message ?? 'not found');
-  if (coded?.code === 'invalid_flow')
-    return new HttpError(422, 'invalid_flow', coded.message ?? 'invalid flow', { problems: coded.problems });
-  return datasetHttpError(e) ?? e;
-}
-
-async function guard<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (e) {
-    throw toHttp(e);
-  }
-}
+import { parseBody } from '../validate';
 
 async function stream(
   res: Response,
@@ -70,29 +53,14 @@ export const evaluationsRoutes: RouteModule = (ctx) => {
   };
 
   r.post('/api/evaluations', async (req, res) => {
-    const body = (req.body ?? {}) as {
-      flow?: unknown;
-      flowId?: unknown;
-      datasetId?: unknown;
-      datasetVersionId?: unknown;
-      name?: unknown;
-      config?: unknown;
-    };
-    const flow = (typeof body.flowId === 'string' ? body.flowId : body.flow) as string | Flow | undefined;
-    if (!flow || (typeof flow !== 'string' && typeof flow !== 'object'))
-      throw new HttpError(400, 'invalid_body', 'flowId (or flow) is required');
-    if (typeof body.datasetId !== 'string') throw new HttpError(400, 'invalid_body', 'datasetId is required');
-    if (!body.config || typeof body.config !== 'object')
-      throw new HttpError(400, 'invalid_body', 'config { mapping, expected?, metrics, concurrency } is required');
-    const info = await guard(() =>
-      svc().create({
-        flow,
-        datasetId: body.datasetId as string,
-        datasetVersionId: typeof body.datasetVersionId === 'string' ? body.datasetVersionId : undefined,
-        name: typeof body.name === 'string' ? body.name : undefined,
-        config: body.config as EvaluationConfigInput,
-      }),
-    );
+    const body = parseBody(createEvaluationRequestSchema, req.body);
+    const info = await svc().create({
+      flow: (body.flowId ?? body.flow) as string | Flow,
+      datasetId: body.datasetId,
+      datasetVersionId: body.datasetVersionId,
+      name: body.name,
+      config: body.config as EvaluationConfigInput,
+    });
     res.status(201).json({ evaluation: info });
   });
 
@@ -109,15 +77,13 @@ export const evaluationsRoutes: RouteModule = (ctx) => {
     const a = String(req.query.a ?? '');
     const b = String(req.query.b ?? '');
     if (!a || !b) throw new HttpError(400, 'invalid_query', 'give two evaluations: ?a=<id>&b=<id>');
-    const cmp = await guard(() =>
-      compareEvaluations(svc().store, a, b, {
-        rows: req.query.rows === '1' || req.query.rows === 'true',
-        filter: (typeof req.query.filter === 'string' ? req.query.filter : 'all') as CompareFilter,
-        metric: typeof req.query.metric === 'string' ? req.query.metric : undefined,
-        offset: queryInt(req, 'offset', 0, OFFSET),
-        limit: queryInt(req, 'limit', 200, LIMIT(1000)),
-      }),
-    );
+    const cmp = await compareEvaluations(svc().store, a, b, {
+      rows: req.query.rows === '1' || req.query.rows === 'true',
+      filter: (typeof req.query.filter === 'string' ? req.query.filter : 'all') as CompareFilter,
+      metric: typeof req.query.metric === 'string' ? req.query.metric : undefined,
+      offset: queryInt(req, 'offset', 0, OFFSET),
+      limit: queryInt(req, 'limit', 200, LIMIT(1000)),
+    });
     res.json(cmp);
   });
 
@@ -196,6 +162,13 @@ export const evaluationsRoutes: RouteModule = (ctx) => {
     sse.signal.addEventListener('abort', off, { once: true });
   });
 
+  r.patch('/api/evaluations/:id', async (req, res) => {
+    const e = await need(req);
+    const { name } = parseBody(evaluationPatchSchema, req.body);
+    await svc().store.rename(e.id, name);
+    res.json({ evaluation: await need(req) });
+  });
+
   r.delete('/api/evaluations/:id', async (req, res) => {
     const e = await need(req);
     if (e.status === 'running' || e.status === 'queued')
@@ -205,12 +178,18 @@ export const evaluationsRoutes: RouteModule = (ctx) => {
   });
 
   r.post('/api/evaluations/:id/cancel', async (req, res) => {
-    res.json({ evaluation: await guard(() => svc().cancel(String(req.params.id))) });
+    res.json({ evaluation: await svc().cancel(String(req.params.id)) });
   });
 
   r.post('/api/evaluations/:id/resume', async (req, res) => {
     const e = await need(req);
     if (e.status === 'completed') throw new HttpError(409, 'already_completed', 'the evaluation has finished');
+    if (!(await svc().datasets.getVersion(e.datasetVersionId)))
+      throw new HttpError(
+        409,
+        'dataset_deleted',
+        'its dataset was deleted: the results so far are kept, the rest cannot run',
+      );
     const started = await svc().start(e.id);
     if (!started) throw new HttpError(409, 'running_elsewhere', 'another process is running this evaluation');
     res.status(202).json({ evaluation: await svc().get(e.id) });

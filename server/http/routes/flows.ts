@@ -8,6 +8,7 @@ import type { RouteModule } from '../context';
 import { createRouter } from '../context';
 import { HttpError } from '../errors';
 import { LIMIT, queryInt } from '../query';
+import type { FlowListResponse, FlowResponse, FlowValidateResponse } from '../../../shared/api/flows';
 
 function flowId(req: Request): string {
   const id = String(req.params.id ?? '');
@@ -43,7 +44,7 @@ function sendFlow(res: Response, stored: StoredFlow, status = 200): void {
     valid: stored.valid,
     problems: stored.problems,
     updatedAt: stored.updatedAt,
-  });
+  } satisfies FlowResponse);
 }
 
 export const flowsRoutes: RouteModule = (ctx) => {
@@ -52,7 +53,7 @@ export const flowsRoutes: RouteModule = (ctx) => {
 
   r.get('/api/flows', async (_req, res) => {
     const { flows, problems } = await store.list();
-    res.json({ flows, problems });
+    res.json({ flows, problems } satisfies FlowListResponse);
   });
 
   r.post('/api/flows', async (req, res) => {
@@ -151,12 +152,12 @@ export const flowsRoutes: RouteModule = (ctx) => {
       Object.keys(body).length > 0
     ) {
       const result = await loadFlow({ ...(body as Record<string, unknown>), id }, store.documents);
-      res.json({ valid: result.valid, problems: result.problems });
+      res.json({ valid: result.valid, problems: result.problems } satisfies FlowValidateResponse);
       return;
     }
     const stored = await store.get(id);
     if (!stored) throw new HttpError(404, 'not_found', `no flow with id "${id}"`);
-    res.json({ valid: stored.valid, problems: stored.problems });
+    res.json({ valid: stored.valid, problems: stored.problems } satisfies FlowValidateResponse);
   });
 
   return r;

@@ -5,8 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { NextFunction, Request, Response } from 'express';
-import { knowledgeServiceFor, KnowledgeError, type KnowledgeService } from '../../knowledge/index';
+import type { Request, Response } from 'express';
+import { knowledgeServiceFor, type KnowledgeService } from '../../knowledge/index';
 import type { NewIngestItem } from '../../knowledge/service';
 import { publicJob } from '../../knowledge/repo';
 import { seedExampleKnowledgeBase } from '../../knowledge/seed';
@@ -14,19 +14,6 @@ import type { AppContext, RouteModule } from '../context';
 import { createRouter } from '../context';
 import { HttpError } from '../errors';
 import { readMultipart } from '../multipart';
-
-type Handler = (req: Request, res: Response) => Promise<void>;
-
-/** Map knowledge errors to HTTP errors (the shared middleware renders them). */
-function h(fn: Handler): (req: Request, res: Response, next: NextFunction) => Promise<void> {
-  return async (req, res, next) => {
-    try {
-      await fn(req, res);
-    } catch (err) {
-      next(err instanceof KnowledgeError ? new HttpError(err.status, err.code, err.message) : err);
-    }
-  };
-}
 
 function body(req: Request): Record<string, unknown> {
   const b: unknown = req.body;
@@ -137,134 +124,107 @@ export const knowledgeRoutes: RouteModule = (ctx: AppContext) => {
   const r = createRouter();
   const base = '/api/knowledge-bases';
 
-  r.get(
-    base,
-    h(async (_req, res) => void res.json({ knowledgeBases: await svc.listKbs() })),
-  );
-  r.post(
-    base,
-    h(async (req, res) => {
-      const b = body(req);
-      if (typeof b.name !== 'string') throw new HttpError(400, 'invalid_body', 'name is required');
-      const kb = await svc.createKb(b.name, {
-        chunkSize: optInt(b.chunkSize, 'chunkSize'),
-        chunkOverlap: optInt(b.chunkOverlap, 'chunkOverlap'),
-        ...(typeof b.embedding === 'string' && b.embedding ? { embedding: b.embedding } : {}),
-        ...(typeof b.textColumn === 'string' && b.textColumn ? { textColumn: b.textColumn } : {}),
-      });
-      res.status(201).json(kb);
-    }),
-  );
-  r.get(
-    `${base}/:kb`,
-    h(async (req, res) => void res.json(await svc.getKb(String(req.params.kb)))),
-  );
-  r.delete(
-    `${base}/:kb`,
-    h(async (req, res) => {
-      await svc.deleteKb(String(req.params.kb));
-      res.status(204).end();
-    }),
-  );
+  r.get(base, async (_req, res) => void res.json({ knowledgeBases: await svc.listKbs() }));
+  r.post(base, async (req, res) => {
+    const b = body(req);
+    if (typeof b.name !== 'string') throw new HttpError(400, 'invalid_body', 'name is required');
+    const kb = await svc.createKb(b.name, {
+      chunkSize: optInt(b.chunkSize, 'chunkSize'),
+      chunkOverlap: optInt(b.chunkOverlap, 'chunkOverlap'),
+      ...(typeof b.embedding === 'string' && b.embedding ? { embedding: b.embedding } : {}),
+      ...(typeof b.textColumn === 'string' && b.textColumn ? { textColumn: b.textColumn } : {}),
+    });
+    res.status(201).json(kb);
+  });
+  r.get(`${base}/:kb`, async (req, res) => void res.json(await svc.getKb(String(req.params.kb))));
+  r.delete(`${base}/:kb`, async (req, res) => {
+    await svc.deleteKb(String(req.params.kb));
+    res.status(204).end();
+  });
 
-  r.post(
-    `${base}/:kb/documents`,
-    h(async (req, res) => {
-      const kb = String(req.params.kb);
-      const limit = ctx.config.uploadLimitBytes ?? DEFAULT_UPLOAD_LIMIT_BYTES;
-      const declared = Number(req.headers['content-length']);
-      if (Number.isFinite(declared) && declared > limit) {
-        // refused before reading a byte; the body is never read, so close the connection after
-        res.setHeader('Connection', 'close');
-        throw tooLarge(limit);
-      }
-      await svc.getKb(kb);
-      const stageDir = path.join(svc.stagingDir, randomUUID());
-      try {
-        const { items } = await receiveUpload(req, res, svc, stageDir, limit);
-        if (!items.length) throw new HttpError(400, 'invalid_body', 'no files in the upload (multipart field "files")');
-        if (items.every((i) => i.error?.code === 'file_too_large'))
-          throw new HttpError(
-            413,
-            'payload_too_large',
-            items.length === 1 ? items[0]!.error!.message : `every file is over the ${svc.maxFileBytes}-byte limit`,
-            { files: items.map((i) => ({ name: i.name, error: i.error })) },
-          );
-        const job = await svc.startIngest(kb, items);
-        res.status(202).json(publicJob(job));
-      } catch (err) {
-        fs.rmSync(stageDir, { recursive: true, force: true });
-        throw err;
-      }
-    }),
-  );
-  r.post(
-    `${base}/:kb/urls`,
-    h(async (req, res) => {
-      const b = body(req);
-      const urls = Array.isArray(b.urls) ? b.urls : typeof b.url === 'string' ? [b.url] : [];
-      if (!urls.length || !urls.every((u): u is string => typeof u === 'string'))
-        throw new HttpError(400, 'invalid_body', 'urls must be an array of strings');
-      const job = await svc.startIngest(
-        String(req.params.kb),
-        urls.map((u) => ({ name: u, kind: 'url' as const })),
-      );
+  r.post(`${base}/:kb/documents`, async (req, res) => {
+    const kb = String(req.params.kb);
+    const limit = ctx.config.uploadLimitBytes ?? DEFAULT_UPLOAD_LIMIT_BYTES;
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > limit) {
+      // refused before reading a byte; the body is never read, so close the connection after
+      res.setHeader('Connection', 'close');
+      throw tooLarge(limit);
+    }
+    await svc.getKb(kb);
+    const stageDir = path.join(svc.stagingDir, randomUUID());
+    try {
+      const { items } = await receiveUpload(req, res, svc, stageDir, limit);
+      if (!items.length) throw new HttpError(400, 'invalid_body', 'no files in the upload (multipart field "files")');
+      if (items.every((i) => i.error?.code === 'file_too_large'))
+        throw new HttpError(
+          413,
+          'payload_too_large',
+          items.length === 1 ? items[0]!.error!.message : `every file is over the ${svc.maxFileBytes}-byte limit`,
+          { files: items.map((i) => ({ name: i.name, error: i.error })) },
+        );
+      const job = await svc.startIngest(kb, items);
       res.status(202).json(publicJob(job));
-    }),
-  );
+    } catch (err) {
+      fs.rmSync(stageDir, { recursive: true, force: true });
+      throw err;
+    }
+  });
+  r.post(`${base}/:kb/urls`, async (req, res) => {
+    const b = body(req);
+    const urls = Array.isArray(b.urls) ? b.urls : typeof b.url === 'string' ? [b.url] : [];
+    if (!urls.length || !urls.every((u): u is string => typeof u === 'string'))
+      throw new HttpError(400, 'invalid_body', 'urls must be an array of strings');
+    const job = await svc.startIngest(
+      String(req.params.kb),
+      urls.map((u) => ({ name: u, kind: 'url' as const })),
+    );
+    res.status(202).json(publicJob(job));
+  });
   r.get(
     `${base}/:kb/documents`,
-    h(async (req, res) => void res.json({ documents: await svc.listDocuments(String(req.params.kb)) })),
+    async (req, res) => void res.json({ documents: await svc.listDocuments(String(req.params.kb)) }),
   );
-  r.delete(
-    `${base}/:kb/documents/:docId`,
-    h(async (req, res) => {
-      await svc.deleteDocument(String(req.params.kb), String(req.params.docId));
-      res.status(204).end();
-    }),
-  );
-  r.get(
-    `${base}/:kb/documents/:docId/chunks`,
-    h(async (req, res) => {
-      res.json({ chunks: await svc.documentChunks(String(req.params.kb), String(req.params.docId)) });
-    }),
-  );
+  r.delete(`${base}/:kb/documents/:docId`, async (req, res) => {
+    await svc.deleteDocument(String(req.params.kb), String(req.params.docId));
+    res.status(204).end();
+  });
+  r.get(`${base}/:kb/documents/:docId/chunks`, async (req, res) => {
+    res.json({ chunks: await svc.documentChunks(String(req.params.kb), String(req.params.docId)) });
+  });
   r.get(
     `${base}/:kb/jobs`,
-    h(async (req, res) => void res.json({ jobs: (await svc.listJobs(String(req.params.kb))).map(publicJob) })),
+    async (req, res) => void res.json({ jobs: (await svc.listJobs(String(req.params.kb))).map(publicJob) }),
   );
   r.get(
     `${base}/:kb/jobs/:jobId`,
-    h(async (req, res) => void res.json(publicJob(await svc.getJob(String(req.params.kb), String(req.params.jobId))))),
+    async (req, res) => void res.json(publicJob(await svc.getJob(String(req.params.kb), String(req.params.jobId)))),
   );
-  r.post(
-    `${base}/:kb/query`,
-    h(async (req, res) => {
-      const b = body(req);
-      if (typeof b.query !== 'string' || !b.query.trim()) throw new HttpError(400, 'invalid_body', 'query is required');
-      const mode = b.mode ?? 'bm25';
-      if (mode !== 'bm25' && mode !== 'vector' && mode !== 'hybrid')
-        throw new HttpError(400, 'invalid_body', 'mode must be bm25, vector or hybrid');
-      if (b.filter !== undefined && (typeof b.filter !== 'object' || b.filter === null || Array.isArray(b.filter)))
-        throw new HttpError(400, 'invalid_body', 'filter must be an object');
-      const topK = optInt(b.topK, 'topK') ?? 5;
-      const minScore = b.minScore === undefined ? undefined : Number(b.minScore);
-      const started = performance.now();
-      const out = await svc.searchDetailed(String(req.params.kb), b.query, {
-        mode,
-        topK,
-        ...(minScore !== undefined && Number.isFinite(minScore) ? { minScore } : {}),
-        ...(b.filter ? { filter: b.filter as Record<string, unknown> } : {}),
-      });
-      res.json({
-        mode: out.mode,
-        requestedMode: out.requestedMode,
-        topK,
-        tookMs: Math.round((performance.now() - started) * 10) / 10,
-        notices: out.notices,
-        results: out.hits,
-      });
-    }),
-  );
+  r.post(`${base}/:kb/query`, async (req, res) => {
+    const b = body(req);
+    if (typeof b.query !== 'string' || !b.query.trim()) throw new HttpError(400, 'invalid_body', 'query is required');
+    const mode = b.mode ?? 'bm25';
+    if (mode !== 'bm25' && mode !== 'vector' && mode !== 'hybrid')
+      throw new HttpError(400, 'invalid_body', 'mode must be bm25, vector or hybrid');
+    if (b.filter !== undefined && (typeof b.filter !== 'object' || b.filter === null || Array.isArray(b.filter)))
+      throw new HttpError(400, 'invalid_body', 'filter must be an object');
+    const topK = optInt(b.topK, 'topK') ?? 5;
+    const minScore = b.minScore === undefined ? undefined : Number(b.minScore);
+    const started = performance.now();
+    const out = await svc.searchDetailed(String(req.params.kb), b.query, {
+      mode,
+      topK,
+      ...(minScore !== undefined && Number.isFinite(minScore) ? { minScore } : {}),
+      ...(b.filter ? { filter: b.filter as Record<string, unknown> } : {}),
+    });
+    res.json({
+      mode: out.mode,
+      requestedMode: out.requestedMode,
+      topK,
+      tookMs: Math.round((performance.now() - started) * 10) / 10,
+      notices: out.notices,
+      results: out.hits,
+    });
+  });
   return r;
 };

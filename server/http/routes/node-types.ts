@@ -1,26 +1,13 @@
 import { z } from 'zod';
 import { nodePorts, nodeTypes, type NodeTypeDefinition } from '../../../shared';
-import type { PortSpec } from '../../../shared';
+import type { JsonSchema, NodeTypeInfo, NodeTypesResponse } from '../../../shared/api/node-types';
 import type { RouteModule } from '../context';
 import { createRouter } from '../context';
 
-export interface NodeTypeInfo {
-  type: string;
-  title: string;
-  category: string;
-  icon: string;
-  docs: string;
-  editors: Record<string, string>;
-  example?: unknown;
-  configSchema: unknown;
-  /** Ports of a node created from `example` (for the palette; real ports follow the config). */
-  defaultPorts: { inputs: PortSpec[]; outputs: PortSpec[] };
-}
-
 function describe(def: NodeTypeDefinition): NodeTypeInfo {
-  let configSchema: unknown;
+  let configSchema: JsonSchema;
   try {
-    configSchema = z.toJSONSchema(def.config, { io: 'input', unrepresentable: 'any' });
+    configSchema = z.toJSONSchema(def.config, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
   } catch (err) {
     configSchema = { description: `schema not representable: ${(err as Error).message}` };
   }
@@ -32,7 +19,7 @@ function describe(def: NodeTypeDefinition): NodeTypeInfo {
     icon: def.icon,
     docs: def.docs,
     editors: def.editors ?? {},
-    ...(def.example !== undefined ? { example: def.example } : {}),
+    ...(def.example !== undefined ? { example: def.example as Record<string, unknown> } : {}),
     configSchema,
     defaultPorts: ports,
   };
@@ -48,7 +35,7 @@ export function nodeTypeInfos(): NodeTypeInfo[] {
 export const nodeTypesRoutes: RouteModule = () => {
   const r = createRouter();
   r.get('/api/node-types', (_req, res) => {
-    res.json({ nodeTypes: nodeTypeInfos() });
+    res.json({ nodeTypes: nodeTypeInfos() } satisfies NodeTypesResponse);
   });
   return r;
 };
