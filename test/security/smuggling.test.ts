@@ -156,10 +156,14 @@ describe('request smuggling of flows, config and ids', () => {
       method: 'POST',
       json: { slug: 'dep-b', flow: evilFlow, flowId: 'evil' },
     });
-    expect(res2.status).toBe(201);
+    // the body's flow is ignored: the router file is unchanged since dep-b's live version, so
+    // nothing new is stored (200 unchanged) and the live version still serves the router
+    expect(res2.status).toBe(200);
+    const body2 = (await res2.json()) as { unchanged?: boolean; version: number };
+    expect(body2.unchanged).toBe(true);
     const detail = (await (await h.api('/api/deployments/dep-b')).json()) as { flowId: string };
     expect(detail.flowId).toBe('router');
-    const v = (await (await h.api('/api/deployments/dep-b/versions/2')).json()) as {
+    const v = (await (await h.api(`/api/deployments/dep-b/versions/${body2.version}`)).json()) as {
       flow: { id: string; nodes: Array<{ id: string }> };
     };
     expect(v.flow.id).toBe('router');
