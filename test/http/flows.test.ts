@@ -257,6 +257,7 @@ describe('flows API', () => {
       'map',
       'loop',
       'agent',
+      'human',
     ]);
     const prompt = body.nodeTypes.find((t) => t.type === 'prompt')!;
     expect(prompt.configSchema.type).toBe('object');

@@ -17,6 +17,7 @@ const PUBLIC_ROUTES = [
   'OPTIONS /v1/endpoints/:slug',
   'OPTIONS /v1/endpoints/:slug/feedback',
   'OPTIONS /v1/endpoints/:slug/openapi.json',
+  'OPTIONS /v1/endpoints/:slug/runs/:runId',
   'OPTIONS /v1/chat/completions',
   'OPTIONS /v1/models',
   'OPTIONS /v1/models/:id',
