@@ -276,6 +276,11 @@ export class LanceIndex {
       const t = await this.table(kb);
       if (!t) return;
       await t.optimize({ cleanupOlderThan: new Date(Date.now() - 60_000) });
+      // Rebuild the keyword index over every row: an index folded in increments scores BM25
+      // with per-segment statistics, so the same question could rank the same chunks
+      // differently depending on how the ingest was batched.
+      if ((await t.listIndices()).some((i) => i.columns.includes(FTS_COLUMN)))
+        await t.createIndex(FTS_COLUMN, { config: lancedb.Index.fts(), replace: true });
       const schema = await t.schema();
       const vec = schema.fields.find((f) => f.name === 'vector');
       if (!vec) return;

@@ -136,8 +136,9 @@ describe.skipIf(!suite.hasChromium)('canvas polish', () => {
     await page.getByTestId('note-note-1').click({ position: { x: 30, y: 60 } });
     await page.getByRole('button', { name: 'Delete note' }).click();
     await expect.poll(() => page.getByTestId('note-note-1').count()).toBe(0);
+    await expect.poll(() => page.getByTestId('dirty-dot').count()).toBe(1);
     await save(page);
-    expect(readFlowFile(stack, 'polish-chat')).not.toContain('"notes"');
+    await expect.poll(() => readFlowFile(stack, 'polish-chat')).not.toContain('"notes"');
 
     // 7: blank starts with Inputs and Outputs; 6: a Retrieval node on a KB without embeddings is BM25.
     const kb = await fetch(`${stack.url}/api/knowledge-bases`, {
