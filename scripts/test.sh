@@ -24,7 +24,17 @@ if command -v fc-list >/dev/null 2>&1 && [ -z "$(fc-list :lang=ja 2>/dev/null | 
     || echo "scripts/test.sh: could not install fonts-ipafont-gothic (screenshots will show boxes for Japanese)" >&2
 fi
 
-npx tsc -p tsconfig.json
-npx eslint .
-npx prettier --check . > /dev/null || { npx prettier --check . ; echo "scripts/test.sh: run 'npm run format'" >&2; exit 1; }
+# The three static checks run side by side (each is mostly one core); each one's output is
+# shown only when it fails.
+checks="$(mktemp -d)"
+trap 'rm -rf "$checks"' EXIT
+npx tsc -p tsconfig.json > "$checks/tsc" 2>&1 & tsc_pid=$!
+npx eslint . > "$checks/eslint" 2>&1 & eslint_pid=$!
+npx prettier --check . > "$checks/prettier" 2>&1 & prettier_pid=$!
+failed=0
+wait $tsc_pid || { cat "$checks/tsc"; echo "scripts/test.sh: tsc failed" >&2; failed=1; }
+wait $eslint_pid || { cat "$checks/eslint"; echo "scripts/test.sh: eslint failed" >&2; failed=1; }
+wait $prettier_pid || { cat "$checks/prettier"; echo "scripts/test.sh: run 'npm run format'" >&2; failed=1; }
+[ "$failed" = 0 ] || exit 1
+
 npx vitest run "$@"
