@@ -24,6 +24,7 @@ export const EMPTY_DIFF: FlowDiff = {
     settings: [],
     nodes: [],
     edges: [],
+    notes: [],
     summary: {
       nodesAdded: 0,
       nodesRemoved: 0,
@@ -32,11 +33,15 @@ export const EMPTY_DIFF: FlowDiff = {
       edgesAdded: 0,
       edgesRemoved: 0,
       settingsChanged: 0,
+      notesAdded: 0,
+      notesRemoved: 0,
+      notesChanged: 0,
+      notesMoved: 0,
     },
   },
 };
 
-/** Nodes added / removed / changed (config, title, values…; moving is not a change). */
+/** Nodes added / removed / changed (config, title, values…; moving is not a change), and notes. */
 export function diffFlows(before: Flow, after: Flow): FlowDiff {
   const detail = diffFields(before, after);
   const out: FlowDiff = { nodes: {}, removedNodes: [], edges: {}, removedEdges: [], count: 0, detail };
@@ -49,7 +54,14 @@ export function diffFlows(before: Flow, after: Flow): FlowDiff {
     out.edges[edgeKey(e.edge)] = e.kind;
     if (e.kind === 'removed') out.removedEdges.push(e.edge);
   }
-  out.count = Object.keys(out.nodes).length + Object.keys(out.edges).length + detail.settings.length;
+  const s = detail.summary;
+  out.count =
+    Object.keys(out.nodes).length +
+    Object.keys(out.edges).length +
+    detail.settings.length +
+    s.notesAdded +
+    s.notesRemoved +
+    s.notesChanged;
   return out;
 }
 
