@@ -93,6 +93,27 @@ describe('docStore', () => {
     expect(new Set(f.nodes.map((n) => n.id)).size).toBe(f.nodes.length);
   });
 
+  it('pastes notes with fresh ids, offset like the nodes, and selects only what it pasted', () => {
+    const note = {
+      id: 'note-1',
+      position: { x: 10, y: -100 },
+      size: { width: 240, height: 140 },
+      text: '説明',
+      color: 'blue' as const,
+    };
+    useDoc.getState().load({ ...flow, notes: [note] });
+    const ids = useDoc.getState().insertFragment(flow.nodes.slice(1, 2), [], { x: 40, y: 40 }, [note]);
+    expect(ids).toEqual(['p-2', 'note:note-2']);
+    const s = useDoc.getState();
+    expect(s.notes.map((n) => [n.id, n.position, n.data.text, n.data.color, n.width, !!n.selected])).toEqual([
+      ['note:note-1', { x: 10, y: -100 }, '説明', 'blue', 240, false],
+      ['note:note-2', { x: 50, y: -60 }, '説明', 'blue', 240, true],
+    ]);
+    expect(s.nodes.filter((n) => n.selected).map((n) => n.id)).toEqual(['p-2']);
+    undo();
+    expect(useDoc.getState().notes.map((n) => n.id)).toEqual(['note:note-1']);
+  });
+
   it('renames a node and its edges', () => {
     useDoc.getState().renameNode('p', 'answer');
     expect(current().edges.map((e) => `${e.source}->${e.target}`)).toEqual(['inputs->answer', 'answer->outputs']);
