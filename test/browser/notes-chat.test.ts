@@ -120,27 +120,29 @@ describe.skipIf(!suite.hasChromium)('notes and chat', () => {
     expect(await page.getByTestId('chat-assistant').allTextContents()).toEqual(['Echo: こんにちは']);
     await screenshot(page, 'notes-3-chat-after-reload');
 
-    // Reload while the second reply is being written.
-    await page.getByLabel('Chat message').fill('もう一度お願いします');
+    // Reload while the second reply is being written (slower tokens: the reload lands mid-reply on a loaded machine too).
+    stack.fake.setTokenDelay(1500);
+    await page.getByLabel('Chat message').fill('もう一度 お願い します');
     await page.keyboard.press('Enter');
     const streaming = () =>
       page.locator('[data-testid="chat-streaming"]').evaluateAll((els) => els.map((e) => e.textContent).join(''));
     await expect.poll(streaming, { timeout: 15_000 }).toMatch(/Echo/);
     await page.reload();
+    stack.fake.setTokenDelay(250);
     await openChat(page);
     await page.getByTestId('chat-interrupted').waitFor();
     expect(await page.getByTestId('chat-user').allTextContents()).toEqual(['こんにちは']);
     expect(await page.getByTestId('chat-assistant').allTextContents()).toEqual(['Echo: こんにちは']);
     expect(await page.getByTestId('chat-streaming').count()).toBe(0);
     // The unanswered message is back in the box, to send again.
-    expect(await page.getByLabel('Chat message').inputValue()).toBe('もう一度お願いします');
+    expect(await page.getByLabel('Chat message').inputValue()).toBe('もう一度 お願い します');
     await screenshot(page, 'notes-4-chat-interrupted');
 
     // Sent again, it is answered with the conversation so far.
     await page.getByTestId('chat-send').click();
     await expect.poll(() => page.getByTestId('chat-assistant').count(), { timeout: 20_000 }).toBe(2);
     expect(await page.getByTestId('chat-interrupted').count()).toBe(0);
-    expect(await page.getByTestId('chat-assistant').nth(1).textContent()).toBe('Echo: もう一度お願いします');
+    expect(await page.getByTestId('chat-assistant').nth(1).textContent()).toBe('Echo: もう一度 お願い します');
 
     // New chat forgets the conversation, also after a reload.
     await page.getByTestId('chat-new').click();
