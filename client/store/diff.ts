@@ -1,4 +1,4 @@
-import type { Flow, FlowEdge, FlowNode } from '../../shared/flow/schema';
+import type { Flow, FlowEdge, FlowNode, FlowNote } from '../../shared/flow/schema';
 import { diffFlows as diffFields, edgeKey, type FlowDiff as FieldDiff } from '../../shared/flow/diff';
 
 export type DiffKind = 'added' | 'changed' | 'removed';
@@ -85,8 +85,12 @@ export function flowForDiff(doc: Record<string, unknown>, id: string): Flow {
     (e): e is FlowEdge =>
       isObj(e) && ['source', 'sourcePort', 'target', 'targetPort'].every((k) => typeof e[k] === 'string'),
   );
+  // Notes as the diff reads them; anything else a half-written note holds is compared as stored.
+  const notes = (Array.isArray(doc.notes) ? doc.notes : [])
+    .filter((n): n is Record<string, unknown> => isObj(n) && typeof n.id === 'string')
+    .map((n) => ({ ...(n as unknown as FlowNote), text: typeof n.text === 'string' ? n.text : '' }));
   // Flow-level fields (description, inputs, outputs…) as stored, so the diff can compare them too.
-  const { nodes: _n, edges: _e, ...rest } = doc;
+  const { nodes: _n, edges: _e, notes: _notes, ...rest } = doc;
   return {
     ...(rest as Partial<Flow>),
     schemaVersion: 1,
@@ -96,5 +100,6 @@ export function flowForDiff(doc: Record<string, unknown>, id: string): Flow {
     outputs: Array.isArray(doc.outputs) ? (doc.outputs as Flow['outputs']) : [],
     nodes,
     edges,
+    ...(notes.length ? { notes } : {}),
   };
 }

@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { Flow } from '../../shared/flow/schema';
 import { useDoc, beginDrag, endDrag, undo, redo, uniqueId, sameDoc } from './docStore';
 import { toFlow } from './convert';
-import { diffFlows } from './diff';
+import { diffFlows, flowForDiff } from './diff';
 
 const flow: Flow = {
   schemaVersion: 1,
@@ -150,6 +150,48 @@ describe('diffFlows', () => {
     expect(d.removedNodes.map((n) => n.id)).toEqual(['outputs']);
     expect(d.edges).toEqual({ 'p.text->outputs.answer': 'removed' });
     expect(d.count).toBe(4);
+  });
+
+  it('counts note changes (not note moves); a stored version with damaged notes still diffs', () => {
+    const why = {
+      id: 'why',
+      position: { x: 0, y: -150 },
+      size: { width: 200, height: 90 },
+      text: '一',
+      color: 'yellow' as const,
+    };
+    const noted: Flow = { ...flow, notes: [why] };
+    const moved = diffFlows(noted, { ...noted, notes: [{ ...why, position: { x: 99, y: 0 } }] });
+    expect(moved.count).toBe(0);
+    const edited = diffFlows(noted, {
+      ...noted,
+      notes: [
+        { ...why, text: '二' },
+        { ...why, id: 'new' },
+      ],
+    });
+    expect(edited.count).toBe(2);
+    expect(edited.detail.notes.map((n) => [n.id, n.kind])).toEqual([
+      ['why', 'changed'],
+      ['new', 'added'],
+    ]);
+    // A version from git history: junk entries are skipped, a note without text reads as empty.
+    const old = flowForDiff(
+      { ...flow, notes: ['junk', { text: 'no id' }, { id: 'why', position: why.position, size: why.size }] },
+      'f',
+    );
+    const d = diffFlows(old, noted);
+    expect(d.detail.notes.map((n) => [n.id, n.kind, n.changes.map((c) => [c.at, c.before, c.after])])).toEqual([
+      [
+        'why',
+        'changed',
+        [
+          ['color', undefined, 'yellow'],
+          ['text', '', '一'],
+        ],
+      ],
+    ]);
+    expect(flowForDiff({ ...flow, notes: 'nonsense' }, 'f')).not.toHaveProperty('notes');
   });
 });
 
