@@ -80,13 +80,22 @@ describe.skipIf(!suite.hasChromium)('notes and chat', () => {
     expect((await nodeIds(page)).sort()).toEqual(['answer', 'answer-2', 'answer-3', 'inputs', 'outputs']);
     expect(await page.getByTestId('note-why-3').locator('.note-h').textContent()).toBe('目的');
     await screenshot(page, 'notes-2-pasted');
+    // A note alone: Ctrl+D duplicates just the note.
+    await page.getByTestId('note-note-1').click({ position: { x: 30, y: 60 } });
+    await page.keyboard.press(`${MOD}+D`);
+    await page.getByTestId('note-note-2').waitFor();
+    expect((await nodeIds(page)).sort()).toEqual(['answer', 'answer-2', 'answer-3', 'inputs', 'outputs']);
 
     await page.locator('.react-flow__pane').click({ position: { x: 20, y: 20 } });
     await page.keyboard.press(`${MOD}+S`);
     await expect.poll(() => page.getByTestId('dirty-dot').count()).toBe(0);
     const saved = JSON.parse(readFlowFile(stack, 'noted')) as Flow;
     const byId = new Map((saved.notes ?? []).map((n) => [n.id, n]));
-    expect([...byId.keys()].sort()).toEqual(['note-1', 'why', 'why-2', 'why-3']);
+    expect([...byId.keys()].sort()).toEqual(['note-1', 'note-2', 'why', 'why-2', 'why-3']);
+    expect(byId.get('note-2')).toMatchObject({
+      text: 'あとで確認する',
+      position: { x: byId.get('note-1')!.position.x + 40, y: byId.get('note-1')!.position.y + 40 },
+    });
     const pos = (id: string) => byId.get(id)?.position;
     const nodePos = (id: string) => saved.nodes.find((n) => n.id === id)?.position;
     const d = pos('why-2')!.x - WHY.position.x;
