@@ -12,13 +12,14 @@
  *
  *   npx tsx bench/startup/run.ts [--rounds 5] [--with-vite] [--no-write]
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkBuild } from '../../bin/build-stamp.mjs';
 import { buildServer } from '../../scripts/build.mjs';
+import { spawnServer } from '../../test/support/spawn-server';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const args = process.argv.slice(2);
@@ -43,36 +44,14 @@ interface Start {
 
 /** Start one server, time it to its ready line, read its RSS, stop it. */
 async function startOnce(entry: string, dir: string): Promise<Start> {
-  const t0 = performance.now();
-  const child = spawn(process.execPath, [entry, 'serve'], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH,
-      HOME: dir,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      BRAID_FLOWS_DIR: path.join(dir, 'flows'),
-      BRAID_DATA_DIR: path.join(dir, 'data'),
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stderr?.on('data', (b: Buffer) => (out += b.toString()));
-  const readyMs = await new Promise<number>((resolve, reject) => {
-    child.stdout?.on('data', (b: Buffer) => {
-      out += b.toString();
-      if (/Braid is running at/.test(out)) resolve(performance.now() - t0);
-    });
-    child.once('exit', (code) => reject(new Error(`${entry} exited with ${code}: ${out}`)));
-  });
-  const pid = child.pid as number;
+  // Default settings (no log level), and no health request: the time is to the ready line.
+  const s = await spawnServer({ dir, entry, env: { BRAID_LOG_LEVEL: undefined }, health: false });
+  const pid = s.child.pid as number;
   const rssReadyMb = rssMb(pid);
   await new Promise((r) => setTimeout(r, 2000));
   const rss2sMb = rssMb(pid);
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await exited;
-  return { readyMs: Math.round(readyMs), rssReadyMb, rss2sMb };
+  await s.stop();
+  return { readyMs: s.readyMs, rssReadyMb, rss2sMb };
 }
 
 const median = (xs: number[]) => {

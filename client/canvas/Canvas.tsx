@@ -68,13 +68,14 @@ function diffCounts(diff: NonNullable<ReturnType<typeof useDerived.getState>['di
     removed: 0,
     edges: Object.keys(diff.edges).length,
     settings: diff.detail.settings.length,
+    notes: diff.detail.notes.filter((n) => n.kind !== 'moved').length,
   };
   for (const k of Object.values(diff.nodes)) c[k]++;
   return c;
 }
 
 function DiffLegend({ counts }: { counts: ReturnType<typeof diffCounts> }) {
-  const none = counts.added + counts.changed + counts.removed + counts.edges + counts.settings === 0;
+  const none = counts.added + counts.changed + counts.removed + counts.edges + counts.settings + counts.notes === 0;
   const base = useUi((s) => s.diffBase);
   const open = useChangesPanel((s) => s.open);
   return (
@@ -89,6 +90,7 @@ function DiffLegend({ counts }: { counts: ReturnType<typeof diffCounts> }) {
           <span className="lg-removed">−{counts.removed} removed</span>
           <span className="muted">{counts.edges} edge change(s)</span>
           {counts.settings ? <span className="lg-changed">~{counts.settings} flow setting(s)</span> : null}
+          {counts.notes ? <span className="lg-changed">~{counts.notes} note change(s)</span> : null}
           <button
             className="btn btn-small"
             data-testid="diff-details"

@@ -8,6 +8,7 @@ import { useUi } from '../store/uiStore';
 import { describeError } from '../panels/runController';
 import { freeId } from '../store/persist';
 import { exportFlow, newFlow, slugify } from './flowFiles';
+import { FlowNameField } from './FlowNameField';
 import { NewFlowDialog, type NewFlowChoice } from './NewFlowDialog';
 import { loadEditor } from './editorModule';
 
@@ -244,17 +245,7 @@ export function FlowListPage() {
             </button>
           }
         >
-          <label className="field">
-            <span className="field-label">Name</span>
-            <input
-              className="input"
-              autoFocus
-              aria-label="Flow name"
-              value={name}
-              onChange={(e) => setName(e.target.value)}
-              onKeyDown={(e) => e.key === 'Enter' && name.trim() && rename(dialog.flow)}
-            />
-          </label>
+          <FlowNameField value={name} onChange={setName} onEnter={() => name.trim() && rename(dialog.flow)} />
         </Modal>
       ) : null}
       {dialog?.kind === 'delete' ? (

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import type { Flow } from '../../shared/flow/schema';
 import { Modal } from '../ui/Modal';
+import { FlowNameField } from './FlowNameField';
 import { FlowThumbnail } from './FlowThumbnail';
 import { newFlow, slugify } from './flowFiles';
 import type { FlowTemplate } from './templates';
@@ -52,18 +53,7 @@ export function NewFlowDialog({ onClose, onCreate }: { onClose(): void; onCreate
         </button>
       }
     >
-      <label className="field">
-        <span className="field-label">Name</span>
-        <input
-          className="input"
-          autoFocus
-          aria-label="Flow name"
-          value={name}
-          placeholder={template?.flow.name ?? ''}
-          onChange={(e) => setName(e.target.value)}
-          onKeyDown={(e) => e.key === 'Enter' && submit()}
-        />
-      </label>
+      <FlowNameField value={name} placeholder={template?.flow.name ?? ''} onChange={setName} onEnter={submit} />
       <p className="muted small">
         Saved as <code>{slugify(finalName || 'untitled')}.flow.json</code>.{' '}
         {template

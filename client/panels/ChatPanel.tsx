@@ -9,19 +9,30 @@ import { useSession } from '../store/sessionStore';
 import { flushEdits } from '../store/persist';
 import { describeError } from './runController';
 import { Icon } from '../ui/Icon';
+import { browserStorage, loadChat, saveChat } from './chatHistory';
 
 /**
  * Try a chat-shaped flow before deploying it: the conversation stays in this panel, each
  * message runs the flow through the normal run API (unsaved edits are saved first), the
  * reply streams in as the model writes it, and the canvas shows the run like any other.
- * The conversation maps to the flow's inputs as on a deployed chat endpoint.
+ * The conversation maps to the flow's inputs as on a deployed chat endpoint. It is kept
+ * per flow across reloads (`chatHistory.ts`) until "New chat".
  */
 export function ChatPanel() {
+  const flowId = useSession((s) => s.flowId);
+  // One conversation per flow: opening another flow starts from that flow's own.
+  return <Conversation key={flowId ?? ''} flowId={flowId} />;
+}
+
+function Conversation({ flowId }: { flowId: string | null }) {
   const inputs = useDoc((s) => s.meta.inputs);
   const outputs = useDoc((s) => s.meta.outputs);
   const shape = chatShape({ inputs, outputs } as Flow);
-  const [turns, setTurns] = useState<ChatMessage[]>([]);
-  const [text, setText] = useState('');
+  const [restored] = useState(() => (flowId ? loadChat(browserStorage(), flowId) : { turns: [] }));
+  const [turns, setTurns] = useState<ChatMessage[]>(restored.turns);
+  // A message whose reply was being written when the page went away: offered again, not shown as answered.
+  const [interrupted, setInterrupted] = useState<string | null>(restored.pending ?? null);
+  const [text, setText] = useState(restored.pending ?? '');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const abort = useRef<AbortController | null>(null);
@@ -34,6 +45,16 @@ export function ChatPanel() {
     void end.current?.scrollIntoView?.({ block: 'end' });
   }, [turns, streamed]);
   useEffect(() => () => abort.current?.abort(), []);
+  useEffect(() => {
+    if (!flowId) return;
+    // While a reply streams, the message just sent is pending, not part of the kept conversation.
+    const last = turns[turns.length - 1];
+    saveChat(
+      browserStorage(),
+      flowId,
+      busy && last?.role === 'user' ? { turns: turns.slice(0, -1), pending: last.content } : { turns },
+    );
+  }, [flowId, turns, busy]);
 
   if (!shape)
     return (
@@ -54,6 +75,7 @@ export function ChatPanel() {
     setTurns(conversation);
     setText('');
     setError(null);
+    setInterrupted(null);
     setBusy(true);
     try {
       if (!(await flushEdits())) throw new Error('The flow could not be saved, so it was not run.');
@@ -94,7 +116,7 @@ export function ChatPanel() {
   return (
     <div className="chat-panel" data-testid="chat-panel">
       <div className="chat-log" aria-live="polite">
-        {turns.length === 0 && !busy ? (
+        {turns.length === 0 && !busy && !interrupted ? (
           <p className="muted small">
             Talk to this flow: your message goes to <code>{shape.text ?? shape.history}</code>
             {shape.text && shape.history ? (
@@ -111,6 +133,12 @@ export function ChatPanel() {
             {t.content}
           </div>
         ))}
+        {interrupted ? (
+          <p className="muted small chat-interrupted" data-testid="chat-interrupted">
+            The page was reloaded before the reply to your last message was finished, so it was not kept. Your message
+            is back in the box below: send it again.
+          </p>
+        ) : null}
         {busy ? (
           <div className="chat-turn chat-assistant is-streaming" data-testid="chat-streaming">
             {streamed || <span className="muted">…</span>}
@@ -156,13 +184,16 @@ export function ChatPanel() {
         <button
           type="button"
           className="btn"
-          disabled={busy || turns.length === 0}
+          title="Forget this conversation (also kept across reloads) and start a new one"
+          data-testid="chat-new"
+          disabled={busy || (turns.length === 0 && !interrupted && !error)}
           onClick={() => {
             setTurns([]);
             setError(null);
+            setInterrupted(null);
           }}
         >
-          Clear
+          New chat
         </button>
       </form>
     </div>

@@ -1,4 +1,4 @@
-import type { Flow, FlowEdge, FlowNode } from '../../shared/flow/schema';
+import type { Flow, FlowEdge, FlowNode, FlowNote } from '../../shared/flow/schema';
 import { diffFlows as diffFields, edgeKey, type FlowDiff as FieldDiff } from '../../shared/flow/diff';
 
 export type DiffKind = 'added' | 'changed' | 'removed';
@@ -24,6 +24,7 @@ export const EMPTY_DIFF: FlowDiff = {
     settings: [],
     nodes: [],
     edges: [],
+    notes: [],
     summary: {
       nodesAdded: 0,
       nodesRemoved: 0,
@@ -32,11 +33,15 @@ export const EMPTY_DIFF: FlowDiff = {
       edgesAdded: 0,
       edgesRemoved: 0,
       settingsChanged: 0,
+      notesAdded: 0,
+      notesRemoved: 0,
+      notesChanged: 0,
+      notesMoved: 0,
     },
   },
 };
 
-/** Nodes added / removed / changed (config, title, values…; moving is not a change). */
+/** Nodes added / removed / changed (config, title, values…; moving is not a change), and notes. */
 export function diffFlows(before: Flow, after: Flow): FlowDiff {
   const detail = diffFields(before, after);
   const out: FlowDiff = { nodes: {}, removedNodes: [], edges: {}, removedEdges: [], count: 0, detail };
@@ -49,7 +54,14 @@ export function diffFlows(before: Flow, after: Flow): FlowDiff {
     out.edges[edgeKey(e.edge)] = e.kind;
     if (e.kind === 'removed') out.removedEdges.push(e.edge);
   }
-  out.count = Object.keys(out.nodes).length + Object.keys(out.edges).length + detail.settings.length;
+  const s = detail.summary;
+  out.count =
+    Object.keys(out.nodes).length +
+    Object.keys(out.edges).length +
+    detail.settings.length +
+    s.notesAdded +
+    s.notesRemoved +
+    s.notesChanged;
   return out;
 }
 
@@ -73,8 +85,12 @@ export function flowForDiff(doc: Record<string, unknown>, id: string): Flow {
     (e): e is FlowEdge =>
       isObj(e) && ['source', 'sourcePort', 'target', 'targetPort'].every((k) => typeof e[k] === 'string'),
   );
+  // Notes as the diff reads them; anything else a half-written note holds is compared as stored.
+  const notes = (Array.isArray(doc.notes) ? doc.notes : [])
+    .filter((n): n is Record<string, unknown> => isObj(n) && typeof n.id === 'string')
+    .map((n) => ({ ...(n as unknown as FlowNote), text: typeof n.text === 'string' ? n.text : '' }));
   // Flow-level fields (description, inputs, outputs…) as stored, so the diff can compare them too.
-  const { nodes: _n, edges: _e, ...rest } = doc;
+  const { nodes: _n, edges: _e, notes: _notes, ...rest } = doc;
   return {
     ...(rest as Partial<Flow>),
     schemaVersion: 1,
@@ -84,5 +100,6 @@ export function flowForDiff(doc: Record<string, unknown>, id: string): Flow {
     outputs: Array.isArray(doc.outputs) ? (doc.outputs as Flow['outputs']) : [],
     nodes,
     edges,
+    ...(notes.length ? { notes } : {}),
   };
 }

@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { Flow } from '../../shared/flow/schema';
 import { useDoc, beginDrag, endDrag, undo, redo, uniqueId, sameDoc } from './docStore';
 import { toFlow } from './convert';
-import { diffFlows } from './diff';
+import { diffFlows, flowForDiff } from './diff';
 
 const flow: Flow = {
   schemaVersion: 1,
@@ -93,6 +93,27 @@ describe('docStore', () => {
     expect(new Set(f.nodes.map((n) => n.id)).size).toBe(f.nodes.length);
   });
 
+  it('pastes notes with fresh ids, offset like the nodes, and selects only what it pasted', () => {
+    const note = {
+      id: 'note-1',
+      position: { x: 10, y: -100 },
+      size: { width: 240, height: 140 },
+      text: '説明',
+      color: 'blue' as const,
+    };
+    useDoc.getState().load({ ...flow, notes: [note] });
+    const ids = useDoc.getState().insertFragment(flow.nodes.slice(1, 2), [], { x: 40, y: 40 }, [note]);
+    expect(ids).toEqual(['p-2', 'note:note-2']);
+    const s = useDoc.getState();
+    expect(s.notes.map((n) => [n.id, n.position, n.data.text, n.data.color, n.width, !!n.selected])).toEqual([
+      ['note:note-1', { x: 10, y: -100 }, '説明', 'blue', 240, false],
+      ['note:note-2', { x: 50, y: -60 }, '説明', 'blue', 240, true],
+    ]);
+    expect(s.nodes.filter((n) => n.selected).map((n) => n.id)).toEqual(['p-2']);
+    undo();
+    expect(useDoc.getState().notes.map((n) => n.id)).toEqual(['note:note-1']);
+  });
+
   it('renames a node and its edges', () => {
     useDoc.getState().renameNode('p', 'answer');
     expect(current().edges.map((e) => `${e.source}->${e.target}`)).toEqual(['inputs->answer', 'answer->outputs']);
@@ -129,6 +150,48 @@ describe('diffFlows', () => {
     expect(d.removedNodes.map((n) => n.id)).toEqual(['outputs']);
     expect(d.edges).toEqual({ 'p.text->outputs.answer': 'removed' });
     expect(d.count).toBe(4);
+  });
+
+  it('counts note changes (not note moves); a stored version with damaged notes still diffs', () => {
+    const why = {
+      id: 'why',
+      position: { x: 0, y: -150 },
+      size: { width: 200, height: 90 },
+      text: '一',
+      color: 'yellow' as const,
+    };
+    const noted: Flow = { ...flow, notes: [why] };
+    const moved = diffFlows(noted, { ...noted, notes: [{ ...why, position: { x: 99, y: 0 } }] });
+    expect(moved.count).toBe(0);
+    const edited = diffFlows(noted, {
+      ...noted,
+      notes: [
+        { ...why, text: '二' },
+        { ...why, id: 'new' },
+      ],
+    });
+    expect(edited.count).toBe(2);
+    expect(edited.detail.notes.map((n) => [n.id, n.kind])).toEqual([
+      ['why', 'changed'],
+      ['new', 'added'],
+    ]);
+    // A version from git history: junk entries are skipped, a note without text reads as empty.
+    const old = flowForDiff(
+      { ...flow, notes: ['junk', { text: 'no id' }, { id: 'why', position: why.position, size: why.size }] },
+      'f',
+    );
+    const d = diffFlows(old, noted);
+    expect(d.detail.notes.map((n) => [n.id, n.kind, n.changes.map((c) => [c.at, c.before, c.after])])).toEqual([
+      [
+        'why',
+        'changed',
+        [
+          ['color', undefined, 'yellow'],
+          ['text', '', '一'],
+        ],
+      ],
+    ]);
+    expect(flowForDiff({ ...flow, notes: 'nonsense' }, 'f')).not.toHaveProperty('notes');
   });
 });
 

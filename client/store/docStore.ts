@@ -1,7 +1,7 @@
 import { create } from 'zustand';
 import { temporal } from 'zundo';
 import { applyEdgeChanges, applyNodeChanges, type EdgeChange, type NodeChange, type XYPosition } from '@xyflow/react';
-import type { Flow, FlowEdge, FlowNode } from '../../shared/flow/schema';
+import type { Flow, FlowEdge, FlowNode, FlowNote } from '../../shared/flow/schema';
 import {
   edgeId,
   fromRfEdge,
@@ -41,8 +41,11 @@ export interface DocState {
   /** `coalesce`: consecutive edits with the same key within 1 s are one undo step (typing). */
   updateNodeData(id: string, patch: Partial<NodeData>, coalesce?: string): void;
   renameNode(oldId: string, newId: string): void;
-  /** Insert nodes (and edges among them) with fresh ids; the inserted nodes become the selection. */
-  insertFragment(nodes: FlowNode[], edges: FlowEdge[], offset: XYPosition): string[];
+  /**
+   * Insert nodes (and edges among them) and notes with fresh ids, all moved by `offset`;
+   * they become the selection. Returns the new canvas ids (notes as `note:<id>`).
+   */
+  insertFragment(nodes: FlowNode[], edges: FlowEdge[], offset: XYPosition, notes?: FlowNote[]): string[];
   deleteSelected(): void;
   setPositions(positions: Record<string, XYPosition>): void;
   selectOnly(ids: string[]): void;
@@ -181,7 +184,7 @@ export const useDoc = create<DocState>()(
           }),
         });
       },
-      insertFragment(nodes, edges, offset) {
+      insertFragment(nodes, edges, offset, notes) {
         const taken = new Set(get().nodes.map((n) => n.id));
         const idMap = new Map<string, string>();
         const added: BraidNode[] = [];
@@ -196,11 +199,21 @@ export const useDoc = create<DocState>()(
         const newEdges = edges
           .filter((e) => idMap.has(e.source) && idMap.has(e.target))
           .map((e) => toRfEdge({ ...e, source: idMap.get(e.source)!, target: idMap.get(e.target)! }));
+        const takenNotes = new Set(get().notes.map((n) => n.id.slice(NOTE_PREFIX.length)));
+        const addedNotes: NoteNode[] = [];
+        for (const n of notes ?? []) {
+          const id = uniqueId(n.id, takenNotes);
+          takenNotes.add(id);
+          const rf = toNoteNode({ ...n, id, position: { x: n.position.x + offset.x, y: n.position.y + offset.y } });
+          rf.selected = true;
+          addedNotes.push(rf);
+        }
         set({
           nodes: [...get().nodes.map((n) => (n.selected ? { ...n, selected: false } : n)), ...added],
           edges: [...get().edges.map((e) => (e.selected ? { ...e, selected: false } : e)), ...newEdges],
+          notes: [...get().notes.map((n) => (n.selected ? { ...n, selected: false } : n)), ...addedNotes],
         });
-        return added.map((n) => n.id);
+        return [...added.map((n) => n.id), ...addedNotes.map((n) => n.id)];
       },
       deleteSelected() {
         const gone = new Set(

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
-import type { FieldChange, FlowDiff, LineChange, NodeDiff, SnapshotDiff } from '../../shared/flow/diff';
+import type { FieldChange, FlowDiff, LineChange, NodeDiff, NoteDiff, SnapshotDiff } from '../../shared/flow/diff';
 import { edgeKey, wordDiff } from '../../shared/flow/diff';
-import { previewValue } from '../../shared/flow/diff-text';
+import { noteLabel, previewValue } from '../../shared/flow/diff-text';
 import './changes.css';
 
 const SIGN = { added: '+', removed: '−', changed: '~', moved: '↔' } as const;
@@ -168,7 +168,34 @@ function NodeBlock({ n, focused, onNode }: { n: NodeDiff; focused: boolean; onNo
   );
 }
 
-/** Every change of one flow: flow settings, nodes field by field, edges. Moves are counted, not listed. */
+/** A sticky note's change: its text (a line diff when edited), colour; added and removed notes show their text. */
+function NoteBlock({ n }: { n: NoteDiff }) {
+  const fields = n.changes.filter((c) => c.path[0] !== 'position' && c.path[0] !== 'size');
+  return (
+    <div className={`cl-node cl-note cl-${n.kind}`} data-testid={`change-note-${n.id}`}>
+      <div className="cl-node-head">
+        <span className={`cl-tag cl-${n.kind}`}>
+          {SIGN[n.kind]} note {n.kind}
+        </span>
+        <strong>{noteLabel(n)}</strong>
+      </div>
+      {(n.kind === 'added' || n.kind === 'removed') && n.note.text ? (
+        <div className="cl-note-text" data-testid="change-note-text">
+          {n.note.text}
+        </div>
+      ) : null}
+      {fields.length > 0 ? (
+        <ul className="cl-fields">
+          {fields.map((c) => (
+            <FieldRow key={c.at} c={c} />
+          ))}
+        </ul>
+      ) : null}
+    </div>
+  );
+}
+
+/** Every change of one flow: flow settings, nodes field by field, edges, notes. Moves are counted, not listed. */
 export function FlowChanges({
   diff,
   focus,
@@ -180,6 +207,7 @@ export function FlowChanges({
   onNode?: (id: string) => void;
 }) {
   const nodes = diff.nodes.filter((n) => n.kind !== 'moved');
+  const notes = diff.notes.filter((n) => n.kind !== 'moved');
   return (
     <>
       {diff.settings.length > 0 ? (
@@ -212,9 +240,17 @@ export function FlowChanges({
           ))}
         </ul>
       ) : null}
+      {notes.map((n) => (
+        <NoteBlock key={n.id} n={n} />
+      ))}
       {diff.summary.nodesMoved > 0 ? (
         <p className="muted small">
           {diff.summary.nodesMoved} node{diff.summary.nodesMoved === 1 ? '' : 's'} moved (layout only, not a change)
+        </p>
+      ) : null}
+      {diff.summary.notesMoved > 0 ? (
+        <p className="muted small" data-testid="change-notes-moved">
+          {diff.summary.notesMoved} note{diff.summary.notesMoved === 1 ? '' : 's'} moved or resized (layout only)
         </p>
       ) : null}
     </>
@@ -236,7 +272,12 @@ export function ChangeList({
   const main = snapshot?.flow ?? diff;
   const empty =
     snapshot?.empty ??
-    (main ? main.nodes.every((n) => n.kind === 'moved') && !main.edges.length && !main.settings.length : true);
+    (main
+      ? main.nodes.every((n) => n.kind === 'moved') &&
+        main.notes.every((n) => n.kind === 'moved') &&
+        !main.edges.length &&
+        !main.settings.length
+      : true);
   return (
     <div className="change-list" data-testid="change-list">
       {empty ? <p className="muted">No changes.</p> : null}

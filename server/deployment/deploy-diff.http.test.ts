@@ -107,6 +107,39 @@ describe('deploy: what changed, or nothing to deploy', () => {
     ]);
   });
 
+  it('sticky notes: a moved note is layout (unchanged), an edited note deploys with its text diff', async () => {
+    const note = {
+      id: 'why',
+      position: { x: 0, y: -200 },
+      size: { width: 240, height: 140 },
+      color: 'yellow' as const,
+    };
+    const noted = (text: string, x = 0): Flow => ({
+      ...promptFlow('noted', SYSTEM),
+      notes: [{ ...note, position: { x, y: -200 }, text }],
+    });
+    s.writeFlow(noted('# 目的\n質問に答える'));
+    expect((await deploy('noted')).status).toBe(201);
+    s.writeFlow(noted('# 目的\n質問に答える', 400));
+    const moved = await deploy('noted');
+    expect(moved.status).toBe(200);
+    expect(moved.r.unchanged).toBe(true);
+    expect(moved.r.changes?.flow.summary).toMatchObject({ notesMoved: 1, notesChanged: 0, settingsChanged: 0 });
+    s.writeFlow(noted('# 目的\n質問に丁寧に答える', 400));
+    const edited = await deploy('noted');
+    expect(edited.status).toBe(201);
+    expect(edited.r.version).toBe(2);
+    expect(edited.r.changes?.flow.settings).toEqual([]);
+    expect(edited.r.changes?.flow.notes.map((n) => [n.id, n.kind, n.changes.map((c) => c.at)])).toEqual([
+      ['why', 'changed', ['position.x', 'text']],
+    ]);
+    expect(edited.r.changes?.flow.notes[0]?.changes[1]?.lines).toEqual([
+      { op: 'same', text: '# 目的' },
+      { op: 'del', text: '質問に答える' },
+      { op: 'add', text: '質問に丁寧に答える' },
+    ]);
+  });
+
   it('compares with the live version: after a rollback the same flow deploys again as a new version', async () => {
     expect((await s.api('/api/deployments/support/rollback', { method: 'POST', json: { version: 1 } })).status).toBe(
       200,

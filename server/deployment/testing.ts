@@ -9,6 +9,7 @@ import path from 'node:path';
 import { loadConfig, type Config } from '../config';
 import { startServer, type RunningServer } from '../app';
 import type { Flow } from '../../shared';
+import { promptFlow as minimalPromptFlow } from '../../test/support/flows';
 
 export const PROVIDER_KEY = 'sk-fake-provider-0123456789';
 
@@ -77,34 +78,14 @@ export async function startDeployServer(
 
 /** A one-prompt flow: `question` → prompt (system text) → `answer`. */
 export function promptFlow(id: string, system: string, opts: { model?: string } = {}): Flow {
-  return {
-    schemaVersion: 1,
+  return minimalPromptFlow({
     id,
     name: `Prompt ${id}`,
     inputs: [{ name: 'question', type: 'string', required: true, description: 'What to ask' }],
-    outputs: [{ name: 'answer', type: 'string' }],
-    nodes: [
-      { id: 'inputs', type: 'input', position: { x: 0, y: 0 } },
-      {
-        id: 'answer',
-        type: 'prompt',
-        position: { x: 300, y: 0 },
-        config: {
-          model: opts.model ?? 'openai:gpt-4o-mini',
-          temperature: 0,
-          messages: [
-            { role: 'system', content: system },
-            { role: 'user', content: '{{question}}' },
-          ],
-        },
-      },
-      { id: 'outputs', type: 'output', position: { x: 600, y: 0 } },
-    ],
-    edges: [
-      { source: 'inputs', sourcePort: 'question', target: 'answer', targetPort: 'question' },
-      { source: 'answer', sourcePort: 'text', target: 'outputs', targetPort: 'answer' },
-    ],
-  };
+    system,
+    temperature: 0,
+    ...(opts.model ? { model: opts.model } : {}),
+  });
 }
 
 /** A chat flow: `question` + `history` (messages) → prompt → `answer`. */

@@ -7,40 +7,22 @@ import type { Flow, SpanMessage, Trace } from '../../shared';
 import { MAX_SPAN_MESSAGE_CHARS, MAX_SPAN_MESSAGES_CHARS } from '../../shared/limits';
 import { PROVIDER_KEY, startDeployServer, type DeployServer } from '../deployment/testing';
 import { startFakeOpenAI, type FakeOpenAI } from '../../test/support/fake-openai';
+import { promptFlow } from '../../test/support/flows';
 import { boundMessages } from './span-messages';
 
-const flow: Flow = {
-  schemaVersion: 1,
+const flow: Flow = promptFlow({
   id: 'chat',
   name: 'Chat',
   inputs: [
     { name: 'question', type: 'string', required: true },
     { name: 'history', type: 'messages' },
   ],
-  outputs: [{ name: 'answer', type: 'string' }],
-  nodes: [
-    { id: 'inputs', type: 'input', position: { x: 0, y: 0 } },
-    {
-      id: 'answer',
-      type: 'prompt',
-      position: { x: 300, y: 0 },
-      config: {
-        model: 'openai:gpt-4o-mini',
-        messages: [
-          { role: 'system', content: '丁寧に答えてください。' },
-          { role: 'history', variable: 'history' },
-          { role: 'user', content: '質問: {{question}}' },
-        ],
-      },
-    },
-    { id: 'outputs', type: 'output', position: { x: 600, y: 0 } },
+  messages: [
+    { role: 'system', content: '丁寧に答えてください。' },
+    { role: 'history', variable: 'history' },
+    { role: 'user', content: '質問: {{question}}' },
   ],
-  edges: [
-    { source: 'inputs', sourcePort: 'question', target: 'answer', targetPort: 'question' },
-    { source: 'inputs', sourcePort: 'history', target: 'answer', targetPort: 'history' },
-    { source: 'answer', sourcePort: 'text', target: 'outputs', targetPort: 'answer' },
-  ],
-};
+});
 
 let fake: FakeOpenAI;
 let s: DeployServer;

@@ -2,7 +2,7 @@
  * Flow diffs as words: a one-line summary ("1 node changed, 1 edge added") for deploy
  * results and the Changes legend, and a plain-text report for `braid deploy`.
  */
-import type { FieldChange, FlowDiff, NodeDiff, SnapshotDiff } from './diff';
+import type { FieldChange, FlowDiff, NodeDiff, NoteDiff, SnapshotDiff } from './diff';
 import { edgeKey, isEmptyDiff } from './diff';
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
@@ -17,6 +17,9 @@ export function summarizeFlowDiff(d: FlowDiff): string {
   if (s.edgesAdded) parts.push(`${plural(s.edgesAdded, 'edge')} added`);
   if (s.edgesRemoved) parts.push(`${plural(s.edgesRemoved, 'edge')} removed`);
   if (s.settingsChanged) parts.push(`${plural(s.settingsChanged, 'flow setting')} changed`);
+  if (s.notesChanged) parts.push(`${plural(s.notesChanged, 'note')} changed`);
+  if (s.notesAdded) parts.push(`${plural(s.notesAdded, 'note')} added`);
+  if (s.notesRemoved) parts.push(`${plural(s.notesRemoved, 'note')} removed`);
   return parts.length ? parts.join(', ') : 'no changes';
 }
 
@@ -47,6 +50,16 @@ export function nodeLabel(n: Pick<NodeDiff, 'id' | 'type' | 'title'>): string {
   return n.title && n.title !== n.id ? `${n.title} “${n.id}” (${n.type})` : `${n.id} (${n.type})`;
 }
 
+/** A note as people recognise it: its id and the start of its first line (`note-1 “# Why”`). */
+export function noteLabel(n: Pick<NoteDiff, 'id' | 'note'>): string {
+  const first = n.note.text
+    .split('\n')
+    .find((l) => l.trim())
+    ?.trim();
+  if (!first) return n.id;
+  return `${n.id} “${first.length > 40 ? `${first.slice(0, 39)}…` : first}”`;
+}
+
 function fieldLines(c: FieldChange, indent: string): string[] {
   if (c.lines) {
     const out = [`${indent}${c.at}:`];
@@ -69,6 +82,14 @@ function flowLines(d: FlowDiff, indent: string): string[] {
       for (const c of n.changes) if (c.path[0] !== 'position') out.push(...fieldLines(c, `${indent}    `));
   }
   for (const e of d.edges) out.push(`${indent}${e.kind === 'added' ? '+' : '-'} edge ${edgeKey(e.edge)}`);
+  for (const n of d.notes) {
+    if (n.kind === 'moved') continue;
+    const sign = n.kind === 'added' ? '+' : n.kind === 'removed' ? '-' : '~';
+    out.push(`${indent}${sign} note ${noteLabel(n)}`);
+    if (n.kind === 'changed')
+      for (const c of n.changes)
+        if (c.path[0] !== 'position' && c.path[0] !== 'size') out.push(...fieldLines(c, `${indent}    `));
+  }
   return out;
 }
 

@@ -5,39 +5,18 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import type { Flow, FlowEdge, FlowNode } from './schema';
+import type { Flow, FlowEdge, FlowNode, FlowNote } from './schema';
 import { applyFlowDiff, diffFlows, diffSnapshots, edgeKey, isEmptyDiff, sameValue, type FlowDiff } from './diff';
 import { diffReport, summarizeFlowDiff, summarizeSnapshotDiff } from './diff-text';
 import { lineDiff, linesToTexts, wordDiff } from './line-diff';
+import { promptFlow } from '../../test/support/flows';
 
-const base: Flow = {
-  schemaVersion: 1,
+const base: Flow = promptFlow({
   id: 'support',
   name: 'Support',
-  inputs: [{ name: 'question', type: 'string', required: true }],
-  outputs: [{ name: 'answer', type: 'string' }],
-  nodes: [
-    { id: 'inputs', type: 'input', position: { x: 0, y: 0 } },
-    {
-      id: 'answer',
-      type: 'prompt',
-      position: { x: 300, y: 0 },
-      config: {
-        model: 'openai:gpt-4o-mini',
-        temperature: 0,
-        messages: [
-          { role: 'system', content: 'You answer support questions.\nBe brief.\nCite the docs.' },
-          { role: 'user', content: '{{question}}' },
-        ],
-      },
-    },
-    { id: 'outputs', type: 'output', position: { x: 600, y: 0 } },
-  ],
-  edges: [
-    { source: 'inputs', sourcePort: 'question', target: 'answer', targetPort: 'question' },
-    { source: 'answer', sourcePort: 'text', target: 'outputs', targetPort: 'answer' },
-  ],
-};
+  system: 'You answer support questions.\nBe brief.\nCite the docs.',
+  temperature: 0,
+});
 
 const copy = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
 
@@ -156,6 +135,94 @@ describe('diffFlows', () => {
   });
 });
 
+describe('diffFlows: sticky notes', () => {
+  const note = (id: string, text: string, x = 0): FlowNote => ({
+    id,
+    position: { x, y: -200 },
+    size: { width: 240, height: 140 },
+    text,
+    color: 'yellow',
+  });
+  const withNotes = (...notes: FlowNote[]): Flow => ({ ...copy(base), notes });
+
+  it('reports added, removed and edited notes (Japanese text as a line diff); not as flow settings', () => {
+    const before = withNotes(
+      note('why', '# なぜこのフロー？\nサポートの質問に答える。\n出典を示す。'),
+      note('old', 'あとで消す'),
+      note('keep', 'そのまま'),
+    );
+    const after = withNotes(
+      note('why', '# なぜこのフロー？\nサポートの質問に丁寧に答える。\n出典を示す。'),
+      note('keep', 'そのまま'),
+      { ...note('todo', '- テストを書く'), color: 'pink' },
+    );
+    const d = diffFlows(before, after);
+    expect(d.settings).toEqual([]);
+    expect(d.nodes).toEqual([]);
+    expect(d.notes.map((n) => [n.id, n.kind])).toEqual([
+      ['why', 'changed'],
+      ['todo', 'added'],
+      ['old', 'removed'],
+    ]);
+    const why = d.notes[0];
+    expect(why?.changes.map((c) => c.at)).toEqual(['text']);
+    expect(why?.changes[0]?.lines).toEqual([
+      { op: 'same', text: '# なぜこのフロー？' },
+      { op: 'del', text: 'サポートの質問に答える。' },
+      { op: 'add', text: 'サポートの質問に丁寧に答える。' },
+      { op: 'same', text: '出典を示す。' },
+    ]);
+    expect(d.notes[1]?.note).toMatchObject({ text: '- テストを書く', color: 'pink' });
+    expect(d.notes[2]?.note.text).toBe('あとで消す');
+    expect(d.summary).toMatchObject({ notesAdded: 1, notesRemoved: 1, notesChanged: 1, notesMoved: 0 });
+    expect(isEmptyDiff(d)).toBe(false);
+    expect(summarizeFlowDiff(d)).toBe('1 note changed, 1 note added, 1 note removed');
+    expect(diffReport({ flow: d, calledFlows: [], empty: false })).toEqual([
+      '~ note why “# なぜこのフロー？”',
+      '    text:',
+      '      - サポートの質問に答える。',
+      '      + サポートの質問に丁寧に答える。',
+      '+ note todo “- テストを書く”',
+      '- note old “あとで消す”',
+    ]);
+  });
+
+  it('a note moved or resized is layout, a colour change is a change; a flow without notes equals one with none', () => {
+    const before = withNotes(note('a', 'メモ'), note('b', 'メモ2'));
+    const moved = withNotes(note('a', 'メモ', 500), { ...note('b', 'メモ2'), size: { width: 300, height: 200 } });
+    const m = diffFlows(before, moved);
+    expect(m.notes.map((n) => [n.id, n.kind, n.changes.map((c) => c.at)])).toEqual([
+      ['a', 'moved', ['position.x']],
+      ['b', 'moved', ['size.height', 'size.width']],
+    ]);
+    expect(m.summary.notesMoved).toBe(2);
+    expect(isEmptyDiff(m)).toBe(true);
+    expect(isEmptyDiff(m, { layout: true })).toBe(false);
+    expect(summarizeFlowDiff(m)).toBe('no changes');
+
+    const recoloured = withNotes({ ...note('a', 'メモ'), color: 'blue' }, note('b', 'メモ2'));
+    const c = diffFlows(before, recoloured);
+    expect(c.notes[0]).toMatchObject({ id: 'a', kind: 'changed' });
+    expect(c.notes[0]?.changes.map((x) => [x.at, x.before, x.after])).toEqual([['color', 'yellow', 'blue']]);
+
+    expect(isEmptyDiff(diffFlows(base, withNotes()), { layout: true })).toBe(true);
+    expect(diffFlows(base, withNotes(note('n', '')))).toMatchObject({ summary: { notesAdded: 1 } });
+  });
+
+  it('applying a diff adds, removes and edits notes; a deploy snapshot with only a note moved is unchanged', () => {
+    const before = withNotes(note('a', 'one'), note('b', 'two'));
+    const after = withNotes({ ...note('a', 'one, edited'), position: { x: 9, y: 9 } }, note('c', '三'));
+    const applied = applyFlowDiff(before, diffFlows(before, after));
+    expect(isEmptyDiff(diffFlows(applied, after), { layout: true })).toBe(true);
+    expect(applied.notes?.map((n) => n.id)).toEqual(['a', 'c']);
+    expect(applyFlowDiff(base, diffFlows(base, base))).not.toHaveProperty('notes');
+
+    const movedOnly = withNotes({ ...note('a', 'one'), position: { x: 1, y: 1 } }, note('b', 'two'));
+    expect(diffSnapshots({ flow: before, flows: {} }, { flow: movedOnly, flows: {} }).empty).toBe(true);
+    expect(diffSnapshots({ flow: before, flows: {} }, { flow: after, flows: {} }).empty).toBe(false);
+  });
+});
+
 describe('lineDiff', () => {
   it('aligns lines (CJK too) and gives back both texts', () => {
     const a = '一行目\n二行目\n三行目';
@@ -229,18 +296,29 @@ const edgeArb: fc.Arbitrary<FlowEdge> = fc.record({
   target: fc.constantFrom(...ids),
   targetPort: fc.constantFrom('question', 'value'),
 });
-const flowArb = fc.record({
-  schemaVersion: fc.constant(1 as const),
-  id: fc.constant('f'),
-  name: fc.constantFrom('One', 'Two', '三'),
-  description: fc.option(fc.string({ maxLength: 80 }), { nil: undefined }),
-  inputs: fc.array(fc.record({ name: fc.constantFrom('q', 'lang'), type: fc.constantFrom('string' as const) }), {
-    maxLength: 2,
-  }),
-  outputs: fc.constant([]),
-  nodes: fc.uniqueArray(nodeArb, { maxLength: 5, selector: (n) => n.id }),
-  edges: fc.uniqueArray(edgeArb, { maxLength: 6, selector: (e) => JSON.stringify(e) }),
-}) as fc.Arbitrary<Flow>;
+const noteArb: fc.Arbitrary<FlowNote> = fc.record({
+  id: fc.constantFrom('n1', 'n2', 'n3'),
+  position: fc.record({ x: fc.integer({ min: -50, max: 50 }), y: fc.integer({ min: -50, max: 50 }) }),
+  size: fc.record({ width: fc.constantFrom(120, 240), height: fc.constantFrom(80, 140) }),
+  text: fc.constantFrom('', 'メモ', '# a\nb', 'long '.repeat(20)),
+  color: fc.constantFrom('yellow' as const, 'blue' as const),
+});
+const flowArb = fc.record(
+  {
+    schemaVersion: fc.constant(1 as const),
+    id: fc.constant('f'),
+    name: fc.constantFrom('One', 'Two', '三'),
+    description: fc.option(fc.string({ maxLength: 80 }), { nil: undefined }),
+    inputs: fc.array(fc.record({ name: fc.constantFrom('q', 'lang'), type: fc.constantFrom('string' as const) }), {
+      maxLength: 2,
+    }),
+    outputs: fc.constant([]),
+    nodes: fc.uniqueArray(nodeArb, { maxLength: 5, selector: (n) => n.id }),
+    edges: fc.uniqueArray(edgeArb, { maxLength: 6, selector: (e) => JSON.stringify(e) }),
+    notes: fc.uniqueArray(noteArb, { maxLength: 3, selector: (n) => n.id }),
+  },
+  { requiredKeys: ['schemaVersion', 'id', 'name', 'description', 'inputs', 'outputs', 'nodes', 'edges'] },
+) as fc.Arbitrary<Flow>;
 
 /** The same value with every object's keys in a shuffled order (decided by `seed`). */
 function shuffleKeys<T>(v: T, seed: number): T {
@@ -271,6 +349,9 @@ function shape(d: FlowDiff): unknown {
     nodes: [...d.nodes]
       .sort((x, y) => x.id.localeCompare(y.id))
       .map((n) => [n.id, n.kind, n.changes.map((c) => [c.at, c.kind])]),
+    notes: [...d.notes]
+      .sort((x, y) => x.id.localeCompare(y.id))
+      .map((n) => [n.id, n.kind, n.changes.map((c) => [c.at, c.kind])]),
     edges: d.edges.map((e) => [e.kind, edgeKey(e.edge)]).sort(),
   };
 }
@@ -297,9 +378,11 @@ describe('diff properties', () => {
         const back = diffFlows(applied, b);
         expect(isEmptyDiff(back, { layout: true }), JSON.stringify(back)).toBe(true);
         // And the diff is empty exactly when the flows are equal up to node and edge order.
+        const byId = <T extends { id: string }>(xs: readonly T[] = []) =>
+          [...xs].sort((x, y) => x.id.localeCompare(y.id));
         const equal = sameValue(
-          { ...a, nodes: [...a.nodes].sort((x, y) => x.id.localeCompare(y.id)), edges: [] },
-          { ...b, nodes: [...b.nodes].sort((x, y) => x.id.localeCompare(y.id)), edges: [] },
+          { ...a, nodes: byId(a.nodes), notes: byId(a.notes), edges: [] },
+          { ...b, nodes: byId(b.nodes), notes: byId(b.notes), edges: [] },
         );
         expect(
           isEmptyDiff({ ...d, edges: [], summary: { ...d.summary, edgesAdded: 0, edgesRemoved: 0 } }, { layout: true }),

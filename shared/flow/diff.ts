@@ -9,8 +9,10 @@
  *   item by item (`config.messages[1].content`).
  * - Moving a node is layout, not a change: it is reported (`moved`) but never makes a diff
  *   non-empty (`isEmptyDiff`), so a flow that was only rearranged deploys as "unchanged".
+ * - Sticky notes are matched by id like nodes: added, removed and edited notes (text as a
+ *   line diff, colour) are changes; a note moved or resized is layout (`moved`).
  */
-import type { FlowEdge, FlowNode } from './schema';
+import type { FlowEdge, FlowNode, FlowNote } from './schema';
 import { lineDiff, type LineChange } from './line-diff';
 import { formatPath } from './problems';
 
@@ -45,6 +47,16 @@ export interface NodeDiff {
   node?: FlowNode;
 }
 
+export interface NoteDiff {
+  id: string;
+  /** `moved`: only the position or size changed (layout, not a change). */
+  kind: 'added' | 'removed' | 'changed' | 'moved';
+  /** Field changes of a changed (or moved) note (`text`, `color`, `position.x`…); empty for added and removed notes. */
+  changes: FieldChange[];
+  /** The whole note: the old one when removed, else the new one (its text names it in lists). */
+  note: FlowNote;
+}
+
 export interface EdgeDiff {
   kind: 'added' | 'removed';
   edge: FlowEdge;
@@ -59,20 +71,27 @@ export interface DiffSummary {
   edgesRemoved: number;
   /** Changed flow-level fields (name, inputs, outputs, description…). */
   settingsChanged: number;
+  notesAdded: number;
+  notesRemoved: number;
+  notesChanged: number;
+  /** Notes only moved or resized (layout). */
+  notesMoved: number;
 }
 
 export interface FlowDiff {
-  /** Flow-level fields other than nodes and edges. */
+  /** Flow-level fields other than nodes, edges and notes. */
   settings: FieldChange[];
   nodes: NodeDiff[];
   edges: EdgeDiff[];
+  notes: NoteDiff[];
   summary: DiffSummary;
 }
 
-/** The smallest shape the diff reads: nodes and edges; every other top-level field is a flow setting. */
+/** The smallest shape the diff reads: nodes, edges and notes; every other top-level field is a flow setting. */
 export interface DiffableFlow {
   nodes: readonly FlowNode[];
   edges?: readonly FlowEdge[];
+  notes?: readonly FlowNote[];
 }
 
 /** Strings at least this long (or with a line break) get a line diff. */
@@ -147,7 +166,31 @@ export function edgeKey(e: FlowEdge): string {
   return `${e.source}.${e.sourcePort}->${e.target}.${e.targetPort}`;
 }
 
-const NOT_SETTINGS = new Set(['nodes', 'edges']);
+const NOT_SETTINGS = new Set(['nodes', 'edges', 'notes']);
+
+/** Where a note sits and how big it is: changing only these is layout. */
+const NOTE_LAYOUT = new Set<PathSegment>(['position', 'size']);
+
+function diffNotes(before: readonly FlowNote[], after: readonly FlowNote[]): NoteDiff[] {
+  const out: NoteDiff[] = [];
+  const old = new Map(before.map((n) => [n.id, n]));
+  const now = new Map(after.map((n) => [n.id, n]));
+  for (const n of now.values()) {
+    const o = old.get(n.id);
+    if (!o) {
+      out.push({ id: n.id, kind: 'added', changes: [], note: n });
+      continue;
+    }
+    const { id: _a, ...restOld } = o;
+    const { id: _b, ...restNew } = n;
+    const changes = diffValues(restOld, restNew);
+    if (changes.length === 0) continue;
+    const layoutOnly = changes.every((c) => NOTE_LAYOUT.has(c.path[0] as PathSegment));
+    out.push({ id: n.id, kind: layoutOnly ? 'moved' : 'changed', changes, note: n });
+  }
+  for (const o of old.values()) if (!now.has(o.id)) out.push({ id: o.id, kind: 'removed', changes: [], note: o });
+  return out;
+}
 
 /** What changed from `before` to `after`. */
 export function diffFlows(before: DiffableFlow, after: DiffableFlow): FlowDiff {
@@ -185,11 +228,15 @@ export function diffFlows(before: DiffableFlow, after: DiffableFlow): FlowDiff {
   for (const [k, e] of newEdges) if (!oldEdges.has(k)) edges.push({ kind: 'added', edge: e });
   for (const [k, e] of oldEdges) if (!newEdges.has(k)) edges.push({ kind: 'removed', edge: e });
 
+  const notes = diffNotes(before.notes ?? [], after.notes ?? []);
+
   const count = (kind: NodeDiff['kind']) => nodes.filter((n) => n.kind === kind).length;
+  const countNotes = (kind: NoteDiff['kind']) => notes.filter((n) => n.kind === kind).length;
   return {
     settings,
     nodes,
     edges,
+    notes,
     summary: {
       nodesAdded: count('added'),
       nodesRemoved: count('removed'),
@@ -198,16 +245,24 @@ export function diffFlows(before: DiffableFlow, after: DiffableFlow): FlowDiff {
       edgesAdded: edges.filter((e) => e.kind === 'added').length,
       edgesRemoved: edges.filter((e) => e.kind === 'removed').length,
       settingsChanged: settings.length,
+      notesAdded: countNotes('added'),
+      notesRemoved: countNotes('removed'),
+      notesChanged: countNotes('changed'),
+      notesMoved: countNotes('moved'),
     },
   };
 }
 
-/** No change that matters (moves are layout; with `layout: true` they count too). */
+/**
+ * No change that matters (moves of nodes and notes are layout; with `layout: true` they
+ * count too). A note's text is part of the file people read, so editing it is a change.
+ */
 export function isEmptyDiff(d: FlowDiff, opts: { layout?: boolean } = {}): boolean {
   const s = d.summary;
+  const notes = s.notesAdded + s.notesRemoved + s.notesChanged;
   return (
-    s.nodesAdded + s.nodesRemoved + s.nodesChanged + s.edgesAdded + s.edgesRemoved + s.settingsChanged === 0 &&
-    (!opts.layout || s.nodesMoved === 0)
+    s.nodesAdded + s.nodesRemoved + s.nodesChanged + s.edgesAdded + s.edgesRemoved + s.settingsChanged + notes === 0 &&
+    (!opts.layout || s.nodesMoved + s.notesMoved === 0)
   );
 }
 
@@ -273,7 +328,17 @@ export function applyFlowDiff<T extends DiffableFlow>(before: T, d: FlowDiff): T
   const removedEdges = new Set(d.edges.filter((e) => e.kind === 'removed').map((e) => edgeKey(e.edge)));
   const edges = (out.edges ?? []).filter((e) => !removedEdges.has(edgeKey(e)));
   for (const e of d.edges) if (e.kind === 'added') edges.push(clone(e.edge));
-  return { ...out, nodes, edges };
+  const noteDiffs = new Map(d.notes.map((n) => [n.id, n]));
+  const notes: FlowNote[] = [];
+  for (const n of out.notes ?? []) {
+    const nd = noteDiffs.get(n.id);
+    if (nd?.kind === 'removed') continue;
+    if (nd) applyChanges(n as unknown as Record<string, unknown>, nd.changes);
+    notes.push(n);
+  }
+  for (const nd of d.notes) if (nd.kind === 'added') notes.push(clone(nd.note));
+  // A flow without notes keeps omitting the key (as the file format does).
+  return { ...out, nodes, edges, ...(notes.length || out.notes ? { notes } : {}) };
 }
 
 export interface CalledFlowDiff {

@@ -8,40 +8,12 @@ import {
   formatPath,
 } from './validate';
 import type { FlowProblem } from '../api/errors';
+import { promptFlow } from '../../test/support/flows';
 
 type Raw = Record<string, unknown> & { nodes: Array<Record<string, unknown>>; edges: Array<Record<string, unknown>> };
 
 /** The flow of DESIGN.md: inputs → prompt → outputs. A fresh copy each call. */
-function supportFlow(): Raw {
-  return {
-    schemaVersion: 1,
-    id: 'support-answer',
-    name: 'Support answer',
-    inputs: [{ name: 'question', type: 'string', required: true }],
-    outputs: [{ name: 'answer', type: 'string' }],
-    nodes: [
-      { id: 'inputs', type: 'input', position: { x: 0, y: 0 } },
-      {
-        id: 'answer',
-        type: 'prompt',
-        position: { x: 300, y: 0 },
-        config: {
-          model: 'openai:gpt-4o-mini',
-          temperature: 0,
-          messages: [
-            { role: 'system', content: 'Answer briefly.' },
-            { role: 'user', content: '{{question}}' },
-          ],
-        },
-      },
-      { id: 'outputs', type: 'output', position: { x: 600, y: 0 } },
-    ],
-    edges: [
-      { source: 'inputs', sourcePort: 'question', target: 'answer', targetPort: 'question' },
-      { source: 'answer', sourcePort: 'text', target: 'outputs', targetPort: 'answer' },
-    ],
-  };
-}
+const supportFlow = (): Raw => promptFlow({ temperature: 0 }) as unknown as Raw;
 
 const at = { x: 0, y: 0 };
 const transform = (id: string, template: string): Record<string, unknown> => ({

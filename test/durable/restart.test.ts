@@ -6,66 +6,25 @@
  * - an async run killed while running (a model call in flight) is resumed from its last
  *   completed node by the restarted server (only the node in flight runs twice).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Flow } from '../../shared';
 import type { HumanTask } from '../../shared/api/tasks';
 import { makeFlow, node } from '../../server/runtime/composition-fixtures';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai';
+import { killAllServers, spawnServer, type SpawnedServer } from '../support/spawn-server';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+type Server = SpawnedServer;
 
-interface Server {
-  url: string;
-  child: ChildProcess;
-  exited: Promise<number | null>;
-  output: () => string;
-}
-
-const started: ChildProcess[] = [];
-
-async function serve(dir: string, env: Record<string, string>): Promise<Server> {
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'braid.js'), 'serve'], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH,
-      HOME: dir,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      BRAID_FLOWS_DIR: path.join(dir, 'flows'),
-      BRAID_DATA_DIR: path.join(dir, 'data'),
-      BRAID_LOG_LEVEL: 'warn',
-      BRAID_HTTP_ALLOW_HOSTS: '127.0.0.1',
-      BRAID_RUN_LEASE_MS: '1000',
-      BRAID_DURABLE_SWEEP_MS: '200',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+const serve = (dir: string, env: Record<string, string>): Promise<Server> =>
+  spawnServer({
+    dir,
+    env: { BRAID_HTTP_ALLOW_HOSTS: '127.0.0.1', BRAID_RUN_LEASE_MS: '1000', BRAID_DURABLE_SWEEP_MS: '200', ...env },
   });
-  started.push(child);
-  let out = '';
-  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`braid serve did not start: ${out}`)), 60_000);
-    child.stdout?.on('data', () => {
-      const m = /Braid is running at (http:\/\/\S+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
-    void exited.then((code) => reject(new Error(`braid serve exited (${code}): ${out}`)));
-  });
-  return { url, child, exited, output: () => out };
-}
 
 async function api<T>(s: Server, p: string, json?: unknown): Promise<{ status: number; body: T }> {
   const res = await fetch(`${s.url}${p}`, {
@@ -172,7 +131,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const c of started) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  killAllServers();
   await llm?.close();
   await new Promise((r) => target?.close(r));
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
@@ -208,8 +167,7 @@ describe('durable runs survive SIGKILL', () => {
     expect(chatCalls()).toBe(2);
     expect(httpCalls).toBe(2);
 
-    a.child.kill('SIGKILL');
-    await a.exited;
+    await a.kill();
     await new Promise((r) => setTimeout(r, 1600)); // past the 1.5 s deadline and the 1 s lease
 
     const b = await serve(dir, env);
@@ -230,7 +188,6 @@ describe('durable runs survive SIGKILL', () => {
     expect(d1.outputs).toEqual({ final: 'Echo: final Echo: こんにちは' });
     expect(chatCalls()).toBe(4); // draft once before the kill, final once after the decision
     expect(httpCalls).toBe(2); // the lookup never ran again
-    b.child.kill('SIGTERM');
-    await b.exited;
+    await b.stop();
   }, 120_000);
 });

@@ -8,7 +8,6 @@
  * - a JSONata builtin that builds a huge value;
  * and an ingest item the process did not survive was replayed at every start, forever.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -17,54 +16,15 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postRaw, truncatedMultipart } from './support';
+import { killAllServers, spawnServer, type SpawnedServer } from '../support/spawn-server';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const DNS_HOOK = pathToFileURL(fileURLToPath(new URL('./fixtures/unroutable-dns.mjs', import.meta.url))).href;
 
-interface Server {
-  url: string;
-  child: ChildProcess;
-  exited: Promise<number | null>;
-  output: () => string;
-}
+type Server = SpawnedServer;
 
-const started: ChildProcess[] = [];
-
-/** Start `braid serve` on a free loopback port and wait for its "running" line. */
-async function serve(dir: string, env: Record<string, string> = {}): Promise<Server> {
-  const child = spawn(process.execPath, ['--import', DNS_HOOK, path.join(ROOT, 'bin', 'braid.js'), 'serve'], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH,
-      HOME: dir,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      BRAID_FLOWS_DIR: path.join(dir, 'flows'),
-      BRAID_DATA_DIR: path.join(dir, 'data'),
-      BRAID_LOG_LEVEL: 'warn',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  started.push(child);
-  let out = '';
-  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`braid serve did not start: ${out}`)), 60_000);
-    const onData = (): void => {
-      const m = /Braid is running at (http:\/\/\S+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    };
-    child.stdout?.on('data', onData);
-    void exited.then((code) => reject(new Error(`braid serve exited (${code}): ${out}`)));
-  });
-  return { url, child, exited, output: () => out };
-}
+/** Start `braid serve` (with the DNS hook) on a free loopback port; resolves once it answers /api/health. */
+const serve = (dir: string, env: Record<string, string> = {}): Promise<Server> =>
+  spawnServer({ dir, env, nodeArgs: ['--import', DNS_HOOK] });
 
 async function api(s: Server, p: string, json?: unknown): Promise<Response> {
   return fetch(`${s.url}${p}`, {
@@ -137,7 +97,7 @@ beforeAll(async () => {
 }, 90_000);
 
 afterAll(() => {
-  for (const c of started) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  killAllServers();
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -207,8 +167,7 @@ describe('an ingest item the process does not survive', () => {
       };
       for (let start = 1; start <= 3; start++) {
         await expect.poll(() => hits, { timeout: 30_000 }).toBe(start);
-        s.child.kill('SIGKILL'); // the process goes down while the item is being ingested
-        await s.exited;
+        await s.kill(); // the process goes down while the item is being ingested
         s = await serve(home, env);
       }
       // the fourth start gives the item up instead of fetching it again
@@ -228,7 +187,7 @@ describe('an ingest item the process does not survive', () => {
       expect(body.items[0]).toMatchObject({ status: 'failed', attempts: 3, error: { code: 'too_many_attempts' } });
       expect(hits).toBe(3);
       await expectAlive(s);
-      s.child.kill('SIGKILL');
+      await s.kill();
     } finally {
       hang.closeAllConnections();
       hang.close();
