@@ -106,11 +106,25 @@ describe.skipIf(!suite.hasChromium)('canvas polish', () => {
     await page.getByLabel('Chat message').fill('こんにちは');
     await page.keyboard.press('Enter');
     // While the model writes: part of the reply in the streaming bubble, before the reply is complete.
-    const streaming = () =>
-      page.locator('[data-testid="chat-streaming"]').evaluateAll((els) => els.map((e) => e.textContent).join(''));
-    await expect.poll(streaming, { timeout: 10_000 }).toMatch(/Echo/);
-    const partial = await streaming();
-    expect(await page.getByTestId('chat-assistant').count()).toBe(0);
+    // Both read in one evaluation, so a reply that completes between two reads cannot look
+    // like a finished bubble next to streamed text (or the other way round).
+    const chatState = () =>
+      page.evaluate(() => ({
+        streaming: [...document.querySelectorAll('[data-testid="chat-streaming"]')].map((e) => e.textContent).join(''),
+        finished: document.querySelectorAll('[data-testid="chat-assistant"]').length,
+      }));
+    let seen: { streaming: string; finished: number } | undefined;
+    await expect
+      .poll(
+        async () => {
+          const state = await chatState();
+          if (/Echo/.test(state.streaming) && state.finished === 0) seen = state;
+          return seen !== undefined;
+        },
+        { timeout: 10_000, intervals: [50] },
+      )
+      .toBe(true);
+    const partial = seen!.streaming;
     await screenshot(page, 'polish-4-chat-streaming');
     await expect.poll(() => page.getByTestId('chat-assistant').count(), { timeout: 15_000 }).toBe(1);
     expect(await page.getByTestId('chat-assistant').textContent()).toBe('Echo: こんにちは');
