@@ -1,5 +1,11 @@
 /** Client for /api/knowledge-bases (shapes mirror docs/api.md → Knowledge bases). */
-import type { KnowledgeQueryResponse, KnowledgeSearchMode } from '../../shared/api/knowledge';
+import type {
+  CreateKnowledgeBaseRequest,
+  IngestUrlsRequest,
+  KnowledgeQueryRequest,
+  KnowledgeQueryResponse,
+  KnowledgeSearchMode,
+} from '../../shared/api/knowledge';
 import { ApiError, getJson, request } from '../api/http';
 
 export type SearchMode = KnowledgeSearchMode;
@@ -53,7 +59,7 @@ const kbPath = (kb: string) => `${base}/${encodeURIComponent(kb)}`;
 
 export const kbApi = {
   list: () => getJson<{ knowledgeBases: KnowledgeBaseInfo[] }>(base).then((r) => r.knowledgeBases),
-  create: (body: { name: string; chunkSize?: number; chunkOverlap?: number; embedding?: string }) =>
+  create: (body: CreateKnowledgeBaseRequest) =>
     getJson<KnowledgeBaseInfo>(base, { method: 'POST', body: JSON.stringify(body) }),
   remove: (kb: string) => request(kbPath(kb), { method: 'DELETE' }).then(() => undefined),
   documents: (kb: string) => getJson<{ documents: DocumentInfo[] }>(`${kbPath(kb)}/documents`).then((r) => r.documents),
@@ -63,8 +69,8 @@ export const kbApi = {
     getJson<{ chunks: Hit[] }>(`${kbPath(kb)}/documents/${encodeURIComponent(id)}/chunks`).then((r) => r.chunks),
   job: (kb: string, id: string) => getJson<IngestJob>(`${kbPath(kb)}/jobs/${encodeURIComponent(id)}`),
   urls: (kb: string, urls: string[]) =>
-    getJson<IngestJob>(`${kbPath(kb)}/urls`, { method: 'POST', body: JSON.stringify({ urls }) }),
-  query: (kb: string, body: { query: string; mode: SearchMode; topK: number; filter?: Record<string, unknown> }) =>
+    getJson<IngestJob>(`${kbPath(kb)}/urls`, { method: 'POST', body: JSON.stringify({ urls } satisfies IngestUrlsRequest) }),
+  query: (kb: string, body: KnowledgeQueryRequest) =>
     getJson<KnowledgeQueryResponse>(`${kbPath(kb)}/query`, {
       method: 'POST',
       body: JSON.stringify(body),

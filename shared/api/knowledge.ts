@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /** Largest file a knowledge base ingests (server refuses larger ones per file; the builder checks before uploading). */
 export const KNOWLEDGE_MAX_FILE_BYTES = 50 * 1024 * 1024;
 
@@ -22,3 +24,53 @@ export interface KnowledgeQueryResponse {
   notices: KnowledgeQueryNotice[];
   results: Array<{ id: string; text: string; score: number; metadata: Record<string, unknown> }>;
 }
+
+/** Non-blank text (trimmed), at most `max` characters. */
+const kbText = (max: number) => z.string({ error: requiredOrType }).trim().min(1, 'must not be empty').max(max);
+
+/** "required" for a missing field; zod's own message for anything else (a schema-wide message would hide `max`). */
+function requiredOrType(issue: { input?: unknown }): string | undefined {
+  return issue.input === undefined ? 'required' : undefined;
+}
+
+/** Body of `POST /api/knowledge-bases`. */
+export const createKnowledgeBaseSchema = z
+  .object({
+    name: z.string({ error: requiredOrType }).max(200),
+    /** Characters per chunk (service default 1000; 50–20000). */
+    chunkSize: z.number().int().min(50).max(20_000).nullish(),
+    /** Characters shared by neighbouring chunks (service default 150; below chunkSize). */
+    chunkOverlap: z.number().int().min(0).max(20_000).nullish(),
+    /** `openai:<model>` or `ollama:<model>`; absent or empty = BM25 only. */
+    embedding: z.string().max(200).optional(),
+    /** For csv/jsonl: the column holding the text. */
+    textColumn: z.string().max(200).optional(),
+  })
+  .strict();
+export type CreateKnowledgeBaseRequest = z.input<typeof createKnowledgeBaseSchema>;
+
+/** Body of `POST /api/knowledge-bases/:kb/urls`: `urls`, or one `url`. */
+export const ingestUrlsSchema = z
+  .object({
+    urls: z.array(kbText(2_048)).min(1, 'must list at least one URL').max(100).optional(),
+    url: kbText(2_048).optional(),
+  })
+  .strict()
+  .refine((b) => b.urls !== undefined || b.url !== undefined, {
+    message: 'required: urls (a list of URLs) or url',
+    path: ['urls'],
+  });
+export type IngestUrlsRequest = z.input<typeof ingestUrlsSchema>;
+
+/** Body of `POST /api/knowledge-bases/:kb/query`. */
+export const knowledgeQuerySchema = z
+  .object({
+    query: kbText(10_000),
+    mode: z.enum(['bm25', 'vector', 'hybrid']).default('bm25'),
+    topK: z.number().int().min(1).max(100).default(5),
+    minScore: z.number().optional(),
+    /** Chunk metadata that must match: `{ "source": "faq.md" }`, `{ "lang": ["en", "de"] }`. */
+    filter: z.record(z.string(), z.unknown()).optional(),
+  })
+  .strict();
+export type KnowledgeQueryRequest = z.input<typeof knowledgeQuerySchema>;
