@@ -132,8 +132,7 @@ export const api = {
     getJson<FlowValidateResponse>(`/api/flows/${encodeURIComponent(id)}/validate`, {
       method: 'POST',
     }),
-  listRuns: (flowId: string) =>
-    getJson<RunPage>(`/api/flows/${encodeURIComponent(flowId)}/runs`).then((r) => r.runs),
+  listRuns: (flowId: string) => getJson<RunPage>(`/api/flows/${encodeURIComponent(flowId)}/runs`).then((r) => r.runs),
   getRun: (runId: string) => getJson<RunDetailResponse>(`/api/runs/${encodeURIComponent(runId)}`),
   /** Child runs a node of a run started (map items, loop iterations, subflow, agent tools), paged. */
   childRuns: (runId: string, nodeId: string, offset: number, limit: number) =>

@@ -69,7 +69,10 @@ export const kbApi = {
     getJson<{ chunks: Hit[] }>(`${kbPath(kb)}/documents/${encodeURIComponent(id)}/chunks`).then((r) => r.chunks),
   job: (kb: string, id: string) => getJson<IngestJob>(`${kbPath(kb)}/jobs/${encodeURIComponent(id)}`),
   urls: (kb: string, urls: string[]) =>
-    getJson<IngestJob>(`${kbPath(kb)}/urls`, { method: 'POST', body: JSON.stringify({ urls } satisfies IngestUrlsRequest) }),
+    getJson<IngestJob>(`${kbPath(kb)}/urls`, {
+      method: 'POST',
+      body: JSON.stringify({ urls } satisfies IngestUrlsRequest),
+    }),
   query: (kb: string, body: KnowledgeQueryRequest) =>
     getJson<KnowledgeQueryResponse>(`${kbPath(kb)}/query`, {
       method: 'POST',
