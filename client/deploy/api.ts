@@ -1,8 +1,8 @@
 /** The deploy page's calls to /api/deployments/**, /api/alerts/** and the playground. */
 import type {
   AlertEvent,
-  AlertKind,
   AlertRule,
+  AlertRuleRequest,
   CreatedKey,
   CreateKeyRequest,
   DeploymentDetail,
@@ -71,14 +71,7 @@ export const deployApi = {
       body,
     ),
   rules: (slug: string) => getJson<{ items: AlertRule[] }>(`/api/alerts/rules?slug=${enc(slug)}`).then((r) => r.items),
-  createRule: (rule: {
-    slug: string | null;
-    kind: AlertKind;
-    threshold: number;
-    windowMs: number;
-    minSamples: number;
-    webhookUrl: string | null;
-  }) => post<AlertRule>('/api/alerts/rules', rule),
+  createRule: (rule: AlertRuleRequest) => post<AlertRule, AlertRuleRequest>('/api/alerts/rules', rule),
   deleteRule: (id: string) => request(`/api/alerts/rules/${enc(id)}`, { method: 'DELETE' }),
   events: (slug: string) =>
     getJson<{ items: AlertEvent[] }>(`/api/alerts/events?slug=${enc(slug)}`).then((r) => r.items),

@@ -206,13 +206,15 @@ export interface DeploymentStats {
   buckets: StatsBucket[];
 }
 
-export type AlertKind =
-  | 'error_rate'
-  | 'client_error_rate'
-  | 'p95_latency_ms'
-  | 'cost_per_hour'
-  | 'negative_feedback_rate'
-  | 'prompt_injection';
+export const ALERT_KINDS = [
+  'error_rate',
+  'client_error_rate',
+  'p95_latency_ms',
+  'cost_per_hour',
+  'negative_feedback_rate',
+  'prompt_injection',
+] as const;
+export type AlertKind = (typeof ALERT_KINDS)[number];
 
 export interface AlertRule {
   id: string;
@@ -387,3 +389,38 @@ export interface PlaygroundChatResponse {
   error: (SpanError & { nodeId?: string }) | null;
   history: Array<{ role: 'system' | 'user' | 'assistant'; content: string }>;
 }
+
+function isHttpUrl(text: string): boolean {
+  try {
+    const u = new URL(text);
+    return u.protocol === 'http:' || u.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+/** Body of `POST /api/alerts/rules` (defaults and the webhook's SSRF check: server/monitoring/alerts.ts). */
+export const alertRuleRequestSchema = z
+  .object({
+    /** null or absent: every deployment. */
+    slug: z.string().max(64).regex(SLUG, 'must be a deployment slug').nullable().optional(),
+    kind: z.enum(ALERT_KINDS, { error: `must be one of ${ALERT_KINDS.join(', ')}` }),
+    /** Fires when the measured value is >= threshold. */
+    threshold: z.number({ error: requiredOrType }).min(0),
+    windowMs: z
+      .number()
+      .int()
+      .min(1_000)
+      .max(7 * 86_400_000)
+      .optional(),
+    minSamples: z.number().int().min(1).optional(),
+    webhookUrl: z.string().max(2_048).refine(isHttpUrl, 'must be an http or https URL').nullable().optional(),
+    cooldownMs: z.number().int().min(0).optional(),
+    enabled: z.boolean().optional(),
+  })
+  .strict();
+export type AlertRuleRequest = z.input<typeof alertRuleRequestSchema>;
+
+/** Body of `PATCH /api/alerts/rules/:id`: pause or resume a rule. */
+export const alertRulePatchSchema = z.object({ enabled: z.boolean({ error: requiredOrType }) }).strict();
+export type AlertRulePatchRequest = z.input<typeof alertRulePatchSchema>;

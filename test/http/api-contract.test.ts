@@ -118,6 +118,17 @@ describe('deployments: request bodies', () => {
     ]);
     await refused('POST', '/api/flows/qa/chat', { message: 'こんにちは', sessionId: 'セッション' }, ['sessionId']);
     await refused('POST', '/api/flows/qa/chat', {}, ['message']);
+    await refused('POST', '/api/alerts/rules', { slug: 'contract-qa', kind: '遅延', threshold: -1 }, [
+      'kind',
+      'threshold',
+    ]);
+    await refused(
+      'POST',
+      '/api/alerts/rules',
+      { slug: 'contract-qa', kind: 'error_rate', threshold: 0.5, windowMs: 10, webhookUrl: 'ftp://例え.jp/' },
+      ['windowMs', 'webhookUrl'],
+    );
+    expect(((await (await h.api('/api/alerts/rules')).json()) as { items: unknown[] }).items).toHaveLength(0);
     expect(fake.calls).toHaveLength(0);
 
     // nothing changed
@@ -146,6 +157,16 @@ describe('deployments: request bodies', () => {
     const keys = ((await (await h.api(`${base}/keys`)).json()) as { items: Array<{ id: string; label: string }> })
       .items;
     expect(keys.find((k) => k.id === created.key.id)?.label).toBe('検証用');
+    const rule = await h.api('/api/alerts/rules', {
+      method: 'POST',
+      json: { slug: 'contract-qa', kind: 'p95_latency_ms', threshold: 2_000, webhookUrl: 'https://例え.jp/通知' },
+    });
+    expect(rule.status).toBe(201);
+    const ruleId = ((await rule.json()) as { id: string }).id;
+    await refused('PATCH', `/api/alerts/rules/${ruleId}`, { enabled: 'いいえ' }, ['enabled']);
+    expect((await h.api(`/api/alerts/rules/${ruleId}`, { method: 'PATCH', json: { enabled: false } })).status).toBe(
+      200,
+    );
     const patched = await h.api(base, {
       method: 'PATCH',
       json: { settings: { corsOrigins: ['https://Example.JP'], rateLimit: { requestsPerMinute: 60, burst: 6 } } },
