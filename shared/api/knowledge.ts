@@ -5,6 +5,99 @@ export const KNOWLEDGE_MAX_FILE_BYTES = 50 * 1024 * 1024;
 
 export type KnowledgeSearchMode = 'bm25' | 'vector' | 'hybrid';
 
+export interface KnowledgeBaseConfig {
+  /** Characters per chunk (default 1000). */
+  chunkSize: number;
+  /** Characters shared by neighbouring chunks (default 150). */
+  chunkOverlap: number;
+  /** `openai:<model>` or `ollama:<model>`; absent = BM25 only. */
+  embedding?: string;
+  /** For csv/jsonl: the column holding the text (default: `text`, else the longest string column). */
+  textColumn?: string;
+}
+
+/** A knowledge base (`GET /api/knowledge-bases[/:kb]`, `201` of a create). */
+export interface KnowledgeBaseInfo {
+  name: string;
+  config: KnowledgeBaseConfig;
+  /** Vector size, known after the first embedding call. */
+  dimensions: number | null;
+  documents: number;
+  chunks: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** `GET /api/knowledge-bases`. */
+export interface KnowledgeBaseListResponse {
+  knowledgeBases: KnowledgeBaseInfo[];
+}
+
+/** A document of a knowledge base (`GET /api/knowledge-bases/:kb/documents`). */
+export interface KnowledgeDocumentInfo {
+  id: string;
+  kb: string;
+  /** File name or URL: what answers cite. */
+  source: string;
+  kind: 'file' | 'url';
+  status: 'ingesting' | 'ready' | 'failed';
+  chunks: number;
+  bytes: number;
+  contentHash: string;
+  error: string | null;
+  updatedAt: number;
+}
+
+export interface KnowledgeDocumentListResponse {
+  documents: KnowledgeDocumentInfo[];
+}
+
+/** A chunk: a query hit, or a document's chunk in the preview (score 0). */
+export interface KnowledgeChunk {
+  id: string;
+  text: string;
+  score: number;
+  metadata: Record<string, unknown>;
+}
+
+/** `GET /api/knowledge-bases/:kb/documents/:docId/chunks`, in document order. */
+export interface KnowledgeChunkListResponse {
+  chunks: KnowledgeChunk[];
+}
+
+/** One file or URL of an ingest job. */
+export interface IngestItemInfo {
+  name: string;
+  kind: 'file' | 'url';
+  /** `unchanged`: same bytes and settings as the stored version (skipped). */
+  status: 'queued' | 'running' | 'done' | 'unchanged' | 'failed';
+  /** 0–1. */
+  progress: number;
+  error?: { code: string; message: string };
+  /** Tries so far (an item interrupted by a restart is tried again). */
+  attempts?: number;
+  docId?: string;
+  chunks?: number;
+}
+
+/** An ingest job (`202` of an upload or URL ingest, `GET …/jobs/:jobId`). */
+export interface IngestJobInfo {
+  id: string;
+  kb: string;
+  /** `succeeded`: at least one item did not fail; `failed`: every item failed; `cancelled`: its knowledge base was deleted. */
+  status: 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+  items: IngestItemInfo[];
+  /** 0–1. */
+  progress: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** `GET /api/knowledge-bases/:kb/jobs`, newest first. */
+export interface IngestJobListResponse {
+  jobs: IngestJobInfo[];
+}
+
 /** Something a user should know about how a knowledge query ran. */
 export interface KnowledgeQueryNotice {
   /** `bm25_only`: hybrid ran as BM25 (no embedding model); `no_match`: nothing matched;
@@ -22,7 +115,7 @@ export interface KnowledgeQueryResponse {
   topK: number;
   tookMs: number;
   notices: KnowledgeQueryNotice[];
-  results: Array<{ id: string; text: string; score: number; metadata: Record<string, unknown> }>;
+  results: KnowledgeChunk[];
 }
 
 /** Non-blank text (trimmed), at most `max` characters. */

@@ -10,6 +10,12 @@ import {
   createKnowledgeBaseSchema,
   ingestUrlsSchema,
   knowledgeQuerySchema,
+  type IngestJobInfo,
+  type IngestJobListResponse,
+  type KnowledgeBaseInfo,
+  type KnowledgeBaseListResponse,
+  type KnowledgeChunkListResponse,
+  type KnowledgeDocumentListResponse,
   type KnowledgeQueryResponse,
 } from '../../../shared/api/knowledge';
 import { knowledgeServiceFor, type KnowledgeService } from '../../knowledge/index';
@@ -116,7 +122,9 @@ export const knowledgeRoutes: RouteModule = (ctx: AppContext) => {
   const r = createRouter();
   const base = '/api/knowledge-bases';
 
-  r.get(base, async (_req, res) => void res.json({ knowledgeBases: await svc.listKbs() }));
+  r.get(base, async (_req, res) => {
+    res.json({ knowledgeBases: await svc.listKbs() } satisfies KnowledgeBaseListResponse);
+  });
   r.post(base, async (req, res) => {
     const b = parseBody(createKnowledgeBaseSchema, req.body);
     const kb = await svc.createKb(b.name, {
@@ -125,9 +133,11 @@ export const knowledgeRoutes: RouteModule = (ctx: AppContext) => {
       ...(b.embedding ? { embedding: b.embedding } : {}),
       ...(b.textColumn ? { textColumn: b.textColumn } : {}),
     });
-    res.status(201).json(kb);
+    res.status(201).json(kb satisfies KnowledgeBaseInfo);
   });
-  r.get(`${base}/:kb`, async (req, res) => void res.json(await svc.getKb(String(req.params.kb))));
+  r.get(`${base}/:kb`, async (req, res) => {
+    res.json((await svc.getKb(String(req.params.kb))) satisfies KnowledgeBaseInfo);
+  });
   r.delete(`${base}/:kb`, async (req, res) => {
     await svc.deleteKb(String(req.params.kb));
     res.status(204).end();
@@ -155,7 +165,7 @@ export const knowledgeRoutes: RouteModule = (ctx: AppContext) => {
           { files: items.map((i) => ({ name: i.name, error: i.error })) },
         );
       const job = await svc.startIngest(kb, items);
-      res.status(202).json(publicJob(job));
+      res.status(202).json(publicJob(job) satisfies IngestJobInfo);
     } catch (err) {
       fs.rmSync(stageDir, { recursive: true, force: true });
       throw err;
@@ -168,27 +178,25 @@ export const knowledgeRoutes: RouteModule = (ctx: AppContext) => {
       String(req.params.kb),
       urls.map((u) => ({ name: u, kind: 'url' as const })),
     );
-    res.status(202).json(publicJob(job));
+    res.status(202).json(publicJob(job) satisfies IngestJobInfo);
   });
-  r.get(
-    `${base}/:kb/documents`,
-    async (req, res) => void res.json({ documents: await svc.listDocuments(String(req.params.kb)) }),
-  );
+  r.get(`${base}/:kb/documents`, async (req, res) => {
+    res.json({ documents: await svc.listDocuments(String(req.params.kb)) } satisfies KnowledgeDocumentListResponse);
+  });
   r.delete(`${base}/:kb/documents/:docId`, async (req, res) => {
     await svc.deleteDocument(String(req.params.kb), String(req.params.docId));
     res.status(204).end();
   });
   r.get(`${base}/:kb/documents/:docId/chunks`, async (req, res) => {
-    res.json({ chunks: await svc.documentChunks(String(req.params.kb), String(req.params.docId)) });
+    const chunks = await svc.documentChunks(String(req.params.kb), String(req.params.docId));
+    res.json({ chunks } satisfies KnowledgeChunkListResponse);
   });
-  r.get(
-    `${base}/:kb/jobs`,
-    async (req, res) => void res.json({ jobs: (await svc.listJobs(String(req.params.kb))).map(publicJob) }),
-  );
-  r.get(
-    `${base}/:kb/jobs/:jobId`,
-    async (req, res) => void res.json(publicJob(await svc.getJob(String(req.params.kb), String(req.params.jobId)))),
-  );
+  r.get(`${base}/:kb/jobs`, async (req, res) => {
+    res.json({ jobs: (await svc.listJobs(String(req.params.kb))).map(publicJob) } satisfies IngestJobListResponse);
+  });
+  r.get(`${base}/:kb/jobs/:jobId`, async (req, res) => {
+    res.json(publicJob(await svc.getJob(String(req.params.kb), String(req.params.jobId))) satisfies IngestJobInfo);
+  });
   r.post(`${base}/:kb/query`, async (req, res) => {
     const b = parseBody(knowledgeQuerySchema, req.body);
     const started = performance.now();
