@@ -1,5 +1,6 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import reactHooks from 'eslint-plugin-react-hooks';
 
 /**
  * Code execution and process spawning stay in the places built for them: the QuickJS
@@ -53,6 +54,17 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { attributes: false } }],
+    },
+  },
+  {
+    // The rules of hooks (hooks called unconditionally, in the same order) and complete effect /
+    // memo dependencies: a missing dependency is a stale value on screen, an extra one wasted
+    // work. The React Compiler rules (purity, refs, set-state-in-effect, …) are not enabled.
+    files: ['client/**/*.ts', 'client/**/*.tsx'],
+    plugins: { 'react-hooks': reactHooks },
+    rules: {
+      'react-hooks/rules-of-hooks': 'error',
+      'react-hooks/exhaustive-deps': 'error',
     },
   },
   {

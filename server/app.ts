@@ -1,7 +1,7 @@
 /**
  * The Express app: middleware in a fixed order (request id → logging → path check →
- * host/origin guards → auth → JSON body → routes → 404 → errors), and a server that tests
- * start on port 0.
+ * host/origin guards → auth → /api compression → JSON body → routes → 404 → errors), and a
+ * server that tests start on port 0.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -16,6 +16,7 @@ import { secretValues } from './flows/redact';
 import type { AppContext } from './http/context';
 import { errorMiddleware, notFoundJson } from './http/errors';
 import { adminAuth } from './http/middleware/auth';
+import { apiCompression } from './http/middleware/compress';
 import { AuthThrottle } from './http/middleware/auth-throttle';
 import { RedisTokenBucket } from './deployment/rate-limit-redis';
 import { browserGuards } from './http/middleware/origin';
@@ -118,6 +119,7 @@ export function createApp(opts: CreateAppOptions): BraidApp {
   app.use(browserGuards(config));
   app.use(authThrottle(config, logger, (fn) => cleanups.push(fn)).middleware());
   app.use(adminAuth(config.adminToken));
+  app.use(apiCompression());
   const parseJson = jsonBody(config.bodyLimit, { acceptsRaw: acceptsRawBody });
   app.use((req, res, next) => (isApiPath(req.path) ? runAll(parseJson, req, res, next) : next()));
   for (const mod of routeModules) app.use(mod(context));

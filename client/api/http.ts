@@ -2,7 +2,7 @@ import type { ApiErrorBody, FlowProblem } from '../../shared/api/errors';
 import type { Flow } from '../../shared/flow/schema';
 import type { NodeTypesResponse } from '../../shared/api/node-types';
 import type { FlowListResponse, FlowResponse, FlowValidateResponse } from '../../shared/api/flows';
-import type { Trace, RunStatus, RunParent } from '../../shared/runtime/events';
+import type { ChildRunPage, NodeRunRequest, RunDetailResponse, RunPage, RunResponse } from '../../shared/api/runs';
 import type { McpServersResponse } from '../../shared/api/mcp';
 
 /** An API error with the server's code and message (or a network failure). */
@@ -98,29 +98,7 @@ function loaded(body: FlowResponse, res: Response): LoadedFlow {
 /** `?draft=1` stores a flow with graph/config problems (its file shape must still be valid). */
 const draftQuery = (draft: boolean | undefined) => (draft ? '?draft=1' : '');
 
-export interface RunSummary {
-  runId: string;
-  flowId: string;
-  status: RunStatus;
-  source?: string;
-  nodeId?: string;
-  startedAt: number;
-  durationMs?: number;
-  error?: { code: string; message: string; nodeId?: string };
-  usage?: { totalTokens: number; cost: number | null };
-}
-
-/** A child run in a parent's paged list. */
-export interface ChildRunSummary extends RunSummary {
-  parent?: RunParent;
-}
-
-export interface RunRecord extends RunSummary {
-  inputs: Record<string, unknown>;
-  outputs?: Record<string, unknown>;
-  trace?: Trace;
-  running?: boolean;
-}
+export type { ChildRunPage, RunDetailResponse, RunPage, RunSummary } from '../../shared/api/runs';
 
 export const api = {
   nodeTypes: () => getJson<NodeTypesResponse>('/api/node-types').then((r) => r.nodeTypes),
@@ -154,12 +132,11 @@ export const api = {
     getJson<FlowValidateResponse>(`/api/flows/${encodeURIComponent(id)}/validate`, {
       method: 'POST',
     }),
-  listRuns: (flowId: string) =>
-    getJson<{ runs: RunSummary[] }>(`/api/flows/${encodeURIComponent(flowId)}/runs`).then((r) => r.runs),
-  getRun: (runId: string) => getJson<RunRecord>(`/api/runs/${encodeURIComponent(runId)}`),
+  listRuns: (flowId: string) => getJson<RunPage>(`/api/flows/${encodeURIComponent(flowId)}/runs`).then((r) => r.runs),
+  getRun: (runId: string) => getJson<RunDetailResponse>(`/api/runs/${encodeURIComponent(runId)}`),
   /** Child runs a node of a run started (map items, loop iterations, subflow, agent tools), paged. */
   childRuns: (runId: string, nodeId: string, offset: number, limit: number) =>
-    getJson<{ runs: ChildRunSummary[]; total: number }>(
+    getJson<ChildRunPage>(
       `/api/runs/${encodeURIComponent(runId)}/children?nodeId=${encodeURIComponent(nodeId)}&offset=${offset}&limit=${limit}`,
     ),
   /** The operator's MCP servers and their tools (BRAID_MCP_CONFIG); `refresh` re-lists them. */
@@ -167,8 +144,8 @@ export const api = {
   cancelRun: (runId: string) =>
     request(`/api/runs/${encodeURIComponent(runId)}/cancel`, { method: 'POST' }).then(() => undefined),
   runNode: (flowId: string, nodeId: string, inputs: Record<string, unknown>) =>
-    getJson<{ runId: string; status: RunStatus; outputs: Record<string, unknown>; trace: Trace }>(
-      `/api/flows/${encodeURIComponent(flowId)}/nodes/${encodeURIComponent(nodeId)}/run`,
-      { method: 'POST', body: JSON.stringify({ inputs }) },
-    ),
+    getJson<RunResponse>(`/api/flows/${encodeURIComponent(flowId)}/nodes/${encodeURIComponent(nodeId)}/run`, {
+      method: 'POST',
+      body: JSON.stringify({ inputs } satisfies NodeRunRequest),
+    }),
 };

@@ -1,4 +1,5 @@
 import type { RunEvent } from '../../shared/runtime/events';
+import type { RunRequest } from '../../shared/api/runs';
 import { ApiError } from './http';
 
 /** Parse a text/event-stream body into `{ event, data }` messages (spec subset: event, data, comments). */
@@ -53,7 +54,7 @@ export async function streamRun(
     res = await fetch(`/api/flows/${encodeURIComponent(flowId)}/runs`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', Accept: 'text/event-stream' },
-      body: JSON.stringify({ inputs }),
+      body: JSON.stringify({ inputs } satisfies RunRequest),
       signal,
     });
   } catch (err) {

@@ -17,7 +17,7 @@ import { useDoc, beginDrag, endDrag } from '../store/docStore';
 import { useDerived } from '../store/derived';
 import { useUi } from '../store/uiStore';
 import { useRun } from '../store/runStore';
-import { CALLS_FLOW, portsOf, useCatalog } from '../store/catalog';
+import { CALLS_FLOW, portsOf } from '../store/catalog';
 import { navigate } from '../app/router';
 import type { BraidNode } from '../store/convert';
 import { edgeId, fromRfEdge, toRfEdge } from '../store/convert';
@@ -119,7 +119,6 @@ export function Canvas({ onAddAt }: { onAddAt: (type: string, pos: { x: number; 
   const diff = useDerived((s) => s.diff);
   const edgeProblems = useDerived((s) => s.edgeProblems);
   const runStatus = useRun((s) => s.nodeStatus);
-  const catalogLoaded = useCatalog((s) => s.loaded);
   const rf = useReactFlow();
   // Far zoom: port labels are unreadable anyway; dropping them saves paint on big flows.
   const far = useFlowStore((s) => s.transform[2] < 0.3);
@@ -188,7 +187,7 @@ export function Canvas({ onAddAt }: { onAddAt: (type: string, pos: { x: number; 
       }
     }
     return styled;
-  }, [edges, edgeProblems, showDiff, diff, runStatus, catalogLoaded]);
+  }, [edges, edgeProblems, showDiff, diff, runStatus]);
 
   const isValidConnection = useCallback<IsValidConnection>((c) => connectionProblem(c as Connection) === null, []);
 

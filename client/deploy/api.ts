@@ -1,23 +1,32 @@
 /** The deploy page's calls to /api/deployments/**, /api/alerts/** and the playground. */
 import type {
   AlertEvent,
-  AlertKind,
   AlertRule,
-  ApiKeyInfo,
+  AlertRuleRequest,
+  CreatedKey,
+  CreateKeyRequest,
   DeploymentDetail,
+  DeploymentPatchRequest,
   DeploymentDiff,
   DeploymentInfo,
-  DeploymentSettings,
   DeploymentStats,
+  DeployRequest,
   DeployResult,
+  KeyLabelRequest,
   LogPage,
+  LogToDatasetRequest,
+  PlaygroundChatRequest,
+  PlaygroundChatResponse,
   RequestLogEntry,
+  RollbackRequest,
+  VersionNoteRequest,
 } from '../../shared/api/deployment';
 import type { Trace } from '../../shared/runtime/events';
 import { getJson, request } from '../api/http';
 
 const enc = encodeURIComponent;
-const post = <T>(path: string, body: unknown, method = 'POST') =>
+/** A JSON body; `B` is the request's shape from shared/api (checked by the server with the same schema). */
+const post = <T, B = unknown>(path: string, body: B, method = 'POST') =>
   getJson<T>(path, { method, body: JSON.stringify(body) });
 
 export interface LogQuery {
@@ -30,23 +39,21 @@ export interface LogQuery {
 export const deployApi = {
   list: () => getJson<{ items: DeploymentInfo[] }>('/api/deployments').then((r) => r.items),
   detail: (slug: string) => getJson<DeploymentDetail>(`/api/deployments/${enc(slug)}`),
-  deploy: (
-    flowId: string,
-    body: { slug?: string; note?: string; gate?: { evaluationId: string; thresholds: string[] } },
-  ) => post<DeployResult>(`/api/flows/${enc(flowId)}/deployments`, body),
+  deploy: (flowId: string, body: DeployRequest) =>
+    post<DeployResult, DeployRequest>(`/api/flows/${enc(flowId)}/deployments`, body),
   setNote: (slug: string, version: number, note: string | null) =>
-    post<DeploymentDetail>(`/api/deployments/${enc(slug)}/versions/${version}`, { note }, 'PATCH'),
+    post<DeploymentDetail, VersionNoteRequest>(`/api/deployments/${enc(slug)}/versions/${version}`, { note }, 'PATCH'),
   diff: (slug: string, from: number, to: number) =>
     getJson<DeploymentDiff>(`/api/deployments/${enc(slug)}/diff?from=${from}&to=${to}`),
   rollback: (slug: string, version: number) =>
-    post<DeploymentDetail>(`/api/deployments/${enc(slug)}/rollback`, { version }),
-  settings: (slug: string, settings: Partial<DeploymentSettings>) =>
-    post<DeploymentDetail>(`/api/deployments/${enc(slug)}`, { settings }, 'PATCH'),
+    post<DeploymentDetail, RollbackRequest>(`/api/deployments/${enc(slug)}/rollback`, { version }),
+  settings: (slug: string, settings: DeploymentPatchRequest['settings']) =>
+    post<DeploymentDetail, DeploymentPatchRequest>(`/api/deployments/${enc(slug)}`, { settings }, 'PATCH'),
   remove: (slug: string) => request(`/api/deployments/${enc(slug)}`, { method: 'DELETE' }),
   createKey: (slug: string, label: string) =>
-    post<{ key: ApiKeyInfo; apiKey: string }>(`/api/deployments/${enc(slug)}/keys`, { label }),
+    post<CreatedKey, CreateKeyRequest>(`/api/deployments/${enc(slug)}/keys`, { label }),
   labelKey: (slug: string, id: string, label: string) =>
-    post<{ ok: true }>(`/api/deployments/${enc(slug)}/keys/${enc(id)}`, { label }, 'PATCH'),
+    post<{ ok: true }, KeyLabelRequest>(`/api/deployments/${enc(slug)}/keys/${enc(id)}`, { label }, 'PATCH'),
   revokeKey: (slug: string, id: string) =>
     request(`/api/deployments/${enc(slug)}/keys/${enc(id)}`, { method: 'DELETE' }),
   stats: (slug: string, windowMs: number, bucketMs: number) =>
@@ -58,32 +65,18 @@ export const deployApi = {
   },
   log: (slug: string, traceId: string) =>
     getJson<RequestLogEntry & { trace: Trace | null }>(`/api/deployments/${enc(slug)}/logs/${enc(traceId)}`),
-  toDataset: (slug: string, traceId: string, body: { datasetId?: string; datasetName?: string; expected: unknown }) =>
-    post<{ datasetId: string; version: { version: number; rowCount: number } }>(
+  toDataset: (slug: string, traceId: string, body: LogToDatasetRequest) =>
+    post<{ datasetId: string; version: { version: number; rowCount: number } }, LogToDatasetRequest>(
       `/api/deployments/${enc(slug)}/logs/${enc(traceId)}/dataset`,
       body,
     ),
   rules: (slug: string) => getJson<{ items: AlertRule[] }>(`/api/alerts/rules?slug=${enc(slug)}`).then((r) => r.items),
-  createRule: (rule: {
-    slug: string | null;
-    kind: AlertKind;
-    threshold: number;
-    windowMs: number;
-    minSamples: number;
-    webhookUrl: string | null;
-  }) => post<AlertRule>('/api/alerts/rules', rule),
+  createRule: (rule: AlertRuleRequest) => post<AlertRule, AlertRuleRequest>('/api/alerts/rules', rule),
   deleteRule: (id: string) => request(`/api/alerts/rules/${enc(id)}`, { method: 'DELETE' }),
   events: (slug: string) =>
     getJson<{ items: AlertEvent[] }>(`/api/alerts/events?slug=${enc(slug)}`).then((r) => r.items),
   chat: (flowId: string, sessionId: string, message: string) =>
-    post<{
-      reply: string | null;
-      status: string;
-      runId: string;
-      usage: { totalTokens: number; cost: number | null };
-      error: { message: string } | null;
-      history: Array<{ role: string; content: string }>;
-    }>(`/api/flows/${enc(flowId)}/chat`, { sessionId, message }),
+    post<PlaygroundChatResponse, PlaygroundChatRequest>(`/api/flows/${enc(flowId)}/chat`, { sessionId, message }),
   chatHistory: (flowId: string, sessionId: string) =>
     getJson<{ history: Array<{ role: string; content: string }> }>(
       `/api/flows/${enc(flowId)}/chat/${enc(sessionId)}`,

@@ -57,9 +57,9 @@ function NodeInspector({ id, onRunNode }: { id: string; onRunNode: (id: string) 
 
   const errors = useMemo(() => {
     const out: Record<string, string> = {};
-    const def = node ? getNodeType(node.data.type) : undefined;
-    if (!def || !node) return out;
-    const res = def.config.safeParse(node.data.config ?? {});
+    const def = data ? getNodeType(data.type) : undefined;
+    if (!def || !data) return out;
+    const res = def.config.safeParse(data.config ?? {});
     if (!res.success) for (const i of res.error.issues) out[i.path.join('.')] ??= i.message;
     return out;
   }, [data]);

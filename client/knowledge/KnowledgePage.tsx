@@ -4,7 +4,7 @@
  */
 import { NumberInput } from '../ui/NumberInput';
 import { Fragment, useCallback, useEffect, useState } from 'react';
-import { kbApi, type DocumentInfo, type Hit, type KnowledgeBaseInfo } from './api';
+import { kbApi, type KnowledgeBaseInfo, type KnowledgeChunk, type KnowledgeDocumentInfo } from './api';
 import { QueryPanel } from './QueryPanel';
 import { UploadList } from './UploadList';
 import { Icon } from '../ui/Icon';
@@ -104,9 +104,9 @@ function CreateForm({ onCreated }: { onCreated: (name: string) => void }) {
   );
 }
 
-function Documents({ kb, docs, onChanged }: { kb: string; docs: DocumentInfo[]; onChanged: () => void }) {
+function Documents({ kb, docs, onChanged }: { kb: string; docs: KnowledgeDocumentInfo[]; onChanged: () => void }) {
   const [open, setOpen] = useState<string>();
-  const [chunks, setChunks] = useState<Hit[]>([]);
+  const [chunks, setChunks] = useState<KnowledgeChunk[]>([]);
   useEffect(() => {
     if (open) void kbApi.chunks(kb, open).then(setChunks, () => setChunks([]));
   }, [kb, open]);
@@ -190,7 +190,7 @@ function Documents({ kb, docs, onChanged }: { kb: string; docs: DocumentInfo[]; 
 export default function KnowledgePage() {
   const [kbs, setKbs] = useState<KnowledgeBaseInfo[]>([]);
   const [selected, setSelected] = useState<string>();
-  const [docs, setDocs] = useState<DocumentInfo[]>([]);
+  const [docs, setDocs] = useState<KnowledgeDocumentInfo[]>([]);
   const [error, setError] = useState<string>();
 
   const refresh = useCallback(() => {

@@ -2,15 +2,15 @@
 import { NumberInput } from '../ui/NumberInput';
 import { useState } from 'react';
 import { Icon } from '../ui/Icon';
-import { kbApi, type QueryResult, type SearchMode } from './api';
+import { kbApi, type KnowledgeQueryResponse, type KnowledgeSearchMode } from './api';
 
 export function QueryPanel({ kb, hasVectors }: { kb: string; hasVectors: boolean }) {
   const [query, setQuery] = useState('');
-  const [mode, setMode] = useState<SearchMode>('bm25');
+  const [mode, setMode] = useState<KnowledgeSearchMode>('bm25');
   const [topK, setTopK] = useState(5);
   const [topKOk, setTopKOk] = useState(true);
   const [filter, setFilter] = useState('');
-  const [result, setResult] = useState<QueryResult>();
+  const [result, setResult] = useState<KnowledgeQueryResponse>();
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
 
@@ -53,7 +53,7 @@ export function QueryPanel({ kb, hasVectors }: { kb: string; hasVectors: boolean
           <select
             className="input kb-mode"
             value={mode}
-            onChange={(e) => setMode(e.target.value as SearchMode)}
+            onChange={(e) => setMode(e.target.value as KnowledgeSearchMode)}
             aria-label="mode"
           >
             <option value="bm25">BM25</option>

@@ -2,7 +2,7 @@
 import { plural } from '../ui/plural';
 import { useState } from 'react';
 import { Icon } from '../ui/Icon';
-import { kbApi, type IngestJob } from './api';
+import { kbApi, type IngestJobInfo } from './api';
 import { KNOWLEDGE_MAX_FILE_BYTES } from '../../shared/api/knowledge';
 
 export interface UploadRow {
@@ -13,7 +13,7 @@ export interface UploadRow {
   message?: string;
 }
 
-async function followJob(kb: string, job: IngestJob, update: (row: Partial<UploadRow>) => void): Promise<void> {
+async function followJob(kb: string, job: IngestJobInfo, update: (row: Partial<UploadRow>) => void): Promise<void> {
   let j = job;
   for (;;) {
     const item = j.items[0];

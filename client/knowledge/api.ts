@@ -1,77 +1,55 @@
 /** Client for /api/knowledge-bases (shapes mirror docs/api.md → Knowledge bases). */
-import type { KnowledgeQueryResponse, KnowledgeSearchMode } from '../../shared/api/knowledge';
+import type {
+  CreateKnowledgeBaseRequest,
+  IngestJobInfo,
+  IngestUrlsRequest,
+  KnowledgeBaseInfo,
+  KnowledgeBaseListResponse,
+  KnowledgeChunkListResponse,
+  KnowledgeDocumentListResponse,
+  KnowledgeQueryRequest,
+  KnowledgeQueryResponse,
+} from '../../shared/api/knowledge';
 import { ApiError, getJson, request } from '../api/http';
 
-export type SearchMode = KnowledgeSearchMode;
-export type QueryResult = KnowledgeQueryResponse;
-
-export interface KnowledgeBaseInfo {
-  name: string;
-  config: { chunkSize: number; chunkOverlap: number; embedding?: string; textColumn?: string };
-  dimensions: number | null;
-  documents: number;
-  chunks: number;
-  createdAt: number;
-  updatedAt: number;
-}
-
-export interface DocumentInfo {
-  id: string;
-  source: string;
-  kind: 'file' | 'url';
-  status: 'ingesting' | 'ready' | 'failed';
-  chunks: number;
-  bytes: number;
-  error: string | null;
-  updatedAt: number;
-}
-
-export interface JobItem {
-  name: string;
-  status: 'queued' | 'running' | 'done' | 'unchanged' | 'failed';
-  progress: number;
-  error?: { code: string; message: string };
-  chunks?: number;
-}
-
-export interface IngestJob {
-  id: string;
-  status: 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
-  progress: number;
-  items: JobItem[];
-}
-
-export interface Hit {
-  id: string;
-  text: string;
-  score: number;
-  metadata: Record<string, unknown>;
-}
+export type {
+  IngestJobInfo,
+  KnowledgeBaseInfo,
+  KnowledgeChunk,
+  KnowledgeDocumentInfo,
+  KnowledgeQueryResponse,
+  KnowledgeSearchMode,
+} from '../../shared/api/knowledge';
 
 const base = '/api/knowledge-bases';
 const kbPath = (kb: string) => `${base}/${encodeURIComponent(kb)}`;
 
 export const kbApi = {
-  list: () => getJson<{ knowledgeBases: KnowledgeBaseInfo[] }>(base).then((r) => r.knowledgeBases),
-  create: (body: { name: string; chunkSize?: number; chunkOverlap?: number; embedding?: string }) =>
+  list: () => getJson<KnowledgeBaseListResponse>(base).then((r) => r.knowledgeBases),
+  create: (body: CreateKnowledgeBaseRequest) =>
     getJson<KnowledgeBaseInfo>(base, { method: 'POST', body: JSON.stringify(body) }),
   remove: (kb: string) => request(kbPath(kb), { method: 'DELETE' }).then(() => undefined),
-  documents: (kb: string) => getJson<{ documents: DocumentInfo[] }>(`${kbPath(kb)}/documents`).then((r) => r.documents),
+  documents: (kb: string) => getJson<KnowledgeDocumentListResponse>(`${kbPath(kb)}/documents`).then((r) => r.documents),
   removeDocument: (kb: string, id: string) =>
     request(`${kbPath(kb)}/documents/${encodeURIComponent(id)}`, { method: 'DELETE' }).then(() => undefined),
   chunks: (kb: string, id: string) =>
-    getJson<{ chunks: Hit[] }>(`${kbPath(kb)}/documents/${encodeURIComponent(id)}/chunks`).then((r) => r.chunks),
-  job: (kb: string, id: string) => getJson<IngestJob>(`${kbPath(kb)}/jobs/${encodeURIComponent(id)}`),
+    getJson<KnowledgeChunkListResponse>(`${kbPath(kb)}/documents/${encodeURIComponent(id)}/chunks`).then(
+      (r) => r.chunks,
+    ),
+  job: (kb: string, id: string) => getJson<IngestJobInfo>(`${kbPath(kb)}/jobs/${encodeURIComponent(id)}`),
   urls: (kb: string, urls: string[]) =>
-    getJson<IngestJob>(`${kbPath(kb)}/urls`, { method: 'POST', body: JSON.stringify({ urls }) }),
-  query: (kb: string, body: { query: string; mode: SearchMode; topK: number; filter?: Record<string, unknown> }) =>
+    getJson<IngestJobInfo>(`${kbPath(kb)}/urls`, {
+      method: 'POST',
+      body: JSON.stringify({ urls } satisfies IngestUrlsRequest),
+    }),
+  query: (kb: string, body: KnowledgeQueryRequest) =>
     getJson<KnowledgeQueryResponse>(`${kbPath(kb)}/query`, {
       method: 'POST',
       body: JSON.stringify(body),
     }),
 
   /** Upload one file with byte progress (XHR: fetch has no upload progress). */
-  upload(kb: string, file: File, onProgress: (fraction: number) => void): Promise<IngestJob> {
+  upload(kb: string, file: File, onProgress: (fraction: number) => void): Promise<IngestJobInfo> {
     return new Promise((resolve, reject) => {
       const xhr = new XMLHttpRequest();
       xhr.open('POST', `${kbPath(kb)}/documents`);
@@ -85,7 +63,7 @@ export const kbApi = {
         } catch {
           body = undefined;
         }
-        if (xhr.status >= 200 && xhr.status < 300) resolve(body as IngestJob);
+        if (xhr.status >= 200 && xhr.status < 300) resolve(body as IngestJobInfo);
         else {
           const e = (body as { error?: { code: string; message: string } } | undefined)?.error;
           reject(

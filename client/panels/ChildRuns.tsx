@@ -6,7 +6,7 @@
  */
 import { useEffect, useState } from 'react';
 import type { Span } from '../../shared/runtime/events';
-import { api, type ChildRunSummary, type RunRecord } from '../api/http';
+import { api, type ChildRunPage, type RunDetailResponse, type RunSummary } from '../api/http';
 
 const PAGE = 50;
 
@@ -16,7 +16,7 @@ function Json({ value }: { value: unknown }) {
 }
 
 export function ChildSpans({ runId }: { runId: string }) {
-  const [run, setRun] = useState<RunRecord | { failed: string } | null>(null);
+  const [run, setRun] = useState<RunDetailResponse | { failed: string } | null>(null);
   const [open, setOpen] = useState<string | null>(null);
   useEffect(() => {
     let alive = true;
@@ -78,7 +78,7 @@ export function ChildSpans({ runId }: { runId: string }) {
   );
 }
 
-function label(c: ChildRunSummary, nodeType: string): string {
+function label(c: RunSummary, nodeType: string): string {
   const i = c.parent?.iteration;
   if (i === undefined) return c.flowId;
   if (nodeType === 'agent') return `step ${i} · ${c.flowId}`;
@@ -87,7 +87,7 @@ function label(c: ChildRunSummary, nodeType: string): string {
 
 export function ChildRuns({ runId, nodeId, nodeType }: { runId: string; nodeId: string; nodeType: string }) {
   const [offset, setOffset] = useState(0);
-  const [page, setPage] = useState<{ runs: ChildRunSummary[]; total: number } | { failed: string } | null>(null);
+  const [page, setPage] = useState<ChildRunPage | { failed: string } | null>(null);
   const [picked, setPicked] = useState<string | null>(null);
   useEffect(() => {
     let alive = true;

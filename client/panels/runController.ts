@@ -1,4 +1,4 @@
-import { api, ApiError, type RunRecord } from '../api/http';
+import { api, ApiError, type RunDetailResponse } from '../api/http';
 import { streamRun } from '../api/sse';
 import { useRun, type WaitTask } from '../store/runStore';
 import { useSession } from '../store/sessionStore';
@@ -105,18 +105,12 @@ export function isWaiting(status: string): boolean {
  * canvas: a task inside a map/subflow/loop item belongs to the node that started the item
  * (its `path` starts with that node's id, e.g. `review-each[3]/approve`).
  */
-export function waitTasksOf(rec: RunRecord): WaitTask[] {
-  const list = (rec as { tasks?: unknown }).tasks;
-  if (!Array.isArray(list)) return [];
+export function waitTasksOf(rec: Pick<RunDetailResponse, 'tasks'>): WaitTask[] {
   const out: WaitTask[] = [];
-  for (const raw of list as Array<Record<string, unknown> | null>) {
-    if (!raw || typeof raw !== 'object') continue;
-    const taskId = typeof raw.id === 'string' ? raw.id : typeof raw.taskId === 'string' ? raw.taskId : '';
-    if (!taskId || (typeof raw.status === 'string' && raw.status !== 'pending')) continue;
-    const path = typeof raw.path === 'string' ? raw.path : '';
-    const top = path.split(/[[/]/)[0];
-    const nodeId = top || (typeof raw.nodeId === 'string' ? raw.nodeId : '');
-    out.push({ taskId, nodeId, kind: typeof raw.kind === 'string' ? raw.kind : 'approval' });
+  for (const task of rec.tasks ?? []) {
+    if (task.status !== 'pending') continue;
+    const top = task.path.split(/[[/]/)[0];
+    out.push({ taskId: task.id, nodeId: top || task.nodeId, kind: task.kind });
   }
   return out;
 }
@@ -134,7 +128,7 @@ export async function watchRun(runId: string, everyMs = 1500): Promise<void> {
   watched.add(runId);
   try {
     while (useRun.getState().runId === runId) {
-      let rec: RunRecord;
+      let rec: RunDetailResponse;
       try {
         rec = await api.getRun(runId);
       } catch {

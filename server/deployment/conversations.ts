@@ -42,7 +42,7 @@ export function windowed(messages: ChatMessage[], w: HistoryWindow): ChatMessage
   return out;
 }
 
-export const SESSION_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
+export { SESSION_ID } from '../../shared/api/deployment';
 
 /** Which conversation: its scope, the key that owns it (null: playground only) and the session. */
 export interface ConversationRef {

@@ -1,5 +1,6 @@
 /** Knowledge metadata in the Braid database (tables from migration 0100_knowledge). */
 import type { Kysely } from 'kysely';
+import type { IngestItemInfo, IngestJobInfo } from '../../shared/api/knowledge';
 import type { Storage } from '../storage/index';
 import { fromJson, toJson } from '../storage/index';
 import type { DocumentStatus, KnowledgeBase, KnowledgeBaseConfig, KnowledgeDocument } from './types';
@@ -22,42 +23,25 @@ type KnowledgeTables = {
   knowledge_jobs: { id: string; kb: string; status: string; items: string; created_at: number; updated_at: number };
 };
 
-export type ItemStatus = 'queued' | 'running' | 'done' | 'unchanged' | 'failed';
+export type ItemStatus = IngestItemInfo['status'];
 
-export interface IngestItem {
-  /** File name or URL. */
-  name: string;
-  kind: 'file' | 'url';
-  /** Staged copy of an uploaded file (deleted when the job ends). */
+/** An item as stored: the wire shape plus the staged copy of an uploaded file. */
+export interface IngestItem extends IngestItemInfo {
+  /** Staged copy of an uploaded file (deleted when the job ends); never sent to HTTP callers. */
   path?: string;
-  status: ItemStatus;
-  /** 0..1 within this item (parse → chunk → embed → write). */
-  progress: number;
-  error?: { code: string; message: string };
-  /** Times this item was started; counted before each start, so a start the process did not survive counts too. */
-  attempts?: number;
-  docId?: string;
-  chunks?: number;
 }
 
-export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+export type JobStatus = IngestJobInfo['status'];
 
-export interface IngestJob {
-  id: string;
-  kb: string;
-  status: JobStatus;
+export interface IngestJob extends Omit<IngestJobInfo, 'items'> {
   items: IngestItem[];
-  /** Finished items / all items. */
-  progress: number;
-  createdAt: number;
-  updatedAt: number;
 }
 
 /**
  * A job as HTTP callers see it: without the staged copies' server paths (`path`), also
  * where an error message quotes one (the item's name stands in for it).
  */
-export function publicJob(job: IngestJob): IngestJob {
+export function publicJob(job: IngestJob): IngestJobInfo {
   return {
     ...job,
     items: job.items.map(({ path: staged, ...item }) =>

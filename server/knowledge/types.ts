@@ -1,45 +1,19 @@
-import { KNOWLEDGE_MAX_FILE_BYTES } from '../../shared/api/knowledge';
+import {
+  KNOWLEDGE_MAX_FILE_BYTES,
+  type KnowledgeBaseConfig,
+  type KnowledgeBaseInfo,
+  type KnowledgeChunk,
+  type KnowledgeDocumentInfo,
+} from '../../shared/api/knowledge';
 /** Shared types and the error class of the knowledge domain. */
 
 export type SearchMode = 'bm25' | 'vector' | 'hybrid';
 
-export interface KnowledgeBaseConfig {
-  /** Characters per chunk (default 1000). */
-  chunkSize: number;
-  /** Characters shared by neighbouring chunks (default 150). */
-  chunkOverlap: number;
-  /** `openai:<model>` or `ollama:<model>`; absent = BM25 only. */
-  embedding?: string;
-  /** For csv/jsonl: the column holding the text (default: `text`, else the longest string column). */
-  textColumn?: string;
-}
-
-export interface KnowledgeBase {
-  name: string;
-  config: KnowledgeBaseConfig;
-  /** Vector size, known after the first embedding call. */
-  dimensions: number | null;
-  documents: number;
-  chunks: number;
-  createdAt: number;
-  updatedAt: number;
-}
-
-export type DocumentStatus = 'ingesting' | 'ready' | 'failed';
-
-export interface KnowledgeDocument {
-  id: string;
-  kb: string;
-  /** File name or URL: what answers cite. */
-  source: string;
-  kind: 'file' | 'url';
-  status: DocumentStatus;
-  chunks: number;
-  bytes: number;
-  contentHash: string;
-  error: string | null;
-  updatedAt: number;
-}
+export type { KnowledgeBaseConfig };
+/** The wire shapes of the knowledge API (shared/api/knowledge.ts) are the domain's own. */
+export type KnowledgeBase = KnowledgeBaseInfo;
+export type DocumentStatus = KnowledgeDocumentInfo['status'];
+export type KnowledgeDocument = KnowledgeDocumentInfo;
 
 /** One piece of parsed text plus where it came from (page, heading, row…). */
 export interface ParsedSection {
@@ -62,12 +36,7 @@ export interface ChunkRecord {
   vector?: number[];
 }
 
-export interface SearchHit {
-  id: string;
-  text: string;
-  score: number;
-  metadata: Record<string, unknown>;
-}
+export type SearchHit = KnowledgeChunk;
 
 /** Something a user should know about how a search ran (shown in the API, UI and spans). */
 export interface SearchNotice {

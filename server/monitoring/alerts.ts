@@ -7,20 +7,13 @@
  * flagged call.
  */
 import { randomUUID } from 'node:crypto';
-import type { AlertEvent, AlertKind, AlertRule } from '../../shared/api/deployment';
+import { ALERT_KINDS, type AlertEvent, type AlertKind, type AlertRule } from '../../shared/api/deployment';
 import { guardedFetch } from '../net/guarded-fetch';
 import type { Storage } from '../storage/index';
 import { deployDb, type AlertEventsTable, type AlertRulesTable, type DeployDb } from '../deployment/tables';
 import { computeStats, type StatRow } from './stats';
 
-export const ALERT_KINDS: readonly AlertKind[] = [
-  'error_rate',
-  'client_error_rate',
-  'p95_latency_ms',
-  'cost_per_hour',
-  'negative_feedback_rate',
-  'prompt_injection',
-];
+export { ALERT_KINDS };
 
 export interface AlertRuleInput {
   slug?: string | null;
@@ -83,7 +76,8 @@ export class AlertRuleError extends Error {
 
 /** Check and complete a rule definition. */
 export function normaliseRule(input: AlertRuleInput): Omit<AlertRule, 'id' | 'createdAt'> {
-  if (!ALERT_KINDS.includes(input.kind)) throw new AlertRuleError(`kind: must be one of ${ALERT_KINDS.join(', ')}`);
+  if (!(ALERT_KINDS as readonly string[]).includes(input.kind))
+    throw new AlertRuleError(`kind: must be one of ${ALERT_KINDS.join(', ')}`);
   if (typeof input.threshold !== 'number' || !Number.isFinite(input.threshold) || input.threshold < 0)
     throw new AlertRuleError('threshold: must be a number >= 0');
   const windowMs = input.windowMs ?? 5 * 60_000;

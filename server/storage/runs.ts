@@ -3,28 +3,11 @@
  * the full trace is stored as JSON. Lists are newest first with an opaque cursor.
  */
 import type { RunParent, RunStatus, SpanError, Trace } from '../../shared';
+import type { ChildRunPage, RunPage, RunRecord, RunSummary } from '../../shared/api/runs';
 import { fromJson, toJson, type Storage } from './index';
 
-export interface RunSummary {
-  runId: string;
-  flowId: string;
-  status: RunStatus;
-  source: string;
-  nodeId?: string;
-  startedAt: number;
-  finishedAt?: number;
-  durationMs?: number;
-  error?: SpanError & { nodeId?: string };
-  usage: { promptTokens: number; completionTokens: number; totalTokens: number; cost: number | null };
-  /** Present on a child run (started by a subflow, map, loop or agent node). */
-  parent?: Omit<RunParent, 'depth'>;
-}
-
-export interface RunRecord extends RunSummary {
-  inputs: Record<string, unknown>;
-  outputs?: Record<string, unknown>;
-  trace?: Trace;
-}
+/** The stored shapes are the API's (shared/api/runs.ts): the routes send them as they are. */
+export type { ChildRunPage, RunPage, RunRecord, RunSummary } from '../../shared/api/runs';
 
 export interface RunStart {
   runId: string;
@@ -34,21 +17,6 @@ export interface RunStart {
   source?: string;
   nodeId?: string;
   parent?: RunParent;
-}
-
-/** A page of a run's child runs, in item / iteration order. */
-export interface ChildRunPage {
-  runs: RunSummary[];
-  /** Child runs in total (of that node, when one was given). */
-  total: number;
-  offset: number;
-  limit: number;
-}
-
-export interface RunPage {
-  runs: RunSummary[];
-  /** Pass as `before` to get the next (older) page; absent on the last page. */
-  nextCursor?: string;
 }
 
 const SUMMARY_COLUMNS = [

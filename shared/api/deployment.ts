@@ -2,9 +2,10 @@
  * Deployment API types (server/http/routes/{deployments,endpoints,openai}.ts and the
  * client's deploy page both use these).
  */
+import { z } from 'zod';
 import type { SnapshotDiff } from '../flow/diff';
 import type { FlowIO } from '../flow/schema';
-import type { RunUsage } from '../runtime/events';
+import type { RunStatus, RunUsage, SpanError } from '../runtime/events';
 
 /** Per-deployment settings (PATCH /api/deployments/:slug). */
 export interface DeploymentSettings {
@@ -112,18 +113,6 @@ export interface DeploymentDiff {
   summary: string;
 }
 
-export interface DeployRequest {
-  /** Defaults to the flow id. */
-  slug?: string;
-  note?: string;
-  /** Refuse unless this evaluation (of this very flow) completed and met every threshold. */
-  gate?: { evaluationId: string; thresholds: string[] };
-  /** Create a key even when the deployment already has one. */
-  createKey?: boolean;
-  keyLabel?: string;
-  settings?: Partial<DeploymentSettings>;
-}
-
 export interface ApiKeyInfo {
   id: string;
   label: string;
@@ -217,13 +206,15 @@ export interface DeploymentStats {
   buckets: StatsBucket[];
 }
 
-export type AlertKind =
-  | 'error_rate'
-  | 'client_error_rate'
-  | 'p95_latency_ms'
-  | 'cost_per_hour'
-  | 'negative_feedback_rate'
-  | 'prompt_injection';
+export const ALERT_KINDS = [
+  'error_rate',
+  'client_error_rate',
+  'p95_latency_ms',
+  'cost_per_hour',
+  'negative_feedback_rate',
+  'prompt_injection',
+] as const;
+export type AlertKind = (typeof ALERT_KINDS)[number];
 
 export interface AlertRule {
   id: string;
@@ -255,3 +246,181 @@ export interface AlertEvent {
   delivery: string;
   deliveryError: string | null;
 }
+
+// ── request bodies (validated by the routes with parseBody: 400 invalid_body naming each path) ──
+
+const SLUG = /^[a-z0-9][a-z0-9_-]*$/;
+/** Browser origins a deployment may allow: `scheme://host[:port]`, or `*`. */
+const ORIGIN = /^https?:\/\/[^/\s]+$/;
+/** A conversation's `sessionId` (endpoints, the OpenAI-compatible `user`, the chat playground). */
+export const SESSION_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
+
+/** "required" for a missing field; zod's own message otherwise (a schema-wide message would hide `max`). */
+function requiredOrType(issue: { input?: unknown }): string | undefined {
+  return issue.input === undefined ? 'required' : undefined;
+}
+
+const settingInt = (key: keyof typeof DEPLOYMENT_SETTING_LIMITS) => {
+  const [min, max] = DEPLOYMENT_SETTING_LIMITS[key];
+  return z
+    .number({ error: requiredOrType })
+    .int(`must be an integer between ${min} and ${max}`)
+    .min(min, `must be an integer between ${min} and ${max}`)
+    .max(max, `must be an integer between ${min} and ${max}`);
+};
+
+/** A settings patch: only the settings to change; unknown settings are refused. */
+export const deploymentSettingsPatchSchema = z
+  .object({
+    rateLimit: z
+      .object({ requestsPerMinute: settingInt('rateLimit.requestsPerMinute'), burst: settingInt('rateLimit.burst') })
+      .strict(),
+    timeoutMs: settingInt('timeoutMs'),
+    maxBodyBytes: settingInt('maxBodyBytes'),
+    corsOrigins: z
+      .array(z.string().refine((o) => o === '*' || ORIGIN.test(o), 'must be an origin (scheme://host[:port]) or "*"'))
+      .max(100)
+      .transform((list) => list.map((o) => o.toLowerCase())),
+    logRetentionDays: settingInt('logRetentionDays'),
+    redactPii: z.boolean(),
+    history: z
+      .object({ maxMessages: settingInt('history.maxMessages'), maxTokens: settingInt('history.maxTokens') })
+      .strict(),
+    maxTokens: z.number().int().min(1).max(1_000_000),
+  })
+  .partial()
+  .strict();
+
+/** Body of `POST /api/flows/:id/deployments` (all optional: `{}` deploys under the flow id). */
+export const deployRequestSchema = z
+  .object({
+    /** Defaults to the flow id. */
+    slug: z.string().max(64).regex(SLUG, 'must match [a-z0-9][a-z0-9_-]* (at most 64 characters)').optional(),
+    note: z.string().max(2_000).optional(),
+    /** Refuse unless this evaluation (of this very flow) completed and met every threshold. */
+    gate: z
+      .object({ evaluationId: z.string({ error: requiredOrType }).min(1), thresholds: z.array(z.string()).max(50) })
+      .strict()
+      .optional(),
+    /** Create a key even when the deployment already has one. */
+    createKey: z.boolean().optional(),
+    keyLabel: z.string().max(200).optional(),
+    settings: deploymentSettingsPatchSchema.optional(),
+  })
+  .strict();
+export type DeployRequest = z.input<typeof deployRequestSchema>;
+
+/** Body of `PATCH /api/deployments/:slug`. */
+export const deploymentPatchSchema = z.object({ settings: deploymentSettingsPatchSchema }).strict();
+export type DeploymentPatchRequest = z.input<typeof deploymentPatchSchema>;
+
+/** Body of `POST /api/deployments/:slug/rollback`: the version to make live. */
+export const rollbackRequestSchema = z
+  .object({ version: z.number({ error: requiredOrType }).int().min(1, 'must be a version number (1, 2, …)') })
+  .strict();
+export type RollbackRequest = z.input<typeof rollbackRequestSchema>;
+
+/** Body of `PATCH /api/deployments/:slug/versions/:version`: a note, or null to clear it. */
+export const versionNoteRequestSchema = z
+  .object({ note: z.string({ error: requiredOrType }).max(2_000).nullable() })
+  .strict();
+export type VersionNoteRequest = z.input<typeof versionNoteRequestSchema>;
+
+/** Body of `POST /api/deployments/:slug/keys` (label default `key`). */
+export const createKeyRequestSchema = z.object({ label: z.string().max(200).optional() }).strict();
+export type CreateKeyRequest = z.input<typeof createKeyRequestSchema>;
+
+/** Body of `PATCH /api/deployments/:slug/keys/:keyId`. */
+export const keyLabelRequestSchema = z
+  .object({ label: z.string({ error: requiredOrType }).trim().min(1, 'must not be empty').max(200) })
+  .strict();
+export type KeyLabelRequest = z.input<typeof keyLabelRequestSchema>;
+
+/** `201` answer of `POST /api/deployments/:slug/keys`: the key in clear text, shown once. */
+export interface CreatedKey {
+  key: ApiKeyInfo;
+  apiKey: string;
+}
+
+/**
+ * Body of `POST /api/deployments/:slug/logs/:traceId/dataset`: the call's inputs plus
+ * `expected` become a row of `datasetId`, or of the dataset named `datasetName` (created when missing).
+ */
+export const logToDatasetRequestSchema = z
+  .object({
+    /** The reference answer (any JSON; `null` too, but it must be present). */
+    expected: z.unknown().refine((v) => v !== undefined, 'required (the reference answer for this call)'),
+    expectedColumn: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'must be a column name')
+      .optional(),
+    datasetId: z.string().min(1).max(200).optional(),
+    datasetName: z.string().trim().min(1, 'must not be empty').max(200).optional(),
+  })
+  .strict()
+  .refine((b) => b.datasetId !== undefined || b.datasetName !== undefined, {
+    message: 'required: datasetId or datasetName',
+    path: ['datasetId'],
+  });
+export type LogToDatasetRequest = z.input<typeof logToDatasetRequestSchema>;
+
+/** Body of `POST /api/flows/:id/chat` (the builder's chat playground): one `message`, or OpenAI-style `messages`. */
+export const playgroundChatRequestSchema = z
+  .object({
+    message: z.string().max(100_000).optional(),
+    /** Each `{ role, content }` is checked as the OpenAI-compatible API checks it. */
+    messages: z.array(z.unknown()).min(1).max(1_000).optional(),
+    sessionId: z.string().regex(SESSION_ID, 'must be 1–128 characters of [A-Za-z0-9._:@-]').optional(),
+  })
+  .strict()
+  .refine((b) => b.message !== undefined || b.messages !== undefined, {
+    message: 'required: message or messages',
+    path: ['message'],
+  });
+export type PlaygroundChatRequest = z.input<typeof playgroundChatRequestSchema>;
+
+/** Answer of `POST /api/flows/:id/chat`. */
+export interface PlaygroundChatResponse {
+  /** The flow's answer; null when the run did not succeed. */
+  reply: string | null;
+  status: RunStatus;
+  runId: string;
+  usage: RunUsage;
+  error: (SpanError & { nodeId?: string }) | null;
+  history: Array<{ role: 'system' | 'user' | 'assistant'; content: string }>;
+}
+
+function isHttpUrl(text: string): boolean {
+  try {
+    const u = new URL(text);
+    return u.protocol === 'http:' || u.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+/** Body of `POST /api/alerts/rules` (defaults and the webhook's SSRF check: server/monitoring/alerts.ts). */
+export const alertRuleRequestSchema = z
+  .object({
+    /** null or absent: every deployment. */
+    slug: z.string().max(64).regex(SLUG, 'must be a deployment slug').nullable().optional(),
+    kind: z.enum(ALERT_KINDS, { error: `must be one of ${ALERT_KINDS.join(', ')}` }),
+    /** Fires when the measured value is >= threshold. */
+    threshold: z.number({ error: requiredOrType }).min(0),
+    windowMs: z
+      .number()
+      .int()
+      .min(1_000)
+      .max(7 * 86_400_000)
+      .optional(),
+    minSamples: z.number().int().min(1).optional(),
+    webhookUrl: z.string().max(2_048).refine(isHttpUrl, 'must be an http or https URL').nullable().optional(),
+    cooldownMs: z.number().int().min(0).optional(),
+    enabled: z.boolean().optional(),
+  })
+  .strict();
+export type AlertRuleRequest = z.input<typeof alertRuleRequestSchema>;
+
+/** Body of `PATCH /api/alerts/rules/:id`: pause or resume a rule. */
+export const alertRulePatchSchema = z.object({ enabled: z.boolean({ error: requiredOrType }) }).strict();
+export type AlertRulePatchRequest = z.input<typeof alertRulePatchSchema>;

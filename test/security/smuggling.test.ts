@@ -74,7 +74,7 @@ describe('request smuggling of flows, config and ids', () => {
     expect(v.status).toBe(200);
   });
 
-  it('a builder run ignores a flow, nodes or config in the body and runs the stored flow', async () => {
+  it('a builder run refuses a flow, nodes or config in the body; nothing runs', async () => {
     const res = await h.api('/api/flows/code-tool/runs', {
       method: 'POST',
       json: {
@@ -87,8 +87,17 @@ describe('request smuggling of flows, config and ids', () => {
         id: 'evil',
       },
     });
-    expect(res.status).toBe(200);
-    const body = (await res.json()) as { outputs: { stats: Record<string, unknown> }; trace: { flowId: string } };
+    // The run body is { inputs, mode } (shared/api/runs.ts): anything else is named and refused.
+    expect(res.status).toBe(400);
+    const err = (await res.json()) as { error: { code: string; message: string } };
+    expect(err.error.code).toBe('invalid_body');
+    for (const key of ['flow', 'nodes', 'edges', 'config', 'flowId', 'id']) expect(err.error.message).toContain(key);
+    const runs = (await (await h.api('/api/flows/code-tool/runs')).json()) as { runs: unknown[] };
+    expect(runs.runs).toHaveLength(0);
+    // The stored flow still runs as stored.
+    const ok = await h.api('/api/flows/code-tool/runs', { method: 'POST', json: { inputs: { text: 'a b a' } } });
+    expect(ok.status).toBe(200);
+    const body = (await ok.json()) as { outputs: { stats: Record<string, unknown> }; trace: { flowId: string } };
     expect(body.outputs.stats.smuggled).toBeUndefined();
     expect(body.outputs.stats.words).toBe(3);
     expect(body.trace.flowId).toBe('code-tool');
@@ -149,20 +158,28 @@ describe('request smuggling of flows, config and ids', () => {
     expect((await call('/v1/endpoints/dep-a/feedback', keyA, { traceId, score: 'up' })).status).toBe(200);
   });
 
-  it('deploying flow a onto a slug that serves flow b is refused; a body flow is ignored', async () => {
-    const res = await h.api('/api/flows/qa/deployments', { method: 'POST', json: { slug: 'dep-a', flow: evilFlow } });
+  it('deploying flow a onto a slug that serves flow b is refused; a body flow is refused', async () => {
+    const res = await h.api('/api/flows/qa/deployments', { method: 'POST', json: { slug: 'dep-a' } });
     expect(res.status).toBe(409);
-    const res2 = await h.api('/api/flows/router/deployments', {
+    const smuggled = await h.api('/api/flows/router/deployments', {
       method: 'POST',
       json: { slug: 'dep-b', flow: evilFlow, flowId: 'evil' },
     });
-    // the body's flow is ignored: the router file is unchanged since dep-b's live version, so
-    // nothing new is stored (200 unchanged) and the live version still serves the router
+    // The deploy body names no flow (shared/api/deployment.ts): a flow in it is refused, nothing stored.
+    expect(smuggled.status).toBe(400);
+    const err = (await smuggled.json()) as { error: { code: string; message: string } };
+    expect(err.error.code).toBe('invalid_body');
+    expect(err.error.message).toContain('flow');
+    const before = (await (await h.api('/api/deployments/dep-b')).json()) as { latestVersion: number };
+    const res2 = await h.api('/api/flows/router/deployments', { method: 'POST', json: { slug: 'dep-b' } });
+    // the router file is unchanged since dep-b's live version, so nothing new is stored
+    // (200 unchanged) and the live version still serves the router
     expect(res2.status).toBe(200);
     const body2 = (await res2.json()) as { unchanged?: boolean; version: number };
     expect(body2.unchanged).toBe(true);
-    const detail = (await (await h.api('/api/deployments/dep-b')).json()) as { flowId: string };
+    const detail = (await (await h.api('/api/deployments/dep-b')).json()) as { flowId: string; latestVersion: number };
     expect(detail.flowId).toBe('router');
+    expect(detail.latestVersion).toBe(before.latestVersion);
     const v = (await (await h.api(`/api/deployments/dep-b/versions/${body2.version}`)).json()) as {
       flow: { id: string; nodes: Array<{ id: string }> };
     };

@@ -4,7 +4,18 @@
  * builder's chat playground (talk to a flow before deploying it).
  */
 import type { Request } from 'express';
-import type { DeployRequest } from '../../../shared/api/deployment';
+import {
+  createKeyRequestSchema,
+  deploymentPatchSchema,
+  deployRequestSchema,
+  keyLabelRequestSchema,
+  logToDatasetRequestSchema,
+  playgroundChatRequestSchema,
+  rollbackRequestSchema,
+  versionNoteRequestSchema,
+  type CreatedKey,
+  type PlaygroundChatResponse,
+} from '../../../shared/api/deployment';
 import { DatasetError, DatasetStore } from '../../datasets/store';
 import {
   ChatMappingError,
@@ -22,6 +33,7 @@ import { isSafeFlowId } from '../../flows/store';
 import { createRouter, type RouteModule } from '../context';
 import { HttpError } from '../errors';
 import { LIMIT, queryInt } from '../query';
+import { parseBody } from '../validate';
 import { handle, sessionIdOf } from './endpoints';
 
 function flowId(req: Request): string {
@@ -35,14 +47,6 @@ function slugOf(req: Request): string {
   if (!/^[a-z0-9][a-z0-9_-]{0,63}$/.test(v))
     throw new DeploymentError(404, 'not_found', `no deployment "${v.slice(0, 64)}"`);
   return v;
-}
-
-function body(req: Request): Record<string, unknown> {
-  const b: unknown = req.body;
-  if (b === undefined || b === null) return {};
-  if (typeof b !== 'object' || Array.isArray(b))
-    throw new DeploymentError(400, 'invalid_body', 'the body must be a JSON object');
-  return b as Record<string, unknown>;
 }
 
 function intQuery(req: Request, name: string): number | undefined {
@@ -77,7 +81,7 @@ export const deploymentsRoutes: RouteModule = (ctx) => {
     '/api/flows/:id/deployments',
     handle(async (req, res) => {
       const flow = await ctx.runService.loadRunnable(flowId(req));
-      const out = await rt().service.deploy(flow, body(req) as DeployRequest, base(req));
+      const out = await rt().service.deploy(flow, parseBody(deployRequestSchema, req.body), base(req));
       res.status(out.unchanged ? 200 : 201).json(out);
     }),
   );
@@ -111,7 +115,8 @@ export const deploymentsRoutes: RouteModule = (ctx) => {
     '/api/deployments/:slug',
     handle(async (req, res) => {
       const slug = slugOf(req);
-      await rt().service.updateSettings(slug, body(req).settings);
+      const { settings } = parseBody(deploymentPatchSchema, req.body);
+      await rt().service.updateSettings(slug, settings);
       res.json(await rt().service.detail(slug, base(req)));
     }),
   );
@@ -128,10 +133,8 @@ export const deploymentsRoutes: RouteModule = (ctx) => {
     '/api/deployments/:slug/rollback',
     handle(async (req, res) => {
       const slug = slugOf(req);
-      const v = body(req).version;
-      if (typeof v !== 'number' || !Number.isInteger(v) || v < 1)
-        throw new DeploymentError(400, 'invalid_version', 'version: must be a positive integer');
-      await rt().service.rollback(slug, v);
+      const { version } = parseBody(rollbackRequestSchema, req.body);
+      await rt().service.rollback(slug, version);
       res.json(await rt().service.detail(slug, base(req)));
     }),
   );
@@ -156,10 +159,8 @@ export const deploymentsRoutes: RouteModule = (ctx) => {
     handle(async (req, res) => {
       const slug = slugOf(req);
       const version = versionParam(String(req.params.version), 'version');
-      const b = body(req);
-      if (!Object.prototype.hasOwnProperty.call(b, 'note'))
-        throw new DeploymentError(400, 'invalid_note', 'note: required (a string, or null to clear it)');
-      await rt().service.setNote(slug, version, b.note);
+      const { note } = parseBody(versionNoteRequestSchema, req.body);
+      await rt().service.setNote(slug, version, note);
       res.json(await rt().service.detail(slug, base(req)));
     }),
   );
@@ -191,10 +192,9 @@ export const deploymentsRoutes: RouteModule = (ctx) => {
   r.post(
     '/api/deployments/:slug/keys',
     handle(async (req, res) => {
-      const label = body(req).label;
-      if (label !== undefined && (typeof label !== 'string' || label.length > 200))
-        throw new DeploymentError(400, 'invalid_label', 'label: must be a string of at most 200 characters');
-      res.status(201).json(await rt().service.createKey(slugOf(req), (label as string | undefined) ?? 'key'));
+      const slug = slugOf(req);
+      const { label } = parseBody(createKeyRequestSchema, req.body);
+      res.status(201).json((await rt().service.createKey(slug, label ?? 'key')) satisfies CreatedKey);
     }),
   );
 
@@ -210,10 +210,9 @@ export const deploymentsRoutes: RouteModule = (ctx) => {
   r.patch(
     '/api/deployments/:slug/keys/:keyId',
     handle(async (req, res) => {
-      const label = body(req).label;
-      if (typeof label !== 'string' || !label.trim() || label.length > 200)
-        throw new DeploymentError(400, 'invalid_label', 'label: must be a non-empty string of at most 200 characters');
-      if (!(await rt().service.store.labelKey(slugOf(req), String(req.params.keyId), label.trim())))
+      const slug = slugOf(req);
+      const { label } = parseBody(keyLabelRequestSchema, req.body);
+      if (!(await rt().service.store.labelKey(slug, String(req.params.keyId), label)))
         throw new DeploymentError(404, 'not_found', 'no such key');
       res.json({ ok: true });
     }),
@@ -269,27 +268,18 @@ export const deploymentsRoutes: RouteModule = (ctx) => {
     '/api/deployments/:slug/logs/:traceId/dataset',
     handle(async (req, res) => {
       const slug = slugOf(req);
-      const b = body(req);
+      const b = parseBody(logToDatasetRequestSchema, req.body);
       const entry = await rt().logs.get(slug, String(req.params.traceId));
       if (!entry) throw new DeploymentError(404, 'not_found', 'no such call');
       const column = b.expectedColumn ?? 'expected';
-      if (typeof column !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(column))
-        throw new DeploymentError(400, 'invalid_column', 'expectedColumn: must be a column name');
-      if (!Object.prototype.hasOwnProperty.call(b, 'expected'))
-        throw new DeploymentError(400, 'missing_expected', 'expected: required (the reference answer for this call)');
       const datasets = new DatasetStore(ctx.storage);
       let datasetId = b.datasetId;
       if (datasetId === undefined) {
-        const name = b.datasetName;
-        if (typeof name !== 'string' || !name.trim() || name.length > 200)
-          throw new DeploymentError(400, 'invalid_dataset', 'datasetId or datasetName: required');
+        const name = b.datasetName ?? ''; // the schema asks for one of the two
         datasetId = (
-          (await datasets.findByName(name.trim())) ??
-          (await datasets.create(name.trim(), `Logged calls of deployment ${slug}`))
+          (await datasets.findByName(name)) ?? (await datasets.create(name, `Logged calls of deployment ${slug}`))
         ).id;
       }
-      if (typeof datasetId !== 'string')
-        throw new DeploymentError(400, 'invalid_dataset', 'datasetId: must be a string');
       const row = { ...(entry.inputs ?? {}), [column]: b.expected };
       try {
         const version = await datasets.appendRows(datasetId, [row], `deployment:${slug}`);
@@ -315,17 +305,15 @@ export const deploymentsRoutes: RouteModule = (ctx) => {
           'not_a_chat_flow',
           `flow "${id}" is not a chat flow: it needs a "messages" input or exactly one required string input`,
         );
-      const b = body(req);
-      const sessionId = sessionIdOf(b.sessionId, 'sessionId') ?? 'playground';
+      const b = parseBody(playgroundChatRequestSchema, req.body);
+      const sessionId = b.sessionId ?? 'playground';
       const ref = { scope: `flow:${id}`, keyId: null, sessionId }; // the playground: admin token, no API key
       const conversations = rt().conversations;
       let inputs: Record<string, unknown>;
       let userText: string;
       try {
         const messages =
-          typeof b.message === 'string'
-            ? [{ role: 'user' as const, content: b.message }]
-            : normaliseMessages(b.messages);
+          b.message !== undefined ? [{ role: 'user' as const, content: b.message }] : normaliseMessages(b.messages);
         ({ inputs, userText } = chatInputs(shape, mergeWithHistory(messages, await conversations.load(ref))));
       } catch (err) {
         if (err instanceof ChatMappingError) throw new DeploymentError(400, 'invalid_messages', err.message);
@@ -351,7 +339,7 @@ export const deploymentsRoutes: RouteModule = (ctx) => {
         usage: result.trace.usage,
         error: result.trace.error ?? null,
         history,
-      });
+      } satisfies PlaygroundChatResponse);
     }),
   );
 

@@ -6,6 +6,18 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Request, Response } from 'express';
+import {
+  createKnowledgeBaseSchema,
+  ingestUrlsSchema,
+  knowledgeQuerySchema,
+  type IngestJobInfo,
+  type IngestJobListResponse,
+  type KnowledgeBaseInfo,
+  type KnowledgeBaseListResponse,
+  type KnowledgeChunkListResponse,
+  type KnowledgeDocumentListResponse,
+  type KnowledgeQueryResponse,
+} from '../../../shared/api/knowledge';
 import { knowledgeServiceFor, type KnowledgeService } from '../../knowledge/index';
 import type { NewIngestItem } from '../../knowledge/service';
 import { publicJob } from '../../knowledge/repo';
@@ -14,21 +26,7 @@ import type { AppContext, RouteModule } from '../context';
 import { createRouter } from '../context';
 import { HttpError } from '../errors';
 import { readMultipart } from '../multipart';
-
-function body(req: Request): Record<string, unknown> {
-  const b: unknown = req.body;
-  if (b === undefined || b === null) return {};
-  if (typeof b !== 'object' || Array.isArray(b))
-    throw new HttpError(400, 'invalid_body', 'the body must be a JSON object');
-  return b as Record<string, unknown>;
-}
-
-function optInt(v: unknown, name: string): number | undefined {
-  if (v === undefined || v === null || v === '') return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n)) throw new HttpError(400, 'invalid_body', `${name} must be an integer`);
-  return n;
-}
+import { parseBody } from '../validate';
 
 const MAX_FILES = 100;
 /** Default of BRAID_UPLOAD_LIMIT: total bytes of one upload request. */
@@ -124,19 +122,22 @@ export const knowledgeRoutes: RouteModule = (ctx: AppContext) => {
   const r = createRouter();
   const base = '/api/knowledge-bases';
 
-  r.get(base, async (_req, res) => void res.json({ knowledgeBases: await svc.listKbs() }));
-  r.post(base, async (req, res) => {
-    const b = body(req);
-    if (typeof b.name !== 'string') throw new HttpError(400, 'invalid_body', 'name is required');
-    const kb = await svc.createKb(b.name, {
-      chunkSize: optInt(b.chunkSize, 'chunkSize'),
-      chunkOverlap: optInt(b.chunkOverlap, 'chunkOverlap'),
-      ...(typeof b.embedding === 'string' && b.embedding ? { embedding: b.embedding } : {}),
-      ...(typeof b.textColumn === 'string' && b.textColumn ? { textColumn: b.textColumn } : {}),
-    });
-    res.status(201).json(kb);
+  r.get(base, async (_req, res) => {
+    res.json({ knowledgeBases: await svc.listKbs() } satisfies KnowledgeBaseListResponse);
   });
-  r.get(`${base}/:kb`, async (req, res) => void res.json(await svc.getKb(String(req.params.kb))));
+  r.post(base, async (req, res) => {
+    const b = parseBody(createKnowledgeBaseSchema, req.body);
+    const kb = await svc.createKb(b.name, {
+      chunkSize: b.chunkSize ?? undefined,
+      chunkOverlap: b.chunkOverlap ?? undefined,
+      ...(b.embedding ? { embedding: b.embedding } : {}),
+      ...(b.textColumn ? { textColumn: b.textColumn } : {}),
+    });
+    res.status(201).json(kb satisfies KnowledgeBaseInfo);
+  });
+  r.get(`${base}/:kb`, async (req, res) => {
+    res.json((await svc.getKb(String(req.params.kb))) satisfies KnowledgeBaseInfo);
+  });
   r.delete(`${base}/:kb`, async (req, res) => {
     await svc.deleteKb(String(req.params.kb));
     res.status(204).end();
@@ -164,67 +165,55 @@ export const knowledgeRoutes: RouteModule = (ctx: AppContext) => {
           { files: items.map((i) => ({ name: i.name, error: i.error })) },
         );
       const job = await svc.startIngest(kb, items);
-      res.status(202).json(publicJob(job));
+      res.status(202).json(publicJob(job) satisfies IngestJobInfo);
     } catch (err) {
       fs.rmSync(stageDir, { recursive: true, force: true });
       throw err;
     }
   });
   r.post(`${base}/:kb/urls`, async (req, res) => {
-    const b = body(req);
-    const urls = Array.isArray(b.urls) ? b.urls : typeof b.url === 'string' ? [b.url] : [];
-    if (!urls.length || !urls.every((u): u is string => typeof u === 'string'))
-      throw new HttpError(400, 'invalid_body', 'urls must be an array of strings');
+    const b = parseBody(ingestUrlsSchema, req.body);
+    const urls = b.urls ?? (b.url !== undefined ? [b.url] : []);
     const job = await svc.startIngest(
       String(req.params.kb),
       urls.map((u) => ({ name: u, kind: 'url' as const })),
     );
-    res.status(202).json(publicJob(job));
+    res.status(202).json(publicJob(job) satisfies IngestJobInfo);
   });
-  r.get(
-    `${base}/:kb/documents`,
-    async (req, res) => void res.json({ documents: await svc.listDocuments(String(req.params.kb)) }),
-  );
+  r.get(`${base}/:kb/documents`, async (req, res) => {
+    res.json({ documents: await svc.listDocuments(String(req.params.kb)) } satisfies KnowledgeDocumentListResponse);
+  });
   r.delete(`${base}/:kb/documents/:docId`, async (req, res) => {
     await svc.deleteDocument(String(req.params.kb), String(req.params.docId));
     res.status(204).end();
   });
   r.get(`${base}/:kb/documents/:docId/chunks`, async (req, res) => {
-    res.json({ chunks: await svc.documentChunks(String(req.params.kb), String(req.params.docId)) });
+    const chunks = await svc.documentChunks(String(req.params.kb), String(req.params.docId));
+    res.json({ chunks } satisfies KnowledgeChunkListResponse);
   });
-  r.get(
-    `${base}/:kb/jobs`,
-    async (req, res) => void res.json({ jobs: (await svc.listJobs(String(req.params.kb))).map(publicJob) }),
-  );
-  r.get(
-    `${base}/:kb/jobs/:jobId`,
-    async (req, res) => void res.json(publicJob(await svc.getJob(String(req.params.kb), String(req.params.jobId)))),
-  );
+  r.get(`${base}/:kb/jobs`, async (req, res) => {
+    res.json({ jobs: (await svc.listJobs(String(req.params.kb))).map(publicJob) } satisfies IngestJobListResponse);
+  });
+  r.get(`${base}/:kb/jobs/:jobId`, async (req, res) => {
+    res.json(publicJob(await svc.getJob(String(req.params.kb), String(req.params.jobId))) satisfies IngestJobInfo);
+  });
   r.post(`${base}/:kb/query`, async (req, res) => {
-    const b = body(req);
-    if (typeof b.query !== 'string' || !b.query.trim()) throw new HttpError(400, 'invalid_body', 'query is required');
-    const mode = b.mode ?? 'bm25';
-    if (mode !== 'bm25' && mode !== 'vector' && mode !== 'hybrid')
-      throw new HttpError(400, 'invalid_body', 'mode must be bm25, vector or hybrid');
-    if (b.filter !== undefined && (typeof b.filter !== 'object' || b.filter === null || Array.isArray(b.filter)))
-      throw new HttpError(400, 'invalid_body', 'filter must be an object');
-    const topK = optInt(b.topK, 'topK') ?? 5;
-    const minScore = b.minScore === undefined ? undefined : Number(b.minScore);
+    const b = parseBody(knowledgeQuerySchema, req.body);
     const started = performance.now();
     const out = await svc.searchDetailed(String(req.params.kb), b.query, {
-      mode,
-      topK,
-      ...(minScore !== undefined && Number.isFinite(minScore) ? { minScore } : {}),
-      ...(b.filter ? { filter: b.filter as Record<string, unknown> } : {}),
+      mode: b.mode,
+      topK: b.topK,
+      ...(b.minScore !== undefined ? { minScore: b.minScore } : {}),
+      ...(b.filter ? { filter: b.filter } : {}),
     });
     res.json({
       mode: out.mode,
       requestedMode: out.requestedMode,
-      topK,
+      topK: b.topK,
       tookMs: Math.round((performance.now() - started) * 10) / 10,
       notices: out.notices,
       results: out.hits,
-    });
+    } satisfies KnowledgeQueryResponse);
   });
   return r;
 };

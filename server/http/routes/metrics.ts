@@ -3,13 +3,14 @@
  * token when one is set), per-deployment time series, and alert rules and events.
  */
 import type { Request } from 'express';
-import type { AlertKind } from '../../../shared/api/deployment';
+import { alertRulePatchSchema, alertRuleRequestSchema } from '../../../shared/api/deployment';
 import { DeploymentError } from '../../deployment/errors';
 import { LIMIT, queryInt } from '../query';
 import { deploymentRuntime } from '../../deployment/runtime';
 import { AlertRuleError, type AlertRuleInput } from '../../monitoring/alerts';
 import { tokenEquals } from '../middleware/auth';
 import { createRouter, type RouteModule } from '../context';
+import { parseBody } from '../validate';
 import { handle } from './endpoints';
 
 function num(req: Request, name: string, dflt: number, min: number, max: number): number {
@@ -76,19 +77,17 @@ export const metricsRoutes: RouteModule = (ctx) => {
   r.post(
     '/api/alerts/rules',
     handle(async (req, res) => {
-      const b = (req.body ?? {}) as Record<string, unknown>;
-      if (typeof b !== 'object' || Array.isArray(b))
-        throw new DeploymentError(400, 'invalid_body', 'the body must be a JSON object');
+      const b = parseBody(alertRuleRequestSchema, req.body);
       if (typeof b.slug === 'string') await rt().service.require(b.slug);
       const input: AlertRuleInput = {
-        kind: b.kind as AlertKind,
-        threshold: b.threshold as number,
-        ...(b.slug !== undefined ? { slug: b.slug as string | null } : {}),
-        ...(b.windowMs !== undefined ? { windowMs: b.windowMs as number } : {}),
-        ...(b.minSamples !== undefined ? { minSamples: b.minSamples as number } : {}),
-        ...(b.webhookUrl !== undefined ? { webhookUrl: b.webhookUrl as string | null } : {}),
-        ...(b.cooldownMs !== undefined ? { cooldownMs: b.cooldownMs as number } : {}),
-        ...(b.enabled !== undefined ? { enabled: Boolean(b.enabled) } : {}),
+        kind: b.kind,
+        threshold: b.threshold,
+        ...(b.slug !== undefined ? { slug: b.slug } : {}),
+        ...(b.windowMs !== undefined ? { windowMs: b.windowMs } : {}),
+        ...(b.minSamples !== undefined ? { minSamples: b.minSamples } : {}),
+        ...(b.webhookUrl !== undefined ? { webhookUrl: b.webhookUrl } : {}),
+        ...(b.cooldownMs !== undefined ? { cooldownMs: b.cooldownMs } : {}),
+        ...(b.enabled !== undefined ? { enabled: b.enabled } : {}),
       };
       try {
         res.status(201).json(await rt().alerts.createRule(input));
@@ -102,8 +101,7 @@ export const metricsRoutes: RouteModule = (ctx) => {
   r.patch(
     '/api/alerts/rules/:id',
     handle(async (req, res) => {
-      const enabled = (req.body as { enabled?: unknown } | undefined)?.enabled;
-      if (typeof enabled !== 'boolean') throw new DeploymentError(400, 'invalid_body', 'enabled: must be a boolean');
+      const { enabled } = parseBody(alertRulePatchSchema, req.body);
       if (!(await rt().alerts.setEnabled(String(req.params.id), enabled)))
         throw new DeploymentError(404, 'not_found', 'no such rule');
       res.json({ ok: true });

@@ -1,12 +1,24 @@
 /** Runs: start (JSON or SSE), single-node debug runs, history, one run, cancel. */
 import type { Request, Response } from 'express';
 import type { RunEvent } from '../../../shared';
+import type { AsyncRunAccepted } from '../../../shared/api/tasks';
+import {
+  nodeRunRequestSchema,
+  runRequestSchema,
+  type CancelRunResponse,
+  type ChildRunPage,
+  type RunDetailResponse,
+  type RunPage,
+  type RunResponse,
+  type RunResultEvent,
+} from '../../../shared/api/runs';
 import type { RunResult } from '../../runtime/types';
 import type { AppContext, RouteModule } from '../context';
 import { createRouter } from '../context';
 import { HttpError, sendError, toHttpError } from '../errors';
 import { LIMIT, OFFSET, queryInt } from '../query';
 import { openSse, type SseStream } from '../sse';
+import { parseBody } from '../validate';
 import { isSafeFlowId } from '../../flows/store';
 import { redact } from '../../flows/redact';
 import { closureOf } from '../../runtime/closure';
@@ -16,33 +28,6 @@ function param(req: Request, name: string, what: string): string {
   const v = String(req.params[name] ?? '');
   if (!isSafeFlowId(v)) throw new HttpError(400, 'invalid_id', `invalid ${what} "${v}"`);
   return v;
-}
-
-/** The `inputs` object of a run request (absent body → no inputs). */
-function runInputs(req: Request): Record<string, unknown> {
-  const body: unknown = req.body;
-  if (body === undefined || body === null) return {};
-  if (typeof body !== 'object' || Array.isArray(body))
-    throw new HttpError(400, 'invalid_body', 'the body must be a JSON object { "inputs": { … } }');
-  const inputs = (body as Record<string, unknown>).inputs;
-  if (inputs === undefined) return {};
-  if (inputs === null || typeof inputs !== 'object' || Array.isArray(inputs)) {
-    throw new HttpError(400, 'invalid_inputs', 'inputs: must be an object', {
-      issues: [{ path: 'inputs', message: 'must be an object' }],
-    });
-  }
-  return inputs as Record<string, unknown>;
-}
-
-/** `mode` of a run request: `sync` (default: the answer is the finished or waiting run) or `async` (202 at once). */
-function runMode(req: Request): 'sync' | 'async' {
-  const body = req.body as Record<string, unknown> | undefined;
-  const mode = body && typeof body === 'object' ? body.mode : undefined;
-  if (mode === undefined || mode === 'sync') return 'sync';
-  if (mode === 'async') return 'async';
-  throw new HttpError(400, 'invalid_body', 'mode: must be "sync" or "async"', {
-    issues: [{ path: 'mode', message: 'must be "sync" or "async"' }],
-  });
 }
 
 function wantsSse(req: Request): boolean {
@@ -68,7 +53,12 @@ async function respond(
   if (!wantsSse(req)) {
     const result = await start(signal);
     if (!res.writable) return;
-    res.json({ runId: result.runId, status: result.status, outputs: result.outputs, trace: result.trace });
+    res.json({
+      runId: result.runId,
+      status: result.status,
+      outputs: result.outputs,
+      trace: result.trace,
+    } satisfies RunResponse);
     return;
   }
   // The stream opens with the first event: errors before the run starts (unknown flow,
@@ -77,7 +67,11 @@ async function respond(
   const stream = () => (sse ??= openSse(req, res));
   try {
     const result = await start(signal, (e) => stream().send(e.type, e));
-    stream().send('result', { runId: result.runId, status: result.status, outputs: result.outputs });
+    stream().send('result', {
+      runId: result.runId,
+      status: result.status,
+      outputs: result.outputs,
+    } satisfies RunResultEvent);
   } catch (err) {
     if (!sse) throw err;
     const http = toHttpError(err);
@@ -100,13 +94,12 @@ export const runsRoutes: RouteModule = (ctx) => {
 
   r.post('/api/flows/:id/runs', async (req, res) => {
     const id = param(req, 'id', 'flow id');
-    const inputs = runInputs(req);
-    const mode = runMode(req);
+    const { inputs = {}, mode = 'sync' } = parseBody(runRequestSchema, req.body);
     const flow = await svc.loadRunnable(id);
     if (mode === 'async') {
       // Durable from the start: it survives restarts and may wait on people for days.
       const { runId } = await ctx.durable.startRun(flow, { source: 'api', inputs, wait: false });
-      res.status(202).json({ runId, status: 'running' });
+      res.status(202).json({ runId, status: 'running' } satisfies AsyncRunAccepted);
       return;
     }
     if (needsPeople(flow, closureOf(flow).values())) {
@@ -131,7 +124,7 @@ export const runsRoutes: RouteModule = (ctx) => {
   r.post('/api/flows/:id/nodes/:nodeId/run', async (req, res) => {
     const id = param(req, 'id', 'flow id');
     const nodeId = param(req, 'nodeId', 'node id');
-    const inputs = runInputs(req);
+    const { inputs = {} } = parseBody(nodeRunRequestSchema, req.body);
     await respond(ctx, req, res, (signal, onEvent) =>
       svc.runStored(id, {}, { signal, ...(onEvent ? { onEvent } : {}), only: { nodeId, inputs } }),
     );
@@ -146,7 +139,7 @@ export const runsRoutes: RouteModule = (ctx) => {
       ...(limit !== undefined ? { limit } : {}),
       ...(before ? { before } : {}),
     });
-    res.json(page);
+    res.json(page satisfies RunPage);
   });
 
   r.get('/api/runs/:id', async (req, res) => {
@@ -156,7 +149,7 @@ export const runsRoutes: RouteModule = (ctx) => {
     if (!run) throw new HttpError(404, 'not_found', `no run with id "${runId.slice(0, 128)}"`);
     const durable = await ctx.durable.store.getRun(runId);
     if (!durable) {
-      res.json({ ...run, running: svc.isRunning(runId) });
+      res.json({ ...run, running: svc.isRunning(runId) } satisfies RunDetailResponse);
       return;
     }
     // A durable run: its state and the tasks it waits on.
@@ -167,7 +160,7 @@ export const runsRoutes: RouteModule = (ctx) => {
       running: svc.isRunning(runId) || durable.status === 'running',
       durable: { status: durable.status, attempts: durable.attempts, updatedAt: durable.updatedAt },
       tasks,
-    });
+    } satisfies RunDetailResponse);
   });
 
   r.get('/api/runs/:id/children', async (req, res) => {
@@ -178,17 +171,18 @@ export const runsRoutes: RouteModule = (ctx) => {
     await svc.settled(runId);
     const run = runId.length <= 128 ? await ctx.runsRepo.get(runId) : undefined;
     if (!run) throw new HttpError(404, 'not_found', `no run with id "${runId.slice(0, 128)}"`);
-    res.json(await ctx.runsRepo.listChildren(runId, { offset, limit, ...(nodeId !== undefined ? { nodeId } : {}) }));
+    const page = await ctx.runsRepo.listChildren(runId, { offset, limit, ...(nodeId !== undefined ? { nodeId } : {}) });
+    res.json(page satisfies ChildRunPage);
   });
 
   r.post('/api/runs/:id/cancel', async (req, res) => {
     const runId = String(req.params.id ?? '');
     if (svc.cancel(runId)) {
-      res.status(202).json({ runId, cancelled: true });
+      res.status(202).json({ runId, cancelled: true } satisfies CancelRunResponse);
       return;
     }
     if (runId.length <= 128 && (await ctx.durable.cancelWaiting(runId))) {
-      res.status(202).json({ runId, cancelled: true });
+      res.status(202).json({ runId, cancelled: true } satisfies CancelRunResponse);
       return;
     }
     await svc.settled(runId);

@@ -1,11 +1,19 @@
 /** Tasks for people (human nodes, agent tool approvals): list, read, decide. */
 import type { Request } from 'express';
-import { TASK_STATUSES, taskDecisionBody, type TaskStatus } from '../../../shared/api/tasks';
+import {
+  TASK_STATUSES,
+  taskDecisionBody,
+  type HumanTask,
+  type TaskDecisionResult,
+  type TaskList,
+  type TaskStatus,
+} from '../../../shared/api/tasks';
 import { isSafeFlowId } from '../../flows/store';
 import type { RouteModule } from '../context';
 import { createRouter } from '../context';
 import { HttpError } from '../errors';
 import { LIMIT, queryInt } from '../query';
+import { parseBody } from '../validate';
 
 function taskId(req: Request): string {
   const id = String(req.params.taskId ?? '');
@@ -34,33 +42,27 @@ export const tasksRoutes: RouteModule = (ctx) => {
     const runId = queryText(req, 'runId');
     const before = queryText(req, 'before');
     const limit = queryInt(req, 'limit', 100, LIMIT(500));
-    res.json(
-      await durable.store.listTasks({
-        limit,
-        ...(status ? { status: status as TaskStatus } : {}),
-        ...(flowId ? { flowId } : {}),
-        ...(runId ? { runId: runId.slice(0, 128) } : {}),
-        ...(before ? { before } : {}),
-      }),
-    );
+    const page = await durable.store.listTasks({
+      limit,
+      ...(status ? { status: status as TaskStatus } : {}),
+      ...(flowId ? { flowId } : {}),
+      ...(runId ? { runId: runId.slice(0, 128) } : {}),
+      ...(before ? { before } : {}),
+    });
+    res.json(page satisfies TaskList);
   });
 
   r.get('/api/tasks/:taskId', async (req, res) => {
     const id = taskId(req);
     const task = await durable.store.getTask(id);
     if (!task) throw new HttpError(404, 'not_found', `no task with id "${id}"`);
-    res.json(task);
+    res.json(task satisfies HumanTask);
   });
 
   r.post('/api/tasks/:taskId', async (req, res) => {
     const id = taskId(req);
-    const parsed = taskDecisionBody.safeParse(req.body ?? {});
-    if (!parsed.success) {
-      const issues = parsed.error.issues.map((i) => ({ path: i.path.join('.') || '(body)', message: i.message }));
-      throw new HttpError(400, 'invalid_body', issues.map((i) => `${i.path}: ${i.message}`).join('; '), { issues });
-    }
-    const { task, runStatus } = await durable.decide(id, parsed.data);
-    res.json({ task, runId: task.runId, runStatus });
+    const { task, runStatus } = await durable.decide(id, parseBody(taskDecisionBody, req.body));
+    res.json({ task, runId: task.runId, runStatus } satisfies TaskDecisionResult);
   });
 
   return r;
