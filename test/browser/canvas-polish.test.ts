@@ -121,7 +121,7 @@ describe.skipIf(!suite.hasChromium)('canvas polish', () => {
           if (/Echo/.test(state.streaming) && state.finished === 0) seen = state;
           return seen !== undefined;
         },
-        { timeout: 10_000, intervals: [50] },
+        { timeout: 10_000, interval: 50 },
       )
       .toBe(true);
     const partial = seen!.streaming;
