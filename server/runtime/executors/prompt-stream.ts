@@ -3,7 +3,9 @@
  * finish reason from provider metadata, and a stream read under a stall deadline on every
  * chunk (the first one included; keep-alive comments are not chunks).
  */
-import type { AIMessageChunk } from '@langchain/core/messages';
+import type { AIMessageChunk, BaseMessage } from '@langchain/core/messages';
+import type { ChatGenerationChunk } from '@langchain/core/outputs';
+import { BaseChatModel } from '@langchain/core/language_models/chat_models';
 import type { PromptConfig } from '../../../shared/nodes/prompt';
 import { NodeError, type NodeContext } from '../types';
 
@@ -132,4 +134,44 @@ export async function readStream(
     if (typeof m === 'string') responseModel = m;
   }
   return { text, usage, finishReason, responseModel };
+}
+
+/** The parts of a LangChain chat model the direct stream uses (`_streamResponseChunks` is each integration's own generator). */
+interface ChunkSource {
+  stream(messages: BaseMessage[], options: Record<string, unknown>): Promise<AsyncIterable<AIMessageChunk>>;
+  _streamResponseChunks(messages: BaseMessage[], options: Record<string, unknown>): AsyncIterable<ChatGenerationChunk>;
+  disableStreaming?: boolean;
+}
+
+/**
+ * Stream a chat model's reply. When nothing can observe the call through LangChain
+ * callbacks (`traced` false: Braid keeps LangSmith tracing off unless
+ * BRAID_LANGSMITH_TRACING=1, and passes no callback handlers), read the integration's own
+ * chunk generator instead of `model.stream()`. `stream()` wraps every chunk in the
+ * Runnable machinery — a callback manager configured per chunk (reading process.env each
+ * time), an AsyncLocalStorage scope and a web ReadableStream — which cost ~0.8 ms of CPU
+ * per call, as much as the HTTP call itself (bench/RESULTS.md, map throughput). This does
+ * what `BaseChatModel._streamIterator` does for each chunk: honour the signal and merge
+ * the generation info (OpenAI's finish_reason lives there) into `response_metadata`.
+ */
+export async function streamChat(
+  model: BaseChatModel,
+  messages: BaseMessage[],
+  options: { signal: AbortSignal } & Record<string, unknown>,
+  traced: boolean,
+): Promise<AsyncIterable<AIMessageChunk>> {
+  const source = model as unknown as ChunkSource;
+  const own = source._streamResponseChunks !== BaseChatModel.prototype._streamResponseChunks;
+  if (traced || !own || source.disableStreaming) return source.stream(messages, options);
+  const signal = options.signal;
+  async function* direct(): AsyncGenerator<AIMessageChunk> {
+    for await (const chunk of source._streamResponseChunks(messages, options)) {
+      signal.throwIfAborted();
+      const message = chunk.message as AIMessageChunk;
+      message.response_metadata = { ...chunk.generationInfo, ...message.response_metadata };
+      yield message;
+    }
+    signal.throwIfAborted();
+  }
+  return direct();
 }
