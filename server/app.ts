@@ -29,6 +29,7 @@ import { buildRunServices } from './services';
 import { createRunTelemetry } from './telemetry/index';
 import { openStorage, type Storage } from './storage/index';
 import { RunsRepository } from './storage/runs';
+import { ChildRunWriter } from './flows/child-runs';
 import { DurableRuns } from './durable/service';
 import { DurableStore } from './durable/store';
 
@@ -87,7 +88,11 @@ export function createApp(opts: CreateAppOptions): BraidApp {
     ...(config.runLeaseMs ? { leaseMs: config.runLeaseMs } : {}),
     ...(config.durableSweepMs ? { sweepMs: config.durableSweepMs } : {}),
   });
-  const cleanups: Array<() => Promise<void> | void> = [];
+  const childRuns = new ChildRunWriter(runsRepo, secrets, {
+    onError: (err) => logger.error({ err: (err as Error).message }, 'child run write failed'),
+  });
+  // First in, so last out (cleanups run in reverse): child runs of rows and calls that end while closing are written.
+  const cleanups: Array<() => Promise<void> | void> = [() => childRuns.flush()];
   const context: AppContext = {
     config,
     storage,
@@ -95,6 +100,7 @@ export function createApp(opts: CreateAppOptions): BraidApp {
     flows,
     runsRepo,
     runService,
+    childRuns,
     durable,
     services,
     secrets,

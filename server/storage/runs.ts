@@ -200,6 +200,61 @@ export class RunsRepository {
     }
   }
 
+  /**
+   * Store finished runs in one multi-row insert (child runs of endpoint calls and
+   * evaluation rows, written behind in batches). A run already stored is left as it is.
+   */
+  async insertFinished(runs: Array<{ trace: Trace; source: string }>): Promise<void> {
+    if (runs.length === 0) return;
+    const rows = runs.map(({ trace, source }) => ({
+      id: trace.runId,
+      flow_id: trace.flowId,
+      status: trace.status,
+      source,
+      node_id: null,
+      started_at: Math.round(trace.startedAt),
+      finished_at: Math.round(trace.startedAt + trace.durationMs),
+      duration_ms: Math.round(trace.durationMs),
+      inputs: toJson(trace.inputs) ?? '{}',
+      outputs: toJson(trace.outputs),
+      error: toJson(trace.error) ?? null,
+      prompt_tokens: trace.usage.promptTokens,
+      completion_tokens: trace.usage.completionTokens,
+      total_tokens: trace.usage.totalTokens,
+      cost: trace.usage.cost,
+      trace: toJson(trace),
+      ...parentColumns(trace.parent),
+    }));
+    await this.storage.db
+      .insertInto('runs')
+      .values(rows)
+      .onConflict((oc) => oc.column('id').doNothing())
+      .execute();
+  }
+
+  /**
+   * Delete the stored child runs of a deployment's calls logged before `olderThan` (run
+   * before the request log's own retention deletes those calls).
+   */
+  async deleteDeploymentChildren(slug: string, olderThan: number): Promise<number> {
+    const res = await this.storage.db
+      .deleteFrom('runs')
+      .where('source', '=', 'deployment')
+      .where('root_run_id', 'is not', null)
+      .where(({ eb, selectFrom }) =>
+        eb(
+          'root_run_id',
+          'in',
+          selectFrom('request_logs' as never)
+            .select('id' as never)
+            .where('slug' as never, '=', slug as never)
+            .where('created_at' as never, '<', olderThan as never),
+        ),
+      )
+      .executeTakeFirst();
+    return Number(res.numDeletedRows);
+  }
+
   /** Mark runs left `running` by a process that died (called at boot). */
   async markAbandoned(before: number): Promise<number> {
     const res = await this.storage.db

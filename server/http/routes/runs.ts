@@ -151,7 +151,7 @@ export const runsRoutes: RouteModule = (ctx) => {
 
   r.get('/api/runs/:id', async (req, res) => {
     const runId = String(req.params.id ?? '');
-    await svc.settled(runId);
+    await Promise.all([svc.settled(runId), ctx.childRuns.flush()]);
     const run = runId.length <= 128 ? await ctx.runsRepo.get(runId) : undefined;
     if (!run) throw new HttpError(404, 'not_found', `no run with id "${runId.slice(0, 128)}"`);
     const durable = await ctx.durable.store.getRun(runId);
@@ -175,10 +175,17 @@ export const runsRoutes: RouteModule = (ctx) => {
     const limit = queryInt(req, 'limit', 100, LIMIT(500));
     const offset = queryInt(req, 'offset', 0, OFFSET);
     const nodeId = typeof req.query.nodeId === 'string' && req.query.nodeId !== '' ? req.query.nodeId : undefined;
-    await svc.settled(runId);
+    await Promise.all([svc.settled(runId), ctx.childRuns.flush()]);
     const run = runId.length <= 128 ? await ctx.runsRepo.get(runId) : undefined;
-    if (!run) throw new HttpError(404, 'not_found', `no run with id "${runId.slice(0, 128)}"`);
-    res.json(await ctx.runsRepo.listChildren(runId, { offset, limit, ...(nodeId !== undefined ? { nodeId } : {}) }));
+    const page =
+      runId.length <= 128
+        ? await ctx.runsRepo.listChildren(runId, { offset, limit, ...(nodeId !== undefined ? { nodeId } : {}) })
+        : undefined;
+    // An endpoint call or an evaluation row has no run record of its own (its trace is in the
+    // request log or the row): its id names its child runs all the same.
+    if (!page || (!run && page.total === 0))
+      throw new HttpError(404, 'not_found', `no run with id "${runId.slice(0, 128)}"`);
+    res.json(page);
   });
 
   r.post('/api/runs/:id/cancel', async (req, res) => {
