@@ -51,6 +51,8 @@ export interface RunServiceDeps {
 
 export class RunService {
   private readonly inflight = new Map<string, AbortController>();
+  /** Running child runs of this service's runs (subflow, map, loop, agent tools), cancellable by id. */
+  private readonly childCancels = new Map<string, AbortController>();
   /** Runs whose final write is still queued (written just after the response goes out). */
   private readonly pending = new Map<string, Promise<void>>();
 
@@ -152,6 +154,7 @@ export class RunService {
       const result = await runFlow(flow, inputs, {
         runId,
         signal: controller.signal,
+        childCancels: this.childCancels,
         services: opts.services ? { ...this.deps.services, ...opts.services } : this.deps.services,
         ...(opts.only ? { only: opts.only } : {}),
         onEvent: (raw) => {
@@ -201,16 +204,20 @@ export class RunService {
     else await Promise.all(this.pending.values());
   }
 
-  /** Cancel a run in flight in this process; false when it is not running here. */
+  /**
+   * Cancel a run in flight in this process — a root run with its whole tree, or one child
+   * run alone (its parent node sees it `cancelled`: a map item fails with `cancelled` and
+   * the map's onItemError applies). False when it is not running here.
+   */
   cancel(runId: string): boolean {
-    const c = this.inflight.get(runId);
+    const c = this.inflight.get(runId) ?? this.childCancels.get(runId);
     if (!c) return false;
     c.abort(new Error('cancelled'));
     return true;
   }
 
   isRunning(runId: string): boolean {
-    return this.inflight.has(runId);
+    return this.inflight.has(runId) || this.childCancels.has(runId);
   }
 
   /** Cancel every run in flight, wait (bounded) for them to end, then for their records. */
