@@ -298,12 +298,22 @@ export class RunsRepository {
   }
 
   async get(runId: string): Promise<RunRecord | undefined> {
+    const found = await this.getWithTraceJson(runId);
+    if (!found) return undefined;
+    if (found.traceJson !== undefined) found.run.trace = fromJson(found.traceJson);
+    return found.run;
+  }
+
+  /**
+   * A run with its trace left as the stored JSON text: a route sends it as it is instead of
+   * parsing and re-serialising it (a 10,000-item map's trace is megabytes).
+   */
+  async getWithTraceJson(runId: string): Promise<{ run: RunRecord; traceJson?: string } | undefined> {
     const row = await this.storage.db.selectFrom('runs').selectAll().where('id', '=', runId).executeTakeFirst();
     if (!row) return undefined;
-    const rec: RunRecord = { ...toSummary(row), inputs: fromJson(row.inputs, {}) };
-    if (row.outputs !== null) rec.outputs = fromJson(row.outputs);
-    if (row.trace !== null) rec.trace = fromJson(row.trace);
-    return rec;
+    const run: RunRecord = { ...toSummary(row), inputs: fromJson(row.inputs, {}) };
+    if (row.outputs !== null) run.outputs = fromJson(row.outputs);
+    return row.trace !== null ? { run, traceJson: row.trace } : { run };
   }
 
   /** Runs of a flow, newest first. `limit` is clamped to 1..200 (default 50). */

@@ -152,22 +152,25 @@ export const runsRoutes: RouteModule = (ctx) => {
   r.get('/api/runs/:id', async (req, res) => {
     const runId = String(req.params.id ?? '');
     await Promise.all([svc.settled(runId), ctx.childRuns.flush()]);
-    const run = runId.length <= 128 ? await ctx.runsRepo.get(runId) : undefined;
-    if (!run) throw new HttpError(404, 'not_found', `no run with id "${runId.slice(0, 128)}"`);
+    const found = runId.length <= 128 ? await ctx.runsRepo.getWithTraceJson(runId) : undefined;
+    if (!found) throw new HttpError(404, 'not_found', `no run with id "${runId.slice(0, 128)}"`);
+    const { run, traceJson } = found;
     const durable = await ctx.durable.store.getRun(runId);
     if (!durable) {
-      res.json({ ...run, running: svc.isRunning(runId) });
+      sendWithTrace(res, { ...run, running: svc.isRunning(runId) }, traceJson);
       return;
     }
     // A durable run: its state and the tasks it waits on.
     const tasks = await ctx.durable.store.tasksOfRun(runId, 'pending');
-    res.json({
+    sendWithTrace(res, {
       ...run,
       ...(durable.status === 'waiting' || durable.status === 'running' ? { status: durable.status } : {}),
       running: svc.isRunning(runId) || durable.status === 'running',
-      durable: { status: durable.status, attempts: durable.attempts, updatedAt: durable.updatedAt },
-      tasks,
-    });
+        durable: { status: durable.status, attempts: durable.attempts, updatedAt: durable.updatedAt },
+        tasks,
+      },
+      traceJson,
+    );
   });
 
   r.get('/api/runs/:id/children', async (req, res) => {
@@ -209,3 +212,12 @@ export const runsRoutes: RouteModule = (ctx) => {
 
   return r;
 };
+
+/**
+ * Send a run record with its stored trace JSON spliced in as it is (the same body `res.json`
+ * would send with the parsed trace, without parsing and re-serialising megabytes).
+ */
+function sendWithTrace(res: Response, body: Record<string, unknown>, traceJson: string | undefined): void {
+  const head = JSON.stringify(body);
+  res.type('application/json').send(traceJson === undefined ? head : `${head.slice(0, -1)},"trace":${traceJson}}`);
+}
