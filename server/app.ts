@@ -79,7 +79,10 @@ export function createApp(opts: CreateAppOptions): BraidApp {
   const runsRepo = new RunsRepository(storage);
   const services = buildRunServices({ config, storage });
   const telemetry = createRunTelemetry(config, { logger, secrets });
-  const runService = new RunService({ flows, runs: runsRepo, services, secrets, logger, telemetry });
+  const childRuns = new ChildRunWriter(runsRepo, secrets, {
+    onError: (err) => logger.error({ err: (err as Error).message }, 'child run write failed'),
+  });
+  const runService = new RunService({ flows, runs: runsRepo, services, secrets, logger, telemetry, childRuns });
   const durable = new DurableRuns({
     store: new DurableStore(storage),
     runService,
@@ -87,9 +90,6 @@ export function createApp(opts: CreateAppOptions): BraidApp {
     logger,
     ...(config.runLeaseMs ? { leaseMs: config.runLeaseMs } : {}),
     ...(config.durableSweepMs ? { sweepMs: config.durableSweepMs } : {}),
-  });
-  const childRuns = new ChildRunWriter(runsRepo, secrets, {
-    onError: (err) => logger.error({ err: (err as Error).message }, 'child run write failed'),
   });
   // First in, so last out (cleanups run in reverse): child runs of rows and calls that end while closing are written.
   const cleanups: Array<() => Promise<void> | void> = [() => childRuns.flush()];

@@ -10,7 +10,7 @@
  * path stays as it was).
  */
 import type { Flow, RunEvent, Trace } from '../../shared';
-import type { RunsRepository } from '../storage/runs';
+import type { RunsRepository, RunStart } from '../storage/runs';
 import { redact } from './redact';
 
 const FLUSH_MS = 50;
@@ -38,8 +38,11 @@ export interface ChildRunWriterOptions {
   maxBatch?: number;
 }
 
+type Entry = { kind: 'start'; run: RunStart } | { kind: 'finished'; trace: Trace; source: string };
+
 export class ChildRunWriter {
-  private queue: Array<{ trace: Trace; source: string }> = [];
+  /** By run id, in arrival order: a child that finishes before its start row is written is written once, finished. */
+  private queue = new Map<string, Entry>();
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> = Promise.resolve();
   private dropped = 0;
@@ -55,11 +58,7 @@ export class ChildRunWriter {
    * extra masking, e.g. a deployment's PII redaction). Undefined for a flow that starts
    * no child runs.
    */
-  listener(
-    flow: Flow,
-    source: string,
-    transform?: (trace: Trace) => Trace,
-  ): ((event: RunEvent) => void) | undefined {
+  listener(flow: Flow, source: string, transform?: (trace: Trace) => Trace): ((event: RunEvent) => void) | undefined {
     if (!startsChildRuns(flow)) return undefined;
     return (event) => {
       if (event.type !== 'run_finished' || !event.trace.parent) return;
@@ -68,13 +67,24 @@ export class ChildRunWriter {
     };
   }
 
+  /** A child run started (the builder shows running children): its `running` row. */
+  started(run: RunStart): void {
+    this.enqueue(run.runId, { kind: 'start', run });
+  }
+
+  /** A child run finished: its record (upserted over its start row, if that was written). */
   add(trace: Trace, source: string): void {
-    if (this.queue.length >= MAX_QUEUED) {
+    this.enqueue(trace.runId, { kind: 'finished', trace, source });
+  }
+
+  private enqueue(runId: string, entry: Entry): void {
+    if (this.queue.size >= MAX_QUEUED && !this.queue.has(runId)) {
       this.dropped++;
       return;
     }
-    this.queue.push({ trace, source });
-    if (this.queue.length >= (this.opts.maxBatch ?? MAX_BATCH)) void this.flush();
+    this.queue.delete(runId);
+    this.queue.set(runId, entry);
+    if (this.queue.size >= (this.opts.maxBatch ?? MAX_BATCH)) void this.flush();
     else this.timer ??= setTimeout(() => void this.flush(), this.opts.flushMs ?? FLUSH_MS);
   }
 
@@ -82,12 +92,14 @@ export class ChildRunWriter {
   flush(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    const maxBatch = this.opts.maxBatch ?? MAX_BATCH;
-    while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, maxBatch);
-      this.writing = this.writing.then(() =>
-        this.runs.insertFinished(batch).catch((err: unknown) => this.opts.onError?.(err)),
-      );
+    if (this.queue.size > 0) {
+      const entries = [...this.queue.values()];
+      this.queue = new Map();
+      const maxBatch = this.opts.maxBatch ?? MAX_BATCH;
+      for (let i = 0; i < entries.length; i += maxBatch) {
+        const batch = entries.slice(i, i + maxBatch);
+        this.writing = this.writing.then(() => this.write(batch).catch((err: unknown) => this.opts.onError?.(err)));
+      }
     }
     if (this.dropped > 0) {
       const n = this.dropped;
@@ -95,5 +107,16 @@ export class ChildRunWriter {
       this.opts.onError?.(new Error(`${n} child run record(s) dropped: storage is too far behind`));
     }
     return this.writing;
+  }
+
+  private async write(batch: Entry[]): Promise<void> {
+    const starts: RunStart[] = [];
+    const finished: Array<{ trace: Trace; source: string }> = [];
+    for (const e of batch) {
+      if (e.kind === 'start') starts.push(e.run);
+      else finished.push(e);
+    }
+    await this.runs.insertStartedMany(starts);
+    await this.runs.insertFinished(finished);
   }
 }

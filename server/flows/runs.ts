@@ -13,6 +13,7 @@ import type { RunsRepository } from '../storage/runs';
 import type { RunTelemetry } from '../telemetry/index';
 import { redact, streamEvents, StreamRedactor } from './redact';
 import { FlowStoreError, type FlowStore } from './store';
+import type { ChildRunWriter } from './child-runs';
 
 export interface StartRunOptions {
   /** Aborts the run (client disconnect, CLI Ctrl-C). */
@@ -47,6 +48,11 @@ export interface RunServiceDeps {
   logger?: Logger;
   /** OpenTelemetry export of every run and child run (absent when off). */
   telemetry?: RunTelemetry;
+  /**
+   * Batched writer for child runs (multi-row inserts; a child that ends within the batch
+   * window is written once). Without it each child's start and finish are two statements.
+   */
+  childRuns?: ChildRunWriter;
 }
 
 export class RunService {
@@ -109,7 +115,7 @@ export class RunService {
     if (opts.signal?.aborted) controller.abort(opts.signal.reason);
     else opts.signal?.addEventListener('abort', onAbort, { once: true });
     this.inflight.set(runId, controller);
-    const { runs, secrets, logger } = this.deps;
+    const { runs, secrets, logger, childRuns } = this.deps;
     const source = opts.only ? 'node' : (opts.source ?? 'api');
     const extra = { source, ...(opts.only ? { nodeId: opts.only.nodeId } : {}) };
     const labels = { 'braid.source': source };
@@ -128,10 +134,14 @@ export class RunService {
       if (event.type === 'run_started' && event.parent) {
         children.push(event.runId);
         const { runId: id, flowId, at, inputs: childInputs, parent } = event;
-        persist(() => runs.insertStarted({ runId: id, flowId, startedAt: at, inputs: childInputs, source, parent }));
+        const start = { runId: id, flowId, startedAt: at, inputs: childInputs, source, parent };
+        if (childRuns) childRuns.started(start);
+        else persist(() => runs.insertStarted(start));
       } else if (event.type === 'run_finished' && event.trace.parent) {
         // Persisted as each child finishes: the parent's span keeps only a summary.
-        persist(() => runs.finish(event.trace, { source }));
+        const trace = event.trace;
+        if (childRuns) childRuns.add(trace, source);
+        else persist(() => runs.finish(trace, { source }));
       } else if (event.type === 'run_started') {
         started = true;
         persist(() =>
@@ -164,7 +174,8 @@ export class RunService {
       const safe = redact(result, secrets);
       if (!finished) persist(() => runs.finish(safe.trace, extra));
       this.track(runId, persisted);
-      for (const child of children) this.track(child, persisted);
+      const written = childRuns ? Promise.all([persisted, childRuns.flush()]).then(() => undefined) : persisted;
+      for (const child of children) this.track(child, written);
       return safe;
     } catch (err) {
       if (started && !finished) {

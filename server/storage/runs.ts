@@ -145,27 +145,31 @@ export class RunsRepository {
   async insertStarted(run: RunStart): Promise<void> {
     await this.storage.db
       .insertInto('runs')
-      .values({
-        id: run.runId,
-        flow_id: run.flowId,
-        status: 'running',
-        source: run.source ?? 'api',
-        node_id: run.nodeId ?? null,
-        started_at: Math.round(run.startedAt),
-        finished_at: null,
-        duration_ms: null,
-        inputs: toJson(run.inputs) ?? '{}',
-        outputs: null,
-        error: null,
-        cost: null,
-        trace: null,
-        ...parentColumns(run.parent),
-      })
+      .values(this.startRow(run))
       // A durable run's later attempt starts the same run (and child runs) again.
       .onConflict((oc) =>
         oc.column('id').doUpdateSet({ status: 'running', finished_at: null, duration_ms: null, error: null }),
       )
       .execute();
+  }
+
+  private startRow(run: RunStart) {
+    return {
+      id: run.runId,
+      flow_id: run.flowId,
+      status: 'running' as const,
+      source: run.source ?? 'api',
+      node_id: run.nodeId ?? null,
+      started_at: Math.round(run.startedAt),
+      finished_at: null,
+      duration_ms: null,
+      inputs: toJson(run.inputs) ?? '{}',
+      outputs: null,
+      error: null,
+      cost: null,
+      trace: null,
+      ...parentColumns(run.parent),
+    };
   }
 
   /** Store a finished run's trace (inserts the row when the start was never recorded). */
@@ -228,7 +232,33 @@ export class RunsRepository {
     await this.storage.db
       .insertInto('runs')
       .values(rows)
-      .onConflict((oc) => oc.column('id').doNothing())
+      // Over its `running` start row (or an earlier attempt's, in a durable run).
+      .onConflict((oc) =>
+        oc.column('id').doUpdateSet((eb) => ({
+          status: eb.ref('excluded.status'),
+          finished_at: eb.ref('excluded.finished_at'),
+          duration_ms: eb.ref('excluded.duration_ms'),
+          outputs: eb.ref('excluded.outputs'),
+          error: eb.ref('excluded.error'),
+          prompt_tokens: eb.ref('excluded.prompt_tokens'),
+          completion_tokens: eb.ref('excluded.completion_tokens'),
+          total_tokens: eb.ref('excluded.total_tokens'),
+          cost: eb.ref('excluded.cost'),
+          trace: eb.ref('excluded.trace'),
+        })),
+      )
+      .execute();
+  }
+
+  /** Record many started runs in one insert (child runs, batched); see insertStarted. */
+  async insertStartedMany(runs: RunStart[]): Promise<void> {
+    if (runs.length === 0) return;
+    await this.storage.db
+      .insertInto('runs')
+      .values(runs.map((run) => this.startRow(run)))
+      .onConflict((oc) =>
+        oc.column('id').doUpdateSet({ status: 'running', finished_at: null, duration_ms: null, error: null }),
+      )
       .execute();
   }
 
