@@ -61,8 +61,9 @@ try {
   const runWall = performance.now() - t0;
   if (run.status !== 'succeeded' || run.outputs.outs.length !== ITEMS)
     throw new Error(`the map run did not succeed: ${JSON.stringify(run).slice(0, 300)}`);
+  const runPeak = peak;
   console.log(
-    `run        ${ITEMS} items, c=8, one-transform child: ${(runWall / 1000).toFixed(2)} s (every child run stored)`,
+    `run        ${ITEMS} items, c=8, one-transform child: ${(runWall / 1000).toFixed(2)} s (every child run stored), peak RSS growth during the run ${mb(runPeak - base)} MB`,
   );
 
   for (const [what, url] of [
