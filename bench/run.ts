@@ -27,7 +27,8 @@ const BENCHES: Record<string, { file: string; about: string }> = {
   },
   'map-trace-view': {
     file: 'runtime/map-trace-view.ts',
-    about: '10,000-item map through the server, its trace view in Chromium: first screen (< 2 s), RSS growth (< 200 MB)',
+    about:
+      '10,000-item map through the server, its trace view in Chromium: first screen (< 2 s), RSS growth (< 200 MB)',
   },
   'runtime-agent': {
     file: 'runtime/agent.ts',

@@ -23,7 +23,10 @@ export function evaluationServiceFor(ctx: AppContext): EvaluationService {
     // Child runs (subflow, map, loop, agent tools) are stored as run records under the row's run id.
     runFlow: async (flow, inputs, opts) => {
       const withChildren = { ...opts, onEvent: teeEvents(opts.onEvent, ctx.childRuns.listener(flow, 'evaluation')) };
-      return redact(await runFlow(flow, inputs, withTelemetry(withChildren, ctx.telemetry, EVALUATION_LABELS)), ctx.secrets);
+      return redact(
+        await runFlow(flow, inputs, withTelemetry(withChildren, ctx.telemetry, EVALUATION_LABELS)),
+        ctx.secrets,
+      );
     },
     loadFlow,
   };

@@ -81,7 +81,9 @@ describe('child runs of evaluation rows', () => {
       { items: ['甲', '乙'], answer: 'x' },
       { items: ['丙', '丁', '戊'], answer: 'y' },
     ];
-    const up = await json<{ dataset: { id: string } }>(await s.api('/api/datasets?name=%E8%A9%95%E4%BE%A1', { method: 'POST', json: rows }));
+    const up = await json<{ dataset: { id: string } }>(
+      await s.api('/api/datasets?name=%E8%A9%95%E4%BE%A1', { method: 'POST', json: rows }),
+    );
     const created = await json<{ evaluation: { id: string } }>(
       await s.api('/api/evaluations', {
         method: 'POST',

@@ -328,15 +328,21 @@ class Run {
       ...(this.journal ? { journal: this.journal } : {}),
       start: (flow, inputs, child) => {
         const runId = child.runId ?? randomUUID();
-        const opts = { runId, services: this.opts.services, executors: this.opts.executors, onEvent: this.opts.onEvent };
+        const opts = {
+          runId,
+          services: this.opts.services,
+          executors: this.opts.executors,
+          onEvent: this.opts.onEvent,
+        };
         const cancels = this.tree.childCancels;
         if (!cancels) return schedule(flow, inputs, { ...opts, child });
         // Cancellable by its own id: the child alone stops; its parent node decides what that means.
         const own = new AbortController();
         cancels.set(runId, own);
-        return schedule(flow, inputs, { ...opts, child: { ...child, signals: [...child.signals, own.signal] } }).finally(
-          () => cancels.delete(runId),
-        );
+        return schedule(flow, inputs, {
+          ...opts,
+          child: { ...child, signals: [...child.signals, own.signal] },
+        }).finally(() => cancels.delete(runId));
       },
       flows: this.opts.services.flows!,
     });

@@ -162,10 +162,12 @@ export const runsRoutes: RouteModule = (ctx) => {
     }
     // A durable run: its state and the tasks it waits on.
     const tasks = await ctx.durable.store.tasksOfRun(runId, 'pending');
-    sendWithTrace(res, {
-      ...run,
-      ...(durable.status === 'waiting' || durable.status === 'running' ? { status: durable.status } : {}),
-      running: svc.isRunning(runId) || durable.status === 'running',
+    sendWithTrace(
+      res,
+      {
+        ...run,
+        ...(durable.status === 'waiting' || durable.status === 'running' ? { status: durable.status } : {}),
+        running: svc.isRunning(runId) || durable.status === 'running',
         durable: { status: durable.status, attempts: durable.attempts, updatedAt: durable.updatedAt },
         tasks,
       },

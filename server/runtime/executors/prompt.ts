@@ -7,12 +7,7 @@
  * keep-alive comments are not chunks) is a retryable `stream_stalled`; a cut or failed stream, or one that ends without a
  * finish reason, fails the node — partial text is never returned as a success.
  */
-import {
-  AIMessage,
-  HumanMessage,
-  SystemMessage,
-  type BaseMessage,
-} from '@langchain/core/messages';
+import { AIMessage, HumanMessage, SystemMessage, type BaseMessage } from '@langchain/core/messages';
 import { DEFAULT_MAX_TOKENS, type PromptConfig } from '../../../shared/nodes/prompt';
 import { renderTemplate, stringifyValue } from '../../../shared/template';
 import type { TokenUsage } from '../../../shared';
