@@ -1,5 +1,7 @@
 import { describe, it, expect, beforeAll, afterAll, vi } from 'vitest';
-import { HumanMessage, type AIMessageChunk } from '@langchain/core/messages';
+import { AIMessageChunk, HumanMessage } from '@langchain/core/messages';
+import { ChatGenerationChunk } from '@langchain/core/outputs';
+import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
 import { loadConfig } from '../../config';
 import { createChatModel } from '../../llm/providers';
 import { startFakeOpenAI, type FakeOpenAI } from '../../../test/support/fake-openai';
@@ -56,5 +58,31 @@ describe('streamChat', () => {
     await it.next();
     ac.abort(new Error('stop now'));
     await expect(it.next()).rejects.toThrow(/stop now|abort/i);
+  });
+});
+
+describe('streamChat over an integration that ignores the signal while waiting', () => {
+  it('rejects the pending chunk as soon as the signal aborts', async () => {
+    const stuck = {
+      stream: () => Promise.reject(new Error('not used')),
+      async *_streamResponseChunks() {
+        yield new ChatGenerationChunk({ text: 'a', message: new AIMessageChunk('a'), generationInfo: {} });
+        await new Promise(() => undefined); // never answers (no signal check)
+      },
+    };
+    const ac = new AbortController();
+    const stream = await streamChat(
+      stuck as unknown as BaseChatModel,
+      [new HumanMessage('x')],
+      { signal: ac.signal },
+      false,
+    );
+    const it = stream[Symbol.asyncIterator]();
+    expect((await it.next()).value?.content).toBe('a');
+    const pending = it.next();
+    setTimeout(() => ac.abort(new Error('stalled')), 20);
+    const t0 = Date.now();
+    await expect(pending).rejects.toThrow('stalled');
+    expect(Date.now() - t0).toBeLessThan(1000);
   });
 });

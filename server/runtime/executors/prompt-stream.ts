@@ -165,13 +165,55 @@ export async function streamChat(
   if (traced || !own || source.disableStreaming) return source.stream(messages, options);
   const signal = options.signal;
   async function* direct(): AsyncGenerator<AIMessageChunk> {
-    for await (const chunk of source._streamResponseChunks(messages, options)) {
+    const it = source._streamResponseChunks(messages, options)[Symbol.asyncIterator]();
+    let finished = false;
+    try {
+      for (;;) {
+        // Raced with the signal, as stream() does: a provider that only checks it between
+        // chunks (Ollama) must not keep a cancelled or stalled node waiting for the next one.
+        const r = await raceAbort(it.next(), signal);
+        if (r.done) break;
+        signal.throwIfAborted();
+        const message = r.value.message as AIMessageChunk;
+        message.response_metadata = { ...r.value.generationInfo, ...message.response_metadata };
+        yield message;
+      }
+      finished = true;
       signal.throwIfAborted();
-      const message = chunk.message as AIMessageChunk;
-      message.response_metadata = { ...chunk.generationInfo, ...message.response_metadata };
-      yield message;
+    } finally {
+      // Stopped early (abort, stall, consumer gone): end the integration's generator too.
+      if (!finished) void it.return?.(undefined)?.catch(() => undefined);
     }
-    signal.throwIfAborted();
   }
   return direct();
+}
+
+/** `p`, or a rejection with the signal's reason as soon as it aborts. */
+function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    p.catch(() => undefined);
+    return Promise.reject(abortReason(signal));
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => {
+      p.catch(() => undefined);
+      reject(abortReason(signal));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
+}
+
+function abortReason(signal: AbortSignal): Error {
+  const r: unknown = signal.reason;
+  return r instanceof Error ? r : new Error('Aborted');
 }
