@@ -84,8 +84,10 @@ describe.each([
     const w = new ChildRunWriter(runs, [SECRET], { maxBatch: 3, flushMs: 10_000 });
     const insert = vi.spyOn(runs, 'insertFinished');
     const listen = w.listener(mapFlow('upper', {}, 'm'), 'deployment', (tr) => ({ ...tr, flowId: 'masked' }))!;
-    for (let i = 0; i < 7; i++) listen({ type: 'run_finished', runId: `d${i}`, trace: trace(`d${i}`, i, 'root-d') });
-    listen({ type: 'run_finished', runId: 'root-d', trace: { ...trace('root-d', 0), parent: undefined } });
+    for (let i = 0; i < 7; i++)
+      listen({ type: 'run_finished', runId: `d${i}`, at: 0, trace: trace(`d${i}`, i, 'root-d') });
+    const { parent: _none, ...root } = trace('root-d', 0);
+    listen({ type: 'run_finished', runId: 'root-d', at: 0, trace: root });
     await w.flush();
     expect(insert.mock.calls.map((c) => c[0].length)).toEqual([3, 3, 1]);
     const page = await runs.listChildren('root-d', { limit: 10 });
