@@ -66,6 +66,23 @@ describe('child runs of deployed endpoint calls', () => {
     expect(history.runs).toEqual([]);
   });
 
+  it('are masked like the request log when the deployment redacts PII', async () => {
+    const d = await json<DeployResult>(
+      await s.api('/api/flows/mapper/deployments', { method: 'POST', json: { slug: 'pii-map' } }),
+    );
+    await json(await s.api(`/api/deployments/${d.slug}`, { method: 'PATCH', json: { settings: { redactPii: true } } }));
+    const email = 'taro.yamada@example.jp';
+    const call = await json<{ outputs: { outs: string[] }; traceId: string }>(
+      await s.call(`/v1/endpoints/${d.slug}`, d.apiKey!, { inputs: { items: [`連絡先 ${email}`] } }),
+    );
+    expect(call.outputs.outs).toEqual([`連絡先 ${email}!`]); // the caller gets the answer as it is
+    const page = await json<ChildPage>(await s.api(`/api/runs/${call.traceId}/children`));
+    const stored = JSON.stringify(await json(await s.api(`/api/runs/${page.runs[0].runId}`)));
+    expect(stored).toContain('連絡先');
+    expect(stored).toContain('[email]');
+    expect(stored).not.toContain(email);
+  });
+
   it('a call of a flow without child runs has none (404 like an unknown id)', async () => {
     const d = await json<DeployResult>(await s.api('/api/flows/plain/deployments', { method: 'POST', json: {} }));
     const call = await json<{ traceId: string }>(
