@@ -8,6 +8,7 @@ import type { DeployResult } from '../../shared/api/deployment';
 import { startDeployServer, type DeployServer } from '../deployment/testing';
 import { mapFlow, upperFlow } from '../runtime/composition-fixtures';
 import { readSse } from '../../test/http/harness';
+import { deploymentRuntime } from '../deployment/runtime';
 
 let s: DeployServer;
 
@@ -81,6 +82,22 @@ describe('child runs of deployed endpoint calls', () => {
     expect(stored).toContain('連絡先');
     expect(stored).toContain('[email]');
     expect(stored).not.toContain(email);
+  });
+
+  it('are deleted with the request log rows they belong to (retention)', async () => {
+    const d = await json<DeployResult>(
+      await s.api('/api/flows/mapper/deployments', { method: 'POST', json: { slug: 'retained-map' } }),
+    );
+    const call = await json<{ traceId: string }>(
+      await s.call(`/v1/endpoints/${d.slug}`, d.apiKey!, { inputs: { items: ['a', 'b'] } }),
+    );
+    expect((await json<ChildPage>(await s.api(`/api/runs/${call.traceId}/children`))).total).toBe(2);
+    const rt = deploymentRuntime(s.server.app.context);
+    await rt.logs.flush();
+    await rt.prune(Date.now() - 86_400_000); // nothing is past 30 days yet: kept
+    expect((await json<ChildPage>(await s.api(`/api/runs/${call.traceId}/children`))).total).toBe(2);
+    await rt.prune(Date.now() + 31 * 86_400_000); // 31 days later
+    expect((await s.api(`/api/runs/${call.traceId}/children`)).status).toBe(404);
   });
 
   it('a call of a flow without child runs has none (404 like an unknown id)', async () => {
