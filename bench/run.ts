@@ -25,6 +25,11 @@ const BENCHES: Record<string, { file: string; about: string }> = {
     file: 'runtime/map.ts',
     about: 'map node: µs/item overhead (≤ 100), 200 × 50 ms at c=20 (≤ 0.6 s), 10k items RSS (< 200 MB)',
   },
+  'map-trace-view': {
+    file: 'runtime/map-trace-view.ts',
+    about:
+      '10,000-item map through the server, its trace view in Chromium: first screen (< 2 s), RSS growth (< 200 MB)',
+  },
   'runtime-agent': {
     file: 'runtime/agent.ts',
     about: 'agent overhead per tool iteration vs a hand-written LangChain bindTools loop (target ≤ 1 ms at p50)',

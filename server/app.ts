@@ -30,6 +30,7 @@ import { buildRunServices } from './services';
 import { createRunTelemetry } from './telemetry/index';
 import { openStorage, type Storage } from './storage/index';
 import { RunsRepository } from './storage/runs';
+import { ChildRunWriter } from './flows/child-runs';
 import { DurableRuns } from './durable/service';
 import { DurableStore } from './durable/store';
 
@@ -79,7 +80,10 @@ export function createApp(opts: CreateAppOptions): BraidApp {
   const runsRepo = new RunsRepository(storage);
   const services = buildRunServices({ config, storage });
   const telemetry = createRunTelemetry(config, { logger, secrets });
-  const runService = new RunService({ flows, runs: runsRepo, services, secrets, logger, telemetry });
+  const childRuns = new ChildRunWriter(runsRepo, secrets, {
+    onError: (err) => logger.error({ err: (err as Error).message }, 'child run write failed'),
+  });
+  const runService = new RunService({ flows, runs: runsRepo, services, secrets, logger, telemetry, childRuns });
   const durable = new DurableRuns({
     store: new DurableStore(storage),
     runService,
@@ -88,7 +92,8 @@ export function createApp(opts: CreateAppOptions): BraidApp {
     ...(config.runLeaseMs ? { leaseMs: config.runLeaseMs } : {}),
     ...(config.durableSweepMs ? { sweepMs: config.durableSweepMs } : {}),
   });
-  const cleanups: Array<() => Promise<void> | void> = [];
+  // First in, so last out (cleanups run in reverse): child runs of rows and calls that end while closing are written.
+  const cleanups: Array<() => Promise<void> | void> = [() => childRuns.flush()];
   const context: AppContext = {
     config,
     storage,
@@ -96,6 +101,7 @@ export function createApp(opts: CreateAppOptions): BraidApp {
     flows,
     runsRepo,
     runService,
+    childRuns,
     durable,
     services,
     secrets,

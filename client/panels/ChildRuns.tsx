@@ -7,13 +7,12 @@
 import { useEffect, useState } from 'react';
 import type { Span } from '../../shared/runtime/events';
 import { api, type ChildRunPage, type RunDetailResponse, type RunSummary } from '../api/http';
+import { JsonView } from '../ui/JsonView';
 
 const PAGE = 50;
 
-function Json({ value }: { value: unknown }) {
-  const text = typeof value === 'string' ? value : JSON.stringify(value, null, 2);
-  return <pre className="json">{text === undefined ? '—' : text}</pre>;
-}
+/** Bounded: a 10,000-item list shows its head (laying out megabytes of text held the view for seconds). */
+const Json = JsonView;
 
 export function ChildSpans({ runId }: { runId: string }) {
   const [run, setRun] = useState<RunDetailResponse | { failed: string } | null>(null);

@@ -4,6 +4,7 @@ import { CALLS_FLOW } from '../store/catalog';
 import { ChildRuns } from './ChildRuns';
 import { AgentSteps } from './AgentSteps';
 import type { SpanMessage } from '../../shared/runtime/events';
+import { JsonView } from '../ui/JsonView';
 
 /** The messages a model call sent, as sent (secrets redacted by the server). */
 function SentMessages({ messages, omitted }: { messages: SpanMessage[]; omitted?: number }) {
@@ -32,10 +33,8 @@ function SentMessages({ messages, omitted }: { messages: SpanMessage[]; omitted?
   );
 }
 
-function Json({ value }: { value: unknown }) {
-  const text = typeof value === 'string' ? value : JSON.stringify(value, null, 2);
-  return <pre className="json">{text === undefined ? '—' : text}</pre>;
-}
+/** Bounded: a 10,000-item list shows its head (laying out megabytes of text held the view for seconds). */
+const Json = JsonView;
 
 /** The selected node's span (inputs, outputs, duration, tokens, cost, error), else the run's outputs. */
 export function SpanDetails() {

@@ -12,6 +12,7 @@ import type { EndpointMetrics } from '../monitoring/metrics';
 import { runFlow } from '../runtime/index';
 import { RunInputError, type RunResult, type RunServices } from '../runtime/types';
 import { teeEvents, type RunTelemetry } from '../telemetry/index';
+import type { ChildRunWriter } from '../flows/child-runs';
 import { chatShape } from './chat';
 import type { ChatMessage, ConversationStore } from './conversations';
 import { DeploymentError } from './errors';
@@ -98,6 +99,8 @@ export class EndpointRuntime {
       limiter?: Limiter;
       /** OpenTelemetry run export (absent when off). */
       telemetry?: RunTelemetry;
+      /** Stores the child runs of a call (subflow, map, loop, agent tools) under its trace id. */
+      childRuns?: ChildRunWriter;
     },
   ) {
     this.limiter = deps.limiter ?? new TokenBucketLimiter();
@@ -251,13 +254,17 @@ export class EndpointRuntime {
         }
       : undefined;
     const onEvent = teeEvents(
-      onTokens,
-      this.deps.telemetry?.listener({
-        'braid.source': 'deployment',
-        'braid.deployment.slug': deployment.slug,
-        'braid.deployment.version': version.version,
-        'braid.deployment.api': o.api,
-      }),
+      teeEvents(
+        onTokens,
+        this.deps.telemetry?.listener({
+          'braid.source': 'deployment',
+          'braid.deployment.slug': deployment.slug,
+          'braid.deployment.version': version.version,
+          'braid.deployment.api': o.api,
+        }),
+      ),
+      // Masked like the request log that holds the parent's trace.
+      this.deps.childRuns?.listener(flow, 'deployment', deployment.settings.redactPii ? redactPii : undefined),
     );
     const base = {
       slug: deployment.slug,

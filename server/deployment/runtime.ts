@@ -67,6 +67,7 @@ export function deploymentRuntime(ctx: AppContext): DeploymentRuntime {
     secrets: ctx.secrets,
     ...(redisLimiter ? { limiter: redisLimiter } : {}),
     ...(ctx.telemetry ? { telemetry: ctx.telemetry } : {}),
+    childRuns: ctx.childRuns,
   });
   const alerts = new AlertEngine({
     storage,
@@ -97,6 +98,7 @@ export function deploymentRuntime(ctx: AppContext): DeploymentRuntime {
       let n = 0;
       for (const d of await service.store.list()) {
         const cutoff = now - d.settings.logRetentionDays * 86_400_000;
+        await ctx.runsRepo.deleteDeploymentChildren(d.slug, cutoff);
         n += await logs.prune(d.slug, cutoff);
         await conversations.prune(d.slug, cutoff);
       }

@@ -2,7 +2,7 @@
 import type { AppContext } from '../http/context';
 import { redact } from '../flows/redact';
 import { runFlow } from '../runtime/index';
-import { EVALUATION_LABELS, withTelemetry } from '../telemetry/index';
+import { EVALUATION_LABELS, teeEvents, withTelemetry } from '../telemetry/index';
 import { flowLoader } from './flow-ref';
 import { RowQueue } from './queue';
 import type { RowDeps } from './row';
@@ -20,8 +20,14 @@ export function evaluationServiceFor(ctx: AppContext): EvaluationService {
     config: ctx.config,
     runServices: ctx.services,
     // Rows, traces and exports are stored and served: scrub configured secrets as runs do.
-    runFlow: async (flow, inputs, opts) =>
-      redact(await runFlow(flow, inputs, withTelemetry(opts, ctx.telemetry, EVALUATION_LABELS)), ctx.secrets),
+    // Child runs (subflow, map, loop, agent tools) are stored as run records under the row's run id.
+    runFlow: async (flow, inputs, opts) => {
+      const withChildren = { ...opts, onEvent: teeEvents(opts.onEvent, ctx.childRuns.listener(flow, 'evaluation')) };
+      return redact(
+        await runFlow(flow, inputs, withTelemetry(withChildren, ctx.telemetry, EVALUATION_LABELS)),
+        ctx.secrets,
+      );
+    },
     loadFlow,
   };
   svc = new EvaluationService({

@@ -13,6 +13,7 @@ import type { RunsRepository } from '../storage/runs';
 import type { RunTelemetry } from '../telemetry/index';
 import { redact, streamEvents, StreamRedactor } from './redact';
 import { FlowStoreError, type FlowStore } from './store';
+import type { ChildRunWriter } from './child-runs';
 
 export interface StartRunOptions {
   /** Aborts the run (client disconnect, CLI Ctrl-C). */
@@ -47,10 +48,17 @@ export interface RunServiceDeps {
   logger?: Logger;
   /** OpenTelemetry export of every run and child run (absent when off). */
   telemetry?: RunTelemetry;
+  /**
+   * Batched writer for child runs (multi-row inserts; a child that ends within the batch
+   * window is written once). Without it each child's start and finish are two statements.
+   */
+  childRuns?: ChildRunWriter;
 }
 
 export class RunService {
   private readonly inflight = new Map<string, AbortController>();
+  /** Running child runs of this service's runs (subflow, map, loop, agent tools), cancellable by id. */
+  private readonly childCancels = new Map<string, AbortController>();
   /** Runs whose final write is still queued (written just after the response goes out). */
   private readonly pending = new Map<string, Promise<void>>();
 
@@ -107,7 +115,7 @@ export class RunService {
     if (opts.signal?.aborted) controller.abort(opts.signal.reason);
     else opts.signal?.addEventListener('abort', onAbort, { once: true });
     this.inflight.set(runId, controller);
-    const { runs, secrets, logger } = this.deps;
+    const { runs, secrets, logger, childRuns } = this.deps;
     const source = opts.only ? 'node' : (opts.source ?? 'api');
     const extra = { source, ...(opts.only ? { nodeId: opts.only.nodeId } : {}) };
     const labels = { 'braid.source': source };
@@ -126,10 +134,14 @@ export class RunService {
       if (event.type === 'run_started' && event.parent) {
         children.push(event.runId);
         const { runId: id, flowId, at, inputs: childInputs, parent } = event;
-        persist(() => runs.insertStarted({ runId: id, flowId, startedAt: at, inputs: childInputs, source, parent }));
+        const start = { runId: id, flowId, startedAt: at, inputs: childInputs, source, parent };
+        if (childRuns) childRuns.started(start);
+        else persist(() => runs.insertStarted(start));
       } else if (event.type === 'run_finished' && event.trace.parent) {
         // Persisted as each child finishes: the parent's span keeps only a summary.
-        persist(() => runs.finish(event.trace, { source }));
+        const trace = event.trace;
+        if (childRuns) childRuns.add(trace, source);
+        else persist(() => runs.finish(trace, { source }));
       } else if (event.type === 'run_started') {
         started = true;
         persist(() =>
@@ -152,6 +164,7 @@ export class RunService {
       const result = await runFlow(flow, inputs, {
         runId,
         signal: controller.signal,
+        childCancels: this.childCancels,
         services: opts.services ? { ...this.deps.services, ...opts.services } : this.deps.services,
         ...(opts.only ? { only: opts.only } : {}),
         onEvent: (raw) => {
@@ -161,7 +174,8 @@ export class RunService {
       const safe = redact(result, secrets);
       if (!finished) persist(() => runs.finish(safe.trace, extra));
       this.track(runId, persisted);
-      for (const child of children) this.track(child, persisted);
+      const written = childRuns ? Promise.all([persisted, childRuns.flush()]).then(() => undefined) : persisted;
+      for (const child of children) this.track(child, written);
       return safe;
     } catch (err) {
       if (started && !finished) {
@@ -201,16 +215,20 @@ export class RunService {
     else await Promise.all(this.pending.values());
   }
 
-  /** Cancel a run in flight in this process; false when it is not running here. */
+  /**
+   * Cancel a run in flight in this process — a root run with its whole tree, or one child
+   * run alone (its parent node sees it `cancelled`: a map item fails with `cancelled` and
+   * the map's onItemError applies). False when it is not running here.
+   */
   cancel(runId: string): boolean {
-    const c = this.inflight.get(runId);
+    const c = this.inflight.get(runId) ?? this.childCancels.get(runId);
     if (!c) return false;
     c.abort(new Error('cancelled'));
     return true;
   }
 
   isRunning(runId: string): boolean {
-    return this.inflight.has(runId);
+    return this.inflight.has(runId) || this.childCancels.has(runId);
   }
 
   /** Cancel every run in flight, wait (bounded) for them to end, then for their records. */

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config';
 import type { FlowStore } from '../flows/store';
 import type { RunService } from '../flows/runs';
+import type { ChildRunWriter } from '../flows/child-runs';
 import type { DurableRuns } from '../durable/service';
 import type { RunServices } from '../runtime/types';
 import type { Storage } from '../storage/index';
@@ -17,6 +18,8 @@ export interface AppContext {
   flows: FlowStore;
   runsRepo: RunsRepository;
   runService: RunService;
+  /** Stores child runs of endpoint calls and evaluation rows (written behind; `flush()` before reading). */
+  childRuns: ChildRunWriter;
   /** Durable runs: async runs, runs that wait on people, tasks (server/durable). */
   durable: DurableRuns;
   services: RunServices;

@@ -95,7 +95,7 @@ class Run {
     } else {
       const limit = opts.maxConcurrency && opts.maxConcurrency > 0 ? opts.maxConcurrency : Infinity;
       const maxNodes = opts.services.config?.maxTreeNodes ?? DEFAULT_MAX_TREE_NODES;
-      this.tree = new RunTree(opts.runId, new Slots(limit), maxNodes, opts.onEvent);
+      this.tree = new RunTree(opts.runId, new Slots(limit), maxNodes, opts.onEvent, opts.childCancels);
       this.tree.failRoot = (ne) => this.failRun(ne);
     }
     this.onEvent = opts.onEvent;
@@ -326,14 +326,24 @@ class Run {
       slot,
       prefix: this.prefix,
       ...(this.journal ? { journal: this.journal } : {}),
-      start: (flow, inputs, child) =>
-        schedule(flow, inputs, {
-          runId: child.runId ?? randomUUID(),
+      start: (flow, inputs, child) => {
+        const runId = child.runId ?? randomUUID();
+        const opts = {
+          runId,
           services: this.opts.services,
           executors: this.opts.executors,
           onEvent: this.opts.onEvent,
-          child,
-        }),
+        };
+        const cancels = this.tree.childCancels;
+        if (!cancels) return schedule(flow, inputs, { ...opts, child });
+        // Cancellable by its own id: the child alone stops; its parent node decides what that means.
+        const own = new AbortController();
+        cancels.set(runId, own);
+        return schedule(flow, inputs, {
+          ...opts,
+          child: { ...child, signals: [...child.signals, own.signal] },
+        }).finally(() => cancels.delete(runId));
+      },
       flows: this.opts.services.flows!,
     });
   }

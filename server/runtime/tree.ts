@@ -75,6 +75,8 @@ export class RunTree {
     readonly slots: Slots,
     readonly maxNodes: number,
     readonly onEvent?: (event: RunEvent) => void,
+    /** Cancel controllers of the tree's running child runs, by run id (RunOptions.childCancels). */
+    readonly childCancels?: Map<string, AbortController>,
   ) {}
 
   /**

@@ -198,6 +198,13 @@ export interface RunOptions {
    * no text is sent twice — public callers.
    */
   tokens?: 'all' | 'validated';
+  /**
+   * Where each child run of the tree registers, while it runs, a controller that cancels
+   * that child alone (its parent node sees a `cancelled` child: a map item fails with
+   * `cancelled` and `onItemError` applies). RunService passes its registry so that
+   * `POST /api/runs/:childId/cancel` works; without it child runs cost no controller.
+   */
+  childCancels?: Map<string, AbortController>;
 }
 
 export interface RunResult {

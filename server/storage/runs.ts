@@ -113,27 +113,31 @@ export class RunsRepository {
   async insertStarted(run: RunStart): Promise<void> {
     await this.storage.db
       .insertInto('runs')
-      .values({
-        id: run.runId,
-        flow_id: run.flowId,
-        status: 'running',
-        source: run.source ?? 'api',
-        node_id: run.nodeId ?? null,
-        started_at: Math.round(run.startedAt),
-        finished_at: null,
-        duration_ms: null,
-        inputs: toJson(run.inputs) ?? '{}',
-        outputs: null,
-        error: null,
-        cost: null,
-        trace: null,
-        ...parentColumns(run.parent),
-      })
+      .values(this.startRow(run))
       // A durable run's later attempt starts the same run (and child runs) again.
       .onConflict((oc) =>
         oc.column('id').doUpdateSet({ status: 'running', finished_at: null, duration_ms: null, error: null }),
       )
       .execute();
+  }
+
+  private startRow(run: RunStart) {
+    return {
+      id: run.runId,
+      flow_id: run.flowId,
+      status: 'running' as const,
+      source: run.source ?? 'api',
+      node_id: run.nodeId ?? null,
+      started_at: Math.round(run.startedAt),
+      finished_at: null,
+      duration_ms: null,
+      inputs: toJson(run.inputs) ?? '{}',
+      outputs: null,
+      error: null,
+      cost: null,
+      trace: null,
+      ...parentColumns(run.parent),
+    };
   }
 
   /** Store a finished run's trace (inserts the row when the start was never recorded). */
@@ -166,6 +170,87 @@ export class RunsRepository {
         })
         .execute();
     }
+  }
+
+  /**
+   * Store finished runs in one multi-row insert (child runs of endpoint calls and
+   * evaluation rows, written behind in batches). A run already stored is left as it is.
+   */
+  async insertFinished(runs: Array<{ trace: Trace; source: string }>): Promise<void> {
+    if (runs.length === 0) return;
+    const rows = runs.map(({ trace, source }) => ({
+      id: trace.runId,
+      flow_id: trace.flowId,
+      status: trace.status,
+      source,
+      node_id: null,
+      started_at: Math.round(trace.startedAt),
+      finished_at: Math.round(trace.startedAt + trace.durationMs),
+      duration_ms: Math.round(trace.durationMs),
+      inputs: toJson(trace.inputs) ?? '{}',
+      outputs: toJson(trace.outputs),
+      error: toJson(trace.error) ?? null,
+      prompt_tokens: trace.usage.promptTokens,
+      completion_tokens: trace.usage.completionTokens,
+      total_tokens: trace.usage.totalTokens,
+      cost: trace.usage.cost,
+      trace: toJson(trace),
+      ...parentColumns(trace.parent),
+    }));
+    await this.storage.db
+      .insertInto('runs')
+      .values(rows)
+      // Over its `running` start row (or an earlier attempt's, in a durable run).
+      .onConflict((oc) =>
+        oc.column('id').doUpdateSet((eb) => ({
+          status: eb.ref('excluded.status'),
+          finished_at: eb.ref('excluded.finished_at'),
+          duration_ms: eb.ref('excluded.duration_ms'),
+          outputs: eb.ref('excluded.outputs'),
+          error: eb.ref('excluded.error'),
+          prompt_tokens: eb.ref('excluded.prompt_tokens'),
+          completion_tokens: eb.ref('excluded.completion_tokens'),
+          total_tokens: eb.ref('excluded.total_tokens'),
+          cost: eb.ref('excluded.cost'),
+          trace: eb.ref('excluded.trace'),
+        })),
+      )
+      .execute();
+  }
+
+  /** Record many started runs in one insert (child runs, batched); see insertStarted. */
+  async insertStartedMany(runs: RunStart[]): Promise<void> {
+    if (runs.length === 0) return;
+    await this.storage.db
+      .insertInto('runs')
+      .values(runs.map((run) => this.startRow(run)))
+      .onConflict((oc) =>
+        oc.column('id').doUpdateSet({ status: 'running', finished_at: null, duration_ms: null, error: null }),
+      )
+      .execute();
+  }
+
+  /**
+   * Delete the stored child runs of a deployment's calls logged before `olderThan` (run
+   * before the request log's own retention deletes those calls).
+   */
+  async deleteDeploymentChildren(slug: string, olderThan: number): Promise<number> {
+    const res = await this.storage.db
+      .deleteFrom('runs')
+      .where('source', '=', 'deployment')
+      .where('root_run_id', 'is not', null)
+      .where(({ eb, selectFrom }) =>
+        eb(
+          'root_run_id',
+          'in',
+          selectFrom('request_logs' as never)
+            .select('id' as never)
+            .where('slug' as never, '=', slug as never)
+            .where('created_at' as never, '<', olderThan as never),
+        ),
+      )
+      .executeTakeFirst();
+    return Number(res.numDeletedRows);
   }
 
   /** Mark runs left `running` by a process that died (called at boot). */
@@ -211,12 +296,22 @@ export class RunsRepository {
   }
 
   async get(runId: string): Promise<RunRecord | undefined> {
+    const found = await this.getWithTraceJson(runId);
+    if (!found) return undefined;
+    if (found.traceJson !== undefined) found.run.trace = fromJson(found.traceJson);
+    return found.run;
+  }
+
+  /**
+   * A run with its trace left as the stored JSON text: a route sends it as it is instead of
+   * parsing and re-serialising it (a 10,000-item map's trace is megabytes).
+   */
+  async getWithTraceJson(runId: string): Promise<{ run: RunRecord; traceJson?: string } | undefined> {
     const row = await this.storage.db.selectFrom('runs').selectAll().where('id', '=', runId).executeTakeFirst();
     if (!row) return undefined;
-    const rec: RunRecord = { ...toSummary(row), inputs: fromJson(row.inputs, {}) };
-    if (row.outputs !== null) rec.outputs = fromJson(row.outputs);
-    if (row.trace !== null) rec.trace = fromJson(row.trace);
-    return rec;
+    const run: RunRecord = { ...toSummary(row), inputs: fromJson(row.inputs, {}) };
+    if (row.outputs !== null) run.outputs = fromJson(row.outputs);
+    return row.trace !== null ? { run, traceJson: row.trace } : { run };
   }
 
   /** Runs of a flow, newest first. `limit` is clamped to 1..200 (default 50). */

@@ -144,23 +144,28 @@ export const runsRoutes: RouteModule = (ctx) => {
 
   r.get('/api/runs/:id', async (req, res) => {
     const runId = String(req.params.id ?? '');
-    await svc.settled(runId);
-    const run = runId.length <= 128 ? await ctx.runsRepo.get(runId) : undefined;
-    if (!run) throw new HttpError(404, 'not_found', `no run with id "${runId.slice(0, 128)}"`);
+    await Promise.all([svc.settled(runId), ctx.childRuns.flush()]);
+    const found = runId.length <= 128 ? await ctx.runsRepo.getWithTraceJson(runId) : undefined;
+    if (!found) throw new HttpError(404, 'not_found', `no run with id "${runId.slice(0, 128)}"`);
+    const { run, traceJson } = found;
     const durable = await ctx.durable.store.getRun(runId);
     if (!durable) {
-      res.json({ ...run, running: svc.isRunning(runId) } satisfies RunDetailResponse);
+      sendWithTrace(res, { ...run, running: svc.isRunning(runId) } satisfies RunDetailBody, traceJson);
       return;
     }
     // A durable run: its state and the tasks it waits on.
     const tasks = await ctx.durable.store.tasksOfRun(runId, 'pending');
-    res.json({
-      ...run,
-      ...(durable.status === 'waiting' || durable.status === 'running' ? { status: durable.status } : {}),
-      running: svc.isRunning(runId) || durable.status === 'running',
-      durable: { status: durable.status, attempts: durable.attempts, updatedAt: durable.updatedAt },
-      tasks,
-    } satisfies RunDetailResponse);
+    sendWithTrace(
+      res,
+      {
+        ...run,
+        ...(durable.status === 'waiting' || durable.status === 'running' ? { status: durable.status } : {}),
+        running: svc.isRunning(runId) || durable.status === 'running',
+        durable: { status: durable.status, attempts: durable.attempts, updatedAt: durable.updatedAt },
+        tasks,
+      },
+      traceJson,
+    );
   });
 
   r.get('/api/runs/:id/children', async (req, res) => {
@@ -168,10 +173,16 @@ export const runsRoutes: RouteModule = (ctx) => {
     const limit = queryInt(req, 'limit', 100, LIMIT(500));
     const offset = queryInt(req, 'offset', 0, OFFSET);
     const nodeId = typeof req.query.nodeId === 'string' && req.query.nodeId !== '' ? req.query.nodeId : undefined;
-    await svc.settled(runId);
+    await Promise.all([svc.settled(runId), ctx.childRuns.flush()]);
     const run = runId.length <= 128 ? await ctx.runsRepo.get(runId) : undefined;
-    if (!run) throw new HttpError(404, 'not_found', `no run with id "${runId.slice(0, 128)}"`);
-    const page = await ctx.runsRepo.listChildren(runId, { offset, limit, ...(nodeId !== undefined ? { nodeId } : {}) });
+    const page =
+      runId.length <= 128
+        ? await ctx.runsRepo.listChildren(runId, { offset, limit, ...(nodeId !== undefined ? { nodeId } : {}) })
+        : undefined;
+    // An endpoint call or an evaluation row has no run record of its own (its trace is in the
+    // request log or the row): its id names its child runs all the same.
+    if (!page || (!run && page.total === 0))
+      throw new HttpError(404, 'not_found', `no run with id "${runId.slice(0, 128)}"`);
     res.json(page satisfies ChildRunPage);
   });
 
@@ -196,3 +207,15 @@ export const runsRoutes: RouteModule = (ctx) => {
 
   return r;
 };
+
+/**
+ * Send a run record with its stored trace JSON spliced in as it is (the same body `res.json`
+ * would send with the parsed trace, without parsing and re-serialising megabytes).
+ */
+/** A run's detail without its trace: the stored trace JSON is spliced in as it is. */
+type RunDetailBody = Omit<RunDetailResponse, 'trace'>;
+
+function sendWithTrace(res: Response, body: RunDetailBody, traceJson: string | undefined): void {
+  const head = JSON.stringify(body);
+  res.type('application/json').send(traceJson === undefined ? head : `${head.slice(0, -1)},"trace":${traceJson}}`);
+}

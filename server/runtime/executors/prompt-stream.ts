@@ -3,7 +3,9 @@
  * finish reason from provider metadata, and a stream read under a stall deadline on every
  * chunk (the first one included; keep-alive comments are not chunks).
  */
-import type { AIMessageChunk } from '@langchain/core/messages';
+import type { AIMessageChunk, BaseMessage } from '@langchain/core/messages';
+import type { ChatGenerationChunk } from '@langchain/core/outputs';
+import { BaseChatModel } from '@langchain/core/language_models/chat_models';
 import type { PromptConfig } from '../../../shared/nodes/prompt';
 import { NodeError, type NodeContext } from '../types';
 
@@ -132,4 +134,86 @@ export async function readStream(
     if (typeof m === 'string') responseModel = m;
   }
   return { text, usage, finishReason, responseModel };
+}
+
+/** The parts of a LangChain chat model the direct stream uses (`_streamResponseChunks` is each integration's own generator). */
+interface ChunkSource {
+  stream(messages: BaseMessage[], options: Record<string, unknown>): Promise<AsyncIterable<AIMessageChunk>>;
+  _streamResponseChunks(messages: BaseMessage[], options: Record<string, unknown>): AsyncIterable<ChatGenerationChunk>;
+  disableStreaming?: boolean;
+}
+
+/**
+ * Stream a chat model's reply. When nothing can observe the call through LangChain
+ * callbacks (`traced` false: Braid keeps LangSmith tracing off unless
+ * BRAID_LANGSMITH_TRACING=1, and passes no callback handlers), read the integration's own
+ * chunk generator instead of `model.stream()`. `stream()` wraps every chunk in the
+ * Runnable machinery — a callback manager configured per chunk (reading process.env each
+ * time), an AsyncLocalStorage scope and a web ReadableStream — which cost ~0.8 ms of CPU
+ * per call, as much as the HTTP call itself (bench/RESULTS.md, map throughput). This does
+ * what `BaseChatModel._streamIterator` does for each chunk: honour the signal and merge
+ * the generation info (OpenAI's finish_reason lives there) into `response_metadata`.
+ */
+export async function streamChat(
+  model: BaseChatModel,
+  messages: BaseMessage[],
+  options: { signal: AbortSignal } & Record<string, unknown>,
+  traced: boolean,
+): Promise<AsyncIterable<AIMessageChunk>> {
+  const source = model as unknown as ChunkSource;
+  const own = source._streamResponseChunks !== BaseChatModel.prototype._streamResponseChunks;
+  if (traced || !own || source.disableStreaming) return source.stream(messages, options);
+  const signal = options.signal;
+  async function* direct(): AsyncGenerator<AIMessageChunk> {
+    const it = source._streamResponseChunks(messages, options)[Symbol.asyncIterator]();
+    let finished = false;
+    try {
+      for (;;) {
+        // Raced with the signal, as stream() does: a provider that only checks it between
+        // chunks (Ollama) must not keep a cancelled or stalled node waiting for the next one.
+        const r = await raceAbort(it.next(), signal);
+        if (r.done) break;
+        signal.throwIfAborted();
+        const message = r.value.message as AIMessageChunk;
+        message.response_metadata = { ...r.value.generationInfo, ...message.response_metadata };
+        yield message;
+      }
+      finished = true;
+      signal.throwIfAborted();
+    } finally {
+      // Stopped early (abort, stall, consumer gone): end the integration's generator too.
+      if (!finished) void it.return?.(undefined)?.catch(() => undefined);
+    }
+  }
+  return direct();
+}
+
+/** `p`, or a rejection with the signal's reason as soon as it aborts. */
+function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    p.catch(() => undefined);
+    return Promise.reject(abortReason(signal));
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => {
+      p.catch(() => undefined);
+      reject(abortReason(signal));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
+}
+
+function abortReason(signal: AbortSignal): Error {
+  const r: unknown = signal.reason;
+  return r instanceof Error ? r : new Error('Aborted');
 }

@@ -7,13 +7,7 @@
  * keep-alive comments are not chunks) is a retryable `stream_stalled`; a cut or failed stream, or one that ends without a
  * finish reason, fails the node — partial text is never returned as a success.
  */
-import {
-  AIMessage,
-  HumanMessage,
-  SystemMessage,
-  type BaseMessage,
-  type AIMessageChunk,
-} from '@langchain/core/messages';
+import { AIMessage, HumanMessage, SystemMessage, type BaseMessage } from '@langchain/core/messages';
 import { DEFAULT_MAX_TOKENS, type PromptConfig } from '../../../shared/nodes/prompt';
 import { renderTemplate, stringifyValue } from '../../../shared/template';
 import type { TokenUsage } from '../../../shared';
@@ -35,6 +29,7 @@ import {
   contentText,
   finishReasonOf,
   readStream,
+  streamChat,
   stallError,
   withinStall,
   type Reply,
@@ -206,12 +201,12 @@ export function createPromptExecutor(opts: PromptExecutorOptions = {}): Executor
     try {
       if (config.stream) {
         const stream = await withinStall(
-          model.stream(messages, callOptions),
+          streamChat(model, messages, callOptions, ctx.services.config.langsmithTracing === true),
           stallMs,
           () => stallAbort?.abort(),
           () => stallError(stallMs, 0, false),
         );
-        reply = await readStream(stream as AsyncIterable<AIMessageChunk>, counting, stallMs, () => stallAbort?.abort());
+        reply = await readStream(stream, counting, stallMs, () => stallAbort?.abort());
         if (ctx.signal.aborted) throw new NodeError('cancelled', `${provider} call cancelled`);
         if (reply.finishReason === undefined) {
           throw new NodeError(

@@ -1,0 +1,21 @@
+import { useMemo, useState } from 'react';
+import { jsonPreview, sizeLabel } from './jsonPreview';
+
+/** A JSON value in a <pre>, bounded: a huge one shows its head and a button for the rest. */
+export function JsonView({ value, className = 'json' }: { value: unknown; className?: string }) {
+  const [full, setFull] = useState(false);
+  const p = useMemo(() => jsonPreview(value, undefined, full), [value, full]);
+  return (
+    <>
+      <pre className={className}>{p.text}</pre>
+      {p.hidden > 0 ? (
+        <p className="muted small" data-testid="json-truncated">
+          … {sizeLabel(p.hidden)} more of {sizeLabel(p.total)}{' '}
+          <button type="button" className="linklike" onClick={() => setFull(true)}>
+            Show all
+          </button>
+        </p>
+      ) : null}
+    </>
+  );
+}
