@@ -21,6 +21,7 @@ import type { LogRecord, RequestLogStore } from './logs';
 import { TokenBucketLimiter, type RateDecision, type RateLimit } from './rate-limit';
 import { redactPii } from './redact-pii';
 import type { DeploymentRecord, DeploymentStore, KeyRecord, VersionRecord } from './store';
+import type { DurableRun } from '../durable/store';
 
 const KEY_TTL_MS = 5_000;
 /** Logged for a call whose client went away before the answer (nginx's "client closed request"). */
@@ -370,6 +371,81 @@ export class EndpointRuntime {
       clearTimeout(timer);
       o.signal?.removeEventListener('abort', onAbort);
     }
+  }
+
+  /**
+   * Record a durable call's answer: 200 (ended in the call), 202 (`waiting`: the row takes
+   * the outcome when the run ends, recordFinished) or 500.
+   */
+  recordDurable(
+    t: Target,
+    call: { key: KeyRecord; sessionId?: string; createdAt: number; latencyMs: number; inputs: Record<string, unknown> },
+    raw: RunResult,
+  ): void {
+    const { result, traceJson } = redactRun(raw, this.deps.secrets);
+    const trace = result.trace;
+    const waiting = result.status === 'waiting';
+    const ok = result.status === 'succeeded';
+    this.record(
+      {
+        slug: t.deployment.slug,
+        version: t.version.version,
+        api: 'endpoint',
+        keyId: call.key.id,
+        keyLabel: call.key.label,
+        sessionId: call.sessionId ?? null,
+        createdAt: call.createdAt,
+        traceId: result.runId,
+        status: waiting ? 'waiting' : ok ? 'succeeded' : 'failed',
+        httpStatus: waiting ? 202 : ok ? 200 : 500,
+        latencyMs: call.latencyMs,
+        promptTokens: trace.usage.promptTokens,
+        completionTokens: trace.usage.completionTokens,
+        totalTokens: trace.usage.totalTokens,
+        cost: trace.usage.cost,
+        errorCode: waiting || ok ? null : (trace.error?.code ?? 'run_failed'),
+        errorMessage: waiting || ok ? null : (trace.error?.message ?? null),
+        promptInjection: promptInjectionIn(trace),
+        inputs: call.inputs,
+        outputs: waiting ? null : result.outputs,
+        trace,
+        ...(traceJson !== undefined ? { traceJson } : {}),
+      },
+      t.deployment.settings,
+    );
+  }
+
+  /**
+   * A deployed run that paused has ended (durable runs call this): its request log row
+   * (`waiting`, written when the call answered 202) takes the outcome and the latency from
+   * the call to the end. The Prometheus counter counted the call once, as 202.
+   */
+  async recordFinished(run: DurableRun, raw?: RunResult): Promise<void> {
+    if (!run.deployment || (run.status !== 'succeeded' && run.status !== 'failed' && run.status !== 'cancelled'))
+      return;
+    const { slug } = run.deployment;
+    let settings: DeploymentSettings;
+    try {
+      settings = (await this.deployment(slug)).settings;
+    } catch {
+      return; // the deployment was deleted, and its logs with it
+    }
+    const result = raw ? redactRun(raw, this.deps.secrets).result : undefined;
+    const usage = result?.trace.usage;
+    const mask = <T>(v: T): T => (settings.redactPii ? redactPii(v) : v);
+    const errorMessage = run.error?.message ?? null;
+    await this.deps.logs.complete(slug, run.id, {
+      status: run.status,
+      latencyMs: Math.max(0, run.updatedAt - run.createdAt),
+      errorCode: run.status === 'succeeded' ? null : (run.error?.code ?? run.status),
+      errorMessage: errorMessage && settings.redactPii ? redactPii(errorMessage) : errorMessage,
+      outputs: run.status === 'succeeded' ? mask(redact(run.outputs ?? {}, this.deps.secrets)) : null,
+      promptTokens: usage?.promptTokens ?? 0,
+      completionTokens: usage?.completionTokens ?? 0,
+      totalTokens: usage?.totalTokens ?? 0,
+      cost: usage?.cost ?? null,
+      ...(result ? { trace: mask(result.trace) } : {}),
+    });
   }
 
   /** Record a call refused before it ran (bad inputs). */

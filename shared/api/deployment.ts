@@ -140,8 +140,12 @@ export interface EndpointResponse {
   usage: RunUsage;
 }
 
-/** `cancelled`: the client went away before the answer (HTTP status 499 in the log; not an error). */
-export type LogStatus = 'succeeded' | 'failed' | 'rejected' | 'cancelled';
+/**
+ * `cancelled`: the client went away before the answer (HTTP status 499 in the log; not an
+ * error), or a paused run was cancelled. `waiting`: the call answered 202 and its run waits
+ * for a person; the row takes the run's outcome when it ends (not an error).
+ */
+export type LogStatus = 'succeeded' | 'failed' | 'rejected' | 'cancelled' | 'waiting';
 
 export interface RequestLogEntry {
   traceId: string;
