@@ -22,6 +22,8 @@ import { TokenBucketLimiter, type RateDecision, type RateLimit } from './rate-li
 import { redactPii } from './redact-pii';
 import type { DeploymentRecord, DeploymentStore, KeyRecord, VersionRecord } from './store';
 import type { DurableRun } from '../durable/store';
+import { needsPeople } from '../durable/journal';
+import { closureOf } from '../runtime/closure';
 
 const KEY_TTL_MS = 5_000;
 /** Logged for a call whose client went away before the answer (nginx's "client closed request"). */
@@ -63,6 +65,18 @@ export interface InvokeOptions {
 export interface InvokeResult extends EndpointResponse {
   status: Trace['status'];
   trace: Trace;
+}
+
+const pausableFlows = new WeakMap<Flow, boolean>();
+
+/** Whether a deployed flow (or one it calls) can pause for a person; cached per snapshot. */
+function pausable(flow: Flow): boolean {
+  let v = pausableFlows.get(flow);
+  if (v === undefined) {
+    v = needsPeople(flow, closureOf(flow).values());
+    pausableFlows.set(flow, v);
+  }
+  return v;
 }
 
 export function promptInjectionIn(trace: Trace): boolean {
@@ -220,6 +234,29 @@ export class EndpointRuntime {
     const flow: Flow = version.flow;
     const started = Date.now();
     const t0 = performance.now();
+    if ((o.api === 'openai' || o.api === 'mcp') && pausable(flow)) {
+      // These protocols answer in one response and have no status URL to come back to;
+      // refused before any model call is spent on a run that would stop at the first pause.
+      const message = `this deployment's flow can pause for a person (a Human node or a tool that needs approval), which the ${o.api === 'mcp' ? 'MCP' : 'OpenAI-compatible'} API cannot wait for: call POST /v1/endpoints/${deployment.slug}, which answers 202 with a status URL (and can post a webhook) when the run pauses`;
+      this.recordRejected(
+        {
+          slug: deployment.slug,
+          version: version.version,
+          api: o.api,
+          keyId: o.key?.id ?? null,
+          keyLabel: o.key?.label ?? null,
+          sessionId: o.sessionId ?? null,
+          createdAt: started,
+        },
+        performance.now() - t0,
+        422,
+        'not_durable',
+        message,
+        deployment.settings,
+        rawInputs,
+      );
+      throw new DeploymentError(422, 'not_durable', message);
+    }
     const controller = o.controller ?? new AbortController();
     let timedOut = false;
     const timer = setTimeout(() => {

@@ -7,6 +7,8 @@ import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { HumanTask } from '../../shared/api/tasks';
 import { startServer, type RunningServer } from '../app';
 import { startDeployServer, type DeployServer } from '../deployment/testing';
@@ -286,6 +288,43 @@ describe('an SSE call of a flow that pauses', () => {
       return v.status === 'succeeded' ? v : undefined;
     });
     expect(end.outputs).toMatchObject({ sent: 'Echo: stream' });
+  });
+});
+
+describe('the OpenAI-compatible and MCP APIs', () => {
+  it('refuse a flow that can pause with a clear not_durable error, before any model call', async () => {
+    llm.reset();
+    const res = await s.call('/v1/chat/completions', apiKey, {
+      model: slug,
+      messages: [{ role: 'user', content: 'こんにちは' }],
+    });
+    expect(res.status).toBe(422);
+    const err = (await json<{ error: { code: string; message: string } }>(res)).error;
+    expect(err.code).toBe('not_durable');
+    expect(err.message).toContain(`POST /v1/endpoints/${slug}`);
+
+    const client = new Client({ name: 'test', version: '1.0.0' });
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(`${s.url}/v1/mcp`), {
+        requestInit: { headers: { Authorization: `Bearer ${apiKey}` } },
+      }),
+    );
+    try {
+      const r = await client.callTool({ name: slug, arguments: { question: 'x' } });
+      expect(r.isError).toBe(true);
+      expect((r.content as Array<{ text: string }>)[0]!.text).toMatch(/^not_durable: .*MCP API cannot wait/);
+    } finally {
+      await client.close();
+    }
+    expect(llm.calls.filter((c) => c.path === '/v1/chat/completions')).toHaveLength(0);
+    type Row = { api: string; status: string; httpStatus: number; errorCode: string | null };
+    const rows = await json<{ items: Row[] }>(await s.api(`/api/deployments/${slug}/logs?status=rejected`));
+    expect(rows.items.filter((i) => i.errorCode === 'not_durable').map((i) => [i.api, i.httpStatus])).toEqual(
+      expect.arrayContaining([
+        ['openai', 422],
+        ['mcp', 422],
+      ]),
+    );
   });
 });
 
