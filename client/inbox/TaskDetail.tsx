@@ -230,7 +230,7 @@ export function TaskDetail({
           >
             Deadline {new Date(task.deadline).toLocaleString()} ({dueIn(task.deadline)})
             {task.onTimeout
-              ? `, then ${task.onTimeout === 'fail' ? 'the run fails' : `${task.onTimeout}d automatically`}`
+              ? `, then ${task.onTimeout === 'fail' ? 'the run fails' : `${task.onTimeout === 'reject' ? 'rejected' : 'approved'} automatically`}`
               : ''}
           </span>
         ) : (
