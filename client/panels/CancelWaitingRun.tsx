@@ -49,8 +49,8 @@ export function CancelWaitingRun({
           }}
         >
           <p>
-            The run <span className="mono">{runId.slice(0, 12)}</span> ends as <b>cancelled</b> and every task it
-            waits on leaves the Inbox. Decisions already made stay in its record. This cannot be undone.
+            The run <span className="mono">{runId.slice(0, 12)}</span> ends as <b>cancelled</b> and every task it waits
+            on leaves the Inbox. Decisions already made stay in its record. This cannot be undone.
           </p>
         </ConfirmDialog>
       ) : null}

@@ -148,7 +148,13 @@ describe('the completion webhook of a deployed run that paused', () => {
       expect(second!.headers['x-braid-delivery']).toBe(accepted.runId);
       expect(second!.headers['content-type']).toBe('application/json');
       expect(verifySignature(secret, second!.raw, second!.headers['x-braid-signature'] as string)).toBe(true);
-      expect(verifySignature(secret, second!.raw.replace('succeeded', 'failed'), second!.headers['x-braid-signature'] as string)).toBe(false);
+      expect(
+        verifySignature(
+          secret,
+          second!.raw.replace('succeeded', 'failed'),
+          second!.headers['x-braid-signature'] as string,
+        ),
+      ).toBe(false);
       expect(second!.body).toMatchObject({
         event: 'run.finished',
         runId: accepted.runId,
@@ -176,7 +182,10 @@ describe('the completion webhook of a deployed run that paused', () => {
         await s.api(`/api/deployments/${slug}/webhook-secret`, { method: 'POST', json: {} }),
       );
       expect(rotated.secret).not.toBe(secret);
-      const call2 = await s.call(`/v1/endpoints/${slug}`, apiKey, { inputs: { question: 'q2' }, webhook: receiver.url });
+      const call2 = await s.call(`/v1/endpoints/${slug}`, apiKey, {
+        inputs: { question: 'q2' },
+        webhook: receiver.url,
+      });
       const run2 = await json<{ runId: string }>(call2);
       const task2 = await pendingTask(run2.runId);
       await s.api(`/api/tasks/${task2.id}`, { method: 'POST', json: { decision: 'reject', comment: 'いいえ' } });

@@ -291,7 +291,10 @@ describe.skipIf(!hasChromium)('the Inbox', () => {
     writeFlowFile(suite.stack, replyReview);
     const fake = suite.stack.fake;
     fake.reset();
-    fake.enqueue({ toolCalls: [{ id: 'call_1', name: 'shout', arguments: { text: 'こんにちは' } }] }, { reply: '完了しました' });
+    fake.enqueue(
+      { toolCalls: [{ id: 'call_1', name: 'shout', arguments: { text: 'こんにちは' } }] },
+      { reply: '完了しました' },
+    );
     const agentRun = await startAsync('gated-agent', { question: '叫んで' });
     const taskId = await taskOf(agentRun);
     const { page, errors } = await newPage(suite.browser);

@@ -82,14 +82,14 @@ export function register(program: Command): void {
         const streamTokens = process.stderr.isTTY && !opts.json;
         let lastNode = '';
         const onEvent = (e: RunEvent): void => {
-              if (!streamTokens) return;
-              if (e.type === 'token') {
-                if (e.nodeId !== lastNode) process.stderr.write(`\n[${e.nodeId}] `);
-                lastNode = e.nodeId;
-                process.stderr.write(e.token);
-              } else if (e.type === 'node_failed') {
-                process.stderr.write(`\n[${e.nodeId}] failed: ${e.span.error?.message ?? 'error'}\n`);
-              }
+          if (!streamTokens) return;
+          if (e.type === 'token') {
+            if (e.nodeId !== lastNode) process.stderr.write(`\n[${e.nodeId}] `);
+            lastNode = e.nodeId;
+            process.stderr.write(e.token);
+          } else if (e.type === 'node_failed') {
+            process.stderr.write(`\n[${e.nodeId}] failed: ${e.span.error?.message ?? 'error'}\n`);
+          }
         };
         try {
           if (needsPeople(f.flow, closureOf(f.flow).values())) {

@@ -257,7 +257,8 @@ export const deploymentsRoutes: RouteModule = (ctx) => {
       const slug = slugOf(req);
       const q = req.query;
       const status =
-        typeof q.status === 'string' && ['succeeded', 'failed', 'rejected', 'cancelled', 'waiting', 'error'].includes(q.status)
+        typeof q.status === 'string' &&
+        ['succeeded', 'failed', 'rejected', 'cancelled', 'waiting', 'error'].includes(q.status)
           ? (q.status as LogFilter['status'])
           : undefined;
       const feedback =

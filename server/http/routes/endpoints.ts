@@ -385,10 +385,7 @@ export const endpointsRoutes: RouteModule = (ctx) => {
       if (!run || run.deployment?.slug !== slug || run.deployment.keyId !== key.id)
         throw new DeploymentError(404, 'not_found', `no run "${runId}" of deployment "${slug}" for this key`);
       const body: Record<string, unknown> = {
-        ...publicRunState(
-          run,
-          `${rt().baseUrl(origin(req))}/v1/endpoints/${encodeURIComponent(slug)}/runs/${runId}`,
-        ),
+        ...publicRunState(run, `${rt().baseUrl(origin(req))}/v1/endpoints/${encodeURIComponent(slug)}/runs/${runId}`),
       };
       if (run.status === 'waiting') body.pendingTasks = (await ctx.durable.store.tasksOfRun(runId, 'pending')).length;
       const webhook = await ctx.durable.webhooks?.view(runId);
