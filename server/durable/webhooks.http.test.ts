@@ -3,14 +3,17 @@
  * durable across a restart, its state on the status URL), the request log row (waiting,
  * then the outcome), and the SSE call that ends with a `waiting` event.
  */
-import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { HumanTask } from '../../shared/api/tasks';
+import { randomBytes } from 'node:crypto';
+import { sql } from 'kysely';
 import { startServer, type RunningServer } from '../app';
+import { openStorage } from '../storage/index';
+import { PG_TEST_URL, postgresReachable, servicesRequired } from '../../test/support/storage';
 import { startDeployServer, type DeployServer } from '../deployment/testing';
 import { startFakeOpenAI, type FakeOpenAI } from '../../test/support/fake-openai';
 import { readSse, waitFor } from '../../test/http/harness';
@@ -337,6 +340,73 @@ describe('the OpenAI-compatible and MCP APIs', () => {
   });
 });
 
+describe('on PostgreSQL, two API processes', () => {
+  it('a run paused on one and decided on the other posts its webhook exactly once', async () => {
+    if (!(await postgresReachable())) {
+      if (servicesRequired()) throw new Error('PostgreSQL is required (BRAID_REQUIRE_SERVICES=1)');
+      return;
+    }
+    const schema = `braid_webhooks_${Date.now()}_${randomBytes(3).toString('hex')}`;
+    const pg = { dataDir: '/nonexistent', databaseUrl: PG_TEST_URL };
+    const storeA = await openStorage(pg, { pgSchema: schema });
+    const storeB = await openStorage(pg, { pgSchema: schema });
+    const config = { ...s.config, port: 0 };
+    const a = await startServer(config, { storage: storeA });
+    const b = await startServer(config, { storage: storeB });
+    const receiver = await startReceiver();
+    try {
+      const dep = await fetch(`${a.url}/api/flows/approve-draft/deployments`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      });
+      expect(dep.status).toBe(201);
+      const { slug: pgSlug, apiKey: pgKey } = await json<{ slug: string; apiKey: string }>(dep);
+      const call = await fetch(`${a.url}/v1/endpoints/${pgSlug}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${pgKey}` },
+        body: JSON.stringify({ inputs: { question: 'pg で' }, webhook: receiver.url }),
+      });
+      expect(call.status).toBe(202);
+      const { runId } = await json<{ runId: string }>(call);
+      const task = await waitFor(async () => {
+        const list = await json<{ tasks: HumanTask[] }>(
+          await fetch(`${b.url}/api/tasks?status=pending&runId=${runId}`),
+        );
+        return list.tasks[0];
+      });
+      const decided = await fetch(`${b.url}/api/tasks/${task.id}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ decision: 'approve', decidedBy: 'b' }),
+      });
+      expect(decided.status).toBe(200);
+      await waitFor(async () => (receiver.got.length >= 1 ? true : undefined), 10_000);
+      // Both processes sweep every 100 ms: give them time to (wrongly) post again.
+      await new Promise((r) => setTimeout(r, 600));
+      expect(receiver.got).toHaveLength(1);
+      const { secret } = await json<{ secret: string }>(
+        await fetch(`${a.url}/api/deployments/${pgSlug}/webhook-secret`),
+      );
+      const got = receiver.got[0]!;
+      expect(verifySignature(secret, got.raw, got.headers['x-braid-signature'] as string)).toBe(true);
+      expect(got.body).toMatchObject({ runId, status: 'succeeded', outputs: { sent: 'Echo: pg で', by: 'b' } });
+      const view = await json<{ webhook: { status: string; attempts: number } }>(
+        await fetch(`${a.url}/v1/endpoints/${pgSlug}/runs/${runId}`, { headers: { authorization: `Bearer ${pgKey}` } }),
+      );
+      expect(view.webhook).toMatchObject({ status: 'delivered', attempts: 1 });
+    } finally {
+      await receiver.close();
+      await a.close();
+      await b.close();
+      await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(storeA.db);
+      await storeA.close();
+      await storeB.close();
+    }
+  }, 30_000);
+});
+
+// Last: it stops the shared server `s`.
 describe('a delivery pending when the process stops', () => {
   it('is made by the next process on the same database', async () => {
     const receiver = await startReceiver();
@@ -365,7 +435,6 @@ describe('a delivery pending when the process stops', () => {
     } finally {
       await second?.close();
       await receiver.close();
-      fs.rmSync(s.flowsDir, { recursive: true, force: true });
     }
   });
 });
