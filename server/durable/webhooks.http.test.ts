@@ -250,6 +250,43 @@ describe('the completion webhook of a deployed run that paused', () => {
   });
 });
 
+describe('the deployment setting webhookUrl', () => {
+  it('is checked when set, and posts for calls that give no webhook of their own', async () => {
+    const bad = await s.api(`/api/deployments/${slug}`, {
+      method: 'PATCH',
+      json: { settings: { webhookUrl: 'ftp://example.com/' } },
+    });
+    expect(bad.status).toBe(400);
+    const err = (await json<{ error: { code: string; details: { issues: Array<{ path: string }> } } }>(bad)).error;
+    expect(err.code).toBe('invalid_settings');
+    expect(err.details.issues[0]!.path).toBe('settings.webhookUrl');
+
+    const receiver = await startReceiver();
+    try {
+      const ok = await s.api(`/api/deployments/${slug}`, {
+        method: 'PATCH',
+        json: { settings: { webhookUrl: receiver.url } },
+      });
+      expect(ok.status).toBe(200);
+      expect((await json<{ settings: { webhookUrl: string } }>(ok)).settings.webhookUrl).toBe(receiver.url);
+      const call = await s.call(`/v1/endpoints/${slug}`, apiKey, { inputs: { question: '設定' } });
+      const { runId, statusUrl } = await json<{ runId: string; statusUrl: string }>(call);
+      const task = await pendingTask(runId);
+      await s.api(`/api/tasks/${task.id}`, { method: 'POST', json: { decision: 'approve' } });
+      await waitFor(async () => (receiver.got.length >= 1 ? true : undefined), 10_000);
+      expect(receiver.got[0]!.body).toMatchObject({ runId, status: 'succeeded' });
+      expect(await status(statusUrl)).toMatchObject({ webhook: { url: receiver.url, status: 'delivered' } });
+    } finally {
+      await receiver.close();
+      const off = await s.api(`/api/deployments/${slug}`, {
+        method: 'PATCH',
+        json: { settings: { webhookUrl: null } },
+      });
+      expect((await json<{ settings: { webhookUrl: unknown } }>(off)).settings.webhookUrl).toBeNull();
+    }
+  });
+});
+
 describe('the request log of a call that paused', () => {
   it('shows the 202 call as waiting, then the outcome with the latency to completion', async () => {
     const call = await s.call(`/v1/endpoints/${slug}`, apiKey, { inputs: { question: 'ログ' } });

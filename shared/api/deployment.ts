@@ -24,6 +24,11 @@ export interface DeploymentSettings {
   history: { maxMessages: number; maxTokens: number };
   /** Cap on each model call's reply (`max_tokens`): lowers a prompt node's own `maxTokens`; a chat request's `max_tokens` can lower it further, never raise it. */
   maxTokens: number;
+  /**
+   * Where to POST the outcome of a run that paused (its call answered 202), for calls that
+   * give no `webhook` of their own; null: only calls that give one get a webhook.
+   */
+  webhookUrl: string | null;
 }
 
 export const DEFAULT_DEPLOYMENT_SETTINGS: DeploymentSettings = {
@@ -35,6 +40,7 @@ export const DEFAULT_DEPLOYMENT_SETTINGS: DeploymentSettings = {
   redactPii: false,
   history: { maxMessages: 20, maxTokens: 4_000 },
   maxTokens: 16_384,
+  webhookUrl: null,
 };
 
 /** Allowed range of each numeric setting (integers), checked by the server and the settings form. */

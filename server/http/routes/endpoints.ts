@@ -204,7 +204,8 @@ export const endpointsRoutes: RouteModule = (ctx) => {
     body: Record<string, unknown>,
     sessionId: string | undefined,
   ): Promise<void> {
-    const webhook = body.webhook ?? undefined;
+    // The call's own webhook, else the deployment's default (checked when it was set).
+    const webhook = body.webhook ?? t.deployment.settings.webhookUrl ?? undefined;
     if (webhook !== undefined) {
       const problem = webhookUrlProblem(webhook);
       if (problem)
