@@ -14,7 +14,7 @@ import { sql } from 'kysely';
 import { startServer, type RunningServer } from '../app';
 import { openStorage } from '../storage/index';
 import { PG_TEST_URL, postgresReachable, servicesRequired } from '../../test/support/storage';
-import { startDeployServer, type DeployServer } from '../deployment/testing';
+import { promptFlow, startDeployServer, type DeployServer } from '../deployment/testing';
 import { startFakeOpenAI, type FakeOpenAI } from '../../test/support/fake-openai';
 import { readSse, waitFor } from '../../test/http/harness';
 import { approvalFlow } from './fixtures';
@@ -92,7 +92,7 @@ beforeAll(async () => {
   llm = await startFakeOpenAI();
   s = await startDeployServer({
     openaiUrl: llm.url,
-    flows: [approvalFlow()],
+    flows: [approvalFlow(), promptFlow('plain', 'Be brief')],
     env: { BRAID_WEBHOOK_RETRY_MS: '40', BRAID_DURABLE_SWEEP_MS: '100' },
   });
   const dep = await s.api('/api/flows/approve-draft/deployments', { method: 'POST', json: {} });
@@ -239,14 +239,26 @@ describe('the completion webhook of a deployed run that paused', () => {
     });
   });
 
-  it('refuses a bad webhook URL with a 400 naming the field', async () => {
-    for (const webhook of ['ftp://example.com/', 'nope', 7, 'https://u:p@example.com/']) {
-      const res = await s.call(`/v1/endpoints/${slug}`, apiKey, { inputs: { question: 'x' }, webhook });
-      expect(res.status).toBe(400);
-      const err = (await json<{ error: { code: string; details: { issues: Array<{ path: string }> } } }>(res)).error;
-      expect(err.code).toBe('invalid_body');
-      expect(err.details.issues[0]!.path).toBe('webhook');
-    }
+  it('refuses a bad webhook URL with a 400 naming the field, whether or not the flow can pause', async () => {
+    const dep = await s.api('/api/flows/plain/deployments', { method: 'POST', json: {} });
+    const plainKey = (await json<{ apiKey: string }>(dep)).apiKey;
+    for (const [target, key] of [
+      [slug, apiKey],
+      ['plain', plainKey],
+    ] as const)
+      for (const webhook of ['ftp://example.com/', 'nope', 7, 'https://u:p@example.com/']) {
+        const res = await s.call(`/v1/endpoints/${target}`, key, { inputs: { question: 'x' }, webhook });
+        expect(res.status).toBe(400);
+        const err = (await json<{ error: { code: string; details: { issues: Array<{ path: string }> } } }>(res)).error;
+        expect(err.code).toBe('invalid_body');
+        expect(err.details.issues[0]!.path).toBe('webhook');
+      }
+    // A good one on a flow that cannot pause: answered in the call, no webhook.
+    const ok = await s.call('/v1/endpoints/plain', plainKey, {
+      inputs: { question: 'すぐ' },
+      webhook: 'https://hooks.example.com/x',
+    });
+    expect(ok.status).toBe(200);
   });
 });
 

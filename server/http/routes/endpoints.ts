@@ -204,15 +204,8 @@ export const endpointsRoutes: RouteModule = (ctx) => {
     body: Record<string, unknown>,
     sessionId: string | undefined,
   ): Promise<void> {
-    // The call's own webhook, else the deployment's default (checked when it was set).
-    const webhook = body.webhook ?? t.deployment.settings.webhookUrl ?? undefined;
-    if (webhook !== undefined) {
-      const problem = webhookUrlProblem(webhook);
-      if (problem)
-        throw new DeploymentError(400, 'invalid_body', `webhook: ${problem}`, {
-          issues: [{ path: 'webhook', message: problem }],
-        });
-    }
+    // The call's own webhook (checked by the caller), else the deployment's default (checked when set).
+    const webhook = (body.webhook ?? t.deployment.settings.webhookUrl ?? undefined) as string | undefined;
     const slug = t.deployment.slug;
     const runId = randomUUID();
     const statusUrl = `${rt().baseUrl(origin(req))}/v1/endpoints/${encodeURIComponent(slug)}/runs/${runId}`;
@@ -231,7 +224,7 @@ export const endpointsRoutes: RouteModule = (ctx) => {
           version: t.version.version,
           keyId: key.id,
           statusUrl,
-          ...(typeof webhook === 'string' ? { webhookUrl: webhook } : {}),
+          ...(webhook ? { webhookUrl: webhook } : {}),
         },
       });
     } catch (err) {
@@ -344,6 +337,12 @@ export const endpointsRoutes: RouteModule = (ctx) => {
         ];
       };
       res.setHeader('X-Braid-Version', String(t.version.version));
+      // Checked for every call, so a bad URL is said at once, not only when a run pauses.
+      const webhookProblem = body.webhook == null ? undefined : webhookUrlProblem(body.webhook);
+      if (webhookProblem)
+        throw new DeploymentError(400, 'invalid_body', `webhook: ${webhookProblem}`, {
+          issues: [{ path: 'webhook', message: webhookProblem }],
+        });
       if (needsPeople(t.version.flow, closureOf(t.version.flow).values())) {
         // Not cancelled when the client goes away: the run is durable, its status URL tells the end.
         await durableCall(req, res, t, key, inputs as Record<string, unknown>, body, sessionId);
