@@ -6,6 +6,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import SwaggerParser from '@apidevtools/swagger-parser';
+import type { OpenAPIV3_1 } from 'openapi-types';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { HumanTask } from '../../shared/api/tasks';
@@ -349,6 +351,36 @@ describe('an SSE call of a flow that pauses', () => {
       return v.status === 'succeeded' ? v : undefined;
     });
     expect(end.outputs).toMatchObject({ sent: 'Echo: stream' });
+  });
+});
+
+describe('the OpenAPI document of a flow that pauses', () => {
+  it('has the 202 answer, the webhook field and the status URL, and a standard validator accepts it', async () => {
+    const res = await fetch(`${s.url}/v1/endpoints/${slug}/openapi.json`, {
+      headers: { authorization: `Bearer ${apiKey}` },
+    });
+    const doc = (await res.json()) as OpenAPIV3_1.Document;
+    await SwaggerParser.validate(structuredClone(doc) as never);
+    const post = doc.paths?.[`/v1/endpoints/${slug}`]?.post;
+    expect(Object.keys(post?.responses ?? {})).toContain('202');
+    expect(Object.keys(doc.paths ?? {})).toContain(`/v1/endpoints/${slug}/runs/{runId}`);
+    const req = doc.components?.schemas?.RunRequest as { properties: Record<string, unknown> };
+    expect(req.properties).toHaveProperty('webhook');
+    // A flow that cannot pause does not promise a 202.
+    const plain = await s.api('/api/flows/plain/deployments', { method: 'POST', json: {} });
+    const plainKey = (await json<{ apiKey: string | null }>(plain)).apiKey;
+    const key =
+      plainKey ??
+      (
+        await json<{ apiKey: string }>(
+          await s.api('/api/deployments/plain/keys', { method: 'POST', json: { label: 'docs' } }),
+        )
+      ).apiKey;
+    const other = (await (
+      await fetch(`${s.url}/v1/endpoints/plain/openapi.json`, { headers: { authorization: `Bearer ${key}` } })
+    ).json()) as OpenAPIV3_1.Document;
+    expect(Object.keys(other.paths?.['/v1/endpoints/plain']?.post?.responses ?? {})).not.toContain('202');
+    expect(Object.keys(other.paths ?? {})).not.toContain('/v1/endpoints/plain/runs/{runId}');
   });
 });
 
