@@ -1,8 +1,9 @@
 /**
  * Runs waiting on people, outside the Inbox, in Chromium against the real server: a run
  * started on the canvas is cancelled from the Run tab, another from run history (both ask
- * first and withdraw the run's tasks), and a deployment's default webhook URL is set in
- * its Settings tab (a bad URL is refused with the field named).
+ * first and withdraw the run's tasks); a paused deployed call shows in the request log as
+ * "202 waiting", then its outcome; a deployment's default webhook URL is set in its
+ * Settings tab (a bad URL is refused with the field named).
  */
 import { describe, expect, it } from 'vitest';
 import { newPage, screenshot, writeFlowFile } from './harness';
@@ -100,7 +101,7 @@ describe.skipIf(!suite.hasChromium)('runs waiting on people', () => {
     await page.context().close();
   }, 120_000);
 
-  it("take a deployment's default webhook URL from its Settings tab", async () => {
+  it("show in a deployment's request log, and take its default webhook URL from its Settings tab", async () => {
     writeFlowFile(suite.stack, holdFlow);
     const dep = await fetch(`${suite.stack.url}/api/flows/hold-reply/deployments`, {
       method: 'POST',
@@ -108,7 +109,36 @@ describe.skipIf(!suite.hasChromium)('runs waiting on people', () => {
       body: '{}',
     });
     expect(dep.status).toBe(201);
+    const { apiKey } = (await dep.json()) as { apiKey: string };
     const { page } = await newPage(suite.browser);
+
+    // The request log shows a paused call as "202 waiting", then what became of its run.
+    const call = await fetch(`${suite.stack.url}/v1/endpoints/hold-reply`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
+      body: JSON.stringify({ inputs: { question: 'ログ' } }),
+    });
+    expect(call.status).toBe(202);
+    const { runId } = (await call.json()) as { runId: string };
+    await page.goto(`${suite.stack.url}/#/deployments/hold-reply/logs`);
+    await expect.poll(() => page.getByTestId('logs').textContent(), { timeout: 10_000 }).toContain('202 waiting');
+    await screenshot(page, 'waiting-3-log-waiting');
+    let task: { id: string } | undefined;
+    await expect
+      .poll(async () => (task = (await api<{ tasks: Array<{ id: string }> }>(`/api/tasks?runId=${runId}`)).tasks[0]))
+      .toBeTruthy();
+    await api(`/api/tasks/${task!.id}`, { body: { decision: 'approve' } });
+    await expect.poll(async () => (await api<{ status: string }>(`/api/runs/${runId}`)).status).toBe('succeeded');
+    await expect
+      .poll(
+        async () => {
+          await page.reload();
+          return page.getByTestId('logs').textContent();
+        },
+        { timeout: 10_000 },
+      )
+      .toContain('202 succeeded');
+
     await page.goto(`${suite.stack.url}/#/deployments/hold-reply/settings`);
     await page.getByTestId('deploy-settings').waitFor();
     const field = page.getByTestId('setting-webhookUrl');
@@ -121,7 +151,7 @@ describe.skipIf(!suite.hasChromium)('runs waiting on people', () => {
     await expect.poll(() => page.locator('.toast').last().textContent()).toContain('settings saved');
     const detail = await api<{ settings: { webhookUrl: string | null } }>('/api/deployments/hold-reply');
     expect(detail.settings.webhookUrl).toBe('https://hooks.example.com/braid');
-    await screenshot(page, 'waiting-3-webhook-setting');
+    await screenshot(page, 'waiting-4-webhook-setting');
     // Emptied: no default webhook.
     await field.fill('');
     await save.click();
