@@ -33,6 +33,8 @@ import { RunsRepository } from './storage/runs';
 import { ChildRunWriter } from './flows/child-runs';
 import { DurableRuns } from './durable/service';
 import { DurableStore } from './durable/store';
+import { RunWebhooks } from './durable/webhooks';
+import { deploymentRuntime } from './deployment/runtime';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -84,11 +86,27 @@ export function createApp(opts: CreateAppOptions): BraidApp {
     onError: (err) => logger.error({ err: (err as Error).message }, 'child run write failed'),
   });
   const runService = new RunService({ flows, runs: runsRepo, services, secrets, logger, telemetry, childRuns });
+  const durableStore = new DurableStore(storage);
+  const webhooks = new RunWebhooks({
+    storage,
+    store: durableStore,
+    allowHosts: config.httpAllowHosts,
+    logger,
+    ...(config.webhookRetryMs ? { retryMs: config.webhookRetryMs } : {}),
+  });
   const durable = new DurableRuns({
-    store: new DurableStore(storage),
+    store: durableStore,
     runService,
     runs: runsRepo,
     logger,
+    webhooks,
+    // A deployed run that ended after its call answered: its request log row gets the outcome.
+    onFinished: (run, result) => {
+      if (run.deployment)
+        void deploymentRuntime(context)
+          .endpoints.recordFinished(run, result)
+          .catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'request log update failed'));
+    },
     ...(config.runLeaseMs ? { leaseMs: config.runLeaseMs } : {}),
     ...(config.durableSweepMs ? { sweepMs: config.durableSweepMs } : {}),
   });

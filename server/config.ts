@@ -78,6 +78,8 @@ const envSchema = z.object({
   BRAID_RUN_LEASE_MS: z.coerce.number().int().min(500).max(3_600_000).default(30_000),
   /** Durable runs: how often overdue tasks and runs whose process died are looked for. */
   BRAID_DURABLE_SWEEP_MS: z.coerce.number().int().min(100).max(3_600_000).default(10_000),
+  /** Completion webhooks of deployed runs: the first retry delay (doubles per attempt, at most 8 attempts). */
+  BRAID_WEBHOOK_RETRY_MS: z.coerce.number().int().min(10).max(3_600_000).default(5_000),
 });
 
 /** Every environment variable Braid reads (docs/configuration.md documents each; a test checks). */
@@ -124,6 +126,8 @@ export interface Config {
   /** Durable runs (docs/human-in-the-loop.md): lease of a running run (default 30 s) and sweep interval (default 10 s). */
   runLeaseMs?: number;
   durableSweepMs?: number;
+  /** First retry delay of a run's completion webhook (default 5 s; doubles per attempt). */
+  webhookRetryMs?: number;
 }
 
 export interface TelemetryConfig {
@@ -191,6 +195,7 @@ export function loadConfig(
     langsmithTracing: e.BRAID_LANGSMITH_TRACING,
     runLeaseMs: e.BRAID_RUN_LEASE_MS,
     durableSweepMs: e.BRAID_DURABLE_SWEEP_MS,
+    webhookRetryMs: e.BRAID_WEBHOOK_RETRY_MS,
     ...(e.BRAID_MCP_CONFIG ? { mcpConfigPath: path.resolve(e.BRAID_MCP_CONFIG) } : {}),
     ...overrides,
   };

@@ -62,6 +62,7 @@ export function LogsTab({ slug }: { slug: string }) {
           <option value="">any status</option>
           <option value="succeeded">succeeded</option>
           <option value="error">errors</option>
+          <option value="waiting">waiting for a person</option>
         </select>
         <select
           className="input"
@@ -107,8 +108,17 @@ export function LogsTab({ slug }: { slug: string }) {
                   v{l.version} {l.api}
                 </span>
               </td>
-              <td className={l.status === 'succeeded' ? 'st-succeeded' : 'st-failed'} title={l.errorMessage ?? ''}>
-                {l.httpStatus} {l.promptInjection ? '⚠ injection' : ''}
+              <td
+                className={
+                  l.status === 'succeeded' || l.status === 'waiting' || l.status === 'cancelled'
+                    ? `st-${l.status}`
+                    : 'st-failed'
+                }
+                title={l.errorMessage ?? ''}
+              >
+                {/* A 202 call paused for a person: its row shows what became of the run. */}
+                {l.httpStatus}
+                {l.httpStatus === 202 ? ` ${l.status}` : ''} {l.promptInjection ? '⚠ injection' : ''}
               </td>
               <td>{Math.round(l.latencyMs)} ms</td>
               <td>{l.totalTokens}</td>

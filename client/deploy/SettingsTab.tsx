@@ -30,6 +30,7 @@ export function SettingsTab({ detail, onChange }: { detail: DeploymentDetail; on
         .split(/[\s,]+/)
         .map((o) => o.trim())
         .filter(Boolean),
+      webhookUrl: s.webhookUrl?.trim() || null,
     };
     deployApi.settings(detail.slug, settings).then(
       () => {
@@ -93,6 +94,21 @@ export function SettingsTab({ detail, onChange }: { detail: DeploymentDetail; on
           placeholder="https://app.example.com"
           onChange={(e) => setCors(e.target.value)}
         />
+      </label>
+      <label className="field">
+        <span className="field-label">Webhook for runs that pause for a person (URL)</span>
+        <input
+          className="input"
+          type="url"
+          value={s.webhookUrl ?? ''}
+          placeholder="https://hooks.example.com/braid"
+          data-testid="setting-webhookUrl"
+          onChange={(e) => setS({ ...s, webhookUrl: e.target.value })}
+        />
+        <span className="field-help">
+          When a call answered 202 (its run waits for a person), the outcome is POSTed here when the run ends, signed
+          with X-Braid-Signature. A call&apos;s own <code>webhook</code> wins. Empty: only calls that give one.
+        </span>
       </label>
       <label className="check">
         <input type="checkbox" checked={s.redactPii} onChange={(e) => setS({ ...s, redactPii: e.target.checked })} />{' '}

@@ -145,6 +145,13 @@ export default function InboxPage() {
               useTasks.getState().remove(task.id);
               void useTasks.getState().refresh();
             }}
+            onCancelled={(task) => {
+              useTasks.getState().noteDecided(task, 'Run cancelled');
+              // Every task of that run is withdrawn, not only this one.
+              const tasks = useTasks.getState().tasks ?? [];
+              for (const t of tasks) if (t.runId === task.runId) useTasks.getState().remove(t.id);
+              void useTasks.getState().refresh();
+            }}
           />
         </div>
       ) : null}

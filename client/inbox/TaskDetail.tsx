@@ -5,6 +5,7 @@ import { useUi } from '../store/uiStore';
 import { tasksApi, type HumanTask } from './api';
 import { formFields, initialDrafts, readForm, type FormDrafts } from './formSchema';
 import { TaskForm } from './TaskForm';
+import { CancelWaitingRun } from '../panels/CancelWaitingRun';
 import { ago, dueIn, KIND_LABEL, preview } from './format';
 
 /** True when a key press is typing into a field (shortcuts stay out of the way). */
@@ -85,10 +86,13 @@ export function TaskDetail({
   task,
   reviewer,
   onDecided,
+  onCancelled,
 }: {
   task: HumanTask;
   reviewer: string;
   onDecided(task: HumanTask, verb: string): void;
+  /** The task's run was cancelled from here: its tasks (this one and any others) are gone. */
+  onCancelled(task: HumanTask): void;
 }) {
   const fields = useMemo(() => (task.kind === 'input' ? formFields(task.fields) : []), [task.kind, task.fields]);
   const [drafts, setDrafts] = useState<FormDrafts>(() => initialDrafts(fields));
@@ -164,6 +168,8 @@ export function TaskDetail({
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       if (e.defaultPrevented || e.altKey) return;
+      // A dialog on top (cancel the run?) has the keyboard: "a" there must not approve.
+      if (document.querySelector('[role="dialog"][aria-modal="true"]')) return;
       // Ctrl/⌘+Enter decides from anywhere, fields included (approve, or submit a form).
       if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
         e.preventDefault();
@@ -224,7 +230,7 @@ export function TaskDetail({
           >
             Deadline {new Date(task.deadline).toLocaleString()} ({dueIn(task.deadline)})
             {task.onTimeout
-              ? `, then ${task.onTimeout === 'fail' ? 'the run fails' : `${task.onTimeout}d automatically`}`
+              ? `, then ${task.onTimeout === 'fail' ? 'the run fails' : `${task.onTimeout === 'reject' ? 'rejected' : 'approved'} automatically`}`
               : ''}
           </span>
         ) : (
@@ -313,6 +319,9 @@ export function TaskDetail({
           {busy === 'reject' ? 'Sending…' : 'Reject'} <kbd>r</kbd>
         </button>
         {reviewer.trim() ? <span className="muted small">as {reviewer.trim()}</span> : null}
+        <span className="task-actions-end">
+          <CancelWaitingRun runId={task.runId} small testId="task-cancel-run" onCancelled={() => onCancelled(task)} />
+        </span>
       </div>
 
       <section className="task-section">

@@ -4,6 +4,7 @@ import { useSession } from '../store/sessionStore';
 import { useRun } from '../store/runStore';
 import { useUi } from '../store/uiStore';
 import { startRun, describeError, isWaiting, openRun } from './runController';
+import { CancelWaitingRun } from './CancelWaitingRun';
 
 /** The flow's past runs: open one to see its statuses on the canvas, or run it again. */
 export function HistoryPanel() {
@@ -11,6 +12,7 @@ export function HistoryPanel() {
   const runStatus = useRun((s) => s.status);
   const [runs, setRuns] = useState<RunSummary[] | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [reload, setReload] = useState(0);
   useEffect(() => {
     if (!flowId || runStatus === 'running') return;
     api
@@ -20,7 +22,7 @@ export function HistoryPanel() {
         setError(null);
       })
       .catch((e) => setError(describeError(e)));
-  }, [flowId, runStatus]);
+  }, [flowId, runStatus, reload]);
   if (error) return <div className="field-error pad">Run history unavailable: {error}</div>;
   if (!runs) return <div className="muted small pad">Loading…</div>;
   if (!runs.length)
@@ -79,6 +81,14 @@ export function HistoryPanel() {
               >
                 Re-run
               </button>
+              {isWaiting(r.status) ? (
+                <CancelWaitingRun
+                  runId={r.runId}
+                  small
+                  testId={`history-cancel-${r.runId}`}
+                  onCancelled={() => setReload((n) => n + 1)}
+                />
+              ) : null}
             </td>
           </tr>
         ))}

@@ -6,6 +6,7 @@ import { startRun, cancelRun } from './runController';
 import { Timeline } from './Timeline';
 import { SpanDetails } from './SpanDetails';
 import { Icon } from '../ui/Icon';
+import { CancelWaitingRun } from './CancelWaitingRun';
 
 function parseInput(io: FlowIO, text: string): unknown {
   if (io.type === 'number') return text === '' ? undefined : Number(text);
@@ -32,6 +33,7 @@ export function RunPanel() {
   const error = useRun((s) => s.error);
   const trace = useRun((s) => s.trace);
   const waitTasks = useRun((s) => s.waitTasks);
+  const runId = useRun((s) => s.runId);
   const [draft, setDraft] = useState<Record<string, string>>({});
   useEffect(() => {
     setDraft((d) => {
@@ -147,7 +149,8 @@ export function RunPanel() {
             >
               {waitTasks.length === 1 ? '1 task' : `${waitTasks.length} tasks`} in the Inbox
             </a>
-            . The run resumes when they are decided.
+            . The run resumes when they are decided.{' '}
+            {runId ? <CancelWaitingRun runId={runId} small testId="run-cancel-waiting" /> : null}
           </div>
         ) : null}
         {error ? (

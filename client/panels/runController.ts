@@ -95,6 +95,15 @@ export async function cancelRun(): Promise<void> {
 
 export { describe as describeError };
 
+/**
+ * Cancel a run that waits on people (POST /api/runs/:id/cancel): its pending tasks are
+ * withdrawn. The canvas, when it shows that run, stops showing it as waiting.
+ */
+export async function cancelWaitingRun(runId: string): Promise<void> {
+  await api.cancelRun(runId);
+  if (useRun.getState().runId === runId) useRun.setState({ status: 'cancelled', waitTasks: [] });
+}
+
 /** A run paused on tasks for people (the status arrives from the server as `waiting`). */
 export function isWaiting(status: string): boolean {
   return status === 'waiting';

@@ -200,3 +200,61 @@ describe('braid run --server', () => {
     }
   });
 });
+
+describe('braid run of a flow that pauses for a person', () => {
+  it('prints the run id and "waiting", exits 3; a server on the same database resumes it without asking the model again', async () => {
+    const dataDir = path.join(tmp, 'data-waiting');
+    fake.reset();
+    const r = await braid(['run', 'approve-reply', '--input', 'message=返品したいです'], { BRAID_DATA_DIR: dataDir });
+    expect(r.code).toBe(3);
+    expect(r.stdout).toMatch(/^[0-9a-f-]{36} waiting\n$/);
+    expect(r.stderr).toContain('waiting for a person');
+    const runId = r.stdout.split(' ')[0]!;
+    const chats = () => fake.calls.filter((c) => c.path === '/v1/chat/completions').length;
+    expect(chats()).toBe(1);
+
+    const { loadConfig } = await import('../config');
+    const { startServer } = await import('../app');
+    const server = await startServer(
+      loadConfig({
+        PORT: '0',
+        HOST: '127.0.0.1',
+        BRAID_FLOWS_DIR: path.join(ROOT, 'flows'),
+        BRAID_DATA_DIR: dataDir,
+        BRAID_LOG_LEVEL: 'silent',
+        OPENAI_BASE_URL: fake.url,
+        OPENAI_API_KEY: 'sk-cli-test-0123456789',
+      }),
+    );
+    try {
+      const run = (await (await fetch(`${server.url}/api/runs/${runId}`)).json()) as {
+        status: string;
+        tasks: Array<{ id: string; message: string }>;
+      };
+      expect(run.status).toBe('waiting');
+      expect(run.tasks[0]!.message).toContain('返品したいです');
+      const decided = await fetch(`${server.url}/api/tasks/${run.tasks[0]!.id}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ decision: 'approve', decidedBy: 'cli-test' }),
+      });
+      expect(decided.status).toBe(200);
+      let end = run.status;
+      let outputs: Record<string, unknown> = {};
+      for (let i = 0; i < 200 && end !== 'succeeded'; i++) {
+        await new Promise((res) => setTimeout(res, 25));
+        const v = (await (await fetch(`${server.url}/api/runs/${runId}`)).json()) as {
+          status: string;
+          outputs: Record<string, unknown>;
+        };
+        end = v.status;
+        outputs = v.outputs;
+      }
+      expect(end).toBe('succeeded');
+      expect(outputs).toMatchObject({ decidedBy: 'cli-test', reply: expect.stringContaining('返品したいです') });
+      expect(chats()).toBe(1); // the draft was replayed from the CLI's journal
+    } finally {
+      await server.close();
+    }
+  });
+});

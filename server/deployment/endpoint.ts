@@ -22,6 +22,9 @@ import type { LogRecord, RequestLogStore } from './logs';
 import { TokenBucketLimiter, type RateDecision, type RateLimit } from './rate-limit';
 import { redactPii } from './redact-pii';
 import type { DeploymentRecord, DeploymentStore, KeyRecord, VersionRecord } from './store';
+import type { DurableRun } from '../durable/store';
+import { needsPeople } from '../durable/journal';
+import { closureOf } from '../runtime/closure';
 
 const KEY_TTL_MS = 5_000;
 /** Logged for a call whose client went away before the answer (nginx's "client closed request"). */
@@ -63,6 +66,18 @@ export interface InvokeOptions {
 export interface InvokeResult extends EndpointResponse {
   status: Trace['status'];
   trace: Trace;
+}
+
+const pausableFlows = new WeakMap<Flow, boolean>();
+
+/** Whether a deployed flow (or one it calls) can pause for a person; cached per snapshot. */
+function pausable(flow: Flow): boolean {
+  let v = pausableFlows.get(flow);
+  if (v === undefined) {
+    v = needsPeople(flow, closureOf(flow).values());
+    pausableFlows.set(flow, v);
+  }
+  return v;
 }
 
 export function promptInjectionIn(trace: Trace): boolean {
@@ -222,6 +237,29 @@ export class EndpointRuntime {
     const flow: Flow = version.flow;
     const started = Date.now();
     const t0 = performance.now();
+    if ((o.api === 'openai' || o.api === 'mcp') && pausable(flow)) {
+      // These protocols answer in one response and have no status URL to come back to;
+      // refused before any model call is spent on a run that would stop at the first pause.
+      const message = `this deployment's flow can pause for a person (a Human node or a tool that needs approval), which the ${o.api === 'mcp' ? 'MCP' : 'OpenAI-compatible'} API cannot wait for: call POST /v1/endpoints/${deployment.slug}, which answers 202 with a status URL (and can post a webhook) when the run pauses`;
+      this.recordRejected(
+        {
+          slug: deployment.slug,
+          version: version.version,
+          api: o.api,
+          keyId: o.key?.id ?? null,
+          keyLabel: o.key?.label ?? null,
+          sessionId: o.sessionId ?? null,
+          createdAt: started,
+        },
+        performance.now() - t0,
+        422,
+        'not_durable',
+        message,
+        deployment.settings,
+        rawInputs,
+      );
+      throw new DeploymentError(422, 'not_durable', message);
+    }
     const controller = o.controller ?? new AbortController();
     let timedOut = false;
     const timer = setTimeout(() => {
@@ -377,6 +415,83 @@ export class EndpointRuntime {
       clearTimeout(timer);
       o.signal?.removeEventListener('abort', onAbort);
     }
+  }
+
+  /**
+   * Record a durable call's answer: 200 (ended in the call), 202 (`waiting`: the row takes
+   * the outcome when the run ends, recordFinished) or 500.
+   */
+  recordDurable(
+    t: Target,
+    call: { key: KeyRecord; sessionId?: string; createdAt: number; latencyMs: number; inputs: Record<string, unknown> },
+    raw: RunResult,
+  ): void {
+    const { result, traceJson } = redactRun(raw, this.deps.secrets);
+    const trace = result.trace;
+    const waiting = result.status === 'waiting';
+    const ok = result.status === 'succeeded';
+    this.record(
+      {
+        slug: t.deployment.slug,
+        version: t.version.version,
+        api: 'endpoint',
+        keyId: call.key.id,
+        keyLabel: call.key.label,
+        sessionId: call.sessionId ?? null,
+        createdAt: call.createdAt,
+        traceId: result.runId,
+        status: waiting ? 'waiting' : ok ? 'succeeded' : 'failed',
+        httpStatus: waiting ? 202 : ok ? 200 : 500,
+        latencyMs: call.latencyMs,
+        promptTokens: trace.usage.promptTokens,
+        completionTokens: trace.usage.completionTokens,
+        totalTokens: trace.usage.totalTokens,
+        cost: trace.usage.cost,
+        errorCode: waiting || ok ? null : (trace.error?.code ?? 'run_failed'),
+        errorMessage: waiting || ok ? null : (trace.error?.message ?? null),
+        promptInjection: promptInjectionIn(trace),
+        inputs: call.inputs,
+        outputs: waiting ? null : result.outputs,
+        trace,
+        ...(traceJson !== undefined ? { traceJson } : {}),
+      },
+      t.deployment.settings,
+    );
+  }
+
+  /**
+   * A deployed run that paused has ended (durable runs call this): its request log row
+   * (`waiting`, written when the call answered 202) takes the outcome and the latency from
+   * the call to the end. The Prometheus counter counted the call once, as 202.
+   */
+  async recordFinished(run: DurableRun, raw?: RunResult): Promise<void> {
+    if (!run.deployment || (run.status !== 'succeeded' && run.status !== 'failed' && run.status !== 'cancelled'))
+      return;
+    // Ended in its first attempt: within its call, which logged the outcome itself.
+    if (run.attempts <= 1) return;
+    const { slug } = run.deployment;
+    let settings: DeploymentSettings;
+    try {
+      settings = (await this.deployment(slug)).settings;
+    } catch {
+      return; // the deployment was deleted, and its logs with it
+    }
+    const result = raw ? redactRun(raw, this.deps.secrets).result : undefined;
+    const usage = result?.trace.usage;
+    const mask = <T>(v: T): T => (settings.redactPii ? redactPii(v) : v);
+    const errorMessage = run.error?.message ?? null;
+    await this.deps.logs.complete(slug, run.id, {
+      status: run.status,
+      latencyMs: Math.max(0, run.updatedAt - run.createdAt),
+      errorCode: run.status === 'succeeded' ? null : (run.error?.code ?? run.status),
+      errorMessage: errorMessage && settings.redactPii ? redactPii(errorMessage) : errorMessage,
+      outputs: run.status === 'succeeded' ? mask(redact(run.outputs ?? {}, this.deps.secrets)) : null,
+      promptTokens: usage?.promptTokens ?? 0,
+      completionTokens: usage?.completionTokens ?? 0,
+      totalTokens: usage?.totalTokens ?? 0,
+      cost: usage?.cost ?? null,
+      ...(result ? { trace: mask(result.trace) } : {}),
+    });
   }
 
   /** Record a call refused before it ran (bad inputs). */

@@ -174,6 +174,48 @@ export class RequestLogStore {
     return this.flushing;
   }
 
+  /**
+   * A paused call's run ended: its row (written when the call answered 202) takes the
+   * outcome and the latency to completion. False when there is no such row.
+   */
+  async complete(
+    slug: string,
+    traceId: string,
+    patch: Pick<
+      LogRecord,
+      | 'status'
+      | 'latencyMs'
+      | 'errorCode'
+      | 'errorMessage'
+      | 'outputs'
+      | 'promptTokens'
+      | 'completionTokens'
+      | 'totalTokens'
+      | 'cost'
+    > & { trace?: Trace | null },
+  ): Promise<boolean> {
+    if (this.queue.some((r) => r.id === traceId)) await this.flush();
+    await this.flushing;
+    const res = await this.db
+      .updateTable('request_logs')
+      .set({
+        status: patch.status,
+        latency_ms: patch.latencyMs,
+        error_code: patch.errorCode,
+        error_message: patch.errorMessage ? patch.errorMessage.slice(0, 2000) : null,
+        outputs: patch.outputs ? JSON.stringify(patch.outputs) : null,
+        prompt_tokens: patch.promptTokens,
+        completion_tokens: patch.completionTokens,
+        total_tokens: patch.totalTokens,
+        cost: patch.cost,
+        ...(patch.trace ? { trace: traceJson(patch.trace) } : {}),
+      })
+      .where('slug', '=', slug)
+      .where('id', '=', traceId)
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) > 0;
+  }
+
   async get(
     slug: string,
     traceId: string,
@@ -194,7 +236,7 @@ export class RequestLogStore {
     await this.flush();
     const limit = Math.min(500, Math.max(1, Math.floor(f.limit ?? 50)));
     let q = this.db.selectFrom('request_logs').selectAll().where('slug', '=', slug);
-    if (f.status === 'error') q = q.where('status', '!=', 'succeeded');
+    if (f.status === 'error') q = q.where('status', 'not in', ['succeeded', 'waiting']);
     else if (f.status) q = q.where('status', '=', f.status);
     if (f.feedback === 'negative') q = q.where('feedback_sentiment', '<', 0.5);
     else if (f.feedback === 'positive') q = q.where('feedback_sentiment', '>', 0.5);

@@ -3,6 +3,8 @@
  * outputs: the JSON call, the SSE stream, feedback, and the error envelope.
  */
 import type { Flow, FlowIO, PortType } from '../../shared';
+import { needsPeople } from '../durable/journal';
+import { closureOf } from '../runtime/closure';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -71,6 +73,8 @@ export function buildOpenApi(o: OpenApiOptions): JsonSchema {
   const path = `/v1/endpoints/${slug}`;
   const errorRef = { $ref: '#/components/schemas/Error' };
   const err = (description: string) => ({ description, content: { 'application/json': { schema: errorRef } } });
+  // A flow that can pause for a person answers 202 with a status URL (docs/human-in-the-loop.md).
+  const pausable = needsPeople(flow, closureOf(flow).values());
   return {
     openapi: '3.1.0',
     info: {
@@ -119,6 +123,15 @@ export function buildOpenApi(o: OpenApiOptions): JsonSchema {
                 },
               },
             },
+            ...(pausable
+              ? {
+                  '202': {
+                    description:
+                      'The run waits for a person. Poll `statusUrl` with the same key, or give `webhook` to be told when it ends (SSE: a final `waiting` event with the same fields).',
+                    content: { 'application/json': { schema: { $ref: '#/components/schemas/Waiting' } } },
+                  },
+                }
+              : {}),
             '400': err('Invalid inputs (details.issues[].path names the input)'),
             '401': err('Missing, unknown or revoked API key'),
             '403': err('The key belongs to another deployment, or the Origin is not allowed'),
@@ -133,6 +146,25 @@ export function buildOpenApi(o: OpenApiOptions): JsonSchema {
           },
         },
       },
+      ...(pausable
+        ? {
+            [`${path}/runs/{runId}`]: {
+              get: {
+                operationId: 'runStatus',
+                summary: 'The state of a run that paused',
+                parameters: [{ name: 'runId', in: 'path', required: true, schema: { type: 'string' } }],
+                responses: {
+                  '200': {
+                    description: 'Its status; the outputs once it succeeded',
+                    content: { 'application/json': { schema: { $ref: '#/components/schemas/RunState' } } },
+                  },
+                  '401': err('Missing, unknown or revoked API key'),
+                  '404': err('No such run of this deployment for this key'),
+                },
+              },
+            },
+          }
+        : {}),
       [`${path}/feedback`]: {
         post: {
           operationId: 'feedback',
@@ -169,8 +201,51 @@ export function buildOpenApi(o: OpenApiOptions): JsonSchema {
               maxLength: 128,
               description: 'Conversation id: chat flows remember earlier turns of the same session.',
             },
+            webhook: {
+              type: 'string',
+              format: 'uri',
+              maxLength: 2048,
+              description:
+                'http(s) URL POSTed the outcome (signed, X-Braid-Signature) when a run that answered 202 ends.',
+            },
           },
         },
+        ...(pausable
+          ? {
+              Waiting: {
+                type: 'object',
+                required: ['runId', 'status', 'statusUrl'],
+                properties: {
+                  runId: { type: 'string' },
+                  status: { type: 'string', const: 'waiting' },
+                  statusUrl: { type: 'string', format: 'uri' },
+                },
+              },
+              RunState: {
+                type: 'object',
+                required: ['runId', 'status', 'version', 'statusUrl'],
+                properties: {
+                  runId: { type: 'string' },
+                  status: { type: 'string', enum: ['running', 'waiting', 'succeeded', 'failed', 'cancelled'] },
+                  version: { type: 'integer' },
+                  statusUrl: { type: 'string', format: 'uri' },
+                  createdAt: { type: 'integer' },
+                  updatedAt: { type: 'integer' },
+                  pendingTasks: { type: 'integer' },
+                  outputs: { $ref: '#/components/schemas/Outputs' },
+                  error: {
+                    type: 'object',
+                    required: ['code', 'message'],
+                    properties: { code: { type: 'string' }, message: { type: 'string' } },
+                  },
+                  webhook: {
+                    type: 'object',
+                    description: 'The completion webhook: url, status (pending | delivered | failed), attempts, …',
+                  },
+                },
+              },
+            }
+          : {}),
         Usage: {
           type: 'object',
           required: ['promptTokens', 'completionTokens', 'totalTokens', 'cost'],

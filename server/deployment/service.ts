@@ -21,6 +21,7 @@ import { EvaluationStore } from '../evaluation/store';
 import type { Storage } from '../storage/index';
 import { snapshotFlowIds } from '../flows/snapshot';
 import { closureOf } from '../runtime/closure';
+import { webhookUrlProblem } from '../durable/webhooks';
 import { chatShape } from './chat';
 import { DeploymentError } from './errors';
 import { checkGate } from './gate';
@@ -99,6 +100,16 @@ export function checkSettings(patch: unknown): Partial<DeploymentSettings> {
           maxMessages: int(h.maxMessages, 'history.maxMessages', ...L['history.maxMessages']),
           maxTokens: int(h.maxTokens, 'history.maxTokens', ...L['history.maxTokens']),
         };
+        break;
+      }
+      case 'webhookUrl': {
+        if (v === null || v === '') {
+          out.webhookUrl = null;
+          break;
+        }
+        const problem = webhookUrlProblem(v);
+        if (problem) bad(k, problem);
+        out.webhookUrl = v as string;
         break;
       }
       default:

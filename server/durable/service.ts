@@ -20,6 +20,7 @@ import type { RunResult } from '../runtime/types';
 import type { RunService } from '../flows/runs';
 import type { RunsRepository } from '../storage/runs';
 import { StoreJournal } from './journal';
+import type { RunWebhooks } from './webhooks';
 import type { DurableRun, DurableStore } from './store';
 
 export class DurableError extends Error {
@@ -40,11 +41,15 @@ export interface DurableDeps {
   logger?: Logger;
   leaseMs?: number;
   sweepMs?: number;
-  /** Called when a run ends (succeeded, failed, cancelled): deployment webhooks. */
-  onFinished?: (run: DurableRun) => void;
+  /** Called when a run ends (succeeded, failed, cancelled), with its last attempt's result: the request log. */
+  onFinished?: (run: DurableRun, result?: RunResult) => void;
+  /** Completion webhooks of deployed runs (queued by finishRun; made here and by the sweep). */
+  webhooks?: RunWebhooks;
 }
 
 export interface StartDurable {
+  /** The run id (default: a new one); a caller that must name the run before it starts gives one. */
+  runId?: string;
   source: string;
   inputs: Record<string, unknown>;
   /** Deployed endpoint runs: who may read the run, and where to post its result. */
@@ -66,6 +71,10 @@ export class DurableRuns {
 
   get store(): DurableStore {
     return this.deps.store;
+  }
+
+  get webhooks(): RunWebhooks | undefined {
+    return this.deps.webhooks;
   }
 
   constructor(private readonly deps: DurableDeps) {
@@ -101,6 +110,7 @@ export class DurableRuns {
     clearInterval(this.timer);
     clearInterval(this.heartbeat);
     await this.sweeping;
+    await this.deps.webhooks?.close();
   }
 
   /**
@@ -109,7 +119,7 @@ export class DurableRuns {
    */
   async startRun(flow: Flow, opts: StartDurable & { wait: boolean }): Promise<{ runId: string; result?: RunResult }> {
     const inputs = checkRunInputs(flow, opts.inputs);
-    const runId = randomUUID();
+    const runId = opts.runId ?? randomUUID();
     await this.deps.store.createRun({
       id: runId,
       flowId: flow.id,
@@ -187,7 +197,7 @@ export class DurableRuns {
       message: 'the run was cancelled while waiting',
     });
     await this.deps.runs.markCancelled(runId);
-    this.deps.onFinished?.((await this.deps.store.getRun(runId))!);
+    await this.finished(runId);
     return true;
   }
 
@@ -215,6 +225,7 @@ export class DurableRuns {
         };
         if (await store.decide(task.id, 'timed_out', decision)) await this.wakeRun(task.runId);
       }
+      await this.deps.webhooks?.sweep(now);
       for (const id of await store.expiredRunning(now)) {
         if (this.active.has(id)) continue;
         const run = await store.claim(id, this.owner, Date.now() + this.leaseMs);
@@ -246,6 +257,18 @@ export class DurableRuns {
       return;
     }
     void this.drive(run, flow, {});
+  }
+
+  /** A run ended: tell the request log, and make its webhook delivery (if one was queued) now. */
+  private async finished(runId: string, result?: RunResult): Promise<void> {
+    const run = await this.deps.store.getRun(runId);
+    if (!run) return;
+    try {
+      this.deps.onFinished?.(run, result);
+    } catch (err) {
+      this.deps.logger?.warn({ err: msg(err), runId }, 'durable run end hook failed');
+    }
+    if (run.deployment?.webhookUrl && this.deps.webhooks) void this.deps.webhooks.attempt(runId);
   }
 
   private async failClaimed(run: DurableRun, code: string, message: string): Promise<void> {
@@ -292,7 +315,7 @@ export class DurableRuns {
         } catch (err) {
           logger?.error({ err: msg(err), runId: run.id }, 'durable run attempt failed');
           await this.failClaimed(run, 'internal', `the run could not be resumed: ${msg(err)}`);
-          this.deps.onFinished?.((await store.getRun(run.id))!);
+          await this.finished(run.id);
           return;
         }
         if (attempt === 0) onFirst?.(result);
@@ -312,7 +335,7 @@ export class DurableRuns {
         }
         const status = result.status === 'running' ? 'failed' : result.status;
         await store.finishRun(run.id, status, result.outputs, result.trace.error);
-        this.deps.onFinished?.((await store.getRun(run.id))!);
+        await this.finished(run.id, result);
         return;
       }
     })();

@@ -27,6 +27,7 @@ export interface DurableRunsTable {
   deployment_version: number | null;
   key_id: string | null;
   webhook_url: string | null;
+  status_url: string | null;
   created_at: number;
   updated_at: number;
 }
@@ -63,7 +64,22 @@ type DurableTables = {
   durable_runs: DurableRunsTable;
   run_steps: RunStepsTable;
   tasks: TasksTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 };
+
+export interface WebhookDeliveriesTable {
+  id: string;
+  slug: string;
+  url: string;
+  status: string;
+  attempts: number;
+  next_attempt_at: number;
+  last_status: number | null;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+  delivered_at: number | null;
+}
 
 export type DurableStatus = 'running' | 'waiting' | 'succeeded' | 'failed' | 'cancelled';
 
@@ -82,7 +98,15 @@ export interface DurableRun {
   leaseUntil?: number;
   outputs?: Record<string, unknown>;
   error?: { code: string; message: string; nodeId?: string };
-  deployment?: { slug: string; version: number; keyId: string | null; webhookUrl?: string };
+  deployment?: {
+    slug: string;
+    version: number;
+    keyId: string | null;
+    /** Posted to when the run ends after its call answered 202 (server/durable/webhooks.ts). */
+    webhookUrl?: string;
+    /** The status URL the caller was given. */
+    statusUrl?: string;
+  };
   createdAt: number;
   updatedAt: number;
 }
@@ -145,6 +169,7 @@ function toRun(row: DurableRunsTable): DurableRun {
       version: Number(row.deployment_version ?? 0),
       keyId: row.key_id,
       ...(row.webhook_url ? { webhookUrl: row.webhook_url } : {}),
+      ...(row.status_url ? { statusUrl: row.status_url } : {}),
     };
   return run;
 }
@@ -214,6 +239,7 @@ export class DurableStore {
         deployment_version: run.deployment?.version ?? null,
         key_id: run.deployment?.keyId ?? null,
         webhook_url: run.deployment?.webhookUrl ?? null,
+        status_url: run.deployment?.statusUrl ?? null,
         created_at: now,
         updated_at: now,
       })
@@ -288,30 +314,61 @@ export class DurableStore {
       .execute();
   }
 
+  /**
+   * End the run and cancel its pending tasks. A deployed run with a webhook that did not end
+   * in its first attempt (its call answered 202, or its process died) gets its delivery
+   * queued in the same transaction, so no ended run loses its webhook to a crash.
+   */
   async finishRun(
     id: string,
     status: 'succeeded' | 'failed' | 'cancelled',
     outputs: Record<string, unknown> | undefined,
     error: DurableRun['error'] | undefined,
   ): Promise<void> {
-    await this.db
-      .updateTable('durable_runs')
-      .set({
-        status,
-        outputs: toJson(outputs),
-        error: toJson(error),
-        lease_owner: null,
-        lease_until: null,
-        updated_at: Date.now(),
-      })
-      .where('id', '=', id)
-      .execute();
-    await this.db
-      .updateTable('tasks')
-      .set({ status: 'cancelled', decided_at: Date.now() })
-      .where('run_id', '=', id)
-      .where('status', '=', 'pending')
-      .execute();
+    const now = Date.now();
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable('durable_runs')
+        .set({
+          status,
+          outputs: toJson(outputs),
+          error: toJson(error),
+          lease_owner: null,
+          lease_until: null,
+          updated_at: now,
+        })
+        .where('id', '=', id)
+        .execute();
+      await trx
+        .updateTable('tasks')
+        .set({ status: 'cancelled', decided_at: now })
+        .where('run_id', '=', id)
+        .where('status', '=', 'pending')
+        .execute();
+      const run = await trx
+        .selectFrom('durable_runs')
+        .select(['deployment_slug', 'webhook_url', 'attempts'])
+        .where('id', '=', id)
+        .executeTakeFirst();
+      if (run?.deployment_slug && run.webhook_url && Number(run.attempts) > 1)
+        await trx
+          .insertInto('webhook_deliveries')
+          .values({
+            id,
+            slug: run.deployment_slug,
+            url: run.webhook_url,
+            status: 'pending',
+            attempts: 0,
+            next_attempt_at: now,
+            last_status: null,
+            last_error: null,
+            created_at: now,
+            updated_at: now,
+            delivered_at: null,
+          })
+          .onConflict((oc) => oc.column('id').doNothing())
+          .execute();
+    });
   }
 
   /** Bump the wake counter (a decision arrived); returns the run's status. */

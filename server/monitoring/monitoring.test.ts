@@ -78,6 +78,16 @@ describe('client and server errors', () => {
       measure({ kind: 'client_error_rate', minSamples: 1, windowMs: 60_000 }, 'd', rows.slice(0, 3), 0, 60_000),
     ).toBe(2 / 3);
   });
+
+  it('a call waiting for a person (202) is no error; its run failing later is a server error', () => {
+    const rows = [
+      row(0, 10, { status: 'waiting', http_status: 202 }),
+      row(1, 9_000, { status: 'failed', http_status: 202 }),
+      row(2, 20_000, { status: 'succeeded', http_status: 202 }),
+    ];
+    const s = computeStats('d', rows, 0, 60_000, 60_000);
+    expect(s.totals).toMatchObject({ requests: 3, errors: 1, clientErrors: 0 });
+  });
 });
 
 describe('alert rules', () => {

@@ -23,7 +23,7 @@ export interface StatRow {
 
 /** Who caused a logged call to fail: the server (5xx), the client (4xx), or nobody. */
 export function errorClass(r: Pick<StatRow, 'status' | 'http_status'>): 'server' | 'client' | undefined {
-  if (r.status === 'succeeded' || r.status === 'cancelled') return undefined;
+  if (r.status === 'succeeded' || r.status === 'cancelled' || r.status === 'waiting') return undefined;
   const code = r.http_status === undefined || r.http_status === null ? NaN : Number(r.http_status);
   if (code === 499) return undefined;
   if (code >= 400 && code < 500) return 'client';

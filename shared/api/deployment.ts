@@ -25,6 +25,11 @@ export interface DeploymentSettings {
   history: { maxMessages: number; maxTokens: number };
   /** Cap on each model call's reply (`max_tokens`): lowers a prompt node's own `maxTokens`; a chat request's `max_tokens` can lower it further, never raise it. */
   maxTokens: number;
+  /**
+   * Where to POST the outcome of a run that paused (its call answered 202), for calls that
+   * give no `webhook` of their own; null: only calls that give one get a webhook.
+   */
+  webhookUrl: string | null;
 }
 
 export const DEFAULT_DEPLOYMENT_SETTINGS: DeploymentSettings = {
@@ -36,6 +41,7 @@ export const DEFAULT_DEPLOYMENT_SETTINGS: DeploymentSettings = {
   redactPii: false,
   history: { maxMessages: 20, maxTokens: 4_000 },
   maxTokens: 16_384,
+  webhookUrl: null,
 };
 
 /** Allowed range of each numeric setting (integers), checked by the server and the settings form. */
@@ -129,8 +135,12 @@ export interface EndpointResponse {
   usage: RunUsage;
 }
 
-/** `cancelled`: the client went away before the answer (HTTP status 499 in the log; not an error). */
-export type LogStatus = 'succeeded' | 'failed' | 'rejected' | 'cancelled';
+/**
+ * `cancelled`: the client went away before the answer (HTTP status 499 in the log; not an
+ * error), or a paused run was cancelled. `waiting`: the call answered 202 and its run waits
+ * for a person; the row takes the run's outcome when it ends (not an error).
+ */
+export type LogStatus = 'succeeded' | 'failed' | 'rejected' | 'cancelled' | 'waiting';
 
 export interface RequestLogEntry {
   traceId: string;

@@ -84,6 +84,52 @@ const collect = {
   ],
 };
 
+/** The tool an agent may call only with a person's approval: text → "<text>!!". */
+const shoutTool = {
+  schemaVersion: 1,
+  id: 'shout-tool',
+  name: 'Shout',
+  inputs: [{ name: 'text', type: 'string', required: true }],
+  outputs: [{ name: 'result', type: 'string' }],
+  nodes: [
+    { id: 'inputs', type: 'input', position: { x: 0, y: 0 } },
+    { id: 'loud', type: 'transform', position: { x: 260, y: 0 }, config: { mode: 'template', template: '{{text}}!!' } },
+    { id: 'outputs', type: 'output', position: { x: 520, y: 0 } },
+  ],
+  edges: [
+    { source: 'inputs', sourcePort: 'text', target: 'loud', targetPort: 'text' },
+    { source: 'loud', sourcePort: 'result', target: 'outputs', targetPort: 'result' },
+  ],
+};
+
+/** question → agent whose one tool (`shout`) needs approval → text. */
+const gatedAgent = {
+  schemaVersion: 1,
+  id: 'gated-agent',
+  name: 'Gated agent',
+  inputs: [{ name: 'question', type: 'string', required: true }],
+  outputs: [{ name: 'text', type: 'string' }],
+  nodes: [
+    { id: 'inputs', type: 'input', position: { x: 0, y: 0 } },
+    {
+      id: 'agent',
+      type: 'agent',
+      position: { x: 260, y: 0 },
+      config: {
+        model: 'openai:gpt-4o-mini',
+        prompt: '{{question}}',
+        tools: [{ kind: 'flow', flow: 'shout-tool', name: 'shout', requireApproval: true }],
+        stream: false,
+      },
+    },
+    { id: 'outputs', type: 'output', position: { x: 520, y: 0 } },
+  ],
+  edges: [
+    { source: 'inputs', sourcePort: 'question', target: 'agent', targetPort: 'question' },
+    { source: 'agent', sourcePort: 'text', target: 'outputs', targetPort: 'text' },
+  ],
+};
+
 async function api<T>(path: string, body?: unknown): Promise<T> {
   const res = await fetch(`${suite.stack.url}${path}`, {
     method: body === undefined ? 'GET' : 'POST',
@@ -101,6 +147,15 @@ async function startAsync(flowId: string, inputs: Record<string, unknown>): Prom
 async function pendingTasks(): Promise<Array<{ id: string; runId: string; flowId: string }>> {
   return (await api<{ tasks: Array<{ id: string; runId: string; flowId: string }> }>('/api/tasks?status=pending'))
     .tasks;
+}
+
+/** The id of a run's (first) pending task, once it exists. */
+async function taskOf(runId: string): Promise<string> {
+  let id: string | undefined;
+  await expect
+    .poll(async () => (id = (await pendingTasks()).find((t) => t.runId === runId)?.id), { timeout: 15_000 })
+    .toBeTruthy();
+  return id!;
 }
 
 const detail = (page: Page) => page.getByTestId('task-detail');
@@ -227,6 +282,71 @@ describe.skipIf(!hasChromium)('the Inbox', () => {
     await screenshot(page, 'inbox-6-already-decided');
     // The frozen list's aborted polls and the refused decision are logged by the browser, nothing else.
     expect(errors.filter((e) => !e.includes('net::ERR_FAILED') && !e.includes('409 (Conflict)'))).toEqual([]);
+    await page.context().close();
+  }, 120_000);
+
+  it('approves an agent tool call with edited arguments, and cancels a waiting run with its tasks', async () => {
+    writeFlowFile(suite.stack, shoutTool);
+    writeFlowFile(suite.stack, gatedAgent);
+    writeFlowFile(suite.stack, replyReview);
+    const fake = suite.stack.fake;
+    fake.reset();
+    fake.enqueue(
+      { toolCalls: [{ id: 'call_1', name: 'shout', arguments: { text: 'こんにちは' } }] },
+      { reply: '完了しました' },
+    );
+    const agentRun = await startAsync('gated-agent', { question: '叫んで' });
+    const taskId = await taskOf(agentRun);
+    const { page, errors } = await newPage(suite.browser);
+    await page.goto(`${suite.stack.url}/#/inbox/${encodeURIComponent(taskId)}`);
+    await expect.poll(() => detail(page).getAttribute('data-task-id')).toBe(taskId);
+    expect(await detail(page).textContent()).toContain('The agent wants to call shout');
+    const args = detail(page).getByTestId('task-tool-args');
+    expect(JSON.parse(await args.inputValue())).toEqual({ text: 'こんにちは' });
+
+    // Broken JSON is refused at the field; nothing is sent.
+    await args.fill('{"text": "さようなら"');
+    await detail(page).getByTestId('task-approve').click();
+    await expect.poll(() => detail(page).getByTestId('task-args-error').textContent()).toContain('Not valid JSON');
+    expect((await pendingTasks()).some((t) => t.id === taskId)).toBe(true);
+    await args.fill('{"text": "さようなら"}');
+    await expect.poll(() => detail(page).getByTestId('task-args-error').count()).toBe(0);
+    await screenshot(page, 'inbox-7-tool-arguments-edited');
+    await detail(page).getByTestId('task-approve').click();
+    await expect
+      .poll(async () => (await api<{ status: string }>(`/api/runs/${agentRun}`)).status, { timeout: 15_000 })
+      .toBe('succeeded');
+    const done = await api<{ outputs: Record<string, unknown> }>(`/api/runs/${agentRun}`);
+    expect(done.outputs).toEqual({ text: '完了しました' });
+    // The tool ran with the edited arguments, and the model saw that result.
+    const chats = fake.calls.filter((c) => c.path === '/v1/chat/completions');
+    expect(chats).toHaveLength(2);
+    const toolMsg = (chats[1]!.body as { messages: Array<{ role: string; content: string }> }).messages.find(
+      (m) => m.role === 'tool',
+    );
+    expect(toolMsg?.content).toContain('さようなら!!');
+    expect(toolMsg?.content).not.toContain('こんにちは');
+
+    // A waiting run is cancelled from its task: asked first, then the run and its task are gone.
+    const waitingRun = await startAsync('reply-review', { question: 'キャンセルして' });
+    const waitTask = await taskOf(waitingRun);
+    await page.goto(`${suite.stack.url}/#/inbox/${encodeURIComponent(waitTask)}`);
+    await expect.poll(() => detail(page).getAttribute('data-task-id')).toBe(waitTask);
+    await detail(page).getByTestId('task-cancel-run').click();
+    const dialog = page.getByTestId('confirm-dialog');
+    await dialog.waitFor();
+    // The Inbox shortcuts do not reach through the dialog: "a" does not approve.
+    await page.keyboard.press('a');
+    await screenshot(page, 'inbox-8-cancel-run');
+    expect((await api<{ status: string }>(`/api/tasks/${waitTask}`)).status).toBe('pending');
+    await dialog.getByRole('button', { name: 'Cancel the run' }).click();
+    await expect
+      .poll(async () => (await api<{ status: string }>(`/api/runs/${waitingRun}`)).status, { timeout: 10_000 })
+      .toBe('cancelled');
+    expect((await api<{ status: string }>(`/api/tasks/${waitTask}`)).status).toBe('cancelled');
+    await expect.poll(() => page.locator(`[data-task-id="${waitTask}"]`).count()).toBe(0);
+    await expect.poll(() => page.getByTestId('inbox-decided').textContent()).toContain('Run cancelled');
+    expect(errors).toEqual([]);
     await page.context().close();
   }, 120_000);
 });

@@ -2,9 +2,13 @@ import type { Command } from 'commander';
 import { formatProblem } from '../../../shared/flow/index';
 import { RunInputError, type RunResult } from '../../runtime/types';
 import { cliConfig } from '../config';
-import { CliExit, EXIT_FAILED, EXIT_OK, EXIT_USAGE } from '../errors';
+import { CliExit, EXIT_FAILED, EXIT_OK, EXIT_USAGE, EXIT_WAITING } from '../errors';
 import { loadFlowRef } from '../flow-ref';
 import { collect, parseInputs } from '../inputs';
+import type { RunEvent } from '../../../shared';
+import { needsPeople } from '../../durable/journal';
+import { closureOf } from '../../runtime/closure';
+import { RunsRepository } from '../../storage/runs';
 
 interface RunOpts {
   input: string[];
@@ -77,21 +81,38 @@ export function register(program: Command): void {
         process.once('SIGINT', onSigint);
         const streamTokens = process.stderr.isTTY && !opts.json;
         let lastNode = '';
+        const onEvent = (e: RunEvent): void => {
+          if (!streamTokens) return;
+          if (e.type === 'token') {
+            if (e.nodeId !== lastNode) process.stderr.write(`\n[${e.nodeId}] `);
+            lastNode = e.nodeId;
+            process.stderr.write(e.token);
+          } else if (e.type === 'node_failed') {
+            process.stderr.write(`\n[${e.nodeId}] failed: ${e.span.error?.message ?? 'error'}\n`);
+          }
+        };
         try {
-          result = await local.runService.run(f.flow, inputs, {
-            signal: controller.signal,
-            source: 'cli',
-            onEvent: (e) => {
-              if (!streamTokens) return;
-              if (e.type === 'token') {
-                if (e.nodeId !== lastNode) process.stderr.write(`\n[${e.nodeId}] `);
-                lastNode = e.nodeId;
-                process.stderr.write(e.token);
-              } else if (e.type === 'node_failed') {
-                process.stderr.write(`\n[${e.nodeId}] failed: ${e.span.error?.message ?? 'error'}\n`);
-              }
-            },
-          });
+          if (needsPeople(f.flow, closureOf(f.flow).values())) {
+            // It may pause for a person: a durable run in the database, resumed by a decision
+            // (Inbox or POST /api/tasks/:id) on any `braid serve` sharing that database.
+            const { DurableRuns } = await import('../../durable/service');
+            const { DurableStore } = await import('../../durable/store');
+            const durable = new DurableRuns({
+              store: new DurableStore(local.storage),
+              runService: local.runService,
+              runs: new RunsRepository(local.storage),
+            });
+            const started = await durable.startRun(f.flow, {
+              source: 'cli',
+              inputs,
+              wait: true,
+              signal: controller.signal,
+              onEvent,
+            });
+            result = started.result!;
+          } else {
+            result = await local.runService.run(f.flow, inputs, { signal: controller.signal, source: 'cli', onEvent });
+          }
           if (streamTokens && lastNode) process.stderr.write('\n');
         } catch (err) {
           if (err instanceof RunInputError) {
@@ -106,6 +127,12 @@ export function register(program: Command): void {
       }
       if (opts.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       else if (result.status === 'succeeded') process.stdout.write(`${formatOutputs(result.outputs)}\n`);
+      else if (result.status === 'waiting') process.stdout.write(`${result.runId} waiting\n`);
+      if (result.status === 'waiting')
+        throw new CliExit(
+          EXIT_WAITING,
+          `run ${result.runId} is waiting for a person: decide its tasks in the Inbox (or POST /api/tasks/:id) on a braid server using this database; it resumes there`,
+        );
       if (result.status !== 'succeeded') {
         const e = result.trace?.error;
         const where = e?.nodeId ? ` at node ${e.nodeId}` : '';

@@ -129,6 +129,30 @@ export const deploymentsRoutes: RouteModule = (ctx) => {
     }),
   );
 
+  /**
+   * The key that signs this deployment's run webhooks (X-Braid-Signature, HMAC-SHA256 of
+   * the body): made on first read; POST replaces it.
+   */
+  r.get(
+    '/api/deployments/:slug/webhook-secret',
+    handle(async (req, res) => {
+      const slug = slugOf(req);
+      const secret = await ctx.durable.webhooks?.secret(slug);
+      if (!secret) throw new DeploymentError(404, 'not_found', `no deployment "${slug}"`);
+      res.json({ slug, secret, header: 'X-Braid-Signature', algorithm: 'HMAC-SHA256' });
+    }),
+  );
+
+  r.post(
+    '/api/deployments/:slug/webhook-secret',
+    handle(async (req, res) => {
+      const slug = slugOf(req);
+      const secret = await ctx.durable.webhooks?.rotateSecret(slug);
+      if (!secret) throw new DeploymentError(404, 'not_found', `no deployment "${slug}"`);
+      res.json({ slug, secret, header: 'X-Braid-Signature', algorithm: 'HMAC-SHA256' });
+    }),
+  );
+
   r.post(
     '/api/deployments/:slug/rollback',
     handle(async (req, res) => {
@@ -232,7 +256,8 @@ export const deploymentsRoutes: RouteModule = (ctx) => {
       const slug = slugOf(req);
       const q = req.query;
       const status =
-        typeof q.status === 'string' && ['succeeded', 'failed', 'rejected', 'cancelled', 'error'].includes(q.status)
+        typeof q.status === 'string' &&
+        ['succeeded', 'failed', 'rejected', 'cancelled', 'waiting', 'error'].includes(q.status)
           ? (q.status as LogFilter['status'])
           : undefined;
       const feedback =

@@ -25,7 +25,9 @@ import { publicRunFailure } from '../../deployment/public-errors';
 import { needsPeople } from '../../durable/journal';
 import { RunInputError } from '../../runtime/types';
 import { closureOf } from '../../runtime/closure';
-import type { Flow } from '../../../shared';
+import { randomUUID } from 'node:crypto';
+import type { Target } from '../../deployment/endpoint';
+import { publicRunState, webhookUrlProblem } from '../../durable/webhooks';
 
 /**
  * Run an async handler and forward its failure to the app's error middleware, which maps
@@ -186,6 +188,100 @@ export const endpointsRoutes: RouteModule = (ctx) => {
     });
   }
 
+  /**
+   * A call of a flow that may pause for a person: a durable run. JSON: 200 with the outputs
+   * when it ends within the call, 202 `{ runId, status: "waiting", statusUrl }` when it
+   * pauses. SSE: the same as one final event (`result`, `waiting` or `error`); no tokens are
+   * streamed, as a run that pauses and resumes has no single stream to send them on. A
+   * `webhook` URL in the body is POSTed the outcome when a run that answered 202 ends.
+   */
+  async function durableCall(
+    req: Request,
+    res: Response,
+    t: Target,
+    key: KeyRecord,
+    inputs: Record<string, unknown>,
+    body: Record<string, unknown>,
+    sessionId: string | undefined,
+  ): Promise<void> {
+    // The call's own webhook (checked by the caller), else the deployment's default (checked when set).
+    const webhook = (body.webhook ?? t.deployment.settings.webhookUrl ?? undefined) as string | undefined;
+    const slug = t.deployment.slug;
+    const runId = randomUUID();
+    const statusUrl = `${rt().baseUrl(origin(req))}/v1/endpoints/${encodeURIComponent(slug)}/runs/${runId}`;
+    const createdAt = Date.now();
+    const t0 = performance.now();
+    const sse = wantsSse(req, body);
+    let started;
+    try {
+      started = await ctx.durable.startRun(t.version.flow, {
+        runId,
+        source: 'deployment',
+        inputs,
+        wait: true,
+        deployment: {
+          slug,
+          version: t.version.version,
+          keyId: key.id,
+          statusUrl,
+          ...(webhook ? { webhookUrl: webhook } : {}),
+        },
+      });
+    } catch (err) {
+      if (!(err instanceof RunInputError)) throw err;
+      const issues = err.issues.map((i) => ({
+        path: i.path.startsWith('inputs') ? i.path : `inputs.${i.path}`,
+        message: i.message,
+      }));
+      rt().endpoints.recordRejected(
+        {
+          slug,
+          version: t.version.version,
+          api: 'endpoint',
+          keyId: key.id,
+          keyLabel: key.label,
+          sessionId: sessionId ?? null,
+          createdAt,
+        },
+        performance.now() - t0,
+        400,
+        'invalid_inputs',
+        err.message,
+        t.deployment.settings,
+        inputs,
+      );
+      throw new DeploymentError(400, 'invalid_inputs', issues.map((i) => `${i.path}: ${i.message}`).join('; '), {
+        issues,
+      });
+    }
+    const result = started.result!;
+    rt().endpoints.recordDurable(
+      t,
+      { key, createdAt, latencyMs: performance.now() - t0, inputs, ...(sessionId ? { sessionId } : {}) },
+      result,
+    );
+    res.setHeader('X-Braid-Trace-Id', result.runId);
+    const failure = () =>
+      new DeploymentError(500, 'run_failed', publicRunFailure(result.trace.error, result.status, t.version.flow), {
+        traceId: result.runId,
+      });
+    if (sse) {
+      const stream = openSse(req, res);
+      if (result.status === 'waiting') stream.send('waiting', { runId: result.runId, status: 'waiting', statusUrl });
+      else if (result.status === 'succeeded')
+        stream.send('result', { outputs: result.outputs, traceId: result.runId, usage: result.trace.usage });
+      else sseError(stream, failure());
+      stream.end();
+      return;
+    }
+    if (result.status === 'waiting') {
+      res.status(202).json({ runId: result.runId, status: 'waiting', statusUrl });
+      return;
+    }
+    if (result.status !== 'succeeded') throw failure();
+    res.json({ outputs: result.outputs, traceId: result.runId, usage: result.trace.usage });
+  }
+
   r.options(
     [
       '/v1/endpoints/:slug',
@@ -241,49 +337,20 @@ export const endpointsRoutes: RouteModule = (ctx) => {
         ];
       };
       res.setHeader('X-Braid-Version', String(t.version.version));
+      // Checked for every call, so a bad URL is said at once, not only when a run pauses.
+      const webhookProblem = body.webhook == null ? undefined : webhookUrlProblem(body.webhook);
+      if (webhookProblem)
+        throw new DeploymentError(400, 'invalid_body', `webhook: ${webhookProblem}`, {
+          issues: [{ path: 'webhook', message: webhookProblem }],
+        });
+      if (needsPeople(t.version.flow, closureOf(t.version.flow).values())) {
+        // Not cancelled when the client goes away: the run is durable, its status URL tells the end.
+        await durableCall(req, res, t, key, inputs as Record<string, unknown>, body, sessionId);
+        return;
+      }
       // The run's controller itself (invoke also times it out): one controller per call.
       const controller = disconnectController(res);
       const common = { api: 'endpoint' as const, key, controller, turns, ...(sessionId ? { sessionId } : {}) };
-      const statusUrl = (runId: string) =>
-        `${rt().baseUrl(origin(req))}/v1/endpoints/${encodeURIComponent(slug)}/runs/${runId}`;
-      if (needsPeople(t.version.flow, closureOf(t.version.flow).values())) {
-        // The flow may pause for a person: a durable run, 202 with a status URL when it does.
-        let started;
-        try {
-          started = await ctx.durable.startRun(t.version.flow, {
-            source: 'deployment',
-            inputs: inputs as Record<string, unknown>,
-            wait: true,
-            deployment: { slug, version: t.version.version, keyId: key.id },
-          });
-        } catch (err) {
-          if (!(err instanceof RunInputError)) throw err;
-          const issues = err.issues.map((i) => ({
-            path: i.path.startsWith('inputs') ? i.path : `inputs.${i.path}`,
-            message: i.message,
-          }));
-          throw new DeploymentError(400, 'invalid_inputs', issues.map((i) => `${i.path}: ${i.message}`).join('; '), {
-            issues,
-          });
-        }
-        const result = started.result!;
-        res.setHeader('X-Braid-Trace-Id', result.runId);
-        if (result.status === 'waiting') {
-          res.status(202).json({ runId: result.runId, status: 'waiting', statusUrl: statusUrl(result.runId) });
-          return;
-        }
-        if (result.status !== 'succeeded')
-          throw new DeploymentError(
-            500,
-            'run_failed',
-            publicRunFailure(result.trace.error, result.status, t.version.flow),
-            {
-              traceId: result.runId,
-            },
-          );
-        res.json({ outputs: result.outputs, traceId: result.runId, usage: result.trace.usage });
-        return;
-      }
       if (!wantsSse(req, body)) {
         const out = await endpoints.invoke(t, inputs as Record<string, unknown>, common);
         res.setHeader('X-Braid-Trace-Id', out.traceId);
@@ -317,22 +384,12 @@ export const endpointsRoutes: RouteModule = (ctx) => {
       const run = await ctx.durable.store.getRun(runId);
       if (!run || run.deployment?.slug !== slug || run.deployment.keyId !== key.id)
         throw new DeploymentError(404, 'not_found', `no run "${runId}" of deployment "${slug}" for this key`);
-      const pending = run.status === 'waiting' ? (await ctx.durable.store.tasksOfRun(runId, 'pending')).length : 0;
       const body: Record<string, unknown> = {
-        runId,
-        status: run.status,
-        version: run.deployment.version,
-        statusUrl: `${rt().baseUrl(origin(req))}/v1/endpoints/${encodeURIComponent(slug)}/runs/${runId}`,
-        createdAt: run.createdAt,
-        updatedAt: run.updatedAt,
+        ...publicRunState(run, `${rt().baseUrl(origin(req))}/v1/endpoints/${encodeURIComponent(slug)}/runs/${runId}`),
       };
-      if (run.status === 'waiting') body.pendingTasks = pending;
-      if (run.status === 'succeeded') body.outputs = run.outputs ?? {};
-      if (run.status === 'failed' || run.status === 'cancelled')
-        body.error = {
-          code: run.status === 'cancelled' ? 'cancelled' : 'run_failed',
-          message: publicRunFailure(run.error, run.status, run.snapshot.flow as Pick<Flow, 'nodes'>),
-        };
+      if (run.status === 'waiting') body.pendingTasks = (await ctx.durable.store.tasksOfRun(runId, 'pending')).length;
+      const webhook = await ctx.durable.webhooks?.view(runId);
+      if (webhook) body.webhook = webhook;
       res.json(body);
     }),
   );

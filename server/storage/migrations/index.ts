@@ -26,6 +26,7 @@ import { evaluationFlows } from './0220_evaluation_flows';
 import { deployment } from './0300_deployment';
 import { conversationKey } from './0301_conversation_key';
 import { deploymentFlows } from './0302_deployment_flows';
+import { runWebhooks } from './0303_run_webhooks';
 
 export interface Migration {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -45,4 +46,5 @@ export const migrations: Record<string, Migration> = {
   '0300_deployment': deployment,
   '0301_conversation_key': conversationKey,
   '0302_deployment_flows': deploymentFlows,
+  '0303_run_webhooks': runWebhooks,
 };
