@@ -272,7 +272,7 @@ describe('the deployment setting webhookUrl', () => {
     });
     expect(bad.status).toBe(400);
     const err = (await json<{ error: { code: string; details: { issues: Array<{ path: string }> } } }>(bad)).error;
-    expect(err.code).toBe('invalid_settings');
+    expect(err.code).toBe('invalid_body');
     expect(err.details.issues[0]!.path).toBe('settings.webhookUrl');
 
     const receiver = await startReceiver();

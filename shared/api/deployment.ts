@@ -297,6 +297,12 @@ export const deploymentSettingsPatchSchema = z
       .object({ maxMessages: settingInt('history.maxMessages'), maxTokens: settingInt('history.maxTokens') })
       .strict(),
     maxTokens: z.number().int().min(1).max(1_000_000),
+    /** Default completion webhook for calls of a run that pauses (null clears it). */
+    webhookUrl: z
+      .string()
+      .max(2_048)
+      .refine((url) => isHttpUrl(url), 'must be an http or https URL')
+      .nullable(),
   })
   .partial()
   .strict();
