@@ -86,6 +86,7 @@ export class EndpointRuntime {
   readonly limiter: Limiter;
   private readonly keyCache = new Map<string, { rec: KeyRecord | undefined; at: number }>();
   private keyGeneration = 0;
+  private readonly servicesByCap = new Map<number, RunServices>();
   private readonly depCache = new Map<string, { rec: DeploymentRecord | undefined; at: number }>();
   private readonly versionCache = new Map<string, VersionRecord>();
   private readonly touched = new Set<string>();
@@ -118,6 +119,21 @@ export class EndpointRuntime {
     }
     this.keyCache.clear();
     this.keyGeneration++;
+  }
+
+  /**
+   * The run services with a token cap, one object per cap (copying the services on every
+   * call showed up under load). Caps are a deployment setting or a caller's `max_tokens`;
+   * at most a few hundred distinct ones are kept.
+   */
+  private servicesFor(maxTokens: number): RunServices {
+    let s = this.servicesByCap.get(maxTokens);
+    if (!s) {
+      if (this.servicesByCap.size >= 256) this.servicesByCap.clear();
+      s = { ...this.deps.services, limits: { ...this.deps.services.limits, maxTokens } };
+      this.servicesByCap.set(maxTokens, s);
+    }
+    return s;
   }
 
   /** Key ids used since the last call (to record last_used_at in batches). */
@@ -290,7 +306,7 @@ export class EndpointRuntime {
       const maxTokens = Math.min(deployment.settings.maxTokens, o.maxTokens ?? Infinity);
       const raw = await runFlow(flow, inputs, {
         runId,
-        services: { ...this.deps.services, limits: { ...this.deps.services.limits, maxTokens } },
+        services: this.servicesFor(maxTokens),
         signal: controller.signal,
         tokens: 'validated',
         ...(onEvent ? { onEvent } : {}),
