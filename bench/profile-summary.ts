@@ -100,8 +100,14 @@ process.stdout.write(`${file}: ${(total / 1e6).toFixed(2)} s sampled\n`);
 process.stdout.write(
   `busy ms per second: ${Array.from(busyPerSecond, (us, s) => `${s}:${Math.round((us ?? 0) / 1000)}`).join(' ')}\n`,
 );
-print('self time by module', sum((n) => moduleOf(n.callFrame.url)));
-print('self time by function', sum((n) => label(n.callFrame)));
+print(
+  'self time by module',
+  sum((n) => moduleOf(n.callFrame.url)),
+);
+print(
+  'self time by function',
+  sum((n) => label(n.callFrame)),
+);
 
 if (INCLUSIVE) {
   // Inclusive time: a sample counts once for every distinct matching frame on its stack.
@@ -115,5 +121,8 @@ if (INCLUSIVE) {
     }
     for (const k of seen) incl.set(k, (incl.get(k) ?? 0) + us);
   }
-  print(`total (inclusive) time of functions matching /${INCLUSIVE}/`, [...incl].sort((a, b) => b[1] - a[1]));
+  print(
+    `total (inclusive) time of functions matching /${INCLUSIVE}/`,
+    [...incl].sort((a, b) => b[1] - a[1]),
+  );
 }
