@@ -46,6 +46,9 @@ const INCLUSIVE = arg('--inclusive', '');
 const FROM = Number(arg('--from', '0')) * 1e6;
 const TO = Number(arg('--to', 'Infinity')) * 1e6;
 
+// Piped into `head`: stop quietly when the reader goes away.
+process.stdout.on('error', () => process.exit(0));
+
 const profile = JSON.parse(fs.readFileSync(file, 'utf8')) as Profile;
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
 const parent = new Map<number, number>();
