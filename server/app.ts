@@ -137,15 +137,20 @@ export function createApp(opts: CreateAppOptions): BraidApp {
   app.set('etag', false);
   app.set('query parser', 'simple');
 
-  app.use(requestId());
-  app.use(requestLogging(logger));
-  app.use(normalisedPath());
-  app.use(browserGuards(config));
-  app.use(authThrottle(config, logger, (fn) => cleanups.push(fn)).middleware());
-  app.use(adminAuth(config.adminToken));
-  app.use(apiCompression());
   const parseJson = jsonBody(config.bodyLimit, { acceptsRaw: acceptsRawBody });
-  app.use((req, res, next) => (isApiPath(req.path) ? runAll(parseJson, req, res, next) : next()));
+  // One app layer for what every request goes through, in this order: each app.use layer
+  // is a trip through the router (matching, bookkeeping, allocations) on every call.
+  const everyRequest: Handler[] = [
+    requestId(),
+    requestLogging(logger),
+    normalisedPath(),
+    browserGuards(config),
+    authThrottle(config, logger, (fn) => cleanups.push(fn)).middleware(),
+    adminAuth(config.adminToken),
+    apiCompression(),
+    (req, res, next) => (isApiPath(req.path) ? runAll(parseJson, req, res, next) : next()),
+  ];
+  app.use((req, res, next) => runAll(everyRequest, req, res, next));
   for (const mod of routeModules) app.use(mod(context));
   app.use(
     staticRoutes({
@@ -199,14 +204,22 @@ function authThrottle(config: Config, logger: Logger, onClose: (fn: () => Promis
 
 type Handler = (req: express.Request, res: express.Response, next: express.NextFunction) => void;
 
-/** Run a chain of middleware as one. */
+/**
+ * Run a chain of middleware as one. A handler that throws goes to the error middleware, as
+ * it would from its own app layer (a handler may call the next one from a callback, outside
+ * Express's own try/catch).
+ */
 function runAll(chain: Handler[], req: express.Request, res: express.Response, next: express.NextFunction): void {
   let i = 0;
   const step = (err?: unknown): void => {
     if (err !== undefined && err !== null) return next(err);
     const h = chain[i++];
     if (!h) return next();
-    h(req, res, step);
+    try {
+      h(req, res, step);
+    } catch (e) {
+      next(e);
+    }
   };
   step();
 }

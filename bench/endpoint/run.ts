@@ -310,7 +310,14 @@ try {
   const pid = braid.child.pid as number;
   const hand = await startChild(
     // one process (not tsx's CLI, which runs the script in a child): its RSS is the server's
-    ['--import', 'tsx', 'bench/endpoint/handwritten.ts', '--openai', fakeUrl],
+    [
+      ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${path.join(profile, 'handwritten')}`] : []),
+      '--import',
+      'tsx',
+      'bench/endpoint/handwritten.ts',
+      '--openai',
+      fakeUrl,
+    ],
     {},
     /listening at (http:\/\/127\.0\.0\.1:\d+)/,
   );

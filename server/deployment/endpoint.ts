@@ -1,6 +1,6 @@
 /**
- * Serving deployed endpoints: authenticate a key (cached briefly, revocations in this
- * process take effect at once), resolve a slug's live or pinned snapshot, run it under the
+ * Serving deployed endpoints: authenticate a key (cached briefly by token, revocations in
+ * this process take effect at once), resolve a slug's live or pinned snapshot, run it under the
  * deployment's timeout, and record the call (request log, metrics, conversation memory).
  * A failure in one call never affects another: every call has its own run and abort signal.
  */
@@ -27,6 +27,8 @@ import { needsPeople } from '../durable/journal';
 import { closureOf } from '../runtime/closure';
 
 const KEY_TTL_MS = 5_000;
+/** Bearer tokens remembered at most (verified keys and unknown tokens alike). */
+const KEY_CACHE_MAX = 10_000;
 /** Logged for a call whose client went away before the answer (nginx's "client closed request"). */
 export const CLIENT_CLOSED = 499;
 const DEPLOYMENT_TTL_MS = 2_000;
@@ -99,6 +101,8 @@ export function redactRun(raw: RunResult, secrets: string[]): { result: RunResul
 export class EndpointRuntime {
   readonly limiter: Limiter;
   private readonly keyCache = new Map<string, { rec: KeyRecord | undefined; at: number }>();
+  private keyGeneration = 0;
+  private readonly servicesByCap = new Map<number, RunServices>();
   private readonly depCache = new Map<string, { rec: DeploymentRecord | undefined; at: number }>();
   private readonly versionCache = new Map<string, VersionRecord>();
   private readonly touched = new Set<string>();
@@ -132,6 +136,22 @@ export class EndpointRuntime {
       this.versionCache.clear();
     }
     this.keyCache.clear();
+    this.keyGeneration++;
+  }
+
+  /**
+   * The run services with a token cap, one object per cap (copying the services on every
+   * call showed up under load). Caps are a deployment setting or a caller's `max_tokens`;
+   * at most a few hundred distinct ones are kept.
+   */
+  private servicesFor(maxTokens: number): RunServices {
+    let s = this.servicesByCap.get(maxTokens);
+    if (!s) {
+      if (this.servicesByCap.size >= 256) this.servicesByCap.clear();
+      s = { ...this.deps.services, limits: { ...this.deps.services.limits, maxTokens } };
+      this.servicesByCap.set(maxTokens, s);
+    }
+    return s;
   }
 
   /** Key ids used since the last call (to record last_used_at in batches). */
@@ -141,17 +161,31 @@ export class EndpointRuntime {
     return ids;
   }
 
+  /**
+   * The key record of a bearer token. Verified records (and unknown tokens) are cached by
+   * the token itself for KEY_TTL_MS, least recently used dropped past KEY_CACHE_MAX: a
+   * repeated call neither hashes the token (SHA-256 per call showed up under load) nor
+   * queries the store. A hit needs no digest comparison: the entry was stored for exactly
+   * this token after the store matched its hash. `invalidate` empties the cache (revocation).
+   */
   private async key(token: string): Promise<KeyRecord | undefined> {
-    const hash = hashApiKey(token);
     const now = Date.now();
-    const hit = this.keyCache.get(hash);
-    let rec = hit && now - hit.at < KEY_TTL_MS ? hit.rec : undefined;
-    if (!hit || now - hit.at >= KEY_TTL_MS) {
-      rec = await this.deps.store.keyByHash(hash);
-      if (this.keyCache.size > 10_000) this.keyCache.clear();
-      this.keyCache.set(hash, { rec, at: now });
+    const hit = this.keyCache.get(token);
+    if (hit && now - hit.at < KEY_TTL_MS) {
+      this.keyCache.delete(token); // refresh its LRU position
+      this.keyCache.set(token, hit);
+      return hit.rec;
     }
-    return rec && digestEquals(rec.hash, hash) ? rec : undefined;
+    const hash = hashApiKey(token);
+    const generation = this.keyGeneration;
+    const found = await this.deps.store.keyByHash(hash);
+    const rec = found && digestEquals(found.hash, hash) ? found : undefined;
+    // A revocation while the store answered: do not cache what it read before.
+    if (generation !== this.keyGeneration) return rec;
+    this.keyCache.delete(token);
+    if (this.keyCache.size >= KEY_CACHE_MAX) this.keyCache.delete(this.keyCache.keys().next().value as string);
+    this.keyCache.set(token, { rec, at: now });
+    return rec;
   }
 
   /** The key of an Authorization header: 401 when missing, unknown or revoked; 403 for another deployment's key. */
@@ -317,7 +351,7 @@ export class EndpointRuntime {
       const maxTokens = Math.min(deployment.settings.maxTokens, o.maxTokens ?? Infinity);
       const raw = await runFlow(flow, inputs, {
         runId,
-        services: { ...this.deps.services, limits: { ...this.deps.services.limits, maxTokens } },
+        services: this.servicesFor(maxTokens),
         signal: controller.signal,
         tokens: 'validated',
         ...(onEvent ? { onEvent } : {}),

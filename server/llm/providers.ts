@@ -112,6 +112,11 @@ export function providerSecrets(config: Pick<Config, 'providers'>): string[] {
 
 const MAX_CACHED = 256;
 const cache = new Map<string, BaseChatModel>();
+/**
+ * Configs whose third-party tracing variables were already turned off: reading the
+ * environment four times on every model call cost more than the rest of the cache lookup.
+ */
+const tracingApplied = new WeakSet<object>();
 const fetchIds = new WeakMap<FetchFn, number>();
 let nextFetchId = 1;
 
@@ -130,8 +135,12 @@ function fetchId(f: FetchFn | undefined): number {
  * (naming the env vars to set) or `invalid_model`.
  */
 export function createChatModel(modelId: string, config: Config, settings: ChatModelSettings = {}): BaseChatModel {
-  // LangChain would trace to LangSmith on its own when LANGSMITH_TRACING is set: off unless asked.
-  applyThirdPartyTracing(config);
+  // LangChain would trace to LangSmith on its own when LANGSMITH_TRACING is set: off unless
+  // asked (once per config: the environment does not change under a running process).
+  if (!tracingApplied.has(config)) {
+    applyThirdPartyTracing(config);
+    tracingApplied.add(config);
+  }
   const { provider, model } = parseModelId(modelId);
   if (!isProviderConfigured(provider, config)) {
     throw new NodeError('provider_not_configured', notConfiguredMessage(provider), { path: 'config.model' });
@@ -143,14 +152,8 @@ export function createChatModel(modelId: string, config: Config, settings: ChatM
       : provider === 'anthropic'
         ? [p.anthropic.apiKey ?? '', p.anthropic.baseUrl ?? '']
         : [p.ollama.baseUrl ?? ''];
-  const key = JSON.stringify([
-    modelId,
-    creds,
-    settings.temperature,
-    settings.maxTokens,
-    settings.timeoutMs,
-    fetchId(settings.fetch),
-  ]);
+  // NUL-separated (no model id, key or URL contains one): cheaper than JSON.stringify per call.
+  const key = `${modelId}\u0000${creds.join('\u0000')}\u0000${settings.temperature}\u0000${settings.maxTokens}\u0000${settings.timeoutMs}\u0000${fetchId(settings.fetch)}`;
   const hit = cache.get(key);
   if (hit) {
     cache.delete(key); // refresh LRU position

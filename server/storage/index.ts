@@ -26,6 +26,12 @@ export type Dialect = 'sqlite' | 'postgres';
 export interface Storage {
   db: Kysely<CoreTables>;
   dialect: Dialect;
+  /**
+   * SQLite only: the connection under `db`, for synchronous batched writes on hot paths (the
+   * request log). Use it only when `!inTransaction` — Kysely may hold a transaction open on
+   * it across awaits — and fall back to `db` when it throws (a statement still stepping).
+   */
+  sqlite?: BetterSqlite;
   close(): Promise<void>;
 }
 
@@ -91,7 +97,7 @@ export function checkpointWal(sqlite: BetterSqlite): boolean {
 async function sqliteDialect(
   config: Pick<Config, 'dataDir'>,
   opts: OpenStorageOptions,
-): Promise<{ dialect: SqliteDialect; stop: () => void }> {
+): Promise<{ dialect: SqliteDialect; sqlite: BetterSqlite; stop: () => void }> {
   const { default: Database } = await import('better-sqlite3');
   const file = opts.sqliteFile ?? path.join(config.dataDir, 'braid.db');
   if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -105,6 +111,7 @@ async function sqliteDialect(
   timer.unref();
   return {
     dialect: new SqliteDialect({ database: reusingStatements(sqlite) }),
+    sqlite,
     stop: () => clearInterval(timer),
   };
 }
@@ -214,6 +221,7 @@ export async function openStorage(
   return {
     db,
     dialect,
+    ...(sqlite ? { sqlite: sqlite.sqlite } : {}),
     async close() {
       if (closed) return;
       closed = true;

@@ -8,6 +8,9 @@ import type { Logger } from 'pino';
  * "client closed request"), at info level: not a server failure.
  */
 export function requestLogging(logger: Logger): RequestHandler {
+  // The line holds none of the logger's redacted paths (no headers, bodies or keys): a child
+  // without redaction skips the redactor's work and allocations on every request.
+  const log = logger.child({}, { redact: { paths: [] } });
   return (req, res, next) => {
     const start = process.hrtime.bigint();
     res.on('close', () => {
@@ -22,8 +25,8 @@ export function requestLogging(logger: Logger): RequestHandler {
         ms: Math.round(ms * 10) / 10,
         ...(cancelled ? { cancelled: true, ...(res.headersSent ? { sentStatus: res.statusCode } : {}) } : {}),
       };
-      if (status >= 500) logger.error(line, 'request');
-      else logger.info(line, 'request');
+      if (status >= 500) log.error(line, 'request');
+      else log.info(line, 'request');
     });
     next();
   };

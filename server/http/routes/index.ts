@@ -22,14 +22,14 @@ import { evaluationsRoutes } from './evaluations';
 import { mcpRoutes } from './mcp';
 import { mcpServerRoutes } from './mcp-server';
 
-// Deployed endpoints and the OpenAI-compatible API come first: they are the hot path
-// (/v1/…, no /api route can match them), and every router mounted before them is walked
-// on each call.
+// Deployed endpoints and the OpenAI-compatible API come first, health checks right after:
+// they are the hot path (/v1/…, no /api route can match them), and every router mounted
+// before them is walked on each call.
 export const routeModules: RouteModule[] = [
-  healthRoutes,
   endpointsRoutes,
   openaiRoutes,
   mcpServerRoutes,
+  healthRoutes,
   nodeTypesRoutes,
   flowsRoutes,
   runsRoutes,
