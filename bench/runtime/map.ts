@@ -6,8 +6,10 @@
  * - overhead: 1,000 items over a one-transform child flow, concurrency 1. Per item, the map run's wall time
  *   minus the same child flow run directly with runFlow (the child's own work, measured in
  *   the same process right before): target ≤ 100 µs per item.
- * - throughput: 200 items, child = one prompt node against the fake OpenAI server (in this
- *   process) at 50 ms latency, concurrency 20: target ≤ 1.2 × the ideal 200 / 20 × 50 ms = 0.5 s.
+ * - throughput: 200 items, child = one prompt node against the fake OpenAI server at 50 ms
+ *   latency, concurrency 20: target ≤ 1.2 × the ideal 200 / 20 × 50 ms = 0.5 s. The fake runs in
+ *   its own process, as a model server does (`--fake-in-process` puts it in this one, where its
+ *   CPU competes with the runtime's).
  * - scale: 10,000 items over the one-transform child, with an event listener that drops
  *   every event (as a caller persisting child runs would): peak RSS growth < 200 MB.
  */
@@ -16,6 +18,9 @@ import { loadConfig } from '../../server/config';
 import { runFlow } from '../../server/runtime';
 import { coreExecutors } from '../../server/runtime/test-executors';
 import { makeFlow, mapFlow, memoryFlows, node, upperFlow } from '../../server/runtime/composition-fixtures';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { startFakeOpenAI } from '../../test/support/fake-openai';
 
 const which = process.argv[2] ?? 'all';
@@ -56,8 +61,44 @@ async function overhead(): Promise<void> {
   );
 }
 
+/** The fake OpenAI server in a child process (as a model server is): its URL and a close. */
+async function fakeInChild(latencyMs: number): Promise<{ url: string; close: () => Promise<void> }> {
+  const root = fileURLToPath(new URL('../../', import.meta.url));
+  const child = spawn(
+    process.execPath,
+    [
+      path.join(root, 'node_modules/tsx/dist/cli.mjs'),
+      'test/support/fake-openai.ts',
+      '--port',
+      '0',
+      '--latency',
+      String(latencyMs),
+    ],
+    { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => {
+      out += b.toString();
+      const m = /(http:\/\/127\.0\.0\.1:\d+\/v1)\n/.exec(out);
+      if (m) resolve(m[1] as string);
+    });
+    child.once('exit', (code) => reject(new Error(`fake OpenAI server exited with ${code}: ${out}`)));
+  });
+  return {
+    url,
+    close: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
 async function throughput(): Promise<void> {
-  const fake = await startFakeOpenAI({ latencyMs: 50, responder: () => 'ok' });
+  const fake = process.argv.includes('--fake-in-process')
+    ? await startFakeOpenAI({ latencyMs: 50, responder: () => 'ok' })
+    : await fakeInChild(50);
   try {
     const cfg = loadConfig({
       BRAID_MAX_TREE_NODES: '1000000',
