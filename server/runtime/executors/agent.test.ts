@@ -294,7 +294,10 @@ describe('agent executor against the scripted fake model', () => {
   });
 
   it('stops at the time budget, cutting a slow tool call', async () => {
-    fake.enqueue({ toolCalls: [{ name: 'slow', arguments: { query: 'q' } }] }, { reply: '時間切れ' });
+    fake.enqueue({ toolCalls: [{ name: 'slow', arguments: { query: 'q' } }] });
+    // The answer after the cut comes from the responder, not the queue: a request retried by
+    // the HTTP client on a busy machine must not leave the final call with nothing scripted.
+    fake.setResponder(() => '時間切れ');
     const slow = templateFlow('slow', 'query', '{{query}}');
     const ctx = agentContext(
       // long enough for the first model call even on a loaded machine (it is cut too, since
