@@ -39,6 +39,46 @@ function slowTransforms(delayOf: (inputs: Record<string, unknown>) => number): {
 
 const failing = upperFlow('picky', 'input = "bad" ? $error("悪い項目です") : input & "!"');
 
+describe('usage of child runs', () => {
+  it("counts in the parent run's usage through nesting, apart from the node's own model usage", async () => {
+    // A transform that reports a model call: 3 + 2 tokens at $0.001 per item.
+    const metered: Executor<never> = async (ctx) => {
+      ctx.recordUsage('fake-model', { promptTokens: 3, completionTokens: 2, totalTokens: 5 }, 0.001);
+      return await transformExecutor(ctx as never);
+    };
+    const executors = { ...coreExecutors, transform: metered };
+    const each = { promptTokens: 3, completionTokens: 2, totalTokens: 5, cost: 0.001 };
+    const times = (n: number) => ({
+      promptTokens: 3 * n,
+      completionTokens: 2 * n,
+      totalTokens: 5 * n,
+      cost: 0.001 * n,
+    });
+    // root: a subflow calling "nested", which maps "upper" over the items
+    const root = makeFlow(
+      'root',
+      [{ name: 'items', type: 'list', required: true }],
+      [{ name: 'outs', type: 'list' }],
+      [node('call', 'subflow', { flow: 'nested' })],
+      [
+        ['inputs', 'items', 'call', 'items'],
+        ['call', 'outs', 'outputs', 'outs'],
+      ],
+    );
+    const flows = memoryFlows(upperFlow(), mapFlow('upper', { concurrency: 2 }, 'nested'));
+    const res = await runFlow(root, { items: ['一', '二', '三', '四'] }, { services: services(flows), executors });
+    expect(res.status).toBe('succeeded');
+    expect(res.outputs.outs).toEqual(['一!', '二!', '三!', '四!']);
+    expect(res.trace.usage).toEqual(times(4)); // each item once: nothing counted twice
+    const call = res.trace.spans.find((s) => s.nodeId === 'call')!;
+    expect(call.childUsage).toEqual(times(4));
+    expect(call.tokens).toBeUndefined(); // exporters report span tokens as model usage: none here
+    // a map straight over the metered child
+    const flat = await runFlow(mapFlow('upper'), { items: ['五'] }, { services: services(flows), executors });
+    expect(flat.trace.usage).toEqual(each);
+  });
+});
+
 describe('subflow', () => {
   it('runs the child once with the node inputs; events and trace carry the parent', async () => {
     const parent = makeFlow(

@@ -10,7 +10,7 @@
  * Node-private entries (an agent's turns) are `<node path>#<key>`.
  */
 import { createHash } from 'node:crypto';
-import type { Span } from '../../shared';
+import type { RunUsage, Span } from '../../shared';
 import type { TaskDecision, TaskKind } from '../../shared/api/tasks';
 
 /** What a completed node left in the journal. */
@@ -25,6 +25,8 @@ export interface StepEntry {
 export interface ChildEntry {
   runId: string;
   outputs: Record<string, unknown>;
+  /** The child run's usage, so a resumed parent still counts it. */
+  usage?: RunUsage;
 }
 
 /** What a node asks a person. */

@@ -2,7 +2,7 @@
  * Per-node context: what an executor sees (NodeContext) and what the trace records about
  * it (SpanRecord, turned into a Span when the node settles).
  */
-import type { Flow, FlowNode, RunEvent, Span, SpanError, SpanMessage, SpanStatus, TokenUsage } from '../../shared';
+import type { Flow, FlowNode, RunEvent, RunUsage, Span, SpanError, SpanMessage, SpanStatus, TokenUsage } from '../../shared';
 import { boundMessages } from './span-messages';
 import type { NodeContext, ReaskFeedback, RunServices } from './types';
 
@@ -28,6 +28,7 @@ export class SpanRecord {
   tokens?: TokenUsage;
   /** undefined: no model call; null: a call with an unknown price. */
   cost?: number | null;
+  childUsage?: RunUsage;
   error?: SpanError;
   skipReason?: string;
   meta?: Record<string, unknown>;
@@ -49,6 +50,17 @@ export class SpanRecord {
     };
     if (cost === null || this.cost === null) this.cost = null;
     else this.cost = (this.cost ?? 0) + cost;
+  }
+
+  /** Usage of a child run this node started (summed over its children). */
+  addChildUsage(usage: RunUsage): void {
+    const u = this.childUsage ?? { promptTokens: 0, completionTokens: 0, totalTokens: 0, cost: 0 };
+    this.childUsage = {
+      promptTokens: u.promptTokens + (usage.promptTokens || 0),
+      completionTokens: u.completionTokens + (usage.completionTokens || 0),
+      totalTokens: u.totalTokens + (usage.totalTokens || 0),
+      cost: u.cost === null || usage.cost === null ? null : u.cost + (usage.cost || 0),
+    };
   }
 
   setMeta(meta: Record<string, unknown>): void {
@@ -77,6 +89,8 @@ export class SpanRecord {
     if (this.model !== undefined) span.model = this.model;
     if (this.tokens !== undefined) span.tokens = this.tokens;
     if (this.cost !== undefined) span.cost = this.cost === null ? null : round6(this.cost);
+    if (this.childUsage !== undefined)
+      span.childUsage = { ...this.childUsage, cost: this.childUsage.cost === null ? null : round6(this.childUsage.cost) };
     if (this.error !== undefined) span.error = this.error;
     if (this.skipReason !== undefined) span.skipReason = this.skipReason;
     if (this.meta !== undefined) span.meta = this.meta;

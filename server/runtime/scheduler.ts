@@ -274,7 +274,7 @@ class Run {
         attempt,
         streams: this.streamable ? this.streamable.has(pn.node.id) : true,
       });
-      if (this.opts.services.flows) ctx.runChild = this.childRunner(pn.node.id, ctrl, slot);
+      if (this.opts.services.flows) ctx.runChild = this.childRunner(pn.node.id, ctrl, slot, span);
       if (this.journal) {
         const item = this.parent?.iteration;
         ctx.durable = nodeDurable(this.journal, this.prefix + pn.node.id, {
@@ -316,8 +316,14 @@ class Run {
     }
   }
 
-  private childRunner(nodeId: string, ctrl: NodeAbort, slot: SlotHold): NonNullable<NodeContext['runChild']> {
+  private childRunner(
+    nodeId: string,
+    ctrl: NodeAbort,
+    slot: SlotHold,
+    span: SpanRecord,
+  ): NonNullable<NodeContext['runChild']> {
     return childRunner({
+      addUsage: (usage) => span.addChildUsage(usage),
       runId: this.runId,
       nodeId,
       tree: this.tree,

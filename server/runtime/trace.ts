@@ -53,6 +53,15 @@ export function assembleTrace(parts: TraceParts): Trace {
     }
     if (rec.cost === null) cost = null;
     else if (rec.cost !== undefined && cost !== null) cost += rec.cost;
+    // Child runs' usage (subflow, map, loop, agent flow tools) belongs to this run's total.
+    const child = rec.childUsage;
+    if (child) {
+      promptTokens += child.promptTokens;
+      completionTokens += child.completionTokens;
+      totalTokens += child.totalTokens;
+      if (child.cost === null) cost = null;
+      else if (cost !== null) cost += child.cost;
+    }
     spans.push(rec.toSpan(status));
   }
   spans.sort((a, b) => a.startedAt - b.startedAt);

@@ -5,7 +5,7 @@
  * of the node that started them, so cancelling the root cancels every run below it.
  */
 import { setMaxListeners } from 'node:events';
-import type { Flow, RunEvent, RunParent } from '../../shared';
+import type { Flow, RunEvent, RunParent, RunUsage } from '../../shared';
 import { checkRunInputs } from './inputs';
 import { childPrefix, stableRunId, type ChildEntry } from './durable';
 import { NodeError, RunInputError, type FlowResolver, type NodeContext, type RunResult } from './types';
@@ -117,6 +117,8 @@ export interface ChildRunSite {
   journal?: RunJournal;
   /** Schedule the child run (the scheduler's `schedule`, with this tree). */
   start(flow: Flow, inputs: Record<string, unknown>, child: ChildRun): Promise<RunResult>;
+  /** Told the usage of each child run that ended (replayed ones included): the node's span sums it. */
+  addUsage?(usage: RunUsage): void;
 }
 
 /** How a child run is placed in its tree. */
@@ -159,16 +161,25 @@ export function childRunner(site: ChildRunSite): NonNullable<NodeContext['runChi
     const signals = opts.signal ? [site.signal, opts.signal] : [site.signal];
     const prefix = childPrefix(site.prefix, site.nodeId, opts.key ?? opts.iteration ?? 0);
     const journal = site.journal;
-    if (!journal) return site.start(flow, checked, { tree: site.tree, parent, signals, prefix });
+    if (!journal) return counted(site, await site.start(flow, checked, { tree: site.tree, parent, signals, prefix }));
     // A durable run: a child that completed in an earlier attempt is not run again.
     const done = journal.get(`${prefix}=`) as ChildEntry | undefined;
-    if (done) return replayedChild(done, flow.id, checked, parent);
+    if (done) return counted(site, replayedChild(done, flow.id, checked, parent));
     const runId = stableRunId(journal.rootRunId, prefix);
     const res = await site.start(flow, checked, { tree: site.tree, parent, signals, prefix, runId });
     if (res.status === 'succeeded')
-      journal.put(`${prefix}=`, { runId: res.runId, outputs: res.outputs } satisfies ChildEntry);
-    return res;
+      journal.put(`${prefix}=`, {
+        runId: res.runId,
+        outputs: res.outputs,
+        usage: res.trace.usage,
+      } satisfies ChildEntry);
+    return counted(site, res);
   };
+}
+
+function counted(site: ChildRunSite, res: RunResult): RunResult {
+  if (res.trace?.usage) site.addUsage?.(res.trace.usage);
+  return res;
 }
 
 /** The result of a child run recorded by an earlier attempt (its full trace is in the runs table). */
@@ -192,7 +203,8 @@ function replayedChild(
       inputs,
       outputs: done.outputs,
       spans: [],
-      usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0, cost: 0 },
+      // What it used when it ran (journals written before usage was kept: nothing).
+      usage: done.usage ?? { promptTokens: 0, completionTokens: 0, totalTokens: 0, cost: 0 },
       parent,
     },
   };

@@ -59,6 +59,12 @@ export interface Span {
   messages?: SpanMessage[];
   /** Messages left out of `messages` to stay within `MAX_SPAN_MESSAGES_CHARS` (the oldest after the first). */
   messagesOmitted?: number;
+  /**
+   * Nodes that start child runs (subflow, map, loop, agent flow tools): the usage of those
+   * runs, summed. Counted in the run's `usage`; kept apart from `tokens`/`cost`, which are the
+   * node's own model calls (exporters report those as model usage).
+   */
+  childUsage?: RunUsage;
 }
 
 /** `waiting`: paused on tasks for people (its state is durable; a decision resumes it). */
