@@ -2,7 +2,17 @@
  * Per-node context: what an executor sees (NodeContext) and what the trace records about
  * it (SpanRecord, turned into a Span when the node settles).
  */
-import type { Flow, FlowNode, RunEvent, RunUsage, Span, SpanError, SpanMessage, SpanStatus, TokenUsage } from '../../shared';
+import type {
+  Flow,
+  FlowNode,
+  RunEvent,
+  RunUsage,
+  Span,
+  SpanError,
+  SpanMessage,
+  SpanStatus,
+  TokenUsage,
+} from '../../shared';
 import { boundMessages } from './span-messages';
 import type { NodeContext, ReaskFeedback, RunServices } from './types';
 
@@ -90,7 +100,10 @@ export class SpanRecord {
     if (this.tokens !== undefined) span.tokens = this.tokens;
     if (this.cost !== undefined) span.cost = this.cost === null ? null : round6(this.cost);
     if (this.childUsage !== undefined)
-      span.childUsage = { ...this.childUsage, cost: this.childUsage.cost === null ? null : round6(this.childUsage.cost) };
+      span.childUsage = {
+        ...this.childUsage,
+        cost: this.childUsage.cost === null ? null : round6(this.childUsage.cost),
+      };
     if (this.error !== undefined) span.error = this.error;
     if (this.skipReason !== undefined) span.skipReason = this.skipReason;
     if (this.meta !== undefined) span.meta = this.meta;
