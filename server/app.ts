@@ -101,8 +101,8 @@ export function createApp(opts: CreateAppOptions): BraidApp {
     logger,
     webhooks,
     // A deployed run that ended after its call answered: its request log row gets the outcome.
-    onFinished: (run, result) => {
-      if (run.deployment)
+    onFinished: (run, result, afterPause) => {
+      if (run.deployment && afterPause)
         void deploymentRuntime(context)
           .endpoints.recordFinished(run, result)
           .catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'request log update failed'));

@@ -501,8 +501,6 @@ export class EndpointRuntime {
   async recordFinished(run: DurableRun, raw?: RunResult): Promise<void> {
     if (!run.deployment || (run.status !== 'succeeded' && run.status !== 'failed' && run.status !== 'cancelled'))
       return;
-    // Ended in its first attempt: within its call, which logged the outcome itself.
-    if (run.attempts <= 1) return;
     const { slug } = run.deployment;
     let settings: DeploymentSettings;
     try {

@@ -42,7 +42,8 @@ export interface DurableDeps {
   leaseMs?: number;
   sweepMs?: number;
   /** Called when a run ends (succeeded, failed, cancelled), with its last attempt's result: the request log. */
-  onFinished?: (run: DurableRun, result?: RunResult) => void;
+  /** `afterPause`: the run paused before it ended (a deployed call answered 202 for it). */
+  onFinished?: (run: DurableRun, result: RunResult | undefined, afterPause: boolean) => void;
   /** Completion webhooks of deployed runs (queued by finishRun; made here and by the sweep). */
   webhooks?: RunWebhooks;
 }
@@ -133,9 +134,18 @@ export class DurableRuns {
     });
     const run = (await this.deps.store.getRun(runId))!;
     let first: RunResult | undefined;
-    const loop = this.drive(run, flow, { signal: opts.signal, onEvent: opts.onEvent }, (r) => (first = r));
+    let answered!: () => void;
+    const paused = new Promise<void>((resolve) => (answered = resolve));
+    const loop = this.drive(
+      run,
+      flow,
+      { signal: opts.signal, onEvent: opts.onEvent, onPaused: () => answered() },
+      (r) => (first = r),
+    );
     if (!opts.wait) return { runId };
-    await loop;
+    // The call answers when the run ends or pauses; a decision that arrives meanwhile resumes
+    // it after the answer (its end then updates the request log row and posts the webhook).
+    await Promise.race([loop, paused]);
     return { runId, ...(first ? { result: first } : {}) };
   }
 
@@ -225,7 +235,10 @@ export class DurableRuns {
         };
         if (await store.decide(task.id, 'timed_out', decision)) await this.wakeRun(task.runId);
       }
-      await this.deps.webhooks?.sweep(now);
+      // Deliveries go out on their own: a slow receiver must not hold up taking over runs.
+      void this.deps.webhooks
+        ?.sweep(now)
+        .catch((err: unknown) => logger?.error({ err: msg(err) }, 'webhook sweep failed'));
       for (const id of await store.expiredRunning(now)) {
         if (this.active.has(id)) continue;
         const run = await store.claim(id, this.owner, Date.now() + this.leaseMs);
@@ -260,19 +273,19 @@ export class DurableRuns {
   }
 
   /** A run ended: tell the request log, and make its webhook delivery (if one was queued) now. */
-  private async finished(runId: string, result?: RunResult): Promise<void> {
+  private async finished(runId: string, result?: RunResult, afterPause = true): Promise<void> {
     const run = await this.deps.store.getRun(runId);
     if (!run) return;
     try {
-      this.deps.onFinished?.(run, result);
+      this.deps.onFinished?.(run, result, afterPause);
     } catch (err) {
       this.deps.logger?.warn({ err: msg(err), runId }, 'durable run end hook failed');
     }
-    if (run.deployment?.webhookUrl && this.deps.webhooks) void this.deps.webhooks.attempt(runId);
+    if (afterPause && run.deployment?.webhookUrl && this.deps.webhooks) void this.deps.webhooks.attempt(runId);
   }
 
-  private async failClaimed(run: DurableRun, code: string, message: string): Promise<void> {
-    await this.deps.store.finishRun(run.id, 'failed', undefined, { code, message });
+  private async failClaimed(run: DurableRun, code: string, message: string, afterPause = true): Promise<void> {
+    await this.deps.store.finishRun(run.id, 'failed', undefined, { code, message }, afterPause);
     await this.deps.runs.markFailed(run.id, { code, message });
   }
 
@@ -283,7 +296,7 @@ export class DurableRuns {
   private drive(
     claimed: DurableRun,
     flow: Flow,
-    first: { signal?: AbortSignal; onEvent?: (event: RunEvent) => void },
+    first: { signal?: AbortSignal; onEvent?: (event: RunEvent) => void; onPaused?: () => void },
     onFirst?: (r: RunResult) => void,
   ): Promise<void> {
     const { store, runService, logger } = this.deps;
@@ -314,14 +327,17 @@ export class DurableRuns {
           await journal.flush();
         } catch (err) {
           logger?.error({ err: msg(err), runId: run.id }, 'durable run attempt failed');
-          await this.failClaimed(run, 'internal', `the run could not be resumed: ${msg(err)}`);
-          await this.finished(run.id);
+          const afterPause = attempt > 0 || run.attempts > 1;
+          await this.failClaimed(run, 'internal', `the run could not be resumed: ${msg(err)}`, afterPause);
+          await this.finished(run.id, undefined, afterPause);
           return;
         }
         if (attempt === 0) onFirst?.(result);
         attempt++;
         if (result.status === 'waiting') {
-          if (await store.park(run.id, this.owner, run.wake)) return;
+          const parked = await store.park(run.id, this.owner, run.wake);
+          if (attempt === 1) first.onPaused?.();
+          if (parked) return;
           // A decision arrived during the attempt: run again with it.
           const again = await store.getRun(run.id);
           if (!again || again.status !== 'running' || again.leaseOwner !== this.owner) return;
@@ -334,8 +350,11 @@ export class DurableRuns {
           return;
         }
         const status = result.status === 'running' ? 'failed' : result.status;
-        await store.finishRun(run.id, status, result.outputs, result.trace.error);
-        await this.finished(run.id, result);
+        // Paused before (here, or in an earlier process): its call answered 202, so the end is
+        // posted to its webhook and written to its request log row.
+        const afterPause = attempt > 1 || run.attempts > 1;
+        await store.finishRun(run.id, status, result.outputs, result.trace.error, afterPause);
+        await this.finished(run.id, result, afterPause);
         return;
       }
     })();

@@ -324,6 +324,7 @@ export class DurableStore {
     status: 'succeeded' | 'failed' | 'cancelled',
     outputs: Record<string, unknown> | undefined,
     error: DurableRun['error'] | undefined,
+    afterPause = true,
   ): Promise<void> {
     const now = Date.now();
     await this.db.transaction().execute(async (trx) => {
@@ -350,7 +351,7 @@ export class DurableStore {
         .select(['deployment_slug', 'webhook_url', 'attempts'])
         .where('id', '=', id)
         .executeTakeFirst();
-      if (run?.deployment_slug && run.webhook_url && Number(run.attempts) > 1)
+      if (run?.deployment_slug && run.webhook_url && (afterPause || Number(run.attempts) > 1))
         await trx
           .insertInto('webhook_deliveries')
           .values({
