@@ -12,6 +12,7 @@ import { sleep } from './retry';
 import type { ExecutorLookup } from './scheduler';
 import type { Executor, RunServices } from './types';
 import { makeFlow, mapFlow, memoryFlows, node, upperFlow } from './composition-fixtures';
+import { SpanRecord } from './run-context';
 
 function services(flows: ReturnType<typeof memoryFlows>, env: Record<string, string> = {}): RunServices {
   return { config: loadConfig(env), flows };
@@ -76,6 +77,20 @@ describe('usage of child runs', () => {
     // a map straight over the metered child
     const flat = await runFlow(mapFlow('upper'), { items: ['五'] }, { services: services(flows), executors });
     expect(flat.trace.usage).toEqual(each);
+  });
+
+  it('counts a child run once when a retried node replays it from a durable journal', () => {
+    const span = new SpanRecord('each', 'map');
+    const u = { promptTokens: 3, completionTokens: 2, totalTokens: 5, cost: 0.001 };
+    span.addChildUsage('child-1', u);
+    span.addChildUsage('child-2', u);
+    span.addChildUsage('child-1', u); // the retry's replay of child-1
+    expect(span.toSpan('succeeded').childUsage).toEqual({
+      promptTokens: 6,
+      completionTokens: 4,
+      totalTokens: 10,
+      cost: 0.002,
+    });
   });
 });
 

@@ -62,8 +62,14 @@ export class SpanRecord {
     else this.cost = (this.cost ?? 0) + cost;
   }
 
-  /** Usage of a child run this node started (summed over its children). */
-  addChildUsage(usage: RunUsage): void {
+  /** Child runs already counted: a retried node replays its journaled children again. */
+  private counted?: Set<string>;
+
+  /** Usage of a child run this node started (summed over its children, each counted once). */
+  addChildUsage(runId: string, usage: RunUsage): void {
+    this.counted ??= new Set();
+    if (this.counted.has(runId)) return;
+    this.counted.add(runId);
     const u = this.childUsage ?? { promptTokens: 0, completionTokens: 0, totalTokens: 0, cost: 0 };
     this.childUsage = {
       promptTokens: u.promptTokens + (usage.promptTokens || 0),

@@ -323,7 +323,7 @@ class Run {
     span: SpanRecord,
   ): NonNullable<NodeContext['runChild']> {
     return childRunner({
-      addUsage: (usage) => span.addChildUsage(usage),
+      addUsage: (runId, usage) => span.addChildUsage(runId, usage),
       runId: this.runId,
       nodeId,
       tree: this.tree,
@@ -410,6 +410,7 @@ class Run {
     if (s.model !== undefined) span.model = s.model;
     if (s.tokens !== undefined) span.tokens = s.tokens;
     if (s.cost !== undefined) span.cost = s.cost;
+    if (s.childUsage !== undefined) span.childUsage = s.childUsage;
     span.meta = { ...(s.meta ?? {}), replayed: true };
     if (entry.runOutputs) this.runOutputs[i] = entry.runOutputs;
     this.spanStatus[i] = 'succeeded';

@@ -118,7 +118,7 @@ export interface ChildRunSite {
   /** Schedule the child run (the scheduler's `schedule`, with this tree). */
   start(flow: Flow, inputs: Record<string, unknown>, child: ChildRun): Promise<RunResult>;
   /** Told the usage of each child run that ended (replayed ones included): the node's span sums it. */
-  addUsage?(usage: RunUsage): void;
+  addUsage?(runId: string, usage: RunUsage): void;
 }
 
 /** How a child run is placed in its tree. */
@@ -178,7 +178,7 @@ export function childRunner(site: ChildRunSite): NonNullable<NodeContext['runChi
 }
 
 function counted(site: ChildRunSite, res: RunResult): RunResult {
-  if (res.trace?.usage) site.addUsage?.(res.trace.usage);
+  if (res.trace?.usage) site.addUsage?.(res.runId, res.trace.usage);
   return res;
 }
 
