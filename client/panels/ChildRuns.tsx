@@ -11,9 +11,6 @@ import { JsonView } from '../ui/JsonView';
 
 const PAGE = 50;
 
-/** Bounded: a 10,000-item list shows its head (laying out megabytes of text held the view for seconds). */
-const Json = JsonView;
-
 export function ChildSpans({ runId }: { runId: string }) {
   const [run, setRun] = useState<RunDetailResponse | { failed: string } | null>(null);
   const [open, setOpen] = useState<string | null>(null);
@@ -42,7 +39,7 @@ export function ChildSpans({ runId }: { runId: string }) {
         <b className={`st-${run.status}`}>{run.status}</b>
       </div>
       <h5>Inputs</h5>
-      <Json value={run.inputs} />
+      <JsonView value={run.inputs} />
       <h5>Spans</h5>
       <ul className="child-spans">
         {spans.map((s) => (
@@ -63,16 +60,16 @@ export function ChildSpans({ runId }: { runId: string }) {
                   </div>
                 ) : null}
                 <h5>Inputs</h5>
-                <Json value={s.inputs} />
+                <JsonView value={s.inputs} />
                 <h5>Outputs</h5>
-                <Json value={s.outputs} />
+                <JsonView value={s.outputs} />
               </div>
             ) : null}
           </li>
         ))}
       </ul>
       <h5>Outputs</h5>
-      <Json value={run.outputs ?? run.trace?.outputs} />
+      <JsonView value={run.outputs ?? run.trace?.outputs} />
     </div>
   );
 }

@@ -33,9 +33,6 @@ function SentMessages({ messages, omitted }: { messages: SpanMessage[]; omitted?
   );
 }
 
-/** Bounded: a 10,000-item list shows its head (laying out megabytes of text held the view for seconds). */
-const Json = JsonView;
-
 /** The selected node's span (inputs, outputs, duration, tokens, cost, error), else the run's outputs. */
 export function SpanDetails() {
   const selected = useDoc((s) => {
@@ -124,9 +121,9 @@ export function SpanDetails() {
         {span ? (
           <>
             <h5>Inputs</h5>
-            <Json value={span.inputs} />
+            <JsonView value={span.inputs} />
             <h5>Outputs</h5>
-            <Json value={span.outputs} />
+            <JsonView value={span.outputs} />
           </>
         ) : null}
       </div>
@@ -151,7 +148,7 @@ export function SpanDetails() {
       {trace ? (
         <>
           <h4>Outputs</h4>
-          <Json value={trace.outputs} />
+          <JsonView value={trace.outputs} />
         </>
       ) : status !== 'running' ? (
         <p className="muted small">The outputs of the run appear here. Select a node for its own inputs and outputs.</p>

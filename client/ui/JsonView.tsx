@@ -3,7 +3,10 @@ import { jsonPreview, sizeLabel } from './jsonPreview';
 
 /** A JSON value in a <pre>, bounded: a huge one shows its head and a button for the rest. */
 export function JsonView({ value, className = 'json' }: { value: unknown; className?: string }) {
-  const [full, setFull] = useState(false);
+  // "Show all" holds for the value it was clicked on: the panel reuses this component when
+  // another span is selected, whose huge value must start bounded again.
+  const [expanded, setExpanded] = useState<{ value: unknown } | null>(null);
+  const full = expanded !== null && expanded.value === value;
   const p = useMemo(() => jsonPreview(value, undefined, full), [value, full]);
   return (
     <>
@@ -11,7 +14,7 @@ export function JsonView({ value, className = 'json' }: { value: unknown; classN
       {p.hidden > 0 ? (
         <p className="muted small" data-testid="json-truncated">
           … {sizeLabel(p.hidden)} more of {sizeLabel(p.total)}{' '}
-          <button type="button" className="linklike" onClick={() => setFull(true)}>
+          <button type="button" className="linklike" onClick={() => setExpanded({ value })}>
             Show all
           </button>
         </p>

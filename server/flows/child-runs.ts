@@ -12,21 +12,21 @@
 import type { Flow, RunEvent, Trace } from '../../shared';
 import type { RunsRepository, RunStart } from '../storage/runs';
 import { redact } from './redact';
+import { flowReferences } from '../../shared/flow/closure';
 
 const FLUSH_MS = 50;
 const MAX_BATCH = 200;
 /** Queued records beyond this are dropped (storage far behind): memory stays bounded. */
 const MAX_QUEUED = 20_000;
 
-/** Node types that start child runs (an agent's flow tools run as child runs). */
-const CHILD_RUN_NODES = new Set(['subflow', 'map', 'loop', 'agent']);
 const startsChildren = new WeakMap<Flow, boolean>();
 
 /** Whether a run of this flow can start child runs (cached per flow object). */
 export function startsChildRuns(flow: Flow): boolean {
   let yes = startsChildren.get(flow);
   if (yes === undefined) {
-    yes = flow.nodes.some((n) => CHILD_RUN_NODES.has(n.type));
+    // What node declarations say they call (subflow, map, loop, an agent's flow tools).
+    yes = flowReferences(flow).length > 0;
     startsChildren.set(flow, yes);
   }
   return yes;

@@ -23,6 +23,7 @@ import type { LookupFunction } from 'node:net';
 import type { Readable } from 'node:stream';
 import { NodeError } from '../runtime/types';
 import { checkAddress, hostAllowed, isIpLiteral, bareHost, METADATA_HOSTS } from './address-policy';
+import { raceAbort } from './abort';
 
 export interface ResolvedAddress {
   address: string;
@@ -261,24 +262,6 @@ function oneHop(
     });
     if (body !== undefined) req.end(body);
     else req.end();
-  });
-}
-
-function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    p.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
   });
 }
 

@@ -8,6 +8,7 @@ import type { ChatGenerationChunk } from '@langchain/core/outputs';
 import { BaseChatModel } from '@langchain/core/language_models/chat_models';
 import type { PromptConfig } from '../../../shared/nodes/prompt';
 import { NodeError, type NodeContext } from '../types';
+import { raceAbort } from '../../net/abort';
 
 export function contentText(content: unknown): string {
   if (typeof content === 'string') return content;
@@ -186,34 +187,4 @@ export async function streamChat(
     }
   }
   return direct();
-}
-
-/** `p`, or a rejection with the signal's reason as soon as it aborts. */
-function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) {
-    p.catch(() => undefined);
-    return Promise.reject(abortReason(signal));
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => {
-      p.catch(() => undefined);
-      reject(abortReason(signal));
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    p.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e instanceof Error ? e : new Error(String(e)));
-      },
-    );
-  });
-}
-
-function abortReason(signal: AbortSignal): Error {
-  const r: unknown = signal.reason;
-  return r instanceof Error ? r : new Error('Aborted');
 }
