@@ -23,8 +23,7 @@ import { TokenBucketLimiter, type RateDecision, type RateLimit } from './rate-li
 import { redactPii } from './redact-pii';
 import type { DeploymentRecord, DeploymentStore, KeyRecord, VersionRecord } from './store';
 import type { DurableRun } from '../durable/store';
-import { needsPeople } from '../durable/journal';
-import { closureOf } from '../runtime/closure';
+import { canPause } from '../durable/journal';
 
 const KEY_TTL_MS = 5_000;
 /** Bearer tokens remembered at most (verified keys and unknown tokens alike). */
@@ -68,18 +67,6 @@ export interface InvokeOptions {
 export interface InvokeResult extends EndpointResponse {
   status: Trace['status'];
   trace: Trace;
-}
-
-const pausableFlows = new WeakMap<Flow, boolean>();
-
-/** Whether a deployed flow (or one it calls) can pause for a person; cached per snapshot. */
-function pausable(flow: Flow): boolean {
-  let v = pausableFlows.get(flow);
-  if (v === undefined) {
-    v = needsPeople(flow, closureOf(flow).values());
-    pausableFlows.set(flow, v);
-  }
-  return v;
 }
 
 export function promptInjectionIn(trace: Trace): boolean {
@@ -163,7 +150,8 @@ export class EndpointRuntime {
 
   /**
    * The key record of a bearer token. Verified records (and unknown tokens) are cached by
-   * the token itself for KEY_TTL_MS, least recently used dropped past KEY_CACHE_MAX: a
+   * the token itself for KEY_TTL_MS, oldest dropped past KEY_CACHE_MAX (a hit does not extend
+   * an entry, so insertion order is age order and no reordering is needed per call): a
    * repeated call neither hashes the token (SHA-256 per call showed up under load) nor
    * queries the store. A hit needs no digest comparison: the entry was stored for exactly
    * this token after the store matched its hash. `invalidate` empties the cache (revocation).
@@ -171,11 +159,7 @@ export class EndpointRuntime {
   private async key(token: string): Promise<KeyRecord | undefined> {
     const now = Date.now();
     const hit = this.keyCache.get(token);
-    if (hit && now - hit.at < KEY_TTL_MS) {
-      this.keyCache.delete(token); // refresh its LRU position
-      this.keyCache.set(token, hit);
-      return hit.rec;
-    }
+    if (hit && now - hit.at < KEY_TTL_MS) return hit.rec;
     const hash = hashApiKey(token);
     const generation = this.keyGeneration;
     const found = await this.deps.store.keyByHash(hash);
@@ -271,7 +255,7 @@ export class EndpointRuntime {
     const flow: Flow = version.flow;
     const started = Date.now();
     const t0 = performance.now();
-    if ((o.api === 'openai' || o.api === 'mcp') && pausable(flow)) {
+    if ((o.api === 'openai' || o.api === 'mcp') && canPause(flow)) {
       // These protocols answer in one response and have no status URL to come back to;
       // refused before any model call is spent on a run that would stop at the first pause.
       const message = `this deployment's flow can pause for a person (a Human node or a tool that needs approval), which the ${o.api === 'mcp' ? 'MCP' : 'OpenAI-compatible'} API cannot wait for: call POST /v1/endpoints/${deployment.slug}, which answers 202 with a status URL (and can post a webhook) when the run pauses`;

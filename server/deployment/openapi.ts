@@ -3,8 +3,7 @@
  * outputs: the JSON call, the SSE stream, feedback, and the error envelope.
  */
 import type { Flow, FlowIO, PortType } from '../../shared';
-import { needsPeople } from '../durable/journal';
-import { closureOf } from '../runtime/closure';
+import { canPause } from '../durable/journal';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -74,7 +73,7 @@ export function buildOpenApi(o: OpenApiOptions): JsonSchema {
   const errorRef = { $ref: '#/components/schemas/Error' };
   const err = (description: string) => ({ description, content: { 'application/json': { schema: errorRef } } });
   // A flow that can pause for a person answers 202 with a status URL (docs/human-in-the-loop.md).
-  const pausable = needsPeople(flow, closureOf(flow).values());
+  const pausable = canPause(flow);
   return {
     openapi: '3.1.0',
     info: {

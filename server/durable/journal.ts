@@ -6,6 +6,7 @@
 import type { Flow } from '../../shared';
 import type { RunJournal, TaskAnswer, TaskAsk, TaskSite } from '../runtime/durable';
 import type { DurableStore } from './store';
+import { closureOf } from '../runtime/closure';
 
 export interface JournalRun {
   id: string;
@@ -110,4 +111,19 @@ export function needsPeople(flow: Flow, closure: Iterable<Flow>): boolean {
       }
     }
   return false;
+}
+
+const pausableFlows = new WeakMap<Flow, boolean>();
+
+/**
+ * Whether a deployed snapshot (its flow and the flows attached to it) can pause for a person;
+ * cached per flow object, so the per-call check is one WeakMap lookup.
+ */
+export function canPause(flow: Flow): boolean {
+  let v = pausableFlows.get(flow);
+  if (v === undefined) {
+    v = needsPeople(flow, closureOf(flow).values());
+    pausableFlows.set(flow, v);
+  }
+  return v;
 }

@@ -6,8 +6,7 @@ import { CliExit, EXIT_FAILED, EXIT_OK, EXIT_USAGE, EXIT_WAITING } from '../erro
 import { loadFlowRef } from '../flow-ref';
 import { collect, parseInputs } from '../inputs';
 import type { RunEvent } from '../../../shared';
-import { needsPeople } from '../../durable/journal';
-import { closureOf } from '../../runtime/closure';
+import { canPause } from '../../durable/journal';
 import { RunsRepository } from '../../storage/runs';
 
 interface RunOpts {
@@ -92,7 +91,7 @@ export function register(program: Command): void {
           }
         };
         try {
-          if (needsPeople(f.flow, closureOf(f.flow).values())) {
+          if (canPause(f.flow)) {
             // It may pause for a person: a durable run in the database, resumed by a decision
             // (Inbox or POST /api/tasks/:id) on any `braid serve` sharing that database.
             const { DurableRuns } = await import('../../durable/service');

@@ -22,9 +22,8 @@ import { createRouter, type RouteModule } from '../context';
 import { toHttpError } from '../errors';
 import { openSse, type SseStream } from '../sse';
 import { publicRunFailure } from '../../deployment/public-errors';
-import { needsPeople } from '../../durable/journal';
+import { canPause } from '../../durable/journal';
 import { RunInputError } from '../../runtime/types';
-import { closureOf } from '../../runtime/closure';
 import { randomUUID } from 'node:crypto';
 import type { Target } from '../../deployment/endpoint';
 import { publicRunState, webhookUrlProblem } from '../../durable/webhooks';
@@ -343,7 +342,7 @@ export const endpointsRoutes: RouteModule = (ctx) => {
         throw new DeploymentError(400, 'invalid_body', `webhook: ${webhookProblem}`, {
           issues: [{ path: 'webhook', message: webhookProblem }],
         });
-      if (needsPeople(t.version.flow, closureOf(t.version.flow).values())) {
+      if (canPause(t.version.flow)) {
         // Not cancelled when the client goes away: the run is durable, its status URL tells the end.
         await durableCall(req, res, t, key, inputs as Record<string, unknown>, body, sessionId);
         return;
@@ -388,7 +387,8 @@ export const endpointsRoutes: RouteModule = (ctx) => {
         ...publicRunState(run, `${rt().baseUrl(origin(req))}/v1/endpoints/${encodeURIComponent(slug)}/runs/${runId}`),
       };
       if (run.status === 'waiting') body.pendingTasks = (await ctx.durable.store.tasksOfRun(runId, 'pending')).length;
-      const webhook = await ctx.durable.webhooks?.view(runId);
+      // Only a run given a webhook has a delivery to show (polls of the others skip the query).
+      const webhook = run.deployment.webhookUrl ? await ctx.durable.webhooks?.view(runId) : undefined;
       if (webhook) body.webhook = webhook;
       res.json(body);
     }),

@@ -21,8 +21,7 @@ import { openSse, type SseStream } from '../sse';
 import { parseBody } from '../validate';
 import { isSafeFlowId } from '../../flows/store';
 import { redact } from '../../flows/redact';
-import { closureOf } from '../../runtime/closure';
-import { needsPeople } from '../../durable/journal';
+import { canPause } from '../../durable/journal';
 
 function param(req: Request, name: string, what: string): string {
   const v = String(req.params[name] ?? '');
@@ -102,7 +101,7 @@ export const runsRoutes: RouteModule = (ctx) => {
       res.status(202).json({ runId, status: 'running' } satisfies AsyncRunAccepted);
       return;
     }
-    if (needsPeople(flow, closureOf(flow).values())) {
+    if (canPause(flow)) {
       // It may pause for a person: durable, answered when it finishes or starts waiting.
       await respond(ctx, req, res, async (signal, onEvent) => {
         const { result } = await ctx.durable.startRun(flow, {
