@@ -110,15 +110,8 @@ export class RunsRepository {
   constructor(private readonly storage: Storage) {}
 
   /** Record a run that has just started (status `running`). */
-  async insertStarted(run: RunStart): Promise<void> {
-    await this.storage.db
-      .insertInto('runs')
-      .values(this.startRow(run))
-      // A durable run's later attempt starts the same run (and child runs) again.
-      .onConflict((oc) =>
-        oc.column('id').doUpdateSet({ status: 'running', finished_at: null, duration_ms: null, error: null }),
-      )
-      .execute();
+  insertStarted(run: RunStart): Promise<void> {
+    return this.insertStartedMany([run]);
   }
 
   private startRow(run: RunStart) {
@@ -174,7 +167,8 @@ export class RunsRepository {
 
   /**
    * Store finished runs in one multi-row insert (child runs of endpoint calls and
-   * evaluation rows, written behind in batches). A run already stored is left as it is.
+   * evaluation rows, written behind in batches). A run already stored (its `running` start
+   * row, or an earlier attempt's) takes the finished state.
    */
   async insertFinished(runs: Array<{ trace: Trace; source: string }>): Promise<void> {
     if (runs.length === 0) return;
@@ -218,12 +212,13 @@ export class RunsRepository {
       .execute();
   }
 
-  /** Record many started runs in one insert (child runs, batched); see insertStarted. */
+  /** Record started runs in one insert (child runs are batched). */
   async insertStartedMany(runs: RunStart[]): Promise<void> {
     if (runs.length === 0) return;
     await this.storage.db
       .insertInto('runs')
       .values(runs.map((run) => this.startRow(run)))
+      // A durable run's later attempt starts the same run (and child runs) again.
       .onConflict((oc) =>
         oc.column('id').doUpdateSet({ status: 'running', finished_at: null, duration_ms: null, error: null }),
       )

@@ -173,15 +173,13 @@ export const runsRoutes: RouteModule = (ctx) => {
     const offset = queryInt(req, 'offset', 0, OFFSET);
     const nodeId = typeof req.query.nodeId === 'string' && req.query.nodeId !== '' ? req.query.nodeId : undefined;
     await Promise.all([svc.settled(runId), ctx.childRuns.flush()]);
-    const run = runId.length <= 128 ? await ctx.runsRepo.get(runId) : undefined;
-    const page =
-      runId.length <= 128
-        ? await ctx.runsRepo.listChildren(runId, { offset, limit, ...(nodeId !== undefined ? { nodeId } : {}) })
-        : undefined;
+    const notFound = () => new HttpError(404, 'not_found', `no run with id "${runId.slice(0, 128)}"`);
+    if (runId.length > 128) throw notFound();
+    const page = await ctx.runsRepo.listChildren(runId, { offset, limit, ...(nodeId !== undefined ? { nodeId } : {}) });
     // An endpoint call or an evaluation row has no run record of its own (its trace is in the
-    // request log or the row): its id names its child runs all the same.
-    if (!page || (!run && page.total === 0))
-      throw new HttpError(404, 'not_found', `no run with id "${runId.slice(0, 128)}"`);
+    // request log or the row): its id names its child runs all the same. A run's own record
+    // (its trace can be megabytes) is read only to tell "no children" from "no such run".
+    if (page.total === 0 && !(await ctx.runsRepo.get(runId))) throw notFound();
     res.json(page satisfies ChildRunPage);
   });
 
@@ -207,13 +205,13 @@ export const runsRoutes: RouteModule = (ctx) => {
   return r;
 };
 
+/** A run's detail without its trace. */
+type RunDetailBody = Omit<RunDetailResponse, 'trace'>;
+
 /**
  * Send a run record with its stored trace JSON spliced in as it is (the same body `res.json`
  * would send with the parsed trace, without parsing and re-serialising megabytes).
  */
-/** A run's detail without its trace: the stored trace JSON is spliced in as it is. */
-type RunDetailBody = Omit<RunDetailResponse, 'trace'>;
-
 function sendWithTrace(res: Response, body: RunDetailBody, traceJson: string | undefined): void {
   const head = JSON.stringify(body);
   res.type('application/json').send(traceJson === undefined ? head : `${head.slice(0, -1)},"trace":${traceJson}}`);
