@@ -21,7 +21,7 @@ import { EvaluationStore } from '../evaluation/store';
 import type { Storage } from '../storage/index';
 import { snapshotFlowIds } from '../flows/snapshot';
 import { closureOf } from '../runtime/closure';
-import { webhookUrlProblem } from '../durable/webhooks';
+import { webhookUrlProblem } from '../../shared/api/deployment';
 import { chatShape } from './chat';
 import { DeploymentError } from './errors';
 import { checkGate } from './gate';

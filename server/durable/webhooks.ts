@@ -80,24 +80,7 @@ export function verifySignature(secret: string, body: string, header: string | u
   return want.length === got.length && timingSafeEqual(want, got);
 }
 
-/**
- * A webhook URL given by a caller: http(s), at most 2 048 characters, no credentials.
- * Returns the problem (for a 400 with its path), or undefined when the URL is acceptable.
- * Where it points is checked at every delivery by the SSRF guard (DNS may change).
- */
-export function webhookUrlProblem(v: unknown): string | undefined {
-  if (typeof v !== 'string' || v.length === 0) return 'must be an http(s) URL';
-  if (v.length > 2048) return 'must be at most 2048 characters';
-  let u: URL;
-  try {
-    u = new URL(v);
-  } catch {
-    return 'must be an http(s) URL';
-  }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') return 'must be an http(s) URL';
-  if (u.username || u.password) return 'must not carry credentials (user:password@)';
-  return undefined;
-}
+export { webhookUrlProblem } from '../../shared/api/deployment';
 
 type DeploymentSecretTable = {
   deployments: { slug: string; webhook_secret: string | null };

@@ -300,8 +300,10 @@ export const deploymentSettingsPatchSchema = z
     /** Default completion webhook for calls of a run that pauses (null clears it). */
     webhookUrl: z
       .string()
-      .max(2_048)
-      .refine((url) => isHttpUrl(url), 'must be an http or https URL')
+      .superRefine((url, ctx) => {
+        const problem = webhookUrlProblem(url);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      })
       .nullable(),
   })
   .partial()
@@ -404,6 +406,25 @@ export interface PlaygroundChatResponse {
   usage: RunUsage;
   error: (SpanError & { nodeId?: string }) | null;
   history: Array<{ role: 'system' | 'user' | 'assistant'; content: string }>;
+}
+
+/**
+ * A webhook URL given by a caller: http(s), at most 2 048 characters, no credentials.
+ * Returns the problem (for a 400 with its path), or undefined when the URL is acceptable.
+ * Where it points is checked at every delivery by the SSRF guard (DNS may change).
+ */
+export function webhookUrlProblem(v: unknown): string | undefined {
+  if (typeof v !== 'string' || v.length === 0) return 'must be an http(s) URL';
+  if (v.length > 2048) return 'must be at most 2048 characters';
+  let u: URL;
+  try {
+    u = new URL(v);
+  } catch {
+    return 'must be an http(s) URL';
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') return 'must be an http(s) URL';
+  if (u.username || u.password) return 'must not carry credentials (user:password@)';
+  return undefined;
 }
 
 function isHttpUrl(text: string): boolean {

@@ -26,7 +26,8 @@ import { canPause } from '../../durable/journal';
 import { RunInputError } from '../../runtime/types';
 import { randomUUID } from 'node:crypto';
 import type { Target } from '../../deployment/endpoint';
-import { publicRunState, webhookUrlProblem } from '../../durable/webhooks';
+import { publicRunState } from '../../durable/webhooks';
+import { webhookUrlProblem } from '../../../shared/api/deployment';
 
 /**
  * Run an async handler and forward its failure to the app's error middleware, which maps
