@@ -24,6 +24,7 @@ import { jsonBody } from './http/middleware/json';
 import { requestLogging } from './http/middleware/logging';
 import { isApiPath, normalisedPath } from './http/middleware/path';
 import { requestId } from './http/middleware/request-id';
+import { fastEndpoint } from './http/fast-endpoint';
 import { acceptsRawBody, routeModules } from './http/routes/index';
 import { staticRoutes } from './http/static';
 import { buildRunServices } from './services';
@@ -48,6 +49,8 @@ export interface CreateAppOptions {
 
 export interface BraidApp {
   app: Express;
+  /** The HTTP server's request listener: the deployed endpoints' fast path, then the app. */
+  handler: (req: http.IncomingMessage, res: http.ServerResponse) => void;
   context: AppContext;
   /** Cancel in-flight runs and run registered cleanups (does not close storage). */
   close(): Promise<void>;
@@ -137,6 +140,7 @@ export function createApp(opts: CreateAppOptions): BraidApp {
   app.set('etag', false);
   app.set('query parser', 'simple');
 
+  const throttle = authThrottle(config, logger, (fn) => cleanups.push(fn));
   const parseJson = jsonBody(config.bodyLimit, { acceptsRaw: acceptsRawBody });
   // One app layer for what every request goes through, in this order: each app.use layer
   // is a trip through the router (matching, bookkeeping, allocations) on every call.
@@ -145,7 +149,7 @@ export function createApp(opts: CreateAppOptions): BraidApp {
     requestLogging(logger),
     normalisedPath(),
     browserGuards(config),
-    authThrottle(config, logger, (fn) => cleanups.push(fn)).middleware(),
+    throttle.middleware(),
     adminAuth(config.adminToken),
     apiCompression(),
     (req, res, next) => (isApiPath(req.path) ? runAll(parseJson, req, res, next) : next()),
@@ -165,8 +169,14 @@ export function createApp(opts: CreateAppOptions): BraidApp {
   // Overdue tasks and runs whose process died: looked for now and every BRAID_DURABLE_SWEEP_MS.
   durable.startSweeper();
 
+  // Plain JSON calls of deployed endpoints skip Express (same code, same answers): the hot path.
+  const fast = fastEndpoint(context, { logger, secrets, throttle });
+
   return {
     app,
+    handler: (req, res) => {
+      if (!fast(req, res)) app(req, res);
+    },
     context,
     async close() {
       await durable.close();
@@ -261,7 +271,7 @@ export async function startServer(
     return [];
   });
   if (leftovers.length) logger.info({ files: leftovers }, 'removed temp files left by an interrupted flow write');
-  const server = http.createServer(braid.app);
+  const server = http.createServer(braid.handler);
   server.keepAliveTimeout = 5_000;
   server.headersTimeout = 30_000;
   server.requestTimeout = 0; // runs and SSE streams may be long; nodes have their own timeouts

@@ -6,7 +6,8 @@
  * never carry stack traces or internal messages. A new domain error gets one case here,
  * never a wrapper in its routes.
  */
-import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import type { ApiErrorBody } from '../../shared/api/errors';
 import { FlowValidationError } from '../../shared/flow/problems';
@@ -36,9 +37,22 @@ export class HttpError extends Error {
   }
 }
 
-export function sendError(res: Response, status: number, code: string, message: string, details?: unknown): void {
+/**
+ * A JSON answer through Node's own response API (what Express's `res.json` sends, minus its
+ * per-call content-type lookups): usable with an Express response and with the bare one of
+ * the deployed endpoints' fast path (server/http/fast-endpoint.ts).
+ */
+export function writeJson(res: ServerResponse, status: number, body: unknown): void {
+  const json = JSON.stringify(body);
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(json));
+  res.end(json);
+}
+
+export function sendError(res: ServerResponse, status: number, code: string, message: string, details?: unknown): void {
   const body: ApiErrorBody = { error: { code, message, ...(details !== undefined ? { details } : {}) } };
-  res.status(status).json(body);
+  writeJson(res, status, body);
 }
 
 /** Paths of run input issues are reported under `inputs.` (e.g. `inputs.question`). */
@@ -120,25 +134,38 @@ export function errorMiddleware(opts: { logger: Logger; secrets: string[] }): Er
       next(err);
       return;
     }
-    const http = toHttpError(err);
-    if (http) {
-      for (const [k, v] of Object.entries(http.headers ?? {})) res.setHeader(k, v);
-      // Refused before its body was read (a bad key on a large upload): do not keep reading it.
-      if (http.status === 401 && (req.headers['content-length'] || req.headers['transfer-encoding']) && !req.complete)
-        res.setHeader('Connection', 'close');
-      sendError(res, http.status, http.code, redact(http.message, opts.secrets), redact(http.details, opts.secrets));
-      return;
-    }
-    const id = String(res.getHeader('x-request-id') ?? '');
-    opts.logger.error(
-      {
-        reqId: id,
-        err: redact(err instanceof Error ? { message: err.message, stack: err.stack } : String(err), opts.secrets),
-      },
-      'unhandled error',
-    );
-    sendError(res, 500, 'internal', `internal server error (request id ${id || 'unknown'})`);
+    sendFailure(err, req, res, opts);
   };
+}
+
+/**
+ * Answer a request with its error (headers not sent yet): a known error with its status,
+ * headers and redacted message; anything else as a logged 500 that names the request id.
+ */
+export function sendFailure(
+  err: unknown,
+  req: IncomingMessage,
+  res: ServerResponse,
+  opts: { logger: Logger; secrets: string[] },
+): void {
+  const http = toHttpError(err);
+  if (http) {
+    for (const [k, v] of Object.entries(http.headers ?? {})) res.setHeader(k, v);
+    // Refused before its body was read (a bad key on a large upload): do not keep reading it.
+    if (http.status === 401 && (req.headers['content-length'] || req.headers['transfer-encoding']) && !req.complete)
+      res.setHeader('Connection', 'close');
+    sendError(res, http.status, http.code, redact(http.message, opts.secrets), redact(http.details, opts.secrets));
+    return;
+  }
+  const id = String(res.getHeader('x-request-id') ?? '');
+  opts.logger.error(
+    {
+      reqId: id,
+      err: redact(err instanceof Error ? { message: err.message, stack: err.stack } : String(err), opts.secrets),
+    },
+    'unhandled error',
+  );
+  sendError(res, 500, 'internal', `internal server error (request id ${id || 'unknown'})`);
 }
 
 export const notFoundJson: RequestHandler = (req, res) => {

@@ -2,7 +2,7 @@
  * Server-sent events: `event: <type>` + `data: <json>` frames, a heartbeat comment, and
  * an AbortSignal that fires when the client goes away before the stream ended.
  */
-import type { Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
 export interface SseStream {
   send(event: string, data: unknown): void;
@@ -13,10 +13,10 @@ export interface SseStream {
   readonly closed: boolean;
 }
 
-export function openSse(req: Request, res: Response, opts: { heartbeatMs?: number } = {}): SseStream {
+export function openSse(req: IncomingMessage, res: ServerResponse, opts: { heartbeatMs?: number } = {}): SseStream {
   const controller = new AbortController();
   let closed = false;
-  res.status(200);
+  res.statusCode = 200;
   res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
   res.setHeader('Cache-Control', 'no-cache, no-transform');
   res.setHeader('Connection', 'keep-alive');

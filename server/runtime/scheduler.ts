@@ -328,7 +328,10 @@ class Run {
       nodeId,
       tree: this.tree,
       depth: (this.parent?.depth ?? 0) + 1,
-      signal: ctrl.signal,
+      // Read when a child starts: most nodes start none, and a signal creates the node's controller.
+      get signal() {
+        return ctrl.signal;
+      },
       slot,
       prefix: this.prefix,
       ...(this.journal ? { journal: this.journal } : {}),

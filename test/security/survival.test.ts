@@ -147,6 +147,46 @@ describe('a real server survives', () => {
   });
 });
 
+describe("the deployed endpoints' fast path survives hostile calls", () => {
+  it('deep nesting, a body cut off mid-way, a lying Content-Length: each answered or dropped, never fatal', async () => {
+    const dep = await api(server, '/api/flows/pad/deployments', {});
+    expect(dep.status).toBe(201);
+    const { apiKey } = (await dep.json()) as { apiKey: string };
+    const headers = { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` };
+    const call = (body: string) => fetch(`${server.url}/v1/endpoints/pad`, { method: 'POST', headers, body });
+    // 900 KB of nesting (under the 1 MiB body limit): refused with 400, not a stack overflow
+    const deep = await call(`{"inputs": {"x": "深い"}, "d": ${'['.repeat(450_000)}${']'.repeat(450_000)}}`);
+    expect(deep.status).toBe(400);
+    expect(((await deep.json()) as { error: { code: string } }).error.code).toMatch(/^(too_deep|invalid_json)$/);
+    await expectAlive(server);
+    // a body that stops half-way and a Content-Length larger than what is sent
+    const u = new URL(server.url);
+    for (const declared of ['5000', '999999']) {
+      await new Promise<void>((resolve) => {
+        const req = http.request({
+          host: u.hostname,
+          port: u.port,
+          method: 'POST',
+          path: '/v1/endpoints/pad',
+          agent: false,
+          headers: { ...headers, 'content-length': declared },
+        });
+        req.on('error', () => resolve());
+        req.write('{"inputs": {"x": "途中');
+        setTimeout(() => {
+          req.destroy();
+          resolve();
+        }, 200);
+      });
+      await expectAlive(server);
+    }
+    // and a well-formed call still runs on the same path
+    const ok = await call(JSON.stringify({ inputs: { x: 'a' } }));
+    expect([200, 500]).toContain(ok.status); // the flow itself may hit its JSONata limit: still an answer
+    await expectAlive(server);
+  });
+});
+
 describe('an ingest item the process does not survive', () => {
   it('is marked failed after a bounded number of starts, not replayed at every start', async () => {
     // a page that never answers: the item stays "running" until the process is killed

@@ -13,6 +13,7 @@
  * clients are counted per /64, the block an attacker usually holds. Memory is bounded:
  * at most `maxTracked` addresses are remembered, oldest first out.
  */
+import type { ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { sendError } from '../errors';
@@ -143,6 +144,22 @@ export class AuthThrottle {
       );
       return;
     }
+    this.watch(key, res);
+    next();
+  }
+
+  /**
+   * Whether a request of `key` may go ahead without waiting: not blocked and no failure of
+   * it still being counted (the deployed endpoints' fast path leaves the others to Express,
+   * whose middleware waits for the verdict or answers 429).
+   */
+  clear(key: string): boolean {
+    return !this.enabled || (!this.counting.has(key) && this.blockedFor(key) === 0);
+  }
+
+  /** Count the response as a failed attempt of `key` if it ends 401. */
+  watch(key: string, res: ServerResponse): void {
+    if (!this.enabled) return;
     res.once('finish', () => {
       if (res.statusCode !== 401) return;
       const done = this.fail(key).finally(() => {
@@ -150,7 +167,6 @@ export class AuthThrottle {
       });
       this.counting.set(key, done);
     });
-    next();
   }
 }
 

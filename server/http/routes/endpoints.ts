@@ -9,6 +9,8 @@
  * without a valid key gets the same 401 whether or not the slug exists, and a valid key of
  * another deployment the same 403: slugs cannot be enumerated.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TLSSocket } from 'node:tls';
 import { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { chatShape, replyText } from '../../deployment/chat';
 import { SESSION_ID, type ChatMessage } from '../../deployment/conversations';
@@ -18,8 +20,8 @@ import { redactPiiText } from '../../deployment/redact-pii';
 import { deploymentRuntime } from '../../deployment/runtime';
 import type { DeploymentRecord, KeyRecord } from '../../deployment/store';
 import { jsonBody } from '../middleware/json';
-import { createRouter, type RouteModule } from '../context';
-import { toHttpError } from '../errors';
+import { createRouter, type AppContext, type RouteModule } from '../context';
+import { toHttpError, writeJson } from '../errors';
 import { openSse, type SseStream } from '../sse';
 import { publicRunFailure } from '../../deployment/public-errors';
 import { canPause } from '../../durable/journal';
@@ -68,13 +70,15 @@ export function parseBody(req: Request, res: Response, limitBytes: number): Prom
   });
 }
 
-export function wantsSse(req: Request, body: unknown): boolean {
+export function wantsSse(req: IncomingMessage, body: unknown): boolean {
   const flag = body && typeof body === 'object' ? (body as { stream?: unknown }).stream : undefined;
-  return flag === true || (flag === undefined && (req.get('accept') ?? '').toLowerCase().includes('text/event-stream'));
+  return (
+    flag === true || (flag === undefined && (req.headers.accept ?? '').toLowerCase().includes('text/event-stream'))
+  );
 }
 
 /** A controller aborted when the client goes away before the response completes. */
-export function disconnectController(res: Response): AbortController {
+export function disconnectController(res: ServerResponse): AbortController {
   const c = new AbortController();
   res.on('close', () => {
     if (!res.writableFinished) c.abort(new Error('client disconnected'));
@@ -83,7 +87,7 @@ export function disconnectController(res: Response): AbortController {
 }
 
 /** Aborts when the client goes away before the response completes. */
-export function disconnectSignal(res: Response): AbortSignal {
+export function disconnectSignal(res: ServerResponse): AbortSignal {
   return disconnectController(res).signal;
 }
 
@@ -92,8 +96,8 @@ export function originAllowed(origins: readonly string[], origin: string): boole
 }
 
 /** Apply the deployment's CORS allow-list to a call; 403 for a browser origin not on it. */
-export function applyCors(req: Request, res: Response, origins: readonly string[]): void {
-  const origin = req.get('origin');
+export function applyCors(req: IncomingMessage, res: ServerResponse, origins: readonly string[]): void {
+  const origin = req.headers.origin;
   if (!origin) return;
   if (!originAllowed(origins, origin))
     throw new DeploymentError(
@@ -130,8 +134,7 @@ export function sessionIdOf(v: unknown, field: string): string | undefined {
   return v;
 }
 
-function pinnedVersion(req: Request): number | undefined {
-  const v = req.query.version;
+function pinnedVersion(v: unknown): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1)
@@ -151,10 +154,15 @@ export function sseError(sse: SseStream, err: unknown): void {
   });
 }
 
-export const endpointsRoutes: RouteModule = (ctx) => {
-  const r = createRouter();
+/**
+ * A deployed endpoint's call, written against Node's own request and response, so that the
+ * Express route and the fast path in front of Express (server/http/fast-endpoint.ts) run
+ * the same code: `readBody` is the one transport-specific step.
+ */
+export function endpointCalls(ctx: AppContext) {
   const rt = () => deploymentRuntime(ctx);
-  const origin = (req: Request) => `${req.protocol}://${req.get('host') ?? `${ctx.config.host}:${ctx.config.port}`}`;
+  const origin = (req: IncomingMessage) =>
+    `${(req.socket as TLSSocket).encrypted ? 'https' : 'http'}://${req.headers.host ?? `${ctx.config.host}:${ctx.config.port}`}`;
 
   /**
    * Key first (401 missing/unknown/revoked, 403 another deployment's, never looking at the
@@ -162,12 +170,12 @@ export const endpointsRoutes: RouteModule = (ctx) => {
    * its CORS allow-list.
    */
   async function authorize(
-    req: Request,
-    res: Response,
+    req: IncomingMessage,
+    res: ServerResponse,
     slug: string,
   ): Promise<{ key: KeyRecord; d: DeploymentRecord }> {
     const { endpoints } = rt();
-    const key = await endpoints.authenticate(req.get('authorization'), slug);
+    const key = await endpoints.authenticate(req.headers.authorization, slug);
     const d = await endpoints.deployment(slug);
     applyCors(req, res, d.settings.corsOrigins);
     return { key, d };
@@ -196,8 +204,8 @@ export const endpointsRoutes: RouteModule = (ctx) => {
    * `webhook` URL in the body is POSTed the outcome when a run that answered 202 ends.
    */
   async function durableCall(
-    req: Request,
-    res: Response,
+    req: IncomingMessage,
+    res: ServerResponse,
     t: Target,
     key: KeyRecord,
     inputs: Record<string, unknown>,
@@ -275,12 +283,98 @@ export const endpointsRoutes: RouteModule = (ctx) => {
       return;
     }
     if (result.status === 'waiting') {
-      res.status(202).json({ runId: result.runId, status: 'waiting', statusUrl });
+      writeJson(res, 202, { runId: result.runId, status: 'waiting', statusUrl });
       return;
     }
     if (result.status !== 'succeeded') throw failure();
-    res.json({ outputs: result.outputs, traceId: result.runId, usage: result.trace.usage });
+    writeJson(res, 200, { outputs: result.outputs, traceId: result.runId, usage: result.trace.usage });
   }
+
+  /**
+   * `POST /v1/endpoints/:slug` (`version`: the `?version=` pin, if any). Throws what the
+   * caller's error handler answers (domain errors carry their status).
+   */
+  async function call(
+    req: IncomingMessage,
+    res: ServerResponse,
+    slug: string,
+    version: unknown,
+    readBody: (limitBytes: number) => Promise<unknown>,
+  ): Promise<void> {
+    const { endpoints } = rt();
+    let key;
+    let body;
+    try {
+      const a = await authorize(req, res, slug);
+      key = a.key;
+      await endpoints.rateLimit(key, a.d.settings);
+      body = objectBody(await readBody(a.d.settings.maxBodyBytes));
+    } catch (err) {
+      // Calls refused before they run show up in /metrics (per existing deployment only).
+      if (err instanceof DeploymentError) countRefused(slug, err.code);
+      throw err;
+    }
+    const t = await endpoints.resolve(slug, pinnedVersion(version));
+    const inputs = body.inputs ?? {};
+    const sessionId = sessionIdOf(body.sessionId, 'sessionId');
+    if (inputs === null || typeof inputs !== 'object' || Array.isArray(inputs)) {
+      throw new DeploymentError(400, 'invalid_inputs', 'inputs: must be an object', {
+        issues: [{ path: 'inputs', message: 'must be an object' }],
+      });
+    }
+    const shape = chatShape(t.version.flow);
+    const turns = (outputs: Record<string, unknown>): ChatMessage[] => {
+      const given = inputs as Record<string, unknown>;
+      const user =
+        shape?.text && typeof given[shape.text] === 'string' ? (given[shape.text] as string) : JSON.stringify(given);
+      return [
+        { role: 'user', content: user },
+        { role: 'assistant', content: replyText(t.version.flow, outputs) },
+      ];
+    };
+    res.setHeader('X-Braid-Version', String(t.version.version));
+    // Checked for every call, so a bad URL is said at once, not only when a run pauses.
+    const webhookProblem = body.webhook == null ? undefined : webhookUrlProblem(body.webhook);
+    if (webhookProblem)
+      throw new DeploymentError(400, 'invalid_body', `webhook: ${webhookProblem}`, {
+        issues: [{ path: 'webhook', message: webhookProblem }],
+      });
+    if (canPause(t.version.flow)) {
+      // Not cancelled when the client goes away: the run is durable, its status URL tells the end.
+      await durableCall(req, res, t, key, inputs as Record<string, unknown>, body, sessionId);
+      return;
+    }
+    // The run's controller itself (invoke also times it out): one controller per call.
+    const controller = disconnectController(res);
+    const common = { api: 'endpoint' as const, key, controller, turns, ...(sessionId ? { sessionId } : {}) };
+    if (!wantsSse(req, body)) {
+      const out = await endpoints.invoke(t, inputs as Record<string, unknown>, common);
+      res.setHeader('X-Braid-Trace-Id', out.traceId);
+      writeJson(res, 200, { outputs: out.outputs, traceId: out.traceId, usage: out.usage });
+      return;
+    }
+    let sse: SseStream | undefined;
+    const stream = () => (sse ??= openSse(req, res));
+    try {
+      const out = await endpoints.invoke(t, inputs as Record<string, unknown>, {
+        ...common,
+        onToken: (token, nodeId) => stream().send('token', { token, nodeId }),
+      });
+      stream().send('result', { outputs: out.outputs, traceId: out.traceId, usage: out.usage });
+    } catch (err) {
+      if (!sse && err instanceof DeploymentError && err.status === 400) throw err;
+      sseError(stream(), err);
+    } finally {
+      sse?.end();
+    }
+  }
+
+  return { rt, origin, authorize, call };
+}
+
+export const endpointsRoutes: RouteModule = (ctx) => {
+  const r = createRouter();
+  const { rt, origin, authorize, call } = endpointCalls(ctx);
 
   r.options(
     [
@@ -303,75 +397,9 @@ export const endpointsRoutes: RouteModule = (ctx) => {
 
   r.post(
     '/v1/endpoints/:slug',
-    handle(async (req, res) => {
-      const slug = String(req.params.slug);
-      const { endpoints } = rt();
-      let key;
-      let body;
-      try {
-        const a = await authorize(req, res, slug);
-        key = a.key;
-        await endpoints.rateLimit(key, a.d.settings);
-        body = objectBody(await parseBody(req, res, a.d.settings.maxBodyBytes));
-      } catch (err) {
-        // Calls refused before they run show up in /metrics (per existing deployment only).
-        if (err instanceof DeploymentError) countRefused(slug, err.code);
-        throw err;
-      }
-      const t = await endpoints.resolve(slug, pinnedVersion(req));
-      const inputs = body.inputs ?? {};
-      const sessionId = sessionIdOf(body.sessionId, 'sessionId');
-      if (inputs === null || typeof inputs !== 'object' || Array.isArray(inputs)) {
-        throw new DeploymentError(400, 'invalid_inputs', 'inputs: must be an object', {
-          issues: [{ path: 'inputs', message: 'must be an object' }],
-        });
-      }
-      const shape = chatShape(t.version.flow);
-      const turns = (outputs: Record<string, unknown>): ChatMessage[] => {
-        const given = inputs as Record<string, unknown>;
-        const user =
-          shape?.text && typeof given[shape.text] === 'string' ? (given[shape.text] as string) : JSON.stringify(given);
-        return [
-          { role: 'user', content: user },
-          { role: 'assistant', content: replyText(t.version.flow, outputs) },
-        ];
-      };
-      res.setHeader('X-Braid-Version', String(t.version.version));
-      // Checked for every call, so a bad URL is said at once, not only when a run pauses.
-      const webhookProblem = body.webhook == null ? undefined : webhookUrlProblem(body.webhook);
-      if (webhookProblem)
-        throw new DeploymentError(400, 'invalid_body', `webhook: ${webhookProblem}`, {
-          issues: [{ path: 'webhook', message: webhookProblem }],
-        });
-      if (canPause(t.version.flow)) {
-        // Not cancelled when the client goes away: the run is durable, its status URL tells the end.
-        await durableCall(req, res, t, key, inputs as Record<string, unknown>, body, sessionId);
-        return;
-      }
-      // The run's controller itself (invoke also times it out): one controller per call.
-      const controller = disconnectController(res);
-      const common = { api: 'endpoint' as const, key, controller, turns, ...(sessionId ? { sessionId } : {}) };
-      if (!wantsSse(req, body)) {
-        const out = await endpoints.invoke(t, inputs as Record<string, unknown>, common);
-        res.setHeader('X-Braid-Trace-Id', out.traceId);
-        res.json({ outputs: out.outputs, traceId: out.traceId, usage: out.usage });
-        return;
-      }
-      let sse: SseStream | undefined;
-      const stream = () => (sse ??= openSse(req, res));
-      try {
-        const out = await endpoints.invoke(t, inputs as Record<string, unknown>, {
-          ...common,
-          onToken: (token, nodeId) => stream().send('token', { token, nodeId }),
-        });
-        stream().send('result', { outputs: out.outputs, traceId: out.traceId, usage: out.usage });
-      } catch (err) {
-        if (!sse && err instanceof DeploymentError && err.status === 400) throw err;
-        sseError(stream(), err);
-      } finally {
-        sse?.end();
-      }
-    }),
+    handle((req, res) =>
+      call(req, res, String(req.params.slug), req.query.version, (limit) => parseBody(req, res, limit)),
+    ),
   );
 
   /** A paused (durable) run of this deployment: only the key that started it may read it. */
@@ -400,7 +428,7 @@ export const endpointsRoutes: RouteModule = (ctx) => {
     handle(async (req, res) => {
       const slug = String(req.params.slug);
       await authorize(req, res, slug);
-      const t = await rt().endpoints.resolve(slug, pinnedVersion(req));
+      const t = await rt().endpoints.resolve(slug, pinnedVersion(req.query.version));
       res.json(
         buildOpenApi({ slug, version: t.version.version, flow: t.version.flow, baseUrl: rt().baseUrl(origin(req)) }),
       );
