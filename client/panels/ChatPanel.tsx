@@ -34,7 +34,8 @@ function Conversation({ flowId }: { flowId: string | null }) {
   const [interrupted, setInterrupted] = useState<string | null>(restored.pending ?? null);
   const [text, setText] = useState(restored.pending ?? '');
   const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  // The last message's failure, kept with the conversation: after a reload it still says why there is no reply.
+  const [error, setError] = useState<string | null>(restored.error ?? null);
   const abort = useRef<AbortController | null>(null);
   const end = useRef<HTMLDivElement>(null);
   // While the reply is written: the text of the node that streams (the canvas's run state).
@@ -52,9 +53,11 @@ function Conversation({ flowId }: { flowId: string | null }) {
     saveChat(
       browserStorage(),
       flowId,
-      busy && last?.role === 'user' ? { turns: turns.slice(0, -1), pending: last.content } : { turns },
+      busy && last?.role === 'user'
+        ? { turns: turns.slice(0, -1), pending: last.content }
+        : { turns, ...(error ? { error } : {}) },
     );
-  }, [flowId, turns, busy]);
+  }, [flowId, turns, busy, error]);
 
   if (!shape)
     return (

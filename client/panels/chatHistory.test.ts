@@ -23,6 +23,9 @@ describe('chat history', () => {
     expect(loadChat(s, 'qa')).toEqual({ turns: [u('こんにちは'), a('Echo: こんにちは')] });
     expect(loadChat(s, 'other')).toEqual({ turns: [u('hi')], pending: '途中の質問' });
     expect(loadChat(s, 'missing')).toEqual({ turns: [] });
+    // A message whose run failed keeps its reason, so a reload still says why there is no reply.
+    saveChat(s, 'failed', { turns: [u('質問')], error: 'answer: 接続できません' });
+    expect(loadChat(s, 'failed')).toEqual({ turns: [u('質問')], error: 'answer: 接続できません' });
     saveChat(s, 'qa', { turns: [] });
     expect(s.map.has(`${CHAT_KEY_PREFIX}qa`)).toBe(false);
   });

@@ -17,6 +17,8 @@ export interface SavedChat {
   turns: ChatMessage[];
   /** A message sent whose reply had not finished when the page went away. */
   pending?: string;
+  /** Why the last message got no reply (its run failed): shown again after a reload. */
+  error?: string;
 }
 
 /** The subset of `Storage` used here (tests pass a Map-backed one). */
@@ -55,7 +57,8 @@ export function loadChat(storage: ChatStorage, flowId: string): SavedChat {
     const v = JSON.parse(raw) as Partial<SavedChat> | null;
     const turns = Array.isArray(v?.turns) ? v.turns.filter(isMessage) : [];
     const pending = typeof v?.pending === 'string' && v.pending ? v.pending : undefined;
-    return { turns: capTurns(turns), ...(pending ? { pending } : {}) };
+    const error = typeof v?.error === 'string' && v.error ? v.error : undefined;
+    return { turns: capTurns(turns), ...(pending ? { pending } : {}), ...(error ? { error } : {}) };
   } catch {
     return { turns: [] };
   }
@@ -70,7 +73,11 @@ export function saveChat(storage: ChatStorage, flowId: string, chat: SavedChat):
       return;
     }
     const pending = chat.pending ? chat.pending.slice(0, MAX_CHARS) : undefined;
-    storage.setItem(key, JSON.stringify({ turns: capTurns(chat.turns), ...(pending ? { pending } : {}) }));
+    const error = chat.error ? chat.error.slice(0, 2000) : undefined;
+    storage.setItem(
+      key,
+      JSON.stringify({ turns: capTurns(chat.turns), ...(pending ? { pending } : {}), ...(error ? { error } : {}) }),
+    );
   } catch {
     // QuotaExceededError or storage disabled: keeping the chat is a convenience, not a must.
   }

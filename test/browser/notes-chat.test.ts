@@ -2,7 +2,8 @@
  * Issue 14 leftovers in Chromium against the real server: sticky notes in the Changes view
  * (an edited note's text as a line diff, added notes), copy/paste and duplicate of notes
  * together with nodes, and the Chat tab's conversation kept across a reload — a reply that
- * was still streaming at the reload is not kept as if complete, and New chat forgets it.
+ * was still streaming at the reload is not kept as if complete, a failed message keeps its
+ * reason, and New chat forgets it.
  */
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
@@ -153,6 +154,20 @@ describe.skipIf(!suite.hasChromium)('notes and chat', () => {
     expect(await page.getByTestId('chat-interrupted').count()).toBe(0);
     expect(await page.getByTestId('chat-assistant').nth(1).textContent()).toBe('Echo: もう一度 お願い します');
 
+    // A message whose run fails says why, and still says it after a reload.
+    stack.fake.enqueue({ status: 400 });
+    await page.getByLabel('Chat message').fill('失敗する質問');
+    await page.keyboard.press('Enter');
+    const chatError = page.getByTestId('chat-error');
+    await chatError.waitFor({ timeout: 20_000 });
+    const why = await chatError.textContent();
+    expect(why).toMatch(/answer/);
+    await page.reload();
+    await openChat(page);
+    await chatError.waitFor();
+    expect(await chatError.textContent()).toBe(why);
+    expect(await page.getByTestId('chat-user').allTextContents()).toContain('失敗する質問');
+
     // New chat forgets the conversation, also after a reload.
     await page.getByTestId('chat-new').click();
     expect(await page.getByTestId('chat-user').count()).toBe(0);
@@ -161,6 +176,7 @@ describe.skipIf(!suite.hasChromium)('notes and chat', () => {
     await openChat(page);
     await page.waitForTimeout(300);
     expect(await page.getByTestId('chat-user').count()).toBe(0);
+    expect(await page.getByTestId('chat-error').count()).toBe(0);
     expect(await page.evaluate(() => localStorage.getItem('braid.chat.chatty'))).toBeNull();
     // An aborted stream at the reload may log a failed request; nothing else may.
     expect(errors.filter((e) => !/Failed to load resource|aborted|network/i.test(e))).toEqual([]);
