@@ -12,8 +12,11 @@ import {
   Migrator,
   PostgresDialect,
   SqliteDialect,
+  type DatabaseIntrospector,
+  type DatabaseMetadata,
   type MigrationProvider,
   type SqliteDialectConfig,
+  type TableMetadata,
 } from 'kysely';
 import type { Config } from '../config';
 import { migrations } from './migrations/index';
@@ -148,6 +151,46 @@ function reusingStatements(db: SqliteDatabase, max = 256): SqliteDatabase {
   };
 }
 
+/**
+ * Kysely's PostgreSQL introspection, limited to the current schema and to table names.
+ * The Migrator asks it whether its bookkeeping tables exist; Kysely's own introspector reads
+ * every column of every table in every schema (with `pg_get_serial_sequence` per column), so
+ * a schema dropped by another client during that query failed our migration with that
+ * schema's error ("column … of relation … does not exist": seen when tests in parallel drop
+ * their schemas), and it grows with the database. Columns are not listed: nothing here reads
+ * them.
+ */
+export class CurrentSchemaIntrospector implements DatabaseIntrospector {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  constructor(private readonly db: Kysely<any>) {}
+
+  async getSchemas(): Promise<Array<{ name: string }>> {
+    return (await sql<{ name: string }>`select nspname as name from pg_catalog.pg_namespace`.execute(this.db)).rows;
+  }
+
+  async getTables(options: { withInternalKyselyTables?: boolean } = {}): Promise<TableMetadata[]> {
+    const { rows } = await sql<{ schema: string; name: string; kind: string }>`
+      select n.nspname as schema, c.relname as name, c.relkind as kind
+      from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+      where n.nspname = current_schema() and c.relkind in ('r', 'p', 'v', 'm')
+      order by c.relname`.execute(this.db);
+    return rows
+      .filter((t) => options.withInternalKyselyTables || !t.name.startsWith('kysely_migration'))
+      .map((t) => ({ name: t.name, schema: t.schema, isView: t.kind === 'v' || t.kind === 'm', columns: [] }));
+  }
+
+  async getMetadata(options?: { withInternalKyselyTables?: boolean }): Promise<DatabaseMetadata> {
+    return { tables: await this.getTables(options) };
+  }
+}
+
+class BraidPostgresDialect extends PostgresDialect {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  override createIntrospector(db: Kysely<any>): DatabaseIntrospector {
+    return new CurrentSchemaIntrospector(db);
+  }
+}
+
 async function postgresDialect(url: string, opts: OpenStorageOptions): Promise<PostgresDialect> {
   const pg = await import('pg');
   const { Pool, types } = pg.default;
@@ -162,7 +205,7 @@ async function postgresDialect(url: string, opts: OpenStorageOptions): Promise<P
   const schema = opts.pgSchema;
   if (schema !== undefined && !/^[a-z_][a-z0-9_]*$/.test(schema))
     throw new StorageError(`unsafe schema name: ${schema}`);
-  return new PostgresDialect({
+  return new BraidPostgresDialect({
     pool,
     onCreateConnection: schema
       ? async (conn) => {

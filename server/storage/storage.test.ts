@@ -185,4 +185,30 @@ describe.skipIf(!pgUp)('postgres migrations', () => {
       await decoy.dispose();
     }
   });
+  it('introspect the current schema only, so another client dropping its schema cannot fail a migration', async () => {
+    const { sql } = await import('kysely');
+    const { migrate } = await import('./index');
+    const mine = await openTestStorage('postgres');
+    try {
+      const tables = await mine.storage.db.introspection.getTables({ withInternalKyselyTables: true });
+      const schema = (await sql<{ s: string }>`select current_schema() as s`.execute(mine.storage.db)).rows[0]?.s;
+      expect(new Set(tables.map((t) => t.schema))).toEqual(new Set([schema]));
+      expect(tables.map((t) => t.name)).toEqual(expect.arrayContaining(['runs', 'datasets', 'kysely_migration']));
+      expect((await mine.storage.db.introspection.getTables()).map((t) => t.name)).not.toContain('kysely_migration');
+      // Schemas with tables (a full Braid schema each) dropped while this one migrates again,
+      // over and over: Kysely's own introspector read every schema's columns and failed with
+      // the dropped one's "column … does not exist".
+      for (let round = 0; round < 5; round++) {
+        const doomed = await Promise.all([openTestStorage('postgres'), openTestStorage('postgres')]);
+        const results = await Promise.all([
+          ...doomed.map((d) => d.dispose()),
+          migrate(mine.storage.db, 'postgres'),
+          migrate(mine.storage.db, 'postgres'),
+        ]);
+        expect(results.slice(2)).toEqual([[], []]);
+      }
+    } finally {
+      await mine.dispose();
+    }
+  }, 60_000);
 });
