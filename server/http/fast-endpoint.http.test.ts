@@ -6,10 +6,12 @@
  * Express accepts (`; x=1`), which sends the same request through the Express route.
  */
 import http from 'node:http';
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeployResult } from '../../shared/api/deployment';
 import { startFakeOpenAI, type FakeOpenAI } from '../../test/support/fake-openai';
 import { promptFlow, startDeployServer, type DeployServer } from '../deployment/testing';
+import { readJson } from './fast-endpoint';
 
 let fake: FakeOpenAI;
 let s: DeployServer;
@@ -227,6 +229,16 @@ describe('the fast path answers a deployed call as the Express route does', () =
       authorization: `Bearer ${key}`,
     });
     expect(after.status).toBe(200);
+  });
+});
+
+describe('the fast path body reader', () => {
+  it('a request the client abandoned before its body was read is refused at once, not left waiting', async () => {
+    const req = new http.IncomingMessage(new net.Socket());
+    const res = new http.ServerResponse(req);
+    req.destroy();
+    await new Promise((r) => req.once('close', r)); // gone before the reader looks: no event will come
+    await expect(readJson(req, res, 10, 1000)).rejects.toMatchObject({ status: 400, code: 'bad_request' });
   });
 });
 

@@ -63,9 +63,14 @@ export function fastEndpoint(
     opts.throttle.watch(client, res);
     call(req, res, m[1] as string, undefined, (limit) => readJson(req, res, Number(length), limit)).catch(
       (err: unknown) => {
-        // After a partial answer (an SSE stream) there is nothing left to say: cut it, as Express does.
-        if (res.headersSent) res.destroy();
-        else sendFailure(err, req, res, opts);
+        try {
+          // After a partial answer (an SSE stream) there is nothing left to say: cut it, as Express does.
+          if (res.headersSent) res.destroy();
+          else sendFailure(err, req, res, opts);
+        } catch {
+          // Not even the error could be sent: drop the connection, never the process.
+          res.destroy();
+        }
       },
     );
     return true;
@@ -83,6 +88,9 @@ export function readJson(req: IncomingMessage, res: ServerResponse, declared: nu
     res.setHeader('Connection', 'close');
     return Promise.reject(new DeploymentError(413, 'payload_too_large', 'the request body is too large'));
   }
+  // The client went away while the key and rate limit were checked: its request is already
+  // destroyed and will emit nothing more (Express's parser answers this 400 too).
+  if (req.destroyed) return Promise.reject(new DeploymentError(400, 'bad_request', 'request aborted'));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let ended = false;
