@@ -5,7 +5,7 @@
  * same OpenAI-compatible server with the same two messages. No key check, rate limit, trace,
  * request log or metrics.
  *
- *   npx tsx bench/endpoint/handwritten.ts --openai http://127.0.0.1:PORT/v1 [--port 0]
+ *   npx tsx bench/endpoint/handwritten.ts --openai http://127.0.0.1:PORT/v1 [--port 0] [--stream]
  *
  * Prints `listening at http://127.0.0.1:PORT` when ready.
  */
@@ -19,6 +19,9 @@ const arg = (name: string, dflt: string): string => {
   const i = args.indexOf(name);
   return i >= 0 && args[i + 1] ? (args[i + 1] as string) : dflt;
 };
+
+/** `--stream`: read the model's reply as a stream (`model.stream()`), as a flow whose prompt node streams does. */
+const STREAM = args.includes('--stream');
 
 const model = new ChatOpenAI({
   model: 'gpt-4o-mini',
@@ -35,7 +38,16 @@ app.post('/v1/endpoints/:slug', async (req, res) => {
     res.status(400).json({ error: { code: 'invalid_inputs', message: 'inputs.question must be a string' } });
     return;
   }
-  const reply = await model.invoke([new SystemMessage('Answer briefly.'), new HumanMessage(question)]);
+  const messages = [new SystemMessage('Answer briefly.'), new HumanMessage(question)];
+  if (STREAM) {
+    // What a streaming prompt node does for a JSON caller: read the model's stream to the end.
+    let answer = '';
+    for await (const chunk of await model.stream(messages))
+      answer += typeof chunk.content === 'string' ? chunk.content : '';
+    res.json({ outputs: { answer } });
+    return;
+  }
+  const reply = await model.invoke(messages);
   res.json({ outputs: { answer: reply.content } });
 });
 

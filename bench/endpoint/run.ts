@@ -402,6 +402,8 @@ try {
       'bench/endpoint/handwritten.ts',
       '--openai',
       fakeUrl,
+      // Like for like: with the prompt node streaming, the hand-written server streams too.
+      ...(STREAM_PROMPT ? ['--stream'] : []),
     ],
     {},
     /listening at (http:\/\/127\.0\.0\.1:\d+)/,
