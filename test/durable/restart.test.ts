@@ -166,6 +166,10 @@ describe('durable runs survive SIGKILL', () => {
     while (chatCalls() < 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
     expect(chatCalls()).toBe(2);
     expect(httpCalls).toBe(2);
+    // The journal writes a finished node's step in the background (batched on the next
+    // turn of the event loop, server/durable/journal.ts), so the model call can start a few
+    // ms before the lookup's step is on disk: give that write time to land before the kill.
+    await new Promise((r) => setTimeout(r, 500));
 
     await a.kill();
     await new Promise((r) => setTimeout(r, 1600)); // past the 1.5 s deadline and the 1 s lease
