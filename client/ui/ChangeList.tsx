@@ -157,14 +157,19 @@ function NodeBlock({ n, focused, onNode }: { n: NodeDiff; focused: boolean; onNo
         {n.title && n.title !== n.id ? <span className="muted small">{n.id}</span> : null}
         <span className="muted small">{n.type}</span>
       </div>
-      {fields.length > 0 ? (
-        <ul className="cl-fields">
-          {fields.map((c) => (
-            <FieldRow key={c.at} c={c} />
-          ))}
-        </ul>
-      ) : null}
+      <FieldList fields={fields} />
     </div>
+  );
+}
+
+function FieldList({ fields }: { fields: readonly FieldChange[] }) {
+  if (fields.length === 0) return null;
+  return (
+    <ul className="cl-fields">
+      {fields.map((c) => (
+        <FieldRow key={c.at} c={c} />
+      ))}
+    </ul>
   );
 }
 
@@ -184,13 +189,7 @@ function NoteBlock({ n }: { n: NoteDiff }) {
           {n.note.text}
         </div>
       ) : null}
-      {fields.length > 0 ? (
-        <ul className="cl-fields">
-          {fields.map((c) => (
-            <FieldRow key={c.at} c={c} />
-          ))}
-        </ul>
-      ) : null}
+      <FieldList fields={fields} />
     </div>
   );
 }

@@ -255,27 +255,20 @@ export class EndpointRuntime {
     const flow: Flow = version.flow;
     const started = Date.now();
     const t0 = performance.now();
+    const base = {
+      slug: deployment.slug,
+      version: version.version,
+      api: o.api,
+      keyId: o.key?.id ?? null,
+      keyLabel: o.key?.label ?? null,
+      sessionId: o.sessionId ?? null,
+      createdAt: started,
+    };
     if ((o.api === 'openai' || o.api === 'mcp') && canPause(flow)) {
       // These protocols answer in one response and have no status URL to come back to;
       // refused before any model call is spent on a run that would stop at the first pause.
       const message = `this deployment's flow can pause for a person (a Human node or a tool that needs approval), which the ${o.api === 'mcp' ? 'MCP' : 'OpenAI-compatible'} API cannot wait for: call POST /v1/endpoints/${deployment.slug}, which answers 202 with a status URL (and can post a webhook) when the run pauses`;
-      this.recordRejected(
-        {
-          slug: deployment.slug,
-          version: version.version,
-          api: o.api,
-          keyId: o.key?.id ?? null,
-          keyLabel: o.key?.label ?? null,
-          sessionId: o.sessionId ?? null,
-          createdAt: started,
-        },
-        performance.now() - t0,
-        422,
-        'not_durable',
-        message,
-        deployment.settings,
-        rawInputs,
-      );
+      this.recordRejected(base, performance.now() - t0, 422, 'not_durable', message, deployment.settings, rawInputs);
       throw new DeploymentError(422, 'not_durable', message);
     }
     const controller = o.controller ?? new AbortController();
@@ -322,15 +315,6 @@ export class EndpointRuntime {
       // Masked like the request log that holds the parent's trace.
       this.deps.childRuns?.listener(flow, 'deployment', deployment.settings.redactPii ? redactPii : undefined),
     );
-    const base = {
-      slug: deployment.slug,
-      version: version.version,
-      api: o.api,
-      keyId: o.key?.id ?? null,
-      keyLabel: o.key?.label ?? null,
-      sessionId: o.sessionId ?? null,
-      createdAt: started,
-    };
     try {
       const maxTokens = Math.min(deployment.settings.maxTokens, o.maxTokens ?? Infinity);
       const raw = await runFlow(flow, inputs, {

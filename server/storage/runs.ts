@@ -68,6 +68,22 @@ function parentColumns(parent: RunParent | undefined) {
   };
 }
 
+/** The columns a finished run sets (over its start row, or in a new row). */
+function finishedColumns(trace: Trace) {
+  return {
+    status: trace.status,
+    finished_at: Math.round(trace.startedAt + trace.durationMs),
+    duration_ms: Math.round(trace.durationMs),
+    outputs: toJson(trace.outputs),
+    error: toJson(trace.error) ?? null,
+    prompt_tokens: trace.usage.promptTokens,
+    completion_tokens: trace.usage.completionTokens,
+    total_tokens: trace.usage.totalTokens,
+    cost: trace.usage.cost,
+    trace: toJson(trace),
+  };
+}
+
 function toSummary(row: SummaryRow): RunSummary {
   const s: RunSummary = {
     runId: row.id,
@@ -135,18 +151,7 @@ export class RunsRepository {
 
   /** Store a finished run's trace (inserts the row when the start was never recorded). */
   async finish(trace: Trace, extra: { source?: string; nodeId?: string } = {}): Promise<void> {
-    const values = {
-      status: trace.status,
-      finished_at: Math.round(trace.startedAt + trace.durationMs),
-      duration_ms: Math.round(trace.durationMs),
-      outputs: toJson(trace.outputs),
-      error: toJson(trace.error) ?? null,
-      prompt_tokens: trace.usage.promptTokens,
-      completion_tokens: trace.usage.completionTokens,
-      total_tokens: trace.usage.totalTokens,
-      cost: trace.usage.cost,
-      trace: toJson(trace),
-    };
+    const values = finishedColumns(trace);
     const res = await this.storage.db.updateTable('runs').set(values).where('id', '=', trace.runId).executeTakeFirst();
     if (Number(res.numUpdatedRows) === 0) {
       await this.storage.db
@@ -175,20 +180,11 @@ export class RunsRepository {
     const rows = runs.map(({ trace, source }) => ({
       id: trace.runId,
       flow_id: trace.flowId,
-      status: trace.status,
       source,
       node_id: null,
       started_at: Math.round(trace.startedAt),
-      finished_at: Math.round(trace.startedAt + trace.durationMs),
-      duration_ms: Math.round(trace.durationMs),
       inputs: toJson(trace.inputs) ?? '{}',
-      outputs: toJson(trace.outputs),
-      error: toJson(trace.error) ?? null,
-      prompt_tokens: trace.usage.promptTokens,
-      completion_tokens: trace.usage.completionTokens,
-      total_tokens: trace.usage.totalTokens,
-      cost: trace.usage.cost,
-      trace: toJson(trace),
+      ...finishedColumns(trace),
       ...parentColumns(trace.parent),
     }));
     await this.storage.db
