@@ -43,6 +43,25 @@ describe.each([
   });
 
   it.skipIf(!enabled)(
+    'settled(id) hurries nothing for a run with no queued record, and writes and waits for one that has',
+    async () => {
+      const w = new ChildRunWriter(runs, [SECRET], { flushMs: 10_000 });
+      w.add(trace('s-a', 0, 'root-sa'), 'api');
+      w.add(trace('s-b', 0, 'root-sb'), 'api');
+      await w.settled('root-nobody'); // nothing of it queued: nothing written
+      expect(await runs.get('s-a')).toBeUndefined();
+      await w.settled('root-sa');
+      expect((await runs.get('s-a'))?.status).toBe('succeeded');
+      expect((await runs.listChildren('root-sa')).total).toBe(1);
+      // Writing is batched: the other run's record went in the same batch.
+      expect((await runs.get('s-b'))?.status).toBe('succeeded');
+      w.add(trace('s-c', 1, 'root-sc'), 'api');
+      await w.settled('s-c'); // by its own id
+      expect((await runs.get('s-c'))?.status).toBe('succeeded');
+    },
+  );
+
+  it.skipIf(!enabled)(
     'writes a child that ends within the window once, finished; a written start row is upserted',
     async () => {
       const w = new ChildRunWriter(runs, [SECRET], { flushMs: 10_000 });

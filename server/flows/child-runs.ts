@@ -40,11 +40,20 @@ export interface ChildRunWriterOptions {
 
 type Entry = { kind: 'start'; run: RunStart } | { kind: 'finished'; trace: Trace; source: string };
 
+/** The run ids a record is read under: its own, its parent's and its tree's root. */
+function idsOf(e: Entry): string[] {
+  const runId = e.kind === 'start' ? e.run.runId : e.trace.runId;
+  const parent = e.kind === 'start' ? e.run.parent : e.trace.parent;
+  return parent ? [runId, parent.runId, parent.rootRunId] : [runId];
+}
+
 export class ChildRunWriter {
   /** By run id, in arrival order: a child that finishes before its start row is written is written once, finished. */
   private queue = new Map<string, Entry>();
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> = Promise.resolve();
+  /** Run ids (`idsOf`) of the records being written, with how many. */
+  private readonly inFlight = new Map<string, number>();
   private dropped = 0;
 
   constructor(
@@ -98,7 +107,19 @@ export class ChildRunWriter {
       const maxBatch = this.opts.maxBatch ?? MAX_BATCH;
       for (let i = 0; i < entries.length; i += maxBatch) {
         const batch = entries.slice(i, i + maxBatch);
-        this.writing = this.writing.then(() => this.write(batch).catch((err: unknown) => this.opts.onError?.(err)));
+        const ids = batch.flatMap(idsOf);
+        for (const id of ids) this.inFlight.set(id, (this.inFlight.get(id) ?? 0) + 1);
+        this.writing = this.writing.then(() =>
+          this.write(batch)
+            .catch((err: unknown) => this.opts.onError?.(err))
+            .finally(() => {
+              for (const id of ids) {
+                const n = (this.inFlight.get(id) ?? 1) - 1;
+                if (n > 0) this.inFlight.set(id, n);
+                else this.inFlight.delete(id);
+              }
+            }),
+        );
       }
     }
     if (this.dropped > 0) {
@@ -107,6 +128,16 @@ export class ChildRunWriter {
       this.opts.onError?.(new Error(`${n} child run record(s) dropped: storage is too far behind`));
     }
     return this.writing;
+  }
+
+  /**
+   * Resolves once every record of run `id` is written — its own, its children's and those
+   * of the tree it roots: what a reader of that run waits for. Records of other runs are
+   * neither waited for nor written early (a poll of one run does not hurry the batch).
+   */
+  settled(id: string): Promise<void> {
+    for (const e of this.queue.values()) if (idsOf(e).includes(id)) return this.flush();
+    return this.inFlight.has(id) ? this.writing : Promise.resolve();
   }
 
   private async write(batch: Entry[]): Promise<void> {

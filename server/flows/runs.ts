@@ -174,7 +174,7 @@ export class RunService {
       const safe = redact(result, secrets);
       if (!finished) persist(() => runs.finish(safe.trace, extra));
       this.track(runId, persisted);
-      const written = childRuns ? Promise.all([persisted, childRuns.flush()]).then(() => undefined) : persisted;
+      const written = childRuns ? Promise.all([persisted, childRuns.settled(runId)]).then(() => undefined) : persisted;
       for (const child of children) this.track(child, written);
       return safe;
     } catch (err) {

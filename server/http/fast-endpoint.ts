@@ -25,7 +25,7 @@ import type { AppContext } from './context';
 import { DeploymentError } from '../deployment/errors';
 import { sendFailure } from './errors';
 import { clientKey, type AuthThrottle } from './middleware/auth-throttle';
-import { findPollutingKey, MAX_JSON_DEPTH, nestsDeeperThan } from './middleware/json';
+import { bodyProblem } from './middleware/json';
 import { requestLineLogger } from './middleware/logging';
 import { assignRequestId } from './middleware/request-id';
 import { endpointCalls } from './routes/endpoints';
@@ -81,7 +81,7 @@ export function fastEndpoint(
  * The JSON body of a fast-path call, with the same answers as the Express route's parser
  * (`jsonBody` in middleware/json.ts): 413 over the deployment's limit (before reading,
  * connection closed), 400 `invalid_json` for anything but a JSON object or array, 400
- * `too_deep` and `forbidden_key` for bodies downstream code must not see.
+ * `too_deep` and `forbidden_key` for bodies downstream code must not see (`bodyProblem`).
  */
 export function readJson(req: IncomingMessage, res: ServerResponse, declared: number, limit: number): Promise<unknown> {
   if (declared > limit) {
@@ -121,9 +121,7 @@ function parseStrictJson(bytes: Buffer): unknown {
   } catch {
     throw new DeploymentError(400, 'invalid_json', 'the request body is not valid JSON');
   }
-  if (nestsDeeperThan(value, MAX_JSON_DEPTH))
-    throw new DeploymentError(400, 'too_deep', `the request body nests deeper than ${MAX_JSON_DEPTH} levels`);
-  const hit = findPollutingKey(value);
-  if (hit) throw new DeploymentError(400, 'forbidden_key', `the request body contains a forbidden key at ${hit}`);
+  const problem = bodyProblem(value);
+  if (problem) throw new DeploymentError(problem.status, problem.code, problem.message);
   return value;
 }

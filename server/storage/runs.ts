@@ -286,6 +286,13 @@ export class RunsRepository {
       .execute();
   }
 
+  /** Whether a run record exists (reads its id only: a trace can be megabytes). */
+  async exists(runId: string): Promise<boolean> {
+    return (
+      (await this.storage.db.selectFrom('runs').select('id').where('id', '=', runId).executeTakeFirst()) !== undefined
+    );
+  }
+
   async get(runId: string): Promise<RunRecord | undefined> {
     const found = await this.getWithTraceJson(runId);
     if (!found) return undefined;

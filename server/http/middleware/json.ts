@@ -51,6 +51,18 @@ export function findPollutingKey(value: unknown, path = '$', depth = 0): string 
   return undefined;
 }
 
+/**
+ * What downstream code must not see in a parsed body (400 `too_deep` or `forbidden_key`),
+ * or undefined. The depth is checked first: the key search recurses.
+ */
+export function bodyProblem(value: unknown): HttpError | undefined {
+  if (nestsDeeperThan(value, MAX_JSON_DEPTH))
+    return new HttpError(400, 'too_deep', `the request body nests deeper than ${MAX_JSON_DEPTH} levels`);
+  const hit = findPollutingKey(value);
+  if (hit) return new HttpError(400, 'forbidden_key', `the request body contains a forbidden key at ${hit}`);
+  return undefined;
+}
+
 const JSON_TYPES = ['application/json', 'application/*+json'];
 const UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3, tb: 1024 ** 4 };
 
@@ -107,18 +119,7 @@ export function jsonBody(limit: string, opts: { acceptsRaw?: (req: Request) => b
       next();
     },
     express.json({ limit, strict: true, type: JSON_TYPES }),
-    (req, _res, next) => {
-      if (nestsDeeperThan(req.body, MAX_JSON_DEPTH)) {
-        next(new HttpError(400, 'too_deep', `the request body nests deeper than ${MAX_JSON_DEPTH} levels`));
-        return;
-      }
-      const hit = findPollutingKey(req.body);
-      if (hit) {
-        // through next(): callers that run this chain by hand (deployed endpoints) settle too
-        next(new HttpError(400, 'forbidden_key', `the request body contains a forbidden key at ${hit}`));
-        return;
-      }
-      next();
-    },
+    // through next(): callers that run this chain by hand (deployed endpoints) settle too
+    (req, _res, next) => next(bodyProblem(req.body)),
   ];
 }

@@ -143,7 +143,7 @@ export const runsRoutes: RouteModule = (ctx) => {
 
   r.get('/api/runs/:id', async (req, res) => {
     const runId = String(req.params.id ?? '');
-    await Promise.all([svc.settled(runId), ctx.childRuns.flush()]);
+    await Promise.all([svc.settled(runId), ctx.childRuns.settled(runId)]);
     const found = runId.length <= 128 ? await ctx.runsRepo.getWithTraceJson(runId) : undefined;
     if (!found) throw new HttpError(404, 'not_found', `no run with id "${runId.slice(0, 128)}"`);
     const { run, traceJson } = found;
@@ -172,14 +172,14 @@ export const runsRoutes: RouteModule = (ctx) => {
     const limit = queryInt(req, 'limit', 100, LIMIT(500));
     const offset = queryInt(req, 'offset', 0, OFFSET);
     const nodeId = typeof req.query.nodeId === 'string' && req.query.nodeId !== '' ? req.query.nodeId : undefined;
-    await Promise.all([svc.settled(runId), ctx.childRuns.flush()]);
+    await Promise.all([svc.settled(runId), ctx.childRuns.settled(runId)]);
     const notFound = () => new HttpError(404, 'not_found', `no run with id "${runId.slice(0, 128)}"`);
     if (runId.length > 128) throw notFound();
     const page = await ctx.runsRepo.listChildren(runId, { offset, limit, ...(nodeId !== undefined ? { nodeId } : {}) });
     // An endpoint call or an evaluation row has no run record of its own (its trace is in the
-    // request log or the row): its id names its child runs all the same. A run's own record
-    // (its trace can be megabytes) is read only to tell "no children" from "no such run".
-    if (page.total === 0 && !(await ctx.runsRepo.get(runId))) throw notFound();
+    // request log or the row): its id names its child runs all the same. Without children,
+    // whether a run of that id exists tells "no children" from "no such run".
+    if (page.total === 0 && !(await ctx.runsRepo.exists(runId))) throw notFound();
     res.json(page satisfies ChildRunPage);
   });
 
