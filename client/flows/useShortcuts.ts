@@ -8,6 +8,7 @@ import { copySelection, duplicateSelection, paste } from '../canvas/clipboard';
 import { autoLayout } from '../canvas/layout';
 import { startRun } from '../panels/runController';
 import { FIT_VIEW_ANIMATED } from '../canvas/fit';
+import { modalOpen } from '../ui/Modal';
 
 function inEditable(target: EventTarget | null): boolean {
   const el = target as HTMLElement | null;
@@ -31,7 +32,7 @@ export function useShortcuts(): void {
         void startRun(useRun.getState().inputs);
         return;
       }
-      if (inEditable(e.target) || document.querySelector('.modal')) return;
+      if (inEditable(e.target) || modalOpen()) return;
       if (mod && k === 'z') {
         e.preventDefault();
         if (e.shiftKey) redo();

@@ -5,6 +5,7 @@ import { pollTasks, useTasks } from './taskStore';
 import { TaskDetail, isTyping } from './TaskDetail';
 import { ago, dueIn, KIND_LABEL, preview } from './format';
 import { plural } from '../ui/plural';
+import { modalOpen } from '../ui/Modal';
 
 const REVIEWER_KEY = 'braid.reviewer';
 
@@ -41,6 +42,8 @@ export default function InboxPage() {
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       if (e.defaultPrevented || isTyping(e) || e.ctrlKey || e.metaKey || e.altKey) return;
+      // A dialog on top (cancel the run?) has the keyboard: j/k must not move the selection under it.
+      if (modalOpen()) return;
       const list = tasksRef.current ?? [];
       if (!list.length) return;
       const at = Math.max(

@@ -7,6 +7,7 @@ import { formFields, initialDrafts, readForm, type FormDrafts } from './formSche
 import { TaskForm } from './TaskForm';
 import { CancelWaitingRun } from '../panels/CancelWaitingRun';
 import { ago, dueIn, KIND_LABEL, preview } from './format';
+import { modalOpen } from '../ui/Modal';
 
 /** True when a key press is typing into a field (shortcuts stay out of the way). */
 export function isTyping(e: KeyboardEvent): boolean {
@@ -169,7 +170,7 @@ export function TaskDetail({
     const onKey = (e: KeyboardEvent) => {
       if (e.defaultPrevented || e.altKey) return;
       // A dialog on top (cancel the run?) has the keyboard: "a" there must not approve.
-      if (document.querySelector('[role="dialog"][aria-modal="true"]')) return;
+      if (modalOpen()) return;
       // Ctrl/⌘+Enter decides from anywhere, fields included (approve, or submit a form).
       if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
         e.preventDefault();

@@ -55,9 +55,10 @@ function Conversation({ flowId }: { flowId: string | null }) {
       flowId,
       busy && last?.role === 'user'
         ? { turns: turns.slice(0, -1), pending: last.content }
-        : { turns, ...(error ? { error } : {}) },
+        : // A restored interrupted message stays kept until it is sent again or the chat is cleared.
+          { turns, pending: interrupted ?? undefined, ...(error ? { error } : {}) },
     );
-  }, [flowId, turns, busy, error]);
+  }, [flowId, turns, busy, error, interrupted]);
 
   if (!shape)
     return (

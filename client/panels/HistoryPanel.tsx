@@ -86,7 +86,10 @@ export function HistoryPanel() {
                   runId={r.runId}
                   small
                   testId={`history-cancel-${r.runId}`}
-                  onCancelled={() => setReload((n) => n + 1)}
+                  // The open run's cancel changes runStatus, which reloads the list already.
+                  onCancelled={() => {
+                    if (useRun.getState().runId !== r.runId) setReload((n) => n + 1);
+                  }}
                 />
               ) : null}
             </td>

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import type { FieldChange, FlowDiff, LineChange, NodeDiff, NoteDiff, SnapshotDiff } from '../../shared/flow/diff';
-import { edgeKey, wordDiff } from '../../shared/flow/diff';
+import { edgeKey, isEmptyDiff, isNoteLayout, wordDiff } from '../../shared/flow/diff';
 import { noteLabel, previewValue } from '../../shared/flow/diff-text';
 import './changes.css';
 
@@ -175,7 +175,7 @@ function FieldList({ fields }: { fields: readonly FieldChange[] }) {
 
 /** A sticky note's change: its text (a line diff when edited), colour; added and removed notes show their text. */
 function NoteBlock({ n }: { n: NoteDiff }) {
-  const fields = n.changes.filter((c) => c.path[0] !== 'position' && c.path[0] !== 'size');
+  const fields = n.changes.filter((c) => !isNoteLayout(c));
   return (
     <div className={`cl-node cl-note cl-${n.kind}`} data-testid={`change-note-${n.id}`}>
       <div className="cl-node-head">
@@ -269,14 +269,7 @@ export function ChangeList({
   onNode?: (id: string) => void;
 }) {
   const main = snapshot?.flow ?? diff;
-  const empty =
-    snapshot?.empty ??
-    (main
-      ? main.nodes.every((n) => n.kind === 'moved') &&
-        main.notes.every((n) => n.kind === 'moved') &&
-        !main.edges.length &&
-        !main.settings.length
-      : true);
+  const empty = snapshot?.empty ?? (main ? isEmptyDiff(main) : true);
   return (
     <div className="change-list" data-testid="change-list">
       {empty ? <p className="muted">No changes.</p> : null}

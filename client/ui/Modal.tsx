@@ -1,5 +1,10 @@
 import { useEffect, type ReactNode } from 'react';
 
+/** Whether a modal dialog is open: page shortcuts stand aside while it has the keyboard. */
+export function modalOpen(): boolean {
+  return !!document.querySelector('[role="dialog"][aria-modal="true"]');
+}
+
 /** A small accessible dialog: Escape closes, focus goes to the first field or button. */
 export function Modal({
   title,

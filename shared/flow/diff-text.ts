@@ -3,7 +3,7 @@
  * results and the Changes legend, and a plain-text report for `braid deploy`.
  */
 import type { FieldChange, FlowDiff, NodeDiff, NoteDiff, SnapshotDiff } from './diff';
-import { edgeKey, isEmptyDiff } from './diff';
+import { edgeKey, isEmptyDiff, isNoteLayout } from './diff';
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
@@ -87,8 +87,7 @@ function flowLines(d: FlowDiff, indent: string): string[] {
     const sign = n.kind === 'added' ? '+' : n.kind === 'removed' ? '-' : '~';
     out.push(`${indent}${sign} note ${noteLabel(n)}`);
     if (n.kind === 'changed')
-      for (const c of n.changes)
-        if (c.path[0] !== 'position' && c.path[0] !== 'size') out.push(...fieldLines(c, `${indent}    `));
+      for (const c of n.changes) if (!isNoteLayout(c)) out.push(...fieldLines(c, `${indent}    `));
   }
   return out;
 }

@@ -171,6 +171,11 @@ const NOT_SETTINGS = new Set(['nodes', 'edges', 'notes']);
 /** Where a note sits and how big it is: changing only these is layout. */
 const NOTE_LAYOUT = new Set<PathSegment>(['position', 'size']);
 
+/** A note's change that is layout only (its position or size), not part of what it says. */
+export function isNoteLayout(c: FieldChange): boolean {
+  return NOTE_LAYOUT.has(c.path[0] as PathSegment);
+}
+
 function diffNotes(before: readonly FlowNote[], after: readonly FlowNote[]): NoteDiff[] {
   const out: NoteDiff[] = [];
   const old = new Map(before.map((n) => [n.id, n]));
@@ -185,7 +190,7 @@ function diffNotes(before: readonly FlowNote[], after: readonly FlowNote[]): Not
     const { id: _b, ...restNew } = n;
     const changes = diffValues(restOld, restNew);
     if (changes.length === 0) continue;
-    const layoutOnly = changes.every((c) => NOTE_LAYOUT.has(c.path[0] as PathSegment));
+    const layoutOnly = changes.every(isNoteLayout);
     out.push({ id: n.id, kind: layoutOnly ? 'moved' : 'changed', changes, note: n });
   }
   for (const o of old.values()) if (!now.has(o.id)) out.push({ id: o.id, kind: 'removed', changes: [], note: o });

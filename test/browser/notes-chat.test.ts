@@ -147,6 +147,12 @@ describe.skipIf(!suite.hasChromium)('notes and chat', () => {
     // The unanswered message is back in the box, to send again.
     expect(await page.getByLabel('Chat message').inputValue()).toBe('もう一度 お願い します');
     await screenshot(page, 'notes-4-chat-interrupted');
+    // A second reload still offers it: showing it restored did not drop it from storage.
+    await page.reload();
+    await openChat(page);
+    await page.getByTestId('chat-interrupted').waitFor();
+    expect(await page.getByTestId('chat-user').allTextContents()).toEqual(['こんにちは']);
+    expect(await page.getByLabel('Chat message').inputValue()).toBe('もう一度 お願い します');
 
     // Sent again, it is answered with the conversation so far.
     await page.getByTestId('chat-send').click();
