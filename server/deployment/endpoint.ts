@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Flow, RunEvent, Trace } from '../../shared';
-import type { DeploymentSettings, EndpointResponse } from '../../shared/api/deployment';
+import type { DeploymentSettings, EndpointResponse, LogStatus } from '../../shared/api/deployment';
 import { mentionsSecret, redact, StreamRedactor } from '../flows/redact';
 import type { EndpointMetrics } from '../monitoring/metrics';
 import { runFlow } from '../runtime/index';
@@ -84,6 +84,9 @@ export function redactRun(raw: RunResult, secrets: string[]): { result: RunResul
   if (raw.outputs === raw.trace.outputs && !mentionsSecret(json, secrets)) return { result: raw, traceJson: json };
   return { result: redact(raw, secrets) };
 }
+
+/** What a request log record says about the call itself, before it ran. */
+type LogBase = Pick<LogRecord, 'slug' | 'version' | 'api' | 'keyId' | 'keyLabel' | 'sessionId' | 'createdAt'>;
 
 export class EndpointRuntime {
   readonly limiter: Limiter;
@@ -324,43 +327,36 @@ export class EndpointRuntime {
         tokens: 'validated',
         ...(onEvent ? { onEvent } : {}),
       });
-      const { result, traceJson } = redactRun(raw, this.deps.secrets);
+      const run = redactRun(raw, this.deps.secrets);
+      const { result } = run;
       const trace = result.trace;
       const latencyMs = performance.now() - t0;
       const ok = result.status === 'succeeded';
       // The client went away (its controller aborted, not our timeout): cancelled, not a failure.
       const left = !ok && !timedOut && result.status === 'cancelled' && controller.signal.aborted;
-      const httpStatus = ok ? 200 : timedOut ? 504 : left ? CLIENT_CLOSED : 500;
-      this.record(
+      this.recordRun(
+        base,
+        run,
+        inputs,
         {
-          ...base,
-          traceId: result.runId,
           status: ok ? 'succeeded' : left ? 'cancelled' : 'failed',
-          httpStatus,
+          httpStatus: ok ? 200 : timedOut ? 504 : left ? CLIENT_CLOSED : 500,
           latencyMs,
-          promptTokens: trace.usage.promptTokens,
-          completionTokens: trace.usage.completionTokens,
-          totalTokens: trace.usage.totalTokens,
-          cost: trace.usage.cost,
-          errorCode: ok
-            ? null
-            : timedOut
-              ? 'timeout'
-              : left
-                ? 'client_disconnected'
-                : (trace.error?.code ?? 'run_failed'),
-          errorMessage: ok
-            ? null
-            : timedOut
-              ? `the run exceeded the deployment timeout of ${deployment.settings.timeoutMs} ms`
-              : left
-                ? 'the client disconnected before the answer; the run was cancelled'
-                : (trace.error?.message ?? null),
-          promptInjection: promptInjectionIn(trace),
-          inputs,
-          outputs: result.outputs,
-          trace,
-          ...(traceJson !== undefined ? { traceJson } : {}),
+          ...(timedOut
+            ? {
+                error: {
+                  code: 'timeout',
+                  message: `the run exceeded the deployment timeout of ${deployment.settings.timeoutMs} ms`,
+                },
+              }
+            : left
+              ? {
+                  error: {
+                    code: 'client_disconnected',
+                    message: 'the client disconnected before the answer; the run was cancelled',
+                  },
+                }
+              : {}),
         },
         deployment.settings,
       );
@@ -394,24 +390,8 @@ export class EndpointRuntime {
       }
       return { outputs: result.outputs, traceId: result.runId, usage: trace.usage, status: result.status, trace };
     } catch (err) {
-      if (err instanceof RunInputError) {
-        const issues = err.issues.map((i) => ({
-          path: i.path.startsWith('inputs') ? i.path : `inputs.${i.path}`,
-          message: i.message,
-        }));
-        this.recordRejected(
-          base,
-          performance.now() - t0,
-          400,
-          'invalid_inputs',
-          err.message,
-          deployment.settings,
-          inputs,
-        );
-        throw new DeploymentError(400, 'invalid_inputs', issues.map((i) => `${i.path}: ${i.message}`).join('; '), {
-          issues,
-        });
-      }
+      if (err instanceof RunInputError)
+        throw this.rejectInputs(base, err, deployment.settings, inputs, performance.now() - t0);
       throw err;
     } finally {
       clearTimeout(timer);
@@ -428,11 +408,10 @@ export class EndpointRuntime {
     call: { key: KeyRecord; sessionId?: string; createdAt: number; latencyMs: number; inputs: Record<string, unknown> },
     raw: RunResult,
   ): void {
-    const { result, traceJson } = redactRun(raw, this.deps.secrets);
-    const trace = result.trace;
-    const waiting = result.status === 'waiting';
-    const ok = result.status === 'succeeded';
-    this.record(
+    const run = redactRun(raw, this.deps.secrets);
+    const waiting = run.result.status === 'waiting';
+    const ok = run.result.status === 'succeeded';
+    this.recordRun(
       {
         slug: t.deployment.slug,
         version: t.version.version,
@@ -441,24 +420,75 @@ export class EndpointRuntime {
         keyLabel: call.key.label,
         sessionId: call.sessionId ?? null,
         createdAt: call.createdAt,
-        traceId: result.runId,
+      },
+      run,
+      call.inputs,
+      {
         status: waiting ? 'waiting' : ok ? 'succeeded' : 'failed',
         httpStatus: waiting ? 202 : ok ? 200 : 500,
         latencyMs: call.latencyMs,
+      },
+      t.deployment.settings,
+    );
+  }
+
+  /**
+   * Log a run that started, from its redacted result: usage, trace and outputs from the run;
+   * the status the call answered with; the error from `outcome.error`, else the trace's
+   * (none for `succeeded` and `waiting`, whose outputs are not in yet).
+   */
+  private recordRun(
+    base: LogBase,
+    run: { result: RunResult; traceJson?: string },
+    inputs: Record<string, unknown>,
+    outcome: { status: LogStatus; httpStatus: number; latencyMs: number; error?: { code: string; message: string } },
+    settings: DeploymentSettings,
+  ): void {
+    const { result, traceJson } = run;
+    const trace = result.trace;
+    const clean = outcome.status === 'succeeded' || outcome.status === 'waiting';
+    this.record(
+      {
+        ...base,
+        traceId: result.runId,
+        status: outcome.status,
+        httpStatus: outcome.httpStatus,
+        latencyMs: outcome.latencyMs,
         promptTokens: trace.usage.promptTokens,
         completionTokens: trace.usage.completionTokens,
         totalTokens: trace.usage.totalTokens,
         cost: trace.usage.cost,
-        errorCode: waiting || ok ? null : (trace.error?.code ?? 'run_failed'),
-        errorMessage: waiting || ok ? null : (trace.error?.message ?? null),
+        errorCode: clean ? null : (outcome.error?.code ?? trace.error?.code ?? 'run_failed'),
+        errorMessage: clean ? null : (outcome.error?.message ?? trace.error?.message ?? null),
         promptInjection: promptInjectionIn(trace),
-        inputs: call.inputs,
-        outputs: waiting ? null : result.outputs,
+        inputs,
+        outputs: outcome.status === 'waiting' ? null : result.outputs,
         trace,
         ...(traceJson !== undefined ? { traceJson } : {}),
       },
-      t.deployment.settings,
+      settings,
     );
+  }
+
+  /**
+   * A call whose inputs the flow refused: recorded as rejected, and the 400 to answer with
+   * (issue paths under `inputs.`).
+   */
+  rejectInputs(
+    base: LogBase,
+    err: RunInputError,
+    settings: DeploymentSettings,
+    inputs: Record<string, unknown>,
+    latencyMs: number,
+  ): DeploymentError {
+    const issues = err.issues.map((i) => ({
+      path: i.path.startsWith('inputs') ? i.path : `inputs.${i.path}`,
+      message: i.message,
+    }));
+    this.recordRejected(base, latencyMs, 400, 'invalid_inputs', err.message, settings, inputs);
+    return new DeploymentError(400, 'invalid_inputs', issues.map((i) => `${i.path}: ${i.message}`).join('; '), {
+      issues,
+    });
   }
 
   /**
@@ -476,7 +506,8 @@ export class EndpointRuntime {
     } catch {
       return; // the deployment was deleted, and its logs with it
     }
-    const result = raw ? redactRun(raw, this.deps.secrets).result : undefined;
+    const redacted = raw ? redactRun(raw, this.deps.secrets) : undefined;
+    const result = redacted?.result;
     const usage = result?.trace.usage;
     const mask = <T>(v: T): T => (settings.redactPii ? redactPii(v) : v);
     const errorMessage = run.error?.message ?? null;
@@ -491,12 +522,14 @@ export class EndpointRuntime {
       totalTokens: usage?.totalTokens ?? 0,
       cost: usage?.cost ?? null,
       ...(result ? { trace: mask(result.trace) } : {}),
+      // The JSON redactRun already made, unless masking changes the trace.
+      ...(redacted?.traceJson !== undefined && !settings.redactPii ? { traceJson: redacted.traceJson } : {}),
     });
   }
 
   /** Record a call refused before it ran (bad inputs). */
   recordRejected(
-    base: Pick<LogRecord, 'slug' | 'version' | 'api' | 'keyId' | 'keyLabel' | 'sessionId' | 'createdAt'>,
+    base: LogBase,
     latencyMs: number,
     httpStatus: number,
     code: string,

@@ -95,6 +95,11 @@ function traceJson(trace: Trace): string {
   });
 }
 
+/** The trace's stored JSON: `json` (its `JSON.stringify`, when the caller has it) if small enough. */
+function storedTrace(trace: Trace, json: string | undefined): string {
+  return json !== undefined && json.length <= MAX_TRACE_CHARS ? json : traceJson(trace);
+}
+
 /** Column order of the prepared SQLite insert (every column of RequestLogsTable). */
 const COLUMNS = [
   'id',
@@ -197,11 +202,7 @@ export class RequestLogStore {
       prompt_injection: rec.promptInjection ? 1 : 0,
       inputs: rec.inputs ? JSON.stringify(rec.inputs) : null,
       outputs: rec.outputs ? JSON.stringify(rec.outputs) : null,
-      trace: rec.trace
-        ? rec.traceJson !== undefined && rec.traceJson.length <= MAX_TRACE_CHARS
-          ? rec.traceJson
-          : traceJson(rec.trace)
-        : null,
+      trace: rec.trace ? storedTrace(rec.trace, rec.traceJson) : null,
       created_at: rec.createdAt,
       feedback_score: null,
       feedback_sentiment: null,
@@ -260,7 +261,7 @@ export class RequestLogStore {
       | 'completionTokens'
       | 'totalTokens'
       | 'cost'
-    > & { trace?: Trace | null },
+    > & { trace?: Trace | null; traceJson?: string },
   ): Promise<boolean> {
     if (this.queue.some((r) => r.id === traceId)) await this.flush();
     await this.flushing;
@@ -276,7 +277,7 @@ export class RequestLogStore {
         completion_tokens: patch.completionTokens,
         total_tokens: patch.totalTokens,
         cost: patch.cost,
-        ...(patch.trace ? { trace: traceJson(patch.trace) } : {}),
+        ...(patch.trace ? { trace: storedTrace(patch.trace, patch.traceJson) } : {}),
       })
       .where('slug', '=', slug)
       .where('id', '=', traceId)

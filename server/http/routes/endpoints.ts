@@ -163,6 +163,9 @@ export function endpointCalls(ctx: AppContext) {
   const rt = () => deploymentRuntime(ctx);
   const origin = (req: IncomingMessage) =>
     `${(req.socket as TLSSocket).encrypted ? 'https' : 'http'}://${req.headers.host ?? `${ctx.config.host}:${ctx.config.port}`}`;
+  /** Where the key that started a durable run of `slug` reads it. */
+  const runStatusUrl = (req: IncomingMessage, slug: string, runId: string) =>
+    `${rt().baseUrl(origin(req))}/v1/endpoints/${encodeURIComponent(slug)}/runs/${runId}`;
 
   /**
    * Key first (401 missing/unknown/revoked, 403 another deployment's, never looking at the
@@ -216,7 +219,7 @@ export function endpointCalls(ctx: AppContext) {
     const webhook = (body.webhook ?? t.deployment.settings.webhookUrl ?? undefined) as string | undefined;
     const slug = t.deployment.slug;
     const runId = randomUUID();
-    const statusUrl = `${rt().baseUrl(origin(req))}/v1/endpoints/${encodeURIComponent(slug)}/runs/${runId}`;
+    const statusUrl = runStatusUrl(req, slug, runId);
     const createdAt = Date.now();
     const t0 = performance.now();
     const sse = wantsSse(req, body);
@@ -237,11 +240,7 @@ export function endpointCalls(ctx: AppContext) {
       });
     } catch (err) {
       if (!(err instanceof RunInputError)) throw err;
-      const issues = err.issues.map((i) => ({
-        path: i.path.startsWith('inputs') ? i.path : `inputs.${i.path}`,
-        message: i.message,
-      }));
-      rt().endpoints.recordRejected(
+      throw rt().endpoints.rejectInputs(
         {
           slug,
           version: t.version.version,
@@ -251,16 +250,11 @@ export function endpointCalls(ctx: AppContext) {
           sessionId: sessionId ?? null,
           createdAt,
         },
-        performance.now() - t0,
-        400,
-        'invalid_inputs',
-        err.message,
+        err,
         t.deployment.settings,
         inputs,
+        performance.now() - t0,
       );
-      throw new DeploymentError(400, 'invalid_inputs', issues.map((i) => `${i.path}: ${i.message}`).join('; '), {
-        issues,
-      });
     }
     const result = started.result!;
     rt().endpoints.recordDurable(
@@ -369,12 +363,12 @@ export function endpointCalls(ctx: AppContext) {
     }
   }
 
-  return { rt, origin, authorize, call };
+  return { rt, origin, runStatusUrl, authorize, call };
 }
 
 export const endpointsRoutes: RouteModule = (ctx) => {
   const r = createRouter();
-  const { rt, origin, authorize, call } = endpointCalls(ctx);
+  const { rt, origin, runStatusUrl, authorize, call } = endpointCalls(ctx);
 
   r.options(
     [
@@ -413,7 +407,7 @@ export const endpointsRoutes: RouteModule = (ctx) => {
       if (!run || run.deployment?.slug !== slug || run.deployment.keyId !== key.id)
         throw new DeploymentError(404, 'not_found', `no run "${runId}" of deployment "${slug}" for this key`);
       const body: Record<string, unknown> = {
-        ...publicRunState(run, `${rt().baseUrl(origin(req))}/v1/endpoints/${encodeURIComponent(slug)}/runs/${runId}`),
+        ...publicRunState(run, runStatusUrl(req, slug, runId)),
       };
       if (run.status === 'waiting') body.pendingTasks = (await ctx.durable.store.tasksOfRun(runId, 'pending')).length;
       // Only a run given a webhook has a delivery to show (polls of the others skip the query).
