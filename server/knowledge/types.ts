@@ -4,10 +4,11 @@ import {
   type KnowledgeBaseInfo,
   type KnowledgeChunk,
   type KnowledgeDocumentInfo,
+  type KnowledgeSearchMode,
 } from '../../shared/api/knowledge';
 /** Shared types and the error class of the knowledge domain. */
 
-export type SearchMode = 'bm25' | 'vector' | 'hybrid';
+export type SearchMode = KnowledgeSearchMode;
 
 export type { KnowledgeBaseConfig };
 /** The wire shapes of the knowledge API (shared/api/knowledge.ts) are the domain's own. */

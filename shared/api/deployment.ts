@@ -2,6 +2,7 @@
  * Deployment API types (server/http/routes/{deployments,endpoints,openai}.ts and the
  * client's deploy page both use these).
  */
+import { requiredOrType } from './errors';
 import { z } from 'zod';
 import type { SnapshotDiff } from '../flow/diff';
 import type { FlowIO } from '../flow/schema';
@@ -265,10 +266,14 @@ const ORIGIN = /^https?:\/\/[^/\s]+$/;
 /** A conversation's `sessionId` (endpoints, the OpenAI-compatible `user`, the chat playground). */
 export const SESSION_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
 
-/** "required" for a missing field; zod's own message otherwise (a schema-wide message would hide `max`). */
-function requiredOrType(issue: { input?: unknown }): string | undefined {
-  return issue.input === undefined ? 'required' : undefined;
-}
+/** A webhook URL (a deployment's completion webhook, an alert rule's): `webhookUrlProblem` says what is wrong. */
+const webhookUrlSchema = z
+  .string()
+  .max(2_048)
+  .superRefine((v, ctx) => {
+    const problem = webhookUrlProblem(v);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
 
 const settingInt = (key: keyof typeof DEPLOYMENT_SETTING_LIMITS) => {
   const [min, max] = DEPLOYMENT_SETTING_LIMITS[key];
@@ -298,13 +303,7 @@ export const deploymentSettingsPatchSchema = z
       .strict(),
     maxTokens: z.number().int().min(1).max(1_000_000),
     /** Default completion webhook for calls of a run that pauses (null clears it). */
-    webhookUrl: z
-      .string()
-      .superRefine((url, ctx) => {
-        const problem = webhookUrlProblem(url);
-        if (problem) ctx.addIssue({ code: 'custom', message: problem });
-      })
-      .nullable(),
+    webhookUrl: webhookUrlSchema.nullable(),
   })
   .partial()
   .strict();
@@ -427,15 +426,6 @@ export function webhookUrlProblem(v: unknown): string | undefined {
   return undefined;
 }
 
-function isHttpUrl(text: string): boolean {
-  try {
-    const u = new URL(text);
-    return u.protocol === 'http:' || u.protocol === 'https:';
-  } catch {
-    return false;
-  }
-}
-
 /** Body of `POST /api/alerts/rules` (defaults and the webhook's SSRF check: server/monitoring/alerts.ts). */
 export const alertRuleRequestSchema = z
   .object({
@@ -451,7 +441,7 @@ export const alertRuleRequestSchema = z
       .max(7 * 86_400_000)
       .optional(),
     minSamples: z.number().int().min(1).optional(),
-    webhookUrl: z.string().max(2_048).refine(isHttpUrl, 'must be an http or https URL').nullable().optional(),
+    webhookUrl: webhookUrlSchema.nullable().optional(),
     cooldownMs: z.number().int().min(0).optional(),
     enabled: z.boolean().optional(),
   })

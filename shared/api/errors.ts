@@ -15,3 +15,11 @@ export interface FlowProblem {
   edgeIndex?: number;
   severity: 'error' | 'warning';
 }
+
+/**
+ * A zod `error` callback for request schemas: "required" for a missing field, zod's own
+ * message for anything else (a schema-wide message would hide `max`).
+ */
+export function requiredOrType(issue: { input?: unknown }): string | undefined {
+  return issue.input === undefined ? 'required' : undefined;
+}

@@ -1,3 +1,4 @@
+import { requiredOrType } from './errors';
 import { z } from 'zod';
 
 /** Largest file a knowledge base ingests (server refuses larger ones per file; the builder checks before uploading). */
@@ -120,11 +121,6 @@ export interface KnowledgeQueryResponse {
 
 /** Non-blank text (trimmed), at most `max` characters. */
 const kbText = (max: number) => z.string({ error: requiredOrType }).trim().min(1, 'must not be empty').max(max);
-
-/** "required" for a missing field; zod's own message for anything else (a schema-wide message would hide `max`). */
-function requiredOrType(issue: { input?: unknown }): string | undefined {
-  return issue.input === undefined ? 'required' : undefined;
-}
 
 /** Body of `POST /api/knowledge-bases`. */
 export const createKnowledgeBaseSchema = z

@@ -128,6 +128,13 @@ describe('deployments: request bodies', () => {
       { slug: 'contract-qa', kind: 'error_rate', threshold: 0.5, windowMs: 10, webhookUrl: 'ftp://例え.jp/' },
       ['windowMs', 'webhookUrl'],
     );
+    // the same webhook URL check as a deployment's: no credentials in it
+    await refused(
+      'POST',
+      '/api/alerts/rules',
+      { slug: 'contract-qa', kind: 'error_rate', threshold: 0.5, webhookUrl: 'https://user:pw@例え.jp/通知' },
+      ['webhookUrl'],
+    );
     expect(((await (await h.api('/api/alerts/rules')).json()) as { items: unknown[] }).items).toHaveLength(0);
     expect(fake.calls).toHaveLength(0);
 
