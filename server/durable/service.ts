@@ -284,9 +284,11 @@ export class DurableRuns {
     if (afterPause && run.deployment?.webhookUrl && this.deps.webhooks) void this.deps.webhooks.attempt(runId);
   }
 
+  /** End a claimed run as failed, with what ending a run brings (request log, webhook). */
   private async failClaimed(run: DurableRun, code: string, message: string, afterPause = true): Promise<void> {
     await this.deps.store.finishRun(run.id, 'failed', undefined, { code, message }, afterPause);
     await this.deps.runs.markFailed(run.id, { code, message });
+    await this.finished(run.id, undefined, afterPause);
   }
 
   /**
@@ -329,7 +331,6 @@ export class DurableRuns {
           logger?.error({ err: msg(err), runId: run.id }, 'durable run attempt failed');
           const afterPause = attempt > 0 || run.attempts > 1;
           await this.failClaimed(run, 'internal', `the run could not be resumed: ${msg(err)}`, afterPause);
-          await this.finished(run.id, undefined, afterPause);
           return;
         }
         if (attempt === 0) onFirst?.(result);

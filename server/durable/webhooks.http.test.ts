@@ -333,6 +333,22 @@ describe('the request log of a call that paused', () => {
     );
     expect(detail.outputs).toMatchObject({ sent: 'Echo: ログ' });
   });
+
+  it('a paused call whose run cannot be resumed: the row takes the failure, not waiting for ever', async () => {
+    const call = await s.call(`/v1/endpoints/${slug}`, apiKey, { inputs: { question: '壊れた記録' } });
+    const { runId } = await json<{ runId: string }>(call);
+    const task = await pendingTask(runId);
+    // The stored flow snapshot becomes unreadable while the run waits.
+    await sql`update durable_runs set flow_snapshot = '{}' where id = ${runId}`.execute(s.server.storage.db);
+    await s.api(`/api/tasks/${task.id}`, { method: 'POST', json: { decision: 'approve' } });
+    type Row = { traceId: string; status: string; httpStatus: number; errorCode: string | null };
+    const failed = await waitFor(async () => {
+      const page = await json<{ items: Row[] }>(await s.api(`/api/deployments/${slug}/logs?limit=500`));
+      const r = page.items.find((i) => i.traceId === runId);
+      return r?.status === 'failed' ? r : undefined;
+    });
+    expect(failed).toMatchObject({ httpStatus: 202, errorCode: 'snapshot_unreadable' });
+  });
 });
 
 describe('an SSE call of a flow that pauses', () => {
