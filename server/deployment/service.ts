@@ -16,12 +16,12 @@ import type {
   DeployRequest,
   DeployResult,
 } from '../../shared/api/deployment';
-import { DEPLOYMENT_SETTING_LIMITS as L } from '../../shared/api/deployment';
+import { deploymentSettingsPatchSchema } from '../../shared/api/deployment';
+import { formatPath } from '../../shared/flow/problems';
 import { EvaluationStore } from '../evaluation/store';
 import type { Storage } from '../storage/index';
 import { snapshotFlowIds } from '../flows/snapshot';
 import { closureOf } from '../runtime/closure';
-import { webhookUrlProblem } from '../../shared/api/deployment';
 import { chatShape } from './chat';
 import { DeploymentError } from './errors';
 import { checkGate } from './gate';
@@ -41,82 +41,19 @@ export function endpointUrl(baseUrl: string, slug: string): string {
   return `${baseUrl.replace(/\/+$/, '')}/v1/endpoints/${slug}`;
 }
 
-/** Check a settings patch (unknown fields and bad values are refused). */
+/**
+ * Check a settings patch against the API's schema (`deploymentSettingsPatchSchema`: unknown
+ * settings and bad values are refused, origins lower-cased) for callers that did not parse
+ * it already (the CLI); a 400 `invalid_settings` names every problem under `settings.`.
+ */
 export function checkSettings(patch: unknown): Partial<DeploymentSettings> {
   if (patch === undefined) return {};
-  if (!patch || typeof patch !== 'object' || Array.isArray(patch))
-    throw new DeploymentError(400, 'invalid_settings', 'settings: must be an object');
-  const p = patch as Record<string, unknown>;
-  const out: Partial<DeploymentSettings> = {};
-  const bad = (path: string, msg: string): never => {
-    throw new DeploymentError(400, 'invalid_settings', `settings.${path}: ${msg}`, {
-      issues: [{ path: `settings.${path}`, message: msg }],
-    });
-  };
-  const int = (v: unknown, path: string, min: number, max: number): number => {
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
-      bad(path, `must be an integer between ${min} and ${max}`);
-    return v as number;
-  };
-  for (const k of Object.keys(p)) {
-    const v = p[k];
-    switch (k) {
-      case 'rateLimit': {
-        const r = (v ?? {}) as Record<string, unknown>;
-        out.rateLimit = {
-          requestsPerMinute: int(
-            r.requestsPerMinute,
-            'rateLimit.requestsPerMinute',
-            ...L['rateLimit.requestsPerMinute'],
-          ),
-          burst: int(r.burst, 'rateLimit.burst', ...L['rateLimit.burst']),
-        };
-        break;
-      }
-      case 'timeoutMs':
-        out.timeoutMs = int(v, k, ...L.timeoutMs);
-        break;
-      case 'maxBodyBytes':
-        out.maxBodyBytes = int(v, k, ...L.maxBodyBytes);
-        break;
-      case 'maxTokens':
-        out.maxTokens = int(v, k, 1, 1_000_000);
-        break;
-      case 'logRetentionDays':
-        out.logRetentionDays = int(v, k, ...L.logRetentionDays);
-        break;
-      case 'redactPii':
-        if (typeof v !== 'boolean') bad(k, 'must be a boolean');
-        out.redactPii = v as boolean;
-        break;
-      case 'corsOrigins':
-        if (!Array.isArray(v) || v.some((o) => typeof o !== 'string' || (o !== '*' && !/^https?:\/\/[^/\s]+$/.test(o))))
-          bad(k, 'must be a list of origins (scheme://host[:port]) or "*"');
-        out.corsOrigins = (v as string[]).map((o) => o.toLowerCase());
-        break;
-      case 'history': {
-        const h = (v ?? {}) as Record<string, unknown>;
-        out.history = {
-          maxMessages: int(h.maxMessages, 'history.maxMessages', ...L['history.maxMessages']),
-          maxTokens: int(h.maxTokens, 'history.maxTokens', ...L['history.maxTokens']),
-        };
-        break;
-      }
-      case 'webhookUrl': {
-        if (v === null || v === '') {
-          out.webhookUrl = null;
-          break;
-        }
-        const problem = webhookUrlProblem(v);
-        if (problem) bad(k, problem);
-        out.webhookUrl = v as string;
-        break;
-      }
-      default:
-        bad(k, 'unknown setting');
-    }
-  }
-  return out;
+  const r = deploymentSettingsPatchSchema.safeParse(patch);
+  if (r.success) return r.data;
+  const issues = r.error.issues.map((i) => ({ path: formatPath(['settings', ...i.path]), message: i.message }));
+  throw new DeploymentError(400, 'invalid_settings', issues.map((i) => `${i.path}: ${i.message}`).join('; '), {
+    issues,
+  });
 }
 
 export class DeploymentService {

@@ -9,7 +9,7 @@ import { checkGate } from './gate';
 import { bearerToken, digestEquals, generateApiKey, hashApiKey, looksLikeApiKey } from './keys';
 import { TokenBucketLimiter } from './rate-limit';
 import { redactPii, redactPiiText } from './redact-pii';
-import { DeploymentService } from './service';
+import { checkSettings, DeploymentService } from './service';
 import { chatFlow, promptFlow } from './testing';
 import { EvaluationStore } from '../evaluation/store';
 
@@ -241,5 +241,25 @@ describe('evaluation gate', () => {
     // Every row failed: refused even with no threshold at all.
     const all = checkGate(evaluation(0, 10, 0), flow, flow, []);
     expect(all.map((p) => p.code)).toEqual(['all_rows_failed']);
+  });
+});
+
+describe('checkSettings (callers that did not parse the body: the CLI)', () => {
+  it('applies the API schema: every problem named under settings., origins lower-cased', () => {
+    expect(checkSettings(undefined)).toEqual({});
+    expect(checkSettings({ corsOrigins: ['https://App.Example.jp'], webhookUrl: null })).toEqual({
+      corsOrigins: ['https://app.example.jp'],
+      webhookUrl: null,
+    });
+    let err: unknown;
+    try {
+      checkSettings({ timeoutMs: 5, 設定: 1, webhookUrl: 'https://u:p@example.com/' });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toMatchObject({ status: 400, code: 'invalid_settings' });
+    const paths = (err as { details: { issues: Array<{ path: string }> } }).details.issues.map((i) => i.path);
+    expect(paths).toEqual(expect.arrayContaining(['settings.timeoutMs', 'settings.webhookUrl']));
+    expect((err as Error).message).toContain('設定');
   });
 });
