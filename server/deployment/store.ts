@@ -2,8 +2,9 @@
  * Persistence of deployments, their immutable versions and their API keys. Versions are
  * only ever inserted; rollback moves `live_version`.
  */
+import type { Selectable } from 'kysely';
 import { closureJson, fromSnapshot, snapshotFlowIds } from '../flows/snapshot';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { Flow } from '../../shared';
 import {
   DEFAULT_DEPLOYMENT_SETTINGS,
@@ -55,7 +56,7 @@ export function mergeSettings(
   };
 }
 
-function toDeployment(r: DeploymentsTable): DeploymentRecord {
+function toDeployment(r: Selectable<DeploymentsTable>): DeploymentRecord {
   return {
     slug: r.slug,
     flowId: r.flow_id,
@@ -96,10 +97,46 @@ function toKey(r: DeploymentKeysTable): KeyRecord {
   };
 }
 
+function newWebhookSecret(): string {
+  return `whsec_${randomBytes(24).toString('hex')}`;
+}
+
 export class DeploymentStore {
   readonly db: DeployDb;
   constructor(storage: Storage) {
     this.db = deployDb(storage);
+  }
+
+  /**
+   * The deployment's webhook signing secret, made on first use (undefined: no such
+   * deployment). Two processes making it at once: the conditional UPDATE keeps the first.
+   */
+  async webhookSecret(slug: string): Promise<string | undefined> {
+    const row = await this.db
+      .selectFrom('deployments')
+      .select('webhook_secret')
+      .where('slug', '=', slug)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    if (row.webhook_secret) return row.webhook_secret;
+    await this.db
+      .updateTable('deployments')
+      .set({ webhook_secret: newWebhookSecret() })
+      .where('slug', '=', slug)
+      .where('webhook_secret', 'is', null)
+      .execute();
+    return this.webhookSecret(slug);
+  }
+
+  /** Replace the signing secret (deliveries from now on are signed with the new one). */
+  async rotateWebhookSecret(slug: string): Promise<string | undefined> {
+    const secret = newWebhookSecret();
+    const res = await this.db
+      .updateTable('deployments')
+      .set({ webhook_secret: secret })
+      .where('slug', '=', slug)
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) > 0 ? secret : undefined;
   }
 
   async get(slug: string): Promise<DeploymentRecord | undefined> {

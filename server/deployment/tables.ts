@@ -1,5 +1,5 @@
 /** Kysely table types of the deployment domain (migration 0300_deployment). */
-import type { Kysely } from 'kysely';
+import type { ColumnType, Kysely } from 'kysely';
 import type { Storage } from '../storage/index';
 
 export interface DeploymentsTable {
@@ -11,6 +11,8 @@ export interface DeploymentsTable {
   settings: string;
   created_at: number;
   updated_at: number;
+  /** Key of the completion webhooks' HMAC-SHA256 signature (migration 0303; made on first use). */
+  webhook_secret: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface DeploymentVersionsTable {

@@ -6,11 +6,11 @@
  * each attempt is claimed with one conditional UPDATE, so two processes never post the same
  * attempt. Failed attempts are retried with exponential backoff, then given up.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Flow } from '../../shared';
 import { publicRunFailure } from '../deployment/public-errors';
+import { DeploymentStore } from '../deployment/store';
 import { guardedFetch, type Resolver } from '../net/guarded-fetch';
 import { NodeError } from '../runtime/types';
 import type { Storage } from '../storage/index';
@@ -82,10 +82,6 @@ export function verifySignature(secret: string, body: string, header: string | u
 
 export { webhookUrlProblem } from '../../shared/api/deployment';
 
-type DeploymentSecretTable = {
-  deployments: { slug: string; webhook_secret: string | null };
-};
-
 export interface RunWebhooksDeps {
   storage: Storage;
   store: DurableStore;
@@ -103,42 +99,12 @@ export class RunWebhooks {
   private readonly inFlight = new Set<Promise<void>>();
   private closed = false;
 
+  /** Where each deployment's signing secret is kept. */
+  private readonly deployments: DeploymentStore;
+
   constructor(private readonly deps: RunWebhooksDeps) {
     this.retryMs = deps.retryMs ?? 5_000;
-  }
-
-  private get db(): Kysely<DeploymentSecretTable> {
-    return this.deps.storage.db.withTables<DeploymentSecretTable>() as unknown as Kysely<DeploymentSecretTable>;
-  }
-
-  /** The deployment's signing secret, made on first use (undefined: no such deployment). */
-  async secret(slug: string): Promise<string | undefined> {
-    const row = await this.db
-      .selectFrom('deployments')
-      .select('webhook_secret')
-      .where('slug', '=', slug)
-      .executeTakeFirst();
-    if (!row) return undefined;
-    if (row.webhook_secret) return row.webhook_secret;
-    // Two processes making it at once: the conditional UPDATE keeps the first.
-    await this.db
-      .updateTable('deployments')
-      .set({ webhook_secret: newSecret() })
-      .where('slug', '=', slug)
-      .where('webhook_secret', 'is', null)
-      .execute();
-    return this.secret(slug);
-  }
-
-  /** Replace the deployment's secret (deliveries from now on are signed with the new one). */
-  async rotateSecret(slug: string): Promise<string | undefined> {
-    const secret = newSecret();
-    const res = await this.db
-      .updateTable('deployments')
-      .set({ webhook_secret: secret })
-      .where('slug', '=', slug)
-      .executeTakeFirst();
-    return Number(res.numUpdatedRows) > 0 ? secret : undefined;
+    this.deployments = new DeploymentStore(deps.storage);
   }
 
   async view(runId: string): Promise<WebhookDeliveryView | undefined> {
@@ -198,7 +164,7 @@ export class RunWebhooks {
     const attempts = Number(row.attempts) + 1;
 
     const run = await store.getRun(id);
-    const secret = await this.secret(row.slug);
+    const secret = await this.deployments.webhookSecret(row.slug);
     if (!run || !secret) {
       await this.settle(id, 'failed', { error: run ? 'the deployment was deleted' : 'the run was deleted' });
       return;
@@ -293,10 +259,6 @@ function toView(row: WebhookDeliveriesTable): WebhookDeliveryView {
   if (row.status === 'pending') v.nextAttemptAt = Number(row.next_attempt_at);
   if (row.delivered_at !== null) v.deliveredAt = Number(row.delivered_at);
   return v;
-}
-
-function newSecret(): string {
-  return `whsec_${randomBytes(24).toString('hex')}`;
 }
 
 function msg(err: unknown): string {

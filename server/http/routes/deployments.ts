@@ -137,7 +137,7 @@ export const deploymentsRoutes: RouteModule = (ctx) => {
     '/api/deployments/:slug/webhook-secret',
     handle(async (req, res) => {
       const slug = slugOf(req);
-      const secret = await ctx.durable.webhooks?.secret(slug);
+      const secret = await rt().service.store.webhookSecret(slug);
       if (!secret) throw new DeploymentError(404, 'not_found', `no deployment "${slug}"`);
       res.json({ slug, secret, header: 'X-Braid-Signature', algorithm: 'HMAC-SHA256' });
     }),
@@ -147,7 +147,7 @@ export const deploymentsRoutes: RouteModule = (ctx) => {
     '/api/deployments/:slug/webhook-secret',
     handle(async (req, res) => {
       const slug = slugOf(req);
-      const secret = await ctx.durable.webhooks?.rotateSecret(slug);
+      const secret = await rt().service.store.rotateWebhookSecret(slug);
       if (!secret) throw new DeploymentError(404, 'not_found', `no deployment "${slug}"`);
       res.json({ slug, secret, header: 'X-Braid-Signature', algorithm: 'HMAC-SHA256' });
     }),
