@@ -15,6 +15,8 @@ import { createRunTelemetry } from '../telemetry/index';
 export interface LocalRuntime {
   config: Config;
   storage: Storage;
+  /** The run records (the RunService's own). */
+  runs: RunsRepository;
   runService: RunService;
   close(): Promise<void>;
 }
@@ -25,9 +27,10 @@ export async function openLocalRuntime(config: Config): Promise<LocalRuntime> {
   const logger = pino({ level: 'silent' });
   const telemetry = createRunTelemetry(config);
   const services = buildRunServices({ config, storage });
+  const runs = new RunsRepository(storage);
   const runService = new RunService({
     flows: new FlowStore(config.flowsDir),
-    runs: new RunsRepository(storage),
+    runs,
     services,
     secrets: secretValues(config),
     logger,
@@ -36,6 +39,7 @@ export async function openLocalRuntime(config: Config): Promise<LocalRuntime> {
   return {
     config,
     storage,
+    runs,
     runService,
     async close() {
       await runService.settled();

@@ -101,7 +101,7 @@ export class StoreJournal implements RunJournal {
 }
 
 /** Whether a flow (or a flow it calls) can pause for a person: a human node or an approval-gated agent tool. */
-export function needsPeople(flow: Flow, closure: Iterable<Flow>): boolean {
+function needsPeople(flow: Flow, closure: Iterable<Flow>): boolean {
   for (const f of [flow, ...closure])
     for (const n of f.nodes) {
       if (n.type === 'human') return true;

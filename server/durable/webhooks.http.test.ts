@@ -20,7 +20,8 @@ import { promptFlow, startDeployServer, type DeployServer } from '../deployment/
 import { startFakeOpenAI, type FakeOpenAI } from '../../test/support/fake-openai';
 import { readSse, waitFor } from '../../test/http/harness';
 import { approvalFlow } from './fixtures';
-import { signBody, verifySignature, webhookUrlProblem } from './webhooks';
+import { signBody, verifySignature } from './webhooks';
+import { webhookUrlProblem } from '../../shared/api/deployment';
 
 interface Received {
   headers: http.IncomingHttpHeaders;

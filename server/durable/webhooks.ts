@@ -16,9 +16,9 @@ import { NodeError } from '../runtime/types';
 import type { Storage } from '../storage/index';
 import type { DurableRun, DurableStore, WebhookDeliveriesTable } from './store';
 
-export const SIGNATURE_HEADER = 'X-Braid-Signature';
+const SIGNATURE_HEADER = 'X-Braid-Signature';
 /** Attempts before a delivery is given up (the first one included). */
-export const MAX_ATTEMPTS = 8;
+const MAX_ATTEMPTS = 8;
 /** How long one process holds an attempt before another may make it (it died meanwhile). */
 const ATTEMPT_LEASE_MS = 60_000;
 const MAX_BACKOFF_MS = 3_600_000;
@@ -79,8 +79,6 @@ export function verifySignature(secret: string, body: string, header: string | u
   const got = Buffer.from(header.trim());
   return want.length === got.length && timingSafeEqual(want, got);
 }
-
-export { webhookUrlProblem } from '../../shared/api/deployment';
 
 export interface RunWebhooksDeps {
   storage: Storage;

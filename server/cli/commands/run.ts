@@ -7,7 +7,6 @@ import { loadFlowRef } from '../flow-ref';
 import { collect, parseInputs } from '../inputs';
 import type { RunEvent } from '../../../shared';
 import { canPause } from '../../durable/journal';
-import { RunsRepository } from '../../storage/runs';
 
 interface RunOpts {
   input: string[];
@@ -99,7 +98,7 @@ export function register(program: Command): void {
             const durable = new DurableRuns({
               store: new DurableStore(local.storage),
               runService: local.runService,
-              runs: new RunsRepository(local.storage),
+              runs: local.runs,
             });
             const started = await durable.startRun(f.flow, {
               source: 'cli',
