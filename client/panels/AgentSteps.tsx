@@ -9,6 +9,7 @@ import { useRun } from '../store/runStore';
 import { entriesFromSpan, type AgentEntry, type AgentModelEntry, type AgentToolEntry } from '../store/agentSteps';
 import { ChildSpans } from './ChildRuns';
 import { Icon } from '../ui/Icon';
+import { JsonView } from '../ui/JsonView';
 
 const LIMITS: Record<string, string> = {
   maxIterations: 'the step limit (maxIterations)',
@@ -25,18 +26,10 @@ function ms(v: number | undefined): string {
 }
 
 function Value({ value, label }: { value: unknown; label: string }) {
-  const [all, setAll] = useState(false);
-  const text = typeof value === 'string' ? value : (JSON.stringify(value, null, 2) ?? '—');
-  const long = text.length > PREVIEW;
   return (
     <div className="agent-value">
       <span className="agent-value-label">{label}</span>
-      <pre className="json">{long && !all ? `${text.slice(0, PREVIEW)}…` : text}</pre>
-      {long ? (
-        <button type="button" className="linklike small" onClick={() => setAll(!all)}>
-          {all ? 'Show less' : `Show all ${text.length.toLocaleString()} characters`}
-        </button>
-      ) : null}
+      <JsonView value={value} max={PREVIEW} />
     </div>
   );
 }
