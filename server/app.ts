@@ -104,8 +104,8 @@ export function createApp(opts: CreateAppOptions): BraidApp {
     logger,
     webhooks,
     // A deployed run that ended after its call answered: its request log row gets the outcome.
-    onFinished: (run, result, afterPause) => {
-      if (run.deployment && afterPause)
+    onFinished: (run, result) => {
+      if (run.deployment)
         void deploymentRuntime(context)
           .endpoints.recordFinished(run, result)
           .catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'request log update failed'));

@@ -41,9 +41,12 @@ export interface DurableDeps {
   logger?: Logger;
   leaseMs?: number;
   sweepMs?: number;
-  /** Called when a run ends (succeeded, failed, cancelled), with its last attempt's result: the request log. */
-  /** `afterPause`: the run paused before it ended (a deployed call answered 202 for it). */
-  onFinished?: (run: DurableRun, result: RunResult | undefined, afterPause: boolean) => void;
+  /**
+   * Called when a run that paused has ended (succeeded, failed, cancelled), with its last
+   * attempt's result: a deployed call answered 202 for it, and its request log row takes the
+   * outcome. A run that ends within its first attempt is recorded by its caller.
+   */
+  onFinished?: (run: DurableRun, result: RunResult | undefined) => void;
   /** Completion webhooks of deployed runs (queued by finishRun; made here and by the sweep). */
   webhooks?: RunWebhooks;
 }
@@ -272,16 +275,20 @@ export class DurableRuns {
     void this.drive(run, flow, {});
   }
 
-  /** A run ended: tell the request log, and make its webhook delivery (if one was queued) now. */
+  /**
+   * A run ended: after a pause, tell the request log and make its webhook delivery (queued by
+   * finishRun) now. A run that never paused was answered in its call: nothing to do.
+   */
   private async finished(runId: string, result?: RunResult, afterPause = true): Promise<void> {
+    if (!afterPause) return;
     const run = await this.deps.store.getRun(runId);
     if (!run) return;
     try {
-      this.deps.onFinished?.(run, result, afterPause);
+      this.deps.onFinished?.(run, result);
     } catch (err) {
       this.deps.logger?.warn({ err: msg(err), runId }, 'durable run end hook failed');
     }
-    if (afterPause && run.deployment?.webhookUrl && this.deps.webhooks) void this.deps.webhooks.attempt(runId);
+    if (run.deployment?.webhookUrl && this.deps.webhooks) void this.deps.webhooks.attempt(runId);
   }
 
   /** End a claimed run as failed, with what ending a run brings (request log, webhook). */
@@ -306,6 +313,9 @@ export class DurableRuns {
       let run = claimed;
       let attempt = 0;
       for (;;) {
+        // Not the run's first attempt (here, or in an earlier process): it paused before, so its
+        // call answered 202, and its end is posted to its webhook and written to its log row.
+        const afterPause = attempt > 0 || run.attempts > 1;
         const [steps, decided] = await Promise.all([store.loadSteps(run.id), store.decisions(run.id)]);
         const answers = new Map<string, TaskAnswer>();
         for (const [path, d] of decided)
@@ -329,7 +339,6 @@ export class DurableRuns {
           await journal.flush();
         } catch (err) {
           logger?.error({ err: msg(err), runId: run.id }, 'durable run attempt failed');
-          const afterPause = attempt > 0 || run.attempts > 1;
           await this.failClaimed(run, 'internal', `the run could not be resumed: ${msg(err)}`, afterPause);
           return;
         }
@@ -351,9 +360,6 @@ export class DurableRuns {
           return;
         }
         const status = result.status === 'running' ? 'failed' : result.status;
-        // Paused before (here, or in an earlier process): its call answered 202, so the end is
-        // posted to its webhook and written to its request log row.
-        const afterPause = attempt > 1 || run.attempts > 1;
         await store.finishRun(run.id, status, result.outputs, result.trace.error, afterPause);
         await this.finished(run.id, result, afterPause);
         return;

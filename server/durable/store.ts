@@ -348,10 +348,10 @@ export class DurableStore {
         .execute();
       const run = await trx
         .selectFrom('durable_runs')
-        .select(['deployment_slug', 'webhook_url', 'attempts'])
+        .select(['deployment_slug', 'webhook_url'])
         .where('id', '=', id)
         .executeTakeFirst();
-      if (run?.deployment_slug && run.webhook_url && (afterPause || Number(run.attempts) > 1))
+      if (afterPause && run?.deployment_slug && run.webhook_url)
         await trx
           .insertInto('webhook_deliveries')
           .values({
