@@ -176,25 +176,46 @@ export function isNoteLayout(c: FieldChange): boolean {
   return NOTE_LAYOUT.has(c.path[0] as PathSegment);
 }
 
-function diffNotes(before: readonly FlowNote[], after: readonly FlowNote[]): NoteDiff[] {
-  const out: NoteDiff[] = [];
-  const old = new Map(before.map((n) => [n.id, n]));
-  const now = new Map(after.map((n) => [n.id, n]));
+type ItemKind = 'added' | 'removed' | 'changed' | 'moved';
+
+/**
+ * Items (nodes, notes) matched by id, in `after`'s order then the removed ones: added,
+ * removed, and the field changes of kept ones (`moved` when every change is layout).
+ */
+function diffById<T extends { id: string }>(
+  before: readonly T[],
+  after: readonly T[],
+  isLayout: (c: FieldChange) => boolean,
+): Array<{ kind: ItemKind; item: T; changes: FieldChange[] }> {
+  const out: Array<{ kind: ItemKind; item: T; changes: FieldChange[] }> = [];
+  const old = new Map(before.map((x) => [x.id, x]));
+  const now = new Map(after.map((x) => [x.id, x]));
   for (const n of now.values()) {
     const o = old.get(n.id);
     if (!o) {
-      out.push({ id: n.id, kind: 'added', changes: [], note: n });
+      out.push({ kind: 'added', item: n, changes: [] });
       continue;
     }
+    if (o === n) continue;
     const { id: _a, ...restOld } = o;
     const { id: _b, ...restNew } = n;
+    // Fast path (most items did not change, and keep their key order): same JSON, no change.
+    if (JSON.stringify(restOld) === JSON.stringify(restNew)) continue;
     const changes = diffValues(restOld, restNew);
     if (changes.length === 0) continue;
-    const layoutOnly = changes.every(isNoteLayout);
-    out.push({ id: n.id, kind: layoutOnly ? 'moved' : 'changed', changes, note: n });
+    out.push({ kind: changes.every(isLayout) ? 'moved' : 'changed', item: n, changes });
   }
-  for (const o of old.values()) if (!now.has(o.id)) out.push({ id: o.id, kind: 'removed', changes: [], note: o });
+  for (const o of old.values()) if (!now.has(o.id)) out.push({ kind: 'removed', item: o, changes: [] });
   return out;
+}
+
+function diffNotes(before: readonly FlowNote[], after: readonly FlowNote[]): NoteDiff[] {
+  return diffById(before, after, isNoteLayout).map(({ kind, item, changes }) => ({
+    id: item.id,
+    kind,
+    changes,
+    note: item,
+  }));
 }
 
 /** What changed from `before` to `after`. */
@@ -205,27 +226,15 @@ export function diffFlows(before: DiffableFlow, after: DiffableFlow): FlowDiff {
   const topKeys = [...new Set([...keysOf(ra), ...keysOf(rb)])].filter((k) => !NOT_SETTINGS.has(k)).sort();
   for (const k of topKeys) diffValues(own(ra, k), own(rb, k), [k], settings);
 
-  const nodes: NodeDiff[] = [];
-  const old = new Map(before.nodes.map((n) => [n.id, n]));
-  const now = new Map(after.nodes.map((n) => [n.id, n]));
   const head = (n: FlowNode) => ({ id: n.id, type: n.type, ...(n.title ? { title: n.title } : {}) });
-  for (const n of now.values()) {
-    const o = old.get(n.id);
-    if (!o) {
-      nodes.push({ ...head(n), kind: 'added', changes: [], node: n });
-      continue;
-    }
-    if (o === n) continue;
-    const { id: _a, ...restOld } = o;
-    const { id: _b, ...restNew } = n;
-    // Fast path (most nodes did not change, and keep their key order): same JSON, no change.
-    if (JSON.stringify(restOld) === JSON.stringify(restNew)) continue;
-    const changes = diffValues(restOld, restNew);
-    if (changes.length === 0) continue;
-    const layoutOnly = changes.every((c) => c.path[0] === 'position');
-    nodes.push({ ...head(n), kind: layoutOnly ? 'moved' : 'changed', changes });
-  }
-  for (const o of old.values()) if (!now.has(o.id)) nodes.push({ ...head(o), kind: 'removed', changes: [], node: o });
+  const nodes: NodeDiff[] = diffById(before.nodes, after.nodes, (c) => c.path[0] === 'position').map(
+    ({ kind, item, changes }) => ({
+      ...head(item),
+      kind,
+      changes,
+      ...(kind === 'added' || kind === 'removed' ? { node: item } : {}),
+    }),
+  );
 
   const edges: EdgeDiff[] = [];
   const oldEdges = new Map((before.edges ?? []).map((e) => [edgeKey(e), e]));
@@ -314,6 +323,27 @@ function applyChanges(target: Record<string, unknown>, changes: readonly FieldCh
   for (const c of removals) setAt(target, c.path, undefined, true);
 }
 
+/** Items (already cloned) with their diffs applied: removed ones out, changes in, added ones (cloned) last. */
+function applyById<T extends { id: string }, D extends { id: string; kind: ItemKind; changes: FieldChange[] }>(
+  items: readonly T[],
+  diffs: readonly D[],
+  addedItem: (d: D) => T | undefined,
+): T[] {
+  const byId = new Map(diffs.map((x) => [x.id, x]));
+  const out: T[] = [];
+  for (const n of items) {
+    const nd = byId.get(n.id);
+    if (nd?.kind === 'removed') continue;
+    if (nd) applyChanges(n as unknown as Record<string, unknown>, nd.changes);
+    out.push(n);
+  }
+  for (const nd of diffs) {
+    const added = nd.kind === 'added' ? addedItem(nd) : undefined;
+    if (added) out.push(clone(added));
+  }
+  return out;
+}
+
 /**
  * `before` with `d` applied: diffing the result against the `after` the diff was made from
  * is empty, moves included (node order: kept nodes first, then added ones).
@@ -321,27 +351,11 @@ function applyChanges(target: Record<string, unknown>, changes: readonly FieldCh
 export function applyFlowDiff<T extends DiffableFlow>(before: T, d: FlowDiff): T {
   const out = clone(before) as T & Record<string, unknown>;
   applyChanges(out, d.settings);
-  const byId = new Map(d.nodes.map((n) => [n.id, n]));
-  const nodes: FlowNode[] = [];
-  for (const n of out.nodes) {
-    const nd = byId.get(n.id);
-    if (nd?.kind === 'removed') continue;
-    if (nd) applyChanges(n as unknown as Record<string, unknown>, nd.changes);
-    nodes.push(n);
-  }
-  for (const nd of d.nodes) if (nd.kind === 'added' && nd.node) nodes.push(clone(nd.node));
+  const nodes = applyById(out.nodes, d.nodes, (nd) => nd.node);
   const removedEdges = new Set(d.edges.filter((e) => e.kind === 'removed').map((e) => edgeKey(e.edge)));
   const edges = (out.edges ?? []).filter((e) => !removedEdges.has(edgeKey(e)));
   for (const e of d.edges) if (e.kind === 'added') edges.push(clone(e.edge));
-  const noteDiffs = new Map(d.notes.map((n) => [n.id, n]));
-  const notes: FlowNote[] = [];
-  for (const n of out.notes ?? []) {
-    const nd = noteDiffs.get(n.id);
-    if (nd?.kind === 'removed') continue;
-    if (nd) applyChanges(n as unknown as Record<string, unknown>, nd.changes);
-    notes.push(n);
-  }
-  for (const nd of d.notes) if (nd.kind === 'added') notes.push(clone(nd.note));
+  const notes = applyById(out.notes ?? [], d.notes, (nd) => nd.note);
   // A flow without notes keeps omitting the key (as the file format does).
   return { ...out, nodes, edges, ...(notes.length || out.notes ? { notes } : {}) };
 }
