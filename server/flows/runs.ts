@@ -195,6 +195,8 @@ export class RunService {
         persist(() => runs.finish(trace, extra));
       }
       await persisted;
+      // Its children that did end are read like any others': after their records are written.
+      if (childRuns) for (const child of children) this.track(child, childRuns.settled(runId));
       throw err;
     } finally {
       opts.signal?.removeEventListener('abort', onAbort);
